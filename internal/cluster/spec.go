@@ -1,0 +1,163 @@
+package cluster
+
+import (
+	"fmt"
+	"net/netip"
+	"regexp"
+	"time"
+)
+
+// Spec is what a caller asks for: one Galera cluster on OpenStack.
+type Spec struct {
+	Name      string
+	Datastore Datastore
+	NodeCount int
+
+	Flavor  string // id or name
+	Image   string // id or name
+	Network string // id or name
+
+	Volume            VolumeSpec
+	AvailabilityZones []string // nodes are spread round-robin
+	// AntiAffinity is "anti-affinity", "soft-anti-affinity" or "" (no server group).
+	AntiAffinity string
+
+	// KeyPair names an existing Nova keypair; SSH.PrivateKey must then be its
+	// private half. Empty: the cluster generates and owns a keypair.
+	KeyPair string
+	SSH     SSHSpec
+
+	RootPassword    string // sensitive
+	SSTMethod       string // empty: the datastore's default
+	Parameters      map[string]string
+	AllowedCIDRs    []netip.Prefix // who may reach 3306 besides the members
+	InstallPackages bool
+}
+
+// Datastore is the database flavour and version.
+type Datastore struct {
+	Type    string // "percona" or "mariadb"
+	Version string
+}
+
+// VolumeSpec is the data volume of every node.
+type VolumeSpec struct {
+	SizeGiB int
+	Type    string
+}
+
+// Host key check modes.
+const (
+	HostKeyConsole    = "console"     // fingerprints printed by cloud-init on the Nova console
+	HostKeyKnownHosts = "known_hosts" // a known_hosts file the user provides
+	HostKeyInsecure   = "insecure"    // no check: explicit opt-out, logged as a warning
+)
+
+// SSHSpec says how to reach the servers.
+type SSHSpec struct {
+	User           string
+	PrivateKey     string // PEM, sensitive; generated with the keypair when empty
+	HostKeyCheck   string
+	KnownHostsFile string
+	// SourceCIDRs may reach port 22. Empty: the address this machine uses to
+	// reach the cluster network, as a /32.
+	SourceCIDRs []netip.Prefix
+	Bastion     *BastionSpec
+}
+
+// BastionSpec is a jump host in front of the servers.
+type BastionSpec struct {
+	Host       string
+	Port       int
+	User       string
+	PrivateKey string // sensitive; empty: the cluster key
+	// HostKey is the bastion's public key in authorized_keys format; required
+	// unless the cluster's host key check is insecure.
+	HostKey string
+}
+
+// Node is one member as it exists in the cloud.
+type Node struct {
+	Index            int // 1-based
+	Name             string
+	ServerID         string
+	PortID           string
+	VolumeID         string
+	IP               string
+	AvailabilityZone string
+	ServerStatus     string
+	Wsrep            *WsrepState // nil when the node could not be asked
+}
+
+// WsrepState is a node's live Galera state.
+type WsrepState struct {
+	ClusterSize      int
+	ClusterStatus    string // Primary / non-Primary
+	LocalState       string // Synced, Donor/Desynced, Joiner...
+	ClusterStateUUID string
+	Ready            bool
+	Connected        bool
+}
+
+// Cluster is the observed state of a cluster.
+type Cluster struct {
+	ID               string
+	Name             string
+	Datastore        Datastore
+	Status           string
+	Nodes            []Node
+	SecurityGroupID  string
+	ServerGroupID    string
+	KeyPairName      string
+	KeyPairGenerated bool
+	ClusterStateUUID string
+}
+
+// IPs are the node addresses in node order.
+func (c *Cluster) IPs() []string {
+	ips := make([]string, 0, len(c.Nodes))
+	for _, n := range c.Nodes {
+		ips = append(ips, n.IP)
+	}
+	return ips
+}
+
+// Timeouts bound each lifecycle operation.
+type Timeouts struct {
+	Create, Delete time.Duration
+}
+
+// Cluster statuses.
+const (
+	StatusActive   = "ACTIVE"   // every node Synced and Primary, size == node count
+	StatusDegraded = "DEGRADED" // nodes missing or not Synced
+	StatusUnknown  = "UNKNOWN"  // no node could be asked
+)
+
+var dnsLabel = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// MinNodes is the smallest cluster that survives the loss of one node.
+const MinNodes = 3
+
+// ValidateName checks that name is a DNS label usable in server names.
+func ValidateName(name string) error {
+	if !dnsLabel.MatchString(name) {
+		return fmt.Errorf("name %q must be a DNS label: lower-case letters, digits and '-', starting with a letter, at most 63 characters", name)
+	}
+	// Node names are <name>-<n>; keep them DNS labels too.
+	if len(name) > 59 {
+		return fmt.Errorf("name %q is too long: node names <name>-<n> must stay within 63 characters", name)
+	}
+	return nil
+}
+
+// ValidateNodeCount refuses clusters that cannot keep quorum after losing a node.
+func ValidateNodeCount(n int) error {
+	if n < MinNodes {
+		return fmt.Errorf("node_count %d is below %d: a Galera cluster needs at least %d nodes to keep quorum when one fails", n, MinNodes, MinNodes)
+	}
+	return nil
+}
+
+// NodeName is the name of the index-th (1-based) node.
+func NodeName(cluster string, index int) string { return fmt.Sprintf("%s-%d", cluster, index) }
