@@ -1,0 +1,197 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/cluster"
+)
+
+// clusterModel is the pxc_cluster resource's state.
+type clusterModel struct {
+	ID                  types.String    `tfsdk:"id"`
+	Name                types.String    `tfsdk:"name"`
+	Datastore           *datastoreModel `tfsdk:"datastore"`
+	NodeCount           types.Int64     `tfsdk:"node_count"`
+	Flavor              types.String    `tfsdk:"flavor"`
+	Image               types.String    `tfsdk:"image"`
+	Network             types.String    `tfsdk:"network"`
+	Volume              *volumeModel    `tfsdk:"volume"`
+	AvailabilityZones   types.List      `tfsdk:"availability_zones"`
+	AntiAffinity        types.String    `tfsdk:"anti_affinity"`
+	KeyPair             types.String    `tfsdk:"key_pair"`
+	GeneratedPrivateKey types.String    `tfsdk:"generated_private_key"`
+	SSH                 *sshModel       `tfsdk:"ssh"`
+	RootPassword        types.String    `tfsdk:"root_password"`
+	SSTMethod           types.String    `tfsdk:"sst_method"`
+	Parameters          types.Map       `tfsdk:"parameters"`
+	AllowedCIDRs        types.List      `tfsdk:"allowed_cidrs"`
+	InstallPackages     types.Bool      `tfsdk:"install_packages"`
+	Status              types.String    `tfsdk:"status"`
+	Nodes               types.List      `tfsdk:"nodes"`
+	IPs                 types.List      `tfsdk:"ips"`
+	SecurityGroupID     types.String    `tfsdk:"security_group_id"`
+	ServerGroupID       types.String    `tfsdk:"server_group_id"`
+	ClusterStateUUID    types.String    `tfsdk:"cluster_state_uuid"`
+	Timeouts            timeouts.Value  `tfsdk:"timeouts"`
+}
+
+type datastoreModel struct {
+	Type    types.String `tfsdk:"type"`
+	Version types.String `tfsdk:"version"`
+}
+
+type volumeModel struct {
+	Size types.Int64  `tfsdk:"size"`
+	Type types.String `tfsdk:"type"`
+}
+
+type sshModel struct {
+	User           types.String  `tfsdk:"user"`
+	PrivateKey     types.String  `tfsdk:"private_key"`
+	HostKeyCheck   types.String  `tfsdk:"host_key_check"`
+	KnownHostsFile types.String  `tfsdk:"known_hosts_file"`
+	SourceCIDRs    types.List    `tfsdk:"source_cidrs"`
+	Bastion        *bastionModel `tfsdk:"bastion"`
+}
+
+type bastionModel struct {
+	Host       types.String `tfsdk:"host"`
+	Port       types.Int64  `tfsdk:"port"`
+	User       types.String `tfsdk:"user"`
+	PrivateKey types.String `tfsdk:"private_key"`
+	HostKey    types.String `tfsdk:"host_key"`
+}
+
+type nodeModel struct {
+	ID               types.String `tfsdk:"id"`
+	Name             types.String `tfsdk:"name"`
+	IP               types.String `tfsdk:"ip"`
+	VolumeID         types.String `tfsdk:"volume_id"`
+	AvailabilityZone types.String `tfsdk:"availability_zone"`
+	WsrepLocalState  types.String `tfsdk:"wsrep_local_state"`
+	WsrepClusterSize types.Int64  `tfsdk:"wsrep_cluster_size"`
+}
+
+// spec turns the plan into a cluster spec; attribute errors name their path.
+func (m *clusterModel) spec(ctx context.Context) (cluster.Spec, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	s := cluster.Spec{
+		Name:            m.Name.ValueString(),
+		NodeCount:       int(m.NodeCount.ValueInt64()),
+		Flavor:          m.Flavor.ValueString(),
+		Image:           m.Image.ValueString(),
+		Network:         m.Network.ValueString(),
+		KeyPair:         m.KeyPair.ValueString(),
+		RootPassword:    m.RootPassword.ValueString(),
+		SSTMethod:       m.SSTMethod.ValueString(),
+		InstallPackages: m.InstallPackages.ValueBool(),
+		AntiAffinity:    m.AntiAffinity.ValueString(),
+	}
+	if s.AntiAffinity == "none" {
+		s.AntiAffinity = ""
+	}
+	if m.Datastore != nil {
+		s.Datastore = cluster.Datastore{Type: m.Datastore.Type.ValueString(), Version: m.Datastore.Version.ValueString()}
+	}
+	if m.Volume != nil {
+		s.Volume = cluster.VolumeSpec{SizeGiB: int(m.Volume.Size.ValueInt64()), Type: m.Volume.Type.ValueString()}
+	}
+	diags.Append(m.AvailabilityZones.ElementsAs(ctx, &s.AvailabilityZones, true)...)
+	if !m.Parameters.IsNull() && !m.Parameters.IsUnknown() {
+		diags.Append(m.Parameters.ElementsAs(ctx, &s.Parameters, false)...)
+	}
+	s.AllowedCIDRs = parseCIDRs(ctx, m.AllowedCIDRs, path.Root("allowed_cidrs"), &diags)
+
+	s.SSH = cluster.SSHSpec{User: "root", HostKeyCheck: cluster.HostKeyConsole}
+	if m.SSH != nil {
+		if v := m.SSH.User.ValueString(); v != "" {
+			s.SSH.User = v
+		}
+		if v := m.SSH.HostKeyCheck.ValueString(); v != "" {
+			s.SSH.HostKeyCheck = v
+		}
+		s.SSH.PrivateKey = m.SSH.PrivateKey.ValueString()
+		s.SSH.KnownHostsFile = m.SSH.KnownHostsFile.ValueString()
+		s.SSH.SourceCIDRs = parseCIDRs(ctx, m.SSH.SourceCIDRs, path.Root("ssh").AtName("source_cidrs"), &diags)
+		if b := m.SSH.Bastion; b != nil {
+			s.SSH.Bastion = &cluster.BastionSpec{
+				Host:       b.Host.ValueString(),
+				Port:       int(b.Port.ValueInt64()),
+				User:       b.User.ValueString(),
+				PrivateKey: b.PrivateKey.ValueString(),
+				HostKey:    b.HostKey.ValueString(),
+			}
+			if s.SSH.Bastion.Port == 0 {
+				s.SSH.Bastion.Port = 22
+			}
+			if s.SSH.Bastion.User == "" {
+				s.SSH.Bastion.User = s.SSH.User
+			}
+		}
+	}
+	if s.SSH.PrivateKey == "" {
+		// A generated keypair's key lives in state once created.
+		s.SSH.PrivateKey = m.GeneratedPrivateKey.ValueString()
+	}
+	return s, diags
+}
+
+// parseCIDRs reads a list of CIDRs, reporting each bad element at its index.
+func parseCIDRs(ctx context.Context, l types.List, at path.Path, diags *diag.Diagnostics) []netip.Prefix {
+	if l.IsNull() || l.IsUnknown() {
+		return nil
+	}
+	var raw []string
+	diags.Append(l.ElementsAs(ctx, &raw, false)...)
+	var out []netip.Prefix
+	for i, s := range raw {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			diags.AddAttributeError(at.AtListIndex(i), "Invalid CIDR",
+				fmt.Sprintf("%q is not a CIDR such as 192.0.2.0/24: %v", s, err))
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// setObserved copies what the cloud and the guests report into the model.
+func (m *clusterModel) setObserved(ctx context.Context, c *cluster.Cluster) diag.Diagnostics {
+	var diags diag.Diagnostics
+	m.ID = types.StringValue(c.ID)
+	m.Status = types.StringValue(c.Status)
+	m.SecurityGroupID = types.StringValue(c.SecurityGroupID)
+	m.ServerGroupID = types.StringValue(c.ServerGroupID)
+	m.ClusterStateUUID = types.StringValue(c.ClusterStateUUID)
+	nodes := make([]nodeModel, 0, len(c.Nodes))
+	for _, n := range c.Nodes {
+		nm := nodeModel{
+			ID:               types.StringValue(n.ServerID),
+			Name:             types.StringValue(n.Name),
+			IP:               types.StringValue(n.IP),
+			VolumeID:         types.StringValue(n.VolumeID),
+			AvailabilityZone: types.StringValue(n.AvailabilityZone),
+			WsrepLocalState:  types.StringValue(""),
+			WsrepClusterSize: types.Int64Value(0),
+		}
+		if n.Wsrep != nil {
+			nm.WsrepLocalState = types.StringValue(n.Wsrep.LocalState)
+			nm.WsrepClusterSize = types.Int64Value(int64(n.Wsrep.ClusterSize))
+		}
+		nodes = append(nodes, nm)
+	}
+	var d diag.Diagnostics
+	m.Nodes, d = types.ListValueFrom(ctx, types.ObjectType{AttrTypes: nodeAttrTypes}, nodes)
+	diags.Append(d...)
+	m.IPs, d = types.ListValueFrom(ctx, types.StringType, c.IPs())
+	diags.Append(d...)
+	return diags
+}

@@ -1,0 +1,221 @@
+package provider
+
+import (
+	"context"
+	"regexp"
+
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+)
+
+// clusterNameRegexp mirrors cluster.ValidateName so the error shows at validate time.
+var clusterNameRegexp = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,57}[a-z0-9])?$`)
+
+// Attribute types of the computed nodes list.
+var nodeAttrTypes = map[string]attr.Type{
+	"id":                 types.StringType,
+	"name":               types.StringType,
+	"ip":                 types.StringType,
+	"volume_id":          types.StringType,
+	"availability_zone":  types.StringType,
+	"wsrep_local_state":  types.StringType,
+	"wsrep_cluster_size": types.Int64Type,
+}
+
+func clusterResourceSchema(ctx context.Context) schema.Schema {
+	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
+	return schema.Schema{
+		MarkdownDescription: "A highly available Percona XtraDB Cluster or MariaDB Galera cluster on OpenStack. " +
+			"`terraform apply` reports it created only after every node is Synced and Primary in one cluster " +
+			"of `node_count` members (checked over SQL through SSH).",
+		Attributes: map[string]schema.Attribute{
+			"id": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Cluster id (a UUID), also written into every server's metadata as `pxc_cluster_id`.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"name": schema.StringAttribute{
+				Required:            true,
+				MarkdownDescription: "Cluster name, a DNS label of at most 59 characters. Nodes are named `<name>-<n>`.",
+				PlanModifiers:       replace,
+				Validators: []validator.String{stringvalidator.RegexMatches(clusterNameRegexp,
+					"must be a DNS label: lower-case letters, digits and '-', starting with a letter, at most 59 characters")},
+			},
+			"datastore": schema.SingleNestedAttribute{
+				Required:            true,
+				MarkdownDescription: "Database flavour and version.",
+				PlanModifiers:       []planmodifier.Object{objectplanmodifier.RequiresReplace()},
+				Attributes: map[string]schema.Attribute{
+					"type": schema.StringAttribute{
+						Required:            true,
+						MarkdownDescription: "`percona` (Percona XtraDB Cluster) or `mariadb` (MariaDB Galera).",
+						Validators:          []validator.String{stringvalidator.OneOf("percona", "mariadb")},
+					},
+					"version": schema.StringAttribute{
+						Required:            true,
+						MarkdownDescription: "Major version: `5.7` or `8.0` for percona; `10.6`, `10.11` or `11.x` (e.g. `11.4`) for mariadb.",
+					},
+				},
+			},
+			"node_count": schema.Int64Attribute{
+				Optional:            true,
+				Computed:            true,
+				Default:             int64default.StaticInt64(3),
+				MarkdownDescription: "Number of nodes, at least 3 (default 3). An even count plans with a split-brain warning. Changing it arrives with grow/shrink; until then the plan fails.",
+				Validators:          []validator.Int64{int64validator.AtLeast(3)},
+				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+			},
+			"flavor": schema.StringAttribute{
+				Required: true, PlanModifiers: replace,
+				MarkdownDescription: "Nova flavor, id or name.",
+			},
+			"image": schema.StringAttribute{
+				Required: true, PlanModifiers: replace,
+				MarkdownDescription: "Image, id or name. It must have the datastore's packages, or set `install_packages`.",
+			},
+			"network": schema.StringAttribute{
+				Required: true, PlanModifiers: replace,
+				MarkdownDescription: "Neutron network, id or name. Every node gets one port on its first IPv4 subnet.",
+			},
+			"volume": schema.SingleNestedAttribute{
+				Required:            true,
+				MarkdownDescription: "The Cinder data volume of every node, mounted at the datadir.",
+				PlanModifiers:       []planmodifier.Object{objectplanmodifier.RequiresReplace()},
+				Attributes: map[string]schema.Attribute{
+					"size": schema.Int64Attribute{
+						Required: true, MarkdownDescription: "Size in GiB.",
+						Validators: []validator.Int64{int64validator.AtLeast(1)},
+					},
+					"type": schema.StringAttribute{Optional: true, MarkdownDescription: "Cinder volume type; the cloud's default when omitted."},
+				},
+			},
+			"availability_zones": schema.ListAttribute{
+				ElementType: types.StringType, Optional: true,
+				MarkdownDescription: "Availability zones; nodes are spread over them round-robin.",
+				PlanModifiers:       []planmodifier.List{listplanmodifier.RequiresReplace()},
+				Validators:          []validator.List{listvalidator.SizeAtLeast(1), listvalidator.UniqueValues()},
+			},
+			"anti_affinity": schema.StringAttribute{
+				Optional: true, Computed: true, Default: stringdefault.StaticString("anti-affinity"),
+				MarkdownDescription: "Server group policy: `anti-affinity` (default: no two nodes on one hypervisor), `soft-anti-affinity`, or `none`.",
+				Validators:          []validator.String{stringvalidator.OneOf("anti-affinity", "soft-anti-affinity", "none")},
+				PlanModifiers:       replace,
+			},
+			"key_pair": schema.StringAttribute{
+				Optional: true, PlanModifiers: replace,
+				MarkdownDescription: "An existing Nova keypair; `ssh.private_key` must then hold its private key. Omitted: the cluster generates a keypair (see `generated_private_key`).",
+			},
+			"generated_private_key": schema.StringAttribute{
+				Computed: true, Sensitive: true,
+				MarkdownDescription: "The private key of the generated keypair (OpenSSH PEM), empty when `key_pair` is given.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"ssh": schema.SingleNestedAttribute{
+				Optional:            true,
+				MarkdownDescription: "How the provider reaches the servers to configure them.",
+				PlanModifiers:       []planmodifier.Object{objectplanmodifier.RequiresReplace()},
+				Attributes: map[string]schema.Attribute{
+					"user": schema.StringAttribute{Optional: true, MarkdownDescription: "Login user (default `root`); it needs root or password-less sudo."},
+					"private_key": schema.StringAttribute{
+						Optional: true, Sensitive: true,
+						MarkdownDescription: "Private key (PEM) for `key_pair`.",
+					},
+					"host_key_check": schema.StringAttribute{
+						Optional: true,
+						MarkdownDescription: "`console` (default): trust only the host key fingerprints cloud-init prints on the Nova console; " +
+							"`known_hosts`: a known_hosts file (`known_hosts_file`); `insecure`: no check (logged as a warning).",
+						Validators: []validator.String{stringvalidator.OneOf("console", "known_hosts", "insecure")},
+					},
+					"known_hosts_file": schema.StringAttribute{Optional: true, MarkdownDescription: "known_hosts file for `host_key_check = \"known_hosts\"`."},
+					"source_cidrs": schema.ListAttribute{
+						ElementType: types.StringType, Optional: true,
+						MarkdownDescription: "Who may reach port 22. Default: the address this machine uses to reach the cluster network, as a /32.",
+					},
+					"bastion": schema.SingleNestedAttribute{
+						Optional:            true,
+						MarkdownDescription: "A jump host between this machine and the servers.",
+						Attributes: map[string]schema.Attribute{
+							"host":        schema.StringAttribute{Required: true, MarkdownDescription: "Bastion address."},
+							"port":        schema.Int64Attribute{Optional: true, MarkdownDescription: "SSH port (default 22)."},
+							"user":        schema.StringAttribute{Optional: true, MarkdownDescription: "Login user (default: `ssh.user`)."},
+							"private_key": schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Private key (default: the cluster key)."},
+							"host_key":    schema.StringAttribute{Optional: true, MarkdownDescription: "The bastion's public host key (authorized_keys format); required unless `host_key_check = \"insecure\"`."},
+						},
+					},
+				},
+			},
+			"root_password": schema.StringAttribute{
+				Optional: true, Computed: true, Sensitive: true,
+				MarkdownDescription: "Password of the database `root` account; generated when omitted.",
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+				Validators:          []validator.String{stringvalidator.LengthBetween(8, 128)},
+			},
+			"sst_method": schema.StringAttribute{
+				Optional: true, Computed: true,
+				MarkdownDescription: "State snapshot transfer method: `rsync`, `mariabackup` (mariadb) or `xtrabackup-v2` (percona). Default: `xtrabackup-v2` for percona, `mariabackup` for mariadb.",
+				Validators:          []validator.String{stringvalidator.OneOf("rsync", "mariabackup", "xtrabackup-v2")},
+				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"parameters": schema.MapAttribute{
+				ElementType: types.StringType, Optional: true,
+				MarkdownDescription: "Extra `[mysqld]` settings. Keys the provider manages (wsrep_*, bind-address, binlog_format...) are refused.",
+			},
+			"allowed_cidrs": schema.ListAttribute{
+				ElementType: types.StringType, Optional: true,
+				MarkdownDescription: "Networks that may reach MySQL (3306) besides the members themselves. Can be changed in place.",
+			},
+			"install_packages": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				MarkdownDescription: "Install the datastore's packages on the servers (Debian/Ubuntu) when the image lacks them.",
+			},
+			"status": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "`ACTIVE` when every node is Synced and Primary; `DEGRADED` when nodes are missing or not Synced; `UNKNOWN` when no node answered.",
+			},
+			"nodes": schema.ListNestedAttribute{
+				Computed:            true,
+				MarkdownDescription: "The members, in node order.",
+				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+					"id":                 schema.StringAttribute{Computed: true, MarkdownDescription: "Nova server id."},
+					"name":               schema.StringAttribute{Computed: true, MarkdownDescription: "Server name, `<cluster>-<n>`."},
+					"ip":                 schema.StringAttribute{Computed: true, MarkdownDescription: "Fixed IP on the cluster network."},
+					"volume_id":          schema.StringAttribute{Computed: true, MarkdownDescription: "Cinder data volume id."},
+					"availability_zone":  schema.StringAttribute{Computed: true, MarkdownDescription: "Availability zone of the server."},
+					"wsrep_local_state":  schema.StringAttribute{Computed: true, MarkdownDescription: "Galera state (`Synced`, `Donor/Desynced`, `Joining`...), empty when the node did not answer."},
+					"wsrep_cluster_size": schema.Int64Attribute{Computed: true, MarkdownDescription: "Cluster size as this node sees it; 0 when it did not answer."},
+				}},
+			},
+			"ips": schema.ListAttribute{
+				ElementType: types.StringType, Computed: true,
+				MarkdownDescription: "Node IPs in node order.",
+			},
+			"security_group_id": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "The security group the provider made for the cluster.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"server_group_id": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "The server group, empty when `anti_affinity = \"none\"`.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"cluster_state_uuid": schema.StringAttribute{
+				Computed: true, MarkdownDescription: "Galera's `wsrep_cluster_state_uuid`, the same on every node.",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+			},
+			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+		},
+	}
+}
