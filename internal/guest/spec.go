@@ -1,0 +1,331 @@
+package guest
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// Flavour is the Galera distribution a cluster runs.
+type Flavour string
+
+const (
+	// Percona is Percona XtraDB Cluster (versions 5.7 and 8.0).
+	Percona Flavour = "percona"
+	// MariaDB is MariaDB Galera Cluster (versions 10.6, 10.11 and 11.x).
+	MariaDB Flavour = "mariadb"
+)
+
+// SSTMethod is the state snapshot transfer method (wsrep_sst_method).
+type SSTMethod string
+
+const (
+	SSTXtrabackupV2 SSTMethod = "xtrabackup-v2"
+	SSTMariabackup  SSTMethod = "mariabackup"
+	SSTRsync        SSTMethod = "rsync"
+)
+
+// InitSystem is how a node's database server is started and stopped.
+type InitSystem string
+
+const (
+	// InitDetect asks Prepare to detect the init system on the node.
+	InitDetect InitSystem = ""
+	// InitSystemd uses systemctl (and galera_new_cluster / mysql@bootstrap).
+	InitSystemd InitSystem = "systemd"
+	// InitNone starts the server detached from the SSH session (setsid).
+	InitNone InitSystem = "none"
+)
+
+// ClusterSpec is everything the library needs to build one Galera cluster.
+// Validate checks it without touching any node.
+type ClusterSpec struct {
+	// Name is wsrep_cluster_name: letters, digits, '-' and '_', at most 32.
+	Name string
+	// Flavour and Version select packages, paths and config (see Validate).
+	Flavour Flavour
+	Version string
+	// SST is wsrep_sst_method; empty picks the flavour's default
+	// (xtrabackup-v2 for Percona, mariabackup for MariaDB).
+	SST SSTMethod
+	// Nodes in a fixed order; the first one bootstraps the cluster. At least 3.
+	Nodes []Node
+	// Parameters are extra [mysqld] settings. Keys the library manages are
+	// refused (see ManagedParameters), and so are values that could start a
+	// new line or section.
+	Parameters map[string]string
+	// GCacheSize is gcache.size in wsrep_provider_options; empty means 128M.
+	GCacheSize string
+	// BindAddress is bind-address; empty means 0.0.0.0. Only wildcard
+	// addresses are accepted, because the library reaches the server over
+	// 127.0.0.1 through the SSH connection.
+	BindAddress string
+	// RootPassword becomes the password of root@localhost and root@127.0.0.1.
+	// The library itself logs in as root@127.0.0.1 through the SSH tunnel.
+	RootPassword string
+	// SSTPassword is the password of the SST user, needed only where the
+	// version needs wsrep_sst_auth (Percona 5.7 with xtrabackup-v2).
+	SSTPassword string
+	// EncryptClusterTraffic sets pxc-encrypt-cluster-traffic on Percona 8.0
+	// (nil means ON, the Percona default). When ON, Join copies the first
+	// node's certificates to the others so they share one CA.
+	EncryptClusterTraffic *bool
+	// InstallPackages lets Prepare install the server packages on known
+	// distributions when they are missing (a no-op when present).
+	InstallPackages bool
+	// InitSystem overrides detection for every node (InitDetect: detect).
+	InitSystem InitSystem
+	// ProviderPath overrides the flavour's wsrep_provider path.
+	ProviderPath string
+}
+
+// Node is one server of the cluster.
+type Node struct {
+	// Name is wsrep_node_name: letters, digits, '.', '-' and '_'.
+	Name string
+	// Address is the node's IP address inside the cluster network (gcomm://
+	// and wsrep_node_address).
+	Address string
+	// SSH says how to reach the node; Runner, when set, is used instead
+	// (tests and callers with their own transport).
+	SSH    *SSHTarget
+	Runner Runner
+	// DataVolume is the block device that holds the datadir; zero means the
+	// datadir stays on the root filesystem.
+	DataVolume DataVolume
+}
+
+// DataVolume names the data disk of a node.
+type DataVolume struct {
+	// IDPrefix is matched as /dev/disk/by-id/virtio-<IDPrefix>* (OpenStack
+	// exposes the first 20 characters of the volume ID as the serial). It
+	// wins over Device when such a link exists.
+	IDPrefix string
+	// Device is a fallback path such as /dev/vdb.
+	Device string
+}
+
+func (d DataVolume) isZero() bool { return d.IDPrefix == "" && d.Device == "" }
+
+// User is a database account EnsureUsers creates or updates.
+type User struct {
+	Name     string
+	Host     string // empty means '%'
+	Password string
+	Grants   []Grant
+}
+
+// Grant is one GRANT statement: Privileges ON On.
+type Grant struct {
+	// Privileges such as "SELECT", "INSERT", "ALL PRIVILEGES".
+	Privileges []string
+	// On is "*.*", "db.*" or "db.table" (names are quoted by the library).
+	On string
+	// WithGrantOption adds WITH GRANT OPTION.
+	WithGrantOption bool
+}
+
+var (
+	clusterNameRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
+	nodeNameRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	paramKeyRe    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,127}$`)
+	sizeRe        = regexp.MustCompile(`^[1-9][0-9]{0,9}[KMG]?$`)
+	privilegeRe   = regexp.MustCompile(`^[A-Z][A-Z ]{0,40}[A-Z]$`)
+	volumePrefix  = regexp.MustCompile(`^[A-Za-z0-9-]{1,36}$`)
+	devicePath    = regexp.MustCompile(`^/dev/[A-Za-z0-9/_.-]+$`)
+	mariadb11Re   = regexp.MustCompile(`^11\.[0-9]{1,2}$`)
+)
+
+// ManagedParameters are the [mysqld] keys the library writes itself; user
+// Parameters may not set them (dashes and underscores are equivalent).
+var ManagedParameters = []string{
+	"wsrep_on", "wsrep_provider", "wsrep_provider_options", "wsrep_cluster_name",
+	"wsrep_cluster_address", "wsrep_node_name", "wsrep_node_address",
+	"wsrep_sst_method", "wsrep_sst_auth", "wsrep_new_cluster", "binlog_format",
+	"default_storage_engine", "innodb_autoinc_lock_mode", "bind_address",
+	"pxc_strict_mode", "pxc_encrypt_cluster_traffic", "innodb_flush_log_at_trx_commit",
+	"sync_binlog", "log_error", "datadir", "socket", "port", "user",
+	"skip_name_resolve", "ssl_ca", "ssl_cert", "ssl_key",
+}
+
+func normaliseKey(k string) string { return strings.ReplaceAll(strings.ToLower(k), "-", "_") }
+
+func isManaged(key string) bool {
+	k := normaliseKey(key)
+	k = strings.TrimPrefix(k, "loose_")
+	for _, m := range ManagedParameters {
+		if k == m {
+			return true
+		}
+	}
+	return false
+}
+
+// defaults fills in the defaults Validate and rendering rely on.
+func (s ClusterSpec) withDefaults() ClusterSpec {
+	if s.SST == "" {
+		if s.Flavour == Percona {
+			s.SST = SSTXtrabackupV2
+		} else {
+			s.SST = SSTMariabackup
+		}
+	}
+	if s.GCacheSize == "" {
+		s.GCacheSize = "128M"
+	}
+	if s.BindAddress == "" {
+		s.BindAddress = "0.0.0.0"
+	}
+	return s
+}
+
+// Validate checks a spec before anything runs: flavour and version, SST
+// method, node count, names and addresses, parameters and passwords. The
+// errors name the field and never contain a password.
+func Validate(spec ClusterSpec) error {
+	s := spec.withDefaults()
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+
+	if !clusterNameRe.MatchString(s.Name) {
+		bad("cluster name %q: use 1-32 letters, digits, '-' or '_'", s.Name)
+	}
+	switch s.Flavour {
+	case Percona:
+		if s.Version != "5.7" && s.Version != "8.0" {
+			bad("version %q is not supported for percona (supported: 5.7, 8.0)", s.Version)
+		}
+		switch {
+		case s.Version == "8.0" && s.SST != SSTXtrabackupV2:
+			bad("sst method %q is not supported by percona 8.0 (supported: xtrabackup-v2)", s.SST)
+		case s.Version == "5.7" && s.SST != SSTXtrabackupV2 && s.SST != SSTRsync:
+			bad("sst method %q is not supported by percona 5.7 (supported: xtrabackup-v2, rsync)", s.SST)
+		}
+		if s.Version == "5.7" && s.SST == SSTXtrabackupV2 && s.SSTPassword == "" {
+			bad("sst password is required for percona 5.7 with xtrabackup-v2 (wsrep_sst_auth)")
+		}
+	case MariaDB:
+		if s.Version != "10.6" && s.Version != "10.11" && !mariadb11Re.MatchString(s.Version) {
+			bad("version %q is not supported for mariadb (supported: 10.6, 10.11, 11.x)", s.Version)
+		}
+		if s.SST != SSTMariabackup && s.SST != SSTRsync {
+			bad("sst method %q is not supported by mariadb (supported: mariabackup, rsync)", s.SST)
+		}
+	default:
+		bad("unknown flavour %q (supported: percona, mariadb)", s.Flavour)
+	}
+	if s.EncryptClusterTraffic != nil && !(s.Flavour == Percona && s.Version == "8.0") {
+		bad("encrypt cluster traffic is a percona 8.0 setting")
+	}
+	switch s.InitSystem {
+	case InitDetect, InitSystemd, InitNone:
+	default:
+		bad("unknown init system %q (supported: systemd, none, or empty to detect)", s.InitSystem)
+	}
+
+	if len(s.Nodes) < 3 {
+		bad("a cluster needs at least 3 nodes, got %d (2 nodes cannot keep a quorum when one fails)", len(s.Nodes))
+	}
+	names, addrs := map[string]bool{}, map[netip.Addr]bool{}
+	for i, n := range s.Nodes {
+		if !nodeNameRe.MatchString(n.Name) {
+			bad("node %d: name %q: use letters, digits, '.', '-' or '_' (at most 64)", i+1, n.Name)
+		} else if names[n.Name] {
+			bad("node %d: name %q is used twice", i+1, n.Name)
+		}
+		names[n.Name] = true
+		a, err := netip.ParseAddr(n.Address)
+		if err != nil || a.Zone() != "" || a.IsUnspecified() {
+			bad("node %q: address %q is not an IP address", n.Name, n.Address)
+		} else if addrs[a] {
+			bad("node %q: address %s is used twice", n.Name, a)
+		} else {
+			addrs[a] = true
+		}
+		if n.SSH == nil && n.Runner == nil {
+			bad("node %q: neither SSH nor Runner is set", n.Name)
+		}
+		if n.DataVolume.IDPrefix != "" && !volumePrefix.MatchString(n.DataVolume.IDPrefix) {
+			bad("node %q: data volume id prefix %q: use letters, digits and '-'", n.Name, n.DataVolume.IDPrefix)
+		}
+		if n.DataVolume.Device != "" && !devicePath.MatchString(n.DataVolume.Device) {
+			bad("node %q: data volume device %q is not a /dev path", n.Name, n.DataVolume.Device)
+		}
+	}
+
+	for k, v := range s.Parameters {
+		switch {
+		case !paramKeyRe.MatchString(k):
+			bad("parameter %q: keys are letters, digits, '-' and '_'", k)
+		case isManaged(k):
+			bad("parameter %q is managed by the library and cannot be set", k)
+		}
+		if strings.ContainsAny(v, "\n\r\x00[]") {
+			bad("parameter %q: value must not contain newlines or section brackets", k)
+		}
+	}
+	if !sizeRe.MatchString(s.GCacheSize) {
+		bad("gcache size %q: use a number with an optional K, M or G suffix", s.GCacheSize)
+	}
+	switch s.BindAddress {
+	case "0.0.0.0", "::", "*":
+	default:
+		bad("bind address %q: only 0.0.0.0, :: or * (the library connects over 127.0.0.1)", s.BindAddress)
+	}
+	if s.RootPassword == "" {
+		bad("root password is required")
+	}
+	for what, pw := range map[string]string{"root password": s.RootPassword, "sst password": s.SSTPassword} {
+		if strings.ContainsAny(pw, "\x00\n\r") {
+			bad("%s must not contain NUL or newline characters", what)
+		}
+	}
+	if s.SSTPassword != "" && strings.ContainsAny(s.SSTPassword, ":") {
+		bad("sst password must not contain ':' (wsrep_sst_auth is user:password)")
+	}
+	if s.ProviderPath != "" && !strings.HasPrefix(s.ProviderPath, "/") || strings.ContainsAny(s.ProviderPath, "\n\r[] ") {
+		bad("provider path %q must be an absolute path", s.ProviderPath)
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("invalid cluster spec: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// ValidateUser checks one account before any SQL runs.
+func ValidateUser(u User) error {
+	var errs []error
+	if u.Name == "" || len([]rune(u.Name)) > 80 {
+		errs = append(errs, fmt.Errorf("user name must be 1-80 characters"))
+	}
+	if len([]rune(u.Host)) > 255 {
+		errs = append(errs, fmt.Errorf("user %q: host is longer than 255 characters", u.Name))
+	}
+	if strings.ContainsRune(u.Name+u.Host+u.Password, 0) {
+		errs = append(errs, fmt.Errorf("user %q: NUL characters are not allowed", u.Name))
+	}
+	for _, g := range u.Grants {
+		if len(g.Privileges) == 0 {
+			errs = append(errs, fmt.Errorf("user %q: a grant needs at least one privilege", u.Name))
+		}
+		for _, p := range g.Privileges {
+			if !privilegeRe.MatchString(p) {
+				errs = append(errs, fmt.Errorf("user %q: privilege %q is not a privilege name", u.Name, p))
+			}
+		}
+		if _, err := grantTarget(g.On); err != nil {
+			errs = append(errs, fmt.Errorf("user %q: %w", u.Name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// joinTimeout is how long one joiner may take to reach Synced; SST time
+// grows with the data to copy.
+func joinTimeout(base time.Duration, dataBytes int64) time.Duration {
+	const perSecond = 20 << 20 // a conservative 20 MiB/s for SST
+	return base + time.Duration(dataBytes/perSecond)*time.Second
+}
