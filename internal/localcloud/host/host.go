@@ -1,60 +1,28 @@
-// Package host creates VM-like hosts on this machine: each host has its own
-// network, mount, UTS and PID namespaces, a real sshd as its first process,
-// private copies of the directories a database server writes, and optional
-// loop-device disks. Tests and the local cloud use it as their "hypervisor".
 package host
 
-// API CONTRACT (fixed; other packages code against it). The implementation is
-// being written; every body below is a placeholder that returns errNotYet.
-
 import (
+	"bufio"
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
 	"errors"
+	"fmt"
+	"net"
 	"net/netip"
+	"os"
 	"os/exec"
+	"os/user"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 )
-
-var errNotYet = errors.New("host: not implemented yet")
-
-// NetworkOptions configures NewNetwork.
-type NetworkOptions struct {
-	// Prefix starts every kernel object name made for this network (bridge,
-	// namespaces, veths); at most 5 characters, e.g. "pxct". A unique suffix is
-	// added, so concurrent test packages never collide.
-	Prefix string
-	// StateDir holds per-host directories (keys, private dirs, disk files).
-	// Empty: a new directory under /var/lib/pxc-hosts.
-	StateDir string
-}
-
-// Network is a Linux bridge with a /24 inside 10.200.0.0/13..10.255 (10.2xx.y.0/24)
-// that is unique on this machine. The machine itself has the .1 address on the
-// bridge, so tests and the local cloud reach hosts directly.
-type Network struct{}
-
-// NewNetwork creates a bridge and allocates a unique subnet.
-func NewNetwork(ctx context.Context, opts NetworkOptions) (*Network, error) { return nil, errNotYet }
-
-// Bridge is the bridge interface name.
-func (n *Network) Bridge() string { return "" }
-
-// Subnet is the network's /24.
-func (n *Network) Subnet() netip.Prefix { return netip.Prefix{} }
-
-// Gateway is the machine's address on the bridge (the .1).
-func (n *Network) Gateway() netip.Addr { return netip.Addr{} }
-
-// AllocateAddr reserves a free address in the subnet (.10 upwards).
-func (n *Network) AllocateAddr() (netip.Addr, error) { return netip.Addr{}, errNotYet }
-
-// ReleaseAddr returns an address to the pool.
-func (n *Network) ReleaseAddr(a netip.Addr) {}
-
-// Close powers off and removes every host and namespace on the network, then
-// the bridge and the state directory it created. Safe to call twice.
-func (n *Network) Close() error { return errNotYet }
 
 // Options configures a host.
 type Options struct {
@@ -67,109 +35,608 @@ type Options struct {
 }
 
 // Host is one VM-like host.
-type Host struct{}
+type Host struct {
+	net     *Network
+	name    string
+	addr    netip.Addr
+	ns      string
+	dir     string
+	hostKey ssh.PublicKey
 
-// StartHost creates and boots a host. It returns once sshd accepts TCP
-// connections on Addr():22.
-func (n *Network) StartHost(ctx context.Context, opts Options) (*Host, error) {
-	return nil, errNotYet
+	mu     sync.Mutex
+	boot   *exec.Cmd     // the outer unshare while powered on
+	done   chan struct{} // closed when boot has exited and was reaped
+	disks  map[string]*Disk
+	closed bool
 }
 
+// privateDirs are bind-mounted from the host's state dir over the machine's
+// paths; everything else is the shared "image".
+var privateDirs = []struct{ src, dst string }{
+	{"etc-mysql", "/etc/mysql"},
+	{"var-lib-mysql", "/var/lib/mysql"},
+	{"run-mysqld", "/run/mysqld"},
+	{"var-log-mysql", "/var/log/mysql"},
+	{"root", "/root"},
+	{"tmp", "/tmp"},
+	{"hostname", "/etc/hostname"},
+	{"hosts", "/etc/hosts"},
+	{"resolv.conf", "/etc/resolv.conf"},
+	{"fstab", "/etc/fstab"},
+	{"dev-disk", "/dev/disk"},
+	{"mnt", "/mnt"},
+}
+
+// StartHost creates and boots a host. It returns once sshd accepts TCP
+// connections on Addr():22 (about 0.1-0.5 s on an idle machine). The host's
+// state lives in StateDir()/<name>.
+func (n *Network) StartHost(ctx context.Context, opts Options) (*Host, error) {
+	if err := n.claimName(opts.Name); err != nil {
+		return nil, fmt.Errorf("start host: %w", err)
+	}
+	addr := opts.Addr
+	if addr.IsValid() {
+		if err := n.reserveAddr(addr); err != nil {
+			n.releaseName(opts.Name)
+			return nil, fmt.Errorf("start host %s: %w", opts.Name, err)
+		}
+	} else {
+		var err error
+		if addr, err = n.AllocateAddr(); err != nil {
+			n.releaseName(opts.Name)
+			return nil, fmt.Errorf("start host %s: %w", opts.Name, err)
+		}
+	}
+	h := &Host{
+		net:   n,
+		name:  opts.Name,
+		addr:  addr,
+		ns:    n.netnsName(opts.Name),
+		dir:   filepath.Join(n.rec.StateDir, opts.Name),
+		disks: map[string]*Disk{},
+	}
+	n.mu.Lock()
+	n.hosts[h] = true
+	n.mu.Unlock()
+	if err := h.create(ctx, opts.AuthorizedKeys); err != nil {
+		_ = h.Close()
+		return nil, fmt.Errorf("start host %s: %w", opts.Name, err)
+	}
+	if err := h.PowerOn(ctx); err != nil {
+		_ = h.Close()
+		return nil, fmt.Errorf("start host %s: %w", opts.Name, err)
+	}
+	return h, nil
+}
+
+// create prepares the state dir and the network namespace.
+func (h *Host) create(ctx context.Context, authorizedKeys []string) error {
+	if err := os.RemoveAll(h.dir); err != nil {
+		return fmt.Errorf("clear state dir: %w", err)
+	}
+	d := h.dir
+	for _, sub := range []string{"", "var-lib-mysql", "run-mysqld", "var-log-mysql", "root/.ssh", "tmp", "dev-disk/by-id", "mnt", "ssh"} {
+		if err := os.MkdirAll(filepath.Join(d, sub), 0o755); err != nil {
+			return err
+		}
+	}
+	// A fresh image's /etc/mysql: the package's pristine config.
+	if _, err := run(ctx, "", "cp", "-a", "/etc/mysql/.", filepath.Join(d, "etc-mysql")+"/"); err != nil {
+		return fmt.Errorf("copy /etc/mysql: %w", err)
+	}
+	fstab, _ := os.ReadFile("/etc/fstab")
+	files := map[string]string{
+		"hostname":                  h.name + "\n",
+		"hosts":                     fmt.Sprintf("127.0.0.1\tlocalhost\n%s\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n", h.addr, h.name),
+		"resolv.conf":               "# no nameserver: hosts reach only their own subnet\noptions timeout:1 attempts:1\n",
+		"fstab":                     string(fstab),
+		"root/.ssh/authorized_keys": strings.Join(authorizedKeys, "\n") + "\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(d, name), []byte(content), 0o644); err != nil {
+			return err
+		}
+	}
+	mysqlUID, mysqlGID, err := lookupIDs("mysql", "mysql")
+	if err != nil {
+		return err
+	}
+	_, admGID, err := lookupIDs("", "adm")
+	if err != nil {
+		return err
+	}
+	perms := []struct {
+		path     string
+		mode     os.FileMode
+		uid, gid int
+	}{
+		{"var-lib-mysql", 0o755, mysqlUID, mysqlGID},
+		{"run-mysqld", 0o755, mysqlUID, 0},
+		{"var-log-mysql", 0o750 | os.ModeSetgid, mysqlUID, admGID},
+		{"root", 0o700, 0, 0},
+		{"root/.ssh", 0o700, 0, 0},
+		{"root/.ssh/authorized_keys", 0o600, 0, 0},
+		{"tmp", 0o777 | os.ModeSticky, 0, 0},
+	}
+	for _, p := range perms {
+		path := filepath.Join(d, p.path)
+		if err := os.Chown(path, p.uid, p.gid); err != nil {
+			return err
+		}
+		if err := os.Chmod(path, p.mode); err != nil {
+			return err
+		}
+	}
+	if err := h.writeSSHD(); err != nil {
+		return err
+	}
+	if err := h.writeBootScript(); err != nil {
+		return err
+	}
+	return h.net.plug(ctx, h.ns, h.addr)
+}
+
+func lookupIDs(userName, groupName string) (uid, gid int, err error) {
+	if userName != "" {
+		u, err := user.Lookup(userName)
+		if err != nil {
+			return 0, 0, fmt.Errorf("look up user %s: %w", userName, err)
+		}
+		uid, _ = strconv.Atoi(u.Uid)
+	}
+	g, err := user.LookupGroup(groupName)
+	if err != nil {
+		return 0, 0, fmt.Errorf("look up group %s: %w", groupName, err)
+	}
+	gid, _ = strconv.Atoi(g.Gid)
+	return uid, gid, nil
+}
+
+// writeSSHD generates the host key and the sshd config (keys only, no PAM).
+func (h *Host) writeSSHD() error {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return fmt.Errorf("generate host key: %w", err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "root@"+h.name)
+	if err != nil {
+		return fmt.Errorf("encode host key: %w", err)
+	}
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		return fmt.Errorf("encode host key: %w", err)
+	}
+	h.hostKey = sshPub
+	keyFile := filepath.Join(h.dir, "ssh", "ssh_host_ed25519_key")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600); err != nil {
+		return err
+	}
+	if err := os.WriteFile(keyFile+".pub", ssh.MarshalAuthorizedKey(sshPub), 0o644); err != nil {
+		return err
+	}
+	cfg := fmt.Sprintf(`# sshd of host %s (generated)
+Port 22
+ListenAddress 0.0.0.0
+HostKey %s
+PidFile %s
+PermitRootLogin prohibit-password
+PubkeyAuthentication yes
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+# no PAM: no logind here and pam_loginuid fails in namespaces
+UsePAM no
+AuthorizedKeysFile .ssh/authorized_keys
+Subsystem sftp internal-sftp
+PrintMotd no
+UseDNS no
+AcceptEnv LANG LC_*
+MaxStartups 50:30:100
+MaxSessions 50
+`, h.name, keyFile, filepath.Join(h.dir, "ssh", "sshd.pid"))
+	return os.WriteFile(filepath.Join(h.dir, "ssh", "sshd_config"), []byte(cfg), 0o644)
+}
+
+// writeBootScript writes the script that runs as the host's PID 1.
+func (h *Host) writeBootScript() error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "#!/bin/sh\n# PID 1 of host %s: netns %s + private mount, UTS and PID namespaces\nset -e\nhostname %s\n", h.name, h.ns, h.name)
+	for _, p := range privateDirs {
+		fmt.Fprintf(&b, "mount --bind %s %s\n", shellQuote(filepath.Join(h.dir, p.src)), p.dst)
+	}
+	fmt.Fprintf(&b, "exec /usr/sbin/sshd -D -f %s -E %s\n",
+		shellQuote(filepath.Join(h.dir, "ssh", "sshd_config")), shellQuote(filepath.Join(h.dir, "ssh", "sshd.log")))
+	return os.WriteFile(filepath.Join(h.dir, "boot.sh"), []byte(b.String()), 0o755)
+}
+
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
 // Name is the hostname.
-func (h *Host) Name() string { return "" }
+func (h *Host) Name() string { return h.name }
 
 // Addr is the host's IP address on its network.
-func (h *Host) Addr() netip.Addr { return netip.Addr{} }
+func (h *Host) Addr() netip.Addr { return h.addr }
 
 // SSHAddr is "ip:22".
-func (h *Host) SSHAddr() string { return "" }
+func (h *Host) SSHAddr() string { return netip.AddrPortFrom(h.addr, 22).String() }
 
 // NetNS is the name of the host's network namespace (for `ip netns exec`).
-func (h *Host) NetNS() string { return "" }
+func (h *Host) NetNS() string { return h.ns }
+
+// StateDir is the host's state directory on the machine: private dirs
+// (var-lib-mysql, etc-mysql, ...), ssh/sshd.log, boot.log.
+func (h *Host) StateDir() string { return h.dir }
 
 // HostKey is the host's own ed25519 host key (public part).
-func (h *Host) HostKey() ssh.PublicKey { return nil }
+func (h *Host) HostKey() ssh.PublicKey { return h.hostKey }
 
 // Running reports whether the host is powered on.
-func (h *Host) Running() bool { return false }
+func (h *Host) Running() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.runningLocked()
+}
 
-// PowerOff kills everything in the host at once (a hard power-off or crash).
-// Private directories and attached disks keep their contents.
-func (h *Host) PowerOff(ctx context.Context) error { return errNotYet }
-
-// Shutdown stops the host cleanly: SIGTERM to every process in it, a grace
-// period, then power off.
-func (h *Host) Shutdown(ctx context.Context) error { return errNotYet }
+func (h *Host) runningLocked() bool {
+	if h.boot == nil {
+		return false
+	}
+	select {
+	case <-h.done:
+		return false
+	default:
+		return true
+	}
+}
 
 // PowerOn boots a powered-off host again (same keys, same private directories,
-// same disks) and waits for sshd.
-func (h *Host) PowerOn(ctx context.Context) error { return errNotYet }
+// same disks) and waits for sshd. /run/mysqld is emptied first, as a real
+// boot's tmpfs /run would be. A running host is left alone.
+func (h *Host) PowerOn(ctx context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return fmt.Errorf("power on %s: host is closed", h.name)
+	}
+	if h.runningLocked() {
+		return nil
+	}
+	if h.boot != nil { // crashed by itself: clear what is left
+		if err := h.powerOffLocked(ctx); err != nil {
+			return err
+		}
+	}
+	if err := emptyDir(filepath.Join(h.dir, "run-mysqld")); err != nil {
+		return fmt.Errorf("power on %s: %w", h.name, err)
+	}
+	logf, err := os.OpenFile(filepath.Join(h.dir, "boot.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("power on %s: %w", h.name, err)
+	}
+	defer logf.Close()
+	cmd := exec.Command("ip", "netns", "exec", h.ns,
+		"unshare", "--mount", "--uts", "--pid", "--fork", "--kill-child", "--mount-proc", "--propagation", "private",
+		"/bin/sh", filepath.Join(h.dir, "boot.sh"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Dir = "/"
+	cmd.Env = guestEnv
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := startOwned(cmd); err != nil {
+		return fmt.Errorf("power on %s: %w", h.name, err)
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	h.boot, h.done = cmd, done
+	if err := h.waitSSH(ctx); err != nil {
+		_ = h.powerOffLocked(context.WithoutCancel(ctx))
+		return fmt.Errorf("power on %s: %w", h.name, err)
+	}
+	return nil
+}
+
+var guestEnv = []string{
+	"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+	"HOME=/root",
+	"LANG=C.UTF-8",
+	"TERM=dumb",
+}
+
+func emptyDir(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if err := os.RemoveAll(filepath.Join(dir, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitSSH waits until sshd answers with an SSH banner on Addr():22.
+func (h *Host) waitSSH(ctx context.Context) error {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+	}
+	var lastErr error
+	for {
+		select {
+		case <-h.done:
+			return fmt.Errorf("boot failed: %s; sshd log: %s", h.logTail("boot.log"), h.logTail("ssh/sshd.log"))
+		default:
+		}
+		if lastErr = probeSSH(ctx, h.SSHAddr()); lastErr == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for sshd on %s: %w (last: %v); boot log: %s; sshd log: %s",
+				h.SSHAddr(), ctx.Err(), lastErr, h.logTail("boot.log"), h.logTail("ssh/sshd.log"))
+		case <-h.done:
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+func probeSSH(ctx context.Context, addr string) error {
+	d := net.Dialer{Timeout: time.Second}
+	c, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(2 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil {
+		return fmt.Errorf("read ssh banner: %w", err)
+	}
+	if !strings.HasPrefix(line, "SSH-2.0-") {
+		return fmt.Errorf("unexpected banner %q", strings.TrimSpace(line))
+	}
+	return nil
+}
+
+func (h *Host) logTail(rel string) string {
+	b, _ := os.ReadFile(filepath.Join(h.dir, rel))
+	return strconv.Quote(tail(b, 300))
+}
+
+// PowerOff kills everything in the host at once (a hard power-off or crash).
+// Private directories and attached disks keep their contents. It returns
+// once no live process is left in the host's network namespace.
+func (h *Host) PowerOff(ctx context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.powerOffLocked(ctx)
+}
+
+func (h *Host) powerOffLocked(ctx context.Context) error {
+	if h.boot == nil {
+		return nil
+	}
+	// SIGKILL on the outer unshare: --kill-child kills PID 1, and the kernel
+	// kills the rest of the PID namespace.
+	_ = h.boot.Process.Kill()
+	select {
+	case <-h.done:
+	case <-ctx.Done():
+		return fmt.Errorf("power off %s: %w", h.name, ctx.Err())
+	}
+	h.boot, h.done = nil, nil
+	if err := killNetnsPids(ctx, h.ns); err != nil {
+		return fmt.Errorf("power off %s: %w", h.name, err)
+	}
+	return nil
+}
+
+// pid1 is the machine PID of the host's PID 1 (0 if powered off).
+func (h *Host) pid1() int {
+	for _, pid := range netnsPids(h.ns) {
+		if inner, depth := nsPid(pid); inner == 1 && depth == 2 {
+			return pid
+		}
+	}
+	return 0
+}
+
+// Shutdown stops the host cleanly: SIGTERM to every process in it but PID 1
+// (sshd, whose exit would end the host at once), up to 20 s (bounded by ctx)
+// for them to exit, then power off.
+func (h *Host) Shutdown(ctx context.Context) error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !h.runningLocked() {
+		return h.powerOffLocked(ctx)
+	}
+	if pid1 := h.pid1(); pid1 != 0 {
+		if pidns, ok := statNS(fmt.Sprintf("/proc/%d/ns/pid", pid1)); ok {
+			grace, cancel := context.WithTimeout(ctx, 20*time.Second)
+			defer cancel()
+			signalled := map[int]bool{}
+			for {
+				left := 0
+				for _, pid := range netnsPids(h.ns) {
+					if pid == pid1 {
+						continue
+					}
+					if id, ok := statNS(fmt.Sprintf("/proc/%d/ns/pid", pid)); !ok || id != pidns {
+						continue
+					}
+					left++
+					if !signalled[pid] {
+						signalled[pid] = true
+						_ = syscall.Kill(pid, syscall.SIGTERM)
+					}
+				}
+				if left == 0 {
+					break
+				}
+				select {
+				case <-grace.Done():
+				case <-time.After(50 * time.Millisecond):
+					continue
+				}
+				break
+			}
+		}
+	}
+	offCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	return h.powerOffLocked(offCtx)
+}
 
 // CutNetwork sets the host's link down; HealNetwork sets it up again.
-func (h *Host) CutNetwork(ctx context.Context) error  { return errNotYet }
-func (h *Host) HealNetwork(ctx context.Context) error { return errNotYet }
+func (h *Host) CutNetwork(ctx context.Context) error {
+	if _, err := run(ctx, "", "ip", "-n", h.ns, "link", "set", "eth0", "down"); err != nil {
+		return fmt.Errorf("cut network of %s: %w", h.name, err)
+	}
+	return nil
+}
+
+func (h *Host) HealNetwork(ctx context.Context) error {
+	if _, err := run(ctx, "", "ip", "-n", h.ns, "link", "set", "eth0", "up"); err != nil {
+		return fmt.Errorf("heal network of %s: %w", h.name, err)
+	}
+	return nil
+}
 
 // Blackhole drops traffic from the host to the given peers (a partition that
 // keeps the management path from the machine working); Unblackhole undoes it.
-func (h *Host) Blackhole(ctx context.Context, peers ...netip.Addr) error   { return errNotYet }
-func (h *Host) Unblackhole(ctx context.Context, peers ...netip.Addr) error { return errNotYet }
+// Both are idempotent.
+func (h *Host) Blackhole(ctx context.Context, peers ...netip.Addr) error {
+	for _, p := range peers {
+		if _, err := run(ctx, "", "ip", "-n", h.ns, "route", "replace", "blackhole", netip.PrefixFrom(p, 32).String()); err != nil {
+			return fmt.Errorf("blackhole %s on %s: %w", p, h.name, err)
+		}
+	}
+	return nil
+}
+
+func (h *Host) Unblackhole(ctx context.Context, peers ...netip.Addr) error {
+	for _, p := range peers {
+		dst := netip.PrefixFrom(p, 32).String()
+		out, _ := run(ctx, "", "ip", "-n", h.ns, "route", "show", "type", "blackhole", dst)
+		if strings.TrimSpace(string(out)) == "" {
+			continue
+		}
+		if _, err := run(ctx, "", "ip", "-n", h.ns, "route", "del", "blackhole", dst); err != nil {
+			return fmt.Errorf("unblackhole %s on %s: %w", p, h.name, err)
+		}
+	}
+	return nil
+}
 
 // Console runs a shell command inside all of the host's namespaces, like a
-// serial console: it works while the network is cut.
-func (h *Host) Console(ctx context.Context, script string) ([]byte, error) { return nil, errNotYet }
+// serial console: it works while the network is cut. It returns combined
+// stdout and stderr; on failure the error has the exit status and the
+// output's tail (never the script, which may hold secrets).
+func (h *Host) Console(ctx context.Context, script string) ([]byte, error) {
+	pid1 := h.pid1()
+	if pid1 == 0 {
+		return nil, fmt.Errorf("console on %s: host is powered off", h.name)
+	}
+	cmd := exec.CommandContext(ctx, "nsenter", "--target", strconv.Itoa(pid1), "--all", "/bin/sh", "-c", script)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.Env = guestEnv
+	cmd.Dir = "/"
+	if err := startOwned(cmd); err != nil {
+		return nil, fmt.Errorf("console on %s: %w", h.name, err)
+	}
+	err := cmd.Wait()
+	b := []byte(out.String())
+	if err != nil {
+		return b, fmt.Errorf("console on %s: %w: %s", h.name, err, tail(b, 500))
+	}
+	return b, nil
+}
 
 // ApplyFirewall loads an nftables ruleset (nft -f syntax) in the host's
-// network namespace, replacing the previous one.
-func (h *Host) ApplyFirewall(ctx context.Context, ruleset string) error { return errNotYet }
+// network namespace, replacing the previous one: "flush ruleset" is put in
+// front of it and nft applies the whole text as one transaction, so a bad
+// ruleset leaves the previous one in force. An empty ruleset removes all
+// rules. It works while the host is powered off (the namespace stays).
+func (h *Host) ApplyFirewall(ctx context.Context, ruleset string) error {
+	if _, err := run(ctx, "flush ruleset\n"+ruleset+"\n", "ip", "netns", "exec", h.ns, "nft", "-f", "-"); err != nil {
+		return fmt.Errorf("apply firewall on %s: %w", h.name, err)
+	}
+	return nil
+}
+
+var serialRE = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
 // AttachDisk makes the disk visible inside the host as
 // /dev/disk/by-id/virtio-<serial, at most 20 characters> (a symlink to the
-// loop device). DetachDisk removes it.
-func (h *Host) AttachDisk(ctx context.Context, d *Disk, serial string) error { return errNotYet }
-func (h *Host) DetachDisk(ctx context.Context, serial string) error          { return errNotYet }
+// loop device). DetachDisk removes it. Both work while the host is off.
+func (h *Host) AttachDisk(ctx context.Context, d *Disk, serial string) error {
+	if !serialRE.MatchString(serial) {
+		return fmt.Errorf("attach disk to %s: serial %q must be letters, digits, '_', '.' or '-'", h.name, serial)
+	}
+	if len(serial) > 20 {
+		serial = serial[:20]
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return fmt.Errorf("attach disk %s to %s: host is closed", serial, h.name)
+	}
+	if _, ok := h.disks[serial]; ok {
+		return fmt.Errorf("attach disk %s to %s: serial already attached", serial, h.name)
+	}
+	link := filepath.Join(h.dir, "dev-disk", "by-id", "virtio-"+serial)
+	if err := os.Symlink(d.Device(), link); err != nil {
+		return fmt.Errorf("attach disk %s to %s: %w", serial, h.name, err)
+	}
+	h.disks[serial] = d
+	return nil
+}
+
+func (h *Host) DetachDisk(ctx context.Context, serial string) error {
+	if len(serial) > 20 {
+		serial = serial[:20]
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	link := filepath.Join(h.dir, "dev-disk", "by-id", "virtio-"+serial)
+	if err := os.Remove(link); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("detach disk %s from %s: %w", serial, h.name, err)
+	}
+	delete(h.disks, serial)
+	return nil
+}
 
 // Close powers the host off and removes its namespaces and state. Attached
 // disks are detached, not deleted. Safe to call twice.
-func (h *Host) Close() error { return errNotYet }
-
-// Disk is a sparse file on a loop device.
-type Disk struct{}
-
-// NewDisk creates a sparse file of size bytes in dir and attaches a loop device.
-func NewDisk(ctx context.Context, dir string, size int64) (*Disk, error) { return nil, errNotYet }
-
-// Device is the loop device path, e.g. /dev/loop3.
-func (d *Disk) Device() string { return "" }
-
-// Size is the current size in bytes.
-func (d *Disk) Size() int64 { return 0 }
-
-// Resize grows the file and tells the loop device (losetup -c), so the guest
-// sees the new size online.
-func (d *Disk) Resize(ctx context.Context, size int64) error { return errNotYet }
-
-// Close detaches the loop device and removes the file. Safe to call twice.
-func (d *Disk) Close() error { return errNotYet }
-
-// Namespace is a bare network namespace on the network with one address (a
-// load balancer's VIP); processes started in it die when it is closed.
-type Namespace struct{}
-
-// NewNamespace creates a namespace with the given address (zero: allocate).
-func (n *Network) NewNamespace(ctx context.Context, name string, addr netip.Addr) (*Namespace, error) {
-	return nil, errNotYet
+func (h *Host) Close() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var errs []error
+	if err := h.powerOffLocked(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if err := unplug(ctx, h.ns); err != nil {
+		errs = append(errs, err)
+	}
+	if err := os.RemoveAll(h.dir); err != nil {
+		errs = append(errs, fmt.Errorf("remove state dir: %w", err))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("close host %s: %w", h.name, errors.Join(errs...))
+	}
+	h.closed = true
+	h.disks = nil
+	n := h.net
+	n.ReleaseAddr(h.addr)
+	n.releaseName(h.name)
+	n.mu.Lock()
+	delete(n.hosts, h)
+	n.mu.Unlock()
+	return nil
 }
-
-// Name is the namespace name; Addr its address.
-func (s *Namespace) Name() string     { return "" }
-func (s *Namespace) Addr() netip.Addr { return netip.Addr{} }
-
-// Command returns a command that runs inside the namespace (not started).
-func (s *Namespace) Command(ctx context.Context, name string, args ...string) *exec.Cmd { return nil }
-
-// Close kills processes in the namespace and deletes it. Safe to call twice.
-func (s *Namespace) Close() error { return errNotYet }
-
-// Sweep removes bridges, namespaces, loop devices, mounts and processes left
-// by owners that are no longer alive (a test binary killed by a timeout).
-func Sweep(ctx context.Context) error { return errNotYet }

@@ -1,0 +1,229 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("host tests need root (network namespaces, bind mounts, loop devices)")
+	}
+}
+
+// newTestNetwork creates a network that t.Cleanup removes, and checks that
+// nothing of it is left afterwards.
+func newTestNetwork(t *testing.T) *Network {
+	t.Helper()
+	needRoot(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := Sweep(ctx); err != nil {
+		t.Logf("sweep: %v", err)
+	}
+	n, err := NewNetwork(ctx, NetworkOptions{Prefix: "pxt"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := n.Close(); err != nil {
+			t.Errorf("close network: %v", err)
+		}
+		assertGone(t, n)
+	})
+	return n
+}
+
+// assertGone checks that no namespace, link, loop device or state dir of the
+// network is left on the machine.
+func assertGone(t *testing.T, n *Network) {
+	t.Helper()
+	id := n.ID()
+	out, _ := exec.Command("ip", "netns", "list").CombinedOutput()
+	if strings.Contains(string(out), id) {
+		t.Errorf("netns left after Close:\n%s", out)
+	}
+	out, _ = exec.Command("ip", "-o", "link").CombinedOutput()
+	if strings.Contains(string(out), id) {
+		t.Errorf("links left after Close:\n%s", out)
+	}
+	out, _ = exec.Command("losetup", "-a").CombinedOutput()
+	if strings.Contains(string(out), n.StateDir()) {
+		t.Errorf("loop devices left after Close:\n%s", out)
+	}
+	if _, err := os.Stat(n.StateDir()); !os.IsNotExist(err) {
+		t.Errorf("state dir %s left after Close (stat: %v)", n.StateDir(), err)
+	}
+	if _, err := os.Stat(netsDir + "/" + id + ".json"); !os.IsNotExist(err) {
+		t.Errorf("registry entry for %s left after Close", id)
+	}
+}
+
+// testKey is a client key for the tests' SSH sessions.
+type testKey struct {
+	signer ssh.Signer
+	line   string
+}
+
+func newTestKey(t *testing.T) testKey {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testKey{signer, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))}
+}
+
+func startHost(t *testing.T, n *Network, name string, key testKey) *Host {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	t0 := time.Now()
+	h, err := n.StartHost(ctx, Options{Name: name, AuthorizedKeys: []string{key.line}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("host %s (%s) up in %v", name, h.Addr(), time.Since(t0).Round(time.Millisecond))
+	return h
+}
+
+// sshRun runs cmd on h over SSH, checking h's host key.
+func sshRun(t *testing.T, h *Host, key testKey, cmd string) (string, error) {
+	t.Helper()
+	cfg := &ssh.ClientConfig{
+		User:            "root",
+		Auth:            []ssh.AuthMethod{ssh.PublicKeys(key.signer)},
+		HostKeyCallback: ssh.FixedHostKey(h.HostKey()),
+		Timeout:         3 * time.Second,
+	}
+	c, err := ssh.Dial("tcp", h.SSHAddr(), cfg)
+	if err != nil {
+		return "", fmt.Errorf("ssh %s: %w", h.Name(), err)
+	}
+	defer c.Close()
+	s, err := c.NewSession()
+	if err != nil {
+		return "", err
+	}
+	defer s.Close()
+	// One buffer for both streams needs a lock: x/crypto copies stdout and
+	// stderr in separate goroutines (bytes.Buffer.ReadFrom races and loses data).
+	var out lockedBuffer
+	s.Stdout, s.Stderr = &out, &out
+	err = s.Run(cmd)
+	return out.String(), err
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func mustSSH(t *testing.T, h *Host, key testKey, cmd string) string {
+	t.Helper()
+	out, err := sshRun(t, h, key, cmd)
+	if err != nil {
+		t.Fatalf("ssh %s %q: %v\n%s", h.Name(), cmd, err, out)
+	}
+	return out
+}
+
+func mustConsole(t *testing.T, h *Host, script string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := h.Console(ctx, script)
+	if err != nil {
+		t.Fatalf("console %s %q: %v", h.Name(), script, err)
+	}
+	return string(out)
+}
+
+// tcpReachable reports whether src can open a TCP connection to addr.
+func tcpReachable(t *testing.T, src *Host, addr string) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	host, port, _ := net.SplitHostPort(addr)
+	_, err := src.Console(ctx, fmt.Sprintf("timeout 2 socat -u OPEN:/dev/null TCP:%s:%s,connect-timeout=1", host, port))
+	return err == nil
+}
+
+func TestHostsBootIsolatedAndReachable(t *testing.T) {
+	n := newTestNetwork(t)
+	key := newTestKey(t)
+	a := startHost(t, n, "node-a", key)
+	b := startHost(t, n, "node-b", key)
+
+	for _, h := range []*Host{a, b} {
+		out := mustSSH(t, h, key, "hostname; cat /etc/hostname; ls -A /var/lib/mysql; stat -c '%U %a' /var/lib/mysql /root /tmp")
+		want := fmt.Sprintf("%s\n%s\nmysql 755\nroot 700\nroot 1777\n", h.Name(), h.Name())
+		if out != want {
+			t.Errorf("%s: got %q, want %q", h.Name(), out, want)
+		}
+	}
+
+	mustSSH(t, a, key, "echo secret-a > /var/lib/mysql/marker")
+	if out, err := sshRun(t, b, key, "cat /var/lib/mysql/marker"); err == nil {
+		t.Errorf("node-b sees node-a's datadir file: %q", out)
+	}
+	if _, err := os.Stat("/var/lib/mysql/marker"); err == nil {
+		t.Error("the machine sees node-a's datadir file")
+	}
+
+	// Only the host's own processes, sshd as PID 1.
+	ps := mustSSH(t, a, key, "ps -e -o pid=,comm=")
+	var pid1 string
+	for _, line := range strings.Split(strings.TrimSpace(ps), "\n") {
+		f := strings.Fields(line)
+		if f[0] == "1" {
+			pid1 = f[1]
+		}
+		if f[1] != "sshd" && f[1] != "bash" && f[1] != "sh" && f[1] != "ps" {
+			t.Errorf("unexpected process in node-a: %q", line)
+		}
+	}
+	if pid1 != "sshd" {
+		t.Errorf("PID 1 is %q, want sshd; ps:\n%s", pid1, ps)
+	}
+	if len(strings.Split(strings.TrimSpace(ps), "\n")) > 6 {
+		t.Errorf("too many processes in node-a:\n%s", ps)
+	}
+
+	if !tcpReachable(t, a, b.SSHAddr()) {
+		t.Error("node-a cannot reach node-b:22")
+	}
+	// No route anywhere else.
+	if out := mustConsole(t, a, "ip route"); strings.Contains(out, "default") {
+		t.Errorf("host has a default route:\n%s", out)
+	}
+}

@@ -1,0 +1,330 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+)
+
+// NetworkOptions configures NewNetwork.
+type NetworkOptions struct {
+	// Prefix starts every kernel object name made for this network (bridge,
+	// namespaces, veths); at most 5 characters, e.g. "pxct". A unique suffix is
+	// added, so concurrent test packages never collide. Empty: "pxh".
+	Prefix string
+	// StateDir holds per-host directories (keys, private dirs, disk files).
+	// Empty: a new directory under /var/lib/pxc-hosts, removed by Close.
+	// It must not be under /tmp (hosts mount their own /tmp over it).
+	StateDir string
+}
+
+// Network is a Linux bridge with a /24 inside 10.200.0.0/13..10.255 (10.2xx.y.0/24)
+// that is unique on this machine. The machine itself has the .1 address on the
+// bridge, so tests and the local cloud reach hosts directly. Hosts have no
+// default route: they reach only the subnet.
+type Network struct {
+	rec    netRecord
+	subnet netip.Prefix
+
+	mu     sync.Mutex
+	used   map[netip.Addr]bool
+	names  map[string]bool // host and namespace names in use
+	hosts  map[*Host]bool
+	spaces map[*Namespace]bool
+	closed bool
+}
+
+var prefixRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,4}$`)
+
+// NewNetwork creates a bridge and allocates a unique subnet.
+func NewNetwork(ctx context.Context, opts NetworkOptions) (*Network, error) {
+	prefix := opts.Prefix
+	if prefix == "" {
+		prefix = "pxh"
+	}
+	if !prefixRE.MatchString(prefix) {
+		return nil, fmt.Errorf("new network: prefix %q must be 1-5 lowercase letters or digits, starting with a letter", prefix)
+	}
+	if err := prepareMachine(ctx); err != nil {
+		return nil, fmt.Errorf("new network: %w", err)
+	}
+	rec, err := allocateNetwork(ctx, prefix, opts.StateDir)
+	if err != nil {
+		return nil, fmt.Errorf("new network: allocate: %w", err)
+	}
+	n := &Network{
+		rec:    rec,
+		subnet: netip.MustParsePrefix(rec.Subnet),
+		used:   map[netip.Addr]bool{},
+		names:  map[string]bool{},
+		hosts:  map[*Host]bool{},
+		spaces: map[*Namespace]bool{},
+	}
+	fail := func(err error) (*Network, error) {
+		_ = n.Close()
+		return nil, fmt.Errorf("new network %s: %w", rec.ID, err)
+	}
+	if err := os.MkdirAll(rec.StateDir, 0o755); err != nil {
+		return fail(err)
+	}
+	if err := os.Chmod(rec.StateDir, 0o755); err != nil {
+		return fail(err)
+	}
+	gw := n.Gateway()
+	for _, args := range [][]string{
+		{"link", "add", rec.ID, "type", "bridge"},
+		{"addr", "add", netip.PrefixFrom(gw, 24).String(), "dev", rec.ID},
+		{"link", "set", rec.ID, "up"},
+	} {
+		if _, err := run(ctx, "", "ip", args...); err != nil {
+			return fail(err)
+		}
+	}
+	// IPv6 on the bridge only adds link-local noise (DAD, router solicitations).
+	_ = os.WriteFile(filepath.Join("/proc/sys/net/ipv6/conf", rec.ID, "disable_ipv6"), []byte("1"), 0o644)
+	return n, nil
+}
+
+// prepareMachine creates the directories sshd and the hosts' bind mounts
+// need on the machine (Debian's packages leave some to systemd).
+func prepareMachine(ctx context.Context) error {
+	for _, d := range []string{"/run/sshd", "/var/log/mysql", "/run/mysqld", "/etc/mysql", "/var/lib/mysql", "/dev/disk", "/mnt", "/run/netns"} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("create %s: %w", d, err)
+		}
+	}
+	return nil
+}
+
+// ID is the unique name of the network (also its bridge's name).
+func (n *Network) ID() string { return n.rec.ID }
+
+// Bridge is the bridge interface name.
+func (n *Network) Bridge() string { return n.rec.ID }
+
+// Subnet is the network's /24.
+func (n *Network) Subnet() netip.Prefix { return n.subnet }
+
+// Gateway is the machine's address on the bridge (the .1).
+func (n *Network) Gateway() netip.Addr { return n.subnet.Addr().Next() }
+
+// StateDir is the directory that holds the hosts' state directories
+// (<StateDir>/<host name>).
+func (n *Network) StateDir() string { return n.rec.StateDir }
+
+// AllocateAddr reserves a free address in the subnet (.10 upwards).
+func (n *Network) AllocateAddr() (netip.Addr, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	a := n.subnet.Addr()
+	for i := 0; i < 10; i++ {
+		a = a.Next()
+	}
+	for ; n.subnet.Contains(a) && a.As4()[3] < 255; a = a.Next() {
+		if !n.used[a] {
+			n.used[a] = true
+			return a, nil
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("allocate address in %s: none free", n.subnet)
+}
+
+// reserveAddr marks a caller-chosen address as used.
+func (n *Network) reserveAddr(a netip.Addr) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if !n.subnet.Contains(a) || a == n.Gateway() || a == n.subnet.Addr() || a.As4()[3] == 255 {
+		return fmt.Errorf("address %s is not a usable host address in %s", a, n.subnet)
+	}
+	if n.used[a] {
+		return fmt.Errorf("address %s is already in use", a)
+	}
+	n.used[a] = true
+	return nil
+}
+
+// ReleaseAddr returns an address to the pool.
+func (n *Network) ReleaseAddr(a netip.Addr) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.used, a)
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$`)
+
+// claimName reserves a host or namespace name within the network.
+func (n *Network) claimName(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("name %q is not a lowercase DNS label", name)
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.closed {
+		return errors.New("network is closed")
+	}
+	if n.names[name] {
+		return fmt.Errorf("name %q is already used on network %s", name, n.rec.ID)
+	}
+	n.names[name] = true
+	return nil
+}
+
+func (n *Network) releaseName(name string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	delete(n.names, name)
+}
+
+// netnsName is the network namespace name of a host or namespace.
+func (n *Network) netnsName(name string) string { return n.rec.ID + "-" + name }
+
+// vethName is the machine-side veth of the member with address a (at most
+// 9+1+3 characters, within IFNAMSIZ).
+func (n *Network) vethName(a netip.Addr) string {
+	return fmt.Sprintf("%sv%d", n.rec.ID, a.As4()[3])
+}
+
+// plug creates netns ns with a veth on the bridge: eth0 inside with addr/24,
+// loopback up, no default route.
+func (n *Network) plug(ctx context.Context, ns string, addr netip.Addr) error {
+	veth := n.vethName(addr)
+	cmds := [][]string{
+		{"netns", "add", ns},
+		{"link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns},
+		{"link", "set", veth, "master", n.rec.ID, "up"},
+		{"-n", ns, "link", "set", "lo", "up"},
+		{"-n", ns, "addr", "add", netip.PrefixFrom(addr, 24).String(), "dev", "eth0"},
+		{"-n", ns, "link", "set", "eth0", "up"},
+	}
+	for _, args := range cmds {
+		if _, err := run(ctx, "", "ip", args...); err != nil {
+			return fmt.Errorf("plug %s into %s: %w", ns, n.rec.ID, err)
+		}
+	}
+	return nil
+}
+
+// unplug kills what still runs in netns ns and deletes it (its veth goes
+// with it).
+func unplug(ctx context.Context, ns string) error {
+	if _, err := os.Stat(filepath.Join("/run/netns", ns)); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err := killNetnsPids(ctx, ns); err != nil {
+		return err
+	}
+	if _, err := run(ctx, "", "ip", "netns", "delete", ns); err != nil {
+		return fmt.Errorf("delete netns %s: %w", ns, err)
+	}
+	return nil
+}
+
+// Close powers off and removes every host and namespace on the network, then
+// the bridge and the state directory it created. Safe to call twice.
+func (n *Network) Close() error {
+	n.mu.Lock()
+	if n.closed {
+		n.mu.Unlock()
+		return nil
+	}
+	n.closed = true
+	hosts := make([]*Host, 0, len(n.hosts))
+	for h := range n.hosts {
+		hosts = append(hosts, h)
+	}
+	spaces := make([]*Namespace, 0, len(n.spaces))
+	for s := range n.spaces {
+		spaces = append(spaces, s)
+	}
+	n.mu.Unlock()
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var errs []error
+	// Power hosts off in parallel: each waits for its PID namespace to die.
+	var wg sync.WaitGroup
+	var emu sync.Mutex
+	for _, h := range hosts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := h.Close(); err != nil {
+				emu.Lock()
+				errs = append(errs, err)
+				emu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	for _, s := range spaces {
+		if err := s.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := removeNetworkObjects(ctx, n.rec); err != nil {
+		errs = append(errs, err)
+	}
+	if len(errs) == 0 {
+		removeNetRecord(n.rec.ID)
+	}
+	return errors.Join(errs...)
+}
+
+// removeNetworkObjects deletes every namespace and link named after the
+// network, loop devices backed by files in its state dir, and the state dir
+// if the network created it. Used by Close and Sweep.
+func removeNetworkObjects(ctx context.Context, rec netRecord) error {
+	var errs []error
+	ents, _ := os.ReadDir("/run/netns")
+	for _, e := range ents {
+		if len(e.Name()) > len(rec.ID) && e.Name()[:len(rec.ID)+1] == rec.ID+"-" {
+			if err := unplug(ctx, e.Name()); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	links, err := linkNames(ctx)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, l := range links {
+		if l == rec.ID || isVethOf(l, rec.ID) {
+			// A veth may vanish on its own as its namespace goes away.
+			if out, err := run(ctx, "", "ip", "link", "delete", l); err != nil && !strings.Contains(string(out), "Cannot find device") {
+				errs = append(errs, fmt.Errorf("delete link %s: %w", l, err))
+			}
+		}
+	}
+	if rec.StateDir != "" {
+		if err := detachLoopsUnder(ctx, rec.StateDir); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if rec.OwnsStateDir && rec.StateDir != "" {
+		if err := os.RemoveAll(rec.StateDir); err != nil {
+			errs = append(errs, fmt.Errorf("remove state dir: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func isVethOf(link, id string) bool {
+	rest, ok := strings.CutPrefix(link, id+"v")
+	if !ok || rest == "" {
+		return false
+	}
+	for _, c := range rest {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
