@@ -327,4 +327,3 @@ func isVethOf(link, id string) bool {
 	}
 	return true
 }
-

@@ -1,0 +1,94 @@
+package host
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestHelperOwner is not a test: TestOwnerDeathKillsHostsAndSweepCleansUp
+// runs the test binary with this test selected to play an owner process
+// that dies without Close.
+func TestHelperOwner(t *testing.T) {
+	if os.Getenv("PXC_HOST_HELPER") != "1" {
+		t.Skip("helper process only")
+	}
+	ctx := context.Background()
+	n, err := NewNetwork(ctx, NetworkOptions{Prefix: "pxt"})
+	if err != nil {
+		fmt.Println("ERR", err)
+		os.Exit(1)
+	}
+	h, err := n.StartHost(ctx, Options{Name: "orphan"})
+	if err != nil {
+		fmt.Println("ERR", err)
+		os.Exit(1)
+	}
+	d, err := NewDisk(ctx, n.StateDir()+"/disks", 8<<20)
+	if err != nil {
+		fmt.Println("ERR", err)
+		os.Exit(1)
+	}
+	fmt.Println("READY", n.ID(), n.StateDir(), h.NetNS(), d.Device(), d.File())
+	time.Sleep(time.Minute)
+}
+
+func TestOwnerDeathKillsHostsAndSweepCleansUp(t *testing.T) {
+	needRoot(t)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperOwner$")
+	cmd.Env = append(os.Environ(), "PXC_HOST_HELPER=1")
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Start(cmd); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	f := strings.Fields(line)
+	if err != nil || len(f) != 6 || f[0] != "READY" {
+		t.Fatalf("helper: %q %v", line, err)
+	}
+	id, stateDir, netns, dev, file := f[1], f[2], f[3], f[4], f[5]
+	if len(netnsPids(netns)) == 0 {
+		t.Fatal("helper's host has no processes")
+	}
+
+	_ = cmd.Process.Signal(syscall.SIGKILL)
+	_ = cmd.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(netnsPids(netns)) > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if pids := netnsPids(netns); len(pids) > 0 {
+		t.Errorf("host processes outlived their owner: %v", pids)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat("/run/netns/" + netns); !os.IsNotExist(err) {
+		t.Errorf("netns %s left after Sweep", netns)
+	}
+	if links, _ := linkNames(ctx); strings.Contains(strings.Join(links, " "), id) {
+		t.Errorf("links of %s left after Sweep: %v", id, links)
+	}
+	if backingFile(dev) == file {
+		t.Errorf("loop device %s still attached to %s after Sweep", dev, file)
+	}
+	if _, err := os.Stat(stateDir); !os.IsNotExist(err) {
+		t.Errorf("state dir %s left after Sweep", stateDir)
+	}
+	if _, err := os.Stat(netsDir + "/" + id + ".json"); !os.IsNotExist(err) {
+		t.Errorf("registry entry for %s left after Sweep", id)
+	}
+}
