@@ -42,6 +42,9 @@ func newTestNetwork(t *testing.T) *Network {
 		if err := n.Close(); err != nil {
 			t.Errorf("close network: %v", err)
 		}
+		if err := n.Close(); err != nil {
+			t.Errorf("second close of network: %v", err)
+		}
 		assertGone(t, n)
 	})
 	return n
@@ -63,6 +66,9 @@ func assertGone(t *testing.T, n *Network) {
 	out, _ = exec.Command("losetup", "-a").CombinedOutput()
 	if strings.Contains(string(out), n.StateDir()) {
 		t.Errorf("loop devices left after Close:\n%s", out)
+	}
+	if b, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(b), id) {
+		t.Errorf("mounts of %s left in the machine's mount namespace", id)
 	}
 	if _, err := os.Stat(n.StateDir()); !os.IsNotExist(err) {
 		t.Errorf("state dir %s left after Close (stat: %v)", n.StateDir(), err)
@@ -181,8 +187,28 @@ func tcpReachable(t *testing.T, src *Host, addr string) bool {
 func TestHostsBootIsolatedAndReachable(t *testing.T) {
 	n := newTestNetwork(t)
 	key := newTestKey(t)
-	a := startHost(t, n, "node-a", key)
-	b := startHost(t, n, "node-b", key)
+	// Boot both at once: StartHost is safe for concurrent use.
+	hosts := make([]*Host, 2)
+	errs := make(chan error, 2)
+	for i, name := range []string{"node-a", "node-b"} {
+		go func() {
+			var err error
+			hosts[i], err = n.StartHost(t.Context(), Options{Name: name, AuthorizedKeys: []string{key.line}})
+			errs <- err
+		}()
+	}
+	for range hosts {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := hosts[0], hosts[1]
+	if _, err := n.StartHost(t.Context(), Options{Name: "node-a"}); err == nil {
+		t.Error("a second host named node-a was started")
+	}
+	if _, err := n.StartHost(t.Context(), Options{Name: "other", Addr: a.Addr()}); err == nil {
+		t.Error("a host with node-a's address was started")
+	}
 
 	for _, h := range []*Host{a, b} {
 		out := mustSSH(t, h, key, "hostname; cat /etc/hostname; ls -A /var/lib/mysql; stat -c '%U %a' /var/lib/mysql /root /tmp")

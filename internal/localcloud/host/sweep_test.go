@@ -12,13 +12,18 @@ import (
 	"time"
 )
 
-// TestHelperOwner is not a test: TestOwnerDeathKillsHostsAndSweepCleansUp
-// runs the test binary with this test selected to play an owner process
-// that dies without Close.
-func TestHelperOwner(t *testing.T) {
-	if os.Getenv("PXC_HOST_HELPER") != "1" {
-		t.Skip("helper process only")
+func TestMain(m *testing.M) {
+	if os.Getenv("PXC_HOST_HELPER") == "1" {
+		helperOwner()
+		return
 	}
+	os.Exit(m.Run())
+}
+
+// helperOwner plays an owner process that dies without Close:
+// TestOwnerDeathKillsHostsAndSweepCleansUp runs the test binary with
+// PXC_HOST_HELPER=1 and SIGKILLs it.
+func helperOwner() {
 	ctx := context.Background()
 	n, err := NewNetwork(ctx, NetworkOptions{Prefix: "pxt"})
 	if err != nil {
@@ -41,7 +46,7 @@ func TestHelperOwner(t *testing.T) {
 
 func TestOwnerDeathKillsHostsAndSweepCleansUp(t *testing.T) {
 	needRoot(t)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperOwner$")
+	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), "PXC_HOST_HELPER=1")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
