@@ -243,6 +243,9 @@ func (h *Host) writeBootScript() error {
 	for _, p := range privateDirs {
 		fmt.Fprintf(&b, "mount --bind %s %s\n", shellQuote(filepath.Join(h.dir, p.src)), p.dst)
 	}
+	// Like a real boot: mount what the (private) fstab lists, e.g. a volume
+	// the guest library configured. A missing device must not stop the boot.
+	b.WriteString("mount -a || echo 'boot: mount -a failed' >&2\n")
 	fmt.Fprintf(&b, "exec /usr/sbin/sshd -D -f %s -E %s\n",
 		shellQuote(filepath.Join(h.dir, "ssh", "sshd_config")), shellQuote(filepath.Join(h.dir, "ssh", "sshd.log")))
 	return os.WriteFile(filepath.Join(h.dir, "boot.sh"), []byte(b.String()), 0o755)
@@ -289,8 +292,9 @@ func (h *Host) runningLocked() bool {
 }
 
 // PowerOn boots a powered-off host again (same keys, same private directories,
-// same disks) and waits for sshd. /run/mysqld is emptied first, as a real
-// boot's tmpfs /run would be. A running host is left alone.
+// same disks) and waits for sshd. As on a real boot, /run/mysqld starts empty
+// and the host's /etc/fstab is mounted (mount -a). A running host is left
+// alone.
 func (h *Host) PowerOn(ctx context.Context) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -47,7 +48,11 @@ func TestPowerOffAndOnKeepsDisksAndData(t *testing.T) {
 		t.Error("shrinking a disk succeeded")
 	}
 
-	mustSSH(t, h, key, "echo kept > /var/lib/mysql/kept; mount "+dev+" /mnt/data; setsid sleep 1000 </dev/null >/dev/null 2>&1 &")
+	// The guest library puts the volume in fstab; a boot mounts it.
+	mustSSH(t, h, key, "echo kept > /var/lib/mysql/kept; echo '"+dev+" /mnt/data ext4 defaults,nofail 0 2' >> /etc/fstab; mount /mnt/data; setsid sleep 1000 </dev/null >/dev/null 2>&1 &")
+	if b, _ := os.ReadFile("/etc/fstab"); strings.Contains(string(b), "virtio") {
+		t.Error("the host's fstab entry reached the machine's /etc/fstab")
+	}
 	if err := h.PowerOff(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -70,7 +75,7 @@ func TestPowerOffAndOnKeepsDisksAndData(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("power on took %v", time.Since(t0).Round(time.Millisecond))
-	out := mustSSH(t, h, key, "cat /var/lib/mysql/kept; mountpoint -q /mnt/data && echo still-mounted; mount "+dev+" /mnt/data && cat /mnt/data/f; pgrep -x sleep || echo no-sleep")
+	out := mustSSH(t, h, key, "cat /var/lib/mysql/kept; mountpoint -q /mnt/data && cat /mnt/data/f; pgrep -x sleep || echo no-sleep")
 	if out != "kept\non-disk\nno-sleep\n" {
 		t.Errorf("after power on: %q", out)
 	}
@@ -228,6 +233,14 @@ func TestConcurrentNetworksAreDistinct(t *testing.T) {
 		if err := <-errs; err != nil {
 			t.Error(err)
 		}
+	}
+	if n, err := NewNetwork(ctx, NetworkOptions{Prefix: "pxt", StateDir: t.TempDir()}); err == nil {
+		n.Close()
+		t.Error("a state dir under /tmp was accepted")
+	}
+	if n, err := NewNetwork(ctx, NetworkOptions{Prefix: "toolong"}); err == nil {
+		n.Close()
+		t.Error("a 7-character prefix was accepted")
 	}
 	seenSubnet, seenBridge := map[string]bool{}, map[string]bool{}
 	for _, n := range nets {

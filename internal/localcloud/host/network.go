@@ -19,9 +19,11 @@ type NetworkOptions struct {
 	// namespaces, veths); at most 5 characters, e.g. "pxct". A unique suffix is
 	// added, so concurrent test packages never collide. Empty: "pxh".
 	Prefix string
-	// StateDir holds per-host directories (keys, private dirs, disk files).
-	// Empty: a new directory under /var/lib/pxc-hosts, removed by Close.
-	// It must not be under /tmp (hosts mount their own /tmp over it).
+	// StateDir is where the network keeps its state: a directory
+	// <StateDir>/<ID> holding one directory per host (keys, private dirs),
+	// created by NewNetwork and removed by Close. Empty: /var/lib/pxc-hosts.
+	// It must be an absolute path outside /tmp (hosts mount their own /tmp,
+	// and sshd's StrictModes wants root-owned parents).
 	StateDir string
 }
 
@@ -51,6 +53,11 @@ func NewNetwork(ctx context.Context, opts NetworkOptions) (*Network, error) {
 	}
 	if !prefixRE.MatchString(prefix) {
 		return nil, fmt.Errorf("new network: prefix %q must be 1-5 lowercase letters or digits, starting with a letter", prefix)
+	}
+	if sd := opts.StateDir; sd != "" {
+		if clean := filepath.Clean(sd); !filepath.IsAbs(clean) || clean == "/tmp" || strings.HasPrefix(clean, "/tmp/") {
+			return nil, fmt.Errorf("new network: state dir %q must be an absolute path outside /tmp", sd)
+		}
 	}
 	if err := prepareMachine(ctx); err != nil {
 		return nil, fmt.Errorf("new network: %w", err)
@@ -115,8 +122,10 @@ func (n *Network) Subnet() netip.Prefix { return n.subnet }
 // Gateway is the machine's address on the bridge (the .1).
 func (n *Network) Gateway() netip.Addr { return n.subnet.Addr().Next() }
 
-// StateDir is the directory that holds the hosts' state directories
-// (<StateDir>/<host name>).
+// StateDir is the network's own state directory,
+// <NetworkOptions.StateDir or /var/lib/pxc-hosts>/<ID>; each host's state is
+// in <StateDir>/<host name>. Disks made by callers may live here too: Close
+// detaches and removes whatever is left in it.
 func (n *Network) StateDir() string { return n.rec.StateDir }
 
 // AllocateAddr reserves a free address in the subnet (.10 upwards).

@@ -220,13 +220,11 @@ func allocateNetwork(ctx context.Context, prefix, stateDir string) (netRecord, e
 		if !subnet.IsValid() {
 			return errors.New("no free /24 in 10.200.0.0-10.255.255.0")
 		}
-		rec = netRecord{ID: id, Subnet: subnet.String(), Owner: self()}
 		if stateDir == "" {
-			rec.StateDir = filepath.Join(DefaultStateRoot, id)
-			rec.OwnsStateDir = true
-		} else {
-			rec.StateDir = stateDir
+			stateDir = DefaultStateRoot
 		}
+		rec = netRecord{ID: id, Subnet: subnet.String(), Owner: self(),
+			StateDir: filepath.Join(stateDir, id), OwnsStateDir: true}
 		return writeJSON(filepath.Join(netsDir, id+".json"), rec)
 	})
 	return rec, err

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -32,6 +33,23 @@ func Sweep(ctx context.Context) error {
 			}
 			if err := os.Remove(filepath.Join(netsDir, rec.ID+".json")); err != nil {
 				errs = append(errs, err)
+			}
+		}
+		// State dirs whose network record is gone (a Close that failed
+		// halfway after removing it).
+		live := readNetRecords()
+		ents, _ := os.ReadDir(DefaultStateRoot)
+		for _, e := range ents {
+			dir := filepath.Join(DefaultStateRoot, e.Name())
+			if !e.IsDir() || holdsStateOf(dir, live) {
+				continue
+			}
+			if err := detachLoopsUnder(ctx, dir); err != nil {
+				errs = append(errs, fmt.Errorf("sweep %s: %w", dir, err))
+				continue
+			}
+			if err := os.RemoveAll(dir); err != nil {
+				errs = append(errs, fmt.Errorf("sweep %s: %w", dir, err))
 			}
 		}
 		for path, rec := range readDiskRecords() {
@@ -72,4 +90,16 @@ func detachLoopsOf(ctx context.Context, file string) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// holdsStateOf reports whether dir is, or contains, a recorded network's
+// state dir.
+func holdsStateOf(dir string, recs []netRecord) bool {
+	for _, r := range recs {
+		sd := filepath.Clean(r.StateDir)
+		if sd == dir || strings.HasPrefix(sd, dir+"/") {
+			return true
+		}
+	}
+	return false
 }
