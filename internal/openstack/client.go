@@ -1,0 +1,208 @@
+package openstack
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2"
+	gcopenstack "github.com/gophercloud/gophercloud/v2/openstack"
+)
+
+// Client is one lazily authenticated connection to an OpenStack cloud. The
+// first call that needs the cloud authenticates; later calls reuse the token
+// (gophercloud re-authenticates when it expires). A failed authentication is
+// remembered and returned to every later caller, so a bad password produces
+// one clear error rather than one login attempt per resource.
+type Client struct {
+	cfg Config
+
+	// transport is the base HTTP transport; nil means a clone of
+	// http.DefaultTransport with the configured TLS settings.
+	transport http.RoundTripper
+	// retryBase is the first retry delay when no Retry-After is given.
+	retryBase time.Duration
+
+	mu       sync.Mutex
+	provider *gophercloud.ProviderClient
+	endpoint gophercloud.EndpointOpts
+	authErr  error
+	services map[string]*gophercloud.ServiceClient
+}
+
+// Option changes how a Client is built; used by tests.
+type Option func(*Client)
+
+// WithTransport makes the client send its requests through rt (before the
+// retry and logging layers are added).
+func WithTransport(rt http.RoundTripper) Option { return func(c *Client) { c.transport = rt } }
+
+// WithRetryBaseDelay sets the first retry delay (default 1 s).
+func WithRetryBaseDelay(d time.Duration) Option { return func(c *Client) { c.retryBase = d } }
+
+// NewClient checks cfg and returns a client that has not talked to the cloud
+// yet. It fails only on settings that are wrong whatever the cloud says.
+func NewClient(cfg Config, opts ...Option) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Client{cfg: cfg, retryBase: time.Second, services: map[string]*gophercloud.ServiceClient{}}
+	for _, o := range opts {
+		o(c)
+	}
+	return c, nil
+}
+
+// Config returns the configuration the client was built from.
+func (c *Client) Config() Config { return c.cfg }
+
+// Region is the region service endpoints are taken from (may be empty).
+func (c *Client) Region() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.provider != nil {
+		return c.endpoint.Region
+	}
+	return c.cfg.Region
+}
+
+// Authenticate logs in if that has not happened yet and returns the provider
+// client. Context errors are not remembered: a later call may try again.
+func (c *Client) Authenticate(ctx context.Context) (*gophercloud.ProviderClient, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.authenticateLocked(ctx)
+}
+
+func (c *Client) authenticateLocked(ctx context.Context) (*gophercloud.ProviderClient, error) {
+	if c.provider != nil {
+		return c.provider, nil
+	}
+	if c.authErr != nil {
+		return nil, c.authErr
+	}
+	pc, eo, err := c.login(ctx)
+	if err != nil {
+		if ctx.Err() == nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+			c.authErr = err
+		}
+		return nil, err
+	}
+	c.provider, c.endpoint = pc, eo
+	return pc, nil
+}
+
+func (c *Client) login(ctx context.Context) (*gophercloud.ProviderClient, gophercloud.EndpointOpts, error) {
+	r, err := c.cfg.Resolve()
+	if err != nil {
+		return nil, gophercloud.EndpointOpts{}, &AuthError{Failure: AuthConfigInvalid, URL: c.cfg.AuthURL, Err: err}
+	}
+	authURL := r.Auth.IdentityEndpoint
+	if authURL == "" {
+		return nil, r.Endpoint, &AuthError{Failure: AuthNotConfigured,
+			Err: errors.New("no identity endpoint: set auth_url (OS_AUTH_URL) or cloud (OS_CLOUD) with a clouds.yaml entry")}
+	}
+	pc, err := gcopenstack.NewClient(authURL)
+	if err != nil {
+		return nil, r.Endpoint, &AuthError{Failure: AuthConfigInvalid, URL: authURL, Err: err}
+	}
+	base := c.transport
+	if base == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.TLSClientConfig = r.TLS
+		base = t
+	}
+	secrets := []string{r.Auth.Password, r.Auth.TokenID, r.Auth.ApplicationCredentialSecret}
+	pc.HTTPClient = http.Client{
+		Transport: &retryTransport{
+			next:       &logTransport{next: base, secrets: secrets},
+			maxRetries: c.cfg.MaxRetries,
+			baseDelay:  c.retryBase,
+			maxDelay:   30 * time.Second,
+		},
+	}
+	if c.cfg.UserAgent != "" {
+		pc.UserAgent.Prepend(c.cfg.UserAgent)
+	}
+	if err := gcopenstack.Authenticate(ctx, pc, r.Auth); err != nil {
+		if ctx.Err() != nil {
+			return nil, r.Endpoint, fmt.Errorf("authenticate to OpenStack at %s: %w", authURL, ctx.Err())
+		}
+		return nil, r.Endpoint, classifyAuth(authURL, err)
+	}
+	return pc, r.Endpoint, nil
+}
+
+// Compute returns the Nova client, pinned to ComputeMicroversion.
+func (c *Client) Compute(ctx context.Context) (*gophercloud.ServiceClient, error) {
+	return c.service(ctx, ServiceCompute, ComputeMicroversion, gcopenstack.NewComputeV2)
+}
+
+// BlockStorage returns the Cinder v3 client, pinned to BlockStorageMicroversion.
+func (c *Client) BlockStorage(ctx context.Context) (*gophercloud.ServiceClient, error) {
+	return c.service(ctx, ServiceBlockStorage, BlockStorageMicroversion, gcopenstack.NewBlockStorageV3)
+}
+
+// Network returns the Neutron v2 client.
+func (c *Client) Network(ctx context.Context) (*gophercloud.ServiceClient, error) {
+	return c.service(ctx, ServiceNetwork, "", gcopenstack.NewNetworkV2)
+}
+
+// LoadBalancer returns the Octavia v2 client.
+func (c *Client) LoadBalancer(ctx context.Context) (*gophercloud.ServiceClient, error) {
+	return c.service(ctx, ServiceLoadBalancer, "", gcopenstack.NewLoadBalancerV2)
+}
+
+// Image returns the Glance v2 client.
+func (c *Client) Image(ctx context.Context) (*gophercloud.ServiceClient, error) {
+	return c.service(ctx, ServiceImage, "", gcopenstack.NewImageV2)
+}
+
+type newServiceFunc func(*gophercloud.ProviderClient, gophercloud.EndpointOpts) (*gophercloud.ServiceClient, error)
+
+// service builds (once) the client of one service: from the catalog, from a
+// catalog alias, or from a URL given in endpoint_overrides.
+func (c *Client) service(ctx context.Context, service, microversion string, build newServiceFunc) (*gophercloud.ServiceClient, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if sc, ok := c.services[service]; ok {
+		return sc, nil
+	}
+	pc, err := c.authenticateLocked(ctx)
+	if err != nil {
+		return nil, err
+	}
+	eo := c.endpoint
+	override := c.cfg.override(service)
+	var sc *gophercloud.ServiceClient
+	if strings.Contains(override, "://") {
+		// The URL is the versioned base; no catalog lookup, no discovery.
+		sc = &gophercloud.ServiceClient{
+			ProviderClient: pc,
+			Endpoint:       gophercloud.NormalizeURL(override),
+			Type:           service,
+		}
+	} else {
+		if override != "" {
+			eo.Type = override
+		}
+		sc, err = build(pc, eo)
+		if err != nil {
+			if isEndpointNotFound(err) {
+				name := service
+				if override != "" {
+					name = override
+				}
+				return nil, &ServiceMissingError{Service: name, Region: eo.Region, Interface: string(eo.Availability)}
+			}
+			return nil, fmt.Errorf("find the %s endpoint: %w", service, err)
+		}
+	}
+	sc.Microversion = microversion
+	c.services[service] = sc
+	return sc, nil
+}
