@@ -9,9 +9,12 @@
 // --mount-proc --propagation private /bin/sh boot.sh`; boot.sh bind-mounts the
 // host's private directories (/etc/mysql, /var/lib/mysql, /run/mysqld,
 // /var/log/mysql, /root, /tmp, /etc/hostname, /etc/hosts, /etc/resolv.conf,
-// /etc/fstab, /dev/disk, /mnt) from its state dir and execs sshd as PID 1.
-// Everything else on the filesystem is the shared "image", so whatever a
-// guest writes elsewhere is seen by every host and the machine.
+// /etc/fstab, /dev/disk, /mnt, /etc/ssh with the host's own key), runs
+// `mount -a` on its private fstab and execs sshd as PID 1 (keys only, root
+// with a key, no PAM). Everything else on the filesystem is the shared
+// "image", so whatever a guest writes elsewhere is seen by every host and the
+// machine. /dev is the machine's: attached disks appear as
+// /dev/disk/by-id/virtio-<serial> symlinks to /dev/loopN.
 //
 // Every child process is forked from one thread that never exits, with
 // Pdeathsig=SIGKILL, so hosts die with the process that made them. Kernel

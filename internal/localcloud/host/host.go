@@ -58,13 +58,15 @@ var privateDirs = []struct{ src, dst string }{
 	{"run-mysqld", "/run/mysqld"},
 	{"var-log-mysql", "/var/log/mysql"},
 	{"root", "/root"},
-	{"tmp", "/tmp"},
 	{"hostname", "/etc/hostname"},
 	{"hosts", "/etc/hosts"},
 	{"resolv.conf", "/etc/resolv.conf"},
 	{"fstab", "/etc/fstab"},
 	{"dev-disk", "/dev/disk"},
 	{"mnt", "/mnt"},
+	{"etc-ssh", "/etc/ssh"},
+	// Last: a state dir under the machine's /tmp stays reachable until here.
+	{"tmp", "/tmp"},
 }
 
 // StartHost creates and boots a host. It returns once sshd accepts TCP
@@ -115,7 +117,7 @@ func (h *Host) create(ctx context.Context, authorizedKeys []string) error {
 		return fmt.Errorf("clear state dir: %w", err)
 	}
 	d := h.dir
-	for _, sub := range []string{"", "var-lib-mysql", "run-mysqld", "var-log-mysql", "root/.ssh", "tmp", "dev-disk/by-id", "mnt", "ssh"} {
+	for _, sub := range []string{"", "var-lib-mysql", "run-mysqld", "var-log-mysql", "root/.ssh", "tmp", "dev-disk/by-id", "mnt", "etc-ssh"} {
 		if err := os.MkdirAll(filepath.Join(d, sub), 0o755); err != nil {
 			return err
 		}
@@ -123,6 +125,21 @@ func (h *Host) create(ctx context.Context, authorizedKeys []string) error {
 	// A fresh image's /etc/mysql: the package's pristine config.
 	if _, err := run(ctx, "", "cp", "-a", "/etc/mysql/.", filepath.Join(d, "etc-mysql")+"/"); err != nil {
 		return fmt.Errorf("copy /etc/mysql: %w", err)
+	}
+	// The image's /etc/ssh without the machine's host keys and sshd config:
+	// the host gets its own (writeSSHD).
+	if ents, err := os.ReadDir("/etc/ssh"); err == nil {
+		args := []string{"-a"}
+		for _, e := range ents {
+			if !strings.HasPrefix(e.Name(), "ssh_host_") && !strings.HasPrefix(e.Name(), "sshd_config") {
+				args = append(args, filepath.Join("/etc/ssh", e.Name()))
+			}
+		}
+		if len(args) > 1 {
+			if _, err := run(ctx, "", "cp", append(args, filepath.Join(d, "etc-ssh")+"/")...); err != nil {
+				return fmt.Errorf("copy /etc/ssh: %w", err)
+			}
+		}
 	}
 	fstab, _ := os.ReadFile("/etc/fstab")
 	files := map[string]string{
@@ -207,18 +224,19 @@ func (h *Host) writeSSHD() error {
 		return fmt.Errorf("encode host key: %w", err)
 	}
 	h.hostKey = sshPub
-	keyFile := filepath.Join(h.dir, "ssh", "ssh_host_ed25519_key")
+	keyFile := filepath.Join(h.dir, "etc-ssh", "ssh_host_ed25519_key")
 	if err := os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600); err != nil {
 		return err
 	}
 	if err := os.WriteFile(keyFile+".pub", ssh.MarshalAuthorizedKey(sshPub), 0o644); err != nil {
 		return err
 	}
+	// Paths are as the host sees them: its private /etc/ssh.
 	cfg := fmt.Sprintf(`# sshd of host %s (generated)
 Port 22
 ListenAddress 0.0.0.0
-HostKey %s
-PidFile %s
+HostKey /etc/ssh/ssh_host_ed25519_key
+PidFile none
 PermitRootLogin prohibit-password
 PubkeyAuthentication yes
 PasswordAuthentication no
@@ -232,8 +250,8 @@ UseDNS no
 AcceptEnv LANG LC_*
 MaxStartups 50:30:100
 MaxSessions 50
-`, h.name, keyFile, filepath.Join(h.dir, "ssh", "sshd.pid"))
-	return os.WriteFile(filepath.Join(h.dir, "ssh", "sshd_config"), []byte(cfg), 0o644)
+`, h.name)
+	return os.WriteFile(filepath.Join(h.dir, "etc-ssh", "sshd_config"), []byte(cfg), 0o644)
 }
 
 // writeBootScript writes the script that runs as the host's PID 1.
@@ -246,8 +264,8 @@ func (h *Host) writeBootScript() error {
 	// Like a real boot: mount what the (private) fstab lists, e.g. a volume
 	// the guest library configured. A missing device must not stop the boot.
 	b.WriteString("mount -a || echo 'boot: mount -a failed' >&2\n")
-	fmt.Fprintf(&b, "exec /usr/sbin/sshd -D -f %s -E %s\n",
-		shellQuote(filepath.Join(h.dir, "ssh", "sshd_config")), shellQuote(filepath.Join(h.dir, "ssh", "sshd.log")))
+	// sshd logs to stderr, which is boot.log (there is no syslog).
+	b.WriteString("exec /usr/sbin/sshd -D -e -f /etc/ssh/sshd_config\n")
 	return os.WriteFile(filepath.Join(h.dir, "boot.sh"), []byte(b.String()), 0o755)
 }
 
@@ -265,8 +283,9 @@ func (h *Host) SSHAddr() string { return netip.AddrPortFrom(h.addr, 22).String()
 // NetNS is the name of the host's network namespace (for `ip netns exec`).
 func (h *Host) NetNS() string { return h.ns }
 
-// StateDir is the host's state directory on the machine: private dirs
-// (var-lib-mysql, etc-mysql, ...), ssh/sshd.log, boot.log.
+// StateDir is the host's state directory on the machine: the private dirs
+// (var-lib-mysql, etc-mysql, etc-ssh, ...) and boot.log, which has the boot
+// script's and sshd's messages (the host's "serial console" log).
 func (h *Host) StateDir() string { return h.dir }
 
 // HostKey is the host's own ed25519 host key (public part).
@@ -368,7 +387,7 @@ func (h *Host) waitSSH(ctx context.Context) error {
 	for {
 		select {
 		case <-h.done:
-			return fmt.Errorf("boot failed: %s; sshd log: %s", h.logTail("boot.log"), h.logTail("ssh/sshd.log"))
+			return fmt.Errorf("boot failed: %s", h.logTail("boot.log"))
 		default:
 		}
 		if lastErr = probeSSH(ctx, h.SSHAddr()); lastErr == nil {
@@ -376,8 +395,8 @@ func (h *Host) waitSSH(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("wait for sshd on %s: %w (last: %v); boot log: %s; sshd log: %s",
-				h.SSHAddr(), ctx.Err(), lastErr, h.logTail("boot.log"), h.logTail("ssh/sshd.log"))
+			return fmt.Errorf("wait for sshd on %s: %w (last: %v); boot log: %s",
+				h.SSHAddr(), ctx.Err(), lastErr, h.logTail("boot.log"))
 		case <-h.done:
 		case <-time.After(25 * time.Millisecond):
 		}

@@ -28,13 +28,18 @@ func needRoot(t *testing.T) {
 // nothing of it is left afterwards.
 func newTestNetwork(t *testing.T) *Network {
 	t.Helper()
+	return newTestNetworkOpts(t, NetworkOptions{Prefix: "pxt"})
+}
+
+func newTestNetworkOpts(t *testing.T, opts NetworkOptions) *Network {
+	t.Helper()
 	needRoot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := Sweep(ctx); err != nil {
 		t.Logf("sweep: %v", err)
 	}
-	n, err := NewNetwork(ctx, NetworkOptions{Prefix: "pxt"})
+	n, err := NewNetwork(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,6 +221,12 @@ func TestHostsBootIsolatedAndReachable(t *testing.T) {
 		if out != want {
 			t.Errorf("%s: got %q, want %q", h.Name(), out, want)
 		}
+	}
+
+	// Own host key in its own /etc/ssh; none of the machine's keys.
+	if got, want := mustSSH(t, a, key, "cat /etc/ssh/ssh_host_ed25519_key.pub; ls /etc/ssh | grep -c -e rsa -e ecdsa || true"),
+		string(ssh.MarshalAuthorizedKey(a.HostKey()))+"0\n"; got != want {
+		t.Errorf("node-a /etc/ssh: got %q, want %q", got, want)
 	}
 
 	mustSSH(t, a, key, "echo secret-a > /var/lib/mysql/marker")

@@ -22,8 +22,8 @@ type NetworkOptions struct {
 	// StateDir is where the network keeps its state: a directory
 	// <StateDir>/<ID> holding one directory per host (keys, private dirs),
 	// created by NewNetwork and removed by Close. Empty: /var/lib/pxc-hosts.
-	// It must be an absolute path outside /tmp (hosts mount their own /tmp,
-	// and sshd's StrictModes wants root-owned parents).
+	// It must be absolute; it may be under /tmp (e.g. t.TempDir()): hosts
+	// mount their own /tmp, but only after everything else.
 	StateDir string
 }
 
@@ -54,10 +54,8 @@ func NewNetwork(ctx context.Context, opts NetworkOptions) (*Network, error) {
 	if !prefixRE.MatchString(prefix) {
 		return nil, fmt.Errorf("new network: prefix %q must be 1-5 lowercase letters or digits, starting with a letter", prefix)
 	}
-	if sd := opts.StateDir; sd != "" {
-		if clean := filepath.Clean(sd); !filepath.IsAbs(clean) || clean == "/tmp" || strings.HasPrefix(clean, "/tmp/") {
-			return nil, fmt.Errorf("new network: state dir %q must be an absolute path outside /tmp", sd)
-		}
+	if sd := opts.StateDir; sd != "" && !filepath.IsAbs(sd) {
+		return nil, fmt.Errorf("new network: state dir %q must be an absolute path", sd)
 	}
 	if err := prepareMachine(ctx); err != nil {
 		return nil, fmt.Errorf("new network: %w", err)
