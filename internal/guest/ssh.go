@@ -27,9 +27,15 @@ type SSHTarget struct {
 	// Host-key verification: HostKeys pins keys; otherwise KnownHostsFile
 	// is used. InsecureIgnoreHostKey skips the check and logs a warning; it
 	// must be chosen explicitly, there is no silent fallback.
-	HostKeys              []ssh.PublicKey
+	HostKeys []ssh.PublicKey
+	// HostKeyFingerprints pins keys by SHA256 fingerprint ("SHA256:..."), as
+	// cloud-init prints them on a new server's console.
+	HostKeyFingerprints   []string
 	KnownHostsFile        string
 	InsecureIgnoreHostKey bool
+	// OnHostKey, when set, is told the host key that passed verification,
+	// so a caller can pin it for later connections.
+	OnHostKey func(ssh.PublicKey)
 	// Bastion, when set, is dialled first and this target is reached
 	// through it (a jump host).
 	Bastion *SSHTarget
@@ -85,6 +91,17 @@ func (t SSHTarget) clientConfig(observe Observer) (*ssh.ClientConfig, error) {
 		for _, k := range pinned {
 			cfg.HostKeyAlgorithms = append(cfg.HostKeyAlgorithms, hostKeyAlgorithms(k.Type())...)
 		}
+	case len(t.HostKeyFingerprints) > 0:
+		pinned := t.HostKeyFingerprints
+		cfg.HostKeyCallback = func(host string, remote net.Addr, key ssh.PublicKey) error {
+			got := ssh.FingerprintSHA256(key)
+			for _, fp := range pinned {
+				if fp == got {
+					return nil
+				}
+			}
+			return &hostKeyError{fmt.Errorf("%s presented %s key %s, which is not among the pinned fingerprints %s", host, key.Type(), got, strings.Join(pinned, ", "))}
+		}
 	case t.KnownHostsFile != "":
 		cb, err := knownhosts.New(t.KnownHostsFile)
 		if err != nil {
@@ -101,6 +118,16 @@ func (t SSHTarget) clientConfig(observe Observer) (*ssh.ClientConfig, error) {
 		cfg.HostKeyCallback = ssh.InsecureIgnoreHostKey()
 	default:
 		return nil, fmt.Errorf("ssh %s: no host key to verify against: set HostKeys or KnownHostsFile (or, knowingly, InsecureIgnoreHostKey)", t.Addr)
+	}
+	if t.OnHostKey != nil {
+		verify := cfg.HostKeyCallback
+		cfg.HostKeyCallback = func(host string, remote net.Addr, key ssh.PublicKey) error {
+			if err := verify(host, remote, key); err != nil {
+				return err
+			}
+			t.OnHostKey(key)
+			return nil
+		}
 	}
 	cfg.Timeout = t.attemptTimeout()
 	return cfg, nil
