@@ -3,11 +3,7 @@ package cluster
 import (
 	"bufio"
 	"errors"
-	"fmt"
-	"net"
 	"strings"
-
-	"golang.org/x/crypto/ssh"
 )
 
 // cloud-init prints a server's host key fingerprints on its console between
@@ -56,19 +52,4 @@ func consoleFingerprints(console string) ([]string, error) {
 		return nil, errNoFingerprints
 	}
 	return last, nil
-}
-
-// fingerprintCallback accepts a host key only when its SHA256 fingerprint is
-// one of the pinned ones.
-func fingerprintCallback(pinned []string) ssh.HostKeyCallback {
-	return func(hostname string, _ net.Addr, key ssh.PublicKey) error {
-		got := ssh.FingerprintSHA256(key)
-		for _, fp := range pinned {
-			if fp == got {
-				return nil
-			}
-		}
-		return fmt.Errorf("host key of %s is %s %s, which is not among the fingerprints on its console (%s): refusing to connect",
-			hostname, key.Type(), got, strings.Join(pinned, ", "))
-	}
 }

@@ -1,13 +1,8 @@
 package cluster
 
 import (
-	"crypto/ed25519"
-	"crypto/rand"
-	"net"
 	"strings"
 	"testing"
-
-	"golang.org/x/crypto/ssh"
 )
 
 func TestConsoleFingerprintsTakesLastBlock(t *testing.T) {
@@ -41,24 +36,5 @@ func TestConsoleFingerprintsMissingOrUnterminated(t *testing.T) {
 		if _, err := consoleFingerprints(console); err != errNoFingerprints {
 			t.Errorf("consoleFingerprints(%q) err = %v, want errNoFingerprints", console, err)
 		}
-	}
-}
-
-func TestFingerprintCallback(t *testing.T) {
-	pub, _, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := &net.TCPAddr{IP: net.IPv4(10, 200, 0, 10), Port: 22}
-	if err := fingerprintCallback([]string{"SHA256:other", ssh.FingerprintSHA256(key)})("db-1:22", addr, key); err != nil {
-		t.Fatalf("pinned key refused: %v", err)
-	}
-	err = fingerprintCallback([]string{"SHA256:other"})("db-1:22", addr, key)
-	if err == nil || !strings.Contains(err.Error(), "not among the fingerprints") {
-		t.Fatalf("unpinned key accepted or unclear error: %v", err)
 	}
 }

@@ -110,6 +110,15 @@ type Cluster struct {
 	ServerGroupID    string
 	KeyPairName      string
 	KeyPairGenerated bool
+	// GeneratedPrivateKey is the private half of a generated keypair (PEM);
+	// a secret the caller must keep, since the cloud never had it.
+	GeneratedPrivateKey string
+	// RootPassword is the database root password (generated when the spec
+	// had none); a secret.
+	RootPassword string
+	// HostKeys are the verified SSH host keys by server id (authorized_keys
+	// format), so later reads need not trust the network again.
+	HostKeys         map[string]string
 	ClusterStateUUID string
 }
 

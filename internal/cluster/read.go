@@ -1,0 +1,158 @@
+package cluster
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
+)
+
+// liveStatusTimeout bounds asking the guests during a read: a plan must not
+// hang on an unreachable node.
+const liveStatusTimeout = 30 * time.Second
+
+// Read observes a cluster from the cloud (list calls filtered by the
+// cluster id) and, when spec carries SSH access, asks every node for its
+// live Galera state. ErrNotFound means nothing of it is left.
+func (m *Manager) Read(ctx context.Context, id string, spec *Spec, hostKeys map[string]string) (*Cluster, error) {
+	inv, err := m.discover(ctx, id, "")
+	if err != nil {
+		return nil, err
+	}
+	if len(inv.servers) == 0 && len(inv.volumes) == 0 && len(inv.ports) == 0 && len(inv.securityGroups) == 0 {
+		return nil, ErrNotFound
+	}
+	c := clusterFromInventory(id, inv)
+	c.HostKeys = hostKeys
+	if spec == nil || len(c.Nodes) == 0 {
+		c.Status = StatusUnknown
+		return c, nil
+	}
+	if c.Name == "" {
+		c.Name = spec.Name
+	}
+	a := guestAccess{
+		user: spec.SSH.User, privateKey: spec.SSH.PrivateKey, check: spec.SSH.HostKeyCheck,
+		knownHosts: spec.SSH.KnownHostsFile, hostKeys: hostKeys, bastion: spec.SSH.Bastion,
+	}
+	m.readLive(ctx, c, *spec, a)
+	if len(c.Nodes) < spec.NodeCount {
+		c.Status = StatusDegraded
+	}
+	return c, nil
+}
+
+// readLive fills in wsrep state; failures only mark the cluster UNKNOWN or
+// DEGRADED, since a read must work while a node is down.
+func (m *Manager) readLive(ctx context.Context, c *Cluster, spec Spec, a guestAccess) {
+	ctx, cancel := context.WithTimeout(ctx, liveStatusTimeout)
+	defer cancel()
+	if a.privateKey == "" {
+		c.Status = StatusUnknown
+		return
+	}
+	gc, err := guestCluster(spec, c, a, nil)
+	if err != nil {
+		m.log.Warn(ctx, "cannot ask the guests for their Galera state: "+err.Error())
+		c.Status = StatusUnknown
+		return
+	}
+	defer gc.Close()
+	st, err := gc.Status(ctx)
+	if err != nil {
+		m.log.Warn(ctx, "reading Galera state: "+err.Error())
+	}
+	applyStatus(c, st)
+}
+
+func clusterFromInventory(id string, inv *inventory) *Cluster {
+	c := &Cluster{ID: id}
+	volumeByIndex := map[int]openstack.Volume{}
+	for _, v := range inv.volumes {
+		volumeByIndex[nodeIndexOf(v.Metadata)] = v
+	}
+	for _, s := range inv.servers {
+		idx := nodeIndexOf(s.Metadata)
+		n := Node{
+			Index: idx, Name: s.Name, ServerID: s.ID, IP: s.FirstIP(),
+			AvailabilityZone: s.AvailabilityZone, ServerStatus: s.Status,
+		}
+		if v, ok := volumeByIndex[idx]; ok {
+			n.VolumeID = v.ID
+		}
+		c.Nodes = append(c.Nodes, n)
+		if c.Name == "" {
+			c.Name = s.Metadata[metaClusterName]
+		}
+		if c.Datastore.Type == "" {
+			if t, v, ok := strings.Cut(s.Metadata[metaDatastore], ":"); ok {
+				c.Datastore = Datastore{Type: t, Version: v}
+			}
+		}
+		if c.ServerGroupID == "" {
+			c.ServerGroupID = s.Metadata[metaServerGroup]
+		}
+		if c.KeyPairName == "" {
+			c.KeyPairName = s.Metadata[metaKeyPair]
+			c.KeyPairGenerated, _ = strconv.ParseBool(s.Metadata[metaKeyPairGen])
+		}
+	}
+	for _, p := range inv.ports {
+		for i := range c.Nodes {
+			if p.DeviceID == c.Nodes[i].ServerID {
+				c.Nodes[i].PortID = p.ID
+				if len(p.FixedIPs) > 0 {
+					c.Nodes[i].IP = p.FixedIPs[0].IP
+				}
+			}
+		}
+	}
+	if len(inv.securityGroups) > 0 {
+		c.SecurityGroupID = inv.securityGroups[0].ID
+	}
+	return c
+}
+
+// Summary is one row of List.
+type Summary struct {
+	ID        string
+	Name      string
+	Datastore Datastore
+	IPs       []string
+	Status    string // from the servers: ACTIVE when all are ACTIVE
+}
+
+// List returns every cluster in the project, found by server metadata.
+func (m *Manager) List(ctx context.Context) ([]Summary, error) {
+	servers, err := m.cloud.ListServers(ctx, "", nil)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]*inventory{}
+	var order []string
+	for _, s := range servers {
+		id := s.Metadata[metaClusterID]
+		if id == "" {
+			continue
+		}
+		if byID[id] == nil {
+			byID[id] = &inventory{}
+			order = append(order, id)
+		}
+		byID[id].servers = append(byID[id].servers, s)
+	}
+	out := make([]Summary, 0, len(order))
+	for _, id := range order {
+		c := clusterFromInventory(id, byID[id])
+		status := "ACTIVE"
+		for _, n := range c.Nodes {
+			if n.ServerStatus != "ACTIVE" {
+				status = n.ServerStatus
+			}
+		}
+		out = append(out, Summary{ID: id, Name: c.Name, Datastore: c.Datastore, IPs: c.IPs(), Status: status})
+	}
+	return out, nil
+}
