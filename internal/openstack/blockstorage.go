@@ -101,7 +101,7 @@ func (c *Client) ListVolumes(ctx context.Context, namePrefix string, match map[s
 // statuses that may come before (empty: any). error* statuses fail the wait.
 func (c *Client) WaitVolume(ctx context.Context, id string, target, pending []string) (Volume, error) {
 	var last Volume
-	_, err := WaitForStatus(ctx, Wait{What: "volume " + id, Target: target, Pending: pending, Failed: volumeFailed},
+	_, err := c.waitStatus(ctx, Wait{What: "volume " + id, Target: target, Pending: pending, Failed: volumeFailed},
 		func(ctx context.Context) (Observation, error) {
 			v, err := c.GetVolume(ctx, id)
 			if err != nil {
@@ -123,7 +123,7 @@ func (c *Client) ExtendVolume(ctx context.Context, id string, newSizeGiB int) er
 	if err := volumes.ExtendSize(ctx, sc, id, volumes.ExtendSizeOpts{NewSize: newSizeGiB}).ExtractErr(); err != nil {
 		return fmt.Errorf("extend volume %s to %d GiB: %w", id, newSizeGiB, err)
 	}
-	err = WaitFor(ctx, fmt.Sprintf("volume %s to reach %d GiB", id, newSizeGiB), func(ctx context.Context) (bool, error) {
+	err = c.waitFor(ctx, fmt.Sprintf("volume %s to reach %d GiB", id, newSizeGiB), func(ctx context.Context) (bool, error) {
 		v, err := c.GetVolume(ctx, id)
 		if err != nil {
 			return false, err
@@ -152,7 +152,7 @@ func (c *Client) DeleteVolume(ctx context.Context, id string) error {
 		}
 		return fmt.Errorf("delete volume %s: %w", id, err)
 	}
-	_, err = WaitForStatus(ctx, Wait{What: "volume " + id, Target: []string{"deleted"}, GoneOK: true, Failed: volumeFailed},
+	_, err = c.waitStatus(ctx, Wait{What: "volume " + id, Target: []string{"deleted"}, GoneOK: true, Failed: volumeFailed},
 		func(ctx context.Context) (Observation, error) {
 			v, err := volumes.Get(ctx, sc, id).Extract()
 			if err != nil {

@@ -26,6 +26,8 @@ type Client struct {
 	transport http.RoundTripper
 	// retryBase is the first retry delay when no Retry-After is given.
 	retryBase time.Duration
+	// pollInitial and pollMax bound the poll interval of every wait.
+	pollInitial, pollMax time.Duration
 
 	mu       sync.Mutex
 	provider *gophercloud.ProviderClient
@@ -44,6 +46,12 @@ func WithTransport(rt http.RoundTripper) Option { return func(c *Client) { c.tra
 // WithRetryBaseDelay sets the first retry delay (default 1 s).
 func WithRetryBaseDelay(d time.Duration) Option { return func(c *Client) { c.retryBase = d } }
 
+// WithPollInterval sets the first and the longest poll interval of the
+// waits done by the helpers (default 0.5 s and 5 s).
+func WithPollInterval(initial, max time.Duration) Option {
+	return func(c *Client) { c.pollInitial, c.pollMax = initial, max }
+}
+
 // NewClient checks cfg and returns a client that has not talked to the cloud
 // yet. It fails only on settings that are wrong whatever the cloud says.
 func NewClient(cfg Config, opts ...Option) (*Client, error) {
@@ -55,6 +63,29 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 		o(c)
 	}
 	return c, nil
+}
+
+// waitStatus is WaitForStatus with the client's poll intervals.
+func (c *Client) waitStatus(ctx context.Context, w Wait, poll PollFunc) (string, error) {
+	if w.Initial == 0 {
+		w.Initial = c.pollInitial
+	}
+	if w.Max == 0 {
+		w.Max = c.pollMax
+	}
+	return WaitForStatus(ctx, w, poll)
+}
+
+// waitFor is WaitFor with the client's poll intervals.
+func (c *Client) waitFor(ctx context.Context, what string, check func(context.Context) (bool, error)) error {
+	_, err := c.waitStatus(ctx, Wait{What: what, Target: []string{"done"}}, func(ctx context.Context) (Observation, error) {
+		done, err := check(ctx)
+		if done {
+			return Observation{Status: "done"}, err
+		}
+		return Observation{Status: "waiting"}, err
+	})
+	return err
 }
 
 // Config returns the configuration the client was built from.

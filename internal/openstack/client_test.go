@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/pem"
 	"errors"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -62,7 +64,9 @@ func TestAuthUnreachableNamesURL(t *testing.T) {
 
 func TestAuthTLS(t *testing.T) {
 	f := newFakeCloud(t)
-	tlsSrv := httptest.NewTLSServer(f.Mux)
+	tlsSrv := httptest.NewUnstartedServer(f.Mux)
+	tlsSrv.Config.ErrorLog = log.New(io.Discard, "", 0) // the rejected handshake is expected
+	tlsSrv.StartTLS()
 	t.Cleanup(tlsSrv.Close)
 	cfg := f.config()
 	cfg.AuthURL = tlsSrv.URL + "/v3"

@@ -303,7 +303,7 @@ func (c *Client) GetServer(ctx context.Context, id string) (Server, error) {
 // with Nova's fault message.
 func (c *Client) WaitServerActive(ctx context.Context, id string) (Server, error) {
 	var last Server
-	_, err := WaitForStatus(ctx, Wait{What: "server " + id, Target: []string{"ACTIVE"}, Pending: []string{"BUILD"}},
+	_, err := c.waitStatus(ctx, Wait{What: "server " + id, Target: []string{"ACTIVE"}, Pending: []string{"BUILD"}},
 		func(ctx context.Context) (Observation, error) {
 			s, err := c.GetServer(ctx, id)
 			if err != nil {
@@ -382,7 +382,7 @@ func (c *Client) DeleteServer(ctx context.Context, id string) error {
 		}
 		return fmt.Errorf("delete server %s: %w", id, err)
 	}
-	_, err = WaitForStatus(ctx, Wait{What: "server " + id, Target: []string{"DELETED", "SOFT_DELETED"}, GoneOK: true},
+	_, err = c.waitStatus(ctx, Wait{What: "server " + id, Target: []string{"DELETED", "SOFT_DELETED"}, GoneOK: true},
 		func(ctx context.Context) (Observation, error) {
 			s, err := servers.Get(ctx, sc, id).Extract()
 			if err != nil {

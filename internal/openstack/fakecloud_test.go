@@ -89,7 +89,7 @@ func (f *fakeCloud) config() Config {
 
 func (f *fakeCloud) client(t *testing.T) *Client {
 	t.Helper()
-	c, err := NewClient(f.config(), WithRetryBaseDelay(time.Millisecond))
+	c, err := NewClient(f.config(), WithRetryBaseDelay(time.Millisecond), WithPollInterval(time.Millisecond, 5*time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,5 +127,3 @@ func mustContain(t *testing.T, s string, subs ...string) {
 		}
 	}
 }
-
-

@@ -101,7 +101,7 @@ func (c *Client) ListLoadBalancers(ctx context.Context, name string) ([]LoadBala
 // the wait.
 func (c *Client) WaitLoadBalancerActive(ctx context.Context, id string) (LoadBalancer, error) {
 	var last LoadBalancer
-	_, err := WaitForStatus(ctx, Wait{What: "load balancer " + id, Target: []string{"ACTIVE"}, Pending: lbPending, Failed: lbFailed},
+	_, err := c.waitStatus(ctx, Wait{What: "load balancer " + id, Target: []string{"ACTIVE"}, Pending: lbPending, Failed: lbFailed},
 		func(ctx context.Context) (Observation, error) {
 			lb, err := c.GetLoadBalancer(ctx, id)
 			if err != nil {
@@ -129,7 +129,7 @@ func (c *Client) DeleteLoadBalancer(ctx context.Context, id string, cascade bool
 		}
 		return err
 	}
-	_, err = WaitForStatus(ctx, Wait{What: "load balancer " + id, Target: []string{"DELETED"}, GoneOK: true, Failed: lbFailed},
+	_, err = c.waitStatus(ctx, Wait{What: "load balancer " + id, Target: []string{"DELETED"}, GoneOK: true, Failed: lbFailed},
 		func(ctx context.Context) (Observation, error) {
 			lb, err := loadbalancers.Get(ctx, sc, id).Extract()
 			if err != nil {
@@ -157,7 +157,7 @@ func (c *Client) lbChange(ctx context.Context, lbID, what string, write func(con
 func (c *Client) lbWrite(ctx context.Context, lbID, what string, ready []string, write func(context.Context) error, waitAfter bool) error {
 	pause := c.retryBase
 	for {
-		_, err := WaitForStatus(ctx, Wait{What: "load balancer " + lbID, Target: ready, Pending: lbPending, Failed: lbFailed},
+		_, err := c.waitStatus(ctx, Wait{What: "load balancer " + lbID, Target: ready, Pending: lbPending, Failed: lbFailed},
 			func(ctx context.Context) (Observation, error) {
 				lb, err := c.GetLoadBalancer(ctx, lbID)
 				return Observation{Status: lb.ProvisioningStatus, Fault: "operating status " + lb.OperatingStatus}, err

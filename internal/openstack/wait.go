@@ -110,14 +110,7 @@ func WaitForStatus(ctx context.Context, w Wait, poll PollFunc) (string, error) {
 // WaitFor polls check until it reports done, fails, or ctx ends; for waits
 // that are not about a status field.
 func WaitFor(ctx context.Context, what string, check func(ctx context.Context) (done bool, err error)) error {
-	_, err := WaitForStatus(ctx, Wait{What: what, Target: []string{"done"}}, func(ctx context.Context) (Observation, error) {
-		done, err := check(ctx)
-		if done {
-			return Observation{Status: "done"}, err
-		}
-		return Observation{Status: "waiting"}, err
-	})
-	return err
+	return (&Client{}).waitFor(ctx, what, check)
 }
 
 func timeoutError(ctx context.Context, w Wait, last string) error {
