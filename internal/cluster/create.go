@@ -368,13 +368,21 @@ func (b *build) port(ctx context.Context, n *Node) error {
 
 func (b *build) metadata(n *Node) map[string]string {
 	return map[string]string{
-		metaClusterID:   b.c.ID,
-		metaClusterName: b.c.Name,
-		metaNodeIndex:   strconv.Itoa(n.Index),
-		metaDatastore:   b.spec.Datastore.Type + ":" + b.spec.Datastore.Version,
-		metaServerGroup: b.c.ServerGroupID,
-		metaKeyPair:     b.c.KeyPairName,
-		metaKeyPairGen:  strconv.FormatBool(b.c.KeyPairGenerated),
+		metaClusterID:    b.c.ID,
+		metaClusterName:  b.c.Name,
+		metaNodeIndex:    strconv.Itoa(n.Index),
+		metaDatastore:    b.spec.Datastore.Type + ":" + b.spec.Datastore.Version,
+		metaServerGroup:  b.c.ServerGroupID,
+		metaKeyPair:      b.c.KeyPairName,
+		metaKeyPairGen:   strconv.FormatBool(b.c.KeyPairGenerated),
+		metaFlavor:       b.spec.Flavor,
+		metaImage:        b.spec.Image,
+		metaNetwork:      b.spec.Network,
+		metaVolume:       strconv.Itoa(b.spec.Volume.SizeGiB) + ":" + b.spec.Volume.Type,
+		metaAntiAffinity: b.spec.AntiAffinity,
+		metaSST:          b.spec.SSTMethod,
+		metaNodeCount:    strconv.Itoa(b.spec.NodeCount),
+		metaZones:        strings.Join(b.spec.AvailabilityZones, ","),
 	}
 }
 

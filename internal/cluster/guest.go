@@ -114,12 +114,14 @@ func (a guestAccess) target(n Node, fingerprints []string) (*guest.SSHTarget, er
 	return t, nil
 }
 
-func (b *build) access() guestAccess {
+func accessFor(spec Spec, privateKey string, hostKeys map[string]string) guestAccess {
 	return guestAccess{
-		user: b.spec.SSH.User, privateKey: b.privateKey, check: b.spec.SSH.HostKeyCheck,
-		knownHosts: b.spec.SSH.KnownHostsFile, hostKeys: b.c.HostKeys, bastion: b.spec.SSH.Bastion,
+		user: spec.SSH.User, privateKey: privateKey, check: spec.SSH.HostKeyCheck,
+		knownHosts: spec.SSH.KnownHostsFile, hostKeys: hostKeys, bastion: spec.SSH.Bastion,
 	}
 }
+
+func (b *build) access() guestAccess { return accessFor(b.spec, b.privateKey, b.c.HostKeys) }
 
 // verifyHostKeys reads each server's host key fingerprints from its Nova
 // console (console mode), connects over SSH checking the key against them,

@@ -17,6 +17,15 @@ const (
 	metaServerGroup = "pxc_server_group"
 	metaKeyPair     = "pxc_keypair"
 	metaKeyPairGen  = "pxc_keypair_generated"
+	// What the user asked for, as written, so import can restore it.
+	metaFlavor       = "pxc_flavor"
+	metaImage        = "pxc_image"
+	metaNetwork      = "pxc_network"
+	metaVolume       = "pxc_volume" // "<size GiB>:<type>"
+	metaAntiAffinity = "pxc_anti_affinity"
+	metaSST          = "pxc_sst_method"
+	metaNodeCount    = "pxc_node_count"
+	metaZones        = "pxc_availability_zones" // comma-separated
 )
 
 // newClusterID returns a random (version 4) UUID.

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -33,11 +34,7 @@ func (m *Manager) Read(ctx context.Context, id string, spec *Spec, hostKeys map[
 	if c.Name == "" {
 		c.Name = spec.Name
 	}
-	a := guestAccess{
-		user: spec.SSH.User, privateKey: spec.SSH.PrivateKey, check: spec.SSH.HostKeyCheck,
-		knownHosts: spec.SSH.KnownHostsFile, hostKeys: hostKeys, bastion: spec.SSH.Bastion,
-	}
-	m.readLive(ctx, c, *spec, a)
+	m.readLive(ctx, c, *spec, accessFor(*spec, spec.SSH.PrivateKey, hostKeys))
 	if len(c.Nodes) < spec.NodeCount {
 		c.Status = StatusDegraded
 	}
@@ -94,6 +91,9 @@ func clusterFromInventory(id string, inv *inventory) *Cluster {
 		if c.ServerGroupID == "" {
 			c.ServerGroupID = s.Metadata[metaServerGroup]
 		}
+		if c.Requested.NodeCount == 0 {
+			c.Requested = requestedFrom(s.Metadata)
+		}
 		if c.KeyPairName == "" {
 			c.KeyPairName = s.Metadata[metaKeyPair]
 			c.KeyPairGenerated, _ = strconv.ParseBool(s.Metadata[metaKeyPairGen])
@@ -110,7 +110,15 @@ func clusterFromInventory(id string, inv *inventory) *Cluster {
 		}
 	}
 	if len(inv.securityGroups) > 0 {
-		c.SecurityGroupID = inv.securityGroups[0].ID
+		sg := inv.securityGroups[0]
+		c.SecurityGroupID = sg.ID
+		for _, r := range sg.Rules {
+			if r.Direction == "ingress" && r.PortMin == portMySQL && r.RemoteIPPrefix != "" {
+				if p, err := netip.ParsePrefix(r.RemoteIPPrefix); err == nil {
+					c.AllowedCIDRs = append(c.AllowedCIDRs, p)
+				}
+			}
+		}
 	}
 	return c
 }
@@ -155,4 +163,20 @@ func (m *Manager) List(ctx context.Context) ([]Summary, error) {
 		out = append(out, Summary{ID: id, Name: c.Name, Datastore: c.Datastore, IPs: c.IPs(), Status: status})
 	}
 	return out, nil
+}
+
+func requestedFrom(meta map[string]string) Requested {
+	r := Requested{
+		Flavor: meta[metaFlavor], Image: meta[metaImage], Network: meta[metaNetwork],
+		AntiAffinity: meta[metaAntiAffinity], SSTMethod: meta[metaSST],
+	}
+	r.NodeCount, _ = strconv.Atoi(meta[metaNodeCount])
+	if size, typ, ok := strings.Cut(meta[metaVolume], ":"); ok {
+		r.Volume.SizeGiB, _ = strconv.Atoi(size)
+		r.Volume.Type = typ
+	}
+	if z := meta[metaZones]; z != "" {
+		r.AvailabilityZones = strings.Split(z, ",")
+	}
+	return r
 }

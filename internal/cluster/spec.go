@@ -120,6 +120,23 @@ type Cluster struct {
 	// format), so later reads need not trust the network again.
 	HostKeys         map[string]string
 	ClusterStateUUID string
+	// Requested is what the cluster was created with, read back from server
+	// metadata (import restores the configuration from it).
+	Requested Requested
+	// AllowedCIDRs are the networks the security group opens 3306 to.
+	AllowedCIDRs []netip.Prefix
+}
+
+// Requested is the part of a spec recorded on every server.
+type Requested struct {
+	NodeCount         int
+	Flavor            string
+	Image             string
+	Network           string
+	Volume            VolumeSpec
+	AntiAffinity      string
+	SSTMethod         string
+	AvailabilityZones []string
 }
 
 // IPs are the node addresses in node order.
