@@ -111,7 +111,7 @@ func nsPid(pid int) (inner, depth int) {
 	return 0, 0
 }
 
-// killAll SIGKILLs every live process in the network namespace and waits
+// killNetnsPids SIGKILLs every live process in the network namespace and waits
 // until none is left.
 func killNetnsPids(ctx context.Context, netns string) error {
 	for {
