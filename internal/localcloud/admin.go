@@ -1,0 +1,441 @@
+package localcloud
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"net/netip"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+)
+
+// fault is an injected failure: the next Count requests whose method and
+// path match answer Status in the service's error format.
+type fault struct {
+	ID         string `json:"id"`
+	Method     string `json:"method"`
+	PathRegex  string `json:"path_regex"`
+	Status     int    `json:"status"`
+	Count      int    `json:"count"`
+	RetryAfter int    `json:"retry_after,omitempty"`
+	Message    string `json:"message,omitempty"`
+	re         *regexp.Regexp
+}
+
+func (f *fault) message() string {
+	if f.Message != "" {
+		return f.Message
+	}
+	switch f.Status {
+	case 409:
+		return "Injected conflict (localcloud admin fault)."
+	case 429:
+		return "This request was rate-limited (localcloud admin fault)."
+	case 503:
+		return "The server is currently unavailable. Please try again at a later time (localcloud admin fault)."
+	}
+	return "Unexpected API Error (localcloud admin fault)."
+}
+
+func (c *Cloud) matchFault(r *http.Request) *fault {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, f := range c.faults {
+		if f.Method != "" && !strings.EqualFold(f.Method, r.Method) {
+			continue
+		}
+		if !f.re.MatchString(r.URL.Path) {
+			continue
+		}
+		f.Count--
+		if f.Count <= 0 {
+			c.faults = append(c.faults[:i], c.faults[i+1:]...)
+		}
+		return f
+	}
+	return nil
+}
+
+func (c *Cloud) adminRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /_admin/ready", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]any{"ready": true, "url": c.baseURL})
+	})
+	mux.HandleFunc("GET /_admin/inventory", c.adminInventory)
+	mux.HandleFunc("GET /_admin/faults", c.adminListFaults)
+	mux.HandleFunc("POST /_admin/faults", c.adminAddFault)
+	mux.HandleFunc("DELETE /_admin/faults", c.adminClearFaults)
+	mux.HandleFunc("POST /_admin/next-server-error", c.adminNextServerError)
+	mux.HandleFunc("POST /_admin/delay", c.adminDelay)
+	mux.HandleFunc("POST /_admin/tokens/expire", c.adminExpireTokens)
+	mux.HandleFunc("POST /_admin/servers/{id}/{op}", c.adminServerOp)
+	mux.HandleFunc("GET /_admin/servers/{id}", c.adminServerInfo)
+	mux.HandleFunc("POST /_admin/reset", c.adminReset)
+	mux.HandleFunc("POST /_admin/shutdown", c.adminShutdown)
+}
+
+func adminErr(w http.ResponseWriter, code int, format string, args ...any) {
+	writeError(w, svcAdmin, errf(code, format, args...))
+}
+
+// Inventory lists every resource the APIs know, for "nothing left behind" checks.
+type Inventory struct {
+	Servers        []InventoryItem `json:"servers"`
+	Volumes        []InventoryItem `json:"volumes"`
+	Ports          []InventoryItem `json:"ports"`
+	SecurityGroups []InventoryItem `json:"security_groups"`
+	ServerGroups   []InventoryItem `json:"server_groups"`
+	Keypairs       []InventoryItem `json:"keypairs"`
+	LoadBalancers  []InventoryItem `json:"load_balancers"`
+	Hosts          int             `json:"hosts"`
+	Disks          int             `json:"disks"`
+}
+
+// InventoryItem names one resource.
+type InventoryItem struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	Status string `json:"status,omitempty"`
+}
+
+// Empty reports whether nothing user-made is left (the default security
+// group does not count).
+func (i Inventory) Empty() bool {
+	return len(i.Servers)+len(i.Volumes)+len(i.Ports)+len(i.SecurityGroups)+len(i.ServerGroups)+
+		len(i.Keypairs)+len(i.LoadBalancers)+i.Hosts+i.Disks == 0
+}
+
+// Inventory returns what the cloud holds now.
+func (c *Cloud) Inventory() Inventory {
+	c.mu.Lock()
+	inv := Inventory{Hosts: len(c.hosts), Disks: len(c.disks)}
+	for _, s := range c.sortedServers() {
+		inv.Servers = append(inv.Servers, InventoryItem{s.ID, s.Name, statusOf(s)})
+	}
+	for _, v := range c.sortedVolumes() {
+		inv.Volumes = append(inv.Volumes, InventoryItem{v.ID, v.Name, v.Status})
+	}
+	for _, p := range c.sortedPorts() {
+		inv.Ports = append(inv.Ports, InventoryItem{p.ID, p.Name, c.portStatus(p)})
+	}
+	for _, g := range c.sortedSecGroups() {
+		if g.ID != c.st.DefaultSGID {
+			inv.SecurityGroups = append(inv.SecurityGroups, InventoryItem{ID: g.ID, Name: g.Name})
+		}
+	}
+	for _, g := range c.st.ServerGroups {
+		inv.ServerGroups = append(inv.ServerGroups, InventoryItem{ID: g.ID, Name: g.Name})
+	}
+	sort.Slice(inv.ServerGroups, func(i, j int) bool { return inv.ServerGroups[i].ID < inv.ServerGroups[j].ID })
+	for _, k := range c.st.Keypairs {
+		inv.Keypairs = append(inv.Keypairs, InventoryItem{ID: k.Name, Name: k.Name})
+	}
+	sort.Slice(inv.Keypairs, func(i, j int) bool { return inv.Keypairs[i].ID < inv.Keypairs[j].ID })
+	c.mu.Unlock()
+	inv.LoadBalancers = c.listLoadBalancers()
+	return inv
+}
+
+// listLoadBalancers asks the load-balancer service, through its own API,
+// which load balancers exist.
+func (c *Cloud) listLoadBalancers() []InventoryItem {
+	if c.lb == nil {
+		return nil
+	}
+	tok := c.internalToken()
+	req := httptest.NewRequest(http.MethodGet, "/v2/lbaas/loadbalancers", nil)
+	req.Header.Set("X-Auth-Token", tok)
+	rec := httptest.NewRecorder()
+	c.lb.ServeHTTP(rec, req)
+	var body struct {
+		LBs []struct {
+			ID     string `json:"id"`
+			Name   string `json:"name"`
+			Status string `json:"provisioning_status"`
+		} `json:"loadbalancers"`
+	}
+	if rec.Code != 200 || json.Unmarshal(rec.Body.Bytes(), &body) != nil {
+		return []InventoryItem{{ID: "?", Name: fmt.Sprintf("load-balancer list answered %d", rec.Code)}}
+	}
+	var out []InventoryItem
+	for _, lb := range body.LBs {
+		out = append(out, InventoryItem{lb.ID, lb.Name, lb.Status})
+	}
+	return out
+}
+
+// internalToken issues a short-lived project token for the cloud's own calls.
+func (c *Cloud) internalToken() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := &token{ID: "gAAAAA" + randomSecret(180), UserID: c.st.UserID, ProjectID: c.st.ProjectID,
+		Methods: []string{"password"}, IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)}
+	c.tokens[t.ID] = t
+	return t.ID
+}
+
+func (c *Cloud) adminInventory(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, 200, c.Inventory())
+}
+
+func (c *Cloud) adminListFaults(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := []*fault{}
+	out = append(out, c.faults...)
+	writeJSON(w, 200, map[string]any{"faults": out})
+}
+
+func (c *Cloud) adminAddFault(w http.ResponseWriter, r *http.Request) {
+	var f fault
+	if err := readJSON(r, &f); err != nil {
+		adminErr(w, 400, "%s", err)
+		return
+	}
+	if f.Status < 400 || f.Status > 599 {
+		adminErr(w, 400, "status must be an HTTP error code (400-599), got %d", f.Status)
+		return
+	}
+	if f.PathRegex == "" {
+		adminErr(w, 400, "path_regex is required (e.g. \"^/compute/v2.1/servers$\")")
+		return
+	}
+	re, err := regexp.Compile(f.PathRegex)
+	if err != nil {
+		adminErr(w, 400, "path_regex: %s", err)
+		return
+	}
+	if f.Count <= 0 {
+		f.Count = 1
+	}
+	if f.Status == 429 && f.RetryAfter <= 0 {
+		f.RetryAfter = 1
+	}
+	f.re = re
+	f.ID = newUUID()
+	c.mu.Lock()
+	c.faults = append(c.faults, &f)
+	c.mu.Unlock()
+	writeJSON(w, 201, map[string]any{"fault": f})
+}
+
+func (c *Cloud) adminClearFaults(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	c.faults = nil
+	c.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (c *Cloud) adminNextServerError(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Count   int    `json:"count"`
+		Message string `json:"message"`
+	}
+	if r.ContentLength != 0 {
+		if err := readJSON(r, &req); err != nil {
+			adminErr(w, 400, "%s", err)
+			return
+		}
+	}
+	if req.Count <= 0 {
+		req.Count = 1
+	}
+	c.mu.Lock()
+	c.nextServerErrors = req.Count
+	c.nextServerErrMsg = req.Message
+	c.mu.Unlock()
+	writeJSON(w, 200, map[string]any{"next_server_errors": req.Count})
+}
+
+func (c *Cloud) adminDelay(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		StepMS int `json:"step_ms"`
+	}
+	if err := readJSON(r, &req); err != nil || req.StepMS < 0 {
+		adminErr(w, 400, "body must be {\"step_ms\": N} with N >= 0")
+		return
+	}
+	c.mu.Lock()
+	c.stepDelay = time.Duration(req.StepMS) * time.Millisecond
+	if req.StepMS == 0 {
+		c.stepDelay = c.cfg.StepDelay
+	}
+	d := c.stepDelay
+	c.mu.Unlock()
+	writeJSON(w, 200, map[string]any{"step_ms": d.Milliseconds()})
+}
+
+func (c *Cloud) adminExpireTokens(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	n := len(c.tokens)
+	c.tokens = map[string]*token{}
+	c.mu.Unlock()
+	writeJSON(w, 200, map[string]any{"expired": n})
+}
+
+func (c *Cloud) adminServerInfo(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.st.Servers[pv(r, "id")]
+	if !ok {
+		adminErr(w, 404, "server %s not found", pv(r, "id"))
+		return
+	}
+	info := map[string]any{"id": s.ID, "status": statusOf(s), "hypervisor": s.Hypervisor, "hostname": s.Hostname}
+	if h := c.hosts[s.ID]; h != nil {
+		info["netns"] = h.NetNS()
+		info["addr"] = h.Addr().String()
+		info["running"] = h.Running()
+		info["firewall"] = c.renderFirewall(s)
+	}
+	writeJSON(w, 200, info)
+}
+
+// adminServerOp simulates what happens to a VM behind nova's back: power
+// off (nova's power sync then reports SHUTOFF), power on, network partition.
+func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
+	id, op := pv(r, "id"), pv(r, "op")
+	c.mu.Lock()
+	s, ok := c.st.Servers[id]
+	h := c.hosts[id]
+	c.mu.Unlock()
+	if !ok || h == nil {
+		adminErr(w, 404, "server %s has no host", id)
+		return
+	}
+	_ = s
+	ctx, cancel := context.WithTimeout(r.Context(), time.Minute)
+	defer cancel()
+	var err error
+	switch op {
+	case "poweroff", "crash":
+		err = h.PowerOff(ctx)
+		if err == nil {
+			c.finishAction(id, "stopped", 4, nil)
+		}
+	case "poweron":
+		err = c.powerOnHost(ctx, id, h)
+		if err == nil {
+			c.finishAction(id, "active", 1, nil)
+		}
+	case "partition":
+		var req struct {
+			Peers []string `json:"peers"`
+		}
+		if r.ContentLength != 0 {
+			if e := readJSON(r, &req); e != nil {
+				adminErr(w, 400, "%s", e)
+				return
+			}
+		}
+		if len(req.Peers) == 0 {
+			err = h.CutNetwork(ctx)
+		} else {
+			var peers []netip.Addr
+			for _, p := range req.Peers {
+				a, e := netip.ParseAddr(p)
+				if e != nil {
+					adminErr(w, 400, "peer %q is not an IP address", p)
+					return
+				}
+				peers = append(peers, a)
+			}
+			err = h.Blackhole(ctx, peers...)
+		}
+	case "heal":
+		var req struct {
+			Peers []string `json:"peers"`
+		}
+		if r.ContentLength != 0 {
+			_ = readJSON(r, &req)
+		}
+		err = h.HealNetwork(ctx)
+		if err == nil && len(req.Peers) > 0 {
+			var peers []netip.Addr
+			for _, p := range req.Peers {
+				if a, e := netip.ParseAddr(p); e == nil {
+					peers = append(peers, a)
+				}
+			}
+			err = h.Unblackhole(ctx, peers...)
+		}
+	default:
+		adminErr(w, 404, "unknown server operation %q (poweroff, poweron, partition, heal)", op)
+		return
+	}
+	if err != nil {
+		adminErr(w, 500, "%s %s: %v", op, id, err)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"server": id, "op": op, "ok": true})
+}
+
+// adminReset deletes every server, volume, port and load balancer now.
+func (c *Cloud) adminReset(w http.ResponseWriter, r *http.Request) {
+	if err := c.Reset(r.Context()); err != nil {
+		adminErr(w, 500, "reset: %v", err)
+		return
+	}
+	writeJSON(w, 200, c.Inventory())
+}
+
+// Reset deletes every server, volume, port, load balancer, keypair, server
+// group and security group (but the default one), as `localcloud down` does.
+func (c *Cloud) Reset(ctx context.Context) error {
+	if c.lb != nil {
+		for _, lb := range c.listLoadBalancers() {
+			req := httptest.NewRequest(http.MethodDelete, "/v2/lbaas/loadbalancers/"+lb.ID+"?cascade=true", nil)
+			req.Header.Set("X-Auth-Token", c.internalToken())
+			rec := httptest.NewRecorder()
+			c.lb.ServeHTTP(rec, req)
+		}
+	}
+	// Let running transitions settle, then remove everything.
+	c.bg.Wait()
+	if err := c.deleteEverything(ctx); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.st.Keypairs = map[string]*keypair{}
+	c.st.ServerGroups = map[string]*serverGroup{}
+	for id := range c.st.SecurityGroups {
+		if id != c.st.DefaultSGID {
+			delete(c.st.SecurityGroups, id)
+		}
+	}
+	for id, rl := range c.st.Rules {
+		if rl.GroupID != c.st.DefaultSGID {
+			delete(c.st.Rules, id)
+		}
+	}
+	return c.persist()
+}
+
+// ShutdownRequested is closed when POST /_admin/shutdown arrives; the main
+// binary then closes the cloud and exits.
+func (c *Cloud) ShutdownRequested() <-chan struct{} {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.shutdownReq == nil {
+		c.shutdownReq = make(chan struct{})
+	}
+	return c.shutdownReq
+}
+
+func (c *Cloud) adminShutdown(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	if c.shutdownReq == nil {
+		c.shutdownReq = make(chan struct{})
+	}
+	select {
+	case <-c.shutdownReq:
+	default:
+		close(c.shutdownReq)
+	}
+	c.mu.Unlock()
+	writeJSON(w, 202, map[string]any{"shutting_down": true})
+}

@@ -1,0 +1,707 @@
+package localcloud
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/host"
+)
+
+// Cinder's microversion range (3.59 is Train's maximum, matching nova 2.79).
+var (
+	cinderMin = microversion{3, 0}
+	cinderMax = microversion{3, 59}
+)
+
+const (
+	gib           = int64(1) << 30
+	defaultVolTyp = "__DEFAULT__"
+	defaultTypeID = "b7b3e0f4-7a0c-4e4b-9b1a-5f0d6c1e8a11"
+)
+
+// cinder wraps a volume handler: token, project in the URL, microversion.
+// gophercloud also sends X-OpenStack-Volume-API-Version, which cinder
+// ignores; so do we.
+func (c *Cloud) cinder(h novaHandler) http.HandlerFunc {
+	return c.authed(svcVolume, func(w http.ResponseWriter, r *http.Request) {
+		t := tokenFrom(r.Context())
+		if pv(r, "project") != t.ProjectID {
+			writeError(w, svcVolume, errf(400, "Malformed request url"))
+			return
+		}
+		mv, e := negotiateMicroversion(r, "volume", "", cinderMin, cinderMax)
+		if e != nil {
+			writeError(w, svcVolume, e)
+			return
+		}
+		w.Header().Set("OpenStack-API-Version", "volume "+mv.String())
+		w.Header().Set("Vary", "OpenStack-API-Version")
+		h(w, r, mv)
+	})
+}
+
+func (c *Cloud) cinderRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /volume", c.cinderVersions)
+	mux.HandleFunc("GET /volume/{$}", c.cinderVersions)
+	mux.HandleFunc("GET /volume/v3", c.cinderVersion)
+	mux.HandleFunc("GET /volume/v3/{$}", c.cinderVersion)
+	v := c.cinder
+	p := "/volume/v3/{project}"
+	mux.HandleFunc("GET "+p+"/volumes", v(c.listVolumes))
+	mux.HandleFunc("GET "+p+"/volumes/detail", v(c.listVolumes))
+	mux.HandleFunc("POST "+p+"/volumes", v(c.createVolume))
+	mux.HandleFunc("GET "+p+"/volumes/{id}", v(c.getVolume))
+	mux.HandleFunc("PUT "+p+"/volumes/{id}", v(c.updateVolume))
+	mux.HandleFunc("DELETE "+p+"/volumes/{id}", v(c.deleteVolume))
+	mux.HandleFunc("POST "+p+"/volumes/{id}/action", v(c.volumeAction))
+	mux.HandleFunc("GET "+p+"/types", v(c.listVolumeTypes))
+	mux.HandleFunc("GET "+p+"/types/default", v(c.getVolumeType))
+	mux.HandleFunc("GET "+p+"/types/{id}", v(c.getVolumeType))
+	mux.HandleFunc("GET "+p+"/os-availability-zone", v(c.cinderAZs))
+}
+
+func (c *Cloud) cinderVersionBody() map[string]any {
+	return map[string]any{
+		"id": "v3.0",
+		"links": []any{
+			map[string]any{"href": "https://docs.openstack.org/", "rel": "describedby", "type": "text/html"},
+			map[string]any{"href": c.baseURL + "/volume/v3/", "rel": "self"},
+		},
+		"media-types": []any{map[string]any{"base": "application/json",
+			"type": "application/vnd.openstack.volume+json;version=3"}},
+		"min_version": cinderMin.String(), "status": "CURRENT", "updated": "2019-09-20T00:00:00Z",
+		"version": cinderMax.String(),
+	}
+}
+
+func (c *Cloud) cinderVersions(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusMultipleChoices, map[string]any{"versions": []any{c.cinderVersionBody()}})
+}
+
+func (c *Cloud) cinderVersion(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, 200, map[string]any{"versions": []any{c.cinderVersionBody()}})
+}
+
+func (c *Cloud) volLinks(v *volume) []any {
+	return []any{
+		map[string]any{"href": c.baseURL + "/volume/v3/" + v.ProjectID + "/volumes/" + v.ID, "rel": "self"},
+		map[string]any{"href": c.baseURL + "/volume/" + v.ProjectID + "/volumes/" + v.ID, "rel": "bookmark"},
+	}
+}
+
+func (c *Cloud) volumeBody(v *volume, mv microversion) map[string]any {
+	atts := []any{}
+	for _, a := range v.Attachments {
+		hostName := ""
+		if s, ok := c.st.Servers[a.ServerID]; ok {
+			hostName = s.Hypervisor
+		}
+		atts = append(atts, map[string]any{
+			"server_id": a.ServerID, "attachment_id": a.AttachmentID, "attached_at": fmtTime(a.AttachedAt, noZTime),
+			"host_name": hostName, "volume_id": v.ID, "device": a.Device, "id": v.ID,
+		})
+	}
+	md := v.Metadata
+	if md == nil {
+		md = map[string]string{}
+	}
+	b := map[string]any{
+		"attachments": atts, "availability_zone": v.AZ, "bootable": "false",
+		"consistencygroup_id": nil, "created_at": v.CreatedAt.UTC().Format(noZTime),
+		"description": nilIfEmpty(v.Description), "encrypted": false, "id": v.ID,
+		"links": c.volLinks(v), "metadata": md, "migration_status": nil, "multiattach": false,
+		"name": nilIfEmpty(v.Name), "os-vol-host-attr:host": "localcloud@lvm#loop",
+		"os-vol-mig-status-attr:migstat": nil, "os-vol-mig-status-attr:name_id": nil,
+		"os-vol-tenant-attr:tenant_id": v.ProjectID, "replication_status": nil, "size": v.Size,
+		"snapshot_id": nil, "source_volid": nil, "status": v.Status,
+		"updated_at": fmtTime(v.UpdatedAt, noZTime), "user_id": v.UserID, "volume_type": v.VolumeType,
+	}
+	if mv.atLeast(3, 13) {
+		b["group_id"] = nil
+	}
+	if mv.atLeast(3, 21) {
+		b["provider_id"] = nil
+	}
+	if mv.atLeast(3, 48) {
+		b["shared_targets"] = false
+		b["service_uuid"] = "5f0c7a2e-2f3a-4b5c-8d6e-7f8091a2b3c4"
+	}
+	if mv.atLeast(3, 63) {
+		b["volume_type_id"] = defaultTypeID
+	}
+	return b
+}
+
+func (c *Cloud) notFoundVolume(w http.ResponseWriter, id string) {
+	writeError(w, svcVolume, errf(404, "Volume %s could not be found.", id))
+}
+
+func (c *Cloud) sortedVolumes() []*volume {
+	out := make([]*volume, 0, len(c.st.Volumes))
+	for _, v := range c.st.Volumes {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.After(out[j].CreatedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+func (c *Cloud) listVolumes(w http.ResponseWriter, r *http.Request, mv microversion) {
+	detail := strings.HasSuffix(r.URL.Path, "/detail")
+	q := r.URL.Query()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := []any{}
+	for _, v := range c.sortedVolumes() {
+		if n := q.Get("name"); n != "" && v.Name != n {
+			continue
+		}
+		if st := q.Get("status"); st != "" && v.Status != st {
+			continue
+		}
+		if detail {
+			out = append(out, c.volumeBody(v, mv))
+		} else {
+			out = append(out, map[string]any{"id": v.ID, "links": c.volLinks(v), "name": nilIfEmpty(v.Name)})
+		}
+	}
+	writeJSON(w, 200, map[string]any{"volumes": out})
+}
+
+func (c *Cloud) getVolume(w http.ResponseWriter, r *http.Request, mv microversion) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.st.Volumes[pv(r, "id")]
+	if !ok {
+		c.notFoundVolume(w, pv(r, "id"))
+		return
+	}
+	writeJSON(w, 200, map[string]any{"volume": c.volumeBody(v, mv)})
+}
+
+func (c *Cloud) createVolume(w http.ResponseWriter, r *http.Request, mv microversion) {
+	var req struct {
+		Volume *struct {
+			Size        json.Number       `json:"size"`
+			Name        string            `json:"name"`
+			Description string            `json:"description"`
+			AZ          string            `json:"availability_zone"`
+			VolumeType  string            `json:"volume_type"`
+			Metadata    map[string]string `json:"metadata"`
+			SnapshotID  string            `json:"snapshot_id"`
+			SourceVolID string            `json:"source_volid"`
+			ImageRef    string            `json:"imageRef"`
+			BackupID    string            `json:"backup_id"`
+			Multiattach bool              `json:"multiattach"`
+		} `json:"volume"`
+	}
+	if err := readJSON(r, &req); err != nil || req.Volume == nil {
+		writeError(w, svcVolume, errf(400, "Missing required element 'volume' in request body."))
+		return
+	}
+	rv := req.Volume
+	size, err := rv.Size.Int64()
+	if rv.Size == "" || err != nil || size <= 0 {
+		writeError(w, svcVolume, errf(400, "Invalid input received: Volume size '%s' must be an integer and greater than 0", rv.Size))
+		return
+	}
+	if size > 100 {
+		writeError(w, svcVolume, errf(413, "VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested %dG, quota is 100G and 0G has been consumed.", size))
+		return
+	}
+	if rv.SnapshotID != "" || rv.SourceVolID != "" || rv.ImageRef != "" || rv.BackupID != "" {
+		writeError(w, svcVolume, errf(400, "Invalid input received: the local cloud creates blank volumes only (no snapshot_id, source_volid, imageRef or backup_id)."))
+		return
+	}
+	if rv.Multiattach {
+		writeError(w, svcVolume, errf(400, "Invalid input received: multiattach volumes are not supported by the volume type."))
+		return
+	}
+	if rv.VolumeType != "" && rv.VolumeType != defaultVolTyp && rv.VolumeType != defaultTypeID {
+		writeError(w, svcVolume, errf(404, "Volume type with name %s could not be found.", rv.VolumeType))
+		return
+	}
+	az := rv.AZ
+	if az == "" {
+		az = c.cfg.AvailabilityZones[0]
+	}
+	if !slices.Contains(c.cfg.AvailabilityZones, az) {
+		writeError(w, svcVolume, errf(400, "Invalid input received: Availability zone '%s' is invalid.", az))
+		return
+	}
+	t := tokenFrom(r.Context())
+	now := time.Now()
+	v := &volume{ID: newUUID(), Name: rv.Name, Description: rv.Description, Size: int(size),
+		Status: "creating", AZ: az, VolumeType: defaultVolTyp, Metadata: rv.Metadata,
+		Attachments: []volumeAttachment{}, ProjectID: t.ProjectID, UserID: t.UserID, CreatedAt: now}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.st.Volumes[v.ID] = v
+	c.save()
+	id := v.ID
+	if !c.goAsync(func(ctx context.Context) { c.provisionVolume(ctx, id, size) }) {
+		delete(c.st.Volumes, id)
+		writeError(w, svcVolume, errf(503, "The local cloud is shutting down."))
+		return
+	}
+	writeJSON(w, 202, map[string]any{"volume": c.volumeBody(v, mv)})
+}
+
+// provisionVolume creates the sparse file and loop device: creating -> available.
+func (c *Cloud) provisionVolume(ctx context.Context, id string, size int64) {
+	if !c.sleepStep(ctx) {
+		return
+	}
+	dir := filepath.Join(c.cfg.StateDir, "volumes")
+	err := os.MkdirAll(dir, 0o700)
+	var d *host.Disk
+	if err == nil {
+		d, err = host.NewDisk(ctx, dir, size*gib)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.st.Volumes[id]
+	if !ok || v.Status != "creating" {
+		if d != nil {
+			_ = d.Close()
+		}
+		return
+	}
+	if err != nil {
+		c.log.Error("create volume", "volume", id, "err", err)
+		v.Status = "error"
+	} else {
+		c.disks[id] = d
+		v.Status = "available"
+	}
+	v.UpdatedAt = time.Now()
+	c.save()
+}
+
+func (c *Cloud) updateVolume(w http.ResponseWriter, r *http.Request, mv microversion) {
+	var req struct {
+		Volume *struct {
+			Name        *string           `json:"name"`
+			Description *string           `json:"description"`
+			Metadata    map[string]string `json:"metadata"`
+		} `json:"volume"`
+	}
+	if err := readJSON(r, &req); err != nil || req.Volume == nil {
+		writeError(w, svcVolume, errf(400, "Missing required element 'volume' in request body."))
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.st.Volumes[pv(r, "id")]
+	if !ok {
+		c.notFoundVolume(w, pv(r, "id"))
+		return
+	}
+	if req.Volume.Name != nil {
+		v.Name = *req.Volume.Name
+	}
+	if req.Volume.Description != nil {
+		v.Description = *req.Volume.Description
+	}
+	if req.Volume.Metadata != nil {
+		v.Metadata = req.Volume.Metadata
+	}
+	v.UpdatedAt = time.Now()
+	c.save()
+	writeJSON(w, 200, map[string]any{"volume": c.volumeBody(v, mv)})
+}
+
+func (c *Cloud) deleteVolume(w http.ResponseWriter, r *http.Request, mv microversion) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.st.Volumes[pv(r, "id")]
+	if !ok {
+		c.notFoundVolume(w, pv(r, "id"))
+		return
+	}
+	// cinder/volume/api.py: delete needs one of these statuses and no attachment.
+	okStatus := slices.Contains([]string{"available", "error", "error_restoring", "error_extending", "error_managing"}, v.Status)
+	if !okStatus || len(v.Attachments) > 0 {
+		writeError(w, svcVolume, errf(400, "Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots after volume transfer."))
+		return
+	}
+	v.Status = "deleting"
+	v.UpdatedAt = time.Now()
+	c.save()
+	id := v.ID
+	c.goAsync(func(ctx context.Context) {
+		c.sleepStep(ctx)
+		c.mu.Lock()
+		d := c.disks[id]
+		delete(c.disks, id)
+		c.mu.Unlock()
+		var err error
+		if d != nil {
+			err = d.Close()
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if err != nil {
+			c.log.Error("delete volume", "volume", id, "err", err)
+			if v, ok := c.st.Volumes[id]; ok {
+				v.Status = "error_deleting"
+			}
+		} else {
+			delete(c.st.Volumes, id)
+		}
+		c.save()
+	})
+	w.WriteHeader(http.StatusAccepted)
+}
+
+func (c *Cloud) volumeAction(w http.ResponseWriter, r *http.Request, mv microversion) {
+	var body map[string]json.RawMessage
+	if err := readJSON(r, &body); err != nil || len(body) != 1 {
+		writeError(w, svcVolume, errf(400, "Malformed request body"))
+		return
+	}
+	for name, raw := range body {
+		switch name {
+		case "os-extend":
+			c.extendVolume(w, r, mv, raw)
+		default:
+			writeError(w, svcVolume, errf(400, "The local cloud does not implement volume action %s; attach and detach through Nova's os-volume_attachments.", name))
+		}
+	}
+}
+
+func (c *Cloud) extendVolume(w http.ResponseWriter, r *http.Request, mv microversion, raw json.RawMessage) {
+	var req struct {
+		NewSize json.Number `json:"new_size"`
+	}
+	if err := json.Unmarshal(raw, &req); err != nil {
+		writeError(w, svcVolume, errf(400, "Invalid input for field/attribute new_size."))
+		return
+	}
+	newSize, err := req.NewSize.Int64()
+	if err != nil || newSize <= 0 {
+		writeError(w, svcVolume, errf(400, "Invalid input for field/attribute new_size. Value: %s.", req.NewSize))
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.st.Volumes[pv(r, "id")]
+	if !ok {
+		c.notFoundVolume(w, pv(r, "id"))
+		return
+	}
+	online := v.Status == "in-use"
+	switch {
+	case v.Status == "available":
+	case online && mv.atLeast(3, 42):
+	case online:
+		writeError(w, svcVolume, errf(400, "Invalid volume: Volume %s status must be 'available' to extend, but current status is: in-use.", v.ID))
+		return
+	default:
+		want := "'available'"
+		if mv.atLeast(3, 42) {
+			want = "'available' or 'in-use'"
+		}
+		writeError(w, svcVolume, errf(400, "Invalid volume: Volume %s status must be %s to extend, but current status is: %s.", v.ID, want, v.Status))
+		return
+	}
+	if newSize <= int64(v.Size) {
+		writeError(w, svcVolume, errf(400, "Invalid input received: New size for extend must be greater than current size. (current: %d, extended: %d).", v.Size, newSize))
+		return
+	}
+	if newSize > 100 {
+		writeError(w, svcVolume, errf(413, "VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota."))
+		return
+	}
+	prev := v.Status
+	v.Status = "extending"
+	v.UpdatedAt = time.Now()
+	c.save()
+	id := v.ID
+	c.goAsync(func(ctx context.Context) {
+		c.sleepStep(ctx)
+		c.mu.Lock()
+		d := c.disks[id]
+		c.mu.Unlock()
+		err := fmt.Errorf("volume %s has no disk", id)
+		if d != nil {
+			err = d.Resize(ctx, newSize*gib)
+		}
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		v, ok := c.st.Volumes[id]
+		if !ok {
+			return
+		}
+		if err != nil {
+			c.log.Error("extend volume", "volume", id, "err", err)
+			v.Status = "error_extending"
+		} else {
+			v.Size = int(newSize)
+			v.Status = prev
+		}
+		v.UpdatedAt = time.Now()
+		c.save()
+	})
+	w.WriteHeader(http.StatusAccepted)
+}
+
+func (c *Cloud) volumeTypeBody() map[string]any {
+	return map[string]any{"id": defaultTypeID, "qos_specs_id": nil, "name": defaultVolTyp,
+		"description": "Default Volume Type", "os-volume-type-access:is_public": true,
+		"is_public": true, "extra_specs": map[string]string{}}
+}
+
+func (c *Cloud) listVolumeTypes(w http.ResponseWriter, r *http.Request, mv microversion) {
+	writeJSON(w, 200, map[string]any{"volume_types": []any{c.volumeTypeBody()}})
+}
+
+func (c *Cloud) getVolumeType(w http.ResponseWriter, r *http.Request, mv microversion) {
+	if id := pv(r, "id"); id != "" && id != defaultTypeID && id != defaultVolTyp {
+		writeError(w, svcVolume, errf(404, "Volume type %s could not be found.", id))
+		return
+	}
+	writeJSON(w, 200, map[string]any{"volume_type": c.volumeTypeBody()})
+}
+
+func (c *Cloud) cinderAZs(w http.ResponseWriter, r *http.Request, mv microversion) {
+	var out []any
+	for _, z := range c.cfg.AvailabilityZones {
+		out = append(out, map[string]any{"zoneName": z, "zoneState": map[string]any{"available": true}})
+	}
+	writeJSON(w, 200, map[string]any{"availabilityZoneInfo": out})
+}
+
+// ---- nova os-volume_attachments ----
+
+func (c *Cloud) attachmentBody(s *server, sv serverVolume, mv microversion) map[string]any {
+	b := map[string]any{"device": sv.Device, "id": sv.VolumeID, "serverId": s.ID, "volumeId": sv.VolumeID}
+	if mv.atLeast(2, 70) {
+		b["tag"] = nil
+	}
+	if mv.atLeast(2, 79) {
+		b["delete_on_termination"] = false
+	}
+	return b
+}
+
+func (c *Cloud) listAttachments(w http.ResponseWriter, r *http.Request, mv microversion) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.lookupServer(pv(r, "id"))
+	if !ok {
+		c.notFoundServer(w, pv(r, "id"))
+		return
+	}
+	out := []any{}
+	for _, sv := range s.Volumes {
+		out = append(out, c.attachmentBody(s, sv, mv))
+	}
+	writeJSON(w, 200, map[string]any{"volumeAttachments": out})
+}
+
+func (c *Cloud) getAttachment(w http.ResponseWriter, r *http.Request, mv microversion) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.lookupServer(pv(r, "id"))
+	if !ok {
+		c.notFoundServer(w, pv(r, "id"))
+		return
+	}
+	for _, sv := range s.Volumes {
+		if sv.VolumeID == pv(r, "vol") {
+			writeJSON(w, 200, map[string]any{"volumeAttachment": c.attachmentBody(s, sv, mv)})
+			return
+		}
+	}
+	writeError(w, svcCompute, errf(404, "Instance %s is not attached.", pv(r, "vol")))
+}
+
+// nextDevice picks /dev/vdb, /dev/vdc, ... (vda is the root disk).
+func nextDevice(s *server) string {
+	for l := 'b'; l <= 'z'; l++ {
+		dev := "/dev/vd" + string(l)
+		if !slices.ContainsFunc(s.Volumes, func(v serverVolume) bool { return v.Device == dev }) {
+			return dev
+		}
+	}
+	return ""
+}
+
+var attachStates = []string{"active", "stopped", "resized"}
+
+func (c *Cloud) attachVolume(w http.ResponseWriter, r *http.Request, mv microversion) {
+	var req struct {
+		VA *struct {
+			VolumeID string `json:"volumeId"`
+			Device   string `json:"device"`
+			Tag      string `json:"tag"`
+			DoT      *bool  `json:"delete_on_termination"`
+		} `json:"volumeAttachment"`
+	}
+	if err := readJSON(r, &req); err != nil || req.VA == nil || req.VA.VolumeID == "" {
+		writeError(w, svcCompute, errf(400, "Invalid input for field/attribute volumeAttachment. 'volumeId' is a required property"))
+		return
+	}
+	if req.VA.DoT != nil && !mv.atLeast(2, 79) {
+		writeError(w, svcCompute, errf(400, "Invalid input for field/attribute volumeAttachment. Additional properties are not allowed ('delete_on_termination' was unexpected)"))
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.lookupServer(pv(r, "id"))
+	if !ok {
+		c.notFoundServer(w, pv(r, "id"))
+		return
+	}
+	if s.Deleting || !slices.Contains(attachStates, s.VMState) || s.TaskState != "" {
+		writeError(w, svcCompute, invalidState(s, "attach_volume"))
+		return
+	}
+	v, ok := c.st.Volumes[req.VA.VolumeID]
+	if !ok {
+		writeError(w, svcCompute, errf(404, "Volume %s could not be found.", req.VA.VolumeID))
+		return
+	}
+	if slices.ContainsFunc(s.Volumes, func(sv serverVolume) bool { return sv.VolumeID == v.ID }) {
+		writeError(w, svcCompute, errf(400, "Invalid volume: volume %s already attached", v.ID))
+		return
+	}
+	if v.Status != "available" {
+		writeError(w, svcCompute, errf(400, "Invalid volume: volume %s status must be 'available'. Currently in '%s'", v.ID, v.Status))
+		return
+	}
+	if v.AZ != s.AZ && s.AZ != "" {
+		writeError(w, svcCompute, errf(400, "Invalid volume: Instance %s and volume %s are not in the same availability_zone. Instance is in %s. Volume is in %s", s.ID, v.ID, s.AZ, v.AZ))
+		return
+	}
+	dev := nextDevice(s)
+	if dev == "" {
+		writeError(w, svcCompute, errf(400, "No free disk device names for prefix 'vd'"))
+		return
+	}
+	sv := serverVolume{VolumeID: v.ID, Device: dev}
+	s.Volumes = append(s.Volumes, sv)
+	v.Status = "reserved"
+	v.UpdatedAt = time.Now()
+	c.save()
+	sid, vid := s.ID, v.ID
+	c.goAsync(func(ctx context.Context) { c.doAttach(ctx, sid, vid, dev) })
+	writeJSON(w, 200, map[string]any{"volumeAttachment": c.attachmentBody(s, sv, mv)})
+}
+
+// doAttach: reserved -> attaching -> in-use, the disk visible in the host.
+func (c *Cloud) doAttach(ctx context.Context, sid, vid, dev string) {
+	c.sleepStep(ctx)
+	c.mu.Lock()
+	if v, ok := c.st.Volumes[vid]; ok {
+		v.Status = "attaching"
+		c.save()
+	}
+	h, d := c.hosts[sid], c.disks[vid]
+	c.mu.Unlock()
+	err := fmt.Errorf("server %s has no running host or volume %s no disk", sid, vid)
+	if h != nil && d != nil {
+		err = h.AttachDisk(ctx, d, serialOf(vid))
+	}
+	c.sleepStep(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, vok := c.st.Volumes[vid]
+	s, sok := c.st.Servers[sid]
+	if err != nil {
+		c.log.Error("attach volume", "server", sid, "volume", vid, "err", err)
+		if vok {
+			v.Status = "available"
+		}
+		if sok {
+			s.Volumes = slices.DeleteFunc(s.Volumes, func(sv serverVolume) bool { return sv.VolumeID == vid })
+		}
+		c.save()
+		return
+	}
+	if !vok || !sok {
+		return
+	}
+	v.Status = "in-use"
+	v.Attachments = append(v.Attachments, volumeAttachment{AttachmentID: newUUID(), ServerID: sid, Device: dev, AttachedAt: time.Now()})
+	v.UpdatedAt = time.Now()
+	c.save()
+}
+
+func (c *Cloud) detachVolume(w http.ResponseWriter, r *http.Request, mv microversion) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.lookupServer(pv(r, "id"))
+	if !ok {
+		c.notFoundServer(w, pv(r, "id"))
+		return
+	}
+	vid := pv(r, "vol")
+	if !slices.ContainsFunc(s.Volumes, func(sv serverVolume) bool { return sv.VolumeID == vid }) {
+		writeError(w, svcCompute, errf(404, "Instance %s is not attached.", vid))
+		return
+	}
+	if s.Deleting || !slices.Contains(attachStates, s.VMState) || s.TaskState != "" {
+		writeError(w, svcCompute, invalidState(s, "detach_volume"))
+		return
+	}
+	v, ok := c.st.Volumes[vid]
+	if !ok || v.Status != "in-use" {
+		st := "unknown"
+		if ok {
+			st = v.Status
+		}
+		writeError(w, svcCompute, errf(400, "Invalid volume: Unable to detach volume. Volume status must be 'in-use' and attach_status must be 'attached' to detach. Currently in '%s'", st))
+		return
+	}
+	v.Status = "detaching"
+	v.UpdatedAt = time.Now()
+	c.save()
+	sid := s.ID
+	c.goAsync(func(ctx context.Context) { c.doDetach(ctx, sid, vid) })
+	w.WriteHeader(http.StatusAccepted)
+}
+
+func (c *Cloud) doDetach(ctx context.Context, sid, vid string) {
+	c.sleepStep(ctx)
+	c.mu.Lock()
+	h := c.hosts[sid]
+	c.mu.Unlock()
+	var err error
+	if h != nil {
+		err = h.DetachDisk(ctx, serialOf(vid))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, vok := c.st.Volumes[vid]
+	if err != nil {
+		c.log.Error("detach volume", "server", sid, "volume", vid, "err", err)
+		if vok {
+			v.Status = "in-use" // os-roll_detaching
+		}
+		c.save()
+		return
+	}
+	if s, ok := c.st.Servers[sid]; ok {
+		s.Volumes = slices.DeleteFunc(s.Volumes, func(sv serverVolume) bool { return sv.VolumeID == vid })
+	}
+	if vok {
+		v.Attachments = slices.DeleteFunc(v.Attachments, func(a volumeAttachment) bool { return a.ServerID == sid })
+		v.Status = "available"
+		v.UpdatedAt = time.Now()
+	}
+	c.save()
+}

@@ -1,0 +1,476 @@
+package localcloud
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/host"
+)
+
+// Config configures a Cloud. Zero values take the defaults documented per field.
+type Config struct {
+	// Listen is the TCP address of the API listener; default "127.0.0.1:0"
+	// (a free port). Only loopback addresses are accepted.
+	Listen string
+	// StateDir holds the state file, volume files and host directories. Required.
+	StateDir string
+	// Region is the catalog region; default "RegionOne".
+	Region string
+	// User, Project and Domain name the seeded identity; defaults "admin",
+	// "admin", "Default". Password empty: generated at first start and kept
+	// in the state file.
+	User, Project, Domain, Password string
+	// Hypervisors is the number of simulated compute hosts that server
+	// group policies are checked against; default 3.
+	Hypervisors int
+	// AvailabilityZones are the zones hypervisors are spread over (round
+	// robin); default ["nova"].
+	AvailabilityZones []string
+	// StepDelay is the pause between the steps of an asynchronous status
+	// change (BUILD -> ACTIVE, creating -> available, ...); default 150ms.
+	StepDelay time.Duration
+	// TokenTTL is how long a Keystone token is valid; default 1h.
+	TokenTTL time.Duration
+	// NetPrefix starts kernel object names (bridge, namespaces); default "lc".
+	NetPrefix string
+	// LoadBalancer, if set, builds the load-balancer (Octavia) service mounted
+	// at /load-balancer. The main binary wires package octavia in here.
+	LoadBalancer func(LoadBalancerDeps) (LoadBalancerService, error)
+	// Logger receives one line per request and lifecycle events; default discards.
+	Logger *slog.Logger
+}
+
+// LoadBalancerDeps is what the cloud hands to the load-balancer service.
+type LoadBalancerDeps struct {
+	// Authenticate validates X-Auth-Token and returns the token's project.
+	Authenticate func(r *http.Request) (projectID string, err error)
+	Network      *host.Network
+	NetworkID    string
+	SubnetID     string
+	StateDir     string
+}
+
+// LoadBalancerService serves the Octavia v2 API below the service root
+// (/v2/lbaas/..., /v2.0/lbaas/..., / for version discovery).
+type LoadBalancerService interface {
+	http.Handler
+	Close() error
+}
+
+// Cloud is a running local cloud.
+type Cloud struct {
+	cfg Config
+	log *slog.Logger
+
+	ln      net.Listener
+	httpSrv *http.Server
+	baseURL string
+
+	network *host.Network
+	lb      LoadBalancerService
+
+	mu     sync.Mutex // guards everything below and the records in st
+	st     *persisted
+	tokens map[string]*token
+	hosts  map[string]*host.Host // server id -> host
+	disks  map[string]*host.Disk // volume id -> disk
+	faults []*fault
+	// nextServerErrors makes the next N server creates end in ERROR.
+	nextServerErrors int
+	nextServerErrMsg string
+	stepDelay        time.Duration
+	closed           bool
+	shutdownReq      chan struct{}
+
+	fwMu sync.Mutex // serialises firewall application so the last writer wins
+
+	bg     sync.WaitGroup // asynchronous transitions
+	bgCtx  context.Context
+	cancel context.CancelFunc
+
+	closeOnce sync.Once
+	closeErr  error
+	done      chan struct{}
+}
+
+// Start creates the network, restores or creates the state and serves the
+// APIs until Close.
+func Start(ctx context.Context, cfg Config) (*Cloud, error) {
+	if cfg.StateDir == "" {
+		return nil, errors.New("start local cloud: StateDir is required")
+	}
+	setDefaults(&cfg)
+	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create state dir: %w", err)
+	}
+	st, err := loadState(cfg.StateDir)
+	if err != nil {
+		return nil, err
+	}
+	listenHost, _, err := net.SplitHostPort(cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen address %q: %w", cfg.Listen, err)
+	}
+	if ip := net.ParseIP(listenHost); ip == nil || !ip.IsLoopback() {
+		return nil, fmt.Errorf("listen address %q: only loopback addresses are allowed", cfg.Listen)
+	}
+
+	c := &Cloud{
+		cfg:       cfg,
+		log:       cfg.Logger,
+		st:        st,
+		tokens:    map[string]*token{},
+		hosts:     map[string]*host.Host{},
+		disks:     map[string]*host.Disk{},
+		stepDelay: cfg.StepDelay,
+		done:      make(chan struct{}),
+	}
+	c.bgCtx, c.cancel = context.WithCancel(context.Background())
+	c.seedIdentity()
+
+	if err := c.startNetwork(ctx); err != nil {
+		c.cancel()
+		return nil, err
+	}
+	if err := c.persist(); err != nil {
+		_ = c.network.Close()
+		c.cancel()
+		return nil, err
+	}
+
+	c.ln, err = net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		_ = c.network.Close()
+		c.cancel()
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
+	}
+	c.baseURL = "http://" + c.ln.Addr().String()
+
+	if cfg.LoadBalancer != nil {
+		c.lb, err = cfg.LoadBalancer(LoadBalancerDeps{
+			Authenticate: c.authenticateRequest,
+			Network:      c.network,
+			NetworkID:    c.st.NetworkID,
+			SubnetID:     c.st.SubnetID,
+			StateDir:     filepath.Join(cfg.StateDir, "octavia"),
+		})
+		if err != nil {
+			_ = c.ln.Close()
+			_ = c.network.Close()
+			c.cancel()
+			return nil, fmt.Errorf("start load-balancer service: %w", err)
+		}
+	}
+
+	c.httpSrv = &http.Server{Handler: c.routes(), ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		defer close(c.done)
+		if err := c.httpSrv.Serve(c.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			c.log.Error("api listener stopped", "err", err)
+		}
+	}()
+	c.log.Info("local cloud ready", "url", c.baseURL, "subnet", c.network.Subnet().String())
+	return c, nil
+}
+
+func setDefaults(cfg *Config) {
+	if cfg.Listen == "" {
+		cfg.Listen = "127.0.0.1:0"
+	}
+	if cfg.Region == "" {
+		cfg.Region = "RegionOne"
+	}
+	if cfg.User == "" {
+		cfg.User = "admin"
+	}
+	if cfg.Project == "" {
+		cfg.Project = "admin"
+	}
+	if cfg.Domain == "" {
+		cfg.Domain = "Default"
+	}
+	if cfg.Hypervisors <= 0 {
+		cfg.Hypervisors = 3
+	}
+	if len(cfg.AvailabilityZones) == 0 {
+		cfg.AvailabilityZones = []string{"nova"}
+	}
+	if cfg.StepDelay <= 0 {
+		cfg.StepDelay = 150 * time.Millisecond
+	}
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = time.Hour
+	}
+	if cfg.NetPrefix == "" {
+		cfg.NetPrefix = "lc"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(discard{}, nil))
+	}
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// startNetwork creates the bridge behind the one network and subnet, and the
+// project's default security group.
+func (c *Cloud) startNetwork(ctx context.Context) error {
+	hostsDir := filepath.Join(c.cfg.StateDir, "hosts")
+	if err := os.MkdirAll(hostsDir, 0o700); err != nil {
+		return fmt.Errorf("create hosts dir: %w", err)
+	}
+	n, err := host.NewNetwork(ctx, host.NetworkOptions{Prefix: c.cfg.NetPrefix, StateDir: hostsDir})
+	if err != nil {
+		return fmt.Errorf("create network: %w", err)
+	}
+	c.network = n
+	if c.st.NetworkID == "" {
+		c.st.NetworkID = newUUID()
+		c.st.SubnetID = newUUID()
+	}
+	c.ensureDefaultSecurityGroup()
+	return nil
+}
+
+// URL is the base URL of the API listener, e.g. http://127.0.0.1:41234.
+func (c *Cloud) URL() string { return c.baseURL }
+
+// AuthURL is the Keystone v3 endpoint clients authenticate against.
+func (c *Cloud) AuthURL() string { return c.baseURL + "/identity/v3" }
+
+// Credentials returns the seeded user's name, password, project and domain.
+func (c *Cloud) Credentials() (user, password, project, domain string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cfg.User, c.st.Password, c.cfg.Project, c.cfg.Domain
+}
+
+// NetworkID and SubnetID name the ready-made network and subnet.
+func (c *Cloud) NetworkID() string { return c.st.NetworkID }
+func (c *Cloud) SubnetID() string  { return c.st.SubnetID }
+
+// Network is the bridge the servers are on (tests reach hosts through it).
+func (c *Cloud) Network() *host.Network { return c.network }
+
+// Done is closed when the API listener has stopped.
+func (c *Cloud) Done() <-chan struct{} { return c.done }
+
+// persist saves the state file; callers hold c.mu or own c exclusively.
+func (c *Cloud) persist() error {
+	return saveState(c.cfg.StateDir, c.st)
+}
+
+// save persists the state and logs a failure (request handlers keep going:
+// the in-memory state is the truth while the process lives).
+func (c *Cloud) save() {
+	if err := c.persist(); err != nil {
+		c.log.Error("save state", "err", err)
+	}
+}
+
+// Close deletes every server, volume, port and load balancer, stops the
+// listener and removes the network. The state file is left describing only
+// what survives a restart (identity, keypairs, security and server groups).
+func (c *Cloud) Close() error {
+	c.closeOnce.Do(func() { c.closeErr = c.shutdown() })
+	return c.closeErr
+}
+
+func (c *Cloud) shutdown() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var errs []error
+	if c.httpSrv != nil {
+		shCtx, shCancel := context.WithTimeout(ctx, 5*time.Second)
+		if err := c.httpSrv.Shutdown(shCtx); err != nil {
+			errs = append(errs, fmt.Errorf("stop api listener: %w", err))
+		}
+		shCancel()
+	}
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.cancel()
+	c.bg.Wait()
+	if c.lb != nil {
+		if err := c.lb.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("stop load-balancer service: %w", err))
+		}
+	}
+	if err := c.deleteEverything(ctx); err != nil {
+		errs = append(errs, err)
+	}
+	if c.network != nil {
+		if err := c.network.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("remove network: %w", err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// deleteEverything removes every host, disk, server, volume and port record.
+func (c *Cloud) deleteEverything(ctx context.Context) error {
+	c.mu.Lock()
+	hosts := c.hosts
+	disks := c.disks
+	c.hosts = map[string]*host.Host{}
+	c.disks = map[string]*host.Disk{}
+	c.st.Servers = map[string]*server{}
+	c.st.Volumes = map[string]*volume{}
+	c.st.Ports = map[string]*port{}
+	for _, g := range c.st.ServerGroups {
+		g.Members = []string{}
+	}
+	c.mu.Unlock()
+	var errs []error
+	for id, h := range hosts {
+		if err := h.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("remove host of server %s: %w", id, err))
+		}
+		c.network.ReleaseAddr(h.Addr())
+	}
+	for id, d := range disks {
+		if err := d.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("remove disk of volume %s: %w", id, err))
+		}
+	}
+	c.mu.Lock()
+	if err := c.persist(); err != nil {
+		errs = append(errs, err)
+	}
+	c.mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// goAsync runs f in the background, tracked so Close can wait for it.
+// It returns false when the cloud is closing.
+func (c *Cloud) goAsync(f func(ctx context.Context)) bool {
+	if c.closed {
+		return false
+	}
+	c.bg.Add(1)
+	go func() {
+		defer c.bg.Done()
+		f(c.bgCtx)
+	}()
+	return true
+}
+
+// sleepStep waits one transition step (or returns false when closing).
+func (c *Cloud) sleepStep(ctx context.Context) bool {
+	c.mu.Lock()
+	d := c.stepDelay
+	c.mu.Unlock()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
+}
+
+// routes builds the HTTP handler of every service.
+func (c *Cloud) routes() http.Handler {
+	mux := http.NewServeMux()
+	c.keystoneRoutes(mux)
+	c.novaRoutes(mux)
+	c.glanceRoutes(mux)
+	c.cinderRoutes(mux)
+	c.neutronRoutes(mux)
+	c.adminRoutes(mux)
+	if c.lb != nil {
+		lb := http.StripPrefix("/load-balancer", c.lb)
+		mux.Handle("/load-balancer/", lb)
+		mux.Handle("/load-balancer", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			r2 := r.Clone(r.Context())
+			r2.URL.Path = "/"
+			c.lb.ServeHTTP(w, r2)
+		}))
+	}
+	return c.withCommon(mux)
+}
+
+// serviceOf tells which service a path belongs to.
+func serviceOf(path string) service {
+	switch {
+	case strings.HasPrefix(path, "/identity"):
+		return svcIdentity
+	case strings.HasPrefix(path, "/compute"):
+		return svcCompute
+	case strings.HasPrefix(path, "/image"):
+		return svcImage
+	case strings.HasPrefix(path, "/volume"):
+		return svcVolume
+	case strings.HasPrefix(path, "/network"):
+		return svcNetwork
+	}
+	return svcAdmin
+}
+
+// withCommon adds request ids, logging and fault injection.
+func (c *Cloud) withCommon(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reqID := "req-" + newUUID()
+		w.Header().Set("X-Openstack-Request-Id", reqID)
+		if strings.HasPrefix(r.URL.Path, "/compute") {
+			w.Header().Set("X-Compute-Request-Id", reqID)
+		}
+		rec := &statusRecorder{ResponseWriter: w, code: 200}
+		start := time.Now()
+		if !strings.HasPrefix(r.URL.Path, "/_admin") {
+			if f := c.matchFault(r); f != nil {
+				rec.code = f.Status
+				e := &apiError{code: f.Status, message: f.message()}
+				if f.Status == 429 || f.Status == 413 {
+					e.retryAfter = f.RetryAfter
+				}
+				if serviceOf(r.URL.Path) == svcAdmin { // load balancer: Octavia's WSME body
+					writeOctaviaFault(w, e)
+				} else {
+					writeError(w, serviceOf(r.URL.Path), e)
+				}
+				c.log.Info("api", "method", r.Method, "path", r.URL.Path, "status", f.Status, "injected", true)
+				return
+			}
+		}
+		next.ServeHTTP(rec, r)
+		c.log.Info("api", "method", r.Method, "path", r.URL.Path, "status", rec.code, "ms", time.Since(start).Milliseconds())
+	})
+}
+
+func writeOctaviaFault(w http.ResponseWriter, e *apiError) {
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(e.retryAfter))
+	}
+	code := "Client"
+	if e.code >= 500 {
+		code = "Server"
+	}
+	writeJSON(w, e.code, map[string]any{"faultcode": code, "faultstring": e.message, "debuginfo": nil})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.code = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}

@@ -1,0 +1,769 @@
+package localcloud
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/host"
+)
+
+type bootSpec struct {
+	netMode string // "list", "auto" or "none"
+	portID  string // an existing port to bind
+	fixedIP string // for a port nova creates
+	sgIDs   []string
+}
+
+// fail puts a server in ERROR with a fault; callers hold c.mu.
+func (c *Cloud) failServerLocked(s *server, code int, msg, details string) {
+	s.VMState = "error"
+	s.TaskState = ""
+	s.PowerState = 0
+	s.Fault = &serverFault{Code: code, Message: msg, Details: details, Created: time.Now()}
+	s.UpdatedAt = time.Now()
+	c.save()
+}
+
+// setTask changes a live server's task state; false when it is being deleted.
+func (c *Cloud) setTask(id, task string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.st.Servers[id]
+	if !ok || s.Deleting {
+		return false
+	}
+	s.TaskState = task
+	s.UpdatedAt = time.Now()
+	c.save()
+	return true
+}
+
+// schedule picks a hypervisor honouring the server group policy; callers
+// hold c.mu. "" means no valid host.
+func (c *Cloud) scheduleLocked(s *server) string {
+	used := map[string]int{} // hypervisor -> members of the group on it
+	var g *serverGroup
+	if s.GroupID != "" {
+		g = c.st.ServerGroups[s.GroupID]
+	}
+	if g != nil {
+		for _, m := range g.Members {
+			if o, ok := c.st.Servers[m]; ok && m != s.ID && o.Hypervisor != "" && !o.Deleting {
+				used[o.Hypervisor]++
+			}
+		}
+	}
+	load := map[string]int{}
+	for _, o := range c.st.Servers {
+		if o.Hypervisor != "" && !o.Deleting {
+			load[o.Hypervisor]++
+		}
+	}
+	var cands []string
+	for i := 0; i < c.cfg.Hypervisors; i++ {
+		if s.AZ == "" || c.hypervisorZone(i) == s.AZ {
+			cands = append(cands, c.hypervisorName(i))
+		}
+	}
+	best := ""
+	bestScore := 1 << 30
+	for _, h := range cands {
+		score := load[h]
+		if g != nil {
+			switch g.Policy {
+			case "anti-affinity":
+				max := g.MaxPerHV
+				if max < 1 {
+					max = 1
+				}
+				if used[h] >= max {
+					continue
+				}
+			case "soft-anti-affinity":
+				score += used[h] * 1000
+			case "affinity":
+				if len(used) > 0 && used[h] == 0 {
+					continue
+				}
+			case "soft-affinity":
+				score -= used[h] * 1000
+			}
+		}
+		if score < bestScore {
+			best, bestScore = h, score
+		}
+	}
+	return best
+}
+
+// bootServer is the asynchronous part of a create: schedule, network,
+// spawn the host, check sshd and the key, then ACTIVE.
+func (c *Cloud) bootServer(ctx context.Context, id string, spec bootSpec) {
+	if !c.sleepStep(ctx) || !c.setTask(id, "scheduling") {
+		return
+	}
+	c.mu.Lock()
+	s, ok := c.st.Servers[id]
+	if !ok || s.Deleting {
+		c.mu.Unlock()
+		return
+	}
+	if c.nextServerErrors > 0 {
+		c.nextServerErrors--
+		msg := firstNonEmpty(c.nextServerErrMsg, "Build of instance "+id+" aborted: injected fault (localcloud admin)")
+		c.failServerLocked(s, 500, msg, "injected by POST /_admin/next-server-error")
+		c.releaseBootPortLocked(s, spec)
+		c.mu.Unlock()
+		return
+	}
+	hv := c.scheduleLocked(s)
+	if hv == "" {
+		c.failServerLocked(s, 500, "No valid host was found. There are not enough hosts available.",
+			"Traceback (most recent call last):\n  File \"nova/conductor/manager.py\", in schedule_and_build_instances\nnova.exception.NoValidHost: No valid host was found. There are not enough hosts available.\n")
+		c.releaseBootPortLocked(s, spec)
+		c.mu.Unlock()
+		return
+	}
+	s.Hypervisor = hv
+	if s.AZ == "" {
+		for i := 0; i < c.cfg.Hypervisors; i++ {
+			if c.hypervisorName(i) == hv {
+				s.AZ = c.hypervisorZone(i)
+			}
+		}
+	}
+	s.TaskState = "networking"
+	c.save()
+	// networking: bind or create the port.
+	var addr netip.Addr
+	switch {
+	case spec.portID != "":
+		p, ok := c.st.Ports[spec.portID]
+		if !ok {
+			c.failServerLocked(s, 500, fmt.Sprintf("Build of instance %s aborted: Port %s could not be found.", id, spec.portID), "")
+			c.mu.Unlock()
+			return
+		}
+		p.DeviceID, p.DeviceOwner = s.ID, "compute:"+s.AZ
+		s.PortIDs = []string{p.ID}
+		addr, _ = netip.ParseAddr(p.FixedIPs[0].IPAddress)
+	case spec.netMode == "none":
+	default:
+		var req *[]fixedIP
+		if spec.fixedIP != "" {
+			req = &[]fixedIP{{IPAddress: spec.fixedIP}}
+		}
+		ips, e := c.allocateFixedIPs(req)
+		if e != nil {
+			c.failServerLocked(s, 500, "Build of instance "+id+" aborted: Failed to allocate the network(s), not rescheduling.", e.message)
+			c.mu.Unlock()
+			return
+		}
+		now := time.Now()
+		p := &port{ID: newUUID(), NetworkID: c.st.NetworkID, FixedIPs: ips, MAC: newMAC(),
+			SecurityGroups: spec.sgIDs, PortSecurity: true, AdminStateUp: true, DeviceID: s.ID,
+			DeviceOwner: "compute:" + s.AZ, ProjectID: s.ProjectID, Revision: 1, CreatedAt: now,
+			UpdatedAt: now, CreatedByNova: true}
+		c.st.Ports[p.ID] = p
+		s.PortIDs = []string{p.ID}
+		addr, _ = netip.ParseAddr(ips[0].IPAddress)
+	}
+	var keys []string
+	if k, ok := c.st.Keypairs[s.KeyName]; ok {
+		keys = append(keys, strings.TrimSpace(k.PublicKey))
+	}
+	hostname := s.Hostname
+	c.save()
+	c.refreshFirewallsLocked() // others' remote-group sets now include this port
+	c.mu.Unlock()
+
+	if !c.sleepStep(ctx) || !c.setTask(id, "spawning") {
+		c.undoNetworkIfGone(id)
+		return
+	}
+	// The port holds the address in the pool; hand it to the host.
+	if addr.IsValid() {
+		c.network.ReleaseAddr(addr)
+	}
+	h, err := c.network.StartHost(ctx, host.Options{Name: hostname, Addr: addr, AuthorizedKeys: keys})
+	if err != nil {
+		c.mu.Lock()
+		c.rebindAddrLocked(addr)
+		if s, ok := c.st.Servers[id]; ok && !s.Deleting {
+			c.failServerLocked(s, 500, "Build of instance "+id+" aborted: Failed to spawn the guest.", err.Error())
+		}
+		c.mu.Unlock()
+		c.undoNetworkIfGone(id)
+		return
+	}
+	c.mu.Lock()
+	s, ok = c.st.Servers[id]
+	if !ok || s.Deleting {
+		c.mu.Unlock()
+		_ = h.Close()
+		c.mu.Lock()
+		c.rebindAddrLocked(addr)
+		c.mu.Unlock()
+		c.undoNetworkIfGone(id)
+		return
+	}
+	if err := h.ApplyFirewall(ctx, c.renderFirewall(s)); err != nil {
+		c.mu.Unlock()
+		_ = h.Close()
+		c.mu.Lock()
+		c.rebindAddrLocked(addr)
+		if s, ok := c.st.Servers[id]; ok && !s.Deleting {
+			c.failServerLocked(s, 500, "Build of instance "+id+" aborted: Failed to plug the security groups.", err.Error())
+		}
+		c.mu.Unlock()
+		return
+	}
+	c.hosts[id] = h
+	c.mu.Unlock()
+
+	// ACTIVE only when sshd answers and the keypair's key is authorised.
+	if err := verifyGuest(ctx, h, keys); err != nil {
+		c.mu.Lock()
+		if s, ok := c.st.Servers[id]; ok && !s.Deleting {
+			c.failServerLocked(s, 500, "Build of instance "+id+" aborted: the guest did not come up.", err.Error())
+		}
+		c.mu.Unlock()
+		return
+	}
+	if !c.sleepStep(ctx) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok = c.st.Servers[id]
+	if !ok || s.Deleting {
+		return
+	}
+	s.Console = append(s.Console, consoleBoot(s, h, keys)...)
+	s.VMState, s.TaskState, s.PowerState = "active", "", 1
+	s.LaunchedAt = time.Now()
+	s.UpdatedAt = time.Now()
+	c.save()
+}
+
+// verifyGuest checks that sshd accepts connections (StartHost waited for
+// that) and that root's authorized_keys holds the keypair's key, read
+// through the host's console.
+func verifyGuest(ctx context.Context, h *host.Host, keys []string) error {
+	if !h.Running() {
+		return fmt.Errorf("host %s is not running", h.Name())
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	out, err := h.Console(ctx, "cat /root/.ssh/authorized_keys")
+	if err != nil {
+		return fmt.Errorf("read authorized_keys: %w", err)
+	}
+	for _, k := range keys {
+		want, _, _, _, err := ssh.ParseAuthorizedKey([]byte(k))
+		if err != nil {
+			return fmt.Errorf("parse keypair: %w", err)
+		}
+		found := false
+		rest := out
+		for len(rest) > 0 {
+			got, _, _, r, err := ssh.ParseAuthorizedKey(rest)
+			if err != nil {
+				break
+			}
+			if string(got.Marshal()) == string(want.Marshal()) {
+				found = true
+			}
+			rest = r
+		}
+		if !found {
+			return fmt.Errorf("the keypair's key is not in root's authorized_keys")
+		}
+	}
+	return nil
+}
+
+// consoleBoot renders one boot's serial console in cloud-init's format
+// (Debian images: syslog-prefixed fingerprint block, bare keys block).
+func consoleBoot(s *server, h *host.Host, keys []string) []string {
+	now := time.Now().UTC()
+	stamp := now.Format("Jan _2 15:04:05")
+	hk := h.HostKey()
+	keyType := strings.ToUpper(strings.TrimPrefix(hk.Type(), "ssh-"))
+	bits := 256
+	if hk.Type() == ssh.KeyAlgoRSA {
+		bits = 3072
+	}
+	lines := []string{
+		"[    0.000000] Linux version 6.1.0-localcloud (localcloud) #1 SMP PREEMPT_DYNAMIC Debian 6.1",
+		"[    0.000000] Command line: BOOT_IMAGE=/boot/vmlinuz root=/dev/vda1 ro console=ttyS0",
+		fmt.Sprintf("[    1.024000] cloud-init[101]: Cloud-init v. 22.4.2 running 'init' at %s. Up 1.02 seconds.", now.Format(time.RFC1123Z)),
+		"[    1.030000] cloud-init[101]: ci-info: ++++++++++++++++++++++++++++++++++++++Net device info+++++++++++++++++++++++++++++++++++++++",
+		fmt.Sprintf("[    1.030000] cloud-init[101]: ci-info: | eth0 | True | %s | 255.255.255.0 | global | . |", h.Addr()),
+		"[    1.050000] cloud-init[101]: Generating public/private ed25519 key pair.",
+		fmt.Sprintf("[    1.060000] cloud-init[101]: The key fingerprint is:"),
+		fmt.Sprintf("[    1.060000] cloud-init[101]: %s root@%s", ssh.FingerprintSHA256(hk), h.Name()),
+	}
+	for _, k := range keys {
+		if pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(k)); err == nil {
+			lines = append(lines,
+				"ci-info: +++++++++++++Authorized keys from /root/.ssh/authorized_keys for user root+++++++++++++",
+				fmt.Sprintf("ci-info: | %s | %s | - | %s |", pub.Type(), strings.TrimPrefix(ssh.FingerprintSHA256(pub), "SHA256:"), s.KeyName))
+		}
+	}
+	pfx := fmt.Sprintf("<14>%s cloud-init: ", stamp)
+	lines = append(lines,
+		pfx+"#############################################################",
+		pfx+"-----BEGIN SSH HOST KEY FINGERPRINTS-----",
+		fmt.Sprintf("%s%d %s root@%s (%s)", pfx, bits, ssh.FingerprintSHA256(hk), h.Name(), keyType),
+		pfx+"-----END SSH HOST KEY FINGERPRINTS-----",
+		pfx+"#############################################################",
+		"-----BEGIN SSH HOST KEY KEYS-----",
+		strings.TrimSpace(string(ssh.MarshalAuthorizedKey(hk)))+" root@"+h.Name(),
+		"-----END SSH HOST KEY KEYS-----",
+		fmt.Sprintf("[    2.048000] cloud-init[215]: Cloud-init v. 22.4.2 finished at %s. Datasource DataSourceOpenStackLocal [net,ver=2].  Up 2.05 seconds", now.Format(time.RFC1123Z)),
+		"",
+		fmt.Sprintf("Debian GNU/Linux 12 %s ttyS0", h.Name()),
+		"",
+		fmt.Sprintf("%s login: ", h.Name()),
+	)
+	return lines
+}
+
+// releaseBootPortLocked unbinds a port a failed create had reserved.
+func (c *Cloud) releaseBootPortLocked(s *server, spec bootSpec) {
+	if spec.portID == "" {
+		return
+	}
+	if p, ok := c.st.Ports[spec.portID]; ok && p.DeviceID == s.ID && !slices.Contains(s.PortIDs, p.ID) {
+		p.DeviceID, p.DeviceOwner = "", ""
+	}
+}
+
+// undoNetworkIfGone finishes a teardown that raced with a boot.
+func (c *Cloud) undoNetworkIfGone(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.st.Servers[id]; ok {
+		return
+	}
+	for pid, p := range c.st.Ports {
+		if p.DeviceID == id {
+			if p.CreatedByNova {
+				delete(c.st.Ports, pid)
+				c.releaseFixedIPs(p)
+			} else {
+				p.DeviceID, p.DeviceOwner = "", ""
+			}
+		}
+	}
+	c.save()
+}
+
+// teardownServer deletes a server: detach volumes, remove the host, delete
+// the ports nova made and unbind the others.
+func (c *Cloud) teardownServer(ctx context.Context, id string) {
+	c.sleepStep(ctx)
+	c.mu.Lock()
+	s, ok := c.st.Servers[id]
+	if !ok {
+		c.mu.Unlock()
+		return
+	}
+	h := c.hosts[id]
+	delete(c.hosts, id)
+	vols := slices.Clone(s.Volumes)
+	c.mu.Unlock()
+
+	for _, v := range vols {
+		if h != nil {
+			_ = h.DetachDisk(context.WithoutCancel(ctx), serialOf(v.VolumeID))
+		}
+	}
+	if h != nil {
+		if err := h.Close(); err != nil {
+			c.log.Error("remove host", "server", id, "err", err)
+		}
+	}
+
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, v := range vols {
+		if vol, ok := c.st.Volumes[v.VolumeID]; ok {
+			vol.Attachments = slices.DeleteFunc(vol.Attachments, func(a volumeAttachment) bool { return a.ServerID == id })
+			if len(vol.Attachments) == 0 && (vol.Status == "in-use" || vol.Status == "detaching" || vol.Status == "attaching" || vol.Status == "reserved") {
+				vol.Status = "available"
+			}
+			vol.UpdatedAt = time.Now()
+		}
+	}
+	for pid, p := range c.st.Ports {
+		if p.DeviceID != id {
+			continue
+		}
+		if p.CreatedByNova {
+			delete(c.st.Ports, pid)
+			if h == nil { // else host.Close gave the address back already
+				c.releaseFixedIPs(p)
+			}
+			continue
+		}
+		p.DeviceID, p.DeviceOwner = "", ""
+		p.UpdatedAt = time.Now()
+		if h != nil {
+			// The user's port keeps its address: take it back from the pool.
+			for _, ip := range p.FixedIPs {
+				if a, err := netip.ParseAddr(ip.IPAddress); err == nil {
+					c.rebindAddrLocked(a)
+				}
+			}
+		}
+	}
+	if g, ok := c.st.ServerGroups[s.GroupID]; ok {
+		g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == id })
+	}
+	delete(c.st.Servers, id)
+	c.save()
+	c.refreshFirewallsLocked()
+}
+
+func serialOf(volumeID string) string {
+	if len(volumeID) > 20 {
+		return volumeID[:20]
+	}
+	return volumeID
+}
+
+// ---- actions ----
+
+func (c *Cloud) serverAction(w http.ResponseWriter, r *http.Request, mv microversion) {
+	var body map[string]json.RawMessage
+	if err := readJSON(r, &body); err != nil {
+		writeError(w, svcCompute, errf(400, "%s", err))
+		return
+	}
+	if len(body) != 1 {
+		writeError(w, svcCompute, errf(400, "Malformed request body: exactly one action is expected"))
+		return
+	}
+	var name string
+	var raw json.RawMessage
+	for k, v := range body {
+		name, raw = k, v
+	}
+	id := pv(r, "id")
+	c.mu.Lock()
+	s, ok := c.lookupServer(id)
+	if !ok {
+		c.mu.Unlock()
+		c.notFoundServer(w, id)
+		return
+	}
+	if name == "os-getConsoleOutput" {
+		defer c.mu.Unlock()
+		c.consoleOutput(w, s, raw)
+		return
+	}
+	if s.Deleting {
+		c.mu.Unlock()
+		writeError(w, svcCompute, invalidState(s, name))
+		return
+	}
+	e, code, work := c.planAction(s, name, raw)
+	c.mu.Unlock()
+	if e != nil {
+		writeError(w, svcCompute, e)
+		return
+	}
+	if work != nil && !c.goAsync(work) {
+		writeError(w, svcCompute, errf(503, "The local cloud is shutting down."))
+		return
+	}
+	w.WriteHeader(code)
+}
+
+// planAction checks an action against the server's state, sets its task
+// state and returns the asynchronous work. Callers hold c.mu.
+func (c *Cloud) planAction(s *server, name string, raw json.RawMessage) (*apiError, int, func(context.Context)) {
+	id := s.ID
+	idle := s.TaskState == ""
+	switch name {
+	case "reboot":
+		var req struct {
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal(raw, &req); err != nil || (req.Type != "SOFT" && req.Type != "HARD") {
+			return errf(400, "Invalid input for field/attribute type. Value: %s. '%s' is not one of ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']", req.Type, req.Type), 0, nil
+		}
+		if req.Type == "SOFT" {
+			if s.VMState != "active" || !idle {
+				return invalidState(s, "reboot"), 0, nil
+			}
+			s.TaskState = "reboot_started"
+		} else {
+			if !slices.Contains([]string{"active", "stopped", "error"}, s.VMState) ||
+				!(idle || strings.HasPrefix(s.TaskState, "reboot")) {
+				return invalidState(s, "reboot"), 0, nil
+			}
+			s.TaskState = "reboot_started_hard"
+		}
+		c.save()
+		hard := req.Type == "HARD"
+		return nil, 202, func(ctx context.Context) { c.restartServer(ctx, id, hard, "active", "") }
+	case "os-stop":
+		if !slices.Contains([]string{"active", "error"}, s.VMState) || !idle {
+			return invalidState(s, "stop"), 0, nil
+		}
+		s.TaskState = "powering-off"
+		c.save()
+		return nil, 202, func(ctx context.Context) { c.stopServer(ctx, id) }
+	case "os-start":
+		if s.VMState != "stopped" || !idle {
+			return invalidState(s, "start"), 0, nil
+		}
+		s.TaskState = "powering-on"
+		c.save()
+		return nil, 202, func(ctx context.Context) { c.restartServer(ctx, id, false, "active", "") }
+	case "resize":
+		var req struct {
+			FlavorRef  string `json:"flavorRef"`
+			DiskConfig string `json:"OS-DCF:diskConfig"`
+		}
+		if err := json.Unmarshal(raw, &req); err != nil || req.FlavorRef == "" {
+			return errf(400, "Invalid input for field/attribute resize. 'flavorRef' is a required property"), 0, nil
+		}
+		f, ok := findFlavor(req.FlavorRef)
+		if !ok {
+			return errf(400, "Unable to find flavor %s", req.FlavorRef), 0, nil
+		}
+		if !slices.Contains([]string{"active", "stopped"}, s.VMState) || !idle {
+			return invalidState(s, "resize"), 0, nil
+		}
+		if f.ID == s.FlavorID {
+			return errf(400, "When resizing, instances must change flavor!"), 0, nil
+		}
+		s.TaskState = "resize_prep"
+		c.save()
+		prev := s.VMState
+		return nil, 202, func(ctx context.Context) { c.resizeServer(ctx, id, f.ID, prev) }
+	case "confirmResize":
+		if s.VMState != "resized" || !idle {
+			return invalidState(s, "confirmResize"), 0, nil
+		}
+		s.OldFlavorID = ""
+		s.VMState = "active"
+		if s.PowerState != 1 {
+			s.VMState = "stopped"
+		}
+		s.UpdatedAt = time.Now()
+		c.save()
+		return nil, 204, nil
+	case "revertResize":
+		if s.VMState != "resized" || !idle {
+			return invalidState(s, "revertResize"), 0, nil
+		}
+		s.TaskState = "resize_reverting"
+		c.save()
+		return nil, 202, func(ctx context.Context) { c.revertResize(ctx, id) }
+	}
+	return errf(400, "There is no such action: %s", name), 0, nil
+}
+
+func (c *Cloud) hostOf(id string) *host.Host {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hosts[id]
+}
+
+// finishAction sets the end state of an action; callers must not hold c.mu.
+func (c *Cloud) finishAction(id, vmState string, power int, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.st.Servers[id]
+	if !ok || s.Deleting {
+		return
+	}
+	if err != nil {
+		c.failServerLocked(s, 500, "The guest failed to change state.", err.Error())
+		return
+	}
+	s.VMState, s.TaskState, s.PowerState = vmState, "", power
+	s.UpdatedAt = time.Now()
+	c.save()
+}
+
+// restartServer: SOFT reboot = clean shutdown then boot; HARD = kill then boot;
+// also os-start (the host is already off).
+func (c *Cloud) restartServer(ctx context.Context, id string, hard bool, endState, _ string) {
+	h := c.hostOf(id)
+	if h == nil {
+		c.finishAction(id, "error", 0, fmt.Errorf("server %s has no host", id))
+		return
+	}
+	if !c.sleepStep(ctx) {
+		return
+	}
+	var err error
+	if h.Running() {
+		if hard {
+			err = h.PowerOff(ctx)
+		} else {
+			err = h.Shutdown(ctx)
+		}
+	}
+	if err == nil {
+		err = c.powerOnHost(ctx, id, h)
+	}
+	c.finishAction(id, endState, 1, err)
+}
+
+// powerOnHost boots a host, re-applies its firewall and appends the boot's
+// console output.
+func (c *Cloud) powerOnHost(ctx context.Context, id string, h *host.Host) error {
+	if err := h.PowerOn(ctx); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.st.Servers[id]
+	if !ok {
+		return nil
+	}
+	if err := h.ApplyFirewall(ctx, c.renderFirewall(s)); err != nil {
+		return err
+	}
+	var keys []string
+	if k, ok := c.st.Keypairs[s.KeyName]; ok {
+		keys = append(keys, k.PublicKey)
+	}
+	s.Console = append(s.Console, consoleBoot(s, h, keys)...)
+	if len(s.Console) > 2000 {
+		s.Console = s.Console[len(s.Console)-2000:]
+	}
+	return nil
+}
+
+func (c *Cloud) stopServer(ctx context.Context, id string) {
+	h := c.hostOf(id)
+	if !c.sleepStep(ctx) {
+		return
+	}
+	var err error
+	if h != nil {
+		err = h.Shutdown(ctx)
+	}
+	c.finishAction(id, "stopped", 4, err)
+}
+
+// resizeServer: the host stops and (if it was running) boots again, like a
+// VM moved to a new flavor; then VERIFY_RESIZE.
+func (c *Cloud) resizeServer(ctx context.Context, id, flavorID, prev string) {
+	h := c.hostOf(id)
+	for _, task := range []string{"resize_migrating", "resize_migrated", "resize_finish"} {
+		if !c.sleepStep(ctx) || !c.setTask(id, task) {
+			return
+		}
+	}
+	var err error
+	if h != nil && h.Running() {
+		err = h.Shutdown(ctx)
+	}
+	power := 4
+	if err == nil && prev == "active" && h != nil {
+		err = c.powerOnHost(ctx, id, h)
+		power = 1
+	}
+	c.mu.Lock()
+	if s, ok := c.st.Servers[id]; ok && !s.Deleting && err == nil {
+		s.OldFlavorID, s.FlavorID = s.FlavorID, flavorID
+	}
+	c.mu.Unlock()
+	c.finishAction(id, "resized", power, err)
+}
+
+func (c *Cloud) revertResize(ctx context.Context, id string) {
+	h := c.hostOf(id)
+	if !c.sleepStep(ctx) {
+		return
+	}
+	c.mu.Lock()
+	s, ok := c.st.Servers[id]
+	wasOn := ok && s.PowerState == 1
+	c.mu.Unlock()
+	var err error
+	if h != nil && h.Running() {
+		err = h.Shutdown(ctx)
+	}
+	power, state := 4, "stopped"
+	if err == nil && wasOn && h != nil {
+		err = c.powerOnHost(ctx, id, h)
+		power, state = 1, "active"
+	}
+	c.mu.Lock()
+	if s, ok := c.st.Servers[id]; ok && !s.Deleting && err == nil && s.OldFlavorID != "" {
+		s.FlavorID, s.OldFlavorID = s.OldFlavorID, ""
+	}
+	c.mu.Unlock()
+	c.finishAction(id, state, power, err)
+}
+
+// consoleOutput answers os-getConsoleOutput; callers hold c.mu.
+func (c *Cloud) consoleOutput(w http.ResponseWriter, s *server, raw json.RawMessage) {
+	var req struct {
+		Length any `json:"length"`
+	}
+	if len(raw) > 0 && string(raw) != "null" {
+		if err := json.Unmarshal(raw, &req); err != nil {
+			writeError(w, svcCompute, errf(400, "Invalid input for field/attribute os-getConsoleOutput: %v", err))
+			return
+		}
+	}
+	n := -1
+	switch v := req.Length.(type) {
+	case nil:
+	case float64:
+		n = int(v)
+	case string:
+		if _, err := fmt.Sscanf(v, "%d", &n); err != nil {
+			writeError(w, svcCompute, errf(400, "Invalid input for field/attribute length. Value: %s. '%s' does not match '^-?[0-9]+$'", v, v))
+			return
+		}
+	}
+	if n < -1 {
+		writeError(w, svcCompute, errf(400, "Invalid input for field/attribute length. Value: %d. %d is less than the minimum of -1", n, n))
+		return
+	}
+	if s.Hypervisor == "" || (s.VMState == "building" && len(s.Console) == 0) {
+		writeError(w, svcCompute, errf(409, "Instance %s has not been assigned a host yet.", s.ID))
+		return
+	}
+	lines := s.Console
+	if n >= 0 && n < len(lines) {
+		lines = lines[len(lines)-n:]
+	}
+	out := strings.Join(lines, "\n")
+	if len(lines) > 0 {
+		out += "\n"
+	}
+	writeJSON(w, 200, map[string]any{"output": out})
+}
+
+// rebindAddrLocked takes an address back from the pool after its host was
+// removed, when a port still holds it. Callers hold c.mu.
+func (c *Cloud) rebindAddrLocked(a netip.Addr) {
+	if !a.IsValid() || c.ipHolder(a.String()) == nil {
+		return
+	}
+	if err := c.reserveAddr(a); err != nil {
+		c.log.Error("re-reserve port address", "addr", a, "err", err)
+	}
+}

@@ -1,0 +1,1057 @@
+package localcloud
+
+import (
+	"crypto/rand"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const networkName = "private"
+
+func (c *Cloud) neutronRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /network", c.neutronVersions)
+	mux.HandleFunc("GET /network/{$}", c.neutronVersions)
+	mux.HandleFunc("GET /network/v2.0", c.authed(svcNetwork, c.neutronVersion))
+	mux.HandleFunc("GET /network/v2.0/{$}", c.authed(svcNetwork, c.neutronVersion))
+	a := func(h http.HandlerFunc) http.HandlerFunc { return c.authed(svcNetwork, h) }
+	mux.HandleFunc("GET /network/v2.0/extensions", a(c.listExtensions))
+	mux.HandleFunc("GET /network/v2.0/networks", a(c.listNetworks))
+	mux.HandleFunc("GET /network/v2.0/networks/{id}", a(c.getNetwork))
+	mux.HandleFunc("POST /network/v2.0/networks", a(c.refuseNetworkWrite))
+	mux.HandleFunc("PUT /network/v2.0/networks/{id}", a(c.refuseNetworkWrite))
+	mux.HandleFunc("DELETE /network/v2.0/networks/{id}", a(c.refuseNetworkWrite))
+	mux.HandleFunc("GET /network/v2.0/subnets", a(c.listSubnets))
+	mux.HandleFunc("GET /network/v2.0/subnets/{id}", a(c.getSubnet))
+	mux.HandleFunc("POST /network/v2.0/subnets", a(c.refuseNetworkWrite))
+	mux.HandleFunc("PUT /network/v2.0/subnets/{id}", a(c.refuseNetworkWrite))
+	mux.HandleFunc("DELETE /network/v2.0/subnets/{id}", a(c.refuseNetworkWrite))
+	mux.HandleFunc("GET /network/v2.0/ports", a(c.listPorts))
+	mux.HandleFunc("POST /network/v2.0/ports", a(c.createPort))
+	mux.HandleFunc("GET /network/v2.0/ports/{id}", a(c.getPort))
+	mux.HandleFunc("PUT /network/v2.0/ports/{id}", a(c.updatePort))
+	mux.HandleFunc("DELETE /network/v2.0/ports/{id}", a(c.deletePort))
+	mux.HandleFunc("GET /network/v2.0/security-groups", a(c.listSecGroups))
+	mux.HandleFunc("POST /network/v2.0/security-groups", a(c.createSecGroup))
+	mux.HandleFunc("GET /network/v2.0/security-groups/{id}", a(c.getSecGroup))
+	mux.HandleFunc("PUT /network/v2.0/security-groups/{id}", a(c.updateSecGroup))
+	mux.HandleFunc("DELETE /network/v2.0/security-groups/{id}", a(c.deleteSecGroup))
+	mux.HandleFunc("GET /network/v2.0/security-group-rules", a(c.listRules))
+	mux.HandleFunc("POST /network/v2.0/security-group-rules", a(c.createRule))
+	mux.HandleFunc("GET /network/v2.0/security-group-rules/{id}", a(c.getRule))
+	mux.HandleFunc("DELETE /network/v2.0/security-group-rules/{id}", a(c.deleteRule))
+}
+
+func (c *Cloud) neutronVersions(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, 200, map[string]any{"versions": []any{map[string]any{
+		"status": "CURRENT", "id": "v2.0",
+		"links": []any{map[string]any{"href": c.baseURL + "/network/v2.0/", "rel": "self"}},
+	}}})
+}
+
+func (c *Cloud) neutronVersion(w http.ResponseWriter, r *http.Request) {
+	var res []any
+	for _, n := range []string{"network", "subnet", "port", "security_group", "security_group_rule"} {
+		coll := strings.ReplaceAll(n, "_", "-") + "s"
+		res = append(res, map[string]any{"name": n, "collection": coll,
+			"links": []any{map[string]any{"href": c.baseURL + "/network/v2.0/" + coll, "rel": "self"}}})
+	}
+	writeJSON(w, 200, map[string]any{"resources": res})
+}
+
+func (c *Cloud) listExtensions(w http.ResponseWriter, r *http.Request) {
+	var out []any
+	for _, e := range [][2]string{
+		{"security-group", "security-group"}, {"port-security", "Port Security"},
+		{"allowed-address-pairs", "Allowed Address Pairs"}, {"standard-attr-revisions", "Resource revision numbers"},
+		{"standard-attr-timestamp", "Resource timestamps"}, {"standard-attr-description", "standard-attr-description"},
+		{"standard-attr-tag", "Tag support for resources with standard attribute: port, subnet, network, security_group"},
+		{"stateful-security-group", "Stateful security group"}, {"binding", "Port Binding"},
+	} {
+		out = append(out, map[string]any{"alias": e[0], "name": e[1], "description": e[1],
+			"links": []any{}, "updated": "2020-01-01T00:00:00-00:00"})
+	}
+	writeJSON(w, 200, map[string]any{"extensions": out})
+}
+
+func (c *Cloud) refuseNetworkWrite(w http.ResponseWriter, r *http.Request) {
+	writeError(w, svcNetwork, nerrf(403, "PolicyNotAuthorized",
+		"The local cloud has one ready-made network (%s) and subnet; creating, changing or deleting networks and subnets is not supported.", networkName))
+}
+
+// neutronFilter applies Neutron's list filters (exact match on top-level
+// scalar fields; repeated keys OR together) to rendered objects.
+func neutronFilter(q url.Values, objs []map[string]any) []map[string]any {
+	skip := map[string]bool{"fields": true, "limit": true, "marker": true, "page_reverse": true,
+		"sort_key": true, "sort_dir": true, "fixed_ips": true, "tags": true, "tags-any": true,
+		"not-tags": true, "not-tags-any": true}
+	var out []map[string]any
+	for _, o := range objs {
+		keep := true
+		for k, vals := range q {
+			if skip[k] {
+				continue
+			}
+			v, ok := o[k]
+			if !ok {
+				continue
+			}
+			s := fmt.Sprint(v)
+			if v == nil {
+				s = ""
+			}
+			if !slices.Contains(vals, s) {
+				keep = false
+				break
+			}
+		}
+		if keep && len(q["tags"]) > 0 {
+			tags, _ := o["tags"].([]string)
+			for _, want := range strings.Split(strings.Join(q["tags"], ","), ",") {
+				if !slices.Contains(tags, want) {
+					keep = false
+				}
+			}
+		}
+		if keep {
+			out = append(out, o)
+		}
+	}
+	if out == nil {
+		out = []map[string]any{}
+	}
+	return out
+}
+
+// networkBody renders the one network; callers hold c.mu.
+func (c *Cloud) networkBody() map[string]any {
+	created := "2026-01-01T00:00:00Z"
+	return map[string]any{
+		"admin_state_up": true, "availability_zone_hints": []string{},
+		"availability_zones": c.cfg.AvailabilityZones, "created_at": created,
+		"dns_domain": "", "id": c.st.NetworkID, "ipv4_address_scope": nil, "ipv6_address_scope": nil,
+		"l2_adjacency": true, "mtu": 1500, "name": networkName, "port_security_enabled": true,
+		"project_id": c.st.ProjectID, "tenant_id": c.st.ProjectID, "qos_policy_id": nil,
+		"revision_number": 1, "router:external": false, "shared": true, "status": "ACTIVE",
+		"subnets": []string{c.st.SubnetID}, "tags": []string{}, "updated_at": created,
+		"vlan_transparent": false, "description": "", "is_default": true,
+		"provider:network_type": "flat", "provider:physical_network": c.network.Bridge(),
+		"provider:segmentation_id": nil,
+	}
+}
+
+func (c *Cloud) subnetBody() map[string]any {
+	created := "2026-01-01T00:00:00Z"
+	sub := c.network.Subnet()
+	base := sub.Addr().As4()
+	return map[string]any{
+		"name": networkName + "-subnet", "enable_dhcp": true, "network_id": c.st.NetworkID,
+		"segment_id": nil, "project_id": c.st.ProjectID, "tenant_id": c.st.ProjectID,
+		"created_at": created, "updated_at": created, "dns_nameservers": []string{},
+		"dns_publish_fixed_ip": false,
+		"allocation_pools": []any{map[string]any{
+			"start": netip.AddrFrom4([4]byte{base[0], base[1], base[2], 10}).String(),
+			"end":   netip.AddrFrom4([4]byte{base[0], base[1], base[2], 254}).String()}},
+		"host_routes": []any{}, "ip_version": 4, "gateway_ip": c.network.Gateway().String(),
+		"cidr": sub.String(), "id": c.st.SubnetID, "description": "", "ipv6_address_mode": nil,
+		"ipv6_ra_mode": nil, "revision_number": 0, "service_types": []string{}, "subnetpool_id": nil,
+		"tags": []string{},
+	}
+}
+
+func (c *Cloud) listNetworks(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	writeJSON(w, 200, map[string]any{"networks": neutronFilter(r.URL.Query(), []map[string]any{c.networkBody()})})
+}
+
+func (c *Cloud) getNetwork(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if pv(r, "id") != c.st.NetworkID {
+		writeError(w, svcNetwork, nerrf(404, "NetworkNotFound", "Network %s could not be found.", pv(r, "id")))
+		return
+	}
+	writeJSON(w, 200, map[string]any{"network": c.networkBody()})
+}
+
+func (c *Cloud) listSubnets(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	writeJSON(w, 200, map[string]any{"subnets": neutronFilter(r.URL.Query(), []map[string]any{c.subnetBody()})})
+}
+
+func (c *Cloud) getSubnet(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if pv(r, "id") != c.st.SubnetID {
+		writeError(w, svcNetwork, nerrf(404, "SubnetNotFound", "Subnet %s could not be found.", pv(r, "id")))
+		return
+	}
+	writeJSON(w, 200, map[string]any{"subnet": c.subnetBody()})
+}
+
+// ---- ports ----
+
+func newMAC() string {
+	var b [3]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("fa:16:3e:%02x:%02x:%02x", b[0], b[1], b[2])
+}
+
+// portStatus: ACTIVE when bound to a running server, else DOWN.
+func (c *Cloud) portStatus(p *port) string {
+	if p.DeviceID == "" {
+		return "DOWN"
+	}
+	if s, ok := c.st.Servers[p.DeviceID]; ok && s.VMState == "active" {
+		return "ACTIVE"
+	}
+	return "DOWN"
+}
+
+func (c *Cloud) portBody(p *port) map[string]any {
+	sgs := p.SecurityGroups
+	if sgs == nil {
+		sgs = []string{}
+	}
+	pairs := p.AddressPairs
+	if pairs == nil {
+		pairs = []addressPair{}
+	}
+	tags := p.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	hostID := ""
+	if s, ok := c.st.Servers[p.DeviceID]; ok {
+		hostID = s.Hypervisor
+	}
+	return map[string]any{
+		"admin_state_up": p.AdminStateUp, "allowed_address_pairs": pairs,
+		"created_at": p.CreatedAt.UTC().Format(novaTime), "updated_at": p.UpdatedAt.UTC().Format(novaTime),
+		"description": p.Description, "device_id": p.DeviceID, "device_owner": p.DeviceOwner,
+		"dns_assignment": []any{}, "dns_name": "", "extra_dhcp_opts": []any{},
+		"fixed_ips": p.FixedIPs, "id": p.ID, "ip_allocation": "immediate", "mac_address": p.MAC,
+		"name": p.Name, "network_id": p.NetworkID, "port_security_enabled": p.PortSecurity,
+		"project_id": p.ProjectID, "tenant_id": p.ProjectID, "revision_number": p.Revision,
+		"security_groups": sgs, "status": c.portStatus(p), "tags": tags,
+		"binding:host_id": hostID, "binding:vnic_type": "normal", "binding:vif_type": "ovs",
+		"binding:profile": map[string]any{}, "binding:vif_details": map[string]any{},
+		"qos_network_policy_id": nil, "qos_policy_id": nil, "propagate_uplink_status": false,
+	}
+}
+
+func (c *Cloud) listPorts(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	q := r.URL.Query()
+	var objs []map[string]any
+	for _, p := range c.sortedPorts() {
+		if !fixedIPFilter(q["fixed_ips"], p) {
+			continue
+		}
+		objs = append(objs, c.portBody(p))
+	}
+	writeJSON(w, 200, map[string]any{"ports": neutronFilter(q, objs)})
+}
+
+// fixedIPFilter handles ?fixed_ips=ip_address=X&fixed_ips=subnet_id=Y.
+func fixedIPFilter(filters []string, p *port) bool {
+	for _, f := range filters {
+		k, v, _ := strings.Cut(f, "=")
+		found := false
+		for _, ip := range p.FixedIPs {
+			if (k == "ip_address" && ip.IPAddress == v) || (k == "subnet_id" && ip.SubnetID == v) ||
+				(k == "ip_address_substr" && strings.Contains(ip.IPAddress, v)) {
+				found = true
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *Cloud) sortedPorts() []*port {
+	ps := make([]*port, 0, len(c.st.Ports))
+	for _, p := range c.st.Ports {
+		ps = append(ps, p)
+	}
+	sort.Slice(ps, func(i, j int) bool {
+		if !ps[i].CreatedAt.Equal(ps[j].CreatedAt) {
+			return ps[i].CreatedAt.Before(ps[j].CreatedAt)
+		}
+		return ps[i].ID < ps[j].ID
+	})
+	return ps
+}
+
+func (c *Cloud) getPort(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.st.Ports[pv(r, "id")]
+	if !ok {
+		writeError(w, svcNetwork, nerrf(404, "PortNotFound", "Port %s could not be found.", pv(r, "id")))
+		return
+	}
+	writeJSON(w, 200, map[string]any{"port": c.portBody(p)})
+}
+
+type portRequest struct {
+	Port struct {
+		Name           *string        `json:"name"`
+		Description    *string        `json:"description"`
+		NetworkID      string         `json:"network_id"`
+		FixedIPs       *[]fixedIP     `json:"fixed_ips"`
+		SecurityGroups *[]string      `json:"security_groups"`
+		PortSecurity   *bool          `json:"port_security_enabled"`
+		AdminStateUp   *bool          `json:"admin_state_up"`
+		DeviceID       *string        `json:"device_id"`
+		DeviceOwner    *string        `json:"device_owner"`
+		AddressPairs   *[]addressPair `json:"allowed_address_pairs"`
+		MAC            *string        `json:"mac_address"`
+		Tags           *[]string      `json:"tags"`
+	} `json:"port"`
+}
+
+// ipInUse reports which port holds addr; callers hold c.mu.
+func (c *Cloud) ipHolder(addr string) *port {
+	for _, p := range c.st.Ports {
+		for _, ip := range p.FixedIPs {
+			if ip.IPAddress == addr {
+				return p
+			}
+		}
+	}
+	return nil
+}
+
+// allocateFixedIPs validates requested fixed IPs or allocates one; callers
+// hold c.mu. Addresses are taken from the host network's pool so load
+// balancer VIPs never collide with ports.
+func (c *Cloud) allocateFixedIPs(req *[]fixedIP) ([]fixedIP, *apiError) {
+	if req == nil || len(*req) == 0 {
+		a, err := c.network.AllocateAddr()
+		if err != nil {
+			return nil, nerrf(409, "IpAddressGenerationFailure", "No more IP addresses available on network %s.", c.st.NetworkID)
+		}
+		return []fixedIP{{SubnetID: c.st.SubnetID, IPAddress: a.String()}}, nil
+	}
+	if len(*req) > 1 {
+		return nil, nerrf(400, "InvalidInput", "Invalid input for operation: Exceeded maximum amount of fixed ips per port (the local cloud allows 1).")
+	}
+	want := (*req)[0]
+	if want.SubnetID != "" && want.SubnetID != c.st.SubnetID {
+		return nil, nerrf(404, "SubnetNotFound", "Subnet %s could not be found.", want.SubnetID)
+	}
+	if want.IPAddress == "" {
+		return c.allocateFixedIPs(nil)
+	}
+	a, err := netip.ParseAddr(want.IPAddress)
+	if err != nil || !a.Is4() {
+		return nil, nerrf(400, "InvalidInput", "Invalid input for operation: '%s' is not a valid IP address.", want.IPAddress)
+	}
+	sub := c.network.Subnet()
+	last := sub.Addr().As4()
+	last[3] = 255
+	if !sub.Contains(a) || a == sub.Addr() || a == netip.AddrFrom4(last) {
+		return nil, nerrf(400, "InvalidIpForSubnet", "IP address %s is not a valid IP for the specified subnet.", a)
+	}
+	if a == c.network.Gateway() || c.ipHolder(a.String()) != nil {
+		return nil, nerrf(409, "IpAddressAlreadyAllocated", "IP address %s already allocated in subnet %s", a, c.st.SubnetID)
+	}
+	if err := c.reserveAddr(a); err != nil {
+		return nil, nerrf(409, "IpAddressAlreadyAllocated", "IP address %s already allocated in subnet %s", a, c.st.SubnetID)
+	}
+	return []fixedIP{{SubnetID: c.st.SubnetID, IPAddress: a.String()}}, nil
+}
+
+// releaseFixedIPs returns a port's addresses to the pool; callers hold c.mu.
+func (c *Cloud) releaseFixedIPs(p *port) {
+	for _, ip := range p.FixedIPs {
+		if a, err := netip.ParseAddr(ip.IPAddress); err == nil {
+			c.network.ReleaseAddr(a)
+		}
+	}
+}
+
+// resolveSecGroups maps ids (or, for nova, names) to ids; callers hold c.mu.
+func (c *Cloud) resolveSecGroups(refs []string) ([]string, *apiError) {
+	out := []string{}
+	for _, ref := range refs {
+		if _, ok := c.st.SecurityGroups[ref]; ok {
+			if !slices.Contains(out, ref) {
+				out = append(out, ref)
+			}
+			continue
+		}
+		return nil, nerrf(404, "SecurityGroupNotFound", "Security group %s does not exist", ref)
+	}
+	return out, nil
+}
+
+func (c *Cloud) createPort(w http.ResponseWriter, r *http.Request) {
+	var req portRequest
+	if err := readJSON(r, &req); err != nil {
+		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "%s", err))
+		return
+	}
+	rp := req.Port
+	t := tokenFrom(r.Context())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rp.NetworkID == "" {
+		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "Failed to parse request. Required attribute 'network_id' not specified"))
+		return
+	}
+	if rp.NetworkID != c.st.NetworkID {
+		writeError(w, svcNetwork, nerrf(404, "NetworkNotFound", "Network %s could not be found.", rp.NetworkID))
+		return
+	}
+	now := time.Now()
+	p := &port{ID: newUUID(), NetworkID: c.st.NetworkID, MAC: newMAC(), PortSecurity: true,
+		AdminStateUp: true, ProjectID: t.ProjectID, Revision: 1, CreatedAt: now, UpdatedAt: now}
+	if rp.PortSecurity != nil {
+		p.PortSecurity = *rp.PortSecurity
+	}
+	if rp.SecurityGroups != nil {
+		ids, e := c.resolveSecGroups(*rp.SecurityGroups)
+		if e != nil {
+			writeError(w, svcNetwork, e)
+			return
+		}
+		p.SecurityGroups = ids
+	} else if p.PortSecurity {
+		p.SecurityGroups = []string{c.st.DefaultSGID}
+	}
+	if !p.PortSecurity && len(p.SecurityGroups) > 0 {
+		writeError(w, svcNetwork, nerrf(409, "PortSecurityAndIPRequiredForSecurityGroups",
+			"Port security must be enabled and port must have an IP address in order to use security groups."))
+		return
+	}
+	if rp.AddressPairs != nil {
+		if !p.PortSecurity && len(*rp.AddressPairs) > 0 {
+			writeError(w, svcNetwork, nerrf(409, "AddressPairAndPortSecurityRequired",
+				"Port Security must be enabled in order to have allowed address pairs on a port."))
+			return
+		}
+		p.AddressPairs = *rp.AddressPairs
+	}
+	if rp.MAC != nil {
+		p.MAC = *rp.MAC
+	}
+	if rp.Name != nil {
+		p.Name = *rp.Name
+	}
+	if rp.Description != nil {
+		p.Description = *rp.Description
+	}
+	if rp.AdminStateUp != nil {
+		p.AdminStateUp = *rp.AdminStateUp
+	}
+	if rp.DeviceID != nil {
+		p.DeviceID = *rp.DeviceID
+	}
+	if rp.DeviceOwner != nil {
+		p.DeviceOwner = *rp.DeviceOwner
+	}
+	if rp.Tags != nil {
+		p.Tags = *rp.Tags
+	}
+	ips, e := c.allocateFixedIPs(rp.FixedIPs)
+	if e != nil {
+		writeError(w, svcNetwork, e)
+		return
+	}
+	p.FixedIPs = ips
+	c.st.Ports[p.ID] = p
+	c.save()
+	body := c.portBody(p)
+	c.refreshFirewallsAsyncLocked()
+	writeJSON(w, 201, map[string]any{"port": body})
+}
+
+func (c *Cloud) updatePort(w http.ResponseWriter, r *http.Request) {
+	var req portRequest
+	if err := readJSON(r, &req); err != nil {
+		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "%s", err))
+		return
+	}
+	rp := req.Port
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.st.Ports[pv(r, "id")]
+	if !ok {
+		writeError(w, svcNetwork, nerrf(404, "PortNotFound", "Port %s could not be found.", pv(r, "id")))
+		return
+	}
+	if e := checkRevision(r, p.Revision); e != nil {
+		writeError(w, svcNetwork, e)
+		return
+	}
+	if rp.NetworkID != "" && rp.NetworkID != p.NetworkID {
+		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "Cannot update read-only attribute network_id"))
+		return
+	}
+	portSec := p.PortSecurity
+	if rp.PortSecurity != nil {
+		portSec = *rp.PortSecurity
+	}
+	sgs := p.SecurityGroups
+	if rp.SecurityGroups != nil {
+		ids, e := c.resolveSecGroups(*rp.SecurityGroups)
+		if e != nil {
+			writeError(w, svcNetwork, e)
+			return
+		}
+		sgs = ids
+	}
+	if !portSec && len(sgs) > 0 {
+		writeError(w, svcNetwork, nerrf(409, "PortSecurityPortHasSecurityGroup",
+			"Port has security group associated. Cannot disable port security or ip address until security group is removed"))
+		return
+	}
+	if rp.FixedIPs != nil {
+		if p.DeviceID != "" && c.hosts[p.DeviceID] != nil {
+			writeError(w, svcNetwork, nerrf(400, "InvalidInput", "Invalid input for operation: the local cloud cannot change the address of a port bound to a running server."))
+			return
+		}
+		same := len(*rp.FixedIPs) == 1 && len(p.FixedIPs) == 1 && (*rp.FixedIPs)[0].IPAddress == p.FixedIPs[0].IPAddress
+		if !same {
+			old := p.FixedIPs
+			p.FixedIPs = nil
+			ips, e := c.allocateFixedIPs(rp.FixedIPs)
+			if e != nil {
+				p.FixedIPs = old
+				writeError(w, svcNetwork, e)
+				return
+			}
+			c.releaseFixedIPs(&port{FixedIPs: old})
+			p.FixedIPs = ips
+		}
+	}
+	p.PortSecurity = portSec
+	p.SecurityGroups = sgs
+	if rp.AddressPairs != nil {
+		p.AddressPairs = *rp.AddressPairs
+	}
+	if rp.Name != nil {
+		p.Name = *rp.Name
+	}
+	if rp.Description != nil {
+		p.Description = *rp.Description
+	}
+	if rp.AdminStateUp != nil {
+		p.AdminStateUp = *rp.AdminStateUp
+	}
+	if rp.DeviceID != nil {
+		p.DeviceID = *rp.DeviceID
+	}
+	if rp.DeviceOwner != nil {
+		p.DeviceOwner = *rp.DeviceOwner
+	}
+	if rp.Tags != nil {
+		p.Tags = *rp.Tags
+	}
+	p.Revision++
+	p.UpdatedAt = time.Now()
+	c.save()
+	body := c.portBody(p)
+	c.refreshFirewallsAsyncLocked()
+	writeJSON(w, 200, map[string]any{"port": body})
+}
+
+// checkRevision honours If-Match: revision_number=N (412 on mismatch).
+func checkRevision(r *http.Request, current int) *apiError {
+	im := r.Header.Get("If-Match")
+	if im == "" {
+		return nil
+	}
+	for _, part := range strings.Split(im, ",") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "revision_number="); ok {
+			if n, err := strconv.Atoi(v); err == nil && n != current {
+				return nerrf(412, "RevisionNumberConstraintFailed",
+					"Constrained to %d, but current revision is %d", n, current)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Cloud) deletePort(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	p, ok := c.st.Ports[pv(r, "id")]
+	if !ok {
+		writeError(w, svcNetwork, nerrf(404, "PortNotFound", "Port %s could not be found.", pv(r, "id")))
+		return
+	}
+	// Deleting a port that a server uses unplugs the server's interface, as
+	// on a real cloud: the host loses its link.
+	if s, ok := c.st.Servers[p.DeviceID]; ok {
+		s.PortIDs = slices.DeleteFunc(s.PortIDs, func(id string) bool { return id == p.ID })
+		if h := c.hosts[s.ID]; h != nil {
+			c.goAsync(func(ctx contextT) { _ = h.CutNetwork(ctx) })
+		}
+	}
+	delete(c.st.Ports, p.ID)
+	c.releaseFixedIPs(p)
+	c.save()
+	c.refreshFirewallsAsyncLocked()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// ---- security groups ----
+
+func (c *Cloud) ensureDefaultSecurityGroup() {
+	if c.st.DefaultSGID != "" {
+		if _, ok := c.st.SecurityGroups[c.st.DefaultSGID]; ok {
+			return
+		}
+	}
+	now := time.Now()
+	sg := &secGroup{ID: newUUID(), Name: "default", Description: "Default security group",
+		ProjectID: c.st.ProjectID, Stateful: true, Revision: 1, CreatedAt: now, UpdatedAt: now}
+	c.st.SecurityGroups[sg.ID] = sg
+	c.st.DefaultSGID = sg.ID
+	for _, eth := range []string{"IPv4", "IPv6"} {
+		for _, dir := range []string{"ingress", "egress"} {
+			rule := &sgRule{ID: newUUID(), GroupID: sg.ID, Direction: dir, Ethertype: eth,
+				ProjectID: sg.ProjectID, CreatedAt: now}
+			if dir == "ingress" {
+				rule.RemoteGroupID = sg.ID
+			}
+			c.st.Rules[rule.ID] = rule
+		}
+	}
+}
+
+func (c *Cloud) ruleBody(rl *sgRule) map[string]any {
+	var proto, prefix, remote any
+	if rl.Protocol != "" {
+		proto = rl.Protocol
+	}
+	if rl.RemoteIPPrefix != "" {
+		prefix = rl.RemoteIPPrefix
+	}
+	if rl.RemoteGroupID != "" {
+		remote = rl.RemoteGroupID
+	}
+	var pmin, pmax any
+	if rl.PortMin != nil {
+		pmin = *rl.PortMin
+	}
+	if rl.PortMax != nil {
+		pmax = *rl.PortMax
+	}
+	ts := rl.CreatedAt.UTC().Format(novaTime)
+	return map[string]any{
+		"direction": rl.Direction, "ethertype": rl.Ethertype, "id": rl.ID,
+		"port_range_max": pmax, "port_range_min": pmin, "protocol": proto,
+		"remote_group_id": remote, "remote_address_group_id": nil, "remote_ip_prefix": prefix,
+		"security_group_id": rl.GroupID, "project_id": rl.ProjectID, "tenant_id": rl.ProjectID,
+		"revision_number": 0, "created_at": ts, "updated_at": ts, "description": rl.Description,
+		"tags": []string{}, "belongs_to_default_sg": rl.GroupID == c.st.DefaultSGID,
+	}
+}
+
+func (c *Cloud) sgBody(sg *secGroup) map[string]any {
+	rules := []map[string]any{}
+	for _, rl := range c.sortedRules() {
+		if rl.GroupID == sg.ID {
+			rules = append(rules, c.ruleBody(rl))
+		}
+	}
+	tags := sg.Tags
+	if tags == nil {
+		tags = []string{}
+	}
+	return map[string]any{
+		"description": sg.Description, "id": sg.ID, "name": sg.Name,
+		"security_group_rules": rules, "project_id": sg.ProjectID, "tenant_id": sg.ProjectID,
+		"created_at": sg.CreatedAt.UTC().Format(novaTime), "updated_at": sg.UpdatedAt.UTC().Format(novaTime),
+		"revision_number": sg.Revision, "tags": tags, "stateful": sg.Stateful, "shared": false,
+	}
+}
+
+func (c *Cloud) sortedRules() []*sgRule {
+	rs := make([]*sgRule, 0, len(c.st.Rules))
+	for _, r := range c.st.Rules {
+		rs = append(rs, r)
+	}
+	sort.Slice(rs, func(i, j int) bool {
+		if !rs[i].CreatedAt.Equal(rs[j].CreatedAt) {
+			return rs[i].CreatedAt.Before(rs[j].CreatedAt)
+		}
+		return rs[i].ID < rs[j].ID
+	})
+	return rs
+}
+
+func (c *Cloud) sortedSecGroups() []*secGroup {
+	gs := make([]*secGroup, 0, len(c.st.SecurityGroups))
+	for _, g := range c.st.SecurityGroups {
+		gs = append(gs, g)
+	}
+	sort.Slice(gs, func(i, j int) bool {
+		if !gs[i].CreatedAt.Equal(gs[j].CreatedAt) {
+			return gs[i].CreatedAt.Before(gs[j].CreatedAt)
+		}
+		return gs[i].ID < gs[j].ID
+	})
+	return gs
+}
+
+func (c *Cloud) listSecGroups(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var objs []map[string]any
+	for _, g := range c.sortedSecGroups() {
+		objs = append(objs, c.sgBody(g))
+	}
+	writeJSON(w, 200, map[string]any{"security_groups": neutronFilter(r.URL.Query(), objs)})
+}
+
+func (c *Cloud) getSecGroup(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	g, ok := c.st.SecurityGroups[pv(r, "id")]
+	if !ok {
+		writeError(w, svcNetwork, nerrf(404, "SecurityGroupNotFound", "Security group %s does not exist", pv(r, "id")))
+		return
+	}
+	writeJSON(w, 200, map[string]any{"security_group": c.sgBody(g)})
+}
+
+type sgRequest struct {
+	SG struct {
+		Name        *string   `json:"name"`
+		Description *string   `json:"description"`
+		Stateful    *bool     `json:"stateful"`
+		Tags        *[]string `json:"tags"`
+	} `json:"security_group"`
+}
+
+func (c *Cloud) createSecGroup(w http.ResponseWriter, r *http.Request) {
+	var req sgRequest
+	if err := readJSON(r, &req); err != nil {
+		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "%s", err))
+		return
+	}
+	t := tokenFrom(r.Context())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	sg := &secGroup{ID: newUUID(), ProjectID: t.ProjectID, Stateful: true, Revision: 1, CreatedAt: now, UpdatedAt: now}
+	if req.SG.Name != nil {
+		sg.Name = *req.SG.Name
+	}
+	if len(sg.Name) > 255 {
+		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "Invalid input for name. Reason: '%s' exceeds maximum length of 255.", sg.Name))
+		return
+	}
+	if sg.Name == "default" {
+		writeError(w, svcNetwork, nerrf(409, "SecurityGroupDefaultAlreadyExists", "Default security group already exists."))
+		return
+	}
+	if req.SG.Description != nil {
+		sg.Description = *req.SG.Description
+	}
+	if req.SG.Stateful != nil {
+		sg.Stateful = *req.SG.Stateful
+	}
+	if req.SG.Tags != nil {
+		sg.Tags = *req.SG.Tags
+	}
+	c.st.SecurityGroups[sg.ID] = sg
+	for _, eth := range []string{"IPv4", "IPv6"} {
+		rl := &sgRule{ID: newUUID(), GroupID: sg.ID, Direction: "egress", Ethertype: eth, ProjectID: sg.ProjectID, CreatedAt: now}
+		c.st.Rules[rl.ID] = rl
+	}
+	c.save()
+	writeJSON(w, 201, map[string]any{"security_group": c.sgBody(sg)})
+}
+
+func (c *Cloud) updateSecGroup(w http.ResponseWriter, r *http.Request) {
+	var req sgRequest
+	if err := readJSON(r, &req); err != nil {
+		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "%s", err))
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	sg, ok := c.st.SecurityGroups[pv(r, "id")]
+	if !ok {
+		writeError(w, svcNetwork, nerrf(404, "SecurityGroupNotFound", "Security group %s does not exist", pv(r, "id")))
+		return
+	}
+	if e := checkRevision(r, sg.Revision); e != nil {
+		writeError(w, svcNetwork, e)
+		return
+	}
+	if req.SG.Name != nil && *req.SG.Name != sg.Name {
+		if sg.ID == c.st.DefaultSGID || *req.SG.Name == "default" {
+			writeError(w, svcNetwork, nerrf(409, "SecurityGroupCannotUpdateDefault", "Updating default security group not allowed."))
+			return
+		}
+		sg.Name = *req.SG.Name
+	}
+	if req.SG.Description != nil {
+		sg.Description = *req.SG.Description
+	}
+	if req.SG.Tags != nil {
+		sg.Tags = *req.SG.Tags
+	}
+	sg.Revision++
+	sg.UpdatedAt = time.Now()
+	c.save()
+	writeJSON(w, 200, map[string]any{"security_group": c.sgBody(sg)})
+}
+
+func (c *Cloud) deleteSecGroup(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	id := pv(r, "id")
+	sg, ok := c.st.SecurityGroups[id]
+	if !ok {
+		writeError(w, svcNetwork, nerrf(404, "SecurityGroupNotFound", "Security group %s does not exist", id))
+		return
+	}
+	if sg.ID == c.st.DefaultSGID {
+		writeError(w, svcNetwork, nerrf(409, "SecurityGroupCannotRemoveDefault", "Removing default security group not allowed."))
+		return
+	}
+	for _, p := range c.st.Ports {
+		if slices.Contains(p.SecurityGroups, id) {
+			writeError(w, svcNetwork, nerrf(409, "SecurityGroupInUse", "Security Group %s in use.", id))
+			return
+		}
+	}
+	for rid, rl := range c.st.Rules {
+		if rl.GroupID == id {
+			delete(c.st.Rules, rid)
+		}
+	}
+	// Rules of other groups that name this one as remote go with it.
+	for rid, rl := range c.st.Rules {
+		if rl.RemoteGroupID == id {
+			delete(c.st.Rules, rid)
+		}
+	}
+	delete(c.st.SecurityGroups, id)
+	c.save()
+	c.refreshFirewallsAsyncLocked()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (c *Cloud) listRules(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var objs []map[string]any
+	for _, rl := range c.sortedRules() {
+		objs = append(objs, c.ruleBody(rl))
+	}
+	writeJSON(w, 200, map[string]any{"security_group_rules": neutronFilter(r.URL.Query(), objs)})
+}
+
+func (c *Cloud) getRule(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rl, ok := c.st.Rules[pv(r, "id")]
+	if !ok {
+		writeError(w, svcNetwork, nerrf(404, "SecurityGroupRuleNotFound", "Security group rule %s does not exist", pv(r, "id")))
+		return
+	}
+	writeJSON(w, 200, map[string]any{"security_group_rule": c.ruleBody(rl)})
+}
+
+var protocolNumbers = map[string]string{"tcp": "6", "udp": "17", "icmp": "1", "sctp": "132"}
+
+func (c *Cloud) createRule(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Rule struct {
+			GroupID        string  `json:"security_group_id"`
+			Direction      string  `json:"direction"`
+			Ethertype      string  `json:"ethertype"`
+			Protocol       *string `json:"protocol"`
+			PortMin        *int    `json:"port_range_min"`
+			PortMax        *int    `json:"port_range_max"`
+			RemoteIPPrefix *string `json:"remote_ip_prefix"`
+			RemoteGroupID  *string `json:"remote_group_id"`
+			Description    string  `json:"description"`
+		} `json:"security_group_rule"`
+	}
+	if err := readJSON(r, &req); err != nil {
+		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "%s", err))
+		return
+	}
+	q := req.Rule
+	t := tokenFrom(r.Context())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if q.GroupID == "" {
+		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "Failed to parse request. Required attribute 'security_group_id' not specified"))
+		return
+	}
+	if q.Direction != "ingress" && q.Direction != "egress" {
+		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "Invalid input for direction. Reason: %s is not in valid_values.", q.Direction))
+		return
+	}
+	if q.Ethertype == "" {
+		q.Ethertype = "IPv4"
+	}
+	if q.Ethertype != "IPv4" && q.Ethertype != "IPv6" {
+		writeError(w, svcNetwork, nerrf(400, "SecurityGroupRuleInvalidEtherType", "Security group rule for ethertype '%s' not supported. Allowed values are ['IPv4', 'IPv6'].", q.Ethertype))
+		return
+	}
+	if _, ok := c.st.SecurityGroups[q.GroupID]; !ok {
+		writeError(w, svcNetwork, nerrf(404, "SecurityGroupNotFound", "Security group %s does not exist", q.GroupID))
+		return
+	}
+	rl := &sgRule{ID: newUUID(), GroupID: q.GroupID, Direction: q.Direction, Ethertype: q.Ethertype,
+		PortMin: q.PortMin, PortMax: q.PortMax, Description: q.Description, ProjectID: t.ProjectID, CreatedAt: time.Now()}
+	if q.Protocol != nil && *q.Protocol != "" && *q.Protocol != "any" {
+		p := strings.ToLower(*q.Protocol)
+		if _, known := protocolNumbers[p]; !known {
+			n, err := strconv.Atoi(p)
+			if err != nil || n < 0 || n > 255 {
+				writeError(w, svcNetwork, nerrf(400, "SecurityGroupRuleInvalidProtocol",
+					"Security group rule protocol %s not supported. Only protocol values [None, 'ah', 'dccp', 'egp', 'esp', 'gre', 'icmp', 'icmpv6', 'igmp', 'ipip', 'ipv6-encap', 'ipv6-frag', 'ipv6-icmp', 'ipv6-nonxt', 'ipv6-opts', 'ipv6-route', 'ospf', 'pgm', 'rsvp', 'sctp', 'tcp', 'udp', 'udplite', 'vrrp'] and integer representations [0 to 255] are supported.", p))
+				return
+			}
+		}
+		rl.Protocol = p
+	}
+	if e := validatePortRange(rl); e != nil {
+		writeError(w, svcNetwork, e)
+		return
+	}
+	if q.RemoteIPPrefix != nil && *q.RemoteIPPrefix != "" && q.RemoteGroupID != nil && *q.RemoteGroupID != "" {
+		writeError(w, svcNetwork, nerrf(400, "SecurityGroupRemoteGroupAndRemoteIpPrefix",
+			"Only remote_ip_prefix or remote_group_id may be provided."))
+		return
+	}
+	if q.RemoteIPPrefix != nil && *q.RemoteIPPrefix != "" {
+		s := *q.RemoteIPPrefix
+		if !strings.Contains(s, "/") {
+			if a, err := netip.ParseAddr(s); err == nil {
+				s = fmt.Sprintf("%s/%d", s, a.BitLen())
+			}
+		}
+		pfx, err := netip.ParsePrefix(s)
+		if err != nil {
+			writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "Invalid input for remote_ip_prefix. Reason: '%s' is not a valid IP subnet.", *q.RemoteIPPrefix))
+			return
+		}
+		if (pfx.Addr().Is4() && q.Ethertype != "IPv4") || (pfx.Addr().Is6() && q.Ethertype != "IPv6") {
+			writeError(w, svcNetwork, nerrf(400, "SecurityGroupRuleParameterConflict",
+				"Conflicting value ethertype %s for CIDR %s", q.Ethertype, *q.RemoteIPPrefix))
+			return
+		}
+		rl.RemoteIPPrefix = pfx.Masked().String()
+	}
+	if q.RemoteGroupID != nil && *q.RemoteGroupID != "" {
+		if _, ok := c.st.SecurityGroups[*q.RemoteGroupID]; !ok {
+			writeError(w, svcNetwork, nerrf(404, "SecurityGroupNotFound", "Security group %s does not exist", *q.RemoteGroupID))
+			return
+		}
+		rl.RemoteGroupID = *q.RemoteGroupID
+	}
+	for _, other := range c.st.Rules {
+		if sameRule(other, rl) {
+			writeError(w, svcNetwork, nerrf(409, "SecurityGroupRuleExists", "Security group rule already exists. Rule id is %s.", other.ID))
+			return
+		}
+	}
+	c.st.Rules[rl.ID] = rl
+	if sg := c.st.SecurityGroups[rl.GroupID]; sg != nil {
+		sg.Revision++
+	}
+	c.save()
+	body := c.ruleBody(rl)
+	c.refreshFirewallsLocked()
+	writeJSON(w, 201, map[string]any{"security_group_rule": body})
+}
+
+func validatePortRange(rl *sgRule) *apiError {
+	if rl.PortMin == nil && rl.PortMax == nil {
+		return nil
+	}
+	switch rl.Protocol {
+	case "":
+		return nerrf(400, "SecurityGroupProtocolRequiredWithPorts", "Must also specify protocol if port range is given.")
+	case "tcp", "udp", "sctp", "6", "17", "132":
+		if rl.PortMin == nil || rl.PortMax == nil {
+			if rl.PortMin == nil {
+				rl.PortMin = rl.PortMax
+			} else {
+				rl.PortMax = rl.PortMin
+			}
+		}
+		if *rl.PortMin < 1 || *rl.PortMax > 65535 {
+			return nerrf(400, "SecurityGroupInvalidPortValue", "Invalid value for port %d.", *rl.PortMin)
+		}
+		if *rl.PortMin > *rl.PortMax {
+			return nerrf(400, "SecurityGroupInvalidPortRange", "For TCP/UDP protocols, port_range_min must be <= port_range_max")
+		}
+	case "icmp", "1":
+		if rl.PortMin != nil && (*rl.PortMin < 0 || *rl.PortMin > 255) {
+			return nerrf(400, "SecurityGroupInvalidIcmpValue", "Invalid value for ICMP port_range_min(type): %d. It must be 0 to 255.", *rl.PortMin)
+		}
+		if rl.PortMax != nil && (*rl.PortMax < 0 || *rl.PortMax > 255) {
+			return nerrf(400, "SecurityGroupInvalidIcmpValue", "Invalid value for ICMP port_range_max(code): %d. It must be 0 to 255.", *rl.PortMax)
+		}
+		if rl.PortMin == nil && rl.PortMax != nil {
+			return nerrf(400, "SecurityGroupMissingIcmpType", "ICMP code (port-range-max) %d is provided but ICMP type (port-range-min) is missing.", *rl.PortMax)
+		}
+	default:
+		return nerrf(400, "SecurityGroupInvalidProtocolForPort", "Ports cannot be specified for protocol %s", rl.Protocol)
+	}
+	return nil
+}
+
+func intp(p *int) int {
+	if p == nil {
+		return -1
+	}
+	return *p
+}
+
+func normProto(p string) string {
+	if n, ok := protocolNumbers[p]; ok {
+		return n
+	}
+	return p
+}
+
+func sameRule(a, b *sgRule) bool {
+	return a.GroupID == b.GroupID && a.Direction == b.Direction && a.Ethertype == b.Ethertype &&
+		normProto(a.Protocol) == normProto(b.Protocol) && intp(a.PortMin) == intp(b.PortMin) &&
+		intp(a.PortMax) == intp(b.PortMax) && a.RemoteIPPrefix == b.RemoteIPPrefix &&
+		a.RemoteGroupID == b.RemoteGroupID
+}
+
+func (c *Cloud) deleteRule(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rl, ok := c.st.Rules[pv(r, "id")]
+	if !ok {
+		writeError(w, svcNetwork, nerrf(404, "SecurityGroupRuleNotFound", "Security group rule %s does not exist", pv(r, "id")))
+		return
+	}
+	delete(c.st.Rules, rl.ID)
+	if sg := c.st.SecurityGroups[rl.GroupID]; sg != nil {
+		sg.Revision++
+	}
+	c.save()
+	c.refreshFirewallsLocked()
+	w.WriteHeader(http.StatusNoContent)
+}

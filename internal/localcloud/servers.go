@@ -1,0 +1,865 @@
+package localcloud
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+func (c *Cloud) serverRoutes(mux *http.ServeMux) {
+	n := c.nova
+	p := "/compute/v2.1/servers"
+	mux.HandleFunc("POST "+p, n(c.createServer))
+	mux.HandleFunc("GET "+p, n(c.listServers))
+	mux.HandleFunc("GET "+p+"/detail", n(c.listServers))
+	mux.HandleFunc("GET "+p+"/{id}", n(c.getServer))
+	mux.HandleFunc("PUT "+p+"/{id}", n(c.updateServer))
+	mux.HandleFunc("DELETE "+p+"/{id}", n(c.deleteServer))
+	mux.HandleFunc("POST "+p+"/{id}/action", n(c.serverAction))
+	mux.HandleFunc("GET "+p+"/{id}/ips", n(c.serverIPs))
+	mux.HandleFunc("GET "+p+"/{id}/ips/{net}", n(c.serverIPs))
+	mux.HandleFunc("GET "+p+"/{id}/metadata", n(c.getMetadata))
+	mux.HandleFunc("PUT "+p+"/{id}/metadata", n(c.setMetadata))
+	mux.HandleFunc("POST "+p+"/{id}/metadata", n(c.setMetadata))
+	mux.HandleFunc("GET "+p+"/{id}/metadata/{key}", n(c.getMetadataItem))
+	mux.HandleFunc("PUT "+p+"/{id}/metadata/{key}", n(c.setMetadataItem))
+	mux.HandleFunc("DELETE "+p+"/{id}/metadata/{key}", n(c.deleteMetadataItem))
+	mux.HandleFunc("GET "+p+"/{id}/os-volume_attachments", n(c.listAttachments))
+	mux.HandleFunc("POST "+p+"/{id}/os-volume_attachments", n(c.attachVolume))
+	mux.HandleFunc("GET "+p+"/{id}/os-volume_attachments/{vol}", n(c.getAttachment))
+	mux.HandleFunc("DELETE "+p+"/{id}/os-volume_attachments/{vol}", n(c.detachVolume))
+	mux.HandleFunc("GET "+p+"/{id}/os-interface", n(c.listInterfaces))
+}
+
+// statusOf derives the API status from vm_state and task_state, as nova does.
+func statusOf(s *server) string {
+	switch s.VMState {
+	case "building":
+		return "BUILD"
+	case "active", "stopped":
+		switch s.TaskState {
+		case "rebooting", "reboot_pending", "reboot_started":
+			return "REBOOT"
+		case "rebooting_hard", "reboot_pending_hard", "reboot_started_hard":
+			return "HARD_REBOOT"
+		case "resize_prep", "resize_migrating", "resize_migrated", "resize_finish":
+			return "RESIZE"
+		}
+		if s.VMState == "stopped" {
+			return "SHUTOFF"
+		}
+		return "ACTIVE"
+	case "resized":
+		if s.TaskState == "resize_reverting" {
+			return "REVERT_RESIZE"
+		}
+		return "VERIFY_RESIZE"
+	case "error":
+		if strings.HasPrefix(s.TaskState, "reboot") || s.TaskState == "rebooting_hard" {
+			return "HARD_REBOOT"
+		}
+		return "ERROR"
+	}
+	return "UNKNOWN"
+}
+
+func (c *Cloud) notFoundServer(w http.ResponseWriter, id string) {
+	writeError(w, svcCompute, errf(404, "Instance %s could not be found.", id))
+}
+
+// lookupServer returns a live server record; callers hold c.mu.
+func (c *Cloud) lookupServer(id string) (*server, bool) {
+	s, ok := c.st.Servers[id]
+	if !ok || s.Deleting && s.TaskState == "deleted" {
+		return nil, false
+	}
+	return s, true
+}
+
+// serverBody renders a server; callers hold c.mu.
+func (c *Cloud) serverBody(s *server, mv microversion) map[string]any {
+	img := theImage()
+	addresses := map[string]any{}
+	var sgNames []any
+	seen := map[string]bool{}
+	for _, pid := range s.PortIDs {
+		p, ok := c.st.Ports[pid]
+		if !ok {
+			continue
+		}
+		var list []any
+		for _, ip := range p.FixedIPs {
+			list = append(list, map[string]any{"OS-EXT-IPS-MAC:mac_addr": p.MAC, "OS-EXT-IPS:type": "fixed",
+				"addr": ip.IPAddress, "version": 4})
+		}
+		if prev, ok := addresses[networkName].([]any); ok {
+			list = append(prev, list...)
+		}
+		addresses[networkName] = list
+		for _, g := range p.SecurityGroups {
+			if sg, ok := c.st.SecurityGroups[g]; ok && !seen[sg.Name] {
+				seen[sg.Name] = true
+				sgNames = append(sgNames, map[string]any{"name": sg.Name})
+			}
+		}
+	}
+	f, _ := findFlavor(s.FlavorID)
+	var flv any
+	if mv.atLeast(2, 47) {
+		flv = map[string]any{"disk": f.Disk, "ephemeral": 0, "extra_specs": map[string]string{},
+			"original_name": f.Name, "ram": f.RAM, "swap": 0, "vcpus": f.VCPUs}
+	} else {
+		flv = map[string]any{"id": f.ID, "links": []any{map[string]any{"href": c.baseURL + "/compute/flavors/" + f.ID, "rel": "bookmark"}}}
+	}
+	var vols []any
+	for _, v := range s.Volumes {
+		e := map[string]any{"id": v.VolumeID}
+		if mv.atLeast(2, 3) {
+			e["delete_on_termination"] = false
+		}
+		vols = append(vols, e)
+	}
+	if vols == nil {
+		vols = []any{}
+	}
+	var keyName any
+	if s.KeyName != "" {
+		keyName = s.KeyName
+	}
+	hostID := ""
+	if s.Hypervisor != "" {
+		sum := sha256.Sum224([]byte(s.ProjectID + s.Hypervisor))
+		hostID = hex.EncodeToString(sum[:])
+	}
+	md := s.Metadata
+	if md == nil {
+		md = map[string]string{}
+	}
+	var hyper any
+	if s.Hypervisor != "" {
+		hyper = s.Hypervisor
+	}
+	b := map[string]any{
+		"OS-DCF:diskConfig":                   "MANUAL",
+		"OS-EXT-AZ:availability_zone":         s.AZ,
+		"OS-EXT-SRV-ATTR:host":                hyper,
+		"OS-EXT-SRV-ATTR:hypervisor_hostname": hyper,
+		"OS-EXT-SRV-ATTR:instance_name":       "instance-" + s.ID[:8],
+		"OS-EXT-STS:power_state":              s.PowerState,
+		"OS-EXT-STS:task_state":               nilIfEmpty(s.TaskState),
+		"OS-EXT-STS:vm_state":                 s.VMState,
+		"OS-SRV-USG:launched_at":              fmtTime(s.LaunchedAt, noZTime),
+		"OS-SRV-USG:terminated_at":            nil,
+		"accessIPv4":                          "",
+		"accessIPv6":                          "",
+		"addresses":                           addresses,
+		"config_drive":                        "",
+		"created":                             s.CreatedAt.UTC().Format(novaTime),
+		"updated":                             s.UpdatedAt.UTC().Format(novaTime),
+		"flavor":                              flv,
+		"hostId":                              hostID,
+		"id":                                  s.ID,
+		"image": map[string]any{"id": img.ID, "links": []any{map[string]any{
+			"href": c.baseURL + "/compute/images/" + img.ID, "rel": "bookmark"}}},
+		"key_name":                             keyName,
+		"links":                                c.link("/servers/" + s.ID),
+		"metadata":                             md,
+		"name":                                 s.Name,
+		"os-extended-volumes:volumes_attached": vols,
+		"status":                               statusOf(s),
+		"tenant_id":                            s.ProjectID,
+		"user_id":                              s.UserID,
+	}
+	if sgNames != nil {
+		b["security_groups"] = sgNames
+	}
+	if st := statusOf(s); st == "BUILD" || st == "ACTIVE" {
+		b["progress"] = 0
+	}
+	if mv.atLeast(2, 3) {
+		b["OS-EXT-SRV-ATTR:hostname"] = s.Hostname
+		b["OS-EXT-SRV-ATTR:kernel_id"] = ""
+		b["OS-EXT-SRV-ATTR:launch_index"] = 0
+		b["OS-EXT-SRV-ATTR:ramdisk_id"] = ""
+		b["OS-EXT-SRV-ATTR:reservation_id"] = "r-" + s.ID[:8]
+		b["OS-EXT-SRV-ATTR:root_device_name"] = "/dev/vda"
+		b["OS-EXT-SRV-ATTR:user_data"] = nilIfEmpty(s.UserData)
+	}
+	if mv.atLeast(2, 9) {
+		b["locked"] = false
+	}
+	if mv.atLeast(2, 16) {
+		hs := "UP"
+		if s.Hypervisor == "" {
+			hs = ""
+		}
+		b["host_status"] = hs
+	}
+	if mv.atLeast(2, 19) {
+		b["description"] = s.Description
+	}
+	if mv.atLeast(2, 26) {
+		tags := s.Tags
+		if tags == nil {
+			tags = []string{}
+		}
+		b["tags"] = tags
+	}
+	if mv.atLeast(2, 63) {
+		b["trusted_image_certificates"] = nil
+	}
+	if mv.atLeast(2, 71) {
+		groups := []string{}
+		if s.GroupID != "" {
+			groups = append(groups, s.GroupID)
+		}
+		b["server_groups"] = groups
+	}
+	if mv.atLeast(2, 73) {
+		b["locked_reason"] = nil
+	}
+	if s.Fault != nil && (s.VMState == "error") {
+		b["fault"] = map[string]any{"code": s.Fault.Code, "message": s.Fault.Message,
+			"details": s.Fault.Details, "created": s.Fault.Created.UTC().Format(novaTime)}
+	}
+	return b
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func (c *Cloud) sortedServers() []*server {
+	out := make([]*server, 0, len(c.st.Servers))
+	for _, s := range c.st.Servers {
+		if s.TaskState == "deleted" {
+			continue
+		}
+		out = append(out, s)
+	}
+	// nova lists newest first
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.After(out[j].CreatedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+func (c *Cloud) listServers(w http.ResponseWriter, r *http.Request, mv microversion) {
+	detail := strings.HasSuffix(r.URL.Path, "/detail")
+	q := r.URL.Query()
+	var nameRE *regexp.Regexp
+	if n := q.Get("name"); n != "" {
+		re, err := regexp.Compile(n)
+		if err != nil {
+			writeError(w, svcCompute, errf(400, "Invalid input for field/attribute name: not a valid regular expression"))
+			return
+		}
+		nameRE = re
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := []any{}
+	marker := q.Get("marker")
+	passedMarker := marker == ""
+	limit := atoiDefault(q.Get("limit"), 1000)
+	for _, s := range c.sortedServers() {
+		if !passedMarker {
+			passedMarker = s.ID == marker
+			continue
+		}
+		if nameRE != nil && !nameRE.MatchString(s.Name) {
+			continue
+		}
+		if st := q.Get("status"); st != "" && !strings.EqualFold(st, statusOf(s)) {
+			continue
+		}
+		if ip := q.Get("ip"); ip != "" && !c.serverHasIPPrefix(s, ip) {
+			continue
+		}
+		if len(out) >= limit {
+			break
+		}
+		if detail {
+			out = append(out, c.serverBody(s, mv))
+		} else {
+			out = append(out, map[string]any{"id": s.ID, "name": s.Name, "links": c.link("/servers/" + s.ID)})
+		}
+	}
+	if !passedMarker {
+		writeError(w, svcCompute, errf(400, "marker [%s] not found", marker))
+		return
+	}
+	writeJSON(w, 200, map[string]any{"servers": out})
+}
+
+func (c *Cloud) serverHasIPPrefix(s *server, re string) bool {
+	rx, err := regexp.Compile(re)
+	if err != nil {
+		return false
+	}
+	for _, pid := range s.PortIDs {
+		if p, ok := c.st.Ports[pid]; ok {
+			for _, ip := range p.FixedIPs {
+				if rx.MatchString(ip.IPAddress) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (c *Cloud) getServer(w http.ResponseWriter, r *http.Request, mv microversion) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.lookupServer(pv(r, "id"))
+	if !ok {
+		c.notFoundServer(w, pv(r, "id"))
+		return
+	}
+	writeJSON(w, 200, map[string]any{"server": c.serverBody(s, mv)})
+}
+
+func (c *Cloud) updateServer(w http.ResponseWriter, r *http.Request, mv microversion) {
+	var req struct {
+		Server *struct {
+			Name        *string `json:"name"`
+			Description *string `json:"description"`
+			AccessIPv4  *string `json:"accessIPv4"`
+			AccessIPv6  *string `json:"accessIPv6"`
+		} `json:"server"`
+	}
+	if err := readJSON(r, &req); err != nil || req.Server == nil {
+		writeError(w, svcCompute, errf(400, "Invalid input for field/attribute server. Value: None. None is not of type 'object'"))
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.lookupServer(pv(r, "id"))
+	if !ok {
+		c.notFoundServer(w, pv(r, "id"))
+		return
+	}
+	if req.Server.Name != nil {
+		if strings.TrimSpace(*req.Server.Name) == "" || len(*req.Server.Name) > 255 {
+			writeError(w, svcCompute, errf(400, "Invalid input for field/attribute name. Value: %s. '%s' does not match '^(?! )[\\S ]*(?<! )$'", *req.Server.Name, *req.Server.Name))
+			return
+		}
+		s.Name = *req.Server.Name
+	}
+	if req.Server.Description != nil {
+		if !mv.atLeast(2, 19) {
+			writeError(w, svcCompute, errf(400, "Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)"))
+			return
+		}
+		s.Description = req.Server.Description
+	}
+	s.UpdatedAt = time.Now()
+	c.save()
+	writeJSON(w, 200, map[string]any{"server": c.serverBody(s, mv)})
+}
+
+// hostnameFor turns a display name into a DNS label (as nova does for the
+// hostname) that is unique among live servers.
+func (c *Cloud) hostnameFor(name, id string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(name) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == '-' || r == '_' || r == ' ' || r == '.':
+			b.WriteByte('-')
+		}
+	}
+	h := strings.Trim(b.String(), "-")
+	if len(h) > 50 {
+		h = strings.Trim(h[:50], "-")
+	}
+	if h == "" {
+		h = "server"
+	}
+	for _, s := range c.st.Servers {
+		if s.ID != id && s.Hostname == h {
+			return h + "-" + id[:8]
+		}
+	}
+	return h
+}
+
+type createServerReq struct {
+	Server *struct {
+		Name             string                  `json:"name"`
+		ImageRef         string                  `json:"imageRef"`
+		FlavorRef        string                  `json:"flavorRef"`
+		KeyName          string                  `json:"key_name"`
+		Networks         json.RawMessage         `json:"networks"`
+		SecurityGroups   []struct{ Name string } `json:"security_groups"`
+		Metadata         map[string]string       `json:"metadata"`
+		AZ               string                  `json:"availability_zone"`
+		UserData         string                  `json:"user_data"`
+		Description      *string                 `json:"description"`
+		Tags             []string                `json:"tags"`
+		BlockDeviceMapV2 []map[string]any        `json:"block_device_mapping_v2"`
+		MinCount         *int                    `json:"min_count"`
+		MaxCount         *int                    `json:"max_count"`
+	} `json:"server"`
+	Hints  map[string]any `json:"os:scheduler_hints"`
+	Hints2 map[string]any `json:"OS-SCH-HNT:scheduler_hints"`
+}
+
+type netRequest struct {
+	UUID    string `json:"uuid"`
+	Port    string `json:"port"`
+	FixedIP string `json:"fixed_ip"`
+	Tag     string `json:"tag"`
+}
+
+func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microversion) {
+	var req createServerReq
+	if err := readJSON(r, &req); err != nil {
+		writeError(w, svcCompute, errf(400, "%s", err))
+		return
+	}
+	rs := req.Server
+	if rs == nil {
+		writeError(w, svcCompute, errf(400, "Invalid input for field/attribute server. Value: None. None is not of type 'object'"))
+		return
+	}
+	bad := func(format string, args ...any) { writeError(w, svcCompute, errf(400, format, args...)) }
+	if strings.TrimSpace(rs.Name) == "" || len(rs.Name) > 255 {
+		bad("Invalid input for field/attribute name. Value: %s. '%s' is not a valid server name", rs.Name, rs.Name)
+		return
+	}
+	if rs.FlavorRef == "" {
+		bad("Invalid input for field/attribute server. Value: ... 'flavorRef' is a required property")
+		return
+	}
+	if (rs.MinCount != nil && *rs.MinCount != 1) || (rs.MaxCount != nil && *rs.MaxCount != 1) {
+		bad("The local cloud creates one server per request (min_count/max_count must be 1).")
+		return
+	}
+	if rs.Description != nil && !mv.atLeast(2, 19) {
+		bad("Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)")
+		return
+	}
+	if len(rs.Tags) > 0 && !mv.atLeast(2, 52) {
+		bad("Invalid input for field/attribute server. Additional properties are not allowed ('tags' was unexpected)")
+		return
+	}
+	flv, ok := findFlavor(rs.FlavorRef)
+	if !ok {
+		bad("Flavor %s could not be found.", rs.FlavorRef)
+		return
+	}
+	if rs.ImageRef == "" && len(rs.BlockDeviceMapV2) == 0 {
+		bad("Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.")
+		return
+	}
+	if rs.ImageRef != "" {
+		if _, ok := findImage(rs.ImageRef); !ok {
+			bad("Can not find requested image")
+			return
+		}
+	}
+	if len(rs.BlockDeviceMapV2) > 0 {
+		bad("Block Device Mapping is Invalid: the local cloud boots servers from its image only (no block_device_mapping_v2).")
+		return
+	}
+	if rs.UserData != "" {
+		if _, err := base64.StdEncoding.DecodeString(rs.UserData); err != nil {
+			bad("User data needs to be valid base 64.")
+			return
+		}
+	}
+	if len(rs.Metadata) > 128 {
+		writeError(w, svcCompute, errf(403, "Quota exceeded for metadata_items: Requested %d, but already used 0 of 128 metadata_items", len(rs.Metadata)))
+		return
+	}
+	for k, v := range rs.Metadata {
+		if k == "" || len(k) > 255 || len(v) > 255 {
+			bad("Invalid input for field/attribute metadata. Metadata keys and values must be 1 to 255 characters")
+			return
+		}
+	}
+
+	// networks: required from 2.37 ("auto", "none" or a list).
+	var nets []netRequest
+	netMode := "list"
+	switch {
+	case len(rs.Networks) == 0 || string(rs.Networks) == "null":
+		if mv.atLeast(2, 37) {
+			bad("Invalid input for field/attribute server. Value: ... 'networks' is a required property")
+			return
+		}
+		netMode = "auto"
+	case rs.Networks[0] == '"':
+		var s string
+		_ = json.Unmarshal(rs.Networks, &s)
+		if !mv.atLeast(2, 37) || (s != "auto" && s != "none") {
+			bad("Invalid input for field/attribute networks. Value: %s. '%s' is not of type 'array'", s, s)
+			return
+		}
+		netMode = s
+	default:
+		if err := json.Unmarshal(rs.Networks, &nets); err != nil {
+			bad("Invalid input for field/attribute networks: %v", err)
+			return
+		}
+		if len(nets) == 0 && mv.atLeast(2, 37) {
+			bad("Invalid input for field/attribute networks. Value: []. [] is too short")
+			return
+		}
+		if len(nets) == 0 {
+			netMode = "auto"
+		}
+	}
+	if len(nets) > 1 {
+		bad("The local cloud gives a server one interface: pass one entry in networks.")
+		return
+	}
+
+	hints := req.Hints
+	if hints == nil {
+		hints = req.Hints2
+	}
+	groupID := ""
+	if g, ok := hints["group"].(string); ok {
+		groupID = g
+	}
+
+	t := tokenFrom(r.Context())
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if rs.KeyName != "" {
+		if _, ok := c.st.Keypairs[rs.KeyName]; !ok {
+			bad("Invalid key_name provided.")
+			return
+		}
+	}
+	az := rs.AZ
+	if i := strings.Index(az, ":"); i >= 0 {
+		az = az[:i]
+	}
+	if az != "" && !slices.Contains(c.cfg.AvailabilityZones, az) {
+		bad("The requested availability zone is not available")
+		return
+	}
+	if groupID != "" {
+		if _, ok := c.st.ServerGroups[groupID]; !ok {
+			bad("Invalid input for field/attribute group. Value: %s. Instance group %s could not be found.", groupID, groupID)
+			return
+		}
+	}
+	// security groups by name or id (only for ports nova creates).
+	var sgIDs []string
+	var sgNames []string
+	for _, ref := range rs.SecurityGroups {
+		found := ""
+		for _, g := range c.sortedSecGroups() {
+			if g.ID == ref.Name || g.Name == ref.Name {
+				if found != "" && g.Name == ref.Name {
+					writeError(w, svcCompute, errf(409, "Multiple security_group matches found for name '%s', use an ID to be more specific.", ref.Name))
+					return
+				}
+				found = g.ID
+			}
+		}
+		if found == "" {
+			bad("Security group %s not found.", ref.Name)
+			return
+		}
+		if !slices.Contains(sgIDs, found) {
+			sgIDs = append(sgIDs, found)
+			sgNames = append(sgNames, c.st.SecurityGroups[found].Name)
+		}
+	}
+	var portID, fixedIP string
+	if len(nets) == 1 {
+		n := nets[0]
+		switch {
+		case n.Port != "":
+			p, ok := c.st.Ports[n.Port]
+			if !ok {
+				bad("Port %s could not be found.", n.Port)
+				return
+			}
+			if p.DeviceID != "" {
+				writeError(w, svcCompute, errf(409, "Port %s is still in use.", n.Port))
+				return
+			}
+			portID = p.ID
+			// Nova binds the port now so no other server can claim it.
+			p.DeviceOwner = "compute:" + firstNonEmpty(az, c.cfg.AvailabilityZones[0])
+		case n.UUID != "":
+			if n.UUID != c.st.NetworkID {
+				bad("Network %s could not be found.", n.UUID)
+				return
+			}
+			if n.FixedIP != "" {
+				a, err := netip.ParseAddr(n.FixedIP)
+				if err != nil {
+					bad("Invalid input for field/attribute fixed_ip. Value: %s. '%s' is not a 'ip-address'", n.FixedIP, n.FixedIP)
+					return
+				}
+				if c.ipHolder(a.String()) != nil {
+					writeError(w, svcCompute, errf(409, "Fixed IP address %s is already in use on instance.", a))
+					return
+				}
+				fixedIP = a.String()
+			}
+		default:
+			bad("Bad networks format: network uuid is not in proper format ()")
+			return
+		}
+	}
+	if len(sgIDs) == 0 {
+		sgIDs = []string{c.st.DefaultSGID}
+		sgNames = []string{"default"}
+	}
+
+	now := time.Now()
+	s := &server{
+		ID: newUUID(), Name: rs.Name, Description: rs.Description, ProjectID: t.ProjectID, UserID: t.UserID,
+		FlavorID: flv.ID, ImageID: theImage().ID, KeyName: rs.KeyName, Metadata: rs.Metadata,
+		AZ: az, GroupID: groupID, SecurityGroups: sgNames, VMState: "building", TaskState: "scheduling",
+		UserData: rs.UserData, Tags: rs.Tags, CreatedAt: now, UpdatedAt: now,
+	}
+	if portID != "" {
+		c.st.Ports[portID].DeviceID = s.ID
+	}
+	s.Hostname = c.hostnameFor(rs.Name, s.ID)
+	if groupID != "" {
+		g := c.st.ServerGroups[groupID]
+		g.Members = append(g.Members, s.ID)
+	}
+	c.st.Servers[s.ID] = s
+	c.save()
+	spec := bootSpec{netMode: netMode, portID: portID, fixedIP: fixedIP, sgIDs: sgIDs}
+	c.goAsync(func(ctx contextT) { c.bootServer(ctx, s.ID, spec) })
+
+	adminPass := randomSecret(12)
+	var sgOut []any
+	for _, n := range sgNames {
+		sgOut = append(sgOut, map[string]any{"name": n})
+	}
+	w.Header().Set("Location", c.baseURL+"/compute/v2.1/servers/"+s.ID)
+	writeJSON(w, 202, map[string]any{"server": map[string]any{
+		"id": s.ID, "links": c.link("/servers/" + s.ID), "OS-DCF:diskConfig": "MANUAL",
+		"adminPass": adminPass, "security_groups": sgOut,
+	}})
+}
+
+func firstNonEmpty(a ...string) string {
+	for _, s := range a {
+		if s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+func (c *Cloud) deleteServer(w http.ResponseWriter, r *http.Request, mv microversion) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.lookupServer(pv(r, "id"))
+	if !ok {
+		c.notFoundServer(w, pv(r, "id"))
+		return
+	}
+	if !s.Deleting {
+		s.Deleting = true
+		s.TaskState = "deleting"
+		s.UpdatedAt = time.Now()
+		c.save()
+		id := s.ID
+		if !c.goAsync(func(ctx contextT) { c.teardownServer(ctx, id) }) {
+			writeError(w, svcCompute, errf(503, "The local cloud is shutting down."))
+			return
+		}
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (c *Cloud) serverIPs(w http.ResponseWriter, r *http.Request, mv microversion) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.lookupServer(pv(r, "id"))
+	if !ok {
+		c.notFoundServer(w, pv(r, "id"))
+		return
+	}
+	addrs := map[string]any{}
+	for _, pid := range s.PortIDs {
+		if p, ok := c.st.Ports[pid]; ok {
+			var l []any
+			if prev, ok := addrs[networkName].([]any); ok {
+				l = prev
+			}
+			for _, ip := range p.FixedIPs {
+				l = append(l, map[string]any{"addr": ip.IPAddress, "version": 4})
+			}
+			addrs[networkName] = l
+		}
+	}
+	if n := pv(r, "net"); n != "" {
+		l, ok := addrs[n]
+		if !ok {
+			writeError(w, svcCompute, errf(404, "Instance is not a member of specified network"))
+			return
+		}
+		writeJSON(w, 200, map[string]any{n: l})
+		return
+	}
+	writeJSON(w, 200, map[string]any{"addresses": addrs})
+}
+
+func (c *Cloud) listInterfaces(w http.ResponseWriter, r *http.Request, mv microversion) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.lookupServer(pv(r, "id"))
+	if !ok {
+		c.notFoundServer(w, pv(r, "id"))
+		return
+	}
+	out := []any{}
+	for _, pid := range s.PortIDs {
+		if p, ok := c.st.Ports[pid]; ok {
+			out = append(out, map[string]any{"fixed_ips": p.FixedIPs, "mac_addr": p.MAC, "net_id": p.NetworkID,
+				"port_id": p.ID, "port_state": c.portStatus(p)})
+		}
+	}
+	writeJSON(w, 200, map[string]any{"interfaceAttachments": out})
+}
+
+// ---- metadata ----
+
+func (c *Cloud) getMetadata(w http.ResponseWriter, r *http.Request, mv microversion) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.lookupServer(pv(r, "id"))
+	if !ok {
+		c.notFoundServer(w, pv(r, "id"))
+		return
+	}
+	md := s.Metadata
+	if md == nil {
+		md = map[string]string{}
+	}
+	writeJSON(w, 200, map[string]any{"metadata": md})
+}
+
+// setMetadata: PUT replaces all metadata, POST merges.
+func (c *Cloud) setMetadata(w http.ResponseWriter, r *http.Request, mv microversion) {
+	var req struct {
+		Metadata map[string]string `json:"metadata"`
+	}
+	if err := readJSON(r, &req); err != nil || req.Metadata == nil {
+		writeError(w, svcCompute, errf(400, "Malformed request body"))
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.lookupServer(pv(r, "id"))
+	if !ok {
+		c.notFoundServer(w, pv(r, "id"))
+		return
+	}
+	if r.Method == http.MethodPut || s.Metadata == nil {
+		s.Metadata = map[string]string{}
+	}
+	for k, v := range req.Metadata {
+		s.Metadata[k] = v
+	}
+	if len(s.Metadata) > 128 {
+		writeError(w, svcCompute, errf(403, "Quota exceeded for metadata_items: Requested %d, but already used 0 of 128 metadata_items", len(s.Metadata)))
+		return
+	}
+	c.save()
+	writeJSON(w, 200, map[string]any{"metadata": s.Metadata})
+}
+
+func (c *Cloud) getMetadataItem(w http.ResponseWriter, r *http.Request, mv microversion) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.lookupServer(pv(r, "id"))
+	if !ok {
+		c.notFoundServer(w, pv(r, "id"))
+		return
+	}
+	v, ok := s.Metadata[pv(r, "key")]
+	if !ok {
+		writeError(w, svcCompute, errf(404, "Metadata item was not found"))
+		return
+	}
+	writeJSON(w, 200, map[string]any{"meta": map[string]string{pv(r, "key"): v}})
+}
+
+func (c *Cloud) setMetadataItem(w http.ResponseWriter, r *http.Request, mv microversion) {
+	var req struct {
+		Meta map[string]string `json:"meta"`
+	}
+	if err := readJSON(r, &req); err != nil || len(req.Meta) != 1 {
+		writeError(w, svcCompute, errf(400, "Request body contains too many items"))
+		return
+	}
+	key := pv(r, "key")
+	if _, ok := req.Meta[key]; !ok {
+		writeError(w, svcCompute, errf(400, "Request body and URI mismatch"))
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.lookupServer(pv(r, "id"))
+	if !ok {
+		c.notFoundServer(w, pv(r, "id"))
+		return
+	}
+	if s.Metadata == nil {
+		s.Metadata = map[string]string{}
+	}
+	s.Metadata[key] = req.Meta[key]
+	c.save()
+	writeJSON(w, 200, map[string]any{"meta": req.Meta})
+}
+
+func (c *Cloud) deleteMetadataItem(w http.ResponseWriter, r *http.Request, mv microversion) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.lookupServer(pv(r, "id"))
+	if !ok {
+		c.notFoundServer(w, pv(r, "id"))
+		return
+	}
+	if _, ok := s.Metadata[pv(r, "key")]; !ok {
+		writeError(w, svcCompute, errf(404, "Metadata item was not found"))
+		return
+	}
+	delete(s.Metadata, pv(r, "key"))
+	c.save()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// invalidState is nova's InstanceInvalidState answer.
+func invalidState(s *server, action string) *apiError {
+	if s.TaskState != "" {
+		return errf(409, "Cannot '%s' instance %s while it is in task_state %s", action, s.ID, s.TaskState)
+	}
+	return errf(409, "Cannot '%s' instance %s while it is in vm_state %s", action, s.ID, s.VMState)
+}
+
+func fmtErr(format string, args ...any) error { return fmt.Errorf(format, args...) }

@@ -1,0 +1,284 @@
+package localcloud
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// The types below are the cloud's records. They are saved, as JSON, in the
+// state file after every change, so a restarted process keeps its users,
+// keypairs, security groups and server groups.
+
+type appCredential struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	SecretHash  string    `json:"secret_hash"` // sha256 of the secret, hex
+	UserID      string    `json:"user_id"`
+	ProjectID   string    `json:"project_id"`
+	ExpiresAt   time.Time `json:"expires_at"`
+	Unrestrict  bool      `json:"unrestricted"`
+}
+
+type keypair struct {
+	Name        string    `json:"name"`
+	PublicKey   string    `json:"public_key"`
+	Fingerprint string    `json:"fingerprint"`
+	Type        string    `json:"type"`
+	UserID      string    `json:"user_id"`
+	ID          int       `json:"id"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+type serverGroup struct {
+	ID        string   `json:"id"`
+	Name      string   `json:"name"`
+	Policy    string   `json:"policy"`
+	MaxPerHV  int      `json:"max_server_per_host,omitempty"`
+	Members   []string `json:"members"`
+	ProjectID string   `json:"project_id"`
+	UserID    string   `json:"user_id"`
+}
+
+type secGroup struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	ProjectID   string    `json:"project_id"`
+	Stateful    bool      `json:"stateful"`
+	Revision    int       `json:"revision_number"`
+	Tags        []string  `json:"tags"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+type sgRule struct {
+	ID             string    `json:"id"`
+	GroupID        string    `json:"security_group_id"`
+	Direction      string    `json:"direction"`
+	Ethertype      string    `json:"ethertype"`
+	Protocol       string    `json:"protocol"` // "" means any
+	PortMin        *int      `json:"port_range_min"`
+	PortMax        *int      `json:"port_range_max"`
+	RemoteIPPrefix string    `json:"remote_ip_prefix"`
+	RemoteGroupID  string    `json:"remote_group_id"`
+	Description    string    `json:"description"`
+	ProjectID      string    `json:"project_id"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+type fixedIP struct {
+	SubnetID  string `json:"subnet_id"`
+	IPAddress string `json:"ip_address"`
+}
+
+type addressPair struct {
+	IPAddress  string `json:"ip_address"`
+	MACAddress string `json:"mac_address"`
+}
+
+type port struct {
+	ID             string        `json:"id"`
+	Name           string        `json:"name"`
+	Description    string        `json:"description"`
+	NetworkID      string        `json:"network_id"`
+	FixedIPs       []fixedIP     `json:"fixed_ips"`
+	MAC            string        `json:"mac_address"`
+	SecurityGroups []string      `json:"security_groups"`
+	PortSecurity   bool          `json:"port_security_enabled"`
+	AdminStateUp   bool          `json:"admin_state_up"`
+	DeviceID       string        `json:"device_id"`
+	DeviceOwner    string        `json:"device_owner"`
+	AddressPairs   []addressPair `json:"allowed_address_pairs"`
+	ProjectID      string        `json:"project_id"`
+	Tags           []string      `json:"tags"`
+	Revision       int           `json:"revision_number"`
+	CreatedAt      time.Time     `json:"created_at"`
+	UpdatedAt      time.Time     `json:"updated_at"`
+	// CreatedByNova marks a port nova made for `networks: [{uuid}]`; nova
+	// deletes those with the server.
+	CreatedByNova bool `json:"created_by_nova"`
+}
+
+type volumeAttachment struct {
+	AttachmentID string    `json:"attachment_id"`
+	ServerID     string    `json:"server_id"`
+	Device       string    `json:"device"`
+	AttachedAt   time.Time `json:"attached_at"`
+}
+
+type volume struct {
+	ID          string             `json:"id"`
+	Name        string             `json:"name"`
+	Description string             `json:"description"`
+	Size        int                `json:"size"`
+	Status      string             `json:"status"`
+	AZ          string             `json:"availability_zone"`
+	VolumeType  string             `json:"volume_type"`
+	Metadata    map[string]string  `json:"metadata"`
+	Attachments []volumeAttachment `json:"attachments"`
+	ProjectID   string             `json:"project_id"`
+	UserID      string             `json:"user_id"`
+	CreatedAt   time.Time          `json:"created_at"`
+	UpdatedAt   time.Time          `json:"updated_at"`
+}
+
+type serverVolume struct {
+	VolumeID string `json:"volume_id"`
+	Device   string `json:"device"`
+}
+
+type serverFault struct {
+	Code    int       `json:"code"`
+	Message string    `json:"message"`
+	Details string    `json:"details"`
+	Created time.Time `json:"created"`
+}
+
+type server struct {
+	ID             string            `json:"id"`
+	Name           string            `json:"name"`
+	Hostname       string            `json:"hostname"`
+	Description    *string           `json:"description"`
+	ProjectID      string            `json:"project_id"`
+	UserID         string            `json:"user_id"`
+	FlavorID       string            `json:"flavor_id"`
+	OldFlavorID    string            `json:"old_flavor_id"`
+	ImageID        string            `json:"image_id"`
+	KeyName        string            `json:"key_name"`
+	Metadata       map[string]string `json:"metadata"`
+	AZ             string            `json:"availability_zone"`
+	Hypervisor     string            `json:"hypervisor"`
+	GroupID        string            `json:"group_id"`
+	PortIDs        []string          `json:"port_ids"`
+	SecurityGroups []string          `json:"security_group_names"` // as requested, for the create answer
+	VMState        string            `json:"vm_state"`
+	TaskState      string            `json:"task_state"`
+	PowerState     int               `json:"power_state"`
+	Fault          *serverFault      `json:"fault"`
+	Volumes        []serverVolume    `json:"volumes"`
+	Console        []string          `json:"console"`
+	Deleting       bool              `json:"deleting"`
+	UserData       string            `json:"user_data"`
+	Tags           []string          `json:"tags"`
+	CreatedAt      time.Time         `json:"created_at"`
+	UpdatedAt      time.Time         `json:"updated_at"`
+	LaunchedAt     time.Time         `json:"launched_at"`
+}
+
+// persisted is the state file's content.
+type persisted struct {
+	Password       string                    `json:"password"`
+	UserID         string                    `json:"user_id"`
+	ProjectID      string                    `json:"project_id"`
+	NetworkID      string                    `json:"network_id"`
+	SubnetID       string                    `json:"subnet_id"`
+	DefaultSGID    string                    `json:"default_sg_id"`
+	AppCreds       map[string]*appCredential `json:"application_credentials"`
+	Keypairs       map[string]*keypair       `json:"keypairs"`
+	NextKeypairID  int                       `json:"next_keypair_id"`
+	ServerGroups   map[string]*serverGroup   `json:"server_groups"`
+	SecurityGroups map[string]*secGroup      `json:"security_groups"`
+	Rules          map[string]*sgRule        `json:"security_group_rules"`
+	Ports          map[string]*port          `json:"ports"`
+	Servers        map[string]*server        `json:"servers"`
+	Volumes        map[string]*volume        `json:"volumes"`
+}
+
+func newPersisted() *persisted {
+	return &persisted{
+		AppCreds:       map[string]*appCredential{},
+		Keypairs:       map[string]*keypair{},
+		ServerGroups:   map[string]*serverGroup{},
+		SecurityGroups: map[string]*secGroup{},
+		Rules:          map[string]*sgRule{},
+		Ports:          map[string]*port{},
+		Servers:        map[string]*server{},
+		Volumes:        map[string]*volume{},
+		NextKeypairID:  1,
+	}
+}
+
+// ErrStaleState says a previous process left servers, volumes or ports whose
+// hosts and devices no longer exist.
+var ErrStaleState = errors.New("state from a previous run exists")
+
+const stateFileName = "state.json"
+
+// loadState reads the state file in dir. A missing file gives a fresh state.
+// A file that records servers, volumes or ports gives ErrStaleState: their
+// hosts, loop devices and addresses died with the process that made them.
+func loadState(dir string) (*persisted, error) {
+	path := filepath.Join(dir, stateFileName)
+	b, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return newPersisted(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read state file: %w", err)
+	}
+	st := newPersisted()
+	if err := json.Unmarshal(b, st); err != nil {
+		return nil, fmt.Errorf("parse state file %s: %w (remove it to start afresh)", path, err)
+	}
+	if len(st.Servers) > 0 || len(st.Volumes) > 0 || len(st.Ports) > 0 {
+		return nil, fmt.Errorf("%w in %s (%d servers, %d volumes, %d ports) and its hosts and disks are gone; "+
+			"run `make localcloud-down` (or `localcloud down --dir %s`) to clean up", ErrStaleState, path,
+			len(st.Servers), len(st.Volumes), len(st.Ports), dir)
+	}
+	if st.AppCreds == nil {
+		st.AppCreds = map[string]*appCredential{}
+	}
+	if st.Keypairs == nil {
+		st.Keypairs = map[string]*keypair{}
+	}
+	if st.ServerGroups == nil {
+		st.ServerGroups = map[string]*serverGroup{}
+	}
+	if st.SecurityGroups == nil {
+		st.SecurityGroups = map[string]*secGroup{}
+	}
+	if st.Rules == nil {
+		st.Rules = map[string]*sgRule{}
+	}
+	if st.Ports == nil {
+		st.Ports = map[string]*port{}
+	}
+	if st.Servers == nil {
+		st.Servers = map[string]*server{}
+	}
+	if st.Volumes == nil {
+		st.Volumes = map[string]*volume{}
+	}
+	return st, nil
+}
+
+// saveState writes the state atomically with mode 0600 (it holds the password).
+func saveState(dir string, st *persisted) error {
+	b, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	tmp := filepath.Join(dir, stateFileName+".tmp")
+	if err := os.WriteFile(tmp, b, 0o600); err != nil {
+		return fmt.Errorf("write state file: %w", err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, stateFileName)); err != nil {
+		return fmt.Errorf("replace state file: %w", err)
+	}
+	return nil
+}
+
+// RemoveState deletes the state file in dir (after `localcloud down` has
+// cleaned up what it described).
+func RemoveState(dir string) error {
+	err := os.Remove(filepath.Join(dir, stateFileName))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	return err
+}
