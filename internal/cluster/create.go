@@ -249,7 +249,7 @@ func (b *build) keyPair(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("encode SSH public key: %w", err)
 	}
-	name := objectName(b.c.Name, b.c.ID)
+	name := ObjectName(b.c.Name, b.c.ID)
 	if _, err := b.m.cloud.ImportKeyPair(ctx, name, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub)))); err != nil {
 		return err
 	}
@@ -261,7 +261,7 @@ func (b *build) keyPair(ctx context.Context) error {
 }
 
 func (b *build) securityGroup(ctx context.Context) error {
-	sg, err := b.m.cloud.CreateSecurityGroup(ctx, objectName(b.c.Name, b.c.ID), ownerDescription(b.c.ID), nil)
+	sg, err := b.m.cloud.CreateSecurityGroup(ctx, ObjectName(b.c.Name, b.c.ID), ownerDescription(b.c.ID), nil)
 	if err != nil {
 		return err
 	}
@@ -337,7 +337,7 @@ func (b *build) serverGroup(ctx context.Context) error {
 	if b.spec.AntiAffinity == "" {
 		return nil
 	}
-	g, err := b.m.cloud.CreateServerGroup(ctx, objectName(b.c.Name, b.c.ID), b.spec.AntiAffinity)
+	g, err := b.m.cloud.CreateServerGroup(ctx, ObjectName(b.c.Name, b.c.ID), b.spec.AntiAffinity)
 	if err != nil {
 		return err
 	}

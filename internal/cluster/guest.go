@@ -67,7 +67,9 @@ type guestAccess struct {
 	check      string
 	knownHosts string
 	hostKeys   map[string]string // server id -> authorized_keys line
-	bastion    *BastionSpec
+	// fingerprints from the console, for servers with no recorded key (import).
+	fingerprints map[string][]string
+	bastion      *BastionSpec
 }
 
 func (a guestAccess) target(n Node, fingerprints []string) (*guest.SSHTarget, error) {
@@ -79,6 +81,8 @@ func (a guestAccess) target(n Node, fingerprints []string) (*guest.SSHTarget, er
 		t.KnownHostsFile = a.knownHosts
 	case len(fingerprints) > 0:
 		t.HostKeyFingerprints = fingerprints
+	case a.hostKeys[n.ServerID] == "" && len(a.fingerprints[n.ServerID]) > 0:
+		t.HostKeyFingerprints = a.fingerprints[n.ServerID]
 	default:
 		line, ok := a.hostKeys[n.ServerID]
 		if !ok {
@@ -349,3 +353,29 @@ func mysqlHostPattern(p netip.Prefix) string {
 
 // nopRunner satisfies guest.Runner for validation-only specs.
 type nopRunner struct{ guest.Runner }
+
+// CheckDatastore says whether the guest library supports the flavour and
+// version.
+func CheckDatastore(d Datastore) error {
+	return validateGuestSpec(Spec{Datastore: d, NodeCount: MinNodes})
+}
+
+// CheckSSTMethod says whether the method works for the datastore.
+func CheckSSTMethod(d Datastore, method string) error {
+	return validateGuestSpec(Spec{Datastore: d, NodeCount: MinNodes, SSTMethod: method})
+}
+
+// CheckParameters refuses parameters the library manages or that could
+// break out of the option file.
+func CheckParameters(d Datastore, params map[string]string) error {
+	return validateGuestSpec(Spec{Datastore: d, NodeCount: MinNodes, Parameters: params})
+}
+
+// DefaultSSTMethod is the SST method a datastore uses unless told otherwise:
+// the hot-backup tool of each flavour, which keeps the donor writable.
+func DefaultSSTMethod(datastoreType string) string {
+	if datastoreType == string(guest.Percona) {
+		return string(guest.SSTXtrabackupV2)
+	}
+	return string(guest.SSTMariabackup)
+}

@@ -39,10 +39,10 @@ func newClusterID() (string, error) {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16]), nil
 }
 
-// objectName names the cluster's own cloud objects (security group, server
+// ObjectName names the cluster's own cloud objects (security group, server
 // group, keypair): the cluster name plus a short id, so two clusters of the
 // same name in one project never share objects.
-func objectName(name, id string) string {
+func ObjectName(name, id string) string {
 	short := id
 	if len(short) > 8 {
 		short = short[:8]

@@ -34,7 +34,11 @@ func (m *Manager) Read(ctx context.Context, id string, spec *Spec, hostKeys map[
 	if c.Name == "" {
 		c.Name = spec.Name
 	}
-	m.readLive(ctx, c, *spec, accessFor(*spec, spec.SSH.PrivateKey, hostKeys))
+	a := accessFor(*spec, spec.SSH.PrivateKey, hostKeys)
+	if spec.SSH.HostKeyCheck == HostKeyConsole {
+		a.fingerprints = m.consoleFingerprintsOf(ctx, c.Nodes, hostKeys)
+	}
+	m.readLive(ctx, c, *spec, a)
 	if len(c.Nodes) < spec.NodeCount {
 		c.Status = StatusDegraded
 	}
@@ -62,6 +66,25 @@ func (m *Manager) readLive(ctx context.Context, c *Cluster, spec Spec, a guestAc
 		m.log.Warn(ctx, "reading Galera state: "+err.Error())
 	}
 	applyStatus(c, st)
+}
+
+// consoleFingerprintsOf reads the console of servers whose host key was
+// never recorded (an imported cluster).
+func (m *Manager) consoleFingerprintsOf(ctx context.Context, nodes []Node, known map[string]string) map[string][]string {
+	out := map[string][]string{}
+	for _, n := range nodes {
+		if known[n.ServerID] != "" {
+			continue
+		}
+		console, err := m.cloud.ConsoleOutput(ctx, n.ServerID, 0)
+		if err != nil {
+			continue
+		}
+		if fps, err := consoleFingerprints(console); err == nil {
+			out[n.ServerID] = fps
+		}
+	}
+	return out
 }
 
 func clusterFromInventory(id string, inv *inventory) *Cluster {
