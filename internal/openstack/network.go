@@ -295,6 +295,7 @@ func ruleOf(r *rules.SecGroupRule) SecurityGroupRule {
 type Port struct {
 	ID             string
 	Name           string
+	Description    string
 	NetworkID      string
 	DeviceID       string
 	DeviceOwner    string
@@ -354,6 +355,41 @@ func (c *Client) GetPort(ctx context.Context, id string) (Port, error) {
 	return portOf(p), nil
 }
 
+// PortFilter selects ports; empty fields match anything.
+type PortFilter struct {
+	Name        string
+	Description string
+	NetworkID   string
+	DeviceID    string
+}
+
+// ListPorts lists the ports matching f.
+func (c *Client) ListPorts(ctx context.Context, f PortFilter) ([]Port, error) {
+	sc, err := c.Network(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opts := ports.ListOpts{Name: f.Name, Description: f.Description, NetworkID: f.NetworkID, DeviceID: f.DeviceID}
+	pages, err := ports.List(sc, opts).AllPages(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list ports: %w", err)
+	}
+	all, err := ports.ExtractPorts(pages)
+	if err != nil {
+		return nil, fmt.Errorf("list ports: %w", err)
+	}
+	var out []Port
+	for i := range all {
+		p := &all[i]
+		// Filter here too, in case the server ignores a filter.
+		if (f.Name == "" || p.Name == f.Name) && (f.Description == "" || p.Description == f.Description) &&
+			(f.NetworkID == "" || p.NetworkID == f.NetworkID) && (f.DeviceID == "" || p.DeviceID == f.DeviceID) {
+			out = append(out, portOf(p))
+		}
+	}
+	return out, nil
+}
+
 // ListPortsByDevice lists the ports bound to a device (a server id, a load
 // balancer id...).
 func (c *Client) ListPortsByDevice(ctx context.Context, deviceID string) ([]Port, error) {
@@ -392,7 +428,7 @@ func (c *Client) DeletePort(ctx context.Context, id string) error {
 
 func portOf(p *ports.Port) Port {
 	out := Port{
-		ID: p.ID, Name: p.Name, NetworkID: p.NetworkID, DeviceID: p.DeviceID, DeviceOwner: p.DeviceOwner,
+		ID: p.ID, Name: p.Name, Description: p.Description, NetworkID: p.NetworkID, DeviceID: p.DeviceID, DeviceOwner: p.DeviceOwner,
 		Status: p.Status, MACAddress: p.MACAddress, SecurityGroups: p.SecurityGroups,
 	}
 	for _, ip := range p.FixedIPs {
