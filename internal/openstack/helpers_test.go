@@ -266,3 +266,23 @@ func TestDeleteLoadBalancerCascadeFromError(t *testing.T) {
 		t.Error("delete was not sent")
 	}
 }
+
+func TestListPortsFiltersByDescription(t *testing.T) {
+	f := newFakeCloud(t)
+	f.Mux.HandleFunc("GET /network/v2.0/ports", func(w http.ResponseWriter, r *http.Request) {
+		if got := r.URL.Query().Get("description"); got != "owned by c1" {
+			t.Errorf("description filter %q", got)
+		}
+		writeJSON(w, 200, map[string]any{"ports": []any{
+			map[string]any{"id": "p1", "description": "owned by c1", "fixed_ips": []any{map[string]any{"subnet_id": "s", "ip_address": "10.200.0.7"}}},
+			map[string]any{"id": "p2", "description": "someone else"},
+		}})
+	})
+	got, err := f.client(t).ListPorts(fastCtx(t), PortFilter{Description: "owned by c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].ID != "p1" || got[0].FixedIPs[0].IP != "10.200.0.7" {
+		t.Fatalf("got %+v", got)
+	}
+}
