@@ -57,6 +57,8 @@ type LoadBalancerDeps struct {
 	NetworkID    string
 	SubnetID     string
 	StateDir     string
+	// EndpointURL is the service root in the catalog, for version links.
+	EndpointURL string
 }
 
 // LoadBalancerService serves the Octavia v2 API below the service root
@@ -162,6 +164,7 @@ func Start(ctx context.Context, cfg Config) (*Cloud, error) {
 			NetworkID:    c.st.NetworkID,
 			SubnetID:     c.st.SubnetID,
 			StateDir:     filepath.Join(cfg.StateDir, "octavia"),
+			EndpointURL:  c.baseURL + "/load-balancer",
 		})
 		if err != nil {
 			_ = c.ln.Close()
