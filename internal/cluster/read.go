@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -34,6 +35,8 @@ func (m *Manager) Read(ctx context.Context, id string, spec *Spec, hostKeys map[
 	if c.Name == "" {
 		c.Name = spec.Name
 	}
+	completed := completeSpec(*spec, c)
+	spec = &completed
 	a := accessFor(*spec, spec.SSH.PrivateKey, hostKeys)
 	if spec.SSH.HostKeyCheck == HostKeyConsole {
 		a.fingerprints = m.consoleFingerprintsOf(ctx, c.Nodes, hostKeys)
@@ -43,6 +46,30 @@ func (m *Manager) Read(ctx context.Context, id string, spec *Spec, hostKeys map[
 		c.Status = StatusDegraded
 	}
 	return c, nil
+}
+
+// completeSpec fills what a partial spec (an import, a data source) lacks
+// from what the servers record.
+func completeSpec(spec Spec, c *Cluster) Spec {
+	if spec.Name == "" {
+		spec.Name = c.Name
+	}
+	if spec.Datastore.Type == "" {
+		spec.Datastore = c.Datastore
+	}
+	if spec.NodeCount == 0 {
+		spec.NodeCount = max(c.Requested.NodeCount, len(c.Nodes))
+	}
+	if spec.SSTMethod == "" {
+		spec.SSTMethod = c.Requested.SSTMethod
+	}
+	if spec.SSH.User == "" {
+		spec.SSH.User = "root"
+	}
+	if spec.SSH.HostKeyCheck == "" {
+		spec.SSH.HostKeyCheck = HostKeyConsole
+	}
+	return spec
 }
 
 // readLive fills in wsrep state; failures only mark the cluster UNKNOWN or
@@ -202,4 +229,29 @@ func requestedFrom(meta map[string]string) Requested {
 		r.AvailabilityZones = strings.Split(z, ",")
 	}
 	return r
+}
+
+// Find returns the id of the cluster with this id or name. A name shared by
+// several clusters is an error that lists their ids.
+func (m *Manager) Find(ctx context.Context, id, name string) (string, error) {
+	all, err := m.List(ctx)
+	if err != nil {
+		return "", err
+	}
+	var ids []string
+	for _, c := range all {
+		if (id != "" && c.ID == id) || (id == "" && c.Name == name) {
+			ids = append(ids, c.ID)
+		}
+	}
+	switch len(ids) {
+	case 0:
+		if id != "" {
+			return "", fmt.Errorf("no cluster has id %s: %w", id, ErrNotFound)
+		}
+		return "", fmt.Errorf("no cluster is named %q: %w", name, ErrNotFound)
+	case 1:
+		return ids[0], nil
+	}
+	return "", fmt.Errorf("%d clusters are named %q (%s): look it up by id", len(ids), name, strings.Join(ids, ", "))
 }

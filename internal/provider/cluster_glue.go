@@ -1,0 +1,104 @@
+package provider
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/cluster"
+)
+
+var uuidRegexp = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
+
+// clusterManager gives a resource the cluster layer over the provider's
+// (lazily authenticated) cloud client.
+func clusterManager(ctx context.Context, data *ProviderData) (*cluster.Manager, error) {
+	if data == nil || data.Client == nil {
+		return nil, errors.New("the provider is not configured")
+	}
+	return cluster.NewManager(data.Client, tflogLogger{}), nil
+}
+
+// tflogLogger bridges cluster progress to tflog: INFO per phase, WARN for
+// what an operator should know.
+type tflogLogger struct{}
+
+func (tflogLogger) Progress(ctx context.Context, e cluster.Event) {
+	fields := map[string]any{"phase": e.Phase}
+	msg := e.Message
+	if e.Node != "" {
+		fields["node"] = e.Node
+	}
+	if e.Duration > 0 {
+		fields["seconds"] = e.Duration.Seconds()
+		msg = fmt.Sprintf("%s, %s", msg, e.Duration)
+	}
+	tflog.Info(ctx, msg, fields)
+}
+
+func (tflogLogger) Warn(ctx context.Context, msg string) { tflog.Warn(ctx, msg) }
+
+// maskSecrets makes every log line of ctx hide these values, whichever
+// library writes them.
+func maskSecrets(ctx context.Context, secrets ...string) context.Context {
+	var vals []string
+	for _, s := range secrets {
+		if s != "" {
+			vals = append(vals, s)
+			// A PEM key also appears line by line in some outputs.
+			for _, line := range strings.Split(s, "\n") {
+				if len(line) >= 16 && !strings.HasPrefix(line, "-----") {
+					vals = append(vals, line)
+				}
+			}
+		}
+	}
+	if len(vals) == 0 {
+		return ctx
+	}
+	return tflog.MaskAllFieldValuesStrings(tflog.MaskMessageStrings(ctx, vals...), vals...)
+}
+
+// cloudUnavailable reports that the cloud could not be used at all.
+func cloudUnavailable(err error) diag.Diagnostics {
+	var d diag.Diagnostics
+	d.AddError("OpenStack Unavailable",
+		"While attempting to reach the OpenStack cloud the provider is configured for, an error occurred. "+
+			"Check the provider configuration (cloud, auth_url, credentials) and that the cloud is reachable.\n\n"+
+			"Original Error: "+err.Error())
+	return d
+}
+
+// createFailed names the phase and node that failed and says how to clean up.
+func createFailed(name string, c *cluster.Cluster, err error) diag.Diagnostics {
+	var d diag.Diagnostics
+	summary := "Error Creating Cluster"
+	var pe *cluster.PhaseError
+	where := ""
+	if errors.As(err, &pe) {
+		summary = "Cluster Create Failed In Phase " + titleCase(pe.Phase)
+		where = " in phase " + pe.Phase
+		if pe.Node != "" {
+			where += " on node " + pe.Node
+		}
+	}
+	cleanup := "Nothing was created in the cloud."
+	if c != nil && c.ID != "" {
+		cleanup = fmt.Sprintf("The partly built cluster %s is recorded in state and marked tainted: the next `terraform apply` deletes and recreates it, and `terraform destroy` removes everything it made.", c.ID)
+	}
+	d.AddError(summary, fmt.Sprintf("While creating cluster %q%s: %v\n\n%s", name, where, err, cleanup))
+	return d
+}
+
+func titleCase(s string) string {
+	words := strings.Fields(strings.ReplaceAll(s, "_", " "))
+	for i, w := range words {
+		words[i] = strings.ToUpper(w[:1]) + w[1:]
+	}
+	return strings.Join(words, " ")
+}
