@@ -44,10 +44,20 @@ func Files(dir string) (config string, paths Paths) {
 	}
 }
 
+// Options say how to run haproxy.
+type Options struct {
+	// Command builds the command; nil: exec.CommandContext (this machine's
+	// own network). A namespace's Command runs it inside the namespace.
+	Command CommandFunc
+	// Start starts it; nil: cmd.Start with Pdeathsig set. A namespace's
+	// Start ties the process's life to the owner more robustly.
+	Start func(*exec.Cmd) error
+}
+
 // Start writes config (rendered with the Paths from Files(dir)) to dir,
-// checks it, starts haproxy through command and waits until the worker
-// answers on the stats socket. The process is killed if its owner dies.
-func Start(ctx context.Context, dir, config string, command CommandFunc) (*Process, error) {
+// checks it, starts haproxy and waits until the worker answers on the stats
+// socket. The process is killed if its owner dies.
+func Start(ctx context.Context, dir, config string, opts Options) (*Process, error) {
 	cfgPath, paths := Files(dir)
 	if len(paths.StatsSocket) > 100 {
 		return nil, fmt.Errorf("start haproxy in %s: stats socket path is longer than a unix socket allows", dir)
@@ -68,8 +78,13 @@ func Start(ctx context.Context, dir, config string, command CommandFunc) (*Proce
 	}
 	defer logFile.Close() // the child keeps its own descriptor
 
+	command := opts.Command
 	if command == nil {
 		command = exec.CommandContext
+	}
+	start := opts.Start
+	if start == nil {
+		start = (*exec.Cmd).Start
 	}
 	// The process outlives the request that created it: no cancellation.
 	cmd := command(context.WithoutCancel(ctx), Binary, "-W", "-db", "-f", cfgPath)
@@ -80,7 +95,7 @@ func Start(ctx context.Context, dir, config string, command CommandFunc) (*Proce
 	if cmd.SysProcAttr.Pdeathsig == 0 {
 		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 	}
-	if err := cmd.Start(); err != nil {
+	if err := start(cmd); err != nil {
 		return nil, fmt.Errorf("start haproxy in %s: %w", dir, err)
 	}
 	p := &Process{dir: dir, paths: paths, cmd: cmd, done: make(chan struct{})}

@@ -165,7 +165,7 @@ func TestProcessBalancesChecksAndReloads(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Start(ctx, dir, cfg, nil)
+	p, err := Start(ctx, dir, cfg, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func TestProcessBalancesChecksAndReloads(t *testing.T) {
 
 func TestStartRejectsBadConfig(t *testing.T) {
 	requireHAProxy(t)
-	if _, err := Start(context.Background(), t.TempDir(), "global\n    nonsense\n", nil); err == nil {
+	if _, err := Start(context.Background(), t.TempDir(), "global\n    nonsense\n", Options{}); err == nil {
 		t.Fatal("Start accepted a config haproxy rejects")
 	}
 }
