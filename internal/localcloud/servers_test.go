@@ -219,4 +219,3 @@ func TestServerLifecycle(t *testing.T) {
 	}
 	tc.assertEmpty()
 }
-
