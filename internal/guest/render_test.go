@@ -164,11 +164,11 @@ func TestValidateRefusesBadInput(t *testing.T) {
 
 func TestQuoting(t *testing.T) {
 	cases := map[string]string{
-		`plain`:        `'plain'`,
-		`it's`:         `'it\'s'`,
-		`back\slash`:   `'back\\slash'`,
-		`'; DROP --`:   `'\'; DROP --'`,
-		"nul\x00nl\n":  `'nul\0nl\n'`,
+		`plain`:       `'plain'`,
+		`it's`:        `'it\'s'`,
+		`back\slash`:  `'back\\slash'`,
+		`'; DROP --`:  `'\'; DROP --'`,
+		"nul\x00nl\n": `'nul\0nl\n'`,
 		"ünïcødé-密码🔑": "'ünïcødé-密码🔑'",
 	}
 	for in, want := range cases {

@@ -1,0 +1,521 @@
+package guest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Create runs the whole sequence: Prepare (all nodes at once), Bootstrap
+// the first node, Join the others one by one, RestartBootstrapNode, and
+// the membership gate. Each step skips what is already done.
+func (c *Cluster) Create(ctx context.Context) (Status, error) {
+	start := time.Now()
+	steps := []struct {
+		name string
+		f    func(context.Context) error
+	}{
+		{"prepare", c.Prepare}, {"bootstrap", c.Bootstrap}, {"join", c.Join},
+		{"restart", c.RestartBootstrapNode},
+	}
+	for _, s := range steps {
+		if err := s.f(ctx); err != nil {
+			return Status{}, fmt.Errorf("create cluster %s: %s: %w", c.spec.Name, s.name, err)
+		}
+	}
+	st, err := c.WaitGate(ctx, c.opts.startTimeout)
+	if err != nil {
+		return st, fmt.Errorf("create cluster %s: %w", c.spec.Name, err)
+	}
+	c.emitDone("create", "", start, "cluster %s is up: %d nodes Synced", c.spec.Name, len(st.Nodes))
+	return st, nil
+}
+
+// Prepare readies every node in parallel: init system, packages, data
+// volume (mkfs only when it has no filesystem, mount, fstab), datadir
+// initialisation and the Galera option file.
+func (c *Cluster) Prepare(ctx context.Context) error {
+	return parallel(c.nodes(), func(n *node) error {
+		start := time.Now()
+		if err := c.prepareNode(ctx, n); err != nil {
+			return fmt.Errorf("prepare %s: %w", n.Name, err)
+		}
+		c.emitDone("prepare", n.Name, start, "prepared (init system %s)", n.init)
+		return nil
+	})
+}
+
+func (c *Cluster) prepareNode(ctx context.Context, n *node) error {
+	if err := c.detectInit(ctx, n); err != nil {
+		return err
+	}
+	if err := c.ensurePackages(ctx, n); err != nil {
+		return err
+	}
+	if !n.DataVolume.isZero() {
+		if err := c.ensureVolume(ctx, n); err != nil {
+			return err
+		}
+	}
+	if err := c.writeConfig(ctx, n, c.Spec().Nodes); err != nil {
+		return err
+	}
+	l := c.layout
+	// Initialise only an empty datadir: the marker is a system table file.
+	script := fmt.Sprintf(`set -e
+install -d -o mysql -g root -m 755 %[1]s
+install -d -o mysql -g adm -m 2750 /var/log/mysql
+install -d -o mysql -g mysql -m 755 %[2]s
+if [ ! -e %[2]s/%[3]s ]; then
+  %[4]s >/tmp/guest-install-db.log 2>&1 || { tail -n 20 /tmp/guest-install-db.log >&2; exit 1; }
+  echo initialised
+fi`, runDir, dataDir, l.InitMarker, l.InstallDB)
+	out, err := n.run(ctx, script, nil)
+	if err != nil {
+		return fmt.Errorf("initialise datadir: %w", err)
+	}
+	if strings.Contains(out, "initialised") {
+		c.emit("prepare", n.Name, "datadir initialised")
+	}
+	return nil
+}
+
+func (c *Cluster) detectInit(ctx context.Context, n *node) error {
+	if n.init != InitDetect {
+		return nil
+	}
+	out, err := n.run(ctx, `if [ -d /run/systemd/system ]; then echo systemd; else echo none; fi`, nil)
+	if err != nil {
+		return fmt.Errorf("detect init system: %w", err)
+	}
+	if strings.TrimSpace(out) == "systemd" {
+		n.init = InitSystemd
+	} else {
+		n.init = InitNone
+	}
+	return nil
+}
+
+func (c *Cluster) ensurePackages(ctx context.Context, n *node) error {
+	l := c.layout
+	check := fmt.Sprintf(`if [ -x %s ] && [ -e %s ]; then echo present; else echo missing; fi`, l.ServerPath, l.ProviderPath)
+	out, err := n.run(ctx, check, nil)
+	if err != nil {
+		return fmt.Errorf("check packages: %w", err)
+	}
+	if strings.TrimSpace(out) == "present" {
+		return nil
+	}
+	if !c.spec.InstallPackages {
+		return fmt.Errorf("%s or %s is missing and package installation is off", l.ServerPath, l.ProviderPath)
+	}
+	osr, err := n.run(ctx, `. /etc/os-release && echo "$ID $ID_LIKE"`, nil)
+	if err != nil {
+		return fmt.Errorf("detect distribution: %w", err)
+	}
+	ids := " " + strings.TrimSpace(osr) + " "
+	var install string
+	switch {
+	case strings.Contains(ids, " debian ") || strings.Contains(ids, " ubuntu "):
+		install = "DEBIAN_FRONTEND=noninteractive apt-get install -y -q " + strings.Join(l.Packages, " ")
+		install = "(apt-get update -q || true) && " + install
+	default:
+		return fmt.Errorf("packages are missing and distribution %q is not one the library installs on (debian, ubuntu)", strings.TrimSpace(osr))
+	}
+	start := time.Now()
+	if _, err := n.run(ctx, install, nil); err != nil {
+		return fmt.Errorf("install packages: %w", err)
+	}
+	c.emitDone("prepare", n.Name, start, "installed %s", strings.Join(l.Packages, " "))
+	return nil
+}
+
+// ensureVolume finds the data disk, creates a filesystem only when it has
+// none, mounts it at the datadir and records it in /etc/fstab.
+func (c *Cluster) ensureVolume(ctx context.Context, n *node) error {
+	v := n.DataVolume
+	script := fmt.Sprintf(`set -e
+dev=""
+prefix=%[1]s
+if [ -n "$prefix" ]; then
+  for l in /dev/disk/by-id/virtio-"$prefix"*; do
+    if [ -e "$l" ]; then dev=$(readlink -f "$l"); break; fi
+  done
+fi
+if [ -z "$dev" ] && [ -n %[2]s ] && [ -b %[2]s ]; then dev=%[2]s; fi
+if [ -z "$dev" ]; then echo "data volume not found (virtio-$prefix* or "%[2]s")" >&2; exit 3; fi
+fresh=0
+if [ -z "$(blkid -o value -s TYPE "$dev" || true)" ]; then
+  mkfs.ext4 -q -L galera-data "$dev"
+  fresh=1
+fi
+uuid=$(blkid -o value -s UUID "$dev")
+if ! findmnt -rn -S "$dev" -M %[3]s >/dev/null; then
+  mount -t ext4 "$dev" %[3]s
+fi
+if [ "$fresh" = 1 ]; then rmdir %[3]s/lost+found 2>/dev/null || true; fi
+chown mysql:mysql %[3]s
+grep -q "^UUID=$uuid " /etc/fstab 2>/dev/null || echo "UUID=$uuid %[3]s ext4 defaults,nofail 0 2" >> /etc/fstab
+echo "device=$dev fresh=$fresh"`, shellQuote(v.IDPrefix), shellQuote(v.Device), dataDir)
+	out, err := n.run(ctx, script, nil)
+	if err != nil {
+		return fmt.Errorf("data volume: %w", err)
+	}
+	c.emit("prepare", n.Name, "data volume ready: %s", strings.TrimSpace(out))
+	return nil
+}
+
+func (c *Cluster) writeConfig(ctx context.Context, n *node, members []Node) error {
+	cnf, err := renderConfig(c.spec, members, n.Name)
+	if err != nil {
+		return err
+	}
+	if err := n.upload(ctx, c.layout.ConfigFile, []byte(cnf), 0o640); err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	// mysqld and the SST scripts (running as mysql) read it.
+	if _, err := n.run(ctx, "chgrp mysql "+c.layout.ConfigFile, nil); err != nil {
+		return fmt.Errorf("write config: %w", err)
+	}
+	return nil
+}
+
+// Bootstrap starts the first node as a new cluster and gives root its
+// password. It refuses when the node holds the state of an existing
+// cluster (use Recover) or when another member already runs.
+func (c *Cluster) Bootstrap(ctx context.Context) error {
+	nodes := c.nodes()
+	n := nodes[0]
+	start := time.Now()
+	ps, err := c.processes(ctx, n)
+	if err != nil {
+		return err
+	}
+	if ps.Running {
+		if st, err := c.nodeStatus(ctx, n); err == nil && st.ClusterStatus == "Primary" {
+			c.emit("bootstrap", n.Name, "already running in a primary component; skipped")
+			return nil
+		}
+		// Running but not reachable as root@127.0.0.1 yet: a bootstrap that
+		// failed before the admin step. Finish it below.
+		if !ps.Bootstrapped {
+			return fmt.Errorf("bootstrap %s: the server runs but is not a primary component; use Recover", n.Name)
+		}
+	} else {
+		for _, other := range nodes[1:] {
+			ops, err := c.processes(ctx, other)
+			if err != nil {
+				return fmt.Errorf("bootstrap: %w", err)
+			}
+			if ops.Running {
+				return fmt.Errorf("bootstrap %s: node %s already runs a server; refusing to start a second cluster (use Join or Recover)", n.Name, other.Name)
+			}
+		}
+		g, err := c.readGrastate(ctx, n)
+		if err != nil {
+			return fmt.Errorf("bootstrap %s: %w", n.Name, err)
+		}
+		if g.exists && g.UUID != zeroUUID && !g.SafeToBootstrap {
+			return fmt.Errorf("bootstrap %s: the datadir holds state of cluster %s (seqno %d) and is not safe to bootstrap; use Recover", n.Name, g.UUID, g.Seqno)
+		}
+		c.emit("bootstrap", n.Name, "starting a new cluster")
+		if err := c.start(ctx, n, true); err != nil {
+			return fmt.Errorf("bootstrap %s: %w", n.Name, err)
+		}
+	}
+	if err := c.waitLocalPing(ctx, n, c.opts.startTimeout); err != nil {
+		return fmt.Errorf("bootstrap %s: %w", n.Name, err)
+	}
+	if err := c.ensureAdmin(ctx, n); err != nil {
+		return fmt.Errorf("bootstrap %s: %w", n.Name, err)
+	}
+	if _, err := c.waitSynced(ctx, n, c.opts.startTimeout, "Primary/Synced"); err != nil {
+		return fmt.Errorf("bootstrap %s: %w", n.Name, err)
+	}
+	c.emitDone("bootstrap", n.Name, start, "node 1/%d bootstrapped, Synced", len(nodes))
+	return nil
+}
+
+// ensureAdmin sets root's password through the local CLI (stdin, never the
+// command line) and stores it in root's 0600 ~/.my.cnf for later CLI use.
+func (c *Cluster) ensureAdmin(ctx context.Context, n *node) error {
+	if _, err := n.run(ctx, c.layout.Client+" --batch", []byte(sqlScript(adminStatements(c.spec)))); err != nil {
+		return fmt.Errorf("set root password: %w", err)
+	}
+	return c.writeClientConfig(ctx, n)
+}
+
+func (c *Cluster) writeClientConfig(ctx context.Context, n *node) error {
+	if err := n.upload(ctx, clientConfig, []byte(clientOptionFile(c.spec.RootPassword)), 0o600); err != nil {
+		return fmt.Errorf("write client credentials: %w", err)
+	}
+	return nil
+}
+
+// Join starts the other nodes one at a time, each waited to Synced before
+// the next: a joiner started while another is in SST/IST can abort.
+func (c *Cluster) Join(ctx context.Context) error {
+	nodes := c.nodes()
+	for i, n := range nodes[1:] {
+		if err := c.joinNode(ctx, nodes[0], n, i+2, len(nodes)); err != nil {
+			return fmt.Errorf("join %s: %w", n.Name, err)
+		}
+	}
+	return nil
+}
+
+func (c *Cluster) joinNode(ctx context.Context, donor, n *node, idx, total int) error {
+	start := time.Now()
+	if n.init == InitDetect {
+		if err := c.detectInit(ctx, n); err != nil {
+			return err
+		}
+	}
+	ps, err := c.processes(ctx, n)
+	if err != nil {
+		return err
+	}
+	if ps.Running {
+		if st, err := c.nodeStatus(ctx, n); err == nil && st.Healthy() {
+			c.emit("join", n.Name, "node %d/%d already Synced; skipped", idx, total)
+			return nil
+		}
+	}
+	if err := c.waitOthersSynced(ctx, n); err != nil {
+		return err
+	}
+	if c.spec.encrypt() {
+		if err := c.copyCertificates(ctx, donor, n); err != nil {
+			return err
+		}
+	}
+	if err := c.writeClientConfig(ctx, n); err != nil {
+		return err
+	}
+	timeout := joinTimeout(c.opts.joinTimeout, c.dataSize(ctx, donor))
+	if !ps.Running {
+		if err := c.start(ctx, n, false); err != nil {
+			return err
+		}
+	}
+	if _, err := c.waitSynced(ctx, n, timeout, "Synced after state transfer"); err != nil {
+		return err
+	}
+	c.emitDone("join", n.Name, start, "node %d/%d joined, Synced", idx, total)
+	return nil
+}
+
+// waitOthersSynced waits until no running member is in a state transfer.
+func (c *Cluster) waitOthersSynced(ctx context.Context, except *node) error {
+	for _, o := range c.nodes() {
+		if o == except {
+			continue
+		}
+		ps, err := c.processes(ctx, o)
+		if err != nil || !ps.Running {
+			continue
+		}
+		if _, err := c.waitSynced(ctx, o, c.opts.joinTimeout, "Synced (before the next node may join)"); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dataSize is the donor's datadir size in bytes (0 when unknown).
+func (c *Cluster) dataSize(ctx context.Context, n *node) int64 {
+	out, err := n.run(ctx, "du -sb "+dataDir+" 2>/dev/null | cut -f1", nil)
+	if err != nil {
+		return 0
+	}
+	if v := parseInt64(out); v > 0 {
+		return v
+	}
+	return 0
+}
+
+// copyCertificates gives a Percona 8.0 joiner the first node's CA and
+// certificate: with pxc-encrypt-cluster-traffic all nodes must share a CA.
+func (c *Cluster) copyCertificates(ctx context.Context, from, to *node) error {
+	for _, f := range []string{"ca.pem", "server-cert.pem", "server-key.pem"} {
+		p := dataDir + "/" + f
+		content, err := from.run(ctx, "cat "+p, nil)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", f, err)
+		}
+		if err := to.upload(ctx, p, []byte(content), 0o600); err != nil {
+			return err
+		}
+		if _, err := to.run(ctx, "chown mysql:mysql "+p, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RestartBootstrapNode restarts the first node as a normal member once all
+// nodes are Synced, so a later restart cannot start a second cluster. It
+// is a no-op when the node no longer runs in bootstrap mode.
+func (c *Cluster) RestartBootstrapNode(ctx context.Context) error {
+	nodes := c.nodes()
+	n := nodes[0]
+	start := time.Now()
+	ps, err := c.processes(ctx, n)
+	if err != nil {
+		return err
+	}
+	if !ps.Bootstrapped {
+		c.emit("restart", n.Name, "not in bootstrap mode; skipped")
+		return nil
+	}
+	for _, o := range nodes {
+		if _, err := c.waitSynced(ctx, o, c.opts.startTimeout, "Synced (before restarting the bootstrap node)"); err != nil {
+			return fmt.Errorf("restart %s: %w", n.Name, err)
+		}
+	}
+	if err := c.restartNormally(ctx, n); err != nil {
+		return fmt.Errorf("restart %s: %w", n.Name, err)
+	}
+	c.emitDone("restart", n.Name, start, "bootstrap node restarted as a normal member, Synced")
+	return nil
+}
+
+// restartNormally restarts a node without the bootstrap flag or unit.
+func (c *Cluster) restartNormally(ctx context.Context, n *node) error {
+	if n.init == InitSystemd {
+		n.resetDB()
+		cmd := "systemctl restart " + c.layout.SystemdUnit
+		if c.spec.Flavour == Percona {
+			cmd = "systemctl stop mysql@bootstrap.service && systemctl start " + c.layout.SystemdUnit
+		}
+		if _, err := n.run(ctx, cmd, nil); err != nil {
+			return err
+		}
+	} else {
+		if err := c.stop(ctx, n); err != nil {
+			return err
+		}
+		if err := c.start(ctx, n, false); err != nil {
+			return err
+		}
+	}
+	_, err := c.waitSynced(ctx, n, c.opts.startTimeout, "Synced after restart")
+	return err
+}
+
+// StartNode starts a stopped or crashed member normally (it rejoins by
+// IST or SST) and waits until it is Synced. A running node is only waited for.
+func (c *Cluster) StartNode(ctx context.Context, name string) error {
+	n, err := c.node(name)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	ps, err := c.processes(ctx, n)
+	if err != nil {
+		return err
+	}
+	if !ps.Running {
+		if err := c.waitOthersSynced(ctx, n); err != nil {
+			return err
+		}
+		if err := c.start(ctx, n, false); err != nil {
+			return fmt.Errorf("start %s: %w", name, err)
+		}
+	}
+	if _, err := c.waitSynced(ctx, n, joinTimeout(c.opts.joinTimeout, 0), "Synced"); err != nil {
+		return fmt.Errorf("start %s: %w", name, err)
+	}
+	c.emitDone("start", name, start, "rejoined, Synced")
+	return nil
+}
+
+// StopNode stops one member cleanly and waits until its server is gone.
+func (c *Cluster) StopNode(ctx context.Context, name string) error {
+	n, err := c.node(name)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := c.stop(ctx, n); err != nil {
+		return fmt.Errorf("stop %s: %w", name, err)
+	}
+	c.emitDone("stop", name, start, "stopped cleanly")
+	return nil
+}
+
+// Leave removes a member: a clean stop of its server, then the other nodes'
+// wsrep_cluster_address is rewritten without it (used at their next start).
+func (c *Cluster) Leave(ctx context.Context, name string) error {
+	n, err := c.node(name)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := c.stop(ctx, n); err != nil {
+		return fmt.Errorf("leave %s: %w", name, err)
+	}
+	c.mu.Lock()
+	var rest []*node
+	for _, m := range c.members {
+		if m != n {
+			rest = append(rest, m)
+		}
+	}
+	c.members = rest
+	c.mu.Unlock()
+	members := c.Spec().Nodes
+	if err := parallel(rest, func(m *node) error { return c.writeConfig(ctx, m, members) }); err != nil {
+		return fmt.Errorf("leave %s: rewrite gcomm:// on the others: %w", name, err)
+	}
+	n.close()
+	c.emitDone("leave", name, start, "left the cluster; %d members remain", len(rest))
+	return nil
+}
+
+// EnsureUsers creates or updates accounts and their grants on one healthy
+// member (CREATE USER / GRANT replicate to all). Everything is validated
+// before any statement runs.
+func (c *Cluster) EnsureUsers(ctx context.Context, users ...User) error {
+	var stmts []string
+	for _, u := range users {
+		s, err := userStatements(u)
+		if err != nil {
+			return fmt.Errorf("ensure users: %w", err)
+		}
+		stmts = append(stmts, s...)
+	}
+	for _, u := range users {
+		c.mask = append(c.mask, u.Password)
+	}
+	var lastErr error
+	for _, n := range c.nodes() {
+		st, err := c.nodeStatus(ctx, n)
+		if err != nil || !st.Healthy() {
+			lastErr = fmt.Errorf("node %s is not a healthy member", n.Name)
+			continue
+		}
+		db, err := n.sqlDB(ctx)
+		if err != nil {
+			return err
+		}
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			return c.mask.err(fmt.Errorf("ensure users on %s: %w", n.Name, err))
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, "SET SESSION sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')"); err != nil {
+			return c.mask.err(fmt.Errorf("ensure users on %s: %w", n.Name, err))
+		}
+		for _, s := range stmts {
+			if _, err := conn.ExecContext(ctx, s); err != nil {
+				return c.mask.err(fmt.Errorf("ensure users on %s: %w", n.Name, err))
+			}
+		}
+		c.emit("users", n.Name, "%d accounts ensured", len(users))
+		return nil
+	}
+	return errors.Join(errors.New("ensure users: no healthy member"), lastErr)
+}

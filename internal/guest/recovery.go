@@ -1,0 +1,335 @@
+package guest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+)
+
+const zeroUUID = "00000000-0000-0000-0000-000000000000"
+
+// NodeRecovery is what the survey found on one node.
+type NodeRecovery struct {
+	Node string
+	// Err is set when the node could not be surveyed.
+	Err error
+	// Running: the server is up; Primary: it belongs to a primary component.
+	Running bool
+	Primary bool
+	// From grastate.dat; Seqno is replaced by the --wsrep-recover position
+	// when grastate says -1 (Recovered is then true).
+	UUID            string
+	Seqno           int64
+	SafeToBootstrap bool
+	Recovered       bool
+}
+
+// Decision is the outcome of a survey: which node bootstraps and why.
+type Decision struct {
+	Nodes []NodeRecovery
+	// Source is the node that bootstraps the new primary component; empty
+	// when a primary component still runs (the others just rejoin it).
+	Source string
+	Reason string
+	Forced bool
+}
+
+func (d Decision) String() string {
+	var parts []string
+	for _, n := range d.Nodes {
+		switch {
+		case n.Err != nil:
+			parts = append(parts, fmt.Sprintf("%s=unknown", n.Node))
+		case n.Running:
+			parts = append(parts, fmt.Sprintf("%s=running(primary=%v)", n.Node, n.Primary))
+		default:
+			s := fmt.Sprintf("%s=%d", n.Node, n.Seqno)
+			if n.SafeToBootstrap {
+				s += "(safe_to_bootstrap)"
+			}
+			parts = append(parts, s)
+		}
+	}
+	src := d.Source
+	if src == "" {
+		src = "none"
+	}
+	return fmt.Sprintf("source %s: %s [%s]", src, d.Reason, strings.Join(parts, " "))
+}
+
+type grastate struct {
+	exists          bool
+	UUID            string
+	Seqno           int64
+	SafeToBootstrap bool
+}
+
+func parseGrastate(s string) grastate {
+	g := grastate{Seqno: -1}
+	for _, line := range strings.Split(s, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if !ok || strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		switch strings.TrimSpace(k) {
+		case "uuid":
+			g.UUID, g.exists = v, true
+		case "seqno":
+			g.Seqno = parseInt64(v)
+		case "safe_to_bootstrap":
+			g.SafeToBootstrap = v == "1"
+		}
+	}
+	return g
+}
+
+func (c *Cluster) readGrastate(ctx context.Context, n *node) (grastate, error) {
+	out, err := n.run(ctx, "cat "+dataDir+"/grastate.dat 2>/dev/null || true", nil)
+	if err != nil {
+		return grastate{}, fmt.Errorf("read grastate.dat: %w", err)
+	}
+	return parseGrastate(out), nil
+}
+
+var recoveredRe = regexp.MustCompile(`WSREP: Recovered position:?\s+([0-9a-f-]{36}):(-?[0-9]+)`)
+
+// recoverPosition runs the server once with --wsrep-recover (it reads the
+// InnoDB logs, prints the last committed position and exits).
+func (c *Cluster) recoverPosition(ctx context.Context, n *node) (string, int64, error) {
+	log := "/tmp/guest-wsrep-recover.log"
+	cmd := fmt.Sprintf("rm -f %[1]s; %[2]s --user=mysql --wsrep-recover --log-error=%[1]s >/dev/null 2>&1; grep 'Recovered position' %[1]s | tail -n 1",
+		log, c.layout.ServerPath)
+	out, err := n.run(ctx, cmd, nil)
+	if err != nil {
+		return "", -1, fmt.Errorf("wsrep-recover: %w", err)
+	}
+	m := recoveredRe.FindStringSubmatch(out)
+	if m == nil {
+		return "", -1, fmt.Errorf("wsrep-recover printed no position (%q)", strings.TrimSpace(out))
+	}
+	return m[1], parseInt64(m[2]), nil
+}
+
+// Survey reads grastate.dat on every node (in parallel) and runs
+// --wsrep-recover on stopped nodes whose seqno is -1.
+func (c *Cluster) Survey(ctx context.Context) ([]NodeRecovery, error) {
+	nodes := c.nodes()
+	out := make([]NodeRecovery, len(nodes))
+	_ = parallel(nodes, func(n *node) error {
+		i := indexOf(nodes, n)
+		out[i] = c.surveyNode(ctx, n)
+		return nil
+	})
+	if err := ctx.Err(); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+func indexOf(nodes []*node, n *node) int {
+	for i := range nodes {
+		if nodes[i] == n {
+			return i
+		}
+	}
+	return -1
+}
+
+func (c *Cluster) surveyNode(ctx context.Context, n *node) NodeRecovery {
+	r := NodeRecovery{Node: n.Name, Seqno: -1}
+	start := time.Now()
+	ps, err := c.processes(ctx, n)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	r.Running = ps.Running
+	if ps.Running {
+		st, err := c.nodeStatus(ctx, n)
+		r.Primary = err == nil && st.ClusterStatus == "Primary"
+		r.UUID, r.Seqno = st.StateUUID, st.LastCommitted
+		return r
+	}
+	g, err := c.readGrastate(ctx, n)
+	if err != nil {
+		r.Err = err
+		return r
+	}
+	r.UUID, r.Seqno, r.SafeToBootstrap = g.UUID, g.Seqno, g.SafeToBootstrap
+	if r.Seqno < 0 {
+		uuid, seqno, err := c.recoverPosition(ctx, n)
+		if err != nil {
+			r.Err = err
+			return r
+		}
+		r.UUID, r.Seqno, r.Recovered = uuid, seqno, true
+	}
+	c.emitDone("survey", n.Name, start, "uuid %s seqno %d safe_to_bootstrap %v recovered %v", r.UUID, r.Seqno, r.SafeToBootstrap, r.Recovered)
+	return r
+}
+
+// Decide chooses the bootstrap source the way mariadb-operator does: a
+// node with safe_to_bootstrap: 1 wins; otherwise the highest seqno (ties go
+// to the earlier node in spec order). It never decides while a node is
+// unsurveyed, unless force names the source.
+func Decide(nodes []NodeRecovery, force string) (Decision, error) {
+	d := Decision{Nodes: nodes}
+	if force != "" {
+		for _, n := range nodes {
+			if n.Node == force {
+				d.Source, d.Forced = force, true
+				d.Reason = "forced by the caller"
+				return d, nil
+			}
+		}
+		return d, fmt.Errorf("forced source %q is not a member", force)
+	}
+	var unknown []string
+	for _, n := range nodes {
+		if n.Err != nil {
+			unknown = append(unknown, fmt.Sprintf("%s (%v)", n.Node, n.Err))
+		}
+	}
+	for _, n := range nodes {
+		if n.Running && n.Primary {
+			d.Reason = fmt.Sprintf("%s still runs in a primary component; the other nodes rejoin it", n.Node)
+			return d, nil
+		}
+	}
+	if len(unknown) > 0 {
+		return d, fmt.Errorf("cannot choose a bootstrap node before every node is surveyed; not surveyed: %s (name a node to force)", strings.Join(unknown, ", "))
+	}
+	uuids := map[string][]string{}
+	for _, n := range nodes {
+		if n.Running {
+			return d, fmt.Errorf("%s runs but is not in a primary component; stop it or name a node to force", n.Node)
+		}
+		if n.UUID != "" && n.UUID != zeroUUID {
+			uuids[n.UUID] = append(uuids[n.UUID], n.Node)
+		}
+	}
+	if len(uuids) > 1 {
+		return d, fmt.Errorf("nodes hold state of different clusters: %s", describeGroups(uuids))
+	}
+	for _, n := range nodes {
+		if n.SafeToBootstrap {
+			d.Source = n.Node
+			d.Reason = fmt.Sprintf("%s has safe_to_bootstrap: 1 (it was the last to leave, cleanly)", n.Node)
+			return d, nil
+		}
+	}
+	best := -1
+	for i, n := range nodes {
+		if n.Seqno >= 0 && (best < 0 || n.Seqno > nodes[best].Seqno) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return d, errors.New("no node has a valid seqno: every node needs a full state transfer; name a node to force")
+	}
+	d.Source = nodes[best].Node
+	var tied []string
+	for _, n := range nodes {
+		if n.Seqno == nodes[best].Seqno && n.Node != d.Source {
+			tied = append(tied, n.Node)
+		}
+	}
+	d.Reason = fmt.Sprintf("%s has the highest seqno %d", d.Source, nodes[best].Seqno)
+	if len(tied) > 0 {
+		d.Reason += fmt.Sprintf(" (tied with %s; the earlier node in order wins)", strings.Join(tied, ", "))
+	}
+	return d, nil
+}
+
+// Recover brings a cluster back after a full outage: survey, choose the
+// source (or use force), bootstrap it, then start the others one by one,
+// each waited to Synced. Nodes already Synced are left alone. The
+// decision is returned even when a later step fails.
+func (c *Cluster) Recover(ctx context.Context, force string) (Decision, error) {
+	start := time.Now()
+	survey, err := c.Survey(ctx)
+	if err != nil {
+		return Decision{Nodes: survey}, fmt.Errorf("recover: survey: %w", err)
+	}
+	d, err := Decide(survey, force)
+	if err != nil {
+		return d, fmt.Errorf("recover: %w", err)
+	}
+	c.emit("recover", d.Source, "decision: %s", d)
+	nodes := c.nodes()
+	if d.Source != "" {
+		src, err := c.node(d.Source)
+		if err != nil {
+			return d, err
+		}
+		ps, err := c.processes(ctx, src)
+		if err != nil {
+			return d, fmt.Errorf("recover: %w", err)
+		}
+		if ps.Running && d.Forced {
+			if err := c.stop(ctx, src); err != nil {
+				return d, fmt.Errorf("recover: %w", err)
+			}
+		}
+		if err := c.detectInit(ctx, src); err != nil {
+			return d, err
+		}
+		cmd := fmt.Sprintf("sed -i 's/^safe_to_bootstrap:.*/safe_to_bootstrap: 1/' %s/grastate.dat", dataDir)
+		if _, err := src.run(ctx, cmd, nil); err != nil {
+			return d, fmt.Errorf("recover: mark %s safe to bootstrap: %w", src.Name, err)
+		}
+		if err := c.start(ctx, src, true); err != nil {
+			return d, fmt.Errorf("recover: %w", err)
+		}
+		if _, err := c.waitSynced(ctx, src, c.opts.startTimeout, "Primary/Synced as the bootstrap source"); err != nil {
+			return d, fmt.Errorf("recover: %w", err)
+		}
+		c.emitDone("recover", src.Name, start, "bootstrapped as the source")
+	}
+	for _, n := range nodes {
+		if n.Name == d.Source {
+			continue
+		}
+		t := time.Now()
+		if err := c.detectInit(ctx, n); err != nil {
+			return d, err
+		}
+		ps, err := c.processes(ctx, n)
+		if err != nil {
+			return d, fmt.Errorf("recover: %w", err)
+		}
+		if ps.Running {
+			if st, err := c.nodeStatus(ctx, n); err == nil && st.Healthy() {
+				continue
+			}
+			if err := c.stop(ctx, n); err != nil {
+				return d, fmt.Errorf("recover: %w", err)
+			}
+		}
+		if err := c.waitOthersSynced(ctx, n); err != nil {
+			return d, fmt.Errorf("recover: %w", err)
+		}
+		if err := c.start(ctx, n, false); err != nil {
+			return d, fmt.Errorf("recover: %w", err)
+		}
+		if _, err := c.waitSynced(ctx, n, joinTimeout(c.opts.joinTimeout, 0), "Synced after rejoining"); err != nil {
+			return d, fmt.Errorf("recover: %w", err)
+		}
+		c.emitDone("recover", n.Name, t, "rejoined, Synced")
+	}
+	if d.Source != "" {
+		src, _ := c.node(d.Source)
+		if src.init == InitSystemd {
+			// The source runs under the bootstrap unit; move it to the normal one.
+			if err := c.restartNormally(ctx, src); err != nil {
+				return d, fmt.Errorf("recover: %w", err)
+			}
+		}
+	}
+	c.emitDone("recover", "", start, "cluster recovered: %s", d)
+	return d, nil
+}
