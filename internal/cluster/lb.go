@@ -1,0 +1,349 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"sort"
+	"strings"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
+)
+
+// Load balancer modes.
+const (
+	ModeMultiWriter  = "multi_writer"  // new connections spread over every Synced node
+	ModeSingleWriter = "single_writer" // every connection goes to one elected node
+)
+
+// Health checks.
+const (
+	HealthGalera = "galera" // HTTP to the clustercheck responder on each node
+	HealthTCP    = "tcp"    // a TCP connect to MySQL: passes on a non-Primary node
+)
+
+// ClustercheckPort is where every node's clustercheck responder listens.
+// "/" answers 200 on a node fit for traffic; "/writer" answers 200 only on
+// the first fit node in the cluster's fixed node order.
+const ClustercheckPort = 9200
+
+// Octavia's own default idle timeout (50 s) cuts pooled MySQL connections
+// long before MySQL's wait_timeout (8 h); these defaults follow MySQL.
+const (
+	DefaultClientTimeoutMs = 8 * 3600 * 1000
+	DefaultMemberTimeoutMs = 8 * 3600 * 1000
+)
+
+// PoolSpec is a load balancer in front of a cluster.
+type PoolSpec struct {
+	ClusterID   string
+	VIPSubnetID string // empty: the subnet of the cluster's ports
+	Port        int
+	LBMethod    string // ROUND_ROBIN, LEAST_CONNECTIONS, SOURCE_IP
+	Mode        string
+	HealthCheck string
+	// ClientTimeoutMs and MemberTimeoutMs are the listener's idle timeouts.
+	ClientTimeoutMs int
+	MemberTimeoutMs int
+	// MemberSourceCIDRs may reach MySQL and the clustercheck port on the
+	// members. Empty: the VIP subnet, since Octavia's amphorae connect from
+	// addresses of their own on it that the API does not reveal.
+	MemberSourceCIDRs []netip.Prefix
+}
+
+// Pool is a load balancer as observed.
+type Pool struct {
+	ClusterID          string
+	LoadBalancerID     string
+	ListenerID         string
+	PoolID             string
+	MonitorID          string
+	VIPAddress         string
+	VIPSubnetID        string
+	ProvisioningStatus string
+	OperatingStatus    string
+	Mode               string
+	HealthCheck        string
+	Members            []PoolMember
+}
+
+// PoolMember is one node in the pool.
+type PoolMember struct {
+	NodeName        string
+	Address         string
+	MemberID        string
+	Backup          bool
+	OperatingStatus string
+}
+
+// ValidatePoolSpec refuses combinations that cannot do what they say.
+func ValidatePoolSpec(s PoolSpec) error {
+	var errs []error
+	switch s.Mode {
+	case ModeMultiWriter, ModeSingleWriter:
+	default:
+		errs = append(errs, fmt.Errorf("mode %q: use %s or %s", s.Mode, ModeMultiWriter, ModeSingleWriter))
+	}
+	switch s.HealthCheck {
+	case HealthGalera, HealthTCP:
+	default:
+		errs = append(errs, fmt.Errorf("health_check %q: use %s or %s", s.HealthCheck, HealthGalera, HealthTCP))
+	}
+	if s.Mode == ModeSingleWriter && s.HealthCheck == HealthTCP {
+		errs = append(errs, errors.New("single_writer needs health_check = \"galera\": with a TCP check Octavia's `option allbackups` sends writes to every backup when the writer fails"))
+	}
+	if s.Port < 1 || s.Port > 65535 {
+		errs = append(errs, fmt.Errorf("port %d is not a TCP port", s.Port))
+	}
+	return errors.Join(errs...)
+}
+
+func lbDescription(clusterID, mode, health string) string {
+	return fmt.Sprintf("pxc_cluster %s mode=%s health_check=%s", clusterID, mode, health)
+}
+
+func parseLBDescription(d string) (clusterID, mode, health string) {
+	for i, f := range strings.Fields(d) {
+		switch {
+		case i == 1 && strings.HasPrefix(d, "pxc_cluster "):
+			clusterID = f
+		case strings.HasPrefix(f, "mode="):
+			mode = strings.TrimPrefix(f, "mode=")
+		case strings.HasPrefix(f, "health_check="):
+			health = strings.TrimPrefix(f, "health_check=")
+		}
+	}
+	return clusterID, mode, health
+}
+
+// ruleOwner marks the security group rules a load balancer added.
+func ruleOwner(lbID string) string { return "pxc_lb " + lbID }
+
+// CreatePool builds load balancer, listener, pool, health monitor and the
+// members (one batch), and opens the members' security group to the load
+// balancer. On error the returned pool carries the load balancer id when
+// one was made, so DeletePool can clean up.
+func (m *Manager) CreatePool(ctx context.Context, s PoolSpec) (*Pool, error) {
+	if err := ValidatePoolSpec(s); err != nil {
+		return nil, &PhaseError{Phase: PhaseValidate, Err: err}
+	}
+	c, err := m.Read(ctx, s.ClusterID, nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("cluster %s: %w", s.ClusterID, err)
+	}
+	if len(c.Nodes) == 0 {
+		return nil, fmt.Errorf("cluster %s has no nodes", s.ClusterID)
+	}
+	if s.VIPSubnetID == "" {
+		s.VIPSubnetID, err = m.nodeSubnet(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+	}
+	lb, err := m.cloud.CreateLoadBalancer(ctx, openstack.LoadBalancerCreate{
+		Name:        ObjectName(c.Name, c.ID) + "-lb",
+		Description: lbDescription(c.ID, s.Mode, s.HealthCheck),
+		VIPSubnetID: s.VIPSubnetID,
+	})
+	p := &Pool{ClusterID: c.ID, LoadBalancerID: lb.ID, Mode: s.Mode, HealthCheck: s.HealthCheck}
+	if err != nil {
+		return poolOrNil(p), &PhaseError{Phase: "load balancer", Err: err}
+	}
+	if lb, err = m.cloud.WaitLoadBalancerActive(ctx, lb.ID); err != nil {
+		return p, &PhaseError{Phase: "load balancer", Err: err}
+	}
+	p.VIPAddress, p.VIPSubnetID = lb.VIPAddress, lb.VIPSubnetID
+	if err := m.openMembersToLB(ctx, c, p, s); err != nil {
+		return p, &PhaseError{Phase: "security group", Err: err}
+	}
+	l, err := m.cloud.CreateListener(ctx, lb.ID, openstack.ListenerCreate{
+		Name: lb.Name + "-mysql", Protocol: "TCP", Port: s.Port,
+		TimeoutClientDataMs: s.ClientTimeoutMs, TimeoutMemberDataMs: s.MemberTimeoutMs,
+	})
+	if err != nil {
+		return p, &PhaseError{Phase: "listener", Err: err}
+	}
+	p.ListenerID = l.ID
+	pool, err := m.cloud.CreatePool(ctx, lb.ID, openstack.PoolCreate{
+		Name: lb.Name + "-nodes", Protocol: "TCP", LBMethod: s.LBMethod, ListenerID: l.ID,
+	})
+	if err != nil {
+		return p, &PhaseError{Phase: "pool", Err: err}
+	}
+	p.PoolID = pool.ID
+	mon, err := m.cloud.CreateMonitor(ctx, lb.ID, pool.ID, monitorSpec(lb.Name, s))
+	if err != nil {
+		return p, &PhaseError{Phase: "health monitor", Err: err}
+	}
+	p.MonitorID = mon.ID
+	if err := m.SyncPoolMembers(ctx, p, c); err != nil {
+		return p, &PhaseError{Phase: "members", Err: err}
+	}
+	return m.ReadPool(ctx, lb.ID)
+}
+
+func poolOrNil(p *Pool) *Pool {
+	if p.LoadBalancerID == "" {
+		return nil
+	}
+	return p
+}
+
+// monitorSpec checks members fast enough that a failed writer is out of
+// rotation within about two seconds (rise and fall of 2 at 1 s).
+func monitorSpec(name string, s PoolSpec) openstack.MonitorSpec {
+	if s.HealthCheck == HealthTCP {
+		return openstack.MonitorSpec{Name: name + "-tcp", Type: "TCP", DelaySeconds: 1, TimeoutSeconds: 1, MaxRetries: 2, MaxRetriesDown: 2}
+	}
+	path := "/"
+	if s.Mode == ModeSingleWriter {
+		path = "/writer"
+	}
+	return openstack.MonitorSpec{
+		Name: name + "-clustercheck", Type: "HTTP", DelaySeconds: 1, TimeoutSeconds: 1, MaxRetries: 2, MaxRetriesDown: 2,
+		HTTPMethod: "GET", URLPath: path, ExpectedCodes: "200",
+	}
+}
+
+// nodeSubnet is the subnet of the cluster's first port.
+func (m *Manager) nodeSubnet(ctx context.Context, c *Cluster) (string, error) {
+	ports, err := m.cloud.ListPorts(ctx, openstack.PortFilter{Description: ownerDescription(c.ID)})
+	if err != nil {
+		return "", err
+	}
+	for _, p := range ports {
+		if len(p.FixedIPs) > 0 {
+			return p.FixedIPs[0].SubnetID, nil
+		}
+	}
+	return "", fmt.Errorf("cluster %s has no port with a subnet: set vip_subnet_id", c.ID)
+}
+
+// openMembersToLB lets the load balancer reach MySQL and clustercheck on
+// the members: two rules per source, marked as this load balancer's.
+func (m *Manager) openMembersToLB(ctx context.Context, c *Cluster, p *Pool, s PoolSpec) error {
+	sources := s.MemberSourceCIDRs
+	if len(sources) == 0 {
+		sub, err := m.cloud.GetSubnet(ctx, p.VIPSubnetID)
+		if err != nil {
+			return err
+		}
+		prefix, err := netip.ParsePrefix(sub.CIDR)
+		if err != nil {
+			return fmt.Errorf("subnet %s CIDR %q: %w", sub.ID, sub.CIDR, err)
+		}
+		sources = []netip.Prefix{prefix}
+	}
+	ports := []int{portMySQL}
+	if s.HealthCheck == HealthGalera {
+		ports = append(ports, ClustercheckPort)
+	}
+	for _, src := range dedupe(sources) {
+		for _, port := range ports {
+			_, err := m.cloud.CreateSecurityGroupRule(ctx, c.SecurityGroupID, openstack.SecurityGroupRule{
+				Direction: "ingress", EtherType: "IPv4", Protocol: "tcp", PortMin: port, PortMax: port,
+				RemoteIPPrefix: src.String(), Description: ruleOwner(p.LoadBalancerID),
+			})
+			if err != nil {
+				return fmt.Errorf("open tcp/%d to %s for load balancer %s: %w", port, src, p.LoadBalancerID, err)
+			}
+		}
+	}
+	return nil
+}
+
+// DesiredMembers are the pool members the cluster's nodes call for, in node
+// order.
+func DesiredMembers(c *Cluster, p *Pool, port int) []openstack.MemberSpec {
+	nodes := append([]Node(nil), c.Nodes...)
+	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Index < nodes[j].Index })
+	specs := make([]openstack.MemberSpec, 0, len(nodes))
+	for _, n := range nodes {
+		ms := openstack.MemberSpec{Name: n.Name, Address: n.IP, Port: port}
+		if p.HealthCheck == HealthGalera {
+			ms.MonitorPort = ClustercheckPort
+		}
+		specs = append(specs, ms)
+	}
+	return specs
+}
+
+// SyncPoolMembers makes the members exactly the cluster's nodes in one
+// batch update: one PENDING_UPDATE cycle however many nodes changed.
+func (m *Manager) SyncPoolMembers(ctx context.Context, p *Pool, c *Cluster) error {
+	port := 0
+	if l, err := m.cloud.GetListener(ctx, p.ListenerID); err == nil {
+		port = l.Port
+	} else {
+		return err
+	}
+	_, err := m.cloud.SetPoolMembers(ctx, p.LoadBalancerID, p.PoolID, DesiredMembers(c, p, port))
+	return err
+}
+
+// ReadPool observes a load balancer made by CreatePool. ErrNotFound when
+// it is gone.
+func (m *Manager) ReadPool(ctx context.Context, lbID string) (*Pool, error) {
+	lb, err := m.cloud.GetLoadBalancer(ctx, lbID)
+	if openstack.IsNotFound(err) {
+		return nil, ErrNotFound
+	}
+	if err != nil {
+		return nil, err
+	}
+	p := &Pool{
+		LoadBalancerID: lb.ID, VIPAddress: lb.VIPAddress, VIPSubnetID: lb.VIPSubnetID,
+		ProvisioningStatus: lb.ProvisioningStatus, OperatingStatus: lb.OperatingStatus,
+	}
+	p.ClusterID, p.Mode, p.HealthCheck = parseLBDescription(lb.Description)
+	listeners, err := m.cloud.ListListeners(ctx, lb.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(listeners) > 0 {
+		p.ListenerID = listeners[0].ID
+		p.PoolID = listeners[0].DefaultPoolID
+	}
+	if p.PoolID == "" {
+		return p, nil
+	}
+	pool, err := m.cloud.GetPool(ctx, p.PoolID)
+	if err != nil && !openstack.IsNotFound(err) {
+		return nil, err
+	}
+	p.MonitorID = pool.MonitorID
+	members, err := m.cloud.ListPoolMembers(ctx, p.PoolID)
+	if err != nil && !openstack.IsNotFound(err) {
+		return nil, err
+	}
+	for _, mem := range members {
+		p.Members = append(p.Members, PoolMember{
+			NodeName: mem.Name, Address: mem.Address, MemberID: mem.ID, Backup: mem.Backup, OperatingStatus: mem.OperatingStatus,
+		})
+	}
+	sort.Slice(p.Members, func(i, j int) bool { return p.Members[i].NodeName < p.Members[j].NodeName })
+	return p, nil
+}
+
+// DeletePool deletes the load balancer with everything under it (cascade)
+// and the security group rules it added. Gone counts as deleted.
+func (m *Manager) DeletePool(ctx context.Context, lbID, clusterID string) error {
+	if err := m.cloud.DeleteLoadBalancer(ctx, lbID, true); err != nil {
+		return err
+	}
+	sgs, err := m.cloud.ListSecurityGroups(ctx, openstack.SecurityGroupFilter{Description: ownerDescription(clusterID)})
+	if err != nil {
+		return err
+	}
+	for _, sg := range sgs {
+		for _, r := range sg.Rules {
+			if r.Description == ruleOwner(lbID) {
+				if err := m.cloud.DeleteSecurityGroupRule(ctx, r.ID); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	return nil
+}
