@@ -111,7 +111,9 @@ func (i Inventory) Empty() bool {
 // Inventory returns what the cloud holds now.
 func (c *Cloud) Inventory() Inventory {
 	c.mu.Lock()
-	inv := Inventory{Hosts: len(c.hosts), Disks: len(c.disks)}
+	inv := Inventory{Hosts: len(c.hosts), Disks: len(c.disks), Servers: []InventoryItem{},
+		Volumes: []InventoryItem{}, Ports: []InventoryItem{}, SecurityGroups: []InventoryItem{},
+		ServerGroups: []InventoryItem{}, Keypairs: []InventoryItem{}}
 	for _, s := range c.sortedServers() {
 		inv.Servers = append(inv.Servers, InventoryItem{s.ID, s.Name, statusOf(s)})
 	}
@@ -136,6 +138,9 @@ func (c *Cloud) Inventory() Inventory {
 	sort.Slice(inv.Keypairs, func(i, j int) bool { return inv.Keypairs[i].ID < inv.Keypairs[j].ID })
 	c.mu.Unlock()
 	inv.LoadBalancers = c.listLoadBalancers()
+	if inv.LoadBalancers == nil {
+		inv.LoadBalancers = []InventoryItem{}
+	}
 	return inv
 }
 
