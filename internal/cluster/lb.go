@@ -65,6 +65,10 @@ type Pool struct {
 	OperatingStatus    string
 	Mode               string
 	HealthCheck        string
+	Port               int
+	LBMethod           string
+	ClientTimeoutMs    int
+	MemberTimeoutMs    int
 	Members            []PoolMember
 }
 
@@ -302,8 +306,9 @@ func (m *Manager) ReadPool(ctx context.Context, lbID string) (*Pool, error) {
 		return nil, err
 	}
 	if len(listeners) > 0 {
-		p.ListenerID = listeners[0].ID
-		p.PoolID = listeners[0].DefaultPoolID
+		l := listeners[0]
+		p.ListenerID, p.PoolID, p.Port = l.ID, l.DefaultPoolID, l.Port
+		p.ClientTimeoutMs, p.MemberTimeoutMs = l.TimeoutClientDataMs, l.TimeoutMemberDataMs
 	}
 	if p.PoolID == "" {
 		return p, nil
@@ -312,7 +317,7 @@ func (m *Manager) ReadPool(ctx context.Context, lbID string) (*Pool, error) {
 	if err != nil && !openstack.IsNotFound(err) {
 		return nil, err
 	}
-	p.MonitorID = pool.MonitorID
+	p.MonitorID, p.LBMethod = pool.MonitorID, pool.LBMethod
 	members, err := m.cloud.ListPoolMembers(ctx, p.PoolID)
 	if err != nil && !openstack.IsNotFound(err) {
 		return nil, err
@@ -324,6 +329,25 @@ func (m *Manager) ReadPool(ctx context.Context, lbID string) (*Pool, error) {
 	}
 	sort.Slice(p.Members, func(i, j int) bool { return p.Members[i].NodeName < p.Members[j].NodeName })
 	return p, nil
+}
+
+// UpdatePool changes what can change in place: the balancing method and
+// the listener's idle timeouts, each one Octavia change.
+func (m *Manager) UpdatePool(ctx context.Context, p *Pool, s PoolSpec) error {
+	if s.LBMethod != "" && s.LBMethod != p.LBMethod {
+		if _, err := m.cloud.UpdatePool(ctx, p.LoadBalancerID, p.PoolID, openstack.PoolUpdate{LBMethod: s.LBMethod}); err != nil {
+			return err
+		}
+	}
+	if s.ClientTimeoutMs != p.ClientTimeoutMs || s.MemberTimeoutMs != p.MemberTimeoutMs {
+		_, err := m.cloud.UpdateListener(ctx, p.LoadBalancerID, p.ListenerID, openstack.ListenerUpdate{
+			TimeoutClientDataMs: &s.ClientTimeoutMs, TimeoutMemberDataMs: &s.MemberTimeoutMs,
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // DeletePool deletes the load balancer with everything under it (cascade)
