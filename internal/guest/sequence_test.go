@@ -1,0 +1,368 @@
+package guest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// fakeServer is a Runner that plays one node with a database server that
+// starts and stops on the commands the library sends, and records them
+// into a log shared by all nodes.
+type fakeServer struct {
+	name    string
+	initSys string // output of the init-system probe
+	shared  *sharedLog
+
+	mu           sync.Mutex
+	running      bool
+	bootstrapped bool
+}
+
+type sharedLog struct {
+	mu    sync.Mutex
+	lines []string
+	stdin []string // everything sent on stdin or uploaded
+}
+
+func (l *sharedLog) add(node, line, secretCarrier string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, node+": "+line)
+	if secretCarrier != "" {
+		l.stdin = append(l.stdin, secretCarrier)
+	}
+}
+
+func (f *fakeServer) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, error) {
+	f.shared.add(f.name, cmd, string(stdin))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch {
+	case strings.Contains(cmd, "/run/systemd/system"):
+		return []byte(f.initSys + "\n"), nil
+	case strings.Contains(cmd, "echo present"):
+		return []byte("present\n"), nil
+	case strings.Contains(cmd, "echo running"):
+		out := "stopped\n"
+		if f.running {
+			out = "running\n"
+		}
+		if f.bootstrapped {
+			out += "bootstrapped\n"
+		}
+		return []byte(out), nil
+	case strings.HasPrefix(cmd, "cat /var/lib/mysql/grastate.dat"):
+		return nil, nil
+	case strings.HasPrefix(cmd, "cat /var/lib/mysql/"):
+		return []byte("PEM of " + f.name), nil
+	case strings.HasPrefix(cmd, "du -sb"):
+		return []byte("104857600\n"), nil
+	case strings.Contains(cmd, "mysql@bootstrap.service && systemctl start"),
+		strings.HasPrefix(cmd, "systemctl start mysql\n"), cmd == "systemctl start mysql":
+		f.running, f.bootstrapped = true, false
+	case cmd == "systemctl start mysql@bootstrap.service":
+		f.running, f.bootstrapped = true, true
+	case strings.Contains(cmd, "setsid"):
+		f.running, f.bootstrapped = true, strings.Contains(cmd, "--wsrep-new-cluster")
+	case strings.Contains(cmd, " shutdown "), strings.HasPrefix(cmd, "systemctl stop"):
+		f.running, f.bootstrapped = false, false
+	case strings.Contains(cmd, " ping"):
+		if !f.running {
+			return nil, &CommandError{Command: cmd, ExitCode: 1}
+		}
+	}
+	return nil, nil
+}
+
+func (f *fakeServer) Upload(ctx context.Context, path string, content []byte, mode fs.FileMode) error {
+	f.shared.add(f.name, fmt.Sprintf("UPLOAD %s mode %04o", path, mode.Perm()), string(content))
+	return nil
+}
+
+func (f *fakeServer) DialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	return nil, errors.New("fake server: no network")
+}
+
+// fakeCluster builds a Cluster on fake servers whose SQL status follows
+// their process state.
+func fakeCluster(t *testing.T, spec ClusterSpec, initSys string) (*Cluster, *sharedLog) {
+	t.Helper()
+	log := &sharedLog{}
+	servers := map[string]*fakeServer{}
+	for i := range spec.Nodes {
+		f := &fakeServer{name: spec.Nodes[i].Name, initSys: initSys, shared: log}
+		servers[f.name] = f
+		spec.Nodes[i].Runner = f
+	}
+	c, err := New(spec, WithPollInterval(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.opts.status = func(ctx context.Context, n *node) (NodeStatus, error) {
+		f := servers[n.Name]
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if !f.running {
+			return NodeStatus{Node: n.Name}, errors.New("connection refused")
+		}
+		return NodeStatus{Node: n.Name, NodeName: n.Name, ClusterSize: 3, ClusterStatus: "Primary",
+			LocalState: "Synced", Ready: true, Connected: true, StateUUID: "u", ConfID: 3}, nil
+	}
+	return c, log
+}
+
+// TestPerconaCommandSequence checks the exact commands sent to Percona
+// nodes (systemd on 8.0, no init system on 5.7) against golden files:
+// Prepare per node, then Bootstrap, Join and RestartBootstrapNode in order.
+func TestPerconaCommandSequence(t *testing.T) {
+	for _, tc := range []struct {
+		golden, version, init string
+	}{
+		{"percona-8.0-systemd", "8.0", "systemd"},
+		{"percona-5.7-none", "5.7", "none"},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			spec := testSpec(Percona, tc.version, "")
+			c, log := fakeCluster(t, spec, tc.init)
+			ctx := context.Background()
+			if err := c.Prepare(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// Prepare runs on all nodes at once: compare each node's part.
+			var b strings.Builder
+			for _, name := range []string{"db1", "db2", "db3"} {
+				for _, l := range log.lines {
+					if strings.HasPrefix(l, name+": ") {
+						b.WriteString(l + "\n")
+					}
+				}
+			}
+			log.lines = nil
+			b.WriteString("---- bootstrap, join, restart (in this order)\n")
+			for _, step := range []func(context.Context) error{c.Bootstrap, c.Join, c.RestartBootstrapNode} {
+				if err := step(ctx); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, l := range log.lines {
+				b.WriteString(l + "\n")
+			}
+			got := b.String()
+			path := filepath.Join("testdata", tc.golden+".commands")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got != string(want) {
+				t.Errorf("command sequence differs from %s:\n%s", path, got)
+			}
+
+			seq := log.lines
+			bootstrapCmd := "db1: install -d -o mysql -g root -m 755 /run/mysqld || exit 1; setsid /usr/sbin/mysqld --user=mysql --wsrep-new-cluster"
+			startCmd := func(n string) string { return n + ": install -d" }
+			if tc.init == "systemd" {
+				bootstrapCmd = "db1: systemctl start mysql@bootstrap.service"
+				startCmd = func(n string) string { return n + ": systemctl start mysql" }
+			}
+			order := []string{bootstrapCmd, "db1: mysql --batch", startCmd("db2"), startCmd("db3")}
+			pos := -1
+			for _, want := range order {
+				i := indexFrom(seq, pos+1, want)
+				if i < 0 {
+					t.Fatalf("%q does not follow position %d in:\n%s", want, pos, strings.Join(seq, "\n"))
+				}
+				pos = i
+			}
+			for _, l := range seq {
+				for _, secret := range []string{spec.RootPassword, spec.SSTPassword} {
+					if strings.Contains(l, secret) {
+						t.Errorf("a password is on a command line: %s", l)
+					}
+				}
+			}
+			carried := strings.Join(log.stdin, "\n")
+			if !strings.Contains(carried, "IDENTIFIED BY 'root-secret'") {
+				t.Errorf("root password was not set over stdin")
+			}
+			if tc.version == "5.7" && !strings.Contains(carried, "'sstuser'@'localhost' IDENTIFIED BY 'sst-secret'") {
+				t.Errorf("5.7 SST user was not created")
+			}
+		})
+	}
+}
+
+func indexFrom(lines []string, from int, prefix string) int {
+	for i := from; i < len(lines); i++ {
+		if strings.HasPrefix(lines[i], prefix) {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestMariaDBSystemdCommands checks the MariaDB systemd paths.
+func TestMariaDBSystemdCommands(t *testing.T) {
+	c, log := fakeCluster(t, testSpec(MariaDB, "10.11", SSTMariabackup), "systemd")
+	ctx := context.Background()
+	if err := c.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range c.nodes() {
+		if n.init != InitSystemd {
+			t.Fatalf("%s: init %q", n.Name, n.init)
+		}
+	}
+	if got := c.startCommand(c.nodes()[0], true); got != "galera_new_cluster" {
+		t.Errorf("bootstrap command %q", got)
+	}
+	if got := c.startCommand(c.nodes()[1], false); got != "systemctl start mariadb" {
+		t.Errorf("start command %q", got)
+	}
+	if got := c.stopCommand(c.nodes()[1]); got != "systemctl stop mariadb" {
+		t.Errorf("stop command %q", got)
+	}
+	if len(log.lines) == 0 {
+		t.Errorf("nothing was run")
+	}
+}
+
+// TestBootstrapRefusesExistingState: a datadir of an existing cluster that
+// is not safe to bootstrap must go through Recover.
+func TestBootstrapRefusesExistingState(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	r := &recorder{}
+	r.on("echo running", "stopped\n").on("grastate.dat", "uuid: 8d7e5695-e6b4-11f1-8748-aaf91ae2b0aa\nseqno: -1\nsafe_to_bootstrap: 0\n")
+	for i := range spec.Nodes {
+		spec.Nodes[i].Runner = r
+	}
+	c, err := New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.Bootstrap(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "use Recover") {
+		t.Fatalf("Bootstrap over existing state: %v", err)
+	}
+	for _, cmd := range r.commands() {
+		if strings.Contains(cmd, "setsid") || strings.Contains(cmd, "systemctl start") {
+			t.Errorf("a server was started: %s", cmd)
+		}
+	}
+}
+
+func TestDecide(t *testing.T) {
+	n := func(name string, seqno int64, safe bool) NodeRecovery {
+		return NodeRecovery{Node: name, UUID: "u1", Seqno: seqno, SafeToBootstrap: safe}
+	}
+	cases := []struct {
+		name    string
+		nodes   []NodeRecovery
+		force   string
+		source  string
+		wantErr string
+	}{
+		{"highest seqno", []NodeRecovery{n("a", 10, false), n("b", 12, false), n("c", 11, false)}, "", "b", ""},
+		{"tie goes to the earlier node", []NodeRecovery{n("a", 10, false), n("b", 12, false), n("c", 12, false)}, "", "b", ""},
+		{"safe_to_bootstrap wins", []NodeRecovery{n("a", 10, false), n("b", 12, false), n("c", 5, true)}, "", "c", ""},
+		{"unsurveyed node blocks", []NodeRecovery{n("a", 10, false), {Node: "b", Err: errors.New("no route")}, n("c", 5, false)}, "", "", "before every node is surveyed"},
+		{"force overrides", []NodeRecovery{n("a", 10, false), {Node: "b", Err: errors.New("no route")}, n("c", 5, false)}, "c", "c", ""},
+		{"force unknown", []NodeRecovery{n("a", 10, false)}, "z", "", "not a member"},
+		{"no valid seqno", []NodeRecovery{n("a", -1, false), n("b", -1, false), n("c", -1, false)}, "", "", "no node has a valid seqno"},
+		{"different clusters", []NodeRecovery{n("a", 1, false), {Node: "b", UUID: "u2", Seqno: 4}, n("c", 1, false)}, "", "", "different clusters"},
+		{"running primary", []NodeRecovery{n("a", 1, false), {Node: "b", Running: true, Primary: true}, n("c", 1, false)}, "", "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			d, err := Decide(tc.nodes, tc.force)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Source != tc.source {
+				t.Errorf("source = %q, want %q (%s)", d.Source, tc.source, d)
+			}
+			if d.Reason == "" {
+				t.Errorf("no reason given")
+			}
+		})
+	}
+}
+
+func TestParseGrastate(t *testing.T) {
+	g := parseGrastate("# GALERA saved state\nversion: 2.1\nuuid:    8d7e5695-e6b4-11f1-8748-aaf91ae2b0aa\nseqno:   42\nsafe_to_bootstrap: 1\n")
+	if !g.exists || g.UUID != "8d7e5695-e6b4-11f1-8748-aaf91ae2b0aa" || g.Seqno != 42 || !g.SafeToBootstrap {
+		t.Errorf("parsed %+v", g)
+	}
+	if g := parseGrastate(""); g.exists || g.Seqno != -1 {
+		t.Errorf("empty grastate parsed as %+v", g)
+	}
+	m := recoveredRe.FindStringSubmatch("2026-11-22 20:39:01 0 [Note] WSREP: Recovered position: 8d7e5695-e6b4-11f1-8748-aaf91ae2b0aa:317")
+	if m == nil || m[2] != "317" {
+		t.Errorf("recovered position not parsed: %v", m)
+	}
+}
+
+func TestEvaluateNamesMissingNode(t *testing.T) {
+	ok := func(name string, size int) NodeStatus {
+		return NodeStatus{Node: name, ClusterSize: size, ClusterStatus: "Primary", LocalState: "Synced", Ready: true, Connected: true, StateUUID: "u", ConfID: 7}
+	}
+	st := evaluate([]NodeStatus{ok("a", 2), ok("b", 2), {Node: "c", Err: errors.New("connection refused")}})
+	if st.OK() || len(st.Missing) != 1 || st.Missing[0] != "c" {
+		t.Fatalf("status %+v", st)
+	}
+	joined := strings.Join(st.Problems, "; ")
+	for _, want := range []string{"a sees cluster size 2, want 3", "c is unreachable"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("problems %q lack %q", joined, want)
+		}
+	}
+	st = evaluate([]NodeStatus{ok("a", 3), ok("b", 3), ok("c", 3)})
+	if !st.OK() {
+		t.Errorf("healthy cluster failed the gate: %v", st.Problems)
+	}
+	b := ok("b", 3)
+	b.ConfID = 6
+	if st := evaluate([]NodeStatus{ok("a", 3), b, ok("c", 3)}); st.OK() {
+		t.Errorf("conf_id mismatch passed the gate")
+	}
+}
+
+func TestMaskingRunnerHidesSecrets(t *testing.T) {
+	m := maskingRunner{r: failingWith{`ERROR 1064: near 'IDENTIFIED BY 'root-secret''`}, m: masker{"root-secret"}}
+	_, err := m.Run(context.Background(), "mysql --batch", []byte("..."))
+	if err == nil || strings.Contains(err.Error(), "root-secret") || !strings.Contains(err.Error(), "***") {
+		t.Errorf("error not masked: %v", err)
+	}
+	var ce *CommandError
+	if !errors.As(err, &ce) || ce.ExitCode != 1 {
+		t.Errorf("masked error lost its CommandError: %v", err)
+	}
+}
+
+type failingWith struct{ stderr string }
+
+func (f failingWith) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, error) {
+	return nil, &CommandError{Command: cmd, ExitCode: 1, Stderr: f.stderr}
+}
+func (f failingWith) Upload(context.Context, string, []byte, fs.FileMode) error { return nil }
+func (f failingWith) DialContext(context.Context, string, string) (net.Conn, error) {
+	return nil, errors.New("no")
+}
