@@ -65,8 +65,9 @@ func Start(ctx context.Context, dir, config string, opts Options) (*Process, err
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("start haproxy: %w", err)
 	}
-	// An empty state file keeps haproxy from warning before the first reload.
-	if err := os.WriteFile(paths.ServerStateFile, nil, 0o644); err != nil {
+	// A state file with only its version line keeps haproxy from warning
+	// before the first reload.
+	if err := os.WriteFile(paths.ServerStateFile, []byte("1\n"), 0o644); err != nil {
 		return nil, fmt.Errorf("start haproxy: %w", err)
 	}
 	if err := writeChecked(ctx, cfgPath, config); err != nil {

@@ -326,7 +326,14 @@ func (s *Service) refresh(ctx context.Context, lbIDs ...string) {
 		statuses := map[string]string{}
 		fronts := map[string]frontendCounters{}
 		for _, r := range rows {
-			statuses[r.Proxy+"/"+r.Server] = r.Status
+			st := r.Status
+			// Before its first check HAProxy calls a server UP; Octavia's
+			// answer would be ONLINE for a member nobody has checked yet.
+			// Keep the last known status instead (OFFLINE for a new member).
+			if r.CheckStatus == "INI" && strings.HasPrefix(st, "UP") {
+				st = "INI"
+			}
+			statuses[r.Proxy+"/"+r.Server] = st
 			if r.Server == "FRONTEND" {
 				fronts[r.Proxy] = frontendCounters{cur: r.CurrentConn, total: r.TotalConn, reqErrs: r.RequestErrs, in: r.BytesIn, out: r.BytesOut}
 			}
