@@ -1,4 +1,55 @@
 // Package guest turns freshly booted servers into a verified Galera cluster
 // over SSH: transport, configuration rendering, bootstrap, join, membership
 // gate and recovery. It is usable without Terraform.
+//
+// # Shape
+//
+// A ClusterSpec names the cluster, the flavour (Percona XtraDB Cluster 5.7
+// or 8.0, MariaDB 10.6, 10.11 or 11.x), the SST method, the ordered nodes
+// (name, cluster address, how to reach it over SSH, its data volume),
+// extra [mysqld] parameters and the root password. Validate checks a spec
+// without contacting anything; New validates and returns a Cluster whose
+// operations are each idempotent and safe to re-run after a failure:
+//
+//   - Prepare: on all nodes at once, detect the init system (systemd or
+//     none), check or install packages, find the data volume
+//     (/dev/disk/by-id/virtio-<id prefix>, else a device path), mkfs.ext4
+//     only when it has no filesystem, mount it at /var/lib/mysql, add an
+//     fstab entry, write the Galera option file and initialise the datadir.
+//   - Bootstrap: start the first node as a new cluster and set root's
+//     password (over stdin, never on a command line).
+//   - Join: start the other nodes one at a time, each waited to Synced.
+//   - RestartBootstrapNode: restart the first node as a normal member.
+//   - Gate / WaitGate / Status: the membership check over SQL tunnelled
+//     through SSH: cluster size, one state UUID and conf_id, every node
+//     Primary, Synced, ready and connected.
+//   - EnsureUsers: CREATE USER / GRANT with correct quoting.
+//   - Survey / Recover: grastate.dat and --wsrep-recover positions, a
+//     Decision on the bootstrap source, then bootstrap and rejoin.
+//   - Leave, StartNode, StopNode: membership and single-node changes.
+//
+// Create runs Prepare, Bootstrap, Join, RestartBootstrapNode and the gate.
+//
+// # Files on the guests
+//
+// The option file is /etc/mysql/mariadb.conf.d/99-galera-guest.cnf for
+// MariaDB, /etc/mysql/mysql.conf.d/zz-galera-guest.cnf for Percona 8.0 and
+// /etc/mysql/percona-xtradb-cluster.conf.d/zz-galera-guest.cnf for Percona
+// 5.7 (Debian/Ubuntu package layouts; the names sort after the packages'
+// own files so these settings win). Root's client credentials are in
+// /root/.my.cnf (mode 0600). The library logs in as root@127.0.0.1 through
+// the SSH connection, so the database port need not be reachable from the
+// caller.
+//
+// # Secrets
+//
+// Passwords travel only over SSH stdin, uploaded files (0600/0640) and the
+// SQL protocol. Errors and events pass through a masker that replaces
+// known secrets with ***, because server errors quote the SQL they refuse.
+//
+// # Progress
+//
+// WithObserver receives Events (phase, node, message, elapsed), such as
+// "join db2: node 2/3 joined, Synced (12s)". The Terraform provider bridges
+// them to tflog.
 package guest
