@@ -47,7 +47,12 @@ func (c *Cloud) reserveAddr(a netip.Addr) error {
 // (stateful groups); remote_group_id means "any address of a port in that
 // group". IPv6 rules are rendered too, although the network is IPv4 only.
 // Callers hold c.mu.
-func (c *Cloud) renderFirewall(s *server) string {
+func (c *Cloud) renderFirewall(s *server) string { return c.renderFirewallOpts(s, false) }
+
+// renderFirewallOpts with bootProbe also lets the machine reach sshd: the
+// host package's power-on waits for sshd from the machine, which a real
+// hypervisor does not need; the opening lasts only while the host boots.
+func (c *Cloud) renderFirewallOpts(s *server, bootProbe bool) string {
 	var ports []*port
 	for _, id := range s.PortIDs {
 		if p, ok := c.st.Ports[id]; ok {
@@ -88,6 +93,9 @@ func (c *Cloud) renderFirewall(s *server) string {
 	}
 	b.WriteString("  chain input {\n    type filter hook input priority 0; policy drop;\n")
 	b.WriteString("    ct state established,related accept\n    ct state invalid drop\n    iif lo accept\n")
+	if bootProbe {
+		fmt.Fprintf(&b, "    ip saddr %s tcp dport 22 accept comment \"boot probe\"\n", c.network.Gateway())
+	}
 	for _, l := range in {
 		b.WriteString("    " + l + "\n")
 	}

@@ -629,6 +629,14 @@ func (c *Cloud) restartServer(ctx context.Context, id string, hard bool, endStat
 // powerOnHost boots a host, re-applies its firewall and appends the boot's
 // console output.
 func (c *Cloud) powerOnHost(ctx context.Context, id string, h *host.Host) error {
+	c.mu.Lock()
+	if s, ok := c.st.Servers[id]; ok {
+		if err := h.ApplyFirewall(ctx, c.renderFirewallOpts(s, true)); err != nil {
+			c.mu.Unlock()
+			return err
+		}
+	}
+	c.mu.Unlock()
 	if err := h.PowerOn(ctx); err != nil {
 		return err
 	}

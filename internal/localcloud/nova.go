@@ -110,7 +110,7 @@ type flavor struct {
 	Disk  int // GiB
 }
 
-var flavors = []flavor{
+var seededFlavors = []flavor{
 	{"1", "m1.tiny", 1, 512, 1},
 	{"2", "m1.small", 1, 2048, 20},
 	{"3", "m1.medium", 2, 4096, 40},
@@ -123,7 +123,7 @@ func findFlavor(ref string) (flavor, bool) {
 	if i := strings.LastIndex(ref, "/"); i >= 0 {
 		ref = ref[i+1:]
 	}
-	for _, f := range flavors {
+	for _, f := range seededFlavors {
 		if f.ID == ref {
 			return f, true
 		}
@@ -161,7 +161,7 @@ func (c *Cloud) listFlavors(w http.ResponseWriter, r *http.Request, mv microvers
 	detail := strings.HasSuffix(r.URL.Path, "/detail")
 	var out []any
 	minRAM, minDisk := atoiDefault(r.URL.Query().Get("minRam"), 0), atoiDefault(r.URL.Query().Get("minDisk"), 0)
-	for _, f := range flavors {
+	for _, f := range seededFlavors {
 		if f.RAM < minRAM || f.Disk < minDisk {
 			continue
 		}
