@@ -55,18 +55,28 @@ func (e *ReferenceError) Unwrap() error { return e.Err }
 func (m *Manager) Resolve(ctx context.Context, flavor, image, network string) (References, []error) {
 	var refs References
 	var errs []error
+	// Only a missing or ambiguous object is the field's fault; a cloud that
+	// cannot be reached or refuses the login is reported as it is.
+	fieldErr := func(field string, err error) error {
+		var ae *openstack.AuthError
+		var sm *openstack.ServiceMissingError
+		if errors.As(err, &ae) || errors.As(err, &sm) {
+			return err
+		}
+		return &ReferenceError{Field: field, Err: err}
+	}
 	if f, err := m.cloud.ResolveFlavor(ctx, flavor); err != nil {
-		errs = append(errs, &ReferenceError{Field: "flavor", Err: err})
+		errs = append(errs, fieldErr("flavor", err))
 	} else {
 		refs.FlavorID = f.ID
 	}
 	if i, err := m.cloud.ResolveImage(ctx, image); err != nil {
-		errs = append(errs, &ReferenceError{Field: "image", Err: err})
+		errs = append(errs, fieldErr("image", err))
 	} else {
 		refs.ImageID = i.ID
 	}
 	if n, err := m.cloud.ResolveNetwork(ctx, network); err != nil {
-		errs = append(errs, &ReferenceError{Field: "network", Err: err})
+		errs = append(errs, fieldErr("network", err))
 	} else {
 		refs.NetworkID = n.ID
 		for _, s := range n.Subnets {

@@ -89,15 +89,8 @@ func (d *clusterDataSource) ConfigValidators(context.Context) []datasource.Confi
 }
 
 func (d *clusterDataSource) Configure(_ context.Context, req datasource.ConfigureRequest, resp *datasource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	data, ok := req.ProviderData.(*ProviderData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected Data Source Configure Type",
-			fmt.Sprintf("Expected *ProviderData, got %T. This is always a bug in the provider code and should be reported to the provider developers.", req.ProviderData))
-		return
-	}
+	data, diags := providerDataFrom(req.ProviderData)
+	resp.Diagnostics.Append(diags...)
 	d.data = data
 }
 
@@ -110,7 +103,7 @@ func (d *clusterDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	ctx = maskSecrets(ctx, m.RootPassword.ValueString(), m.SSHPrivateKey.ValueString())
 	mgr, err := clusterManager(ctx, d.data)
 	if err != nil {
-		resp.Diagnostics.Append(cloudUnavailable(err)...)
+		resp.Diagnostics.Append(openStackErrorDiagnostic("reach the cloud", err))
 		return
 	}
 	id, err := mgr.Find(ctx, m.ID.ValueString(), m.Name.ValueString())

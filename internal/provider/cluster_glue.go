@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/cluster"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
 
 var uuidRegexp = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
@@ -64,16 +65,6 @@ func maskSecrets(ctx context.Context, secrets ...string) context.Context {
 	return tflog.MaskAllFieldValuesStrings(tflog.MaskMessageStrings(ctx, vals...), vals...)
 }
 
-// cloudUnavailable reports that the cloud could not be used at all.
-func cloudUnavailable(err error) diag.Diagnostics {
-	var d diag.Diagnostics
-	d.AddError("OpenStack Unavailable",
-		"While attempting to reach the OpenStack cloud the provider is configured for, an error occurred. "+
-			"Check the provider configuration (cloud, auth_url, credentials) and that the cloud is reachable.\n\n"+
-			"Original Error: "+err.Error())
-	return d
-}
-
 // createFailed names the phase and node that failed and says how to clean up.
 func createFailed(name string, c *cluster.Cluster, err error) diag.Diagnostics {
 	var d diag.Diagnostics
@@ -90,6 +81,13 @@ func createFailed(name string, c *cluster.Cluster, err error) diag.Diagnostics {
 	cleanup := "Nothing was created in the cloud."
 	if c != nil && c.ID != "" {
 		cleanup = fmt.Sprintf("The partly built cluster %s is recorded in state and marked tainted: the next `terraform apply` deletes and recreates it, and `terraform destroy` removes everything it made.", c.ID)
+	}
+	var ae *openstack.AuthError
+	var sm *openstack.ServiceMissingError
+	if errors.As(err, &ae) || errors.As(err, &sm) {
+		d.Append(openStackErrorDiagnostic(fmt.Sprintf("create cluster %q%s", name, where), err))
+		d.AddWarning("Cleanup", cleanup)
+		return d
 	}
 	d.AddError(summary, fmt.Sprintf("While creating cluster %q%s: %v\n\n%s", name, where, err, cleanup))
 	return d

@@ -51,15 +51,8 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 }
 
 func (r *clusterResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	data, ok := req.ProviderData.(*ProviderData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected Resource Configure Type",
-			fmt.Sprintf("Expected *ProviderData, got %T. This is always a bug in the provider code and should be reported to the provider developers.", req.ProviderData))
-		return
-	}
+	data, diags := providerDataFrom(req.ProviderData)
+	resp.Diagnostics.Append(diags...)
 	r.data = data
 }
 
@@ -83,18 +76,19 @@ func validateClusterConfig(ctx context.Context, m *clusterModel, diags *diag.Dia
 	if m.Datastore != nil && !m.Datastore.Type.IsUnknown() && !m.Datastore.Version.IsUnknown() {
 		d := cluster.Datastore{Type: m.Datastore.Type.ValueString(), Version: m.Datastore.Version.ValueString()}
 		if err := cluster.CheckDatastore(d); err != nil {
-			diags.AddAttributeError(path.Root("datastore").AtName("version"), "Unsupported Datastore", err.Error())
+			diags.AddAttributeError(path.Root("datastore").AtName("version"), "Unsupported Datastore",
+				fmt.Sprintf("datastore %s %s: %v", d.Type, d.Version, err))
 		} else {
 			if !m.SSTMethod.IsNull() && !m.SSTMethod.IsUnknown() {
 				if err := cluster.CheckSSTMethod(d, m.SSTMethod.ValueString()); err != nil {
-					diags.AddAttributeError(path.Root("sst_method"), "Unsupported SST Method", err.Error())
+					diags.AddAttributeError(path.Root("sst_method"), "Unsupported SST Method", "sst_method: "+err.Error())
 				}
 			}
 			if !m.Parameters.IsNull() && !m.Parameters.IsUnknown() {
 				params := map[string]string{}
 				diags.Append(m.Parameters.ElementsAs(ctx, &params, false)...)
 				if err := cluster.CheckParameters(d, params); err != nil {
-					diags.AddAttributeError(path.Root("parameters"), "Invalid Parameters", err.Error())
+					diags.AddAttributeError(path.Root("parameters"), "Invalid Parameters", "parameters: "+err.Error())
 				}
 			}
 		}
@@ -195,7 +189,7 @@ func (r *clusterResource) checkReferences(ctx context.Context, plan *clusterMode
 	}
 	mgr, err := clusterManager(ctx, r.data)
 	if err != nil {
-		diags.Append(cloudUnavailable(err)...)
+		diags.Append(openStackErrorDiagnostic("check flavor, image and network", err))
 		return
 	}
 	_, errs := mgr.Resolve(ctx, plan.Flavor.ValueString(), plan.Image.ValueString(), plan.Network.ValueString())
@@ -205,7 +199,7 @@ func (r *clusterResource) checkReferences(ctx context.Context, plan *clusterMode
 			diags.AddAttributeError(path.Root(re.Field), "Unknown "+titleCase(re.Field), re.Err.Error())
 			continue
 		}
-		diags.Append(cloudUnavailable(err)...)
+		diags.Append(openStackErrorDiagnostic("check flavor, image and network", err))
 	}
 }
 
@@ -228,7 +222,7 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 
 	mgr, err := clusterManager(ctx, r.data)
 	if err != nil {
-		resp.Diagnostics.Append(cloudUnavailable(err)...)
+		resp.Diagnostics.Append(openStackErrorDiagnostic("reach the cloud", err))
 		return
 	}
 	c, err := mgr.Create(ctx, spec)
@@ -272,7 +266,7 @@ func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, re
 	}
 	mgr, err := clusterManager(ctx, r.data)
 	if err != nil {
-		resp.Diagnostics.Append(cloudUnavailable(err)...)
+		resp.Diagnostics.Append(openStackErrorDiagnostic("reach the cloud", err))
 		return
 	}
 	c, err := mgr.Read(ctx, state.ID.ValueString(), &spec, hostKeys)
@@ -371,7 +365,7 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	ctx = maskSecrets(ctx, spec.RootPassword, spec.SSH.PrivateKey)
 	mgr, err := clusterManager(ctx, r.data)
 	if err != nil {
-		resp.Diagnostics.Append(cloudUnavailable(err)...)
+		resp.Diagnostics.Append(openStackErrorDiagnostic("reach the cloud", err))
 		return
 	}
 	c, err := mgr.Read(ctx, state.ID.ValueString(), &spec, hostKeys)
@@ -406,7 +400,7 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 	defer cancel()
 	mgr, err := clusterManager(ctx, r.data)
 	if err != nil {
-		resp.Diagnostics.Append(cloudUnavailable(err)...)
+		resp.Diagnostics.Append(openStackErrorDiagnostic("reach the cloud", err))
 		return
 	}
 	known := cluster.Cluster{

@@ -145,15 +145,8 @@ func (r *lbPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 }
 
 func (r *lbPoolResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	data, ok := req.ProviderData.(*ProviderData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected Resource Configure Type",
-			fmt.Sprintf("Expected *ProviderData, got %T. This is always a bug in the provider code and should be reported to the provider developers.", req.ProviderData))
-		return
-	}
+	data, diags := providerDataFrom(req.ProviderData)
+	resp.Diagnostics.Append(diags...)
 	r.data = data
 }
 
@@ -300,7 +293,7 @@ func (r *lbPoolResource) Create(ctx context.Context, req resource.CreateRequest,
 	defer cancel()
 	mgr, err := clusterManager(ctx, r.data)
 	if err != nil {
-		resp.Diagnostics.Append(cloudUnavailable(err)...)
+		resp.Diagnostics.Append(openStackErrorDiagnostic("reach the cloud", err))
 		return
 	}
 	p, err := mgr.CreatePool(ctx, spec)
@@ -329,7 +322,7 @@ func (r *lbPoolResource) Read(ctx context.Context, req resource.ReadRequest, res
 	}
 	mgr, err := clusterManager(ctx, r.data)
 	if err != nil {
-		resp.Diagnostics.Append(cloudUnavailable(err)...)
+		resp.Diagnostics.Append(openStackErrorDiagnostic("reach the cloud", err))
 		return
 	}
 	p, err := mgr.ReadPool(ctx, state.ID.ValueString())
@@ -362,7 +355,7 @@ func (r *lbPoolResource) Update(ctx context.Context, req resource.UpdateRequest,
 	defer cancel()
 	mgr, err := clusterManager(ctx, r.data)
 	if err != nil {
-		resp.Diagnostics.Append(cloudUnavailable(err)...)
+		resp.Diagnostics.Append(openStackErrorDiagnostic("reach the cloud", err))
 		return
 	}
 	p, err := mgr.ReadPool(ctx, state.ID.ValueString())
@@ -398,7 +391,7 @@ func (r *lbPoolResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	defer cancel()
 	mgr, err := clusterManager(ctx, r.data)
 	if err != nil {
-		resp.Diagnostics.Append(cloudUnavailable(err)...)
+		resp.Diagnostics.Append(openStackErrorDiagnostic("reach the cloud", err))
 		return
 	}
 	if err := mgr.DeletePool(ctx, state.ID.ValueString(), state.ClusterID.ValueString()); err != nil {

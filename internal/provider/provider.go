@@ -96,7 +96,7 @@ func (p *pxcProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 			"project_domain_id":             optionalString("project_domain_id", "Domain id of the project."),
 			"domain_name":                   optionalString("domain_name", "Domain name used for the user and the project when their own domain is not given, or to scope to a domain."),
 			"domain_id":                     optionalString("domain_id", "Domain id used for the user and the project when their own domain is not given, or to scope to a domain."),
-			"default_domain":                optionalString("default_domain", "Domain id assumed for a user or project named without a domain. When unset: `default`."),
+			"default_domain":                optionalString("default_domain", "Domain id assumed for a user or project named without a domain (`default` if unset)."),
 			"application_credential_id":     optionalString("application_credential_id", "Application credential id to log in with (instead of a user and password)."),
 			"application_credential_name":   optionalString("application_credential_name", "Application credential name; needs `user_name` or `user_id`."),
 			"application_credential_secret": sensitiveString("application_credential_secret", "Secret of the application credential."),
@@ -115,7 +115,7 @@ func (p *pxcProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 					"or another catalog service type to look up.",
 			},
 			"max_retries": schema.Int64Attribute{Optional: true, MarkdownDescription: described("max_retries",
-				fmt.Sprintf("How often a request answered 429, 502, 503 or 504 is retried, with exponential backoff honouring `Retry-After`. `0` disables retries. When unset: %d.", defaultMaxRetries)),
+				fmt.Sprintf("How often a request answered 429, 502, 503 or 504 is retried, with exponential backoff honouring `Retry-After` (%d if unset; `0` disables retries).", defaultMaxRetries)),
 				Validators: []validator.Int64{int64validator.AtLeast(0)}},
 		},
 	}
@@ -165,8 +165,12 @@ func (p *pxcProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	resp.DataSourceData = data
 }
 
-// Resources lists the resources; they arrive with later issues.
-func (p *pxcProvider) Resources(context.Context) []func() resource.Resource { return nil }
+// Resources lists the resources.
+func (p *pxcProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{NewClusterResource, NewLBPoolResource}
+}
 
-// DataSources lists the data sources; they arrive with later issues.
-func (p *pxcProvider) DataSources(context.Context) []func() datasource.DataSource { return nil }
+// DataSources lists the data sources.
+func (p *pxcProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return []func() datasource.DataSource{NewClusterDataSource, NewClustersDataSource}
+}
