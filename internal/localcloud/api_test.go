@@ -21,6 +21,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/applicationcredentials"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/loadbalancers"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/rules"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
@@ -310,6 +311,24 @@ func TestAPIConformance(t *testing.T) {
 		code, _, b = tc.rawDo("GET", "/compute/v2.1/os-availability-zone", nil, nil)
 		if code != 200 || !strings.Contains(string(b), `"zoneName":"nova"`) {
 			t.Errorf("availability zones: %d %s", code, b)
+		}
+	})
+
+	t.Run("load-balancer mounted", func(t *testing.T) {
+		code, _, b := tc.rawDo("GET", "/load-balancer/", nil, nil)
+		if code != 200 || !strings.Contains(string(b), "versions") {
+			t.Errorf("GET /load-balancer/: %d %s", code, b)
+		}
+		pages, err := loadbalancers.List(tc.lb, nil).AllPages(ctx)
+		if err != nil {
+			t.Fatalf("list load balancers through the catalogue: %v", err)
+		}
+		if lbs, _ := loadbalancers.ExtractLoadBalancers(pages); len(lbs) != 0 {
+			t.Errorf("load balancers in a new cloud: %d", len(lbs))
+		}
+		code, _, _ = tc.rawDo("GET", "/load-balancer/v2/lbaas/loadbalancers", nil, map[string]string{"X-Auth-Token": "bogus"})
+		if code != 401 {
+			t.Errorf("octavia with a bad token: %d, want 401", code)
 		}
 	})
 
@@ -678,4 +697,43 @@ func TestRestart(t *testing.T) {
 	if info, err := os.Stat(path); err != nil || info.Mode().Perm() != 0o600 {
 		t.Errorf("state file mode: %v %v", info, err)
 	}
+}
+
+// TestLoadBalancerThroughCloud: a load balancer on the cloud's subnet comes
+// up through the catalogue endpoint and goes away with the cloud's reset.
+func TestLoadBalancerThroughCloud(t *testing.T) {
+	tc := startCloud(t, nil)
+	ctx := context.Background()
+	lb, err := loadbalancers.Create(ctx, tc.lb, loadbalancers.CreateOpts{Name: "db-lb", VipSubnetID: tc.SubnetID()}).Extract()
+	if err != nil {
+		t.Fatalf("create load balancer: %v", err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		got, err := loadbalancers.Get(ctx, tc.lb, lb.ID).Extract()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ProvisioningStatus == "ACTIVE" {
+			if !tc.Network().Subnet().Contains(netip.MustParseAddr(got.VipAddress)) {
+				t.Errorf("VIP %s outside the subnet %s", got.VipAddress, tc.Network().Subnet())
+			}
+			break
+		}
+		if got.ProvisioningStatus == "ERROR" || time.Now().After(deadline) {
+			t.Fatalf("load balancer %s", got.ProvisioningStatus)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_, err = loadbalancers.Create(ctx, tc.lb, loadbalancers.CreateOpts{Name: "elsewhere", VipSubnetID: newUUID()}).Extract()
+	if err == nil {
+		t.Errorf("load balancer on an unknown subnet was accepted")
+	}
+	if inv := tc.Inventory(); len(inv.LoadBalancers) != 1 {
+		t.Errorf("inventory load balancers = %+v", inv.LoadBalancers)
+	}
+	if err := tc.Reset(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tc.assertEmpty()
 }
