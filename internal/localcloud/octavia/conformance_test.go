@@ -277,12 +277,20 @@ func TestStackBalancesAndReportsHealth(t *testing.T) {
 	n3 := startBackend(t, "n3")
 	err = pools.BatchUpdateMembers(ctx, e.a, st.pool.ID, []pools.BatchUpdateMemberOpts{
 		{Address: "127.0.0.1", ProtocolPort: st.backends[1].port, Weight: ptr(5), MonitorPort: ptr(st.backends[1].healthPort)},
-		{Address: "127.0.0.1", ProtocolPort: n3.port, Name: ptr("n3"), Backup: ptr(true), MonitorPort: ptr(n3.healthPort)},
+		{Address: "127.0.0.1", ProtocolPort: n3.port, Name: ptr("n3"), Backup: ptr(true),
+			MonitorAddress: ptr("127.0.0.1"), MonitorPort: ptr(n3.healthPort)},
 	}).ExtractErr()
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.waitActive(t, st.lb.ID)
+	cfg, err = os.ReadFile(filepath.Join(e.svc.deps.StateDir, st.lb.ID[:8], "haproxy.cfg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("127.0.0.1:%d weight 1 check inter 1s fall 1 rise 1 addr 127.0.0.1 port %d backup\n", n3.port, n3.healthPort); !strings.Contains(string(cfg), want) {
+		t.Errorf("haproxy.cfg lacks %q:\n%s", want, cfg)
+	}
 	pages, err := pools.ListMembers(e.a, st.pool.ID, nil).AllPages(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -337,6 +345,21 @@ func TestStackBalancesAndReportsHealth(t *testing.T) {
 		stats, err := loadbalancers.GetStats(ctx, e.a, st.lb.ID).Extract()
 		return err == nil && stats.TotalConnections >= 3 && stats.BytesOut > 0, err
 	})
+	lstats, err := listeners.GetStats(ctx, e.a, st.listener.ID).Extract()
+	if err != nil || lstats.TotalConnections < 3 {
+		t.Errorf("listener stats: %+v %v", lstats, err)
+	}
+
+	// Failover restarts the amphora's work: PENDING_UPDATE, then ACTIVE.
+	if err := loadbalancers.Failover(ctx, e.a, st.lb.ID).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := loadbalancers.Get(ctx, e.a, st.lb.ID).Extract(); got.ProvisioningStatus != "PENDING_UPDATE" {
+		t.Errorf("after failover: %s, want PENDING_UPDATE", got.ProvisioningStatus)
+	}
+	err = loadbalancers.Failover(ctx, e.a, st.lb.ID).ExtractErr()
+	wantCode(t, err, http.StatusConflict)
+	e.waitActive(t, st.lb.ID)
 
 	// Cascade delete removes everything, HAProxy and its directory included.
 	err = loadbalancers.Delete(ctx, e.a, st.lb.ID, loadbalancers.DeleteOpts{Cascade: true}).ExtractErr()

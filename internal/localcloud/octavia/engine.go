@@ -53,6 +53,9 @@ func (s *Service) markPoolParents(p *pool) {
 // schedule applies the load balancer's pending change after the transition
 // delay. The caller holds s.mu and has put the load balancer in PENDING_*.
 func (s *Service) schedule(lbID string) {
+	if s.closed {
+		return
+	}
 	s.wg.Add(1)
 	go func() {
 		defer s.wg.Done()

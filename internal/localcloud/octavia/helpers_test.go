@@ -79,13 +79,16 @@ func newEnv(t *testing.T, network *host.Network) *env {
 			t.Errorf("close octavia: %v", err)
 		}
 	})
-	client := func(token string) *gophercloud.ServiceClient {
-		pc := &gophercloud.ProviderClient{}
-		pc.SetToken(token)
-		base := srv.URL + "/load-balancer/"
-		return &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: base, ResourceBase: base + "v2.0/"}
-	}
-	return &env{svc: svc, srv: srv, a: client("token-a"), b: client("token-b")}
+	base := srv.URL + "/load-balancer/"
+	return &env{svc: svc, srv: srv, a: newEnvClient(base, "token-a"), b: newEnvClient(base, "token-b")}
+}
+
+// newEnvClient is a gophercloud load-balancer client for the endpoint base,
+// set up the way openstack.NewLoadBalancerV2 does (ResourceBase base+"v2.0/").
+func newEnvClient(base, token string) *gophercloud.ServiceClient {
+	pc := &gophercloud.ProviderClient{}
+	pc.SetToken(token)
+	return &gophercloud.ServiceClient{ProviderClient: pc, Endpoint: base, ResourceBase: base + "v2.0/"}
 }
 
 // raw sends a request with token-a (or the given token) and decodes the

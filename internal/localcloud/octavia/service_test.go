@@ -1,0 +1,143 @@
+package octavia
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/listeners"
+	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/loadbalancers"
+	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/pools"
+)
+
+func TestVersionDiscovery(t *testing.T) {
+	e := newEnv(t, nil)
+	for _, path := range []string{"/", "/v2", "/v2.0/"} {
+		code, body := e.raw(t, "GET", path, "", "")
+		if code != http.StatusOK {
+			t.Fatalf("GET %s: %d", path, code)
+		}
+		versions, _ := body["versions"].([]any)
+		if len(versions) == 0 {
+			t.Fatalf("GET %s: %v", path, body)
+		}
+		last := versions[len(versions)-1].(map[string]any)
+		if last["status"] != "CURRENT" {
+			t.Errorf("newest version %v is not CURRENT", last)
+		}
+	}
+}
+
+// TestAdminDownLoadBalancer: admin_state_up=false renders no proxies (as
+// Octavia's template does) and reports OFFLINE; up again serves again.
+func TestAdminDownLoadBalancer(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	b := startBackend(t, "only")
+	lb := e.createLB(t, "down")
+	port := freePort(t)
+	l, err := listeners.Create(ctx, e.a, listeners.CreateOpts{LoadbalancerID: lb.ID, Protocol: listeners.ProtocolTCP, ProtocolPort: port}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitActive(t, lb.ID)
+	p, err := pools.Create(ctx, e.a, pools.CreateOpts{ListenerID: l.ID, Protocol: pools.ProtocolTCP, LBMethod: pools.LBMethodRoundRobin}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitActive(t, lb.ID)
+	m, err := pools.CreateMember(ctx, e.a, p.ID, pools.CreateMemberOpts{Address: "127.0.0.1", ProtocolPort: b.port}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitActive(t, lb.ID)
+	vip := net.JoinHostPort(lb.VipAddress, strconv.Itoa(port))
+	waitFor(t, "member NO_MONITOR", 5*time.Second, func() (bool, error) {
+		return memberStatus(t, e.a, p.ID, m.ID) == "NO_MONITOR", nil
+	})
+	if name, err := greet(vip); err != nil || name != "only" {
+		t.Fatalf("greet: %q %v", name, err)
+	}
+
+	if _, err := loadbalancers.Update(ctx, e.a, lb.ID, loadbalancers.UpdateOpts{AdminStateUp: ptr(false)}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	got := e.waitActive(t, lb.ID)
+	if got.OperatingStatus != "OFFLINE" {
+		t.Errorf("admin-down load balancer: %s, want OFFLINE", got.OperatingStatus)
+	}
+	if status := memberStatus(t, e.a, p.ID, m.ID); status != "OFFLINE" {
+		t.Errorf("member of an admin-down load balancer: %s, want OFFLINE", status)
+	}
+	if _, err := greet(vip); err == nil {
+		t.Error("admin-down load balancer still accepts connections")
+	}
+	if _, err := loadbalancers.Update(ctx, e.a, lb.ID, loadbalancers.UpdateOpts{AdminStateUp: ptr(true)}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	e.waitActive(t, lb.ID)
+	waitFor(t, "VIP serving again", 5*time.Second, func() (bool, error) {
+		name, err := greet(vip)
+		return err == nil && name == "only", nil
+	})
+}
+
+// TestCloseRemovesEverything: Close in the middle of transitions stops
+// every HAProxy and removes every state directory.
+func TestCloseRemovesEverything(t *testing.T) {
+	requireHAProxy(t)
+	dir := t.TempDir()
+	svc := New(Deps{Authenticate: tokens, SubnetID: subnetID, NetworkID: networkID, StateDir: dir, TransitionDelay: 50 * time.Millisecond})
+	srv := httptest.NewServer(svc)
+	defer srv.Close()
+	e := &env{svc: svc, srv: srv}
+	e.a = newEnvClient(srv.URL+"/", "token-a")
+	ctx := context.Background()
+	active := e.createLB(t, "active")
+	port := freePort(t)
+	if _, err := listeners.Create(ctx, e.a, listeners.CreateOpts{LoadbalancerID: active.ID, Protocol: listeners.ProtocolTCP, ProtocolPort: port}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	// One more still PENDING_CREATE when Close comes.
+	if _, err := loadbalancers.Create(ctx, e.a, loadbalancers.CreateOpts{VipSubnetID: subnetID}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	svc.mu.Lock()
+	amp := svc.lbs[active.ID].amp
+	svc.mu.Unlock()
+	amp.mu.Lock()
+	proc := amp.proc
+	amp.mu.Unlock()
+	if proc == nil {
+		t.Fatal("no haproxy for an ACTIVE load balancer")
+	}
+	if err := svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-proc.Exited():
+	default:
+		t.Error("haproxy still running after Close")
+	}
+	if inv := svc.Inventory(); len(inv) != 0 {
+		t.Errorf("inventory after Close: %v", inv)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 0 {
+		t.Errorf("state left in %s: %v", dir, entries)
+	}
+	if _, err := greet(net.JoinHostPort(active.VipAddress, strconv.Itoa(port))); err == nil {
+		t.Error("VIP still answers after Close")
+	}
+	if err := svc.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+}
