@@ -139,7 +139,7 @@ func (d *hostDriver) plug(ctx context.Context, lbID string, vip netip.Addr) (*am
 		opts.Start = s.Start
 	}
 	return &amphora{
-		dir:   filepath.Join(d.stateDir, lbID[:8]),
+		dir:   lbDir(d.stateDir, lbID),
 		vip:   ns.Addr(),
 		opts:  opts,
 		close: ns.Close,
@@ -178,7 +178,7 @@ func (d *loopbackDriver) plug(ctx context.Context, lbID string, vip netip.Addr) 
 	}
 	d.used[vip] = true
 	return &amphora{
-		dir: filepath.Join(d.stateDir, lbID[:8]),
+		dir: lbDir(d.stateDir, lbID),
 		vip: vip,
 		close: func() error {
 			d.mu.Lock()
@@ -187,4 +187,14 @@ func (d *loopbackDriver) plug(ctx context.Context, lbID string, vip netip.Addr) 
 			return nil
 		},
 	}, nil
+}
+
+// lbDir is a load balancer's state directory. A unix socket path has at
+// most 107 bytes, so a deep StateDir falls back to the temp directory.
+func lbDir(stateDir, lbID string) string {
+	dir := filepath.Join(stateDir, lbID[:8])
+	if len(dir)+len("/stats.sock") > 100 {
+		dir = filepath.Join(os.TempDir(), "pxc-octavia-"+lbID)
+	}
+	return dir
 }

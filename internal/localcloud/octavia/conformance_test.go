@@ -197,7 +197,7 @@ func TestStackBalancesAndReportsHealth(t *testing.T) {
 	m1, m2 := st.members[0], st.members[1]
 
 	// Rendered the Octavia way.
-	cfg, err := os.ReadFile(filepath.Join(e.svc.deps.StateDir, st.lb.ID[:8], "haproxy.cfg"))
+	cfg, err := os.ReadFile(filepath.Join(lbDir(e.svc.deps.StateDir, st.lb.ID), "haproxy.cfg"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +284,7 @@ func TestStackBalancesAndReportsHealth(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.waitActive(t, st.lb.ID)
-	cfg, err = os.ReadFile(filepath.Join(e.svc.deps.StateDir, st.lb.ID[:8], "haproxy.cfg"))
+	cfg, err = os.ReadFile(filepath.Join(lbDir(e.svc.deps.StateDir, st.lb.ID), "haproxy.cfg"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -374,7 +374,7 @@ func TestStackBalancesAndReportsHealth(t *testing.T) {
 	if inv := e.svc.Inventory(); len(inv) != 0 {
 		t.Errorf("left behind: %v", inv)
 	}
-	if _, err := os.Stat(filepath.Join(e.svc.deps.StateDir, st.lb.ID[:8])); !os.IsNotExist(err) {
+	if _, err := os.Stat(lbDir(e.svc.deps.StateDir, st.lb.ID)); !os.IsNotExist(err) {
 		t.Errorf("state directory left: %v", err)
 	}
 	if _, err := greet(st.vip); err == nil {

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -139,5 +140,17 @@ func TestCloseRemovesEverything(t *testing.T) {
 	}
 	if err := svc.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
+	}
+}
+
+func TestLBDirFitsUnixSocket(t *testing.T) {
+	id := newID()
+	if got := lbDir("/var/lib/x", id); got != "/var/lib/x/"+id[:8] {
+		t.Errorf("short state dir: %s", got)
+	}
+	deep := "/" + strings.Repeat("d", 120)
+	got := lbDir(deep, id)
+	if strings.HasPrefix(got, deep) || len(got)+len("/stats.sock") > 100 {
+		t.Errorf("deep state dir: %s", got)
 	}
 }
