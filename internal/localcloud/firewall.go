@@ -59,7 +59,7 @@ func (c *Cloud) renderFirewallOpts(s *server, bootProbe bool) string {
 			ports = append(ports, p)
 		}
 	}
-	secure := len(ports) > 0
+	secure := true
 	var groups []string
 	for _, p := range ports {
 		if !p.PortSecurity {
@@ -73,6 +73,12 @@ func (c *Cloud) renderFirewallOpts(s *server, bootProbe bool) string {
 	}
 	var b strings.Builder
 	b.WriteString("table inet neutron {\n")
+	if len(ports) == 0 {
+		// No port (networks "none", or its port was deleted): unreachable.
+		b.WriteString("  chain input { type filter hook input priority 0; policy drop; iif lo accept; }\n")
+		b.WriteString("  chain output { type filter hook output priority 0; policy drop; oif lo accept; }\n}\n")
+		return b.String()
+	}
 	if !secure {
 		// Port security off (or no port): Neutron applies no filtering.
 		b.WriteString("  chain input { type filter hook input priority 0; policy accept; }\n")

@@ -69,6 +69,9 @@ func (c *Cloud) scheduleLocked(s *server) string {
 	}
 	var cands []string
 	for i := 0; i < c.cfg.Hypervisors; i++ {
+		if s.RequestedHost != "" && c.hypervisorName(i) != s.RequestedHost {
+			continue
+		}
 		if s.AZ == "" || c.hypervisorZone(i) == s.AZ {
 			cands = append(cands, c.hypervisorName(i))
 		}

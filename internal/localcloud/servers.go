@@ -415,6 +415,8 @@ type createServerReq struct {
 		Description      *string                 `json:"description"`
 		Tags             []string                `json:"tags"`
 		BlockDeviceMapV2 []map[string]any        `json:"block_device_mapping_v2"`
+		Host             string                  `json:"host"`
+		HypervisorHost   string                  `json:"hypervisor_hostname"`
 		MinCount         *int                    `json:"min_count"`
 		MaxCount         *int                    `json:"max_count"`
 	} `json:"server"`
@@ -533,6 +535,15 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 		return
 	}
 
+	if (rs.Host != "" || rs.HypervisorHost != "") && !mv.atLeast(2, 74) {
+		bad("Invalid input for field/attribute server. Additional properties are not allowed ('host', 'hypervisor_hostname' were unexpected)")
+		return
+	}
+	wantHost := firstNonEmpty(rs.Host, rs.HypervisorHost)
+	if wantHost != "" && !c.hypervisorExists(wantHost) {
+		bad("Compute host %s could not be found.", wantHost)
+		return
+	}
 	hints := req.Hints
 	if hints == nil {
 		hints = req.Hints2
@@ -637,7 +648,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 		ID: newUUID(), Name: rs.Name, Description: rs.Description, ProjectID: t.ProjectID, UserID: t.UserID,
 		FlavorID: flv.ID, ImageID: theImage().ID, KeyName: rs.KeyName, Metadata: rs.Metadata,
 		AZ: az, GroupID: groupID, SecurityGroups: sgNames, VMState: "building", TaskState: "scheduling",
-		UserData: rs.UserData, Tags: rs.Tags, CreatedAt: now, UpdatedAt: now,
+		UserData: rs.UserData, Tags: rs.Tags, CreatedAt: now, UpdatedAt: now, RequestedHost: wantHost,
 	}
 	if portID != "" {
 		c.st.Ports[portID].DeviceID = s.ID
@@ -863,3 +874,12 @@ func invalidState(s *server, action string) *apiError {
 }
 
 func fmtErr(format string, args ...any) error { return fmt.Errorf(format, args...) }
+
+func (c *Cloud) hypervisorExists(name string) bool {
+	for i := 0; i < c.cfg.Hypervisors; i++ {
+		if c.hypervisorName(i) == name {
+			return true
+		}
+	}
+	return false
+}

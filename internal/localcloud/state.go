@@ -153,6 +153,7 @@ type server struct {
 	Metadata       map[string]string `json:"metadata"`
 	AZ             string            `json:"availability_zone"`
 	Hypervisor     string            `json:"hypervisor"`
+	RequestedHost  string            `json:"requested_host"` // 2.74 host / hypervisor_hostname
 	GroupID        string            `json:"group_id"`
 	PortIDs        []string          `json:"port_ids"`
 	SecurityGroups []string          `json:"security_group_names"` // as requested, for the create answer
