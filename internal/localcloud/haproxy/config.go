@@ -7,6 +7,7 @@ package haproxy
 
 import (
 	"fmt"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -65,6 +66,10 @@ type Listener struct {
 	TimeoutMemberConnect int // ms; 0: default
 	TimeoutMemberData    int // ms; 0: default
 	TimeoutTCPInspect    int // ms; 0: none
+	// AllowedCIDRs limits the clients (empty: any). Octavia enforces it
+	// with security-group rules on the VIP port; here HAProxy rejects other
+	// sources as soon as they connect.
+	AllowedCIDRs []string
 	// DefaultPool is the pool traffic goes to (nil: none). Octavia renders one
 	// backend per pool of the listener; without L7 policies that is the
 	// default pool only.
@@ -223,6 +228,9 @@ func renderFrontend(w func(string, ...any), lb LoadBalancer, l Listener) {
 	w("    maxconn %d", connLimit(l))
 	w("    bind %s:%d", lb.VIP, l.Port)
 	w("    mode %s", listenerModes[l.Protocol])
+	if len(l.AllowedCIDRs) > 0 {
+		w("    tcp-request connection reject if !{ src %s }", strings.Join(l.AllowedCIDRs, " "))
+	}
 	if p := l.DefaultPool; p != nil && p.Enabled {
 		w("    default_backend %s", BackendName(p.ID, l.ID))
 	}
@@ -359,6 +367,11 @@ func validate(lb LoadBalancer) error {
 		}
 		if l.Port < 1 || l.Port > 65535 {
 			return fmt.Errorf("listener %s: port %d out of range", l.ID, l.Port)
+		}
+		for _, c := range l.AllowedCIDRs {
+			if _, err := netip.ParsePrefix(c); err != nil {
+				return fmt.Errorf("listener %s: allowed cidr %q: %w", l.ID, c, err)
+			}
 		}
 		p := l.DefaultPool
 		if p == nil {

@@ -33,6 +33,7 @@ func galeraLB() LoadBalancer {
 			},
 		}, {
 			ID: "listener-2", Protocol: ProtocolTCP, Port: 8080, Enabled: true, ConnectionLimit: 100,
+			AllowedCIDRs: []string{"10.210.0.0/24", "192.0.2.7/32"},
 			DefaultPool: &Pool{
 				ID: "pool-2", Protocol: ProtocolTCP, Algorithm: AlgorithmSourceIP, Enabled: true,
 				SessionPersistence: PersistenceSourceIP,
@@ -140,6 +141,7 @@ func TestRenderOctaviaShape(t *testing.T) {
 		"    default_backend pool-1:listener-1\n",
 		"    bind 10.210.0.50:3306\n",
 		"    stick on src\n",
+		"    tcp-request connection reject if !{ src 10.210.0.0/24 192.0.2.7/32 }\n",
 	} {
 		if !strings.Contains(cfg, want) {
 			t.Errorf("config lacks %q", want)

@@ -252,6 +252,7 @@ func (s *Service) haproxyModel(lb *loadBalancer) haproxy.LoadBalancer {
 			TimeoutMemberConnect: l.TimeoutMemberConnect,
 			TimeoutMemberData:    l.TimeoutMemberData,
 			TimeoutTCPInspect:    l.TimeoutTCPInspect,
+			AllowedCIDRs:         l.AllowedCIDRs,
 		}
 		if p := s.pools[l.DefaultPoolID]; p != nil && p.ProvisioningStatus != pendingDelete {
 			hl.DefaultPool = s.haproxyPool(p)

@@ -34,9 +34,10 @@ func TestVersionDiscovery(t *testing.T) {
 	}
 }
 
-// TestAdminDownLoadBalancer: admin_state_up=false renders no proxies (as
-// Octavia's template does) and reports OFFLINE; up again serves again.
-func TestAdminDownLoadBalancer(t *testing.T) {
+// TestAdminDownAndAllowedCIDRs: admin_state_up=false renders no proxies
+// (as Octavia's template does) and reports OFFLINE; up again serves again.
+// allowed_cidrs lets only the listed sources in.
+func TestAdminDownAndAllowedCIDRs(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
 	b := startBackend(t, "only")
@@ -86,6 +87,26 @@ func TestAdminDownLoadBalancer(t *testing.T) {
 		name, err := greet(vip)
 		return err == nil && name == "only", nil
 	})
+
+	// allowed_cidrs keeps other sources out (this client is 127.0.0.1).
+	if _, err := listeners.Update(ctx, e.a, l.ID, listeners.UpdateOpts{AllowedCIDRs: &[]string{"192.0.2.0/24"}}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	e.waitActive(t, lb.ID)
+	if name, err := greet(vip); err == nil {
+		t.Errorf("client outside allowed_cidrs got through to %q", name)
+	}
+	got2, err := listeners.Get(ctx, e.a, l.ID).Extract()
+	if err != nil || len(got2.AllowedCIDRs) != 1 || got2.AllowedCIDRs[0] != "192.0.2.0/24" {
+		t.Errorf("allowed_cidrs read back: %v %v", got2, err)
+	}
+	if _, err := listeners.Update(ctx, e.a, l.ID, listeners.UpdateOpts{AllowedCIDRs: &[]string{"192.0.2.0/24", "127.0.0.0/8"}}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	e.waitActive(t, lb.ID)
+	if name, err := greet(vip); err != nil || name != "only" {
+		t.Errorf("client inside allowed_cidrs: %q %v", name, err)
+	}
 }
 
 // TestCloseRemovesEverything: Close in the middle of transitions stops
