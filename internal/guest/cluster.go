@@ -91,6 +91,9 @@ func New(spec ClusterSpec, opts ...Option) (*Cluster, error) {
 		},
 		mask: masker{s.RootPassword, s.SSTPassword},
 	}
+	if s.Clustercheck != nil {
+		c.mask = append(c.mask, s.Clustercheck.Password)
+	}
 	for _, o := range opts {
 		o(&c.opts)
 	}
@@ -325,6 +328,13 @@ func (c *Cluster) start(ctx context.Context, n *node, bootstrap bool) error {
 	n.resetDB()
 	if _, err := n.run(ctx, c.startCommand(n, bootstrap), nil); err != nil {
 		return fmt.Errorf("start server: %w", err)
+	}
+	if cc := c.spec.Clustercheck; cc != nil {
+		// The responder starts with the node (it answers 503 until the
+		// server is Synced and the account exists).
+		if err := c.installClustercheck(ctx, n, c.Spec().Nodes, *cc); err != nil {
+			return fmt.Errorf("clustercheck: %w", err)
+		}
 	}
 	return nil
 }

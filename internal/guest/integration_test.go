@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"net/http"
 	"os/exec"
 	"strings"
 	"sync"
@@ -58,7 +59,31 @@ func (l *eventLog) text() string {
 const (
 	rootPassword = `r00t'pa"ss\wörd`
 	appPassword  = `app-'"\-密码-🔑`
+	ccPassword   = `cc-'"\-pw`
 )
+
+// httpCode asks a node's clustercheck responder; 0 means no answer.
+func httpCode(t *testing.T, h *host.Host, path string) int {
+	t.Helper()
+	cl := http.Client{Timeout: 5 * time.Second}
+	resp, err := cl.Get("http://" + h.Addr().String() + ":9200" + path)
+	if err != nil {
+		t.Logf("clustercheck %s%s: %v", h.Name(), path, err)
+		return 0
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode
+}
+
+// checkCodes asserts the responder's answers for path on every host.
+func checkCodes(t *testing.T, l *lab, path string, want ...int) {
+	t.Helper()
+	for i, h := range l.hosts {
+		if got := httpCode(t, h, path); got != want[i] {
+			t.Errorf("clustercheck %s%s = %d, want %d", h.Name(), path, got, want[i])
+		}
+	}
+}
 
 func needRoot(t *testing.T) {
 	t.Helper()
@@ -108,6 +133,7 @@ func newLab(t *testing.T, names ...string) *lab {
 		RootPassword: rootPassword,
 		GCacheSize:   "32M",
 		Parameters:   map[string]string{"innodb_buffer_pool_size": "64M"},
+		Clustercheck: &guest.Clustercheck{Password: ccPassword},
 	}
 	hosts := make([]*host.Host, len(names))
 	errs := make([]error, len(names))
@@ -245,6 +271,8 @@ func TestClusterLifecycle(t *testing.T) {
 			t.Errorf("%s: datadir not on the data volume or fstab entry missing:\n%s", h.Name(), out)
 		}
 	}
+	checkCodes(t, l, "/", 200, 200, 200)
+	checkCodes(t, l, "/writer", 200, 503, 503)
 	// Re-running the whole sequence changes nothing and succeeds.
 	if _, err := c.Create(ctx); err != nil {
 		t.Fatalf("second Create: %v", err)
@@ -331,6 +359,7 @@ func TestClusterLifecycle(t *testing.T) {
 		if st, _ := c.Status(ctx); len(st.Missing) == 0 {
 			t.Fatalf("gate never reported the killed node (last: %v)", last)
 		}
+		checkCodes(t, l, "/", 200, 200, 503)
 		lap("kill -9 detected")
 		if err := c.StartNode(ctx, "db3"); err != nil {
 			t.Fatal(err)
@@ -366,6 +395,8 @@ func TestClusterLifecycle(t *testing.T) {
 		if _, err := c.Gate(ctx); err == nil {
 			t.Errorf("gate passed during a partition")
 		}
+		checkCodes(t, l, "/", 200, 200, 503)
+		checkCodes(t, l, "/writer", 200, 503, 503)
 		n1, _ := st.Node("db1")
 		t.Logf("partitioned: %s | %s", n3, n1)
 		lap("partition detected")
@@ -442,6 +473,9 @@ func TestClusterLifecycle(t *testing.T) {
 		if _, err := c.WaitGate(ctx, time.Minute); err != nil {
 			t.Fatal(err)
 		}
+		// The responders came back with the servers after the power cut.
+		checkCodes(t, l, "/", 200, 200, 200)
+		checkCodes(t, l, "/writer", 200, 503, 503)
 		for _, name := range []string{"db1", "db2", "db3"} {
 			db, err := c.DB(ctx, name)
 			if err != nil {
@@ -480,7 +514,7 @@ func TestClusterLifecycle(t *testing.T) {
 	lap("leave")
 
 	log := l.events.text()
-	for _, secret := range []string{rootPassword, appPassword} {
+	for _, secret := range []string{rootPassword, appPassword, ccPassword} {
 		if strings.Contains(log, secret) {
 			t.Errorf("a password appeared in the progress events")
 		}

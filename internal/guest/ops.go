@@ -2,7 +2,6 @@ package guest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -28,6 +27,11 @@ func (c *Cluster) Create(ctx context.Context) (Status, error) {
 	st, err := c.WaitGate(ctx, c.opts.startTimeout)
 	if err != nil {
 		return st, fmt.Errorf("create cluster %s: %w", c.spec.Name, err)
+	}
+	if cc := c.spec.Clustercheck; cc != nil {
+		if err := c.EnsureClustercheck(ctx, *cc); err != nil {
+			return st, fmt.Errorf("create cluster %s: %w", c.spec.Name, err)
+		}
 	}
 	c.emitDone("create", "", start, "cluster %s is up: %d nodes Synced", c.spec.Name, len(st.Nodes))
 	return st, nil
@@ -490,32 +494,9 @@ func (c *Cluster) EnsureUsers(ctx context.Context, users ...User) error {
 	for _, u := range users {
 		c.mask = append(c.mask, u.Password)
 	}
-	var lastErr error
-	for _, n := range c.nodes() {
-		st, err := c.nodeStatus(ctx, n)
-		if err != nil || !st.Healthy() {
-			lastErr = fmt.Errorf("node %s is not a healthy member", n.Name)
-			continue
-		}
-		db, err := n.sqlDB(ctx)
-		if err != nil {
-			return err
-		}
-		conn, err := db.Conn(ctx)
-		if err != nil {
-			return c.mask.err(fmt.Errorf("ensure users on %s: %w", n.Name, err))
-		}
-		defer conn.Close()
-		if _, err := conn.ExecContext(ctx, "SET SESSION sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')"); err != nil {
-			return c.mask.err(fmt.Errorf("ensure users on %s: %w", n.Name, err))
-		}
-		for _, s := range stmts {
-			if _, err := conn.ExecContext(ctx, s); err != nil {
-				return c.mask.err(fmt.Errorf("ensure users on %s: %w", n.Name, err))
-			}
-		}
-		c.emit("users", n.Name, "%d accounts ensured", len(users))
-		return nil
+	if err := c.execOnHealthy(ctx, stmts); err != nil {
+		return fmt.Errorf("ensure users: %w", err)
 	}
-	return errors.Join(errors.New("ensure users: no healthy member"), lastErr)
+	c.emit("users", "", "%d accounts ensured", len(users))
+	return nil
 }

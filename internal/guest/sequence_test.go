@@ -366,3 +366,90 @@ func (f failingWith) Upload(context.Context, string, []byte, fs.FileMode) error 
 func (f failingWith) DialContext(context.Context, string, string) (net.Conn, error) {
 	return nil, errors.New("no")
 }
+
+// Bad input is refused by New before any command runs.
+func TestNewRefusesBeforeRunning(t *testing.T) {
+	r := &recorder{}
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	for i := range spec.Nodes {
+		spec.Nodes[i].Runner = r
+	}
+	spec.Nodes = spec.Nodes[:2]
+	if _, err := New(spec); err == nil {
+		t.Fatal("New accepted 2 nodes")
+	}
+	spec = testSpec(MariaDB, "10.11", SSTRsync)
+	spec.Parameters["x"] = "1\n[client]"
+	if _, err := New(spec); err == nil {
+		t.Fatal("New accepted an injected parameter")
+	}
+	if cmds := r.commands(); len(cmds) != 0 {
+		t.Errorf("commands ran: %q", cmds)
+	}
+}
+
+// Prepare installs packages only when they are missing and allowed.
+func TestPreparePackages(t *testing.T) {
+	run := func(install bool, present string) ([]string, error) {
+		r := &recorder{}
+		r.on("/run/systemd/system", "none\n").on("echo present", present).on("os-release", "debian \n")
+		spec := testSpec(MariaDB, "10.11", SSTRsync)
+		spec.InstallPackages = install
+		for i := range spec.Nodes {
+			spec.Nodes[i].Runner = r
+		}
+		c, err := New(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = c.Prepare(context.Background())
+		return r.commands(), err
+	}
+	cmds, err := run(true, "present\n")
+	if err != nil || strings.Contains(strings.Join(cmds, "\n"), "apt-get") {
+		t.Errorf("present packages: err=%v, apt-get ran=%v", err, strings.Contains(strings.Join(cmds, "\n"), "apt-get"))
+	}
+	cmds, err = run(true, "missing\n")
+	if err != nil || !strings.Contains(strings.Join(cmds, "\n"), "apt-get install -y -q mariadb-server galera-4 mariadb-backup rsync") {
+		t.Errorf("missing packages: err=%v\n%s", err, strings.Join(cmds, "\n"))
+	}
+	if _, err = run(false, "missing\n"); err == nil || !strings.Contains(err.Error(), "package installation is off") {
+		t.Errorf("missing packages, install off: %v", err)
+	}
+}
+
+// The data volume script formats only a device without a filesystem and
+// prefers the by-id link over the fallback device.
+func TestVolumeScript(t *testing.T) {
+	r := &recorder{}
+	r.on("/run/systemd/system", "none\n").on("echo present", "present\n")
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	for i := range spec.Nodes {
+		spec.Nodes[i].Runner = r
+		spec.Nodes[i].DataVolume = DataVolume{IDPrefix: "0a9d0c7e-7b2f-4f63-8", Device: "/dev/vdb"}
+	}
+	c, err := New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var script string
+	for _, cmd := range r.commands() {
+		if strings.Contains(cmd, "mkfs.ext4") {
+			script = cmd
+		}
+	}
+	for _, want := range []string{
+		`prefix='0a9d0c7e-7b2f-4f63-8'`,
+		`/dev/disk/by-id/virtio-"$prefix"*`,
+		`if [ -z "$(blkid -o value -s TYPE "$dev" || true)" ]; then`,
+		`findmnt -rn -S "$dev" -M /var/lib/mysql`,
+		`/etc/fstab`,
+	} {
+		if !strings.Contains(script, want) {
+			t.Errorf("volume script lacks %q:\n%s", want, script)
+		}
+	}
+}

@@ -80,6 +80,9 @@ type ClusterSpec struct {
 	InitSystem InitSystem
 	// ProviderPath overrides the flavour's wsrep_provider path.
 	ProviderPath string
+	// Clustercheck, when set, runs the HTTP health responder on every node:
+	// Create installs it, and every server start makes sure it listens.
+	Clustercheck *Clustercheck
 }
 
 // Node is one server of the cluster.
@@ -288,6 +291,11 @@ func Validate(spec ClusterSpec) error {
 	}
 	if s.ProviderPath != "" && !strings.HasPrefix(s.ProviderPath, "/") || strings.ContainsAny(s.ProviderPath, "\n\r[] ") {
 		bad("provider path %q must be an absolute path", s.ProviderPath)
+	}
+	if s.Clustercheck != nil {
+		if err := s.Clustercheck.validate(); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid cluster spec: %w", errors.Join(errs...))

@@ -1,0 +1,199 @@
+package guest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Clustercheck configures the HTTP health responder on every node (what a
+// load balancer's HTTP check asks): 200 when the node may take traffic,
+// 503 otherwise. It runs as `socat TCP-LISTEN:<port>,fork EXEC:<script>`,
+// independent of the database server, so it answers (503) while the server
+// is down and keeps running across server restarts.
+type Clustercheck struct {
+	// Password of the 'clustercheck'@'localhost' account the script uses
+	// (USAGE on MariaDB, PROCESS on Percona: enough to read wsrep status).
+	Password string
+	// Port defaults to 9200.
+	Port int
+	// AvailableWhenDonor also answers 200 for a donor that does not reject
+	// queries (wsrep_sst_donor_rejects_queries=OFF).
+	AvailableWhenDonor bool
+}
+
+const (
+	clustercheckScript = "/etc/mysql/clustercheck.sh"
+	clustercheckConfig = "/etc/mysql/clustercheck.cnf"
+	clustercheckUser   = "clustercheck"
+)
+
+func (cc Clustercheck) port() int {
+	if cc.Port == 0 {
+		return 9200
+	}
+	return cc.Port
+}
+
+func (cc Clustercheck) validate() error {
+	if cc.Password == "" || strings.ContainsAny(cc.Password, "\x00\n\r") {
+		return fmt.Errorf("clustercheck: a password without NUL or newlines is required")
+	}
+	if cc.Port < 0 || cc.Port > 65535 {
+		return fmt.Errorf("clustercheck: port %d is out of range", cc.Port)
+	}
+	return nil
+}
+
+// renderClustercheck returns the responder script for one node. Paths:
+//
+//	GET /        200 when this node is Primary, Synced (or an allowed donor),
+//	             wsrep_ready=ON, not rejecting queries, not in maintenance.
+//	GET /writer  200 only on the first node of the fixed member order that is
+//	             in this node's primary component (wsrep_incoming_addresses),
+//	             and only if that is this node and it is healthy: one writer.
+func renderClustercheck(s ClusterSpec, members []Node, self Node, cc Clustercheck) string {
+	statusTable := "information_schema.GLOBAL_STATUS"
+	maint := "'DISABLED'"
+	if s.Flavour == Percona {
+		statusTable = "performance_schema.global_status"
+		maint = "@@pxc_maint_mode"
+	}
+	st := func(name string) string {
+		return fmt.Sprintf("(SELECT VARIABLE_VALUE FROM %s WHERE VARIABLE_NAME='%s')", statusTable, name)
+	}
+	query := "SET SESSION wsrep_sync_wait=0; SELECT " + strings.Join([]string{
+		st("wsrep_cluster_status"), st("wsrep_local_state_comment"), st("wsrep_ready"),
+		"IFNULL(" + st("wsrep_incoming_addresses") + ",'')", "@@wsrep_reject_queries",
+		"@@wsrep_sst_donor_rejects_queries", maint,
+	}, ", ")
+	var order []string
+	for _, m := range members {
+		order = append(order, m.Address)
+	}
+	donorOK := "0"
+	if cc.AvailableWhenDonor {
+		donorOK = "1"
+	}
+	l := layoutFor(s)
+	return fmt.Sprintf(`#!/bin/bash
+# Galera clustercheck for node %[1]s, written by the pxc guest library.
+# Run by socat, one request per process. 200 = take traffic, 503 = do not.
+SELF=%[2]s
+MEMBERS=%[3]s
+DONOR_OK=%[4]s
+read -r -t 5 method path _ || exit 0
+while IFS= read -r -t 2 line; do line=${line%%$'\r'}; [ -z "$line" ] && break; done
+path=${path%%%%\?*}
+row=$(%[5]s --defaults-extra-file=%[6]s --connect-timeout=3 -N -B -e %[7]s 2>/dev/null | tail -n 1)
+IFS=$'\t' read -r status state ready incoming reject donor_rejects maint <<<"$row"
+ok=0
+if [ "$status" = Primary ] && [ "$ready" = ON ] && [ "$reject" = NONE ] && [ "$maint" = DISABLED ]; then
+  if [ "$state" = Synced ]; then ok=1
+  elif [ "$DONOR_OK" = 1 ] && [ "${state#Donor}" != "$state" ] && [ "$donor_rejects" != 1 ] && [ "$donor_rejects" != ON ]; then ok=1
+  fi
+fi
+role="node"
+if [ "$path" = /writer ]; then
+  role="writer"
+  writer=""
+  for m in $MEMBERS; do
+    case ",$incoming," in *",$m:"*) writer=$m; break;; esac
+  done
+  [ "$writer" = "$SELF" ] || ok=0
+fi
+if [ "$ok" = 1 ]; then code="200 OK"; body="Galera $role %[1]s is synced."
+else code="503 Service Unavailable"; body="Galera $role %[1]s is not available (${status:-down}/${state:-down})."; fi
+printf 'HTTP/1.1 %%s\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: %%d\r\n\r\n%%s\n' "$code" $(( ${#body} + 1 )) "$body"
+`, self.Name, self.Address, shellQuote(strings.Join(order, " ")), donorOK, l.Client, clustercheckConfig, shellQuote(query))
+}
+
+// EnsureClustercheck creates the clustercheck account (on a healthy
+// member; it replicates), installs the responder on every member and
+// starts socat where it is not listening. Safe to re-run, e.g. after a
+// node rebooted.
+func (c *Cluster) EnsureClustercheck(ctx context.Context, cc Clustercheck) error {
+	if err := cc.validate(); err != nil {
+		return err
+	}
+	c.mask = append(c.mask, cc.Password)
+	priv := "USAGE"
+	if c.spec.Flavour == Percona {
+		priv = "PROCESS"
+	}
+	stmts := []string{
+		"CREATE USER IF NOT EXISTS '" + clustercheckUser + "'@'localhost' IDENTIFIED BY " + quoteString(cc.Password),
+		"ALTER USER '" + clustercheckUser + "'@'localhost' IDENTIFIED BY " + quoteString(cc.Password),
+		"GRANT " + priv + " ON *.* TO '" + clustercheckUser + "'@'localhost'",
+	}
+	if err := c.execOnHealthy(ctx, stmts); err != nil {
+		return fmt.Errorf("clustercheck account: %w", err)
+	}
+	members := c.Spec().Nodes
+	return parallel(c.nodes(), func(n *node) error {
+		start := time.Now()
+		if err := c.installClustercheck(ctx, n, members, cc); err != nil {
+			return fmt.Errorf("clustercheck on %s: %w", n.Name, err)
+		}
+		c.emitDone("clustercheck", n.Name, start, "responder listening on port %d", cc.port())
+		return nil
+	})
+}
+
+func (c *Cluster) installClustercheck(ctx context.Context, n *node, members []Node, cc Clustercheck) error {
+	cnf := "[client]\nuser = " + clustercheckUser + "\npassword = \"" +
+		strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(cc.Password) + "\"\n"
+	if err := n.upload(ctx, clustercheckConfig, []byte(cnf), 0o600); err != nil {
+		return err
+	}
+	if err := n.upload(ctx, clustercheckScript, []byte(renderClustercheck(c.spec, members, n.Node, cc)), 0o755); err != nil {
+		return err
+	}
+	// Restart socat only when it listens on another port (the script is
+	// read per request, so a new script needs no restart).
+	listen := fmt.Sprintf("TCP-LISTEN:%d,reuseaddr,fork", cc.port())
+	script := fmt.Sprintf(`pattern='^socat TCP-LISTEN:[0-9]*,reuseaddr,fork EXEC:%[1]s$'
+for pid in $(pgrep -f "$pattern"); do
+  grep -qa -- %[2]s /proc/$pid/cmdline || kill "$pid"
+done
+if ! pgrep -f "$pattern" >/dev/null; then
+  setsid socat %[2]s EXEC:%[1]s </dev/null >/dev/null 2>&1 &
+fi
+for i in $(seq 1 50); do
+  ss -Hltn "sport = :%[3]d" | grep -q . && exit 0
+  sleep 0.1
+done
+echo "socat is not listening on port %[3]d" >&2
+exit 1`, clustercheckScript, listen, cc.port())
+	if _, err := n.run(ctx, script, nil); err != nil {
+		return fmt.Errorf("start responder: %w", err)
+	}
+	return nil
+}
+
+// execOnHealthy runs statements on the first healthy member.
+func (c *Cluster) execOnHealthy(ctx context.Context, stmts []string) error {
+	for _, n := range c.nodes() {
+		st, err := c.nodeStatus(ctx, n)
+		if err != nil || !st.Healthy() {
+			continue
+		}
+		db, err := n.sqlDB(ctx)
+		if err != nil {
+			return err
+		}
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			return c.mask.err(fmt.Errorf("on %s: %w", n.Name, err))
+		}
+		defer conn.Close()
+		for _, s := range append([]string{"SET SESSION sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '')"}, stmts...) {
+			if _, err := conn.ExecContext(ctx, s); err != nil {
+				return c.mask.err(fmt.Errorf("on %s: %w", n.Name, err))
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("no healthy member to run on")
+}
