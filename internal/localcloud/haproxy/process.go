@@ -228,6 +228,18 @@ func (p *Process) Stop() error {
 	}
 }
 
+// Kill SIGKILLs the master (its workers notice and exit) and waits for it:
+// a crash, for fault injection.
+func (p *Process) Kill() error {
+	_ = p.cmd.Process.Kill()
+	select {
+	case <-p.done:
+		return nil
+	case <-time.After(5 * time.Second):
+		return fmt.Errorf("kill haproxy %d: still running", p.cmd.Process.Pid)
+	}
+}
+
 func (p *Process) logTail() string {
 	b, err := os.ReadFile(filepath.Join(p.dir, "haproxy.log"))
 	if err != nil || len(b) == 0 {

@@ -82,6 +82,17 @@ func (a *amphora) Stats(ctx context.Context) ([]haproxy.Stat, error) {
 	return haproxy.Stats(ctx, proc.Paths().StatsSocket)
 }
 
+// kill SIGKILLs HAProxy and waits until it is gone.
+func (a *amphora) kill() error {
+	a.mu.Lock()
+	proc := a.proc
+	a.mu.Unlock()
+	if proc == nil {
+		return errNotRunning
+	}
+	return proc.Kill()
+}
+
 // Close stops HAProxy, removes the namespace and the state directory.
 func (a *amphora) Close() error {
 	a.mu.Lock()

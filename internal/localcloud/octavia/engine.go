@@ -2,6 +2,7 @@ package octavia
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 
@@ -377,6 +378,8 @@ func (s *Service) lbOp(lb *loadBalancer) string {
 		return opError
 	case !lb.AdminStateUp:
 		return offline
+	case errors.Is(lb.statsErr, errNotRunning) && !lb.pending():
+		return opError // HAProxy died: nothing answers on the VIP
 	case lb.statsErr != nil || lb.stats == nil:
 		if lb.op != "" {
 			return lb.op

@@ -172,6 +172,23 @@ func (s *Service) SetLoadBalancerError(id string) error {
 	return nil
 }
 
+// KillHAProxy injects a fault: the load balancer's HAProxy is SIGKILLed,
+// as if the amphora died. The load balancer's operating_status turns ERROR;
+// a failover (or any change) starts a new HAProxy.
+func (s *Service) KillHAProxy(id string) error {
+	s.mu.Lock()
+	lb, ok := s.lbs[id]
+	var amp *amphora
+	if ok {
+		amp = lb.amp
+	}
+	s.mu.Unlock()
+	if amp == nil {
+		return fmt.Errorf("kill haproxy of load balancer %s: not found", id)
+	}
+	return amp.kill()
+}
+
 // VIPAddress returns a load balancer's VIP ("" when unknown).
 func (s *Service) VIPAddress(id string) string {
 	s.mu.Lock()

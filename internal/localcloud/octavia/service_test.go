@@ -36,7 +36,8 @@ func TestVersionDiscovery(t *testing.T) {
 
 // TestAdminDownAndAllowedCIDRs: admin_state_up=false renders no proxies
 // (as Octavia's template does) and reports OFFLINE; up again serves again.
-// allowed_cidrs lets only the listed sources in.
+// allowed_cidrs lets only the listed sources in. A killed HAProxy is
+// operating_status ERROR until a failover.
 func TestAdminDownAndAllowedCIDRs(t *testing.T) {
 	e := newEnv(t, nil)
 	ctx := context.Background()
@@ -106,6 +107,28 @@ func TestAdminDownAndAllowedCIDRs(t *testing.T) {
 	e.waitActive(t, lb.ID)
 	if name, err := greet(vip); err != nil || name != "only" {
 		t.Errorf("client inside allowed_cidrs: %q %v", name, err)
+	}
+
+	// A dead HAProxy shows as operating_status ERROR; failover brings it back.
+	if err := e.svc.KillHAProxy(lb.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "operating_status ERROR", 5*time.Second, func() (bool, error) {
+		got, err := loadbalancers.Get(ctx, e.a, lb.ID).Extract()
+		return err == nil && got.OperatingStatus == "ERROR", err
+	})
+	waitFor(t, "VIP dead", 5*time.Second, func() (bool, error) {
+		_, err := greet(vip)
+		return err != nil, nil
+	})
+	if err := loadbalancers.Failover(ctx, e.a, lb.ID).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.waitActive(t, lb.ID); got.OperatingStatus != "ONLINE" {
+		t.Errorf("after failover: operating_status %s, want ONLINE", got.OperatingStatus)
+	}
+	if name, err := greet(vip); err != nil || name != "only" {
+		t.Errorf("after failover: %q %v", name, err)
 	}
 }
 
