@@ -152,7 +152,7 @@ func (c *Client) DeleteVolume(ctx context.Context, id string) error {
 		}
 		return fmt.Errorf("delete volume %s: %w", id, err)
 	}
-	_, err = c.waitStatus(ctx, Wait{What: "volume " + id, Target: []string{"deleted"}, GoneOK: true, Failed: volumeFailed},
+	_, err = c.waitStatus(ctx, Wait{What: "volume " + id, Target: []string{"deleted"}, GoneOK: true, Failed: []string{"error_deleting"}},
 		func(ctx context.Context) (Observation, error) {
 			v, err := volumes.Get(ctx, sc, id).Extract()
 			if err != nil {

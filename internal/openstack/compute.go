@@ -382,7 +382,7 @@ func (c *Client) DeleteServer(ctx context.Context, id string) error {
 		}
 		return fmt.Errorf("delete server %s: %w", id, err)
 	}
-	_, err = c.waitStatus(ctx, Wait{What: "server " + id, Target: []string{"DELETED", "SOFT_DELETED"}, GoneOK: true},
+	_, err = c.waitStatus(ctx, Wait{What: "server " + id, Target: []string{"DELETED", "SOFT_DELETED"}, GoneOK: true, Failed: []string{}},
 		func(ctx context.Context) (Observation, error) {
 			s, err := servers.Get(ctx, sc, id).Extract()
 			if err != nil {

@@ -28,7 +28,8 @@ type Wait struct {
 	// neither a target nor failed is pending. Non-empty: any other status
 	// is unexpected and ends the wait with a StatusError.
 	Pending []string
-	// Failed statuses end the wait with a StatusError. Empty: ERROR.
+	// Failed statuses end the wait with a StatusError. nil: ERROR; an
+	// empty non-nil slice: none (a server being deleted may read ERROR).
 	Failed []string
 	// GoneOK makes "object not found" a success (waiting for a delete).
 	GoneOK bool
@@ -63,7 +64,7 @@ func (e *StatusError) Error() string {
 // and doubles up to w.Max. It returns the final status.
 func WaitForStatus(ctx context.Context, w Wait, poll PollFunc) (string, error) {
 	failed := w.Failed
-	if len(failed) == 0 {
+	if failed == nil {
 		failed = []string{"ERROR"}
 	}
 	interval, maxInterval := w.Initial, w.Max

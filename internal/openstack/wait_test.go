@@ -134,3 +134,12 @@ func TestWaitFor(t *testing.T) {
 		t.Fatalf("want boom, got %v", err)
 	}
 }
+
+func TestWaitWithoutFailedStatuses(t *testing.T) {
+	poll, _ := statuses("ERROR", "ERROR", "DELETED")
+	got, err := WaitForStatus(context.Background(),
+		waitSpec(Wait{What: "server x", Target: []string{"DELETED"}, Failed: []string{}}), poll)
+	if err != nil || got != "DELETED" {
+		t.Fatalf("an empty Failed list must let ERROR pass: %q, %v", got, err)
+	}
+}
