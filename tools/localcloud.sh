@@ -32,6 +32,7 @@ up)
 	build
 	mkdir -p "$dir"
 	rm -f "$dir/endpoint"
+	start=$(($(wc -c <"$log" 2>/dev/null || echo 0) + 1))
 	# setsid: the cloud outlives this shell; its hosts die with it.
 	# shellcheck disable=SC2086
 	setsid "$bin" up --dir "$dir" --listen "${LOCALCLOUD_LISTEN:-127.0.0.1:0}" ${LOCALCLOUD_ARGS:-} \
@@ -41,7 +42,7 @@ up)
 	while ! ready; do
 		if ! kill -0 "$pid" 2>/dev/null; then
 			echo "localcloud failed to start; the end of $log:" >&2
-			tail -n 20 "$log" >&2
+			tail -c +"$start" "$log" | tail -n 20 >&2
 			exit 1
 		fi
 		i=$((i + 1))

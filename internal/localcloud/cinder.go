@@ -583,10 +583,7 @@ func (c *Cloud) attachVolume(w http.ResponseWriter, r *http.Request, mv microver
 		writeError(w, svcCompute, errf(400, "Invalid volume: volume %s status must be 'available'. Currently in '%s'", v.ID, v.Status))
 		return
 	}
-	if v.AZ != s.AZ && s.AZ != "" {
-		writeError(w, svcCompute, errf(400, "Invalid volume: Instance %s and volume %s are not in the same availability_zone. Instance is in %s. Volume is in %s", s.ID, v.ID, s.AZ, v.AZ))
-		return
-	}
+	// Nova's default [cinder] cross_az_attach = True: zones may differ.
 	dev := nextDevice(s)
 	if dev == "" {
 		writeError(w, svcCompute, errf(400, "No free disk device names for prefix 'vd'"))

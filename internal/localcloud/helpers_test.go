@@ -11,6 +11,8 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -76,6 +78,12 @@ func startCloud(t *testing.T, mod func(*Config)) *testCloud {
 		}
 		if _, err := net.InterfaceByName(bridge); err == nil {
 			t.Errorf("bridge %s still exists after Close", bridge)
+		}
+		if out, err := exec.Command("ip", "netns", "list").Output(); err == nil && strings.Contains(string(out), bridge+"-") {
+			t.Errorf("namespaces of %s left after Close:\n%s", bridge, out)
+		}
+		if left, _ := filepath.Glob(filepath.Join(dir, "volumes", "*")); len(left) > 0 {
+			t.Errorf("volume files left after Close: %v", left)
 		}
 		_ = os.RemoveAll(dir)
 	})

@@ -94,6 +94,9 @@ func up(args []string) error {
 	if err := os.MkdirAll(*dir, 0o700); err != nil {
 		return err
 	}
+	if pid := readPid(*dir); pid != os.Getpid() && alive(pid) {
+		return fmt.Errorf("a local cloud (pid %d) already runs with state dir %s; use it, or run `localcloud down --dir %s` first", pid, *dir, *dir)
+	}
 	level := slog.LevelWarn
 	if *verbose {
 		level = slog.LevelInfo
@@ -116,6 +119,10 @@ func up(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	startCtx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	// Remove what a killed predecessor left (bridges, namespaces, loops of dead owners).
+	if err := host.Sweep(startCtx); err != nil {
+		logger.Warn("sweep leftovers", "err", err)
+	}
 	c, err := localcloud.Start(startCtx, cfg)
 	cancel()
 	if err != nil {
@@ -177,7 +184,24 @@ func readPid(dir string) int {
 	return pid
 }
 
-func alive(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
+// alive reports whether pid is a running localcloud process (a stale pid
+// file may name a reused pid).
+func alive(pid int) bool {
+	if pid <= 0 || syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	// /proc/PID/stat: "pid (comm) state ..."; a zombie (Z) is dead.
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	s := string(stat)
+	open, close := strings.IndexByte(s, '('), strings.LastIndexByte(s, ')')
+	if open < 0 || close < open || close+2 >= len(s) {
+		return true
+	}
+	return s[open+1:close] == "localcloud" && s[close+2] != 'Z' && s[close+2] != 'X'
+}
 
 func down(args []string) error {
 	fs := flag.NewFlagSet("down", flag.ExitOnError)
