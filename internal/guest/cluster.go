@@ -22,7 +22,7 @@ type Cluster struct {
 	spec   ClusterSpec // validated, with defaults
 	layout layout
 	opts   options
-	mask   masker
+	mask   *masker
 
 	mu      sync.Mutex
 	members []*node // current members in spec order
@@ -89,10 +89,10 @@ func New(spec ClusterSpec, opts ...Option) (*Cluster, error) {
 			poll:           time.Second,
 			statusTimeout:  10 * time.Second,
 		},
-		mask: masker{s.RootPassword, s.SSTPassword},
+		mask: newMasker(s.RootPassword, s.SSTPassword),
 	}
 	if s.Clustercheck != nil {
-		c.mask = append(c.mask, s.Clustercheck.Password)
+		c.mask.add(s.Clustercheck.Password)
 	}
 	for _, o := range opts {
 		o(&c.opts)

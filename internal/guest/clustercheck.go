@@ -117,7 +117,7 @@ func (c *Cluster) EnsureClustercheck(ctx context.Context, cc Clustercheck) error
 	if err := cc.validate(); err != nil {
 		return err
 	}
-	c.mask = append(c.mask, cc.Password)
+	c.mask.add(cc.Password)
 	priv := "USAGE"
 	if c.spec.Flavour == Percona {
 		priv = "PROCESS"

@@ -525,3 +525,37 @@ func TestClusterLifecycle(t *testing.T) {
 		}
 	}
 }
+
+// TestMariabackupCluster builds a cluster whose joiners receive their state
+// by mariabackup (the library's MariaDB default), with the datadir on the
+// root filesystem (no data volume).
+func TestMariabackupCluster(t *testing.T) {
+	l := newLab(t, "mb1", "mb2", "mb3")
+	for i := range l.spec.Nodes {
+		l.spec.Nodes[i].DataVolume = guest.DataVolume{}
+	}
+	l.spec.SST = ""
+	l.spec.Clustercheck = nil
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	c := l.cluster(t)
+	t0 := time.Now()
+	if _, err := c.Create(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("TIMING create with mariabackup SST %.1fs", time.Since(t0).Seconds())
+	for _, h := range l.hosts[1:] {
+		out := console(t, h, "grep -c 'wsrep_sst_mariabackup' /var/log/mysql/error.log || true; findmnt -rn -o SOURCE /var/lib/mysql | grep -c loop || true")
+		if lines := strings.Fields(out); len(lines) != 2 || lines[0] == "0" || lines[1] != "0" {
+			t.Errorf("%s: want an SST by mariabackup into a datadir on the root filesystem; got %q", h.Name(), out)
+		}
+	}
+	db, err := c.DB(ctx, "mb3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var method string
+	if err := db.QueryRowContext(ctx, "SELECT @@wsrep_sst_method").Scan(&method); err != nil || method != "mariabackup" {
+		t.Errorf("wsrep_sst_method = %q, %v", method, err)
+	}
+}

@@ -492,7 +492,7 @@ func (c *Cluster) EnsureUsers(ctx context.Context, users ...User) error {
 		stmts = append(stmts, s...)
 	}
 	for _, u := range users {
-		c.mask = append(c.mask, u.Password)
+		c.mask.add(u.Password)
 	}
 	if err := c.execOnHealthy(ctx, stmts); err != nil {
 		return fmt.Errorf("ensure users: %w", err)

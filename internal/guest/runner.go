@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net"
 	"strings"
+	"sync"
 )
 
 // Runner is what the operations need from a node: run a shell command,
@@ -52,14 +53,34 @@ func tail(b []byte, n int) string {
 }
 
 // masker replaces known secrets with *** in text that may reach an error
-// or a log: server error messages quote the SQL they refused.
-type masker []string
+// or a log: server error messages quote the SQL they refused. Secrets can
+// be added while operations run.
+type masker struct {
+	mu      sync.RWMutex
+	secrets []string
+}
 
-func (m masker) mask(s string) string {
-	for _, secret := range m {
-		if len(secret) >= 3 {
-			s = strings.ReplaceAll(s, secret, "***")
+func newMasker(secrets ...string) *masker {
+	m := &masker{}
+	m.add(secrets...)
+	return m
+}
+
+func (m *masker) add(secrets ...string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, s := range secrets {
+		if len(s) >= 3 {
+			m.secrets = append(m.secrets, s)
 		}
+	}
+}
+
+func (m *masker) mask(s string) string {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, secret := range m.secrets {
+		s = strings.ReplaceAll(s, secret, "***")
 	}
 	return s
 }
@@ -74,7 +95,7 @@ type maskedError struct {
 func (e *maskedError) Error() string { return e.msg }
 func (e *maskedError) Unwrap() error { return e.err }
 
-func (m masker) err(err error) error {
+func (m *masker) err(err error) error {
 	if err == nil {
 		return nil
 	}
@@ -95,7 +116,7 @@ func (m masker) err(err error) error {
 // a secret.
 type maskingRunner struct {
 	r Runner
-	m masker
+	m *masker
 }
 
 func (mr maskingRunner) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, error) {

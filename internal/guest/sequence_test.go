@@ -346,7 +346,7 @@ func TestEvaluateNamesMissingNode(t *testing.T) {
 }
 
 func TestMaskingRunnerHidesSecrets(t *testing.T) {
-	m := maskingRunner{r: failingWith{`ERROR 1064: near 'IDENTIFIED BY 'root-secret''`}, m: masker{"root-secret"}}
+	m := maskingRunner{r: failingWith{`ERROR 1064: near 'IDENTIFIED BY 'root-secret''`}, m: newMasker("root-secret")}
 	_, err := m.Run(context.Background(), "mysql --batch", []byte("..."))
 	if err == nil || strings.Contains(err.Error(), "root-secret") || !strings.Contains(err.Error(), "***") {
 		t.Errorf("error not masked: %v", err)
