@@ -22,6 +22,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/loadbalancers"
+	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/attributestags"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/rules"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
@@ -360,6 +361,19 @@ func TestAPIConformance(t *testing.T) {
 		}
 		if len(sg.Rules) != 2 {
 			t.Errorf("new group has %d rules, want the 2 default egress rules", len(sg.Rules))
+		}
+		tags, err := attributestags.ReplaceAll(ctx, tc.network, "security-groups", sg.ID, attributestags.ReplaceAllOpts{Tags: []string{"pxc", "cluster=a"}}).Extract()
+		if err != nil || len(tags) != 2 {
+			t.Fatalf("replace tags: %v %v", tags, err)
+		}
+		for filter, want := range map[string]int{"pxc": 1, "pxc,cluster=a": 1, "pxc,other": 0} {
+			pages, err := groups.List(tc.network, groups.ListOpts{Tags: filter}).AllPages(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gs, _ := groups.ExtractGroups(pages); len(gs) != want {
+				t.Errorf("groups with tags %q: %d, want %d", filter, len(gs), want)
+			}
 		}
 		code, _, b = tc.rawDo("GET", "/network/v2.0/security-groups/"+sg.ID, nil, nil)
 		checkShape(t, "neutron/security-groups/security-group-create-response.json", "security_group", obj(decode(t, b), "security_group"))

@@ -164,8 +164,16 @@ func (c *Cloud) listVolumes(w http.ResponseWriter, r *http.Request, mv microvers
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := []any{}
+	want, e := parseMetadataFilter(q.Get("metadata"))
+	if e != nil {
+		writeError(w, svcVolume, e)
+		return
+	}
 	for _, v := range c.sortedVolumes() {
 		if n := q.Get("name"); n != "" && v.Name != n {
+			continue
+		}
+		if !metadataContains(v.Metadata, want) {
 			continue
 		}
 		if st := q.Get("status"); st != "" && v.Status != st {
@@ -701,4 +709,42 @@ func (c *Cloud) doDetach(ctx context.Context, sid, vid string) {
 		v.UpdatedAt = time.Now()
 	}
 	c.save()
+}
+
+// parseMetadataFilter reads cinder's ?metadata= filter, a Python dict
+// literal ({'k': 'v'}, what gophercloud sends) or JSON.
+func parseMetadataFilter(raw string) (map[string]string, *apiError) {
+	raw = strings.TrimSpace(raw)
+	if raw == "" {
+		return nil, nil
+	}
+	out := map[string]string{}
+	if json.Unmarshal([]byte(raw), &out) == nil {
+		return out, nil
+	}
+	inner, ok := strings.CutPrefix(raw, "{")
+	if inner, ok = strings.CutSuffix(inner, "}"); !ok {
+		return nil, errf(400, "Invalid filter keys: metadata")
+	}
+	unq := func(s string) string { return strings.Trim(strings.TrimSpace(s), `'"`) }
+	for _, pair := range strings.Split(inner, ",") {
+		if strings.TrimSpace(pair) == "" {
+			continue
+		}
+		k, v, ok := strings.Cut(pair, ":")
+		if !ok {
+			return nil, errf(400, "Invalid filter keys: metadata")
+		}
+		out[unq(k)] = unq(v)
+	}
+	return out, nil
+}
+
+func metadataContains(have, want map[string]string) bool {
+	for k, v := range want {
+		if got, ok := have[k]; !ok || got != v {
+			return false
+		}
+	}
+	return true
 }

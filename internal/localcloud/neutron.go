@@ -42,6 +42,12 @@ func (c *Cloud) neutronRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /network/v2.0/security-groups/{id}", a(c.getSecGroup))
 	mux.HandleFunc("PUT /network/v2.0/security-groups/{id}", a(c.updateSecGroup))
 	mux.HandleFunc("DELETE /network/v2.0/security-groups/{id}", a(c.deleteSecGroup))
+	mux.HandleFunc("GET /network/v2.0/{resource}/{id}/tags", a(c.getTags))
+	mux.HandleFunc("PUT /network/v2.0/{resource}/{id}/tags", a(c.replaceTags))
+	mux.HandleFunc("DELETE /network/v2.0/{resource}/{id}/tags", a(c.replaceTags))
+	mux.HandleFunc("GET /network/v2.0/{resource}/{id}/tags/{tag}", a(c.oneTag))
+	mux.HandleFunc("PUT /network/v2.0/{resource}/{id}/tags/{tag}", a(c.oneTag))
+	mux.HandleFunc("DELETE /network/v2.0/{resource}/{id}/tags/{tag}", a(c.oneTag))
 	mux.HandleFunc("GET /network/v2.0/security-group-rules", a(c.listRules))
 	mux.HandleFunc("POST /network/v2.0/security-group-rules", a(c.createRule))
 	mux.HandleFunc("GET /network/v2.0/security-group-rules/{id}", a(c.getRule))
@@ -1054,4 +1060,118 @@ func (c *Cloud) deleteRule(w http.ResponseWriter, r *http.Request) {
 	c.save()
 	c.refreshFirewallsLocked()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// ---- tags (standard-attr-tag) ----
+
+// tagsOf finds the tag list of a resource; callers hold c.mu.
+func (c *Cloud) tagsOf(resource, id string) (*[]string, *apiError) {
+	switch resource {
+	case "security-groups":
+		if g, ok := c.st.SecurityGroups[id]; ok {
+			return &g.Tags, nil
+		}
+		return nil, nerrf(404, "SecurityGroupNotFound", "Security group %s does not exist", id)
+	case "ports":
+		if p, ok := c.st.Ports[id]; ok {
+			return &p.Tags, nil
+		}
+		return nil, nerrf(404, "PortNotFound", "Port %s could not be found.", id)
+	case "networks", "subnets":
+		return nil, nerrf(403, "PolicyNotAuthorized", "The local cloud's network and subnet are read-only.")
+	}
+	return nil, nerrf(404, "HTTPNotFound", "The resource could not be found.")
+}
+
+func (c *Cloud) getTags(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tags, e := c.tagsOf(pv(r, "resource"), pv(r, "id"))
+	if e != nil && e.code == 403 {
+		writeJSON(w, 200, map[string]any{"tags": []string{}})
+		return
+	}
+	if e != nil {
+		writeError(w, svcNetwork, e)
+		return
+	}
+	out := *tags
+	if out == nil {
+		out = []string{}
+	}
+	writeJSON(w, 200, map[string]any{"tags": out})
+}
+
+func (c *Cloud) replaceTags(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Tags []string `json:"tags"`
+	}
+	if r.Method == http.MethodPut {
+		if err := readJSON(r, &req); err != nil {
+			writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "%s", err))
+			return
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tags, e := c.tagsOf(pv(r, "resource"), pv(r, "id"))
+	if e != nil {
+		writeError(w, svcNetwork, e)
+		return
+	}
+	for _, t := range req.Tags {
+		if t == "" || len(t) > 255 || strings.Contains(t, ",") {
+			writeError(w, svcNetwork, nerrf(400, "InvalidInput", "Invalid input for operation: '%s' is not a valid tag.", t))
+			return
+		}
+	}
+	*tags = slices.Compact(slices.Sorted(slices.Values(req.Tags)))
+	c.save()
+	if r.Method == http.MethodDelete {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	out := *tags
+	if out == nil {
+		out = []string{}
+	}
+	writeJSON(w, 200, map[string]any{"tags": out})
+}
+
+func (c *Cloud) oneTag(w http.ResponseWriter, r *http.Request) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	tags, e := c.tagsOf(pv(r, "resource"), pv(r, "id"))
+	if e != nil {
+		writeError(w, svcNetwork, e)
+		return
+	}
+	tag := pv(r, "tag")
+	has := slices.Contains(*tags, tag)
+	switch r.Method {
+	case http.MethodGet:
+		if !has {
+			writeError(w, svcNetwork, nerrf(404, "TagNotFound", "Tag %s could not be found for resource %s.", tag, pv(r, "id")))
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case http.MethodPut:
+		if tag == "" || len(tag) > 255 || strings.Contains(tag, ",") {
+			writeError(w, svcNetwork, nerrf(400, "InvalidInput", "Invalid input for operation: '%s' is not a valid tag.", tag))
+			return
+		}
+		if !has {
+			*tags = append(*tags, tag)
+			c.save()
+		}
+		w.WriteHeader(http.StatusCreated)
+	case http.MethodDelete:
+		if !has {
+			writeError(w, svcNetwork, nerrf(404, "TagNotFound", "Tag %s could not be found for resource %s.", tag, pv(r, "id")))
+			return
+		}
+		*tags = slices.DeleteFunc(*tags, func(t string) bool { return t == tag })
+		c.save()
+		w.WriteHeader(http.StatusNoContent)
+	}
 }

@@ -40,7 +40,7 @@ func TestVolumeAttachExtend(t *testing.T) {
 	fx := tc.fixture(ctx)
 	sid := tc.createServer(ctx, fx, "db-vol", nil)
 
-	v, err := volumes.Create(ctx, tc.volume, volumes.CreateOpts{Size: 1, Name: "data"}, nil).Extract()
+	v, err := volumes.Create(ctx, tc.volume, volumes.CreateOpts{Size: 1, Name: "data", Metadata: map[string]string{"cluster": "a", "role": "data"}}, nil).Extract()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,6 +48,18 @@ func TestVolumeAttachExtend(t *testing.T) {
 		t.Errorf("status on create = %s, want creating", v.Status)
 	}
 	tc.waitVolume(v.ID, "available")
+	for _, c := range []struct {
+		md   map[string]string
+		want int
+	}{{map[string]string{"cluster": "a"}, 1}, {map[string]string{"cluster": "a", "role": "data"}, 1}, {map[string]string{"cluster": "b"}, 0}} {
+		pages, err := volumes.List(tc.volume, volumes.ListOpts{Metadata: c.md}).AllPages(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if vs, _ := volumes.ExtractVolumes(pages); len(vs) != c.want {
+			t.Errorf("volumes with metadata %v: %d, want %d", c.md, len(vs), c.want)
+		}
+	}
 	s := tc.waitServer(sid, "ACTIVE")
 	addr := serverAddr(t, s)
 
