@@ -55,6 +55,7 @@ func (c *Cloud) EnvExports(cloudsPath string) string {
 		{"OS_INTERFACE", "public"},
 		{"OS_IDENTITY_API_VERSION", "3"},
 		{"OS_CLIENT_CONFIG_FILE", cloudsPath},
+		{"OS_CLOUD", CloudName},
 		{"LOCALCLOUD_URL", c.URL()},
 		{"LOCALCLOUD_ADMIN_URL", c.URL() + "/_admin"},
 		{"LOCALCLOUD_NETWORK_ID", c.NetworkID()},
