@@ -18,6 +18,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/keypairs"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servergroups"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/gophercloud/gophercloud/v2/openstack/config"
+	"github.com/gophercloud/gophercloud/v2/openstack/config/clouds"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/applicationcredentials"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
@@ -192,6 +194,35 @@ func TestAPIConformance(t *testing.T) {
 		tc.admin("POST", "/tokens/expire", nil)
 		if _, err := flavors.ListDetail(tc.compute, nil).AllPages(ctx); err != nil {
 			t.Errorf("call after token expiry (gophercloud should re-authenticate): %v", err)
+		}
+	})
+
+	t.Run("clouds.yaml and env", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := tc.WriteClientFiles(dir); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range []string{CloudsFile, EnvFile} {
+			if info, err := os.Stat(filepath.Join(dir, f)); err != nil || info.Mode().Perm() != 0o600 {
+				t.Errorf("%s: %v %v, want mode 0600", f, info, err)
+			}
+		}
+		ao, eo, _, err := clouds.Parse(clouds.WithCloudName(CloudName), clouds.WithLocations(filepath.Join(dir, CloudsFile)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := config.NewProviderClient(ctx, ao)
+		if err != nil {
+			t.Fatalf("authenticate from clouds.yaml: %v", err)
+		}
+		if _, err := openstack.NewComputeV2(p, eo); err != nil {
+			t.Errorf("compute endpoint from clouds.yaml: %v", err)
+		}
+		env, _ := os.ReadFile(filepath.Join(dir, EnvFile))
+		for _, want := range []string{"export OS_AUTH_URL=", "export OS_PASSWORD=", "export OS_CLOUD='local'", "export OS_CLIENT_CONFIG_FILE="} {
+			if !strings.Contains(string(env), want) {
+				t.Errorf("env lacks %s", want)
+			}
 		}
 	})
 
