@@ -70,8 +70,8 @@ func readListenerFields(o *object) listenerFields {
 			o.fail(validation("%s: TLS termination is not supported by this local cloud", k))
 		}
 	}
-	if _, ok := o.value("default_pool"); ok {
-		o.fail(validation("default_pool: creating a pool together with the listener is not supported by this local cloud"))
+	if nonEmptyList(o, "l7policies") {
+		o.fail(validation("l7policies are not supported by this local cloud"))
 	}
 	return f
 }
@@ -91,6 +91,22 @@ func (s *Service) defaultPoolOK(q *request, lb *loadBalancer, protocol, poolID s
 	return nil
 }
 
+// parseListener reads and checks a new listener's attributes.
+func parseListener(o *object) (*string, *int, listenerFields, *apiError) {
+	o.require("protocol")
+	o.require("protocol_port")
+	protocol := o.enum("protocol", listenerProtocols...)
+	port := o.integer("protocol_port", 1, 65535)
+	f := readListenerFields(o)
+	if o.err != nil {
+		return nil, nil, f, o.err
+	}
+	if !slices.Contains(supportedListenerProtocols, *protocol) {
+		return nil, nil, f, validation("listener protocol %s is not supported by this local cloud (supported: TCP, HTTP, HTTPS)", *protocol)
+	}
+	return protocol, port, f, nil
+}
+
 func (s *Service) createListener(q *request) *apiError {
 	o, e := readBody(q.r, "listener")
 	if e != nil {
@@ -100,17 +116,13 @@ func (s *Service) createListener(q *request) *apiError {
 		return e
 	}
 	o.require("loadbalancer_id")
-	o.require("protocol")
-	o.require("protocol_port")
 	lbID := o.str("loadbalancer_id", 36)
-	protocol := o.enum("protocol", listenerProtocols...)
-	port := o.integer("protocol_port", 1, 65535)
-	f := readListenerFields(o)
-	if o.err != nil {
-		return o.err
+	if _, ok := o.value("default_pool"); ok {
+		o.fail(validation("default_pool: a pool can be created with the listener only within a load balancer create (single-call create)"))
 	}
-	if !slices.Contains(supportedListenerProtocols, *protocol) {
-		return validation("listener protocol %s is not supported by this local cloud (supported: TCP, HTTP, HTTPS)", *protocol)
+	protocol, port, f, e := parseListener(o)
+	if e != nil {
+		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -131,21 +143,28 @@ func (s *Service) createListener(q *request) *apiError {
 			return errorf(http.StatusConflict, "Another Listener on this Load Balancer is already using protocol_port %d", *port)
 		}
 	}
+	l := s.addListener(q, lb, *protocol, *port, f, o)
+	lb.ProvisioningStatus = pendingUpdate
+	s.schedule(lb.ID)
+	writeJSON(q.w, http.StatusCreated, map[string]any{"listener": s.listenerView(l)})
+	return nil
+}
+
+// addListener records a new listener (PENDING_CREATE) with Octavia's
+// defaults and f applied; the caller holds s.mu.
+func (s *Service) addListener(q *request, lb *loadBalancer, protocol string, port int, f listenerFields, o *object) *listener {
 	s.seq++
 	l := &listener{
 		meta: meta{ID: newID(), ProjectID: q.project, AdminStateUp: true, ProvisioningStatus: pendingCreate,
 			op: offline, CreatedAt: s.now(), seq: s.seq},
-		LBID: lb.ID, Protocol: *protocol, Port: *port, ConnectionLimit: -1,
+		LBID: lb.ID, Protocol: protocol, Port: port, ConnectionLimit: -1,
 		TimeoutClientData: haproxy.DefaultTimeoutClientData, TimeoutMemberConnect: haproxy.DefaultTimeoutMemberConnect,
 		TimeoutMemberData: haproxy.DefaultTimeoutMemberData,
 	}
 	applyListenerFields(l, f, o)
 	s.listeners[l.ID] = l
 	lb.Listeners = append(lb.Listeners, l.ID)
-	lb.ProvisioningStatus = pendingUpdate
-	s.schedule(lb.ID)
-	writeJSON(q.w, http.StatusCreated, map[string]any{"listener": s.listenerView(l)})
-	return nil
+	return l
 }
 
 func applyListenerFields(l *listener, f listenerFields, o *object) {

@@ -48,9 +48,6 @@ func (s *Service) createLB(q *request) *apiError {
 	if o.err != nil {
 		return o.err
 	}
-	if nonEmptyList(o, "listeners") || nonEmptyList(o, "pools") {
-		return validation("creating listeners and pools together with the load balancer is not supported by this local cloud; create them one by one")
-	}
 	if portID != nil {
 		return errorf(http.StatusBadRequest, "Port %s not found.", *portID)
 	}
@@ -78,6 +75,10 @@ func (s *Service) createLB(q *request) *apiError {
 		if e := s.checkVIP(addr); e != nil {
 			return e
 		}
+	}
+	graph, e := s.parseTree(q, o)
+	if e != nil {
+		return e
 	}
 
 	id := newID()
@@ -111,7 +112,12 @@ func (s *Service) createLB(q *request) *apiError {
 	}
 	s.lbs[id] = lb
 	s.schedule(id)
-	writeJSON(q.w, http.StatusCreated, map[string]any{"loadbalancer": s.lbView(lb)})
+	if graph.empty() {
+		writeJSON(q.w, http.StatusCreated, map[string]any{"loadbalancer": s.lbView(lb)})
+		return nil
+	}
+	s.buildTree(q, lb, graph)
+	writeJSON(q.w, http.StatusCreated, map[string]any{"loadbalancer": s.treeView(lb)})
 	return nil
 }
 

@@ -121,30 +121,24 @@ func applyMonitorFields(hm *monitor, f monitorFields, o *object) {
 	}
 }
 
-func (s *Service) createMonitor(q *request) *apiError {
-	o, e := readBody(q.r, "healthmonitor")
-	if e != nil {
-		return e
-	}
-	if e := q.bodyProject(o); e != nil {
-		return e
-	}
-	for _, k := range []string{"pool_id", "type", "delay", "timeout", "max_retries"} {
+// parseMonitor reads and checks a new health monitor (Octavia's defaults
+// filled in); the caller sets its identity and pool.
+func parseMonitor(o *object) (*monitor, *apiError) {
+	for _, k := range []string{"type", "delay", "timeout", "max_retries"} {
 		o.require(k)
 	}
-	poolID := o.str("pool_id", 36)
 	typ := o.enum("type", monitorTypes...)
 	f := readMonitorFields(o)
 	if o.err != nil {
-		return o.err
+		return nil, o.err
 	}
 	if !slices.Contains(supportedMonitor, *typ) {
-		return validation("health monitor type %s is not supported by this local cloud (supported: HTTP, HTTPS, TCP, TLS-HELLO)", *typ)
+		return nil, validation("health monitor type %s is not supported by this local cloud (supported: HTTP, HTTPS, TCP, TLS-HELLO)", *typ)
 	}
 	hm := &monitor{meta: meta{AdminStateUp: true}, Type: *typ, MaxRetriesDown: 3}
 	applyMonitorFields(hm, f, o)
 	if e := checkMonitor(hm); e != nil {
-		return e
+		return nil, e
 	}
 	if *typ == haproxy.MonitorHTTP || *typ == haproxy.MonitorHTTPS {
 		if hm.HTTPMethod == nil {
@@ -156,6 +150,23 @@ func (s *Service) createMonitor(q *request) *apiError {
 		if hm.ExpectedCodes == nil {
 			hm.ExpectedCodes = ptr("200")
 		}
+	}
+	return hm, nil
+}
+
+func (s *Service) createMonitor(q *request) *apiError {
+	o, e := readBody(q.r, "healthmonitor")
+	if e != nil {
+		return e
+	}
+	if e := q.bodyProject(o); e != nil {
+		return e
+	}
+	o.require("pool_id")
+	poolID := o.str("pool_id", 36)
+	hm, e := parseMonitor(o)
+	if e != nil {
+		return e
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -169,15 +180,21 @@ func (s *Service) createMonitor(q *request) *apiError {
 	if p.MonitorID != "" {
 		return errorf(http.StatusConflict, "This pool already has a health monitor")
 	}
+	s.addMonitor(q, p, hm)
+	s.markPoolChange(lb, p)
+	writeJSON(q.w, http.StatusCreated, map[string]any{"healthmonitor": s.monitorView(hm)})
+	return nil
+}
+
+// addMonitor records a parsed monitor as the pool's (PENDING_CREATE); the
+// caller holds s.mu.
+func (s *Service) addMonitor(q *request, p *pool, hm *monitor) {
 	s.seq++
 	hm.meta = meta{ID: newID(), ProjectID: q.project, Name: hm.Name, AdminStateUp: hm.AdminStateUp, Tags: hm.Tags,
 		ProvisioningStatus: pendingCreate, CreatedAt: s.now(), seq: s.seq}
 	hm.PoolID = p.ID
 	s.monitors[hm.ID] = hm
 	p.MonitorID = hm.ID
-	s.markPoolChange(lb, p)
-	writeJSON(q.w, http.StatusCreated, map[string]any{"healthmonitor": s.monitorView(hm)})
-	return nil
 }
 
 func (s *Service) showMonitor(q *request, id string) *apiError {

@@ -80,6 +80,24 @@ func persistenceOK(sp *sessionPersistence, protocol string) *apiError {
 	return nil
 }
 
+// parsePool reads and checks the attributes of a new pool.
+func parsePool(o *object) (*string, poolFields, *apiError) {
+	o.require("lb_algorithm")
+	o.require("protocol")
+	protocol := o.enum("protocol", poolProtocols...)
+	f := readPoolFields(o)
+	if o.err != nil {
+		return nil, f, o.err
+	}
+	if !slices.Contains(supportedPoolProto, *protocol) {
+		return nil, f, validation("pool protocol %s is not supported by this local cloud (supported: TCP, HTTP, HTTPS, PROXY)", *protocol)
+	}
+	if e := persistenceOK(f.persistence, *protocol); e != nil {
+		return nil, f, e
+	}
+	return protocol, f, nil
+}
+
 func (s *Service) createPool(q *request) *apiError {
 	o, e := readBody(q.r, "pool")
 	if e != nil {
@@ -88,23 +106,12 @@ func (s *Service) createPool(q *request) *apiError {
 	if e := q.bodyProject(o); e != nil {
 		return e
 	}
-	o.require("lb_algorithm")
-	o.require("protocol")
-	protocol := o.enum("protocol", poolProtocols...)
 	lbID, listenerID := o.str("loadbalancer_id", 36), o.str("listener_id", 36)
-	f := readPoolFields(o)
-	for _, k := range []string{"members", "healthmonitor"} {
-		if _, ok := o.value(k); ok && (k != "members" || nonEmptyList(o, k)) {
-			o.fail(validation("%s: creating them together with the pool is not supported by this local cloud", k))
-		}
+	if nonEmptyList(o, "members") || o.present("healthmonitor") && !o.isNull("healthmonitor") {
+		return validation("members and healthmonitor can be created with a pool only within a load balancer create (single-call create)")
 	}
-	if o.err != nil {
-		return o.err
-	}
-	if !slices.Contains(supportedPoolProto, *protocol) {
-		return validation("pool protocol %s is not supported by this local cloud (supported: TCP, HTTP, HTTPS, PROXY)", *protocol)
-	}
-	if e := persistenceOK(f.persistence, *protocol); e != nil {
+	protocol, f, e := parsePool(o)
+	if e != nil {
 		return e
 	}
 	if lbID == nil && listenerID == nil {
@@ -133,15 +140,7 @@ func (s *Service) createPool(q *request) *apiError {
 	if l != nil && l.DefaultPoolID != "" {
 		return errorf(http.StatusConflict, "Listener %s already has a default pool", l.ID)
 	}
-	s.seq++
-	p := &pool{
-		meta: meta{ID: newID(), ProjectID: q.project, AdminStateUp: true, ProvisioningStatus: pendingCreate,
-			op: offline, CreatedAt: s.now(), seq: s.seq},
-		LBID: lb.ID, Protocol: *protocol, Algorithm: *f.algorithm,
-	}
-	applyPoolFields(p, f)
-	s.pools[p.ID] = p
-	lb.Pools = append(lb.Pools, p.ID)
+	p := s.addPool(q, lb, *protocol, f)
 	if l != nil {
 		l.DefaultPoolID = p.ID
 		l.ProvisioningStatus = pendingUpdate
@@ -150,6 +149,20 @@ func (s *Service) createPool(q *request) *apiError {
 	s.schedule(lb.ID)
 	writeJSON(q.w, http.StatusCreated, map[string]any{"pool": s.poolView(p)})
 	return nil
+}
+
+// addPool records a new pool (PENDING_CREATE); the caller holds s.mu.
+func (s *Service) addPool(q *request, lb *loadBalancer, protocol string, f poolFields) *pool {
+	s.seq++
+	p := &pool{
+		meta: meta{ID: newID(), ProjectID: q.project, AdminStateUp: true, ProvisioningStatus: pendingCreate,
+			op: offline, CreatedAt: s.now(), seq: s.seq},
+		LBID: lb.ID, Protocol: protocol, Algorithm: *f.algorithm,
+	}
+	applyPoolFields(p, f)
+	s.pools[p.ID] = p
+	lb.Pools = append(lb.Pools, p.ID)
+	return p
 }
 
 func applyPoolFields(p *pool, f poolFields) {
