@@ -602,6 +602,33 @@ func TestFaultsAndScheduling(t *testing.T) {
 		t.Errorf("injected 429: %d %v %s", code, hdr.Get("Retry-After"), b)
 	}
 
+	// Slow transitions: a volume stays "creating" while the step is long.
+	tc.admin("POST", "/delay", map[string]any{"step_ms": 600})
+	code, _, b = tc.rawDo("POST", "/volume/v3/"+projectID(t, tc)+"/volumes", map[string]any{"volume": map[string]any{"size": 1}}, nil)
+	if code != 202 {
+		t.Fatalf("create volume: %d %s", code, b)
+	}
+	vid := obj(decode(t, b), "volume")["id"].(string)
+	time.Sleep(300 * time.Millisecond)
+	if _, _, b := tc.rawDo("GET", "/volume/v3/"+projectID(t, tc)+"/volumes/"+vid, nil, nil); obj(decode(t, b), "volume")["status"] != "creating" {
+		t.Errorf("with a 600 ms step, the volume is past creating after 300 ms: %s", b)
+	}
+	tc.admin("POST", "/delay", map[string]any{"step_ms": 0})
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, _, b := tc.rawDo("GET", "/volume/v3/"+projectID(t, tc)+"/volumes/"+vid, nil, nil)
+		if obj(decode(t, b), "volume")["status"] == "available" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("volume never available: %s", b)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if code, _, b := tc.rawDo("DELETE", "/volume/v3/"+projectID(t, tc)+"/volumes/"+vid, nil, nil); code != 202 {
+		t.Errorf("delete volume: %d %s", code, b)
+	}
+
 	tc.admin("POST", "/next-server-error", map[string]any{"count": 1})
 	bad := tc.createServer(ctx, fx, "doomed", nil)
 	s := tc.waitServer(bad, "ERROR")
@@ -781,4 +808,22 @@ func TestLoadBalancerThroughCloud(t *testing.T) {
 		t.Fatal(err)
 	}
 	tc.assertEmpty()
+}
+
+// TestTokenExpiry: an expired token gets 401; gophercloud re-authenticates.
+func TestTokenExpiry(t *testing.T) {
+	tc := startCloud(t, func(c *Config) { c.TokenTTL = 700 * time.Millisecond })
+	ctx := context.Background()
+	old := tc.provider.Token()
+	time.Sleep(time.Second)
+	code, _, b := tc.rawDo("GET", "/compute/v2.1/flavors", nil, map[string]string{"X-Auth-Token": old})
+	if code != 401 || obj(decode(t, b), "error") == nil {
+		t.Errorf("expired token: %d %s, want 401", code, b)
+	}
+	if _, err := flavors.ListDetail(tc.compute, nil).AllPages(ctx); err != nil {
+		t.Errorf("gophercloud after expiry: %v", err)
+	}
+	if tc.provider.Token() == old {
+		t.Errorf("gophercloud did not get a new token")
+	}
 }

@@ -195,6 +195,16 @@ func TestServerLifecycle(t *testing.T) {
 		t.Errorf("ssh after resize: %v", err)
 	}
 
+	// Partition (link down) and heal through the admin API.
+	tc.admin("POST", "/servers/"+id+"/partition", nil)
+	if _, err := sshRun(t, addr, fx.signer, seen, "true"); err == nil {
+		t.Errorf("ssh to a partitioned server succeeded")
+	}
+	tc.admin("POST", "/servers/"+id+"/heal", nil)
+	if _, err := sshRun(t, addr, fx.signer, seen, "true"); err != nil {
+		t.Errorf("ssh after heal: %v", err)
+	}
+
 	// Delete: 204, then 404; the port nova made is gone too.
 	if err := servers.Delete(ctx, tc.compute, id).ExtractErr(); err != nil {
 		t.Fatal(err)
