@@ -286,3 +286,29 @@ func TestListPortsFiltersByDescription(t *testing.T) {
 		t.Fatalf("got %+v", got)
 	}
 }
+
+func TestGetSubnetAndListListeners(t *testing.T) {
+	f := newFakeCloud(t)
+	f.Mux.HandleFunc("GET /network/v2.0/subnets/sn-1", status(200, map[string]any{"subnet": map[string]any{
+		"id": "sn-1", "network_id": "net-1", "cidr": "10.200.0.0/24", "ip_version": 4, "gateway_ip": "10.200.0.1"}}))
+	f.Mux.HandleFunc("GET /network/v2.0/subnets/missing", status(404, map[string]any{"NeutronError": map[string]any{"type": "SubnetNotFound"}}))
+	f.Mux.HandleFunc("GET /lb/v2.0/lbaas/listeners", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("loadbalancer_id") != "lb-1" {
+			t.Errorf("listener filter: %s", r.URL.RawQuery)
+		}
+		writeJSON(w, 200, map[string]any{"listeners": []any{map[string]any{"id": "l1", "protocol": "TCP", "protocol_port": 3306,
+			"allowed_cidrs": []string{"10.0.0.0/8"}, "provisioning_status": "ACTIVE"}}})
+	})
+	c := f.client(t)
+	s, err := c.GetSubnet(fastCtx(t), "sn-1")
+	if err != nil || s.CIDR != "10.200.0.0/24" || s.NetworkID != "net-1" || s.GatewayIP != "10.200.0.1" {
+		t.Errorf("subnet: %+v %v", s, err)
+	}
+	if _, err := c.GetSubnet(fastCtx(t), "missing"); !IsNotFound(err) {
+		t.Errorf("missing subnet: %v", err)
+	}
+	ls, err := c.ListListeners(fastCtx(t), "lb-1")
+	if err != nil || len(ls) != 1 || ls[0].Port != 3306 || ls[0].AllowedCIDRs[0] != "10.0.0.0/8" {
+		t.Errorf("listeners: %+v %v", ls, err)
+	}
+}
