@@ -61,8 +61,15 @@ func (a *amphora) Apply(ctx context.Context, cfg haproxy.LoadBalancer) error {
 		return err
 	}
 	a.mu.Lock()
-	a.proc = proc
+	closed = a.closed
+	if !closed {
+		a.proc = proc
+	}
 	a.mu.Unlock()
+	if closed { // Close ran while haproxy was starting
+		_ = proc.Stop()
+		return errors.New("amphora closed")
+	}
 	return nil
 }
 

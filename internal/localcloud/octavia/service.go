@@ -132,6 +132,31 @@ func (s *Service) Close() error {
 	return errors.Join(errs...)
 }
 
+// DeleteAll deletes every load balancer at once, whatever its state, and
+// returns when their HAProxy processes, namespaces and state directories are
+// gone. Unlike Close, the service stays usable (the cloud's reset).
+func (s *Service) DeleteAll(ctx context.Context) error {
+	s.mu.Lock()
+	var amps []*amphora
+	for _, lb := range s.lbs {
+		if lb.amp != nil {
+			amps = append(amps, lb.amp)
+		}
+		s.forgetLB(lb)
+	}
+	s.mu.Unlock()
+	var errs []error
+	for _, a := range amps {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("delete all load balancers: %w", err)
+		}
+		if err := a.Close(); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // Inventory lists every object the service holds, as "<kind>/<id>" with
 // kind loadbalancer, listener, pool, member or healthmonitor, sorted. Tests
 // assert it is empty after cleaning up.

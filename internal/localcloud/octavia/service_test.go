@@ -198,3 +198,35 @@ func TestLBDirFitsUnixSocket(t *testing.T) {
 		t.Errorf("deep state dir: %s", got)
 	}
 }
+
+// TestDeleteAll removes load balancers in any state and keeps the service.
+func TestDeleteAll(t *testing.T) {
+	e := newEnv(t, nil)
+	ctx := context.Background()
+	active := e.createLB(t, "a")
+	if _, err := listeners.Create(ctx, e.a, listeners.CreateOpts{LoadbalancerID: active.ID, Protocol: listeners.ProtocolTCP, ProtocolPort: freePort(t)}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := loadbalancers.Create(ctx, e.a, loadbalancers.CreateOpts{VipSubnetID: subnetID}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.svc.DeleteAll(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if inv := e.svc.Inventory(); len(inv) != 0 {
+		t.Errorf("after DeleteAll: %v", inv)
+	}
+	for _, id := range []string{active.ID, pending.ID} {
+		_, err := loadbalancers.Get(ctx, e.a, id).Extract()
+		wantCode(t, err, http.StatusNotFound)
+		if _, err := os.Stat(lbDir(e.svc.deps.StateDir, id)); !os.IsNotExist(err) {
+			t.Errorf("state of %s left: %v", id, err)
+		}
+	}
+	time.Sleep(300 * time.Millisecond) // the dropped transitions have fired
+	if inv := e.svc.Inventory(); len(inv) != 0 {
+		t.Errorf("a dropped transition brought back: %v", inv)
+	}
+	e.createLB(t, "after") // still serving
+}
