@@ -538,13 +538,13 @@ func (c *Cloud) planAction(s *server, name string, raw json.RawMessage) (*apiErr
 		return nil, 202, func(ctx context.Context) { c.restartServer(ctx, id, false, "active", "") }
 	case "resize":
 		var req struct {
-			FlavorRef  string `json:"flavorRef"`
-			DiskConfig string `json:"OS-DCF:diskConfig"`
+			FlavorRef  flexString `json:"flavorRef"`
+			DiskConfig string     `json:"OS-DCF:diskConfig"`
 		}
 		if err := json.Unmarshal(raw, &req); err != nil || req.FlavorRef == "" {
 			return errf(400, "Invalid input for field/attribute resize. 'flavorRef' is a required property"), 0, nil
 		}
-		f, ok := findFlavor(req.FlavorRef)
+		f, ok := findFlavor(string(req.FlavorRef))
 		if !ok {
 			return errf(400, "Unable to find flavor %s", req.FlavorRef), 0, nil
 		}

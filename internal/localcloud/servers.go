@@ -405,7 +405,7 @@ type createServerReq struct {
 	Server *struct {
 		Name             string                  `json:"name"`
 		ImageRef         string                  `json:"imageRef"`
-		FlavorRef        string                  `json:"flavorRef"`
+		FlavorRef        flexString              `json:"flavorRef"`
 		KeyName          string                  `json:"key_name"`
 		Networks         json.RawMessage         `json:"networks"`
 		SecurityGroups   []struct{ Name string } `json:"security_groups"`
@@ -463,7 +463,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 		bad("Invalid input for field/attribute server. Additional properties are not allowed ('tags' was unexpected)")
 		return
 	}
-	flv, ok := findFlavor(rs.FlavorRef)
+	flv, ok := findFlavor(string(rs.FlavorRef))
 	if !ok {
 		bad("Flavor %s could not be found.", rs.FlavorRef)
 		return
@@ -882,4 +882,21 @@ func (c *Cloud) hypervisorExists(name string) bool {
 		}
 	}
 	return false
+}
+
+// flexString accepts a JSON string or number (nova's flavorRef may be either).
+type flexString string
+
+func (f *flexString) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*f = flexString(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("flavorRef must be a string or an integer")
+	}
+	*f = flexString(n.String())
+	return nil
 }
