@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -113,6 +114,8 @@ func (p *pxcProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *
 				MarkdownDescription: "Per service (`compute`, `block-storage` or `volumev3`, `network`, `load-balancer`, `image`): " +
 					"either a URL used instead of the catalog (the full versioned base, e.g. `http://10.0.0.1:9696/v2.0/`), " +
 					"or another catalog service type to look up.",
+				Validators: []validator.Map{mapvalidator.KeysAre(stringvalidator.OneOf(
+					"compute", "block-storage", "volumev3", "network", "load-balancer", "image"))},
 			},
 			"max_retries": schema.Int64Attribute{Optional: true, MarkdownDescription: described("max_retries",
 				fmt.Sprintf("How often a request answered 429, 502, 503 or 504 is retried, with exponential backoff honouring `Retry-After` (%d if unset; `0` disables retries).", defaultMaxRetries)),
