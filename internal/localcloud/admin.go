@@ -290,12 +290,17 @@ func (c *Cloud) adminServerInfo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	info := map[string]any{"id": s.ID, "status": statusOf(s), "hypervisor": s.Hypervisor, "hostname": s.Hostname}
-	if h := c.hosts[s.ID]; h != nil {
+	h := c.hosts[s.ID]
+	if h != nil {
 		info["netns"] = h.NetNS()
 		info["addr"] = h.Addr().String()
-		info["running"] = h.Running()
 		info["firewall"] = c.renderFirewall(s)
 	}
+	c.mu.Unlock()
+	if h != nil {
+		info["running"] = h.Running() // may wait for a host mid-shutdown: not under c.mu
+	}
+	c.mu.Lock() // for the deferred Unlock
 	writeJSON(w, 200, info)
 }
 
