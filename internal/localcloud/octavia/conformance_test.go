@@ -87,8 +87,27 @@ func TestLoadBalancerLifecycle(t *testing.T) {
 			t.Errorf("list %+v: %d load balancers, want %d", c.opts, len(all), c.want)
 		}
 	}
+	// Pages: gophercloud follows loadbalancers_links.
+	second := e.createLB(t, "lb2")
+	pages, err := loadbalancers.List(e.a, loadbalancers.ListOpts{Limit: 1}).AllPages(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all, _ := loadbalancers.ExtractLoadBalancers(pages); len(all) != 2 || all[0].ID != lb.ID || all[1].ID != second.ID {
+		t.Errorf("paged list: %d load balancers, want lb1 then lb2", len(all))
+	}
+	code, page := e.raw(t, "GET", "/v2/lbaas/loadbalancers?limit=1", "token-a", "")
+	links, _ := page["loadbalancers_links"].([]any)
+	if items, _ := page["loadbalancers"].([]any); code != 200 || len(items) != 1 || len(links) != 1 {
+		t.Errorf("limit=1: %d, %d items, links %v", code, len(items), links)
+	}
+	if err := loadbalancers.Delete(ctx, e.a, second.ID, nil).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	e.waitGone(t, second.ID)
+
 	// Another project sees nothing and may touch nothing.
-	pages, err := loadbalancers.List(e.b, nil).AllPages(ctx)
+	pages, err = loadbalancers.List(e.b, nil).AllPages(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}

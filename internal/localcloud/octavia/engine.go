@@ -9,17 +9,6 @@ import (
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/haproxy"
 )
 
-// lockLB is Octavia's test-and-set of the load balancer's provisioning
-// status (MUTABLE_STATUSES = ACTIVE): the caller holds s.mu, and on success
-// the load balancer is PENDING_UPDATE until the change is applied.
-func (s *Service) lockLB(lb *loadBalancer) *apiError {
-	if lb.ProvisioningStatus != active {
-		return immutable(lb.ID)
-	}
-	lb.ProvisioningStatus = pendingUpdate
-	return nil
-}
-
 // touch marks an object changed.
 func (s *Service) touch(m *meta, status string) {
 	m.ProvisioningStatus = status

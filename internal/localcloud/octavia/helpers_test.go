@@ -63,7 +63,9 @@ func requireHAProxy(t *testing.T) {
 func newEnv(t *testing.T, network *host.Network) *env {
 	t.Helper()
 	requireHAProxy(t)
+	srv := httptest.NewServer(nil)
 	svc := New(Deps{
+		EndpointURL:     srv.URL + "/load-balancer",
 		Authenticate:    tokens,
 		Network:         network,
 		SubnetID:        subnetID,
@@ -72,7 +74,7 @@ func newEnv(t *testing.T, network *host.Network) *env {
 		TransitionDelay: 100 * time.Millisecond,
 		Logf:            t.Logf,
 	})
-	srv := httptest.NewServer(http.StripPrefix("/load-balancer", svc))
+	srv.Config.Handler = http.StripPrefix("/load-balancer", svc)
 	t.Cleanup(func() {
 		srv.Close()
 		if err := svc.Close(); err != nil {

@@ -9,8 +9,9 @@ import (
 	"strconv"
 )
 
-// checkLB fails with ImmutableObject (409) unless the load balancer is
-// ACTIVE; the caller holds s.mu.
+// checkLB is Octavia's test of the load balancer's provisioning status
+// before a child changes (MUTABLE_STATUSES = ACTIVE): ImmutableObject (409)
+// otherwise. The caller holds s.mu and then sets it PENDING_UPDATE.
 func checkLB(lb *loadBalancer) *apiError {
 	if lb.ProvisioningStatus != active {
 		return immutable(lb.ID)

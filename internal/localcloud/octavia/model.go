@@ -9,7 +9,6 @@ import (
 // Provisioning statuses (octavia_lib constants).
 const (
 	active        = "ACTIVE"
-	deleted       = "DELETED"
 	provError     = "ERROR"
 	pendingCreate = "PENDING_CREATE"
 	pendingUpdate = "PENDING_UPDATE"

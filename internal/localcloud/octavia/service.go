@@ -237,6 +237,7 @@ type request struct {
 	w       http.ResponseWriter
 	r       *http.Request
 	project string
+	base    string // public URL of the service root, for links
 }
 
 // ServeHTTP routes below the service root.
@@ -266,7 +267,7 @@ func (s *Service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeFault(w, errorf(http.StatusUnauthorized, "The request you have made requires authentication."))
 		return
 	}
-	req := &request{w: w, r: r, project: project}
+	req := &request{w: w, r: r, project: project, base: s.endpoint(r)}
 	seg := strings.Split(rest, "/")
 	if e := s.route(req, seg); e != nil {
 		writeFault(w, e)
@@ -361,11 +362,16 @@ func (s *Service) route(q *request, seg []string) *apiError {
 	return errorf(http.StatusNotFound, "The resource could not be found.")
 }
 
-func (s *Service) versions(w http.ResponseWriter, r *http.Request) {
-	base := strings.TrimSuffix(s.deps.EndpointURL, "/")
-	if base == "" {
-		base = "http://" + r.Host
+// endpoint is the public URL of the service root.
+func (s *Service) endpoint(r *http.Request) string {
+	if base := strings.TrimSuffix(s.deps.EndpointURL, "/"); base != "" {
+		return base
 	}
+	return "http://" + r.Host
+}
+
+func (s *Service) versions(w http.ResponseWriter, r *http.Request) {
+	base := s.endpoint(r)
 	link := []map[string]string{{"href": base + "/v2", "rel": "self"}}
 	writeJSON(w, http.StatusOK, map[string]any{"versions": []map[string]any{
 		{"id": "v2.0", "status": "SUPPORTED", "updated": "2016-12-11T00:00:00Z", "links": link},

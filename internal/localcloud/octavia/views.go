@@ -248,7 +248,7 @@ func writeList(q *request, key string, views []map[string]any, hidden ...string)
 			nq := next.Query()
 			nq.Set("marker", fmt.Sprint(out[n-1]["id"]))
 			next.RawQuery = nq.Encode()
-			links = append(links, map[string]string{"rel": "next", "href": "http://" + q.r.Host + next.RequestURI()})
+			links = append(links, map[string]string{"rel": "next", "href": q.base + next.RequestURI()})
 		}
 	}
 	if fields := query["fields"]; len(fields) > 0 {
