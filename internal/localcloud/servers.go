@@ -291,6 +291,9 @@ func (c *Cloud) listServers(w http.ResponseWriter, r *http.Request, mv microvers
 		if ip := q.Get("ip"); ip != "" && !c.serverHasIPPrefix(s, ip) {
 			continue
 		}
+		if !tagsMatch(s.Tags, q.Get("tags"), q.Get("tags-any"), q.Get("not-tags"), q.Get("not-tags-any")) {
+			continue
+		}
 		if len(out) >= limit {
 			break
 		}
@@ -899,4 +902,40 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	}
 	*f = flexString(n.String())
 	return nil
+}
+
+// tagsMatch applies nova's tag filters (comma-separated lists): tags = all
+// of, tags-any = one of, not-tags = not all of, not-tags-any = none of.
+func tagsMatch(have []string, all, anyOf, notAll, notAny string) bool {
+	split := func(s string) []string {
+		var out []string
+		for _, t := range strings.Split(s, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				out = append(out, t)
+			}
+		}
+		return out
+	}
+	count := func(list []string) int {
+		n := 0
+		for _, t := range list {
+			if slices.Contains(have, t) {
+				n++
+			}
+		}
+		return n
+	}
+	if l := split(all); len(l) > 0 && count(l) != len(l) {
+		return false
+	}
+	if l := split(anyOf); len(l) > 0 && count(l) == 0 {
+		return false
+	}
+	if l := split(notAll); len(l) > 0 && count(l) == len(l) {
+		return false
+	}
+	if l := split(notAny); len(l) > 0 && count(l) > 0 {
+		return false
+	}
+	return true
 }

@@ -1,0 +1,75 @@
+package localcloud
+
+import (
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
+
+func TestTagsMatch(t *testing.T) {
+	have := []string{"pxc", "cluster-a"}
+	cases := []struct {
+		all, anyOf, notAll, notAny string
+		want                       bool
+	}{
+		{"", "", "", "", true},
+		{"pxc", "", "", "", true},
+		{"pxc,cluster-a", "", "", "", true},
+		{"pxc,cluster-b", "", "", "", false},
+		{"", "x,cluster-a", "", "", true},
+		{"", "x,y", "", "", false},
+		{"", "", "pxc,cluster-a", "", false},
+		{"", "", "pxc,x", "", true},
+		{"", "", "", "x,pxc", false},
+		{"", "", "", "x,y", true},
+	}
+	for _, c := range cases {
+		if got := tagsMatch(have, c.all, c.anyOf, c.notAll, c.notAny); got != c.want {
+			t.Errorf("tagsMatch(%q,%q,%q,%q) = %v, want %v", c.all, c.anyOf, c.notAll, c.notAny, got, c.want)
+		}
+	}
+}
+
+func TestParseMetadataFilter(t *testing.T) {
+	for raw, want := range map[string]map[string]string{
+		"":                            nil,
+		"{'cluster':'a'}":             {"cluster": "a"},
+		"{'cluster':'a', 'role':'x'}": {"cluster": "a", "role": "x"},
+		`{"cluster": "a"}`:            {"cluster": "a"},
+	} {
+		got, e := parseMetadataFilter(raw)
+		if e != nil || !maps.Equal(got, want) {
+			t.Errorf("parseMetadataFilter(%q) = %v, %v; want %v", raw, got, e, want)
+		}
+	}
+	if _, e := parseMetadataFilter("cluster=a"); e == nil || e.code != 400 {
+		t.Errorf("malformed metadata filter accepted")
+	}
+}
+
+func TestNegotiateMicroversion(t *testing.T) {
+	// Covered end to end in TestAPIConformance; here the edges.
+	for _, c := range []struct {
+		in   string
+		code int
+		want string
+	}{{"", 0, "2.1"}, {"2.1", 0, "2.1"}, {"2.0", 406, ""}, {"3.1", 406, ""}, {"latest", 0, "2.79"}, {"2", 400, ""}, {"2.-1", 400, ""}} {
+		r := newRequestWithHeader("X-OpenStack-Nova-API-Version", c.in)
+		mv, e := negotiateMicroversion(r, "compute", "X-OpenStack-Nova-API-Version", novaMin, novaMax)
+		switch {
+		case c.code != 0 && (e == nil || e.code != c.code):
+			t.Errorf("%q: %v, want %d", c.in, e, c.code)
+		case c.code == 0 && (e != nil || mv.String() != c.want):
+			t.Errorf("%q: %v %v, want %s", c.in, mv, e, c.want)
+		}
+	}
+}
+
+func newRequestWithHeader(k, v string) *http.Request {
+	r := httptest.NewRequest("GET", "/compute/v2.1/flavors", nil)
+	if v != "" {
+		r.Header.Set(k, v)
+	}
+	return r
+}
