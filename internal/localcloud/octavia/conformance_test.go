@@ -293,11 +293,12 @@ func TestStackBalancesAndReportsHealth(t *testing.T) {
 	}
 
 	// Batch update: the list is the whole membership.
-	n3 := startBackend(t, "n3")
+	n3, n4 := startBackend(t, "n3"), startBackend(t, "n4")
 	err = pools.BatchUpdateMembers(ctx, e.a, st.pool.ID, []pools.BatchUpdateMemberOpts{
 		{Address: "127.0.0.1", ProtocolPort: st.backends[1].port, Weight: ptr(5), MonitorPort: ptr(st.backends[1].healthPort)},
 		{Address: "127.0.0.1", ProtocolPort: n3.port, Name: ptr("n3"), Backup: ptr(true),
 			MonitorAddress: ptr("127.0.0.1"), MonitorPort: ptr(n3.healthPort)},
+		{Address: "127.0.0.1", ProtocolPort: n4.port, Name: ptr("n4"), Backup: ptr(true), MonitorPort: ptr(n4.healthPort)},
 	}).ExtractErr()
 	if err != nil {
 		t.Fatal(err)
@@ -315,8 +316,8 @@ func TestStackBalancesAndReportsHealth(t *testing.T) {
 		t.Fatal(err)
 	}
 	members, _ := pools.ExtractMembers(pages)
-	if len(members) != 2 {
-		t.Fatalf("after batch update: %d members, want 2", len(members))
+	if len(members) != 3 {
+		t.Fatalf("after batch update: %d members, want 3", len(members))
 	}
 	_, err = pools.GetMember(ctx, e.a, st.pool.ID, m1.ID).Extract()
 	wantCode(t, err, http.StatusNotFound)
@@ -335,13 +336,40 @@ func TestStackBalancesAndReportsHealth(t *testing.T) {
 	// The backup takes no traffic while the primary is up.
 	waitFor(t, "batch members ONLINE", 15*time.Second, func() (bool, error) {
 		s, _ := e.memberStatuses(t, st.lb.ID)
-		return len(s) == 2 && s[m2.ID] == "ONLINE", nil
+		n := 0
+		for _, v := range s {
+			if v == "ONLINE" {
+				n++
+			}
+		}
+		return len(s) == 3 && n == 3, nil
 	})
 	for range 4 {
 		if name, err := greet(st.vip); err != nil || name != "n2" {
 			t.Fatalf("connection went to %q (%v), want the non-backup n2", name, err)
 		}
 	}
+	// Octavia's "option allbackups": with the primary down, every healthy
+	// backup takes connections, not just the first one.
+	st.backends[1].healthy.Store(false)
+	waitFor(t, "n2 ERROR", 10*time.Second, func() (bool, error) {
+		return memberStatus(t, e.a, st.pool.ID, m2.ID) == "ERROR", nil
+	})
+	seen = map[string]int{}
+	for range 6 {
+		name, err := greet(st.vip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen[name]++
+	}
+	if seen["n3"] == 0 || seen["n4"] == 0 || seen["n2"] != 0 {
+		t.Errorf("with the primary down: %v, want both backups n3 and n4", seen)
+	}
+	st.backends[1].healthy.Store(true)
+	waitFor(t, "n2 ONLINE", 10*time.Second, func() (bool, error) {
+		return memberStatus(t, e.a, st.pool.ID, m2.ID) == "ONLINE", nil
+	})
 
 	// Without a monitor, members are NO_MONITOR.
 	if err := monitors.Delete(ctx, e.a, st.monitor.ID).ExtractErr(); err != nil {
