@@ -117,7 +117,7 @@ func (t SSHTarget) clientConfig(observe Observer) (*ssh.ClientConfig, error) {
 		observe.emit(Event{Level: LevelWarn, Phase: "ssh", Message: fmt.Sprintf("host key of %s is NOT verified (insecure opt-out); a man in the middle could read secrets", t.Addr)})
 		cfg.HostKeyCallback = ssh.InsecureIgnoreHostKey()
 	default:
-		return nil, fmt.Errorf("ssh %s: no host key to verify against: set HostKeys or KnownHostsFile (or, knowingly, InsecureIgnoreHostKey)", t.Addr)
+		return nil, fmt.Errorf("ssh %s: no host key to verify against: set HostKeys, HostKeyFingerprints or KnownHostsFile (or, knowingly, InsecureIgnoreHostKey)", t.Addr)
 	}
 	if t.OnHostKey != nil {
 		verify := cfg.HostKeyCallback
