@@ -453,6 +453,8 @@ func TestErrorPaths(t *testing.T) {
 	wantFault(t, code, body, http.StatusNotFound, "could not be found")
 	code, body = e.raw(t, "PATCH", lbPath, "token-a", "")
 	wantFault(t, code, body, http.StatusMethodNotAllowed, "not allowed")
+	code, body = e.raw(t, "GET", lbPath+"/"+missing+"/nothing", "token-a", "")
+	wantFault(t, code, body, http.StatusNotFound, "could not be found")
 
 	for _, c := range []struct{ body, contains string }{
 		{`{"loadbalancer": {"vip_subnet_id": "` + missing + `"}}`, "Subnet " + missing + " not found."},

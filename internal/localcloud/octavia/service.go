@@ -356,10 +356,26 @@ func (s *Service) route(q *request, seg []string) *apiError {
 	default:
 		return errorf(http.StatusNotFound, "The resource could not be found.")
 	}
-	if len(seg) <= 4 {
+	if knownPath(seg) {
 		return methodNotAllowed()
 	}
 	return errorf(http.StatusNotFound, "The resource could not be found.")
+}
+
+// knownPath reports whether a path exists for some method (405 rather than 404).
+func knownPath(seg []string) bool {
+	switch len(seg) {
+	case 1, 2:
+		return true
+	case 3:
+		switch seg[0] + "/" + seg[2] {
+		case "loadbalancers/status", "loadbalancers/stats", "loadbalancers/failover", "listeners/stats", "pools/members":
+			return true
+		}
+	case 4:
+		return seg[0] == "pools" && seg[2] == "members"
+	}
+	return false
 }
 
 // endpoint is the public URL of the service root.
