@@ -4,8 +4,9 @@
 # local cloud again, also when a test fails or the run is interrupted.
 #
 # Contract with tools/localcloud.sh (owned by the local cloud):
-#   tools/localcloud.sh up    starts the cloud (prints "already up" when it
-#                             was); it writes .localcloud/env, `export` lines
+#   tools/localcloud.sh up    starts the cloud in $LOCALCLOUD_DIR (prints
+#                             "already up" when it was); it writes
+#                             $LOCALCLOUD_DIR/env, `export` lines
 #                             (OS_CLIENT_CONFIG_FILE, OS_CLOUD...) that tests
 #                             needing the cloud read from the environment.
 #   tools/localcloud.sh down  stops it and removes everything it made.
@@ -19,12 +20,22 @@ if [[ -z "$TF_CLI" || ! -x "$TF_CLI" ]]; then
 	exit 1
 fi
 
+# The tests get a cloud of their own in a fresh state directory, so a
+# developer's cloud (.localcloud) is neither used nor stopped. Set
+# LOCALCLOUD_DIR to test against a cloud of your choice.
+own_dir=
+if [[ -z "${LOCALCLOUD_DIR:-}" ]]; then
+	own_dir=$(mktemp -d /tmp/pxc-test-cloud.XXXXXX)
+	export LOCALCLOUD_DIR=$own_dir
+fi
+
 cloud_started=no
 stop_cloud() {
 	if [[ $cloud_started == yes ]]; then
 		echo "test: stopping the local cloud"
 		tools/localcloud.sh down || echo "test: WARNING: tools/localcloud.sh down failed" >&2
 	fi
+	if [[ -n $own_dir ]]; then rm -rf "$own_dir"; fi
 }
 trap stop_cloud EXIT
 trap 'exit 130' INT TERM
@@ -39,9 +50,11 @@ if [[ -x tools/localcloud.sh ]]; then
 	if grep -q "already up" <<<"$up_output"; then
 		cloud_started=no
 	fi
-	if [[ -f .localcloud/env ]]; then
+	if [[ -f "$LOCALCLOUD_DIR/env" ]]; then
+		set -a
 		# shellcheck disable=SC1091
-		source .localcloud/env
+		source "$LOCALCLOUD_DIR/env"
+		set +a
 	fi
 else
 	echo "test: tools/localcloud.sh is not there yet; running without the local cloud"
