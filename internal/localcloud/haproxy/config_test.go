@@ -178,3 +178,25 @@ func TestExpandExpectedCodes(t *testing.T) {
 		}
 	}
 }
+
+func TestParseStats(t *testing.T) {
+	out := "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status\n" +
+		"l1,FRONTEND,,,2,3,5000,7,100,200,0,0,1,,,,,OPEN,,,,,,,,,1,2,0,,,,0,0,0,0,\n" +
+		"p1:l1,m1,0,0,1,1,,4,10,20,,0,,0,0,0,0,UP 1/3,1,1,0,1,0,5,0,,1,3,1,,4,,2,0,,1,L7OK\n" +
+		"p1:l1,m2,0,0,0,0,,0,0,0,,0,,0,0,0,0,no check,1,1,0,,,5,,,1,3,2,,0,,2,0,,0,\n\n"
+	stats, err := ParseStats([]byte(out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Stat{
+		{Proxy: "l1", Server: "FRONTEND", Status: "OPEN", CurrentConn: 2, TotalConn: 7, BytesIn: 100, BytesOut: 200, RequestErrs: 1},
+		{Proxy: "p1:l1", Server: "m1", Status: "UP 1/3", CheckStatus: "L7OK", CurrentConn: 1, TotalConn: 4, BytesIn: 10, BytesOut: 20},
+		{Proxy: "p1:l1", Server: "m2", Status: "no check"},
+	}
+	if !reflect.DeepEqual(stats, want) {
+		t.Errorf("ParseStats:\n got %+v\nwant %+v", stats, want)
+	}
+	if _, err := ParseStats([]byte("Unknown command\n")); err == nil {
+		t.Error("ParseStats accepted an error answer")
+	}
+}

@@ -230,3 +230,14 @@ func TestDeleteAll(t *testing.T) {
 	}
 	e.createLB(t, "after") // still serving
 }
+
+func TestMemberOperatingStatusFromHAProxy(t *testing.T) {
+	for status, want := range map[string]string{
+		"UP": "ONLINE", "UP 1/3": "ONLINE", "DOWN": "ERROR", "DOWN 1/2": "ERROR",
+		"MAINT": "OFFLINE", "MAINT (via x/y)": "OFFLINE", "DRAIN": "DRAINING", "no check": "NO_MONITOR", "INI": "",
+	} {
+		if got := memberOp(status); got != want {
+			t.Errorf("memberOp(%q) = %q, want %q", status, got, want)
+		}
+	}
+}
