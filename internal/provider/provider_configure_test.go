@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -218,5 +220,76 @@ func TestSchemaValidatorsThroughProtocol(t *testing.T) {
 			}
 			t.Errorf("want %q at %s, got %v", tc.summary, tc.at, got)
 		})
+	}
+}
+
+// keystone answers token requests with a catalog listing only compute.
+func keystone(t *testing.T, tls bool) *httptest.Server {
+	t.Helper()
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodPost || r.URL.Path != "/v3/auth/tokens" {
+			http.NotFound(w, r)
+			return
+		}
+		base := "http://" + r.Host
+		w.Header().Set("X-Subject-Token", "tok")
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusCreated)
+		_ = json.NewEncoder(w).Encode(map[string]any{"token": map[string]any{
+			"expires_at": "2099-01-01T00:00:00.000000Z",
+			"catalog": []any{map[string]any{"type": "compute", "id": "c", "endpoints": []any{
+				map[string]any{"id": "e", "interface": "public", "region": "RegionOne", "url": base + "/compute/v2.1/"}}}},
+		}})
+	})
+	var srv *httptest.Server
+	if tls {
+		srv = httptest.NewUnstartedServer(h)
+		srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
+		srv.StartTLS()
+	} else {
+		srv = httptest.NewServer(h)
+	}
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestDiagnosticServiceMissingFromCatalog(t *testing.T) {
+	clearOSEnv(t)
+	srv := keystone(t, false)
+	data, diags := configure(t, map[string]any{"auth_url": srv.URL + "/v3", "user_name": "u", "password": "p", "tenant_name": "demo"})
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
+	if _, err := data.Client.Compute(context.Background()); err != nil {
+		t.Fatalf("compute is in the catalog: %v", err)
+	}
+	_, err := data.Client.LoadBalancer(context.Background())
+	d := openStackErrorDiagnostic("create load balancer for db", err)
+	if d.Summary() != "OpenStack Service Not Available" {
+		t.Errorf("summary %q", d.Summary())
+	}
+	for _, want := range []string{"load-balancer", "catalog", "endpoint_overrides"} {
+		if !strings.Contains(d.Detail(), want) {
+			t.Errorf("detail lacks %q:\n%s", want, d.Detail())
+		}
+	}
+}
+
+func TestDiagnosticTLS(t *testing.T) {
+	clearOSEnv(t)
+	srv := keystone(t, true)
+	data, diags := configure(t, map[string]any{"auth_url": srv.URL + "/v3", "user_name": "u", "password": "p"})
+	if diags.HasError() {
+		t.Fatal(diags)
+	}
+	_, err := data.Client.Compute(context.Background())
+	d := openStackErrorDiagnostic("create server db-1", err)
+	if d.Summary() != "OpenStack TLS Error" {
+		t.Errorf("summary %q", d.Summary())
+	}
+	for _, want := range []string{srv.URL + "/v3", "cacert_file", "OS_CACERT"} {
+		if !strings.Contains(d.Detail(), want) {
+			t.Errorf("detail lacks %q:\n%s", want, d.Detail())
+		}
 	}
 }
