@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -301,5 +302,35 @@ func TestResolveWithoutCloudDefaultsDomains(t *testing.T) {
 	r, _ = Config{AuthURL: "http://k/v3", ApplicationCredentialID: "id", ApplicationCredentialSecret: "s"}.Resolve()
 	if r.Auth.Scope != nil {
 		t.Errorf("application credentials carry their own scope; got %+v", r.Auth.Scope)
+	}
+}
+
+func TestConcurrentFirstCallsAuthenticateOnce(t *testing.T) {
+	f := newFakeCloud(t)
+	c := f.client(t)
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			var err error
+			if i%2 == 0 {
+				_, err = c.Compute(context.Background())
+			} else {
+				_, err = c.Network(context.Background())
+			}
+			errs <- err
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	if n := f.authCalls.Load(); n != 1 {
+		t.Errorf("auth calls = %d, want 1", n)
 	}
 }
