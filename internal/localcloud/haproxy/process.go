@@ -132,6 +132,13 @@ func writeChecked(ctx context.Context, path, config string) error {
 	return nil
 }
 
+// Stopped reports whether Stop was called (an exit without it is a crash).
+func (p *Process) Stopped() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.stopped
+}
+
 // Paths are the stats socket and state file of this process.
 func (p *Process) Paths() Paths { return p.paths }
 

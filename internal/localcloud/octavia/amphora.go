@@ -21,6 +21,8 @@ type amphora struct {
 	vip   netip.Addr
 	opts  haproxy.Options
 	close func() error // releases the namespace or address
+	// crashed, if set, is called when HAProxy exits on its own.
+	crashed func()
 
 	applyMu sync.Mutex // one Apply at a time
 	mu      sync.Mutex
@@ -70,7 +72,20 @@ func (a *amphora) Apply(ctx context.Context, cfg haproxy.LoadBalancer) error {
 		_ = proc.Stop()
 		return errors.New("amphora closed")
 	}
+	go a.watch(proc)
 	return nil
+}
+
+// watch reports a crash: the process exits while it is still the
+// amphora's and nobody closed the amphora.
+func (a *amphora) watch(proc *haproxy.Process) {
+	<-proc.Exited()
+	a.mu.Lock()
+	crashed := !a.closed && a.proc == proc && !proc.Stopped()
+	a.mu.Unlock()
+	if crashed && a.crashed != nil {
+		a.crashed()
+	}
 }
 
 // Stats reads `show stat` from the running HAProxy.

@@ -58,6 +58,37 @@ func (s *Service) schedule(lbID string) {
 	}()
 }
 
+// crashed is the health manager: after FailoverAfter, an ACTIVE load
+// balancer whose HAProxy died fails over.
+func (s *Service) crashed(lbID string, amp *amphora) {
+	s.logf("octavia: haproxy of load balancer %s exited", lbID)
+	if s.deps.FailoverAfter <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		select {
+		case <-time.After(s.deps.FailoverAfter):
+		case <-s.ctx.Done():
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		lb := s.lbs[lbID]
+		if lb == nil || lb.amp != amp || lb.ProvisioningStatus != active {
+			return // gone, or a pending change restarts it anyway
+		}
+		s.touch(&lb.meta, pendingUpdate)
+		s.schedule(lbID)
+	}()
+}
+
 // apply makes HAProxy match the model, then settles every PENDING_* object
 // of the load balancer: to ACTIVE, ERROR, or gone after a delete.
 func (s *Service) apply(lbID string) {

@@ -91,6 +91,7 @@ func (s *Service) createLB(q *request) *apiError {
 		s.logf("octavia: plug vip: %v", err)
 		return errorf(http.StatusInternalServerError, "Error plugging the VIP of load balancer %s.", id)
 	}
+	amp.crashed = func() { s.crashed(id, amp) }
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {

@@ -42,6 +42,11 @@ type Deps struct {
 	// EndpointURL is the public URL of the service root, for version
 	// discovery links; empty: derived from the request's Host.
 	EndpointURL string
+	// FailoverAfter, if positive, is how long after an HAProxy crash the
+	// load balancer fails over by itself (PENDING_UPDATE, a new HAProxy,
+	// ACTIVE), as Octavia's health manager does when heartbeats stop. Zero:
+	// only PUT .../failover (or any change) restarts it.
+	FailoverAfter time.Duration
 	// Logf, if set, receives background errors (failed reloads and stops).
 	Logf func(format string, args ...any)
 }

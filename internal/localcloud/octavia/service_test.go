@@ -241,3 +241,49 @@ func TestMemberOperatingStatusFromHAProxy(t *testing.T) {
 		}
 	}
 }
+
+// TestAutomaticFailover: with FailoverAfter set, a crashed HAProxy comes
+// back by itself, through PENDING_UPDATE, like Octavia's health manager.
+func TestAutomaticFailover(t *testing.T) {
+	requireHAProxy(t)
+	svc := New(Deps{Authenticate: tokens, SubnetID: subnetID, NetworkID: networkID, StateDir: t.TempDir(),
+		TransitionDelay: 50 * time.Millisecond, FailoverAfter: 200 * time.Millisecond})
+	srv := httptest.NewServer(svc)
+	t.Cleanup(func() { srv.Close(); _ = svc.Close() })
+	e := &env{svc: svc, srv: srv, a: newEnvClient(srv.URL+"/", "token-a")}
+	ctx := context.Background()
+	b := startBackend(t, "only")
+	lb := e.createLB(t, "heal")
+	port := freePort(t)
+	l, err := listeners.Create(ctx, e.a, listeners.CreateOpts{LoadbalancerID: lb.ID, Protocol: listeners.ProtocolTCP, ProtocolPort: port}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitActive(t, lb.ID)
+	p, err := pools.Create(ctx, e.a, pools.CreateOpts{ListenerID: l.ID, Protocol: pools.ProtocolTCP, LBMethod: pools.LBMethodRoundRobin}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.waitActive(t, lb.ID)
+	if _, err := pools.CreateMember(ctx, e.a, p.ID, pools.CreateMemberOpts{Address: "127.0.0.1", ProtocolPort: b.port}).Extract(); err != nil {
+		t.Fatal(err)
+	}
+	e.waitActive(t, lb.ID)
+	vip := net.JoinHostPort(lb.VipAddress, strconv.Itoa(port))
+	if err := svc.KillHAProxy(lb.ID); err != nil {
+		t.Fatal(err)
+	}
+	sawPending := false
+	waitFor(t, "self-healed VIP", 10*time.Second, func() (bool, error) {
+		got, err := loadbalancers.Get(ctx, e.a, lb.ID).Extract()
+		if err != nil {
+			return false, err
+		}
+		sawPending = sawPending || got.ProvisioningStatus == "PENDING_UPDATE"
+		name, err := greet(vip)
+		return got.ProvisioningStatus == "ACTIVE" && err == nil && name == "only", nil
+	})
+	if !sawPending {
+		t.Error("failover did not go through PENDING_UPDATE")
+	}
+}
