@@ -334,3 +334,19 @@ func TestConcurrentFirstCallsAuthenticateOnce(t *testing.T) {
 		t.Errorf("auth calls = %d, want 1", n)
 	}
 }
+
+// An expired token (401 from a service) makes gophercloud log in again once.
+func TestExpiredTokenReauthenticates(t *testing.T) {
+	f := newFakeCloud(t)
+	f.Mux.HandleFunc("GET /compute/v2.1/os-keypairs/kp", sequence(
+		status(401, map[string]any{"error": map[string]any{"code": 401, "message": "token expired"}}),
+		status(200, map[string]any{"keypair": map[string]any{"name": "kp", "public_key": "ssh-ed25519 AAA"}}),
+	))
+	c := f.client(t)
+	if _, err := c.GetKeyPair(context.Background(), "kp"); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.authCalls.Load(); n != 2 {
+		t.Errorf("auth calls = %d, want 2 (login, then re-login after the 401)", n)
+	}
+}
