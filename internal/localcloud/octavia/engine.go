@@ -394,8 +394,6 @@ func (s *Service) lbOp(lb *loadBalancer) string {
 	switch {
 	case lb.ProvisioningStatus == pendingCreate:
 		return offline
-	case lb.ProvisioningStatus == provError && lb.amp == nil:
-		return opError
 	case !lb.AdminStateUp:
 		return offline
 	case errors.Is(lb.statsErr, errNotRunning) && !lb.pending():
