@@ -28,7 +28,28 @@
 //     Decision on the bootstrap source, then bootstrap and rejoin.
 //   - Leave, StartNode, StopNode: membership and single-node changes.
 //
-// Create runs Prepare, Bootstrap, Join, RestartBootstrapNode and the gate.
+// Create runs Prepare, Bootstrap, Join, RestartBootstrapNode and the gate
+// (and EnsureClustercheck when the spec asks for the health responder).
+//
+// # Health responder
+//
+// EnsureClustercheck installs /etc/mysql/clustercheck.sh on every node and
+// runs it under `socat TCP-LISTEN:9200,reuseaddr,fork EXEC:...`: GET /
+// answers 200 only for a Primary, Synced, ready node that does not reject
+// queries and is not in maintenance (503 otherwise; donors optionally
+// allowed); GET /writer answers 200 only on the first member, in spec order,
+// of this node's primary component, so exactly one healthy node is the
+// writer. Every server start the library performs also (re)starts socat,
+// so the responder survives restarts and reboots.
+//
+// # Without systemd
+//
+// Guests without systemd start the server detached from the SSH session
+// (`setsid mysqld_safe` for MariaDB, `setsid mysqld --user=mysql` for
+// Percona). mysqld_safe does not restart a crashed Galera node: StartNode
+// brings it back (IST when the donor's gcache still has the writesets).
+// Data volumes are mounted by Prepare; a guest without an init system that
+// mounts /etc/fstab needs Prepare again after a reboot.
 //
 // # Files on the guests
 //
