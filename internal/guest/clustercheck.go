@@ -150,6 +150,12 @@ func (c *Cluster) installClustercheck(ctx context.Context, n *node, members []No
 	if err := n.upload(ctx, clustercheckScript, []byte(renderClustercheck(c.spec, members, n.Node, cc)), 0o755); err != nil {
 		return err
 	}
+	if err := c.detectInit(ctx, n); err != nil {
+		return err
+	}
+	if n.init == InitSystemd {
+		return c.installClustercheckUnits(ctx, n, cc)
+	}
 	// Restart socat only when it listens on another port (the script is
 	// read per request, so a new script needs no restart).
 	listen := fmt.Sprintf("TCP-LISTEN:%d,reuseaddr,fork", cc.port())
@@ -196,4 +202,50 @@ func (c *Cluster) execOnHealthy(ctx context.Context, stmts []string) error {
 		return nil
 	}
 	return fmt.Errorf("no healthy member to run on")
+}
+
+// On systemd guests the responder is a socket-activated unit (the
+// xinetd pattern): it starts at boot and needs no process of ours.
+const (
+	clustercheckSocketUnit  = "/etc/systemd/system/pxc-clustercheck.socket"
+	clustercheckServiceUnit = "/etc/systemd/system/pxc-clustercheck@.service"
+)
+
+func clustercheckUnits(port int) (socket, service string) {
+	socket = fmt.Sprintf(`[Unit]
+Description=Galera clustercheck responder (pxc guest library)
+
+[Socket]
+ListenStream=%d
+Accept=yes
+
+[Install]
+WantedBy=sockets.target
+`, port)
+	service = `[Unit]
+Description=Galera clustercheck request
+
+[Service]
+ExecStart=` + clustercheckScript + `
+StandardInput=socket
+StandardOutput=socket
+StandardError=journal
+`
+	return socket, service
+}
+
+func (c *Cluster) installClustercheckUnits(ctx context.Context, n *node, cc Clustercheck) error {
+	socket, service := clustercheckUnits(cc.port())
+	if err := n.upload(ctx, clustercheckSocketUnit, []byte(socket), 0o644); err != nil {
+		return err
+	}
+	if err := n.upload(ctx, clustercheckServiceUnit, []byte(service), 0o644); err != nil {
+		return err
+	}
+	// restart (not start) so a changed port takes effect; the socket unit
+	// only listens, so restarting it interrupts nothing.
+	if _, err := n.run(ctx, "systemctl daemon-reload && systemctl enable pxc-clustercheck.socket && systemctl restart pxc-clustercheck.socket", nil); err != nil {
+		return fmt.Errorf("enable responder socket: %w", err)
+	}
+	return nil
 }

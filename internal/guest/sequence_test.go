@@ -453,3 +453,38 @@ func TestVolumeScript(t *testing.T) {
 		}
 	}
 }
+
+// On systemd guests the responder is a socket-activated unit.
+func TestClustercheckSystemdUnits(t *testing.T) {
+	spec := testSpec(Percona, "8.0", "")
+	spec.Clustercheck = &Clustercheck{Password: "cc-secret", Port: 9201}
+	c, log := fakeCluster(t, spec, "systemd")
+	ctx := context.Background()
+	if err := c.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	log.lines = nil
+	if err := c.start(ctx, c.nodes()[1], false); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"db2: systemctl start mysql",
+		"db2: UPLOAD /etc/mysql/clustercheck.cnf mode 0600",
+		"db2: UPLOAD /etc/mysql/clustercheck.sh mode 0755",
+		"db2: UPLOAD /etc/systemd/system/pxc-clustercheck.socket mode 0644",
+		"db2: UPLOAD /etc/systemd/system/pxc-clustercheck@.service mode 0644",
+		"db2: systemctl daemon-reload && systemctl enable pxc-clustercheck.socket && systemctl restart pxc-clustercheck.socket",
+	}
+	if got := strings.Join(log.lines, "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("commands:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+	socket, _ := clustercheckUnits(9201)
+	if !strings.Contains(socket, "ListenStream=9201\nAccept=yes") {
+		t.Errorf("socket unit: %s", socket)
+	}
+	for _, l := range log.lines {
+		if strings.Contains(l, "cc-secret") {
+			t.Errorf("password on a command line: %s", l)
+		}
+	}
+}
