@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -139,8 +140,8 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		detail := fmt.Sprintf("The cluster has %d nodes and the configuration asks for %d. Growing and shrinking a running cluster is not supported yet; "+
 			"the provider will not replace a database cluster silently. Keep node_count at %d, or replace the cluster on purpose with `terraform apply -replace`.",
 			state.NodeCount.ValueInt64(), plan.NodeCount.ValueInt64(), state.NodeCount.ValueInt64())
-		if missing := missingNodes(ctx, &state); missing != "" {
-			detail = fmt.Sprintf("Nodes are missing from the cloud (%s): the cluster has %d of %d. Repairing a cluster arrives with node replacement; "+
+		if missing := missingNodes(ctx, &state, plan.NodeCount.ValueInt64()); missing != "" {
+			detail = fmt.Sprintf("Nodes are missing from the cloud (%s): the cluster has %d of its %d nodes. Repairing a cluster arrives with node replacement; "+
 				"until then restore quorum by hand or replace the cluster with `terraform apply -replace`.", missing, state.NodeCount.ValueInt64(), plan.NodeCount.ValueInt64())
 		}
 		resp.Diagnostics.AddAttributeError(path.Root("node_count"), "Changing node_count Is Not Supported", detail)
@@ -159,13 +160,14 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	}
 }
 
-// missingNodes names the nodes whose server is gone, per the last read.
-func missingNodes(ctx context.Context, state *clusterModel) string {
+// missingNodes names the nodes of a want-node cluster whose server the last
+// read did not find.
+func missingNodes(ctx context.Context, state *clusterModel, want int64) string {
 	var nodes []nodeModel
 	if diags := state.Nodes.ElementsAs(ctx, &nodes, false); diags.HasError() {
 		return ""
 	}
-	if int64(len(nodes)) >= state.NodeCount.ValueInt64() {
+	if int64(len(nodes)) >= want {
 		return ""
 	}
 	present := map[string]bool{}
@@ -173,12 +175,12 @@ func missingNodes(ctx context.Context, state *clusterModel) string {
 		present[n.Name.ValueString()] = true
 	}
 	var missing []string
-	for i := 1; i <= int(state.NodeCount.ValueInt64()); i++ {
+	for i := 1; i <= int(want); i++ {
 		if name := cluster.NodeName(state.Name.ValueString(), i); !present[name] {
 			missing = append(missing, name)
 		}
 	}
-	return fmt.Sprint(missing)
+	return strings.Join(missing, ", ")
 }
 
 // checkReferences resolves flavor, image and network so a typo fails the
