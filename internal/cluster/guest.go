@@ -2,7 +2,10 @@ package cluster
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/big"
@@ -43,6 +46,15 @@ func validateGuestSpec(spec Spec) error {
 		})
 	}
 	return guest.Validate(gs)
+}
+
+// derivedSecret derives a per-purpose secret from the root password, so
+// accounts the cluster needs internally (clustercheck) survive in no state
+// of their own and never equal the root password.
+func derivedSecret(root, purpose string) string {
+	mac := hmac.New(sha256.New, []byte(root))
+	mac.Write([]byte("pxc/" + purpose))
+	return hex.EncodeToString(mac.Sum(nil))[:32]
 }
 
 // GeneratePassword returns a random password of n characters from an
@@ -205,6 +217,7 @@ func guestCluster(spec Spec, c *Cluster, a guestAccess, obs guest.Observer) (*gu
 		RootPassword:    spec.RootPassword,
 		SSTPassword:     spec.RootPassword,
 		InstallPackages: spec.InstallPackages,
+		Clustercheck:    &guest.Clustercheck{Password: derivedSecret(spec.RootPassword, "clustercheck"), Port: ClustercheckPort},
 	}
 	for _, n := range c.Nodes {
 		t, err := a.target(n, nil)
@@ -261,6 +274,11 @@ func (b *build) configureGuests(ctx context.Context) error {
 	st, err := gc.WaitGate(ctx, 5*time.Minute)
 	if err != nil {
 		return &PhaseError{Phase: PhaseGate, Node: strings.Join(st.Missing, ", "), Err: err}
+	}
+	// Every node answers load balancer health checks from now on; a
+	// pxc_lb_pool only needs to point Octavia at it.
+	if err := gc.EnsureClustercheck(ctx, *gc.Spec().Clustercheck); err != nil {
+		return &PhaseError{Phase: PhaseUsers, Err: fmt.Errorf("clustercheck responder: %w", err)}
 	}
 	applyStatus(b.c, st)
 	b.progress(ctx, PhaseGate, "", fmt.Sprintf("membership gate passed: %d nodes Synced and Primary in cluster %s", len(st.Nodes), b.c.ClusterStateUUID), t)
