@@ -64,6 +64,7 @@ func (c *Cloud) EnvExports(cloudsPath string) string {
 		{"LOCALCLOUD_IMAGE_NAME", theImage().Name},
 		{"LOCALCLOUD_SUBNET_CIDR", c.network.Subnet().String()},
 		{"LOCALCLOUD_GATEWAY", c.network.Gateway().String()},
+		{"LOCALCLOUD_BRIDGE", c.network.Bridge()},
 	}
 	var b strings.Builder
 	b.WriteString("# Written by localcloud: source it (the password is secret).\n")
