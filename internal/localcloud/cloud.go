@@ -228,8 +228,11 @@ func (discard) Write(p []byte) (int, error) { return len(p), nil }
 // startNetwork creates the bridge behind the one network and subnet, and the
 // project's default security group.
 func (c *Cloud) startNetwork(ctx context.Context) error {
-	hostsDir := filepath.Join(c.cfg.StateDir, "hosts")
-	if err := os.MkdirAll(hostsDir, 0o700); err != nil {
+	hostsDir, err := filepath.Abs(filepath.Join(c.cfg.StateDir, "hosts"))
+	if err != nil {
+		return fmt.Errorf("hosts dir: %w", err)
+	}
+	if err := os.MkdirAll(hostsDir, 0o700); err != nil { // host wants an absolute path
 		return fmt.Errorf("create hosts dir: %w", err)
 	}
 	n, err := host.NewNetwork(ctx, host.NetworkOptions{Prefix: c.cfg.NetPrefix, StateDir: hostsDir})

@@ -108,6 +108,16 @@ func neutronFilter(q url.Values, objs []map[string]any) []map[string]any {
 			if !ok {
 				continue
 			}
+			if list, isList := v.([]string); isList { // e.g. ports?security_groups=ID
+				if !slices.ContainsFunc(vals, func(want string) bool { return slices.Contains(list, want) }) {
+					keep = false
+					break
+				}
+				continue
+			}
+			if _, isMap := v.(map[string]any); isMap {
+				continue
+			}
 			s := fmt.Sprint(v)
 			if v == nil {
 				s = ""

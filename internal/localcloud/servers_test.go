@@ -230,3 +230,20 @@ func TestServerLifecycle(t *testing.T) {
 	}
 	tc.assertEmpty()
 }
+
+// TestStateDirUnderTmp: hosts mount their own /tmp, so a state dir under
+// /tmp must still give working servers.
+func TestStateDirUnderTmp(t *testing.T) {
+	tc := startCloud(t, func(c *Config) { c.StateDir = t.TempDir() })
+	ctx := context.Background()
+	fx := tc.fixture(ctx)
+	id := tc.createServer(ctx, fx, "in-tmp", nil)
+	addr := serverAddr(t, tc.waitServer(id, "ACTIVE"))
+	if out, err := sshRun(t, addr, fx.signer, nil, "hostname"); err != nil || strings.TrimSpace(out) != "in-tmp" {
+		t.Errorf("ssh: %q %v", out, err)
+	}
+	if err := servers.Delete(ctx, tc.compute, id).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, "server", func() error { _, err := servers.Get(ctx, tc.compute, id).Extract(); return err })
+}
