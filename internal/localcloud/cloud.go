@@ -93,8 +93,6 @@ type Cloud struct {
 	closed           bool
 	shutdownReq      chan struct{}
 
-	fwMu sync.Mutex // serialises firewall application so the last writer wins
-
 	bg     sync.WaitGroup // asynchronous transitions
 	bgCtx  context.Context
 	cancel context.CancelFunc

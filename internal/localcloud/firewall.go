@@ -10,8 +10,6 @@ import (
 	"time"
 )
 
-type contextT = context.Context
-
 // reserveAddr takes a caller-chosen address out of the network's pool.
 // host.Network reserves addresses only through StartHost, so when it has no
 // ReserveAddr method we allocate in order (lowest free first) until the
@@ -218,6 +216,3 @@ func (c *Cloud) refreshFirewallsLocked() {
 		}
 	}
 }
-
-// refreshFirewallsAsyncLocked is refreshFirewallsLocked for port changes.
-func (c *Cloud) refreshFirewallsAsyncLocked() { c.refreshFirewallsLocked() }

@@ -1,6 +1,7 @@
 package localcloud
 
 import (
+	"context"
 	"crypto/rand"
 	"fmt"
 	"net/http"
@@ -491,7 +492,7 @@ func (c *Cloud) createPort(w http.ResponseWriter, r *http.Request) {
 	c.st.Ports[p.ID] = p
 	c.save()
 	body := c.portBody(p)
-	c.refreshFirewallsAsyncLocked()
+	c.refreshFirewallsLocked()
 	writeJSON(w, 201, map[string]any{"port": body})
 }
 
@@ -581,7 +582,7 @@ func (c *Cloud) updatePort(w http.ResponseWriter, r *http.Request) {
 	p.UpdatedAt = time.Now()
 	c.save()
 	body := c.portBody(p)
-	c.refreshFirewallsAsyncLocked()
+	c.refreshFirewallsLocked()
 	writeJSON(w, 200, map[string]any{"port": body})
 }
 
@@ -615,13 +616,13 @@ func (c *Cloud) deletePort(w http.ResponseWriter, r *http.Request) {
 	if s, ok := c.st.Servers[p.DeviceID]; ok {
 		s.PortIDs = slices.DeleteFunc(s.PortIDs, func(id string) bool { return id == p.ID })
 		if h := c.hosts[s.ID]; h != nil {
-			c.goAsync(func(ctx contextT) { _ = h.CutNetwork(ctx) })
+			c.goAsync(func(ctx context.Context) { _ = h.CutNetwork(ctx) })
 		}
 	}
 	delete(c.st.Ports, p.ID)
 	c.releaseFixedIPs(p)
 	c.save()
-	c.refreshFirewallsAsyncLocked()
+	c.refreshFirewallsLocked()
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -864,7 +865,7 @@ func (c *Cloud) deleteSecGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	delete(c.st.SecurityGroups, id)
 	c.save()
-	c.refreshFirewallsAsyncLocked()
+	c.refreshFirewallsLocked()
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -1,6 +1,7 @@
 package localcloud
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -664,7 +665,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 	c.st.Servers[s.ID] = s
 	c.save()
 	spec := bootSpec{netMode: netMode, portID: portID, fixedIP: fixedIP, sgIDs: sgIDs}
-	c.goAsync(func(ctx contextT) { c.bootServer(ctx, s.ID, spec) })
+	c.goAsync(func(ctx context.Context) { c.bootServer(ctx, s.ID, spec) })
 
 	adminPass := randomSecret(12)
 	var sgOut []any
@@ -701,7 +702,7 @@ func (c *Cloud) deleteServer(w http.ResponseWriter, r *http.Request, mv microver
 		s.UpdatedAt = time.Now()
 		c.save()
 		id := s.ID
-		if !c.goAsync(func(ctx contextT) { c.teardownServer(ctx, id) }) {
+		if !c.goAsync(func(ctx context.Context) { c.teardownServer(ctx, id) }) {
 			writeError(w, svcCompute, errf(503, "The local cloud is shutting down."))
 			return
 		}
@@ -875,8 +876,6 @@ func invalidState(s *server, action string) *apiError {
 	}
 	return errf(409, "Cannot '%s' instance %s while it is in vm_state %s", action, s.ID, s.VMState)
 }
-
-func fmtErr(format string, args ...any) error { return fmt.Errorf(format, args...) }
 
 func (c *Cloud) hypervisorExists(name string) bool {
 	for i := 0; i < c.cfg.Hypervisors; i++ {
