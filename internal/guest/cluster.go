@@ -71,6 +71,10 @@ func WithJoinTimeout(d time.Duration) Option { return func(op *options) { op.joi
 // WithPollInterval sets how often status is polled while waiting (default 1s).
 func WithPollInterval(d time.Duration) Option { return func(op *options) { op.poll = d } }
 
+// WithStatusTimeout bounds reading one node's status (default 10s); an
+// unreachable node costs this much in Status and Gate.
+func WithStatusTimeout(d time.Duration) Option { return func(op *options) { op.statusTimeout = d } }
+
 // New validates the spec and returns a Cluster. Nothing is contacted yet.
 func New(spec ClusterSpec, opts ...Option) (*Cluster, error) {
 	if err := Validate(spec); err != nil {
