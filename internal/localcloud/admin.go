@@ -404,7 +404,9 @@ func (c *Cloud) Reset(ctx context.Context) error {
 		}
 	}
 	// Let running transitions settle, then remove everything.
-	c.bg.Wait()
+	if err := c.waitIdle(ctx); err != nil {
+		return err
+	}
 	if err := c.deleteEverything(ctx); err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/host"
@@ -90,12 +91,14 @@ type Cloud struct {
 	nextServerErrors int
 	nextServerErrMsg string
 	stepDelay        time.Duration
-	closed           bool
 	shutdownReq      chan struct{}
 
-	bg     sync.WaitGroup // asynchronous transitions
-	bgCtx  context.Context
-	cancel context.CancelFunc
+	asyncMu  sync.Mutex     // guards closed and bg.Add against Close's bg.Wait
+	closed   bool           // no new asynchronous work once set
+	bg       sync.WaitGroup // asynchronous transitions
+	inFlight atomic.Int64   // running asynchronous transitions (Reset waits for 0)
+	bgCtx    context.Context
+	cancel   context.CancelFunc
 
 	closeOnce sync.Once
 	closeErr  error
@@ -301,9 +304,9 @@ func (c *Cloud) shutdown() error {
 		}
 		shCancel()
 	}
-	c.mu.Lock()
+	c.asyncMu.Lock()
 	c.closed = true
-	c.mu.Unlock()
+	c.asyncMu.Unlock()
 	c.cancel()
 	c.bg.Wait()
 	if c.lb != nil {
@@ -359,15 +362,31 @@ func (c *Cloud) deleteEverything(ctx context.Context) error {
 // goAsync runs f in the background, tracked so Close can wait for it.
 // It returns false when the cloud is closing.
 func (c *Cloud) goAsync(f func(ctx context.Context)) bool {
+	c.asyncMu.Lock()
+	defer c.asyncMu.Unlock()
 	if c.closed {
 		return false
 	}
 	c.bg.Add(1)
+	c.inFlight.Add(1)
 	go func() {
 		defer c.bg.Done()
+		defer c.inFlight.Add(-1)
 		f(c.bgCtx)
 	}()
 	return true
+}
+
+// waitIdle waits until no asynchronous transition runs (or ctx ends).
+func (c *Cloud) waitIdle(ctx context.Context) error {
+	for c.inFlight.Load() > 0 {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for running transitions: %w", ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return nil
 }
 
 // sleepStep waits one transition step (or returns false when closing).
