@@ -697,6 +697,18 @@ func TestFaultsAndScheduling(t *testing.T) {
 	tc.waitServer(active, "SHUTOFF")
 	tc.admin("POST", "/servers/"+active+"/poweron", nil)
 	tc.waitServer(active, "ACTIVE")
+	// A host that stops behind the API's back is found by the power sync.
+	tc.mu.Lock()
+	h := tc.hosts[active]
+	tc.mu.Unlock()
+	if err := h.PowerOff(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tc.waitServer(active, "SHUTOFF")
+	if err := servers.Start(ctx, tc.compute, active).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	tc.waitServer(active, "ACTIVE")
 
 	for _, id := range append(ids, bad) {
 		if err := servers.Delete(ctx, tc.compute, id).ExtractErr(); err != nil {

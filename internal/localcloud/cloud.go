@@ -175,6 +175,7 @@ func Start(ctx context.Context, cfg Config) (*Cloud, error) {
 		}
 	}
 
+	c.goAsyncDaemon(c.syncPowerStates)
 	c.httpSrv = &http.Server{Handler: c.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		defer close(c.done)
@@ -375,6 +376,16 @@ func (c *Cloud) goAsync(f func(ctx context.Context)) bool {
 		f(c.bgCtx)
 	}()
 	return true
+}
+
+// goAsyncDaemon runs a loop for the cloud's lifetime; it does not count as
+// a running transition for waitIdle.
+func (c *Cloud) goAsyncDaemon(f func(ctx context.Context)) {
+	c.bg.Add(1)
+	go func() {
+		defer c.bg.Done()
+		f(c.bgCtx)
+	}()
 }
 
 // waitIdle waits until no asynchronous transition runs (or ctx ends).

@@ -778,3 +778,42 @@ func (c *Cloud) rebindAddrLocked(a netip.Addr) {
 		c.log.Error("re-reserve port address", "addr", a, "err", err)
 	}
 }
+
+// powerSyncInterval is how often the cloud compares hosts with server states.
+const powerSyncInterval = time.Second
+
+// syncPowerStates does what nova-compute's periodic power-state sync does:
+// a server whose host stopped behind the API's back (its sshd died, or a
+// test powered it off through package host) becomes SHUTOFF.
+func (c *Cloud) syncPowerStates(ctx context.Context) {
+	t := time.NewTicker(powerSyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		c.mu.Lock()
+		hosts := make(map[string]*host.Host, len(c.hosts))
+		for id, h := range c.hosts {
+			if s, ok := c.st.Servers[id]; ok && s.VMState == "active" && s.TaskState == "" && !s.Deleting {
+				hosts[id] = h
+			}
+		}
+		c.mu.Unlock()
+		for id, h := range hosts {
+			if h.Running() { // may wait for a host's lock: not under c.mu
+				continue
+			}
+			c.mu.Lock()
+			if s, ok := c.st.Servers[id]; ok && s.VMState == "active" && s.TaskState == "" && !s.Deleting && c.hosts[id] == h {
+				s.VMState, s.PowerState = "stopped", 4
+				s.UpdatedAt = time.Now()
+				c.save()
+				c.log.Info("power sync: host stopped, server is SHUTOFF", "server", id)
+			}
+			c.mu.Unlock()
+		}
+	}
+}
