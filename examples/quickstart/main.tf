@@ -13,6 +13,12 @@ provider "pxc" {
   cloud = "local"
 }
 
+variable "allowed_cidrs" {
+  type        = list(string)
+  default     = []
+  description = "Networks that may log in to MySQL: `make demo` passes the local cloud's subnet, where this machine and the load balancer are."
+}
+
 resource "pxc_cluster" "demo" {
   name = "demo"
 
@@ -37,6 +43,19 @@ resource "pxc_cluster" "demo" {
   parameters = {
     innodb_buffer_pool_size = "64M"
   }
+
+  allowed_cidrs = var.allowed_cidrs
+}
+
+# One address for applications: every connection goes to one Synced node
+# (single_writer), elected by the nodes' health check.
+resource "pxc_lb_pool" "demo" {
+  cluster_id = pxc_cluster.demo.id
+  mode       = "single_writer"
+}
+
+output "vip_address" {
+  value = pxc_lb_pool.demo.vip_address
 }
 
 output "cluster_id" {
