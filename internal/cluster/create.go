@@ -393,6 +393,7 @@ func (b *build) metadata(n *Node) map[string]string {
 		metaSST:          b.spec.SSTMethod,
 		metaNodeCount:    strconv.Itoa(b.spec.NodeCount),
 		metaZones:        strings.Join(b.spec.AvailabilityZones, ","),
+		metaFailure:      strconv.Itoa(int(b.spec.FailureDetection.Seconds())),
 	}
 }
 

@@ -217,6 +217,7 @@ func guestCluster(spec Spec, c *Cluster, a guestAccess, obs guest.Observer) (*gu
 		RootPassword:    spec.RootPassword,
 		SSTPassword:     spec.RootPassword,
 		InstallPackages: spec.InstallPackages,
+		SuspectTimeout:  spec.FailureDetection,
 		Clustercheck:    &guest.Clustercheck{Password: derivedSecret(spec.RootPassword, "clustercheck"), Port: ClustercheckPort},
 	}
 	for _, n := range c.Nodes {

@@ -195,7 +195,8 @@ func poolOrNil(p *Pool) *Pool {
 }
 
 // monitorSpec checks members fast enough that a failed writer is out of
-// rotation within about two seconds (rise and fall of 2 at 1 s).
+// rotation within about two seconds (fall 2 at 1 s), and the next one
+// takes over after one good check (rise 1).
 func monitorSpec(name string, s PoolSpec) openstack.MonitorSpec {
 	if s.HealthCheck == HealthTCP {
 		return openstack.MonitorSpec{Name: name + "-tcp", Type: "TCP", DelaySeconds: 1, TimeoutSeconds: 1, MaxRetries: 2, MaxRetriesDown: 2}
@@ -205,7 +206,7 @@ func monitorSpec(name string, s PoolSpec) openstack.MonitorSpec {
 		path = "/writer"
 	}
 	return openstack.MonitorSpec{
-		Name: name + "-clustercheck", Type: "HTTP", DelaySeconds: 1, TimeoutSeconds: 1, MaxRetries: 2, MaxRetriesDown: 2,
+		Name: name + "-clustercheck", Type: "HTTP", DelaySeconds: 1, TimeoutSeconds: 1, MaxRetries: 1, MaxRetriesDown: 2,
 		HTTPMethod: "GET", URLPath: path, ExpectedCodes: "200",
 	}
 }

@@ -26,6 +26,7 @@ const (
 	metaSST          = "pxc_sst_method"
 	metaNodeCount    = "pxc_node_count"
 	metaZones        = "pxc_availability_zones" // comma-separated
+	metaFailure      = "pxc_failure_detection"  // seconds
 )
 
 // newClusterID returns a random (version 4) UUID.

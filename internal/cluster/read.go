@@ -225,6 +225,9 @@ func requestedFrom(meta map[string]string) Requested {
 		r.Volume.SizeGiB, _ = strconv.Atoi(size)
 		r.Volume.Type = typ
 	}
+	if secs, err := strconv.Atoi(meta[metaFailure]); err == nil {
+		r.FailureDetection = time.Duration(secs) * time.Second
+	}
 	if z := meta[metaZones]; z != "" {
 		r.AvailabilityZones = strings.Split(z, ",")
 	}

@@ -32,6 +32,10 @@ type Spec struct {
 	Parameters      map[string]string
 	AllowedCIDRs    []netip.Prefix // who may reach 3306 besides the members
 	InstallPackages bool
+	// FailureDetection is how long members wait for a silent node before
+	// dropping it (Galera's evs.suspect_timeout). Commits stall that long
+	// when a node dies, so it bounds a load balancer's failover.
+	FailureDetection time.Duration
 }
 
 // Datastore is the database flavour and version.
@@ -137,6 +141,7 @@ type Requested struct {
 	AntiAffinity      string
 	SSTMethod         string
 	AvailabilityZones []string
+	FailureDetection  time.Duration
 }
 
 // IPs are the node addresses in node order.

@@ -145,7 +145,7 @@ func renderConfig(s ClusterSpec, members []Node, nodeName string) (string, error
 	b.WriteString("\n# Galera\n")
 	kv("wsrep_on", "ON")
 	kv("wsrep_provider", l.ProviderPath)
-	kv("wsrep_provider_options", fmt.Sprintf("\"gcache.size=%s\"", s.GCacheSize))
+	kv("wsrep_provider_options", fmt.Sprintf("\"%s\"", providerOptions(s)))
 	kv("wsrep_cluster_name", s.Name)
 	kv("wsrep_cluster_address", gcommAddress(members))
 	kv("wsrep_node_name", node.Name)
@@ -196,4 +196,15 @@ func renderConfig(s ClusterSpec, members []Node, nodeName string) (string, error
 func clientOptionFile(password string) string {
 	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
 	return "[client]\nuser = root\npassword = \"" + r.Replace(password) + "\"\n"
+}
+
+// providerOptions is wsrep_provider_options. A shorter evs.suspect_timeout
+// makes the survivors drop a failed node sooner: until they do, every
+// commit in the cluster waits, so it bounds a load balancer's failover.
+func providerOptions(s ClusterSpec) string {
+	opts := "gcache.size=" + s.GCacheSize
+	if s.SuspectTimeout > 0 {
+		opts += fmt.Sprintf(";evs.suspect_timeout=PT%gS", s.SuspectTimeout.Seconds())
+	}
+	return opts
 }

@@ -4,8 +4,10 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -220,5 +222,23 @@ func TestClientOptionFileEscapes(t *testing.T) {
 	got := clientOptionFile(`a"b\c`)
 	if !strings.Contains(got, `password = "a\"b\\c"`) {
 		t.Errorf("option file: %s", got)
+	}
+}
+
+func TestSuspectTimeoutRendersAndIsBounded(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	spec.SuspectTimeout = 3 * time.Second
+	cfg, err := RenderConfig(spec, spec.Nodes[0].Name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !regexp.MustCompile(`(?m)^wsrep_provider_options\s+= "gcache.size=128M;evs.suspect_timeout=PT3S"$`).MatchString(cfg) {
+		t.Fatalf("provider options not rendered:\n%s", cfg)
+	}
+	for _, d := range []time.Duration{500 * time.Millisecond, 2 * time.Minute} {
+		spec.SuspectTimeout = d
+		if err := Validate(spec); err == nil || !strings.Contains(err.Error(), "suspect timeout") {
+			t.Errorf("suspect timeout %s accepted: %v", d, err)
+		}
 	}
 }

@@ -59,6 +59,10 @@ type ClusterSpec struct {
 	Parameters map[string]string
 	// GCacheSize is gcache.size in wsrep_provider_options; empty means 128M.
 	GCacheSize string
+	// SuspectTimeout is evs.suspect_timeout: how long the others wait for a
+	// silent node before dropping it (Galera's default, 5s, when zero).
+	// Commits stall for that long when a node dies. 1s to 60s.
+	SuspectTimeout time.Duration
 	// BindAddress is bind-address; empty means 0.0.0.0. Only wildcard
 	// addresses are accepted, because the library reaches the server over
 	// 127.0.0.1 through the SSH connection.
@@ -269,6 +273,9 @@ func Validate(spec ClusterSpec) error {
 		if strings.ContainsAny(v, "\n\r\x00[]") {
 			bad("parameter %q: value must not contain newlines or section brackets", k)
 		}
+	}
+	if s.SuspectTimeout != 0 && (s.SuspectTimeout < time.Second || s.SuspectTimeout > time.Minute) {
+		bad("suspect timeout %s: use 1s to 60s", s.SuspectTimeout)
 	}
 	if !sizeRe.MatchString(s.GCacheSize) {
 		bad("gcache size %q: use a number with an optional K, M or G suffix", s.GCacheSize)

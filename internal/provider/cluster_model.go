@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -33,6 +34,7 @@ type clusterModel struct {
 	Parameters          types.Map       `tfsdk:"parameters"`
 	AllowedCIDRs        types.List      `tfsdk:"allowed_cidrs"`
 	InstallPackages     types.Bool      `tfsdk:"install_packages"`
+	FailureDetection    types.Int64     `tfsdk:"failure_detection_timeout"`
 	Status              types.String    `tfsdk:"status"`
 	Nodes               types.List      `tfsdk:"nodes"`
 	IPs                 types.List      `tfsdk:"ips"`
@@ -83,16 +85,17 @@ type nodeModel struct {
 func (m *clusterModel) spec(ctx context.Context) (cluster.Spec, diag.Diagnostics) {
 	var diags diag.Diagnostics
 	s := cluster.Spec{
-		Name:            m.Name.ValueString(),
-		NodeCount:       int(m.NodeCount.ValueInt64()),
-		Flavor:          m.Flavor.ValueString(),
-		Image:           m.Image.ValueString(),
-		Network:         m.Network.ValueString(),
-		KeyPair:         m.KeyPair.ValueString(),
-		RootPassword:    m.RootPassword.ValueString(),
-		SSTMethod:       m.SSTMethod.ValueString(),
-		InstallPackages: m.InstallPackages.ValueBool(),
-		AntiAffinity:    m.AntiAffinity.ValueString(),
+		Name:             m.Name.ValueString(),
+		NodeCount:        int(m.NodeCount.ValueInt64()),
+		Flavor:           m.Flavor.ValueString(),
+		Image:            m.Image.ValueString(),
+		Network:          m.Network.ValueString(),
+		KeyPair:          m.KeyPair.ValueString(),
+		RootPassword:     m.RootPassword.ValueString(),
+		SSTMethod:        m.SSTMethod.ValueString(),
+		InstallPackages:  m.InstallPackages.ValueBool(),
+		AntiAffinity:     m.AntiAffinity.ValueString(),
+		FailureDetection: time.Duration(m.FailureDetection.ValueInt64()) * time.Second,
 	}
 	if s.AntiAffinity == "none" {
 		s.AntiAffinity = ""

@@ -147,8 +147,9 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		resp.Diagnostics.AddAttributeError(path.Root("node_count"), "Changing node_count Is Not Supported", detail)
 	}
 	notInPlace := map[string]bool{
-		"sst_method": !plan.SSTMethod.IsUnknown() && !state.SSTMethod.IsNull() && !plan.SSTMethod.Equal(state.SSTMethod),
-		"parameters": !plan.Parameters.IsUnknown() && !plan.Parameters.Equal(state.Parameters) && !(plan.Parameters.IsNull() && len(state.Parameters.Elements()) == 0),
+		"sst_method":                !plan.SSTMethod.IsUnknown() && !state.SSTMethod.IsNull() && !plan.SSTMethod.Equal(state.SSTMethod),
+		"failure_detection_timeout": !plan.FailureDetection.IsUnknown() && !state.FailureDetection.IsNull() && !plan.FailureDetection.Equal(state.FailureDetection),
+		"parameters":                !plan.Parameters.IsUnknown() && !plan.Parameters.Equal(state.Parameters) && !(plan.Parameters.IsNull() && len(state.Parameters.Elements()) == 0),
 		// A password can be adopted after import (state has none) but not changed.
 		"root_password": !plan.RootPassword.IsUnknown() && !state.RootPassword.IsNull() && !plan.RootPassword.Equal(state.RootPassword),
 	}
@@ -333,6 +334,13 @@ func (m *clusterModel) applyRead(c *cluster.Cluster) {
 			cidrs = append(cidrs, p.String())
 		}
 		m.AllowedCIDRs, _ = types.ListValueFrom(context.Background(), types.StringType, cidrs)
+	}
+	if m.FailureDetection.IsNull() || m.FailureDetection.IsUnknown() {
+		secs := int64(rq.FailureDetection.Seconds())
+		if secs == 0 {
+			secs = 5 // a cluster that did not record it runs Galera's default
+		}
+		m.FailureDetection = types.Int64Value(secs)
 	}
 	if m.InstallPackages.IsNull() {
 		m.InstallPackages = types.BoolValue(false)

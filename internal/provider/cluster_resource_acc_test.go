@@ -243,7 +243,7 @@ func TestAccClusterResourceServerErrorDuringCreate(t *testing.T) {
 			PreConfig: func() {
 				lc.admin(t, http.MethodPost, "/next-server-error", map[string]any{"count": 1, "message": "No valid host was found. Injected by the test."})
 			},
-			Config:      lc.accClusterConfig(name, ""),
+			Config: lc.accClusterConfig(name, ""),
 			ExpectError: regexp.MustCompile(`(?s)Cluster Create Failed In Phase Servers.*on\s+node\s+` + name +
 				`-\d.*status\s+ERROR.*No\s+valid\s+host\s+was\s+found.*terraform\s+destroy`),
 		}},

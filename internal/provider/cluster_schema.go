@@ -178,6 +178,12 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 				ElementType: types.StringType, Optional: true,
 				MarkdownDescription: "Networks that may reach MySQL (3306) besides the members themselves. Can be changed in place.",
 			},
+			"failure_detection_timeout": schema.Int64Attribute{
+				Optional: true, Computed: true, Default: int64default.StaticInt64(3),
+				Validators: []validator.Int64{int64validator.Between(1, 60)},
+				MarkdownDescription: "Seconds the members wait for a silent node before dropping it from the cluster (Galera's `evs.suspect_timeout`; " +
+					"Galera's own default is 5). Every commit stalls that long when a node dies, so it bounds a load balancer's failover. Default 3.",
+			},
 			"install_packages": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
 				MarkdownDescription: "Install the datastore's packages on the servers (Debian/Ubuntu) when the image lacks them.",
