@@ -29,6 +29,7 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/rules"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
+	"golang.org/x/crypto/ssh"
 )
 
 // samplesDir is ../shared/openstack-api relative to the repository root.
@@ -556,8 +557,17 @@ func TestServerCreateShapesAndPorts(t *testing.T) {
 	if err != nil || port.DeviceID != "" || port.Status != "DOWN" {
 		t.Fatalf("port after delete: %+v %v", port, err)
 	}
-	// The port (and its address) serves a new server.
-	s2, err := servers.Create(ctx, tc.compute, keypairs.CreateOptsExt{KeyName: fx.keyName, CreateOptsBuilder: servers.CreateOpts{
+	// The port (and its address) serves a new server, this time with an RSA
+	// keypair that nova generated: its private key logs in.
+	gen, err := keypairs.Create(ctx, tc.compute, keypairs.CreateOpts{Name: "generated"}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	genSigner, err := ssh.ParsePrivateKey([]byte(gen.PrivateKey))
+	if err != nil {
+		t.Fatalf("nova's private key: %v", err)
+	}
+	s2, err := servers.Create(ctx, tc.compute, keypairs.CreateOptsExt{KeyName: "generated", CreateOptsBuilder: servers.CreateOpts{
 		Name: "again", FlavorRef: "1", ImageRef: theImage().ID, Networks: []servers.Network{{Port: p.ID}}}}, nil).Extract()
 	if err != nil {
 		t.Fatal(err)
@@ -566,8 +576,11 @@ func TestServerCreateShapesAndPorts(t *testing.T) {
 	if addr := serverAddr(t, s); addr != p.FixedIPs[0].IPAddress {
 		t.Errorf("reused port: address %s, want %s", addr, p.FixedIPs[0].IPAddress)
 	}
-	if _, err := sshRun(t, p.FixedIPs[0].IPAddress, fx.signer, nil, "true"); err != nil {
-		t.Errorf("ssh to the server on the reused port: %v", err)
+	if _, err := sshRun(t, p.FixedIPs[0].IPAddress, genSigner, nil, "true"); err != nil {
+		t.Errorf("ssh with nova's generated key to the server on the reused port: %v", err)
+	}
+	if err := keypairs.Delete(ctx, tc.compute, "generated", nil).ExtractErr(); err != nil {
+		t.Fatal(err)
 	}
 	if err := servers.Delete(ctx, tc.compute, s2.ID).ExtractErr(); err != nil {
 		t.Fatal(err)

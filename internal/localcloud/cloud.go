@@ -86,7 +86,10 @@ type Cloud struct {
 	tokens map[string]*token
 	hosts  map[string]*host.Host // server id -> host
 	disks  map[string]*host.Disk // volume id -> disk
-	faults []*fault
+	// probing counts boots in progress per server: their firewall lets the
+	// machine reach sshd meanwhile (see renderFirewallOpts).
+	probing map[string]int
+	faults  []*fault
 	// nextServerErrors makes the next N server creates end in ERROR.
 	nextServerErrors int
 	nextServerErrMsg string
@@ -134,6 +137,7 @@ func Start(ctx context.Context, cfg Config) (*Cloud, error) {
 		tokens:    map[string]*token{},
 		hosts:     map[string]*host.Host{},
 		disks:     map[string]*host.Disk{},
+		probing:   map[string]int{},
 		stepDelay: cfg.StepDelay,
 		done:      make(chan struct{}),
 	}

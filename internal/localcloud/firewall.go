@@ -45,11 +45,12 @@ func (c *Cloud) reserveAddr(a netip.Addr) error {
 // (stateful groups); remote_group_id means "any address of a port in that
 // group". IPv6 rules are rendered too, although the network is IPv4 only.
 // Callers hold c.mu.
-func (c *Cloud) renderFirewall(s *server) string { return c.renderFirewallOpts(s, false) }
+func (c *Cloud) renderFirewall(s *server) string { return c.renderFirewallOpts(s, c.probing[s.ID] > 0) }
 
 // renderFirewallOpts with bootProbe also lets the machine reach sshd: the
-// host package's power-on waits for sshd from the machine, which a real
-// hypervisor does not need; the opening lasts only while the host boots.
+// host package's power-on waits for sshd from the machine and the cloud
+// checks the keypair's key, which a real hypervisor does not need; the
+// opening lasts only while the host boots (c.probing).
 func (c *Cloud) renderFirewallOpts(s *server, bootProbe bool) string {
 	var ports []*port
 	for _, id := range s.PortIDs {

@@ -218,6 +218,13 @@ func (c *Cloud) bootServer(ctx context.Context, id string, spec bootSpec) {
 		c.undoNetworkIfGone(id)
 		return
 	}
+	c.probing[id]++
+	probing := true
+	defer func() {
+		if probing {
+			c.endProbe(id)
+		}
+	}()
 	if err := h.ApplyFirewall(ctx, c.renderFirewall(s)); err != nil {
 		c.mu.Unlock()
 		_ = h.Close()
@@ -232,7 +239,8 @@ func (c *Cloud) bootServer(ctx context.Context, id string, spec bootSpec) {
 	c.hosts[id] = h
 	c.mu.Unlock()
 
-	// ACTIVE only when sshd answers and the keypair's key is authorised.
+	// ACTIVE only when sshd answers with the host key the console will show
+	// and would let root in with the keypair's key.
 	if err := verifyGuest(ctx, h, keys); err != nil {
 		c.mu.Lock()
 		if s, ok := c.st.Servers[id]; ok && !s.Deleting {
@@ -241,6 +249,8 @@ func (c *Cloud) bootServer(ctx context.Context, id string, spec bootSpec) {
 		c.mu.Unlock()
 		return
 	}
+	probing = false
+	c.endProbe(id) // the security groups alone decide from here
 	if !c.sleepStep(ctx) {
 		return
 	}
@@ -257,42 +267,38 @@ func (c *Cloud) bootServer(ctx context.Context, id string, spec bootSpec) {
 	c.save()
 }
 
-// verifyGuest checks that sshd accepts connections (StartHost waited for
-// that) and that root's authorized_keys holds the keypair's key, read
-// through the host's console.
+// verifyGuest checks, over SSH from the machine, that sshd presents the
+// host's key and would accept each keypair key for root (the public-key
+// query of the SSH protocol: no private key needed).
 func verifyGuest(ctx context.Context, h *host.Host, keys []string) error {
 	if !h.Running() {
 		return fmt.Errorf("host %s is not running", h.Name())
 	}
-	if len(keys) == 0 {
-		return nil
-	}
-	out, err := h.Console(ctx, "cat /root/.ssh/authorized_keys")
-	if err != nil {
-		return fmt.Errorf("read authorized_keys: %w", err)
-	}
 	for _, k := range keys {
-		want, _, _, _, err := ssh.ParseAuthorizedKey([]byte(k))
+		pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		err := probeSSHKey(pctx, h.SSHAddr(), h.HostKey(), k)
+		cancel()
 		if err != nil {
-			return fmt.Errorf("parse keypair: %w", err)
-		}
-		found := false
-		rest := out
-		for len(rest) > 0 {
-			got, _, _, r, err := ssh.ParseAuthorizedKey(rest)
-			if err != nil {
-				break
-			}
-			if string(got.Marshal()) == string(want.Marshal()) {
-				found = true
-			}
-			rest = r
-		}
-		if !found {
-			return fmt.Errorf("the keypair's key is not in root's authorized_keys")
+			return err
 		}
 	}
 	return nil
+}
+
+// endProbe closes the boot-time opening for the machine's SSH probe.
+func (c *Cloud) endProbe(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.probing[id]--; c.probing[id] <= 0 {
+		delete(c.probing, id)
+	}
+	if h, s := c.hosts[id], c.st.Servers[id]; h != nil && s != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := h.ApplyFirewall(ctx, c.renderFirewall(s)); err != nil {
+			c.log.Error("apply firewall", "server", id, "err", err)
+		}
+	}
 }
 
 // consoleBoot renders one boot's serial console in cloud-init's format
@@ -633,14 +639,18 @@ func (c *Cloud) restartServer(ctx context.Context, id string, hard bool, endStat
 // console output.
 func (c *Cloud) powerOnHost(ctx context.Context, id string, h *host.Host) error {
 	c.mu.Lock()
+	c.probing[id]++
 	if s, ok := c.st.Servers[id]; ok {
-		if err := h.ApplyFirewall(ctx, c.renderFirewallOpts(s, true)); err != nil {
+		if err := h.ApplyFirewall(ctx, c.renderFirewall(s)); err != nil {
 			c.mu.Unlock()
+			c.endProbe(id)
 			return err
 		}
 	}
 	c.mu.Unlock()
-	if err := h.PowerOn(ctx); err != nil {
+	err := h.PowerOn(ctx)
+	c.endProbe(id) // re-applies the ruleset without the opening
+	if err != nil {
 		return err
 	}
 	c.mu.Lock()
@@ -648,9 +658,6 @@ func (c *Cloud) powerOnHost(ctx context.Context, id string, h *host.Host) error 
 	s, ok := c.st.Servers[id]
 	if !ok {
 		return nil
-	}
-	if err := h.ApplyFirewall(ctx, c.renderFirewall(s)); err != nil {
-		return err
 	}
 	var keys []string
 	if k, ok := c.st.Keypairs[s.KeyName]; ok {

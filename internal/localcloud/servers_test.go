@@ -135,6 +135,18 @@ func TestServerLifecycle(t *testing.T) {
 	if err != nil || strings.TrimSpace(hostname) != "db-1" {
 		t.Errorf("hostname = %q, %v", hostname, err)
 	}
+	// The cloud's own probe (public-key query, no private key) agrees.
+	pub := string(ssh.MarshalAuthorizedKey(fx.signer.PublicKey()))
+	if err := probeSSHKey(ctx, addr+":22", seen, pub); err != nil {
+		t.Errorf("probe with the keypair's key: %v", err)
+	}
+	_, otherPub := newKey(t)
+	if err := probeSSHKey(ctx, addr+":22", seen, otherPub); err == nil {
+		t.Errorf("probe accepted a key that is not authorised")
+	}
+	if err := probeSSHKey(ctx, addr+":22", fx.signer.PublicKey(), pub); err == nil {
+		t.Errorf("probe accepted a wrong host key")
+	}
 	// Another key is refused.
 	other, _ := newKey(t)
 	if _, err := sshRun(t, addr, other, seen, "true"); err == nil {
