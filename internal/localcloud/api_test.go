@@ -616,7 +616,7 @@ func TestFaultsAndScheduling(t *testing.T) {
 	}
 
 	// Slow transitions: a volume stays "creating" while the step is long.
-	tc.admin("POST", "/delay", map[string]any{"step_ms": 600})
+	tc.admin("POST", "/delay", map[string]any{"step_ms": 1500})
 	code, _, b = tc.rawDo("POST", "/volume/v3/"+projectID(t, tc)+"/volumes", map[string]any{"volume": map[string]any{"size": 1}}, nil)
 	if code != 202 {
 		t.Fatalf("create volume: %d %s", code, b)
@@ -624,7 +624,7 @@ func TestFaultsAndScheduling(t *testing.T) {
 	vid := obj(decode(t, b), "volume")["id"].(string)
 	time.Sleep(300 * time.Millisecond)
 	if _, _, b := tc.rawDo("GET", "/volume/v3/"+projectID(t, tc)+"/volumes/"+vid, nil, nil); obj(decode(t, b), "volume")["status"] != "creating" {
-		t.Errorf("with a 600 ms step, the volume is past creating after 300 ms: %s", b)
+		t.Errorf("with a 1.5 s step, the volume is past creating after 300 ms: %s", b)
 	}
 	tc.admin("POST", "/delay", map[string]any{"step_ms": 0})
 	deadline := time.Now().Add(30 * time.Second)
