@@ -227,6 +227,18 @@ func TestAPIConformance(t *testing.T) {
 		}
 	})
 
+	t.Run("unknown paths", func(t *testing.T) {
+		for path, key := range map[string]string{
+			"/compute/v2.1/os-nothing":  "itemNotFound",
+			"/network/v2.0/floatingips": "NeutronError",
+		} {
+			code, _, b := tc.rawDo("GET", path, nil, nil)
+			if code != 404 || decode(t, b)[key] == nil {
+				t.Errorf("GET %s: %d %s", path, code, b)
+			}
+		}
+	})
+
 	t.Run("microversions", func(t *testing.T) {
 		code, hdr, _ := tc.rawDo("GET", "/compute/v2.1/flavors", nil, map[string]string{"OpenStack-API-Version": "compute 2.79"})
 		if code != 200 || hdr.Get("OpenStack-API-Version") != "compute 2.79" || hdr.Get("X-OpenStack-Nova-API-Version") != "2.79" {

@@ -435,7 +435,24 @@ func (c *Cloud) routes() http.Handler {
 			c.lb.ServeHTTP(w, r2)
 		}))
 	}
-	return c.withCommon(mux)
+	return c.withCommon(c.withJSONNotFound(mux))
+}
+
+// withJSONNotFound answers paths no route knows with the service's own 404
+// body (the mux would answer text/plain).
+func (c *Cloud) withJSONNotFound(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); pattern == "" && !strings.HasPrefix(r.URL.Path, "/load-balancer") {
+			svc := serviceOf(r.URL.Path)
+			e := errf(http.StatusNotFound, "The resource could not be found.")
+			if svc == svcNetwork {
+				e = nerrf(http.StatusNotFound, "HTTPNotFound", "The resource could not be found.")
+			}
+			writeError(w, svc, e)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // serviceOf tells which service a path belongs to.
