@@ -192,14 +192,11 @@ func (c *Cloud) bootServer(ctx context.Context, id string, spec bootSpec) {
 		c.undoNetworkIfGone(id)
 		return
 	}
-	// The port holds the address in the pool; hand it to the host.
-	if addr.IsValid() {
-		c.network.ReleaseAddr(addr)
-	}
-	h, err := c.network.StartHost(ctx, host.Options{Name: hostname, Addr: addr, AuthorizedKeys: keys})
+	// The port keeps holding its address in the pool while the host uses
+	// it, so no other allocation can take it in between.
+	h, err := c.network.StartHost(ctx, host.Options{Name: hostname, Addr: addr, AddrHeld: addr.IsValid(), AuthorizedKeys: keys})
 	if err != nil {
 		c.mu.Lock()
-		c.rebindAddrLocked(addr)
 		if s, ok := c.st.Servers[id]; ok && !s.Deleting {
 			c.failServerLocked(s, 500, "Build of instance "+id+" aborted: Failed to spawn the guest.", err.Error())
 		}
@@ -212,9 +209,6 @@ func (c *Cloud) bootServer(ctx context.Context, id string, spec bootSpec) {
 	if !ok || s.Deleting {
 		c.mu.Unlock()
 		_ = h.Close()
-		c.mu.Lock()
-		c.rebindAddrLocked(addr)
-		c.mu.Unlock()
 		c.undoNetworkIfGone(id)
 		return
 	}
@@ -229,7 +223,6 @@ func (c *Cloud) bootServer(ctx context.Context, id string, spec bootSpec) {
 		c.mu.Unlock()
 		_ = h.Close()
 		c.mu.Lock()
-		c.rebindAddrLocked(addr)
 		if s, ok := c.st.Servers[id]; ok && !s.Deleting {
 			c.failServerLocked(s, 500, "Build of instance "+id+" aborted: Failed to plug the security groups.", err.Error())
 		}
@@ -420,22 +413,14 @@ func (c *Cloud) teardownServer(ctx context.Context, id string) {
 			continue
 		}
 		if p.CreatedByNova {
+			// The port owned the address (the host only borrowed it).
 			delete(c.st.Ports, pid)
-			if h == nil { // else host.Close gave the address back already
-				c.releaseFixedIPs(p)
-			}
+			c.releaseFixedIPs(p)
 			continue
 		}
+		// The user's port keeps its address.
 		p.DeviceID, p.DeviceOwner = "", ""
 		p.UpdatedAt = time.Now()
-		if h != nil {
-			// The user's port keeps its address: take it back from the pool.
-			for _, ip := range p.FixedIPs {
-				if a, err := netip.ParseAddr(ip.IPAddress); err == nil {
-					c.rebindAddrLocked(a)
-				}
-			}
-		}
 	}
 	if g, ok := c.st.ServerGroups[s.GroupID]; ok {
 		g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == id })
@@ -773,17 +758,6 @@ func (c *Cloud) consoleOutput(w http.ResponseWriter, s *server, raw json.RawMess
 		out += "\n"
 	}
 	writeJSON(w, 200, map[string]any{"output": out})
-}
-
-// rebindAddrLocked takes an address back from the pool after its host was
-// removed, when a port still holds it. Callers hold c.mu.
-func (c *Cloud) rebindAddrLocked(a netip.Addr) {
-	if !a.IsValid() || c.ipHolder(a.String()) == nil {
-		return
-	}
-	if err := c.reserveAddr(a); err != nil {
-		c.log.Error("re-reserve port address", "addr", a, "err", err)
-	}
 }
 
 // powerSyncInterval is how often the cloud compares hosts with server states.

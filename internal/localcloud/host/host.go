@@ -30,18 +30,24 @@ type Options struct {
 	Name string
 	// Addr is the host's address on the network; zero means allocate one.
 	Addr netip.Addr
+	// AddrHeld says the caller already holds Addr in the network's pool
+	// (AllocateAddr or ReserveAddr) and keeps holding it: the host neither
+	// reserves nor releases it. A cloud whose ports own addresses needs this,
+	// or the address would be free for a moment between port and host.
+	AddrHeld bool
 	// AuthorizedKeys are authorized_keys lines for root.
 	AuthorizedKeys []string
 }
 
 // Host is one VM-like host.
 type Host struct {
-	net     *Network
-	name    string
-	addr    netip.Addr
-	ns      string
-	dir     string
-	hostKey ssh.PublicKey
+	net      *Network
+	name     string
+	addr     netip.Addr
+	addrHeld bool
+	ns       string
+	dir      string
+	hostKey  ssh.PublicKey
 
 	mu     sync.Mutex
 	boot   *exec.Cmd     // the outer unshare while powered on
@@ -77,7 +83,12 @@ func (n *Network) StartHost(ctx context.Context, opts Options) (*Host, error) {
 		return nil, fmt.Errorf("start host: %w", err)
 	}
 	addr := opts.Addr
-	if addr.IsValid() {
+	if opts.AddrHeld {
+		if !addr.IsValid() || !n.isUsed(addr) {
+			n.releaseName(opts.Name)
+			return nil, fmt.Errorf("start host %s: address %s is not held in the network's pool", opts.Name, addr)
+		}
+	} else if addr.IsValid() {
 		if err := n.reserveAddr(addr); err != nil {
 			n.releaseName(opts.Name)
 			return nil, fmt.Errorf("start host %s: %w", opts.Name, err)
@@ -90,12 +101,13 @@ func (n *Network) StartHost(ctx context.Context, opts Options) (*Host, error) {
 		}
 	}
 	h := &Host{
-		net:   n,
-		name:  opts.Name,
-		addr:  addr,
-		ns:    n.netnsName(opts.Name),
-		dir:   filepath.Join(n.rec.StateDir, opts.Name),
-		disks: map[string]*Disk{},
+		net:      n,
+		name:     opts.Name,
+		addr:     addr,
+		addrHeld: opts.AddrHeld,
+		ns:       n.netnsName(opts.Name),
+		dir:      filepath.Join(n.rec.StateDir, opts.Name),
+		disks:    map[string]*Disk{},
 	}
 	n.mu.Lock()
 	n.hosts[h] = true
@@ -656,7 +668,9 @@ func (h *Host) Close() error {
 	h.closed = true
 	h.disks = nil
 	n := h.net
-	n.ReleaseAddr(h.addr)
+	if !h.addrHeld {
+		n.ReleaseAddr(h.addr)
+	}
 	n.releaseName(h.name)
 	n.mu.Lock()
 	delete(n.hosts, h)

@@ -143,6 +143,15 @@ func (n *Network) AllocateAddr() (netip.Addr, error) {
 	return netip.Addr{}, fmt.Errorf("allocate address in %s: none free", n.subnet)
 }
 
+// ReserveAddr takes a caller-chosen address out of the pool.
+func (n *Network) ReserveAddr(a netip.Addr) error { return n.reserveAddr(a) }
+
+func (n *Network) isUsed(a netip.Addr) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.used[a]
+}
+
 // reserveAddr marks a caller-chosen address as used.
 func (n *Network) reserveAddr(a netip.Addr) error {
 	n.mu.Lock()
