@@ -227,14 +227,19 @@ func (n *Network) plug(ctx context.Context, ns string, addr netip.Addr) error {
 	return nil
 }
 
-// unplug kills what still runs in netns ns and deletes it (its veth goes
-// with it).
+// unplug kills what still runs in netns ns and deletes it with its veth.
+// The veth is deleted first, explicitly: a deleted namespace is torn down by
+// the kernel asynchronously, and until then its veth keeps the machine-side
+// name, which the next host on the same address needs.
 func unplug(ctx context.Context, ns string) error {
 	if _, err := os.Stat(filepath.Join("/run/netns", ns)); errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err := killNetnsPids(ctx, ns); err != nil {
 		return err
+	}
+	if out, err := run(ctx, "", "ip", "-n", ns, "link", "delete", "eth0"); err != nil && !strings.Contains(string(out), "Cannot find device") {
+		return fmt.Errorf("delete the veth of netns %s: %w", ns, err)
 	}
 	if _, err := run(ctx, "", "ip", "netns", "delete", ns); err != nil {
 		return fmt.Errorf("delete netns %s: %w", ns, err)
