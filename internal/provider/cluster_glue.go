@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -37,7 +38,7 @@ func (tflogLogger) Progress(ctx context.Context, e cluster.Event) {
 	}
 	if e.Duration > 0 {
 		fields["seconds"] = e.Duration.Seconds()
-		msg = fmt.Sprintf("%s, %s", msg, e.Duration)
+		msg = fmt.Sprintf("%s, %s", msg, e.Duration.Round(100*time.Millisecond))
 	}
 	tflog.Info(ctx, msg, fields)
 }

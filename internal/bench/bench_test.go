@@ -1,0 +1,281 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/galeratest"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/guest"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/host"
+)
+
+// TestBench is `make bench`: it needs the local cloud's env (tools/bench.sh
+// starts one) and PXC_BENCH=1, and prints its numbers instead of asserting
+// them, apart from the one that must hold: no acknowledged write is lost.
+func TestBench(t *testing.T) {
+	if os.Getenv("PXC_BENCH") == "" {
+		t.Skip("make bench sets PXC_BENCH=1 and starts a local cloud")
+	}
+	tfCLI := os.Getenv("TF_CLI")
+	if tfCLI == "" {
+		tfCLI = "terraform"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+
+	work := t.TempDir()
+	apply := applyQuickstart(ctx, t, tfCLI, work)
+	defer destroy(t, tfCLI, work)
+
+	report := &strings.Builder{}
+	fmt.Fprintf(report, "\n== terraform apply of examples/quickstart (cluster + load balancer): %s\n", apply.total.Round(100*time.Millisecond))
+	fmt.Fprintf(report, "   %-8s %-22s %-8s %s\n", "at", "phase", "took", "event")
+	for _, e := range apply.events {
+		took := ""
+		if e.took > 0 {
+			took = e.took.Round(100 * time.Millisecond).String()
+		}
+		fmt.Fprintf(report, "   %-8s %-22s %-8s %s\n", e.at.Round(100*time.Millisecond), e.phase, took, e.message)
+	}
+
+	failover := measureFailover(ctx, t, tfCLI, work)
+	fmt.Fprintf(report, "\n== failover through the single_writer load balancer (kill -9 mysqld on the writer, a write every 100 ms)\n")
+	fmt.Fprintf(report, "   writer %s killed; first write acknowledged by %s after %s\n", failover.writer, failover.next, failover.resumed.Round(10*time.Millisecond))
+	fmt.Fprintf(report, "   longest gap without an acknowledged write: %s (target <= 5s)\n", failover.gap.Round(10*time.Millisecond))
+	fmt.Fprintf(report, "   acknowledged writes: %d, failed attempts: %d, acknowledged but missing afterwards: %d\n", failover.acked, failover.failed, len(failover.missing))
+
+	raw := rawGuestLowerBound(ctx, t)
+	clusterApply := apply.clusterCreated
+	fmt.Fprintf(report, "\n== raw lower bound: the guest library alone on 3 bare hosts (same spec, no cloud, no terraform): %s\n", raw.Round(100*time.Millisecond))
+	fmt.Fprintf(report, "   pxc_cluster create / raw lower bound: %s / %s = %.2f\n", clusterApply.Round(100*time.Millisecond), raw.Round(100*time.Millisecond), clusterApply.Seconds()/raw.Seconds())
+	fmt.Fprintf(report, "   whole apply / raw lower bound:        %s / %s = %.2f\n", apply.total.Round(100*time.Millisecond), raw.Round(100*time.Millisecond), apply.total.Seconds()/raw.Seconds())
+	fmt.Fprintf(report, "   (%d CPUs; ratios are printed, not asserted)\n", runtime.NumCPU())
+	fmt.Println(report.String())
+
+	if len(failover.missing) > 0 {
+		t.Errorf("acknowledged writes lost in the failover: %v", failover.missing)
+	}
+}
+
+type event struct {
+	at      time.Duration // since the apply started
+	phase   string
+	took    time.Duration
+	message string
+}
+
+type applyResult struct {
+	total          time.Duration
+	clusterCreated time.Duration
+	events         []event
+}
+
+// progressLine matches the provider's INFO progress lines in Terraform's log.
+var progressLine = regexp.MustCompile(`^(\S+) \[INFO\]\s+provider\.terraform-provider-pxc: (.*?): (.*)$`)
+
+func applyQuickstart(ctx context.Context, t *testing.T, tfCLI, work string) applyResult {
+	t.Helper()
+	root := repoRoot(t)
+	bin := filepath.Join(work, "bin")
+	run(ctx, t, root, nil, "go", "build", "-o", filepath.Join(bin, "terraform-provider-pxc"), ".")
+	rc := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"pxc-provider/pxc\" = %q\n  }\n  direct {}\n}\n", bin)
+	must(t, os.WriteFile(filepath.Join(work, "terraformrc"), []byte(rc), 0o600))
+	qs, err := os.ReadFile(filepath.Join(root, "examples/quickstart/main.tf"))
+	must(t, err)
+	must(t, os.WriteFile(filepath.Join(work, "main.tf"), qs, 0o600))
+
+	logPath := filepath.Join(work, "apply.log")
+	env := tfEnv(work, "TF_LOG_PROVIDER=INFO", "TF_LOG_PATH="+logPath)
+	start := time.Now()
+	run(ctx, t, work, env, tfCLI, "apply", "-auto-approve", "-input=false", "-no-color",
+		fmt.Sprintf("-var=allowed_cidrs=[%q]", os.Getenv("LOCALCLOUD_SUBNET_CIDR")))
+	res := applyResult{total: time.Since(start)}
+
+	f, err := os.Open(logPath)
+	must(t, err)
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		m := progressLine.FindStringSubmatch(sc.Text())
+		if m == nil || !strings.Contains(m[3], "phase=") {
+			continue
+		}
+		ts, err := time.Parse(time.RFC3339Nano, m[1])
+		if err != nil {
+			continue
+		}
+		e := event{at: ts.Sub(start), message: m[2], phase: field(m[3], "phase")}
+		if s := field(m[3], "seconds"); s != "" {
+			if d, err := time.ParseDuration(s + "s"); err == nil {
+				e.took = d
+			}
+		}
+		if e.phase == "membership gate" && strings.HasPrefix(e.message, "cluster created") {
+			res.clusterCreated = e.took
+		}
+		res.events = append(res.events, e)
+	}
+	return res
+}
+
+// field reads key=value or key="quoted value" from an hclog line.
+func field(s, key string) string {
+	re := regexp.MustCompile(`(?:^|\s)` + regexp.QuoteMeta(key) + `=("([^"]*)"|\S+)`)
+	m := re.FindStringSubmatch(s)
+	if m == nil {
+		return ""
+	}
+	if m[2] != "" {
+		return m[2]
+	}
+	return m[1]
+}
+
+type failoverResult struct {
+	writer, next  string
+	resumed, gap  time.Duration
+	acked, failed int
+	missing       []int
+}
+
+type tfNode struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	IP   string `json:"ip"`
+}
+
+func measureFailover(ctx context.Context, t *testing.T, tfCLI, work string) failoverResult {
+	t.Helper()
+	var out struct {
+		Values struct {
+			RootModule struct {
+				Resources []struct {
+					Type   string          `json:"type"`
+					Values json.RawMessage `json:"values"`
+				} `json:"resources"`
+			} `json:"root_module"`
+		} `json:"values"`
+	}
+	must(t, json.Unmarshal(run(ctx, t, work, tfEnv(work), tfCLI, "show", "-json"), &out))
+	var cl struct {
+		RootPassword string   `json:"root_password"`
+		PrivateKey   string   `json:"generated_private_key"`
+		Nodes        []tfNode `json:"nodes"`
+	}
+	var pool struct {
+		VIP string `json:"vip_address"`
+	}
+	for _, r := range out.Values.RootModule.Resources {
+		switch r.Type {
+		case "pxc_cluster":
+			must(t, json.Unmarshal(r.Values, &cl))
+		case "pxc_lb_pool":
+			must(t, json.Unmarshal(r.Values, &pool))
+		}
+	}
+	db, err := galeratest.Open(net.JoinHostPort(pool.VIP, "3306"), "root", cl.RootPassword)
+	must(t, err)
+	defer db.Close()
+	must(t, galeratest.Prepare(ctx, db, "bench.failover"))
+	writer, err := galeratest.NodeOf(ctx, db)
+	must(t, err)
+
+	loopCtx, stop := context.WithCancel(ctx)
+	logCh := make(chan *galeratest.Log, 1)
+	go func() { logCh <- galeratest.RunWrites(loopCtx, db, "bench.failover", 100*time.Millisecond) }()
+	time.Sleep(3 * time.Second)
+
+	var victim tfNode
+	for _, n := range cl.Nodes {
+		if n.Name == writer {
+			victim = n
+		}
+	}
+	killMySQL(ctx, t, victim, cl.PrivateKey)
+	killed := time.Now()
+	time.Sleep(20 * time.Second)
+	stop()
+	log := <-logCh
+
+	res := failoverResult{writer: writer, acked: len(log.Acked), failed: len(log.Failed)}
+	next, ok := log.FirstAfter(killed)
+	if !ok {
+		t.Fatalf("no write was acknowledged after the writer died (last error %v)", log.LastErr)
+	}
+	res.next, res.resumed = next.Node, next.At.Sub(killed)
+	res.gap, _ = log.LongestGap(killed.Add(-time.Second))
+	for _, n := range cl.Nodes {
+		if n.Name == next.Node {
+			sdb, err := galeratest.Open(net.JoinHostPort(n.IP, "3306"), "root", cl.RootPassword)
+			must(t, err)
+			defer sdb.Close()
+			res.missing, err = galeratest.MissingAcked(ctx, sdb, "bench.failover", log.Acked)
+			must(t, err)
+		}
+	}
+	return res
+}
+
+// killMySQL kill -9s the database server of a node, trusting the host key
+// fingerprints its Nova console shows.
+func killMySQL(ctx context.Context, t *testing.T, n tfNode, privateKey string) {
+	t.Helper()
+	console := consoleOutput(ctx, t, n.ID)
+	fps := regexp.MustCompile(`SHA256:[A-Za-z0-9+/=]+`).FindAllString(console, -1)
+	cl, err := guest.DialSSH(ctx, guest.SSHTarget{Addr: n.IP, PrivateKey: []byte(privateKey), HostKeyFingerprints: fps}, nil)
+	must(t, err)
+	defer cl.Close()
+	_, err = cl.Run(ctx, "pkill -9 -x mariadbd; pkill -9 -x mysqld; true", nil)
+	must(t, err)
+}
+
+// rawGuestLowerBound builds the same cluster with the guest library alone
+// on three bare hosts with loop-device disks: what no orchestration can
+// beat on this machine.
+func rawGuestLowerBound(ctx context.Context, t *testing.T) time.Duration {
+	t.Helper()
+	network, err := host.NewNetwork(ctx, host.NetworkOptions{Prefix: "pxcb", StateDir: t.TempDir()})
+	must(t, err)
+	defer network.Close()
+	signer, pub := newKey(t)
+	var nodes []guest.Node
+	for i := 1; i <= 3; i++ {
+		h, err := network.StartHost(ctx, host.Options{Name: fmt.Sprintf("raw-%d", i), AuthorizedKeys: []string{pub}})
+		must(t, err)
+		d, err := host.NewDisk(ctx, t.TempDir(), 1<<30)
+		must(t, err)
+		defer d.Close()
+		serial := fmt.Sprintf("rawvolume%d", i)
+		must(t, h.AttachDisk(ctx, d, serial))
+		nodes = append(nodes, guest.Node{
+			Name: h.Name(), Address: h.Addr().String(),
+			SSH:        &guest.SSHTarget{Addr: h.Addr().String(), Signer: signer, HostKeys: []ssh.PublicKey{h.HostKey()}},
+			DataVolume: guest.DataVolume{IDPrefix: serial},
+		})
+	}
+	gc, err := guest.New(guest.ClusterSpec{
+		Name: "raw", Flavour: guest.MariaDB, Version: "10.11", SST: guest.SSTRsync, Nodes: nodes,
+		Parameters:   map[string]string{"innodb_buffer_pool_size": "64M"},
+		RootPassword: "bench-root-password", SuspectTimeout: 3 * time.Second,
+		Clustercheck: &guest.Clustercheck{Password: "bench-clustercheck", Port: 9200},
+	})
+	must(t, err)
+	defer gc.Close()
+	start := time.Now()
+	_, err = gc.Create(ctx)
+	must(t, err)
+	return time.Since(start)
+}

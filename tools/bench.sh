@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# bench.sh — `make bench`: starts a local cloud of its own, runs
+# internal/bench (one terraform apply of the quickstart with its phase
+# timings, the load balancer's failover window, and the raw lower bound of
+# the guest library alone), prints the numbers and stops the cloud.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+TF_CLI=${TF_CLI:-$(command -v terraform || command -v tofu || true)}
+[[ -x "$TF_CLI" ]] || { echo "bench: no terraform CLI; run tools/install-deps.sh" >&2; exit 1; }
+export TF_CLI
+export LOCALCLOUD_DIR=${LOCALCLOUD_DIR:-$(mktemp -d /tmp/pxc-bench-cloud.XXXXXX)}
+trap 'tools/localcloud.sh down >/dev/null 2>&1 || true; rm -rf "$LOCALCLOUD_DIR"' EXIT
+tools/localcloud.sh up
+set -a
+# shellcheck disable=SC1091
+source "$LOCALCLOUD_DIR/env"
+set +a
+PXC_BENCH=1 go test -count=1 -timeout 40m -run '^TestBench$' -v ./internal/bench
