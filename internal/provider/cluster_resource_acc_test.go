@@ -149,6 +149,32 @@ func TestAccClusterResource(t *testing.T) {
 				),
 			},
 			{
+				// The data sources find it by name: one with live state over
+				// SSH, the list like Trove's cluster-list.
+				Config: lc.accClusterConfig(name, "") + `
+data "pxc_cluster" "by_name" {
+  name            = pxc_cluster.test.name
+  ssh_private_key = pxc_cluster.test.generated_private_key
+  root_password   = pxc_cluster.test.root_password
+}
+
+data "pxc_clusters" "all" {
+  depends_on = [pxc_cluster.test]
+}
+`,
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("data.pxc_cluster.by_name", tfjsonpath.New("status"), knownvalue.StringExact("ACTIVE")),
+					statecheck.ExpectKnownValue("data.pxc_cluster.by_name", tfjsonpath.New("datastore").AtMapKey("version"), knownvalue.StringExact("10.11")),
+					statecheck.ExpectKnownValue("data.pxc_cluster.by_name", tfjsonpath.New("nodes"), knownvalue.ListExact([]knownvalue.Check{
+						nodeCheck(name + "-1"), nodeCheck(name + "-2"), nodeCheck(name + "-3"),
+					})),
+					statecheck.ExpectKnownValue("data.pxc_clusters.all", tfjsonpath.New("clusters"), knownvalue.ListPartial(map[int]knownvalue.Check{
+						0: knownvalue.ObjectPartial(map[string]knownvalue.Check{"name": knownvalue.StringExact(name), "status": knownvalue.StringExact("ACTIVE")}),
+					})),
+				},
+				Check: resource.TestCheckResourceAttrPair("data.pxc_cluster.by_name", "id", "pxc_cluster.test", "id"),
+			},
+			{
 				// Import restores the configuration from server metadata. What
 				// it cannot know: secrets (never in the cloud) and, without the
 				// key, the live Galera state.
