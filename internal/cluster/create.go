@@ -159,7 +159,6 @@ type build struct {
 	started time.Time
 
 	privateKey string // PEM of the key the servers trust
-	hostKeys   map[string]ssh.PublicKey
 }
 
 func (b *build) progress(ctx context.Context, phase, node, msg string, since time.Time) {

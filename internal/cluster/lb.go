@@ -51,26 +51,38 @@ type PoolSpec struct {
 	// members. Empty: the VIP subnet, since Octavia's amphorae connect from
 	// addresses of their own on it that the API does not reveal.
 	MemberSourceCIDRs []netip.Prefix
+	// FloatingIPNetwork, when set, is the external network (id or name) of
+	// a floating IP for the VIP, made once the load balancer is ACTIVE.
+	FloatingIPNetwork string
 }
 
 // Pool is a load balancer as observed.
 type Pool struct {
-	ClusterID          string
-	LoadBalancerID     string
-	ListenerID         string
-	PoolID             string
-	MonitorID          string
-	VIPAddress         string
-	VIPSubnetID        string
-	ProvisioningStatus string
-	OperatingStatus    string
-	Mode               string
-	HealthCheck        string
-	Port               int
-	LBMethod           string
-	ClientTimeoutMs    int
-	MemberTimeoutMs    int
-	Members            []PoolMember
+	ClusterID      string
+	LoadBalancerID string
+	ListenerID     string
+	PoolID         string
+	MonitorID      string
+	VIPAddress     string
+	VIPSubnetID    string
+	VIPPortID      string
+	// FloatingIPAddress and FloatingIPID are the VIP's floating IP (empty
+	// without one).
+	FloatingIPAddress string
+	FloatingIPID      string
+	// FloatingIPNetworkID and FloatingIPNetworkName name the floating IP's
+	// network (ReadPool only).
+	FloatingIPNetworkID   string
+	FloatingIPNetworkName string
+	ProvisioningStatus    string
+	OperatingStatus       string
+	Mode                  string
+	HealthCheck           string
+	Port                  int
+	LBMethod              string
+	ClientTimeoutMs       int
+	MemberTimeoutMs       int
+	Members               []PoolMember
 }
 
 // PoolMember is one node in the pool.
@@ -158,7 +170,12 @@ func (m *Manager) CreatePool(ctx context.Context, s PoolSpec) (*Pool, error) {
 	if lb, err = m.cloud.WaitLoadBalancerActive(ctx, lb.ID); err != nil {
 		return p, &PhaseError{Phase: "load balancer", Err: err}
 	}
-	p.VIPAddress, p.VIPSubnetID = lb.VIPAddress, lb.VIPSubnetID
+	p.VIPAddress, p.VIPSubnetID, p.VIPPortID = lb.VIPAddress, lb.VIPSubnetID, lb.VIPPortID
+	if s.FloatingIPNetwork != "" {
+		if err := m.addFloatingIP(ctx, p, s.FloatingIPNetwork); err != nil {
+			return p, &PhaseError{Phase: "floating ip", Err: err}
+		}
+	}
 	if err := m.openMembersToLB(ctx, c, p, s); err != nil {
 		return p, &PhaseError{Phase: "security group", Err: err}
 	}
@@ -186,6 +203,33 @@ func (m *Manager) CreatePool(ctx context.Context, s PoolSpec) (*Pool, error) {
 		return p, &PhaseError{Phase: "members", Err: err}
 	}
 	return m.ReadPool(ctx, lb.ID)
+}
+
+// addFloatingIP gives the VIP's port a floating IP on the external network
+// networkRef (id or name) and records it in p.
+func (m *Manager) addFloatingIP(ctx context.Context, p *Pool, networkRef string) error {
+	if p.VIPPortID == "" {
+		return fmt.Errorf("load balancer %s reports no VIP port to attach a floating ip to", p.LoadBalancerID)
+	}
+	n, err := m.cloud.ResolveNetwork(ctx, networkRef)
+	if err != nil {
+		return fmt.Errorf("find floating ip network %s: %w", networkRef, err)
+	}
+	f, err := m.cloud.CreateFloatingIP(ctx, n.ID, p.VIPPortID)
+	if err != nil {
+		return fmt.Errorf("floating ip for VIP %s of load balancer %s: %w", p.VIPAddress, p.LoadBalancerID, err)
+	}
+	p.FloatingIPAddress, p.FloatingIPID = f.Address, f.ID
+	return nil
+}
+
+// ResolveNetworkID finds a network by id or name and returns its id.
+func (m *Manager) ResolveNetworkID(ctx context.Context, idOrName string) (string, error) {
+	n, err := m.cloud.ResolveNetwork(ctx, idOrName)
+	if err != nil {
+		return "", fmt.Errorf("find network %s: %w", idOrName, err)
+	}
+	return n.ID, nil
 }
 
 // settleTimeout bounds waiting for the first health check verdicts; they
@@ -343,10 +387,25 @@ func (m *Manager) ReadPool(ctx context.Context, lbID string) (*Pool, error) {
 		return nil, err
 	}
 	p := &Pool{
-		LoadBalancerID: lb.ID, VIPAddress: lb.VIPAddress, VIPSubnetID: lb.VIPSubnetID,
+		LoadBalancerID: lb.ID, VIPAddress: lb.VIPAddress, VIPSubnetID: lb.VIPSubnetID, VIPPortID: lb.VIPPortID,
 		ProvisioningStatus: lb.ProvisioningStatus, OperatingStatus: lb.OperatingStatus,
 	}
 	p.ClusterID, p.Mode, p.HealthCheck = parseLBDescription(lb.Description)
+	if lb.VIPPortID != "" {
+		fips, err := m.cloud.ListFloatingIPs(ctx, lb.VIPPortID)
+		if err != nil {
+			return nil, fmt.Errorf("floating ips of load balancer %s: %w", lb.ID, err)
+		}
+		if len(fips) > 0 {
+			f := fips[0]
+			p.FloatingIPAddress, p.FloatingIPID, p.FloatingIPNetworkID = f.Address, f.ID, f.NetworkID
+			n, err := m.cloud.ResolveNetwork(ctx, f.NetworkID)
+			if err != nil {
+				return nil, fmt.Errorf("network of floating ip %s of load balancer %s: %w", f.Address, lb.ID, err)
+			}
+			p.FloatingIPNetworkName = n.Name
+		}
+	}
 	listeners, err := m.cloud.ListListeners(ctx, lb.ID)
 	if err != nil {
 		return nil, err
@@ -396,9 +455,27 @@ func (m *Manager) UpdatePool(ctx context.Context, p *Pool, s PoolSpec) error {
 	return nil
 }
 
-// DeletePool deletes the load balancer with everything under it (cascade)
-// and the security group rules it added. Gone counts as deleted.
+// DeletePool deletes the floating IPs of the VIP, the load balancer with
+// everything under it (cascade) and the security group rules it added.
+// Gone counts as deleted.
 func (m *Manager) DeletePool(ctx context.Context, lbID, clusterID string) error {
+	// Floating IPs outlive their port in Neutron (they are only
+	// disassociated), so they go first, while the VIP port still names them.
+	lb, err := m.cloud.GetLoadBalancer(ctx, lbID)
+	if err != nil && !openstack.IsNotFound(err) {
+		return fmt.Errorf("read load balancer %s before deleting it: %w", lbID, err)
+	}
+	if err == nil && lb.VIPPortID != "" {
+		fips, err := m.cloud.ListFloatingIPs(ctx, lb.VIPPortID)
+		if err != nil {
+			return fmt.Errorf("floating ips of load balancer %s: %w", lbID, err)
+		}
+		for _, f := range fips {
+			if err := m.cloud.DeleteFloatingIP(ctx, f.ID); err != nil {
+				return fmt.Errorf("delete floating ip %s of load balancer %s: %w", f.Address, lbID, err)
+			}
+		}
+	}
 	if err := m.cloud.DeleteLoadBalancer(ctx, lbID, true); err != nil {
 		return err
 	}

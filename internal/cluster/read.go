@@ -23,7 +23,7 @@ func (m *Manager) Read(ctx context.Context, id string, spec *Spec, hostKeys map[
 	if err != nil {
 		return nil, err
 	}
-	if len(inv.servers) == 0 && len(inv.volumes) == 0 && len(inv.ports) == 0 && len(inv.securityGroups) == 0 {
+	if inv.empty() {
 		return nil, ErrNotFound
 	}
 	c := clusterFromInventory(id, inv)

@@ -32,11 +32,6 @@ func (r *recorder) on(match, out string) *recorder {
 	return r
 }
 
-func (r *recorder) fail(match string, code int) *recorder {
-	r.rules = append(r.rules, rule{match: match, code: code})
-	return r
-}
-
 func (r *recorder) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()

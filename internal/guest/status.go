@@ -77,12 +77,6 @@ func (e *GateError) Error() string {
 	return msg + ": " + strings.Join(e.Status.Problems, "; ")
 }
 
-var statusVars = []string{
-	"wsrep_cluster_size", "wsrep_cluster_state_uuid", "wsrep_cluster_conf_id",
-	"wsrep_local_state_comment", "wsrep_cluster_status", "wsrep_ready",
-	"wsrep_connected", "wsrep_last_committed", "wsrep_incoming_addresses",
-}
-
 func (c *Cluster) nodeStatus(ctx context.Context, n *node) (NodeStatus, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.statusTimeout)
 	defer cancel()
