@@ -165,6 +165,9 @@ func (n *node) getRunner(ctx context.Context) (Runner, error) {
 			return nil, fmt.Errorf("node %s: %w", n.Name, err)
 		}
 		n.ssh, r = cl, cl
+		if needsSudo(n.SSH) {
+			r = sudoRunner{r: cl}
+		}
 	}
 	n.runner = maskingRunner{r: r, m: n.c.mask}
 	return n.runner, nil
