@@ -90,6 +90,7 @@ type Inventory struct {
 	ServerGroups   []InventoryItem `json:"server_groups"`
 	Keypairs       []InventoryItem `json:"keypairs"`
 	LoadBalancers  []InventoryItem `json:"load_balancers"`
+	FloatingIPs    []InventoryItem `json:"floating_ips"`
 	Hosts          int             `json:"hosts"`
 	Disks          int             `json:"disks"`
 }
@@ -105,7 +106,7 @@ type InventoryItem struct {
 // group does not count).
 func (i Inventory) Empty() bool {
 	return len(i.Servers)+len(i.Volumes)+len(i.Ports)+len(i.SecurityGroups)+len(i.ServerGroups)+
-		len(i.Keypairs)+len(i.LoadBalancers)+i.Hosts+i.Disks == 0
+		len(i.Keypairs)+len(i.LoadBalancers)+len(i.FloatingIPs)+i.Hosts+i.Disks == 0
 }
 
 // Inventory returns what the cloud holds now.
@@ -113,7 +114,7 @@ func (c *Cloud) Inventory() Inventory {
 	c.mu.Lock()
 	inv := Inventory{Hosts: len(c.hosts), Disks: len(c.disks), Servers: []InventoryItem{},
 		Volumes: []InventoryItem{}, Ports: []InventoryItem{}, SecurityGroups: []InventoryItem{},
-		ServerGroups: []InventoryItem{}, Keypairs: []InventoryItem{}}
+		ServerGroups: []InventoryItem{}, Keypairs: []InventoryItem{}, FloatingIPs: []InventoryItem{}}
 	for _, s := range c.sortedServers() {
 		inv.Servers = append(inv.Servers, InventoryItem{s.ID, s.Name, statusOf(s)})
 	}
@@ -122,6 +123,9 @@ func (c *Cloud) Inventory() Inventory {
 	}
 	for _, p := range c.sortedPorts() {
 		inv.Ports = append(inv.Ports, InventoryItem{p.ID, p.Name, c.portStatus(p)})
+	}
+	for _, f := range c.sortedFloatingIPs() {
+		inv.FloatingIPs = append(inv.FloatingIPs, InventoryItem{f.ID, f.Address, f.status()})
 	}
 	for _, g := range c.sortedSecGroups() {
 		if g.ID != c.st.DefaultSGID {

@@ -229,8 +229,8 @@ func TestAPIConformance(t *testing.T) {
 
 	t.Run("unknown paths", func(t *testing.T) {
 		for path, key := range map[string]string{
-			"/compute/v2.1/os-nothing":  "itemNotFound",
-			"/network/v2.0/floatingips": "NeutronError",
+			"/compute/v2.1/os-nothing": "itemNotFound",
+			"/network/v2.0/routers":    "NeutronError",
 		} {
 			code, _, b := tc.rawDo("GET", path, nil, nil)
 			if code != 404 || decode(t, b)[key] == nil {

@@ -65,6 +65,8 @@ func (c *Cloud) EnvExports(cloudsPath string) string {
 		{"LOCALCLOUD_SUBNET_CIDR", c.network.Subnet().String()},
 		{"LOCALCLOUD_GATEWAY", c.network.Gateway().String()},
 		{"LOCALCLOUD_BRIDGE", c.network.Bridge()},
+		{"LOCALCLOUD_PUBLIC_NETWORK_ID", c.st.PublicNetID},
+		{"LOCALCLOUD_PUBLIC_SUBNET_CIDR", c.public.String()},
 	}
 	var b strings.Builder
 	b.WriteString("# Written by localcloud: source it (the password is secret).\n")

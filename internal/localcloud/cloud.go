@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -60,6 +61,13 @@ type LoadBalancerDeps struct {
 	StateDir     string
 	// EndpointURL is the service root in the catalog, for version links.
 	EndpointURL string
+	// CreateVIPPort records a Neutron port (device_owner Octavia) for a load
+	// balancer's VIP, whose address the service already holds; floating IPs
+	// can then target it. DeleteVIPPort removes it (and disassociates its
+	// floating IPs). Both take the cloud's lock: do not call them while
+	// holding a lock the cloud might wait for.
+	CreateVIPPort func(lbID, projectID string, addr netip.Addr) (portID string, err error)
+	DeleteVIPPort func(portID string) error
 }
 
 // LoadBalancerService serves the Octavia v2 API below the service root
@@ -79,6 +87,7 @@ type Cloud struct {
 	baseURL string
 
 	network *host.Network
+	public  netip.Prefix // the external network's subnet, on the same bridge
 	lb      LoadBalancerService
 
 	mu     sync.Mutex // guards everything below and the records in st
@@ -164,12 +173,14 @@ func Start(ctx context.Context, cfg Config) (*Cloud, error) {
 
 	if cfg.LoadBalancer != nil {
 		c.lb, err = cfg.LoadBalancer(LoadBalancerDeps{
-			Authenticate: c.authenticateRequest,
-			Network:      c.network,
-			NetworkID:    c.st.NetworkID,
-			SubnetID:     c.st.SubnetID,
-			StateDir:     filepath.Join(cfg.StateDir, "octavia"),
-			EndpointURL:  c.baseURL + "/load-balancer",
+			Authenticate:  c.authenticateRequest,
+			Network:       c.network,
+			NetworkID:     c.st.NetworkID,
+			SubnetID:      c.st.SubnetID,
+			StateDir:      filepath.Join(cfg.StateDir, "octavia"),
+			EndpointURL:   c.baseURL + "/load-balancer",
+			CreateVIPPort: c.createVIPPort,
+			DeleteVIPPort: c.deleteVIPPort,
 		})
 		if err != nil {
 			_ = c.ln.Close()
@@ -246,9 +257,17 @@ func (c *Cloud) startNetwork(ctx context.Context) error {
 		return fmt.Errorf("create network: %w", err)
 	}
 	c.network = n
+	if c.public, err = n.AddExternalSubnet(ctx); err != nil {
+		_ = n.Close()
+		return fmt.Errorf("create external network: %w", err)
+	}
 	if c.st.NetworkID == "" {
 		c.st.NetworkID = newUUID()
 		c.st.SubnetID = newUUID()
+	}
+	if c.st.PublicNetID == "" {
+		c.st.PublicNetID = newUUID()
+		c.st.PublicSubnetID = newUUID()
 	}
 	c.ensureDefaultSecurityGroup()
 	return nil
@@ -266,6 +285,11 @@ func (c *Cloud) Credentials() (user, password, project, domain string) {
 	defer c.mu.Unlock()
 	return c.cfg.User, c.st.Password, c.cfg.Project, c.cfg.Domain
 }
+
+// PublicNetworkID names the external network (floating IPs); PublicSubnet
+// is its subnet, a second /24 on the same bridge.
+func (c *Cloud) PublicNetworkID() string    { return c.st.PublicNetID }
+func (c *Cloud) PublicSubnet() netip.Prefix { return c.public }
 
 // NetworkID and SubnetID name the ready-made network and subnet.
 func (c *Cloud) NetworkID() string { return c.st.NetworkID }
@@ -340,6 +364,8 @@ func (c *Cloud) deleteEverything(ctx context.Context) error {
 	c.st.Servers = map[string]*server{}
 	c.st.Volumes = map[string]*volume{}
 	c.st.Ports = map[string]*port{}
+	// Floating IP aliases live in the hosts' and VIPs' namespaces and go with them.
+	c.st.FloatingIPs = map[string]*floatingIP{}
 	for _, g := range c.st.ServerGroups {
 		g.Members = []string{}
 	}

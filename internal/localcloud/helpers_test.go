@@ -61,7 +61,8 @@ func startCloud(t *testing.T, mod func(*Config)) *testCloud {
 		LoadBalancer: func(d LoadBalancerDeps) (LoadBalancerService, error) {
 			return octavia.New(octavia.Deps{Authenticate: d.Authenticate, Network: d.Network,
 				SubnetID: d.SubnetID, NetworkID: d.NetworkID, StateDir: d.StateDir,
-				EndpointURL: d.EndpointURL, TransitionDelay: 100 * time.Millisecond}), nil
+				EndpointURL: d.EndpointURL, TransitionDelay: 100 * time.Millisecond,
+				CreateVIPPort: d.CreateVIPPort, DeleteVIPPort: d.DeleteVIPPort}), nil
 		}}
 	if mod != nil {
 		mod(&cfg)

@@ -361,6 +361,7 @@ func (c *Cloud) undoNetworkIfGone(id string) {
 	for pid, p := range c.st.Ports {
 		if p.DeviceID == id {
 			if p.CreatedByNova {
+				c.disassociatePortLocked(pid)
 				delete(c.st.Ports, pid)
 				c.releaseFixedIPs(p)
 			} else {
@@ -414,6 +415,7 @@ func (c *Cloud) teardownServer(ctx context.Context, id string) {
 		}
 		if p.CreatedByNova {
 			// The port owned the address (the host only borrowed it).
+			c.disassociatePortLocked(pid)
 			delete(c.st.Ports, pid)
 			c.releaseFixedIPs(p)
 			continue

@@ -43,6 +43,7 @@ func (c *Cloud) neutronRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /network/v2.0/security-groups/{id}", a(c.getSecGroup))
 	mux.HandleFunc("PUT /network/v2.0/security-groups/{id}", a(c.updateSecGroup))
 	mux.HandleFunc("DELETE /network/v2.0/security-groups/{id}", a(c.deleteSecGroup))
+	c.floatingIPRoutes(mux, a)
 	mux.HandleFunc("GET /network/v2.0/{resource}/{id}/tags", a(c.getTags))
 	mux.HandleFunc("PUT /network/v2.0/{resource}/{id}/tags", a(c.replaceTags))
 	mux.HandleFunc("DELETE /network/v2.0/{resource}/{id}/tags", a(c.replaceTags))
@@ -64,7 +65,7 @@ func (c *Cloud) neutronVersions(w http.ResponseWriter, r *http.Request) {
 
 func (c *Cloud) neutronVersion(w http.ResponseWriter, r *http.Request) {
 	var res []any
-	for _, n := range []string{"network", "subnet", "port", "security_group", "security_group_rule"} {
+	for _, n := range []string{"network", "subnet", "port", "security_group", "security_group_rule", "floatingip"} {
 		coll := strings.ReplaceAll(n, "_", "-") + "s"
 		res = append(res, map[string]any{"name": n, "collection": coll,
 			"links": []any{map[string]any{"href": c.baseURL + "/network/v2.0/" + coll, "rel": "self"}}})
@@ -80,6 +81,7 @@ func (c *Cloud) listExtensions(w http.ResponseWriter, r *http.Request) {
 		{"standard-attr-timestamp", "Resource timestamps"}, {"standard-attr-description", "standard-attr-description"},
 		{"standard-attr-tag", "Tag support for resources with standard attribute: port, subnet, network, security_group"},
 		{"stateful-security-group", "Stateful security group"}, {"binding", "Port Binding"},
+		{"external-net", "Neutron external network"}, {"router", "Neutron L3 Router"},
 	} {
 		out = append(out, map[string]any{"alias": e[0], "name": e[1], "description": e[1],
 			"links": []any{}, "updated": "2020-01-01T00:00:00-00:00"})
@@ -89,7 +91,7 @@ func (c *Cloud) listExtensions(w http.ResponseWriter, r *http.Request) {
 
 func (c *Cloud) refuseNetworkWrite(w http.ResponseWriter, r *http.Request) {
 	writeError(w, svcNetwork, nerrf(403, "PolicyNotAuthorized",
-		"The local cloud has one ready-made network (%s) and subnet; creating, changing or deleting networks and subnets is not supported.", networkName))
+		"The local cloud has two ready-made networks (%s and the external %s), each with one subnet; creating, changing or deleting networks and subnets is not supported.", networkName, publicNetworkName))
 }
 
 // neutronFilter applies Neutron's list filters (exact match on top-level
@@ -185,33 +187,39 @@ func (c *Cloud) subnetBody() map[string]any {
 func (c *Cloud) listNetworks(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"networks": neutronFilter(r.URL.Query(), []map[string]any{c.networkBody()})})
+	writeJSON(w, 200, map[string]any{"networks": neutronFilter(r.URL.Query(), []map[string]any{c.networkBody(), c.publicNetworkBody()})})
 }
 
 func (c *Cloud) getNetwork(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if pv(r, "id") != c.st.NetworkID {
+	switch pv(r, "id") {
+	case c.st.NetworkID:
+		writeJSON(w, 200, map[string]any{"network": c.networkBody()})
+	case c.st.PublicNetID:
+		writeJSON(w, 200, map[string]any{"network": c.publicNetworkBody()})
+	default:
 		writeError(w, svcNetwork, nerrf(404, "NetworkNotFound", "Network %s could not be found.", pv(r, "id")))
-		return
 	}
-	writeJSON(w, 200, map[string]any{"network": c.networkBody()})
 }
 
 func (c *Cloud) listSubnets(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"subnets": neutronFilter(r.URL.Query(), []map[string]any{c.subnetBody()})})
+	writeJSON(w, 200, map[string]any{"subnets": neutronFilter(r.URL.Query(), []map[string]any{c.subnetBody(), c.publicSubnetBody()})})
 }
 
 func (c *Cloud) getSubnet(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if pv(r, "id") != c.st.SubnetID {
+	switch pv(r, "id") {
+	case c.st.SubnetID:
+		writeJSON(w, 200, map[string]any{"subnet": c.subnetBody()})
+	case c.st.PublicSubnetID:
+		writeJSON(w, 200, map[string]any{"subnet": c.publicSubnetBody()})
+	default:
 		writeError(w, svcNetwork, nerrf(404, "SubnetNotFound", "Subnet %s could not be found.", pv(r, "id")))
-		return
 	}
-	writeJSON(w, 200, map[string]any{"subnet": c.subnetBody()})
 }
 
 // ---- ports ----
@@ -224,6 +232,9 @@ func newMAC() string {
 
 // portStatus: ACTIVE when bound to a running server, else DOWN.
 func (c *Cloud) portStatus(p *port) string {
+	if p.VIP {
+		return "ACTIVE"
+	}
 	if p.DeviceID == "" {
 		return "DOWN"
 	}
@@ -393,6 +404,9 @@ func (c *Cloud) allocateFixedIPs(req *[]fixedIP) ([]fixedIP, *apiError) {
 
 // releaseFixedIPs returns a port's addresses to the pool; callers hold c.mu.
 func (c *Cloud) releaseFixedIPs(p *port) {
+	if p.VIP {
+		return
+	}
 	for _, ip := range p.FixedIPs {
 		if a, err := netip.ParseAddr(ip.IPAddress); err == nil {
 			c.network.ReleaseAddr(a)
@@ -427,6 +441,10 @@ func (c *Cloud) createPort(w http.ResponseWriter, r *http.Request) {
 	defer c.mu.Unlock()
 	if rp.NetworkID == "" {
 		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "Failed to parse request. Required attribute 'network_id' not specified"))
+		return
+	}
+	if rp.NetworkID == c.st.PublicNetID {
+		writeError(w, svcNetwork, nerrf(400, "InvalidInput", "Invalid input for operation: the local cloud's external network %s takes floating IPs only, not ports.", rp.NetworkID))
 		return
 	}
 	if rp.NetworkID != c.st.NetworkID {
@@ -537,7 +555,7 @@ func (c *Cloud) updatePort(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rp.FixedIPs != nil {
-		if p.DeviceID != "" && c.hosts[p.DeviceID] != nil {
+		if p.VIP || (p.DeviceID != "" && c.hosts[p.DeviceID] != nil) {
 			writeError(w, svcNetwork, nerrf(400, "InvalidInput", "Invalid input for operation: the local cloud cannot change the address of a port bound to a running server."))
 			return
 		}
@@ -611,6 +629,11 @@ func (c *Cloud) deletePort(w http.ResponseWriter, r *http.Request) {
 		writeError(w, svcNetwork, nerrf(404, "PortNotFound", "Port %s could not be found.", pv(r, "id")))
 		return
 	}
+	if p.VIP {
+		writeError(w, svcNetwork, nerrf(409, "PortInUse",
+			"Unable to complete operation on port %s: it is the VIP of a load balancer; delete the load balancer instead.", p.ID))
+		return
+	}
 	// Deleting a port that a server uses unplugs the server's interface, as
 	// on a real cloud: the host loses its link.
 	if s, ok := c.st.Servers[p.DeviceID]; ok {
@@ -619,6 +642,7 @@ func (c *Cloud) deletePort(w http.ResponseWriter, r *http.Request) {
 			c.goAsync(func(ctx context.Context) { _ = h.CutNetwork(ctx) })
 		}
 	}
+	c.disassociatePortLocked(p.ID)
 	delete(c.st.Ports, p.ID)
 	c.releaseFixedIPs(p)
 	c.save()

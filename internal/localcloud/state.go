@@ -102,6 +102,24 @@ type port struct {
 	// CreatedByNova marks a port nova made for `networks: [{uuid}]`; nova
 	// deletes those with the server.
 	CreatedByNova bool `json:"created_by_nova"`
+	// VIP marks the port of a load balancer's VIP (made by the load-balancer
+	// service); the VIP namespace, not the port, holds the address.
+	VIP bool `json:"vip"`
+}
+
+// floatingIP is an address of the external network; when PortID is set it
+// answers for that port's fixed address (see floatingips.go).
+type floatingIP struct {
+	ID          string    `json:"id"`
+	Address     string    `json:"floating_ip_address"`
+	PortID      string    `json:"port_id"`
+	FixedIP     string    `json:"fixed_ip_address"`
+	Active      bool      `json:"active"` // the alias is in place on the port's owner
+	Description string    `json:"description"`
+	ProjectID   string    `json:"project_id"`
+	Revision    int       `json:"revision_number"`
+	CreatedAt   time.Time `json:"created_at"`
+	UpdatedAt   time.Time `json:"updated_at"`
 }
 
 type volumeAttachment struct {
@@ -179,6 +197,8 @@ type persisted struct {
 	NetworkID      string                    `json:"network_id"`
 	SubnetID       string                    `json:"subnet_id"`
 	DefaultSGID    string                    `json:"default_sg_id"`
+	PublicNetID    string                    `json:"public_network_id"`
+	PublicSubnetID string                    `json:"public_subnet_id"`
 	AppCreds       map[string]*appCredential `json:"application_credentials"`
 	Keypairs       map[string]*keypair       `json:"keypairs"`
 	NextKeypairID  int                       `json:"next_keypair_id"`
@@ -188,6 +208,7 @@ type persisted struct {
 	Ports          map[string]*port          `json:"ports"`
 	Servers        map[string]*server        `json:"servers"`
 	Volumes        map[string]*volume        `json:"volumes"`
+	FloatingIPs    map[string]*floatingIP    `json:"floatingips"`
 }
 
 func newPersisted() *persisted {
@@ -200,6 +221,7 @@ func newPersisted() *persisted {
 		Ports:          map[string]*port{},
 		Servers:        map[string]*server{},
 		Volumes:        map[string]*volume{},
+		FloatingIPs:    map[string]*floatingIP{},
 		NextKeypairID:  1,
 	}
 }
@@ -226,10 +248,10 @@ func loadState(dir string) (*persisted, error) {
 	if err := json.Unmarshal(b, st); err != nil {
 		return nil, fmt.Errorf("parse state file %s: %w (remove it to start afresh)", path, err)
 	}
-	if len(st.Servers) > 0 || len(st.Volumes) > 0 || len(st.Ports) > 0 {
-		return nil, fmt.Errorf("%w in %s (%d servers, %d volumes, %d ports) and its hosts and disks are gone; "+
+	if len(st.Servers) > 0 || len(st.Volumes) > 0 || len(st.Ports) > 0 || len(st.FloatingIPs) > 0 {
+		return nil, fmt.Errorf("%w in %s (%d servers, %d volumes, %d ports, %d floating IPs) and its hosts and disks are gone; "+
 			"run `make localcloud-down` (or `localcloud down --dir %s`) to clean up", ErrStaleState, path,
-			len(st.Servers), len(st.Volumes), len(st.Ports), dir)
+			len(st.Servers), len(st.Volumes), len(st.Ports), len(st.FloatingIPs), dir)
 	}
 	if st.AppCreds == nil {
 		st.AppCreds = map[string]*appCredential{}
@@ -254,6 +276,9 @@ func loadState(dir string) (*persisted, error) {
 	}
 	if st.Volumes == nil {
 		st.Volumes = map[string]*volume{}
+	}
+	if st.FloatingIPs == nil {
+		st.FloatingIPs = map[string]*floatingIP{}
 	}
 	return st, nil
 }

@@ -296,3 +296,49 @@ func TestLocalCloudLoadBalancer(t *testing.T) {
 		t.Errorf("load balancer after delete: %v", err)
 	}
 }
+
+func TestLocalCloudFloatingIP(t *testing.T) {
+	c := localCloudClient(t)
+	ctx := localCtx(t)
+	name := uniqueName(t)
+
+	public, err := c.ResolveNetwork(ctx, "public")
+	if err != nil {
+		t.Fatalf("resolve the external network: %v", err)
+	}
+	lb, err := c.CreateLoadBalancer(ctx, LoadBalancerCreate{Name: name, VIPSubnetID: os.Getenv("LOCALCLOUD_SUBNET_ID")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.DeleteLoadBalancer(context.Background(), lb.ID, true) })
+	if _, err := c.CreateFloatingIP(ctx, os.Getenv("LOCALCLOUD_NETWORK_ID"), lb.VIPPortID); err == nil {
+		t.Error("floating ip on the internal network was accepted")
+	}
+	f, err := c.CreateFloatingIP(ctx, public.ID, lb.VIPPortID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.DeleteFloatingIP(context.Background(), f.ID) })
+	if f.PortID != lb.VIPPortID || f.FixedIP != lb.VIPAddress || f.NetworkID != public.ID || f.Address == "" || f.Status != "ACTIVE" {
+		t.Errorf("floating ip: %+v (load balancer %+v)", f, lb)
+	}
+	if got, err := c.GetFloatingIP(ctx, f.ID); err != nil || got != f {
+		t.Errorf("get floating ip: %+v %v, want %+v", got, err, f)
+	}
+	list, err := c.ListFloatingIPs(ctx, lb.VIPPortID)
+	if err != nil || len(list) != 1 || list[0].ID != f.ID {
+		t.Errorf("floating ips of the vip port: %+v %v", list, err)
+	}
+	if err := c.DeleteFloatingIP(ctx, f.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteFloatingIP(ctx, f.ID); err != nil {
+		t.Errorf("deleting a deleted floating ip: %v", err)
+	}
+	if _, err := c.GetFloatingIP(ctx, f.ID); !IsNotFound(err) {
+		t.Errorf("floating ip after delete: %v", err)
+	}
+	if list, err := c.ListFloatingIPs(ctx, lb.VIPPortID); err != nil || len(list) != 0 {
+		t.Errorf("floating ips of the vip port after delete: %+v %v", list, err)
+	}
+}

@@ -54,6 +54,8 @@ type lbPoolModel struct {
 	TimeoutClientData  types.Int64    `tfsdk:"timeout_client_data"`
 	TimeoutMemberData  types.Int64    `tfsdk:"timeout_member_data"`
 	MemberSourceCIDRs  types.List     `tfsdk:"member_source_cidrs"`
+	FloatingIPNetwork  types.String   `tfsdk:"floating_ip_network"`
+	FloatingIPAddress  types.String   `tfsdk:"floating_ip_address"`
 	LoadBalancerID     types.String   `tfsdk:"load_balancer_id"`
 	ListenerID         types.String   `tfsdk:"listener_id"`
 	PoolID             types.String   `tfsdk:"pool_id"`
@@ -124,6 +126,13 @@ func (r *lbPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, r
 				MarkdownDescription: "Listener idle timeout towards the nodes, ms (default 8 h)."},
 			"member_source_cidrs": schema.ListAttribute{ElementType: types.StringType, Optional: true,
 				MarkdownDescription: "Where the load balancer connects to the nodes from; the nodes' security group opens 3306 and 9200 to them. Default: the VIP subnet."},
+			// Replacement on change is decided in ModifyPlan: an id and a
+			// name of the same network are no change.
+			"floating_ip_network": schema.StringAttribute{Optional: true,
+				MarkdownDescription: "External network (id or name) of a floating IP for the VIP, made once the load balancer is ACTIVE: " +
+					"applications outside the cluster's network connect to `floating_ip_address`. Changing it replaces the load balancer."},
+			"floating_ip_address": schema.StringAttribute{Computed: true, PlanModifiers: keep,
+				MarkdownDescription: "The VIP's floating IP (null without `floating_ip_network`)."},
 			"load_balancer_id":    schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "Octavia load balancer id."},
 			"listener_id":         schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "Listener id."},
 			"pool_id":             schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "Pool id."},
@@ -168,7 +177,7 @@ func (r *lbPoolResource) ValidateConfig(ctx context.Context, req resource.Valida
 // ModifyPlan makes members follow the cluster and replaces a load balancer
 // that Octavia put in ERROR.
 func (r *lbPoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() || r.data == nil {
+	if req.Plan.Raw.IsNull() || req.State.Raw.IsNull() {
 		return
 	}
 	var state, plan lbPoolModel
@@ -182,11 +191,18 @@ func (r *lbPoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("provisioning_status"))
 		return
 	}
-	if plan.ClusterID.IsUnknown() {
+	if r.data == nil { // provider not configured yet: decide without the cloud
+		if !plan.FloatingIPNetwork.Equal(state.FloatingIPNetwork) {
+			resp.RequiresReplace = append(resp.RequiresReplace, path.Root("floating_ip_network"))
+		}
 		return
 	}
 	mgr, err := clusterManager(ctx, r.data)
-	if err != nil {
+	if !plan.FloatingIPNetwork.Equal(state.FloatingIPNetwork) && !sameNetwork(ctx, mgr, err, plan.FloatingIPNetwork, state.FloatingIPNetwork) {
+		resp.RequiresReplace = append(resp.RequiresReplace, path.Root("floating_ip_network"))
+		return
+	}
+	if plan.ClusterID.IsUnknown() || err != nil {
 		return
 	}
 	c, err := mgr.Read(ctx, plan.ClusterID.ValueString(), nil, nil)
@@ -202,6 +218,18 @@ func (r *lbPoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("members"), state.Members)...)
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("provisioning_status"), state.ProvisioningStatus)...)
+}
+
+// sameNetwork reports whether two known, non-null network references (ids
+// or names) name the same network, e.g. after an import recorded the name
+// and the configuration gives the id.
+func sameNetwork(ctx context.Context, mgr *cluster.Manager, mgrErr error, a, b types.String) bool {
+	if mgrErr != nil || a.IsNull() || a.IsUnknown() || b.IsNull() || b.IsUnknown() {
+		return false
+	}
+	na, errA := mgr.ResolveNetworkID(ctx, a.ValueString())
+	nb, errB := mgr.ResolveNetworkID(ctx, b.ValueString())
+	return errA == nil && errB == nil && na == nb
 }
 
 func sameMembers(members []lbMemberModel, c *cluster.Cluster) bool {
@@ -231,6 +259,7 @@ func (m *lbPoolModel) spec(ctx context.Context, diags *diag.Diagnostics) cluster
 		ClientTimeoutMs:   int(m.TimeoutClientData.ValueInt64()),
 		MemberTimeoutMs:   int(m.TimeoutMemberData.ValueInt64()),
 		MemberSourceCIDRs: parseCIDRs(ctx, m.MemberSourceCIDRs, path.Root("member_source_cidrs"), diags),
+		FloatingIPNetwork: m.FloatingIPNetwork.ValueString(),
 	}
 }
 
@@ -243,6 +272,19 @@ func (m *lbPoolModel) setObserved(ctx context.Context, p *cluster.Pool) diag.Dia
 	m.VIPAddress = types.StringValue(p.VIPAddress)
 	m.VIPSubnetID = types.StringValue(p.VIPSubnetID)
 	m.ProvisioningStatus = types.StringValue(p.ProvisioningStatus)
+	switch {
+	case p.FloatingIPAddress == "":
+		// None (or deleted behind Terraform's back): a configured network
+		// then plans a replacement that makes it again.
+		m.FloatingIPAddress = types.StringNull()
+		m.FloatingIPNetwork = types.StringNull()
+	case m.FloatingIPNetwork.IsNull() || m.FloatingIPNetwork.IsUnknown():
+		// Import: record the network by name, as configurations usually give it.
+		m.FloatingIPAddress = types.StringValue(p.FloatingIPAddress)
+		m.FloatingIPNetwork = types.StringValue(p.FloatingIPNetworkName)
+	default:
+		m.FloatingIPAddress = types.StringValue(p.FloatingIPAddress)
+	}
 	if p.ClusterID != "" {
 		m.ClusterID = types.StringValue(p.ClusterID)
 	}

@@ -21,8 +21,9 @@ import (
 )
 
 // lbConfig is a cluster with two load balancers: a strict single writer
-// and a multi-writer round robin. root may log in from the cloud's subnet,
-// where this machine and the load balancers are.
+// and a multi-writer round robin with a floating IP on the local cloud's
+// external network. root may log in from the cloud's subnet, where this
+// machine and the load balancers are.
 func (lc localCloud) lbConfig(name string) string {
 	cluster := strings.Replace(lc.accClusterConfig(name, ""), fmt.Sprintf("[%q]", lc.gateway+"/32"), fmt.Sprintf("[%q]", lc.subnet), 1)
 	return cluster + `
@@ -35,6 +36,8 @@ resource "pxc_lb_pool" "multi" {
   cluster_id = pxc_cluster.test.id
   mode       = "multi_writer"
   lb_method  = "ROUND_ROBIN"
+
+  floating_ip_network = "public"
 }
 `
 }
@@ -180,6 +183,33 @@ func checkBalancing(s *terraform.State) error {
 	})
 }
 
+// checkFloatingIP connects through the multi_writer pool's floating IP: it
+// is not the VIP, and MySQL answers through it.
+func checkFloatingIP(s *terraform.State) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := readLBState(s)
+	if err != nil {
+		return err
+	}
+	fip, err := stateAttr(s, "pxc_lb_pool.multi", "floating_ip_address")
+	if err != nil {
+		return err
+	}
+	addr := net.JoinHostPort(fip, "3306")
+	if addr == st.multi {
+		return fmt.Errorf("floating ip %s is the VIP itself", fip)
+	}
+	seen, err := nodesAnswering(ctx, addr, st.password, 6)
+	if err != nil {
+		return fmt.Errorf("through floating ip %s: %w", addr, err)
+	}
+	if len(seen) == 0 {
+		return fmt.Errorf("no node answered through floating ip %s", addr)
+	}
+	return nil
+}
+
 // checkFailover kills mysqld on the writer while a client writes through
 // the single_writer address: writes must go on from another node within a
 // few seconds, and no acknowledged write may be lost.
@@ -284,8 +314,10 @@ func TestAccLBPoolResource(t *testing.T) {
 					statecheck.ExpectKnownValue("pxc_lb_pool.single", tfjsonpath.New("provisioning_status"), knownvalue.StringExact("ACTIVE")),
 					statecheck.ExpectKnownValue("pxc_lb_pool.single", tfjsonpath.New("timeout_client_data"), knownvalue.Int64Exact(28800000)),
 					statecheck.ExpectKnownValue("pxc_lb_pool.multi", tfjsonpath.New("vip_address"), knownvalue.StringRegexp(regexp.MustCompile(`^10\.2\d\d\.`))),
+					statecheck.ExpectKnownValue("pxc_lb_pool.multi", tfjsonpath.New("floating_ip_address"), knownvalue.StringRegexp(regexp.MustCompile(`^10\.2\d\d\.`))),
+					statecheck.ExpectKnownValue("pxc_lb_pool.single", tfjsonpath.New("floating_ip_address"), knownvalue.Null()),
 				},
-				Check: resource.ComposeTestCheckFunc(checkBalancing, lc.checkFailover(t)),
+				Check: resource.ComposeTestCheckFunc(checkBalancing, checkFloatingIP, lc.checkFailover(t)),
 			},
 			{
 				ResourceName:            "pxc_lb_pool.multi",

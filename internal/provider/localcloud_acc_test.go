@@ -89,6 +89,7 @@ type inventory struct {
 	ServerGroups   []json.RawMessage `json:"server_groups"`
 	KeyPairs       []json.RawMessage `json:"keypairs"`
 	LoadBalancers  []json.RawMessage `json:"load_balancers"`
+	FloatingIPs    []json.RawMessage `json:"floating_ips"`
 	Hosts          int               `json:"hosts"`
 	Disks          int               `json:"disks"`
 }
@@ -103,7 +104,8 @@ func (lc localCloud) checkNothingLeft(t *testing.T) func(*terraform.State) error
 		left := map[string]int{
 			"servers": len(inv.Servers), "volumes": len(inv.Volumes), "ports": len(inv.Ports),
 			"security groups": len(inv.SecurityGroups), "server groups": len(inv.ServerGroups),
-			"keypairs": len(inv.KeyPairs), "load balancers": len(inv.LoadBalancers), "hosts": inv.Hosts, "disks": inv.Disks,
+			"keypairs": len(inv.KeyPairs), "load balancers": len(inv.LoadBalancers), "floating ips": len(inv.FloatingIPs),
+			"hosts": inv.Hosts, "disks": inv.Disks,
 		}
 		var parts []string
 		for what, n := range left {

@@ -593,8 +593,10 @@ func (h *Host) Console(ctx context.Context, script string) ([]byte, error) {
 // front of it and nft applies the whole text as one transaction, so a bad
 // ruleset leaves the previous one in force. An empty ruleset removes all
 // rules. It works while the host is powered off (the namespace stays).
+// NAT tables of the host's aliases (Network.AddAlias) are kept.
 func (h *Host) ApplyFirewall(ctx context.Context, ruleset string) error {
-	if _, err := run(ctx, "flush ruleset\n"+ruleset+"\n", "ip", "netns", "exec", h.ns, "nft", "-f", "-"); err != nil {
+	// The NAT tables of the host's aliases (floating IPs) survive the flush.
+	if _, err := run(ctx, "flush ruleset\n"+ruleset+"\n"+h.net.aliasRules(h.addr), "ip", "netns", "exec", h.ns, "nft", "-f", "-"); err != nil {
 		return fmt.Errorf("apply firewall on %s: %w", h.name, err)
 	}
 	return nil
@@ -674,6 +676,7 @@ func (h *Host) Close() error {
 	n.releaseName(h.name)
 	n.mu.Lock()
 	delete(n.hosts, h)
+	delete(n.aliases, h.addr) // they went with the namespace
 	n.mu.Unlock()
 	return nil
 }

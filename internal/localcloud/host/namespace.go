@@ -91,6 +91,7 @@ func (s *Namespace) Close() error {
 	n.releaseName(s.name)
 	n.mu.Lock()
 	delete(n.spaces, s)
+	delete(n.aliases, s.addr) // they went with the namespace
 	n.mu.Unlock()
 	return nil
 }

@@ -40,7 +40,9 @@ type Network struct {
 	names  map[string]bool // host and namespace names in use
 	hosts  map[*Host]bool
 	spaces map[*Namespace]bool
-	closed bool
+	// aliases are the extra addresses per member address (AddAlias).
+	aliases map[netip.Addr]map[netip.Addr]bool
+	closed  bool
 }
 
 var prefixRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,4}$`)
@@ -65,12 +67,13 @@ func NewNetwork(ctx context.Context, opts NetworkOptions) (*Network, error) {
 		return nil, fmt.Errorf("new network: allocate: %w", err)
 	}
 	n := &Network{
-		rec:    rec,
-		subnet: netip.MustParsePrefix(rec.Subnet),
-		used:   map[netip.Addr]bool{},
-		names:  map[string]bool{},
-		hosts:  map[*Host]bool{},
-		spaces: map[*Namespace]bool{},
+		rec:     rec,
+		subnet:  netip.MustParsePrefix(rec.Subnet),
+		used:    map[netip.Addr]bool{},
+		names:   map[string]bool{},
+		hosts:   map[*Host]bool{},
+		spaces:  map[*Namespace]bool{},
+		aliases: map[netip.Addr]map[netip.Addr]bool{},
 	}
 	fail := func(err error) (*Network, error) {
 		_ = n.Close()
@@ -347,4 +350,138 @@ func isVethOf(link, id string) bool {
 		}
 	}
 	return true
+}
+
+// AddExternalSubnet gives the bridge a second, unique /24 (allocated like
+// NewNetwork's) and puts the machine's .1 of it on the bridge, so addresses
+// of that subnet added to members with AddAlias are reachable from the
+// machine. The address goes when the bridge does (Close, Sweep).
+func (n *Network) AddExternalSubnet(ctx context.Context) (netip.Prefix, error) {
+	var subnet netip.Prefix
+	err := withLock(func() error {
+		used, err := usedPrefixes(ctx)
+		if err != nil {
+			return err
+		}
+		for _, r := range readNetRecords() {
+			if p, err := netip.ParsePrefix(r.Subnet); err == nil {
+				used = append(used, p)
+			}
+		}
+		if subnet, err = pickSubnet(used); err != nil {
+			return err
+		}
+		// Added under the lock: from now on usedPrefixes sees it.
+		_, err = run(ctx, "", "ip", "addr", "add", netip.PrefixFrom(subnet.Addr().Next(), 24).String(), "dev", n.rec.ID)
+		return err
+	})
+	if err != nil {
+		return netip.Prefix{}, fmt.Errorf("add external subnet to network %s: %w", n.rec.ID, err)
+	}
+	return subnet, nil
+}
+
+// AddAlias makes the host or namespace whose address is owner answer on
+// alias, the way a Neutron router maps a floating IP to a fixed IP: the
+// alias address (with its prefix length, usually the external subnet's, so
+// replies to the machine find a route) goes on the member's eth0, and a NAT
+// table in the member's namespace rewrites the destination alias to owner
+// (so services bound to owner alone, like HAProxy on a VIP, answer too;
+// conntrack rewrites the replies back). Hosts keep the table across
+// ApplyFirewall. It returns ErrNoMember when no member has owner.
+func (n *Network) AddAlias(ctx context.Context, owner netip.Addr, alias netip.Prefix) error {
+	ns, ok := n.memberNetns(owner)
+	if !ok {
+		return fmt.Errorf("add %s to %s: %w", alias, owner, ErrNoMember)
+	}
+	if out, err := run(ctx, "", "ip", "-n", ns, "addr", "add", alias.String(), "dev", "eth0"); err != nil && !strings.Contains(string(out), "File exists") {
+		return fmt.Errorf("add %s to %s: %w", alias, owner, err)
+	}
+	n.mu.Lock()
+	if n.aliases[owner] == nil {
+		n.aliases[owner] = map[netip.Addr]bool{}
+	}
+	n.aliases[owner][alias.Addr()] = true
+	n.mu.Unlock()
+	// Delete first (ignoring "no such table") so that adding twice is harmless.
+	_, _ = run(ctx, "delete table ip "+natTable(alias.Addr())+"\n", "ip", "netns", "exec", ns, "nft", "-f", "-")
+	if _, err := run(ctx, natRules(alias.Addr(), owner), "ip", "netns", "exec", ns, "nft", "-f", "-"); err != nil {
+		return fmt.Errorf("map %s to %s: %w", alias.Addr(), owner, err)
+	}
+	return nil
+}
+
+// RemoveAlias undoes AddAlias; a member that is gone (or an alias it no
+// longer has) is not an error.
+func (n *Network) RemoveAlias(ctx context.Context, owner netip.Addr, alias netip.Prefix) error {
+	n.mu.Lock()
+	delete(n.aliases[owner], alias.Addr())
+	if len(n.aliases[owner]) == 0 {
+		delete(n.aliases, owner)
+	}
+	n.mu.Unlock()
+	ns, ok := n.memberNetns(owner)
+	if !ok {
+		return nil
+	}
+	_, _ = run(ctx, "delete table ip "+natTable(alias.Addr())+"\n", "ip", "netns", "exec", ns, "nft", "-f", "-")
+	out, err := run(ctx, "", "ip", "-n", ns, "addr", "del", alias.String(), "dev", "eth0")
+	if err != nil && !strings.Contains(string(out), "Cannot assign") && !strings.Contains(string(out), "Cannot find device") &&
+		!strings.Contains(string(out), "No such file") {
+		return fmt.Errorf("remove %s from %s: %w", alias, owner, err)
+	}
+	return nil
+}
+
+// natTable names the NAT table of one alias.
+func natTable(alias netip.Addr) string {
+	return "alias_" + strings.ReplaceAll(alias.String(), ".", "_")
+}
+
+// natRules is the nft table mapping alias to owner (incoming, and from
+// the member itself).
+func natRules(alias, owner netip.Addr) string {
+	return fmt.Sprintf(`table ip %s {
+	chain pre { type nat hook prerouting priority dstnat; ip daddr %s dnat to %s; }
+	chain out { type nat hook output priority -100; ip daddr %s dnat to %s; }
+}
+`, natTable(alias), alias, owner, alias, owner)
+}
+
+// aliasRules is the NAT tables of every alias of owner (for ApplyFirewall,
+// which replaces the whole ruleset).
+func (n *Network) aliasRules(owner netip.Addr) string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var b strings.Builder
+	for a := range n.aliases[owner] {
+		b.WriteString(natRules(a, owner))
+	}
+	return b.String()
+}
+
+// ErrNoMember says no host or namespace on the network has the address.
+var ErrNoMember = errors.New("no host or namespace has this address")
+
+// memberNetns finds the netns of the host or namespace with address a.
+func (n *Network) memberNetns(a netip.Addr) (string, bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for h := range n.hosts {
+		if h.addr == a {
+			return h.ns, true
+		}
+	}
+	for s := range n.spaces {
+		if s.addr == a {
+			return s.ns, true
+		}
+	}
+	return "", false
+}
+
+// HasMember reports whether a host or namespace on the network has address a.
+func (n *Network) HasMember(a netip.Addr) bool {
+	_, ok := n.memberNetns(a)
+	return ok
 }

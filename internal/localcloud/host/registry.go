@@ -200,25 +200,9 @@ func allocateNetwork(ctx context.Context, prefix, stateDir string) (netRecord, e
 		if id == "" {
 			return errors.New("no free network name")
 		}
-		var subnet netip.Prefix
-		for try := 0; try < 1000; try++ {
-			b, _ := rand.Int(rand.Reader, big.NewInt(56*256))
-			n := int(b.Int64())
-			cand := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(200 + n/256), byte(n % 256), 0}), 24)
-			free := true
-			for _, u := range used {
-				if u.Overlaps(cand) {
-					free = false
-					break
-				}
-			}
-			if free {
-				subnet = cand
-				break
-			}
-		}
-		if !subnet.IsValid() {
-			return errors.New("no free /24 in 10.200.0.0-10.255.255.0")
+		subnet, err := pickSubnet(used)
+		if err != nil {
+			return err
 		}
 		if stateDir == "" {
 			stateDir = DefaultStateRoot
@@ -228,6 +212,26 @@ func allocateNetwork(ctx context.Context, prefix, stateDir string) (netRecord, e
 		return writeJSON(filepath.Join(netsDir, id+".json"), rec)
 	})
 	return rec, err
+}
+
+// pickSubnet picks a random 10.2xx.y.0/24 overlapping none of used.
+func pickSubnet(used []netip.Prefix) (netip.Prefix, error) {
+	for try := 0; try < 1000; try++ {
+		b, _ := rand.Int(rand.Reader, big.NewInt(56*256))
+		n := int(b.Int64())
+		cand := netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(200 + n/256), byte(n % 256), 0}), 24)
+		free := true
+		for _, u := range used {
+			if u.Overlaps(cand) {
+				free = false
+				break
+			}
+		}
+		if free {
+			return cand, nil
+		}
+	}
+	return netip.Prefix{}, errors.New("no free /24 in 10.200.0.0-10.255.255.0")
 }
 
 // clashes reports whether cand could be confused with an existing network:

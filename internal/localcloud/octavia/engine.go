@@ -111,6 +111,9 @@ func (s *Service) apply(lbID string) {
 				s.logf("octavia: delete load balancer %s: %v", lbID, err)
 			}
 		}
+		// The port goes before the load balancer leaves the list, so a
+		// "nothing left" check never sees a port without its load balancer.
+		s.deleteVIPPort(lb.VIPPortID)
 		s.mu.Lock()
 		s.forgetLB(lb)
 		s.mu.Unlock()

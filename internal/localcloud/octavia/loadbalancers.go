@@ -92,12 +92,22 @@ func (s *Service) createLB(q *request) *apiError {
 		return errorf(http.StatusInternalServerError, "Error plugging the VIP of load balancer %s.", id)
 	}
 	amp.crashed = func() { s.crashed(id, amp) }
+	vipPortID := newID()
+	if s.deps.CreateVIPPort != nil {
+		if vipPortID, err = s.deps.CreateVIPPort(id, q.project, amp.vip); err != nil {
+			_ = amp.Close()
+			s.logf("octavia: create vip port: %v", err)
+			return errorf(http.StatusInternalServerError, "Error creating the VIP port of load balancer %s.", id)
+		}
+	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	if s.closed {
+		s.mu.Unlock()
 		_ = amp.Close()
+		s.deleteVIPPort(vipPortID)
 		return errorf(http.StatusServiceUnavailable, "The service is shutting down.")
 	}
+	defer s.mu.Unlock()
 	s.seq++
 	lb := &loadBalancer{
 		meta: meta{
@@ -105,7 +115,7 @@ func (s *Service) createLB(q *request) *apiError {
 			AdminStateUp: admin == nil || *admin, ProvisioningStatus: pendingCreate, op: offline,
 			CreatedAt: s.now(), seq: s.seq,
 		},
-		VIPAddress: amp.vip.String(), VIPPortID: newID(),
+		VIPAddress: amp.vip.String(), VIPPortID: vipPortID,
 		VIPSubnetID: s.deps.SubnetID, VIPNetworkID: s.deps.NetworkID,
 		VIPQoSPolicyID: qos, Provider: "amphora", amp: amp,
 	}

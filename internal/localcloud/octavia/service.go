@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"slices"
@@ -49,6 +50,13 @@ type Deps struct {
 	FailoverAfter time.Duration
 	// Logf, if set, receives background errors (failed reloads and stops).
 	Logf func(format string, args ...any)
+	// CreateVIPPort, if set, makes a Neutron port for a new load balancer's
+	// VIP (already plugged at addr) and returns its id, which becomes
+	// vip_port_id, so floating IPs can target the VIP. DeleteVIPPort removes
+	// it once the VIP is gone. Nil: vip_port_id is a random id of no port.
+	// Both are called without the service's lock held.
+	CreateVIPPort func(lbID, projectID string, addr netip.Addr) (portID string, err error)
+	DeleteVIPPort func(portID string) error
 }
 
 // Service is the Octavia API. It is an http.Handler for paths below the
@@ -116,10 +124,12 @@ func (s *Service) Close() error {
 
 	s.mu.Lock()
 	var amps []*amphora
+	var ports []string
 	for _, lb := range s.lbs {
 		if lb.amp != nil {
 			amps = append(amps, lb.amp)
 		}
+		ports = append(ports, lb.VIPPortID)
 	}
 	s.lbs = map[string]*loadBalancer{}
 	s.listeners = map[string]*listener{}
@@ -134,6 +144,9 @@ func (s *Service) Close() error {
 			errs = append(errs, err)
 		}
 	}
+	for _, p := range ports {
+		s.deleteVIPPort(p)
+	}
 	return errors.Join(errs...)
 }
 
@@ -143,10 +156,12 @@ func (s *Service) Close() error {
 func (s *Service) DeleteAll(ctx context.Context) error {
 	s.mu.Lock()
 	var amps []*amphora
+	var ports []string
 	for _, lb := range s.lbs {
 		if lb.amp != nil {
 			amps = append(amps, lb.amp)
 		}
+		ports = append(ports, lb.VIPPortID)
 		s.forgetLB(lb)
 	}
 	s.mu.Unlock()
@@ -158,6 +173,9 @@ func (s *Service) DeleteAll(ctx context.Context) error {
 		if err := a.Close(); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	for _, p := range ports {
+		s.deleteVIPPort(p)
 	}
 	return errors.Join(errs...)
 }
@@ -227,6 +245,17 @@ func (s *Service) VIPAddress(id string) string {
 		return lb.VIPAddress
 	}
 	return ""
+}
+
+// deleteVIPPort removes a VIP's Neutron port (if the cloud made one); call
+// it without s.mu held.
+func (s *Service) deleteVIPPort(portID string) {
+	if s.deps.DeleteVIPPort == nil || portID == "" {
+		return
+	}
+	if err := s.deps.DeleteVIPPort(portID); err != nil {
+		s.logf("octavia: delete vip port %s: %v", portID, err)
+	}
 }
 
 func (s *Service) logf(format string, args ...any) {

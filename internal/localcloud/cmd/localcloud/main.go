@@ -112,6 +112,7 @@ func up(args []string) error {
 			return octavia.New(octavia.Deps{
 				Authenticate: d.Authenticate, Network: d.Network, SubnetID: d.SubnetID,
 				NetworkID: d.NetworkID, StateDir: d.StateDir, EndpointURL: d.EndpointURL,
+				CreateVIPPort: d.CreateVIPPort, DeleteVIPPort: d.DeleteVIPPort,
 				Logf: func(format string, a ...any) { logger.Warn(fmt.Sprintf(format, a...), "service", "octavia") },
 			}), nil
 		}
