@@ -149,7 +149,8 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	notInPlace := map[string]bool{
 		"sst_method":                !plan.SSTMethod.IsUnknown() && !state.SSTMethod.IsNull() && !plan.SSTMethod.Equal(state.SSTMethod),
 		"failure_detection_timeout": !plan.FailureDetection.IsUnknown() && !state.FailureDetection.IsNull() && !plan.FailureDetection.Equal(state.FailureDetection),
-		"parameters":                !plan.Parameters.IsUnknown() && !plan.Parameters.Equal(state.Parameters) && !(plan.Parameters.IsNull() && len(state.Parameters.Elements()) == 0),
+		// Parameters are not in the cloud: an imported cluster adopts the configured ones.
+		"parameters": !plan.Parameters.IsUnknown() && !state.Parameters.IsNull() && !plan.Parameters.Equal(state.Parameters),
 		// A password can be adopted after import (state has none) but not changed.
 		"root_password": !plan.RootPassword.IsUnknown() && !state.RootPassword.IsNull() && !plan.RootPassword.Equal(state.RootPassword),
 	}
@@ -360,8 +361,13 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	}
 	timeout, d := plan.Timeouts.Update(ctx, defaultUpdateTimeout)
 	resp.Diagnostics.Append(d...)
+	// Computed values the plan left open keep what state has (an imported
+	// cluster has no secrets in state until the configuration brings them).
 	if plan.GeneratedPrivateKey.IsUnknown() {
 		plan.GeneratedPrivateKey = state.GeneratedPrivateKey
+	}
+	if plan.RootPassword.IsUnknown() {
+		plan.RootPassword = state.RootPassword
 	}
 	spec, d := plan.spec(ctx)
 	resp.Diagnostics.Append(d...)

@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
@@ -117,6 +118,15 @@ func TestAccClusterResource(t *testing.T) {
 	t.Setenv("TF_ACC_LOG_PATH", logPath)
 	name := "acc-" + acctest.RandStringFromCharSet(6, "abcdefghijklmnopqrstuvwxyz")
 	secrets := map[string]string{}
+	// After the import, the configuration gives the key and password the
+	// cloud does not keep; step 1 writes them here.
+	secretDir := t.TempDir()
+	adoptSecrets := fmt.Sprintf(`
+  root_password = trimspace(file(%q))
+  ssh = {
+    private_key = file(%q)
+  }
+`, secretDir+"/root_password", secretDir+"/generated_private_key")
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
@@ -143,6 +153,16 @@ func TestAccClusterResource(t *testing.T) {
 								return fmt.Errorf("%s is empty: %v", k, err)
 							}
 							secrets[k] = v
+							if err := os.WriteFile(secretDir+"/"+k, []byte(v), 0o600); err != nil {
+								return err
+							}
+						}
+						id, err := stateAttr(s, "pxc_cluster.test", "id")
+						if err != nil {
+							return err
+						}
+						if err := os.WriteFile(secretDir+"/id", []byte(id), 0o600); err != nil {
+							return err
 						}
 						return nil
 					},
@@ -188,14 +208,42 @@ data "pxc_clusters" "all" {
 				},
 			},
 			{
-				// No drift after create.
-				Config:   lc.accClusterConfig(name, ""),
+				// Now adopt it for real: forget it (the cloud keeps it) ...
+				Config: `
+removed {
+  from = pxc_cluster.test
+  lifecycle {
+    destroy = false
+  }
+}
+`,
+			},
+			{
+				// ... and import it with a configuration that brings the
+				// secrets the cloud never had: adopted in place, never a
+				// replacement of the database.
+				Config: fmt.Sprintf(`
+import {
+  to = pxc_cluster.test
+  id = trimspace(file(%q))
+}
+`, secretDir+"/id") + lc.accClusterConfig(name, adoptSecrets),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("pxc_cluster.test", plancheck.ResourceActionUpdate),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("pxc_cluster.test", tfjsonpath.New("status"), knownvalue.StringExact("ACTIVE")),
+				},
+			},
+			{
+				// No drift after the adoption.
+				Config:   lc.accClusterConfig(name, adoptSecrets),
 				PlanOnly: true,
 			},
 			{
 				// A server deleted behind Terraform's back: the plan says so.
 				PreConfig: func() { lc.deleteServer(t, name+"-2") },
-				Config:    lc.accClusterConfig(name, ""),
+				Config:    lc.accClusterConfig(name, adoptSecrets),
 				PlanOnly:  true,
 				ExpectError: regexp.MustCompile(`(?s)Changing node_count Is Not Supported.*Nodes are missing from the cloud.*` +
 					regexp.QuoteMeta(name+"-2")),

@@ -126,8 +126,7 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 			},
 			"ssh": schema.SingleNestedAttribute{
 				Optional:            true,
-				MarkdownDescription: "How the provider reaches the servers to configure them.",
-				PlanModifiers:       []planmodifier.Object{objectplanmodifier.RequiresReplace()},
+				MarkdownDescription: "How the provider reaches the servers to configure them. Changes in place (a new key, a bastion): the servers are not touched.",
 				Attributes: map[string]schema.Attribute{
 					"user": schema.StringAttribute{Optional: true, MarkdownDescription: "Login user (default `root`); it needs root or password-less sudo."},
 					"private_key": schema.StringAttribute{
@@ -218,8 +217,8 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"cluster_state_uuid": schema.StringAttribute{
+				// Not kept from state: an imported cluster learns it on its first update.
 				Computed: true, MarkdownDescription: "Galera's `wsrep_cluster_state_uuid`, the same on every node.",
-				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
