@@ -159,7 +159,7 @@ func (m *Manager) CreatePool(ctx context.Context, s PoolSpec) (*Pool, error) {
 		}
 	}
 	lb, err := m.cloud.CreateLoadBalancer(ctx, openstack.LoadBalancerCreate{
-		Name:        ObjectName(c.Name, c.ID) + "-lb",
+		Name:        fmt.Sprintf("%s-%s-%d", ObjectName(c.Name, c.ID), strings.ReplaceAll(s.Mode, "_", "-"), s.Port),
 		Description: lbDescription(c.ID, s.Mode, s.HealthCheck),
 		VIPSubnetID: s.VIPSubnetID,
 	})

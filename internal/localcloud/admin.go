@@ -73,8 +73,39 @@ func (c *Cloud) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_admin/tokens/expire", c.adminExpireTokens)
 	mux.HandleFunc("POST /_admin/servers/{id}/{op}", c.adminServerOp)
 	mux.HandleFunc("GET /_admin/servers/{id}", c.adminServerInfo)
+	mux.HandleFunc("POST /_admin/loadbalancers/{id}/{op}", c.adminLoadBalancerOp)
 	mux.HandleFunc("POST /_admin/reset", c.adminReset)
 	mux.HandleFunc("POST /_admin/shutdown", c.adminShutdown)
+}
+
+// adminLoadBalancerOp injects Octavia's failures: "error" puts a load
+// balancer in provisioning_status ERROR (what a failed amphora build
+// leaves), "kill-haproxy" kills its HAProxy (operating_status ERROR).
+func (c *Cloud) adminLoadBalancerOp(w http.ResponseWriter, r *http.Request) {
+	faults, ok := c.lb.(interface {
+		SetLoadBalancerError(id string) error
+		KillHAProxy(id string) error
+	})
+	if !ok {
+		adminErr(w, 501, "the load-balancer service cannot inject faults")
+		return
+	}
+	id := r.PathValue("id")
+	var err error
+	switch op := r.PathValue("op"); op {
+	case "error":
+		err = faults.SetLoadBalancerError(id)
+	case "kill-haproxy":
+		err = faults.KillHAProxy(id)
+	default:
+		adminErr(w, 404, "unknown load balancer operation %q (error, kill-haproxy)", op)
+		return
+	}
+	if err != nil {
+		adminErr(w, 404, "%v", err)
+		return
+	}
+	writeJSON(w, 200, map[string]any{"id": id, "done": r.PathValue("op")})
 }
 
 func adminErr(w http.ResponseWriter, code int, format string, args ...any) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
@@ -303,6 +305,7 @@ func (lc localCloud) killMySQL(ctx context.Context, t *testing.T, st lbState, no
 func TestAccLBPoolResource(t *testing.T) {
 	lc := requireLocalCloud(t)
 	name := "acclb-" + acctest.RandStringFromCharSet(5, "abcdefghijklmnopqrstuvwxyz")
+	var multiID string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             lc.checkNothingLeft(t),
@@ -317,7 +320,25 @@ func TestAccLBPoolResource(t *testing.T) {
 					statecheck.ExpectKnownValue("pxc_lb_pool.multi", tfjsonpath.New("floating_ip_address"), knownvalue.StringRegexp(regexp.MustCompile(`^10\.2\d\d\.`))),
 					statecheck.ExpectKnownValue("pxc_lb_pool.single", tfjsonpath.New("floating_ip_address"), knownvalue.Null()),
 				},
-				Check: resource.ComposeTestCheckFunc(checkBalancing, checkFloatingIP, lc.checkFailover(t)),
+				Check: resource.ComposeTestCheckFunc(checkBalancing, checkFloatingIP, lc.checkFailover(t),
+					func(s *terraform.State) error {
+						id, err := stateAttr(s, "pxc_lb_pool.multi", "id")
+						multiID = id
+						return err
+					}),
+			},
+			{
+				// Octavia put the load balancer in ERROR: the next apply
+				// replaces it.
+				PreConfig: func() { lc.admin(t, http.MethodPost, "/loadbalancers/"+multiID+"/error", nil) },
+				Config:    lc.lbConfig(name),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("pxc_lb_pool.multi", plancheck.ResourceActionReplace),
+					plancheck.ExpectResourceAction("pxc_lb_pool.single", plancheck.ResourceActionNoop),
+				}},
+				ConfigStateChecks: []statecheck.StateCheck{
+					statecheck.ExpectKnownValue("pxc_lb_pool.multi", tfjsonpath.New("provisioning_status"), knownvalue.StringExact("ACTIVE")),
+				},
 			},
 			{
 				ResourceName:            "pxc_lb_pool.multi",
