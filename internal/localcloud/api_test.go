@@ -419,7 +419,7 @@ func TestAPIConformance(t *testing.T) {
 				t.Errorf("groups with tags %q: %d, want %d", filter, len(gs), want)
 			}
 		}
-		code, _, b = tc.rawDo("GET", "/network/v2.0/security-groups/"+sg.ID, nil, nil)
+		_, _, b = tc.rawDo("GET", "/network/v2.0/security-groups/"+sg.ID, nil, nil)
 		checkShape(t, "neutron/security-groups/security-group-create-response.json", "security_group", obj(decode(t, b), "security_group"))
 		base := rules.CreateOpts{SecGroupID: sg.ID, Direction: rules.DirIngress, EtherType: rules.EtherType4,
 			Protocol: rules.ProtocolTCP, PortRangeMin: 3306, PortRangeMax: 3306, RemoteIPPrefix: "10.0.0.0/8"}
@@ -427,7 +427,7 @@ func TestAPIConformance(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		code, _, b = tc.rawDo("GET", "/network/v2.0/security-group-rules/"+r1.ID, nil, nil)
+		_, _, b = tc.rawDo("GET", "/network/v2.0/security-group-rules/"+r1.ID, nil, nil)
 		checkShape(t, "neutron/security-groups/security-group-rule-create-response.json", "security_group_rule", obj(decode(t, b), "security_group_rule"))
 		wantNeutron := func(what string, err error, code int, typ string) {
 			t.Helper()
@@ -466,7 +466,7 @@ func TestAPIConformance(t *testing.T) {
 		if p1.Status != "DOWN" || p1.FixedIPs[0].IPAddress != netip.AddrFrom4(ip).String() {
 			t.Errorf("port: %+v", p1)
 		}
-		code, _, b = tc.rawDo("GET", "/network/v2.0/ports/"+p1.ID, nil, nil)
+		_, _, b = tc.rawDo("GET", "/network/v2.0/ports/"+p1.ID, nil, nil)
 		checkShape(t, "neutron/ports/port-show-response.json", "port", obj(decode(t, b), "port"),
 			"data_plane_status", "dns_domain", "pvlan_type", "pvlan_community", "hardware_offload_type")
 		_, err = ports.Create(ctx, tc.network, ports.CreateOpts{NetworkID: tc.NetworkID(), FixedIPs: fixed}).Extract()

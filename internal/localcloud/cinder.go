@@ -722,8 +722,9 @@ func parseMetadataFilter(raw string) (map[string]string, *apiError) {
 	if json.Unmarshal([]byte(raw), &out) == nil {
 		return out, nil
 	}
-	inner, ok := strings.CutPrefix(raw, "{")
-	if inner, ok = strings.CutSuffix(inner, "}"); !ok {
+	inner, _ := strings.CutPrefix(raw, "{")
+	inner, ok := strings.CutSuffix(inner, "}")
+	if !ok {
 		return nil, errf(400, "Invalid filter keys: metadata")
 	}
 	unq := func(s string) string { return strings.Trim(strings.TrimSpace(s), `'"`) }

@@ -312,7 +312,7 @@ func consoleBoot(s *server, h *host.Host, keys []string) []string {
 		"[    1.030000] cloud-init[101]: ci-info: ++++++++++++++++++++++++++++++++++++++Net device info+++++++++++++++++++++++++++++++++++++++",
 		fmt.Sprintf("[    1.030000] cloud-init[101]: ci-info: | eth0 | True | %s | 255.255.255.0 | global | . |", h.Addr()),
 		"[    1.050000] cloud-init[101]: Generating public/private ed25519 key pair.",
-		fmt.Sprintf("[    1.060000] cloud-init[101]: The key fingerprint is:"),
+		"[    1.060000] cloud-init[101]: The key fingerprint is:",
 		fmt.Sprintf("[    1.060000] cloud-init[101]: %s root@%s", ssh.FingerprintSHA256(hk), h.Name()),
 	}
 	for _, k := range keys {

@@ -460,6 +460,7 @@ func TestErrorPaths(t *testing.T) {
 		{`{"loadbalancer": {"vip_subnet_id": "` + missing + `"}}`, "Subnet " + missing + " not found."},
 		{`{"loadbalancer": {"vip_network_id": "` + missing + `"}}`, "Network " + missing + " not found."},
 		{`{"loadbalancer": {"name": "x"}}`, "VIP must contain one of"},
+		{`{"loadbalancer": {"vip_subnet_id": "private-subnet"}}`, "Value should be UUID format"},
 		{`{"loadbalancer": {"vip_subnet_id": "` + subnetID + `", "vip_address": "10.99.0.1"}}`, "is not a valid address in subnet"},
 		{`{"loadbalancer": {"vip_subnet_id": "` + subnetID + `", "admin_state_up": "maybe"}}`, "admin_state_up"},
 		{`{"loadbalancer": {"vip_subnet_id": "` + subnetID + `", "provider": "ovn"}}`, "Provider 'ovn' is not enabled."},

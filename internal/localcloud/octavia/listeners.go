@@ -49,7 +49,7 @@ func readListenerFields(o *object) listenerFields {
 	f := listenerFields{
 		name: o.str("name", 255), desc: o.str("description", 255), admin: o.boolean("admin_state_up"),
 		connLimit:     o.integer("connection_limit", -1, 1<<31-1),
-		defaultPoolID: o.str("default_pool_id", 36),
+		defaultPoolID: o.uuid("default_pool_id"),
 		tClient:       o.integer("timeout_client_data", 0, maxTimeout),
 		tConnect:      o.integer("timeout_member_connect", 0, maxTimeout),
 		tMember:       o.integer("timeout_member_data", 0, maxTimeout),
@@ -116,7 +116,7 @@ func (s *Service) createListener(q *request) *apiError {
 		return e
 	}
 	o.require("loadbalancer_id")
-	lbID := o.str("loadbalancer_id", 36)
+	lbID := o.uuid("loadbalancer_id")
 	if _, ok := o.value("default_pool"); ok {
 		o.fail(validation("default_pool: a pool can be created with the listener only within a load balancer create (single-call create)"))
 	}

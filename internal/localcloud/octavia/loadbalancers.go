@@ -41,7 +41,7 @@ func (s *Service) createLB(q *request) *apiError {
 	}
 	name, desc := o.str("name", 255), o.str("description", 255)
 	admin := o.boolean("admin_state_up")
-	subnetID, networkID, portID := o.str("vip_subnet_id", 36), o.str("vip_network_id", 36), o.str("vip_port_id", 36)
+	subnetID, networkID, portID := o.uuid("vip_subnet_id"), o.uuid("vip_network_id"), o.uuid("vip_port_id")
 	vip := o.ip("vip_address")
 	qos := o.str("vip_qos_policy_id", 36)
 	provider, flavor, az := o.str("provider", 64), o.str("flavor_id", 36), o.str("availability_zone", 255)

@@ -42,7 +42,7 @@ func (s *Service) readMemberFields(o *object, create bool) memberFields {
 			f.address = &v
 		}
 		f.port = o.integer("protocol_port", 1, 65535)
-		f.subnetID = o.str("subnet_id", 36)
+		f.subnetID = o.uuid("subnet_id")
 		if f.subnetID != nil && *f.subnetID != s.deps.SubnetID && o.err == nil {
 			o.fail(errorf(http.StatusBadRequest, "Subnet %s not found.", *f.subnetID))
 		}

@@ -163,7 +163,7 @@ func (s *Service) createMonitor(q *request) *apiError {
 		return e
 	}
 	o.require("pool_id")
-	poolID := o.str("pool_id", 36)
+	poolID := o.uuid("pool_id")
 	hm, e := parseMonitor(o)
 	if e != nil {
 		return e

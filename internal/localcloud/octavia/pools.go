@@ -106,7 +106,7 @@ func (s *Service) createPool(q *request) *apiError {
 	if e := q.bodyProject(o); e != nil {
 		return e
 	}
-	lbID, listenerID := o.str("loadbalancer_id", 36), o.str("listener_id", 36)
+	lbID, listenerID := o.uuid("loadbalancer_id"), o.uuid("listener_id")
 	if nonEmptyList(o, "members") || o.present("healthmonitor") && !o.isNull("healthmonitor") {
 		return validation("members and healthmonitor can be created with a pool only within a load balancer create (single-call create)")
 	}
