@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 TF_CLI=${TF_CLI:-$(command -v terraform || command -v tofu || true)}
-GOTESTFLAGS=${GOTESTFLAGS:--p 2 -timeout 60m}
+GOTESTFLAGS=${GOTESTFLAGS:--p 2 -count=1 -timeout 60m}
 if [[ -z "$TF_CLI" || ! -x "$TF_CLI" ]]; then
 	echo "test: no Terraform CLI (terraform or tofu) found; run tools/install-deps.sh" >&2
 	exit 1
