@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"math/big"
 	"net"
 	"net/netip"
@@ -370,8 +371,19 @@ func mysqlHostPattern(p netip.Prefix) string {
 	return p.String()
 }
 
-// nopRunner satisfies guest.Runner for validation-only specs.
-type nopRunner struct{ guest.Runner }
+// nopRunner satisfies guest.Runner for validation-only specs; it refuses
+// to run anything.
+type nopRunner struct{}
+
+var errValidationOnly = errors.New("validation-only node: nothing can run on it")
+
+func (nopRunner) Run(context.Context, string, []byte) ([]byte, error) { return nil, errValidationOnly }
+func (nopRunner) Upload(context.Context, string, []byte, fs.FileMode) error {
+	return errValidationOnly
+}
+func (nopRunner) DialContext(context.Context, string, string) (net.Conn, error) {
+	return nil, errValidationOnly
+}
 
 // CheckDatastore says whether the guest library supports the flavour and
 // version.
