@@ -194,4 +194,3 @@ func NodeOf(ctx context.Context, db *sql.DB) (string, error) {
 	err = conn.QueryRowContext(ctx, "SELECT @@wsrep_node_name").Scan(&node)
 	return node, err
 }
-
