@@ -32,7 +32,8 @@ up)
 	build
 	mkdir -p "$dir"
 	rm -f "$dir/endpoint"
-	start=$(($(wc -c <"$log" 2>/dev/null || echo 0) + 1))
+	touch "$log"
+	start=$(($(wc -c <"$log") + 1))
 	# setsid: the cloud outlives this shell; its hosts die with it.
 	# shellcheck disable=SC2086
 	setsid "$bin" up --dir "$dir" --listen "${LOCALCLOUD_LISTEN:-127.0.0.1:0}" ${LOCALCLOUD_ARGS:-} \
