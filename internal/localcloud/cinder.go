@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -145,17 +144,7 @@ func (c *Cloud) notFoundVolume(w http.ResponseWriter, id string) {
 }
 
 func (c *Cloud) sortedVolumes() []*volume {
-	out := make([]*volume, 0, len(c.st.Volumes))
-	for _, v := range c.st.Volumes {
-		out = append(out, v)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.After(out[j].CreatedAt)
-		}
-		return out[i].ID < out[j].ID
-	})
-	return out
+	return byCreation(c.st.Volumes, func(v *volume) (time.Time, string) { return v.CreatedAt, v.ID }, true)
 }
 
 func (c *Cloud) listVolumes(w http.ResponseWriter, r *http.Request, mv microversion) {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/netip"
-	"sort"
 	"time"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/host"
@@ -60,17 +59,7 @@ func (c *Cloud) publicSubnetBody() map[string]any {
 }
 
 func (c *Cloud) sortedFloatingIPs() []*floatingIP {
-	fs := make([]*floatingIP, 0, len(c.st.FloatingIPs))
-	for _, f := range c.st.FloatingIPs {
-		fs = append(fs, f)
-	}
-	sort.Slice(fs, func(i, j int) bool {
-		if !fs[i].CreatedAt.Equal(fs[j].CreatedAt) {
-			return fs[i].CreatedAt.Before(fs[j].CreatedAt)
-		}
-		return fs[i].ID < fs[j].ID
-	})
-	return fs
+	return byCreation(c.st.FloatingIPs, func(f *floatingIP) (time.Time, string) { return f.CreatedAt, f.ID }, false)
 }
 
 func (f *floatingIP) status() string {

@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -309,17 +308,7 @@ func fixedIPFilter(filters []string, p *port) bool {
 }
 
 func (c *Cloud) sortedPorts() []*port {
-	ps := make([]*port, 0, len(c.st.Ports))
-	for _, p := range c.st.Ports {
-		ps = append(ps, p)
-	}
-	sort.Slice(ps, func(i, j int) bool {
-		if !ps[i].CreatedAt.Equal(ps[j].CreatedAt) {
-			return ps[i].CreatedAt.Before(ps[j].CreatedAt)
-		}
-		return ps[i].ID < ps[j].ID
-	})
-	return ps
+	return byCreation(c.st.Ports, func(p *port) (time.Time, string) { return p.CreatedAt, p.ID }, false)
 }
 
 func (c *Cloud) getPort(w http.ResponseWriter, r *http.Request) {
@@ -724,31 +713,11 @@ func (c *Cloud) sgBody(sg *secGroup) map[string]any {
 }
 
 func (c *Cloud) sortedRules() []*sgRule {
-	rs := make([]*sgRule, 0, len(c.st.Rules))
-	for _, r := range c.st.Rules {
-		rs = append(rs, r)
-	}
-	sort.Slice(rs, func(i, j int) bool {
-		if !rs[i].CreatedAt.Equal(rs[j].CreatedAt) {
-			return rs[i].CreatedAt.Before(rs[j].CreatedAt)
-		}
-		return rs[i].ID < rs[j].ID
-	})
-	return rs
+	return byCreation(c.st.Rules, func(r *sgRule) (time.Time, string) { return r.CreatedAt, r.ID }, false)
 }
 
 func (c *Cloud) sortedSecGroups() []*secGroup {
-	gs := make([]*secGroup, 0, len(c.st.SecurityGroups))
-	for _, g := range c.st.SecurityGroups {
-		gs = append(gs, g)
-	}
-	sort.Slice(gs, func(i, j int) bool {
-		if !gs[i].CreatedAt.Equal(gs[j].CreatedAt) {
-			return gs[i].CreatedAt.Before(gs[j].CreatedAt)
-		}
-		return gs[i].ID < gs[j].ID
-	})
-	return gs
+	return byCreation(c.st.SecurityGroups, func(g *secGroup) (time.Time, string) { return g.CreatedAt, g.ID }, false)
 }
 
 func (c *Cloud) listSecGroups(w http.ResponseWriter, r *http.Request) {

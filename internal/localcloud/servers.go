@@ -11,7 +11,6 @@ import (
 	"net/netip"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 )
@@ -243,20 +242,14 @@ func nilIfEmpty(s string) any {
 }
 
 func (c *Cloud) sortedServers() []*server {
-	out := make([]*server, 0, len(c.st.Servers))
-	for _, s := range c.st.Servers {
-		if s.TaskState == "deleted" {
-			continue
-		}
-		out = append(out, s)
-	}
 	// nova lists newest first
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
-			return out[i].CreatedAt.After(out[j].CreatedAt)
+	all := byCreation(c.st.Servers, func(s *server) (time.Time, string) { return s.CreatedAt, s.ID }, true)
+	out := all[:0]
+	for _, s := range all {
+		if s.TaskState != "deleted" {
+			out = append(out, s)
 		}
-		return out[i].ID < out[j].ID
-	})
+	}
 	return out
 }
 

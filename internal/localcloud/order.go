@@ -1,0 +1,25 @@
+package localcloud
+
+import (
+	"sort"
+	"time"
+)
+
+// byCreation lists a state map in the order the real services list it:
+// by creation time (oldest first for Neutron, newest first for Nova and
+// Cinder), ties broken by id so lists are stable.
+func byCreation[T any](m map[string]*T, stamp func(*T) (time.Time, string), newestFirst bool) []*T {
+	out := make([]*T, 0, len(m))
+	for _, v := range m {
+		out = append(out, v)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		ti, idi := stamp(out[i])
+		tj, idj := stamp(out[j])
+		if !ti.Equal(tj) {
+			return ti.Before(tj) != newestFirst
+		}
+		return idi < idj
+	})
+	return out
+}
