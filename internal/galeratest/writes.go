@@ -154,10 +154,17 @@ func insert(ctx context.Context, db *sql.DB, table string, seq int) (string, err
 // MissingAcked returns the acknowledged sequence numbers that db (a
 // surviving node) does not have: each one is a lost committed write.
 func MissingAcked(ctx context.Context, db *sql.DB, table string, acked []Write) ([]int, error) {
-	if _, err := db.ExecContext(ctx, "SET SESSION wsrep_sync_wait = 1"); err != nil {
+	// wsrep_sync_wait is per session: the SELECT must run on the very
+	// connection that set it, not on whichever one the pool hands out.
+	conn, err := db.Conn(ctx)
+	if err != nil {
 		return nil, err
 	}
-	rows, err := db.QueryContext(ctx, "SELECT seq FROM "+table)
+	defer conn.Close()
+	if _, err := conn.ExecContext(ctx, "SET SESSION wsrep_sync_wait = 1"); err != nil {
+		return nil, err
+	}
+	rows, err := conn.QueryContext(ctx, "SELECT seq FROM "+table)
 	if err != nil {
 		return nil, err
 	}
