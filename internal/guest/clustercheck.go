@@ -134,7 +134,7 @@ func (c *Cluster) EnsureClustercheck(ctx context.Context, cc Clustercheck) error
 	return parallel(c.nodes(), func(n *node) error {
 		start := time.Now()
 		if err := c.installClustercheck(ctx, n, members, cc); err != nil {
-			return fmt.Errorf("clustercheck on %s: %w", n.Name, err)
+			return &NodeError{Phase: PhaseClustercheck, Node: n.Name, Err: err}
 		}
 		c.emitDone("clustercheck", n.Name, start, "responder listening on port %d", cc.port())
 		return nil

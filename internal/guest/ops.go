@@ -2,40 +2,11 @@ package guest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 )
-
-// Create runs the whole sequence: Prepare (all nodes at once), Bootstrap
-// the first node, Join the others one by one, RestartBootstrapNode, and
-// the membership gate. Each step skips what is already done.
-func (c *Cluster) Create(ctx context.Context) (Status, error) {
-	start := time.Now()
-	steps := []struct {
-		name string
-		f    func(context.Context) error
-	}{
-		{"prepare", c.Prepare}, {"bootstrap", c.Bootstrap}, {"join", c.Join},
-		{"restart", c.RestartBootstrapNode},
-	}
-	for _, s := range steps {
-		if err := s.f(ctx); err != nil {
-			return Status{}, fmt.Errorf("create cluster %s: %s: %w", c.spec.Name, s.name, err)
-		}
-	}
-	st, err := c.WaitGate(ctx, c.opts.startTimeout)
-	if err != nil {
-		return st, fmt.Errorf("create cluster %s: %w", c.spec.Name, err)
-	}
-	if cc := c.spec.Clustercheck; cc != nil {
-		if err := c.EnsureClustercheck(ctx, *cc); err != nil {
-			return st, fmt.Errorf("create cluster %s: %w", c.spec.Name, err)
-		}
-	}
-	c.emitDone("create", "", start, "cluster %s is up: %d nodes Synced", c.spec.Name, len(st.Nodes))
-	return st, nil
-}
 
 // Prepare readies every node in parallel: init system, packages, data
 // volume (mkfs only when it has no filesystem, mount, fstab), datadir
@@ -44,7 +15,7 @@ func (c *Cluster) Prepare(ctx context.Context) error {
 	return parallel(c.nodes(), func(n *node) error {
 		start := time.Now()
 		if err := c.prepareNode(ctx, n); err != nil {
-			return fmt.Errorf("prepare %s: %w", n.Name, err)
+			return &NodeError{Phase: PhasePrepare, Node: n.Name, Err: err}
 		}
 		c.emitDone("prepare", n.Name, start, "prepared (init system %s)", n.init)
 		return nil
@@ -195,7 +166,7 @@ func (c *Cluster) Bootstrap(ctx context.Context) error {
 	start := time.Now()
 	ps, err := c.processes(ctx, n)
 	if err != nil {
-		return err
+		return &NodeError{Phase: PhaseBootstrap, Node: n.Name, Err: err}
 	}
 	if ps.Running {
 		if st, err := c.nodeStatus(ctx, n); err == nil && st.ClusterStatus == "Primary" {
@@ -205,38 +176,38 @@ func (c *Cluster) Bootstrap(ctx context.Context) error {
 		// Running but not reachable as root@127.0.0.1 yet: a bootstrap that
 		// failed before the admin step. Finish it below.
 		if !ps.Bootstrapped {
-			return fmt.Errorf("bootstrap %s: the server runs but is not a primary component; use Recover", n.Name)
+			return &NodeError{Phase: PhaseBootstrap, Node: n.Name, Err: errors.New("the server runs but is not a primary component; use Recover")}
 		}
 	} else {
 		for _, other := range nodes[1:] {
 			ops, err := c.processes(ctx, other)
 			if err != nil {
-				return fmt.Errorf("bootstrap: %w", err)
+				return &NodeError{Phase: PhaseBootstrap, Node: other.Name, Err: err}
 			}
 			if ops.Running {
-				return fmt.Errorf("bootstrap %s: node %s already runs a server; refusing to start a second cluster (use Join or Recover)", n.Name, other.Name)
+				return &NodeError{Phase: PhaseBootstrap, Node: n.Name, Err: fmt.Errorf("node %s already runs a server; refusing to start a second cluster (use Join or Recover)", other.Name)}
 			}
 		}
 		g, err := c.readGrastate(ctx, n)
 		if err != nil {
-			return fmt.Errorf("bootstrap %s: %w", n.Name, err)
+			return &NodeError{Phase: PhaseBootstrap, Node: n.Name, Err: err}
 		}
 		if g.exists && g.UUID != zeroUUID && !g.SafeToBootstrap {
-			return fmt.Errorf("bootstrap %s: the datadir holds state of cluster %s (seqno %d) and is not safe to bootstrap; use Recover", n.Name, g.UUID, g.Seqno)
+			return &NodeError{Phase: PhaseBootstrap, Node: n.Name, Err: fmt.Errorf("the datadir holds state of cluster %s (seqno %d) and is not safe to bootstrap; use Recover", g.UUID, g.Seqno)}
 		}
 		c.emit("bootstrap", n.Name, "starting a new cluster")
 		if err := c.start(ctx, n, true); err != nil {
-			return fmt.Errorf("bootstrap %s: %w", n.Name, err)
+			return &NodeError{Phase: PhaseBootstrap, Node: n.Name, Err: err}
 		}
 	}
 	if err := c.waitLocalPing(ctx, n, c.opts.startTimeout); err != nil {
-		return fmt.Errorf("bootstrap %s: %w", n.Name, err)
+		return &NodeError{Phase: PhaseBootstrap, Node: n.Name, Err: err}
 	}
 	if err := c.ensureAdmin(ctx, n); err != nil {
-		return fmt.Errorf("bootstrap %s: %w", n.Name, err)
+		return &NodeError{Phase: PhaseBootstrap, Node: n.Name, Err: err}
 	}
 	if _, err := c.waitSynced(ctx, n, c.opts.startTimeout, "Primary/Synced"); err != nil {
-		return fmt.Errorf("bootstrap %s: %w", n.Name, err)
+		return &NodeError{Phase: PhaseBootstrap, Node: n.Name, Err: err}
 	}
 	c.emitDone("bootstrap", n.Name, start, "node 1/%d bootstrapped, Synced", len(nodes))
 	return nil
@@ -264,7 +235,7 @@ func (c *Cluster) Join(ctx context.Context) error {
 	nodes := c.nodes()
 	for i, n := range nodes[1:] {
 		if err := c.joinNode(ctx, nodes[0], n, i+2, len(nodes)); err != nil {
-			return fmt.Errorf("join %s: %w", n.Name, err)
+			return &NodeError{Phase: PhaseJoin, Node: n.Name, Err: err}
 		}
 	}
 	return nil
@@ -368,7 +339,7 @@ func (c *Cluster) RestartBootstrapNode(ctx context.Context) error {
 	start := time.Now()
 	ps, err := c.processes(ctx, n)
 	if err != nil {
-		return err
+		return &NodeError{Phase: PhaseRestart, Node: n.Name, Err: err}
 	}
 	if !ps.Bootstrapped {
 		c.emit("restart", n.Name, "not in bootstrap mode; skipped")
@@ -376,11 +347,11 @@ func (c *Cluster) RestartBootstrapNode(ctx context.Context) error {
 	}
 	for _, o := range nodes {
 		if _, err := c.waitSynced(ctx, o, c.opts.startTimeout, "Synced (before restarting the bootstrap node)"); err != nil {
-			return fmt.Errorf("restart %s: %w", n.Name, err)
+			return &NodeError{Phase: PhaseRestart, Node: n.Name, Err: err}
 		}
 	}
 	if err := c.restartNormally(ctx, n); err != nil {
-		return fmt.Errorf("restart %s: %w", n.Name, err)
+		return &NodeError{Phase: PhaseRestart, Node: n.Name, Err: err}
 	}
 	c.emitDone("restart", n.Name, start, "bootstrap node restarted as a normal member, Synced")
 	return nil

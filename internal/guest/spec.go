@@ -174,11 +174,7 @@ func isManaged(key string) bool {
 // defaults fills in the defaults Validate and rendering rely on.
 func (s ClusterSpec) withDefaults() ClusterSpec {
 	if s.SST == "" {
-		if s.Flavour == Percona {
-			s.SST = SSTXtrabackupV2
-		} else {
-			s.SST = SSTMariabackup
-		}
+		s.SST = DefaultSST(s.Flavour)
 	}
 	if s.GCacheSize == "" {
 		s.GCacheSize = "128M"
@@ -200,29 +196,9 @@ func Validate(spec ClusterSpec) error {
 	if !clusterNameRe.MatchString(s.Name) {
 		bad("cluster name %q: use 1-32 letters, digits, '-' or '_'", s.Name)
 	}
-	switch s.Flavour {
-	case Percona:
-		if s.Version != "5.7" && s.Version != "8.0" {
-			bad("version %q is not supported for percona (supported: 5.7, 8.0)", s.Version)
-		}
-		switch {
-		case s.Version == "8.0" && s.SST != SSTXtrabackupV2:
-			bad("sst method %q is not supported by percona 8.0 (supported: xtrabackup-v2)", s.SST)
-		case s.Version == "5.7" && s.SST != SSTXtrabackupV2 && s.SST != SSTRsync:
-			bad("sst method %q is not supported by percona 5.7 (supported: xtrabackup-v2, rsync)", s.SST)
-		}
-		if s.Version == "5.7" && s.SST == SSTXtrabackupV2 && s.SSTPassword == "" {
-			bad("sst password is required for percona 5.7 with xtrabackup-v2 (wsrep_sst_auth)")
-		}
-	case MariaDB:
-		if s.Version != "10.6" && s.Version != "10.11" && !mariadb11Re.MatchString(s.Version) {
-			bad("version %q is not supported for mariadb (supported: 10.6, 10.11, 11.x)", s.Version)
-		}
-		if s.SST != SSTMariabackup && s.SST != SSTRsync {
-			bad("sst method %q is not supported by mariadb (supported: mariabackup, rsync)", s.SST)
-		}
-	default:
-		bad("unknown flavour %q (supported: percona, mariadb)", s.Flavour)
+	errs = append(errs, datastoreErrors(s.Flavour, s.Version, s.SST)...)
+	if s.Flavour == Percona && s.Version == "5.7" && s.SST == SSTXtrabackupV2 && s.SSTPassword == "" {
+		bad("sst password is required for percona 5.7 with xtrabackup-v2 (wsrep_sst_auth)")
 	}
 	if s.EncryptClusterTraffic != nil && !(s.Flavour == Percona && s.Version == "8.0") {
 		bad("encrypt cluster traffic is a percona 8.0 setting")
@@ -263,17 +239,7 @@ func Validate(spec ClusterSpec) error {
 		}
 	}
 
-	for k, v := range s.Parameters {
-		switch {
-		case !paramKeyRe.MatchString(k):
-			bad("parameter %q: keys are letters, digits, '-' and '_'", k)
-		case isManaged(k):
-			bad("parameter %q is managed by the library and cannot be set", k)
-		}
-		if strings.ContainsAny(v, "\n\r\x00[]") {
-			bad("parameter %q: value must not contain newlines or section brackets", k)
-		}
-	}
+	errs = append(errs, parameterErrors(s.Parameters)...)
 	if s.SuspectTimeout != 0 && (s.SuspectTimeout < time.Second || s.SuspectTimeout > time.Minute) {
 		bad("suspect timeout %s: use 1s to 60s", s.SuspectTimeout)
 	}
@@ -304,10 +270,90 @@ func Validate(spec ClusterSpec) error {
 			errs = append(errs, err)
 		}
 	}
+	return joinSpecErrors(errs)
+}
+
+// DefaultSST is the SST method a flavour uses unless told otherwise: its
+// hot-backup tool, which keeps the donor writable.
+func DefaultSST(f Flavour) SSTMethod {
+	if f == Percona {
+		return SSTXtrabackupV2
+	}
+	return SSTMariabackup
+}
+
+// ValidateDatastore says whether the library supports the flavour and
+// version, with no cluster to validate yet.
+func ValidateDatastore(f Flavour, version string) error {
+	return joinSpecErrors(datastoreErrors(f, version, DefaultSST(f)))
+}
+
+// ValidateSST says whether the SST method (empty: the flavour's default)
+// works for the flavour and version.
+func ValidateSST(f Flavour, version string, sst SSTMethod) error {
+	if sst == "" {
+		sst = DefaultSST(f)
+	}
+	return joinSpecErrors(datastoreErrors(f, version, sst))
+}
+
+// ValidateParameters refuses [mysqld] parameters the library manages or
+// whose keys or values could break out of the option file.
+func ValidateParameters(params map[string]string) error {
+	return joinSpecErrors(parameterErrors(params))
+}
+
+func joinSpecErrors(errs []error) error {
 	if len(errs) > 0 {
 		return fmt.Errorf("invalid cluster spec: %w", errors.Join(errs...))
 	}
 	return nil
+}
+
+// datastoreErrors judges flavour, version and SST method together.
+func datastoreErrors(f Flavour, version string, sst SSTMethod) []error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	switch f {
+	case Percona:
+		if version != "5.7" && version != "8.0" {
+			bad("version %q is not supported for percona (supported: 5.7, 8.0)", version)
+		}
+		switch {
+		case version == "8.0" && sst != SSTXtrabackupV2:
+			bad("sst method %q is not supported by percona 8.0 (supported: xtrabackup-v2)", sst)
+		case version == "5.7" && sst != SSTXtrabackupV2 && sst != SSTRsync:
+			bad("sst method %q is not supported by percona 5.7 (supported: xtrabackup-v2, rsync)", sst)
+		}
+	case MariaDB:
+		if version != "10.6" && version != "10.11" && !mariadb11Re.MatchString(version) {
+			bad("version %q is not supported for mariadb (supported: 10.6, 10.11, 11.x)", version)
+		}
+		if sst != SSTMariabackup && sst != SSTRsync {
+			bad("sst method %q is not supported by mariadb (supported: mariabackup, rsync)", sst)
+		}
+	default:
+		bad("unknown flavour %q (supported: percona, mariadb)", f)
+	}
+	return errs
+}
+
+// parameterErrors judges user [mysqld] parameters.
+func parameterErrors(params map[string]string) []error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	for k, v := range params {
+		switch {
+		case !paramKeyRe.MatchString(k):
+			bad("parameter %q: keys are letters, digits, '-' and '_'", k)
+		case isManaged(k):
+			bad("parameter %q is managed by the library and cannot be set", k)
+		}
+		if strings.ContainsAny(v, "\n\r\x00[]") {
+			bad("parameter %q: value must not contain newlines or section brackets", k)
+		}
+	}
+	return errs
 }
 
 // ValidateUser checks one account before any SQL runs.

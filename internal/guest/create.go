@@ -1,0 +1,48 @@
+package guest
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Create runs the whole create sequence, the one every caller uses:
+// Prepare (all nodes at once), Bootstrap the first node, Join the others
+// one by one, RestartBootstrapNode, EnsureUsers (when users are given),
+// the membership gate, and the clustercheck responder when the spec asks
+// for one. Each step skips what is already done. A failure is a
+// *NodeError naming the phase and, where one is at fault, the node.
+func (c *Cluster) Create(ctx context.Context, users ...User) (Status, error) {
+	start := time.Now()
+	steps := []step{
+		{PhasePrepare, c.Prepare}, {PhaseBootstrap, c.Bootstrap}, {PhaseJoin, c.Join},
+		{PhaseRestart, c.RestartBootstrapNode},
+	}
+	if len(users) > 0 {
+		steps = append(steps, step{PhaseUsers, func(ctx context.Context) error { return c.EnsureUsers(ctx, users...) }})
+	}
+	for _, s := range steps {
+		t := time.Now()
+		if err := s.f(ctx); err != nil {
+			return Status{}, stepError(s.phase, err)
+		}
+		c.emitDone(s.phase, "", t, "%s done", s.phase)
+	}
+	st, err := c.WaitGate(ctx, c.opts.startTimeout)
+	if err != nil {
+		return st, &NodeError{Phase: PhaseGate, Node: strings.Join(st.Missing, ", "), Err: err}
+	}
+	if cc := c.spec.Clustercheck; cc != nil {
+		if err := c.EnsureClustercheck(ctx, *cc); err != nil {
+			return st, stepError(PhaseClustercheck, err)
+		}
+	}
+	c.emitDone("create", "", start, "cluster %s is up: %d nodes Synced", c.spec.Name, len(st.Nodes))
+	return st, nil
+}
+
+// step is one phase of a sequence.
+type step struct {
+	phase string
+	f     func(context.Context) error
+}
