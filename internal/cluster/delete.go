@@ -4,66 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
-
-// inventory is every cloud object that belongs to one cluster, found with
-// list calls filtered by the cluster id (never one GET per object).
-type inventory struct {
-	servers        []openstack.Server
-	volumes        []openstack.Volume
-	ports          []openstack.Port
-	securityGroups []openstack.SecurityGroup
-	serverGroupIDs []string
-	keyPairs       []string // generated ones only: a user's keypair is not ours
-}
-
-func (inv *inventory) empty() bool {
-	return len(inv.servers) == 0 && len(inv.volumes) == 0 && len(inv.ports) == 0 &&
-		len(inv.securityGroups) == 0 && len(inv.serverGroupIDs) == 0 && len(inv.keyPairs) == 0
-}
-
-// discover lists the cluster's objects. name may be empty (import).
-func (m *Manager) discover(ctx context.Context, id, name string) (*inventory, error) {
-	inv := &inventory{}
-	match := map[string]string{metaClusterID: id}
-	var err error
-	if inv.servers, err = m.cloud.ListServers(ctx, name, match); err != nil {
-		return nil, err
-	}
-	sort.Slice(inv.servers, func(i, j int) bool {
-		return nodeIndexOf(inv.servers[i].Metadata) < nodeIndexOf(inv.servers[j].Metadata)
-	})
-	if inv.volumes, err = m.cloud.ListVolumes(ctx, name, match); err != nil {
-		return nil, err
-	}
-	if inv.ports, err = m.cloud.ListPorts(ctx, openstack.PortFilter{Description: ownerDescription(id)}); err != nil {
-		return nil, err
-	}
-	if inv.securityGroups, err = m.cloud.ListSecurityGroups(ctx, openstack.SecurityGroupFilter{Description: ownerDescription(id)}); err != nil {
-		return nil, err
-	}
-	groups := map[string]bool{}
-	keys := map[string]bool{}
-	for _, s := range inv.servers {
-		if g := s.Metadata[metaServerGroup]; g != "" {
-			groups[g] = true
-		}
-		if s.Metadata[metaKeyPairGen] == "true" && s.Metadata[metaKeyPair] != "" {
-			keys[s.Metadata[metaKeyPair]] = true
-		}
-	}
-	for g := range groups {
-		inv.serverGroupIDs = append(inv.serverGroupIDs, g)
-	}
-	for k := range keys {
-		inv.keyPairs = append(inv.keyPairs, k)
-	}
-	return inv, nil
-}
 
 // Delete removes everything the cluster owns: servers (and their volume
 // attachments), volumes, ports, the server group, the security group and a

@@ -2,46 +2,126 @@ package cluster
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/guest"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
 
-// ErrNotFound means no trace of the cluster is left in the cloud.
-var ErrNotFound = errors.New("cluster not found")
-
-// Phases of a create, named in errors and progress events.
-const (
-	PhaseValidate  = "validate"
-	PhaseCloud     = "cloud objects"
-	PhaseServers   = "servers"
-	PhaseVolumes   = "volumes"
-	PhaseHostKeys  = "host keys"
-	PhaseSSH       = "ssh"
-	PhasePrepare   = "prepare"
-	PhaseBootstrap = "bootstrap"
-	PhaseJoin      = "join"
-	PhaseRestart   = "restart bootstrap node"
-	PhaseUsers     = "users"
-	PhaseGate      = "membership gate"
-	PhaseDelete    = "delete"
-)
-
-// PhaseError says which phase, and which node if any, failed.
-type PhaseError struct {
-	Phase string
-	Node  string // empty when the phase is not about one node
-	Err   error
+// Manager runs cluster lifecycles against one cloud.
+type Manager struct {
+	cloud  Cloud
+	guests Guests
+	log    Logger
 }
 
-func (e *PhaseError) Error() string {
-	if e.Node != "" {
-		return fmt.Sprintf("%s of %s: %v", e.Phase, e.Node, e.Err)
+// NewManager returns a manager for the cloud (an *openstack.Client in
+// production); log may be nil.
+func NewManager(cloud Cloud, log Logger) *Manager {
+	return newManager(cloud, libraryGuests{}, log)
+}
+
+func newManager(cloud Cloud, guests Guests, log Logger) *Manager {
+	if log == nil {
+		log = nopLogger{}
 	}
-	return fmt.Sprintf("%s: %v", e.Phase, e.Err)
+	return &Manager{cloud: cloud, guests: guests, log: log}
 }
 
-func (e *PhaseError) Unwrap() error { return e.Err }
+// Cloud is every OpenStack call the lifecycle makes, one interface per
+// service so a test fake or another cloud implements exactly these.
+type Cloud interface {
+	Compute
+	Network
+	BlockStorage
+	Images
+	LoadBalancing
+}
+
+// Compute is what the lifecycle asks of Nova.
+type Compute interface {
+	ResolveFlavor(ctx context.Context, idOrName string) (openstack.Flavor, error)
+	ImportKeyPair(ctx context.Context, name, publicKey string) (openstack.KeyPair, error)
+	GetKeyPair(ctx context.Context, name string) (openstack.KeyPair, error)
+	DeleteKeyPair(ctx context.Context, name string) error
+	CreateServerGroup(ctx context.Context, name, policy string) (openstack.ServerGroup, error)
+	DeleteServerGroup(ctx context.Context, id string) error
+	CreateServer(ctx context.Context, in openstack.ServerCreate) (openstack.Server, error)
+	WaitServerActive(ctx context.Context, id string) (openstack.Server, error)
+	ListServers(ctx context.Context, namePrefix string, match map[string]string) ([]openstack.Server, error)
+	DeleteServer(ctx context.Context, id string) error
+	ConsoleOutput(ctx context.Context, id string, lines int) (string, error)
+	AttachVolume(ctx context.Context, serverID, volumeID string) (openstack.VolumeAttachment, error)
+	DetachVolume(ctx context.Context, serverID, volumeID string) error
+}
+
+// Network is what the lifecycle asks of Neutron.
+type Network interface {
+	ResolveNetwork(ctx context.Context, idOrName string) (openstack.Network, error)
+	GetSubnet(ctx context.Context, id string) (openstack.Subnet, error)
+	CreateSecurityGroup(ctx context.Context, name, description string, tags []string) (openstack.SecurityGroup, error)
+	GetSecurityGroup(ctx context.Context, id string) (openstack.SecurityGroup, error)
+	ListSecurityGroups(ctx context.Context, f openstack.SecurityGroupFilter) ([]openstack.SecurityGroup, error)
+	DeleteSecurityGroup(ctx context.Context, id string) error
+	CreateSecurityGroupRule(ctx context.Context, groupID string, r openstack.SecurityGroupRule) (openstack.SecurityGroupRule, error)
+	DeleteSecurityGroupRule(ctx context.Context, id string) error
+	CreatePort(ctx context.Context, in openstack.PortCreate) (openstack.Port, error)
+	ListPorts(ctx context.Context, f openstack.PortFilter) ([]openstack.Port, error)
+	DeletePort(ctx context.Context, id string) error
+	CreateFloatingIP(ctx context.Context, networkID, portID string) (openstack.FloatingIP, error)
+	ListFloatingIPs(ctx context.Context, portID string) ([]openstack.FloatingIP, error)
+	DeleteFloatingIP(ctx context.Context, id string) error
+}
+
+// BlockStorage is what the lifecycle asks of Cinder.
+type BlockStorage interface {
+	CreateVolume(ctx context.Context, in openstack.VolumeCreate) (openstack.Volume, error)
+	ListVolumes(ctx context.Context, namePrefix string, match map[string]string) ([]openstack.Volume, error)
+	DeleteVolume(ctx context.Context, id string) error
+}
+
+// Images is what the lifecycle asks of Glance.
+type Images interface {
+	ResolveImage(ctx context.Context, idOrName string) (openstack.Image, error)
+}
+
+// LoadBalancing is what a pool asks of Octavia.
+type LoadBalancing interface {
+	CreateLoadBalancer(ctx context.Context, in openstack.LoadBalancerCreate) (openstack.LoadBalancer, error)
+	WaitLoadBalancerActive(ctx context.Context, id string) (openstack.LoadBalancer, error)
+	GetLoadBalancer(ctx context.Context, id string) (openstack.LoadBalancer, error)
+	DeleteLoadBalancer(ctx context.Context, id string, cascade bool) error
+	CreateListener(ctx context.Context, lbID string, in openstack.ListenerCreate) (openstack.Listener, error)
+	GetListener(ctx context.Context, id string) (openstack.Listener, error)
+	ListListeners(ctx context.Context, lbID string) ([]openstack.Listener, error)
+	UpdateListener(ctx context.Context, lbID, id string, in openstack.ListenerUpdate) (openstack.Listener, error)
+	CreatePool(ctx context.Context, lbID string, in openstack.PoolCreate) (openstack.Pool, error)
+	GetPool(ctx context.Context, id string) (openstack.Pool, error)
+	UpdatePool(ctx context.Context, lbID, id string, in openstack.PoolUpdate) (openstack.Pool, error)
+	CreateMonitor(ctx context.Context, lbID, poolID string, in openstack.MonitorSpec) (openstack.Monitor, error)
+	SetPoolMembers(ctx context.Context, lbID, poolID string, members []openstack.MemberSpec) ([]openstack.Member, error)
+	ListPoolMembers(ctx context.Context, poolID string) ([]openstack.Member, error)
+}
+
+// Guests is what the lifecycle asks of the servers themselves, through
+// the guest library (guests.go); tests drive a fake.
+type Guests interface {
+	// HostKey connects to t, runs a no-op and returns the host key the
+	// server presented (checked as t says).
+	HostKey(ctx context.Context, t guest.SSHTarget) (ssh.PublicKey, error)
+	// Open gives the guest library's handle on a cluster.
+	Open(spec guest.ClusterSpec, obs guest.Observer) (GuestCluster, error)
+}
+
+// GuestCluster is the part of *guest.Cluster the lifecycle uses.
+type GuestCluster interface {
+	Create(ctx context.Context, users ...guest.User) (guest.Status, error)
+	Status(ctx context.Context) (guest.Status, error)
+	EnsureUsers(ctx context.Context, users ...guest.User) error
+	Close() error
+}
 
 // Event is one progress report ("node 2/3 joined, Synced, 21s").
 type Event struct {
@@ -61,3 +141,6 @@ type nopLogger struct{}
 
 func (nopLogger) Progress(context.Context, Event) {}
 func (nopLogger) Warn(context.Context, string)    {}
+
+// The production cloud is the OpenStack client.
+var _ Cloud = (*openstack.Client)(nil)

@@ -3,12 +3,8 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"net/netip"
-	"strconv"
 	"strings"
 	"time"
-
-	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
 
 // liveStatusTimeout bounds asking the guests during a read: a plan must not
@@ -26,7 +22,7 @@ func (m *Manager) Read(ctx context.Context, id string, spec *Spec, hostKeys map[
 	if inv.empty() {
 		return nil, ErrNotFound
 	}
-	c := clusterFromInventory(id, inv)
+	c := inv.cluster(id)
 	c.HostKeys = hostKeys
 	if spec == nil || len(c.Nodes) == 0 {
 		c.Status = StatusUnknown
@@ -81,7 +77,7 @@ func (m *Manager) readLive(ctx context.Context, c *Cluster, spec Spec, a guestAc
 		c.Status = StatusUnknown
 		return
 	}
-	gc, err := guestCluster(spec, c, a, nil)
+	gc, err := m.openGuests(spec, c, a, nil)
 	if err != nil {
 		m.log.Warn(ctx, "cannot ask the guests for their Galera state: "+err.Error())
 		c.Status = StatusUnknown
@@ -93,84 +89,6 @@ func (m *Manager) readLive(ctx context.Context, c *Cluster, spec Spec, a guestAc
 		m.log.Warn(ctx, "reading Galera state: "+err.Error())
 	}
 	applyStatus(c, st)
-}
-
-// consoleFingerprintsOf reads the console of servers whose host key was
-// never recorded (an imported cluster).
-func (m *Manager) consoleFingerprintsOf(ctx context.Context, nodes []Node, known map[string]string) map[string][]string {
-	out := map[string][]string{}
-	for _, n := range nodes {
-		if known[n.ServerID] != "" {
-			continue
-		}
-		console, err := m.cloud.ConsoleOutput(ctx, n.ServerID, 0)
-		if err != nil {
-			continue
-		}
-		if fps, err := consoleFingerprints(console); err == nil {
-			out[n.ServerID] = fps
-		}
-	}
-	return out
-}
-
-func clusterFromInventory(id string, inv *inventory) *Cluster {
-	c := &Cluster{ID: id}
-	volumeByIndex := map[int]openstack.Volume{}
-	for _, v := range inv.volumes {
-		volumeByIndex[nodeIndexOf(v.Metadata)] = v
-	}
-	for _, s := range inv.servers {
-		idx := nodeIndexOf(s.Metadata)
-		n := Node{
-			Index: idx, Name: s.Name, ServerID: s.ID, IP: s.FirstIP(),
-			AvailabilityZone: s.AvailabilityZone, ServerStatus: s.Status,
-		}
-		if v, ok := volumeByIndex[idx]; ok {
-			n.VolumeID = v.ID
-		}
-		c.Nodes = append(c.Nodes, n)
-		if c.Name == "" {
-			c.Name = s.Metadata[metaClusterName]
-		}
-		if c.Datastore.Type == "" {
-			if t, v, ok := strings.Cut(s.Metadata[metaDatastore], ":"); ok {
-				c.Datastore = Datastore{Type: t, Version: v}
-			}
-		}
-		if c.ServerGroupID == "" {
-			c.ServerGroupID = s.Metadata[metaServerGroup]
-		}
-		if c.Requested.NodeCount == 0 {
-			c.Requested = requestedFrom(s.Metadata)
-		}
-		if c.KeyPairName == "" {
-			c.KeyPairName = s.Metadata[metaKeyPair]
-			c.KeyPairGenerated, _ = strconv.ParseBool(s.Metadata[metaKeyPairGen])
-		}
-	}
-	for _, p := range inv.ports {
-		for i := range c.Nodes {
-			if p.DeviceID == c.Nodes[i].ServerID {
-				c.Nodes[i].PortID = p.ID
-				if len(p.FixedIPs) > 0 {
-					c.Nodes[i].IP = p.FixedIPs[0].IP
-				}
-			}
-		}
-	}
-	if len(inv.securityGroups) > 0 {
-		sg := inv.securityGroups[0]
-		c.SecurityGroupID = sg.ID
-		for _, r := range sg.Rules {
-			if r.Direction == "ingress" && r.PortMin == portMySQL && r.RemoteIPPrefix != "" {
-				if p, err := netip.ParsePrefix(r.RemoteIPPrefix); err == nil {
-					c.AllowedCIDRs = append(c.AllowedCIDRs, p)
-				}
-			}
-		}
-	}
-	return c
 }
 
 // Summary is one row of List.
@@ -203,7 +121,7 @@ func (m *Manager) List(ctx context.Context) ([]Summary, error) {
 	}
 	out := make([]Summary, 0, len(order))
 	for _, id := range order {
-		c := clusterFromInventory(id, byID[id])
+		c := byID[id].cluster(id)
 		status := "ACTIVE"
 		for _, n := range c.Nodes {
 			if n.ServerStatus != "ACTIVE" {
@@ -213,25 +131,6 @@ func (m *Manager) List(ctx context.Context) ([]Summary, error) {
 		out = append(out, Summary{ID: id, Name: c.Name, Datastore: c.Datastore, IPs: c.IPs(), Status: status})
 	}
 	return out, nil
-}
-
-func requestedFrom(meta map[string]string) Requested {
-	r := Requested{
-		Flavor: meta[metaFlavor], Image: meta[metaImage], Network: meta[metaNetwork],
-		AntiAffinity: meta[metaAntiAffinity], SSTMethod: meta[metaSST],
-	}
-	r.NodeCount, _ = strconv.Atoi(meta[metaNodeCount])
-	if size, typ, ok := strings.Cut(meta[metaVolume], ":"); ok {
-		r.Volume.SizeGiB, _ = strconv.Atoi(size)
-		r.Volume.Type = typ
-	}
-	if secs, err := strconv.Atoi(meta[metaFailure]); err == nil {
-		r.FailureDetection = time.Duration(secs) * time.Second
-	}
-	if z := meta[metaZones]; z != "" {
-		r.AvailabilityZones = strings.Split(z, ",")
-	}
-	return r
 }
 
 // Find returns the id of the cluster with this id or name. A name shared by

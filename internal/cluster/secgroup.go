@@ -1,8 +1,12 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
+	"net"
 	"net/netip"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
 
 // Galera's ports. Users cannot list rules themselves: the cluster always makes
@@ -36,19 +40,91 @@ func (r ingressRule) String() string {
 // ports only between members, MySQL from members and the allowed CIDRs, SSH
 // only from where the provisioning connects.
 func ingressRules(allowed, sshSources []netip.Prefix) []ingressRule {
-	rules := []ingressRule{
+	rules := memberRules()
+	rules = append(rules, clientRules(allowed)...)
+	return append(rules, sshRules(sshSources)...)
+}
+
+// memberRules open MySQL and Galera's ports between the members.
+func memberRules() []ingressRule {
+	return []ingressRule{
 		{Port: portMySQL, RemoteGroup: true, Description: "MySQL between members"},
 		{Port: portSST, RemoteGroup: true, Description: "Galera SST between members"},
 		{Port: portGcomm, RemoteGroup: true, Description: "Galera group communication between members"},
 		{Port: portIST, RemoteGroup: true, Description: "Galera IST between members"},
 	}
+}
+
+// clientRules open MySQL to the allowed networks.
+func clientRules(allowed []netip.Prefix) []ingressRule {
+	var rules []ingressRule
 	for _, p := range dedupe(allowed) {
 		rules = append(rules, ingressRule{Port: portMySQL, RemoteCIDR: p, Description: "MySQL clients"})
 	}
-	for _, p := range dedupe(sshSources) {
+	return rules
+}
+
+// sshRules open SSH to where provisioning connects from.
+func sshRules(sources []netip.Prefix) []ingressRule {
+	var rules []ingressRule
+	for _, p := range dedupe(sources) {
 		rules = append(rules, ingressRule{Port: portSSH, RemoteCIDR: p, Description: "SSH for provisioning"})
 	}
 	return rules
+}
+
+// addRules sends each rule to the security group once.
+func (m *Manager) addRules(ctx context.Context, groupID string, rules []ingressRule) error {
+	for _, r := range rules {
+		rule := openstack.SecurityGroupRule{
+			Direction: "ingress", EtherType: "IPv4", Protocol: "tcp",
+			PortMin: r.Port, PortMax: r.Port, Description: r.Description,
+		}
+		if r.RemoteGroup {
+			rule.RemoteGroupID = groupID
+		} else {
+			rule.RemoteIPPrefix = r.RemoteCIDR.String()
+		}
+		if _, err := m.cloud.CreateSecurityGroupRule(ctx, groupID, rule); err != nil {
+			return fmt.Errorf("security group rule %s: %w", r, err)
+		}
+	}
+	return nil
+}
+
+// sshSources are where port 22 is opened to: the given CIDRs, else the
+// local address this machine uses towards the first node (a UDP "connect"
+// sends nothing), else the subnet when a bastion is used.
+func (m *Manager) sshSources(ctx context.Context, spec Spec, subnet openstack.Subnet, firstIP string) ([]netip.Prefix, error) {
+	if len(spec.SSH.SourceCIDRs) > 0 {
+		return spec.SSH.SourceCIDRs, nil
+	}
+	if spec.SSH.Bastion != nil {
+		p, err := netip.ParsePrefix(subnet.CIDR)
+		if err != nil {
+			return nil, fmt.Errorf("subnet %s CIDR %q: %w", subnet.ID, subnet.CIDR, err)
+		}
+		m.log.Warn(ctx, fmt.Sprintf("ssh.source_cidrs is empty and a bastion is used: opening port 22 to the subnet %s; set ssh.source_cidrs to the bastion's address to narrow it", p))
+		return []netip.Prefix{p}, nil
+	}
+	src, err := localSourceFor(firstIP)
+	if err != nil {
+		return nil, err
+	}
+	return []netip.Prefix{netip.PrefixFrom(src, 32)}, nil
+}
+
+func localSourceFor(ip string) (netip.Addr, error) {
+	conn, err := net.Dial("udp", net.JoinHostPort(ip, "22"))
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("find the local address towards %s (set ssh.source_cidrs): %w", ip, err)
+	}
+	defer conn.Close()
+	ap, err := netip.ParseAddrPort(conn.LocalAddr().String())
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("local address towards %s: %w", ip, err)
+	}
+	return ap.Addr().Unmap(), nil
 }
 
 func dedupe(prefixes []netip.Prefix) []netip.Prefix {

@@ -1,10 +1,13 @@
 package cluster
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"regexp"
 	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/guest"
 )
 
 // Spec is what a caller asks for: one Galera cluster on OpenStack.
@@ -190,5 +193,32 @@ func ValidateNodeCount(n int) error {
 	return nil
 }
 
-// NodeName is the name of the index-th (1-based) node.
-func NodeName(cluster string, index int) string { return fmt.Sprintf("%s-%d", cluster, index) }
+// validateSpec refuses a spec before anything is created.
+func validateSpec(spec Spec) error {
+	var errs []error
+	if err := ValidateName(spec.Name); err != nil {
+		errs = append(errs, err)
+	}
+	if err := ValidateNodeCount(spec.NodeCount); err != nil {
+		errs = append(errs, err)
+	}
+	if spec.Volume.SizeGiB < 1 {
+		errs = append(errs, fmt.Errorf("volume size %d GiB: at least 1", spec.Volume.SizeGiB))
+	}
+	if spec.KeyPair != "" && spec.SSH.PrivateKey == "" {
+		errs = append(errs, errors.New("key_pair is set but ssh.private_key is empty: the provider needs the private key to configure the servers"))
+	}
+	switch spec.SSH.HostKeyCheck {
+	case HostKeyConsole, HostKeyInsecure:
+	case HostKeyKnownHosts:
+		if spec.SSH.KnownHostsFile == "" {
+			errs = append(errs, errors.New("ssh.host_key_check is known_hosts but ssh.known_hosts_file is empty"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("ssh.host_key_check %q: use console, known_hosts or insecure", spec.SSH.HostKeyCheck))
+	}
+	errs = append(errs,
+		guest.ValidateSST(guest.Flavour(spec.Datastore.Type), spec.Datastore.Version, guest.SSTMethod(spec.SSTMethod)),
+		guest.ValidateParameters(spec.Parameters))
+	return errors.Join(errs...)
+}

@@ -36,20 +36,20 @@ func (m *Manager) SetAllowedCIDRs(ctx context.Context, c *Cluster, spec Spec) er
 			return &PhaseError{Phase: PhaseCloud, Err: fmt.Errorf("remove MySQL access from %s: %w", p, err)}
 		}
 	}
-	b := &build{m: m, spec: spec, c: c}
-	for p := range want {
-		if have[p] {
-			continue
+	var missing []netip.Prefix
+	for _, p := range dedupe(spec.AllowedCIDRs) {
+		if !have[p] {
+			missing = append(missing, p)
 		}
-		if err := b.addRule(ctx, ingressRule{Port: portMySQL, RemoteCIDR: p, Description: "MySQL clients"}); err != nil {
-			return &PhaseError{Phase: PhaseCloud, Err: err}
-		}
+	}
+	if err := m.addRules(ctx, c.SecurityGroupID, clientRules(missing)); err != nil {
+		return &PhaseError{Phase: PhaseCloud, Err: err}
 	}
 	users := clientRootUsers(spec)
 	if len(users) == 0 {
 		return nil
 	}
-	gc, err := guestCluster(spec, c, accessFor(spec, spec.SSH.PrivateKey, c.HostKeys), nil)
+	gc, err := m.openGuests(spec, c, accessFor(spec, spec.SSH.PrivateKey, c.HostKeys), nil)
 	if err != nil {
 		return err
 	}

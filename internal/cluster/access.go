@@ -1,0 +1,169 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/guest"
+)
+
+// guestAccess is what reaching the guests takes.
+type guestAccess struct {
+	user       string
+	privateKey string
+	check      string
+	knownHosts string
+	hostKeys   map[string]string // server id -> authorized_keys line
+	// fingerprints from the console, for servers with no recorded key (import).
+	fingerprints map[string][]string
+	bastion      *BastionSpec
+}
+
+func accessFor(spec Spec, privateKey string, hostKeys map[string]string) guestAccess {
+	return guestAccess{
+		user: spec.SSH.User, privateKey: privateKey, check: spec.SSH.HostKeyCheck,
+		knownHosts: spec.SSH.KnownHostsFile, hostKeys: hostKeys, bastion: spec.SSH.Bastion,
+	}
+}
+
+// target is how to reach node n, its host key checked against the given
+// fingerprints, else the recorded key, else the console's fingerprints.
+func (a guestAccess) target(n Node, fingerprints []string) (*guest.SSHTarget, error) {
+	t := &guest.SSHTarget{Addr: n.IP, User: a.user, PrivateKey: []byte(a.privateKey)}
+	switch {
+	case a.check == HostKeyInsecure:
+		t.InsecureIgnoreHostKey = true
+	case a.check == HostKeyKnownHosts:
+		t.KnownHostsFile = a.knownHosts
+	case len(fingerprints) > 0:
+		t.HostKeyFingerprints = fingerprints
+	case a.hostKeys[n.ServerID] == "" && len(a.fingerprints[n.ServerID]) > 0:
+		t.HostKeyFingerprints = a.fingerprints[n.ServerID]
+	default:
+		line, ok := a.hostKeys[n.ServerID]
+		if !ok {
+			return nil, fmt.Errorf("no verified host key recorded for server %s", n.ServerID)
+		}
+		key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(line))
+		if err != nil {
+			return nil, fmt.Errorf("recorded host key of server %s: %w", n.ServerID, err)
+		}
+		t.HostKeys = []ssh.PublicKey{key}
+	}
+	if a.bastion != nil {
+		bt, err := a.bastionTarget()
+		if err != nil {
+			return nil, err
+		}
+		t.Bastion = bt
+	}
+	return t, nil
+}
+
+func (a guestAccess) bastionTarget() (*guest.SSHTarget, error) {
+	b := a.bastion
+	bt := &guest.SSHTarget{Addr: fmt.Sprintf("%s:%d", b.Host, b.Port), User: b.User, PrivateKey: []byte(b.PrivateKey)}
+	if b.PrivateKey == "" {
+		bt.PrivateKey = []byte(a.privateKey)
+	}
+	switch {
+	case b.HostKey != "":
+		key, _, _, _, err := ssh.ParseAuthorizedKey([]byte(b.HostKey))
+		if err != nil {
+			return nil, fmt.Errorf("ssh.bastion.host_key: %w", err)
+		}
+		bt.HostKeys = []ssh.PublicKey{key}
+	case a.check == HostKeyInsecure:
+		bt.InsecureIgnoreHostKey = true
+	case a.check == HostKeyKnownHosts:
+		bt.KnownHostsFile = a.knownHosts
+	default:
+		return nil, errors.New("ssh.bastion.host_key is required unless ssh.host_key_check is insecure or known_hosts")
+	}
+	return bt, nil
+}
+
+// verifyHostKeys reads each server's host key fingerprints from its Nova
+// console (console mode), connects over SSH checking the key against them,
+// and records the verified key in c.HostKeys for later connections.
+func (m *Manager) verifyHostKeys(ctx context.Context, spec Spec, c *Cluster, a guestAccess) error {
+	c.HostKeys = map[string]string{}
+	if spec.SSH.HostKeyCheck == HostKeyInsecure {
+		m.log.Warn(ctx, "ssh.host_key_check is insecure: the servers' SSH host keys are not verified")
+	}
+	keys := make([]string, len(c.Nodes))
+	err := eachNode(ctx, c.Nodes, PhaseHostKeys, func(ctx context.Context, n *Node) error {
+		var fps []string
+		if spec.SSH.HostKeyCheck == HostKeyConsole {
+			var err error
+			if fps, err = m.waitConsoleFingerprints(ctx, n); err != nil {
+				return err
+			}
+		}
+		t, err := a.target(*n, fps)
+		if err != nil {
+			return err
+		}
+		seen, err := m.guests.HostKey(ctx, *t)
+		if err != nil {
+			return &PhaseError{Phase: PhaseSSH, Node: n.Name, Err: err}
+		}
+		if seen != nil {
+			keys[n.Index-1] = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(seen)))
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for i, n := range c.Nodes {
+		if keys[i] != "" {
+			c.HostKeys[n.ServerID] = keys[i]
+		}
+	}
+	return nil
+}
+
+func (m *Manager) waitConsoleFingerprints(ctx context.Context, n *Node) ([]string, error) {
+	delay := time.Second
+	for {
+		out, err := m.cloud.ConsoleOutput(ctx, n.ServerID, 0)
+		if err == nil {
+			fps, ferr := consoleFingerprints(out)
+			if ferr == nil {
+				return fps, nil
+			}
+			err = ferr
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("read host key fingerprints from the console of server %s: %w (last: %v)", n.ServerID, ctx.Err(), err)
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 10*time.Second)
+	}
+}
+
+// consoleFingerprintsOf reads the console of servers whose host key was
+// never recorded (an imported cluster).
+func (m *Manager) consoleFingerprintsOf(ctx context.Context, nodes []Node, known map[string]string) map[string][]string {
+	out := map[string][]string{}
+	for _, n := range nodes {
+		if known[n.ServerID] != "" {
+			continue
+		}
+		console, err := m.cloud.ConsoleOutput(ctx, n.ServerID, 0)
+		if err != nil {
+			continue
+		}
+		if fps, err := consoleFingerprints(console); err == nil {
+			out[n.ServerID] = fps
+		}
+	}
+	return out
+}

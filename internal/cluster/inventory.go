@@ -1,0 +1,124 @@
+package cluster
+
+import (
+	"context"
+	"net/netip"
+	"sort"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
+)
+
+// inventory is every cloud object that belongs to one cluster, found with
+// list calls filtered by the cluster id (never one GET per object).
+type inventory struct {
+	servers        []openstack.Server
+	volumes        []openstack.Volume
+	ports          []openstack.Port
+	securityGroups []openstack.SecurityGroup
+	serverGroupIDs []string
+	keyPairs       []string // generated ones only: a user's keypair is not ours
+}
+
+func (inv *inventory) empty() bool {
+	return len(inv.servers) == 0 && len(inv.volumes) == 0 && len(inv.ports) == 0 &&
+		len(inv.securityGroups) == 0 && len(inv.serverGroupIDs) == 0 && len(inv.keyPairs) == 0
+}
+
+// discover lists the cluster's objects. name may be empty (import).
+func (m *Manager) discover(ctx context.Context, id, name string) (*inventory, error) {
+	inv := &inventory{}
+	match := map[string]string{metaClusterID: id}
+	var err error
+	if inv.servers, err = m.cloud.ListServers(ctx, name, match); err != nil {
+		return nil, err
+	}
+	sort.Slice(inv.servers, func(i, j int) bool {
+		return nodeIndexOf(inv.servers[i].Metadata) < nodeIndexOf(inv.servers[j].Metadata)
+	})
+	if inv.volumes, err = m.cloud.ListVolumes(ctx, name, match); err != nil {
+		return nil, err
+	}
+	if inv.ports, err = m.cloud.ListPorts(ctx, openstack.PortFilter{Description: ownerDescription(id)}); err != nil {
+		return nil, err
+	}
+	if inv.securityGroups, err = m.cloud.ListSecurityGroups(ctx, openstack.SecurityGroupFilter{Description: ownerDescription(id)}); err != nil {
+		return nil, err
+	}
+	groups := map[string]bool{}
+	keys := map[string]bool{}
+	for _, s := range inv.servers {
+		if g := s.Metadata[metaServerGroup]; g != "" {
+			groups[g] = true
+		}
+		if name, generated := keyPairOf(s.Metadata); generated && name != "" {
+			keys[name] = true
+		}
+	}
+	for g := range groups {
+		inv.serverGroupIDs = append(inv.serverGroupIDs, g)
+	}
+	for k := range keys {
+		inv.keyPairs = append(inv.keyPairs, k)
+	}
+	return inv, nil
+}
+
+// cluster is what the inventory says about the cluster: its nodes, the
+// objects they share and what the servers record of the request.
+func (inv *inventory) cluster(id string) *Cluster {
+	c := &Cluster{ID: id}
+	volumeByIndex := map[int]openstack.Volume{}
+	for _, v := range inv.volumes {
+		volumeByIndex[nodeIndexOf(v.Metadata)] = v
+	}
+	for _, s := range inv.servers {
+		idx := nodeIndexOf(s.Metadata)
+		n := Node{
+			Index: idx, Name: s.Name, ServerID: s.ID, IP: s.FirstIP(),
+			AvailabilityZone: s.AvailabilityZone, ServerStatus: s.Status,
+		}
+		if v, ok := volumeByIndex[idx]; ok {
+			n.VolumeID = v.ID
+		}
+		c.Nodes = append(c.Nodes, n)
+		if c.Name == "" {
+			c.Name = s.Metadata[metaClusterName]
+		}
+		if c.Datastore.Type == "" {
+			if d, ok := datastoreOf(s.Metadata); ok {
+				c.Datastore = d
+			}
+		}
+		if c.ServerGroupID == "" {
+			c.ServerGroupID = s.Metadata[metaServerGroup]
+		}
+		if c.Requested.NodeCount == 0 {
+			c.Requested = requestedFrom(s.Metadata)
+		}
+		if c.KeyPairName == "" {
+			c.KeyPairName, c.KeyPairGenerated = keyPairOf(s.Metadata)
+		}
+	}
+	for _, p := range inv.ports {
+		for i := range c.Nodes {
+			if p.DeviceID == c.Nodes[i].ServerID {
+				c.Nodes[i].PortID = p.ID
+				if len(p.FixedIPs) > 0 {
+					c.Nodes[i].IP = p.FixedIPs[0].IP
+				}
+			}
+		}
+	}
+	if len(inv.securityGroups) > 0 {
+		sg := inv.securityGroups[0]
+		c.SecurityGroupID = sg.ID
+		for _, r := range sg.Rules {
+			if r.Direction == "ingress" && r.PortMin == portMySQL && r.RemoteIPPrefix != "" {
+				if p, err := netip.ParsePrefix(r.RemoteIPPrefix); err == nil {
+					c.AllowedCIDRs = append(c.AllowedCIDRs, p)
+				}
+			}
+		}
+	}
+	return c
+}

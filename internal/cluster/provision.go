@@ -1,0 +1,102 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
+)
+
+// placement is what every node of one cluster shares in the cloud: the
+// resolved references and the cluster-wide objects (security group, server
+// group, keypair) recorded in c.
+type placement struct {
+	spec Spec
+	refs References
+	c    *Cluster
+}
+
+// provisionNode gives one node its cloud objects: a port (unless it has
+// one), then the server and its data volume side by side, and once the
+// server is ACTIVE, the volume attached. Every id is recorded in n as soon
+// as it exists, so a failure leaves a node Delete can clean up.
+func (m *Manager) provisionNode(ctx context.Context, p placement, n *Node) error {
+	if n.PortID == "" {
+		if err := m.provisionPort(ctx, p, n); err != nil {
+			return err
+		}
+	}
+	t := time.Now()
+	volCh := make(chan error, 1)
+	go func() {
+		v, err := m.cloud.CreateVolume(ctx, openstack.VolumeCreate{
+			Name:             volumeName(p.c.Name, n.Index),
+			SizeGiB:          p.spec.Volume.SizeGiB,
+			VolumeType:       p.spec.Volume.Type,
+			AvailabilityZone: n.AvailabilityZone,
+			Description:      ownerDescription(p.c.ID),
+			Metadata:         volumeMetadata(p.c, n),
+		})
+		if v.ID != "" {
+			n.VolumeID = v.ID
+		}
+		volCh <- err
+	}()
+	s, err := m.cloud.CreateServer(ctx, openstack.ServerCreate{
+		Name:             n.Name,
+		FlavorID:         p.refs.FlavorID,
+		ImageID:          p.refs.ImageID,
+		PortID:           n.PortID,
+		KeyName:          p.c.KeyPairName,
+		AvailabilityZone: n.AvailabilityZone,
+		Metadata:         serverMetadata(p.spec, p.c, n),
+		ServerGroupID:    p.c.ServerGroupID,
+	})
+	if err != nil {
+		<-volCh
+		return err
+	}
+	n.ServerID = s.ID
+	s, err = m.cloud.WaitServerActive(ctx, s.ID)
+	if verr := <-volCh; verr != nil {
+		return &PhaseError{Phase: PhaseVolumes, Node: n.Name, Err: verr}
+	}
+	if err != nil {
+		return err
+	}
+	n.ServerStatus = s.Status
+	if s.AvailabilityZone != "" {
+		n.AvailabilityZone = s.AvailabilityZone
+	}
+	if _, err := m.cloud.AttachVolume(ctx, n.ServerID, n.VolumeID); err != nil {
+		return &PhaseError{Phase: PhaseVolumes, Node: n.Name, Err: err}
+	}
+	m.progress(ctx, PhaseServers, n.Name, fmt.Sprintf("server %s ACTIVE at %s, volume attached", n.Name, n.IP), t)
+	return nil
+}
+
+// provisionPort gives a node its address before the server exists, so the
+// security group rules and the galera config can be written up front.
+func (m *Manager) provisionPort(ctx context.Context, p placement, n *Node) error {
+	port, err := m.cloud.CreatePort(ctx, openstack.PortCreate{
+		Name:             n.Name,
+		NetworkID:        p.refs.NetworkID,
+		SubnetID:         p.refs.Subnet.ID,
+		SecurityGroupIDs: []string{p.c.SecurityGroupID},
+		Description:      ownerDescription(p.c.ID),
+	})
+	if err != nil {
+		return err
+	}
+	n.PortID = port.ID
+	if len(port.FixedIPs) == 0 {
+		return fmt.Errorf("port %s has no fixed IP", port.ID)
+	}
+	n.IP = port.FixedIPs[0].IP
+	return nil
+}
+
+func (m *Manager) progress(ctx context.Context, phase, node, msg string, since time.Time) {
+	m.log.Progress(ctx, Event{Phase: phase, Node: node, Message: msg, Duration: time.Since(since).Round(100 * time.Millisecond)})
+}
