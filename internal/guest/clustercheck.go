@@ -50,9 +50,8 @@ func (cc Clustercheck) validate() error {
 //
 //	GET /        200 when this node is Primary, Synced (or an allowed donor),
 //	             wsrep_ready=ON, not rejecting queries, not in maintenance.
-//	GET /writer  200 only on the first node of the fixed member order that is
-//	             in this node's primary component (wsrep_incoming_addresses),
-//	             and only if that is this node and it is healthy: one writer.
+//	GET /writer  200 only when this node is healthy and is the Writer
+//	             (writer.go): one writer.
 func renderClustercheck(s ClusterSpec, members []Node, self Node, cc Clustercheck) string {
 	statusTable := "information_schema.GLOBAL_STATUS"
 	maint := "'DISABLED'"
@@ -97,16 +96,13 @@ fi
 role="node"
 if [ "$path" = /writer ]; then
   role="writer"
-  writer=""
-  for m in $MEMBERS; do
-    case ",$incoming," in *",$m:"*) writer=$m; break;; esac
-  done
+  %[8]s
   [ "$writer" = "$SELF" ] || ok=0
 fi
 if [ "$ok" = 1 ]; then code="200 OK"; body="Galera $role %[1]s is synced."
 else code="503 Service Unavailable"; body="Galera $role %[1]s is not available (${status:-down}/${state:-down})."; fi
 printf 'HTTP/1.1 %%s\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: %%d\r\n\r\n%%s\n' "$code" $(( ${#body} + 1 )) "$body"
-`, self.Name, self.Address, shellQuote(strings.Join(order, " ")), donorOK, l.Client, clustercheckConfig, shellQuote(query))
+`, self.Name, self.Address, shellQuote(strings.Join(order, " ")), donorOK, l.Client, clustercheckConfig, shellQuote(query), writerShell)
 }
 
 // EnsureClustercheck creates the clustercheck account (on a healthy
