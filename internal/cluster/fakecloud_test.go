@@ -1,0 +1,561 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
+)
+
+// fakeCloud is an in-memory OpenStack for unit tests: it keeps the objects
+// the lifecycle makes, records every call in order ("CreatePort db-1"),
+// and fails the calls named in failOn (by "Method" or "Method arg").
+// Deleting what is gone succeeds, as the real client's deletes do.
+type fakeCloud struct {
+	mu     sync.Mutex
+	log    *callLog
+	failOn map[string]error
+	seq    int
+
+	keyPairs     map[string]openstack.KeyPair
+	serverGroups map[string]openstack.ServerGroup
+	servers      map[string]openstack.Server
+	volumes      map[string]openstack.Volume
+	ports        map[string]openstack.Port
+	groups       map[string]openstack.SecurityGroup
+	fips         map[string]openstack.FloatingIP
+	lbs          map[string]openstack.LoadBalancer
+	listeners    map[string]openstack.Listener // by id; lbOf maps them
+	pools        map[string]openstack.Pool
+	lbOf         map[string]string // listener id -> load balancer id
+}
+
+// callLog is shared by the fake cloud and the fake guests so tests see
+// one order of everything that happened.
+type callLog struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (l *callLog) add(c string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.calls = append(l.calls, c)
+}
+
+func (l *callLog) all() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]string(nil), l.calls...)
+}
+
+func newFakeCloud(log *callLog) *fakeCloud {
+	return &fakeCloud{
+		log: log, failOn: map[string]error{},
+		keyPairs: map[string]openstack.KeyPair{}, serverGroups: map[string]openstack.ServerGroup{},
+		servers: map[string]openstack.Server{}, volumes: map[string]openstack.Volume{},
+		ports: map[string]openstack.Port{}, groups: map[string]openstack.SecurityGroup{},
+		fips: map[string]openstack.FloatingIP{}, lbs: map[string]openstack.LoadBalancer{},
+		listeners: map[string]openstack.Listener{}, pools: map[string]openstack.Pool{}, lbOf: map[string]string{},
+	}
+}
+
+// call records the call and returns the injected failure, if any. The
+// caller holds f.mu.
+func (f *fakeCloud) call(method, arg string) error {
+	f.log.add(method + " " + arg)
+	if err, ok := f.failOn[method+" "+arg]; ok {
+		return err
+	}
+	return f.failOn[method]
+}
+
+func (f *fakeCloud) id(kind string) string {
+	f.seq++
+	return fmt.Sprintf("%s-%04d", kind, f.seq)
+}
+
+var errNotFound = fmt.Errorf("fake: %w", openstack.ErrNotFound)
+
+// objects counts what exists, by kind, for leak checks.
+func (f *fakeCloud) objects() map[string]int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	rules := 0
+	for _, g := range f.groups {
+		rules += len(g.Rules)
+	}
+	out := map[string]int{
+		"keypairs": len(f.keyPairs), "server groups": len(f.serverGroups), "servers": len(f.servers),
+		"volumes": len(f.volumes), "ports": len(f.ports), "security groups": len(f.groups),
+		"floating ips": len(f.fips), "load balancers": len(f.lbs),
+	}
+	for k, v := range out {
+		if v == 0 {
+			delete(out, k)
+		}
+	}
+	return out
+}
+
+func matches(meta, match map[string]string) bool {
+	for k, v := range match {
+		if meta[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func sortedValues[T any](m map[string]T) []T {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]T, 0, len(m))
+	for _, k := range keys {
+		out = append(out, m[k])
+	}
+	return out
+}
+
+// Compute.
+
+func (f *fakeCloud) ResolveFlavor(_ context.Context, ref string) (openstack.Flavor, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("ResolveFlavor", ref); err != nil {
+		return openstack.Flavor{}, err
+	}
+	return openstack.Flavor{ID: "flavor-" + ref, Name: ref}, nil
+}
+
+func (f *fakeCloud) ImportKeyPair(_ context.Context, name, pub string) (openstack.KeyPair, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("ImportKeyPair", name); err != nil {
+		return openstack.KeyPair{}, err
+	}
+	f.keyPairs[name] = openstack.KeyPair{Name: name, PublicKey: pub}
+	return f.keyPairs[name], nil
+}
+
+func (f *fakeCloud) GetKeyPair(_ context.Context, name string) (openstack.KeyPair, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("GetKeyPair", name); err != nil {
+		return openstack.KeyPair{}, err
+	}
+	kp, ok := f.keyPairs[name]
+	if !ok {
+		return kp, errNotFound
+	}
+	return kp, nil
+}
+
+func (f *fakeCloud) DeleteKeyPair(_ context.Context, name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("DeleteKeyPair", name); err != nil {
+		return err
+	}
+	delete(f.keyPairs, name)
+	return nil
+}
+
+func (f *fakeCloud) CreateServerGroup(_ context.Context, name, policy string) (openstack.ServerGroup, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("CreateServerGroup", name); err != nil {
+		return openstack.ServerGroup{}, err
+	}
+	g := openstack.ServerGroup{ID: f.id("sg"), Name: name, Policy: policy}
+	f.serverGroups[g.ID] = g
+	return g, nil
+}
+
+func (f *fakeCloud) DeleteServerGroup(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("DeleteServerGroup", id); err != nil {
+		return err
+	}
+	delete(f.serverGroups, id)
+	return nil
+}
+
+func (f *fakeCloud) CreateServer(_ context.Context, in openstack.ServerCreate) (openstack.Server, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("CreateServer", in.Name); err != nil {
+		return openstack.Server{}, err
+	}
+	port, ok := f.ports[in.PortID]
+	if !ok {
+		return openstack.Server{}, fmt.Errorf("fake: port %s: %w", in.PortID, openstack.ErrNotFound)
+	}
+	s := openstack.Server{
+		ID: f.id("server"), Name: in.Name, Status: "BUILD", AvailabilityZone: in.AvailabilityZone,
+		KeyName: in.KeyName, Metadata: in.Metadata,
+		Addresses: []openstack.Address{{IP: port.FixedIPs[0].IP, Version: 4, Type: "fixed"}},
+	}
+	if s.AvailabilityZone == "" {
+		s.AvailabilityZone = "nova"
+	}
+	port.DeviceID = s.ID
+	f.ports[port.ID] = port
+	f.servers[s.ID] = s
+	return s, nil
+}
+
+func (f *fakeCloud) WaitServerActive(_ context.Context, id string) (openstack.Server, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, ok := f.servers[id]
+	if err := f.call("WaitServerActive", s.Name); err != nil {
+		return openstack.Server{}, err
+	}
+	if !ok {
+		return s, errNotFound
+	}
+	s.Status = "ACTIVE"
+	f.servers[id] = s
+	return s, nil
+}
+
+func (f *fakeCloud) ListServers(_ context.Context, prefix string, match map[string]string) ([]openstack.Server, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("ListServers", prefix); err != nil {
+		return nil, err
+	}
+	var out []openstack.Server
+	for _, s := range sortedValues(f.servers) {
+		if strings.HasPrefix(s.Name, prefix) && matches(s.Metadata, match) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeCloud) DeleteServer(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("DeleteServer", f.servers[id].Name); err != nil {
+		return err
+	}
+	// Nova detaches the volumes and unbinds the ports of a deleted server.
+	for vid, v := range f.volumes {
+		var keep []openstack.VolumeAttachment
+		for _, a := range v.Attachments {
+			if a.ServerID != id {
+				keep = append(keep, a)
+			}
+		}
+		v.Attachments = keep
+		f.volumes[vid] = v
+	}
+	for pid, p := range f.ports {
+		if p.DeviceID == id {
+			p.DeviceID = ""
+			f.ports[pid] = p
+		}
+	}
+	delete(f.servers, id)
+	return nil
+}
+
+func (f *fakeCloud) ConsoleOutput(_ context.Context, id string, _ int) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("ConsoleOutput", f.servers[id].Name); err != nil {
+		return "", err
+	}
+	return fingerprintsBegin + "\n256 SHA256:fake-" + id + " root@" + f.servers[id].Name + " (ED25519)\n" + fingerprintsEnd + "\n", nil
+}
+
+func (f *fakeCloud) AttachVolume(_ context.Context, serverID, volumeID string) (openstack.VolumeAttachment, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("AttachVolume", f.servers[serverID].Name); err != nil {
+		return openstack.VolumeAttachment{}, err
+	}
+	v, ok := f.volumes[volumeID]
+	if !ok {
+		return openstack.VolumeAttachment{}, errNotFound
+	}
+	a := openstack.VolumeAttachment{ServerID: serverID, VolumeID: volumeID, Device: "/dev/vdb"}
+	v.Attachments = append(v.Attachments, a)
+	v.Status = "in-use"
+	f.volumes[volumeID] = v
+	return a, nil
+}
+
+func (f *fakeCloud) DetachVolume(_ context.Context, serverID, volumeID string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("DetachVolume", f.servers[serverID].Name); err != nil {
+		return err
+	}
+	v := f.volumes[volumeID]
+	v.Attachments = nil
+	v.Status = "available"
+	f.volumes[volumeID] = v
+	return nil
+}
+
+// Block storage.
+
+func (f *fakeCloud) CreateVolume(_ context.Context, in openstack.VolumeCreate) (openstack.Volume, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("CreateVolume", in.Name); err != nil {
+		return openstack.Volume{}, err
+	}
+	v := openstack.Volume{ID: f.id("volume"), Name: in.Name, Status: "available", SizeGiB: in.SizeGiB, Metadata: in.Metadata}
+	f.volumes[v.ID] = v
+	return v, nil
+}
+
+func (f *fakeCloud) ListVolumes(_ context.Context, prefix string, match map[string]string) ([]openstack.Volume, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("ListVolumes", prefix); err != nil {
+		return nil, err
+	}
+	var out []openstack.Volume
+	for _, v := range sortedValues(f.volumes) {
+		if strings.HasPrefix(v.Name, prefix) && matches(v.Metadata, match) {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeCloud) DeleteVolume(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("DeleteVolume", f.volumes[id].Name); err != nil {
+		return err
+	}
+	if v, ok := f.volumes[id]; ok && len(v.Attachments) > 0 {
+		return fmt.Errorf("fake: volume %s is in-use (409)", id)
+	}
+	delete(f.volumes, id)
+	return nil
+}
+
+// Images.
+
+func (f *fakeCloud) ResolveImage(_ context.Context, ref string) (openstack.Image, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("ResolveImage", ref); err != nil {
+		return openstack.Image{}, err
+	}
+	return openstack.Image{ID: "image-" + ref, Name: ref, Status: "active"}, nil
+}
+
+// Network.
+
+func (f *fakeCloud) ResolveNetwork(_ context.Context, ref string) (openstack.Network, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("ResolveNetwork", ref); err != nil {
+		return openstack.Network{}, err
+	}
+	return openstack.Network{ID: "net-" + ref, Name: ref, Subnets: []openstack.Subnet{
+		{ID: "subnet-" + ref, NetworkID: "net-" + ref, CIDR: "10.9.0.0/24", IPVersion: 4},
+	}}, nil
+}
+
+func (f *fakeCloud) GetSubnet(_ context.Context, id string) (openstack.Subnet, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("GetSubnet", id); err != nil {
+		return openstack.Subnet{}, err
+	}
+	return openstack.Subnet{ID: id, CIDR: "10.9.0.0/24", IPVersion: 4}, nil
+}
+
+func (f *fakeCloud) CreateSecurityGroup(_ context.Context, name, description string, _ []string) (openstack.SecurityGroup, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("CreateSecurityGroup", name); err != nil {
+		return openstack.SecurityGroup{}, err
+	}
+	g := openstack.SecurityGroup{ID: f.id("secgroup"), Name: name, Description: description}
+	f.groups[g.ID] = g
+	return g, nil
+}
+
+func (f *fakeCloud) GetSecurityGroup(_ context.Context, id string) (openstack.SecurityGroup, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("GetSecurityGroup", id); err != nil {
+		return openstack.SecurityGroup{}, err
+	}
+	g, ok := f.groups[id]
+	if !ok {
+		return g, errNotFound
+	}
+	return g, nil
+}
+
+func (f *fakeCloud) ListSecurityGroups(_ context.Context, flt openstack.SecurityGroupFilter) ([]openstack.SecurityGroup, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("ListSecurityGroups", flt.Description); err != nil {
+		return nil, err
+	}
+	var out []openstack.SecurityGroup
+	for _, g := range sortedValues(f.groups) {
+		if flt.Description == "" || g.Description == flt.Description {
+			out = append(out, g)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeCloud) DeleteSecurityGroup(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("DeleteSecurityGroup", f.groups[id].Name); err != nil {
+		return err
+	}
+	for _, p := range f.ports {
+		for _, g := range p.SecurityGroups {
+			if g == id {
+				return fmt.Errorf("fake: security group %s is in use by port %s (409)", id, p.ID)
+			}
+		}
+	}
+	delete(f.groups, id)
+	return nil
+}
+
+// CreateSecurityGroupRule answers 409 for a rule the group already has,
+// as Neutron does.
+func (f *fakeCloud) CreateSecurityGroupRule(_ context.Context, groupID string, r openstack.SecurityGroupRule) (openstack.SecurityGroupRule, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	remote := r.RemoteIPPrefix
+	if r.RemoteGroupID != "" {
+		remote = "members"
+	}
+	if err := f.call("CreateSecurityGroupRule", fmt.Sprintf("tcp/%d from %s", r.PortMin, remote)); err != nil {
+		return openstack.SecurityGroupRule{}, err
+	}
+	g, ok := f.groups[groupID]
+	if !ok {
+		return r, errNotFound
+	}
+	for _, e := range g.Rules {
+		if e.PortMin == r.PortMin && e.RemoteIPPrefix == r.RemoteIPPrefix && e.RemoteGroupID == r.RemoteGroupID {
+			return r, fmt.Errorf("fake: SecurityGroupRuleExists (409): %s", remote)
+		}
+	}
+	r.ID = f.id("rule")
+	g.Rules = append(g.Rules, r)
+	f.groups[groupID] = g
+	return r, nil
+}
+
+func (f *fakeCloud) DeleteSecurityGroupRule(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("DeleteSecurityGroupRule", id); err != nil {
+		return err
+	}
+	for gid, g := range f.groups {
+		var keep []openstack.SecurityGroupRule
+		for _, r := range g.Rules {
+			if r.ID != id {
+				keep = append(keep, r)
+			}
+		}
+		g.Rules = keep
+		f.groups[gid] = g
+	}
+	return nil
+}
+
+func (f *fakeCloud) CreatePort(_ context.Context, in openstack.PortCreate) (openstack.Port, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("CreatePort", in.Name); err != nil {
+		return openstack.Port{}, err
+	}
+	p := openstack.Port{
+		ID: f.id("port"), Name: in.Name, Description: in.Description, NetworkID: in.NetworkID,
+		FixedIPs:       []openstack.FixedIP{{SubnetID: in.SubnetID, IP: fmt.Sprintf("10.9.0.%d", 10+f.seq)}},
+		SecurityGroups: in.SecurityGroupIDs,
+	}
+	f.ports[p.ID] = p
+	return p, nil
+}
+
+func (f *fakeCloud) ListPorts(_ context.Context, flt openstack.PortFilter) ([]openstack.Port, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("ListPorts", flt.Description); err != nil {
+		return nil, err
+	}
+	var out []openstack.Port
+	for _, p := range sortedValues(f.ports) {
+		if flt.Description == "" || p.Description == flt.Description {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeCloud) DeletePort(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("DeletePort", f.ports[id].Name); err != nil {
+		return err
+	}
+	delete(f.ports, id)
+	return nil
+}
+
+func (f *fakeCloud) CreateFloatingIP(_ context.Context, networkID, portID string) (openstack.FloatingIP, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("CreateFloatingIP", networkID); err != nil {
+		return openstack.FloatingIP{}, err
+	}
+	fip := openstack.FloatingIP{ID: f.id("fip"), Address: "203.0.113.7", NetworkID: networkID, PortID: portID, Status: "DOWN"}
+	f.fips[fip.ID] = fip
+	return fip, nil
+}
+
+func (f *fakeCloud) ListFloatingIPs(_ context.Context, portID string) ([]openstack.FloatingIP, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("ListFloatingIPs", portID); err != nil {
+		return nil, err
+	}
+	var out []openstack.FloatingIP
+	for _, fip := range sortedValues(f.fips) {
+		if fip.PortID == portID {
+			out = append(out, fip)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeCloud) DeleteFloatingIP(_ context.Context, id string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("DeleteFloatingIP", id); err != nil {
+		return err
+	}
+	delete(f.fips, id)
+	return nil
+}

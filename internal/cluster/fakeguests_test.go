@@ -1,0 +1,104 @@
+package cluster
+
+import (
+	"cmp"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"sync"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/guest"
+)
+
+// fakeGuests stands in for the guest library: every server presents one
+// host key, and a cluster's Create and Status report every node healthy
+// unless createErr or hostKeyErr say otherwise.
+type fakeGuests struct {
+	log        *callLog
+	key        ssh.PublicKey
+	hostKeyErr map[string]error // by node address, "*" for every node
+	createErr  error
+
+	mu      sync.Mutex
+	targets []guest.SSHTarget
+	specs   []guest.ClusterSpec
+	users   [][]guest.User
+}
+
+func newFakeGuests(log *callLog) *fakeGuests {
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		panic(err)
+	}
+	key, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		panic(err)
+	}
+	return &fakeGuests{log: log, key: key, hostKeyErr: map[string]error{}}
+}
+
+func (g *fakeGuests) HostKey(_ context.Context, t guest.SSHTarget) (ssh.PublicKey, error) {
+	g.log.add("HostKey " + t.Addr)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.targets = append(g.targets, t)
+	if err := cmp.Or(g.hostKeyErr[t.Addr], g.hostKeyErr["*"]); err != nil {
+		return nil, err
+	}
+	return g.key, nil
+}
+
+func (g *fakeGuests) Open(spec guest.ClusterSpec, _ guest.Observer) (GuestCluster, error) {
+	if err := guest.Validate(spec); err != nil {
+		return nil, err
+	}
+	g.log.add("OpenGuests " + spec.Name)
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.specs = append(g.specs, spec)
+	return &fakeGuestCluster{g: g, spec: spec}, nil
+}
+
+type fakeGuestCluster struct {
+	g    *fakeGuests
+	spec guest.ClusterSpec
+}
+
+func (c *fakeGuestCluster) status() guest.Status {
+	var st guest.Status
+	for _, n := range c.spec.Nodes {
+		st.Nodes = append(st.Nodes, guest.NodeStatus{
+			Node: n.Name, Address: n.Address, ClusterSize: len(c.spec.Nodes), StateUUID: "0d5e8f3a-state",
+			LocalState: "Synced", ClusterStatus: "Primary", Ready: true, Connected: true,
+		})
+	}
+	return st
+}
+
+func (c *fakeGuestCluster) Create(_ context.Context, users ...guest.User) (guest.Status, error) {
+	c.g.log.add("GuestCreate " + c.spec.Name)
+	c.g.mu.Lock()
+	c.g.users = append(c.g.users, users)
+	c.g.mu.Unlock()
+	if c.g.createErr != nil {
+		return guest.Status{}, c.g.createErr
+	}
+	return c.status(), nil
+}
+
+func (c *fakeGuestCluster) Status(context.Context) (guest.Status, error) {
+	c.g.log.add("GuestStatus " + c.spec.Name)
+	return c.status(), nil
+}
+
+func (c *fakeGuestCluster) EnsureUsers(_ context.Context, users ...guest.User) error {
+	c.g.log.add("EnsureUsers " + c.spec.Name)
+	c.g.mu.Lock()
+	c.g.users = append(c.g.users, users)
+	c.g.mu.Unlock()
+	return nil
+}
+
+func (c *fakeGuestCluster) Close() error { return nil }

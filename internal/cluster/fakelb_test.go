@@ -1,0 +1,227 @@
+package cluster
+
+import (
+	"context"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
+)
+
+// Octavia, in memory: every object is ACTIVE at once; members get their
+// health check verdict at once too (in single_writer mode only the first
+// member passes the /writer check).
+
+func (f *fakeCloud) CreateLoadBalancer(_ context.Context, in openstack.LoadBalancerCreate) (openstack.LoadBalancer, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("CreateLoadBalancer", in.Name); err != nil {
+		return openstack.LoadBalancer{}, err
+	}
+	lb := openstack.LoadBalancer{
+		ID: f.id("lb"), Name: in.Name, Description: in.Description, VIPSubnetID: in.VIPSubnetID,
+		VIPAddress: "10.9.0.200", VIPPortID: f.id("vip-port"), ProvisioningStatus: "PENDING_CREATE", OperatingStatus: "OFFLINE",
+	}
+	f.lbs[lb.ID] = lb
+	return lb, nil
+}
+
+func (f *fakeCloud) WaitLoadBalancerActive(_ context.Context, id string) (openstack.LoadBalancer, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("WaitLoadBalancerActive", id); err != nil {
+		return openstack.LoadBalancer{}, err
+	}
+	lb, ok := f.lbs[id]
+	if !ok {
+		return lb, errNotFound
+	}
+	lb.ProvisioningStatus, lb.OperatingStatus = "ACTIVE", "ONLINE"
+	f.lbs[id] = lb
+	return lb, nil
+}
+
+func (f *fakeCloud) GetLoadBalancer(_ context.Context, id string) (openstack.LoadBalancer, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("GetLoadBalancer", id); err != nil {
+		return openstack.LoadBalancer{}, err
+	}
+	lb, ok := f.lbs[id]
+	if !ok {
+		return lb, errNotFound
+	}
+	return lb, nil
+}
+
+func (f *fakeCloud) DeleteLoadBalancer(_ context.Context, id string, _ bool) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("DeleteLoadBalancer", id); err != nil {
+		return err
+	}
+	delete(f.lbs, id)
+	for lid, lbID := range f.lbOf {
+		if lbID == id {
+			delete(f.pools, f.listeners[lid].DefaultPoolID)
+			delete(f.listeners, lid)
+			delete(f.lbOf, lid)
+		}
+	}
+	return nil
+}
+
+func (f *fakeCloud) CreateListener(_ context.Context, lbID string, in openstack.ListenerCreate) (openstack.Listener, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("CreateListener", in.Name); err != nil {
+		return openstack.Listener{}, err
+	}
+	l := openstack.Listener{ID: f.id("listener"), Name: in.Name, Protocol: in.Protocol, Port: in.Port,
+		TimeoutClientDataMs: in.TimeoutClientDataMs, TimeoutMemberDataMs: in.TimeoutMemberDataMs}
+	f.listeners[l.ID] = l
+	f.lbOf[l.ID] = lbID
+	return l, nil
+}
+
+func (f *fakeCloud) GetListener(_ context.Context, id string) (openstack.Listener, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("GetListener", id); err != nil {
+		return openstack.Listener{}, err
+	}
+	l, ok := f.listeners[id]
+	if !ok {
+		return l, errNotFound
+	}
+	return l, nil
+}
+
+func (f *fakeCloud) ListListeners(_ context.Context, lbID string) ([]openstack.Listener, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("ListListeners", lbID); err != nil {
+		return nil, err
+	}
+	var out []openstack.Listener
+	for _, l := range sortedValues(f.listeners) {
+		if f.lbOf[l.ID] == lbID {
+			out = append(out, l)
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeCloud) UpdateListener(_ context.Context, _, id string, in openstack.ListenerUpdate) (openstack.Listener, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("UpdateListener", id); err != nil {
+		return openstack.Listener{}, err
+	}
+	l := f.listeners[id]
+	if in.TimeoutClientDataMs != nil {
+		l.TimeoutClientDataMs = *in.TimeoutClientDataMs
+	}
+	if in.TimeoutMemberDataMs != nil {
+		l.TimeoutMemberDataMs = *in.TimeoutMemberDataMs
+	}
+	f.listeners[id] = l
+	return l, nil
+}
+
+func (f *fakeCloud) CreatePool(_ context.Context, _ string, in openstack.PoolCreate) (openstack.Pool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("CreatePool", in.Name); err != nil {
+		return openstack.Pool{}, err
+	}
+	p := openstack.Pool{ID: f.id("pool"), Name: in.Name, Protocol: in.Protocol, LBMethod: in.LBMethod}
+	f.pools[p.ID] = p
+	l := f.listeners[in.ListenerID]
+	l.DefaultPoolID = p.ID
+	f.listeners[in.ListenerID] = l
+	return p, nil
+}
+
+func (f *fakeCloud) GetPool(_ context.Context, id string) (openstack.Pool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("GetPool", id); err != nil {
+		return openstack.Pool{}, err
+	}
+	p, ok := f.pools[id]
+	if !ok {
+		return p, errNotFound
+	}
+	return p, nil
+}
+
+func (f *fakeCloud) UpdatePool(_ context.Context, _, id string, in openstack.PoolUpdate) (openstack.Pool, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("UpdatePool", id); err != nil {
+		return openstack.Pool{}, err
+	}
+	p := f.pools[id]
+	p.LBMethod = in.LBMethod
+	f.pools[id] = p
+	return p, nil
+}
+
+func (f *fakeCloud) CreateMonitor(_ context.Context, _, poolID string, in openstack.MonitorSpec) (openstack.Monitor, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("CreateMonitor", in.Name); err != nil {
+		return openstack.Monitor{}, err
+	}
+	m := openstack.Monitor{ID: f.id("monitor"), Name: in.Name, PoolID: poolID, Type: in.Type, URLPath: in.URLPath}
+	p := f.pools[poolID]
+	p.MonitorID = m.ID
+	f.pools[poolID] = p
+	return m, nil
+}
+
+func (f *fakeCloud) SetPoolMembers(_ context.Context, _, poolID string, specs []openstack.MemberSpec) ([]openstack.Member, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("SetPoolMembers", poolID); err != nil {
+		return nil, err
+	}
+	p := f.pools[poolID]
+	p.Members = nil
+	for i, s := range specs {
+		status := "ONLINE"
+		if p.MonitorID != "" && i > 0 && f.singleWriter(poolID) {
+			status = "ERROR"
+		}
+		p.Members = append(p.Members, openstack.Member{
+			ID: f.id("member"), Name: s.Name, Address: s.Address, Port: s.Port, MonitorPort: s.MonitorPort,
+			OperatingStatus: status, ProvisioningStatus: "ACTIVE",
+		})
+	}
+	f.pools[poolID] = p
+	return p.Members, nil
+}
+
+// singleWriter says whether the pool's load balancer was made in
+// single_writer mode (its description says so).
+func (f *fakeCloud) singleWriter(poolID string) bool {
+	for lid, l := range f.listeners {
+		if l.DefaultPoolID == poolID {
+			_, mode, _ := parseLBDescription(f.lbs[f.lbOf[lid]].Description)
+			return mode == ModeSingleWriter
+		}
+	}
+	return false
+}
+
+func (f *fakeCloud) ListPoolMembers(_ context.Context, poolID string) ([]openstack.Member, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("ListPoolMembers", poolID); err != nil {
+		return nil, err
+	}
+	p, ok := f.pools[poolID]
+	if !ok {
+		return nil, errNotFound
+	}
+	return p.Members, nil
+}

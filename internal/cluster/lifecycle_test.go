@@ -1,0 +1,532 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/guest"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
+)
+
+func testSpec() Spec {
+	return Spec{
+		Name: "db", Datastore: Datastore{Type: "mariadb", Version: "10.11"}, NodeCount: 3,
+		Flavor: "m1.small", Image: "debian-12", Network: "private",
+		Volume: VolumeSpec{SizeGiB: 1}, AntiAffinity: "anti-affinity",
+		SSH: SSHSpec{
+			User: "root", HostKeyCheck: HostKeyConsole,
+			SourceCIDRs: []netip.Prefix{netip.MustParsePrefix("198.51.100.4/32")},
+		},
+		AllowedCIDRs:     []netip.Prefix{netip.MustParsePrefix("192.0.2.0/24")},
+		RootPassword:     "root-secret",
+		FailureDetection: 5 * time.Second,
+	}
+}
+
+type rig struct {
+	log    *callLog
+	cloud  *fakeCloud
+	guests *fakeGuests
+	m      *Manager
+}
+
+func newRig() *rig {
+	log := &callLog{}
+	r := &rig{log: log, cloud: newFakeCloud(log), guests: newFakeGuests(log)}
+	r.m = newManager(r.cloud, r.guests, nil)
+	return r
+}
+
+func testContext(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// stage places a call in the create sequence; calls of one stage may run
+// in parallel, stages must not overlap.
+func createStage(call string) int {
+	method, arg, _ := strings.Cut(call, " ")
+	switch method {
+	case "ResolveFlavor", "ResolveImage", "ResolveNetwork":
+		return 0
+	case "ImportKeyPair", "GetKeyPair":
+		return 1
+	case "CreateSecurityGroup":
+		return 2
+	case "CreateSecurityGroupRule":
+		if strings.HasPrefix(arg, "tcp/22 ") {
+			return 6
+		}
+		return 3
+	case "CreateServerGroup":
+		return 4
+	case "CreatePort":
+		return 5
+	case "CreateServer", "CreateVolume", "WaitServerActive", "AttachVolume":
+		return 7
+	case "ConsoleOutput", "HostKey":
+		return 8
+	case "OpenGuests":
+		return 9
+	case "GuestCreate":
+		return 10
+	}
+	return -1
+}
+
+func TestCreateProvisionsInOrder(t *testing.T) {
+	r := newRig()
+	c, err := r.m.Create(testContext(t), testSpec())
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	calls := r.log.all()
+	last := 0
+	for _, call := range calls {
+		s := createStage(call)
+		if s < 0 {
+			t.Errorf("unexpected call %q during create", call)
+			continue
+		}
+		if s < last {
+			t.Errorf("call %q came after a later stage of the create:\n%s", call, strings.Join(calls, "\n"))
+		}
+		last = max(last, s)
+	}
+	// Per node: server, then ACTIVE, then the volume attached.
+	for i := 1; i <= 3; i++ {
+		name := NodeName("db", i)
+		create := slices.Index(calls, "CreateServer "+name)
+		active := slices.Index(calls, "WaitServerActive "+name)
+		attach := slices.Index(calls, "AttachVolume "+name)
+		if create < 0 || !(create < active && active < attach) {
+			t.Errorf("%s: CreateServer at %d, WaitServerActive at %d, AttachVolume at %d", name, create, active, attach)
+		}
+		if !slices.Contains(calls, "CreateVolume "+volumeName("db", i)) || !slices.Contains(calls, "CreatePort "+name) {
+			t.Errorf("%s: no volume or port created", name)
+		}
+	}
+	if c.Status != StatusActive || len(c.Nodes) != 3 || c.ClusterStateUUID == "" {
+		t.Fatalf("cluster = %+v", c)
+	}
+	for _, n := range c.Nodes {
+		if n.ServerID == "" || n.PortID == "" || n.VolumeID == "" || n.IP == "" || n.Wsrep == nil {
+			t.Errorf("node %+v misses an object or its live state", n)
+		}
+		if c.HostKeys[n.ServerID] == "" {
+			t.Errorf("no verified host key recorded for %s", n.Name)
+		}
+	}
+	if !c.KeyPairGenerated || c.GeneratedPrivateKey == "" || c.ServerGroupID == "" || c.SecurityGroupID == "" {
+		t.Errorf("cluster objects not recorded: %+v", c)
+	}
+	// Console mode: the host key is checked against the console's fingerprints.
+	for _, tg := range r.guests.targets {
+		if len(tg.HostKeyFingerprints) != 1 || !strings.HasPrefix(tg.HostKeyFingerprints[0], "SHA256:fake-") {
+			t.Errorf("host key of %s checked against %v, want the console's fingerprint", tg.Addr, tg.HostKeyFingerprints)
+		}
+	}
+	// The guests get the clustercheck responder and root from the allowed network.
+	gs := r.guests.specs[0]
+	if gs.Clustercheck == nil || gs.Clustercheck.Port != ClustercheckPort || gs.Clustercheck.Password == testSpec().RootPassword {
+		t.Errorf("clustercheck = %+v", gs.Clustercheck)
+	}
+	if u := r.guests.users[0]; len(u) != 1 || u[0].Host != "192.0.2.0/255.255.255.0" {
+		t.Errorf("users = %+v", u)
+	}
+	if gs.Nodes[0].DataVolume.IDPrefix == "" {
+		t.Error("the data volume is not handed to the guest library")
+	}
+}
+
+// Every security group rule is sent once: Neutron answers a repeat with
+// 409 SecurityGroupRuleExists (issue 17).
+func TestCreateSendsEachRuleOnce(t *testing.T) {
+	r := newRig()
+	if _, err := r.m.Create(testContext(t), testSpec()); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	var rules []string
+	for _, call := range r.log.all() {
+		if rule, ok := strings.CutPrefix(call, "CreateSecurityGroupRule "); ok {
+			rules = append(rules, rule)
+		}
+	}
+	var want []string
+	for _, rule := range ingressRules(testSpec().AllowedCIDRs, testSpec().SSH.SourceCIDRs) {
+		want = append(want, rule.String())
+	}
+	if strings.Join(rules, "; ") != strings.Join(want, "; ") {
+		t.Fatalf("rules sent:\n got %v\nwant %v", rules, want)
+	}
+}
+
+func TestCreateRecordsRequestInMetadata(t *testing.T) {
+	r := newRig()
+	spec := testSpec()
+	spec.AvailabilityZones = []string{"az1", "az2"}
+	c, err := r.m.Create(testContext(t), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.m.Read(testContext(t), c.ID, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Requested{
+		NodeCount: 3, Flavor: "m1.small", Image: "debian-12", Network: "private", Volume: spec.Volume,
+		AntiAffinity: "anti-affinity", AvailabilityZones: []string{"az1", "az2"}, FailureDetection: 5 * time.Second,
+	}
+	if fmt.Sprint(got.Requested) != fmt.Sprint(want) {
+		t.Errorf("requested = %+v, want %+v", got.Requested, want)
+	}
+	if got.Name != "db" || got.Datastore != spec.Datastore || got.KeyPairName != c.KeyPairName || !got.KeyPairGenerated {
+		t.Errorf("read = %+v", got)
+	}
+	if got.Nodes[1].AvailabilityZone != "az2" || got.Nodes[2].AvailabilityZone != "az1" {
+		t.Errorf("zones not round-robin: %+v", got.Nodes)
+	}
+	if got.Status != StatusUnknown {
+		t.Errorf("a read without a spec asks no guest, status = %s", got.Status)
+	}
+	if len(got.AllowedCIDRs) != 1 || got.AllowedCIDRs[0].String() != "192.0.2.0/24" {
+		t.Errorf("allowed cidrs = %v", got.AllowedCIDRs)
+	}
+}
+
+var errInjected = errors.New("injected failure")
+
+// After a failure in any phase, Delete with what Create returned removes
+// every object the create made, and nothing of it is left.
+func TestCreateFailureCleanup(t *testing.T) {
+	cases := []struct {
+		name      string
+		fail      func(r *rig)
+		phase     string
+		node      string
+		made      []string // kinds of objects that exist after the failure
+		noCluster bool     // nothing was made, no cluster is returned
+	}{
+		{name: "flavor", fail: func(r *rig) { r.cloud.failOn["ResolveFlavor"] = errInjected }, phase: PhaseValidate, noCluster: true},
+		{name: "keypair", fail: func(r *rig) { r.cloud.failOn["ImportKeyPair"] = errInjected }, phase: PhaseCloud},
+		{name: "security group", fail: func(r *rig) { r.cloud.failOn["CreateSecurityGroup"] = errInjected }, phase: PhaseCloud,
+			made: []string{"keypairs"}},
+		{name: "member rule", fail: func(r *rig) { r.cloud.failOn["CreateSecurityGroupRule tcp/4567 from members"] = errInjected }, phase: PhaseCloud,
+			made: []string{"keypairs", "security groups"}},
+		{name: "server group", fail: func(r *rig) { r.cloud.failOn["CreateServerGroup"] = errInjected }, phase: PhaseCloud,
+			made: []string{"keypairs", "security groups"}},
+		{name: "port", fail: func(r *rig) { r.cloud.failOn["CreatePort db-2"] = errInjected }, phase: PhaseServers, node: "db-2",
+			made: []string{"keypairs", "security groups", "server groups", "ports"}}, // the other nodes' ports
+		{name: "ssh rule", fail: func(r *rig) { r.cloud.failOn["CreateSecurityGroupRule tcp/22 from 198.51.100.4/32"] = errInjected }, phase: PhaseCloud,
+			made: []string{"keypairs", "security groups", "server groups", "ports"}},
+		{name: "server", fail: func(r *rig) { r.cloud.failOn["CreateServer db-3"] = errInjected }, phase: PhaseServers, node: "db-3",
+			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}}, // the other nodes' servers
+		{name: "server error", fail: func(r *rig) { r.cloud.failOn["WaitServerActive db-1"] = errInjected }, phase: PhaseServers, node: "db-1",
+			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}},
+		{name: "volume", fail: func(r *rig) { r.cloud.failOn["CreateVolume db-2-data"] = errInjected }, phase: PhaseVolumes, node: "db-2",
+			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}},
+		{name: "attach", fail: func(r *rig) { r.cloud.failOn["AttachVolume db-3"] = errInjected }, phase: PhaseVolumes, node: "db-3",
+			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}},
+		{name: "ssh", fail: func(r *rig) { r.guests.hostKeyErr["*"] = errInjected }, phase: PhaseSSH, node: "*",
+			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}},
+		{name: "bootstrap", fail: func(r *rig) {
+			r.guests.createErr = &guest.NodeError{Phase: guest.PhaseBootstrap, Node: "db-1", Err: errInjected}
+		}, phase: PhaseBootstrap, node: "db-1",
+			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}},
+		{name: "gate", fail: func(r *rig) {
+			r.guests.createErr = &guest.NodeError{Phase: guest.PhaseGate, Node: "db-2, db-3", Err: errInjected}
+		}, phase: PhaseGate, node: "db-2, db-3",
+			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}},
+		{name: "clustercheck", fail: func(r *rig) {
+			r.guests.createErr = &guest.NodeError{Phase: guest.PhaseClustercheck, Node: "db-2", Err: errInjected}
+		}, phase: PhaseUsers,
+			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig()
+			tc.fail(r)
+			ctx := testContext(t)
+			c, err := r.m.Create(ctx, testSpec())
+			var pe *PhaseError
+			if !errors.As(err, &pe) || !errors.Is(err, errInjected) {
+				t.Fatalf("Create err = %v, want a PhaseError wrapping the injected failure", err)
+			}
+			if pe.Phase != tc.phase || (pe.Node != tc.node && !(tc.node == "*" && pe.Node != "")) {
+				t.Errorf("failed in phase %q node %q, want %q node %q", pe.Phase, pe.Node, tc.phase, tc.node)
+			}
+			var made []string
+			for kind := range r.cloud.objects() {
+				made = append(made, kind)
+			}
+			slices.Sort(made)
+			want := slices.Clone(tc.made)
+			slices.Sort(want)
+			if !slices.Equal(made, want) {
+				t.Errorf("objects after the failure: %v, want %v", made, want)
+			}
+			if tc.noCluster {
+				if c != nil {
+					t.Errorf("a create refused before any object returned cluster %+v", c)
+				}
+				return
+			}
+			if c == nil || c.ID == "" || c.Status != "ERROR" {
+				t.Fatalf("create returned %+v, want the cluster id with status ERROR", c)
+			}
+			if err := r.m.Delete(ctx, c.ID, *c); err != nil {
+				t.Fatalf("Delete after failure: %v", err)
+			}
+			if left := r.cloud.objects(); len(left) != 0 {
+				t.Errorf("left behind after Delete: %v", left)
+			}
+		})
+	}
+}
+
+// deleteStage is the order Delete must keep: servers (which frees volumes
+// and ports) before volumes and ports, the groups and keypair last.
+func deleteStage(call string) int {
+	method, _, _ := strings.Cut(call, " ")
+	switch method {
+	case "ListServers", "ListVolumes", "ListPorts", "ListSecurityGroups":
+		return 0
+	case "DetachVolume", "DeleteServer":
+		return 1
+	case "DeleteVolume":
+		return 2
+	case "DeletePort":
+		return 3
+	case "DeleteServerGroup", "DeleteSecurityGroup", "DeleteKeyPair":
+		return 4
+	}
+	return -1
+}
+
+func TestDeleteOrderAndIdempotence(t *testing.T) {
+	r := newRig()
+	ctx := testContext(t)
+	c, err := r.m.Create(ctx, testSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(r.log.all())
+	// Delete knows only the id, as after an import.
+	if err := r.m.Delete(ctx, c.ID, Cluster{}); err != nil {
+		t.Fatal(err)
+	}
+	calls := r.log.all()[before:]
+	last := 0
+	deletes := map[string]int{}
+	for _, call := range calls {
+		s := deleteStage(call)
+		if s < 0 {
+			t.Errorf("unexpected call %q during delete", call)
+		}
+		if s < last {
+			t.Errorf("%q came after a later stage of the delete:\n%s", call, strings.Join(calls, "\n"))
+		}
+		last = max(last, s)
+		method, _, _ := strings.Cut(call, " ")
+		deletes[method]++
+	}
+	want := map[string]int{"DeleteServer": 3, "DetachVolume": 3, "DeleteVolume": 3, "DeletePort": 3, "DeleteServerGroup": 1, "DeleteSecurityGroup": 1, "DeleteKeyPair": 1}
+	for k, n := range want {
+		if deletes[k] != n {
+			t.Errorf("%s called %d times, want %d", k, deletes[k], n)
+		}
+	}
+	if left := r.cloud.objects(); len(left) != 0 {
+		t.Fatalf("left behind: %v", left)
+	}
+	// Again: nothing to do, no error.
+	before = len(r.log.all())
+	if err := r.m.Delete(ctx, c.ID, *c); err != nil {
+		t.Fatalf("second Delete: %v", err)
+	}
+	for _, call := range r.log.all()[before:] {
+		if deleteStage(call) == 1 || deleteStage(call) == 2 || deleteStage(call) == 3 {
+			t.Errorf("second Delete deleted %q again", call)
+		}
+	}
+	if _, err := r.m.Read(ctx, c.ID, nil, nil); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Read after Delete = %v, want ErrNotFound", err)
+	}
+}
+
+func TestDeleteKeepsAUsersKeyPair(t *testing.T) {
+	r := newRig()
+	ctx := testContext(t)
+	r.cloud.keyPairs["mine"] = openstack.KeyPair{Name: "mine"}
+	spec := testSpec()
+	spec.KeyPair, spec.SSH.PrivateKey = "mine", "-----BEGIN OPENSSH PRIVATE KEY-----\n..."
+	c, err := r.m.Create(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.KeyPairGenerated || c.KeyPairName != "mine" || c.GeneratedPrivateKey != "" {
+		t.Fatalf("cluster took over the user's keypair: %+v", c)
+	}
+	if err := r.m.Delete(ctx, c.ID, *c); err != nil {
+		t.Fatal(err)
+	}
+	if left := r.cloud.objects(); left["keypairs"] != 1 || len(left) != 1 {
+		t.Fatalf("after Delete: %v, want only the user's keypair", left)
+	}
+}
+
+func TestDeleteReportsAFailedDeletion(t *testing.T) {
+	r := newRig()
+	ctx := testContext(t)
+	c, err := r.m.Create(ctx, testSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.cloud.failOn["DeleteServer db-2"] = errInjected
+	var pe *PhaseError
+	if err := r.m.Delete(ctx, c.ID, *c); !errors.As(err, &pe) || pe.Phase != PhaseDelete || !errors.Is(err, errInjected) {
+		t.Fatalf("Delete = %v, want a delete PhaseError", err)
+	}
+	delete(r.cloud.failOn, "DeleteServer db-2")
+	if err := r.m.Delete(ctx, c.ID, *c); err != nil {
+		t.Fatalf("retried Delete: %v", err)
+	}
+	if left := r.cloud.objects(); len(left) != 0 {
+		t.Fatalf("left behind: %v", left)
+	}
+}
+
+func TestReadAsksTheGuests(t *testing.T) {
+	r := newRig()
+	ctx := testContext(t)
+	spec := testSpec()
+	c, err := r.m.Create(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.SSH.PrivateKey = c.GeneratedPrivateKey
+	got, err := r.m.Read(ctx, c.ID, &spec, c.HostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != StatusActive || got.Nodes[0].Wsrep == nil || got.Nodes[0].Wsrep.LocalState != "Synced" {
+		t.Fatalf("read = %+v", got)
+	}
+	// An imported cluster has no recorded host keys: the console's fingerprints are used.
+	imported := Spec{SSH: SSHSpec{PrivateKey: c.GeneratedPrivateKey}, RootPassword: spec.RootPassword}
+	got, err = r.m.Read(ctx, c.ID, &imported, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != StatusActive || got.Name != "db" {
+		t.Fatalf("imported read = %+v", got)
+	}
+	// Without a private key nothing can be asked.
+	if got, _ := r.m.Read(ctx, c.ID, &Spec{}, nil); got.Status != StatusUnknown {
+		t.Fatalf("read without a key: status %s", got.Status)
+	}
+	// One server gone: degraded.
+	if err := r.cloud.DeleteServer(ctx, c.Nodes[2].ServerID); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := r.m.Read(ctx, c.ID, &spec, c.HostKeys); got.Status != StatusDegraded {
+		t.Fatalf("read with a server gone: status %s", got.Status)
+	}
+}
+
+func TestListAndFind(t *testing.T) {
+	r := newRig()
+	ctx := testContext(t)
+	a, err := r.m.Create(ctx, testSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := r.m.Create(ctx, testSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	all, err := r.m.List(ctx)
+	if err != nil || len(all) != 2 || all[0].Status != "ACTIVE" || len(all[0].IPs) != 3 {
+		t.Fatalf("List = %+v, %v", all, err)
+	}
+	if id, err := r.m.Find(ctx, b.ID, ""); err != nil || id != b.ID {
+		t.Errorf("Find by id = %s, %v", id, err)
+	}
+	if _, err := r.m.Find(ctx, "", "db"); err == nil || !strings.Contains(err.Error(), a.ID) {
+		t.Errorf("Find of a shared name = %v, want both ids", err)
+	}
+	if _, err := r.m.Find(ctx, "", "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Find of a missing name = %v", err)
+	}
+}
+
+func TestSetAllowedCIDRs(t *testing.T) {
+	r := newRig()
+	ctx := testContext(t)
+	spec := testSpec()
+	c, err := r.m.Create(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.SSH.PrivateKey = c.GeneratedPrivateKey
+	spec.AllowedCIDRs = []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")}
+	before := len(r.log.all())
+	if err := r.m.SetAllowedCIDRs(ctx, c, spec); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.m.Read(ctx, c.ID, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.AllowedCIDRs) != 1 || got.AllowedCIDRs[0].String() != "203.0.113.0/24" {
+		t.Fatalf("allowed = %v", got.AllowedCIDRs)
+	}
+	if !slices.Contains(r.log.all()[before:], "EnsureUsers db") {
+		t.Error("root was not allowed in from the new network")
+	}
+	// Members keep their rules.
+	sg, _ := r.cloud.GetSecurityGroup(ctx, c.SecurityGroupID)
+	members := 0
+	for _, rule := range sg.Rules {
+		if rule.RemoteGroupID != "" {
+			members++
+		}
+	}
+	if members != 4 {
+		t.Errorf("%d member rules left, want 4", members)
+	}
+}
+
+func TestCreateRefusesBadSpecs(t *testing.T) {
+	for name, mutate := range map[string]func(*Spec){
+		"name":          func(s *Spec) { s.Name = "Bad_Name" },
+		"two nodes":     func(s *Spec) { s.NodeCount = 2 },
+		"volume":        func(s *Spec) { s.Volume.SizeGiB = 0 },
+		"keypair alone": func(s *Spec) { s.KeyPair = "mine" },
+		"host key":      func(s *Spec) { s.SSH.HostKeyCheck = "trust-me" },
+		"known hosts":   func(s *Spec) { s.SSH.HostKeyCheck = HostKeyKnownHosts },
+		"sst":           func(s *Spec) { s.SSTMethod = "xtrabackup-v2" },
+		"parameter":     func(s *Spec) { s.Parameters = map[string]string{"wsrep_on": "OFF"} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := newRig()
+			spec := testSpec()
+			mutate(&spec)
+			c, err := r.m.Create(testContext(t), spec)
+			var pe *PhaseError
+			if !errors.As(err, &pe) || pe.Phase != PhaseValidate || c != nil {
+				t.Fatalf("Create = %+v, %v; want a validate PhaseError", c, err)
+			}
+			if calls := r.log.all(); len(calls) != 0 {
+				t.Errorf("a refused spec reached the cloud: %v", calls)
+			}
+		})
+	}
+}
