@@ -123,6 +123,37 @@ func sortedValues[T any](m map[string]T) []T {
 	return out
 }
 
+// lookup is a GET: the object, or a 404.
+func lookup[T any](f *fakeCloud, method, id string, objects map[string]T) (T, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var zero T
+	if err := f.call(method, id); err != nil {
+		return zero, err
+	}
+	v, ok := objects[id]
+	if !ok {
+		return zero, errNotFound
+	}
+	return v, nil
+}
+
+// list is a filtered list call, in id order.
+func list[T any](f *fakeCloud, method, arg string, objects map[string]T, keep func(T) bool) ([]T, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call(method, arg); err != nil {
+		return nil, err
+	}
+	var out []T
+	for _, v := range sortedValues(objects) {
+		if keep(v) {
+			out = append(out, v)
+		}
+	}
+	return out, nil
+}
+
 // Compute.
 
 func (f *fakeCloud) ResolveFlavor(_ context.Context, ref string) (openstack.Flavor, error) {
@@ -145,16 +176,7 @@ func (f *fakeCloud) ImportKeyPair(_ context.Context, name, pub string) (openstac
 }
 
 func (f *fakeCloud) GetKeyPair(_ context.Context, name string) (openstack.KeyPair, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("GetKeyPair", name); err != nil {
-		return openstack.KeyPair{}, err
-	}
-	kp, ok := f.keyPairs[name]
-	if !ok {
-		return kp, errNotFound
-	}
-	return kp, nil
+	return lookup(f, "GetKeyPair", name, f.keyPairs)
 }
 
 func (f *fakeCloud) DeleteKeyPair(_ context.Context, name string) error {
@@ -228,18 +250,9 @@ func (f *fakeCloud) WaitServerActive(_ context.Context, id string) (openstack.Se
 }
 
 func (f *fakeCloud) ListServers(_ context.Context, prefix string, match map[string]string) ([]openstack.Server, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("ListServers", prefix); err != nil {
-		return nil, err
-	}
-	var out []openstack.Server
-	for _, s := range sortedValues(f.servers) {
-		if strings.HasPrefix(s.Name, prefix) && matches(s.Metadata, match) {
-			out = append(out, s)
-		}
-	}
-	return out, nil
+	return list(f, "ListServers", prefix, f.servers, func(s openstack.Server) bool {
+		return strings.HasPrefix(s.Name, prefix) && matches(s.Metadata, match)
+	})
 }
 
 func (f *fakeCloud) DeleteServer(_ context.Context, id string) error {
@@ -322,18 +335,9 @@ func (f *fakeCloud) CreateVolume(_ context.Context, in openstack.VolumeCreate) (
 }
 
 func (f *fakeCloud) ListVolumes(_ context.Context, prefix string, match map[string]string) ([]openstack.Volume, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("ListVolumes", prefix); err != nil {
-		return nil, err
-	}
-	var out []openstack.Volume
-	for _, v := range sortedValues(f.volumes) {
-		if strings.HasPrefix(v.Name, prefix) && matches(v.Metadata, match) {
-			out = append(out, v)
-		}
-	}
-	return out, nil
+	return list(f, "ListVolumes", prefix, f.volumes, func(v openstack.Volume) bool {
+		return strings.HasPrefix(v.Name, prefix) && matches(v.Metadata, match)
+	})
 }
 
 func (f *fakeCloud) DeleteVolume(_ context.Context, id string) error {
@@ -394,31 +398,13 @@ func (f *fakeCloud) CreateSecurityGroup(_ context.Context, name, description str
 }
 
 func (f *fakeCloud) GetSecurityGroup(_ context.Context, id string) (openstack.SecurityGroup, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("GetSecurityGroup", id); err != nil {
-		return openstack.SecurityGroup{}, err
-	}
-	g, ok := f.groups[id]
-	if !ok {
-		return g, errNotFound
-	}
-	return g, nil
+	return lookup(f, "GetSecurityGroup", id, f.groups)
 }
 
 func (f *fakeCloud) ListSecurityGroups(_ context.Context, flt openstack.SecurityGroupFilter) ([]openstack.SecurityGroup, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("ListSecurityGroups", flt.Description); err != nil {
-		return nil, err
-	}
-	var out []openstack.SecurityGroup
-	for _, g := range sortedValues(f.groups) {
-		if flt.Description == "" || g.Description == flt.Description {
-			out = append(out, g)
-		}
-	}
-	return out, nil
+	return list(f, "ListSecurityGroups", flt.Description, f.groups, func(g openstack.SecurityGroup) bool {
+		return flt.Description == "" || g.Description == flt.Description
+	})
 }
 
 func (f *fakeCloud) DeleteSecurityGroup(_ context.Context, id string) error {
@@ -500,18 +486,9 @@ func (f *fakeCloud) CreatePort(_ context.Context, in openstack.PortCreate) (open
 }
 
 func (f *fakeCloud) ListPorts(_ context.Context, flt openstack.PortFilter) ([]openstack.Port, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("ListPorts", flt.Description); err != nil {
-		return nil, err
-	}
-	var out []openstack.Port
-	for _, p := range sortedValues(f.ports) {
-		if flt.Description == "" || p.Description == flt.Description {
-			out = append(out, p)
-		}
-	}
-	return out, nil
+	return list(f, "ListPorts", flt.Description, f.ports, func(p openstack.Port) bool {
+		return flt.Description == "" || p.Description == flt.Description
+	})
 }
 
 func (f *fakeCloud) DeletePort(_ context.Context, id string) error {
@@ -536,18 +513,7 @@ func (f *fakeCloud) CreateFloatingIP(_ context.Context, networkID, portID string
 }
 
 func (f *fakeCloud) ListFloatingIPs(_ context.Context, portID string) ([]openstack.FloatingIP, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("ListFloatingIPs", portID); err != nil {
-		return nil, err
-	}
-	var out []openstack.FloatingIP
-	for _, fip := range sortedValues(f.fips) {
-		if fip.PortID == portID {
-			out = append(out, fip)
-		}
-	}
-	return out, nil
+	return list(f, "ListFloatingIPs", portID, f.fips, func(fip openstack.FloatingIP) bool { return fip.PortID == portID })
 }
 
 func (f *fakeCloud) DeleteFloatingIP(_ context.Context, id string) error {

@@ -40,16 +40,7 @@ func (f *fakeCloud) WaitLoadBalancerActive(_ context.Context, id string) (openst
 }
 
 func (f *fakeCloud) GetLoadBalancer(_ context.Context, id string) (openstack.LoadBalancer, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("GetLoadBalancer", id); err != nil {
-		return openstack.LoadBalancer{}, err
-	}
-	lb, ok := f.lbs[id]
-	if !ok {
-		return lb, errNotFound
-	}
-	return lb, nil
+	return lookup(f, "GetLoadBalancer", id, f.lbs)
 }
 
 func (f *fakeCloud) DeleteLoadBalancer(_ context.Context, id string, _ bool) error {
@@ -83,31 +74,11 @@ func (f *fakeCloud) CreateListener(_ context.Context, lbID string, in openstack.
 }
 
 func (f *fakeCloud) GetListener(_ context.Context, id string) (openstack.Listener, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("GetListener", id); err != nil {
-		return openstack.Listener{}, err
-	}
-	l, ok := f.listeners[id]
-	if !ok {
-		return l, errNotFound
-	}
-	return l, nil
+	return lookup(f, "GetListener", id, f.listeners)
 }
 
 func (f *fakeCloud) ListListeners(_ context.Context, lbID string) ([]openstack.Listener, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("ListListeners", lbID); err != nil {
-		return nil, err
-	}
-	var out []openstack.Listener
-	for _, l := range sortedValues(f.listeners) {
-		if f.lbOf[l.ID] == lbID {
-			out = append(out, l)
-		}
-	}
-	return out, nil
+	return list(f, "ListListeners", lbID, f.listeners, func(l openstack.Listener) bool { return f.lbOf[l.ID] == lbID })
 }
 
 func (f *fakeCloud) UpdateListener(_ context.Context, _, id string, in openstack.ListenerUpdate) (openstack.Listener, error) {
@@ -142,16 +113,7 @@ func (f *fakeCloud) CreatePool(_ context.Context, _ string, in openstack.PoolCre
 }
 
 func (f *fakeCloud) GetPool(_ context.Context, id string) (openstack.Pool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("GetPool", id); err != nil {
-		return openstack.Pool{}, err
-	}
-	p, ok := f.pools[id]
-	if !ok {
-		return p, errNotFound
-	}
-	return p, nil
+	return lookup(f, "GetPool", id, f.pools)
 }
 
 func (f *fakeCloud) UpdatePool(_ context.Context, _, id string, in openstack.PoolUpdate) (openstack.Pool, error) {
