@@ -372,8 +372,9 @@ func (f *fakeCloud) ResolveNetwork(_ context.Context, ref string) (openstack.Net
 	if err := f.call("ResolveNetwork", ref); err != nil {
 		return openstack.Network{}, err
 	}
-	return openstack.Network{ID: "net-" + ref, Name: ref, Subnets: []openstack.Subnet{
-		{ID: "subnet-" + ref, NetworkID: "net-" + ref, CIDR: "10.9.0.0/24", IPVersion: 4},
+	name := strings.TrimPrefix(ref, "net-") // by id or by name
+	return openstack.Network{ID: "net-" + name, Name: name, Subnets: []openstack.Subnet{
+		{ID: "subnet-" + name, NetworkID: "net-" + name, CIDR: "10.9.0.0/24", IPVersion: 4},
 	}}, nil
 }
 
