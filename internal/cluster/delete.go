@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
@@ -19,10 +20,10 @@ func (m *Manager) Delete(ctx context.Context, id string, known Cluster) error {
 	if err != nil {
 		return &PhaseError{Phase: PhaseDelete, Err: err}
 	}
-	if known.ServerGroupID != "" && !contains(inv.serverGroupIDs, known.ServerGroupID) {
+	if known.ServerGroupID != "" && !slices.Contains(inv.serverGroupIDs, known.ServerGroupID) {
 		inv.serverGroupIDs = append(inv.serverGroupIDs, known.ServerGroupID)
 	}
-	if known.KeyPairGenerated && known.KeyPairName != "" && !contains(inv.keyPairs, known.KeyPairName) {
+	if known.KeyPairGenerated && known.KeyPairName != "" && !slices.Contains(inv.keyPairs, known.KeyPairName) {
 		inv.keyPairs = append(inv.keyPairs, known.KeyPairName)
 	}
 
@@ -61,15 +62,6 @@ func (m *Manager) Delete(ctx context.Context, id string, known Cluster) error {
 		return &PhaseError{Phase: PhaseDelete, Err: err}
 	}
 	return nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // parallel runs f on every item at once and joins the errors.

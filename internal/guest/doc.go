@@ -28,8 +28,12 @@
 //     Decision on the bootstrap source, then bootstrap and rejoin.
 //   - Leave, StartNode, StopNode: membership and single-node changes.
 //
-// Create runs Prepare, Bootstrap, Join, RestartBootstrapNode and the gate
-// (and EnsureClustercheck when the spec asks for the health responder).
+// Create is the one create sequence every caller uses: Prepare, Bootstrap,
+// Join, RestartBootstrapNode, EnsureUsers for the users it is given, the
+// gate, and EnsureClustercheck when the spec asks for the health
+// responder. Its errors are *NodeError values naming the phase and node;
+// ValidateDatastore, ValidateSST and ValidateParameters judge parts of a
+// spec before there is a cluster.
 //
 // # Health responder
 //
@@ -39,7 +43,8 @@
 // queries and is not in maintenance (503 otherwise; donors optionally
 // allowed); GET /writer answers 200 only on the first member, in spec order,
 // of this node's primary component, so exactly one healthy node is the
-// writer. Every server start the library performs also (re)starts socat,
+// writer. Writer (writer.go) is that rule in Go; the script is rendered
+// from it. Every server start the library performs also (re)starts socat,
 // so the responder survives restarts and reboots.
 //
 // # Without systemd
