@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -102,36 +101,6 @@ func (b *build) run(ctx context.Context) error {
 }
 
 func (b *build) access() guestAccess { return accessFor(b.spec, b.privateKey, b.c.HostKeys) }
-
-// eachNode runs f for every node in parallel; the first failure wins and
-// names its node.
-func eachNode(ctx context.Context, nodes []Node, phase string, f func(ctx context.Context, n *Node) error) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-	)
-	for i := range nodes {
-		n := &nodes[i]
-		wg.Go(func() {
-			if err := f(ctx, n); err != nil {
-				once.Do(func() {
-					var pe *PhaseError
-					if errors.As(err, &pe) {
-						first = pe
-					} else {
-						first = &PhaseError{Phase: phase, Node: n.Name, Err: err}
-					}
-					cancel()
-				})
-			}
-		})
-	}
-	wg.Wait()
-	return first
-}
 
 func (b *build) keyPair(ctx context.Context) error {
 	if b.spec.KeyPair != "" {

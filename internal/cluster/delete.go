@@ -3,9 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
-	"fmt"
 	"slices"
-	"sync"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
@@ -60,29 +58,6 @@ func (m *Manager) Delete(ctx context.Context, id string, known Cluster) error {
 	}
 	if err := errors.Join(errs...); err != nil {
 		return &PhaseError{Phase: PhaseDelete, Err: err}
-	}
-	return nil
-}
-
-// parallel runs f on every item at once and joins the errors.
-func parallel[T any](items []T, f func(T) error) error {
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex
-		errs []error
-	)
-	for _, it := range items {
-		wg.Go(func() {
-			if err := f(it); err != nil {
-				mu.Lock()
-				errs = append(errs, err)
-				mu.Unlock()
-			}
-		})
-	}
-	wg.Wait()
-	if len(errs) > 0 {
-		return fmt.Errorf("%d of %d failed: %w", len(errs), len(items), errors.Join(errs...))
 	}
 	return nil
 }
