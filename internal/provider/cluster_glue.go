@@ -6,10 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/cluster"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
@@ -24,46 +22,6 @@ func clusterManager(ctx context.Context, data *ProviderData) (*cluster.Manager, 
 		return nil, errors.New("the provider is not configured")
 	}
 	return cluster.NewManager(data.Client, tflogLogger{}), nil
-}
-
-// tflogLogger bridges cluster progress to tflog: INFO per phase, WARN for
-// what an operator should know.
-type tflogLogger struct{}
-
-func (tflogLogger) Progress(ctx context.Context, e cluster.Event) {
-	fields := map[string]any{"phase": e.Phase}
-	msg := e.Message
-	if e.Node != "" {
-		fields["node"] = e.Node
-	}
-	if e.Duration > 0 {
-		fields["seconds"] = e.Duration.Seconds()
-		msg = fmt.Sprintf("%s, %s", msg, e.Duration.Round(100*time.Millisecond))
-	}
-	tflog.Info(ctx, msg, fields)
-}
-
-func (tflogLogger) Warn(ctx context.Context, msg string) { tflog.Warn(ctx, msg) }
-
-// maskSecrets makes every log line of ctx hide these values, whichever
-// library writes them.
-func maskSecrets(ctx context.Context, secrets ...string) context.Context {
-	var vals []string
-	for _, s := range secrets {
-		if s != "" {
-			vals = append(vals, s)
-			// A PEM key also appears line by line in some outputs.
-			for _, line := range strings.Split(s, "\n") {
-				if len(line) >= 16 && !strings.HasPrefix(line, "-----") {
-					vals = append(vals, line)
-				}
-			}
-		}
-	}
-	if len(vals) == 0 {
-		return ctx
-	}
-	return tflog.MaskAllFieldValuesStrings(tflog.MaskMessageStrings(ctx, vals...), vals...)
 }
 
 // createFailed names the phase and node that failed and says how to clean up.
