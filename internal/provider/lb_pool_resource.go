@@ -25,7 +25,7 @@ const defaultLBTimeout = 20 * time.Minute
 func NewLBPoolResource() resource.Resource { return &lbPoolResource{} }
 
 type lbPoolResource struct {
-	data *ProviderData
+	resourceBase
 }
 
 func (r *lbPoolResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
@@ -34,12 +34,6 @@ func (r *lbPoolResource) Metadata(_ context.Context, req resource.MetadataReques
 
 func (r *lbPoolResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
 	resp.Schema = lbPoolResourceSchema(ctx)
-}
-
-func (r *lbPoolResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	data, diags := providerDataFrom(req.ProviderData)
-	resp.Diagnostics.Append(diags...)
-	r.data = data
 }
 
 func (r *lbPoolResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {

@@ -1,9 +1,11 @@
 package provider
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
@@ -33,4 +35,16 @@ func providerDataFrom(v any) (*ProviderData, diag.Diagnostics) {
 		return nil, diags
 	}
 	return d, diags
+}
+
+// resourceBase is embedded by every resource: it keeps the provider data
+// Configure hands over (nil until the provider is configured).
+type resourceBase struct {
+	data *ProviderData
+}
+
+func (b *resourceBase) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	data, diags := providerDataFrom(req.ProviderData)
+	resp.Diagnostics.Append(diags...)
+	b.data = data
 }
