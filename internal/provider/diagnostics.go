@@ -24,6 +24,55 @@ func invalidConfigDiagnostic(err error) diag.Diagnostic {
 			"Original Error: "+err.Error())
 }
 
+// Provider configuration.
+
+func unknownValueDiagnostic(attr string, env []string) diag.Diagnostic {
+	hint := ""
+	if len(env) > 0 {
+		hint = fmt.Sprintf(", or leave it out and set %s", strings.Join(env, " or "))
+	}
+	return diag.NewAttributeErrorDiagnostic(path.Root(attr), "Unknown OpenStack Provider Setting",
+		fmt.Sprintf("While configuring the provider, the value of %q was not known yet (it depends on a resource that is not created). "+
+			"The provider needs its OpenStack settings before any resource is planned: set %q to a literal or a variable%s.", attr, attr, hint))
+}
+
+func invalidInsecureEnvDiagnostic(value string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("insecure"), "Invalid OS_INSECURE Value",
+		fmt.Sprintf("While reading the provider configuration, OS_INSECURE was %q, which is not a boolean. Set it to true or false, or unset it.", value))
+}
+
+func invalidMaxRetriesEnvDiagnostic(value string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("max_retries"), "Invalid OS_MAX_RETRIES Value",
+		fmt.Sprintf("While reading the provider configuration, OS_MAX_RETRIES was %q; it must be a whole number, 0 or more.", value))
+}
+
+// conflictingCredentialsDiagnostic: a password and a token came from the
+// places passwordFrom and tokenFrom describe; at is the attribute to blame.
+func conflictingCredentialsDiagnostic(at, passwordFrom, tokenFrom string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root(at), "Conflicting OpenStack Credentials",
+		fmt.Sprintf("While validating the provider configuration, both a password (from %s) and a token (from %s) were found. "+
+			"Authenticate with one of them: remove one from the provider block, or unset the environment variable.",
+			passwordFrom, tokenFrom))
+}
+
+func incompleteClientCertificateDiagnostic(at, haveFrom, missing string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root(at), "Incomplete Client Certificate",
+		fmt.Sprintf("While validating the provider configuration, a client certificate setting came from %s but %s is not set. "+
+			"A TLS client certificate needs both the certificate and its private key.", haveFrom, missing))
+}
+
+func invalidURLDiagnostic(at path.Path, raw string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Invalid URL",
+		fmt.Sprintf("While validating %s, %q is not an absolute http:// or https:// URL. Give the identity endpoint, e.g. https://keystone.example.com:5000/v3.", at, raw))
+}
+
+// unexpectedProviderDataDiagnostic: Configure handed over something other
+// than *ProviderData, which only a bug can do.
+func unexpectedProviderDataDiagnostic(v any) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Unexpected Provider Data",
+		fmt.Sprintf("Expected *provider.ProviderData, got %T. This is always a bug in the provider code and should be reported to the provider developers.", v))
+}
+
 // openStackErrorDiagnostic turns an error from internal/openstack into one
 // diagnostic that names the cause: authentication, reachability, TLS, a
 // service missing from the catalog, or the API call itself. action completes

@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -30,8 +29,7 @@ func providerDataFrom(v any) (*ProviderData, diag.Diagnostics) {
 	}
 	d, ok := v.(*ProviderData)
 	if !ok || d == nil {
-		diags.AddError("Unexpected Provider Data",
-			fmt.Sprintf("Expected *provider.ProviderData, got %T. This is always a bug in the provider code and should be reported to the provider developers.", v))
+		diags.Append(unexpectedProviderDataDiagnostic(v))
 		return nil, diags
 	}
 	return d, diags
