@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/listeners"
 )
 
@@ -44,22 +45,18 @@ type ListenerUpdate struct {
 // CreateListener adds a listener to a load balancer and waits until the load
 // balancer is ACTIVE again.
 func (c *Client) CreateListener(ctx context.Context, lbID string, in ListenerCreate) (Listener, error) {
-	sc, err := c.LoadBalancer(ctx)
-	if err != nil {
-		return Listener{}, err
-	}
 	opts := listeners.CreateOpts{
 		LoadbalancerID: lbID, Name: in.Name, Protocol: listeners.Protocol(in.Protocol), ProtocolPort: in.Port,
 		AllowedCIDRs: in.AllowedCIDRs, TimeoutClientData: positive(in.TimeoutClientDataMs), TimeoutMemberData: positive(in.TimeoutMemberDataMs),
 	}
 	var id string
-	err = c.lbChange(ctx, lbID, fmt.Sprintf("create listener %s on load balancer %s", in.Name, lbID), func(ctx context.Context) error {
+	err := c.octaviaChange(ctx, lbID, fmt.Sprintf("create listener %s on load balancer %s", in.Name, lbID), func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		l, err := listeners.Create(ctx, sc, opts).Extract()
 		if err == nil {
 			id = l.ID
 		}
 		return err
-	}, true)
+	})
 	if err != nil {
 		return Listener{}, err
 	}
@@ -82,17 +79,13 @@ func (c *Client) GetListener(ctx context.Context, id string) (Listener, error) {
 // UpdateListener changes a listener and waits until the load balancer is
 // ACTIVE again.
 func (c *Client) UpdateListener(ctx context.Context, lbID, id string, in ListenerUpdate) (Listener, error) {
-	sc, err := c.LoadBalancer(ctx)
-	if err != nil {
-		return Listener{}, err
-	}
 	opts := listeners.UpdateOpts{
 		Name: in.Name, DefaultPoolID: in.DefaultPoolID, AllowedCIDRs: in.AllowedCIDRs,
 		TimeoutClientData: in.TimeoutClientDataMs, TimeoutMemberData: in.TimeoutMemberDataMs,
 	}
-	err = c.lbChange(ctx, lbID, "update listener "+id, func(ctx context.Context) error {
+	err := c.octaviaChange(ctx, lbID, "update listener "+id, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		return listeners.Update(ctx, sc, id, opts).Err
-	}, true)
+	})
 	if err != nil {
 		return Listener{}, err
 	}
@@ -102,28 +95,14 @@ func (c *Client) UpdateListener(ctx context.Context, lbID, id string, in Listene
 // DeleteListener deletes a listener and waits until the load balancer is
 // ACTIVE again. A missing one counts as deleted.
 func (c *Client) DeleteListener(ctx context.Context, lbID, id string) error {
-	sc, err := c.LoadBalancer(ctx)
-	if err != nil {
-		return err
-	}
-	err = c.lbChange(ctx, lbID, "delete listener "+id, func(ctx context.Context) error {
+	return c.octaviaDelete(ctx, lbID, "delete listener "+id, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		return listeners.Delete(ctx, sc, id).ExtractErr()
-	}, true)
-	if err != nil && !IsNotFound(err) {
-		return err
-	}
-	return nil
+	})
 }
 
 func (c *Client) checkListener(ctx context.Context, id string) (Listener, error) {
 	l, err := c.GetListener(ctx, id)
-	if err != nil {
-		return Listener{}, err
-	}
-	if matchStatus(lbFailed, l.ProvisioningStatus) {
-		return l, &StatusError{What: "listener " + id, Status: l.ProvisioningStatus, Target: []string{"ACTIVE"}}
-	}
-	return l, nil
+	return provisioned(l, err, "listener "+id, l.ProvisioningStatus)
 }
 
 func listenerOf(l *listeners.Listener) Listener {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/loadbalancers"
 )
 
@@ -186,6 +187,39 @@ func (c *Client) lbWrite(ctx context.Context, lbID, what string, ready []string,
 		}
 	}
 	return nil
+}
+
+// octaviaChange is lbChange for an object under the load balancer (listener,
+// pool, monitor): write gets the Octavia client, and the load balancer is
+// ACTIVE again when octaviaChange returns.
+func (c *Client) octaviaChange(ctx context.Context, lbID, what string, write func(context.Context, *gophercloud.ServiceClient) error) error {
+	sc, err := c.LoadBalancer(ctx)
+	if err != nil {
+		return err
+	}
+	return c.lbChange(ctx, lbID, what, func(ctx context.Context) error { return write(ctx, sc) }, true)
+}
+
+// octaviaDelete is octaviaChange for a delete: a missing object counts as
+// deleted.
+func (c *Client) octaviaDelete(ctx context.Context, lbID, what string, del func(context.Context, *gophercloud.ServiceClient) error) error {
+	if err := c.octaviaChange(ctx, lbID, what, del); err != nil && !IsNotFound(err) {
+		return err
+	}
+	return nil
+}
+
+// provisioned returns obj as read after a change, or a *StatusError when
+// Octavia put it in ERROR.
+func provisioned[T any](obj T, err error, what, status string) (T, error) {
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	if matchStatus(lbFailed, status) {
+		return obj, &StatusError{What: what, Status: status, Target: []string{"ACTIVE"}}
+	}
+	return obj, nil
 }
 
 func loadBalancerOf(lb *loadbalancers.LoadBalancer) LoadBalancer {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/monitors"
 )
 
@@ -41,23 +42,19 @@ type MonitorSpec struct {
 // CreateMonitor adds a health monitor to a pool and waits until the load
 // balancer is ACTIVE again.
 func (c *Client) CreateMonitor(ctx context.Context, lbID, poolID string, in MonitorSpec) (Monitor, error) {
-	sc, err := c.LoadBalancer(ctx)
-	if err != nil {
-		return Monitor{}, err
-	}
 	opts := monitors.CreateOpts{
 		PoolID: poolID, Name: in.Name, Type: in.Type, Delay: in.DelaySeconds, Timeout: in.TimeoutSeconds,
 		MaxRetries: in.MaxRetries, MaxRetriesDown: in.MaxRetriesDown, HTTPMethod: in.HTTPMethod,
 		URLPath: in.URLPath, ExpectedCodes: in.ExpectedCodes,
 	}
 	var id string
-	err = c.lbChange(ctx, lbID, fmt.Sprintf("create health monitor on pool %s", poolID), func(ctx context.Context) error {
+	err := c.octaviaChange(ctx, lbID, fmt.Sprintf("create health monitor on pool %s", poolID), func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		m, err := monitors.Create(ctx, sc, opts).Extract()
 		if err == nil {
 			id = m.ID
 		}
 		return err
-	}, true)
+	})
 	if err != nil {
 		return Monitor{}, err
 	}
@@ -80,10 +77,6 @@ func (c *Client) GetMonitor(ctx context.Context, id string) (Monitor, error) {
 // UpdateMonitor changes a health monitor and waits until the load balancer
 // is ACTIVE again.
 func (c *Client) UpdateMonitor(ctx context.Context, lbID, id string, in MonitorSpec) (Monitor, error) {
-	sc, err := c.LoadBalancer(ctx)
-	if err != nil {
-		return Monitor{}, err
-	}
 	opts := monitors.UpdateOpts{
 		Delay: in.DelaySeconds, Timeout: in.TimeoutSeconds, MaxRetries: in.MaxRetries, MaxRetriesDown: in.MaxRetriesDown,
 		HTTPMethod: in.HTTPMethod, URLPath: in.URLPath, ExpectedCodes: in.ExpectedCodes,
@@ -91,9 +84,9 @@ func (c *Client) UpdateMonitor(ctx context.Context, lbID, id string, in MonitorS
 	if in.Name != "" {
 		opts.Name = &in.Name
 	}
-	err = c.lbChange(ctx, lbID, "update health monitor "+id, func(ctx context.Context) error {
+	err := c.octaviaChange(ctx, lbID, "update health monitor "+id, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		return monitors.Update(ctx, sc, id, opts).Err
-	}, true)
+	})
 	if err != nil {
 		return Monitor{}, err
 	}
@@ -103,28 +96,14 @@ func (c *Client) UpdateMonitor(ctx context.Context, lbID, id string, in MonitorS
 // DeleteMonitor deletes a health monitor and waits until the load balancer is
 // ACTIVE again. A missing one counts as deleted.
 func (c *Client) DeleteMonitor(ctx context.Context, lbID, id string) error {
-	sc, err := c.LoadBalancer(ctx)
-	if err != nil {
-		return err
-	}
-	err = c.lbChange(ctx, lbID, "delete health monitor "+id, func(ctx context.Context) error {
+	return c.octaviaDelete(ctx, lbID, "delete health monitor "+id, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		return monitors.Delete(ctx, sc, id).ExtractErr()
-	}, true)
-	if err != nil && !IsNotFound(err) {
-		return err
-	}
-	return nil
+	})
 }
 
 func (c *Client) checkMonitor(ctx context.Context, id string) (Monitor, error) {
 	m, err := c.GetMonitor(ctx, id)
-	if err != nil {
-		return Monitor{}, err
-	}
-	if matchStatus(lbFailed, m.ProvisioningStatus) {
-		return m, &StatusError{What: "health monitor " + id, Status: m.ProvisioningStatus, Target: []string{"ACTIVE"}}
-	}
-	return m, nil
+	return provisioned(m, err, "health monitor "+id, m.ProvisioningStatus)
 }
 
 func monitorOf(m *monitors.Monitor) Monitor {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/pools"
 )
 
@@ -37,22 +38,18 @@ type PoolUpdate struct {
 
 // CreatePool creates a pool and waits until the load balancer is ACTIVE again.
 func (c *Client) CreatePool(ctx context.Context, lbID string, in PoolCreate) (Pool, error) {
-	sc, err := c.LoadBalancer(ctx)
-	if err != nil {
-		return Pool{}, err
-	}
 	opts := pools.CreateOpts{
 		Name: in.Name, Protocol: pools.Protocol(in.Protocol), LBMethod: pools.LBMethod(in.LBMethod),
 		ListenerID: in.ListenerID, LoadbalancerID: in.LoadBalancerID,
 	}
 	var id string
-	err = c.lbChange(ctx, lbID, fmt.Sprintf("create pool %s on load balancer %s", in.Name, lbID), func(ctx context.Context) error {
+	err := c.octaviaChange(ctx, lbID, fmt.Sprintf("create pool %s on load balancer %s", in.Name, lbID), func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		p, err := pools.Create(ctx, sc, opts).Extract()
 		if err == nil {
 			id = p.ID
 		}
 		return err
-	}, true)
+	})
 	if err != nil {
 		return Pool{}, err
 	}
@@ -80,14 +77,10 @@ func (c *Client) GetPool(ctx context.Context, id string) (Pool, error) {
 
 // UpdatePool changes a pool and waits until the load balancer is ACTIVE again.
 func (c *Client) UpdatePool(ctx context.Context, lbID, id string, in PoolUpdate) (Pool, error) {
-	sc, err := c.LoadBalancer(ctx)
-	if err != nil {
-		return Pool{}, err
-	}
 	opts := pools.UpdateOpts{Name: in.Name, LBMethod: pools.LBMethod(in.LBMethod)}
-	err = c.lbChange(ctx, lbID, "update pool "+id, func(ctx context.Context) error {
+	err := c.octaviaChange(ctx, lbID, "update pool "+id, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		return pools.Update(ctx, sc, id, opts).Err
-	}, true)
+	})
 	if err != nil {
 		return Pool{}, err
 	}
@@ -97,28 +90,14 @@ func (c *Client) UpdatePool(ctx context.Context, lbID, id string, in PoolUpdate)
 // DeletePool deletes a pool and waits until the load balancer is ACTIVE
 // again. A missing one counts as deleted.
 func (c *Client) DeletePool(ctx context.Context, lbID, id string) error {
-	sc, err := c.LoadBalancer(ctx)
-	if err != nil {
-		return err
-	}
-	err = c.lbChange(ctx, lbID, "delete pool "+id, func(ctx context.Context) error {
+	return c.octaviaDelete(ctx, lbID, "delete pool "+id, func(ctx context.Context, sc *gophercloud.ServiceClient) error {
 		return pools.Delete(ctx, sc, id).ExtractErr()
-	}, true)
-	if err != nil && !IsNotFound(err) {
-		return err
-	}
-	return nil
+	})
 }
 
 func (c *Client) checkPool(ctx context.Context, id string) (Pool, error) {
 	p, err := c.GetPool(ctx, id)
-	if err != nil {
-		return Pool{}, err
-	}
-	if matchStatus(lbFailed, p.ProvisioningStatus) {
-		return p, &StatusError{What: "pool " + id, Status: p.ProvisioningStatus, Target: []string{"ACTIVE"}}
-	}
-	return p, nil
+	return provisioned(p, err, "pool "+id, p.ProvisioningStatus)
 }
 
 func poolOf(p *pools.Pool) Pool {
