@@ -214,6 +214,8 @@ func nodeCountRefusedDiagnostic(have, want int64, missing string) diag.Diagnosti
 // Lifecycle of pxc_cluster.
 
 // createFailed names the phase and node that failed and says how to clean up.
+// The error comes before the cleanup advice here: it names the failing node,
+// which the advice refers to.
 func createFailed(name string, c *cluster.Cluster, err error) diag.Diagnostics {
 	var d diag.Diagnostics
 	summary := "Error Creating Cluster"
@@ -245,17 +247,17 @@ func createFailed(name string, c *cluster.Cluster, err error) diag.Diagnostics {
 // e.g. "reading cluster X from the cloud".
 func readClusterFailed(while string, err error) diag.Diagnostic {
 	return diag.NewErrorDiagnostic("Error Reading Cluster",
-		fmt.Sprintf("While %s: %v\n\nRun the command again once the cloud answers; set TF_LOG=DEBUG to see each request.", while, err))
+		fmt.Sprintf("While %s, the provider could not read it. Run the command again once the cloud answers; set TF_LOG=DEBUG to see each request.\n\nOriginal Error: %v", while, err))
 }
 
 func updateAllowedCIDRsFailed(cidrs any, id string, err error) diag.Diagnostic {
 	return diag.NewAttributeErrorDiagnostic(path.Root("allowed_cidrs"), "Error Updating Allowed CIDRs",
-		fmt.Sprintf("While opening MySQL to %v on cluster %s: %v\n\nApplying again retries the change.", cidrs, id, err))
+		fmt.Sprintf("While opening MySQL to %v on cluster %s, the security group could not be changed. Applying again retries the change.\n\nOriginal Error: %v", cidrs, id, err))
 }
 
 func deleteClusterFailed(name, id string, err error) diag.Diagnostic {
 	return diag.NewErrorDiagnostic("Error Deleting Cluster",
-		fmt.Sprintf("While deleting cluster %s (%s): %v\n\nDeleting again is safe: objects already gone are skipped.", name, id, err))
+		fmt.Sprintf("While deleting cluster %s (%s), an object could not be deleted. Deleting again is safe: objects already gone are skipped.\n\nOriginal Error: %v", name, id, err))
 }
 
 // unexpectedImportIDDiagnostic rejects an import id; want says what to give.
@@ -301,22 +303,22 @@ func createPoolFailed(clusterID, lbID string, err error) diag.Diagnostic {
 		cleanup = fmt.Sprintf("Load balancer %s is recorded in state and marked tainted: the next apply replaces it, and destroy removes it.", lbID)
 	}
 	return diag.NewErrorDiagnostic("Error Creating Load Balancer Pool",
-		fmt.Sprintf("While putting a load balancer in front of cluster %s: %v\n\n%s", clusterID, err, cleanup))
+		fmt.Sprintf("While putting a load balancer in front of cluster %s, the create failed. %s\n\nOriginal Error: %v", clusterID, cleanup, err))
 }
 
 func readPoolFailed(id string, err error) diag.Diagnostic {
 	return diag.NewErrorDiagnostic("Error Reading Load Balancer Pool",
-		fmt.Sprintf("While reading load balancer %s: %v\n\nRun the command again once the cloud answers; set TF_LOG=DEBUG to see each request.", id, err))
+		fmt.Sprintf("While reading load balancer %s, the provider could not read it. Run the command again once the cloud answers; set TF_LOG=DEBUG to see each request.\n\nOriginal Error: %v", id, err))
 }
 
 func updatePoolFailed(id string, err error) diag.Diagnostic {
 	return diag.NewErrorDiagnostic("Error Updating Load Balancer Pool",
-		fmt.Sprintf("While updating load balancer %s: %v\n\nApplying again retries the change.", id, err))
+		fmt.Sprintf("While updating load balancer %s, the change did not complete. Applying again retries it.\n\nOriginal Error: %v", id, err))
 }
 
 func deletePoolFailed(id string, err error) diag.Diagnostic {
 	return diag.NewErrorDiagnostic("Error Deleting Load Balancer Pool",
-		fmt.Sprintf("While deleting load balancer %s: %v\n\nDeleting again is safe.", id, err))
+		fmt.Sprintf("While deleting load balancer %s, the delete did not complete. Deleting again is safe.\n\nOriginal Error: %v", id, err))
 }
 
 // titleCase turns an attribute or phase name into Title Case for a summary.
