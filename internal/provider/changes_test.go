@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -9,42 +10,18 @@ import (
 )
 
 // replacingModifiers lists the descriptions of an attribute's plan
-// modifiers that force a replacement.
+// modifiers that force a replacement. Every attribute type keeps its own
+// slice type in a PlanModifiers field, so reflection reads them all.
 func replacingModifiers(ctx context.Context, a schema.Attribute) []string {
-	var descs []string
-	add := func(d string) {
-		if strings.Contains(d, "destroy and recreate") {
-			descs = append(descs, d)
-		}
+	field := reflect.ValueOf(a).FieldByName("PlanModifiers")
+	if !field.IsValid() {
+		return nil
 	}
-	switch x := a.(type) {
-	case schema.StringAttribute:
-		for _, m := range x.PlanModifiers {
-			add(m.Description(ctx))
-		}
-	case schema.Int64Attribute:
-		for _, m := range x.PlanModifiers {
-			add(m.Description(ctx))
-		}
-	case schema.BoolAttribute:
-		for _, m := range x.PlanModifiers {
-			add(m.Description(ctx))
-		}
-	case schema.ListAttribute:
-		for _, m := range x.PlanModifiers {
-			add(m.Description(ctx))
-		}
-	case schema.MapAttribute:
-		for _, m := range x.PlanModifiers {
-			add(m.Description(ctx))
-		}
-	case schema.SingleNestedAttribute:
-		for _, m := range x.PlanModifiers {
-			add(m.Description(ctx))
-		}
-	case schema.ListNestedAttribute:
-		for _, m := range x.PlanModifiers {
-			add(m.Description(ctx))
+	var descs []string
+	for i := 0; i < field.Len(); i++ {
+		m, ok := field.Index(i).Interface().(interface{ Description(context.Context) string })
+		if ok && strings.Contains(m.Description(ctx), "destroy and recreate") {
+			descs = append(descs, m.Description(ctx))
 		}
 	}
 	return descs
