@@ -28,6 +28,8 @@ type Client struct {
 	retryBase time.Duration
 	// pollInitial and pollMax bound the poll interval of every wait.
 	pollInitial, pollMax time.Duration
+	// logger receives the request log; nil logs nothing.
+	logger Logger
 
 	mu       sync.Mutex
 	provider *gophercloud.ProviderClient
@@ -147,10 +149,11 @@ func (c *Client) login(ctx context.Context) (*gophercloud.ProviderClient, gopher
 		t.TLSClientConfig = r.TLS
 		base = t
 	}
-	secrets := []string{r.Auth.Password, r.Auth.TokenID, r.Auth.ApplicationCredentialSecret}
+	log := newMaskingLogger(c.logger, []string{r.Auth.Password, r.Auth.TokenID, r.Auth.ApplicationCredentialSecret})
 	pc.HTTPClient = http.Client{
 		Transport: &retryTransport{
-			next:       &logTransport{next: base, secrets: secrets},
+			next:       &logTransport{next: base, log: log},
+			log:        log,
 			maxRetries: c.cfg.MaxRetries,
 			baseDelay:  c.retryBase,
 			maxDelay:   30 * time.Second,

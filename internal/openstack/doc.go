@@ -7,7 +7,8 @@
 // BlockStorageMicroversion; a service missing from the catalog is a
 // *ServiceMissingError. Every request goes through a transport that retries
 // 429/502/503/504 (honouring Retry-After, up to Config.MaxRetries) and logs
-// to tflog with tokens, passwords and keys masked.
+// to the Logger the caller supplies (WithLogger) with tokens, passwords and
+// keys masked; this package knows no Terraform.
 //
 // Helpers (CreateServer, SetPoolMembers, ...) wrap errors with the object and
 // the action, treat 404 on delete as done, and wait for the state that makes

@@ -2,7 +2,6 @@ package openstack
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/hashicorp/terraform-plugin-log/tflog"
 )
 
 // retryTransport retries answers that mean "not now": 429 Too Many Requests
@@ -23,6 +20,7 @@ type retryTransport struct {
 	maxRetries int
 	baseDelay  time.Duration
 	maxDelay   time.Duration
+	log        Logger
 }
 
 func retryableStatus(code int) bool {
@@ -52,7 +50,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return resp, err
 		}
 		delay := t.backoff(attempt, resp.Header.Get("Retry-After"))
-		tflog.Debug(ctx, "OpenStack asked to retry later", map[string]any{
+		t.log.Debug(ctx, "OpenStack asked to retry later", map[string]any{
 			"method": req.Method, "url": req.URL.Redacted(), "status": resp.StatusCode,
 			"retry": attempt + 1, "max_retries": t.maxRetries, "delay": delay.String(),
 		})
@@ -96,11 +94,11 @@ func parseRetryAfter(v string, now time.Time) (time.Duration, bool) {
 	return 0, false
 }
 
-// logTransport logs every request and answer to tflog (honouring TF_LOG and
-// TF_LOG_PROVIDER) with tokens, passwords and other secrets masked.
+// logTransport logs every request and answer to a Logger with tokens,
+// passwords and other secrets redacted.
 type logTransport struct {
-	next    http.RoundTripper
-	secrets []string // literal values masked anywhere in log output
+	next http.RoundTripper
+	log  Logger // masks the configured secrets (newMaskingLogger)
 }
 
 // maxLoggedBody bounds how much of a body is logged.
@@ -109,25 +107,25 @@ const maxLoggedBody = 8 << 10
 var secretHeaders = []string{"X-Auth-Token", "X-Subject-Token", "X-Service-Token", "Authorization"}
 
 func (t *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ctx := t.maskContext(req.Context())
+	ctx := req.Context()
 	start := time.Now()
 	fields := map[string]any{
 		"method": req.Method,
 		"url":    req.URL.Redacted(),
 	}
-	tflog.Trace(ctx, "OpenStack request", withBody(fields, "request_headers", req.Header, req.GetBody))
+	t.log.Trace(ctx, "OpenStack request", withBody(fields, "request_headers", req.Header, req.GetBody))
 	resp, err := t.next.RoundTrip(req)
 	fields["duration_ms"] = time.Since(start).Milliseconds()
 	if err != nil {
 		fields["error"] = err.Error()
-		tflog.Debug(ctx, "OpenStack request failed", fields)
+		t.log.Debug(ctx, "OpenStack request failed", fields)
 		return nil, err
 	}
 	fields["status"] = resp.StatusCode
 	if id := resp.Header.Get("X-Openstack-Request-Id"); id != "" {
 		fields["request_id"] = id
 	}
-	tflog.Debug(ctx, "OpenStack response", fields)
+	t.log.Debug(ctx, "OpenStack response", fields)
 	if isJSON(resp.Header.Get("Content-Type")) && resp.Body != nil {
 		// Read the body so it can be logged, then hand an identical copy on.
 		body, rerr := io.ReadAll(resp.Body)
@@ -136,27 +134,13 @@ func (t *logTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		if rerr != nil {
 			return nil, fmt.Errorf("%s %s: read response: %w", req.Method, req.URL.Redacted(), rerr)
 		}
-		tflog.Trace(ctx, "OpenStack response body", map[string]any{
+		t.log.Trace(ctx, "OpenStack response body", map[string]any{
 			"status":           resp.StatusCode,
 			"response_headers": redactHeaders(resp.Header),
 			"response_body":    redactBody(body),
 		})
 	}
 	return resp, nil
-}
-
-func (t *logTransport) maskContext(ctx context.Context) context.Context {
-	var literal []string
-	for _, s := range t.secrets {
-		if s != "" {
-			literal = append(literal, s)
-		}
-	}
-	if len(literal) > 0 {
-		ctx = tflog.MaskAllFieldValuesStrings(ctx, literal...)
-		ctx = tflog.MaskMessageStrings(ctx, literal...)
-	}
-	return tflog.MaskFieldValuesWithFieldKeys(ctx, "password", "token", "secret")
 }
 
 func withBody(fields map[string]any, key string, h http.Header, getBody func() (io.ReadCloser, error)) map[string]any {

@@ -14,7 +14,7 @@ import (
 
 func newRetryClient(maxRetries int, base time.Duration) *http.Client {
 	return &http.Client{Transport: &retryTransport{
-		next: &logTransport{next: http.DefaultTransport}, maxRetries: maxRetries, baseDelay: base, maxDelay: 5 * time.Second,
+		next: &logTransport{next: http.DefaultTransport, log: nopLogger{}}, log: nopLogger{}, maxRetries: maxRetries, baseDelay: base, maxDelay: 5 * time.Second,
 	}}
 }
 

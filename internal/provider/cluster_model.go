@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"net/netip"
 	"time"
 
@@ -157,8 +156,7 @@ func parseCIDRs(ctx context.Context, l types.List, at path.Path, diags *diag.Dia
 	for i, s := range raw {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
-			diags.AddAttributeError(at.AtListIndex(i), "Invalid CIDR",
-				fmt.Sprintf("%q is not a CIDR such as 192.0.2.0/24: %v", s, err))
+			diags.Append(invalidCIDRDiagnostic(at.AtListIndex(i), s, err))
 			continue
 		}
 		out = append(out, p)
@@ -196,5 +194,87 @@ func (m *clusterModel) setObserved(ctx context.Context, c *cluster.Cluster) diag
 	diags.Append(d...)
 	m.IPs, d = types.ListValueFrom(ctx, types.StringType, c.IPs())
 	diags.Append(d...)
+	return diags
+}
+
+// applyCreated copies values that only exist once the cluster does.
+func (m *clusterModel) applyCreated(c *cluster.Cluster) {
+	m.ID = types.StringValue(c.ID)
+	m.RootPassword = types.StringValue(c.RootPassword)
+	m.GeneratedPrivateKey = types.StringValue(c.GeneratedPrivateKey)
+	if m.SecurityGroupID.IsUnknown() {
+		m.SecurityGroupID = types.StringValue("")
+	}
+}
+
+// applyRead adopts what the cloud records and what the guests report; on
+// import it restores the configuration from server metadata. A node deleted
+// out of band lowers node_count, which the next plan shows as drift. c is
+// not changed.
+func (m *clusterModel) applyRead(ctx context.Context, c *cluster.Cluster) diag.Diagnostics {
+	var diags diag.Diagnostics
+	lastStateUUID := m.ClusterStateUUID.ValueString()
+	if c.Name != "" {
+		m.Name = types.StringValue(c.Name)
+	}
+	if c.Datastore.Type != "" {
+		m.Datastore = &datastoreModel{Type: types.StringValue(c.Datastore.Type), Version: types.StringValue(c.Datastore.Version)}
+	}
+	m.NodeCount = types.Int64Value(int64(len(c.Nodes)))
+	rq := c.Requested
+	setIfEmpty := func(dst *types.String, v string) {
+		if (dst.IsNull() || dst.IsUnknown()) && v != "" {
+			*dst = types.StringValue(v)
+		}
+	}
+	setIfEmpty(&m.Flavor, rq.Flavor)
+	setIfEmpty(&m.Image, rq.Image)
+	setIfEmpty(&m.Network, rq.Network)
+	setIfEmpty(&m.SSTMethod, rq.SSTMethod)
+	if m.AntiAffinity.IsNull() || m.AntiAffinity.IsUnknown() {
+		if rq.AntiAffinity == "" {
+			m.AntiAffinity = types.StringValue("none")
+		} else {
+			m.AntiAffinity = types.StringValue(rq.AntiAffinity)
+		}
+	}
+	if m.Volume == nil && rq.Volume.SizeGiB > 0 {
+		m.Volume = &volumeModel{Size: types.Int64Value(int64(rq.Volume.SizeGiB)), Type: types.StringNull()}
+		if rq.Volume.Type != "" {
+			m.Volume.Type = types.StringValue(rq.Volume.Type)
+		}
+	}
+	if m.AvailabilityZones.IsNull() && len(rq.AvailabilityZones) > 0 {
+		var d diag.Diagnostics
+		m.AvailabilityZones, d = types.ListValueFrom(ctx, types.StringType, rq.AvailabilityZones)
+		diags.Append(d...)
+	}
+	if m.KeyPair.IsNull() && !c.KeyPairGenerated && c.KeyPairName != "" {
+		m.KeyPair = types.StringValue(c.KeyPairName)
+	}
+	if m.AllowedCIDRs.IsNull() && len(c.AllowedCIDRs) > 0 {
+		var cidrs []string
+		for _, p := range c.AllowedCIDRs {
+			cidrs = append(cidrs, p.String())
+		}
+		var d diag.Diagnostics
+		m.AllowedCIDRs, d = types.ListValueFrom(ctx, types.StringType, cidrs)
+		diags.Append(d...)
+	}
+	if m.FailureDetection.IsNull() || m.FailureDetection.IsUnknown() {
+		secs := int64(rq.FailureDetection.Seconds())
+		if secs == 0 {
+			secs = 5 // a cluster that did not record it runs Galera's default
+		}
+		m.FailureDetection = types.Int64Value(secs)
+	}
+	if m.InstallPackages.IsNull() {
+		m.InstallPackages = types.BoolValue(false)
+	}
+	diags.Append(m.setObserved(ctx, c)...)
+	if c.ClusterStateUUID == "" {
+		// Keep the last known UUID while no node answers.
+		m.ClusterStateUUID = types.StringValue(lastStateUUID)
+	}
 	return diags
 }

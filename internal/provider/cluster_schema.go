@@ -13,8 +13,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -37,7 +35,7 @@ var nodeAttrTypes = map[string]attr.Type{
 }
 
 func clusterResourceSchema(ctx context.Context) schema.Schema {
-	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
+	t := clusterChanges
 	return schema.Schema{
 		MarkdownDescription: "A highly available Percona XtraDB Cluster or MariaDB Galera cluster on OpenStack. " +
 			"`terraform apply` reports it created only after every node is Synced and Primary in one cluster " +
@@ -51,14 +49,14 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 			"name": schema.StringAttribute{
 				Required:            true,
 				MarkdownDescription: "Cluster name, a DNS label of at most 59 characters. Nodes are named `<name>-<n>`.",
-				PlanModifiers:       replace,
+				PlanModifiers:       t.stringModifiers("name"),
 				Validators: []validator.String{stringvalidator.RegexMatches(clusterNameRegexp,
 					"must be a DNS label: lower-case letters, digits and '-', starting with a letter, at most 59 characters")},
 			},
 			"datastore": schema.SingleNestedAttribute{
 				Required:            true,
 				MarkdownDescription: "Database flavour and version.",
-				PlanModifiers:       []planmodifier.Object{objectplanmodifier.RequiresReplace()},
+				PlanModifiers:       t.objectModifiers("datastore"),
 				Attributes: map[string]schema.Attribute{
 					"type": schema.StringAttribute{
 						Required:            true,
@@ -80,21 +78,21 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},
 			"flavor": schema.StringAttribute{
-				Required: true, PlanModifiers: replace,
+				Required: true, PlanModifiers: t.stringModifiers("flavor"),
 				MarkdownDescription: "Nova flavor, id or name.",
 			},
 			"image": schema.StringAttribute{
-				Required: true, PlanModifiers: replace,
+				Required: true, PlanModifiers: t.stringModifiers("image"),
 				MarkdownDescription: "Image, id or name. It must have the datastore's packages, or set `install_packages`.",
 			},
 			"network": schema.StringAttribute{
-				Required: true, PlanModifiers: replace,
+				Required: true, PlanModifiers: t.stringModifiers("network"),
 				MarkdownDescription: "Neutron network, id or name. Every node gets one port on its first IPv4 subnet.",
 			},
 			"volume": schema.SingleNestedAttribute{
 				Required:            true,
 				MarkdownDescription: "The Cinder data volume of every node, mounted at the datadir.",
-				PlanModifiers:       []planmodifier.Object{objectplanmodifier.RequiresReplace()},
+				PlanModifiers:       t.objectModifiers("volume"),
 				Attributes: map[string]schema.Attribute{
 					"size": schema.Int64Attribute{
 						Required: true, MarkdownDescription: "Size in GiB.",
@@ -106,17 +104,17 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 			"availability_zones": schema.ListAttribute{
 				ElementType: types.StringType, Optional: true,
 				MarkdownDescription: "Availability zones; nodes are spread over them round-robin.",
-				PlanModifiers:       []planmodifier.List{listplanmodifier.RequiresReplace()},
+				PlanModifiers:       t.listModifiers("availability_zones"),
 				Validators:          []validator.List{listvalidator.SizeAtLeast(1), listvalidator.UniqueValues()},
 			},
 			"anti_affinity": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString("anti-affinity"),
 				MarkdownDescription: "Server group policy: `anti-affinity` (default: no two nodes on one hypervisor), `soft-anti-affinity`, or `none`.",
 				Validators:          []validator.String{stringvalidator.OneOf("anti-affinity", "soft-anti-affinity", "none")},
-				PlanModifiers:       replace,
+				PlanModifiers:       t.stringModifiers("anti_affinity"),
 			},
 			"key_pair": schema.StringAttribute{
-				Optional: true, PlanModifiers: replace,
+				Optional: true, PlanModifiers: t.stringModifiers("key_pair"),
 				MarkdownDescription: "An existing Nova keypair; `ssh.private_key` must then hold its private key. Omitted: the cluster generates a keypair (see `generated_private_key`).",
 			},
 			"generated_private_key": schema.StringAttribute{

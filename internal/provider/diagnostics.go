@@ -3,21 +3,74 @@ package provider
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 
+	"github.com/pxc-provider/terraform-provider-pxc/internal/cluster"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
 
-// All wording of OpenStack-related diagnostics lives here. Summaries are in
-// Title Case; details say what was being attempted, what to do, and then the
-// original error.
+// The wording of every diagnostic the provider reports lives here, so it can
+// be read and kept consistent in one place. Summaries are in Title Case;
+// details say what was being attempted, what to do, and then the original
+// error.
 
 // invalidConfigDiagnostic reports settings rejected before any network call.
 func invalidConfigDiagnostic(err error) diag.Diagnostic {
 	return diag.NewErrorDiagnostic("Invalid OpenStack Provider Configuration",
 		"While configuring the provider, the OpenStack settings were rejected. Fix the provider block or the OS_* environment variables.\n\n"+
 			"Original Error: "+err.Error())
+}
+
+// Provider configuration.
+
+func unknownValueDiagnostic(attr string, env []string) diag.Diagnostic {
+	hint := ""
+	if len(env) > 0 {
+		hint = fmt.Sprintf(", or leave it out and set %s", strings.Join(env, " or "))
+	}
+	return diag.NewAttributeErrorDiagnostic(path.Root(attr), "Unknown OpenStack Provider Setting",
+		fmt.Sprintf("While configuring the provider, the value of %q was not known yet (it depends on a resource that is not created). "+
+			"The provider needs its OpenStack settings before any resource is planned: set %q to a literal or a variable%s.", attr, attr, hint))
+}
+
+func invalidInsecureEnvDiagnostic(value string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("insecure"), "Invalid OS_INSECURE Value",
+		fmt.Sprintf("While reading the provider configuration, OS_INSECURE was %q, which is not a boolean. Set it to true or false, or unset it.", value))
+}
+
+func invalidMaxRetriesEnvDiagnostic(value string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("max_retries"), "Invalid OS_MAX_RETRIES Value",
+		fmt.Sprintf("While reading the provider configuration, OS_MAX_RETRIES was %q; it must be a whole number, 0 or more.", value))
+}
+
+// conflictingCredentialsDiagnostic: a password and a token came from the
+// places passwordFrom and tokenFrom describe; at is the attribute to blame.
+func conflictingCredentialsDiagnostic(at, passwordFrom, tokenFrom string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root(at), "Conflicting OpenStack Credentials",
+		fmt.Sprintf("While validating the provider configuration, both a password (from %s) and a token (from %s) were found. "+
+			"Authenticate with one of them: remove one from the provider block, or unset the environment variable.",
+			passwordFrom, tokenFrom))
+}
+
+func incompleteClientCertificateDiagnostic(at, haveFrom, missing string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root(at), "Incomplete Client Certificate",
+		fmt.Sprintf("While validating the provider configuration, a client certificate setting came from %s but %s is not set. "+
+			"A TLS client certificate needs both the certificate and its private key.", haveFrom, missing))
+}
+
+func invalidURLDiagnostic(at path.Path, raw string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Invalid URL",
+		fmt.Sprintf("While validating %s, %q is not an absolute http:// or https:// URL. Give the identity endpoint, e.g. https://keystone.example.com:5000/v3.", at, raw))
+}
+
+// unexpectedProviderDataDiagnostic: Configure handed over something other
+// than *ProviderData, which only a bug can do.
+func unexpectedProviderDataDiagnostic(v any) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Unexpected Provider Data",
+		fmt.Sprintf("Expected *provider.ProviderData, got %T. This is always a bug in the provider code and should be reported to the provider developers.", v))
 }
 
 // openStackErrorDiagnostic turns an error from internal/openstack into one
@@ -75,4 +128,204 @@ func authAdvice(ae *openstack.AuthError) (summary, todo string) {
 	}
 	return "OpenStack Authentication Error",
 		"Authentication failed for an unexpected reason; set TF_LOG=DEBUG to see the requests."
+}
+
+// providerNotConfiguredDiagnostic reports a resource or data source called
+// without an OpenStack client: the provider block failed or was not
+// configured (the framework then passes no provider data).
+func providerNotConfiguredDiagnostic(action string) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Provider Not Configured",
+		fmt.Sprintf("While attempting to %s, the pxc provider had no OpenStack client because the provider was not configured. "+
+			"Fix any earlier error about the provider block; if its settings depend on resources that do not exist yet, create those first.", action))
+}
+
+// Configuration checks of pxc_cluster (terraform validate).
+
+func evenNodeCountDiagnostic(n int64) diag.Diagnostic {
+	return diag.NewAttributeWarningDiagnostic(path.Root("node_count"), "Even Node Count",
+		fmt.Sprintf("A cluster of %d nodes can split into two halves of %d; neither half keeps quorum and the whole cluster stops taking writes. Use an odd node_count.",
+			n, n/2))
+}
+
+func unsupportedDatastoreDiagnostic(d cluster.Datastore, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("datastore").AtName("version"), "Unsupported Datastore",
+		fmt.Sprintf("While checking datastore %s %s, the provider found it cannot install it. Choose a supported type and version.\n\nOriginal Error: %v",
+			d.Type, d.Version, err))
+}
+
+func unsupportedSSTMethodDiagnostic(err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("sst_method"), "Unsupported SST Method",
+		"While checking sst_method against the datastore, the method was rejected. Choose a method the datastore supports, or leave sst_method out for the default.\n\n"+
+			"Original Error: sst_method: "+err.Error())
+}
+
+func invalidParametersDiagnostic(err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("parameters"), "Invalid Parameters",
+		"While checking parameters, a server setting was rejected (the provider manages some settings itself). Remove or correct it.\n\n"+
+			"Original Error: parameters: "+err.Error())
+}
+
+func missingPrivateKeyDiagnostic() diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("ssh").AtName("private_key"), "Missing Private Key",
+		"key_pair names an existing keypair, so the provider needs its private key in ssh.private_key to configure the servers.")
+}
+
+func missingKnownHostsFileDiagnostic() diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("ssh").AtName("known_hosts_file"), "Missing known_hosts File",
+		"ssh.host_key_check is \"known_hosts\": set ssh.known_hosts_file to the file holding the servers' host keys.")
+}
+
+func missingBastionHostKeyDiagnostic() diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("ssh").AtName("bastion").AtName("host_key"), "Missing Bastion Host Key",
+		"The bastion's host key cannot be read from a Nova console: set ssh.bastion.host_key (authorized_keys format).")
+}
+
+func invalidCIDRDiagnostic(at path.Path, value string, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Invalid CIDR",
+		fmt.Sprintf("%q is not a CIDR such as 192.0.2.0/24: %v", value, err))
+}
+
+func unknownReferenceDiagnostic(re *cluster.ReferenceError) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root(re.Field), "Unknown "+titleCase(re.Field), re.Err.Error())
+}
+
+// Plan checks of pxc_cluster: changes the cluster_changes table refuses.
+
+// changeRefusedDiagnostic refuses a change of attr; reason completes
+// "Changing attr ...".
+func changeRefusedDiagnostic(attr, reason string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root(attr), "Change Not Supported In Place",
+		fmt.Sprintf("Changing %s %s. Revert the change, or replace the cluster on purpose with `terraform apply -replace`.", attr, reason))
+}
+
+// nodeCountRefusedDiagnostic refuses a new node_count; missing names the
+// nodes whose servers are gone, when that is why the count differs.
+func nodeCountRefusedDiagnostic(have, want int64, missing string) diag.Diagnostic {
+	detail := fmt.Sprintf("The cluster has %d nodes and the configuration asks for %d. Growing and shrinking a running cluster is not supported yet; "+
+		"the provider will not replace a database cluster silently. Keep node_count at %d, or replace the cluster on purpose with `terraform apply -replace`.",
+		have, want, have)
+	if missing != "" {
+		detail = fmt.Sprintf("Nodes are missing from the cloud (%s): the cluster has %d of its %d nodes. Repairing a cluster arrives with node replacement; "+
+			"until then restore quorum by hand or replace the cluster with `terraform apply -replace`.", missing, have, want)
+	}
+	return diag.NewAttributeErrorDiagnostic(path.Root("node_count"), "Changing node_count Is Not Supported", detail)
+}
+
+// Lifecycle of pxc_cluster.
+
+// createFailed names the phase and node that failed and says how to clean up.
+// The error comes before the cleanup advice here: it names the failing node,
+// which the advice refers to.
+func createFailed(name string, c *cluster.Cluster, err error) diag.Diagnostics {
+	var d diag.Diagnostics
+	summary := "Error Creating Cluster"
+	var pe *cluster.PhaseError
+	where := ""
+	if errors.As(err, &pe) {
+		summary = "Cluster Create Failed In Phase " + titleCase(pe.Phase)
+		where = " in phase " + pe.Phase
+		if pe.Node != "" {
+			where += " on node " + pe.Node
+		}
+	}
+	cleanup := "Nothing was created in the cloud."
+	if c != nil && c.ID != "" {
+		cleanup = fmt.Sprintf("The partly built cluster %s is recorded in state and marked tainted: the next `terraform apply` deletes and recreates it, and `terraform destroy` removes everything it made.", c.ID)
+	}
+	var ae *openstack.AuthError
+	var sm *openstack.ServiceMissingError
+	if errors.As(err, &ae) || errors.As(err, &sm) {
+		d.Append(openStackErrorDiagnostic(fmt.Sprintf("create cluster %q%s", name, where), err))
+		d.AddWarning("Cleanup", cleanup)
+		return d
+	}
+	d.AddError(summary, fmt.Sprintf("While creating cluster %q%s: %v\n\n%s", name, where, err, cleanup))
+	return d
+}
+
+// readClusterFailed reports a failed read; while completes "While ...",
+// e.g. "reading cluster X from the cloud".
+func readClusterFailed(while string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Error Reading Cluster",
+		fmt.Sprintf("While %s, the provider could not read it. Run the command again once the cloud answers; set TF_LOG=DEBUG to see each request.\n\nOriginal Error: %v", while, err))
+}
+
+func updateAllowedCIDRsFailed(cidrs any, id string, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("allowed_cidrs"), "Error Updating Allowed CIDRs",
+		fmt.Sprintf("While opening MySQL to %v on cluster %s, the security group could not be changed. Applying again retries the change.\n\nOriginal Error: %v", cidrs, id, err))
+}
+
+func deleteClusterFailed(name, id string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Error Deleting Cluster",
+		fmt.Sprintf("While deleting cluster %s (%s), an object could not be deleted. Deleting again is safe: objects already gone are skipped.\n\nOriginal Error: %v", name, id, err))
+}
+
+// unexpectedImportIDDiagnostic rejects an import id; want says what to give.
+func unexpectedImportIDDiagnostic(resourceType, want, got string) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Unexpected Import Identifier",
+		fmt.Sprintf("Import a %s by %s; got %q.", resourceType, want, got))
+}
+
+func saveHostKeysFailed(err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Error Saving Host Keys",
+		"While recording the verified SSH host keys in private state, they could not be encoded. This is a bug in the provider; please report it.\n\nOriginal Error: "+err.Error())
+}
+
+func loadHostKeysFailed(err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Error Loading Host Keys",
+		"The recorded SSH host keys in private state are unreadable: "+err.Error())
+}
+
+// Data sources.
+
+func clusterNotFoundDiagnostic(err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Cluster Not Found",
+		fmt.Sprintf("While looking the cluster up by id or name, no single cluster matched. Check the id or name (data.pxc_clusters lists them).\n\nOriginal Error: %v", err))
+}
+
+func listClustersFailed(err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Error Listing Clusters", "While listing the project's servers to find clusters: "+err.Error())
+}
+
+// pxc_lb_pool.
+
+func singleWriterNeedsGaleraDiagnostic() diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("health_check"), "Single Writer Needs The Galera Check",
+		"mode single_writer (the default) elects the writer inside the galera health check. With a TCP check Octavia's `option allbackups` "+
+			"would send writes to every remaining node when the writer fails. Use health_check = \"galera\" or mode = \"multi_writer\".")
+}
+
+// createPoolFailed reports a failed create; lbID is the load balancer left
+// in state, empty when nothing was made.
+func createPoolFailed(clusterID, lbID string, err error) diag.Diagnostic {
+	cleanup := "Nothing was created in the cloud."
+	if lbID != "" {
+		cleanup = fmt.Sprintf("Load balancer %s is recorded in state and marked tainted: the next apply replaces it, and destroy removes it.", lbID)
+	}
+	return diag.NewErrorDiagnostic("Error Creating Load Balancer Pool",
+		fmt.Sprintf("While putting a load balancer in front of cluster %s, the create failed. %s\n\nOriginal Error: %v", clusterID, cleanup, err))
+}
+
+func readPoolFailed(id string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Error Reading Load Balancer Pool",
+		fmt.Sprintf("While reading load balancer %s, the provider could not read it. Run the command again once the cloud answers; set TF_LOG=DEBUG to see each request.\n\nOriginal Error: %v", id, err))
+}
+
+func updatePoolFailed(id string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Error Updating Load Balancer Pool",
+		fmt.Sprintf("While updating load balancer %s, the change did not complete. Applying again retries it.\n\nOriginal Error: %v", id, err))
+}
+
+func deletePoolFailed(id string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Error Deleting Load Balancer Pool",
+		fmt.Sprintf("While deleting load balancer %s, the delete did not complete. Deleting again is safe.\n\nOriginal Error: %v", id, err))
+}
+
+// titleCase turns an attribute or phase name into Title Case for a summary.
+func titleCase(s string) string {
+	words := strings.Fields(strings.ReplaceAll(s, "_", " "))
+	for i, w := range words {
+		words[i] = strings.ToUpper(w[:1]) + w[1:]
+	}
+	return strings.Join(words, " ")
 }

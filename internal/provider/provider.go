@@ -153,7 +153,7 @@ func (p *pxcProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	r.Config.UserAgent = "terraform-provider-pxc/" + p.version
 	newClient := p.newClient
 	if newClient == nil {
-		newClient = func(cfg openstack.Config) (*openstack.Client, error) { return openstack.NewClient(cfg) }
+		newClient = newCloudClient
 	}
 	client, err := newClient(r.Config)
 	if err != nil {

@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
-	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
@@ -175,8 +173,7 @@ func (m *providerModel) resolve(strict bool) (resolvedConfig, diag.Diagnostics) 
 		if ev := os.Getenv("OS_INSECURE"); ev != "" {
 			b, err := strconv.ParseBool(ev)
 			if err != nil {
-				diags.AddAttributeError(path.Root("insecure"), "Invalid OS_INSECURE Value",
-					fmt.Sprintf("While reading the provider configuration, OS_INSECURE was %q, which is not a boolean. Set it to true or false, or unset it.", ev))
+				diags.Append(invalidInsecureEnvDiagnostic(ev))
 			} else {
 				r.Config.Insecure = &b
 				r.Origins["insecure"] = origin{env: "OS_INSECURE"}
@@ -197,8 +194,7 @@ func (m *providerModel) resolve(strict bool) (resolvedConfig, diag.Diagnostics) 
 		if ev := os.Getenv("OS_MAX_RETRIES"); ev != "" {
 			n, err := strconv.Atoi(ev)
 			if err != nil || n < 0 {
-				diags.AddAttributeError(path.Root("max_retries"), "Invalid OS_MAX_RETRIES Value",
-					fmt.Sprintf("While reading the provider configuration, OS_MAX_RETRIES was %q; it must be a whole number, 0 or more.", ev))
+				diags.Append(invalidMaxRetriesEnvDiagnostic(ev))
 			} else {
 				r.Config.MaxRetries = n
 				r.Origins["max_retries"] = origin{env: "OS_MAX_RETRIES"}
@@ -240,10 +236,7 @@ func (r resolvedConfig) conflicts() diag.Diagnostics {
 		if pw.attr == "" && tok.attr != "" {
 			at = "token"
 		}
-		diags.AddAttributeError(path.Root(at), "Conflicting OpenStack Credentials",
-			fmt.Sprintf("While validating the provider configuration, both a password (from %s) and a token (from %s) were found. "+
-				"Authenticate with one of them: remove one from the provider block, or unset the environment variable.",
-				pw.describe(), tok.describe()))
+		diags.Append(conflictingCredentialsDiagnostic(at, pw.describe(), tok.describe()))
 	}
 	cert, key := r.Origins["cert"], r.Origins["key"]
 	if cert.set() != key.set() {
@@ -251,19 +244,7 @@ func (r resolvedConfig) conflicts() diag.Diagnostics {
 		if key.set() {
 			at, have, missing = "key", key, "cert (OS_CERT)"
 		}
-		diags.AddAttributeError(path.Root(at), "Incomplete Client Certificate",
-			fmt.Sprintf("While validating the provider configuration, a client certificate setting came from %s but %s is not set. "+
-				"A TLS client certificate needs both the certificate and its private key.", have.describe(), missing))
+		diags.Append(incompleteClientCertificateDiagnostic(at, have.describe(), missing))
 	}
 	return diags
-}
-
-func unknownValueDiagnostic(attr string, env []string) diag.Diagnostic {
-	hint := ""
-	if len(env) > 0 {
-		hint = fmt.Sprintf(", or leave it out and set %s", strings.Join(env, " or "))
-	}
-	return diag.NewAttributeErrorDiagnostic(path.Root(attr), "Unknown OpenStack Provider Setting",
-		fmt.Sprintf("While configuring the provider, the value of %q was not known yet (it depends on a resource that is not created). "+
-			"The provider needs its OpenStack settings before any resource is planned: set %q to a literal or a variable%s.", attr, attr, hint))
 }

@@ -1,9 +1,10 @@
 package provider
 
 import (
-	"fmt"
+	"context"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
@@ -28,9 +29,20 @@ func providerDataFrom(v any) (*ProviderData, diag.Diagnostics) {
 	}
 	d, ok := v.(*ProviderData)
 	if !ok || d == nil {
-		diags.AddError("Unexpected Provider Data",
-			fmt.Sprintf("Expected *provider.ProviderData, got %T. This is always a bug in the provider code and should be reported to the provider developers.", v))
+		diags.Append(unexpectedProviderDataDiagnostic(v))
 		return nil, diags
 	}
 	return d, diags
+}
+
+// resourceBase is embedded by every resource: it keeps the provider data
+// Configure hands over (nil until the provider is configured).
+type resourceBase struct {
+	data *ProviderData
+}
+
+func (b *resourceBase) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
+	data, diags := providerDataFrom(req.ProviderData)
+	resp.Diagnostics.Append(diags...)
+	b.data = data
 }

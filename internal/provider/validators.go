@@ -2,7 +2,6 @@ package provider
 
 import (
 	"context"
-	"fmt"
 	"net/url"
 
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
@@ -26,7 +25,6 @@ func (urlValidator) ValidateString(_ context.Context, req validator.StringReques
 	raw := req.ConfigValue.ValueString()
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		resp.Diagnostics.AddAttributeError(req.Path, "Invalid URL",
-			fmt.Sprintf("While validating %s, %q is not an absolute http:// or https:// URL. Give the identity endpoint, e.g. https://keystone.example.com:5000/v3.", req.Path, raw))
+		resp.Diagnostics.Append(invalidURLDiagnostic(req.Path, raw))
 	}
 }

@@ -1,0 +1,92 @@
+package provider
+
+import (
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
+)
+
+// changeKind says what a change of one configured attribute does to a
+// running resource.
+type changeKind int
+
+const (
+	// changeInPlace: Update applies it without touching the servers' service.
+	changeInPlace changeKind = iota
+	// changeRolling: Update applies it one node at a time, keeping quorum.
+	changeRolling
+	// changeReplace: the plan replaces the resource.
+	changeReplace
+	// changeRefused: the plan fails with the row's reason.
+	changeRefused
+)
+
+// attributeChange is one row of a changes table.
+type attributeChange struct {
+	kind changeKind
+	// reason completes "Changing <attr> ..." in the refusal (changeRefused).
+	reason string
+	// ifConfigured: a replacement only when the configuration sets the
+	// attribute, so a computed default may settle freely.
+	ifConfigured bool
+	// byModifyPlan: the values' equality needs the cloud (a network id and
+	// its name are the same network), so ModifyPlan decides the replacement
+	// and the schema carries no RequiresReplace.
+	byModifyPlan bool
+}
+
+// changes maps a top-level attribute to what changing it does. The schema
+// takes its RequiresReplace modifiers from it and ModifyPlan its refusals,
+// so a later feature flips a row rather than code in several places.
+type changes map[string]attributeChange
+
+func (t changes) replaces(name string) bool {
+	row, ok := t[name]
+	return ok && row.kind == changeReplace && !row.byModifyPlan
+}
+
+// stringModifiers returns the plan modifiers the row asks of a string
+// attribute, followed by extra.
+func (t changes) stringModifiers(name string, extra ...planmodifier.String) []planmodifier.String {
+	var out []planmodifier.String
+	if t.replaces(name) {
+		if t[name].ifConfigured {
+			out = append(out, stringplanmodifier.RequiresReplaceIfConfigured())
+		} else {
+			out = append(out, stringplanmodifier.RequiresReplace())
+		}
+	}
+	return append(out, extra...)
+}
+
+func (t changes) int64Modifiers(name string, extra ...planmodifier.Int64) []planmodifier.Int64 {
+	var out []planmodifier.Int64
+	if t.replaces(name) {
+		out = append(out, int64planmodifier.RequiresReplace())
+	}
+	return append(out, extra...)
+}
+
+func (t changes) objectModifiers(name string) []planmodifier.Object {
+	if t.replaces(name) {
+		return []planmodifier.Object{objectplanmodifier.RequiresReplace()}
+	}
+	return nil
+}
+
+func (t changes) listModifiers(name string) []planmodifier.List {
+	if t.replaces(name) {
+		return []planmodifier.List{listplanmodifier.RequiresReplace()}
+	}
+	return nil
+}
+
+// refusedChange reports whether a refused row's attribute changes from
+// state to plan. An unknown plan value is decided at apply; a null state
+// value (after an import the configuration brings it) is adopted.
+func refusedChange(row attributeChange, plan, state attr.Value) bool {
+	return row.kind == changeRefused && !plan.IsUnknown() && !state.IsNull() && !plan.Equal(state)
+}

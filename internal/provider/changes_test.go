@@ -1,0 +1,78 @@
+package provider
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+)
+
+// replacingModifiers lists the descriptions of an attribute's plan
+// modifiers that force a replacement. Every attribute type keeps its own
+// slice type in a PlanModifiers field, so reflection reads them all.
+func replacingModifiers(ctx context.Context, a schema.Attribute) []string {
+	field := reflect.ValueOf(a).FieldByName("PlanModifiers")
+	if !field.IsValid() {
+		return nil
+	}
+	var descs []string
+	for i := 0; i < field.Len(); i++ {
+		m, ok := field.Index(i).Interface().(interface{ Description(context.Context) string })
+		if ok && strings.Contains(m.Description(ctx), "destroy and recreate") {
+			descs = append(descs, m.Description(ctx))
+		}
+	}
+	return descs
+}
+
+// Every configurable attribute has a row in its changes table, and the
+// schema forces a replacement exactly for the rows that say replace (and
+// that ModifyPlan does not decide itself).
+func TestChangesTablesMatchSchemas(t *testing.T) {
+	ctx := context.Background()
+	for name, tc := range map[string]struct {
+		schema schema.Schema
+		table  changes
+	}{
+		"pxc_cluster": {clusterResourceSchema(ctx), clusterChanges},
+		"pxc_lb_pool": {lbPoolResourceSchema(ctx), lbPoolChanges},
+	} {
+		for attrName, a := range tc.schema.Attributes {
+			row, ok := tc.table[attrName]
+			configurable := a.IsRequired() || a.IsOptional()
+			if configurable && !ok {
+				t.Errorf("%s.%s is configurable but has no row in the changes table", name, attrName)
+			}
+			if !configurable && ok {
+				t.Errorf("%s.%s is computed only but has a row in the changes table", name, attrName)
+			}
+			wantReplace := ok && row.kind == changeReplace && !row.byModifyPlan
+			if got := replacingModifiers(ctx, a); wantReplace != (len(got) > 0) {
+				t.Errorf("%s.%s: table row %+v, replacing plan modifiers %q", name, attrName, row, got)
+			}
+			if ok && row.kind == changeRefused && row.reason == "" {
+				t.Errorf("%s.%s is refused without a reason", name, attrName)
+			}
+		}
+		for attrName := range tc.table {
+			if _, ok := tc.schema.Attributes[attrName]; !ok {
+				t.Errorf("%s: the changes table names %q, which the schema lacks", name, attrName)
+			}
+		}
+	}
+}
+
+// The refusal wording names the attribute and the reason from the table.
+func TestChangeRefusedDiagnosticNamesReason(t *testing.T) {
+	d := changeRefusedDiagnostic("sst_method", clusterChanges["sst_method"].reason)
+	if d.Summary() != "Change Not Supported In Place" {
+		t.Errorf("summary %q", d.Summary())
+	}
+	for _, want := range []string{"Changing sst_method needs a rolling restart of every node", "terraform apply -replace"} {
+		if !strings.Contains(d.Detail(), want) {
+			t.Errorf("detail lacks %q: %s", want, d.Detail())
+		}
+	}
+}
