@@ -74,7 +74,7 @@ func (c *Cloud) lookupToken(id string) (*token, bool) {
 func (c *Cloud) authenticateRequest(r *http.Request) (string, error) {
 	t, ok := c.lookupToken(r.Header.Get("X-Auth-Token"))
 	if !ok {
-		return "", errors.New(unauthMessage)
+		return "", errors.New("no valid token in X-Auth-Token")
 	}
 	if t.ProjectID == "" {
 		return "", errors.New("the token is not scoped to a project")
