@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 )
 
 // fault is an injected failure: the next Count requests whose method and
@@ -62,7 +64,7 @@ func (c *Cloud) matchFault(r *http.Request) *fault {
 
 func (c *Cloud) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_admin/ready", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, map[string]any{"ready": true, "url": c.baseURL})
+		core.WriteJSON(w, 200, map[string]any{"ready": true, "url": c.baseURL})
 	})
 	mux.HandleFunc("GET /_admin/inventory", c.adminInventory)
 	mux.HandleFunc("GET /_admin/faults", c.adminListFaults)
@@ -105,11 +107,11 @@ func (c *Cloud) adminLoadBalancerOp(w http.ResponseWriter, r *http.Request) {
 		adminErr(w, 404, "%v", err)
 		return
 	}
-	writeJSON(w, 200, map[string]any{"id": id, "done": r.PathValue("op")})
+	core.WriteJSON(w, 200, map[string]any{"id": id, "done": r.PathValue("op")})
 }
 
 func adminErr(w http.ResponseWriter, code int, format string, args ...any) {
-	writeError(w, svcAdmin, errf(code, format, args...))
+	core.WriteError(w, core.Admin, core.Errf(code, format, args...))
 }
 
 // Inventory lists every resource the APIs know, for "nothing left behind" checks.
@@ -185,7 +187,7 @@ func (c *Cloud) listLoadBalancers() []InventoryItem {
 	if c.lb == nil {
 		return nil
 	}
-	tok := c.internalToken()
+	tok := c.keystone.InternalToken()
 	req := httptest.NewRequest(http.MethodGet, "/v2/lbaas/loadbalancers", nil)
 	req.Header.Set("X-Auth-Token", tok)
 	rec := httptest.NewRecorder()
@@ -207,18 +209,8 @@ func (c *Cloud) listLoadBalancers() []InventoryItem {
 	return out
 }
 
-// internalToken issues a short-lived project token for the cloud's own calls.
-func (c *Cloud) internalToken() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := &token{ID: "gAAAAA" + randomSecret(180), UserID: c.st.UserID, ProjectID: c.st.ProjectID,
-		Methods: []string{"password"}, IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)}
-	c.tokens[t.ID] = t
-	return t.ID
-}
-
 func (c *Cloud) adminInventory(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, 200, c.Inventory())
+	core.WriteJSON(w, 200, c.Inventory())
 }
 
 func (c *Cloud) adminListFaults(w http.ResponseWriter, r *http.Request) {
@@ -226,12 +218,12 @@ func (c *Cloud) adminListFaults(w http.ResponseWriter, r *http.Request) {
 	defer c.mu.Unlock()
 	out := []*fault{}
 	out = append(out, c.faults...)
-	writeJSON(w, 200, map[string]any{"faults": out})
+	core.WriteJSON(w, 200, map[string]any{"faults": out})
 }
 
 func (c *Cloud) adminAddFault(w http.ResponseWriter, r *http.Request) {
 	var f fault
-	if err := readJSON(r, &f); err != nil {
+	if err := core.ReadJSON(r, &f); err != nil {
 		adminErr(w, 400, "%s", err)
 		return
 	}
@@ -255,11 +247,11 @@ func (c *Cloud) adminAddFault(w http.ResponseWriter, r *http.Request) {
 		f.RetryAfter = 1
 	}
 	f.re = re
-	f.ID = newUUID()
+	f.ID = core.NewUUID()
 	c.mu.Lock()
 	c.faults = append(c.faults, &f)
 	c.mu.Unlock()
-	writeJSON(w, 201, map[string]any{"fault": f})
+	core.WriteJSON(w, 201, map[string]any{"fault": f})
 }
 
 func (c *Cloud) adminClearFaults(w http.ResponseWriter, r *http.Request) {
@@ -275,7 +267,7 @@ func (c *Cloud) adminNextServerError(w http.ResponseWriter, r *http.Request) {
 		Message string `json:"message"`
 	}
 	if r.ContentLength != 0 {
-		if err := readJSON(r, &req); err != nil {
+		if err := core.ReadJSON(r, &req); err != nil {
 			adminErr(w, 400, "%s", err)
 			return
 		}
@@ -287,14 +279,14 @@ func (c *Cloud) adminNextServerError(w http.ResponseWriter, r *http.Request) {
 	c.nextServerErrors = req.Count
 	c.nextServerErrMsg = req.Message
 	c.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"next_server_errors": req.Count})
+	core.WriteJSON(w, 200, map[string]any{"next_server_errors": req.Count})
 }
 
 func (c *Cloud) adminDelay(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		StepMS int `json:"step_ms"`
 	}
-	if err := readJSON(r, &req); err != nil || req.StepMS < 0 {
+	if err := core.ReadJSON(r, &req); err != nil || req.StepMS < 0 {
 		adminErr(w, 400, "body must be {\"step_ms\": N} with N >= 0")
 		return
 	}
@@ -305,23 +297,20 @@ func (c *Cloud) adminDelay(w http.ResponseWriter, r *http.Request) {
 	}
 	d := c.stepDelay
 	c.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"step_ms": d.Milliseconds()})
+	core.WriteJSON(w, 200, map[string]any{"step_ms": d.Milliseconds()})
 }
 
 func (c *Cloud) adminExpireTokens(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	n := len(c.tokens)
-	c.tokens = map[string]*token{}
-	c.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"expired": n})
+	n := c.keystone.RevokeAll()
+	core.WriteJSON(w, 200, map[string]any{"expired": n})
 }
 
 func (c *Cloud) adminServerInfo(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.st.Servers[pv(r, "id")]
+	s, ok := c.st.Servers[r.PathValue("id")]
 	if !ok {
-		adminErr(w, 404, "server %s not found", pv(r, "id"))
+		adminErr(w, 404, "server %s not found", r.PathValue("id"))
 		return
 	}
 	info := map[string]any{"id": s.ID, "status": statusOf(s), "hypervisor": s.Hypervisor, "hostname": s.Hostname}
@@ -336,13 +325,13 @@ func (c *Cloud) adminServerInfo(w http.ResponseWriter, r *http.Request) {
 		info["running"] = h.Running() // may wait for a host mid-shutdown: not under c.mu
 	}
 	c.mu.Lock() // for the deferred Unlock
-	writeJSON(w, 200, info)
+	core.WriteJSON(w, 200, info)
 }
 
 // adminServerOp simulates what happens to a VM behind nova's back: power
 // off (nova's power sync then reports SHUTOFF), power on, network partition.
 func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
-	id, op := pv(r, "id"), pv(r, "op")
+	id, op := r.PathValue("id"), r.PathValue("op")
 	c.mu.Lock()
 	s, ok := c.st.Servers[id]
 	h := c.hosts[id]
@@ -371,7 +360,7 @@ func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
 			Peers []string `json:"peers"`
 		}
 		if r.ContentLength != 0 {
-			if e := readJSON(r, &req); e != nil {
+			if e := core.ReadJSON(r, &req); e != nil {
 				adminErr(w, 400, "%s", e)
 				return
 			}
@@ -395,7 +384,7 @@ func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
 			Peers []string `json:"peers"`
 		}
 		if r.ContentLength != 0 {
-			_ = readJSON(r, &req)
+			_ = core.ReadJSON(r, &req)
 		}
 		err = h.HealNetwork(ctx)
 		if err == nil && len(req.Peers) > 0 {
@@ -415,7 +404,7 @@ func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
 		adminErr(w, 500, "%s %s: %v", op, id, err)
 		return
 	}
-	writeJSON(w, 200, map[string]any{"server": id, "op": op, "ok": true})
+	core.WriteJSON(w, 200, map[string]any{"server": id, "op": op, "ok": true})
 }
 
 // adminReset deletes every server, volume, port and load balancer now.
@@ -424,7 +413,7 @@ func (c *Cloud) adminReset(w http.ResponseWriter, r *http.Request) {
 		adminErr(w, 500, "reset: %v", err)
 		return
 	}
-	writeJSON(w, 200, c.Inventory())
+	core.WriteJSON(w, 200, c.Inventory())
 }
 
 // Reset deletes every server, volume, port, load balancer, keypair, server
@@ -433,7 +422,7 @@ func (c *Cloud) Reset(ctx context.Context) error {
 	if c.lb != nil {
 		for _, lb := range c.listLoadBalancers() {
 			req := httptest.NewRequest(http.MethodDelete, "/v2/lbaas/loadbalancers/"+lb.ID+"?cascade=true", nil)
-			req.Header.Set("X-Auth-Token", c.internalToken())
+			req.Header.Set("X-Auth-Token", c.keystone.InternalToken())
 			rec := httptest.NewRecorder()
 			c.lb.ServeHTTP(rec, req)
 		}
@@ -484,5 +473,5 @@ func (c *Cloud) adminShutdown(w http.ResponseWriter, r *http.Request) {
 		close(c.shutdownReq)
 	}
 	c.mu.Unlock()
-	writeJSON(w, 202, map[string]any{"shutting_down": true})
+	core.WriteJSON(w, 202, map[string]any{"shutting_down": true})
 }

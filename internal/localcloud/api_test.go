@@ -30,6 +30,9 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
 )
 
 // samplesDir is ../shared/openstack-api relative to the repository root.
@@ -285,7 +288,7 @@ func TestAPIConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		imgs, _ := images.ExtractImages(pages)
-		if len(imgs) != 1 || imgs[0].ID != theImage().ID {
+		if len(imgs) != 1 || imgs[0].ID != glance.TheImage().ID {
 			t.Errorf("images: %+v", imgs)
 		}
 		// Keypairs: import (201 from 2.2), duplicate 409, generate, 404 after delete.
@@ -523,7 +526,7 @@ func TestServerCreateShapesAndPorts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := map[string]any{"server": map[string]any{"name": "on-port", "flavorRef": "1", "imageRef": theImage().ID,
+	body := map[string]any{"server": map[string]any{"name": "on-port", "flavorRef": "1", "imageRef": glance.TheImage().ID,
 		"key_name": fx.keyName, "networks": []any{map[string]any{"port": p.ID}}}}
 	code, hdr, b := tc.rawDo("POST", "/compute/v2.1/servers", body, map[string]string{"OpenStack-API-Version": "compute 2.47"})
 	if code != 202 || hdr.Get("Location") == "" {
@@ -580,7 +583,7 @@ func TestServerCreateShapesAndPorts(t *testing.T) {
 		t.Fatalf("nova's private key: %v", err)
 	}
 	s2, err := servers.Create(ctx, tc.compute, keypairs.CreateOptsExt{KeyName: "generated", CreateOptsBuilder: servers.CreateOpts{
-		Name: "again", FlavorRef: "1", ImageRef: theImage().ID, Networks: []servers.Network{{Port: p.ID}}}}, nil).Extract()
+		Name: "again", FlavorRef: "1", ImageRef: glance.TheImage().ID, Networks: []servers.Network{{Port: p.ID}}}}, nil).Extract()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -670,7 +673,7 @@ func TestFaultsAndScheduling(t *testing.T) {
 	var ids []string
 	for _, n := range []string{"m1", "m2", "m3"} {
 		s, err := servers.Create(ctx, tc.compute, keypairs.CreateOptsExt{KeyName: fx.keyName, CreateOptsBuilder: servers.CreateOpts{
-			Name: n, FlavorRef: "1", ImageRef: theImage().ID, Networks: []servers.Network{{UUID: tc.NetworkID()}}}},
+			Name: n, FlavorRef: "1", ImageRef: glance.TheImage().ID, Networks: []servers.Network{{UUID: tc.NetworkID()}}}},
 			servers.SchedulerHintOpts{Group: g.ID}).Extract()
 		if err != nil {
 			t.Fatal(err)
@@ -834,7 +837,7 @@ func TestLoadBalancerThroughCloud(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	_, err = loadbalancers.Create(ctx, tc.lb, loadbalancers.CreateOpts{Name: "elsewhere", VipSubnetID: newUUID()}).Extract()
+	_, err = loadbalancers.Create(ctx, tc.lb, loadbalancers.CreateOpts{Name: "elsewhere", VipSubnetID: core.NewUUID()}).Extract()
 	if err == nil {
 		t.Errorf("load balancer on an unknown subnet was accepted")
 	}

@@ -11,13 +11,15 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/host"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/keystone"
 )
 
 // Cinder's microversion range (3.59 is Train's maximum, matching nova 2.79).
 var (
-	cinderMin = microversion{3, 0}
-	cinderMax = microversion{3, 59}
+	cinderMin = core.Microversion{Major: 3, Minor: 0}
+	cinderMax = core.Microversion{Major: 3, Minor: 59}
 )
 
 const (
@@ -30,15 +32,15 @@ const (
 // gophercloud also sends X-OpenStack-Volume-API-Version, which cinder
 // ignores; so do we.
 func (c *Cloud) cinder(h novaHandler) http.HandlerFunc {
-	return c.authed(svcVolume, func(w http.ResponseWriter, r *http.Request) {
-		t := tokenFrom(r.Context())
-		if pv(r, "project") != t.ProjectID {
-			writeError(w, svcVolume, errf(400, "Malformed request url"))
+	return c.keystone.Authed(core.Volume, func(w http.ResponseWriter, r *http.Request) {
+		t := keystone.TokenFrom(r.Context())
+		if r.PathValue("project") != t.ProjectID {
+			core.WriteError(w, core.Volume, core.Errf(400, "Malformed request url"))
 			return
 		}
-		mv, e := negotiateMicroversion(r, "volume", "", cinderMin, cinderMax)
+		mv, e := core.NegotiateMicroversion(r, "volume", "", cinderMin, cinderMax)
 		if e != nil {
-			writeError(w, svcVolume, e)
+			core.WriteError(w, core.Volume, e)
 			return
 		}
 		w.Header().Set("OpenStack-API-Version", "volume "+mv.String())
@@ -82,11 +84,11 @@ func (c *Cloud) cinderVersionBody() map[string]any {
 }
 
 func (c *Cloud) cinderVersions(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusMultipleChoices, map[string]any{"versions": []any{c.cinderVersionBody()}})
+	core.WriteJSON(w, http.StatusMultipleChoices, map[string]any{"versions": []any{c.cinderVersionBody()}})
 }
 
 func (c *Cloud) cinderVersion(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, 200, map[string]any{"versions": []any{c.cinderVersionBody()}})
+	core.WriteJSON(w, 200, map[string]any{"versions": []any{c.cinderVersionBody()}})
 }
 
 func (c *Cloud) volLinks(v *volume) []any {
@@ -96,7 +98,7 @@ func (c *Cloud) volLinks(v *volume) []any {
 	}
 }
 
-func (c *Cloud) volumeBody(v *volume, mv microversion) map[string]any {
+func (c *Cloud) volumeBody(v *volume, mv core.Microversion) map[string]any {
 	atts := []any{}
 	for _, a := range v.Attachments {
 		hostName := ""
@@ -104,7 +106,7 @@ func (c *Cloud) volumeBody(v *volume, mv microversion) map[string]any {
 			hostName = s.Hypervisor
 		}
 		atts = append(atts, map[string]any{
-			"server_id": a.ServerID, "attachment_id": a.AttachmentID, "attached_at": fmtTime(a.AttachedAt, noZTime),
+			"server_id": a.ServerID, "attachment_id": a.AttachmentID, "attached_at": core.FmtTime(a.AttachedAt, core.NoZTime),
 			"host_name": hostName, "volume_id": v.ID, "device": a.Device, "id": v.ID,
 		})
 	}
@@ -114,40 +116,40 @@ func (c *Cloud) volumeBody(v *volume, mv microversion) map[string]any {
 	}
 	b := map[string]any{
 		"attachments": atts, "availability_zone": v.AZ, "bootable": "false",
-		"consistencygroup_id": nil, "created_at": v.CreatedAt.UTC().Format(noZTime),
+		"consistencygroup_id": nil, "created_at": v.CreatedAt.UTC().Format(core.NoZTime),
 		"description": nilIfEmpty(v.Description), "encrypted": false, "id": v.ID,
 		"links": c.volLinks(v), "metadata": md, "migration_status": nil, "multiattach": false,
 		"name": nilIfEmpty(v.Name), "os-vol-host-attr:host": "localcloud@lvm#loop",
 		"os-vol-mig-status-attr:migstat": nil, "os-vol-mig-status-attr:name_id": nil,
 		"os-vol-tenant-attr:tenant_id": v.ProjectID, "replication_status": nil, "size": v.Size,
 		"snapshot_id": nil, "source_volid": nil, "status": v.Status,
-		"updated_at": fmtTime(v.UpdatedAt, noZTime), "user_id": v.UserID, "volume_type": v.VolumeType,
+		"updated_at": core.FmtTime(v.UpdatedAt, core.NoZTime), "user_id": v.UserID, "volume_type": v.VolumeType,
 	}
-	if mv.atLeast(3, 13) {
+	if mv.AtLeast(3, 13) {
 		b["group_id"] = nil
 	}
-	if mv.atLeast(3, 21) {
+	if mv.AtLeast(3, 21) {
 		b["provider_id"] = nil
 	}
-	if mv.atLeast(3, 48) {
+	if mv.AtLeast(3, 48) {
 		b["shared_targets"] = false
 		b["service_uuid"] = "5f0c7a2e-2f3a-4b5c-8d6e-7f8091a2b3c4"
 	}
-	if mv.atLeast(3, 63) {
+	if mv.AtLeast(3, 63) {
 		b["volume_type_id"] = defaultTypeID
 	}
 	return b
 }
 
 func (c *Cloud) notFoundVolume(w http.ResponseWriter, id string) {
-	writeError(w, svcVolume, errf(404, "Volume %s could not be found.", id))
+	core.WriteError(w, core.Volume, core.Errf(404, "Volume %s could not be found.", id))
 }
 
 func (c *Cloud) sortedVolumes() []*volume {
-	return byCreation(c.st.Volumes, func(v *volume) (time.Time, string) { return v.CreatedAt, v.ID }, true)
+	return core.ByCreation(c.st.Volumes, func(v *volume) (time.Time, string) { return v.CreatedAt, v.ID }, true)
 }
 
-func (c *Cloud) listVolumes(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) listVolumes(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	detail := strings.HasSuffix(r.URL.Path, "/detail")
 	q := r.URL.Query()
 	c.mu.Lock()
@@ -155,7 +157,7 @@ func (c *Cloud) listVolumes(w http.ResponseWriter, r *http.Request, mv microvers
 	out := []any{}
 	want, e := parseMetadataFilter(q.Get("metadata"))
 	if e != nil {
-		writeError(w, svcVolume, e)
+		core.WriteError(w, core.Volume, e)
 		return
 	}
 	for _, v := range c.sortedVolumes() {
@@ -174,21 +176,21 @@ func (c *Cloud) listVolumes(w http.ResponseWriter, r *http.Request, mv microvers
 			out = append(out, map[string]any{"id": v.ID, "links": c.volLinks(v), "name": nilIfEmpty(v.Name)})
 		}
 	}
-	writeJSON(w, 200, map[string]any{"volumes": out})
+	core.WriteJSON(w, 200, map[string]any{"volumes": out})
 }
 
-func (c *Cloud) getVolume(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) getVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	v, ok := c.st.Volumes[pv(r, "id")]
+	v, ok := c.st.Volumes[r.PathValue("id")]
 	if !ok {
-		c.notFoundVolume(w, pv(r, "id"))
+		c.notFoundVolume(w, r.PathValue("id"))
 		return
 	}
-	writeJSON(w, 200, map[string]any{"volume": c.volumeBody(v, mv)})
+	core.WriteJSON(w, 200, map[string]any{"volume": c.volumeBody(v, mv)})
 }
 
-func (c *Cloud) createVolume(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) createVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req struct {
 		Volume *struct {
 			Size        json.Number       `json:"size"`
@@ -204,30 +206,30 @@ func (c *Cloud) createVolume(w http.ResponseWriter, r *http.Request, mv microver
 			Multiattach bool              `json:"multiattach"`
 		} `json:"volume"`
 	}
-	if err := readJSON(r, &req); err != nil || req.Volume == nil {
-		writeError(w, svcVolume, errf(400, "Missing required element 'volume' in request body."))
+	if err := core.ReadJSON(r, &req); err != nil || req.Volume == nil {
+		core.WriteError(w, core.Volume, core.Errf(400, "Missing required element 'volume' in request body."))
 		return
 	}
 	rv := req.Volume
 	size, err := rv.Size.Int64()
 	if rv.Size == "" || err != nil || size <= 0 {
-		writeError(w, svcVolume, errf(400, "Invalid input received: Volume size '%s' must be an integer and greater than 0", rv.Size))
+		core.WriteError(w, core.Volume, core.Errf(400, "Invalid input received: Volume size '%s' must be an integer and greater than 0", rv.Size))
 		return
 	}
 	if size > 100 {
-		writeError(w, svcVolume, errf(413, "VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested %dG, quota is 100G and 0G has been consumed.", size))
+		core.WriteError(w, core.Volume, core.Errf(413, "VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota. Requested %dG, quota is 100G and 0G has been consumed.", size))
 		return
 	}
 	if rv.SnapshotID != "" || rv.SourceVolID != "" || rv.ImageRef != "" || rv.BackupID != "" {
-		writeError(w, svcVolume, errf(400, "Invalid input received: the local cloud creates blank volumes only (no snapshot_id, source_volid, imageRef or backup_id)."))
+		core.WriteError(w, core.Volume, core.Errf(400, "Invalid input received: the local cloud creates blank volumes only (no snapshot_id, source_volid, imageRef or backup_id)."))
 		return
 	}
 	if rv.Multiattach {
-		writeError(w, svcVolume, errf(400, "Invalid input received: multiattach volumes are not supported by the volume type."))
+		core.WriteError(w, core.Volume, core.Errf(400, "Invalid input received: multiattach volumes are not supported by the volume type."))
 		return
 	}
 	if rv.VolumeType != "" && rv.VolumeType != defaultVolTyp && rv.VolumeType != defaultTypeID {
-		writeError(w, svcVolume, errf(404, "Volume type with name %s could not be found.", rv.VolumeType))
+		core.WriteError(w, core.Volume, core.Errf(404, "Volume type with name %s could not be found.", rv.VolumeType))
 		return
 	}
 	az := rv.AZ
@@ -235,12 +237,12 @@ func (c *Cloud) createVolume(w http.ResponseWriter, r *http.Request, mv microver
 		az = c.cfg.AvailabilityZones[0]
 	}
 	if !slices.Contains(c.cfg.AvailabilityZones, az) {
-		writeError(w, svcVolume, errf(400, "Invalid input received: Availability zone '%s' is invalid.", az))
+		core.WriteError(w, core.Volume, core.Errf(400, "Invalid input received: Availability zone '%s' is invalid.", az))
 		return
 	}
-	t := tokenFrom(r.Context())
+	t := keystone.TokenFrom(r.Context())
 	now := time.Now()
-	v := &volume{ID: newUUID(), Name: rv.Name, Description: rv.Description, Size: int(size),
+	v := &volume{ID: core.NewUUID(), Name: rv.Name, Description: rv.Description, Size: int(size),
 		Status: "creating", AZ: az, VolumeType: defaultVolTyp, Metadata: rv.Metadata,
 		Attachments: []volumeAttachment{}, ProjectID: t.ProjectID, UserID: t.UserID, CreatedAt: now}
 	c.mu.Lock()
@@ -250,10 +252,10 @@ func (c *Cloud) createVolume(w http.ResponseWriter, r *http.Request, mv microver
 	id := v.ID
 	if !c.goAsync(func(ctx context.Context) { c.provisionVolume(ctx, id, size) }) {
 		delete(c.st.Volumes, id)
-		writeError(w, svcVolume, errf(503, "The local cloud is shutting down."))
+		core.WriteError(w, core.Volume, core.Errf(503, "The local cloud is shutting down."))
 		return
 	}
-	writeJSON(w, 202, map[string]any{"volume": c.volumeBody(v, mv)})
+	core.WriteJSON(w, 202, map[string]any{"volume": c.volumeBody(v, mv)})
 }
 
 // provisionVolume creates the sparse file and loop device: creating -> available.
@@ -287,7 +289,7 @@ func (c *Cloud) provisionVolume(ctx context.Context, id string, size int64) {
 	c.save()
 }
 
-func (c *Cloud) updateVolume(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) updateVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req struct {
 		Volume *struct {
 			Name        *string           `json:"name"`
@@ -295,15 +297,15 @@ func (c *Cloud) updateVolume(w http.ResponseWriter, r *http.Request, mv microver
 			Metadata    map[string]string `json:"metadata"`
 		} `json:"volume"`
 	}
-	if err := readJSON(r, &req); err != nil || req.Volume == nil {
-		writeError(w, svcVolume, errf(400, "Missing required element 'volume' in request body."))
+	if err := core.ReadJSON(r, &req); err != nil || req.Volume == nil {
+		core.WriteError(w, core.Volume, core.Errf(400, "Missing required element 'volume' in request body."))
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	v, ok := c.st.Volumes[pv(r, "id")]
+	v, ok := c.st.Volumes[r.PathValue("id")]
 	if !ok {
-		c.notFoundVolume(w, pv(r, "id"))
+		c.notFoundVolume(w, r.PathValue("id"))
 		return
 	}
 	if req.Volume.Name != nil {
@@ -317,21 +319,21 @@ func (c *Cloud) updateVolume(w http.ResponseWriter, r *http.Request, mv microver
 	}
 	v.UpdatedAt = time.Now()
 	c.save()
-	writeJSON(w, 200, map[string]any{"volume": c.volumeBody(v, mv)})
+	core.WriteJSON(w, 200, map[string]any{"volume": c.volumeBody(v, mv)})
 }
 
-func (c *Cloud) deleteVolume(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) deleteVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	v, ok := c.st.Volumes[pv(r, "id")]
+	v, ok := c.st.Volumes[r.PathValue("id")]
 	if !ok {
-		c.notFoundVolume(w, pv(r, "id"))
+		c.notFoundVolume(w, r.PathValue("id"))
 		return
 	}
 	// cinder/volume/api.py: delete needs one of these statuses and no attachment.
 	okStatus := slices.Contains([]string{"available", "error", "error_restoring", "error_extending", "error_managing"}, v.Status)
 	if !okStatus || len(v.Attachments) > 0 {
-		writeError(w, svcVolume, errf(400, "Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots after volume transfer."))
+		core.WriteError(w, core.Volume, core.Errf(400, "Invalid volume: Volume status must be available or error or error_restoring or error_extending or error_managing and must not be migrating, attached, belong to a group, have snapshots, awaiting a transfer, or be disassociated from snapshots after volume transfer."))
 		return
 	}
 	v.Status = "deleting"
@@ -363,10 +365,10 @@ func (c *Cloud) deleteVolume(w http.ResponseWriter, r *http.Request, mv microver
 	w.WriteHeader(http.StatusAccepted)
 }
 
-func (c *Cloud) volumeAction(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) volumeAction(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var body map[string]json.RawMessage
-	if err := readJSON(r, &body); err != nil || len(body) != 1 {
-		writeError(w, svcVolume, errf(400, "Malformed request body"))
+	if err := core.ReadJSON(r, &body); err != nil || len(body) != 1 {
+		core.WriteError(w, core.Volume, core.Errf(400, "Malformed request body"))
 		return
 	}
 	for name, raw := range body {
@@ -374,52 +376,52 @@ func (c *Cloud) volumeAction(w http.ResponseWriter, r *http.Request, mv microver
 		case "os-extend":
 			c.extendVolume(w, r, mv, raw)
 		default:
-			writeError(w, svcVolume, errf(400, "The local cloud does not implement volume action %s; attach and detach through Nova's os-volume_attachments.", name))
+			core.WriteError(w, core.Volume, core.Errf(400, "The local cloud does not implement volume action %s; attach and detach through Nova's os-volume_attachments.", name))
 		}
 	}
 }
 
-func (c *Cloud) extendVolume(w http.ResponseWriter, r *http.Request, mv microversion, raw json.RawMessage) {
+func (c *Cloud) extendVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion, raw json.RawMessage) {
 	var req struct {
 		NewSize json.Number `json:"new_size"`
 	}
 	if err := json.Unmarshal(raw, &req); err != nil {
-		writeError(w, svcVolume, errf(400, "Invalid input for field/attribute new_size."))
+		core.WriteError(w, core.Volume, core.Errf(400, "Invalid input for field/attribute new_size."))
 		return
 	}
 	newSize, err := req.NewSize.Int64()
 	if err != nil || newSize <= 0 {
-		writeError(w, svcVolume, errf(400, "Invalid input for field/attribute new_size. Value: %s.", req.NewSize))
+		core.WriteError(w, core.Volume, core.Errf(400, "Invalid input for field/attribute new_size. Value: %s.", req.NewSize))
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	v, ok := c.st.Volumes[pv(r, "id")]
+	v, ok := c.st.Volumes[r.PathValue("id")]
 	if !ok {
-		c.notFoundVolume(w, pv(r, "id"))
+		c.notFoundVolume(w, r.PathValue("id"))
 		return
 	}
 	online := v.Status == "in-use"
 	switch {
 	case v.Status == "available":
-	case online && mv.atLeast(3, 42):
+	case online && mv.AtLeast(3, 42):
 	case online:
-		writeError(w, svcVolume, errf(400, "Invalid volume: Volume %s status must be 'available' to extend, but current status is: in-use.", v.ID))
+		core.WriteError(w, core.Volume, core.Errf(400, "Invalid volume: Volume %s status must be 'available' to extend, but current status is: in-use.", v.ID))
 		return
 	default:
 		want := "'available'"
-		if mv.atLeast(3, 42) {
+		if mv.AtLeast(3, 42) {
 			want = "'available' or 'in-use'"
 		}
-		writeError(w, svcVolume, errf(400, "Invalid volume: Volume %s status must be %s to extend, but current status is: %s.", v.ID, want, v.Status))
+		core.WriteError(w, core.Volume, core.Errf(400, "Invalid volume: Volume %s status must be %s to extend, but current status is: %s.", v.ID, want, v.Status))
 		return
 	}
 	if newSize <= int64(v.Size) {
-		writeError(w, svcVolume, errf(400, "Invalid input received: New size for extend must be greater than current size. (current: %d, extended: %d).", v.Size, newSize))
+		core.WriteError(w, core.Volume, core.Errf(400, "Invalid input received: New size for extend must be greater than current size. (current: %d, extended: %d).", v.Size, newSize))
 		return
 	}
 	if newSize > 100 {
-		writeError(w, svcVolume, errf(413, "VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota."))
+		core.WriteError(w, core.Volume, core.Errf(413, "VolumeSizeExceedsAvailableQuota: Requested volume or snapshot exceeds allowed gigabytes quota."))
 		return
 	}
 	prev := v.Status
@@ -461,69 +463,69 @@ func (c *Cloud) volumeTypeBody() map[string]any {
 		"is_public": true, "extra_specs": map[string]string{}}
 }
 
-func (c *Cloud) listVolumeTypes(w http.ResponseWriter, r *http.Request, mv microversion) {
-	writeJSON(w, 200, map[string]any{"volume_types": []any{c.volumeTypeBody()}})
+func (c *Cloud) listVolumeTypes(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+	core.WriteJSON(w, 200, map[string]any{"volume_types": []any{c.volumeTypeBody()}})
 }
 
-func (c *Cloud) getVolumeType(w http.ResponseWriter, r *http.Request, mv microversion) {
-	if id := pv(r, "id"); id != "" && id != defaultTypeID && id != defaultVolTyp {
-		writeError(w, svcVolume, errf(404, "Volume type %s could not be found.", id))
+func (c *Cloud) getVolumeType(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+	if id := r.PathValue("id"); id != "" && id != defaultTypeID && id != defaultVolTyp {
+		core.WriteError(w, core.Volume, core.Errf(404, "Volume type %s could not be found.", id))
 		return
 	}
-	writeJSON(w, 200, map[string]any{"volume_type": c.volumeTypeBody()})
+	core.WriteJSON(w, 200, map[string]any{"volume_type": c.volumeTypeBody()})
 }
 
-func (c *Cloud) cinderAZs(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) cinderAZs(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var out []any
 	for _, z := range c.cfg.AvailabilityZones {
 		out = append(out, map[string]any{"zoneName": z, "zoneState": map[string]any{"available": true}})
 	}
-	writeJSON(w, 200, map[string]any{"availabilityZoneInfo": out})
+	core.WriteJSON(w, 200, map[string]any{"availabilityZoneInfo": out})
 }
 
 // ---- nova os-volume_attachments ----
 
-func (c *Cloud) attachmentBody(s *server, sv serverVolume, mv microversion) map[string]any {
+func (c *Cloud) attachmentBody(s *server, sv serverVolume, mv core.Microversion) map[string]any {
 	b := map[string]any{"device": sv.Device, "id": sv.VolumeID, "serverId": s.ID, "volumeId": sv.VolumeID}
-	if mv.atLeast(2, 70) {
+	if mv.AtLeast(2, 70) {
 		b["tag"] = nil
 	}
-	if mv.atLeast(2, 79) {
+	if mv.AtLeast(2, 79) {
 		b["delete_on_termination"] = false
 	}
 	return b
 }
 
-func (c *Cloud) listAttachments(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) listAttachments(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+	s, ok := c.lookupServer(r.PathValue("id"))
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
+		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	out := []any{}
 	for _, sv := range s.Volumes {
 		out = append(out, c.attachmentBody(s, sv, mv))
 	}
-	writeJSON(w, 200, map[string]any{"volumeAttachments": out})
+	core.WriteJSON(w, 200, map[string]any{"volumeAttachments": out})
 }
 
-func (c *Cloud) getAttachment(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) getAttachment(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+	s, ok := c.lookupServer(r.PathValue("id"))
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
+		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	for _, sv := range s.Volumes {
-		if sv.VolumeID == pv(r, "vol") {
-			writeJSON(w, 200, map[string]any{"volumeAttachment": c.attachmentBody(s, sv, mv)})
+		if sv.VolumeID == r.PathValue("vol") {
+			core.WriteJSON(w, 200, map[string]any{"volumeAttachment": c.attachmentBody(s, sv, mv)})
 			return
 		}
 	}
-	writeError(w, svcCompute, errf(404, "Instance %s is not attached.", pv(r, "vol")))
+	core.WriteError(w, core.Compute, core.Errf(404, "Instance %s is not attached.", r.PathValue("vol")))
 }
 
 // nextDevice picks /dev/vdb, /dev/vdc, ... (vda is the root disk).
@@ -539,7 +541,7 @@ func nextDevice(s *server) string {
 
 var attachStates = []string{"active", "stopped", "resized"}
 
-func (c *Cloud) attachVolume(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) attachVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req struct {
 		VA *struct {
 			VolumeID string `json:"volumeId"`
@@ -548,42 +550,42 @@ func (c *Cloud) attachVolume(w http.ResponseWriter, r *http.Request, mv microver
 			DoT      *bool  `json:"delete_on_termination"`
 		} `json:"volumeAttachment"`
 	}
-	if err := readJSON(r, &req); err != nil || req.VA == nil || req.VA.VolumeID == "" {
-		writeError(w, svcCompute, errf(400, "Invalid input for field/attribute volumeAttachment. 'volumeId' is a required property"))
+	if err := core.ReadJSON(r, &req); err != nil || req.VA == nil || req.VA.VolumeID == "" {
+		core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute volumeAttachment. 'volumeId' is a required property"))
 		return
 	}
-	if req.VA.DoT != nil && !mv.atLeast(2, 79) {
-		writeError(w, svcCompute, errf(400, "Invalid input for field/attribute volumeAttachment. Additional properties are not allowed ('delete_on_termination' was unexpected)"))
+	if req.VA.DoT != nil && !mv.AtLeast(2, 79) {
+		core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute volumeAttachment. Additional properties are not allowed ('delete_on_termination' was unexpected)"))
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+	s, ok := c.lookupServer(r.PathValue("id"))
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
+		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	if s.Deleting || !slices.Contains(attachStates, s.VMState) || s.TaskState != "" {
-		writeError(w, svcCompute, invalidState(s, "attach_volume"))
+		core.WriteError(w, core.Compute, invalidState(s, "attach_volume"))
 		return
 	}
 	v, ok := c.st.Volumes[req.VA.VolumeID]
 	if !ok {
-		writeError(w, svcCompute, errf(404, "Volume %s could not be found.", req.VA.VolumeID))
+		core.WriteError(w, core.Compute, core.Errf(404, "Volume %s could not be found.", req.VA.VolumeID))
 		return
 	}
 	if slices.ContainsFunc(s.Volumes, func(sv serverVolume) bool { return sv.VolumeID == v.ID }) {
-		writeError(w, svcCompute, errf(400, "Invalid volume: volume %s already attached", v.ID))
+		core.WriteError(w, core.Compute, core.Errf(400, "Invalid volume: volume %s already attached", v.ID))
 		return
 	}
 	if v.Status != "available" {
-		writeError(w, svcCompute, errf(400, "Invalid volume: volume %s status must be 'available'. Currently in '%s'", v.ID, v.Status))
+		core.WriteError(w, core.Compute, core.Errf(400, "Invalid volume: volume %s status must be 'available'. Currently in '%s'", v.ID, v.Status))
 		return
 	}
 	// Nova's default [cinder] cross_az_attach = True: zones may differ.
 	dev := nextDevice(s)
 	if dev == "" {
-		writeError(w, svcCompute, errf(400, "No free disk device names for prefix 'vd'"))
+		core.WriteError(w, core.Compute, core.Errf(400, "No free disk device names for prefix 'vd'"))
 		return
 	}
 	sv := serverVolume{VolumeID: v.ID, Device: dev}
@@ -593,7 +595,7 @@ func (c *Cloud) attachVolume(w http.ResponseWriter, r *http.Request, mv microver
 	c.save()
 	sid, vid := s.ID, v.ID
 	c.goAsync(func(ctx context.Context) { c.doAttach(ctx, sid, vid, dev) })
-	writeJSON(w, 200, map[string]any{"volumeAttachment": c.attachmentBody(s, sv, mv)})
+	core.WriteJSON(w, 200, map[string]any{"volumeAttachment": c.attachmentBody(s, sv, mv)})
 }
 
 // doAttach: reserved -> attaching -> in-use, the disk visible in the host.
@@ -630,26 +632,26 @@ func (c *Cloud) doAttach(ctx context.Context, sid, vid, dev string) {
 		return
 	}
 	v.Status = "in-use"
-	v.Attachments = append(v.Attachments, volumeAttachment{AttachmentID: newUUID(), ServerID: sid, Device: dev, AttachedAt: time.Now()})
+	v.Attachments = append(v.Attachments, volumeAttachment{AttachmentID: core.NewUUID(), ServerID: sid, Device: dev, AttachedAt: time.Now()})
 	v.UpdatedAt = time.Now()
 	c.save()
 }
 
-func (c *Cloud) detachVolume(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) detachVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+	s, ok := c.lookupServer(r.PathValue("id"))
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
+		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
-	vid := pv(r, "vol")
+	vid := r.PathValue("vol")
 	if !slices.ContainsFunc(s.Volumes, func(sv serverVolume) bool { return sv.VolumeID == vid }) {
-		writeError(w, svcCompute, errf(404, "Instance %s is not attached.", vid))
+		core.WriteError(w, core.Compute, core.Errf(404, "Instance %s is not attached.", vid))
 		return
 	}
 	if s.Deleting || !slices.Contains(attachStates, s.VMState) || s.TaskState != "" {
-		writeError(w, svcCompute, invalidState(s, "detach_volume"))
+		core.WriteError(w, core.Compute, invalidState(s, "detach_volume"))
 		return
 	}
 	v, ok := c.st.Volumes[vid]
@@ -658,7 +660,7 @@ func (c *Cloud) detachVolume(w http.ResponseWriter, r *http.Request, mv microver
 		if ok {
 			st = v.Status
 		}
-		writeError(w, svcCompute, errf(400, "Invalid volume: Unable to detach volume. Volume status must be 'in-use' and attach_status must be 'attached' to detach. Currently in '%s'", st))
+		core.WriteError(w, core.Compute, core.Errf(400, "Invalid volume: Unable to detach volume. Volume status must be 'in-use' and attach_status must be 'attached' to detach. Currently in '%s'", st))
 		return
 	}
 	v.Status = "detaching"
@@ -702,7 +704,7 @@ func (c *Cloud) doDetach(ctx context.Context, sid, vid string) {
 
 // parseMetadataFilter reads cinder's ?metadata= filter, a Python dict
 // literal ({'k': 'v'}, what gophercloud sends) or JSON.
-func parseMetadataFilter(raw string) (map[string]string, *apiError) {
+func parseMetadataFilter(raw string) (map[string]string, *core.Error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
 		return nil, nil
@@ -714,7 +716,7 @@ func parseMetadataFilter(raw string) (map[string]string, *apiError) {
 	inner, _ := strings.CutPrefix(raw, "{")
 	inner, ok := strings.CutSuffix(inner, "}")
 	if !ok {
-		return nil, errf(400, "Invalid filter keys: metadata")
+		return nil, core.Errf(400, "Invalid filter keys: metadata")
 	}
 	unq := func(s string) string { return strings.Trim(strings.TrimSpace(s), `'"`) }
 	for _, pair := range strings.Split(inner, ",") {
@@ -723,7 +725,7 @@ func parseMetadataFilter(raw string) (map[string]string, *apiError) {
 		}
 		k, v, ok := strings.Cut(pair, ":")
 		if !ok {
-			return nil, errf(400, "Invalid filter keys: metadata")
+			return nil, core.Errf(400, "Invalid filter keys: metadata")
 		}
 		out[unq(k)] = unq(v)
 	}

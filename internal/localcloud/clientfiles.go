@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
 )
 
 // Client file names written into the state dir by WriteClientFiles.
@@ -60,8 +62,8 @@ func (c *Cloud) EnvExports(cloudsPath string) string {
 		{"LOCALCLOUD_ADMIN_URL", c.URL() + "/_admin"},
 		{"LOCALCLOUD_NETWORK_ID", c.NetworkID()},
 		{"LOCALCLOUD_SUBNET_ID", c.SubnetID()},
-		{"LOCALCLOUD_IMAGE_ID", theImage().ID},
-		{"LOCALCLOUD_IMAGE_NAME", theImage().Name},
+		{"LOCALCLOUD_IMAGE_ID", glance.TheImage().ID},
+		{"LOCALCLOUD_IMAGE_NAME", glance.TheImage().Name},
 		{"LOCALCLOUD_SUBNET_CIDR", c.network.Subnet().String()},
 		{"LOCALCLOUD_GATEWAY", c.network.Gateway().String()},
 		{"LOCALCLOUD_BRIDGE", c.network.Bridge()},

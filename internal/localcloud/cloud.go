@@ -15,7 +15,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/host"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/keystone"
 )
 
 // Config configures a Cloud. Zero values take the defaults documented per field.
@@ -90,11 +93,12 @@ type Cloud struct {
 	public  netip.Prefix // the external network's subnet, on the same bridge
 	lb      LoadBalancerService
 
-	mu     sync.Mutex // guards everything below and the records in st
-	st     *persisted
-	tokens map[string]*token
-	hosts  map[string]*host.Host // server id -> host
-	disks  map[string]*host.Disk // volume id -> disk
+	keystone *keystone.Service
+
+	mu    sync.Mutex // guards everything below and the records in st
+	st    *persisted
+	hosts map[string]*host.Host // server id -> host
+	disks map[string]*host.Disk // volume id -> disk
 	// probing counts boots in progress per server: their firewall lets the
 	// machine reach sshd meanwhile (see renderFirewallOpts).
 	probing map[string]int
@@ -143,7 +147,6 @@ func Start(ctx context.Context, cfg Config) (*Cloud, error) {
 		cfg:       cfg,
 		log:       cfg.Logger,
 		st:        st,
-		tokens:    map[string]*token{},
 		hosts:     map[string]*host.Host{},
 		disks:     map[string]*host.Disk{},
 		probing:   map[string]int{},
@@ -151,7 +154,7 @@ func Start(ctx context.Context, cfg Config) (*Cloud, error) {
 		done:      make(chan struct{}),
 	}
 	c.bgCtx, c.cancel = context.WithCancel(context.Background())
-	c.seedIdentity()
+	c.st.Identity.Seed(cfg.Password)
 
 	if err := c.startNetwork(ctx); err != nil {
 		c.cancel()
@@ -170,10 +173,14 @@ func Start(ctx context.Context, cfg Config) (*Cloud, error) {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	c.baseURL = "http://" + c.ln.Addr().String()
+	c.keystone = keystone.New(keystone.Config{
+		BaseURL: c.baseURL, Region: cfg.Region, User: cfg.User, Project: cfg.Project,
+		Domain: cfg.Domain, TokenTTL: cfg.TokenTTL, LoadBalancer: cfg.LoadBalancer != nil,
+	}, &c.mu, &c.st.Identity, c.save)
 
 	if cfg.LoadBalancer != nil {
 		c.lb, err = cfg.LoadBalancer(LoadBalancerDeps{
-			Authenticate:  c.authenticateRequest,
+			Authenticate:  c.keystone.AuthenticateRequest,
 			Network:       c.network,
 			NetworkID:     c.st.NetworkID,
 			SubnetID:      c.st.SubnetID,
@@ -262,12 +269,12 @@ func (c *Cloud) startNetwork(ctx context.Context) error {
 		return fmt.Errorf("create external network: %w", err)
 	}
 	if c.st.NetworkID == "" {
-		c.st.NetworkID = newUUID()
-		c.st.SubnetID = newUUID()
+		c.st.NetworkID = core.NewUUID()
+		c.st.SubnetID = core.NewUUID()
 	}
 	if c.st.PublicNetID == "" {
-		c.st.PublicNetID = newUUID()
-		c.st.PublicSubnetID = newUUID()
+		c.st.PublicNetID = core.NewUUID()
+		c.st.PublicSubnetID = core.NewUUID()
 	}
 	c.ensureDefaultSecurityGroup()
 	return nil
@@ -446,9 +453,9 @@ func (c *Cloud) sleepStep(ctx context.Context) bool {
 // routes builds the HTTP handler of every service.
 func (c *Cloud) routes() http.Handler {
 	mux := http.NewServeMux()
-	c.keystoneRoutes(mux)
+	c.keystone.Routes(mux)
 	c.novaRoutes(mux)
-	c.glanceRoutes(mux)
+	glance.New(c.baseURL).Routes(mux, c.keystone.Authed)
 	c.cinderRoutes(mux)
 	c.neutronRoutes(mux)
 	c.adminRoutes(mux)
@@ -470,11 +477,11 @@ func (c *Cloud) withJSONNotFound(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern == "" && !strings.HasPrefix(r.URL.Path, "/load-balancer") {
 			svc := serviceOf(r.URL.Path)
-			e := errf(http.StatusNotFound, "The resource could not be found.")
-			if svc == svcNetwork {
-				e = nerrf(http.StatusNotFound, "HTTPNotFound", "The resource could not be found.")
+			e := core.Errf(http.StatusNotFound, "The resource could not be found.")
+			if svc == core.Network {
+				e = core.NeutronErrf(http.StatusNotFound, "HTTPNotFound", "The resource could not be found.")
 			}
-			writeError(w, svc, e)
+			core.WriteError(w, svc, e)
 			return
 		}
 		mux.ServeHTTP(w, r)
@@ -482,26 +489,26 @@ func (c *Cloud) withJSONNotFound(mux *http.ServeMux) http.Handler {
 }
 
 // serviceOf tells which service a path belongs to.
-func serviceOf(path string) service {
+func serviceOf(path string) core.Service {
 	switch {
 	case strings.HasPrefix(path, "/identity"):
-		return svcIdentity
+		return core.Identity
 	case strings.HasPrefix(path, "/compute"):
-		return svcCompute
+		return core.Compute
 	case strings.HasPrefix(path, "/image"):
-		return svcImage
+		return core.Image
 	case strings.HasPrefix(path, "/volume"):
-		return svcVolume
+		return core.Volume
 	case strings.HasPrefix(path, "/network"):
-		return svcNetwork
+		return core.Network
 	}
-	return svcAdmin
+	return core.Admin
 }
 
 // withCommon adds request ids, logging and fault injection.
 func (c *Cloud) withCommon(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		reqID := "req-" + newUUID()
+		reqID := "req-" + core.NewUUID()
 		w.Header().Set("X-Openstack-Request-Id", reqID)
 		if strings.HasPrefix(r.URL.Path, "/compute") {
 			w.Header().Set("X-Compute-Request-Id", reqID)
@@ -511,14 +518,14 @@ func (c *Cloud) withCommon(next http.Handler) http.Handler {
 		if !strings.HasPrefix(r.URL.Path, "/_admin") {
 			if f := c.matchFault(r); f != nil {
 				rec.code = f.Status
-				e := &apiError{code: f.Status, message: f.message()}
+				e := &core.Error{Code: f.Status, Message: f.message()}
 				if f.Status == 429 || f.Status == 413 {
-					e.retryAfter = f.RetryAfter
+					e.RetryAfter = f.RetryAfter
 				}
-				if serviceOf(r.URL.Path) == svcAdmin { // load balancer: Octavia's WSME body
+				if serviceOf(r.URL.Path) == core.Admin { // load balancer: Octavia's WSME body
 					writeOctaviaFault(w, e)
 				} else {
-					writeError(w, serviceOf(r.URL.Path), e)
+					core.WriteError(w, serviceOf(r.URL.Path), e)
 				}
 				c.log.Info("api", "method", r.Method, "path", r.URL.Path, "status", f.Status, "injected", true)
 				return
@@ -529,15 +536,15 @@ func (c *Cloud) withCommon(next http.Handler) http.Handler {
 	})
 }
 
-func writeOctaviaFault(w http.ResponseWriter, e *apiError) {
-	if e.retryAfter > 0 {
-		w.Header().Set("Retry-After", fmt.Sprint(e.retryAfter))
+func writeOctaviaFault(w http.ResponseWriter, e *core.Error) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(e.RetryAfter))
 	}
 	code := "Client"
-	if e.code >= 500 {
+	if e.Code >= 500 {
 		code = "Server"
 	}
-	writeJSON(w, e.code, map[string]any{"faultcode": code, "faultstring": e.message, "debuginfo": nil})
+	core.WriteJSON(w, e.Code, map[string]any{"faultcode": code, "faultstring": e.Message, "debuginfo": nil})
 }
 
 type statusRecorder struct {

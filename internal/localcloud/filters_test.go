@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 )
 
 func TestTagsMatch(t *testing.T) {
@@ -43,7 +45,7 @@ func TestParseMetadataFilter(t *testing.T) {
 			t.Errorf("parseMetadataFilter(%q) = %v, %v; want %v", raw, got, e, want)
 		}
 	}
-	if _, e := parseMetadataFilter("cluster=a"); e == nil || e.code != 400 {
+	if _, e := parseMetadataFilter("cluster=a"); e == nil || e.Code != 400 {
 		t.Errorf("malformed metadata filter accepted")
 	}
 }
@@ -56,9 +58,9 @@ func TestNegotiateMicroversion(t *testing.T) {
 		want string
 	}{{"", 0, "2.1"}, {"2.1", 0, "2.1"}, {"2.0", 406, ""}, {"3.1", 406, ""}, {"latest", 0, "2.79"}, {"2", 400, ""}, {"2.-1", 400, ""}} {
 		r := newRequestWithHeader("X-OpenStack-Nova-API-Version", c.in)
-		mv, e := negotiateMicroversion(r, "compute", "X-OpenStack-Nova-API-Version", novaMin, novaMax)
+		mv, e := core.NegotiateMicroversion(r, "compute", "X-OpenStack-Nova-API-Version", novaMin, novaMax)
 		switch {
-		case c.code != 0 && (e == nil || e.code != c.code):
+		case c.code != 0 && (e == nil || e.Code != c.code):
 			t.Errorf("%q: %v, want %d", c.in, e, c.code)
 		case c.code == 0 && (e != nil || mv.String() != c.want):
 			t.Errorf("%q: %v %v, want %s", c.in, mv, e, c.want)

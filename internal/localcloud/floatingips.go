@@ -9,7 +9,9 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/host"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/keystone"
 )
 
 // The external network "public" and its floating IPs.
@@ -59,7 +61,7 @@ func (c *Cloud) publicSubnetBody() map[string]any {
 }
 
 func (c *Cloud) sortedFloatingIPs() []*floatingIP {
-	return byCreation(c.st.FloatingIPs, func(f *floatingIP) (time.Time, string) { return f.CreatedAt, f.ID }, false)
+	return core.ByCreation(c.st.FloatingIPs, func(f *floatingIP) (time.Time, string) { return f.CreatedAt, f.ID }, false)
 }
 
 func (f *floatingIP) status() string {
@@ -83,8 +85,8 @@ func (c *Cloud) floatingIPBody(f *floatingIP) map[string]any {
 		"id": f.ID, "floating_ip_address": f.Address, "floating_network_id": c.st.PublicNetID,
 		"router_id": nil, "port_id": portID, "fixed_ip_address": fixed, "status": f.status(),
 		"project_id": f.ProjectID, "tenant_id": f.ProjectID, "description": f.Description,
-		"dns_domain": "", "dns_name": "", "created_at": f.CreatedAt.UTC().Format(novaTime),
-		"updated_at": f.UpdatedAt.UTC().Format(novaTime), "revision_number": f.Revision,
+		"dns_domain": "", "dns_name": "", "created_at": f.CreatedAt.UTC().Format(core.NovaTime),
+		"updated_at": f.UpdatedAt.UTC().Format(core.NovaTime), "revision_number": f.Revision,
 		"port_details": details, "tags": []string{}, "port_forwardings": []any{},
 		"qos_policy_id": nil, "qos_network_policy_id": nil,
 	}
@@ -152,13 +154,13 @@ func (c *Cloud) disassociatePortLocked(portID string) {
 
 // associate validates that f may take port portID (with fixed, if given)
 // and records it; the caller activates. Callers hold c.mu.
-func (c *Cloud) associate(f *floatingIP, portID, fixed string) *apiError {
+func (c *Cloud) associate(f *floatingIP, portID, fixed string) *core.Error {
 	p, ok := c.st.Ports[portID]
 	if !ok {
-		return nerrf(404, "PortNotFound", "Port %s could not be found.", portID)
+		return core.NeutronErrf(404, "PortNotFound", "Port %s could not be found.", portID)
 	}
 	if len(p.FixedIPs) == 0 {
-		return nerrf(400, "BadRequest", "Bad floatingip request: Port %s does not have any IPv4 address.", portID)
+		return core.NeutronErrf(400, "BadRequest", "Bad floatingip request: Port %s does not have any IPv4 address.", portID)
 	}
 	if fixed == "" {
 		fixed = p.FixedIPs[0].IPAddress
@@ -168,11 +170,11 @@ func (c *Cloud) associate(f *floatingIP, portID, fixed string) *apiError {
 		found = found || ip.IPAddress == fixed
 	}
 	if !found {
-		return nerrf(400, "BadRequest", "Bad floatingip request: Port %s does not have fixed ip %s.", portID, fixed)
+		return core.NeutronErrf(400, "BadRequest", "Bad floatingip request: Port %s does not have fixed ip %s.", portID, fixed)
 	}
 	for _, other := range c.st.FloatingIPs {
 		if other.ID != f.ID && other.PortID == portID && other.FixedIP == fixed {
-			return nerrf(409, "FloatingIPPortAlreadyAssociated",
+			return core.NeutronErrf(409, "FloatingIPPortAlreadyAssociated",
 				"Cannot associate floating IP %s (%s) with port %s using fixed IP %s, as that fixed IP already has a floating IP on external network %s.",
 				f.Address, f.ID, portID, fixed, c.st.PublicNetID)
 		}
@@ -183,7 +185,7 @@ func (c *Cloud) associate(f *floatingIP, portID, fixed string) *apiError {
 
 // allocateFloatingAddr takes want (if valid) or the lowest free address of
 // the public subnet; callers hold c.mu.
-func (c *Cloud) allocateFloatingAddr(want string) (string, *apiError) {
+func (c *Cloud) allocateFloatingAddr(want string) (string, *core.Error) {
 	used := map[string]bool{c.public.Addr().Next().String(): true}
 	for _, f := range c.st.FloatingIPs {
 		used[f.Address] = true
@@ -193,10 +195,10 @@ func (c *Cloud) allocateFloatingAddr(want string) (string, *apiError) {
 		last := c.public.Addr().As4()
 		last[3] = 255
 		if err != nil || !c.public.Contains(a) || a == c.public.Addr() || a == netip.AddrFrom4(last) || a == c.public.Addr().Next() {
-			return "", nerrf(400, "InvalidIpForNetwork", "IP address %s is not a valid IP for any of the subnets on the specified network.", want)
+			return "", core.NeutronErrf(400, "InvalidIpForNetwork", "IP address %s is not a valid IP for any of the subnets on the specified network.", want)
 		}
 		if used[a.String()] {
-			return "", nerrf(409, "IpAddressAlreadyAllocated", "IP address %s already allocated in subnet %s", a, c.st.PublicSubnetID)
+			return "", core.NeutronErrf(409, "IpAddressAlreadyAllocated", "IP address %s already allocated in subnet %s", a, c.st.PublicSubnetID)
 		}
 		return a.String(), nil
 	}
@@ -205,7 +207,7 @@ func (c *Cloud) allocateFloatingAddr(want string) (string, *apiError) {
 			return a.String(), nil
 		}
 	}
-	return "", nerrf(409, "IpAddressGenerationFailure", "No more IP addresses available on network %s.", c.st.PublicNetID)
+	return "", core.NeutronErrf(409, "IpAddressGenerationFailure", "No more IP addresses available on network %s.", c.st.PublicNetID)
 }
 
 func (c *Cloud) listFloatingIPs(w http.ResponseWriter, r *http.Request) {
@@ -216,19 +218,19 @@ func (c *Cloud) listFloatingIPs(w http.ResponseWriter, r *http.Request) {
 		c.reconcile(r.Context(), f)
 		objs = append(objs, c.floatingIPBody(f))
 	}
-	writeJSON(w, 200, map[string]any{"floatingips": neutronFilter(r.URL.Query(), objs)})
+	core.WriteJSON(w, 200, map[string]any{"floatingips": neutronFilter(r.URL.Query(), objs)})
 }
 
 func (c *Cloud) getFloatingIP(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f, ok := c.st.FloatingIPs[pv(r, "id")]
+	f, ok := c.st.FloatingIPs[r.PathValue("id")]
 	if !ok {
-		writeError(w, svcNetwork, nerrf(404, "FloatingIPNotFound", "Floating IP %s could not be found", pv(r, "id")))
+		core.WriteError(w, core.Network, core.NeutronErrf(404, "FloatingIPNotFound", "Floating IP %s could not be found", r.PathValue("id")))
 		return
 	}
 	c.reconcile(r.Context(), f)
-	writeJSON(w, 200, map[string]any{"floatingip": c.floatingIPBody(f)})
+	core.WriteJSON(w, 200, map[string]any{"floatingip": c.floatingIPBody(f)})
 }
 
 func (c *Cloud) createFloatingIP(w http.ResponseWriter, r *http.Request) {
@@ -242,48 +244,48 @@ func (c *Cloud) createFloatingIP(w http.ResponseWriter, r *http.Request) {
 			Description string `json:"description"`
 		} `json:"floatingip"`
 	}
-	if err := readJSON(r, &req); err != nil {
-		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "%s", err))
+	if err := core.ReadJSON(r, &req); err != nil {
+		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "%s", err))
 		return
 	}
 	q := req.FIP
-	t := tokenFrom(r.Context())
+	t := keystone.TokenFrom(r.Context())
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch q.NetworkID {
 	case "":
-		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "Failed to parse request. Required attribute 'floating_network_id' not specified"))
+		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "Failed to parse request. Required attribute 'floating_network_id' not specified"))
 		return
 	case c.st.PublicNetID:
 	case c.st.NetworkID:
-		writeError(w, svcNetwork, nerrf(400, "BadRequest", "Bad floatingip request: Network %s is not a valid external network.", q.NetworkID))
+		core.WriteError(w, core.Network, core.NeutronErrf(400, "BadRequest", "Bad floatingip request: Network %s is not a valid external network.", q.NetworkID))
 		return
 	default:
-		writeError(w, svcNetwork, nerrf(404, "NetworkNotFound", "Network %s could not be found.", q.NetworkID))
+		core.WriteError(w, core.Network, core.NeutronErrf(404, "NetworkNotFound", "Network %s could not be found.", q.NetworkID))
 		return
 	}
 	if q.SubnetID != "" && q.SubnetID != c.st.PublicSubnetID {
-		writeError(w, svcNetwork, nerrf(400, "BadRequest", "Bad floatingip request: Subnet %s is not on network %s.", q.SubnetID, q.NetworkID))
+		core.WriteError(w, core.Network, core.NeutronErrf(400, "BadRequest", "Bad floatingip request: Subnet %s is not on network %s.", q.SubnetID, q.NetworkID))
 		return
 	}
 	addr, e := c.allocateFloatingAddr(q.Address)
 	if e != nil {
-		writeError(w, svcNetwork, e)
+		core.WriteError(w, core.Network, e)
 		return
 	}
 	now := time.Now()
-	f := &floatingIP{ID: newUUID(), Address: addr, Description: q.Description, ProjectID: t.ProjectID,
+	f := &floatingIP{ID: core.NewUUID(), Address: addr, Description: q.Description, ProjectID: t.ProjectID,
 		Revision: 1, CreatedAt: now, UpdatedAt: now}
 	if q.PortID != "" {
 		if e := c.associate(f, q.PortID, q.FixedIP); e != nil {
-			writeError(w, svcNetwork, e)
+			core.WriteError(w, core.Network, e)
 			return
 		}
 		c.activate(r.Context(), f)
 	}
 	c.st.FloatingIPs[f.ID] = f
 	c.save()
-	writeJSON(w, 201, map[string]any{"floatingip": c.floatingIPBody(f)})
+	core.WriteJSON(w, 201, map[string]any{"floatingip": c.floatingIPBody(f)})
 }
 
 func (c *Cloud) updateFloatingIP(w http.ResponseWriter, r *http.Request) {
@@ -294,15 +296,15 @@ func (c *Cloud) updateFloatingIP(w http.ResponseWriter, r *http.Request) {
 			Description *string         `json:"description"`
 		} `json:"floatingip"`
 	}
-	if err := readJSON(r, &req); err != nil {
-		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "%s", err))
+	if err := core.ReadJSON(r, &req); err != nil {
+		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "%s", err))
 		return
 	}
 	var portID *string // nil: unchanged; "": disassociate
 	if raw := req.FIP.PortID; len(raw) > 0 {
 		var s *string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "Invalid input for port_id. Reason: %s is not a valid UUID.", string(raw)))
+			core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "Invalid input for port_id. Reason: %s is not a valid UUID.", string(raw)))
 			return
 		}
 		empty := ""
@@ -313,13 +315,13 @@ func (c *Cloud) updateFloatingIP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f, ok := c.st.FloatingIPs[pv(r, "id")]
+	f, ok := c.st.FloatingIPs[r.PathValue("id")]
 	if !ok {
-		writeError(w, svcNetwork, nerrf(404, "FloatingIPNotFound", "Floating IP %s could not be found", pv(r, "id")))
+		core.WriteError(w, core.Network, core.NeutronErrf(404, "FloatingIPNotFound", "Floating IP %s could not be found", r.PathValue("id")))
 		return
 	}
 	if e := checkRevision(r, f.Revision); e != nil {
-		writeError(w, svcNetwork, e)
+		core.WriteError(w, core.Network, e)
 		return
 	}
 	if portID != nil {
@@ -330,7 +332,7 @@ func (c *Cloud) updateFloatingIP(w http.ResponseWriter, r *http.Request) {
 		} else if *portID != old.PortID || (req.FIP.FixedIP != "" && req.FIP.FixedIP != old.FixedIP) {
 			if e := c.associate(f, *portID, req.FIP.FixedIP); e != nil {
 				f.PortID, f.FixedIP = old.PortID, old.FixedIP
-				writeError(w, svcNetwork, e)
+				core.WriteError(w, core.Network, e)
 				return
 			}
 			c.deactivate(r.Context(), &old)
@@ -343,15 +345,15 @@ func (c *Cloud) updateFloatingIP(w http.ResponseWriter, r *http.Request) {
 	f.Revision++
 	f.UpdatedAt = time.Now()
 	c.save()
-	writeJSON(w, 200, map[string]any{"floatingip": c.floatingIPBody(f)})
+	core.WriteJSON(w, 200, map[string]any{"floatingip": c.floatingIPBody(f)})
 }
 
 func (c *Cloud) deleteFloatingIP(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f, ok := c.st.FloatingIPs[pv(r, "id")]
+	f, ok := c.st.FloatingIPs[r.PathValue("id")]
 	if !ok {
-		writeError(w, svcNetwork, nerrf(404, "FloatingIPNotFound", "Floating IP %s could not be found", pv(r, "id")))
+		core.WriteError(w, core.Network, core.NeutronErrf(404, "FloatingIPNotFound", "Floating IP %s could not be found", r.PathValue("id")))
 		return
 	}
 	c.deactivate(r.Context(), f)
@@ -370,7 +372,7 @@ func (c *Cloud) createVIPPort(lbID, projectID string, addr netip.Addr) (string, 
 		return "", fmt.Errorf("create vip port for load balancer %s: address %s is held by port %s", lbID, addr, h.ID)
 	}
 	now := time.Now()
-	p := &port{ID: newUUID(), Name: "octavia-lb-" + lbID, NetworkID: c.st.NetworkID, MAC: newMAC(),
+	p := &port{ID: core.NewUUID(), Name: "octavia-lb-" + lbID, NetworkID: c.st.NetworkID, MAC: newMAC(),
 		FixedIPs: []fixedIP{{SubnetID: c.st.SubnetID, IPAddress: addr.String()}}, AdminStateUp: true,
 		DeviceID: "lb-" + lbID, DeviceOwner: "Octavia", ProjectID: projectID, Revision: 1,
 		CreatedAt: now, UpdatedAt: now, VIP: true}

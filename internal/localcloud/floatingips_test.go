@@ -21,6 +21,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/rules"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 )
 
 // TestFloatingIPs: the external network and its subnet are listed; the
@@ -68,8 +70,8 @@ func TestFloatingIPs(t *testing.T) {
 	}{
 		{"no network", map[string]any{}, 400, "HTTPBadRequest"},
 		{"internal network", map[string]any{"floating_network_id": tc.NetworkID()}, 400, "BadRequest"},
-		{"unknown network", map[string]any{"floating_network_id": newUUID()}, 404, "NetworkNotFound"},
-		{"unknown port", map[string]any{"floating_network_id": pub, "port_id": newUUID()}, 404, "PortNotFound"},
+		{"unknown network", map[string]any{"floating_network_id": core.NewUUID()}, 404, "NetworkNotFound"},
+		{"unknown port", map[string]any{"floating_network_id": pub, "port_id": core.NewUUID()}, 404, "PortNotFound"},
 		{"address outside", map[string]any{"floating_network_id": pub, "floating_ip_address": tc.Network().Gateway().String()}, 400, "InvalidIpForNetwork"},
 	} {
 		code, _, body := tc.rawDo("POST", "/network/v2.0/floatingips", map[string]any{"floatingip": c.body}, nil)
@@ -159,7 +161,7 @@ func TestFloatingIPs(t *testing.T) {
 		{floatingips.ListOpts{PortID: vipPort.ID}, 1},
 		{floatingips.ListOpts{FloatingIP: fip.FloatingIP}, 1},
 		{floatingips.ListOpts{FloatingNetworkID: pub}, 1},
-		{floatingips.ListOpts{PortID: newUUID()}, 0},
+		{floatingips.ListOpts{PortID: core.NewUUID()}, 0},
 	} {
 		pages, err := floatingips.List(tc.network, c.opts).AllPages(ctx)
 		if err != nil {

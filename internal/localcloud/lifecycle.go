@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/host"
 )
 
@@ -166,12 +167,12 @@ func (c *Cloud) bootServer(ctx context.Context, id string, spec bootSpec) {
 		}
 		ips, e := c.allocateFixedIPs(req)
 		if e != nil {
-			c.failServerLocked(s, 500, "Build of instance "+id+" aborted: Failed to allocate the network(s), not rescheduling.", e.message)
+			c.failServerLocked(s, 500, "Build of instance "+id+" aborted: Failed to allocate the network(s), not rescheduling.", e.Message)
 			c.mu.Unlock()
 			return
 		}
 		now := time.Now()
-		p := &port{ID: newUUID(), NetworkID: c.st.NetworkID, FixedIPs: ips, MAC: newMAC(),
+		p := &port{ID: core.NewUUID(), NetworkID: c.st.NetworkID, FixedIPs: ips, MAC: newMAC(),
 			SecurityGroups: spec.sgIDs, PortSecurity: true, AdminStateUp: true, DeviceID: s.ID,
 			DeviceOwner: "compute:" + s.AZ, ProjectID: s.ProjectID, Revision: 1, CreatedAt: now,
 			UpdatedAt: now, CreatedByNova: true}
@@ -441,14 +442,14 @@ func serialOf(volumeID string) string {
 
 // ---- actions ----
 
-func (c *Cloud) serverAction(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) serverAction(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var body map[string]json.RawMessage
-	if err := readJSON(r, &body); err != nil {
-		writeError(w, svcCompute, errf(400, "%s", err))
+	if err := core.ReadJSON(r, &body); err != nil {
+		core.WriteError(w, core.Compute, core.Errf(400, "%s", err))
 		return
 	}
 	if len(body) != 1 {
-		writeError(w, svcCompute, errf(400, "Malformed request body: exactly one action is expected"))
+		core.WriteError(w, core.Compute, core.Errf(400, "Malformed request body: exactly one action is expected"))
 		return
 	}
 	var name string
@@ -456,7 +457,7 @@ func (c *Cloud) serverAction(w http.ResponseWriter, r *http.Request, mv microver
 	for k, v := range body {
 		name, raw = k, v
 	}
-	id := pv(r, "id")
+	id := r.PathValue("id")
 	c.mu.Lock()
 	s, ok := c.lookupServer(id)
 	if !ok {
@@ -471,17 +472,17 @@ func (c *Cloud) serverAction(w http.ResponseWriter, r *http.Request, mv microver
 	}
 	if s.Deleting {
 		c.mu.Unlock()
-		writeError(w, svcCompute, invalidState(s, name))
+		core.WriteError(w, core.Compute, invalidState(s, name))
 		return
 	}
 	e, code, work := c.planAction(s, name, raw)
 	c.mu.Unlock()
 	if e != nil {
-		writeError(w, svcCompute, e)
+		core.WriteError(w, core.Compute, e)
 		return
 	}
 	if work != nil && !c.goAsync(work) {
-		writeError(w, svcCompute, errf(503, "The local cloud is shutting down."))
+		core.WriteError(w, core.Compute, core.Errf(503, "The local cloud is shutting down."))
 		return
 	}
 	w.WriteHeader(code)
@@ -489,7 +490,7 @@ func (c *Cloud) serverAction(w http.ResponseWriter, r *http.Request, mv microver
 
 // planAction checks an action against the server's state, sets its task
 // state and returns the asynchronous work. Callers hold c.mu.
-func (c *Cloud) planAction(s *server, name string, raw json.RawMessage) (*apiError, int, func(context.Context)) {
+func (c *Cloud) planAction(s *server, name string, raw json.RawMessage) (*core.Error, int, func(context.Context)) {
 	id := s.ID
 	idle := s.TaskState == ""
 	switch name {
@@ -498,7 +499,7 @@ func (c *Cloud) planAction(s *server, name string, raw json.RawMessage) (*apiErr
 			Type string `json:"type"`
 		}
 		if err := json.Unmarshal(raw, &req); err != nil || (req.Type != "SOFT" && req.Type != "HARD") {
-			return errf(400, "Invalid input for field/attribute type. Value: %s. '%s' is not one of ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']", req.Type, req.Type), 0, nil
+			return core.Errf(400, "Invalid input for field/attribute type. Value: %s. '%s' is not one of ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']", req.Type, req.Type), 0, nil
 		}
 		if req.Type == "SOFT" {
 			if s.VMState != "active" || !idle {
@@ -535,17 +536,17 @@ func (c *Cloud) planAction(s *server, name string, raw json.RawMessage) (*apiErr
 			DiskConfig string     `json:"OS-DCF:diskConfig"`
 		}
 		if err := json.Unmarshal(raw, &req); err != nil || req.FlavorRef == "" {
-			return errf(400, "Invalid input for field/attribute resize. 'flavorRef' is a required property"), 0, nil
+			return core.Errf(400, "Invalid input for field/attribute resize. 'flavorRef' is a required property"), 0, nil
 		}
 		f, ok := findFlavor(string(req.FlavorRef))
 		if !ok {
-			return errf(400, "Unable to find flavor %s", req.FlavorRef), 0, nil
+			return core.Errf(400, "Unable to find flavor %s", req.FlavorRef), 0, nil
 		}
 		if !slices.Contains([]string{"active", "stopped"}, s.VMState) || !idle {
 			return invalidState(s, "resize"), 0, nil
 		}
 		if f.ID == s.FlavorID {
-			return errf(400, "When resizing, instances must change flavor!"), 0, nil
+			return core.Errf(400, "When resizing, instances must change flavor!"), 0, nil
 		}
 		s.TaskState = "resize_prep"
 		c.save()
@@ -571,7 +572,7 @@ func (c *Cloud) planAction(s *server, name string, raw json.RawMessage) (*apiErr
 		c.save()
 		return nil, 202, func(ctx context.Context) { c.revertResize(ctx, id) }
 	}
-	return errf(400, "There is no such action: %s", name), 0, nil
+	return core.Errf(400, "There is no such action: %s", name), 0, nil
 }
 
 func (c *Cloud) hostOf(id string) *host.Host {
@@ -728,7 +729,7 @@ func (c *Cloud) consoleOutput(w http.ResponseWriter, s *server, raw json.RawMess
 	}
 	if len(raw) > 0 && string(raw) != "null" {
 		if err := json.Unmarshal(raw, &req); err != nil {
-			writeError(w, svcCompute, errf(400, "Invalid input for field/attribute os-getConsoleOutput: %v", err))
+			core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute os-getConsoleOutput: %v", err))
 			return
 		}
 	}
@@ -739,16 +740,16 @@ func (c *Cloud) consoleOutput(w http.ResponseWriter, s *server, raw json.RawMess
 		n = int(v)
 	case string:
 		if _, err := fmt.Sscanf(v, "%d", &n); err != nil {
-			writeError(w, svcCompute, errf(400, "Invalid input for field/attribute length. Value: %s. '%s' does not match '^-?[0-9]+$'", v, v))
+			core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute length. Value: %s. '%s' does not match '^-?[0-9]+$'", v, v))
 			return
 		}
 	}
 	if n < -1 {
-		writeError(w, svcCompute, errf(400, "Invalid input for field/attribute length. Value: %d. %d is less than the minimum of -1", n, n))
+		core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute length. Value: %d. %d is less than the minimum of -1", n, n))
 		return
 	}
 	if s.Hypervisor == "" || (s.VMState == "building" && len(s.Console) == 0) {
-		writeError(w, svcCompute, errf(409, "Instance %s has not been assigned a host yet.", s.ID))
+		core.WriteError(w, core.Compute, core.Errf(409, "Instance %s has not been assigned a host yet.", s.ID))
 		return
 	}
 	lines := s.Console
@@ -759,7 +760,7 @@ func (c *Cloud) consoleOutput(w http.ResponseWriter, s *server, raw json.RawMess
 	if len(lines) > 0 {
 		out += "\n"
 	}
-	writeJSON(w, 200, map[string]any{"output": out})
+	core.WriteJSON(w, 200, map[string]any{"output": out})
 }
 
 // powerSyncInterval is how often the cloud compares hosts with server states.

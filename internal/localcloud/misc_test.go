@@ -12,6 +12,9 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/applicationcredentials"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
 )
 
 // TestMiscCalls covers the remaining calls: server update, metadata items,
@@ -164,10 +167,10 @@ func TestMiscCalls(t *testing.T) {
 		t.Errorf("deleted application credential: %v, want 404", err)
 	}
 
-	if img, err := images.Get(ctx, tc.image, theImage().ID).Extract(); err != nil || img.Name != theImage().Name {
+	if img, err := images.Get(ctx, tc.image, glance.TheImage().ID).Extract(); err != nil || img.Name != glance.TheImage().Name {
 		t.Errorf("image get: %v %v", img, err)
 	}
-	if _, err := images.Get(ctx, tc.image, newUUID()).Extract(); !gophercloud.ResponseCodeIs(err, 404) {
+	if _, err := images.Get(ctx, tc.image, core.NewUUID()).Extract(); !gophercloud.ResponseCodeIs(err, 404) {
 		t.Errorf("missing image: %v, want 404", err)
 	}
 

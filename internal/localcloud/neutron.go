@@ -11,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/keystone"
 )
 
 const networkName = "private"
@@ -18,9 +21,9 @@ const networkName = "private"
 func (c *Cloud) neutronRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /network", c.neutronVersions)
 	mux.HandleFunc("GET /network/{$}", c.neutronVersions)
-	mux.HandleFunc("GET /network/v2.0", c.authed(svcNetwork, c.neutronVersion))
-	mux.HandleFunc("GET /network/v2.0/{$}", c.authed(svcNetwork, c.neutronVersion))
-	a := func(h http.HandlerFunc) http.HandlerFunc { return c.authed(svcNetwork, h) }
+	mux.HandleFunc("GET /network/v2.0", c.keystone.Authed(core.Network, c.neutronVersion))
+	mux.HandleFunc("GET /network/v2.0/{$}", c.keystone.Authed(core.Network, c.neutronVersion))
+	a := func(h http.HandlerFunc) http.HandlerFunc { return c.keystone.Authed(core.Network, h) }
 	mux.HandleFunc("GET /network/v2.0/extensions", a(c.listExtensions))
 	mux.HandleFunc("GET /network/v2.0/networks", a(c.listNetworks))
 	mux.HandleFunc("GET /network/v2.0/networks/{id}", a(c.getNetwork))
@@ -56,7 +59,7 @@ func (c *Cloud) neutronRoutes(mux *http.ServeMux) {
 }
 
 func (c *Cloud) neutronVersions(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, 200, map[string]any{"versions": []any{map[string]any{
+	core.WriteJSON(w, 200, map[string]any{"versions": []any{map[string]any{
 		"status": "CURRENT", "id": "v2.0",
 		"links": []any{map[string]any{"href": c.baseURL + "/network/v2.0/", "rel": "self"}},
 	}}})
@@ -69,7 +72,7 @@ func (c *Cloud) neutronVersion(w http.ResponseWriter, r *http.Request) {
 		res = append(res, map[string]any{"name": n, "collection": coll,
 			"links": []any{map[string]any{"href": c.baseURL + "/network/v2.0/" + coll, "rel": "self"}}})
 	}
-	writeJSON(w, 200, map[string]any{"resources": res})
+	core.WriteJSON(w, 200, map[string]any{"resources": res})
 }
 
 func (c *Cloud) listExtensions(w http.ResponseWriter, r *http.Request) {
@@ -85,11 +88,11 @@ func (c *Cloud) listExtensions(w http.ResponseWriter, r *http.Request) {
 		out = append(out, map[string]any{"alias": e[0], "name": e[1], "description": e[1],
 			"links": []any{}, "updated": "2020-01-01T00:00:00-00:00"})
 	}
-	writeJSON(w, 200, map[string]any{"extensions": out})
+	core.WriteJSON(w, 200, map[string]any{"extensions": out})
 }
 
 func (c *Cloud) refuseNetworkWrite(w http.ResponseWriter, r *http.Request) {
-	writeError(w, svcNetwork, nerrf(403, "PolicyNotAuthorized",
+	core.WriteError(w, core.Network, core.NeutronErrf(403, "PolicyNotAuthorized",
 		"The local cloud has two ready-made networks (%s and the external %s), each with one subnet; creating, changing or deleting networks and subnets is not supported.", networkName, publicNetworkName))
 }
 
@@ -186,38 +189,38 @@ func (c *Cloud) subnetBody() map[string]any {
 func (c *Cloud) listNetworks(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"networks": neutronFilter(r.URL.Query(), []map[string]any{c.networkBody(), c.publicNetworkBody()})})
+	core.WriteJSON(w, 200, map[string]any{"networks": neutronFilter(r.URL.Query(), []map[string]any{c.networkBody(), c.publicNetworkBody()})})
 }
 
 func (c *Cloud) getNetwork(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	switch pv(r, "id") {
+	switch r.PathValue("id") {
 	case c.st.NetworkID:
-		writeJSON(w, 200, map[string]any{"network": c.networkBody()})
+		core.WriteJSON(w, 200, map[string]any{"network": c.networkBody()})
 	case c.st.PublicNetID:
-		writeJSON(w, 200, map[string]any{"network": c.publicNetworkBody()})
+		core.WriteJSON(w, 200, map[string]any{"network": c.publicNetworkBody()})
 	default:
-		writeError(w, svcNetwork, nerrf(404, "NetworkNotFound", "Network %s could not be found.", pv(r, "id")))
+		core.WriteError(w, core.Network, core.NeutronErrf(404, "NetworkNotFound", "Network %s could not be found.", r.PathValue("id")))
 	}
 }
 
 func (c *Cloud) listSubnets(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"subnets": neutronFilter(r.URL.Query(), []map[string]any{c.subnetBody(), c.publicSubnetBody()})})
+	core.WriteJSON(w, 200, map[string]any{"subnets": neutronFilter(r.URL.Query(), []map[string]any{c.subnetBody(), c.publicSubnetBody()})})
 }
 
 func (c *Cloud) getSubnet(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	switch pv(r, "id") {
+	switch r.PathValue("id") {
 	case c.st.SubnetID:
-		writeJSON(w, 200, map[string]any{"subnet": c.subnetBody()})
+		core.WriteJSON(w, 200, map[string]any{"subnet": c.subnetBody()})
 	case c.st.PublicSubnetID:
-		writeJSON(w, 200, map[string]any{"subnet": c.publicSubnetBody()})
+		core.WriteJSON(w, 200, map[string]any{"subnet": c.publicSubnetBody()})
 	default:
-		writeError(w, svcNetwork, nerrf(404, "SubnetNotFound", "Subnet %s could not be found.", pv(r, "id")))
+		core.WriteError(w, core.Network, core.NeutronErrf(404, "SubnetNotFound", "Subnet %s could not be found.", r.PathValue("id")))
 	}
 }
 
@@ -262,7 +265,7 @@ func (c *Cloud) portBody(p *port) map[string]any {
 	}
 	return map[string]any{
 		"admin_state_up": p.AdminStateUp, "allowed_address_pairs": pairs,
-		"created_at": p.CreatedAt.UTC().Format(novaTime), "updated_at": p.UpdatedAt.UTC().Format(novaTime),
+		"created_at": p.CreatedAt.UTC().Format(core.NovaTime), "updated_at": p.UpdatedAt.UTC().Format(core.NovaTime),
 		"description": p.Description, "device_id": p.DeviceID, "device_owner": p.DeviceOwner,
 		"dns_assignment": []any{}, "dns_name": "", "extra_dhcp_opts": []any{},
 		"fixed_ips": p.FixedIPs, "id": p.ID, "ip_allocation": "immediate", "mac_address": p.MAC,
@@ -286,7 +289,7 @@ func (c *Cloud) listPorts(w http.ResponseWriter, r *http.Request) {
 		}
 		objs = append(objs, c.portBody(p))
 	}
-	writeJSON(w, 200, map[string]any{"ports": neutronFilter(q, objs)})
+	core.WriteJSON(w, 200, map[string]any{"ports": neutronFilter(q, objs)})
 }
 
 // fixedIPFilter handles ?fixed_ips=ip_address=X&fixed_ips=subnet_id=Y.
@@ -308,18 +311,18 @@ func fixedIPFilter(filters []string, p *port) bool {
 }
 
 func (c *Cloud) sortedPorts() []*port {
-	return byCreation(c.st.Ports, func(p *port) (time.Time, string) { return p.CreatedAt, p.ID }, false)
+	return core.ByCreation(c.st.Ports, func(p *port) (time.Time, string) { return p.CreatedAt, p.ID }, false)
 }
 
 func (c *Cloud) getPort(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	p, ok := c.st.Ports[pv(r, "id")]
+	p, ok := c.st.Ports[r.PathValue("id")]
 	if !ok {
-		writeError(w, svcNetwork, nerrf(404, "PortNotFound", "Port %s could not be found.", pv(r, "id")))
+		core.WriteError(w, core.Network, core.NeutronErrf(404, "PortNotFound", "Port %s could not be found.", r.PathValue("id")))
 		return
 	}
-	writeJSON(w, 200, map[string]any{"port": c.portBody(p)})
+	core.WriteJSON(w, 200, map[string]any{"port": c.portBody(p)})
 }
 
 type portRequest struct {
@@ -354,39 +357,39 @@ func (c *Cloud) ipHolder(addr string) *port {
 // allocateFixedIPs validates requested fixed IPs or allocates one; callers
 // hold c.mu. Addresses are taken from the host network's pool so load
 // balancer VIPs never collide with ports.
-func (c *Cloud) allocateFixedIPs(req *[]fixedIP) ([]fixedIP, *apiError) {
+func (c *Cloud) allocateFixedIPs(req *[]fixedIP) ([]fixedIP, *core.Error) {
 	if req == nil || len(*req) == 0 {
 		a, err := c.network.AllocateAddr()
 		if err != nil {
-			return nil, nerrf(409, "IpAddressGenerationFailure", "No more IP addresses available on network %s.", c.st.NetworkID)
+			return nil, core.NeutronErrf(409, "IpAddressGenerationFailure", "No more IP addresses available on network %s.", c.st.NetworkID)
 		}
 		return []fixedIP{{SubnetID: c.st.SubnetID, IPAddress: a.String()}}, nil
 	}
 	if len(*req) > 1 {
-		return nil, nerrf(400, "InvalidInput", "Invalid input for operation: Exceeded maximum amount of fixed ips per port (the local cloud allows 1).")
+		return nil, core.NeutronErrf(400, "InvalidInput", "Invalid input for operation: Exceeded maximum amount of fixed ips per port (the local cloud allows 1).")
 	}
 	want := (*req)[0]
 	if want.SubnetID != "" && want.SubnetID != c.st.SubnetID {
-		return nil, nerrf(404, "SubnetNotFound", "Subnet %s could not be found.", want.SubnetID)
+		return nil, core.NeutronErrf(404, "SubnetNotFound", "Subnet %s could not be found.", want.SubnetID)
 	}
 	if want.IPAddress == "" {
 		return c.allocateFixedIPs(nil)
 	}
 	a, err := netip.ParseAddr(want.IPAddress)
 	if err != nil || !a.Is4() {
-		return nil, nerrf(400, "InvalidInput", "Invalid input for operation: '%s' is not a valid IP address.", want.IPAddress)
+		return nil, core.NeutronErrf(400, "InvalidInput", "Invalid input for operation: '%s' is not a valid IP address.", want.IPAddress)
 	}
 	sub := c.network.Subnet()
 	last := sub.Addr().As4()
 	last[3] = 255
 	if !sub.Contains(a) || a == sub.Addr() || a == netip.AddrFrom4(last) {
-		return nil, nerrf(400, "InvalidIpForSubnet", "IP address %s is not a valid IP for the specified subnet.", a)
+		return nil, core.NeutronErrf(400, "InvalidIpForSubnet", "IP address %s is not a valid IP for the specified subnet.", a)
 	}
 	if a == c.network.Gateway() || c.ipHolder(a.String()) != nil {
-		return nil, nerrf(409, "IpAddressAlreadyAllocated", "IP address %s already allocated in subnet %s", a, c.st.SubnetID)
+		return nil, core.NeutronErrf(409, "IpAddressAlreadyAllocated", "IP address %s already allocated in subnet %s", a, c.st.SubnetID)
 	}
 	if err := c.reserveAddr(a); err != nil {
-		return nil, nerrf(409, "IpAddressAlreadyAllocated", "IP address %s already allocated in subnet %s", a, c.st.SubnetID)
+		return nil, core.NeutronErrf(409, "IpAddressAlreadyAllocated", "IP address %s already allocated in subnet %s", a, c.st.SubnetID)
 	}
 	return []fixedIP{{SubnetID: c.st.SubnetID, IPAddress: a.String()}}, nil
 }
@@ -404,7 +407,7 @@ func (c *Cloud) releaseFixedIPs(p *port) {
 }
 
 // resolveSecGroups maps ids (or, for nova, names) to ids; callers hold c.mu.
-func (c *Cloud) resolveSecGroups(refs []string) ([]string, *apiError) {
+func (c *Cloud) resolveSecGroups(refs []string) ([]string, *core.Error) {
 	out := []string{}
 	for _, ref := range refs {
 		if _, ok := c.st.SecurityGroups[ref]; ok {
@@ -413,35 +416,35 @@ func (c *Cloud) resolveSecGroups(refs []string) ([]string, *apiError) {
 			}
 			continue
 		}
-		return nil, nerrf(404, "SecurityGroupNotFound", "Security group %s does not exist", ref)
+		return nil, core.NeutronErrf(404, "SecurityGroupNotFound", "Security group %s does not exist", ref)
 	}
 	return out, nil
 }
 
 func (c *Cloud) createPort(w http.ResponseWriter, r *http.Request) {
 	var req portRequest
-	if err := readJSON(r, &req); err != nil {
-		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "%s", err))
+	if err := core.ReadJSON(r, &req); err != nil {
+		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "%s", err))
 		return
 	}
 	rp := req.Port
-	t := tokenFrom(r.Context())
+	t := keystone.TokenFrom(r.Context())
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if rp.NetworkID == "" {
-		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "Failed to parse request. Required attribute 'network_id' not specified"))
+		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "Failed to parse request. Required attribute 'network_id' not specified"))
 		return
 	}
 	if rp.NetworkID == c.st.PublicNetID {
-		writeError(w, svcNetwork, nerrf(400, "InvalidInput", "Invalid input for operation: the local cloud's external network %s takes floating IPs only, not ports.", rp.NetworkID))
+		core.WriteError(w, core.Network, core.NeutronErrf(400, "InvalidInput", "Invalid input for operation: the local cloud's external network %s takes floating IPs only, not ports.", rp.NetworkID))
 		return
 	}
 	if rp.NetworkID != c.st.NetworkID {
-		writeError(w, svcNetwork, nerrf(404, "NetworkNotFound", "Network %s could not be found.", rp.NetworkID))
+		core.WriteError(w, core.Network, core.NeutronErrf(404, "NetworkNotFound", "Network %s could not be found.", rp.NetworkID))
 		return
 	}
 	now := time.Now()
-	p := &port{ID: newUUID(), NetworkID: c.st.NetworkID, MAC: newMAC(), PortSecurity: true,
+	p := &port{ID: core.NewUUID(), NetworkID: c.st.NetworkID, MAC: newMAC(), PortSecurity: true,
 		AdminStateUp: true, ProjectID: t.ProjectID, Revision: 1, CreatedAt: now, UpdatedAt: now}
 	if rp.PortSecurity != nil {
 		p.PortSecurity = *rp.PortSecurity
@@ -449,7 +452,7 @@ func (c *Cloud) createPort(w http.ResponseWriter, r *http.Request) {
 	if rp.SecurityGroups != nil {
 		ids, e := c.resolveSecGroups(*rp.SecurityGroups)
 		if e != nil {
-			writeError(w, svcNetwork, e)
+			core.WriteError(w, core.Network, e)
 			return
 		}
 		p.SecurityGroups = ids
@@ -457,13 +460,13 @@ func (c *Cloud) createPort(w http.ResponseWriter, r *http.Request) {
 		p.SecurityGroups = []string{c.st.DefaultSGID}
 	}
 	if !p.PortSecurity && len(p.SecurityGroups) > 0 {
-		writeError(w, svcNetwork, nerrf(409, "PortSecurityAndIPRequiredForSecurityGroups",
+		core.WriteError(w, core.Network, core.NeutronErrf(409, "PortSecurityAndIPRequiredForSecurityGroups",
 			"Port security must be enabled and port must have an IP address in order to use security groups."))
 		return
 	}
 	if rp.AddressPairs != nil {
 		if !p.PortSecurity && len(*rp.AddressPairs) > 0 {
-			writeError(w, svcNetwork, nerrf(409, "AddressPairAndPortSecurityRequired",
+			core.WriteError(w, core.Network, core.NeutronErrf(409, "AddressPairAndPortSecurityRequired",
 				"Port Security must be enabled in order to have allowed address pairs on a port."))
 			return
 		}
@@ -492,7 +495,7 @@ func (c *Cloud) createPort(w http.ResponseWriter, r *http.Request) {
 	}
 	ips, e := c.allocateFixedIPs(rp.FixedIPs)
 	if e != nil {
-		writeError(w, svcNetwork, e)
+		core.WriteError(w, core.Network, e)
 		return
 	}
 	p.FixedIPs = ips
@@ -500,29 +503,29 @@ func (c *Cloud) createPort(w http.ResponseWriter, r *http.Request) {
 	c.save()
 	body := c.portBody(p)
 	c.refreshFirewallsLocked()
-	writeJSON(w, 201, map[string]any{"port": body})
+	core.WriteJSON(w, 201, map[string]any{"port": body})
 }
 
 func (c *Cloud) updatePort(w http.ResponseWriter, r *http.Request) {
 	var req portRequest
-	if err := readJSON(r, &req); err != nil {
-		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "%s", err))
+	if err := core.ReadJSON(r, &req); err != nil {
+		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "%s", err))
 		return
 	}
 	rp := req.Port
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	p, ok := c.st.Ports[pv(r, "id")]
+	p, ok := c.st.Ports[r.PathValue("id")]
 	if !ok {
-		writeError(w, svcNetwork, nerrf(404, "PortNotFound", "Port %s could not be found.", pv(r, "id")))
+		core.WriteError(w, core.Network, core.NeutronErrf(404, "PortNotFound", "Port %s could not be found.", r.PathValue("id")))
 		return
 	}
 	if e := checkRevision(r, p.Revision); e != nil {
-		writeError(w, svcNetwork, e)
+		core.WriteError(w, core.Network, e)
 		return
 	}
 	if rp.NetworkID != "" && rp.NetworkID != p.NetworkID {
-		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "Cannot update read-only attribute network_id"))
+		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "Cannot update read-only attribute network_id"))
 		return
 	}
 	portSec := p.PortSecurity
@@ -533,19 +536,19 @@ func (c *Cloud) updatePort(w http.ResponseWriter, r *http.Request) {
 	if rp.SecurityGroups != nil {
 		ids, e := c.resolveSecGroups(*rp.SecurityGroups)
 		if e != nil {
-			writeError(w, svcNetwork, e)
+			core.WriteError(w, core.Network, e)
 			return
 		}
 		sgs = ids
 	}
 	if !portSec && len(sgs) > 0 {
-		writeError(w, svcNetwork, nerrf(409, "PortSecurityPortHasSecurityGroup",
+		core.WriteError(w, core.Network, core.NeutronErrf(409, "PortSecurityPortHasSecurityGroup",
 			"Port has security group associated. Cannot disable port security or ip address until security group is removed"))
 		return
 	}
 	if rp.FixedIPs != nil {
 		if p.VIP || (p.DeviceID != "" && c.hosts[p.DeviceID] != nil) {
-			writeError(w, svcNetwork, nerrf(400, "InvalidInput", "Invalid input for operation: the local cloud cannot change the address of a port bound to a running server."))
+			core.WriteError(w, core.Network, core.NeutronErrf(400, "InvalidInput", "Invalid input for operation: the local cloud cannot change the address of a port bound to a running server."))
 			return
 		}
 		same := len(*rp.FixedIPs) == 1 && len(p.FixedIPs) == 1 && (*rp.FixedIPs)[0].IPAddress == p.FixedIPs[0].IPAddress
@@ -555,7 +558,7 @@ func (c *Cloud) updatePort(w http.ResponseWriter, r *http.Request) {
 			ips, e := c.allocateFixedIPs(rp.FixedIPs)
 			if e != nil {
 				p.FixedIPs = old
-				writeError(w, svcNetwork, e)
+				core.WriteError(w, core.Network, e)
 				return
 			}
 			c.releaseFixedIPs(&port{FixedIPs: old})
@@ -590,11 +593,11 @@ func (c *Cloud) updatePort(w http.ResponseWriter, r *http.Request) {
 	c.save()
 	body := c.portBody(p)
 	c.refreshFirewallsLocked()
-	writeJSON(w, 200, map[string]any{"port": body})
+	core.WriteJSON(w, 200, map[string]any{"port": body})
 }
 
 // checkRevision honours If-Match: revision_number=N (412 on mismatch).
-func checkRevision(r *http.Request, current int) *apiError {
+func checkRevision(r *http.Request, current int) *core.Error {
 	im := r.Header.Get("If-Match")
 	if im == "" {
 		return nil
@@ -602,7 +605,7 @@ func checkRevision(r *http.Request, current int) *apiError {
 	for _, part := range strings.Split(im, ",") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "revision_number="); ok {
 			if n, err := strconv.Atoi(v); err == nil && n != current {
-				return nerrf(412, "RevisionNumberConstraintFailed",
+				return core.NeutronErrf(412, "RevisionNumberConstraintFailed",
 					"Constrained to %d, but current revision is %d", n, current)
 			}
 		}
@@ -613,13 +616,13 @@ func checkRevision(r *http.Request, current int) *apiError {
 func (c *Cloud) deletePort(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	p, ok := c.st.Ports[pv(r, "id")]
+	p, ok := c.st.Ports[r.PathValue("id")]
 	if !ok {
-		writeError(w, svcNetwork, nerrf(404, "PortNotFound", "Port %s could not be found.", pv(r, "id")))
+		core.WriteError(w, core.Network, core.NeutronErrf(404, "PortNotFound", "Port %s could not be found.", r.PathValue("id")))
 		return
 	}
 	if p.VIP {
-		writeError(w, svcNetwork, nerrf(409, "PortInUse",
+		core.WriteError(w, core.Network, core.NeutronErrf(409, "PortInUse",
 			"Unable to complete operation on port %s: it is the VIP of a load balancer; delete the load balancer instead.", p.ID))
 		return
 	}
@@ -648,13 +651,13 @@ func (c *Cloud) ensureDefaultSecurityGroup() {
 		}
 	}
 	now := time.Now()
-	sg := &secGroup{ID: newUUID(), Name: "default", Description: "Default security group",
+	sg := &secGroup{ID: core.NewUUID(), Name: "default", Description: "Default security group",
 		ProjectID: c.st.ProjectID, Stateful: true, Revision: 1, CreatedAt: now, UpdatedAt: now}
 	c.st.SecurityGroups[sg.ID] = sg
 	c.st.DefaultSGID = sg.ID
 	for _, eth := range []string{"IPv4", "IPv6"} {
 		for _, dir := range []string{"ingress", "egress"} {
-			rule := &sgRule{ID: newUUID(), GroupID: sg.ID, Direction: dir, Ethertype: eth,
+			rule := &sgRule{ID: core.NewUUID(), GroupID: sg.ID, Direction: dir, Ethertype: eth,
 				ProjectID: sg.ProjectID, CreatedAt: now}
 			if dir == "ingress" {
 				rule.RemoteGroupID = sg.ID
@@ -682,7 +685,7 @@ func (c *Cloud) ruleBody(rl *sgRule) map[string]any {
 	if rl.PortMax != nil {
 		pmax = *rl.PortMax
 	}
-	ts := rl.CreatedAt.UTC().Format(novaTime)
+	ts := rl.CreatedAt.UTC().Format(core.NovaTime)
 	return map[string]any{
 		"direction": rl.Direction, "ethertype": rl.Ethertype, "id": rl.ID,
 		"port_range_max": pmax, "port_range_min": pmin, "protocol": proto,
@@ -707,17 +710,17 @@ func (c *Cloud) sgBody(sg *secGroup) map[string]any {
 	return map[string]any{
 		"description": sg.Description, "id": sg.ID, "name": sg.Name,
 		"security_group_rules": rules, "project_id": sg.ProjectID, "tenant_id": sg.ProjectID,
-		"created_at": sg.CreatedAt.UTC().Format(novaTime), "updated_at": sg.UpdatedAt.UTC().Format(novaTime),
+		"created_at": sg.CreatedAt.UTC().Format(core.NovaTime), "updated_at": sg.UpdatedAt.UTC().Format(core.NovaTime),
 		"revision_number": sg.Revision, "tags": tags, "stateful": sg.Stateful, "shared": false,
 	}
 }
 
 func (c *Cloud) sortedRules() []*sgRule {
-	return byCreation(c.st.Rules, func(r *sgRule) (time.Time, string) { return r.CreatedAt, r.ID }, false)
+	return core.ByCreation(c.st.Rules, func(r *sgRule) (time.Time, string) { return r.CreatedAt, r.ID }, false)
 }
 
 func (c *Cloud) sortedSecGroups() []*secGroup {
-	return byCreation(c.st.SecurityGroups, func(g *secGroup) (time.Time, string) { return g.CreatedAt, g.ID }, false)
+	return core.ByCreation(c.st.SecurityGroups, func(g *secGroup) (time.Time, string) { return g.CreatedAt, g.ID }, false)
 }
 
 func (c *Cloud) listSecGroups(w http.ResponseWriter, r *http.Request) {
@@ -727,18 +730,18 @@ func (c *Cloud) listSecGroups(w http.ResponseWriter, r *http.Request) {
 	for _, g := range c.sortedSecGroups() {
 		objs = append(objs, c.sgBody(g))
 	}
-	writeJSON(w, 200, map[string]any{"security_groups": neutronFilter(r.URL.Query(), objs)})
+	core.WriteJSON(w, 200, map[string]any{"security_groups": neutronFilter(r.URL.Query(), objs)})
 }
 
 func (c *Cloud) getSecGroup(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	g, ok := c.st.SecurityGroups[pv(r, "id")]
+	g, ok := c.st.SecurityGroups[r.PathValue("id")]
 	if !ok {
-		writeError(w, svcNetwork, nerrf(404, "SecurityGroupNotFound", "Security group %s does not exist", pv(r, "id")))
+		core.WriteError(w, core.Network, core.NeutronErrf(404, "SecurityGroupNotFound", "Security group %s does not exist", r.PathValue("id")))
 		return
 	}
-	writeJSON(w, 200, map[string]any{"security_group": c.sgBody(g)})
+	core.WriteJSON(w, 200, map[string]any{"security_group": c.sgBody(g)})
 }
 
 type sgRequest struct {
@@ -752,24 +755,24 @@ type sgRequest struct {
 
 func (c *Cloud) createSecGroup(w http.ResponseWriter, r *http.Request) {
 	var req sgRequest
-	if err := readJSON(r, &req); err != nil {
-		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "%s", err))
+	if err := core.ReadJSON(r, &req); err != nil {
+		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "%s", err))
 		return
 	}
-	t := tokenFrom(r.Context())
+	t := keystone.TokenFrom(r.Context())
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := time.Now()
-	sg := &secGroup{ID: newUUID(), ProjectID: t.ProjectID, Stateful: true, Revision: 1, CreatedAt: now, UpdatedAt: now}
+	sg := &secGroup{ID: core.NewUUID(), ProjectID: t.ProjectID, Stateful: true, Revision: 1, CreatedAt: now, UpdatedAt: now}
 	if req.SG.Name != nil {
 		sg.Name = *req.SG.Name
 	}
 	if len(sg.Name) > 255 {
-		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "Invalid input for name. Reason: '%s' exceeds maximum length of 255.", sg.Name))
+		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "Invalid input for name. Reason: '%s' exceeds maximum length of 255.", sg.Name))
 		return
 	}
 	if sg.Name == "default" {
-		writeError(w, svcNetwork, nerrf(409, "SecurityGroupDefaultAlreadyExists", "Default security group already exists."))
+		core.WriteError(w, core.Network, core.NeutronErrf(409, "SecurityGroupDefaultAlreadyExists", "Default security group already exists."))
 		return
 	}
 	if req.SG.Description != nil {
@@ -783,33 +786,33 @@ func (c *Cloud) createSecGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	c.st.SecurityGroups[sg.ID] = sg
 	for _, eth := range []string{"IPv4", "IPv6"} {
-		rl := &sgRule{ID: newUUID(), GroupID: sg.ID, Direction: "egress", Ethertype: eth, ProjectID: sg.ProjectID, CreatedAt: now}
+		rl := &sgRule{ID: core.NewUUID(), GroupID: sg.ID, Direction: "egress", Ethertype: eth, ProjectID: sg.ProjectID, CreatedAt: now}
 		c.st.Rules[rl.ID] = rl
 	}
 	c.save()
-	writeJSON(w, 201, map[string]any{"security_group": c.sgBody(sg)})
+	core.WriteJSON(w, 201, map[string]any{"security_group": c.sgBody(sg)})
 }
 
 func (c *Cloud) updateSecGroup(w http.ResponseWriter, r *http.Request) {
 	var req sgRequest
-	if err := readJSON(r, &req); err != nil {
-		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "%s", err))
+	if err := core.ReadJSON(r, &req); err != nil {
+		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "%s", err))
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	sg, ok := c.st.SecurityGroups[pv(r, "id")]
+	sg, ok := c.st.SecurityGroups[r.PathValue("id")]
 	if !ok {
-		writeError(w, svcNetwork, nerrf(404, "SecurityGroupNotFound", "Security group %s does not exist", pv(r, "id")))
+		core.WriteError(w, core.Network, core.NeutronErrf(404, "SecurityGroupNotFound", "Security group %s does not exist", r.PathValue("id")))
 		return
 	}
 	if e := checkRevision(r, sg.Revision); e != nil {
-		writeError(w, svcNetwork, e)
+		core.WriteError(w, core.Network, e)
 		return
 	}
 	if req.SG.Name != nil && *req.SG.Name != sg.Name {
 		if sg.ID == c.st.DefaultSGID || *req.SG.Name == "default" {
-			writeError(w, svcNetwork, nerrf(409, "SecurityGroupCannotUpdateDefault", "Updating default security group not allowed."))
+			core.WriteError(w, core.Network, core.NeutronErrf(409, "SecurityGroupCannotUpdateDefault", "Updating default security group not allowed."))
 			return
 		}
 		sg.Name = *req.SG.Name
@@ -823,25 +826,25 @@ func (c *Cloud) updateSecGroup(w http.ResponseWriter, r *http.Request) {
 	sg.Revision++
 	sg.UpdatedAt = time.Now()
 	c.save()
-	writeJSON(w, 200, map[string]any{"security_group": c.sgBody(sg)})
+	core.WriteJSON(w, 200, map[string]any{"security_group": c.sgBody(sg)})
 }
 
 func (c *Cloud) deleteSecGroup(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	id := pv(r, "id")
+	id := r.PathValue("id")
 	sg, ok := c.st.SecurityGroups[id]
 	if !ok {
-		writeError(w, svcNetwork, nerrf(404, "SecurityGroupNotFound", "Security group %s does not exist", id))
+		core.WriteError(w, core.Network, core.NeutronErrf(404, "SecurityGroupNotFound", "Security group %s does not exist", id))
 		return
 	}
 	if sg.ID == c.st.DefaultSGID {
-		writeError(w, svcNetwork, nerrf(409, "SecurityGroupCannotRemoveDefault", "Removing default security group not allowed."))
+		core.WriteError(w, core.Network, core.NeutronErrf(409, "SecurityGroupCannotRemoveDefault", "Removing default security group not allowed."))
 		return
 	}
 	for _, p := range c.st.Ports {
 		if slices.Contains(p.SecurityGroups, id) {
-			writeError(w, svcNetwork, nerrf(409, "SecurityGroupInUse", "Security Group %s in use.", id))
+			core.WriteError(w, core.Network, core.NeutronErrf(409, "SecurityGroupInUse", "Security Group %s in use.", id))
 			return
 		}
 	}
@@ -869,18 +872,18 @@ func (c *Cloud) listRules(w http.ResponseWriter, r *http.Request) {
 	for _, rl := range c.sortedRules() {
 		objs = append(objs, c.ruleBody(rl))
 	}
-	writeJSON(w, 200, map[string]any{"security_group_rules": neutronFilter(r.URL.Query(), objs)})
+	core.WriteJSON(w, 200, map[string]any{"security_group_rules": neutronFilter(r.URL.Query(), objs)})
 }
 
 func (c *Cloud) getRule(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	rl, ok := c.st.Rules[pv(r, "id")]
+	rl, ok := c.st.Rules[r.PathValue("id")]
 	if !ok {
-		writeError(w, svcNetwork, nerrf(404, "SecurityGroupRuleNotFound", "Security group rule %s does not exist", pv(r, "id")))
+		core.WriteError(w, core.Network, core.NeutronErrf(404, "SecurityGroupRuleNotFound", "Security group rule %s does not exist", r.PathValue("id")))
 		return
 	}
-	writeJSON(w, 200, map[string]any{"security_group_rule": c.ruleBody(rl)})
+	core.WriteJSON(w, 200, map[string]any{"security_group_rule": c.ruleBody(rl)})
 }
 
 var protocolNumbers = map[string]string{"tcp": "6", "udp": "17", "icmp": "1", "sctp": "132"}
@@ -899,41 +902,41 @@ func (c *Cloud) createRule(w http.ResponseWriter, r *http.Request) {
 			Description    string  `json:"description"`
 		} `json:"security_group_rule"`
 	}
-	if err := readJSON(r, &req); err != nil {
-		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "%s", err))
+	if err := core.ReadJSON(r, &req); err != nil {
+		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "%s", err))
 		return
 	}
 	q := req.Rule
-	t := tokenFrom(r.Context())
+	t := keystone.TokenFrom(r.Context())
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if q.GroupID == "" {
-		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "Failed to parse request. Required attribute 'security_group_id' not specified"))
+		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "Failed to parse request. Required attribute 'security_group_id' not specified"))
 		return
 	}
 	if q.Direction != "ingress" && q.Direction != "egress" {
-		writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "Invalid input for direction. Reason: %s is not in valid_values.", q.Direction))
+		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "Invalid input for direction. Reason: %s is not in valid_values.", q.Direction))
 		return
 	}
 	if q.Ethertype == "" {
 		q.Ethertype = "IPv4"
 	}
 	if q.Ethertype != "IPv4" && q.Ethertype != "IPv6" {
-		writeError(w, svcNetwork, nerrf(400, "SecurityGroupRuleInvalidEtherType", "Security group rule for ethertype '%s' not supported. Allowed values are ['IPv4', 'IPv6'].", q.Ethertype))
+		core.WriteError(w, core.Network, core.NeutronErrf(400, "SecurityGroupRuleInvalidEtherType", "Security group rule for ethertype '%s' not supported. Allowed values are ['IPv4', 'IPv6'].", q.Ethertype))
 		return
 	}
 	if _, ok := c.st.SecurityGroups[q.GroupID]; !ok {
-		writeError(w, svcNetwork, nerrf(404, "SecurityGroupNotFound", "Security group %s does not exist", q.GroupID))
+		core.WriteError(w, core.Network, core.NeutronErrf(404, "SecurityGroupNotFound", "Security group %s does not exist", q.GroupID))
 		return
 	}
-	rl := &sgRule{ID: newUUID(), GroupID: q.GroupID, Direction: q.Direction, Ethertype: q.Ethertype,
+	rl := &sgRule{ID: core.NewUUID(), GroupID: q.GroupID, Direction: q.Direction, Ethertype: q.Ethertype,
 		PortMin: q.PortMin, PortMax: q.PortMax, Description: q.Description, ProjectID: t.ProjectID, CreatedAt: time.Now()}
 	if q.Protocol != nil && *q.Protocol != "" && *q.Protocol != "any" {
 		p := strings.ToLower(*q.Protocol)
 		if _, known := protocolNumbers[p]; !known {
 			n, err := strconv.Atoi(p)
 			if err != nil || n < 0 || n > 255 {
-				writeError(w, svcNetwork, nerrf(400, "SecurityGroupRuleInvalidProtocol",
+				core.WriteError(w, core.Network, core.NeutronErrf(400, "SecurityGroupRuleInvalidProtocol",
 					"Security group rule protocol %s not supported. Only protocol values [None, 'ah', 'dccp', 'egp', 'esp', 'gre', 'icmp', 'icmpv6', 'igmp', 'ipip', 'ipv6-encap', 'ipv6-frag', 'ipv6-icmp', 'ipv6-nonxt', 'ipv6-opts', 'ipv6-route', 'ospf', 'pgm', 'rsvp', 'sctp', 'tcp', 'udp', 'udplite', 'vrrp'] and integer representations [0 to 255] are supported.", p))
 				return
 			}
@@ -941,11 +944,11 @@ func (c *Cloud) createRule(w http.ResponseWriter, r *http.Request) {
 		rl.Protocol = p
 	}
 	if e := validatePortRange(rl); e != nil {
-		writeError(w, svcNetwork, e)
+		core.WriteError(w, core.Network, e)
 		return
 	}
 	if q.RemoteIPPrefix != nil && *q.RemoteIPPrefix != "" && q.RemoteGroupID != nil && *q.RemoteGroupID != "" {
-		writeError(w, svcNetwork, nerrf(400, "SecurityGroupRemoteGroupAndRemoteIpPrefix",
+		core.WriteError(w, core.Network, core.NeutronErrf(400, "SecurityGroupRemoteGroupAndRemoteIpPrefix",
 			"Only remote_ip_prefix or remote_group_id may be provided."))
 		return
 	}
@@ -958,11 +961,11 @@ func (c *Cloud) createRule(w http.ResponseWriter, r *http.Request) {
 		}
 		pfx, err := netip.ParsePrefix(s)
 		if err != nil {
-			writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "Invalid input for remote_ip_prefix. Reason: '%s' is not a valid IP subnet.", *q.RemoteIPPrefix))
+			core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "Invalid input for remote_ip_prefix. Reason: '%s' is not a valid IP subnet.", *q.RemoteIPPrefix))
 			return
 		}
 		if (pfx.Addr().Is4() && q.Ethertype != "IPv4") || (pfx.Addr().Is6() && q.Ethertype != "IPv6") {
-			writeError(w, svcNetwork, nerrf(400, "SecurityGroupRuleParameterConflict",
+			core.WriteError(w, core.Network, core.NeutronErrf(400, "SecurityGroupRuleParameterConflict",
 				"Conflicting value ethertype %s for CIDR %s", q.Ethertype, *q.RemoteIPPrefix))
 			return
 		}
@@ -970,14 +973,14 @@ func (c *Cloud) createRule(w http.ResponseWriter, r *http.Request) {
 	}
 	if q.RemoteGroupID != nil && *q.RemoteGroupID != "" {
 		if _, ok := c.st.SecurityGroups[*q.RemoteGroupID]; !ok {
-			writeError(w, svcNetwork, nerrf(404, "SecurityGroupNotFound", "Security group %s does not exist", *q.RemoteGroupID))
+			core.WriteError(w, core.Network, core.NeutronErrf(404, "SecurityGroupNotFound", "Security group %s does not exist", *q.RemoteGroupID))
 			return
 		}
 		rl.RemoteGroupID = *q.RemoteGroupID
 	}
 	for _, other := range c.st.Rules {
 		if sameRule(other, rl) {
-			writeError(w, svcNetwork, nerrf(409, "SecurityGroupRuleExists", "Security group rule already exists. Rule id is %s.", other.ID))
+			core.WriteError(w, core.Network, core.NeutronErrf(409, "SecurityGroupRuleExists", "Security group rule already exists. Rule id is %s.", other.ID))
 			return
 		}
 	}
@@ -988,16 +991,16 @@ func (c *Cloud) createRule(w http.ResponseWriter, r *http.Request) {
 	c.save()
 	body := c.ruleBody(rl)
 	c.refreshFirewallsLocked()
-	writeJSON(w, 201, map[string]any{"security_group_rule": body})
+	core.WriteJSON(w, 201, map[string]any{"security_group_rule": body})
 }
 
-func validatePortRange(rl *sgRule) *apiError {
+func validatePortRange(rl *sgRule) *core.Error {
 	if rl.PortMin == nil && rl.PortMax == nil {
 		return nil
 	}
 	switch rl.Protocol {
 	case "":
-		return nerrf(400, "SecurityGroupProtocolRequiredWithPorts", "Must also specify protocol if port range is given.")
+		return core.NeutronErrf(400, "SecurityGroupProtocolRequiredWithPorts", "Must also specify protocol if port range is given.")
 	case "tcp", "udp", "sctp", "6", "17", "132":
 		if rl.PortMin == nil || rl.PortMax == nil {
 			if rl.PortMin == nil {
@@ -1007,23 +1010,23 @@ func validatePortRange(rl *sgRule) *apiError {
 			}
 		}
 		if *rl.PortMin < 1 || *rl.PortMax > 65535 {
-			return nerrf(400, "SecurityGroupInvalidPortValue", "Invalid value for port %d.", *rl.PortMin)
+			return core.NeutronErrf(400, "SecurityGroupInvalidPortValue", "Invalid value for port %d.", *rl.PortMin)
 		}
 		if *rl.PortMin > *rl.PortMax {
-			return nerrf(400, "SecurityGroupInvalidPortRange", "For TCP/UDP protocols, port_range_min must be <= port_range_max")
+			return core.NeutronErrf(400, "SecurityGroupInvalidPortRange", "For TCP/UDP protocols, port_range_min must be <= port_range_max")
 		}
 	case "icmp", "1":
 		if rl.PortMin != nil && (*rl.PortMin < 0 || *rl.PortMin > 255) {
-			return nerrf(400, "SecurityGroupInvalidIcmpValue", "Invalid value for ICMP port_range_min(type): %d. It must be 0 to 255.", *rl.PortMin)
+			return core.NeutronErrf(400, "SecurityGroupInvalidIcmpValue", "Invalid value for ICMP port_range_min(type): %d. It must be 0 to 255.", *rl.PortMin)
 		}
 		if rl.PortMax != nil && (*rl.PortMax < 0 || *rl.PortMax > 255) {
-			return nerrf(400, "SecurityGroupInvalidIcmpValue", "Invalid value for ICMP port_range_max(code): %d. It must be 0 to 255.", *rl.PortMax)
+			return core.NeutronErrf(400, "SecurityGroupInvalidIcmpValue", "Invalid value for ICMP port_range_max(code): %d. It must be 0 to 255.", *rl.PortMax)
 		}
 		if rl.PortMin == nil && rl.PortMax != nil {
-			return nerrf(400, "SecurityGroupMissingIcmpType", "ICMP code (port-range-max) %d is provided but ICMP type (port-range-min) is missing.", *rl.PortMax)
+			return core.NeutronErrf(400, "SecurityGroupMissingIcmpType", "ICMP code (port-range-max) %d is provided but ICMP type (port-range-min) is missing.", *rl.PortMax)
 		}
 	default:
-		return nerrf(400, "SecurityGroupInvalidProtocolForPort", "Ports cannot be specified for protocol %s", rl.Protocol)
+		return core.NeutronErrf(400, "SecurityGroupInvalidProtocolForPort", "Ports cannot be specified for protocol %s", rl.Protocol)
 	}
 	return nil
 }
@@ -1052,9 +1055,9 @@ func sameRule(a, b *sgRule) bool {
 func (c *Cloud) deleteRule(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	rl, ok := c.st.Rules[pv(r, "id")]
+	rl, ok := c.st.Rules[r.PathValue("id")]
 	if !ok {
-		writeError(w, svcNetwork, nerrf(404, "SecurityGroupRuleNotFound", "Security group rule %s does not exist", pv(r, "id")))
+		core.WriteError(w, core.Network, core.NeutronErrf(404, "SecurityGroupRuleNotFound", "Security group rule %s does not exist", r.PathValue("id")))
 		return
 	}
 	delete(c.st.Rules, rl.ID)
@@ -1069,41 +1072,41 @@ func (c *Cloud) deleteRule(w http.ResponseWriter, r *http.Request) {
 // ---- tags (standard-attr-tag) ----
 
 // tagsOf finds the tag list of a resource; callers hold c.mu.
-func (c *Cloud) tagsOf(resource, id string) (*[]string, *apiError) {
+func (c *Cloud) tagsOf(resource, id string) (*[]string, *core.Error) {
 	switch resource {
 	case "security-groups":
 		if g, ok := c.st.SecurityGroups[id]; ok {
 			return &g.Tags, nil
 		}
-		return nil, nerrf(404, "SecurityGroupNotFound", "Security group %s does not exist", id)
+		return nil, core.NeutronErrf(404, "SecurityGroupNotFound", "Security group %s does not exist", id)
 	case "ports":
 		if p, ok := c.st.Ports[id]; ok {
 			return &p.Tags, nil
 		}
-		return nil, nerrf(404, "PortNotFound", "Port %s could not be found.", id)
+		return nil, core.NeutronErrf(404, "PortNotFound", "Port %s could not be found.", id)
 	case "networks", "subnets":
-		return nil, nerrf(403, "PolicyNotAuthorized", "The local cloud's network and subnet are read-only.")
+		return nil, core.NeutronErrf(403, "PolicyNotAuthorized", "The local cloud's network and subnet are read-only.")
 	}
-	return nil, nerrf(404, "HTTPNotFound", "The resource could not be found.")
+	return nil, core.NeutronErrf(404, "HTTPNotFound", "The resource could not be found.")
 }
 
 func (c *Cloud) getTags(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	tags, e := c.tagsOf(pv(r, "resource"), pv(r, "id"))
-	if e != nil && e.code == 403 {
-		writeJSON(w, 200, map[string]any{"tags": []string{}})
+	tags, e := c.tagsOf(r.PathValue("resource"), r.PathValue("id"))
+	if e != nil && e.Code == 403 {
+		core.WriteJSON(w, 200, map[string]any{"tags": []string{}})
 		return
 	}
 	if e != nil {
-		writeError(w, svcNetwork, e)
+		core.WriteError(w, core.Network, e)
 		return
 	}
 	out := *tags
 	if out == nil {
 		out = []string{}
 	}
-	writeJSON(w, 200, map[string]any{"tags": out})
+	core.WriteJSON(w, 200, map[string]any{"tags": out})
 }
 
 func (c *Cloud) replaceTags(w http.ResponseWriter, r *http.Request) {
@@ -1111,21 +1114,21 @@ func (c *Cloud) replaceTags(w http.ResponseWriter, r *http.Request) {
 		Tags []string `json:"tags"`
 	}
 	if r.Method == http.MethodPut {
-		if err := readJSON(r, &req); err != nil {
-			writeError(w, svcNetwork, nerrf(400, "HTTPBadRequest", "%s", err))
+		if err := core.ReadJSON(r, &req); err != nil {
+			core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "%s", err))
 			return
 		}
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	tags, e := c.tagsOf(pv(r, "resource"), pv(r, "id"))
+	tags, e := c.tagsOf(r.PathValue("resource"), r.PathValue("id"))
 	if e != nil {
-		writeError(w, svcNetwork, e)
+		core.WriteError(w, core.Network, e)
 		return
 	}
 	for _, t := range req.Tags {
 		if t == "" || len(t) > 255 || strings.Contains(t, ",") {
-			writeError(w, svcNetwork, nerrf(400, "InvalidInput", "Invalid input for operation: '%s' is not a valid tag.", t))
+			core.WriteError(w, core.Network, core.NeutronErrf(400, "InvalidInput", "Invalid input for operation: '%s' is not a valid tag.", t))
 			return
 		}
 	}
@@ -1139,29 +1142,29 @@ func (c *Cloud) replaceTags(w http.ResponseWriter, r *http.Request) {
 	if out == nil {
 		out = []string{}
 	}
-	writeJSON(w, 200, map[string]any{"tags": out})
+	core.WriteJSON(w, 200, map[string]any{"tags": out})
 }
 
 func (c *Cloud) oneTag(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	tags, e := c.tagsOf(pv(r, "resource"), pv(r, "id"))
+	tags, e := c.tagsOf(r.PathValue("resource"), r.PathValue("id"))
 	if e != nil {
-		writeError(w, svcNetwork, e)
+		core.WriteError(w, core.Network, e)
 		return
 	}
-	tag := pv(r, "tag")
+	tag := r.PathValue("tag")
 	has := slices.Contains(*tags, tag)
 	switch r.Method {
 	case http.MethodGet:
 		if !has {
-			writeError(w, svcNetwork, nerrf(404, "TagNotFound", "Tag %s could not be found for resource %s.", tag, pv(r, "id")))
+			core.WriteError(w, core.Network, core.NeutronErrf(404, "TagNotFound", "Tag %s could not be found for resource %s.", tag, r.PathValue("id")))
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
 	case http.MethodPut:
 		if tag == "" || len(tag) > 255 || strings.Contains(tag, ",") {
-			writeError(w, svcNetwork, nerrf(400, "InvalidInput", "Invalid input for operation: '%s' is not a valid tag.", tag))
+			core.WriteError(w, core.Network, core.NeutronErrf(400, "InvalidInput", "Invalid input for operation: '%s' is not a valid tag.", tag))
 			return
 		}
 		if !has {
@@ -1171,7 +1174,7 @@ func (c *Cloud) oneTag(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusCreated)
 	case http.MethodDelete:
 		if !has {
-			writeError(w, svcNetwork, nerrf(404, "TagNotFound", "Tag %s could not be found for resource %s.", tag, pv(r, "id")))
+			core.WriteError(w, core.Network, core.NeutronErrf(404, "TagNotFound", "Tag %s could not be found for resource %s.", tag, r.PathValue("id")))
 			return
 		}
 		*tags = slices.DeleteFunc(*tags, func(t string) bool { return t == tag })

@@ -13,6 +13,10 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/keystone"
 )
 
 func (c *Cloud) serverRoutes(mux *http.ServeMux) {
@@ -73,7 +77,7 @@ func statusOf(s *server) string {
 }
 
 func (c *Cloud) notFoundServer(w http.ResponseWriter, id string) {
-	writeError(w, svcCompute, errf(404, "Instance %s could not be found.", id))
+	core.WriteError(w, core.Compute, core.Errf(404, "Instance %s could not be found.", id))
 }
 
 // lookupServer returns a live server record; callers hold c.mu.
@@ -86,8 +90,8 @@ func (c *Cloud) lookupServer(id string) (*server, bool) {
 }
 
 // serverBody renders a server; callers hold c.mu.
-func (c *Cloud) serverBody(s *server, mv microversion) map[string]any {
-	img := theImage()
+func (c *Cloud) serverBody(s *server, mv core.Microversion) map[string]any {
+	img := glance.TheImage()
 	addresses := map[string]any{}
 	var sgNames []any
 	seen := map[string]bool{}
@@ -114,7 +118,7 @@ func (c *Cloud) serverBody(s *server, mv microversion) map[string]any {
 	}
 	f, _ := findFlavor(s.FlavorID)
 	var flv any
-	if mv.atLeast(2, 47) {
+	if mv.AtLeast(2, 47) {
 		flv = map[string]any{"disk": f.Disk, "ephemeral": 0, "extra_specs": map[string]string{},
 			"original_name": f.Name, "ram": f.RAM, "swap": 0, "vcpus": f.VCPUs}
 	} else {
@@ -123,7 +127,7 @@ func (c *Cloud) serverBody(s *server, mv microversion) map[string]any {
 	var vols []any
 	for _, v := range s.Volumes {
 		e := map[string]any{"id": v.VolumeID}
-		if mv.atLeast(2, 3) {
+		if mv.AtLeast(2, 3) {
 			e["delete_on_termination"] = false
 		}
 		vols = append(vols, e)
@@ -157,14 +161,14 @@ func (c *Cloud) serverBody(s *server, mv microversion) map[string]any {
 		"OS-EXT-STS:power_state":              s.PowerState,
 		"OS-EXT-STS:task_state":               nilIfEmpty(s.TaskState),
 		"OS-EXT-STS:vm_state":                 s.VMState,
-		"OS-SRV-USG:launched_at":              fmtTime(s.LaunchedAt, noZTime),
+		"OS-SRV-USG:launched_at":              core.FmtTime(s.LaunchedAt, core.NoZTime),
 		"OS-SRV-USG:terminated_at":            nil,
 		"accessIPv4":                          "",
 		"accessIPv6":                          "",
 		"addresses":                           addresses,
 		"config_drive":                        "",
-		"created":                             s.CreatedAt.UTC().Format(novaTime),
-		"updated":                             s.UpdatedAt.UTC().Format(novaTime),
+		"created":                             s.CreatedAt.UTC().Format(core.NovaTime),
+		"updated":                             s.UpdatedAt.UTC().Format(core.NovaTime),
 		"flavor":                              flv,
 		"hostId":                              hostID,
 		"id":                                  s.ID,
@@ -185,7 +189,7 @@ func (c *Cloud) serverBody(s *server, mv microversion) map[string]any {
 	if st := statusOf(s); st == "BUILD" || st == "ACTIVE" {
 		b["progress"] = 0
 	}
-	if mv.atLeast(2, 3) {
+	if mv.AtLeast(2, 3) {
 		b["OS-EXT-SRV-ATTR:hostname"] = s.Hostname
 		b["OS-EXT-SRV-ATTR:kernel_id"] = ""
 		b["OS-EXT-SRV-ATTR:launch_index"] = 0
@@ -194,42 +198,42 @@ func (c *Cloud) serverBody(s *server, mv microversion) map[string]any {
 		b["OS-EXT-SRV-ATTR:root_device_name"] = "/dev/vda"
 		b["OS-EXT-SRV-ATTR:user_data"] = nilIfEmpty(s.UserData)
 	}
-	if mv.atLeast(2, 9) {
+	if mv.AtLeast(2, 9) {
 		b["locked"] = false
 	}
-	if mv.atLeast(2, 16) {
+	if mv.AtLeast(2, 16) {
 		hs := "UP"
 		if s.Hypervisor == "" {
 			hs = ""
 		}
 		b["host_status"] = hs
 	}
-	if mv.atLeast(2, 19) {
+	if mv.AtLeast(2, 19) {
 		b["description"] = s.Description
 	}
-	if mv.atLeast(2, 26) {
+	if mv.AtLeast(2, 26) {
 		tags := s.Tags
 		if tags == nil {
 			tags = []string{}
 		}
 		b["tags"] = tags
 	}
-	if mv.atLeast(2, 63) {
+	if mv.AtLeast(2, 63) {
 		b["trusted_image_certificates"] = nil
 	}
-	if mv.atLeast(2, 71) {
+	if mv.AtLeast(2, 71) {
 		groups := []string{}
 		if s.GroupID != "" {
 			groups = append(groups, s.GroupID)
 		}
 		b["server_groups"] = groups
 	}
-	if mv.atLeast(2, 73) {
+	if mv.AtLeast(2, 73) {
 		b["locked_reason"] = nil
 	}
 	if s.Fault != nil && (s.VMState == "error") {
 		b["fault"] = map[string]any{"code": s.Fault.Code, "message": s.Fault.Message,
-			"details": s.Fault.Details, "created": s.Fault.Created.UTC().Format(novaTime)}
+			"details": s.Fault.Details, "created": s.Fault.Created.UTC().Format(core.NovaTime)}
 	}
 	return b
 }
@@ -243,7 +247,7 @@ func nilIfEmpty(s string) any {
 
 func (c *Cloud) sortedServers() []*server {
 	// nova lists newest first
-	all := byCreation(c.st.Servers, func(s *server) (time.Time, string) { return s.CreatedAt, s.ID }, true)
+	all := core.ByCreation(c.st.Servers, func(s *server) (time.Time, string) { return s.CreatedAt, s.ID }, true)
 	out := all[:0]
 	for _, s := range all {
 		if s.TaskState != "deleted" {
@@ -253,14 +257,14 @@ func (c *Cloud) sortedServers() []*server {
 	return out
 }
 
-func (c *Cloud) listServers(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) listServers(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	detail := strings.HasSuffix(r.URL.Path, "/detail")
 	q := r.URL.Query()
 	var nameRE *regexp.Regexp
 	if n := q.Get("name"); n != "" {
 		re, err := regexp.Compile(n)
 		if err != nil {
-			writeError(w, svcCompute, errf(400, "Invalid input for field/attribute name: not a valid regular expression"))
+			core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute name: not a valid regular expression"))
 			return
 		}
 		nameRE = re
@@ -298,10 +302,10 @@ func (c *Cloud) listServers(w http.ResponseWriter, r *http.Request, mv microvers
 		}
 	}
 	if !passedMarker {
-		writeError(w, svcCompute, errf(400, "marker [%s] not found", marker))
+		core.WriteError(w, core.Compute, core.Errf(400, "marker [%s] not found", marker))
 		return
 	}
-	writeJSON(w, 200, map[string]any{"servers": out})
+	core.WriteJSON(w, 200, map[string]any{"servers": out})
 }
 
 func (c *Cloud) serverHasIPPrefix(s *server, re string) bool {
@@ -321,18 +325,18 @@ func (c *Cloud) serverHasIPPrefix(s *server, re string) bool {
 	return false
 }
 
-func (c *Cloud) getServer(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) getServer(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+	s, ok := c.lookupServer(r.PathValue("id"))
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
+		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
-	writeJSON(w, 200, map[string]any{"server": c.serverBody(s, mv)})
+	core.WriteJSON(w, 200, map[string]any{"server": c.serverBody(s, mv)})
 }
 
-func (c *Cloud) updateServer(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) updateServer(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req struct {
 		Server *struct {
 			Name        *string `json:"name"`
@@ -341,34 +345,34 @@ func (c *Cloud) updateServer(w http.ResponseWriter, r *http.Request, mv microver
 			AccessIPv6  *string `json:"accessIPv6"`
 		} `json:"server"`
 	}
-	if err := readJSON(r, &req); err != nil || req.Server == nil {
-		writeError(w, svcCompute, errf(400, "Invalid input for field/attribute server. Value: None. None is not of type 'object'"))
+	if err := core.ReadJSON(r, &req); err != nil || req.Server == nil {
+		core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute server. Value: None. None is not of type 'object'"))
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+	s, ok := c.lookupServer(r.PathValue("id"))
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
+		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	if req.Server.Name != nil {
 		if strings.TrimSpace(*req.Server.Name) == "" || len(*req.Server.Name) > 255 {
-			writeError(w, svcCompute, errf(400, "Invalid input for field/attribute name. Value: %s. '%s' does not match '^(?! )[\\S ]*(?<! )$'", *req.Server.Name, *req.Server.Name))
+			core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute name. Value: %s. '%s' does not match '^(?! )[\\S ]*(?<! )$'", *req.Server.Name, *req.Server.Name))
 			return
 		}
 		s.Name = *req.Server.Name
 	}
 	if req.Server.Description != nil {
-		if !mv.atLeast(2, 19) {
-			writeError(w, svcCompute, errf(400, "Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)"))
+		if !mv.AtLeast(2, 19) {
+			core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)"))
 			return
 		}
 		s.Description = req.Server.Description
 	}
 	s.UpdatedAt = time.Now()
 	c.save()
-	writeJSON(w, 200, map[string]any{"server": c.serverBody(s, mv)})
+	core.WriteJSON(w, 200, map[string]any{"server": c.serverBody(s, mv)})
 }
 
 // hostnameFor turns a display name into a DNS label (as nova does for the
@@ -428,18 +432,18 @@ type netRequest struct {
 	Tag     string `json:"tag"`
 }
 
-func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req createServerReq
-	if err := readJSON(r, &req); err != nil {
-		writeError(w, svcCompute, errf(400, "%s", err))
+	if err := core.ReadJSON(r, &req); err != nil {
+		core.WriteError(w, core.Compute, core.Errf(400, "%s", err))
 		return
 	}
 	rs := req.Server
 	if rs == nil {
-		writeError(w, svcCompute, errf(400, "Invalid input for field/attribute server. Value: None. None is not of type 'object'"))
+		core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute server. Value: None. None is not of type 'object'"))
 		return
 	}
-	bad := func(format string, args ...any) { writeError(w, svcCompute, errf(400, format, args...)) }
+	bad := func(format string, args ...any) { core.WriteError(w, core.Compute, core.Errf(400, format, args...)) }
 	if strings.TrimSpace(rs.Name) == "" || len(rs.Name) > 255 {
 		bad("Invalid input for field/attribute name. Value: %s. '%s' is not a valid server name", rs.Name, rs.Name)
 		return
@@ -452,11 +456,11 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 		bad("The local cloud creates one server per request (min_count/max_count must be 1).")
 		return
 	}
-	if rs.Description != nil && !mv.atLeast(2, 19) {
+	if rs.Description != nil && !mv.AtLeast(2, 19) {
 		bad("Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)")
 		return
 	}
-	if len(rs.Tags) > 0 && !mv.atLeast(2, 52) {
+	if len(rs.Tags) > 0 && !mv.AtLeast(2, 52) {
 		bad("Invalid input for field/attribute server. Additional properties are not allowed ('tags' was unexpected)")
 		return
 	}
@@ -470,7 +474,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 		return
 	}
 	if rs.ImageRef != "" {
-		if _, ok := findImage(rs.ImageRef); !ok {
+		if _, ok := glance.Find(rs.ImageRef); !ok {
 			bad("Can not find requested image")
 			return
 		}
@@ -486,7 +490,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 		}
 	}
 	if len(rs.Metadata) > 128 {
-		writeError(w, svcCompute, errf(403, "Quota exceeded for metadata_items: Requested %d, but already used 0 of 128 metadata_items", len(rs.Metadata)))
+		core.WriteError(w, core.Compute, core.Errf(403, "Quota exceeded for metadata_items: Requested %d, but already used 0 of 128 metadata_items", len(rs.Metadata)))
 		return
 	}
 	for k, v := range rs.Metadata {
@@ -501,7 +505,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 	netMode := "list"
 	switch {
 	case len(rs.Networks) == 0 || string(rs.Networks) == "null":
-		if mv.atLeast(2, 37) {
+		if mv.AtLeast(2, 37) {
 			bad("Invalid input for field/attribute server. Value: ... 'networks' is a required property")
 			return
 		}
@@ -509,7 +513,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 	case rs.Networks[0] == '"':
 		var s string
 		_ = json.Unmarshal(rs.Networks, &s)
-		if !mv.atLeast(2, 37) || (s != "auto" && s != "none") {
+		if !mv.AtLeast(2, 37) || (s != "auto" && s != "none") {
 			bad("Invalid input for field/attribute networks. Value: %s. '%s' is not of type 'array'", s, s)
 			return
 		}
@@ -519,7 +523,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 			bad("Invalid input for field/attribute networks: %v", err)
 			return
 		}
-		if len(nets) == 0 && mv.atLeast(2, 37) {
+		if len(nets) == 0 && mv.AtLeast(2, 37) {
 			bad("Invalid input for field/attribute networks. Value: []. [] is too short")
 			return
 		}
@@ -532,7 +536,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 		return
 	}
 
-	if (rs.Host != "" || rs.HypervisorHost != "") && !mv.atLeast(2, 74) {
+	if (rs.Host != "" || rs.HypervisorHost != "") && !mv.AtLeast(2, 74) {
 		bad("Invalid input for field/attribute server. Additional properties are not allowed ('host', 'hypervisor_hostname' were unexpected)")
 		return
 	}
@@ -550,7 +554,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 		groupID = g
 	}
 
-	t := tokenFrom(r.Context())
+	t := keystone.TokenFrom(r.Context())
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if rs.KeyName != "" {
@@ -581,7 +585,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 		for _, g := range c.sortedSecGroups() {
 			if g.ID == ref.Name || g.Name == ref.Name {
 				if found != "" && g.Name == ref.Name {
-					writeError(w, svcCompute, errf(409, "Multiple security_group matches found for name '%s', use an ID to be more specific.", ref.Name))
+					core.WriteError(w, core.Compute, core.Errf(409, "Multiple security_group matches found for name '%s', use an ID to be more specific.", ref.Name))
 					return
 				}
 				found = g.ID
@@ -607,7 +611,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 				return
 			}
 			if p.DeviceID != "" {
-				writeError(w, svcCompute, errf(409, "Port %s is still in use.", n.Port))
+				core.WriteError(w, core.Compute, core.Errf(409, "Port %s is still in use.", n.Port))
 				return
 			}
 			portID = p.ID
@@ -625,7 +629,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 					return
 				}
 				if c.ipHolder(a.String()) != nil {
-					writeError(w, svcCompute, errf(409, "Fixed IP address %s is already in use on instance.", a))
+					core.WriteError(w, core.Compute, core.Errf(409, "Fixed IP address %s is already in use on instance.", a))
 					return
 				}
 				fixedIP = a.String()
@@ -642,8 +646,8 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 
 	now := time.Now()
 	s := &server{
-		ID: newUUID(), Name: rs.Name, Description: rs.Description, ProjectID: t.ProjectID, UserID: t.UserID,
-		FlavorID: flv.ID, ImageID: theImage().ID, KeyName: rs.KeyName, Metadata: rs.Metadata,
+		ID: core.NewUUID(), Name: rs.Name, Description: rs.Description, ProjectID: t.ProjectID, UserID: t.UserID,
+		FlavorID: flv.ID, ImageID: glance.TheImage().ID, KeyName: rs.KeyName, Metadata: rs.Metadata,
 		AZ: az, GroupID: groupID, SecurityGroups: sgNames, VMState: "building", TaskState: "scheduling",
 		UserData: rs.UserData, Tags: rs.Tags, CreatedAt: now, UpdatedAt: now, RequestedHost: wantHost,
 	}
@@ -660,13 +664,13 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 	spec := bootSpec{netMode: netMode, portID: portID, fixedIP: fixedIP, sgIDs: sgIDs}
 	c.goAsync(func(ctx context.Context) { c.bootServer(ctx, s.ID, spec) })
 
-	adminPass := randomSecret(12)
+	adminPass := core.RandomSecret(12)
 	var sgOut []any
 	for _, n := range sgNames {
 		sgOut = append(sgOut, map[string]any{"name": n})
 	}
 	w.Header().Set("Location", c.baseURL+"/compute/v2.1/servers/"+s.ID)
-	writeJSON(w, 202, map[string]any{"server": map[string]any{
+	core.WriteJSON(w, 202, map[string]any{"server": map[string]any{
 		"id": s.ID, "links": c.link("/servers/" + s.ID), "OS-DCF:diskConfig": "MANUAL",
 		"adminPass": adminPass, "security_groups": sgOut,
 	}})
@@ -681,12 +685,12 @@ func firstNonEmpty(a ...string) string {
 	return ""
 }
 
-func (c *Cloud) deleteServer(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) deleteServer(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+	s, ok := c.lookupServer(r.PathValue("id"))
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
+		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	if !s.Deleting {
@@ -696,19 +700,19 @@ func (c *Cloud) deleteServer(w http.ResponseWriter, r *http.Request, mv microver
 		c.save()
 		id := s.ID
 		if !c.goAsync(func(ctx context.Context) { c.teardownServer(ctx, id) }) {
-			writeError(w, svcCompute, errf(503, "The local cloud is shutting down."))
+			core.WriteError(w, core.Compute, core.Errf(503, "The local cloud is shutting down."))
 			return
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (c *Cloud) serverIPs(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) serverIPs(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+	s, ok := c.lookupServer(r.PathValue("id"))
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
+		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	addrs := map[string]any{}
@@ -724,24 +728,24 @@ func (c *Cloud) serverIPs(w http.ResponseWriter, r *http.Request, mv microversio
 			addrs[networkName] = l
 		}
 	}
-	if n := pv(r, "net"); n != "" {
+	if n := r.PathValue("net"); n != "" {
 		l, ok := addrs[n]
 		if !ok {
-			writeError(w, svcCompute, errf(404, "Instance is not a member of specified network"))
+			core.WriteError(w, core.Compute, core.Errf(404, "Instance is not a member of specified network"))
 			return
 		}
-		writeJSON(w, 200, map[string]any{n: l})
+		core.WriteJSON(w, 200, map[string]any{n: l})
 		return
 	}
-	writeJSON(w, 200, map[string]any{"addresses": addrs})
+	core.WriteJSON(w, 200, map[string]any{"addresses": addrs})
 }
 
-func (c *Cloud) listInterfaces(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) listInterfaces(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+	s, ok := c.lookupServer(r.PathValue("id"))
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
+		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	out := []any{}
@@ -751,40 +755,40 @@ func (c *Cloud) listInterfaces(w http.ResponseWriter, r *http.Request, mv microv
 				"port_id": p.ID, "port_state": c.portStatus(p)})
 		}
 	}
-	writeJSON(w, 200, map[string]any{"interfaceAttachments": out})
+	core.WriteJSON(w, 200, map[string]any{"interfaceAttachments": out})
 }
 
 // ---- metadata ----
 
-func (c *Cloud) getMetadata(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) getMetadata(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+	s, ok := c.lookupServer(r.PathValue("id"))
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
+		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	md := s.Metadata
 	if md == nil {
 		md = map[string]string{}
 	}
-	writeJSON(w, 200, map[string]any{"metadata": md})
+	core.WriteJSON(w, 200, map[string]any{"metadata": md})
 }
 
 // setMetadata: PUT replaces all metadata, POST merges.
-func (c *Cloud) setMetadata(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) setMetadata(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req struct {
 		Metadata map[string]string `json:"metadata"`
 	}
-	if err := readJSON(r, &req); err != nil || req.Metadata == nil {
-		writeError(w, svcCompute, errf(400, "Malformed request body"))
+	if err := core.ReadJSON(r, &req); err != nil || req.Metadata == nil {
+		core.WriteError(w, core.Compute, core.Errf(400, "Malformed request body"))
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+	s, ok := c.lookupServer(r.PathValue("id"))
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
+		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	if r.Method == http.MethodPut || s.Metadata == nil {
@@ -794,47 +798,47 @@ func (c *Cloud) setMetadata(w http.ResponseWriter, r *http.Request, mv microvers
 		s.Metadata[k] = v
 	}
 	if len(s.Metadata) > 128 {
-		writeError(w, svcCompute, errf(403, "Quota exceeded for metadata_items: Requested %d, but already used 0 of 128 metadata_items", len(s.Metadata)))
+		core.WriteError(w, core.Compute, core.Errf(403, "Quota exceeded for metadata_items: Requested %d, but already used 0 of 128 metadata_items", len(s.Metadata)))
 		return
 	}
 	c.save()
-	writeJSON(w, 200, map[string]any{"metadata": s.Metadata})
+	core.WriteJSON(w, 200, map[string]any{"metadata": s.Metadata})
 }
 
-func (c *Cloud) getMetadataItem(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) getMetadataItem(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+	s, ok := c.lookupServer(r.PathValue("id"))
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
+		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
-	v, ok := s.Metadata[pv(r, "key")]
+	v, ok := s.Metadata[r.PathValue("key")]
 	if !ok {
-		writeError(w, svcCompute, errf(404, "Metadata item was not found"))
+		core.WriteError(w, core.Compute, core.Errf(404, "Metadata item was not found"))
 		return
 	}
-	writeJSON(w, 200, map[string]any{"meta": map[string]string{pv(r, "key"): v}})
+	core.WriteJSON(w, 200, map[string]any{"meta": map[string]string{r.PathValue("key"): v}})
 }
 
-func (c *Cloud) setMetadataItem(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) setMetadataItem(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req struct {
 		Meta map[string]string `json:"meta"`
 	}
-	if err := readJSON(r, &req); err != nil || len(req.Meta) != 1 {
-		writeError(w, svcCompute, errf(400, "Request body contains too many items"))
+	if err := core.ReadJSON(r, &req); err != nil || len(req.Meta) != 1 {
+		core.WriteError(w, core.Compute, core.Errf(400, "Request body contains too many items"))
 		return
 	}
-	key := pv(r, "key")
+	key := r.PathValue("key")
 	if _, ok := req.Meta[key]; !ok {
-		writeError(w, svcCompute, errf(400, "Request body and URI mismatch"))
+		core.WriteError(w, core.Compute, core.Errf(400, "Request body and URI mismatch"))
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+	s, ok := c.lookupServer(r.PathValue("id"))
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
+		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	if s.Metadata == nil {
@@ -842,32 +846,32 @@ func (c *Cloud) setMetadataItem(w http.ResponseWriter, r *http.Request, mv micro
 	}
 	s.Metadata[key] = req.Meta[key]
 	c.save()
-	writeJSON(w, 200, map[string]any{"meta": req.Meta})
+	core.WriteJSON(w, 200, map[string]any{"meta": req.Meta})
 }
 
-func (c *Cloud) deleteMetadataItem(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Cloud) deleteMetadataItem(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+	s, ok := c.lookupServer(r.PathValue("id"))
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
+		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
-	if _, ok := s.Metadata[pv(r, "key")]; !ok {
-		writeError(w, svcCompute, errf(404, "Metadata item was not found"))
+	if _, ok := s.Metadata[r.PathValue("key")]; !ok {
+		core.WriteError(w, core.Compute, core.Errf(404, "Metadata item was not found"))
 		return
 	}
-	delete(s.Metadata, pv(r, "key"))
+	delete(s.Metadata, r.PathValue("key"))
 	c.save()
 	w.WriteHeader(http.StatusNoContent)
 }
 
 // invalidState is nova's InstanceInvalidState answer.
-func invalidState(s *server, action string) *apiError {
+func invalidState(s *server, action string) *core.Error {
 	if s.TaskState != "" {
-		return errf(409, "Cannot '%s' instance %s while it is in task_state %s", action, s.ID, s.TaskState)
+		return core.Errf(409, "Cannot '%s' instance %s while it is in task_state %s", action, s.ID, s.TaskState)
 	}
-	return errf(409, "Cannot '%s' instance %s while it is in vm_state %s", action, s.ID, s.VMState)
+	return core.Errf(409, "Cannot '%s' instance %s while it is in vm_state %s", action, s.ID, s.VMState)
 }
 
 func (c *Cloud) hypervisorExists(name string) bool {

@@ -14,6 +14,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/rules"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
 )
 
 // fixture is what most server tests need: a keypair and a security group
@@ -47,7 +49,7 @@ func (tc *testCloud) fixture(ctx context.Context) fixture {
 
 func (tc *testCloud) createServer(ctx context.Context, fx fixture, name string, mod func(*servers.CreateOpts)) string {
 	tc.t.Helper()
-	opts := servers.CreateOpts{Name: name, FlavorRef: "2", ImageRef: theImage().ID,
+	opts := servers.CreateOpts{Name: name, FlavorRef: "2", ImageRef: glance.TheImage().ID,
 		Networks: []servers.Network{{UUID: tc.NetworkID()}}, SecurityGroups: []string{fx.sgName}}
 	if mod != nil {
 		mod(&opts)

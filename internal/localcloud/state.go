@@ -7,22 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/keystone"
 )
 
 // The types below are the cloud's records. They are saved, as JSON, in the
 // state file after every change, so a restarted process keeps its users,
 // keypairs, security groups and server groups.
-
-type appCredential struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	SecretHash  string    `json:"secret_hash"` // sha256 of the secret, hex
-	UserID      string    `json:"user_id"`
-	ProjectID   string    `json:"project_id"`
-	ExpiresAt   time.Time `json:"expires_at"`
-	Unrestrict  bool      `json:"unrestricted"`
-}
 
 type keypair struct {
 	Name        string    `json:"name"`
@@ -191,29 +182,26 @@ type server struct {
 
 // persisted is the state file's content.
 type persisted struct {
-	Password       string                    `json:"password"`
-	UserID         string                    `json:"user_id"`
-	ProjectID      string                    `json:"project_id"`
-	NetworkID      string                    `json:"network_id"`
-	SubnetID       string                    `json:"subnet_id"`
-	DefaultSGID    string                    `json:"default_sg_id"`
-	PublicNetID    string                    `json:"public_network_id"`
-	PublicSubnetID string                    `json:"public_subnet_id"`
-	AppCreds       map[string]*appCredential `json:"application_credentials"`
-	Keypairs       map[string]*keypair       `json:"keypairs"`
-	NextKeypairID  int                       `json:"next_keypair_id"`
-	ServerGroups   map[string]*serverGroup   `json:"server_groups"`
-	SecurityGroups map[string]*secGroup      `json:"security_groups"`
-	Rules          map[string]*sgRule        `json:"security_group_rules"`
-	Ports          map[string]*port          `json:"ports"`
-	Servers        map[string]*server        `json:"servers"`
-	Volumes        map[string]*volume        `json:"volumes"`
-	FloatingIPs    map[string]*floatingIP    `json:"floatingips"`
+	keystone.Identity
+	NetworkID      string                  `json:"network_id"`
+	SubnetID       string                  `json:"subnet_id"`
+	DefaultSGID    string                  `json:"default_sg_id"`
+	PublicNetID    string                  `json:"public_network_id"`
+	PublicSubnetID string                  `json:"public_subnet_id"`
+	Keypairs       map[string]*keypair     `json:"keypairs"`
+	NextKeypairID  int                     `json:"next_keypair_id"`
+	ServerGroups   map[string]*serverGroup `json:"server_groups"`
+	SecurityGroups map[string]*secGroup    `json:"security_groups"`
+	Rules          map[string]*sgRule      `json:"security_group_rules"`
+	Ports          map[string]*port        `json:"ports"`
+	Servers        map[string]*server      `json:"servers"`
+	Volumes        map[string]*volume      `json:"volumes"`
+	FloatingIPs    map[string]*floatingIP  `json:"floatingips"`
 }
 
 func newPersisted() *persisted {
 	return &persisted{
-		AppCreds:       map[string]*appCredential{},
+		Identity:       keystone.Identity{AppCreds: map[string]*keystone.AppCredential{}},
 		Keypairs:       map[string]*keypair{},
 		ServerGroups:   map[string]*serverGroup{},
 		SecurityGroups: map[string]*secGroup{},
@@ -254,7 +242,7 @@ func loadState(dir string) (*persisted, error) {
 			len(st.Servers), len(st.Volumes), len(st.Ports), len(st.FloatingIPs), dir)
 	}
 	if st.AppCreds == nil {
-		st.AppCreds = map[string]*appCredential{}
+		st.AppCreds = map[string]*keystone.AppCredential{}
 	}
 	if st.Keypairs == nil {
 		st.Keypairs = map[string]*keypair{}

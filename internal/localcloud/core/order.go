@@ -1,14 +1,14 @@
-package localcloud
+package core
 
 import (
 	"sort"
 	"time"
 )
 
-// byCreation lists a state map in the order the real services list it:
+// ByCreation lists a state map in the order the real services list it:
 // by creation time (oldest first for Neutron, newest first for Nova and
 // Cinder), ties broken by id so lists are stable.
-func byCreation[T any](m map[string]*T, stamp func(*T) (time.Time, string), newestFirst bool) []*T {
+func ByCreation[T any](m map[string]*T, stamp func(*T) (time.Time, string), newestFirst bool) []*T {
 	out := make([]*T, 0, len(m))
 	for _, v := range m {
 		out = append(out, v)
