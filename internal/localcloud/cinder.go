@@ -59,7 +59,7 @@ func (c *Cloud) cinderRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+p+"/volumes", v(c.listVolumes))
 	mux.HandleFunc("GET "+p+"/volumes/detail", v(c.listVolumes))
 	mux.HandleFunc("POST "+p+"/volumes", v(c.createVolume))
-	mux.HandleFunc("GET "+p+"/volumes/{id}", v(c.getVolume))
+	mux.HandleFunc("GET "+p+"/volumes/{id}", v(versionedShow(c, "volume", c.volumeOr404, c.volumeBody)))
 	mux.HandleFunc("PUT "+p+"/volumes/{id}", v(c.updateVolume))
 	mux.HandleFunc("DELETE "+p+"/volumes/{id}", v(c.deleteVolume))
 	mux.HandleFunc("POST "+p+"/volumes/{id}/action", v(c.volumeAction))
@@ -141,10 +141,6 @@ func (c *Cloud) volumeBody(v *volume, mv core.Microversion) map[string]any {
 	return b
 }
 
-func (c *Cloud) notFoundVolume(w http.ResponseWriter, id string) {
-	core.WriteError(w, core.Volume, core.Errf(404, "Volume %s could not be found.", id))
-}
-
 func (c *Cloud) sortedVolumes() []*volume {
 	return core.ByCreation(c.st.Volumes, func(v *volume) (time.Time, string) { return v.CreatedAt, v.ID }, true)
 }
@@ -177,17 +173,6 @@ func (c *Cloud) listVolumes(w http.ResponseWriter, r *http.Request, mv core.Micr
 		}
 	}
 	core.WriteJSON(w, 200, map[string]any{"volumes": out})
-}
-
-func (c *Cloud) getVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.st.Volumes[r.PathValue("id")]
-	if !ok {
-		c.notFoundVolume(w, r.PathValue("id"))
-		return
-	}
-	core.WriteJSON(w, 200, map[string]any{"volume": c.volumeBody(v, mv)})
 }
 
 func (c *Cloud) createVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
@@ -303,9 +288,8 @@ func (c *Cloud) updateVolume(w http.ResponseWriter, r *http.Request, mv core.Mic
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	v, ok := c.st.Volumes[r.PathValue("id")]
+	v, ok := c.volumeOr404(w, r)
 	if !ok {
-		c.notFoundVolume(w, r.PathValue("id"))
 		return
 	}
 	if req.Volume.Name != nil {
@@ -325,9 +309,8 @@ func (c *Cloud) updateVolume(w http.ResponseWriter, r *http.Request, mv core.Mic
 func (c *Cloud) deleteVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	v, ok := c.st.Volumes[r.PathValue("id")]
+	v, ok := c.volumeOr404(w, r)
 	if !ok {
-		c.notFoundVolume(w, r.PathValue("id"))
 		return
 	}
 	// cinder/volume/api.py: delete needs one of these statuses and no attachment.
@@ -396,9 +379,8 @@ func (c *Cloud) extendVolume(w http.ResponseWriter, r *http.Request, mv core.Mic
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	v, ok := c.st.Volumes[r.PathValue("id")]
+	v, ok := c.volumeOr404(w, r)
 	if !ok {
-		c.notFoundVolume(w, r.PathValue("id"))
 		return
 	}
 	online := v.Status == "in-use"
@@ -499,9 +481,8 @@ func (c *Cloud) attachmentBody(s *server, sv serverVolume, mv core.Microversion)
 func (c *Cloud) listAttachments(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(r.PathValue("id"))
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	out := []any{}
@@ -514,9 +495,8 @@ func (c *Cloud) listAttachments(w http.ResponseWriter, r *http.Request, mv core.
 func (c *Cloud) getAttachment(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(r.PathValue("id"))
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	for _, sv := range s.Volumes {
@@ -560,9 +540,8 @@ func (c *Cloud) attachVolume(w http.ResponseWriter, r *http.Request, mv core.Mic
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(r.PathValue("id"))
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	if s.Deleting || !slices.Contains(attachStates, s.VMState) || s.TaskState != "" {
@@ -640,9 +619,8 @@ func (c *Cloud) doAttach(ctx context.Context, sid, vid, dev string) {
 func (c *Cloud) detachVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(r.PathValue("id"))
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	vid := r.PathValue("vol")

@@ -32,9 +32,9 @@ import (
 const publicNetworkName = "public"
 
 func (c *Cloud) floatingIPRoutes(mux *http.ServeMux, a func(http.HandlerFunc) http.HandlerFunc) {
-	mux.HandleFunc("GET /network/v2.0/floatingips", a(c.listFloatingIPs))
+	mux.HandleFunc("GET /network/v2.0/floatingips", a(neutronList(c, "floatingips", c.sortedFloatingIPs, c.floatingIPShowBody)))
 	mux.HandleFunc("POST /network/v2.0/floatingips", a(c.createFloatingIP))
-	mux.HandleFunc("GET /network/v2.0/floatingips/{id}", a(c.getFloatingIP))
+	mux.HandleFunc("GET /network/v2.0/floatingips/{id}", a(neutronShow(c, "floatingip", c.floatingIPOr404, c.floatingIPShowBody)))
 	mux.HandleFunc("PUT /network/v2.0/floatingips/{id}", a(c.updateFloatingIP))
 	mux.HandleFunc("DELETE /network/v2.0/floatingips/{id}", a(c.deleteFloatingIP))
 }
@@ -210,29 +210,6 @@ func (c *Cloud) allocateFloatingAddr(want string) (string, *core.Error) {
 	return "", core.NeutronErrf(409, "IpAddressGenerationFailure", "No more IP addresses available on network %s.", c.st.PublicNetID)
 }
 
-func (c *Cloud) listFloatingIPs(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var objs []map[string]any
-	for _, f := range c.sortedFloatingIPs() {
-		c.reconcile(r.Context(), f)
-		objs = append(objs, c.floatingIPBody(f))
-	}
-	core.WriteJSON(w, 200, map[string]any{"floatingips": neutronFilter(r.URL.Query(), objs)})
-}
-
-func (c *Cloud) getFloatingIP(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	f, ok := c.st.FloatingIPs[r.PathValue("id")]
-	if !ok {
-		core.WriteError(w, core.Network, core.NeutronErrf(404, "FloatingIPNotFound", "Floating IP %s could not be found", r.PathValue("id")))
-		return
-	}
-	c.reconcile(r.Context(), f)
-	core.WriteJSON(w, 200, map[string]any{"floatingip": c.floatingIPBody(f)})
-}
-
 func (c *Cloud) createFloatingIP(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		FIP struct {
@@ -315,9 +292,8 @@ func (c *Cloud) updateFloatingIP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f, ok := c.st.FloatingIPs[r.PathValue("id")]
+	f, ok := c.floatingIPOr404(w, r)
 	if !ok {
-		core.WriteError(w, core.Network, core.NeutronErrf(404, "FloatingIPNotFound", "Floating IP %s could not be found", r.PathValue("id")))
 		return
 	}
 	if e := checkRevision(r, f.Revision); e != nil {
@@ -351,9 +327,8 @@ func (c *Cloud) updateFloatingIP(w http.ResponseWriter, r *http.Request) {
 func (c *Cloud) deleteFloatingIP(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	f, ok := c.st.FloatingIPs[r.PathValue("id")]
+	f, ok := c.floatingIPOr404(w, r)
 	if !ok {
-		core.WriteError(w, core.Network, core.NeutronErrf(404, "FloatingIPNotFound", "Floating IP %s could not be found", r.PathValue("id")))
 		return
 	}
 	c.deactivate(r.Context(), f)

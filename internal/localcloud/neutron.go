@@ -35,14 +35,14 @@ func (c *Cloud) neutronRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /network/v2.0/subnets", a(c.refuseNetworkWrite))
 	mux.HandleFunc("PUT /network/v2.0/subnets/{id}", a(c.refuseNetworkWrite))
 	mux.HandleFunc("DELETE /network/v2.0/subnets/{id}", a(c.refuseNetworkWrite))
-	mux.HandleFunc("GET /network/v2.0/ports", a(c.listPorts))
+	mux.HandleFunc("GET /network/v2.0/ports", a(neutronList(c, "ports", c.sortedPorts, c.portListBody)))
 	mux.HandleFunc("POST /network/v2.0/ports", a(c.createPort))
-	mux.HandleFunc("GET /network/v2.0/ports/{id}", a(c.getPort))
+	mux.HandleFunc("GET /network/v2.0/ports/{id}", a(neutronShow(c, "port", c.portOr404, c.portShowBody)))
 	mux.HandleFunc("PUT /network/v2.0/ports/{id}", a(c.updatePort))
 	mux.HandleFunc("DELETE /network/v2.0/ports/{id}", a(c.deletePort))
-	mux.HandleFunc("GET /network/v2.0/security-groups", a(c.listSecGroups))
+	mux.HandleFunc("GET /network/v2.0/security-groups", a(neutronList(c, "security_groups", c.sortedSecGroups, c.sgShowBody)))
 	mux.HandleFunc("POST /network/v2.0/security-groups", a(c.createSecGroup))
-	mux.HandleFunc("GET /network/v2.0/security-groups/{id}", a(c.getSecGroup))
+	mux.HandleFunc("GET /network/v2.0/security-groups/{id}", a(neutronShow(c, "security_group", c.secGroupOr404, c.sgShowBody)))
 	mux.HandleFunc("PUT /network/v2.0/security-groups/{id}", a(c.updateSecGroup))
 	mux.HandleFunc("DELETE /network/v2.0/security-groups/{id}", a(c.deleteSecGroup))
 	c.floatingIPRoutes(mux, a)
@@ -52,9 +52,9 @@ func (c *Cloud) neutronRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /network/v2.0/{resource}/{id}/tags/{tag}", a(c.oneTag))
 	mux.HandleFunc("PUT /network/v2.0/{resource}/{id}/tags/{tag}", a(c.oneTag))
 	mux.HandleFunc("DELETE /network/v2.0/{resource}/{id}/tags/{tag}", a(c.oneTag))
-	mux.HandleFunc("GET /network/v2.0/security-group-rules", a(c.listRules))
+	mux.HandleFunc("GET /network/v2.0/security-group-rules", a(neutronList(c, "security_group_rules", c.sortedRules, c.ruleShowBody)))
 	mux.HandleFunc("POST /network/v2.0/security-group-rules", a(c.createRule))
-	mux.HandleFunc("GET /network/v2.0/security-group-rules/{id}", a(c.getRule))
+	mux.HandleFunc("GET /network/v2.0/security-group-rules/{id}", a(neutronShow(c, "security_group_rule", c.ruleOr404, c.ruleShowBody)))
 	mux.HandleFunc("DELETE /network/v2.0/security-group-rules/{id}", a(c.deleteRule))
 }
 
@@ -278,20 +278,6 @@ func (c *Cloud) portBody(p *port) map[string]any {
 	}
 }
 
-func (c *Cloud) listPorts(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	q := r.URL.Query()
-	var objs []map[string]any
-	for _, p := range c.sortedPorts() {
-		if !fixedIPFilter(q["fixed_ips"], p) {
-			continue
-		}
-		objs = append(objs, c.portBody(p))
-	}
-	core.WriteJSON(w, 200, map[string]any{"ports": neutronFilter(q, objs)})
-}
-
 // fixedIPFilter handles ?fixed_ips=ip_address=X&fixed_ips=subnet_id=Y.
 func fixedIPFilter(filters []string, p *port) bool {
 	for _, f := range filters {
@@ -314,32 +300,47 @@ func (c *Cloud) sortedPorts() []*port {
 	return core.ByCreation(c.st.Ports, func(p *port) (time.Time, string) { return p.CreatedAt, p.ID }, false)
 }
 
-func (c *Cloud) getPort(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	p, ok := c.st.Ports[r.PathValue("id")]
-	if !ok {
-		core.WriteError(w, core.Network, core.NeutronErrf(404, "PortNotFound", "Port %s could not be found.", r.PathValue("id")))
-		return
-	}
-	core.WriteJSON(w, 200, map[string]any{"port": c.portBody(p)})
+type portRequest struct {
+	Port portFields `json:"port"`
 }
 
-type portRequest struct {
-	Port struct {
-		Name           *string        `json:"name"`
-		Description    *string        `json:"description"`
-		NetworkID      string         `json:"network_id"`
-		FixedIPs       *[]fixedIP     `json:"fixed_ips"`
-		SecurityGroups *[]string      `json:"security_groups"`
-		PortSecurity   *bool          `json:"port_security_enabled"`
-		AdminStateUp   *bool          `json:"admin_state_up"`
-		DeviceID       *string        `json:"device_id"`
-		DeviceOwner    *string        `json:"device_owner"`
-		AddressPairs   *[]addressPair `json:"allowed_address_pairs"`
-		MAC            *string        `json:"mac_address"`
-		Tags           *[]string      `json:"tags"`
-	} `json:"port"`
+// portFields are a port's writable attributes; nil means not given.
+type portFields struct {
+	Name           *string        `json:"name"`
+	Description    *string        `json:"description"`
+	NetworkID      string         `json:"network_id"`
+	FixedIPs       *[]fixedIP     `json:"fixed_ips"`
+	SecurityGroups *[]string      `json:"security_groups"`
+	PortSecurity   *bool          `json:"port_security_enabled"`
+	AdminStateUp   *bool          `json:"admin_state_up"`
+	DeviceID       *string        `json:"device_id"`
+	DeviceOwner    *string        `json:"device_owner"`
+	AddressPairs   *[]addressPair `json:"allowed_address_pairs"`
+	MAC            *string        `json:"mac_address"`
+	Tags           *[]string      `json:"tags"`
+}
+
+// applyPlainFields copies the attributes that need no check (name,
+// description, admin state, device, tags) from a create or update request.
+func (rp *portFields) applyPlainFields(p *port) {
+	if rp.Name != nil {
+		p.Name = *rp.Name
+	}
+	if rp.Description != nil {
+		p.Description = *rp.Description
+	}
+	if rp.AdminStateUp != nil {
+		p.AdminStateUp = *rp.AdminStateUp
+	}
+	if rp.DeviceID != nil {
+		p.DeviceID = *rp.DeviceID
+	}
+	if rp.DeviceOwner != nil {
+		p.DeviceOwner = *rp.DeviceOwner
+	}
+	if rp.Tags != nil {
+		p.Tags = *rp.Tags
+	}
 }
 
 // ipInUse reports which port holds addr; callers hold c.mu.
@@ -475,24 +476,7 @@ func (c *Cloud) createPort(w http.ResponseWriter, r *http.Request) {
 	if rp.MAC != nil {
 		p.MAC = *rp.MAC
 	}
-	if rp.Name != nil {
-		p.Name = *rp.Name
-	}
-	if rp.Description != nil {
-		p.Description = *rp.Description
-	}
-	if rp.AdminStateUp != nil {
-		p.AdminStateUp = *rp.AdminStateUp
-	}
-	if rp.DeviceID != nil {
-		p.DeviceID = *rp.DeviceID
-	}
-	if rp.DeviceOwner != nil {
-		p.DeviceOwner = *rp.DeviceOwner
-	}
-	if rp.Tags != nil {
-		p.Tags = *rp.Tags
-	}
+	rp.applyPlainFields(p)
 	ips, e := c.allocateFixedIPs(rp.FixedIPs)
 	if e != nil {
 		core.WriteError(w, core.Network, e)
@@ -515,9 +499,8 @@ func (c *Cloud) updatePort(w http.ResponseWriter, r *http.Request) {
 	rp := req.Port
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	p, ok := c.st.Ports[r.PathValue("id")]
+	p, ok := c.portOr404(w, r)
 	if !ok {
-		core.WriteError(w, core.Network, core.NeutronErrf(404, "PortNotFound", "Port %s could not be found.", r.PathValue("id")))
 		return
 	}
 	if e := checkRevision(r, p.Revision); e != nil {
@@ -570,24 +553,7 @@ func (c *Cloud) updatePort(w http.ResponseWriter, r *http.Request) {
 	if rp.AddressPairs != nil {
 		p.AddressPairs = *rp.AddressPairs
 	}
-	if rp.Name != nil {
-		p.Name = *rp.Name
-	}
-	if rp.Description != nil {
-		p.Description = *rp.Description
-	}
-	if rp.AdminStateUp != nil {
-		p.AdminStateUp = *rp.AdminStateUp
-	}
-	if rp.DeviceID != nil {
-		p.DeviceID = *rp.DeviceID
-	}
-	if rp.DeviceOwner != nil {
-		p.DeviceOwner = *rp.DeviceOwner
-	}
-	if rp.Tags != nil {
-		p.Tags = *rp.Tags
-	}
+	rp.applyPlainFields(p)
 	p.Revision++
 	p.UpdatedAt = time.Now()
 	c.save()
@@ -616,9 +582,8 @@ func checkRevision(r *http.Request, current int) *core.Error {
 func (c *Cloud) deletePort(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	p, ok := c.st.Ports[r.PathValue("id")]
+	p, ok := c.portOr404(w, r)
 	if !ok {
-		core.WriteError(w, core.Network, core.NeutronErrf(404, "PortNotFound", "Port %s could not be found.", r.PathValue("id")))
 		return
 	}
 	if p.VIP {
@@ -723,27 +688,6 @@ func (c *Cloud) sortedSecGroups() []*secGroup {
 	return core.ByCreation(c.st.SecurityGroups, func(g *secGroup) (time.Time, string) { return g.CreatedAt, g.ID }, false)
 }
 
-func (c *Cloud) listSecGroups(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var objs []map[string]any
-	for _, g := range c.sortedSecGroups() {
-		objs = append(objs, c.sgBody(g))
-	}
-	core.WriteJSON(w, 200, map[string]any{"security_groups": neutronFilter(r.URL.Query(), objs)})
-}
-
-func (c *Cloud) getSecGroup(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	g, ok := c.st.SecurityGroups[r.PathValue("id")]
-	if !ok {
-		core.WriteError(w, core.Network, core.NeutronErrf(404, "SecurityGroupNotFound", "Security group %s does not exist", r.PathValue("id")))
-		return
-	}
-	core.WriteJSON(w, 200, map[string]any{"security_group": c.sgBody(g)})
-}
-
 type sgRequest struct {
 	SG struct {
 		Name        *string   `json:"name"`
@@ -801,9 +745,8 @@ func (c *Cloud) updateSecGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	sg, ok := c.st.SecurityGroups[r.PathValue("id")]
+	sg, ok := c.secGroupOr404(w, r)
 	if !ok {
-		core.WriteError(w, core.Network, core.NeutronErrf(404, "SecurityGroupNotFound", "Security group %s does not exist", r.PathValue("id")))
 		return
 	}
 	if e := checkRevision(r, sg.Revision); e != nil {
@@ -833,9 +776,8 @@ func (c *Cloud) deleteSecGroup(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	id := r.PathValue("id")
-	sg, ok := c.st.SecurityGroups[id]
+	sg, ok := c.secGroupOr404(w, r)
 	if !ok {
-		core.WriteError(w, core.Network, core.NeutronErrf(404, "SecurityGroupNotFound", "Security group %s does not exist", id))
 		return
 	}
 	if sg.ID == c.st.DefaultSGID {
@@ -863,27 +805,6 @@ func (c *Cloud) deleteSecGroup(w http.ResponseWriter, r *http.Request) {
 	c.save()
 	c.refreshFirewallsLocked()
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func (c *Cloud) listRules(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var objs []map[string]any
-	for _, rl := range c.sortedRules() {
-		objs = append(objs, c.ruleBody(rl))
-	}
-	core.WriteJSON(w, 200, map[string]any{"security_group_rules": neutronFilter(r.URL.Query(), objs)})
-}
-
-func (c *Cloud) getRule(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	rl, ok := c.st.Rules[r.PathValue("id")]
-	if !ok {
-		core.WriteError(w, core.Network, core.NeutronErrf(404, "SecurityGroupRuleNotFound", "Security group rule %s does not exist", r.PathValue("id")))
-		return
-	}
-	core.WriteJSON(w, 200, map[string]any{"security_group_rule": c.ruleBody(rl)})
 }
 
 var protocolNumbers = map[string]string{"tcp": "6", "udp": "17", "icmp": "1", "sctp": "132"}
@@ -1055,9 +976,8 @@ func sameRule(a, b *sgRule) bool {
 func (c *Cloud) deleteRule(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	rl, ok := c.st.Rules[r.PathValue("id")]
+	rl, ok := c.ruleOr404(w, r)
 	if !ok {
-		core.WriteError(w, core.Network, core.NeutronErrf(404, "SecurityGroupRuleNotFound", "Security group rule %s does not exist", r.PathValue("id")))
 		return
 	}
 	delete(c.st.Rules, rl.ID)

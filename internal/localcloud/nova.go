@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
@@ -253,14 +252,9 @@ func (c *Cloud) keypairBody(k *keypair, mv core.Microversion, full bool) map[str
 func (c *Cloud) listKeypairs(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	names := make([]string, 0, len(c.st.Keypairs))
-	for n := range c.st.Keypairs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
 	out := []any{}
-	for _, n := range names {
-		out = append(out, map[string]any{"keypair": c.keypairBody(c.st.Keypairs[n], mv, false)})
+	for _, k := range core.ByKey(c.st.Keypairs) {
+		out = append(out, map[string]any{"keypair": c.keypairBody(k, mv, false)})
 	}
 	core.WriteJSON(w, 200, map[string]any{"keypairs": out})
 }
@@ -400,14 +394,9 @@ func (c *Cloud) serverGroupBody(g *serverGroup, mv core.Microversion) map[string
 func (c *Cloud) listServerGroups(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ids := make([]string, 0, len(c.st.ServerGroups))
-	for id := range c.st.ServerGroups {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
 	out := []any{}
-	for _, id := range ids {
-		out = append(out, c.serverGroupBody(c.st.ServerGroups[id], mv))
+	for _, g := range core.ByKey(c.st.ServerGroups) {
+		out = append(out, c.serverGroupBody(g, mv))
 	}
 	core.WriteJSON(w, 200, map[string]any{"server_groups": out})
 }

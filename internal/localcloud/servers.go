@@ -25,7 +25,7 @@ func (c *Cloud) serverRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+p, n(c.createServer))
 	mux.HandleFunc("GET "+p, n(c.listServers))
 	mux.HandleFunc("GET "+p+"/detail", n(c.listServers))
-	mux.HandleFunc("GET "+p+"/{id}", n(c.getServer))
+	mux.HandleFunc("GET "+p+"/{id}", n(versionedShow(c, "server", c.serverOr404, c.serverBody)))
 	mux.HandleFunc("PUT "+p+"/{id}", n(c.updateServer))
 	mux.HandleFunc("DELETE "+p+"/{id}", n(c.deleteServer))
 	mux.HandleFunc("POST "+p+"/{id}/action", n(c.serverAction))
@@ -325,17 +325,6 @@ func (c *Cloud) serverHasIPPrefix(s *server, re string) bool {
 	return false
 }
 
-func (c *Cloud) getServer(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.lookupServer(r.PathValue("id"))
-	if !ok {
-		c.notFoundServer(w, r.PathValue("id"))
-		return
-	}
-	core.WriteJSON(w, 200, map[string]any{"server": c.serverBody(s, mv)})
-}
-
 func (c *Cloud) updateServer(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req struct {
 		Server *struct {
@@ -351,9 +340,8 @@ func (c *Cloud) updateServer(w http.ResponseWriter, r *http.Request, mv core.Mic
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(r.PathValue("id"))
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	if req.Server.Name != nil {
@@ -688,9 +676,8 @@ func firstNonEmpty(a ...string) string {
 func (c *Cloud) deleteServer(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(r.PathValue("id"))
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	if !s.Deleting {
@@ -710,9 +697,8 @@ func (c *Cloud) deleteServer(w http.ResponseWriter, r *http.Request, mv core.Mic
 func (c *Cloud) serverIPs(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(r.PathValue("id"))
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	addrs := map[string]any{}
@@ -743,9 +729,8 @@ func (c *Cloud) serverIPs(w http.ResponseWriter, r *http.Request, mv core.Microv
 func (c *Cloud) listInterfaces(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(r.PathValue("id"))
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	out := []any{}
@@ -763,9 +748,8 @@ func (c *Cloud) listInterfaces(w http.ResponseWriter, r *http.Request, mv core.M
 func (c *Cloud) getMetadata(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(r.PathValue("id"))
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	md := s.Metadata
@@ -786,9 +770,8 @@ func (c *Cloud) setMetadata(w http.ResponseWriter, r *http.Request, mv core.Micr
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(r.PathValue("id"))
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	if r.Method == http.MethodPut || s.Metadata == nil {
@@ -808,9 +791,8 @@ func (c *Cloud) setMetadata(w http.ResponseWriter, r *http.Request, mv core.Micr
 func (c *Cloud) getMetadataItem(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(r.PathValue("id"))
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	v, ok := s.Metadata[r.PathValue("key")]
@@ -836,9 +818,8 @@ func (c *Cloud) setMetadataItem(w http.ResponseWriter, r *http.Request, mv core.
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(r.PathValue("id"))
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	if s.Metadata == nil {
@@ -852,9 +833,8 @@ func (c *Cloud) setMetadataItem(w http.ResponseWriter, r *http.Request, mv core.
 func (c *Cloud) deleteMetadataItem(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	s, ok := c.lookupServer(r.PathValue("id"))
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, r.PathValue("id"))
 		return
 	}
 	if _, ok := s.Metadata[r.PathValue("key")]; !ok {

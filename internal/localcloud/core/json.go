@@ -66,3 +66,14 @@ func ReadJSON(r *http.Request, v any) error {
 // valid project-scoped token is answered 401 in svc's error format. The
 // identity service provides it; every other service registers through it.
 type Authed func(svc Service, h http.HandlerFunc) http.HandlerFunc
+
+// Lookup finds the record id names in m; on a miss it answers notFound(id)
+// in svc's error format and reports false. Every service's "show, update,
+// delete one" handler starts with it.
+func Lookup[T any](w http.ResponseWriter, svc Service, m map[string]*T, id string, notFound func(id string) *Error) (*T, bool) {
+	v, ok := m[id]
+	if !ok {
+		WriteError(w, svc, notFound(id))
+	}
+	return v, ok
+}

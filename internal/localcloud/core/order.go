@@ -23,3 +23,18 @@ func ByCreation[T any](m map[string]*T, stamp func(*T) (time.Time, string), newe
 	})
 	return out
 }
+
+// ByKey lists a state map in the order of its keys (nova lists keypairs by
+// name and server groups by id).
+func ByKey[T any](m map[string]*T) []*T {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]*T, 0, len(m))
+	for _, k := range keys {
+		out = append(out, m[k])
+	}
+	return out
+}
