@@ -262,7 +262,11 @@ func (c *Cloud) createFloatingIP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.st.FloatingIPs[f.ID] = f
 	c.save()
-	core.WriteJSON(w, 201, map[string]any{"floatingip": c.floatingIPBody(f)})
+	// Neutron records a new floating IP DOWN and answers so; its L3 agent
+	// turns it ACTIVE later, which the next read shows here.
+	body := c.floatingIPBody(f)
+	body["status"] = "DOWN"
+	core.WriteJSON(w, 201, map[string]any{"floatingip": body})
 }
 
 func (c *Cloud) updateFloatingIP(w http.ResponseWriter, r *http.Request) {

@@ -135,10 +135,17 @@ func TestFloatingIPs(t *testing.T) {
 		t.Errorf("delete vip port: %v, want 409", err)
 	}
 
-	// Associated at creation: ACTIVE and answering.
+	// Associated at creation: DOWN in the answer as on Neutron, then ACTIVE
+	// and answering.
 	fip, err := floatingips.Create(ctx, tc.network, floatingips.CreateOpts{FloatingNetworkID: pub, PortID: vipPort.ID}).Extract()
 	if err != nil {
 		t.Fatalf("create floating ip: %v", err)
+	}
+	if fip.Status != "DOWN" {
+		t.Errorf("created floating ip status %s, want DOWN (Neutron's create answer)", fip.Status)
+	}
+	if fip, err = floatingips.Get(ctx, tc.network, fip.ID).Extract(); err != nil {
+		t.Fatalf("get floating ip: %v", err)
 	}
 	addr := netip.MustParseAddr(fip.FloatingIP)
 	if fip.Status != "ACTIVE" || fip.PortID != vipPort.ID || fip.FixedIP != lb.VipAddress || !tc.PublicSubnet().Contains(addr) ||
@@ -282,8 +289,11 @@ func TestFloatingIPOfServer(t *testing.T) {
 		t.Fatalf("ports of the server: %+v", ps)
 	}
 	fip, err := floatingips.Create(ctx, tc.network, floatingips.CreateOpts{FloatingNetworkID: tc.PublicNetworkID(), PortID: ps[0].ID}).Extract()
-	if err != nil || fip.Status != "ACTIVE" {
-		t.Fatalf("create floating ip: %+v, %v", fip, err)
+	if err != nil || fip.Status != "DOWN" {
+		t.Fatalf("create floating ip: %+v, %v (want DOWN, as Neutron answers)", fip, err)
+	}
+	if fip, err = floatingips.Get(ctx, tc.network, fip.ID).Extract(); err != nil || fip.Status != "ACTIVE" {
+		t.Fatalf("floating ip of a running server: %+v, %v, want ACTIVE", fip, err)
 	}
 	if conn, err := net.DialTimeout("tcp", net.JoinHostPort(fip.FloatingIP, "22"), time.Second); err == nil {
 		conn.Close()

@@ -748,8 +748,9 @@ func (c *Cloud) consoleOutput(w http.ResponseWriter, s *server, raw json.RawMess
 		core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute length. Value: %d. %d is less than the minimum of -1", n, n))
 		return
 	}
+	// nova: InstanceNotReady, answered 409 by the console-output API.
 	if s.Hypervisor == "" || (s.VMState == "building" && len(s.Console) == 0) {
-		core.WriteError(w, core.Compute, core.Errf(409, "Instance %s has not been assigned a host yet.", s.ID))
+		core.WriteError(w, core.Compute, core.Errf(409, "Instance %s is not ready", s.ID))
 		return
 	}
 	lines := s.Console

@@ -2,6 +2,8 @@ package localcloud
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -172,6 +174,14 @@ func TestMiscCalls(t *testing.T) {
 	}
 	if _, err := images.Get(ctx, tc.image, core.NewUUID()).Extract(); !gophercloud.ResponseCodeIs(err, 404) {
 		t.Errorf("missing image: %v, want 404", err)
+	}
+	// Glance's 404 is webob's JSON body.
+	missing := core.NewUUID()
+	code, hdr, b := tc.rawDo("GET", "/image/v2/images/"+missing, nil, nil)
+	var gerr struct{ Message, Code, Title string }
+	if err := json.Unmarshal(b, &gerr); code != 404 || err != nil || !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") ||
+		gerr.Code != "404 Not Found" || gerr.Title != "Not Found" || !strings.HasPrefix(gerr.Message, "No image found with ID "+missing) {
+		t.Errorf("missing image: %d %s %s, want Glance's JSON 404", code, hdr.Get("Content-Type"), b)
 	}
 
 	if err := servers.Delete(ctx, tc.compute, id).ExtractErr(); err != nil {

@@ -75,10 +75,13 @@ func WriteError(w http.ResponseWriter, svc Service, e *Error) {
 			"type": typ, "message": e.Message, "detail": "",
 		}})
 	case svc == Image:
-		// Glance answers with webob's plain error page; JSON clients see the text.
-		w.Header().Set("Content-Type", "text/plain; charset=UTF-8")
-		w.WriteHeader(e.Code)
-		_, _ = fmt.Fprintf(w, "%d %s\n\n%s\n", e.Code, http.StatusText(e.Code), e.Message)
+		// Glance raises webob exceptions with the message as explanation;
+		// webob renders them for JSON clients with its plain body template.
+		WriteJSON(w, e.Code, map[string]any{
+			"message": e.Message + "<br /><br />\n\n\n",
+			"code":    fmt.Sprintf("%d %s", e.Code, http.StatusText(e.Code)),
+			"title":   http.StatusText(e.Code),
+		})
 	default:
 		name, ok := novaFaultNames[e.Code]
 		if !ok {
