@@ -33,22 +33,21 @@ import (
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/samples"
 )
-
-// samplesDir is ../shared/openstack-api relative to the repository root.
-const samplesDir = "../../../shared/openstack-api"
 
 // checkShape compares the keys of ours with the keys of the object at the
 // top of a sample (under wrapper, e.g. "server"). Keys listed in ignore are
-// extensions the local cloud does not offer. Only the shape comparison is
-// skipped when the samples are absent.
+// extensions the local cloud does not offer. Without the samples (see
+// package samples) only the shape comparison is skipped, and under CI the
+// test fails.
 func checkShape(t *testing.T, sample, wrapper string, ours map[string]any, ignore ...string) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(samplesDir, sample))
-	if errors.Is(err, os.ErrNotExist) {
-		t.Logf("samples not present (%s): shape check of %s skipped", samplesDir, sample)
+	dir, ok := samples.Optional(t, "")
+	if !ok {
 		return
 	}
+	b, err := os.ReadFile(filepath.Join(dir, sample))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -662,6 +661,11 @@ func TestFaultsAndScheduling(t *testing.T) {
 	s := tc.waitServer(bad, "ERROR")
 	if s.Fault.Code != 500 || s.Fault.Message == "" {
 		t.Errorf("fault of an injected ERROR: %+v", s.Fault)
+	}
+	// Never scheduled, so no host: nova answers the console 409 InstanceNotReady.
+	code, _, b = tc.rawDo("POST", "/compute/v2.1/servers/"+bad+"/action", map[string]any{"os-getConsoleOutput": map[string]any{}}, nil)
+	if want := "Instance " + bad + " is not ready"; code != 409 || obj(decode(t, b), "conflictingRequest")["message"] != want {
+		t.Errorf("console of a server without a host: %d %s, want 409 %q", code, b, want)
 	}
 
 	c264 := *tc.compute
