@@ -69,6 +69,7 @@ func (c *Cloud) novaRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /compute/v2.1/images/detail", n(c.novaImages))
 	mux.HandleFunc("GET /compute/v2.1/images/{id}", n(c.novaImages))
 	c.serverRoutes(mux)
+	c.serverTagRoutes(mux)
 }
 
 func (c *Cloud) novaVersionBody() map[string]any {
