@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
 )
 
 // fault is an injected failure: the next Count requests whose method and
@@ -44,8 +45,8 @@ func (f *fault) message() string {
 }
 
 func (c *Cloud) matchFault(r *http.Request) *fault {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	for i, f := range c.faults {
 		if f.Method != "" && !strings.EqualFold(f.Method, r.Method) {
 			continue
@@ -144,36 +145,36 @@ func (i Inventory) Empty() bool {
 
 // Inventory returns what the cloud holds now.
 func (c *Cloud) Inventory() Inventory {
-	c.mu.Lock()
-	inv := Inventory{Hosts: len(c.hosts), Disks: len(c.disks), Servers: []InventoryItem{},
+	c.Mu.Lock()
+	inv := Inventory{Hosts: len(c.Hosts), Disks: len(c.Disks), Servers: []InventoryItem{},
 		Volumes: []InventoryItem{}, Ports: []InventoryItem{}, SecurityGroups: []InventoryItem{},
 		ServerGroups: []InventoryItem{}, Keypairs: []InventoryItem{}, FloatingIPs: []InventoryItem{}}
 	for _, s := range c.sortedServers() {
 		inv.Servers = append(inv.Servers, InventoryItem{s.ID, s.Name, statusOf(s)})
 	}
-	for _, v := range c.sortedVolumes() {
+	for _, v := range c.cinder.SortedVolumes() {
 		inv.Volumes = append(inv.Volumes, InventoryItem{v.ID, v.Name, v.Status})
 	}
-	for _, p := range c.sortedPorts() {
-		inv.Ports = append(inv.Ports, InventoryItem{p.ID, p.Name, c.portStatus(p)})
+	for _, p := range c.neutron.SortedPorts() {
+		inv.Ports = append(inv.Ports, InventoryItem{p.ID, p.Name, c.neutron.PortStatus(p)})
 	}
-	for _, f := range c.sortedFloatingIPs() {
-		inv.FloatingIPs = append(inv.FloatingIPs, InventoryItem{f.ID, f.Address, f.status()})
+	for _, f := range c.neutron.SortedFloatingIPs() {
+		inv.FloatingIPs = append(inv.FloatingIPs, InventoryItem{f.ID, f.Address, f.Status()})
 	}
-	for _, g := range c.sortedSecGroups() {
-		if g.ID != c.st.DefaultSGID {
+	for _, g := range c.neutron.SortedSecGroups() {
+		if g.ID != c.St.DefaultSGID {
 			inv.SecurityGroups = append(inv.SecurityGroups, InventoryItem{ID: g.ID, Name: g.Name})
 		}
 	}
-	for _, g := range c.st.ServerGroups {
+	for _, g := range c.St.ServerGroups {
 		inv.ServerGroups = append(inv.ServerGroups, InventoryItem{ID: g.ID, Name: g.Name})
 	}
 	sort.Slice(inv.ServerGroups, func(i, j int) bool { return inv.ServerGroups[i].ID < inv.ServerGroups[j].ID })
-	for _, k := range c.st.Keypairs {
+	for _, k := range c.St.Keypairs {
 		inv.Keypairs = append(inv.Keypairs, InventoryItem{ID: k.Name, Name: k.Name})
 	}
 	sort.Slice(inv.Keypairs, func(i, j int) bool { return inv.Keypairs[i].ID < inv.Keypairs[j].ID })
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	inv.LoadBalancers = c.listLoadBalancers()
 	if inv.LoadBalancers == nil {
 		inv.LoadBalancers = []InventoryItem{}
@@ -214,8 +215,8 @@ func (c *Cloud) adminInventory(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Cloud) adminListFaults(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	out := []*fault{}
 	out = append(out, c.faults...)
 	core.WriteJSON(w, 200, map[string]any{"faults": out})
@@ -248,16 +249,16 @@ func (c *Cloud) adminAddFault(w http.ResponseWriter, r *http.Request) {
 	}
 	f.re = re
 	f.ID = core.NewUUID()
-	c.mu.Lock()
+	c.Mu.Lock()
 	c.faults = append(c.faults, &f)
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	core.WriteJSON(w, 201, map[string]any{"fault": f})
 }
 
 func (c *Cloud) adminClearFaults(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
+	c.Mu.Lock()
 	c.faults = nil
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -275,10 +276,10 @@ func (c *Cloud) adminNextServerError(w http.ResponseWriter, r *http.Request) {
 	if req.Count <= 0 {
 		req.Count = 1
 	}
-	c.mu.Lock()
+	c.Mu.Lock()
 	c.nextServerErrors = req.Count
 	c.nextServerErrMsg = req.Message
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	core.WriteJSON(w, 200, map[string]any{"next_server_errors": req.Count})
 }
 
@@ -290,13 +291,13 @@ func (c *Cloud) adminDelay(w http.ResponseWriter, r *http.Request) {
 		adminErr(w, 400, "body must be {\"step_ms\": N} with N >= 0")
 		return
 	}
-	c.mu.Lock()
-	c.stepDelay = time.Duration(req.StepMS) * time.Millisecond
+	c.Mu.Lock()
+	c.SetStepDelay(time.Duration(req.StepMS) * time.Millisecond)
 	if req.StepMS == 0 {
-		c.stepDelay = c.cfg.StepDelay
+		c.SetStepDelay(c.cfg.StepDelay)
 	}
-	d := c.stepDelay
-	c.mu.Unlock()
+	d := c.StepDelay()
+	c.Mu.Unlock()
 	core.WriteJSON(w, 200, map[string]any{"step_ms": d.Milliseconds()})
 }
 
@@ -306,25 +307,25 @@ func (c *Cloud) adminExpireTokens(w http.ResponseWriter, r *http.Request) {
 }
 
 func (c *Cloud) adminServerInfo(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.st.Servers[r.PathValue("id")]
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	s, ok := c.St.Servers[r.PathValue("id")]
 	if !ok {
 		adminErr(w, 404, "server %s not found", r.PathValue("id"))
 		return
 	}
 	info := map[string]any{"id": s.ID, "status": statusOf(s), "hypervisor": s.Hypervisor, "hostname": s.Hostname}
-	h := c.hosts[s.ID]
+	h := c.Hosts[s.ID]
 	if h != nil {
 		info["netns"] = h.NetNS()
 		info["addr"] = h.Addr().String()
-		info["firewall"] = c.renderFirewall(s)
+		info["firewall"] = c.neutron.RenderFirewall(s)
 	}
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	if h != nil {
-		info["running"] = h.Running() // may wait for a host mid-shutdown: not under c.mu
+		info["running"] = h.Running() // may wait for a host mid-shutdown: not under c.Mu
 	}
-	c.mu.Lock() // for the deferred Unlock
+	c.Mu.Lock() // for the deferred Unlock
 	core.WriteJSON(w, 200, info)
 }
 
@@ -332,10 +333,10 @@ func (c *Cloud) adminServerInfo(w http.ResponseWriter, r *http.Request) {
 // off (nova's power sync then reports SHUTOFF), power on, network partition.
 func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
 	id, op := r.PathValue("id"), r.PathValue("op")
-	c.mu.Lock()
-	s, ok := c.st.Servers[id]
-	h := c.hosts[id]
-	c.mu.Unlock()
+	c.Mu.Lock()
+	s, ok := c.St.Servers[id]
+	h := c.Hosts[id]
+	c.Mu.Unlock()
 	if !ok || h == nil {
 		adminErr(w, 404, "server %s has no host", id)
 		return
@@ -428,34 +429,34 @@ func (c *Cloud) Reset(ctx context.Context) error {
 		}
 	}
 	// Let running transitions settle, then remove everything.
-	if err := c.waitIdle(ctx); err != nil {
+	if err := c.WaitIdle(ctx); err != nil {
 		return err
 	}
 	if err := c.deleteEverything(ctx); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.st.Keypairs = map[string]*keypair{}
-	c.st.ServerGroups = map[string]*serverGroup{}
-	for id := range c.st.SecurityGroups {
-		if id != c.st.DefaultSGID {
-			delete(c.st.SecurityGroups, id)
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	c.St.Keypairs = map[string]*state.Keypair{}
+	c.St.ServerGroups = map[string]*state.ServerGroup{}
+	for id := range c.St.SecurityGroups {
+		if id != c.St.DefaultSGID {
+			delete(c.St.SecurityGroups, id)
 		}
 	}
-	for id, rl := range c.st.Rules {
-		if rl.GroupID != c.st.DefaultSGID {
-			delete(c.st.Rules, id)
+	for id, rl := range c.St.Rules {
+		if rl.GroupID != c.St.DefaultSGID {
+			delete(c.St.Rules, id)
 		}
 	}
-	return c.persist()
+	return c.Persist()
 }
 
 // ShutdownRequested is closed when POST /_admin/shutdown arrives; the main
 // binary then closes the cloud and exits.
 func (c *Cloud) ShutdownRequested() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	if c.shutdownReq == nil {
 		c.shutdownReq = make(chan struct{})
 	}
@@ -463,7 +464,7 @@ func (c *Cloud) ShutdownRequested() <-chan struct{} {
 }
 
 func (c *Cloud) adminShutdown(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
+	c.Mu.Lock()
 	if c.shutdownReq == nil {
 		c.shutdownReq = make(chan struct{})
 	}
@@ -472,6 +473,6 @@ func (c *Cloud) adminShutdown(w http.ResponseWriter, r *http.Request) {
 	default:
 		close(c.shutdownReq)
 	}
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	core.WriteJSON(w, 202, map[string]any{"shutting_down": true})
 }

@@ -33,7 +33,9 @@ import (
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/neutron"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/samples"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
 )
 
 // checkShape compares the keys of ours with the keys of the object at the
@@ -380,7 +382,7 @@ func TestAPIConformance(t *testing.T) {
 	})
 
 	t.Run("neutron", func(t *testing.T) {
-		nets, err := networks.List(tc.network, networks.ListOpts{Name: networkName}).AllPages(ctx)
+		nets, err := networks.List(tc.network, networks.ListOpts{Name: neutron.NetworkName}).AllPages(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -730,9 +732,9 @@ func TestFaultsAndScheduling(t *testing.T) {
 	tc.admin("POST", "/servers/"+active+"/poweron", nil)
 	tc.waitServer(active, "ACTIVE")
 	// A host that stops behind the API's back is found by the power sync.
-	tc.mu.Lock()
-	h := tc.hosts[active]
-	tc.mu.Unlock()
+	tc.Mu.Lock()
+	h := tc.Hosts[active]
+	tc.Mu.Unlock()
 	if err := h.PowerOff(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -797,13 +799,13 @@ func TestRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A crash leaves servers in the state file: refuse, and say how to clean up.
-	path := filepath.Join(dir, "state", stateFileName)
-	st, err := loadState(filepath.Join(dir, "state"))
+	path := filepath.Join(dir, "state", state.FileName)
+	st, err := state.Load(filepath.Join(dir, "state"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.Servers["x"] = &server{ID: "x", Name: "orphan"}
-	if err := saveState(filepath.Join(dir, "state"), st); err != nil {
+	st.Servers["x"] = &state.Server{ID: "x", Name: "orphan"}
+	if err := state.Save(filepath.Join(dir, "state"), st); err != nil {
 		t.Fatal(err)
 	}
 	_, err = start()

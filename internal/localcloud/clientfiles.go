@@ -64,11 +64,11 @@ func (c *Cloud) EnvExports(cloudsPath string) string {
 		{"LOCALCLOUD_SUBNET_ID", c.SubnetID()},
 		{"LOCALCLOUD_IMAGE_ID", glance.TheImage().ID},
 		{"LOCALCLOUD_IMAGE_NAME", glance.TheImage().Name},
-		{"LOCALCLOUD_SUBNET_CIDR", c.network.Subnet().String()},
-		{"LOCALCLOUD_GATEWAY", c.network.Gateway().String()},
-		{"LOCALCLOUD_BRIDGE", c.network.Bridge()},
-		{"LOCALCLOUD_PUBLIC_NETWORK_ID", c.st.PublicNetID},
-		{"LOCALCLOUD_PUBLIC_SUBNET_CIDR", c.public.String()},
+		{"LOCALCLOUD_SUBNET_CIDR", c.Store.Network.Subnet().String()},
+		{"LOCALCLOUD_GATEWAY", c.Store.Network.Gateway().String()},
+		{"LOCALCLOUD_BRIDGE", c.Store.Network.Bridge()},
+		{"LOCALCLOUD_PUBLIC_NETWORK_ID", c.St.PublicNetID},
+		{"LOCALCLOUD_PUBLIC_SUBNET_CIDR", c.Public.String()},
 	}
 	var b strings.Builder
 	b.WriteString("# Written by localcloud: source it (the password is secret).\n")

@@ -12,13 +12,15 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/cinder"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/host"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/keystone"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/neutron"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
 )
 
 // Config configures a Cloud. Zero values take the defaults documented per field.
@@ -82,39 +84,26 @@ type LoadBalancerService interface {
 
 // Cloud is a running local cloud.
 type Cloud struct {
+	// Store is the shared state (records, hosts, disks, the lock and the
+	// asynchronous transitions) every service works on.
+	*state.Store
 	cfg Config
-	log *slog.Logger
 
 	ln      net.Listener
 	httpSrv *http.Server
 	baseURL string
 
-	network *host.Network
-	public  netip.Prefix // the external network's subnet, on the same bridge
-	lb      LoadBalancerService
+	lb LoadBalancerService
 
 	keystone *keystone.Service
+	neutron  *neutron.Service
+	cinder   *cinder.Service
 
-	mu    sync.Mutex // guards everything below and the records in st
-	st    *persisted
-	hosts map[string]*host.Host // server id -> host
-	disks map[string]*host.Disk // volume id -> disk
-	// probing counts boots in progress per server: their firewall lets the
-	// machine reach sshd meanwhile (see renderFirewallOpts).
-	probing map[string]int
-	faults  []*fault
+	faults []*fault // guarded by Mu
 	// nextServerErrors makes the next N server creates end in ERROR.
 	nextServerErrors int
 	nextServerErrMsg string
-	stepDelay        time.Duration
 	shutdownReq      chan struct{}
-
-	asyncMu  sync.Mutex     // guards closed and bg.Add against Close's bg.Wait
-	closed   bool           // no new asynchronous work once set
-	bg       sync.WaitGroup // asynchronous transitions
-	inFlight atomic.Int64   // running asynchronous transitions (Reset waits for 0)
-	bgCtx    context.Context
-	cancel   context.CancelFunc
 
 	closeOnce sync.Once
 	closeErr  error
@@ -131,7 +120,7 @@ func Start(ctx context.Context, cfg Config) (*Cloud, error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state dir: %w", err)
 	}
-	st, err := loadState(cfg.StateDir)
+	st, err := state.Load(cfg.StateDir)
 	if err != nil {
 		return nil, err
 	}
@@ -144,68 +133,66 @@ func Start(ctx context.Context, cfg Config) (*Cloud, error) {
 	}
 
 	c := &Cloud{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		st:        st,
-		hosts:     map[string]*host.Host{},
-		disks:     map[string]*host.Disk{},
-		probing:   map[string]int{},
-		stepDelay: cfg.StepDelay,
-		done:      make(chan struct{}),
+		Store: state.NewStore(cfg.StateDir, st, cfg.StepDelay, cfg.Logger),
+		cfg:   cfg,
+		done:  make(chan struct{}),
 	}
-	c.bgCtx, c.cancel = context.WithCancel(context.Background())
-	c.st.Identity.Seed(cfg.Password)
+	c.St.Identity.Seed(cfg.Password)
 
 	if err := c.startNetwork(ctx); err != nil {
-		c.cancel()
+		c.Cancel()
 		return nil, err
 	}
-	if err := c.persist(); err != nil {
-		_ = c.network.Close()
-		c.cancel()
+	if err := c.Persist(); err != nil {
+		_ = c.Store.Network.Close()
+		c.Cancel()
 		return nil, err
 	}
 
 	c.ln, err = net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		_ = c.network.Close()
-		c.cancel()
+		_ = c.Store.Network.Close()
+		c.Cancel()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	c.baseURL = "http://" + c.ln.Addr().String()
 	c.keystone = keystone.New(keystone.Config{
 		BaseURL: c.baseURL, Region: cfg.Region, User: cfg.User, Project: cfg.Project,
 		Domain: cfg.Domain, TokenTTL: cfg.TokenTTL, LoadBalancer: cfg.LoadBalancer != nil,
-	}, &c.mu, &c.st.Identity, c.save)
+	}, &c.Mu, &c.St.Identity, c.Save)
+	c.neutron = neutron.New(c.Store, c.baseURL, cfg.AvailabilityZones, c.keystone.Authed)
+	c.neutron.EnsureDefaultSecurityGroup()
+	c.cinder = cinder.New(c.Store, c.baseURL, cfg.AvailabilityZones, c.keystone.Authed)
+	c.Save()
 
 	if cfg.LoadBalancer != nil {
 		c.lb, err = cfg.LoadBalancer(LoadBalancerDeps{
 			Authenticate:  c.keystone.AuthenticateRequest,
-			Network:       c.network,
-			NetworkID:     c.st.NetworkID,
-			SubnetID:      c.st.SubnetID,
+			Network:       c.Store.Network,
+			NetworkID:     c.St.NetworkID,
+			SubnetID:      c.St.SubnetID,
 			StateDir:      filepath.Join(cfg.StateDir, "octavia"),
 			EndpointURL:   c.baseURL + "/load-balancer",
-			CreateVIPPort: c.createVIPPort,
-			DeleteVIPPort: c.deleteVIPPort,
+			CreateVIPPort: c.neutron.CreateVIPPort,
+			DeleteVIPPort: c.neutron.DeleteVIPPort,
 		})
 		if err != nil {
 			_ = c.ln.Close()
-			_ = c.network.Close()
-			c.cancel()
+			_ = c.Store.Network.Close()
+			c.Cancel()
 			return nil, fmt.Errorf("start load-balancer service: %w", err)
 		}
 	}
 
-	c.goAsyncDaemon(c.syncPowerStates)
+	c.GoDaemon(c.syncPowerStates)
 	c.httpSrv = &http.Server{Handler: c.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		defer close(c.done)
 		if err := c.httpSrv.Serve(c.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			c.log.Error("api listener stopped", "err", err)
+			c.Log.Error("api listener stopped", "err", err)
 		}
 	}()
-	c.log.Info("local cloud ready", "url", c.baseURL, "subnet", c.network.Subnet().String())
+	c.Log.Info("local cloud ready", "url", c.baseURL, "subnet", c.Store.Network.Subnet().String())
 	return c, nil
 }
 
@@ -263,20 +250,19 @@ func (c *Cloud) startNetwork(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create network: %w", err)
 	}
-	c.network = n
-	if c.public, err = n.AddExternalSubnet(ctx); err != nil {
+	c.Store.Network = n
+	if c.Public, err = n.AddExternalSubnet(ctx); err != nil {
 		_ = n.Close()
 		return fmt.Errorf("create external network: %w", err)
 	}
-	if c.st.NetworkID == "" {
-		c.st.NetworkID = core.NewUUID()
-		c.st.SubnetID = core.NewUUID()
+	if c.St.NetworkID == "" {
+		c.St.NetworkID = core.NewUUID()
+		c.St.SubnetID = core.NewUUID()
 	}
-	if c.st.PublicNetID == "" {
-		c.st.PublicNetID = core.NewUUID()
-		c.st.PublicSubnetID = core.NewUUID()
+	if c.St.PublicNetID == "" {
+		c.St.PublicNetID = core.NewUUID()
+		c.St.PublicSubnetID = core.NewUUID()
 	}
-	c.ensureDefaultSecurityGroup()
 	return nil
 }
 
@@ -288,38 +274,25 @@ func (c *Cloud) AuthURL() string { return c.baseURL + "/identity/v3" }
 
 // Credentials returns the seeded user's name, password, project and domain.
 func (c *Cloud) Credentials() (user, password, project, domain string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.cfg.User, c.st.Password, c.cfg.Project, c.cfg.Domain
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	return c.cfg.User, c.St.Password, c.cfg.Project, c.cfg.Domain
 }
 
 // PublicNetworkID names the external network (floating IPs); PublicSubnet
 // is its subnet, a second /24 on the same bridge.
-func (c *Cloud) PublicNetworkID() string    { return c.st.PublicNetID }
-func (c *Cloud) PublicSubnet() netip.Prefix { return c.public }
+func (c *Cloud) PublicNetworkID() string    { return c.St.PublicNetID }
+func (c *Cloud) PublicSubnet() netip.Prefix { return c.Public }
 
 // NetworkID and SubnetID name the ready-made network and subnet.
-func (c *Cloud) NetworkID() string { return c.st.NetworkID }
-func (c *Cloud) SubnetID() string  { return c.st.SubnetID }
+func (c *Cloud) NetworkID() string { return c.St.NetworkID }
+func (c *Cloud) SubnetID() string  { return c.St.SubnetID }
 
 // Network is the bridge the servers are on (tests reach hosts through it).
-func (c *Cloud) Network() *host.Network { return c.network }
+func (c *Cloud) Network() *host.Network { return c.Store.Network }
 
 // Done is closed when the API listener has stopped.
 func (c *Cloud) Done() <-chan struct{} { return c.done }
-
-// persist saves the state file; callers hold c.mu or own c exclusively.
-func (c *Cloud) persist() error {
-	return saveState(c.cfg.StateDir, c.st)
-}
-
-// save persists the state and logs a failure (request handlers keep going:
-// the in-memory state is the truth while the process lives).
-func (c *Cloud) save() {
-	if err := c.persist(); err != nil {
-		c.log.Error("save state", "err", err)
-	}
-}
 
 // Close deletes every server, volume, port and load balancer, stops the
 // listener and removes the network. The state file is left describing only
@@ -340,11 +313,7 @@ func (c *Cloud) shutdown() error {
 		}
 		shCancel()
 	}
-	c.asyncMu.Lock()
-	c.closed = true
-	c.asyncMu.Unlock()
-	c.cancel()
-	c.bg.Wait()
+	c.Stop()
 	if c.lb != nil {
 		if err := c.lb.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("stop load-balancer service: %w", err))
@@ -353,8 +322,8 @@ func (c *Cloud) shutdown() error {
 	if err := c.deleteEverything(ctx); err != nil {
 		errs = append(errs, err)
 	}
-	if c.network != nil {
-		if err := c.network.Close(); err != nil {
+	if c.Store.Network != nil {
+		if err := c.Store.Network.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("remove network: %w", err))
 		}
 	}
@@ -363,91 +332,38 @@ func (c *Cloud) shutdown() error {
 
 // deleteEverything removes every host, disk, server, volume and port record.
 func (c *Cloud) deleteEverything(ctx context.Context) error {
-	c.mu.Lock()
-	hosts := c.hosts
-	disks := c.disks
-	c.hosts = map[string]*host.Host{}
-	c.disks = map[string]*host.Disk{}
-	c.st.Servers = map[string]*server{}
-	c.st.Volumes = map[string]*volume{}
-	c.st.Ports = map[string]*port{}
+	c.Mu.Lock()
+	hosts := c.Hosts
+	disks := c.Disks
+	c.Hosts = map[string]*host.Host{}
+	c.Disks = map[string]*host.Disk{}
+	c.St.Servers = map[string]*state.Server{}
+	c.St.Volumes = map[string]*state.Volume{}
+	c.St.Ports = map[string]*state.Port{}
 	// Floating IP aliases live in the hosts' and VIPs' namespaces and go with them.
-	c.st.FloatingIPs = map[string]*floatingIP{}
-	for _, g := range c.st.ServerGroups {
+	c.St.FloatingIPs = map[string]*state.FloatingIP{}
+	for _, g := range c.St.ServerGroups {
 		g.Members = []string{}
 	}
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	var errs []error
 	for id, h := range hosts {
 		if err := h.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("remove host of server %s: %w", id, err))
 		}
-		c.network.ReleaseAddr(h.Addr())
+		c.Store.Network.ReleaseAddr(h.Addr())
 	}
 	for id, d := range disks {
 		if err := d.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("remove disk of volume %s: %w", id, err))
 		}
 	}
-	c.mu.Lock()
-	if err := c.persist(); err != nil {
+	c.Mu.Lock()
+	if err := c.Persist(); err != nil {
 		errs = append(errs, err)
 	}
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	return errors.Join(errs...)
-}
-
-// goAsync runs f in the background, tracked so Close can wait for it.
-// It returns false when the cloud is closing.
-func (c *Cloud) goAsync(f func(ctx context.Context)) bool {
-	c.asyncMu.Lock()
-	defer c.asyncMu.Unlock()
-	if c.closed {
-		return false
-	}
-	c.bg.Add(1)
-	c.inFlight.Add(1)
-	go func() {
-		defer c.bg.Done()
-		defer c.inFlight.Add(-1)
-		f(c.bgCtx)
-	}()
-	return true
-}
-
-// goAsyncDaemon runs a loop for the cloud's lifetime; it does not count as
-// a running transition for waitIdle.
-func (c *Cloud) goAsyncDaemon(f func(ctx context.Context)) {
-	c.bg.Add(1)
-	go func() {
-		defer c.bg.Done()
-		f(c.bgCtx)
-	}()
-}
-
-// waitIdle waits until no asynchronous transition runs (or ctx ends).
-func (c *Cloud) waitIdle(ctx context.Context) error {
-	for c.inFlight.Load() > 0 {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("wait for running transitions: %w", ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return nil
-}
-
-// sleepStep waits one transition step (or returns false when closing).
-func (c *Cloud) sleepStep(ctx context.Context) bool {
-	c.mu.Lock()
-	d := c.stepDelay
-	c.mu.Unlock()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-time.After(d):
-		return true
-	}
 }
 
 // routes builds the HTTP handler of every service.
@@ -456,8 +372,8 @@ func (c *Cloud) routes() http.Handler {
 	c.keystone.Routes(mux)
 	c.novaRoutes(mux)
 	glance.New(c.baseURL).Routes(mux, c.keystone.Authed)
-	c.cinderRoutes(mux)
-	c.neutronRoutes(mux)
+	c.cinder.Routes(mux)
+	c.neutron.Routes(mux)
 	c.adminRoutes(mux)
 	if c.lb != nil {
 		lb := http.StripPrefix("/load-balancer", c.lb)
@@ -527,12 +443,12 @@ func (c *Cloud) withCommon(next http.Handler) http.Handler {
 				} else {
 					core.WriteError(w, serviceOf(r.URL.Path), e)
 				}
-				c.log.Info("api", "method", r.Method, "path", r.URL.Path, "status", f.Status, "injected", true)
+				c.Log.Info("api", "method", r.Method, "path", r.URL.Path, "status", f.Status, "injected", true)
 				return
 			}
 		}
 		next.ServeHTTP(rec, r)
-		c.log.Info("api", "method", r.Method, "path", r.URL.Path, "status", rec.code, "ms", time.Since(start).Milliseconds())
+		c.Log.Info("api", "method", r.Method, "path", r.URL.Path, "status", rec.code, "ms", time.Since(start).Milliseconds())
 	})
 }
 
@@ -562,3 +478,11 @@ func (s *statusRecorder) Flush() {
 		f.Flush()
 	}
 }
+
+// RemoveState deletes the state file in dir (after `localcloud down` has
+// cleaned up what it described).
+func RemoveState(dir string) error { return state.RemoveState(dir) }
+
+// ErrStaleState says a previous process left servers, volumes or ports whose
+// hosts and devices no longer exist.
+var ErrStaleState = state.ErrStaleState

@@ -1,7 +1,6 @@
 package localcloud
 
 import (
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -30,23 +29,6 @@ func TestTagsMatch(t *testing.T) {
 		if got := tagsMatch(have, c.all, c.anyOf, c.notAll, c.notAny); got != c.want {
 			t.Errorf("tagsMatch(%q,%q,%q,%q) = %v, want %v", c.all, c.anyOf, c.notAll, c.notAny, got, c.want)
 		}
-	}
-}
-
-func TestParseMetadataFilter(t *testing.T) {
-	for raw, want := range map[string]map[string]string{
-		"":                            nil,
-		"{'cluster':'a'}":             {"cluster": "a"},
-		"{'cluster':'a', 'role':'x'}": {"cluster": "a", "role": "x"},
-		`{"cluster": "a"}`:            {"cluster": "a"},
-	} {
-		got, e := parseMetadataFilter(raw)
-		if e != nil || !maps.Equal(got, want) {
-			t.Errorf("parseMetadataFilter(%q) = %v, %v; want %v", raw, got, e, want)
-		}
-	}
-	if _, e := parseMetadataFilter("cluster=a"); e == nil || e.Code != 400 {
-		t.Errorf("malformed metadata filter accepted")
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/neutron"
 )
 
 // TestMiscCalls covers the remaining calls: server update, metadata items,
@@ -71,7 +72,7 @@ func TestMiscCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if addrs, _ := servers.ExtractAddresses(apages); len(addrs[networkName]) != 1 || addrs[networkName][0].Address != addr {
+	if addrs, _ := servers.ExtractAddresses(apages); len(addrs[neutron.NetworkName]) != 1 || addrs[neutron.NetworkName][0].Address != addr {
 		t.Errorf("addresses: %+v", addrs)
 	}
 	ipages, err := attachinterfaces.List(tc.compute, id).AllPages(ctx)

@@ -17,6 +17,7 @@ import (
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/keystone"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
 )
 
 // Nova's microversion range: up to 2.79 (Train), as the issue asks; higher
@@ -26,11 +27,9 @@ var (
 	novaMax = core.Microversion{Major: 2, Minor: 79}
 )
 
-type novaHandler func(w http.ResponseWriter, r *http.Request, mv core.Microversion)
-
 // nova wraps a compute handler: token check, microversion negotiation and
 // the version headers nova puts on every answer.
-func (c *Cloud) nova(h novaHandler) http.HandlerFunc {
+func (c *Cloud) nova(h core.VersionedHandler) http.HandlerFunc {
 	return c.keystone.Authed(core.Compute, func(w http.ResponseWriter, r *http.Request) {
 		mv, e := core.NegotiateMicroversion(r, "compute", "X-OpenStack-Nova-API-Version", novaMin, novaMax)
 		if e != nil {
@@ -234,7 +233,7 @@ func md5Fingerprint(pub ssh.PublicKey) string {
 	return strings.Join(parts, ":")
 }
 
-func (c *Cloud) keypairBody(k *keypair, mv core.Microversion, full bool) map[string]any {
+func (c *Cloud) keypairBody(k *state.Keypair, mv core.Microversion, full bool) map[string]any {
 	b := map[string]any{"name": k.Name, "public_key": k.PublicKey, "fingerprint": k.Fingerprint}
 	if mv.AtLeast(2, 2) {
 		b["type"] = k.Type
@@ -251,19 +250,19 @@ func (c *Cloud) keypairBody(k *keypair, mv core.Microversion, full bool) map[str
 }
 
 func (c *Cloud) listKeypairs(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	out := []any{}
-	for _, k := range core.ByKey(c.st.Keypairs) {
+	for _, k := range core.ByKey(c.St.Keypairs) {
 		out = append(out, map[string]any{"keypair": c.keypairBody(k, mv, false)})
 	}
 	core.WriteJSON(w, 200, map[string]any{"keypairs": out})
 }
 
 func (c *Cloud) getKeypair(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	k, ok := c.st.Keypairs[r.PathValue("name")]
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	k, ok := c.St.Keypairs[r.PathValue("name")]
 	if !ok {
 		core.WriteError(w, core.Compute, core.Errf(404, "Keypair %s not found for user %s", r.PathValue("name"), keystone.TokenFrom(r.Context()).UserID))
 		return
@@ -302,7 +301,7 @@ func (c *Cloud) createKeypair(w http.ResponseWriter, r *http.Request, mv core.Mi
 		typ = kp.Type
 	}
 	t := keystone.TokenFrom(r.Context())
-	k := &keypair{Name: kp.Name, Type: typ, UserID: t.UserID, CreatedAt: time.Now()}
+	k := &state.Keypair{Name: kp.Name, Type: typ, UserID: t.UserID, CreatedAt: time.Now()}
 	var private string
 	if kp.PublicKey != nil {
 		pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(*kp.PublicKey))
@@ -324,18 +323,18 @@ func (c *Cloud) createKeypair(w http.ResponseWriter, r *http.Request, mv core.Mi
 		k.Fingerprint = md5Fingerprint(pub)
 		private = string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
 	}
-	c.mu.Lock()
-	if _, exists := c.st.Keypairs[k.Name]; exists {
-		c.mu.Unlock()
+	c.Mu.Lock()
+	if _, exists := c.St.Keypairs[k.Name]; exists {
+		c.Mu.Unlock()
 		core.WriteError(w, core.Compute, core.Errf(409, "Key pair '%s' already exists.", k.Name))
 		return
 	}
-	k.ID = c.st.NextKeypairID
-	c.st.NextKeypairID++
-	c.st.Keypairs[k.Name] = k
-	c.save()
+	k.ID = c.St.NextKeypairID
+	c.St.NextKeypairID++
+	c.St.Keypairs[k.Name] = k
+	c.Save()
 	body := c.keypairBody(k, mv, false)
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	body["user_id"] = k.UserID
 	if private != "" {
 		body["private_key"] = private
@@ -348,15 +347,15 @@ func (c *Cloud) createKeypair(w http.ResponseWriter, r *http.Request, mv core.Mi
 }
 
 func (c *Cloud) deleteKeypair(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	name := r.PathValue("name")
-	if _, ok := c.st.Keypairs[name]; !ok {
+	if _, ok := c.St.Keypairs[name]; !ok {
 		core.WriteError(w, core.Compute, core.Errf(404, "Keypair %s not found for user %s", name, keystone.TokenFrom(r.Context()).UserID))
 		return
 	}
-	delete(c.st.Keypairs, name)
-	c.save()
+	delete(c.St.Keypairs, name)
+	c.Save()
 	if mv.AtLeast(2, 2) {
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -368,7 +367,7 @@ func (c *Cloud) deleteKeypair(w http.ResponseWriter, r *http.Request, mv core.Mi
 
 var serverGroupPolicies = []string{"anti-affinity", "affinity", "soft-anti-affinity", "soft-affinity"}
 
-func (c *Cloud) serverGroupBody(g *serverGroup, mv core.Microversion) map[string]any {
+func (c *Cloud) serverGroupBody(g *state.ServerGroup, mv core.Microversion) map[string]any {
 	members := g.Members
 	if members == nil {
 		members = []string{}
@@ -393,19 +392,19 @@ func (c *Cloud) serverGroupBody(g *serverGroup, mv core.Microversion) map[string
 }
 
 func (c *Cloud) listServerGroups(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	out := []any{}
-	for _, g := range core.ByKey(c.st.ServerGroups) {
+	for _, g := range core.ByKey(c.St.ServerGroups) {
 		out = append(out, c.serverGroupBody(g, mv))
 	}
 	core.WriteJSON(w, 200, map[string]any{"server_groups": out})
 }
 
 func (c *Cloud) getServerGroup(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	g, ok := c.st.ServerGroups[r.PathValue("id")]
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	g, ok := c.St.ServerGroups[r.PathValue("id")]
 	if !ok {
 		core.WriteError(w, core.Compute, core.Errf(404, "Instance group %s could not be found.", r.PathValue("id")))
 		return
@@ -431,7 +430,7 @@ func (c *Cloud) createServerGroup(w http.ResponseWriter, r *http.Request, mv cor
 		core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute name. Value: %s. '%s' is too short", sg.Name, sg.Name))
 		return
 	}
-	g := &serverGroup{ID: core.NewUUID(), Name: sg.Name, Members: []string{}}
+	g := &state.ServerGroup{ID: core.NewUUID(), Name: sg.Name, Members: []string{}}
 	if mv.AtLeast(2, 64) {
 		if sg.Policies != nil {
 			core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute server_group. Value: %v. Additional properties are not allowed ('policies' was unexpected)", sg.Policies))
@@ -473,24 +472,24 @@ func (c *Cloud) createServerGroup(w http.ResponseWriter, r *http.Request, mv cor
 	}
 	t := keystone.TokenFrom(r.Context())
 	g.ProjectID, g.UserID = t.ProjectID, t.UserID
-	c.mu.Lock()
-	c.st.ServerGroups[g.ID] = g
-	c.save()
+	c.Mu.Lock()
+	c.St.ServerGroups[g.ID] = g
+	c.Save()
 	body := c.serverGroupBody(g, mv)
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	core.WriteJSON(w, 200, map[string]any{"server_group": body})
 }
 
 func (c *Cloud) deleteServerGroup(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	id := r.PathValue("id")
-	if _, ok := c.st.ServerGroups[id]; !ok {
+	if _, ok := c.St.ServerGroups[id]; !ok {
 		core.WriteError(w, core.Compute, core.Errf(404, "Instance group %s could not be found.", id))
 		return
 	}
-	delete(c.st.ServerGroups, id)
-	c.save()
+	delete(c.St.ServerGroups, id)
+	c.Save()
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -523,10 +522,10 @@ func (c *Cloud) listAZs(w http.ResponseWriter, r *http.Request, mv core.Microver
 }
 
 func (c *Cloud) getLimits(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	cores, ram := 0, 0
-	for _, s := range c.st.Servers {
+	for _, s := range c.St.Servers {
 		if f, ok := findFlavor(s.FlavorID); ok {
 			cores += f.VCPUs
 			ram += f.RAM
@@ -535,8 +534,8 @@ func (c *Cloud) getLimits(w http.ResponseWriter, r *http.Request, mv core.Microv
 	abs := map[string]any{
 		"maxServerMeta": 128, "maxTotalCores": 200, "maxTotalInstances": 100,
 		"maxTotalKeypairs": 100, "maxTotalRAMSize": 512000, "maxServerGroups": 100,
-		"maxServerGroupMembers": 100, "totalCoresUsed": cores, "totalInstancesUsed": len(c.st.Servers),
-		"totalRAMUsed": ram, "totalServerGroupsUsed": len(c.st.ServerGroups),
+		"maxServerGroupMembers": 100, "totalCoresUsed": cores, "totalInstancesUsed": len(c.St.Servers),
+		"totalRAMUsed": ram, "totalServerGroupsUsed": len(c.St.ServerGroups),
 	}
 	if !mv.AtLeast(2, 57) {
 		abs["maxImageMeta"] = 128

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
 )
 
 // maxServerTags is nova's per-server tag limit (objects.instance.MAX_TAG_COUNT).
@@ -25,19 +26,19 @@ func (c *Cloud) serverTagRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE "+p+"/{tag}", n(c.serverTags(c.deleteServerTag)))
 }
 
-type serverTagHandler func(w http.ResponseWriter, r *http.Request, s *server)
+type serverTagHandler func(w http.ResponseWriter, r *http.Request, s *state.Server)
 
 // serverTags checks the microversion (404 below 2.26, as nova routes
 // nothing there), takes the lock and finds the server; writes also need a
 // server at rest in a state nova allows tag changes in.
-func (c *Cloud) serverTags(h serverTagHandler) novaHandler {
+func (c *Cloud) serverTags(h serverTagHandler) core.VersionedHandler {
 	return func(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 		if !mv.AtLeast(2, 26) {
 			core.WriteError(w, core.Compute, core.Errf(404, "The resource could not be found."))
 			return
 		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
+		c.Mu.Lock()
+		defer c.Mu.Unlock()
 		s, ok := c.serverOr404(w, r)
 		if !ok {
 			return
@@ -64,11 +65,11 @@ func tagsOrEmpty(tags []string) []string {
 	return tags
 }
 
-func (c *Cloud) listServerTags(w http.ResponseWriter, r *http.Request, s *server) {
+func (c *Cloud) listServerTags(w http.ResponseWriter, r *http.Request, s *state.Server) {
 	core.WriteJSON(w, 200, map[string]any{"tags": tagsOrEmpty(s.Tags)})
 }
 
-func (c *Cloud) replaceServerTags(w http.ResponseWriter, r *http.Request, s *server) {
+func (c *Cloud) replaceServerTags(w http.ResponseWriter, r *http.Request, s *state.Server) {
 	var req struct {
 		Tags *[]string `json:"tags"`
 	}
@@ -91,18 +92,18 @@ func (c *Cloud) replaceServerTags(w http.ResponseWriter, r *http.Request, s *ser
 		}
 	}
 	s.Tags = tags
-	c.save()
+	c.Save()
 	core.WriteJSON(w, 200, map[string]any{"tags": tagsOrEmpty(s.Tags)})
 }
 
-func (c *Cloud) deleteServerTags(w http.ResponseWriter, r *http.Request, s *server) {
+func (c *Cloud) deleteServerTags(w http.ResponseWriter, r *http.Request, s *state.Server) {
 	s.Tags = nil
-	c.save()
+	c.Save()
 	w.WriteHeader(http.StatusNoContent)
 }
 
 // checkServerTag answers 204 when the server has the tag.
-func (c *Cloud) checkServerTag(w http.ResponseWriter, r *http.Request, s *server) {
+func (c *Cloud) checkServerTag(w http.ResponseWriter, r *http.Request, s *state.Server) {
 	tag := r.PathValue("tag")
 	if !slices.Contains(s.Tags, tag) {
 		core.WriteError(w, core.Compute, core.Errf(404, "Server %s has no tag '%s'", s.ID, tag))
@@ -113,7 +114,7 @@ func (c *Cloud) checkServerTag(w http.ResponseWriter, r *http.Request, s *server
 
 // addServerTag answers 201 with the tag's Location when it is new, 204 when
 // the server has it already.
-func (c *Cloud) addServerTag(w http.ResponseWriter, r *http.Request, s *server) {
+func (c *Cloud) addServerTag(w http.ResponseWriter, r *http.Request, s *state.Server) {
 	tag := r.PathValue("tag")
 	if !validTag(tag) {
 		core.WriteError(w, core.Compute, core.Errf(400, "Tag '%s' is invalid. It must be a non empty string without characters '/' and ','.", tag))
@@ -128,18 +129,18 @@ func (c *Cloud) addServerTag(w http.ResponseWriter, r *http.Request, s *server) 
 		return
 	}
 	s.Tags = append(s.Tags, tag)
-	c.save()
+	c.Save()
 	w.Header().Set("Location", c.baseURL+"/compute/v2.1/servers/"+s.ID+"/tags/"+url.PathEscape(tag))
 	w.WriteHeader(http.StatusCreated)
 }
 
-func (c *Cloud) deleteServerTag(w http.ResponseWriter, r *http.Request, s *server) {
+func (c *Cloud) deleteServerTag(w http.ResponseWriter, r *http.Request, s *state.Server) {
 	tag := r.PathValue("tag")
 	if !slices.Contains(s.Tags, tag) {
 		core.WriteError(w, core.Compute, core.Errf(404, "Instance %s has no tag '%s'", s.ID, tag))
 		return
 	}
 	s.Tags = slices.DeleteFunc(s.Tags, func(t string) bool { return t == tag })
-	c.save()
+	c.Save()
 	w.WriteHeader(http.StatusNoContent)
 }

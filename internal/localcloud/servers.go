@@ -17,6 +17,8 @@ import (
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/keystone"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/neutron"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
 )
 
 func (c *Cloud) serverRoutes(mux *http.ServeMux) {
@@ -25,7 +27,7 @@ func (c *Cloud) serverRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+p, n(c.createServer))
 	mux.HandleFunc("GET "+p, n(c.listServers))
 	mux.HandleFunc("GET "+p+"/detail", n(c.listServers))
-	mux.HandleFunc("GET "+p+"/{id}", n(versionedShow(c, "server", c.serverOr404, c.serverBody)))
+	mux.HandleFunc("GET "+p+"/{id}", n(core.VersionedShow(&c.Mu, "server", c.serverOr404, c.serverBody)))
 	mux.HandleFunc("PUT "+p+"/{id}", n(c.updateServer))
 	mux.HandleFunc("DELETE "+p+"/{id}", n(c.deleteServer))
 	mux.HandleFunc("POST "+p+"/{id}/action", n(c.serverAction))
@@ -45,7 +47,7 @@ func (c *Cloud) serverRoutes(mux *http.ServeMux) {
 }
 
 // statusOf derives the API status from vm_state and task_state, as nova does.
-func statusOf(s *server) string {
+func statusOf(s *state.Server) string {
 	switch s.VMState {
 	case "building":
 		return "BUILD"
@@ -81,8 +83,8 @@ func (c *Cloud) notFoundServer(w http.ResponseWriter, id string) {
 }
 
 // lookupServer returns a live server record; callers hold c.mu.
-func (c *Cloud) lookupServer(id string) (*server, bool) {
-	s, ok := c.st.Servers[id]
+func (c *Cloud) lookupServer(id string) (*state.Server, bool) {
+	s, ok := c.St.Servers[id]
 	if !ok || s.Deleting && s.TaskState == "deleted" {
 		return nil, false
 	}
@@ -90,13 +92,13 @@ func (c *Cloud) lookupServer(id string) (*server, bool) {
 }
 
 // serverBody renders a server; callers hold c.mu.
-func (c *Cloud) serverBody(s *server, mv core.Microversion) map[string]any {
+func (c *Cloud) serverBody(s *state.Server, mv core.Microversion) map[string]any {
 	img := glance.TheImage()
 	addresses := map[string]any{}
 	var sgNames []any
 	seen := map[string]bool{}
 	for _, pid := range s.PortIDs {
-		p, ok := c.st.Ports[pid]
+		p, ok := c.St.Ports[pid]
 		if !ok {
 			continue
 		}
@@ -105,12 +107,12 @@ func (c *Cloud) serverBody(s *server, mv core.Microversion) map[string]any {
 			list = append(list, map[string]any{"OS-EXT-IPS-MAC:mac_addr": p.MAC, "OS-EXT-IPS:type": "fixed",
 				"addr": ip.IPAddress, "version": 4})
 		}
-		if prev, ok := addresses[networkName].([]any); ok {
+		if prev, ok := addresses[neutron.NetworkName].([]any); ok {
 			list = append(prev, list...)
 		}
-		addresses[networkName] = list
+		addresses[neutron.NetworkName] = list
 		for _, g := range p.SecurityGroups {
-			if sg, ok := c.st.SecurityGroups[g]; ok && !seen[sg.Name] {
+			if sg, ok := c.St.SecurityGroups[g]; ok && !seen[sg.Name] {
 				seen[sg.Name] = true
 				sgNames = append(sgNames, map[string]any{"name": sg.Name})
 			}
@@ -159,7 +161,7 @@ func (c *Cloud) serverBody(s *server, mv core.Microversion) map[string]any {
 		"OS-EXT-SRV-ATTR:hypervisor_hostname": hyper,
 		"OS-EXT-SRV-ATTR:instance_name":       "instance-" + s.ID[:8],
 		"OS-EXT-STS:power_state":              s.PowerState,
-		"OS-EXT-STS:task_state":               nilIfEmpty(s.TaskState),
+		"OS-EXT-STS:task_state":               core.NilIfEmpty(s.TaskState),
 		"OS-EXT-STS:vm_state":                 s.VMState,
 		"OS-SRV-USG:launched_at":              core.FmtTime(s.LaunchedAt, core.NoZTime),
 		"OS-SRV-USG:terminated_at":            nil,
@@ -196,7 +198,7 @@ func (c *Cloud) serverBody(s *server, mv core.Microversion) map[string]any {
 		b["OS-EXT-SRV-ATTR:ramdisk_id"] = ""
 		b["OS-EXT-SRV-ATTR:reservation_id"] = "r-" + s.ID[:8]
 		b["OS-EXT-SRV-ATTR:root_device_name"] = "/dev/vda"
-		b["OS-EXT-SRV-ATTR:user_data"] = nilIfEmpty(s.UserData)
+		b["OS-EXT-SRV-ATTR:user_data"] = core.NilIfEmpty(s.UserData)
 	}
 	if mv.AtLeast(2, 9) {
 		b["locked"] = false
@@ -238,16 +240,9 @@ func (c *Cloud) serverBody(s *server, mv core.Microversion) map[string]any {
 	return b
 }
 
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func (c *Cloud) sortedServers() []*server {
+func (c *Cloud) sortedServers() []*state.Server {
 	// nova lists newest first
-	all := core.ByCreation(c.st.Servers, func(s *server) (time.Time, string) { return s.CreatedAt, s.ID }, true)
+	all := core.ByCreation(c.St.Servers, func(s *state.Server) (time.Time, string) { return s.CreatedAt, s.ID }, true)
 	out := all[:0]
 	for _, s := range all {
 		if s.TaskState != "deleted" {
@@ -269,8 +264,8 @@ func (c *Cloud) listServers(w http.ResponseWriter, r *http.Request, mv core.Micr
 		}
 		nameRE = re
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	out := []any{}
 	marker := q.Get("marker")
 	passedMarker := marker == ""
@@ -308,13 +303,13 @@ func (c *Cloud) listServers(w http.ResponseWriter, r *http.Request, mv core.Micr
 	core.WriteJSON(w, 200, map[string]any{"servers": out})
 }
 
-func (c *Cloud) serverHasIPPrefix(s *server, re string) bool {
+func (c *Cloud) serverHasIPPrefix(s *state.Server, re string) bool {
 	rx, err := regexp.Compile(re)
 	if err != nil {
 		return false
 	}
 	for _, pid := range s.PortIDs {
-		if p, ok := c.st.Ports[pid]; ok {
+		if p, ok := c.St.Ports[pid]; ok {
 			for _, ip := range p.FixedIPs {
 				if rx.MatchString(ip.IPAddress) {
 					return true
@@ -338,8 +333,8 @@ func (c *Cloud) updateServer(w http.ResponseWriter, r *http.Request, mv core.Mic
 		core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute server. Value: None. None is not of type 'object'"))
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	s, ok := c.serverOr404(w, r)
 	if !ok {
 		return
@@ -359,7 +354,7 @@ func (c *Cloud) updateServer(w http.ResponseWriter, r *http.Request, mv core.Mic
 		s.Description = req.Server.Description
 	}
 	s.UpdatedAt = time.Now()
-	c.save()
+	c.Save()
 	core.WriteJSON(w, 200, map[string]any{"server": c.serverBody(s, mv)})
 }
 
@@ -382,7 +377,7 @@ func (c *Cloud) hostnameFor(name, id string) string {
 	if h == "" {
 		h = "server"
 	}
-	for _, s := range c.st.Servers {
+	for _, s := range c.St.Servers {
 		if s.ID != id && s.Hostname == h {
 			return h + "-" + id[:8]
 		}
@@ -543,10 +538,10 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv core.Mic
 	}
 
 	t := keystone.TokenFrom(r.Context())
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	if rs.KeyName != "" {
-		if _, ok := c.st.Keypairs[rs.KeyName]; !ok {
+		if _, ok := c.St.Keypairs[rs.KeyName]; !ok {
 			bad("Invalid key_name provided.")
 			return
 		}
@@ -560,7 +555,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv core.Mic
 		return
 	}
 	if groupID != "" {
-		if _, ok := c.st.ServerGroups[groupID]; !ok {
+		if _, ok := c.St.ServerGroups[groupID]; !ok {
 			bad("Invalid input for field/attribute group. Value: %s. Instance group %s could not be found.", groupID, groupID)
 			return
 		}
@@ -570,7 +565,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv core.Mic
 	var sgNames []string
 	for _, ref := range rs.SecurityGroups {
 		found := ""
-		for _, g := range c.sortedSecGroups() {
+		for _, g := range c.neutron.SortedSecGroups() {
 			if g.ID == ref.Name || g.Name == ref.Name {
 				if found != "" && g.Name == ref.Name {
 					core.WriteError(w, core.Compute, core.Errf(409, "Multiple security_group matches found for name '%s', use an ID to be more specific.", ref.Name))
@@ -585,7 +580,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv core.Mic
 		}
 		if !slices.Contains(sgIDs, found) {
 			sgIDs = append(sgIDs, found)
-			sgNames = append(sgNames, c.st.SecurityGroups[found].Name)
+			sgNames = append(sgNames, c.St.SecurityGroups[found].Name)
 		}
 	}
 	var portID, fixedIP string
@@ -593,7 +588,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv core.Mic
 		n := nets[0]
 		switch {
 		case n.Port != "":
-			p, ok := c.st.Ports[n.Port]
+			p, ok := c.St.Ports[n.Port]
 			if !ok {
 				bad("Port %s could not be found.", n.Port)
 				return
@@ -606,7 +601,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv core.Mic
 			// Nova binds the port now so no other server can claim it.
 			p.DeviceOwner = "compute:" + firstNonEmpty(az, c.cfg.AvailabilityZones[0])
 		case n.UUID != "":
-			if n.UUID != c.st.NetworkID {
+			if n.UUID != c.St.NetworkID {
 				bad("Network %s could not be found.", n.UUID)
 				return
 			}
@@ -616,7 +611,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv core.Mic
 					bad("Invalid input for field/attribute fixed_ip. Value: %s. '%s' is not a 'ip-address'", n.FixedIP, n.FixedIP)
 					return
 				}
-				if c.ipHolder(a.String()) != nil {
+				if c.neutron.IPHolder(a.String()) != nil {
 					core.WriteError(w, core.Compute, core.Errf(409, "Fixed IP address %s is already in use on instance.", a))
 					return
 				}
@@ -628,29 +623,29 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv core.Mic
 		}
 	}
 	if len(sgIDs) == 0 {
-		sgIDs = []string{c.st.DefaultSGID}
+		sgIDs = []string{c.St.DefaultSGID}
 		sgNames = []string{"default"}
 	}
 
 	now := time.Now()
-	s := &server{
+	s := &state.Server{
 		ID: core.NewUUID(), Name: rs.Name, Description: rs.Description, ProjectID: t.ProjectID, UserID: t.UserID,
 		FlavorID: flv.ID, ImageID: glance.TheImage().ID, KeyName: rs.KeyName, Metadata: rs.Metadata,
 		AZ: az, GroupID: groupID, SecurityGroups: sgNames, VMState: "building", TaskState: "scheduling",
 		UserData: rs.UserData, Tags: rs.Tags, CreatedAt: now, UpdatedAt: now, RequestedHost: wantHost,
 	}
 	if portID != "" {
-		c.st.Ports[portID].DeviceID = s.ID
+		c.St.Ports[portID].DeviceID = s.ID
 	}
 	s.Hostname = c.hostnameFor(rs.Name, s.ID)
 	if groupID != "" {
-		g := c.st.ServerGroups[groupID]
+		g := c.St.ServerGroups[groupID]
 		g.Members = append(g.Members, s.ID)
 	}
-	c.st.Servers[s.ID] = s
-	c.save()
+	c.St.Servers[s.ID] = s
+	c.Save()
 	spec := bootSpec{netMode: netMode, portID: portID, fixedIP: fixedIP, sgIDs: sgIDs}
-	c.goAsync(func(ctx context.Context) { c.bootServer(ctx, s.ID, spec) })
+	c.Go(func(ctx context.Context) { c.bootServer(ctx, s.ID, spec) })
 
 	adminPass := core.RandomSecret(12)
 	var sgOut []any
@@ -674,8 +669,8 @@ func firstNonEmpty(a ...string) string {
 }
 
 func (c *Cloud) deleteServer(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	s, ok := c.serverOr404(w, r)
 	if !ok {
 		return
@@ -684,9 +679,9 @@ func (c *Cloud) deleteServer(w http.ResponseWriter, r *http.Request, mv core.Mic
 		s.Deleting = true
 		s.TaskState = "deleting"
 		s.UpdatedAt = time.Now()
-		c.save()
+		c.Save()
 		id := s.ID
-		if !c.goAsync(func(ctx context.Context) { c.teardownServer(ctx, id) }) {
+		if !c.Go(func(ctx context.Context) { c.teardownServer(ctx, id) }) {
 			core.WriteError(w, core.Compute, core.Errf(503, "The local cloud is shutting down."))
 			return
 		}
@@ -695,23 +690,23 @@ func (c *Cloud) deleteServer(w http.ResponseWriter, r *http.Request, mv core.Mic
 }
 
 func (c *Cloud) serverIPs(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	s, ok := c.serverOr404(w, r)
 	if !ok {
 		return
 	}
 	addrs := map[string]any{}
 	for _, pid := range s.PortIDs {
-		if p, ok := c.st.Ports[pid]; ok {
+		if p, ok := c.St.Ports[pid]; ok {
 			var l []any
-			if prev, ok := addrs[networkName].([]any); ok {
+			if prev, ok := addrs[neutron.NetworkName].([]any); ok {
 				l = prev
 			}
 			for _, ip := range p.FixedIPs {
 				l = append(l, map[string]any{"addr": ip.IPAddress, "version": 4})
 			}
-			addrs[networkName] = l
+			addrs[neutron.NetworkName] = l
 		}
 	}
 	if n := r.PathValue("net"); n != "" {
@@ -727,17 +722,17 @@ func (c *Cloud) serverIPs(w http.ResponseWriter, r *http.Request, mv core.Microv
 }
 
 func (c *Cloud) listInterfaces(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	s, ok := c.serverOr404(w, r)
 	if !ok {
 		return
 	}
 	out := []any{}
 	for _, pid := range s.PortIDs {
-		if p, ok := c.st.Ports[pid]; ok {
+		if p, ok := c.St.Ports[pid]; ok {
 			out = append(out, map[string]any{"fixed_ips": p.FixedIPs, "mac_addr": p.MAC, "net_id": p.NetworkID,
-				"port_id": p.ID, "port_state": c.portStatus(p)})
+				"port_id": p.ID, "port_state": c.neutron.PortStatus(p)})
 		}
 	}
 	core.WriteJSON(w, 200, map[string]any{"interfaceAttachments": out})
@@ -746,8 +741,8 @@ func (c *Cloud) listInterfaces(w http.ResponseWriter, r *http.Request, mv core.M
 // ---- metadata ----
 
 func (c *Cloud) getMetadata(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	s, ok := c.serverOr404(w, r)
 	if !ok {
 		return
@@ -768,8 +763,8 @@ func (c *Cloud) setMetadata(w http.ResponseWriter, r *http.Request, mv core.Micr
 		core.WriteError(w, core.Compute, core.Errf(400, "Malformed request body"))
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	s, ok := c.serverOr404(w, r)
 	if !ok {
 		return
@@ -784,13 +779,13 @@ func (c *Cloud) setMetadata(w http.ResponseWriter, r *http.Request, mv core.Micr
 		core.WriteError(w, core.Compute, core.Errf(403, "Quota exceeded for metadata_items: Requested %d, but already used 0 of 128 metadata_items", len(s.Metadata)))
 		return
 	}
-	c.save()
+	c.Save()
 	core.WriteJSON(w, 200, map[string]any{"metadata": s.Metadata})
 }
 
 func (c *Cloud) getMetadataItem(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	s, ok := c.serverOr404(w, r)
 	if !ok {
 		return
@@ -816,8 +811,8 @@ func (c *Cloud) setMetadataItem(w http.ResponseWriter, r *http.Request, mv core.
 		core.WriteError(w, core.Compute, core.Errf(400, "Request body and URI mismatch"))
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	s, ok := c.serverOr404(w, r)
 	if !ok {
 		return
@@ -826,13 +821,13 @@ func (c *Cloud) setMetadataItem(w http.ResponseWriter, r *http.Request, mv core.
 		s.Metadata = map[string]string{}
 	}
 	s.Metadata[key] = req.Meta[key]
-	c.save()
+	c.Save()
 	core.WriteJSON(w, 200, map[string]any{"meta": req.Meta})
 }
 
 func (c *Cloud) deleteMetadataItem(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	s, ok := c.serverOr404(w, r)
 	if !ok {
 		return
@@ -842,12 +837,12 @@ func (c *Cloud) deleteMetadataItem(w http.ResponseWriter, r *http.Request, mv co
 		return
 	}
 	delete(s.Metadata, r.PathValue("key"))
-	c.save()
+	c.Save()
 	w.WriteHeader(http.StatusNoContent)
 }
 
 // invalidState is nova's InstanceInvalidState answer.
-func invalidState(s *server, action string) *core.Error {
+func invalidState(s *state.Server, action string) *core.Error {
 	if s.TaskState != "" {
 		return core.Errf(409, "Cannot '%s' instance %s while it is in task_state %s", action, s.ID, s.TaskState)
 	}

@@ -77,3 +77,12 @@ func Lookup[T any](w http.ResponseWriter, svc Service, m map[string]*T, id strin
 	}
 	return v, ok
 }
+
+// NilIfEmpty renders an empty string as JSON null, as the services do for
+// unset optional fields.
+func NilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Microversion is a "major.minor" API version.
@@ -62,4 +63,19 @@ func NegotiateMicroversion(r *http.Request, svcType, legacyHeader string, min, m
 		return Microversion{}, Errf(406, "Version %s is not supported by the API. Minimum is %s and maximum is %s.", v, min, max)
 	}
 	return v, nil
+}
+
+// VersionedHandler is a Nova or Cinder handler; mv is the negotiated microversion.
+type VersionedHandler func(w http.ResponseWriter, r *http.Request, mv Microversion)
+
+// VersionedShow answers GET on one Nova or Cinder record, rendered for the
+// request's microversion, or its 404 (find answers it). mu guards the records.
+func VersionedShow[T any](mu sync.Locker, singular string, find func(w http.ResponseWriter, r *http.Request) (*T, bool), body func(v *T, mv Microversion) map[string]any) VersionedHandler {
+	return func(w http.ResponseWriter, r *http.Request, mv Microversion) {
+		mu.Lock()
+		defer mu.Unlock()
+		if v, ok := find(w, r); ok {
+			WriteJSON(w, 200, map[string]any{singular: body(v, mv)})
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package localcloud
+package neutron
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/host"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/keystone"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
 )
 
 // The external network "public" and its floating IPs.
@@ -31,8 +32,8 @@ import (
 
 const publicNetworkName = "public"
 
-func (c *Cloud) floatingIPRoutes(mux *http.ServeMux, a func(http.HandlerFunc) http.HandlerFunc) {
-	mux.HandleFunc("GET /network/v2.0/floatingips", a(neutronList(c, "floatingips", c.sortedFloatingIPs, c.floatingIPShowBody)))
+func (c *Service) floatingIPRoutes(mux *http.ServeMux, a func(http.HandlerFunc) http.HandlerFunc) {
+	mux.HandleFunc("GET /network/v2.0/floatingips", a(neutronList(c, "floatingips", c.SortedFloatingIPs, c.floatingIPShowBody)))
 	mux.HandleFunc("POST /network/v2.0/floatingips", a(c.createFloatingIP))
 	mux.HandleFunc("GET /network/v2.0/floatingips/{id}", a(neutronShow(c, "floatingip", c.floatingIPOr404, c.floatingIPShowBody)))
 	mux.HandleFunc("PUT /network/v2.0/floatingips/{id}", a(c.updateFloatingIP))
@@ -40,50 +41,43 @@ func (c *Cloud) floatingIPRoutes(mux *http.ServeMux, a func(http.HandlerFunc) ht
 }
 
 // publicNetworkBody renders the external network; callers hold c.mu.
-func (c *Cloud) publicNetworkBody() map[string]any {
+func (c *Service) publicNetworkBody() map[string]any {
 	b := c.networkBody()
-	b["id"], b["name"], b["router:external"], b["is_default"] = c.st.PublicNetID, publicNetworkName, true, false
-	b["subnets"] = []string{c.st.PublicSubnetID}
+	b["id"], b["name"], b["router:external"], b["is_default"] = c.St.PublicNetID, publicNetworkName, true, false
+	b["subnets"] = []string{c.St.PublicSubnetID}
 	return b
 }
 
 // publicSubnetBody renders the external subnet; its pool leaves out .1
 // (the machine) like the private one.
-func (c *Cloud) publicSubnetBody() map[string]any {
+func (c *Service) publicSubnetBody() map[string]any {
 	b := c.subnetBody()
-	base := c.public.Addr().As4()
-	b["id"], b["name"], b["network_id"] = c.st.PublicSubnetID, publicNetworkName+"-subnet", c.st.PublicNetID
-	b["cidr"], b["gateway_ip"], b["enable_dhcp"] = c.public.String(), c.public.Addr().Next().String(), false
+	base := c.Public.Addr().As4()
+	b["id"], b["name"], b["network_id"] = c.St.PublicSubnetID, publicNetworkName+"-subnet", c.St.PublicNetID
+	b["cidr"], b["gateway_ip"], b["enable_dhcp"] = c.Public.String(), c.Public.Addr().Next().String(), false
 	b["allocation_pools"] = []any{map[string]any{
 		"start": netip.AddrFrom4([4]byte{base[0], base[1], base[2], 2}).String(),
 		"end":   netip.AddrFrom4([4]byte{base[0], base[1], base[2], 254}).String()}}
 	return b
 }
 
-func (c *Cloud) sortedFloatingIPs() []*floatingIP {
-	return core.ByCreation(c.st.FloatingIPs, func(f *floatingIP) (time.Time, string) { return f.CreatedAt, f.ID }, false)
-}
-
-func (f *floatingIP) status() string {
-	if f.PortID != "" && f.Active {
-		return "ACTIVE"
-	}
-	return "DOWN"
+func (c *Service) SortedFloatingIPs() []*state.FloatingIP {
+	return core.ByCreation(c.St.FloatingIPs, func(f *state.FloatingIP) (time.Time, string) { return f.CreatedAt, f.ID }, false)
 }
 
 // floatingIPBody renders f like Neutron; callers hold c.mu.
-func (c *Cloud) floatingIPBody(f *floatingIP) map[string]any {
+func (c *Service) floatingIPBody(f *state.FloatingIP) map[string]any {
 	var portID, fixed, details any
 	if f.PortID != "" {
 		portID, fixed = f.PortID, f.FixedIP
-		if p, ok := c.st.Ports[f.PortID]; ok {
-			details = map[string]any{"status": c.portStatus(p), "name": p.Name, "admin_state_up": p.AdminStateUp,
+		if p, ok := c.St.Ports[f.PortID]; ok {
+			details = map[string]any{"status": c.PortStatus(p), "name": p.Name, "admin_state_up": p.AdminStateUp,
 				"network_id": p.NetworkID, "device_owner": p.DeviceOwner, "mac_address": p.MAC, "device_id": p.DeviceID}
 		}
 	}
 	return map[string]any{
-		"id": f.ID, "floating_ip_address": f.Address, "floating_network_id": c.st.PublicNetID,
-		"router_id": nil, "port_id": portID, "fixed_ip_address": fixed, "status": f.status(),
+		"id": f.ID, "floating_ip_address": f.Address, "floating_network_id": c.St.PublicNetID,
+		"router_id": nil, "port_id": portID, "fixed_ip_address": fixed, "status": f.Status(),
 		"project_id": f.ProjectID, "tenant_id": f.ProjectID, "description": f.Description,
 		"dns_domain": "", "dns_name": "", "created_at": f.CreatedAt.UTC().Format(core.NovaTime),
 		"updated_at": f.UpdatedAt.UTC().Format(core.NovaTime), "revision_number": f.Revision,
@@ -93,37 +87,37 @@ func (c *Cloud) floatingIPBody(f *floatingIP) map[string]any {
 }
 
 // aliasOf is the address a floating IP gets on its port's owner.
-func (c *Cloud) aliasOf(f *floatingIP) netip.Prefix {
-	return netip.PrefixFrom(netip.MustParseAddr(f.Address), c.public.Bits())
+func (c *Service) aliasOf(f *state.FloatingIP) netip.Prefix {
+	return netip.PrefixFrom(netip.MustParseAddr(f.Address), c.Public.Bits())
 }
 
 // activate puts f's address on the owner of its fixed IP, if the owner
 // exists now (a server still building has none yet: f stays DOWN and the
 // next read tries again). Callers hold c.mu.
-func (c *Cloud) activate(ctx context.Context, f *floatingIP) {
+func (c *Service) activate(ctx context.Context, f *state.FloatingIP) {
 	fixed, err := netip.ParseAddr(f.FixedIP)
 	if err != nil {
 		return
 	}
-	err = c.network.AddAlias(ctx, fixed, c.aliasOf(f))
+	err = c.Network.AddAlias(ctx, fixed, c.aliasOf(f))
 	if err != nil && !errors.Is(err, host.ErrNoMember) {
-		c.log.Error("activate floating ip", "id", f.ID, "err", err)
+		c.Log.Error("activate floating ip", "id", f.ID, "err", err)
 	}
 	f.Active = err == nil
 }
 
 // deactivate removes f's address from its owner; callers hold c.mu.
-func (c *Cloud) deactivate(ctx context.Context, f *floatingIP) {
+func (c *Service) deactivate(ctx context.Context, f *state.FloatingIP) {
 	if fixed, err := netip.ParseAddr(f.FixedIP); err == nil && f.Active {
-		if err := c.network.RemoveAlias(ctx, fixed, c.aliasOf(f)); err != nil {
-			c.log.Error("deactivate floating ip", "id", f.ID, "err", err)
+		if err := c.Network.RemoveAlias(ctx, fixed, c.aliasOf(f)); err != nil {
+			c.Log.Error("deactivate floating ip", "id", f.ID, "err", err)
 		}
 	}
 	f.Active = false
 }
 
 // reconcile brings f's status up to date with its owner's existence.
-func (c *Cloud) reconcile(ctx context.Context, f *floatingIP) {
+func (c *Service) reconcile(ctx context.Context, f *state.FloatingIP) {
 	if f.PortID == "" {
 		return
 	}
@@ -131,7 +125,7 @@ func (c *Cloud) reconcile(ctx context.Context, f *floatingIP) {
 	if err != nil {
 		return
 	}
-	switch has := c.network.HasMember(fixed); {
+	switch has := c.Network.HasMember(fixed); {
 	case has && !f.Active:
 		c.activate(ctx, f)
 	case !has && f.Active:
@@ -139,10 +133,10 @@ func (c *Cloud) reconcile(ctx context.Context, f *floatingIP) {
 	}
 }
 
-// disassociatePortLocked detaches the floating IPs of a deleted port, as
+// DisassociatePortLocked detaches the floating IPs of a deleted port, as
 // Neutron does; callers hold c.mu.
-func (c *Cloud) disassociatePortLocked(portID string) {
-	for _, f := range c.st.FloatingIPs {
+func (c *Service) DisassociatePortLocked(portID string) {
+	for _, f := range c.St.FloatingIPs {
 		if f.PortID == portID {
 			c.deactivate(context.Background(), f)
 			f.PortID, f.FixedIP = "", ""
@@ -154,8 +148,8 @@ func (c *Cloud) disassociatePortLocked(portID string) {
 
 // associate validates that f may take port portID (with fixed, if given)
 // and records it; the caller activates. Callers hold c.mu.
-func (c *Cloud) associate(f *floatingIP, portID, fixed string) *core.Error {
-	p, ok := c.st.Ports[portID]
+func (c *Service) associate(f *state.FloatingIP, portID, fixed string) *core.Error {
+	p, ok := c.St.Ports[portID]
 	if !ok {
 		return core.NeutronErrf(404, "PortNotFound", "Port %s could not be found.", portID)
 	}
@@ -172,11 +166,11 @@ func (c *Cloud) associate(f *floatingIP, portID, fixed string) *core.Error {
 	if !found {
 		return core.NeutronErrf(400, "BadRequest", "Bad floatingip request: Port %s does not have fixed ip %s.", portID, fixed)
 	}
-	for _, other := range c.st.FloatingIPs {
+	for _, other := range c.St.FloatingIPs {
 		if other.ID != f.ID && other.PortID == portID && other.FixedIP == fixed {
 			return core.NeutronErrf(409, "FloatingIPPortAlreadyAssociated",
 				"Cannot associate floating IP %s (%s) with port %s using fixed IP %s, as that fixed IP already has a floating IP on external network %s.",
-				f.Address, f.ID, portID, fixed, c.st.PublicNetID)
+				f.Address, f.ID, portID, fixed, c.St.PublicNetID)
 		}
 	}
 	f.PortID, f.FixedIP = portID, fixed
@@ -185,32 +179,32 @@ func (c *Cloud) associate(f *floatingIP, portID, fixed string) *core.Error {
 
 // allocateFloatingAddr takes want (if valid) or the lowest free address of
 // the public subnet; callers hold c.mu.
-func (c *Cloud) allocateFloatingAddr(want string) (string, *core.Error) {
-	used := map[string]bool{c.public.Addr().Next().String(): true}
-	for _, f := range c.st.FloatingIPs {
+func (c *Service) allocateFloatingAddr(want string) (string, *core.Error) {
+	used := map[string]bool{c.Public.Addr().Next().String(): true}
+	for _, f := range c.St.FloatingIPs {
 		used[f.Address] = true
 	}
 	if want != "" {
 		a, err := netip.ParseAddr(want)
-		last := c.public.Addr().As4()
+		last := c.Public.Addr().As4()
 		last[3] = 255
-		if err != nil || !c.public.Contains(a) || a == c.public.Addr() || a == netip.AddrFrom4(last) || a == c.public.Addr().Next() {
+		if err != nil || !c.Public.Contains(a) || a == c.Public.Addr() || a == netip.AddrFrom4(last) || a == c.Public.Addr().Next() {
 			return "", core.NeutronErrf(400, "InvalidIpForNetwork", "IP address %s is not a valid IP for any of the subnets on the specified network.", want)
 		}
 		if used[a.String()] {
-			return "", core.NeutronErrf(409, "IpAddressAlreadyAllocated", "IP address %s already allocated in subnet %s", a, c.st.PublicSubnetID)
+			return "", core.NeutronErrf(409, "IpAddressAlreadyAllocated", "IP address %s already allocated in subnet %s", a, c.St.PublicSubnetID)
 		}
 		return a.String(), nil
 	}
-	for a := c.public.Addr().Next().Next(); c.public.Contains(a) && a.As4()[3] < 255; a = a.Next() {
+	for a := c.Public.Addr().Next().Next(); c.Public.Contains(a) && a.As4()[3] < 255; a = a.Next() {
 		if !used[a.String()] {
 			return a.String(), nil
 		}
 	}
-	return "", core.NeutronErrf(409, "IpAddressGenerationFailure", "No more IP addresses available on network %s.", c.st.PublicNetID)
+	return "", core.NeutronErrf(409, "IpAddressGenerationFailure", "No more IP addresses available on network %s.", c.St.PublicNetID)
 }
 
-func (c *Cloud) createFloatingIP(w http.ResponseWriter, r *http.Request) {
+func (c *Service) createFloatingIP(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		FIP struct {
 			NetworkID   string `json:"floating_network_id"`
@@ -227,21 +221,21 @@ func (c *Cloud) createFloatingIP(w http.ResponseWriter, r *http.Request) {
 	}
 	q := req.FIP
 	t := keystone.TokenFrom(r.Context())
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	switch q.NetworkID {
 	case "":
 		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "Failed to parse request. Required attribute 'floating_network_id' not specified"))
 		return
-	case c.st.PublicNetID:
-	case c.st.NetworkID:
+	case c.St.PublicNetID:
+	case c.St.NetworkID:
 		core.WriteError(w, core.Network, core.NeutronErrf(400, "BadRequest", "Bad floatingip request: Network %s is not a valid external network.", q.NetworkID))
 		return
 	default:
 		core.WriteError(w, core.Network, core.NeutronErrf(404, "NetworkNotFound", "Network %s could not be found.", q.NetworkID))
 		return
 	}
-	if q.SubnetID != "" && q.SubnetID != c.st.PublicSubnetID {
+	if q.SubnetID != "" && q.SubnetID != c.St.PublicSubnetID {
 		core.WriteError(w, core.Network, core.NeutronErrf(400, "BadRequest", "Bad floatingip request: Subnet %s is not on network %s.", q.SubnetID, q.NetworkID))
 		return
 	}
@@ -251,7 +245,7 @@ func (c *Cloud) createFloatingIP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := time.Now()
-	f := &floatingIP{ID: core.NewUUID(), Address: addr, Description: q.Description, ProjectID: t.ProjectID,
+	f := &state.FloatingIP{ID: core.NewUUID(), Address: addr, Description: q.Description, ProjectID: t.ProjectID,
 		Revision: 1, CreatedAt: now, UpdatedAt: now}
 	if q.PortID != "" {
 		if e := c.associate(f, q.PortID, q.FixedIP); e != nil {
@@ -260,8 +254,8 @@ func (c *Cloud) createFloatingIP(w http.ResponseWriter, r *http.Request) {
 		}
 		c.activate(r.Context(), f)
 	}
-	c.st.FloatingIPs[f.ID] = f
-	c.save()
+	c.St.FloatingIPs[f.ID] = f
+	c.Save()
 	// Neutron records a new floating IP DOWN and answers so; its L3 agent
 	// turns it ACTIVE later, which the next read shows here.
 	body := c.floatingIPBody(f)
@@ -269,7 +263,7 @@ func (c *Cloud) createFloatingIP(w http.ResponseWriter, r *http.Request) {
 	core.WriteJSON(w, 201, map[string]any{"floatingip": body})
 }
 
-func (c *Cloud) updateFloatingIP(w http.ResponseWriter, r *http.Request) {
+func (c *Service) updateFloatingIP(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		FIP struct {
 			PortID      json.RawMessage `json:"port_id"`
@@ -294,8 +288,8 @@ func (c *Cloud) updateFloatingIP(w http.ResponseWriter, r *http.Request) {
 		}
 		portID = s
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	f, ok := c.floatingIPOr404(w, r)
 	if !ok {
 		return
@@ -324,52 +318,52 @@ func (c *Cloud) updateFloatingIP(w http.ResponseWriter, r *http.Request) {
 	}
 	f.Revision++
 	f.UpdatedAt = time.Now()
-	c.save()
+	c.Save()
 	core.WriteJSON(w, 200, map[string]any{"floatingip": c.floatingIPBody(f)})
 }
 
-func (c *Cloud) deleteFloatingIP(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+func (c *Service) deleteFloatingIP(w http.ResponseWriter, r *http.Request) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	f, ok := c.floatingIPOr404(w, r)
 	if !ok {
 		return
 	}
 	c.deactivate(r.Context(), f)
-	delete(c.st.FloatingIPs, f.ID)
-	c.save()
+	delete(c.St.FloatingIPs, f.ID)
+	c.Save()
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// createVIPPort records the port of a load balancer's VIP. The VIP's
+// CreateVIPPort records the port of a load balancer's VIP. The VIP's
 // namespace already holds the address in the host network's pool, so the
 // port does not reserve it again (and does not release it when deleted).
-func (c *Cloud) createVIPPort(lbID, projectID string, addr netip.Addr) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if h := c.ipHolder(addr.String()); h != nil {
+func (c *Service) CreateVIPPort(lbID, projectID string, addr netip.Addr) (string, error) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	if h := c.IPHolder(addr.String()); h != nil {
 		return "", fmt.Errorf("create vip port for load balancer %s: address %s is held by port %s", lbID, addr, h.ID)
 	}
 	now := time.Now()
-	p := &port{ID: core.NewUUID(), Name: "octavia-lb-" + lbID, NetworkID: c.st.NetworkID, MAC: newMAC(),
-		FixedIPs: []fixedIP{{SubnetID: c.st.SubnetID, IPAddress: addr.String()}}, AdminStateUp: true,
+	p := &state.Port{ID: core.NewUUID(), Name: "octavia-lb-" + lbID, NetworkID: c.St.NetworkID, MAC: NewMAC(),
+		FixedIPs: []state.FixedIP{{SubnetID: c.St.SubnetID, IPAddress: addr.String()}}, AdminStateUp: true,
 		DeviceID: "lb-" + lbID, DeviceOwner: "Octavia", ProjectID: projectID, Revision: 1,
 		CreatedAt: now, UpdatedAt: now, VIP: true}
-	c.st.Ports[p.ID] = p
-	c.save()
+	c.St.Ports[p.ID] = p
+	c.Save()
 	return p.ID, nil
 }
 
-// deleteVIPPort removes a VIP port and detaches its floating IPs; a port
+// DeleteVIPPort removes a VIP port and detaches its floating IPs; a port
 // already gone (a reset) is not an error.
-func (c *Cloud) deleteVIPPort(portID string) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.st.Ports[portID]; !ok {
+func (c *Service) DeleteVIPPort(portID string) error {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	if _, ok := c.St.Ports[portID]; !ok {
 		return nil
 	}
-	c.disassociatePortLocked(portID)
-	delete(c.st.Ports, portID)
-	c.save()
+	c.DisassociatePortLocked(portID)
+	delete(c.St.Ports, portID)
+	c.Save()
 	return nil
 }

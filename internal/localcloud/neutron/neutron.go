@@ -1,4 +1,4 @@
-package localcloud
+package neutron
 
 import (
 	"context"
@@ -14,16 +14,17 @@ import (
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/keystone"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
 )
 
-const networkName = "private"
+const NetworkName = "private"
 
-func (c *Cloud) neutronRoutes(mux *http.ServeMux) {
+func (c *Service) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /network", c.neutronVersions)
 	mux.HandleFunc("GET /network/{$}", c.neutronVersions)
-	mux.HandleFunc("GET /network/v2.0", c.keystone.Authed(core.Network, c.neutronVersion))
-	mux.HandleFunc("GET /network/v2.0/{$}", c.keystone.Authed(core.Network, c.neutronVersion))
-	a := func(h http.HandlerFunc) http.HandlerFunc { return c.keystone.Authed(core.Network, h) }
+	mux.HandleFunc("GET /network/v2.0", c.authed(core.Network, c.neutronVersion))
+	mux.HandleFunc("GET /network/v2.0/{$}", c.authed(core.Network, c.neutronVersion))
+	a := func(h http.HandlerFunc) http.HandlerFunc { return c.authed(core.Network, h) }
 	mux.HandleFunc("GET /network/v2.0/extensions", a(c.listExtensions))
 	mux.HandleFunc("GET /network/v2.0/networks", a(c.listNetworks))
 	mux.HandleFunc("GET /network/v2.0/networks/{id}", a(c.getNetwork))
@@ -35,12 +36,12 @@ func (c *Cloud) neutronRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /network/v2.0/subnets", a(c.refuseNetworkWrite))
 	mux.HandleFunc("PUT /network/v2.0/subnets/{id}", a(c.refuseNetworkWrite))
 	mux.HandleFunc("DELETE /network/v2.0/subnets/{id}", a(c.refuseNetworkWrite))
-	mux.HandleFunc("GET /network/v2.0/ports", a(neutronList(c, "ports", c.sortedPorts, c.portListBody)))
+	mux.HandleFunc("GET /network/v2.0/ports", a(neutronList(c, "ports", c.SortedPorts, c.portListBody)))
 	mux.HandleFunc("POST /network/v2.0/ports", a(c.createPort))
 	mux.HandleFunc("GET /network/v2.0/ports/{id}", a(neutronShow(c, "port", c.portOr404, c.portShowBody)))
 	mux.HandleFunc("PUT /network/v2.0/ports/{id}", a(c.updatePort))
 	mux.HandleFunc("DELETE /network/v2.0/ports/{id}", a(c.deletePort))
-	mux.HandleFunc("GET /network/v2.0/security-groups", a(neutronList(c, "security_groups", c.sortedSecGroups, c.sgShowBody)))
+	mux.HandleFunc("GET /network/v2.0/security-groups", a(neutronList(c, "security_groups", c.SortedSecGroups, c.sgShowBody)))
 	mux.HandleFunc("POST /network/v2.0/security-groups", a(c.createSecGroup))
 	mux.HandleFunc("GET /network/v2.0/security-groups/{id}", a(neutronShow(c, "security_group", c.secGroupOr404, c.sgShowBody)))
 	mux.HandleFunc("PUT /network/v2.0/security-groups/{id}", a(c.updateSecGroup))
@@ -58,14 +59,14 @@ func (c *Cloud) neutronRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("DELETE /network/v2.0/security-group-rules/{id}", a(c.deleteRule))
 }
 
-func (c *Cloud) neutronVersions(w http.ResponseWriter, r *http.Request) {
+func (c *Service) neutronVersions(w http.ResponseWriter, r *http.Request) {
 	core.WriteJSON(w, 200, map[string]any{"versions": []any{map[string]any{
 		"status": "CURRENT", "id": "v2.0",
 		"links": []any{map[string]any{"href": c.baseURL + "/network/v2.0/", "rel": "self"}},
 	}}})
 }
 
-func (c *Cloud) neutronVersion(w http.ResponseWriter, r *http.Request) {
+func (c *Service) neutronVersion(w http.ResponseWriter, r *http.Request) {
 	var res []any
 	for _, n := range []string{"network", "subnet", "port", "security_group", "security_group_rule", "floatingip"} {
 		coll := strings.ReplaceAll(n, "_", "-") + "s"
@@ -75,7 +76,7 @@ func (c *Cloud) neutronVersion(w http.ResponseWriter, r *http.Request) {
 	core.WriteJSON(w, 200, map[string]any{"resources": res})
 }
 
-func (c *Cloud) listExtensions(w http.ResponseWriter, r *http.Request) {
+func (c *Service) listExtensions(w http.ResponseWriter, r *http.Request) {
 	var out []any
 	for _, e := range [][2]string{
 		{"security-group", "security-group"}, {"port-security", "Port Security"},
@@ -91,9 +92,9 @@ func (c *Cloud) listExtensions(w http.ResponseWriter, r *http.Request) {
 	core.WriteJSON(w, 200, map[string]any{"extensions": out})
 }
 
-func (c *Cloud) refuseNetworkWrite(w http.ResponseWriter, r *http.Request) {
+func (c *Service) refuseNetworkWrite(w http.ResponseWriter, r *http.Request) {
 	core.WriteError(w, core.Network, core.NeutronErrf(403, "PolicyNotAuthorized",
-		"The local cloud has two ready-made networks (%s and the external %s), each with one subnet; creating, changing or deleting networks and subnets is not supported.", networkName, publicNetworkName))
+		"The local cloud has two ready-made networks (%s and the external %s), each with one subnet; creating, changing or deleting networks and subnets is not supported.", NetworkName, publicNetworkName))
 }
 
 // neutronFilter applies Neutron's list filters (exact match on top-level
@@ -151,73 +152,73 @@ func neutronFilter(q url.Values, objs []map[string]any) []map[string]any {
 }
 
 // networkBody renders the one network; callers hold c.mu.
-func (c *Cloud) networkBody() map[string]any {
+func (c *Service) networkBody() map[string]any {
 	created := "2026-01-01T00:00:00Z"
 	return map[string]any{
 		"admin_state_up": true, "availability_zone_hints": []string{},
-		"availability_zones": c.cfg.AvailabilityZones, "created_at": created,
-		"dns_domain": "", "id": c.st.NetworkID, "ipv4_address_scope": nil, "ipv6_address_scope": nil,
-		"l2_adjacency": true, "mtu": 1500, "name": networkName, "port_security_enabled": true,
-		"project_id": c.st.ProjectID, "tenant_id": c.st.ProjectID, "qos_policy_id": nil,
+		"availability_zones": c.zones, "created_at": created,
+		"dns_domain": "", "id": c.St.NetworkID, "ipv4_address_scope": nil, "ipv6_address_scope": nil,
+		"l2_adjacency": true, "mtu": 1500, "name": NetworkName, "port_security_enabled": true,
+		"project_id": c.St.ProjectID, "tenant_id": c.St.ProjectID, "qos_policy_id": nil,
 		"revision_number": 1, "router:external": false, "shared": true, "status": "ACTIVE",
-		"subnets": []string{c.st.SubnetID}, "tags": []string{}, "updated_at": created,
+		"subnets": []string{c.St.SubnetID}, "tags": []string{}, "updated_at": created,
 		"vlan_transparent": false, "description": "", "is_default": true,
-		"provider:network_type": "flat", "provider:physical_network": c.network.Bridge(),
+		"provider:network_type": "flat", "provider:physical_network": c.Network.Bridge(),
 		"provider:segmentation_id": nil,
 	}
 }
 
-func (c *Cloud) subnetBody() map[string]any {
+func (c *Service) subnetBody() map[string]any {
 	created := "2026-01-01T00:00:00Z"
-	sub := c.network.Subnet()
+	sub := c.Network.Subnet()
 	base := sub.Addr().As4()
 	return map[string]any{
-		"name": networkName + "-subnet", "enable_dhcp": true, "network_id": c.st.NetworkID,
-		"segment_id": nil, "project_id": c.st.ProjectID, "tenant_id": c.st.ProjectID,
+		"name": NetworkName + "-subnet", "enable_dhcp": true, "network_id": c.St.NetworkID,
+		"segment_id": nil, "project_id": c.St.ProjectID, "tenant_id": c.St.ProjectID,
 		"created_at": created, "updated_at": created, "dns_nameservers": []string{},
 		"dns_publish_fixed_ip": false,
 		"allocation_pools": []any{map[string]any{
 			"start": netip.AddrFrom4([4]byte{base[0], base[1], base[2], 10}).String(),
 			"end":   netip.AddrFrom4([4]byte{base[0], base[1], base[2], 254}).String()}},
-		"host_routes": []any{}, "ip_version": 4, "gateway_ip": c.network.Gateway().String(),
-		"cidr": sub.String(), "id": c.st.SubnetID, "description": "", "ipv6_address_mode": nil,
+		"host_routes": []any{}, "ip_version": 4, "gateway_ip": c.Network.Gateway().String(),
+		"cidr": sub.String(), "id": c.St.SubnetID, "description": "", "ipv6_address_mode": nil,
 		"ipv6_ra_mode": nil, "revision_number": 0, "service_types": []string{}, "subnetpool_id": nil,
 		"tags": []string{},
 	}
 }
 
-func (c *Cloud) listNetworks(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+func (c *Service) listNetworks(w http.ResponseWriter, r *http.Request) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	core.WriteJSON(w, 200, map[string]any{"networks": neutronFilter(r.URL.Query(), []map[string]any{c.networkBody(), c.publicNetworkBody()})})
 }
 
-func (c *Cloud) getNetwork(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+func (c *Service) getNetwork(w http.ResponseWriter, r *http.Request) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	switch r.PathValue("id") {
-	case c.st.NetworkID:
+	case c.St.NetworkID:
 		core.WriteJSON(w, 200, map[string]any{"network": c.networkBody()})
-	case c.st.PublicNetID:
+	case c.St.PublicNetID:
 		core.WriteJSON(w, 200, map[string]any{"network": c.publicNetworkBody()})
 	default:
 		core.WriteError(w, core.Network, core.NeutronErrf(404, "NetworkNotFound", "Network %s could not be found.", r.PathValue("id")))
 	}
 }
 
-func (c *Cloud) listSubnets(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+func (c *Service) listSubnets(w http.ResponseWriter, r *http.Request) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	core.WriteJSON(w, 200, map[string]any{"subnets": neutronFilter(r.URL.Query(), []map[string]any{c.subnetBody(), c.publicSubnetBody()})})
 }
 
-func (c *Cloud) getSubnet(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+func (c *Service) getSubnet(w http.ResponseWriter, r *http.Request) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	switch r.PathValue("id") {
-	case c.st.SubnetID:
+	case c.St.SubnetID:
 		core.WriteJSON(w, 200, map[string]any{"subnet": c.subnetBody()})
-	case c.st.PublicSubnetID:
+	case c.St.PublicSubnetID:
 		core.WriteJSON(w, 200, map[string]any{"subnet": c.publicSubnetBody()})
 	default:
 		core.WriteError(w, core.Network, core.NeutronErrf(404, "SubnetNotFound", "Subnet %s could not be found.", r.PathValue("id")))
@@ -226,41 +227,41 @@ func (c *Cloud) getSubnet(w http.ResponseWriter, r *http.Request) {
 
 // ---- ports ----
 
-func newMAC() string {
+func NewMAC() string {
 	var b [3]byte
 	_, _ = rand.Read(b[:])
 	return fmt.Sprintf("fa:16:3e:%02x:%02x:%02x", b[0], b[1], b[2])
 }
 
-// portStatus: ACTIVE when bound to a running server, else DOWN.
-func (c *Cloud) portStatus(p *port) string {
+// PortStatus: ACTIVE when bound to a running server, else DOWN.
+func (c *Service) PortStatus(p *state.Port) string {
 	if p.VIP {
 		return "ACTIVE"
 	}
 	if p.DeviceID == "" {
 		return "DOWN"
 	}
-	if s, ok := c.st.Servers[p.DeviceID]; ok && s.VMState == "active" {
+	if s, ok := c.St.Servers[p.DeviceID]; ok && s.VMState == "active" {
 		return "ACTIVE"
 	}
 	return "DOWN"
 }
 
-func (c *Cloud) portBody(p *port) map[string]any {
+func (c *Service) portBody(p *state.Port) map[string]any {
 	sgs := p.SecurityGroups
 	if sgs == nil {
 		sgs = []string{}
 	}
 	pairs := p.AddressPairs
 	if pairs == nil {
-		pairs = []addressPair{}
+		pairs = []state.AddressPair{}
 	}
 	tags := p.Tags
 	if tags == nil {
 		tags = []string{}
 	}
 	hostID := ""
-	if s, ok := c.st.Servers[p.DeviceID]; ok {
+	if s, ok := c.St.Servers[p.DeviceID]; ok {
 		hostID = s.Hypervisor
 	}
 	return map[string]any{
@@ -271,7 +272,7 @@ func (c *Cloud) portBody(p *port) map[string]any {
 		"fixed_ips": p.FixedIPs, "id": p.ID, "ip_allocation": "immediate", "mac_address": p.MAC,
 		"name": p.Name, "network_id": p.NetworkID, "port_security_enabled": p.PortSecurity,
 		"project_id": p.ProjectID, "tenant_id": p.ProjectID, "revision_number": p.Revision,
-		"security_groups": sgs, "status": c.portStatus(p), "tags": tags,
+		"security_groups": sgs, "status": c.PortStatus(p), "tags": tags,
 		"binding:host_id": hostID, "binding:vnic_type": "normal", "binding:vif_type": "ovs",
 		"binding:profile": map[string]any{}, "binding:vif_details": map[string]any{},
 		"qos_network_policy_id": nil, "qos_policy_id": nil, "propagate_uplink_status": false,
@@ -279,7 +280,7 @@ func (c *Cloud) portBody(p *port) map[string]any {
 }
 
 // fixedIPFilter handles ?fixed_ips=ip_address=X&fixed_ips=subnet_id=Y.
-func fixedIPFilter(filters []string, p *port) bool {
+func fixedIPFilter(filters []string, p *state.Port) bool {
 	for _, f := range filters {
 		k, v, _ := strings.Cut(f, "=")
 		found := false
@@ -296,8 +297,8 @@ func fixedIPFilter(filters []string, p *port) bool {
 	return true
 }
 
-func (c *Cloud) sortedPorts() []*port {
-	return core.ByCreation(c.st.Ports, func(p *port) (time.Time, string) { return p.CreatedAt, p.ID }, false)
+func (c *Service) SortedPorts() []*state.Port {
+	return core.ByCreation(c.St.Ports, func(p *state.Port) (time.Time, string) { return p.CreatedAt, p.ID }, false)
 }
 
 type portRequest struct {
@@ -306,23 +307,23 @@ type portRequest struct {
 
 // portFields are a port's writable attributes; nil means not given.
 type portFields struct {
-	Name           *string        `json:"name"`
-	Description    *string        `json:"description"`
-	NetworkID      string         `json:"network_id"`
-	FixedIPs       *[]fixedIP     `json:"fixed_ips"`
-	SecurityGroups *[]string      `json:"security_groups"`
-	PortSecurity   *bool          `json:"port_security_enabled"`
-	AdminStateUp   *bool          `json:"admin_state_up"`
-	DeviceID       *string        `json:"device_id"`
-	DeviceOwner    *string        `json:"device_owner"`
-	AddressPairs   *[]addressPair `json:"allowed_address_pairs"`
-	MAC            *string        `json:"mac_address"`
-	Tags           *[]string      `json:"tags"`
+	Name           *string              `json:"name"`
+	Description    *string              `json:"description"`
+	NetworkID      string               `json:"network_id"`
+	FixedIPs       *[]state.FixedIP     `json:"fixed_ips"`
+	SecurityGroups *[]string            `json:"security_groups"`
+	PortSecurity   *bool                `json:"port_security_enabled"`
+	AdminStateUp   *bool                `json:"admin_state_up"`
+	DeviceID       *string              `json:"device_id"`
+	DeviceOwner    *string              `json:"device_owner"`
+	AddressPairs   *[]state.AddressPair `json:"allowed_address_pairs"`
+	MAC            *string              `json:"mac_address"`
+	Tags           *[]string            `json:"tags"`
 }
 
 // applyPlainFields copies the attributes that need no check (name,
 // description, admin state, device, tags) from a create or update request.
-func (rp *portFields) applyPlainFields(p *port) {
+func (rp *portFields) applyPlainFields(p *state.Port) {
 	if rp.Name != nil {
 		p.Name = *rp.Name
 	}
@@ -344,8 +345,8 @@ func (rp *portFields) applyPlainFields(p *port) {
 }
 
 // ipInUse reports which port holds addr; callers hold c.mu.
-func (c *Cloud) ipHolder(addr string) *port {
-	for _, p := range c.st.Ports {
+func (c *Service) IPHolder(addr string) *state.Port {
+	for _, p := range c.St.Ports {
 		for _, ip := range p.FixedIPs {
 			if ip.IPAddress == addr {
 				return p
@@ -355,63 +356,63 @@ func (c *Cloud) ipHolder(addr string) *port {
 	return nil
 }
 
-// allocateFixedIPs validates requested fixed IPs or allocates one; callers
+// AllocateFixedIPs validates requested fixed IPs or allocates one; callers
 // hold c.mu. Addresses are taken from the host network's pool so load
 // balancer VIPs never collide with ports.
-func (c *Cloud) allocateFixedIPs(req *[]fixedIP) ([]fixedIP, *core.Error) {
+func (c *Service) AllocateFixedIPs(req *[]state.FixedIP) ([]state.FixedIP, *core.Error) {
 	if req == nil || len(*req) == 0 {
-		a, err := c.network.AllocateAddr()
+		a, err := c.Network.AllocateAddr()
 		if err != nil {
-			return nil, core.NeutronErrf(409, "IpAddressGenerationFailure", "No more IP addresses available on network %s.", c.st.NetworkID)
+			return nil, core.NeutronErrf(409, "IpAddressGenerationFailure", "No more IP addresses available on network %s.", c.St.NetworkID)
 		}
-		return []fixedIP{{SubnetID: c.st.SubnetID, IPAddress: a.String()}}, nil
+		return []state.FixedIP{{SubnetID: c.St.SubnetID, IPAddress: a.String()}}, nil
 	}
 	if len(*req) > 1 {
 		return nil, core.NeutronErrf(400, "InvalidInput", "Invalid input for operation: Exceeded maximum amount of fixed ips per port (the local cloud allows 1).")
 	}
 	want := (*req)[0]
-	if want.SubnetID != "" && want.SubnetID != c.st.SubnetID {
+	if want.SubnetID != "" && want.SubnetID != c.St.SubnetID {
 		return nil, core.NeutronErrf(404, "SubnetNotFound", "Subnet %s could not be found.", want.SubnetID)
 	}
 	if want.IPAddress == "" {
-		return c.allocateFixedIPs(nil)
+		return c.AllocateFixedIPs(nil)
 	}
 	a, err := netip.ParseAddr(want.IPAddress)
 	if err != nil || !a.Is4() {
 		return nil, core.NeutronErrf(400, "InvalidInput", "Invalid input for operation: '%s' is not a valid IP address.", want.IPAddress)
 	}
-	sub := c.network.Subnet()
+	sub := c.Network.Subnet()
 	last := sub.Addr().As4()
 	last[3] = 255
 	if !sub.Contains(a) || a == sub.Addr() || a == netip.AddrFrom4(last) {
 		return nil, core.NeutronErrf(400, "InvalidIpForSubnet", "IP address %s is not a valid IP for the specified subnet.", a)
 	}
-	if a == c.network.Gateway() || c.ipHolder(a.String()) != nil {
-		return nil, core.NeutronErrf(409, "IpAddressAlreadyAllocated", "IP address %s already allocated in subnet %s", a, c.st.SubnetID)
+	if a == c.Network.Gateway() || c.IPHolder(a.String()) != nil {
+		return nil, core.NeutronErrf(409, "IpAddressAlreadyAllocated", "IP address %s already allocated in subnet %s", a, c.St.SubnetID)
 	}
 	if err := c.reserveAddr(a); err != nil {
-		return nil, core.NeutronErrf(409, "IpAddressAlreadyAllocated", "IP address %s already allocated in subnet %s", a, c.st.SubnetID)
+		return nil, core.NeutronErrf(409, "IpAddressAlreadyAllocated", "IP address %s already allocated in subnet %s", a, c.St.SubnetID)
 	}
-	return []fixedIP{{SubnetID: c.st.SubnetID, IPAddress: a.String()}}, nil
+	return []state.FixedIP{{SubnetID: c.St.SubnetID, IPAddress: a.String()}}, nil
 }
 
-// releaseFixedIPs returns a port's addresses to the pool; callers hold c.mu.
-func (c *Cloud) releaseFixedIPs(p *port) {
+// ReleaseFixedIPs returns a port's addresses to the pool; callers hold c.mu.
+func (c *Service) ReleaseFixedIPs(p *state.Port) {
 	if p.VIP {
 		return
 	}
 	for _, ip := range p.FixedIPs {
 		if a, err := netip.ParseAddr(ip.IPAddress); err == nil {
-			c.network.ReleaseAddr(a)
+			c.Network.ReleaseAddr(a)
 		}
 	}
 }
 
 // resolveSecGroups maps ids (or, for nova, names) to ids; callers hold c.mu.
-func (c *Cloud) resolveSecGroups(refs []string) ([]string, *core.Error) {
+func (c *Service) resolveSecGroups(refs []string) ([]string, *core.Error) {
 	out := []string{}
 	for _, ref := range refs {
-		if _, ok := c.st.SecurityGroups[ref]; ok {
+		if _, ok := c.St.SecurityGroups[ref]; ok {
 			if !slices.Contains(out, ref) {
 				out = append(out, ref)
 			}
@@ -422,7 +423,7 @@ func (c *Cloud) resolveSecGroups(refs []string) ([]string, *core.Error) {
 	return out, nil
 }
 
-func (c *Cloud) createPort(w http.ResponseWriter, r *http.Request) {
+func (c *Service) createPort(w http.ResponseWriter, r *http.Request) {
 	var req portRequest
 	if err := core.ReadJSON(r, &req); err != nil {
 		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "%s", err))
@@ -430,22 +431,22 @@ func (c *Cloud) createPort(w http.ResponseWriter, r *http.Request) {
 	}
 	rp := req.Port
 	t := keystone.TokenFrom(r.Context())
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	if rp.NetworkID == "" {
 		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "Failed to parse request. Required attribute 'network_id' not specified"))
 		return
 	}
-	if rp.NetworkID == c.st.PublicNetID {
+	if rp.NetworkID == c.St.PublicNetID {
 		core.WriteError(w, core.Network, core.NeutronErrf(400, "InvalidInput", "Invalid input for operation: the local cloud's external network %s takes floating IPs only, not ports.", rp.NetworkID))
 		return
 	}
-	if rp.NetworkID != c.st.NetworkID {
+	if rp.NetworkID != c.St.NetworkID {
 		core.WriteError(w, core.Network, core.NeutronErrf(404, "NetworkNotFound", "Network %s could not be found.", rp.NetworkID))
 		return
 	}
 	now := time.Now()
-	p := &port{ID: core.NewUUID(), NetworkID: c.st.NetworkID, MAC: newMAC(), PortSecurity: true,
+	p := &state.Port{ID: core.NewUUID(), NetworkID: c.St.NetworkID, MAC: NewMAC(), PortSecurity: true,
 		AdminStateUp: true, ProjectID: t.ProjectID, Revision: 1, CreatedAt: now, UpdatedAt: now}
 	if rp.PortSecurity != nil {
 		p.PortSecurity = *rp.PortSecurity
@@ -458,7 +459,7 @@ func (c *Cloud) createPort(w http.ResponseWriter, r *http.Request) {
 		}
 		p.SecurityGroups = ids
 	} else if p.PortSecurity {
-		p.SecurityGroups = []string{c.st.DefaultSGID}
+		p.SecurityGroups = []string{c.St.DefaultSGID}
 	}
 	if !p.PortSecurity && len(p.SecurityGroups) > 0 {
 		core.WriteError(w, core.Network, core.NeutronErrf(409, "PortSecurityAndIPRequiredForSecurityGroups",
@@ -477,28 +478,28 @@ func (c *Cloud) createPort(w http.ResponseWriter, r *http.Request) {
 		p.MAC = *rp.MAC
 	}
 	rp.applyPlainFields(p)
-	ips, e := c.allocateFixedIPs(rp.FixedIPs)
+	ips, e := c.AllocateFixedIPs(rp.FixedIPs)
 	if e != nil {
 		core.WriteError(w, core.Network, e)
 		return
 	}
 	p.FixedIPs = ips
-	c.st.Ports[p.ID] = p
-	c.save()
+	c.St.Ports[p.ID] = p
+	c.Save()
 	body := c.portBody(p)
-	c.refreshFirewallsLocked()
+	c.RefreshFirewallsLocked()
 	core.WriteJSON(w, 201, map[string]any{"port": body})
 }
 
-func (c *Cloud) updatePort(w http.ResponseWriter, r *http.Request) {
+func (c *Service) updatePort(w http.ResponseWriter, r *http.Request) {
 	var req portRequest
 	if err := core.ReadJSON(r, &req); err != nil {
 		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "%s", err))
 		return
 	}
 	rp := req.Port
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	p, ok := c.portOr404(w, r)
 	if !ok {
 		return
@@ -530,7 +531,7 @@ func (c *Cloud) updatePort(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if rp.FixedIPs != nil {
-		if p.VIP || (p.DeviceID != "" && c.hosts[p.DeviceID] != nil) {
+		if p.VIP || (p.DeviceID != "" && c.Hosts[p.DeviceID] != nil) {
 			core.WriteError(w, core.Network, core.NeutronErrf(400, "InvalidInput", "Invalid input for operation: the local cloud cannot change the address of a port bound to a running server."))
 			return
 		}
@@ -538,13 +539,13 @@ func (c *Cloud) updatePort(w http.ResponseWriter, r *http.Request) {
 		if !same {
 			old := p.FixedIPs
 			p.FixedIPs = nil
-			ips, e := c.allocateFixedIPs(rp.FixedIPs)
+			ips, e := c.AllocateFixedIPs(rp.FixedIPs)
 			if e != nil {
 				p.FixedIPs = old
 				core.WriteError(w, core.Network, e)
 				return
 			}
-			c.releaseFixedIPs(&port{FixedIPs: old})
+			c.ReleaseFixedIPs(&state.Port{FixedIPs: old})
 			p.FixedIPs = ips
 		}
 	}
@@ -556,9 +557,9 @@ func (c *Cloud) updatePort(w http.ResponseWriter, r *http.Request) {
 	rp.applyPlainFields(p)
 	p.Revision++
 	p.UpdatedAt = time.Now()
-	c.save()
+	c.Save()
 	body := c.portBody(p)
-	c.refreshFirewallsLocked()
+	c.RefreshFirewallsLocked()
 	core.WriteJSON(w, 200, map[string]any{"port": body})
 }
 
@@ -579,9 +580,9 @@ func checkRevision(r *http.Request, current int) *core.Error {
 	return nil
 }
 
-func (c *Cloud) deletePort(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+func (c *Service) deletePort(w http.ResponseWriter, r *http.Request) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	p, ok := c.portOr404(w, r)
 	if !ok {
 		return
@@ -593,46 +594,46 @@ func (c *Cloud) deletePort(w http.ResponseWriter, r *http.Request) {
 	}
 	// Deleting a port that a server uses unplugs the server's interface, as
 	// on a real cloud: the host loses its link.
-	if s, ok := c.st.Servers[p.DeviceID]; ok {
+	if s, ok := c.St.Servers[p.DeviceID]; ok {
 		s.PortIDs = slices.DeleteFunc(s.PortIDs, func(id string) bool { return id == p.ID })
-		if h := c.hosts[s.ID]; h != nil {
-			c.goAsync(func(ctx context.Context) { _ = h.CutNetwork(ctx) })
+		if h := c.Hosts[s.ID]; h != nil {
+			c.Go(func(ctx context.Context) { _ = h.CutNetwork(ctx) })
 		}
 	}
-	c.disassociatePortLocked(p.ID)
-	delete(c.st.Ports, p.ID)
-	c.releaseFixedIPs(p)
-	c.save()
-	c.refreshFirewallsLocked()
+	c.DisassociatePortLocked(p.ID)
+	delete(c.St.Ports, p.ID)
+	c.ReleaseFixedIPs(p)
+	c.Save()
+	c.RefreshFirewallsLocked()
 	w.WriteHeader(http.StatusNoContent)
 }
 
 // ---- security groups ----
 
-func (c *Cloud) ensureDefaultSecurityGroup() {
-	if c.st.DefaultSGID != "" {
-		if _, ok := c.st.SecurityGroups[c.st.DefaultSGID]; ok {
+func (c *Service) EnsureDefaultSecurityGroup() {
+	if c.St.DefaultSGID != "" {
+		if _, ok := c.St.SecurityGroups[c.St.DefaultSGID]; ok {
 			return
 		}
 	}
 	now := time.Now()
-	sg := &secGroup{ID: core.NewUUID(), Name: "default", Description: "Default security group",
-		ProjectID: c.st.ProjectID, Stateful: true, Revision: 1, CreatedAt: now, UpdatedAt: now}
-	c.st.SecurityGroups[sg.ID] = sg
-	c.st.DefaultSGID = sg.ID
+	sg := &state.SecGroup{ID: core.NewUUID(), Name: "default", Description: "Default security group",
+		ProjectID: c.St.ProjectID, Stateful: true, Revision: 1, CreatedAt: now, UpdatedAt: now}
+	c.St.SecurityGroups[sg.ID] = sg
+	c.St.DefaultSGID = sg.ID
 	for _, eth := range []string{"IPv4", "IPv6"} {
 		for _, dir := range []string{"ingress", "egress"} {
-			rule := &sgRule{ID: core.NewUUID(), GroupID: sg.ID, Direction: dir, Ethertype: eth,
+			rule := &state.Rule{ID: core.NewUUID(), GroupID: sg.ID, Direction: dir, Ethertype: eth,
 				ProjectID: sg.ProjectID, CreatedAt: now}
 			if dir == "ingress" {
 				rule.RemoteGroupID = sg.ID
 			}
-			c.st.Rules[rule.ID] = rule
+			c.St.Rules[rule.ID] = rule
 		}
 	}
 }
 
-func (c *Cloud) ruleBody(rl *sgRule) map[string]any {
+func (c *Service) ruleBody(rl *state.Rule) map[string]any {
 	var proto, prefix, remote any
 	if rl.Protocol != "" {
 		proto = rl.Protocol
@@ -657,11 +658,11 @@ func (c *Cloud) ruleBody(rl *sgRule) map[string]any {
 		"remote_group_id": remote, "remote_address_group_id": nil, "remote_ip_prefix": prefix,
 		"security_group_id": rl.GroupID, "project_id": rl.ProjectID, "tenant_id": rl.ProjectID,
 		"revision_number": 0, "created_at": ts, "updated_at": ts, "description": rl.Description,
-		"tags": []string{}, "belongs_to_default_sg": rl.GroupID == c.st.DefaultSGID,
+		"tags": []string{}, "belongs_to_default_sg": rl.GroupID == c.St.DefaultSGID,
 	}
 }
 
-func (c *Cloud) sgBody(sg *secGroup) map[string]any {
+func (c *Service) sgBody(sg *state.SecGroup) map[string]any {
 	rules := []map[string]any{}
 	for _, rl := range c.sortedRules() {
 		if rl.GroupID == sg.ID {
@@ -680,12 +681,12 @@ func (c *Cloud) sgBody(sg *secGroup) map[string]any {
 	}
 }
 
-func (c *Cloud) sortedRules() []*sgRule {
-	return core.ByCreation(c.st.Rules, func(r *sgRule) (time.Time, string) { return r.CreatedAt, r.ID }, false)
+func (c *Service) sortedRules() []*state.Rule {
+	return core.ByCreation(c.St.Rules, func(r *state.Rule) (time.Time, string) { return r.CreatedAt, r.ID }, false)
 }
 
-func (c *Cloud) sortedSecGroups() []*secGroup {
-	return core.ByCreation(c.st.SecurityGroups, func(g *secGroup) (time.Time, string) { return g.CreatedAt, g.ID }, false)
+func (c *Service) SortedSecGroups() []*state.SecGroup {
+	return core.ByCreation(c.St.SecurityGroups, func(g *state.SecGroup) (time.Time, string) { return g.CreatedAt, g.ID }, false)
 }
 
 type sgRequest struct {
@@ -697,17 +698,17 @@ type sgRequest struct {
 	} `json:"security_group"`
 }
 
-func (c *Cloud) createSecGroup(w http.ResponseWriter, r *http.Request) {
+func (c *Service) createSecGroup(w http.ResponseWriter, r *http.Request) {
 	var req sgRequest
 	if err := core.ReadJSON(r, &req); err != nil {
 		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "%s", err))
 		return
 	}
 	t := keystone.TokenFrom(r.Context())
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	now := time.Now()
-	sg := &secGroup{ID: core.NewUUID(), ProjectID: t.ProjectID, Stateful: true, Revision: 1, CreatedAt: now, UpdatedAt: now}
+	sg := &state.SecGroup{ID: core.NewUUID(), ProjectID: t.ProjectID, Stateful: true, Revision: 1, CreatedAt: now, UpdatedAt: now}
 	if req.SG.Name != nil {
 		sg.Name = *req.SG.Name
 	}
@@ -728,23 +729,23 @@ func (c *Cloud) createSecGroup(w http.ResponseWriter, r *http.Request) {
 	if req.SG.Tags != nil {
 		sg.Tags = *req.SG.Tags
 	}
-	c.st.SecurityGroups[sg.ID] = sg
+	c.St.SecurityGroups[sg.ID] = sg
 	for _, eth := range []string{"IPv4", "IPv6"} {
-		rl := &sgRule{ID: core.NewUUID(), GroupID: sg.ID, Direction: "egress", Ethertype: eth, ProjectID: sg.ProjectID, CreatedAt: now}
-		c.st.Rules[rl.ID] = rl
+		rl := &state.Rule{ID: core.NewUUID(), GroupID: sg.ID, Direction: "egress", Ethertype: eth, ProjectID: sg.ProjectID, CreatedAt: now}
+		c.St.Rules[rl.ID] = rl
 	}
-	c.save()
+	c.Save()
 	core.WriteJSON(w, 201, map[string]any{"security_group": c.sgBody(sg)})
 }
 
-func (c *Cloud) updateSecGroup(w http.ResponseWriter, r *http.Request) {
+func (c *Service) updateSecGroup(w http.ResponseWriter, r *http.Request) {
 	var req sgRequest
 	if err := core.ReadJSON(r, &req); err != nil {
 		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "%s", err))
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	sg, ok := c.secGroupOr404(w, r)
 	if !ok {
 		return
@@ -754,7 +755,7 @@ func (c *Cloud) updateSecGroup(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if req.SG.Name != nil && *req.SG.Name != sg.Name {
-		if sg.ID == c.st.DefaultSGID || *req.SG.Name == "default" {
+		if sg.ID == c.St.DefaultSGID || *req.SG.Name == "default" {
 			core.WriteError(w, core.Network, core.NeutronErrf(409, "SecurityGroupCannotUpdateDefault", "Updating default security group not allowed."))
 			return
 		}
@@ -768,48 +769,48 @@ func (c *Cloud) updateSecGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	sg.Revision++
 	sg.UpdatedAt = time.Now()
-	c.save()
+	c.Save()
 	core.WriteJSON(w, 200, map[string]any{"security_group": c.sgBody(sg)})
 }
 
-func (c *Cloud) deleteSecGroup(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+func (c *Service) deleteSecGroup(w http.ResponseWriter, r *http.Request) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	id := r.PathValue("id")
 	sg, ok := c.secGroupOr404(w, r)
 	if !ok {
 		return
 	}
-	if sg.ID == c.st.DefaultSGID {
+	if sg.ID == c.St.DefaultSGID {
 		core.WriteError(w, core.Network, core.NeutronErrf(409, "SecurityGroupCannotRemoveDefault", "Removing default security group not allowed."))
 		return
 	}
-	for _, p := range c.st.Ports {
+	for _, p := range c.St.Ports {
 		if slices.Contains(p.SecurityGroups, id) {
 			core.WriteError(w, core.Network, core.NeutronErrf(409, "SecurityGroupInUse", "Security Group %s in use.", id))
 			return
 		}
 	}
-	for rid, rl := range c.st.Rules {
+	for rid, rl := range c.St.Rules {
 		if rl.GroupID == id {
-			delete(c.st.Rules, rid)
+			delete(c.St.Rules, rid)
 		}
 	}
 	// Rules of other groups that name this one as remote go with it.
-	for rid, rl := range c.st.Rules {
+	for rid, rl := range c.St.Rules {
 		if rl.RemoteGroupID == id {
-			delete(c.st.Rules, rid)
+			delete(c.St.Rules, rid)
 		}
 	}
-	delete(c.st.SecurityGroups, id)
-	c.save()
-	c.refreshFirewallsLocked()
+	delete(c.St.SecurityGroups, id)
+	c.Save()
+	c.RefreshFirewallsLocked()
 	w.WriteHeader(http.StatusNoContent)
 }
 
 var protocolNumbers = map[string]string{"tcp": "6", "udp": "17", "icmp": "1", "sctp": "132"}
 
-func (c *Cloud) createRule(w http.ResponseWriter, r *http.Request) {
+func (c *Service) createRule(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Rule struct {
 			GroupID        string  `json:"security_group_id"`
@@ -829,8 +830,8 @@ func (c *Cloud) createRule(w http.ResponseWriter, r *http.Request) {
 	}
 	q := req.Rule
 	t := keystone.TokenFrom(r.Context())
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	if q.GroupID == "" {
 		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "Failed to parse request. Required attribute 'security_group_id' not specified"))
 		return
@@ -846,11 +847,11 @@ func (c *Cloud) createRule(w http.ResponseWriter, r *http.Request) {
 		core.WriteError(w, core.Network, core.NeutronErrf(400, "SecurityGroupRuleInvalidEtherType", "Security group rule for ethertype '%s' not supported. Allowed values are ['IPv4', 'IPv6'].", q.Ethertype))
 		return
 	}
-	if _, ok := c.st.SecurityGroups[q.GroupID]; !ok {
+	if _, ok := c.St.SecurityGroups[q.GroupID]; !ok {
 		core.WriteError(w, core.Network, core.NeutronErrf(404, "SecurityGroupNotFound", "Security group %s does not exist", q.GroupID))
 		return
 	}
-	rl := &sgRule{ID: core.NewUUID(), GroupID: q.GroupID, Direction: q.Direction, Ethertype: q.Ethertype,
+	rl := &state.Rule{ID: core.NewUUID(), GroupID: q.GroupID, Direction: q.Direction, Ethertype: q.Ethertype,
 		PortMin: q.PortMin, PortMax: q.PortMax, Description: q.Description, ProjectID: t.ProjectID, CreatedAt: time.Now()}
 	if q.Protocol != nil && *q.Protocol != "" && *q.Protocol != "any" {
 		p := strings.ToLower(*q.Protocol)
@@ -893,29 +894,29 @@ func (c *Cloud) createRule(w http.ResponseWriter, r *http.Request) {
 		rl.RemoteIPPrefix = pfx.Masked().String()
 	}
 	if q.RemoteGroupID != nil && *q.RemoteGroupID != "" {
-		if _, ok := c.st.SecurityGroups[*q.RemoteGroupID]; !ok {
+		if _, ok := c.St.SecurityGroups[*q.RemoteGroupID]; !ok {
 			core.WriteError(w, core.Network, core.NeutronErrf(404, "SecurityGroupNotFound", "Security group %s does not exist", *q.RemoteGroupID))
 			return
 		}
 		rl.RemoteGroupID = *q.RemoteGroupID
 	}
-	for _, other := range c.st.Rules {
+	for _, other := range c.St.Rules {
 		if sameRule(other, rl) {
 			core.WriteError(w, core.Network, core.NeutronErrf(409, "SecurityGroupRuleExists", "Security group rule already exists. Rule id is %s.", other.ID))
 			return
 		}
 	}
-	c.st.Rules[rl.ID] = rl
-	if sg := c.st.SecurityGroups[rl.GroupID]; sg != nil {
+	c.St.Rules[rl.ID] = rl
+	if sg := c.St.SecurityGroups[rl.GroupID]; sg != nil {
 		sg.Revision++
 	}
-	c.save()
+	c.Save()
 	body := c.ruleBody(rl)
-	c.refreshFirewallsLocked()
+	c.RefreshFirewallsLocked()
 	core.WriteJSON(w, 201, map[string]any{"security_group_rule": body})
 }
 
-func validatePortRange(rl *sgRule) *core.Error {
+func validatePortRange(rl *state.Rule) *core.Error {
 	if rl.PortMin == nil && rl.PortMax == nil {
 		return nil
 	}
@@ -966,41 +967,41 @@ func normProto(p string) string {
 	return p
 }
 
-func sameRule(a, b *sgRule) bool {
+func sameRule(a, b *state.Rule) bool {
 	return a.GroupID == b.GroupID && a.Direction == b.Direction && a.Ethertype == b.Ethertype &&
 		normProto(a.Protocol) == normProto(b.Protocol) && intp(a.PortMin) == intp(b.PortMin) &&
 		intp(a.PortMax) == intp(b.PortMax) && a.RemoteIPPrefix == b.RemoteIPPrefix &&
 		a.RemoteGroupID == b.RemoteGroupID
 }
 
-func (c *Cloud) deleteRule(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+func (c *Service) deleteRule(w http.ResponseWriter, r *http.Request) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	rl, ok := c.ruleOr404(w, r)
 	if !ok {
 		return
 	}
-	delete(c.st.Rules, rl.ID)
-	if sg := c.st.SecurityGroups[rl.GroupID]; sg != nil {
+	delete(c.St.Rules, rl.ID)
+	if sg := c.St.SecurityGroups[rl.GroupID]; sg != nil {
 		sg.Revision++
 	}
-	c.save()
-	c.refreshFirewallsLocked()
+	c.Save()
+	c.RefreshFirewallsLocked()
 	w.WriteHeader(http.StatusNoContent)
 }
 
 // ---- tags (standard-attr-tag) ----
 
 // tagsOf finds the tag list of a resource; callers hold c.mu.
-func (c *Cloud) tagsOf(resource, id string) (*[]string, *core.Error) {
+func (c *Service) tagsOf(resource, id string) (*[]string, *core.Error) {
 	switch resource {
 	case "security-groups":
-		if g, ok := c.st.SecurityGroups[id]; ok {
+		if g, ok := c.St.SecurityGroups[id]; ok {
 			return &g.Tags, nil
 		}
 		return nil, core.NeutronErrf(404, "SecurityGroupNotFound", "Security group %s does not exist", id)
 	case "ports":
-		if p, ok := c.st.Ports[id]; ok {
+		if p, ok := c.St.Ports[id]; ok {
 			return &p.Tags, nil
 		}
 		return nil, core.NeutronErrf(404, "PortNotFound", "Port %s could not be found.", id)
@@ -1010,9 +1011,9 @@ func (c *Cloud) tagsOf(resource, id string) (*[]string, *core.Error) {
 	return nil, core.NeutronErrf(404, "HTTPNotFound", "The resource could not be found.")
 }
 
-func (c *Cloud) getTags(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+func (c *Service) getTags(w http.ResponseWriter, r *http.Request) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	tags, e := c.tagsOf(r.PathValue("resource"), r.PathValue("id"))
 	if e != nil && e.Code == 403 {
 		core.WriteJSON(w, 200, map[string]any{"tags": []string{}})
@@ -1029,7 +1030,7 @@ func (c *Cloud) getTags(w http.ResponseWriter, r *http.Request) {
 	core.WriteJSON(w, 200, map[string]any{"tags": out})
 }
 
-func (c *Cloud) replaceTags(w http.ResponseWriter, r *http.Request) {
+func (c *Service) replaceTags(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		Tags []string `json:"tags"`
 	}
@@ -1039,8 +1040,8 @@ func (c *Cloud) replaceTags(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	tags, e := c.tagsOf(r.PathValue("resource"), r.PathValue("id"))
 	if e != nil {
 		core.WriteError(w, core.Network, e)
@@ -1053,7 +1054,7 @@ func (c *Cloud) replaceTags(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	*tags = slices.Compact(slices.Sorted(slices.Values(req.Tags)))
-	c.save()
+	c.Save()
 	if r.Method == http.MethodDelete {
 		w.WriteHeader(http.StatusNoContent)
 		return
@@ -1065,9 +1066,9 @@ func (c *Cloud) replaceTags(w http.ResponseWriter, r *http.Request) {
 	core.WriteJSON(w, 200, map[string]any{"tags": out})
 }
 
-func (c *Cloud) oneTag(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+func (c *Service) oneTag(w http.ResponseWriter, r *http.Request) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	tags, e := c.tagsOf(r.PathValue("resource"), r.PathValue("id"))
 	if e != nil {
 		core.WriteError(w, core.Network, e)
@@ -1089,7 +1090,7 @@ func (c *Cloud) oneTag(w http.ResponseWriter, r *http.Request) {
 		}
 		if !has {
 			*tags = append(*tags, tag)
-			c.save()
+			c.Save()
 		}
 		w.WriteHeader(http.StatusCreated)
 	case http.MethodDelete:
@@ -1098,7 +1099,7 @@ func (c *Cloud) oneTag(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		*tags = slices.DeleteFunc(*tags, func(t string) bool { return t == tag })
-		c.save()
+		c.Save()
 		w.WriteHeader(http.StatusNoContent)
 	}
 }

@@ -1,4 +1,4 @@
-package localcloud
+package cinder
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/host"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/keystone"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
 )
 
 // Cinder's microversion range (3.59 is Train's maximum, matching nova 2.79).
@@ -31,8 +32,8 @@ const (
 // cinder wraps a volume handler: token, project in the URL, microversion.
 // gophercloud also sends X-OpenStack-Volume-API-Version, which cinder
 // ignores; so do we.
-func (c *Cloud) cinder(h novaHandler) http.HandlerFunc {
-	return c.keystone.Authed(core.Volume, func(w http.ResponseWriter, r *http.Request) {
+func (c *Service) cinder(h core.VersionedHandler) http.HandlerFunc {
+	return c.authed(core.Volume, func(w http.ResponseWriter, r *http.Request) {
 		t := keystone.TokenFrom(r.Context())
 		if r.PathValue("project") != t.ProjectID {
 			core.WriteError(w, core.Volume, core.Errf(400, "Malformed request url"))
@@ -49,7 +50,7 @@ func (c *Cloud) cinder(h novaHandler) http.HandlerFunc {
 	})
 }
 
-func (c *Cloud) cinderRoutes(mux *http.ServeMux) {
+func (c *Service) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /volume", c.cinderVersions)
 	mux.HandleFunc("GET /volume/{$}", c.cinderVersions)
 	mux.HandleFunc("GET /volume/v3", c.cinderVersion)
@@ -59,7 +60,7 @@ func (c *Cloud) cinderRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+p+"/volumes", v(c.listVolumes))
 	mux.HandleFunc("GET "+p+"/volumes/detail", v(c.listVolumes))
 	mux.HandleFunc("POST "+p+"/volumes", v(c.createVolume))
-	mux.HandleFunc("GET "+p+"/volumes/{id}", v(versionedShow(c, "volume", c.volumeOr404, c.volumeBody)))
+	mux.HandleFunc("GET "+p+"/volumes/{id}", v(core.VersionedShow(&c.Mu, "volume", c.volumeOr404, c.volumeBody)))
 	mux.HandleFunc("PUT "+p+"/volumes/{id}", v(c.updateVolume))
 	mux.HandleFunc("DELETE "+p+"/volumes/{id}", v(c.deleteVolume))
 	mux.HandleFunc("POST "+p+"/volumes/{id}/action", v(c.volumeAction))
@@ -69,7 +70,7 @@ func (c *Cloud) cinderRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+p+"/os-availability-zone", v(c.cinderAZs))
 }
 
-func (c *Cloud) cinderVersionBody() map[string]any {
+func (c *Service) cinderVersionBody() map[string]any {
 	return map[string]any{
 		"id": "v3.0",
 		"links": []any{
@@ -83,26 +84,26 @@ func (c *Cloud) cinderVersionBody() map[string]any {
 	}
 }
 
-func (c *Cloud) cinderVersions(w http.ResponseWriter, r *http.Request) {
+func (c *Service) cinderVersions(w http.ResponseWriter, r *http.Request) {
 	core.WriteJSON(w, http.StatusMultipleChoices, map[string]any{"versions": []any{c.cinderVersionBody()}})
 }
 
-func (c *Cloud) cinderVersion(w http.ResponseWriter, r *http.Request) {
+func (c *Service) cinderVersion(w http.ResponseWriter, r *http.Request) {
 	core.WriteJSON(w, 200, map[string]any{"versions": []any{c.cinderVersionBody()}})
 }
 
-func (c *Cloud) volLinks(v *volume) []any {
+func (c *Service) volLinks(v *state.Volume) []any {
 	return []any{
 		map[string]any{"href": c.baseURL + "/volume/v3/" + v.ProjectID + "/volumes/" + v.ID, "rel": "self"},
 		map[string]any{"href": c.baseURL + "/volume/" + v.ProjectID + "/volumes/" + v.ID, "rel": "bookmark"},
 	}
 }
 
-func (c *Cloud) volumeBody(v *volume, mv core.Microversion) map[string]any {
+func (c *Service) volumeBody(v *state.Volume, mv core.Microversion) map[string]any {
 	atts := []any{}
 	for _, a := range v.Attachments {
 		hostName := ""
-		if s, ok := c.st.Servers[a.ServerID]; ok {
+		if s, ok := c.St.Servers[a.ServerID]; ok {
 			hostName = s.Hypervisor
 		}
 		atts = append(atts, map[string]any{
@@ -117,9 +118,9 @@ func (c *Cloud) volumeBody(v *volume, mv core.Microversion) map[string]any {
 	b := map[string]any{
 		"attachments": atts, "availability_zone": v.AZ, "bootable": "false",
 		"consistencygroup_id": nil, "created_at": v.CreatedAt.UTC().Format(core.NoZTime),
-		"description": nilIfEmpty(v.Description), "encrypted": false, "id": v.ID,
+		"description": core.NilIfEmpty(v.Description), "encrypted": false, "id": v.ID,
 		"links": c.volLinks(v), "metadata": md, "migration_status": nil, "multiattach": false,
-		"name": nilIfEmpty(v.Name), "os-vol-host-attr:host": "localcloud@lvm#loop",
+		"name": core.NilIfEmpty(v.Name), "os-vol-host-attr:host": "localcloud@lvm#loop",
 		"os-vol-mig-status-attr:migstat": nil, "os-vol-mig-status-attr:name_id": nil,
 		"os-vol-tenant-attr:tenant_id": v.ProjectID, "replication_status": nil, "size": v.Size,
 		"snapshot_id": nil, "source_volid": nil, "status": v.Status,
@@ -141,22 +142,22 @@ func (c *Cloud) volumeBody(v *volume, mv core.Microversion) map[string]any {
 	return b
 }
 
-func (c *Cloud) sortedVolumes() []*volume {
-	return core.ByCreation(c.st.Volumes, func(v *volume) (time.Time, string) { return v.CreatedAt, v.ID }, true)
+func (c *Service) SortedVolumes() []*state.Volume {
+	return core.ByCreation(c.St.Volumes, func(v *state.Volume) (time.Time, string) { return v.CreatedAt, v.ID }, true)
 }
 
-func (c *Cloud) listVolumes(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) listVolumes(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	detail := strings.HasSuffix(r.URL.Path, "/detail")
 	q := r.URL.Query()
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	out := []any{}
 	want, e := parseMetadataFilter(q.Get("metadata"))
 	if e != nil {
 		core.WriteError(w, core.Volume, e)
 		return
 	}
-	for _, v := range c.sortedVolumes() {
+	for _, v := range c.SortedVolumes() {
 		if n := q.Get("name"); n != "" && v.Name != n {
 			continue
 		}
@@ -169,13 +170,13 @@ func (c *Cloud) listVolumes(w http.ResponseWriter, r *http.Request, mv core.Micr
 		if detail {
 			out = append(out, c.volumeBody(v, mv))
 		} else {
-			out = append(out, map[string]any{"id": v.ID, "links": c.volLinks(v), "name": nilIfEmpty(v.Name)})
+			out = append(out, map[string]any{"id": v.ID, "links": c.volLinks(v), "name": core.NilIfEmpty(v.Name)})
 		}
 	}
 	core.WriteJSON(w, 200, map[string]any{"volumes": out})
 }
 
-func (c *Cloud) createVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) createVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req struct {
 		Volume *struct {
 			Size        json.Number       `json:"size"`
@@ -219,24 +220,24 @@ func (c *Cloud) createVolume(w http.ResponseWriter, r *http.Request, mv core.Mic
 	}
 	az := rv.AZ
 	if az == "" {
-		az = c.cfg.AvailabilityZones[0]
+		az = c.zones[0]
 	}
-	if !slices.Contains(c.cfg.AvailabilityZones, az) {
+	if !slices.Contains(c.zones, az) {
 		core.WriteError(w, core.Volume, core.Errf(400, "Invalid input received: Availability zone '%s' is invalid.", az))
 		return
 	}
 	t := keystone.TokenFrom(r.Context())
 	now := time.Now()
-	v := &volume{ID: core.NewUUID(), Name: rv.Name, Description: rv.Description, Size: int(size),
+	v := &state.Volume{ID: core.NewUUID(), Name: rv.Name, Description: rv.Description, Size: int(size),
 		Status: "creating", AZ: az, VolumeType: defaultVolTyp, Metadata: rv.Metadata,
-		Attachments: []volumeAttachment{}, ProjectID: t.ProjectID, UserID: t.UserID, CreatedAt: now}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.st.Volumes[v.ID] = v
-	c.save()
+		Attachments: []state.VolumeAttachment{}, ProjectID: t.ProjectID, UserID: t.UserID, CreatedAt: now}
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	c.St.Volumes[v.ID] = v
+	c.Save()
 	id := v.ID
-	if !c.goAsync(func(ctx context.Context) { c.provisionVolume(ctx, id, size) }) {
-		delete(c.st.Volumes, id)
+	if !c.Go(func(ctx context.Context) { c.provisionVolume(ctx, id, size) }) {
+		delete(c.St.Volumes, id)
 		core.WriteError(w, core.Volume, core.Errf(503, "The local cloud is shutting down."))
 		return
 	}
@@ -244,19 +245,19 @@ func (c *Cloud) createVolume(w http.ResponseWriter, r *http.Request, mv core.Mic
 }
 
 // provisionVolume creates the sparse file and loop device: creating -> available.
-func (c *Cloud) provisionVolume(ctx context.Context, id string, size int64) {
-	if !c.sleepStep(ctx) {
+func (c *Service) provisionVolume(ctx context.Context, id string, size int64) {
+	if !c.SleepStep(ctx) {
 		return
 	}
-	dir := filepath.Join(c.cfg.StateDir, "volumes")
+	dir := filepath.Join(c.Dir, "volumes")
 	err := os.MkdirAll(dir, 0o700)
 	var d *host.Disk
 	if err == nil {
 		d, err = host.NewDisk(ctx, dir, size*gib)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, ok := c.st.Volumes[id]
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	v, ok := c.St.Volumes[id]
 	if !ok || v.Status != "creating" {
 		if d != nil {
 			_ = d.Close()
@@ -264,17 +265,17 @@ func (c *Cloud) provisionVolume(ctx context.Context, id string, size int64) {
 		return
 	}
 	if err != nil {
-		c.log.Error("create volume", "volume", id, "err", err)
+		c.Log.Error("create volume", "volume", id, "err", err)
 		v.Status = "error"
 	} else {
-		c.disks[id] = d
+		c.Disks[id] = d
 		v.Status = "available"
 	}
 	v.UpdatedAt = time.Now()
-	c.save()
+	c.Save()
 }
 
-func (c *Cloud) updateVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) updateVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req struct {
 		Volume *struct {
 			Name        *string           `json:"name"`
@@ -286,8 +287,8 @@ func (c *Cloud) updateVolume(w http.ResponseWriter, r *http.Request, mv core.Mic
 		core.WriteError(w, core.Volume, core.Errf(400, "Missing required element 'volume' in request body."))
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	v, ok := c.volumeOr404(w, r)
 	if !ok {
 		return
@@ -302,13 +303,13 @@ func (c *Cloud) updateVolume(w http.ResponseWriter, r *http.Request, mv core.Mic
 		v.Metadata = req.Volume.Metadata
 	}
 	v.UpdatedAt = time.Now()
-	c.save()
+	c.Save()
 	core.WriteJSON(w, 200, map[string]any{"volume": c.volumeBody(v, mv)})
 }
 
-func (c *Cloud) deleteVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+func (c *Service) deleteVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	v, ok := c.volumeOr404(w, r)
 	if !ok {
 		return
@@ -321,34 +322,34 @@ func (c *Cloud) deleteVolume(w http.ResponseWriter, r *http.Request, mv core.Mic
 	}
 	v.Status = "deleting"
 	v.UpdatedAt = time.Now()
-	c.save()
+	c.Save()
 	id := v.ID
-	c.goAsync(func(ctx context.Context) {
-		c.sleepStep(ctx)
-		c.mu.Lock()
-		d := c.disks[id]
-		delete(c.disks, id)
-		c.mu.Unlock()
+	c.Go(func(ctx context.Context) {
+		c.SleepStep(ctx)
+		c.Mu.Lock()
+		d := c.Disks[id]
+		delete(c.Disks, id)
+		c.Mu.Unlock()
 		var err error
 		if d != nil {
 			err = d.Close()
 		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
+		c.Mu.Lock()
+		defer c.Mu.Unlock()
 		if err != nil {
-			c.log.Error("delete volume", "volume", id, "err", err)
-			if v, ok := c.st.Volumes[id]; ok {
+			c.Log.Error("delete volume", "volume", id, "err", err)
+			if v, ok := c.St.Volumes[id]; ok {
 				v.Status = "error_deleting"
 			}
 		} else {
-			delete(c.st.Volumes, id)
+			delete(c.St.Volumes, id)
 		}
-		c.save()
+		c.Save()
 	})
 	w.WriteHeader(http.StatusAccepted)
 }
 
-func (c *Cloud) volumeAction(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) volumeAction(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var body map[string]json.RawMessage
 	if err := core.ReadJSON(r, &body); err != nil || len(body) != 1 {
 		core.WriteError(w, core.Volume, core.Errf(400, "Malformed request body"))
@@ -364,7 +365,7 @@ func (c *Cloud) volumeAction(w http.ResponseWriter, r *http.Request, mv core.Mic
 	}
 }
 
-func (c *Cloud) extendVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion, raw json.RawMessage) {
+func (c *Service) extendVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion, raw json.RawMessage) {
 	var req struct {
 		NewSize json.Number `json:"new_size"`
 	}
@@ -377,8 +378,8 @@ func (c *Cloud) extendVolume(w http.ResponseWriter, r *http.Request, mv core.Mic
 		core.WriteError(w, core.Volume, core.Errf(400, "Invalid input for field/attribute new_size. Value: %s.", req.NewSize))
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	v, ok := c.volumeOr404(w, r)
 	if !ok {
 		return
@@ -409,47 +410,47 @@ func (c *Cloud) extendVolume(w http.ResponseWriter, r *http.Request, mv core.Mic
 	prev := v.Status
 	v.Status = "extending"
 	v.UpdatedAt = time.Now()
-	c.save()
+	c.Save()
 	id := v.ID
-	c.goAsync(func(ctx context.Context) {
-		c.sleepStep(ctx)
-		c.mu.Lock()
-		d := c.disks[id]
-		c.mu.Unlock()
+	c.Go(func(ctx context.Context) {
+		c.SleepStep(ctx)
+		c.Mu.Lock()
+		d := c.Disks[id]
+		c.Mu.Unlock()
 		err := fmt.Errorf("volume %s has no disk", id)
 		if d != nil {
 			err = d.Resize(ctx, newSize*gib)
 		}
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		v, ok := c.st.Volumes[id]
+		c.Mu.Lock()
+		defer c.Mu.Unlock()
+		v, ok := c.St.Volumes[id]
 		if !ok {
 			return
 		}
 		if err != nil {
-			c.log.Error("extend volume", "volume", id, "err", err)
+			c.Log.Error("extend volume", "volume", id, "err", err)
 			v.Status = "error_extending"
 		} else {
 			v.Size = int(newSize)
 			v.Status = prev
 		}
 		v.UpdatedAt = time.Now()
-		c.save()
+		c.Save()
 	})
 	w.WriteHeader(http.StatusAccepted)
 }
 
-func (c *Cloud) volumeTypeBody() map[string]any {
+func (c *Service) volumeTypeBody() map[string]any {
 	return map[string]any{"id": defaultTypeID, "qos_specs_id": nil, "name": defaultVolTyp,
 		"description": "Default Volume Type", "os-volume-type-access:is_public": true,
 		"is_public": true, "extra_specs": map[string]string{}}
 }
 
-func (c *Cloud) listVolumeTypes(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) listVolumeTypes(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	core.WriteJSON(w, 200, map[string]any{"volume_types": []any{c.volumeTypeBody()}})
 }
 
-func (c *Cloud) getVolumeType(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) getVolumeType(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	if id := r.PathValue("id"); id != "" && id != defaultTypeID && id != defaultVolTyp {
 		core.WriteError(w, core.Volume, core.Errf(404, "Volume type %s could not be found.", id))
 		return
@@ -457,228 +458,15 @@ func (c *Cloud) getVolumeType(w http.ResponseWriter, r *http.Request, mv core.Mi
 	core.WriteJSON(w, 200, map[string]any{"volume_type": c.volumeTypeBody()})
 }
 
-func (c *Cloud) cinderAZs(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) cinderAZs(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var out []any
-	for _, z := range c.cfg.AvailabilityZones {
+	for _, z := range c.zones {
 		out = append(out, map[string]any{"zoneName": z, "zoneState": map[string]any{"available": true}})
 	}
 	core.WriteJSON(w, 200, map[string]any{"availabilityZoneInfo": out})
 }
 
 // ---- nova os-volume_attachments ----
-
-func (c *Cloud) attachmentBody(s *server, sv serverVolume, mv core.Microversion) map[string]any {
-	b := map[string]any{"device": sv.Device, "id": sv.VolumeID, "serverId": s.ID, "volumeId": sv.VolumeID}
-	if mv.AtLeast(2, 70) {
-		b["tag"] = nil
-	}
-	if mv.AtLeast(2, 79) {
-		b["delete_on_termination"] = false
-	}
-	return b
-}
-
-func (c *Cloud) listAttachments(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.serverOr404(w, r)
-	if !ok {
-		return
-	}
-	out := []any{}
-	for _, sv := range s.Volumes {
-		out = append(out, c.attachmentBody(s, sv, mv))
-	}
-	core.WriteJSON(w, 200, map[string]any{"volumeAttachments": out})
-}
-
-func (c *Cloud) getAttachment(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.serverOr404(w, r)
-	if !ok {
-		return
-	}
-	for _, sv := range s.Volumes {
-		if sv.VolumeID == r.PathValue("vol") {
-			core.WriteJSON(w, 200, map[string]any{"volumeAttachment": c.attachmentBody(s, sv, mv)})
-			return
-		}
-	}
-	core.WriteError(w, core.Compute, core.Errf(404, "Instance %s is not attached.", r.PathValue("vol")))
-}
-
-// nextDevice picks /dev/vdb, /dev/vdc, ... (vda is the root disk).
-func nextDevice(s *server) string {
-	for l := 'b'; l <= 'z'; l++ {
-		dev := "/dev/vd" + string(l)
-		if !slices.ContainsFunc(s.Volumes, func(v serverVolume) bool { return v.Device == dev }) {
-			return dev
-		}
-	}
-	return ""
-}
-
-var attachStates = []string{"active", "stopped", "resized"}
-
-func (c *Cloud) attachVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
-	var req struct {
-		VA *struct {
-			VolumeID string `json:"volumeId"`
-			Device   string `json:"device"`
-			Tag      string `json:"tag"`
-			DoT      *bool  `json:"delete_on_termination"`
-		} `json:"volumeAttachment"`
-	}
-	if err := core.ReadJSON(r, &req); err != nil || req.VA == nil || req.VA.VolumeID == "" {
-		core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute volumeAttachment. 'volumeId' is a required property"))
-		return
-	}
-	if req.VA.DoT != nil && !mv.AtLeast(2, 79) {
-		core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute volumeAttachment. Additional properties are not allowed ('delete_on_termination' was unexpected)"))
-		return
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.serverOr404(w, r)
-	if !ok {
-		return
-	}
-	if s.Deleting || !slices.Contains(attachStates, s.VMState) || s.TaskState != "" {
-		core.WriteError(w, core.Compute, invalidState(s, "attach_volume"))
-		return
-	}
-	v, ok := c.st.Volumes[req.VA.VolumeID]
-	if !ok {
-		core.WriteError(w, core.Compute, core.Errf(404, "Volume %s could not be found.", req.VA.VolumeID))
-		return
-	}
-	if slices.ContainsFunc(s.Volumes, func(sv serverVolume) bool { return sv.VolumeID == v.ID }) {
-		core.WriteError(w, core.Compute, core.Errf(400, "Invalid volume: volume %s already attached", v.ID))
-		return
-	}
-	if v.Status != "available" {
-		core.WriteError(w, core.Compute, core.Errf(400, "Invalid volume: volume %s status must be 'available'. Currently in '%s'", v.ID, v.Status))
-		return
-	}
-	// Nova's default [cinder] cross_az_attach = True: zones may differ.
-	dev := nextDevice(s)
-	if dev == "" {
-		core.WriteError(w, core.Compute, core.Errf(400, "No free disk device names for prefix 'vd'"))
-		return
-	}
-	sv := serverVolume{VolumeID: v.ID, Device: dev}
-	s.Volumes = append(s.Volumes, sv)
-	v.Status = "reserved"
-	v.UpdatedAt = time.Now()
-	c.save()
-	sid, vid := s.ID, v.ID
-	c.goAsync(func(ctx context.Context) { c.doAttach(ctx, sid, vid, dev) })
-	core.WriteJSON(w, 200, map[string]any{"volumeAttachment": c.attachmentBody(s, sv, mv)})
-}
-
-// doAttach: reserved -> attaching -> in-use, the disk visible in the host.
-func (c *Cloud) doAttach(ctx context.Context, sid, vid, dev string) {
-	c.sleepStep(ctx)
-	c.mu.Lock()
-	if v, ok := c.st.Volumes[vid]; ok {
-		v.Status = "attaching"
-		c.save()
-	}
-	h, d := c.hosts[sid], c.disks[vid]
-	c.mu.Unlock()
-	err := fmt.Errorf("server %s has no running host or volume %s no disk", sid, vid)
-	if h != nil && d != nil {
-		err = h.AttachDisk(ctx, d, serialOf(vid))
-	}
-	c.sleepStep(ctx)
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, vok := c.st.Volumes[vid]
-	s, sok := c.st.Servers[sid]
-	if err != nil {
-		c.log.Error("attach volume", "server", sid, "volume", vid, "err", err)
-		if vok {
-			v.Status = "available"
-		}
-		if sok {
-			s.Volumes = slices.DeleteFunc(s.Volumes, func(sv serverVolume) bool { return sv.VolumeID == vid })
-		}
-		c.save()
-		return
-	}
-	if !vok || !sok {
-		return
-	}
-	v.Status = "in-use"
-	v.Attachments = append(v.Attachments, volumeAttachment{AttachmentID: core.NewUUID(), ServerID: sid, Device: dev, AttachedAt: time.Now()})
-	v.UpdatedAt = time.Now()
-	c.save()
-}
-
-func (c *Cloud) detachVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.serverOr404(w, r)
-	if !ok {
-		return
-	}
-	vid := r.PathValue("vol")
-	if !slices.ContainsFunc(s.Volumes, func(sv serverVolume) bool { return sv.VolumeID == vid }) {
-		core.WriteError(w, core.Compute, core.Errf(404, "Instance %s is not attached.", vid))
-		return
-	}
-	if s.Deleting || !slices.Contains(attachStates, s.VMState) || s.TaskState != "" {
-		core.WriteError(w, core.Compute, invalidState(s, "detach_volume"))
-		return
-	}
-	v, ok := c.st.Volumes[vid]
-	if !ok || v.Status != "in-use" {
-		st := "unknown"
-		if ok {
-			st = v.Status
-		}
-		core.WriteError(w, core.Compute, core.Errf(400, "Invalid volume: Unable to detach volume. Volume status must be 'in-use' and attach_status must be 'attached' to detach. Currently in '%s'", st))
-		return
-	}
-	v.Status = "detaching"
-	v.UpdatedAt = time.Now()
-	c.save()
-	sid := s.ID
-	c.goAsync(func(ctx context.Context) { c.doDetach(ctx, sid, vid) })
-	w.WriteHeader(http.StatusAccepted)
-}
-
-func (c *Cloud) doDetach(ctx context.Context, sid, vid string) {
-	c.sleepStep(ctx)
-	c.mu.Lock()
-	h := c.hosts[sid]
-	c.mu.Unlock()
-	var err error
-	if h != nil {
-		err = h.DetachDisk(ctx, serialOf(vid))
-	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	v, vok := c.st.Volumes[vid]
-	if err != nil {
-		c.log.Error("detach volume", "server", sid, "volume", vid, "err", err)
-		if vok {
-			v.Status = "in-use" // os-roll_detaching
-		}
-		c.save()
-		return
-	}
-	if s, ok := c.st.Servers[sid]; ok {
-		s.Volumes = slices.DeleteFunc(s.Volumes, func(sv serverVolume) bool { return sv.VolumeID == vid })
-	}
-	if vok {
-		v.Attachments = slices.DeleteFunc(v.Attachments, func(a volumeAttachment) bool { return a.ServerID == sid })
-		v.Status = "available"
-		v.UpdatedAt = time.Now()
-	}
-	c.save()
-}
 
 // parseMetadataFilter reads cinder's ?metadata= filter, a Python dict
 // literal ({'k': 'v'}, what gophercloud sends) or JSON.
