@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/nova"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
 )
 
@@ -149,8 +150,8 @@ func (c *Cloud) Inventory() Inventory {
 	inv := Inventory{Hosts: len(c.Hosts), Disks: len(c.Disks), Servers: []InventoryItem{},
 		Volumes: []InventoryItem{}, Ports: []InventoryItem{}, SecurityGroups: []InventoryItem{},
 		ServerGroups: []InventoryItem{}, Keypairs: []InventoryItem{}, FloatingIPs: []InventoryItem{}}
-	for _, s := range c.sortedServers() {
-		inv.Servers = append(inv.Servers, InventoryItem{s.ID, s.Name, statusOf(s)})
+	for _, s := range c.nova.SortedServers() {
+		inv.Servers = append(inv.Servers, InventoryItem{s.ID, s.Name, nova.StatusOf(s)})
 	}
 	for _, v := range c.cinder.SortedVolumes() {
 		inv.Volumes = append(inv.Volumes, InventoryItem{v.ID, v.Name, v.Status})
@@ -277,8 +278,7 @@ func (c *Cloud) adminNextServerError(w http.ResponseWriter, r *http.Request) {
 		req.Count = 1
 	}
 	c.Mu.Lock()
-	c.nextServerErrors = req.Count
-	c.nextServerErrMsg = req.Message
+	c.nova.FailNextBuilds(req.Count, req.Message)
 	c.Mu.Unlock()
 	core.WriteJSON(w, 200, map[string]any{"next_server_errors": req.Count})
 }
@@ -314,7 +314,7 @@ func (c *Cloud) adminServerInfo(w http.ResponseWriter, r *http.Request) {
 		adminErr(w, 404, "server %s not found", r.PathValue("id"))
 		return
 	}
-	info := map[string]any{"id": s.ID, "status": statusOf(s), "hypervisor": s.Hypervisor, "hostname": s.Hostname}
+	info := map[string]any{"id": s.ID, "status": nova.StatusOf(s), "hypervisor": s.Hypervisor, "hostname": s.Hostname}
 	h := c.Hosts[s.ID]
 	if h != nil {
 		info["netns"] = h.NetNS()
@@ -349,12 +349,12 @@ func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
 	case "poweroff", "crash":
 		err = h.PowerOff(ctx)
 		if err == nil {
-			c.finishAction(id, "stopped", 4, nil)
+			c.nova.FinishAction(id, "stopped", 4, nil)
 		}
 	case "poweron":
-		err = c.powerOnHost(ctx, id, h)
+		err = c.nova.PowerOnHost(ctx, id, h)
 		if err == nil {
-			c.finishAction(id, "active", 1, nil)
+			c.nova.FinishAction(id, "active", 1, nil)
 		}
 	case "partition":
 		var req struct {

@@ -20,6 +20,7 @@ import (
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/host"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/keystone"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/neutron"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/nova"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
 )
 
@@ -98,12 +99,10 @@ type Cloud struct {
 	keystone *keystone.Service
 	neutron  *neutron.Service
 	cinder   *cinder.Service
+	nova     *nova.Service
 
-	faults []*fault // guarded by Mu
-	// nextServerErrors makes the next N server creates end in ERROR.
-	nextServerErrors int
-	nextServerErrMsg string
-	shutdownReq      chan struct{}
+	faults      []*fault // guarded by Mu
+	shutdownReq chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -163,6 +162,8 @@ func Start(ctx context.Context, cfg Config) (*Cloud, error) {
 	c.neutron = neutron.New(c.Store, c.baseURL, cfg.AvailabilityZones, c.keystone.Authed)
 	c.neutron.EnsureDefaultSecurityGroup()
 	c.cinder = cinder.New(c.Store, c.baseURL, cfg.AvailabilityZones, c.keystone.Authed)
+	c.nova = nova.New(c.Store, nova.Config{Hypervisors: cfg.Hypervisors, AvailabilityZones: cfg.AvailabilityZones},
+		c.baseURL, c.keystone.Authed, c.neutron)
 	c.Save()
 
 	if cfg.LoadBalancer != nil {
@@ -184,7 +185,7 @@ func Start(ctx context.Context, cfg Config) (*Cloud, error) {
 		}
 	}
 
-	c.GoDaemon(c.syncPowerStates)
+	c.GoDaemon(c.nova.SyncPowerStates)
 	c.httpSrv = &http.Server{Handler: c.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		defer close(c.done)
@@ -370,7 +371,7 @@ func (c *Cloud) deleteEverything(ctx context.Context) error {
 func (c *Cloud) routes() http.Handler {
 	mux := http.NewServeMux()
 	c.keystone.Routes(mux)
-	c.novaRoutes(mux)
+	c.nova.Routes(mux)
 	glance.New(c.baseURL).Routes(mux, c.keystone.Authed)
 	c.cinder.Routes(mux)
 	c.neutron.Routes(mux)

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/nova"
 )
 
 // fixture is what most server tests need: a keypair and a security group
@@ -139,14 +140,14 @@ func TestServerLifecycle(t *testing.T) {
 	}
 	// The cloud's own probe (public-key query, no private key) agrees.
 	pub := string(ssh.MarshalAuthorizedKey(fx.signer.PublicKey()))
-	if err := probeSSHKey(ctx, addr+":22", seen, pub); err != nil {
+	if err := nova.ProbeSSHKey(ctx, addr+":22", seen, pub); err != nil {
 		t.Errorf("probe with the keypair's key: %v", err)
 	}
 	_, otherPub := newKey(t)
-	if err := probeSSHKey(ctx, addr+":22", seen, otherPub); err == nil {
+	if err := nova.ProbeSSHKey(ctx, addr+":22", seen, otherPub); err == nil {
 		t.Errorf("probe accepted a key that is not authorised")
 	}
-	if err := probeSSHKey(ctx, addr+":22", fx.signer.PublicKey(), pub); err == nil {
+	if err := nova.ProbeSSHKey(ctx, addr+":22", fx.signer.PublicKey(), pub); err == nil {
 		t.Errorf("probe accepted a wrong host key")
 	}
 	// Another key is refused.

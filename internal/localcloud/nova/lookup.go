@@ -1,4 +1,4 @@
-package localcloud
+package nova
 
 import (
 	"net/http"
@@ -11,7 +11,7 @@ import (
 
 // serverOr404 finds a live server (one being deleted is gone once its
 // task is "deleted").
-func (c *Cloud) serverOr404(w http.ResponseWriter, r *http.Request) (*state.Server, bool) {
+func (c *Service) serverOr404(w http.ResponseWriter, r *http.Request) (*state.Server, bool) {
 	s, ok := c.lookupServer(r.PathValue("id"))
 	if !ok {
 		c.notFoundServer(w, r.PathValue("id"))

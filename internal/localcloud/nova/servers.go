@@ -1,4 +1,4 @@
-package localcloud
+package nova
 
 import (
 	"context"
@@ -21,7 +21,7 @@ import (
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
 )
 
-func (c *Cloud) serverRoutes(mux *http.ServeMux) {
+func (c *Service) serverRoutes(mux *http.ServeMux) {
 	n := c.nova
 	p := "/compute/v2.1/servers"
 	mux.HandleFunc("POST "+p, n(c.createServer))
@@ -46,8 +46,8 @@ func (c *Cloud) serverRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+p+"/{id}/os-interface", n(c.listInterfaces))
 }
 
-// statusOf derives the API status from vm_state and task_state, as nova does.
-func statusOf(s *state.Server) string {
+// StatusOf derives the API status from vm_state and task_state, as nova does.
+func StatusOf(s *state.Server) string {
 	switch s.VMState {
 	case "building":
 		return "BUILD"
@@ -78,12 +78,12 @@ func statusOf(s *state.Server) string {
 	return "UNKNOWN"
 }
 
-func (c *Cloud) notFoundServer(w http.ResponseWriter, id string) {
+func (c *Service) notFoundServer(w http.ResponseWriter, id string) {
 	core.WriteError(w, core.Compute, core.Errf(404, "Instance %s could not be found.", id))
 }
 
 // lookupServer returns a live server record; callers hold c.mu.
-func (c *Cloud) lookupServer(id string) (*state.Server, bool) {
+func (c *Service) lookupServer(id string) (*state.Server, bool) {
 	s, ok := c.St.Servers[id]
 	if !ok || s.Deleting && s.TaskState == "deleted" {
 		return nil, false
@@ -92,7 +92,7 @@ func (c *Cloud) lookupServer(id string) (*state.Server, bool) {
 }
 
 // serverBody renders a server; callers hold c.mu.
-func (c *Cloud) serverBody(s *state.Server, mv core.Microversion) map[string]any {
+func (c *Service) serverBody(s *state.Server, mv core.Microversion) map[string]any {
 	img := glance.TheImage()
 	addresses := map[string]any{}
 	var sgNames []any
@@ -181,14 +181,14 @@ func (c *Cloud) serverBody(s *state.Server, mv core.Microversion) map[string]any
 		"metadata":                             md,
 		"name":                                 s.Name,
 		"os-extended-volumes:volumes_attached": vols,
-		"status":                               statusOf(s),
+		"status":                               StatusOf(s),
 		"tenant_id":                            s.ProjectID,
 		"user_id":                              s.UserID,
 	}
 	if sgNames != nil {
 		b["security_groups"] = sgNames
 	}
-	if st := statusOf(s); st == "BUILD" || st == "ACTIVE" {
+	if st := StatusOf(s); st == "BUILD" || st == "ACTIVE" {
 		b["progress"] = 0
 	}
 	if mv.AtLeast(2, 3) {
@@ -240,7 +240,7 @@ func (c *Cloud) serverBody(s *state.Server, mv core.Microversion) map[string]any
 	return b
 }
 
-func (c *Cloud) sortedServers() []*state.Server {
+func (c *Service) SortedServers() []*state.Server {
 	// nova lists newest first
 	all := core.ByCreation(c.St.Servers, func(s *state.Server) (time.Time, string) { return s.CreatedAt, s.ID }, true)
 	out := all[:0]
@@ -252,7 +252,7 @@ func (c *Cloud) sortedServers() []*state.Server {
 	return out
 }
 
-func (c *Cloud) listServers(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) listServers(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	detail := strings.HasSuffix(r.URL.Path, "/detail")
 	q := r.URL.Query()
 	var nameRE *regexp.Regexp
@@ -270,7 +270,7 @@ func (c *Cloud) listServers(w http.ResponseWriter, r *http.Request, mv core.Micr
 	marker := q.Get("marker")
 	passedMarker := marker == ""
 	limit := atoiDefault(q.Get("limit"), 1000)
-	for _, s := range c.sortedServers() {
+	for _, s := range c.SortedServers() {
 		if !passedMarker {
 			passedMarker = s.ID == marker
 			continue
@@ -278,7 +278,7 @@ func (c *Cloud) listServers(w http.ResponseWriter, r *http.Request, mv core.Micr
 		if nameRE != nil && !nameRE.MatchString(s.Name) {
 			continue
 		}
-		if st := q.Get("status"); st != "" && !strings.EqualFold(st, statusOf(s)) {
+		if st := q.Get("status"); st != "" && !strings.EqualFold(st, StatusOf(s)) {
 			continue
 		}
 		if ip := q.Get("ip"); ip != "" && !c.serverHasIPPrefix(s, ip) {
@@ -303,7 +303,7 @@ func (c *Cloud) listServers(w http.ResponseWriter, r *http.Request, mv core.Micr
 	core.WriteJSON(w, 200, map[string]any{"servers": out})
 }
 
-func (c *Cloud) serverHasIPPrefix(s *state.Server, re string) bool {
+func (c *Service) serverHasIPPrefix(s *state.Server, re string) bool {
 	rx, err := regexp.Compile(re)
 	if err != nil {
 		return false
@@ -320,7 +320,7 @@ func (c *Cloud) serverHasIPPrefix(s *state.Server, re string) bool {
 	return false
 }
 
-func (c *Cloud) updateServer(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) updateServer(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req struct {
 		Server *struct {
 			Name        *string `json:"name"`
@@ -360,7 +360,7 @@ func (c *Cloud) updateServer(w http.ResponseWriter, r *http.Request, mv core.Mic
 
 // hostnameFor turns a display name into a DNS label (as nova does for the
 // hostname) that is unique among live servers.
-func (c *Cloud) hostnameFor(name, id string) string {
+func (c *Service) hostnameFor(name, id string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(name) {
 		switch {
@@ -415,7 +415,7 @@ type netRequest struct {
 	Tag     string `json:"tag"`
 }
 
-func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) createServer(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req createServerReq
 	if err := core.ReadJSON(r, &req); err != nil {
 		core.WriteError(w, core.Compute, core.Errf(400, "%s", err))
@@ -668,7 +668,7 @@ func firstNonEmpty(a ...string) string {
 	return ""
 }
 
-func (c *Cloud) deleteServer(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) deleteServer(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	s, ok := c.serverOr404(w, r)
@@ -689,7 +689,7 @@ func (c *Cloud) deleteServer(w http.ResponseWriter, r *http.Request, mv core.Mic
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (c *Cloud) serverIPs(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) serverIPs(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	s, ok := c.serverOr404(w, r)
@@ -721,7 +721,7 @@ func (c *Cloud) serverIPs(w http.ResponseWriter, r *http.Request, mv core.Microv
 	core.WriteJSON(w, 200, map[string]any{"addresses": addrs})
 }
 
-func (c *Cloud) listInterfaces(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) listInterfaces(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	s, ok := c.serverOr404(w, r)
@@ -740,7 +740,7 @@ func (c *Cloud) listInterfaces(w http.ResponseWriter, r *http.Request, mv core.M
 
 // ---- metadata ----
 
-func (c *Cloud) getMetadata(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) getMetadata(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	s, ok := c.serverOr404(w, r)
@@ -755,7 +755,7 @@ func (c *Cloud) getMetadata(w http.ResponseWriter, r *http.Request, mv core.Micr
 }
 
 // setMetadata: PUT replaces all metadata, POST merges.
-func (c *Cloud) setMetadata(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) setMetadata(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req struct {
 		Metadata map[string]string `json:"metadata"`
 	}
@@ -783,7 +783,7 @@ func (c *Cloud) setMetadata(w http.ResponseWriter, r *http.Request, mv core.Micr
 	core.WriteJSON(w, 200, map[string]any{"metadata": s.Metadata})
 }
 
-func (c *Cloud) getMetadataItem(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) getMetadataItem(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	s, ok := c.serverOr404(w, r)
@@ -798,7 +798,7 @@ func (c *Cloud) getMetadataItem(w http.ResponseWriter, r *http.Request, mv core.
 	core.WriteJSON(w, 200, map[string]any{"meta": map[string]string{r.PathValue("key"): v}})
 }
 
-func (c *Cloud) setMetadataItem(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) setMetadataItem(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req struct {
 		Meta map[string]string `json:"meta"`
 	}
@@ -825,7 +825,7 @@ func (c *Cloud) setMetadataItem(w http.ResponseWriter, r *http.Request, mv core.
 	core.WriteJSON(w, 200, map[string]any{"meta": req.Meta})
 }
 
-func (c *Cloud) deleteMetadataItem(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) deleteMetadataItem(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	s, ok := c.serverOr404(w, r)
@@ -849,7 +849,7 @@ func invalidState(s *state.Server, action string) *core.Error {
 	return core.Errf(409, "Cannot '%s' instance %s while it is in vm_state %s", action, s.ID, s.VMState)
 }
 
-func (c *Cloud) hypervisorExists(name string) bool {
+func (c *Service) hypervisorExists(name string) bool {
 	for i := 0; i < c.cfg.Hypervisors; i++ {
 		if c.hypervisorName(i) == name {
 			return true

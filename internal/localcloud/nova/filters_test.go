@@ -1,4 +1,4 @@
-package localcloud
+package nova
 
 import (
 	"net/http"

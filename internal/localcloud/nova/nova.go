@@ -1,4 +1,4 @@
-package localcloud
+package nova
 
 import (
 	"crypto/md5"
@@ -29,8 +29,8 @@ var (
 
 // nova wraps a compute handler: token check, microversion negotiation and
 // the version headers nova puts on every answer.
-func (c *Cloud) nova(h core.VersionedHandler) http.HandlerFunc {
-	return c.keystone.Authed(core.Compute, func(w http.ResponseWriter, r *http.Request) {
+func (c *Service) nova(h core.VersionedHandler) http.HandlerFunc {
+	return c.authed(core.Compute, func(w http.ResponseWriter, r *http.Request) {
 		mv, e := core.NegotiateMicroversion(r, "compute", "X-OpenStack-Nova-API-Version", novaMin, novaMax)
 		if e != nil {
 			core.WriteError(w, core.Compute, e)
@@ -43,7 +43,7 @@ func (c *Cloud) nova(h core.VersionedHandler) http.HandlerFunc {
 	})
 }
 
-func (c *Cloud) novaRoutes(mux *http.ServeMux) {
+func (c *Service) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /compute", c.novaVersions)
 	mux.HandleFunc("GET /compute/{$}", c.novaVersions)
 	mux.HandleFunc("GET /compute/v2.1", c.novaVersion)
@@ -71,7 +71,7 @@ func (c *Cloud) novaRoutes(mux *http.ServeMux) {
 	c.serverTagRoutes(mux)
 }
 
-func (c *Cloud) novaVersionBody() map[string]any {
+func (c *Service) novaVersionBody() map[string]any {
 	return map[string]any{
 		"id": "v2.1",
 		"links": []any{
@@ -85,18 +85,18 @@ func (c *Cloud) novaVersionBody() map[string]any {
 	}
 }
 
-func (c *Cloud) novaVersions(w http.ResponseWriter, r *http.Request) {
+func (c *Service) novaVersions(w http.ResponseWriter, r *http.Request) {
 	v := c.novaVersionBody()
 	delete(v, "media-types")
 	v["links"] = v["links"].([]any)[:1]
 	core.WriteJSON(w, 200, map[string]any{"versions": []any{v}})
 }
 
-func (c *Cloud) novaVersion(w http.ResponseWriter, r *http.Request) {
+func (c *Service) novaVersion(w http.ResponseWriter, r *http.Request) {
 	core.WriteJSON(w, 200, map[string]any{"version": c.novaVersionBody()})
 }
 
-func (c *Cloud) link(path string) []any {
+func (c *Service) link(path string) []any {
 	return []any{
 		map[string]any{"href": c.baseURL + "/compute/v2.1" + path, "rel": "self"},
 		map[string]any{"href": c.baseURL + "/compute" + path, "rel": "bookmark"},
@@ -134,7 +134,7 @@ func findFlavor(ref string) (flavor, bool) {
 	return flavor{}, false
 }
 
-func (c *Cloud) flavorBody(f flavor, mv core.Microversion, detail bool) map[string]any {
+func (c *Service) flavorBody(f flavor, mv core.Microversion, detail bool) map[string]any {
 	b := map[string]any{"id": f.ID, "name": f.Name, "links": c.link("/flavors/" + f.ID)}
 	if mv.AtLeast(2, 55) {
 		b["description"] = nil
@@ -160,7 +160,7 @@ func (c *Cloud) flavorBody(f flavor, mv core.Microversion, detail bool) map[stri
 	return b
 }
 
-func (c *Cloud) listFlavors(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) listFlavors(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	detail := strings.HasSuffix(r.URL.Path, "/detail")
 	var out []any
 	minRAM, minDisk := atoiDefault(r.URL.Query().Get("minRam"), 0), atoiDefault(r.URL.Query().Get("minDisk"), 0)
@@ -173,7 +173,7 @@ func (c *Cloud) listFlavors(w http.ResponseWriter, r *http.Request, mv core.Micr
 	core.WriteJSON(w, 200, map[string]any{"flavors": out})
 }
 
-func (c *Cloud) getFlavor(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) getFlavor(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	f, ok := findFlavor(r.PathValue("id"))
 	if !ok {
 		core.WriteError(w, core.Compute, core.Errf(404, "Flavor %s could not be found.", r.PathValue("id")))
@@ -182,7 +182,7 @@ func (c *Cloud) getFlavor(w http.ResponseWriter, r *http.Request, mv core.Microv
 	core.WriteJSON(w, 200, map[string]any{"flavor": c.flavorBody(f, mv, true)})
 }
 
-func (c *Cloud) getFlavorExtraSpecs(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) getFlavorExtraSpecs(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	if _, ok := findFlavor(r.PathValue("id")); !ok {
 		core.WriteError(w, core.Compute, core.Errf(404, "Flavor %s could not be found.", r.PathValue("id")))
 		return
@@ -200,7 +200,7 @@ func atoiDefault(s string, def int) int {
 
 // novaImages: nova's image proxy was removed in 2.36; before it, it lists
 // glance's images.
-func (c *Cloud) novaImages(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) novaImages(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	if mv.AtLeast(2, 36) {
 		core.WriteError(w, core.Compute, core.Errf(404, "The resource could not be found."))
 		return
@@ -233,7 +233,7 @@ func md5Fingerprint(pub ssh.PublicKey) string {
 	return strings.Join(parts, ":")
 }
 
-func (c *Cloud) keypairBody(k *state.Keypair, mv core.Microversion, full bool) map[string]any {
+func (c *Service) keypairBody(k *state.Keypair, mv core.Microversion, full bool) map[string]any {
 	b := map[string]any{"name": k.Name, "public_key": k.PublicKey, "fingerprint": k.Fingerprint}
 	if mv.AtLeast(2, 2) {
 		b["type"] = k.Type
@@ -249,7 +249,7 @@ func (c *Cloud) keypairBody(k *state.Keypair, mv core.Microversion, full bool) m
 	return b
 }
 
-func (c *Cloud) listKeypairs(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) listKeypairs(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	out := []any{}
@@ -259,7 +259,7 @@ func (c *Cloud) listKeypairs(w http.ResponseWriter, r *http.Request, mv core.Mic
 	core.WriteJSON(w, 200, map[string]any{"keypairs": out})
 }
 
-func (c *Cloud) getKeypair(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) getKeypair(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	k, ok := c.St.Keypairs[r.PathValue("name")]
@@ -270,7 +270,7 @@ func (c *Cloud) getKeypair(w http.ResponseWriter, r *http.Request, mv core.Micro
 	core.WriteJSON(w, 200, map[string]any{"keypair": c.keypairBody(k, mv, true)})
 }
 
-func (c *Cloud) createKeypair(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) createKeypair(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req struct {
 		Keypair *struct {
 			Name      string  `json:"name"`
@@ -346,7 +346,7 @@ func (c *Cloud) createKeypair(w http.ResponseWriter, r *http.Request, mv core.Mi
 	core.WriteJSON(w, code, map[string]any{"keypair": body})
 }
 
-func (c *Cloud) deleteKeypair(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) deleteKeypair(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	name := r.PathValue("name")
@@ -367,7 +367,7 @@ func (c *Cloud) deleteKeypair(w http.ResponseWriter, r *http.Request, mv core.Mi
 
 var serverGroupPolicies = []string{"anti-affinity", "affinity", "soft-anti-affinity", "soft-affinity"}
 
-func (c *Cloud) serverGroupBody(g *state.ServerGroup, mv core.Microversion) map[string]any {
+func (c *Service) serverGroupBody(g *state.ServerGroup, mv core.Microversion) map[string]any {
 	members := g.Members
 	if members == nil {
 		members = []string{}
@@ -391,7 +391,7 @@ func (c *Cloud) serverGroupBody(g *state.ServerGroup, mv core.Microversion) map[
 	return b
 }
 
-func (c *Cloud) listServerGroups(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) listServerGroups(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	out := []any{}
@@ -401,7 +401,7 @@ func (c *Cloud) listServerGroups(w http.ResponseWriter, r *http.Request, mv core
 	core.WriteJSON(w, 200, map[string]any{"server_groups": out})
 }
 
-func (c *Cloud) getServerGroup(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) getServerGroup(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	g, ok := c.St.ServerGroups[r.PathValue("id")]
@@ -412,7 +412,7 @@ func (c *Cloud) getServerGroup(w http.ResponseWriter, r *http.Request, mv core.M
 	core.WriteJSON(w, 200, map[string]any{"server_group": c.serverGroupBody(g, mv)})
 }
 
-func (c *Cloud) createServerGroup(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) createServerGroup(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req struct {
 		SG *struct {
 			Name     string         `json:"name"`
@@ -480,7 +480,7 @@ func (c *Cloud) createServerGroup(w http.ResponseWriter, r *http.Request, mv cor
 	core.WriteJSON(w, 200, map[string]any{"server_group": body})
 }
 
-func (c *Cloud) deleteServerGroup(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) deleteServerGroup(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	id := r.PathValue("id")
@@ -495,13 +495,13 @@ func (c *Cloud) deleteServerGroup(w http.ResponseWriter, r *http.Request, mv cor
 
 // ---- availability zones, limits ----
 
-func (c *Cloud) hypervisorName(i int) string { return fmt.Sprintf("compute-%d", i) }
+func (c *Service) hypervisorName(i int) string { return fmt.Sprintf("compute-%d", i) }
 
-func (c *Cloud) hypervisorZone(i int) string {
+func (c *Service) hypervisorZone(i int) string {
 	return c.cfg.AvailabilityZones[i%len(c.cfg.AvailabilityZones)]
 }
 
-func (c *Cloud) listAZs(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) listAZs(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	detail := strings.HasSuffix(r.URL.Path, "/detail")
 	var out []any
 	for _, z := range c.cfg.AvailabilityZones {
@@ -521,7 +521,7 @@ func (c *Cloud) listAZs(w http.ResponseWriter, r *http.Request, mv core.Microver
 	core.WriteJSON(w, 200, map[string]any{"availabilityZoneInfo": out})
 }
 
-func (c *Cloud) getLimits(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) getLimits(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	cores, ram := 0, 0

@@ -1,4 +1,4 @@
-package localcloud
+package nova
 
 import (
 	"net/http"
@@ -15,7 +15,7 @@ const maxServerTags = 50
 
 // The server tags API (nova 2.26+): GET/PUT/DELETE /servers/{id}/tags and
 // GET/PUT/DELETE /servers/{id}/tags/{tag}.
-func (c *Cloud) serverTagRoutes(mux *http.ServeMux) {
+func (c *Service) serverTagRoutes(mux *http.ServeMux) {
 	n := c.nova
 	p := "/compute/v2.1/servers/{id}/tags"
 	mux.HandleFunc("GET "+p, n(c.serverTags(c.listServerTags)))
@@ -31,7 +31,7 @@ type serverTagHandler func(w http.ResponseWriter, r *http.Request, s *state.Serv
 // serverTags checks the microversion (404 below 2.26, as nova routes
 // nothing there), takes the lock and finds the server; writes also need a
 // server at rest in a state nova allows tag changes in.
-func (c *Cloud) serverTags(h serverTagHandler) core.VersionedHandler {
+func (c *Service) serverTags(h serverTagHandler) core.VersionedHandler {
 	return func(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 		if !mv.AtLeast(2, 26) {
 			core.WriteError(w, core.Compute, core.Errf(404, "The resource could not be found."))
@@ -65,11 +65,11 @@ func tagsOrEmpty(tags []string) []string {
 	return tags
 }
 
-func (c *Cloud) listServerTags(w http.ResponseWriter, r *http.Request, s *state.Server) {
+func (c *Service) listServerTags(w http.ResponseWriter, r *http.Request, s *state.Server) {
 	core.WriteJSON(w, 200, map[string]any{"tags": tagsOrEmpty(s.Tags)})
 }
 
-func (c *Cloud) replaceServerTags(w http.ResponseWriter, r *http.Request, s *state.Server) {
+func (c *Service) replaceServerTags(w http.ResponseWriter, r *http.Request, s *state.Server) {
 	var req struct {
 		Tags *[]string `json:"tags"`
 	}
@@ -96,14 +96,14 @@ func (c *Cloud) replaceServerTags(w http.ResponseWriter, r *http.Request, s *sta
 	core.WriteJSON(w, 200, map[string]any{"tags": tagsOrEmpty(s.Tags)})
 }
 
-func (c *Cloud) deleteServerTags(w http.ResponseWriter, r *http.Request, s *state.Server) {
+func (c *Service) deleteServerTags(w http.ResponseWriter, r *http.Request, s *state.Server) {
 	s.Tags = nil
 	c.Save()
 	w.WriteHeader(http.StatusNoContent)
 }
 
 // checkServerTag answers 204 when the server has the tag.
-func (c *Cloud) checkServerTag(w http.ResponseWriter, r *http.Request, s *state.Server) {
+func (c *Service) checkServerTag(w http.ResponseWriter, r *http.Request, s *state.Server) {
 	tag := r.PathValue("tag")
 	if !slices.Contains(s.Tags, tag) {
 		core.WriteError(w, core.Compute, core.Errf(404, "Server %s has no tag '%s'", s.ID, tag))
@@ -114,7 +114,7 @@ func (c *Cloud) checkServerTag(w http.ResponseWriter, r *http.Request, s *state.
 
 // addServerTag answers 201 with the tag's Location when it is new, 204 when
 // the server has it already.
-func (c *Cloud) addServerTag(w http.ResponseWriter, r *http.Request, s *state.Server) {
+func (c *Service) addServerTag(w http.ResponseWriter, r *http.Request, s *state.Server) {
 	tag := r.PathValue("tag")
 	if !validTag(tag) {
 		core.WriteError(w, core.Compute, core.Errf(400, "Tag '%s' is invalid. It must be a non empty string without characters '/' and ','.", tag))
@@ -134,7 +134,7 @@ func (c *Cloud) addServerTag(w http.ResponseWriter, r *http.Request, s *state.Se
 	w.WriteHeader(http.StatusCreated)
 }
 
-func (c *Cloud) deleteServerTag(w http.ResponseWriter, r *http.Request, s *state.Server) {
+func (c *Service) deleteServerTag(w http.ResponseWriter, r *http.Request, s *state.Server) {
 	tag := r.PathValue("tag")
 	if !slices.Contains(s.Tags, tag) {
 		core.WriteError(w, core.Compute, core.Errf(404, "Instance %s has no tag '%s'", s.ID, tag))

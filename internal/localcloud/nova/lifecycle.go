@@ -1,4 +1,4 @@
-package localcloud
+package nova
 
 import (
 	"context"
@@ -26,7 +26,7 @@ type bootSpec struct {
 }
 
 // fail puts a server in ERROR with a fault; callers hold c.mu.
-func (c *Cloud) failServerLocked(s *state.Server, code int, msg, details string) {
+func (c *Service) failServerLocked(s *state.Server, code int, msg, details string) {
 	s.VMState = "error"
 	s.TaskState = ""
 	s.PowerState = 0
@@ -36,7 +36,7 @@ func (c *Cloud) failServerLocked(s *state.Server, code int, msg, details string)
 }
 
 // setTask changes a live server's task state; false when it is being deleted.
-func (c *Cloud) setTask(id, task string) bool {
+func (c *Service) setTask(id, task string) bool {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	s, ok := c.St.Servers[id]
@@ -51,7 +51,7 @@ func (c *Cloud) setTask(id, task string) bool {
 
 // schedule picks a hypervisor honouring the server group policy; callers
 // hold c.mu. "" means no valid host.
-func (c *Cloud) scheduleLocked(s *state.Server) string {
+func (c *Service) scheduleLocked(s *state.Server) string {
 	used := map[string]int{} // hypervisor -> members of the group on it
 	var g *state.ServerGroup
 	if s.GroupID != "" {
@@ -112,7 +112,7 @@ func (c *Cloud) scheduleLocked(s *state.Server) string {
 
 // bootServer is the asynchronous part of a create: schedule, network,
 // spawn the host, check sshd and the key, then ACTIVE.
-func (c *Cloud) bootServer(ctx context.Context, id string, spec bootSpec) {
+func (c *Service) bootServer(ctx context.Context, id string, spec bootSpec) {
 	if !c.SleepStep(ctx) || !c.setTask(id, "scheduling") {
 		return
 	}
@@ -272,7 +272,7 @@ func verifyGuest(ctx context.Context, h *host.Host, keys []string) error {
 	}
 	for _, k := range keys {
 		pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		err := probeSSHKey(pctx, h.SSHAddr(), h.HostKey(), k)
+		err := ProbeSSHKey(pctx, h.SSHAddr(), h.HostKey(), k)
 		cancel()
 		if err != nil {
 			return err
@@ -282,7 +282,7 @@ func verifyGuest(ctx context.Context, h *host.Host, keys []string) error {
 }
 
 // endProbe closes the boot-time opening for the machine's SSH probe.
-func (c *Cloud) endProbe(id string) {
+func (c *Service) endProbe(id string) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	if c.Probing[id]--; c.Probing[id] <= 0 {
@@ -345,7 +345,7 @@ func consoleBoot(s *state.Server, h *host.Host, keys []string) []string {
 }
 
 // releaseBootPortLocked unbinds a port a failed create had reserved.
-func (c *Cloud) releaseBootPortLocked(s *state.Server, spec bootSpec) {
+func (c *Service) releaseBootPortLocked(s *state.Server, spec bootSpec) {
 	if spec.portID == "" {
 		return
 	}
@@ -355,7 +355,7 @@ func (c *Cloud) releaseBootPortLocked(s *state.Server, spec bootSpec) {
 }
 
 // undoNetworkIfGone finishes a teardown that raced with a boot.
-func (c *Cloud) undoNetworkIfGone(id string) {
+func (c *Service) undoNetworkIfGone(id string) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	if _, ok := c.St.Servers[id]; ok {
@@ -377,7 +377,7 @@ func (c *Cloud) undoNetworkIfGone(id string) {
 
 // teardownServer deletes a server: detach volumes, remove the host, delete
 // the ports nova made and unbind the others.
-func (c *Cloud) teardownServer(ctx context.Context, id string) {
+func (c *Service) teardownServer(ctx context.Context, id string) {
 	c.SleepStep(ctx)
 	c.Mu.Lock()
 	s, ok := c.St.Servers[id]
@@ -444,7 +444,7 @@ func serialOf(volumeID string) string {
 
 // ---- actions ----
 
-func (c *Cloud) serverAction(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) serverAction(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var body map[string]json.RawMessage
 	if err := core.ReadJSON(r, &body); err != nil {
 		core.WriteError(w, core.Compute, core.Errf(400, "%s", err))
@@ -492,7 +492,7 @@ func (c *Cloud) serverAction(w http.ResponseWriter, r *http.Request, mv core.Mic
 
 // planAction checks an action against the server's state, sets its task
 // state and returns the asynchronous work. Callers hold c.mu.
-func (c *Cloud) planAction(s *state.Server, name string, raw json.RawMessage) (*core.Error, int, func(context.Context)) {
+func (c *Service) planAction(s *state.Server, name string, raw json.RawMessage) (*core.Error, int, func(context.Context)) {
 	id := s.ID
 	idle := s.TaskState == ""
 	switch name {
@@ -577,14 +577,14 @@ func (c *Cloud) planAction(s *state.Server, name string, raw json.RawMessage) (*
 	return core.Errf(400, "There is no such action: %s", name), 0, nil
 }
 
-func (c *Cloud) hostOf(id string) *host.Host {
+func (c *Service) hostOf(id string) *host.Host {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	return c.Hosts[id]
 }
 
-// finishAction sets the end state of an action; callers must not hold c.mu.
-func (c *Cloud) finishAction(id, vmState string, power int, err error) {
+// FinishAction sets the end state of an action; callers must not hold c.mu.
+func (c *Service) FinishAction(id, vmState string, power int, err error) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	s, ok := c.St.Servers[id]
@@ -602,10 +602,10 @@ func (c *Cloud) finishAction(id, vmState string, power int, err error) {
 
 // restartServer: SOFT reboot = clean shutdown then boot; HARD = kill then boot;
 // also os-start (the host is already off).
-func (c *Cloud) restartServer(ctx context.Context, id string, hard bool, endState, _ string) {
+func (c *Service) restartServer(ctx context.Context, id string, hard bool, endState, _ string) {
 	h := c.hostOf(id)
 	if h == nil {
-		c.finishAction(id, "error", 0, fmt.Errorf("server %s has no host", id))
+		c.FinishAction(id, "error", 0, fmt.Errorf("server %s has no host", id))
 		return
 	}
 	if !c.SleepStep(ctx) {
@@ -620,14 +620,14 @@ func (c *Cloud) restartServer(ctx context.Context, id string, hard bool, endStat
 		}
 	}
 	if err == nil {
-		err = c.powerOnHost(ctx, id, h)
+		err = c.PowerOnHost(ctx, id, h)
 	}
-	c.finishAction(id, endState, 1, err)
+	c.FinishAction(id, endState, 1, err)
 }
 
-// powerOnHost boots a host, re-applies its firewall and appends the boot's
+// PowerOnHost boots a host, re-applies its firewall and appends the boot's
 // console output.
-func (c *Cloud) powerOnHost(ctx context.Context, id string, h *host.Host) error {
+func (c *Service) PowerOnHost(ctx context.Context, id string, h *host.Host) error {
 	c.Mu.Lock()
 	c.Probing[id]++
 	if s, ok := c.St.Servers[id]; ok {
@@ -660,7 +660,7 @@ func (c *Cloud) powerOnHost(ctx context.Context, id string, h *host.Host) error 
 	return nil
 }
 
-func (c *Cloud) stopServer(ctx context.Context, id string) {
+func (c *Service) stopServer(ctx context.Context, id string) {
 	h := c.hostOf(id)
 	if !c.SleepStep(ctx) {
 		return
@@ -669,12 +669,12 @@ func (c *Cloud) stopServer(ctx context.Context, id string) {
 	if h != nil {
 		err = h.Shutdown(ctx)
 	}
-	c.finishAction(id, "stopped", 4, err)
+	c.FinishAction(id, "stopped", 4, err)
 }
 
 // resizeServer: the host stops and (if it was running) boots again, like a
 // VM moved to a new flavor; then VERIFY_RESIZE.
-func (c *Cloud) resizeServer(ctx context.Context, id, flavorID, prev string) {
+func (c *Service) resizeServer(ctx context.Context, id, flavorID, prev string) {
 	h := c.hostOf(id)
 	for _, task := range []string{"resize_migrating", "resize_migrated", "resize_finish"} {
 		if !c.SleepStep(ctx) || !c.setTask(id, task) {
@@ -687,7 +687,7 @@ func (c *Cloud) resizeServer(ctx context.Context, id, flavorID, prev string) {
 	}
 	power := 4
 	if err == nil && prev == "active" && h != nil {
-		err = c.powerOnHost(ctx, id, h)
+		err = c.PowerOnHost(ctx, id, h)
 		power = 1
 	}
 	c.Mu.Lock()
@@ -695,10 +695,10 @@ func (c *Cloud) resizeServer(ctx context.Context, id, flavorID, prev string) {
 		s.OldFlavorID, s.FlavorID = s.FlavorID, flavorID
 	}
 	c.Mu.Unlock()
-	c.finishAction(id, "resized", power, err)
+	c.FinishAction(id, "resized", power, err)
 }
 
-func (c *Cloud) revertResize(ctx context.Context, id string) {
+func (c *Service) revertResize(ctx context.Context, id string) {
 	h := c.hostOf(id)
 	if !c.SleepStep(ctx) {
 		return
@@ -713,7 +713,7 @@ func (c *Cloud) revertResize(ctx context.Context, id string) {
 	}
 	power, state := 4, "stopped"
 	if err == nil && wasOn && h != nil {
-		err = c.powerOnHost(ctx, id, h)
+		err = c.PowerOnHost(ctx, id, h)
 		power, state = 1, "active"
 	}
 	c.Mu.Lock()
@@ -721,11 +721,11 @@ func (c *Cloud) revertResize(ctx context.Context, id string) {
 		s.FlavorID, s.OldFlavorID = s.OldFlavorID, ""
 	}
 	c.Mu.Unlock()
-	c.finishAction(id, state, power, err)
+	c.FinishAction(id, state, power, err)
 }
 
 // consoleOutput answers os-getConsoleOutput; callers hold c.mu.
-func (c *Cloud) consoleOutput(w http.ResponseWriter, s *state.Server, raw json.RawMessage) {
+func (c *Service) consoleOutput(w http.ResponseWriter, s *state.Server, raw json.RawMessage) {
 	var req struct {
 		Length any `json:"length"`
 	}
@@ -769,10 +769,10 @@ func (c *Cloud) consoleOutput(w http.ResponseWriter, s *state.Server, raw json.R
 // powerSyncInterval is how often the cloud compares hosts with server states.
 const powerSyncInterval = time.Second
 
-// syncPowerStates does what nova-compute's periodic power-state sync does:
+// SyncPowerStates does what nova-compute's periodic power-state sync does:
 // a server whose host stopped behind the API's back (its sshd died, or a
 // test powered it off through package host) becomes SHUTOFF.
-func (c *Cloud) syncPowerStates(ctx context.Context) {
+func (c *Service) SyncPowerStates(ctx context.Context) {
 	t := time.NewTicker(powerSyncInterval)
 	defer t.Stop()
 	for {

@@ -1,4 +1,4 @@
-package localcloud
+package nova
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
 )
 
-func (c *Cloud) attachmentBody(s *state.Server, sv state.ServerVolume, mv core.Microversion) map[string]any {
+func (c *Service) attachmentBody(s *state.Server, sv state.ServerVolume, mv core.Microversion) map[string]any {
 	b := map[string]any{"device": sv.Device, "id": sv.VolumeID, "serverId": s.ID, "volumeId": sv.VolumeID}
 	if mv.AtLeast(2, 70) {
 		b["tag"] = nil
@@ -22,7 +22,7 @@ func (c *Cloud) attachmentBody(s *state.Server, sv state.ServerVolume, mv core.M
 	return b
 }
 
-func (c *Cloud) listAttachments(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) listAttachments(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	s, ok := c.serverOr404(w, r)
@@ -36,7 +36,7 @@ func (c *Cloud) listAttachments(w http.ResponseWriter, r *http.Request, mv core.
 	core.WriteJSON(w, 200, map[string]any{"volumeAttachments": out})
 }
 
-func (c *Cloud) getAttachment(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) getAttachment(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	s, ok := c.serverOr404(w, r)
@@ -65,7 +65,7 @@ func nextDevice(s *state.Server) string {
 
 var attachStates = []string{"active", "stopped", "resized"}
 
-func (c *Cloud) attachVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) attachVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req struct {
 		VA *struct {
 			VolumeID string `json:"volumeId"`
@@ -122,7 +122,7 @@ func (c *Cloud) attachVolume(w http.ResponseWriter, r *http.Request, mv core.Mic
 }
 
 // doAttach: reserved -> attaching -> in-use, the disk visible in the host.
-func (c *Cloud) doAttach(ctx context.Context, sid, vid, dev string) {
+func (c *Service) doAttach(ctx context.Context, sid, vid, dev string) {
 	c.SleepStep(ctx)
 	c.Mu.Lock()
 	if v, ok := c.St.Volumes[vid]; ok {
@@ -160,7 +160,7 @@ func (c *Cloud) doAttach(ctx context.Context, sid, vid, dev string) {
 	c.Save()
 }
 
-func (c *Cloud) detachVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+func (c *Service) detachVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	s, ok := c.serverOr404(w, r)
@@ -193,7 +193,7 @@ func (c *Cloud) detachVolume(w http.ResponseWriter, r *http.Request, mv core.Mic
 	w.WriteHeader(http.StatusAccepted)
 }
 
-func (c *Cloud) doDetach(ctx context.Context, sid, vid string) {
+func (c *Service) doDetach(ctx context.Context, sid, vid string) {
 	c.SleepStep(ctx)
 	c.Mu.Lock()
 	h := c.Hosts[sid]
