@@ -810,69 +810,143 @@ func (c *Service) deleteSecGroup(w http.ResponseWriter, r *http.Request) {
 
 var protocolNumbers = map[string]string{"tcp": "6", "udp": "17", "icmp": "1", "sctp": "132"}
 
+// ruleFields is one security group rule of a create request.
+type ruleFields struct {
+	GroupID        string      `json:"security_group_id"`
+	Direction      string      `json:"direction"`
+	Ethertype      string      `json:"ethertype"`
+	Protocol       *string     `json:"protocol"`
+	PortMin        *portNumber `json:"port_range_min"`
+	PortMax        *portNumber `json:"port_range_max"`
+	RemoteIPPrefix *string     `json:"remote_ip_prefix"`
+	RemoteGroupID  *string     `json:"remote_group_id"`
+	Description    string      `json:"description"`
+}
+
+// portNumber is a port bound as Neutron takes it: a number, or a string of
+// digits (the api-ref's own sample sends "80").
+type portNumber int
+
+func (p *portNumber) UnmarshalJSON(b []byte) error {
+	s := strings.Trim(string(b), `"`)
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("invalid port %s", b)
+	}
+	*p = portNumber(n)
+	return nil
+}
+
+// intOrNil gives a port bound as the record keeps it.
+func (p *portNumber) intOrNil() *int {
+	if p == nil {
+		return nil
+	}
+	n := int(*p)
+	return &n
+}
+
+// createRule creates one rule ({"security_group_rule": ...}) or, as
+// Neutron's bulk create, several of one security group at once
+// ({"security_group_rules": [...]}): all or none.
 func (c *Service) createRule(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Rule struct {
-			GroupID        string  `json:"security_group_id"`
-			Direction      string  `json:"direction"`
-			Ethertype      string  `json:"ethertype"`
-			Protocol       *string `json:"protocol"`
-			PortMin        *int    `json:"port_range_min"`
-			PortMax        *int    `json:"port_range_max"`
-			RemoteIPPrefix *string `json:"remote_ip_prefix"`
-			RemoteGroupID  *string `json:"remote_group_id"`
-			Description    string  `json:"description"`
-		} `json:"security_group_rule"`
+		Rule  *ruleFields  `json:"security_group_rule"`
+		Rules []ruleFields `json:"security_group_rules"`
 	}
 	if err := core.ReadJSON(r, &req); err != nil {
 		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "%s", err))
 		return
 	}
-	q := req.Rule
+	bulk := req.Rule == nil && req.Rules != nil
+	asked := req.Rules
+	switch {
+	case bulk && len(asked) == 0:
+		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "Resource body required"))
+		return
+	case !bulk && req.Rule == nil:
+		asked = []ruleFields{{}} // no rule at all: the missing attributes answer
+	case !bulk:
+		asked = []ruleFields{*req.Rule}
+	}
 	t := keystone.TokenFrom(r.Context())
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
-	if q.GroupID == "" {
-		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "Failed to parse request. Required attribute 'security_group_id' not specified"))
+	var made []*state.Rule
+	for _, q := range asked {
+		if bulk && q.GroupID != asked[0].GroupID {
+			core.WriteError(w, core.Network, core.NeutronErrf(400, "SecurityGroupNotSingleGroupRules",
+				"Only allowed to update rules for one security profile at a time"))
+			return
+		}
+		rl, e := c.newRule(q, t.ProjectID)
+		if e != nil {
+			core.WriteError(w, core.Network, e)
+			return
+		}
+		for _, other := range made {
+			if sameRule(other, rl) {
+				core.WriteError(w, core.Network, core.NeutronErrf(400, "DuplicateSecurityGroupRuleInPost",
+					"Duplicate Security Group Rule in POST."))
+				return
+			}
+		}
+		made = append(made, rl)
+	}
+	var bodies []map[string]any
+	for _, rl := range made {
+		c.St.Rules[rl.ID] = rl
+		if sg := c.St.SecurityGroups[rl.GroupID]; sg != nil {
+			sg.Revision++
+		}
+		bodies = append(bodies, c.ruleBody(rl))
+	}
+	c.Save()
+	c.RefreshFirewallsLocked()
+	if bulk {
+		core.WriteJSON(w, 201, map[string]any{"security_group_rules": bodies})
 		return
 	}
+	core.WriteJSON(w, 201, map[string]any{"security_group_rule": bodies[0]})
+}
+
+// newRule validates one requested rule as Neutron does (400, 404, and 409
+// for a rule the group has already); callers hold c.Mu.
+func (c *Service) newRule(q ruleFields, projectID string) (*state.Rule, *core.Error) {
+	if q.GroupID == "" {
+		return nil, core.NeutronErrf(400, "HTTPBadRequest", "Failed to parse request. Required attribute 'security_group_id' not specified")
+	}
 	if q.Direction != "ingress" && q.Direction != "egress" {
-		core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "Invalid input for direction. Reason: %s is not in valid_values.", q.Direction))
-		return
+		return nil, core.NeutronErrf(400, "HTTPBadRequest", "Invalid input for direction. Reason: %s is not in valid_values.", q.Direction)
 	}
 	if q.Ethertype == "" {
 		q.Ethertype = "IPv4"
 	}
 	if q.Ethertype != "IPv4" && q.Ethertype != "IPv6" {
-		core.WriteError(w, core.Network, core.NeutronErrf(400, "SecurityGroupRuleInvalidEtherType", "Security group rule for ethertype '%s' not supported. Allowed values are ['IPv4', 'IPv6'].", q.Ethertype))
-		return
+		return nil, core.NeutronErrf(400, "SecurityGroupRuleInvalidEtherType", "Security group rule for ethertype '%s' not supported. Allowed values are ['IPv4', 'IPv6'].", q.Ethertype)
 	}
 	if _, ok := c.St.SecurityGroups[q.GroupID]; !ok {
-		core.WriteError(w, core.Network, core.NeutronErrf(404, "SecurityGroupNotFound", "Security group %s does not exist", q.GroupID))
-		return
+		return nil, core.NeutronErrf(404, "SecurityGroupNotFound", "Security group %s does not exist", q.GroupID)
 	}
 	rl := &state.Rule{ID: core.NewUUID(), GroupID: q.GroupID, Direction: q.Direction, Ethertype: q.Ethertype,
-		PortMin: q.PortMin, PortMax: q.PortMax, Description: q.Description, ProjectID: t.ProjectID, CreatedAt: time.Now()}
+		PortMin: q.PortMin.intOrNil(), PortMax: q.PortMax.intOrNil(), Description: q.Description, ProjectID: projectID, CreatedAt: time.Now()}
 	if q.Protocol != nil && *q.Protocol != "" && *q.Protocol != "any" {
 		p := strings.ToLower(*q.Protocol)
 		if _, known := protocolNumbers[p]; !known {
 			n, err := strconv.Atoi(p)
 			if err != nil || n < 0 || n > 255 {
-				core.WriteError(w, core.Network, core.NeutronErrf(400, "SecurityGroupRuleInvalidProtocol",
-					"Security group rule protocol %s not supported. Only protocol values [None, 'ah', 'dccp', 'egp', 'esp', 'gre', 'icmp', 'icmpv6', 'igmp', 'ipip', 'ipv6-encap', 'ipv6-frag', 'ipv6-icmp', 'ipv6-nonxt', 'ipv6-opts', 'ipv6-route', 'ospf', 'pgm', 'rsvp', 'sctp', 'tcp', 'udp', 'udplite', 'vrrp'] and integer representations [0 to 255] are supported.", p))
-				return
+				return nil, core.NeutronErrf(400, "SecurityGroupRuleInvalidProtocol",
+					"Security group rule protocol %s not supported. Only protocol values [None, 'ah', 'dccp', 'egp', 'esp', 'gre', 'icmp', 'icmpv6', 'igmp', 'ipip', 'ipv6-encap', 'ipv6-frag', 'ipv6-icmp', 'ipv6-nonxt', 'ipv6-opts', 'ipv6-route', 'ospf', 'pgm', 'rsvp', 'sctp', 'tcp', 'udp', 'udplite', 'vrrp'] and integer representations [0 to 255] are supported.", p)
 			}
 		}
 		rl.Protocol = p
 	}
 	if e := validatePortRange(rl); e != nil {
-		core.WriteError(w, core.Network, e)
-		return
+		return nil, e
 	}
 	if q.RemoteIPPrefix != nil && *q.RemoteIPPrefix != "" && q.RemoteGroupID != nil && *q.RemoteGroupID != "" {
-		core.WriteError(w, core.Network, core.NeutronErrf(400, "SecurityGroupRemoteGroupAndRemoteIpPrefix",
-			"Only remote_ip_prefix or remote_group_id may be provided."))
-		return
+		return nil, core.NeutronErrf(400, "SecurityGroupRemoteGroupAndRemoteIpPrefix",
+			"Only remote_ip_prefix or remote_group_id may be provided.")
 	}
 	if q.RemoteIPPrefix != nil && *q.RemoteIPPrefix != "" {
 		s := *q.RemoteIPPrefix
@@ -883,37 +957,26 @@ func (c *Service) createRule(w http.ResponseWriter, r *http.Request) {
 		}
 		pfx, err := netip.ParsePrefix(s)
 		if err != nil {
-			core.WriteError(w, core.Network, core.NeutronErrf(400, "HTTPBadRequest", "Invalid input for remote_ip_prefix. Reason: '%s' is not a valid IP subnet.", *q.RemoteIPPrefix))
-			return
+			return nil, core.NeutronErrf(400, "HTTPBadRequest", "Invalid input for remote_ip_prefix. Reason: '%s' is not a valid IP subnet.", *q.RemoteIPPrefix)
 		}
 		if (pfx.Addr().Is4() && q.Ethertype != "IPv4") || (pfx.Addr().Is6() && q.Ethertype != "IPv6") {
-			core.WriteError(w, core.Network, core.NeutronErrf(400, "SecurityGroupRuleParameterConflict",
-				"Conflicting value ethertype %s for CIDR %s", q.Ethertype, *q.RemoteIPPrefix))
-			return
+			return nil, core.NeutronErrf(400, "SecurityGroupRuleParameterConflict",
+				"Conflicting value ethertype %s for CIDR %s", q.Ethertype, *q.RemoteIPPrefix)
 		}
 		rl.RemoteIPPrefix = pfx.Masked().String()
 	}
 	if q.RemoteGroupID != nil && *q.RemoteGroupID != "" {
 		if _, ok := c.St.SecurityGroups[*q.RemoteGroupID]; !ok {
-			core.WriteError(w, core.Network, core.NeutronErrf(404, "SecurityGroupNotFound", "Security group %s does not exist", *q.RemoteGroupID))
-			return
+			return nil, core.NeutronErrf(404, "SecurityGroupNotFound", "Security group %s does not exist", *q.RemoteGroupID)
 		}
 		rl.RemoteGroupID = *q.RemoteGroupID
 	}
 	for _, other := range c.St.Rules {
 		if sameRule(other, rl) {
-			core.WriteError(w, core.Network, core.NeutronErrf(409, "SecurityGroupRuleExists", "Security group rule already exists. Rule id is %s.", other.ID))
-			return
+			return nil, core.NeutronErrf(409, "SecurityGroupRuleExists", "Security group rule already exists. Rule id is %s.", other.ID)
 		}
 	}
-	c.St.Rules[rl.ID] = rl
-	if sg := c.St.SecurityGroups[rl.GroupID]; sg != nil {
-		sg.Revision++
-	}
-	c.Save()
-	body := c.ruleBody(rl)
-	c.RefreshFirewallsLocked()
-	core.WriteJSON(w, 201, map[string]any{"security_group_rule": body})
+	return rl, nil
 }
 
 func validatePortRange(rl *state.Rule) *core.Error {
