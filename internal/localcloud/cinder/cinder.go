@@ -19,8 +19,8 @@ import (
 
 // Cinder's microversion range (3.59 is Train's maximum, matching nova 2.79).
 var (
-	cinderMin = core.Microversion{Major: 3, Minor: 0}
-	cinderMax = core.Microversion{Major: 3, Minor: 59}
+	cinderAPI = core.VersionedAPI{Service: core.Volume, Type: "volume",
+		Min: core.Microversion{Major: 3, Minor: 0}, Max: core.Microversion{Major: 3, Minor: 59}}
 )
 
 const (
@@ -39,14 +39,9 @@ func (c *Service) cinder(h core.VersionedHandler) http.HandlerFunc {
 			core.WriteError(w, core.Volume, core.Errf(400, "Malformed request url"))
 			return
 		}
-		mv, e := core.NegotiateMicroversion(r, "volume", "", cinderMin, cinderMax)
-		if e != nil {
-			core.WriteError(w, core.Volume, e)
-			return
+		if mv, ok := cinderAPI.Negotiate(w, r); ok {
+			h(w, r, mv)
 		}
-		w.Header().Set("OpenStack-API-Version", "volume "+mv.String())
-		w.Header().Set("Vary", "OpenStack-API-Version")
-		h(w, r, mv)
 	})
 }
 
@@ -79,8 +74,8 @@ func (c *Service) cinderVersionBody() map[string]any {
 		},
 		"media-types": []any{map[string]any{"base": "application/json",
 			"type": "application/vnd.openstack.volume+json;version=3"}},
-		"min_version": cinderMin.String(), "status": "CURRENT", "updated": "2019-09-20T00:00:00Z",
-		"version": cinderMax.String(),
+		"min_version": cinderAPI.Min.String(), "status": "CURRENT", "updated": "2019-09-20T00:00:00Z",
+		"version": cinderAPI.Max.String(),
 	}
 }
 

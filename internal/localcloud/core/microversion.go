@@ -79,3 +79,33 @@ func VersionedShow[T any](mu sync.Locker, singular string, find func(w http.Resp
 		}
 	}
 }
+
+// VersionedAPI is how a microversioned service (Nova, Cinder) negotiates:
+// its error format, its name in OpenStack-API-Version, its legacy header
+// (nova's X-OpenStack-Nova-API-Version; empty for cinder, which ignores its
+// own) and its range.
+type VersionedAPI struct {
+	Service      Service
+	Type         string
+	LegacyHeader string
+	Min, Max     Microversion
+}
+
+// Negotiate reads the version a request asks for and sets the version
+// headers the service puts on every answer; on a bad version it answers
+// 400/406 and reports false.
+func (a VersionedAPI) Negotiate(w http.ResponseWriter, r *http.Request) (Microversion, bool) {
+	mv, e := NegotiateMicroversion(r, a.Type, a.LegacyHeader, a.Min, a.Max)
+	if e != nil {
+		WriteError(w, a.Service, e)
+		return Microversion{}, false
+	}
+	vary := "OpenStack-API-Version"
+	if a.LegacyHeader != "" {
+		w.Header().Set(a.LegacyHeader, mv.String())
+		vary += ", " + a.LegacyHeader
+	}
+	w.Header().Set("OpenStack-API-Version", a.Type+" "+mv.String())
+	w.Header().Set("Vary", vary)
+	return mv, true
+}

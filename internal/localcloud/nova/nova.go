@@ -25,21 +25,17 @@ import (
 var (
 	novaMin = core.Microversion{Major: 2, Minor: 1}
 	novaMax = core.Microversion{Major: 2, Minor: 79}
+	novaAPI = core.VersionedAPI{Service: core.Compute, Type: "compute",
+		LegacyHeader: "X-OpenStack-Nova-API-Version", Min: novaMin, Max: novaMax}
 )
 
 // nova wraps a compute handler: token check, microversion negotiation and
 // the version headers nova puts on every answer.
 func (c *Service) nova(h core.VersionedHandler) http.HandlerFunc {
 	return c.authed(core.Compute, func(w http.ResponseWriter, r *http.Request) {
-		mv, e := core.NegotiateMicroversion(r, "compute", "X-OpenStack-Nova-API-Version", novaMin, novaMax)
-		if e != nil {
-			core.WriteError(w, core.Compute, e)
-			return
+		if mv, ok := novaAPI.Negotiate(w, r); ok {
+			h(w, r, mv)
 		}
-		w.Header().Set("X-OpenStack-Nova-API-Version", mv.String())
-		w.Header().Set("OpenStack-API-Version", "compute "+mv.String())
-		w.Header().Set("Vary", "OpenStack-API-Version, X-OpenStack-Nova-API-Version")
-		h(w, r, mv)
 	})
 }
 
