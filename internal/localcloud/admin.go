@@ -11,6 +11,10 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/nova"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
 )
 
 // fault is an injected failure: the next Count requests whose method and
@@ -42,8 +46,8 @@ func (f *fault) message() string {
 }
 
 func (c *Cloud) matchFault(r *http.Request) *fault {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	for i, f := range c.faults {
 		if f.Method != "" && !strings.EqualFold(f.Method, r.Method) {
 			continue
@@ -62,7 +66,7 @@ func (c *Cloud) matchFault(r *http.Request) *fault {
 
 func (c *Cloud) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_admin/ready", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, map[string]any{"ready": true, "url": c.baseURL})
+		core.WriteJSON(w, 200, map[string]any{"ready": true, "url": c.baseURL})
 	})
 	mux.HandleFunc("GET /_admin/inventory", c.adminInventory)
 	mux.HandleFunc("GET /_admin/faults", c.adminListFaults)
@@ -105,11 +109,11 @@ func (c *Cloud) adminLoadBalancerOp(w http.ResponseWriter, r *http.Request) {
 		adminErr(w, 404, "%v", err)
 		return
 	}
-	writeJSON(w, 200, map[string]any{"id": id, "done": r.PathValue("op")})
+	core.WriteJSON(w, 200, map[string]any{"id": id, "done": r.PathValue("op")})
 }
 
 func adminErr(w http.ResponseWriter, code int, format string, args ...any) {
-	writeError(w, svcAdmin, errf(code, format, args...))
+	core.WriteError(w, core.Admin, core.Errf(code, format, args...))
 }
 
 // Inventory lists every resource the APIs know, for "nothing left behind" checks.
@@ -142,36 +146,36 @@ func (i Inventory) Empty() bool {
 
 // Inventory returns what the cloud holds now.
 func (c *Cloud) Inventory() Inventory {
-	c.mu.Lock()
-	inv := Inventory{Hosts: len(c.hosts), Disks: len(c.disks), Servers: []InventoryItem{},
+	c.Mu.Lock()
+	inv := Inventory{Hosts: len(c.Hosts), Disks: len(c.Disks), Servers: []InventoryItem{},
 		Volumes: []InventoryItem{}, Ports: []InventoryItem{}, SecurityGroups: []InventoryItem{},
 		ServerGroups: []InventoryItem{}, Keypairs: []InventoryItem{}, FloatingIPs: []InventoryItem{}}
-	for _, s := range c.sortedServers() {
-		inv.Servers = append(inv.Servers, InventoryItem{s.ID, s.Name, statusOf(s)})
+	for _, s := range c.nova.SortedServers() {
+		inv.Servers = append(inv.Servers, InventoryItem{s.ID, s.Name, nova.StatusOf(s)})
 	}
-	for _, v := range c.sortedVolumes() {
+	for _, v := range c.cinder.SortedVolumes() {
 		inv.Volumes = append(inv.Volumes, InventoryItem{v.ID, v.Name, v.Status})
 	}
-	for _, p := range c.sortedPorts() {
-		inv.Ports = append(inv.Ports, InventoryItem{p.ID, p.Name, c.portStatus(p)})
+	for _, p := range c.neutron.SortedPorts() {
+		inv.Ports = append(inv.Ports, InventoryItem{p.ID, p.Name, c.neutron.PortStatus(p)})
 	}
-	for _, f := range c.sortedFloatingIPs() {
-		inv.FloatingIPs = append(inv.FloatingIPs, InventoryItem{f.ID, f.Address, f.status()})
+	for _, f := range c.neutron.SortedFloatingIPs() {
+		inv.FloatingIPs = append(inv.FloatingIPs, InventoryItem{f.ID, f.Address, f.Status()})
 	}
-	for _, g := range c.sortedSecGroups() {
-		if g.ID != c.st.DefaultSGID {
+	for _, g := range c.neutron.SortedSecGroups() {
+		if g.ID != c.St.DefaultSGID {
 			inv.SecurityGroups = append(inv.SecurityGroups, InventoryItem{ID: g.ID, Name: g.Name})
 		}
 	}
-	for _, g := range c.st.ServerGroups {
+	for _, g := range c.St.ServerGroups {
 		inv.ServerGroups = append(inv.ServerGroups, InventoryItem{ID: g.ID, Name: g.Name})
 	}
 	sort.Slice(inv.ServerGroups, func(i, j int) bool { return inv.ServerGroups[i].ID < inv.ServerGroups[j].ID })
-	for _, k := range c.st.Keypairs {
+	for _, k := range c.St.Keypairs {
 		inv.Keypairs = append(inv.Keypairs, InventoryItem{ID: k.Name, Name: k.Name})
 	}
 	sort.Slice(inv.Keypairs, func(i, j int) bool { return inv.Keypairs[i].ID < inv.Keypairs[j].ID })
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	inv.LoadBalancers = c.listLoadBalancers()
 	if inv.LoadBalancers == nil {
 		inv.LoadBalancers = []InventoryItem{}
@@ -185,7 +189,7 @@ func (c *Cloud) listLoadBalancers() []InventoryItem {
 	if c.lb == nil {
 		return nil
 	}
-	tok := c.internalToken()
+	tok := c.keystone.InternalToken()
 	req := httptest.NewRequest(http.MethodGet, "/v2/lbaas/loadbalancers", nil)
 	req.Header.Set("X-Auth-Token", tok)
 	rec := httptest.NewRecorder()
@@ -207,31 +211,21 @@ func (c *Cloud) listLoadBalancers() []InventoryItem {
 	return out
 }
 
-// internalToken issues a short-lived project token for the cloud's own calls.
-func (c *Cloud) internalToken() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	t := &token{ID: "gAAAAA" + randomSecret(180), UserID: c.st.UserID, ProjectID: c.st.ProjectID,
-		Methods: []string{"password"}, IssuedAt: time.Now(), ExpiresAt: time.Now().Add(time.Minute)}
-	c.tokens[t.ID] = t
-	return t.ID
-}
-
 func (c *Cloud) adminInventory(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, 200, c.Inventory())
+	core.WriteJSON(w, 200, c.Inventory())
 }
 
 func (c *Cloud) adminListFaults(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	out := []*fault{}
 	out = append(out, c.faults...)
-	writeJSON(w, 200, map[string]any{"faults": out})
+	core.WriteJSON(w, 200, map[string]any{"faults": out})
 }
 
 func (c *Cloud) adminAddFault(w http.ResponseWriter, r *http.Request) {
 	var f fault
-	if err := readJSON(r, &f); err != nil {
+	if err := core.ReadJSON(r, &f); err != nil {
 		adminErr(w, 400, "%s", err)
 		return
 	}
@@ -255,17 +249,17 @@ func (c *Cloud) adminAddFault(w http.ResponseWriter, r *http.Request) {
 		f.RetryAfter = 1
 	}
 	f.re = re
-	f.ID = newUUID()
-	c.mu.Lock()
+	f.ID = core.NewUUID()
+	c.Mu.Lock()
 	c.faults = append(c.faults, &f)
-	c.mu.Unlock()
-	writeJSON(w, 201, map[string]any{"fault": f})
+	c.Mu.Unlock()
+	core.WriteJSON(w, 201, map[string]any{"fault": f})
 }
 
 func (c *Cloud) adminClearFaults(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
+	c.Mu.Lock()
 	c.faults = nil
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -275,7 +269,7 @@ func (c *Cloud) adminNextServerError(w http.ResponseWriter, r *http.Request) {
 		Message string `json:"message"`
 	}
 	if r.ContentLength != 0 {
-		if err := readJSON(r, &req); err != nil {
+		if err := core.ReadJSON(r, &req); err != nil {
 			adminErr(w, 400, "%s", err)
 			return
 		}
@@ -283,70 +277,66 @@ func (c *Cloud) adminNextServerError(w http.ResponseWriter, r *http.Request) {
 	if req.Count <= 0 {
 		req.Count = 1
 	}
-	c.mu.Lock()
-	c.nextServerErrors = req.Count
-	c.nextServerErrMsg = req.Message
-	c.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"next_server_errors": req.Count})
+	c.Mu.Lock()
+	c.nova.FailNextBuilds(req.Count, req.Message)
+	c.Mu.Unlock()
+	core.WriteJSON(w, 200, map[string]any{"next_server_errors": req.Count})
 }
 
 func (c *Cloud) adminDelay(w http.ResponseWriter, r *http.Request) {
 	var req struct {
 		StepMS int `json:"step_ms"`
 	}
-	if err := readJSON(r, &req); err != nil || req.StepMS < 0 {
+	if err := core.ReadJSON(r, &req); err != nil || req.StepMS < 0 {
 		adminErr(w, 400, "body must be {\"step_ms\": N} with N >= 0")
 		return
 	}
-	c.mu.Lock()
-	c.stepDelay = time.Duration(req.StepMS) * time.Millisecond
+	c.Mu.Lock()
+	c.SetStepDelay(time.Duration(req.StepMS) * time.Millisecond)
 	if req.StepMS == 0 {
-		c.stepDelay = c.cfg.StepDelay
+		c.SetStepDelay(c.cfg.StepDelay)
 	}
-	d := c.stepDelay
-	c.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"step_ms": d.Milliseconds()})
+	d := c.StepDelay()
+	c.Mu.Unlock()
+	core.WriteJSON(w, 200, map[string]any{"step_ms": d.Milliseconds()})
 }
 
 func (c *Cloud) adminExpireTokens(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	n := len(c.tokens)
-	c.tokens = map[string]*token{}
-	c.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"expired": n})
+	n := c.keystone.RevokeAll()
+	core.WriteJSON(w, 200, map[string]any{"expired": n})
 }
 
 func (c *Cloud) adminServerInfo(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.st.Servers[pv(r, "id")]
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	s, ok := c.St.Servers[r.PathValue("id")]
 	if !ok {
-		adminErr(w, 404, "server %s not found", pv(r, "id"))
+		adminErr(w, 404, "server %s not found", r.PathValue("id"))
 		return
 	}
-	info := map[string]any{"id": s.ID, "status": statusOf(s), "hypervisor": s.Hypervisor, "hostname": s.Hostname}
-	h := c.hosts[s.ID]
+	info := map[string]any{"id": s.ID, "status": nova.StatusOf(s), "hypervisor": s.Hypervisor, "hostname": s.Hostname}
+	h := c.Hosts[s.ID]
 	if h != nil {
 		info["netns"] = h.NetNS()
 		info["addr"] = h.Addr().String()
-		info["firewall"] = c.renderFirewall(s)
+		info["firewall"] = c.neutron.RenderFirewall(s)
 	}
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	if h != nil {
-		info["running"] = h.Running() // may wait for a host mid-shutdown: not under c.mu
+		info["running"] = h.Running() // may wait for a host mid-shutdown: not under c.Mu
 	}
-	c.mu.Lock() // for the deferred Unlock
-	writeJSON(w, 200, info)
+	c.Mu.Lock() // for the deferred Unlock
+	core.WriteJSON(w, 200, info)
 }
 
 // adminServerOp simulates what happens to a VM behind nova's back: power
 // off (nova's power sync then reports SHUTOFF), power on, network partition.
 func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
-	id, op := pv(r, "id"), pv(r, "op")
-	c.mu.Lock()
-	s, ok := c.st.Servers[id]
-	h := c.hosts[id]
-	c.mu.Unlock()
+	id, op := r.PathValue("id"), r.PathValue("op")
+	c.Mu.Lock()
+	s, ok := c.St.Servers[id]
+	h := c.Hosts[id]
+	c.Mu.Unlock()
 	if !ok || h == nil {
 		adminErr(w, 404, "server %s has no host", id)
 		return
@@ -359,19 +349,19 @@ func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
 	case "poweroff", "crash":
 		err = h.PowerOff(ctx)
 		if err == nil {
-			c.finishAction(id, "stopped", 4, nil)
+			c.nova.FinishAction(id, "stopped", 4, nil)
 		}
 	case "poweron":
-		err = c.powerOnHost(ctx, id, h)
+		err = c.nova.PowerOnHost(ctx, id, h)
 		if err == nil {
-			c.finishAction(id, "active", 1, nil)
+			c.nova.FinishAction(id, "active", 1, nil)
 		}
 	case "partition":
 		var req struct {
 			Peers []string `json:"peers"`
 		}
 		if r.ContentLength != 0 {
-			if e := readJSON(r, &req); e != nil {
+			if e := core.ReadJSON(r, &req); e != nil {
 				adminErr(w, 400, "%s", e)
 				return
 			}
@@ -395,7 +385,7 @@ func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
 			Peers []string `json:"peers"`
 		}
 		if r.ContentLength != 0 {
-			_ = readJSON(r, &req)
+			_ = core.ReadJSON(r, &req)
 		}
 		err = h.HealNetwork(ctx)
 		if err == nil && len(req.Peers) > 0 {
@@ -415,7 +405,7 @@ func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
 		adminErr(w, 500, "%s %s: %v", op, id, err)
 		return
 	}
-	writeJSON(w, 200, map[string]any{"server": id, "op": op, "ok": true})
+	core.WriteJSON(w, 200, map[string]any{"server": id, "op": op, "ok": true})
 }
 
 // adminReset deletes every server, volume, port and load balancer now.
@@ -424,7 +414,7 @@ func (c *Cloud) adminReset(w http.ResponseWriter, r *http.Request) {
 		adminErr(w, 500, "reset: %v", err)
 		return
 	}
-	writeJSON(w, 200, c.Inventory())
+	core.WriteJSON(w, 200, c.Inventory())
 }
 
 // Reset deletes every server, volume, port, load balancer, keypair, server
@@ -433,40 +423,40 @@ func (c *Cloud) Reset(ctx context.Context) error {
 	if c.lb != nil {
 		for _, lb := range c.listLoadBalancers() {
 			req := httptest.NewRequest(http.MethodDelete, "/v2/lbaas/loadbalancers/"+lb.ID+"?cascade=true", nil)
-			req.Header.Set("X-Auth-Token", c.internalToken())
+			req.Header.Set("X-Auth-Token", c.keystone.InternalToken())
 			rec := httptest.NewRecorder()
 			c.lb.ServeHTTP(rec, req)
 		}
 	}
 	// Let running transitions settle, then remove everything.
-	if err := c.waitIdle(ctx); err != nil {
+	if err := c.WaitIdle(ctx); err != nil {
 		return err
 	}
 	if err := c.deleteEverything(ctx); err != nil {
 		return err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.st.Keypairs = map[string]*keypair{}
-	c.st.ServerGroups = map[string]*serverGroup{}
-	for id := range c.st.SecurityGroups {
-		if id != c.st.DefaultSGID {
-			delete(c.st.SecurityGroups, id)
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	c.St.Keypairs = map[string]*state.Keypair{}
+	c.St.ServerGroups = map[string]*state.ServerGroup{}
+	for id := range c.St.SecurityGroups {
+		if id != c.St.DefaultSGID {
+			delete(c.St.SecurityGroups, id)
 		}
 	}
-	for id, rl := range c.st.Rules {
-		if rl.GroupID != c.st.DefaultSGID {
-			delete(c.st.Rules, id)
+	for id, rl := range c.St.Rules {
+		if rl.GroupID != c.St.DefaultSGID {
+			delete(c.St.Rules, id)
 		}
 	}
-	return c.persist()
+	return c.Persist()
 }
 
 // ShutdownRequested is closed when POST /_admin/shutdown arrives; the main
 // binary then closes the cloud and exits.
 func (c *Cloud) ShutdownRequested() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	if c.shutdownReq == nil {
 		c.shutdownReq = make(chan struct{})
 	}
@@ -474,7 +464,7 @@ func (c *Cloud) ShutdownRequested() <-chan struct{} {
 }
 
 func (c *Cloud) adminShutdown(w http.ResponseWriter, r *http.Request) {
-	c.mu.Lock()
+	c.Mu.Lock()
 	if c.shutdownReq == nil {
 		c.shutdownReq = make(chan struct{})
 	}
@@ -483,6 +473,6 @@ func (c *Cloud) adminShutdown(w http.ResponseWriter, r *http.Request) {
 	default:
 		close(c.shutdownReq)
 	}
-	c.mu.Unlock()
-	writeJSON(w, 202, map[string]any{"shutting_down": true})
+	c.Mu.Unlock()
+	core.WriteJSON(w, 202, map[string]any{"shutting_down": true})
 }

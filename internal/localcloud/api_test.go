@@ -30,22 +30,26 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/networks"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"golang.org/x/crypto/ssh"
-)
 
-// samplesDir is ../shared/openstack-api relative to the repository root.
-const samplesDir = "../../../shared/openstack-api"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/neutron"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/samples"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
+)
 
 // checkShape compares the keys of ours with the keys of the object at the
 // top of a sample (under wrapper, e.g. "server"). Keys listed in ignore are
-// extensions the local cloud does not offer. Only the shape comparison is
-// skipped when the samples are absent.
+// extensions the local cloud does not offer. Without the samples (see
+// package samples) only the shape comparison is skipped, and under CI the
+// test fails.
 func checkShape(t *testing.T, sample, wrapper string, ours map[string]any, ignore ...string) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(samplesDir, sample))
-	if errors.Is(err, os.ErrNotExist) {
-		t.Logf("samples not present (%s): shape check of %s skipped", samplesDir, sample)
+	dir, ok := samples.Optional(t, "")
+	if !ok {
 		return
 	}
+	b, err := os.ReadFile(filepath.Join(dir, sample))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +289,7 @@ func TestAPIConformance(t *testing.T) {
 			t.Fatal(err)
 		}
 		imgs, _ := images.ExtractImages(pages)
-		if len(imgs) != 1 || imgs[0].ID != theImage().ID {
+		if len(imgs) != 1 || imgs[0].ID != glance.TheImage().ID {
 			t.Errorf("images: %+v", imgs)
 		}
 		// Keypairs: import (201 from 2.2), duplicate 409, generate, 404 after delete.
@@ -378,7 +382,7 @@ func TestAPIConformance(t *testing.T) {
 	})
 
 	t.Run("neutron", func(t *testing.T) {
-		nets, err := networks.List(tc.network, networks.ListOpts{Name: networkName}).AllPages(ctx)
+		nets, err := networks.List(tc.network, networks.ListOpts{Name: neutron.NetworkName}).AllPages(ctx)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -523,7 +527,7 @@ func TestServerCreateShapesAndPorts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	body := map[string]any{"server": map[string]any{"name": "on-port", "flavorRef": "1", "imageRef": theImage().ID,
+	body := map[string]any{"server": map[string]any{"name": "on-port", "flavorRef": "1", "imageRef": glance.TheImage().ID,
 		"key_name": fx.keyName, "networks": []any{map[string]any{"port": p.ID}}}}
 	code, hdr, b := tc.rawDo("POST", "/compute/v2.1/servers", body, map[string]string{"OpenStack-API-Version": "compute 2.47"})
 	if code != 202 || hdr.Get("Location") == "" {
@@ -580,7 +584,7 @@ func TestServerCreateShapesAndPorts(t *testing.T) {
 		t.Fatalf("nova's private key: %v", err)
 	}
 	s2, err := servers.Create(ctx, tc.compute, keypairs.CreateOptsExt{KeyName: "generated", CreateOptsBuilder: servers.CreateOpts{
-		Name: "again", FlavorRef: "1", ImageRef: theImage().ID, Networks: []servers.Network{{Port: p.ID}}}}, nil).Extract()
+		Name: "again", FlavorRef: "1", ImageRef: glance.TheImage().ID, Networks: []servers.Network{{Port: p.ID}}}}, nil).Extract()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -660,6 +664,11 @@ func TestFaultsAndScheduling(t *testing.T) {
 	if s.Fault.Code != 500 || s.Fault.Message == "" {
 		t.Errorf("fault of an injected ERROR: %+v", s.Fault)
 	}
+	// Never scheduled, so no host: nova answers the console 409 InstanceNotReady.
+	code, _, b = tc.rawDo("POST", "/compute/v2.1/servers/"+bad+"/action", map[string]any{"os-getConsoleOutput": map[string]any{}}, nil)
+	if want := "Instance " + bad + " is not ready"; code != 409 || obj(decode(t, b), "conflictingRequest")["message"] != want {
+		t.Errorf("console of a server without a host: %d %s, want 409 %q", code, b, want)
+	}
 
 	c264 := *tc.compute
 	c264.Microversion = "2.64"
@@ -670,7 +679,7 @@ func TestFaultsAndScheduling(t *testing.T) {
 	var ids []string
 	for _, n := range []string{"m1", "m2", "m3"} {
 		s, err := servers.Create(ctx, tc.compute, keypairs.CreateOptsExt{KeyName: fx.keyName, CreateOptsBuilder: servers.CreateOpts{
-			Name: n, FlavorRef: "1", ImageRef: theImage().ID, Networks: []servers.Network{{UUID: tc.NetworkID()}}}},
+			Name: n, FlavorRef: "1", ImageRef: glance.TheImage().ID, Networks: []servers.Network{{UUID: tc.NetworkID()}}}},
 			servers.SchedulerHintOpts{Group: g.ID}).Extract()
 		if err != nil {
 			t.Fatal(err)
@@ -723,9 +732,9 @@ func TestFaultsAndScheduling(t *testing.T) {
 	tc.admin("POST", "/servers/"+active+"/poweron", nil)
 	tc.waitServer(active, "ACTIVE")
 	// A host that stops behind the API's back is found by the power sync.
-	tc.mu.Lock()
-	h := tc.hosts[active]
-	tc.mu.Unlock()
+	tc.Mu.Lock()
+	h := tc.Hosts[active]
+	tc.Mu.Unlock()
 	if err := h.PowerOff(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -790,13 +799,13 @@ func TestRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A crash leaves servers in the state file: refuse, and say how to clean up.
-	path := filepath.Join(dir, "state", stateFileName)
-	st, err := loadState(filepath.Join(dir, "state"))
+	path := filepath.Join(dir, "state", state.FileName)
+	st, err := state.Load(filepath.Join(dir, "state"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.Servers["x"] = &server{ID: "x", Name: "orphan"}
-	if err := saveState(filepath.Join(dir, "state"), st); err != nil {
+	st.Servers["x"] = &state.Server{ID: "x", Name: "orphan"}
+	if err := state.Save(filepath.Join(dir, "state"), st); err != nil {
 		t.Fatal(err)
 	}
 	_, err = start()
@@ -834,7 +843,7 @@ func TestLoadBalancerThroughCloud(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	_, err = loadbalancers.Create(ctx, tc.lb, loadbalancers.CreateOpts{Name: "elsewhere", VipSubnetID: newUUID()}).Extract()
+	_, err = loadbalancers.Create(ctx, tc.lb, loadbalancers.CreateOpts{Name: "elsewhere", VipSubnetID: core.NewUUID()}).Extract()
 	if err == nil {
 		t.Errorf("load balancer on an unknown subnet was accepted")
 	}

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
 )
 
 // Client file names written into the state dir by WriteClientFiles.
@@ -60,13 +62,13 @@ func (c *Cloud) EnvExports(cloudsPath string) string {
 		{"LOCALCLOUD_ADMIN_URL", c.URL() + "/_admin"},
 		{"LOCALCLOUD_NETWORK_ID", c.NetworkID()},
 		{"LOCALCLOUD_SUBNET_ID", c.SubnetID()},
-		{"LOCALCLOUD_IMAGE_ID", theImage().ID},
-		{"LOCALCLOUD_IMAGE_NAME", theImage().Name},
-		{"LOCALCLOUD_SUBNET_CIDR", c.network.Subnet().String()},
-		{"LOCALCLOUD_GATEWAY", c.network.Gateway().String()},
-		{"LOCALCLOUD_BRIDGE", c.network.Bridge()},
-		{"LOCALCLOUD_PUBLIC_NETWORK_ID", c.st.PublicNetID},
-		{"LOCALCLOUD_PUBLIC_SUBNET_CIDR", c.public.String()},
+		{"LOCALCLOUD_IMAGE_ID", glance.TheImage().ID},
+		{"LOCALCLOUD_IMAGE_NAME", glance.TheImage().Name},
+		{"LOCALCLOUD_SUBNET_CIDR", c.Store.Network.Subnet().String()},
+		{"LOCALCLOUD_GATEWAY", c.Store.Network.Gateway().String()},
+		{"LOCALCLOUD_BRIDGE", c.Store.Network.Bridge()},
+		{"LOCALCLOUD_PUBLIC_NETWORK_ID", c.St.PublicNetID},
+		{"LOCALCLOUD_PUBLIC_SUBNET_CIDR", c.Public.String()},
 	}
 	var b strings.Builder
 	b.WriteString("# Written by localcloud: source it (the password is secret).\n")

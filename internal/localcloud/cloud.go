@@ -12,10 +12,16 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/cinder"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/host"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/keystone"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/neutron"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/nova"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
 )
 
 // Config configures a Cloud. Zero values take the defaults documented per field.
@@ -79,38 +85,24 @@ type LoadBalancerService interface {
 
 // Cloud is a running local cloud.
 type Cloud struct {
+	// Store is the shared state (records, hosts, disks, the lock and the
+	// asynchronous transitions) every service works on.
+	*state.Store
 	cfg Config
-	log *slog.Logger
 
 	ln      net.Listener
 	httpSrv *http.Server
 	baseURL string
 
-	network *host.Network
-	public  netip.Prefix // the external network's subnet, on the same bridge
-	lb      LoadBalancerService
+	lb LoadBalancerService
 
-	mu     sync.Mutex // guards everything below and the records in st
-	st     *persisted
-	tokens map[string]*token
-	hosts  map[string]*host.Host // server id -> host
-	disks  map[string]*host.Disk // volume id -> disk
-	// probing counts boots in progress per server: their firewall lets the
-	// machine reach sshd meanwhile (see renderFirewallOpts).
-	probing map[string]int
-	faults  []*fault
-	// nextServerErrors makes the next N server creates end in ERROR.
-	nextServerErrors int
-	nextServerErrMsg string
-	stepDelay        time.Duration
-	shutdownReq      chan struct{}
+	keystone *keystone.Service
+	neutron  *neutron.Service
+	cinder   *cinder.Service
+	nova     *nova.Service
 
-	asyncMu  sync.Mutex     // guards closed and bg.Add against Close's bg.Wait
-	closed   bool           // no new asynchronous work once set
-	bg       sync.WaitGroup // asynchronous transitions
-	inFlight atomic.Int64   // running asynchronous transitions (Reset waits for 0)
-	bgCtx    context.Context
-	cancel   context.CancelFunc
+	faults      []*fault // guarded by Mu
+	shutdownReq chan struct{}
 
 	closeOnce sync.Once
 	closeErr  error
@@ -127,7 +119,7 @@ func Start(ctx context.Context, cfg Config) (*Cloud, error) {
 	if err := os.MkdirAll(cfg.StateDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create state dir: %w", err)
 	}
-	st, err := loadState(cfg.StateDir)
+	st, err := state.Load(cfg.StateDir)
 	if err != nil {
 		return nil, err
 	}
@@ -140,65 +132,68 @@ func Start(ctx context.Context, cfg Config) (*Cloud, error) {
 	}
 
 	c := &Cloud{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		st:        st,
-		tokens:    map[string]*token{},
-		hosts:     map[string]*host.Host{},
-		disks:     map[string]*host.Disk{},
-		probing:   map[string]int{},
-		stepDelay: cfg.StepDelay,
-		done:      make(chan struct{}),
+		Store: state.NewStore(cfg.StateDir, st, cfg.StepDelay, cfg.Logger),
+		cfg:   cfg,
+		done:  make(chan struct{}),
 	}
-	c.bgCtx, c.cancel = context.WithCancel(context.Background())
-	c.seedIdentity()
+	c.St.Identity.Seed(cfg.Password)
 
 	if err := c.startNetwork(ctx); err != nil {
-		c.cancel()
+		c.Cancel()
 		return nil, err
 	}
-	if err := c.persist(); err != nil {
-		_ = c.network.Close()
-		c.cancel()
+	if err := c.Persist(); err != nil {
+		_ = c.Store.Network.Close()
+		c.Cancel()
 		return nil, err
 	}
 
 	c.ln, err = net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		_ = c.network.Close()
-		c.cancel()
+		_ = c.Store.Network.Close()
+		c.Cancel()
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	c.baseURL = "http://" + c.ln.Addr().String()
+	c.keystone = keystone.New(keystone.Config{
+		BaseURL: c.baseURL, Region: cfg.Region, User: cfg.User, Project: cfg.Project,
+		Domain: cfg.Domain, TokenTTL: cfg.TokenTTL, LoadBalancer: cfg.LoadBalancer != nil,
+	}, &c.Mu, &c.St.Identity, c.Save)
+	c.neutron = neutron.New(c.Store, c.baseURL, cfg.AvailabilityZones, c.keystone.Authed)
+	c.neutron.EnsureDefaultSecurityGroup()
+	c.cinder = cinder.New(c.Store, c.baseURL, cfg.AvailabilityZones, c.keystone.Authed)
+	c.nova = nova.New(c.Store, nova.Config{Hypervisors: cfg.Hypervisors, AvailabilityZones: cfg.AvailabilityZones},
+		c.baseURL, c.keystone.Authed, c.neutron)
+	c.Save()
 
 	if cfg.LoadBalancer != nil {
 		c.lb, err = cfg.LoadBalancer(LoadBalancerDeps{
-			Authenticate:  c.authenticateRequest,
-			Network:       c.network,
-			NetworkID:     c.st.NetworkID,
-			SubnetID:      c.st.SubnetID,
+			Authenticate:  c.keystone.AuthenticateRequest,
+			Network:       c.Store.Network,
+			NetworkID:     c.St.NetworkID,
+			SubnetID:      c.St.SubnetID,
 			StateDir:      filepath.Join(cfg.StateDir, "octavia"),
 			EndpointURL:   c.baseURL + "/load-balancer",
-			CreateVIPPort: c.createVIPPort,
-			DeleteVIPPort: c.deleteVIPPort,
+			CreateVIPPort: c.neutron.CreateVIPPort,
+			DeleteVIPPort: c.neutron.DeleteVIPPort,
 		})
 		if err != nil {
 			_ = c.ln.Close()
-			_ = c.network.Close()
-			c.cancel()
+			_ = c.Store.Network.Close()
+			c.Cancel()
 			return nil, fmt.Errorf("start load-balancer service: %w", err)
 		}
 	}
 
-	c.goAsyncDaemon(c.syncPowerStates)
+	c.GoDaemon(c.nova.SyncPowerStates)
 	c.httpSrv = &http.Server{Handler: c.routes(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		defer close(c.done)
 		if err := c.httpSrv.Serve(c.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			c.log.Error("api listener stopped", "err", err)
+			c.Log.Error("api listener stopped", "err", err)
 		}
 	}()
-	c.log.Info("local cloud ready", "url", c.baseURL, "subnet", c.network.Subnet().String())
+	c.Log.Info("local cloud ready", "url", c.baseURL, "subnet", c.Store.Network.Subnet().String())
 	return c, nil
 }
 
@@ -256,20 +251,19 @@ func (c *Cloud) startNetwork(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("create network: %w", err)
 	}
-	c.network = n
-	if c.public, err = n.AddExternalSubnet(ctx); err != nil {
+	c.Store.Network = n
+	if c.Public, err = n.AddExternalSubnet(ctx); err != nil {
 		_ = n.Close()
 		return fmt.Errorf("create external network: %w", err)
 	}
-	if c.st.NetworkID == "" {
-		c.st.NetworkID = newUUID()
-		c.st.SubnetID = newUUID()
+	if c.St.NetworkID == "" {
+		c.St.NetworkID = core.NewUUID()
+		c.St.SubnetID = core.NewUUID()
 	}
-	if c.st.PublicNetID == "" {
-		c.st.PublicNetID = newUUID()
-		c.st.PublicSubnetID = newUUID()
+	if c.St.PublicNetID == "" {
+		c.St.PublicNetID = core.NewUUID()
+		c.St.PublicSubnetID = core.NewUUID()
 	}
-	c.ensureDefaultSecurityGroup()
 	return nil
 }
 
@@ -281,38 +275,25 @@ func (c *Cloud) AuthURL() string { return c.baseURL + "/identity/v3" }
 
 // Credentials returns the seeded user's name, password, project and domain.
 func (c *Cloud) Credentials() (user, password, project, domain string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.cfg.User, c.st.Password, c.cfg.Project, c.cfg.Domain
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	return c.cfg.User, c.St.Password, c.cfg.Project, c.cfg.Domain
 }
 
 // PublicNetworkID names the external network (floating IPs); PublicSubnet
 // is its subnet, a second /24 on the same bridge.
-func (c *Cloud) PublicNetworkID() string    { return c.st.PublicNetID }
-func (c *Cloud) PublicSubnet() netip.Prefix { return c.public }
+func (c *Cloud) PublicNetworkID() string    { return c.St.PublicNetID }
+func (c *Cloud) PublicSubnet() netip.Prefix { return c.Public }
 
 // NetworkID and SubnetID name the ready-made network and subnet.
-func (c *Cloud) NetworkID() string { return c.st.NetworkID }
-func (c *Cloud) SubnetID() string  { return c.st.SubnetID }
+func (c *Cloud) NetworkID() string { return c.St.NetworkID }
+func (c *Cloud) SubnetID() string  { return c.St.SubnetID }
 
 // Network is the bridge the servers are on (tests reach hosts through it).
-func (c *Cloud) Network() *host.Network { return c.network }
+func (c *Cloud) Network() *host.Network { return c.Store.Network }
 
 // Done is closed when the API listener has stopped.
 func (c *Cloud) Done() <-chan struct{} { return c.done }
-
-// persist saves the state file; callers hold c.mu or own c exclusively.
-func (c *Cloud) persist() error {
-	return saveState(c.cfg.StateDir, c.st)
-}
-
-// save persists the state and logs a failure (request handlers keep going:
-// the in-memory state is the truth while the process lives).
-func (c *Cloud) save() {
-	if err := c.persist(); err != nil {
-		c.log.Error("save state", "err", err)
-	}
-}
 
 // Close deletes every server, volume, port and load balancer, stops the
 // listener and removes the network. The state file is left describing only
@@ -333,11 +314,7 @@ func (c *Cloud) shutdown() error {
 		}
 		shCancel()
 	}
-	c.asyncMu.Lock()
-	c.closed = true
-	c.asyncMu.Unlock()
-	c.cancel()
-	c.bg.Wait()
+	c.Stop()
 	if c.lb != nil {
 		if err := c.lb.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("stop load-balancer service: %w", err))
@@ -346,8 +323,8 @@ func (c *Cloud) shutdown() error {
 	if err := c.deleteEverything(ctx); err != nil {
 		errs = append(errs, err)
 	}
-	if c.network != nil {
-		if err := c.network.Close(); err != nil {
+	if c.Store.Network != nil {
+		if err := c.Store.Network.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("remove network: %w", err))
 		}
 	}
@@ -356,101 +333,48 @@ func (c *Cloud) shutdown() error {
 
 // deleteEverything removes every host, disk, server, volume and port record.
 func (c *Cloud) deleteEverything(ctx context.Context) error {
-	c.mu.Lock()
-	hosts := c.hosts
-	disks := c.disks
-	c.hosts = map[string]*host.Host{}
-	c.disks = map[string]*host.Disk{}
-	c.st.Servers = map[string]*server{}
-	c.st.Volumes = map[string]*volume{}
-	c.st.Ports = map[string]*port{}
+	c.Mu.Lock()
+	hosts := c.Hosts
+	disks := c.Disks
+	c.Hosts = map[string]*host.Host{}
+	c.Disks = map[string]*host.Disk{}
+	c.St.Servers = map[string]*state.Server{}
+	c.St.Volumes = map[string]*state.Volume{}
+	c.St.Ports = map[string]*state.Port{}
 	// Floating IP aliases live in the hosts' and VIPs' namespaces and go with them.
-	c.st.FloatingIPs = map[string]*floatingIP{}
-	for _, g := range c.st.ServerGroups {
+	c.St.FloatingIPs = map[string]*state.FloatingIP{}
+	for _, g := range c.St.ServerGroups {
 		g.Members = []string{}
 	}
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	var errs []error
 	for id, h := range hosts {
 		if err := h.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("remove host of server %s: %w", id, err))
 		}
-		c.network.ReleaseAddr(h.Addr())
+		c.Store.Network.ReleaseAddr(h.Addr())
 	}
 	for id, d := range disks {
 		if err := d.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("remove disk of volume %s: %w", id, err))
 		}
 	}
-	c.mu.Lock()
-	if err := c.persist(); err != nil {
+	c.Mu.Lock()
+	if err := c.Persist(); err != nil {
 		errs = append(errs, err)
 	}
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	return errors.Join(errs...)
-}
-
-// goAsync runs f in the background, tracked so Close can wait for it.
-// It returns false when the cloud is closing.
-func (c *Cloud) goAsync(f func(ctx context.Context)) bool {
-	c.asyncMu.Lock()
-	defer c.asyncMu.Unlock()
-	if c.closed {
-		return false
-	}
-	c.bg.Add(1)
-	c.inFlight.Add(1)
-	go func() {
-		defer c.bg.Done()
-		defer c.inFlight.Add(-1)
-		f(c.bgCtx)
-	}()
-	return true
-}
-
-// goAsyncDaemon runs a loop for the cloud's lifetime; it does not count as
-// a running transition for waitIdle.
-func (c *Cloud) goAsyncDaemon(f func(ctx context.Context)) {
-	c.bg.Add(1)
-	go func() {
-		defer c.bg.Done()
-		f(c.bgCtx)
-	}()
-}
-
-// waitIdle waits until no asynchronous transition runs (or ctx ends).
-func (c *Cloud) waitIdle(ctx context.Context) error {
-	for c.inFlight.Load() > 0 {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("wait for running transitions: %w", ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return nil
-}
-
-// sleepStep waits one transition step (or returns false when closing).
-func (c *Cloud) sleepStep(ctx context.Context) bool {
-	c.mu.Lock()
-	d := c.stepDelay
-	c.mu.Unlock()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-time.After(d):
-		return true
-	}
 }
 
 // routes builds the HTTP handler of every service.
 func (c *Cloud) routes() http.Handler {
 	mux := http.NewServeMux()
-	c.keystoneRoutes(mux)
-	c.novaRoutes(mux)
-	c.glanceRoutes(mux)
-	c.cinderRoutes(mux)
-	c.neutronRoutes(mux)
+	c.keystone.Routes(mux)
+	c.nova.Routes(mux)
+	glance.New(c.baseURL).Routes(mux, c.keystone.Authed)
+	c.cinder.Routes(mux)
+	c.neutron.Routes(mux)
 	c.adminRoutes(mux)
 	if c.lb != nil {
 		lb := http.StripPrefix("/load-balancer", c.lb)
@@ -470,11 +394,11 @@ func (c *Cloud) withJSONNotFound(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, pattern := mux.Handler(r); pattern == "" && !strings.HasPrefix(r.URL.Path, "/load-balancer") {
 			svc := serviceOf(r.URL.Path)
-			e := errf(http.StatusNotFound, "The resource could not be found.")
-			if svc == svcNetwork {
-				e = nerrf(http.StatusNotFound, "HTTPNotFound", "The resource could not be found.")
+			e := core.Errf(http.StatusNotFound, "The resource could not be found.")
+			if svc == core.Network {
+				e = core.NeutronErrf(http.StatusNotFound, "HTTPNotFound", "The resource could not be found.")
 			}
-			writeError(w, svc, e)
+			core.WriteError(w, svc, e)
 			return
 		}
 		mux.ServeHTTP(w, r)
@@ -482,26 +406,26 @@ func (c *Cloud) withJSONNotFound(mux *http.ServeMux) http.Handler {
 }
 
 // serviceOf tells which service a path belongs to.
-func serviceOf(path string) service {
+func serviceOf(path string) core.Service {
 	switch {
 	case strings.HasPrefix(path, "/identity"):
-		return svcIdentity
+		return core.Identity
 	case strings.HasPrefix(path, "/compute"):
-		return svcCompute
+		return core.Compute
 	case strings.HasPrefix(path, "/image"):
-		return svcImage
+		return core.Image
 	case strings.HasPrefix(path, "/volume"):
-		return svcVolume
+		return core.Volume
 	case strings.HasPrefix(path, "/network"):
-		return svcNetwork
+		return core.Network
 	}
-	return svcAdmin
+	return core.Admin
 }
 
 // withCommon adds request ids, logging and fault injection.
 func (c *Cloud) withCommon(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		reqID := "req-" + newUUID()
+		reqID := "req-" + core.NewUUID()
 		w.Header().Set("X-Openstack-Request-Id", reqID)
 		if strings.HasPrefix(r.URL.Path, "/compute") {
 			w.Header().Set("X-Compute-Request-Id", reqID)
@@ -511,33 +435,33 @@ func (c *Cloud) withCommon(next http.Handler) http.Handler {
 		if !strings.HasPrefix(r.URL.Path, "/_admin") {
 			if f := c.matchFault(r); f != nil {
 				rec.code = f.Status
-				e := &apiError{code: f.Status, message: f.message()}
+				e := &core.Error{Code: f.Status, Message: f.message()}
 				if f.Status == 429 || f.Status == 413 {
-					e.retryAfter = f.RetryAfter
+					e.RetryAfter = f.RetryAfter
 				}
-				if serviceOf(r.URL.Path) == svcAdmin { // load balancer: Octavia's WSME body
+				if serviceOf(r.URL.Path) == core.Admin { // load balancer: Octavia's WSME body
 					writeOctaviaFault(w, e)
 				} else {
-					writeError(w, serviceOf(r.URL.Path), e)
+					core.WriteError(w, serviceOf(r.URL.Path), e)
 				}
-				c.log.Info("api", "method", r.Method, "path", r.URL.Path, "status", f.Status, "injected", true)
+				c.Log.Info("api", "method", r.Method, "path", r.URL.Path, "status", f.Status, "injected", true)
 				return
 			}
 		}
 		next.ServeHTTP(rec, r)
-		c.log.Info("api", "method", r.Method, "path", r.URL.Path, "status", rec.code, "ms", time.Since(start).Milliseconds())
+		c.Log.Info("api", "method", r.Method, "path", r.URL.Path, "status", rec.code, "ms", time.Since(start).Milliseconds())
 	})
 }
 
-func writeOctaviaFault(w http.ResponseWriter, e *apiError) {
-	if e.retryAfter > 0 {
-		w.Header().Set("Retry-After", fmt.Sprint(e.retryAfter))
+func writeOctaviaFault(w http.ResponseWriter, e *core.Error) {
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(e.RetryAfter))
 	}
 	code := "Client"
-	if e.code >= 500 {
+	if e.Code >= 500 {
 		code = "Server"
 	}
-	writeJSON(w, e.code, map[string]any{"faultcode": code, "faultstring": e.message, "debuginfo": nil})
+	core.WriteJSON(w, e.Code, map[string]any{"faultcode": code, "faultstring": e.Message, "debuginfo": nil})
 }
 
 type statusRecorder struct {
@@ -555,3 +479,11 @@ func (s *statusRecorder) Flush() {
 		f.Flush()
 	}
 }
+
+// RemoveState deletes the state file in dir (after `localcloud down` has
+// cleaned up what it described).
+func RemoveState(dir string) error { return state.RemoveState(dir) }
+
+// ErrStaleState says a previous process left servers, volumes or ports whose
+// hosts and devices no longer exist.
+var ErrStaleState = state.ErrStaleState

@@ -21,6 +21,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/rules"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/subnets"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 )
 
 // TestFloatingIPs: the external network and its subnet are listed; the
@@ -68,8 +70,8 @@ func TestFloatingIPs(t *testing.T) {
 	}{
 		{"no network", map[string]any{}, 400, "HTTPBadRequest"},
 		{"internal network", map[string]any{"floating_network_id": tc.NetworkID()}, 400, "BadRequest"},
-		{"unknown network", map[string]any{"floating_network_id": newUUID()}, 404, "NetworkNotFound"},
-		{"unknown port", map[string]any{"floating_network_id": pub, "port_id": newUUID()}, 404, "PortNotFound"},
+		{"unknown network", map[string]any{"floating_network_id": core.NewUUID()}, 404, "NetworkNotFound"},
+		{"unknown port", map[string]any{"floating_network_id": pub, "port_id": core.NewUUID()}, 404, "PortNotFound"},
 		{"address outside", map[string]any{"floating_network_id": pub, "floating_ip_address": tc.Network().Gateway().String()}, 400, "InvalidIpForNetwork"},
 	} {
 		code, _, body := tc.rawDo("POST", "/network/v2.0/floatingips", map[string]any{"floatingip": c.body}, nil)
@@ -133,10 +135,17 @@ func TestFloatingIPs(t *testing.T) {
 		t.Errorf("delete vip port: %v, want 409", err)
 	}
 
-	// Associated at creation: ACTIVE and answering.
+	// Associated at creation: DOWN in the answer as on Neutron, then ACTIVE
+	// and answering.
 	fip, err := floatingips.Create(ctx, tc.network, floatingips.CreateOpts{FloatingNetworkID: pub, PortID: vipPort.ID}).Extract()
 	if err != nil {
 		t.Fatalf("create floating ip: %v", err)
+	}
+	if fip.Status != "DOWN" {
+		t.Errorf("created floating ip status %s, want DOWN (Neutron's create answer)", fip.Status)
+	}
+	if fip, err = floatingips.Get(ctx, tc.network, fip.ID).Extract(); err != nil {
+		t.Fatalf("get floating ip: %v", err)
 	}
 	addr := netip.MustParseAddr(fip.FloatingIP)
 	if fip.Status != "ACTIVE" || fip.PortID != vipPort.ID || fip.FixedIP != lb.VipAddress || !tc.PublicSubnet().Contains(addr) ||
@@ -159,7 +168,7 @@ func TestFloatingIPs(t *testing.T) {
 		{floatingips.ListOpts{PortID: vipPort.ID}, 1},
 		{floatingips.ListOpts{FloatingIP: fip.FloatingIP}, 1},
 		{floatingips.ListOpts{FloatingNetworkID: pub}, 1},
-		{floatingips.ListOpts{PortID: newUUID()}, 0},
+		{floatingips.ListOpts{PortID: core.NewUUID()}, 0},
 	} {
 		pages, err := floatingips.List(tc.network, c.opts).AllPages(ctx)
 		if err != nil {
@@ -280,8 +289,11 @@ func TestFloatingIPOfServer(t *testing.T) {
 		t.Fatalf("ports of the server: %+v", ps)
 	}
 	fip, err := floatingips.Create(ctx, tc.network, floatingips.CreateOpts{FloatingNetworkID: tc.PublicNetworkID(), PortID: ps[0].ID}).Extract()
-	if err != nil || fip.Status != "ACTIVE" {
-		t.Fatalf("create floating ip: %+v, %v", fip, err)
+	if err != nil || fip.Status != "DOWN" {
+		t.Fatalf("create floating ip: %+v, %v (want DOWN, as Neutron answers)", fip, err)
+	}
+	if fip, err = floatingips.Get(ctx, tc.network, fip.ID).Extract(); err != nil || fip.Status != "ACTIVE" {
+		t.Fatalf("floating ip of a running server: %+v, %v, want ACTIVE", fip, err)
 	}
 	if conn, err := net.DialTimeout("tcp", net.JoinHostPort(fip.FloatingIP, "22"), time.Second); err == nil {
 		conn.Close()

@@ -2,6 +2,8 @@ package localcloud
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -12,6 +14,10 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/applicationcredentials"
 	"github.com/gophercloud/gophercloud/v2/openstack/identity/v3/tokens"
 	"github.com/gophercloud/gophercloud/v2/openstack/image/v2/images"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/neutron"
 )
 
 // TestMiscCalls covers the remaining calls: server update, metadata items,
@@ -66,7 +72,7 @@ func TestMiscCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if addrs, _ := servers.ExtractAddresses(apages); len(addrs[networkName]) != 1 || addrs[networkName][0].Address != addr {
+	if addrs, _ := servers.ExtractAddresses(apages); len(addrs[neutron.NetworkName]) != 1 || addrs[neutron.NetworkName][0].Address != addr {
 		t.Errorf("addresses: %+v", addrs)
 	}
 	ipages, err := attachinterfaces.List(tc.compute, id).AllPages(ctx)
@@ -164,11 +170,19 @@ func TestMiscCalls(t *testing.T) {
 		t.Errorf("deleted application credential: %v, want 404", err)
 	}
 
-	if img, err := images.Get(ctx, tc.image, theImage().ID).Extract(); err != nil || img.Name != theImage().Name {
+	if img, err := images.Get(ctx, tc.image, glance.TheImage().ID).Extract(); err != nil || img.Name != glance.TheImage().Name {
 		t.Errorf("image get: %v %v", img, err)
 	}
-	if _, err := images.Get(ctx, tc.image, newUUID()).Extract(); !gophercloud.ResponseCodeIs(err, 404) {
+	if _, err := images.Get(ctx, tc.image, core.NewUUID()).Extract(); !gophercloud.ResponseCodeIs(err, 404) {
 		t.Errorf("missing image: %v, want 404", err)
+	}
+	// Glance's 404 is webob's JSON body.
+	missing := core.NewUUID()
+	code, hdr, b := tc.rawDo("GET", "/image/v2/images/"+missing, nil, nil)
+	var gerr struct{ Message, Code, Title string }
+	if err := json.Unmarshal(b, &gerr); code != 404 || err != nil || !strings.HasPrefix(hdr.Get("Content-Type"), "application/json") ||
+		gerr.Code != "404 Not Found" || gerr.Title != "Not Found" || !strings.HasPrefix(gerr.Message, "No image found with ID "+missing) {
+		t.Errorf("missing image: %d %s %s, want Glance's JSON 404", code, hdr.Get("Content-Type"), b)
 	}
 
 	if err := servers.Delete(ctx, tc.compute, id).ExtractErr(); err != nil {

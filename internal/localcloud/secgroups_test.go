@@ -2,7 +2,10 @@ package localcloud
 
 import (
 	"context"
+	"encoding/json"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +13,8 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/rules"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/samples"
 )
 
 // TestSecurityGroupsEnforced: a port without a rule is closed between two
@@ -87,4 +92,86 @@ func TestSecurityGroupsEnforced(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// TestBulkSecurityGroupRules posts the api-ref's rule sample as Neutron's
+// bulk create: all the rules of one group in one call, all or none.
+func TestBulkSecurityGroupRules(t *testing.T) {
+	dir := samples.Dir(t, "neutron/security-groups")
+	tc := startCloud(t, nil)
+	ctx := context.Background()
+	g, err := groups.Create(ctx, tc.network, groups.CreateOpts{Name: "bulk"}).Extract()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "security-group-rule-create-request.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The sample's rule, in our group and allowing our group; address
+	// groups are not implemented here.
+	rule := func(port string) map[string]any {
+		r := obj(decode(t, b), "security_group_rule")
+		r["security_group_id"], r["remote_group_id"] = g.ID, g.ID
+		delete(r, "remote_address_group_id")
+		if port != "" {
+			r["port_range_min"], r["port_range_max"] = port, port
+		}
+		return r
+	}
+	post := func(rs ...map[string]any) (int, []byte) {
+		code, _, body := tc.rawDo("POST", "/network/v2.0/security-group-rules", map[string]any{"security_group_rules": rs}, nil)
+		return code, body
+	}
+	countRules := func() int {
+		pages, err := rules.List(tc.network, rules.ListOpts{SecGroupID: g.ID, Direction: "ingress"}).AllPages(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := rules.ExtractRules(pages)
+		return len(got)
+	}
+
+	code, body := post(rule(""), rule("3306"))
+	if code != 201 {
+		t.Fatalf("bulk create: %d %s", code, body)
+	}
+	var made struct {
+		Rules []map[string]any `json:"security_group_rules"`
+	}
+	if err := json.Unmarshal(body, &made); err != nil || len(made.Rules) != 2 {
+		t.Fatalf("bulk create answer: %s (%v)", body, err)
+	}
+	for _, r := range made.Rules {
+		checkShape(t, "neutron/security-groups/security-group-rule-create-response.json", "security_group_rule", r)
+	}
+	if made.Rules[0]["port_range_min"] != float64(80) || made.Rules[1]["port_range_max"] != float64(3306) || made.Rules[1]["remote_group_id"] != g.ID {
+		t.Errorf("bulk created rules: %+v", made.Rules)
+	}
+	if n := countRules(); n != 2 {
+		t.Errorf("%d ingress rules after the bulk create, want 2", n)
+	}
+
+	// All or none: one rule that exists makes the call 409 and creates nothing.
+	if code, body := post(rule("4444"), rule("")); code != 409 || obj(decode(t, body), "NeutronError")["type"] != "SecurityGroupRuleExists" {
+		t.Errorf("bulk with an existing rule: %d %s, want 409 SecurityGroupRuleExists", code, body)
+	}
+	if code, body := post(rule("5555"), rule("5555")); code != 400 || obj(decode(t, body), "NeutronError")["type"] != "DuplicateSecurityGroupRuleInPost" {
+		t.Errorf("bulk with a rule twice: %d %s, want 400 DuplicateSecurityGroupRuleInPost", code, body)
+	}
+	other := rule("6666")
+	tc.Mu.Lock()
+	other["security_group_id"] = tc.St.DefaultSGID
+	tc.Mu.Unlock()
+	if code, body := post(rule("7777"), other); code != 400 || obj(decode(t, body), "NeutronError")["type"] != "SecurityGroupNotSingleGroupRules" {
+		t.Errorf("bulk over two groups: %d %s, want 400 SecurityGroupNotSingleGroupRules", code, body)
+	}
+	if n := countRules(); n != 2 {
+		t.Errorf("%d ingress rules after refused bulk creates, want still 2", n)
+	}
+
+	if err := groups.Delete(ctx, tc.network, g.ID).ExtractErr(); err != nil {
+		t.Fatal(err)
+	}
+	tc.assertEmpty()
 }

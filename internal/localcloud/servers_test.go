@@ -14,6 +14,9 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/rules"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/ports"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/nova"
 )
 
 // fixture is what most server tests need: a keypair and a security group
@@ -47,7 +50,7 @@ func (tc *testCloud) fixture(ctx context.Context) fixture {
 
 func (tc *testCloud) createServer(ctx context.Context, fx fixture, name string, mod func(*servers.CreateOpts)) string {
 	tc.t.Helper()
-	opts := servers.CreateOpts{Name: name, FlavorRef: "2", ImageRef: theImage().ID,
+	opts := servers.CreateOpts{Name: name, FlavorRef: "2", ImageRef: glance.TheImage().ID,
 		Networks: []servers.Network{{UUID: tc.NetworkID()}}, SecurityGroups: []string{fx.sgName}}
 	if mod != nil {
 		mod(&opts)
@@ -137,14 +140,14 @@ func TestServerLifecycle(t *testing.T) {
 	}
 	// The cloud's own probe (public-key query, no private key) agrees.
 	pub := string(ssh.MarshalAuthorizedKey(fx.signer.PublicKey()))
-	if err := probeSSHKey(ctx, addr+":22", seen, pub); err != nil {
+	if err := nova.ProbeSSHKey(ctx, addr+":22", seen, pub); err != nil {
 		t.Errorf("probe with the keypair's key: %v", err)
 	}
 	_, otherPub := newKey(t)
-	if err := probeSSHKey(ctx, addr+":22", seen, otherPub); err == nil {
+	if err := nova.ProbeSSHKey(ctx, addr+":22", seen, otherPub); err == nil {
 		t.Errorf("probe accepted a key that is not authorised")
 	}
-	if err := probeSSHKey(ctx, addr+":22", fx.signer.PublicKey(), pub); err == nil {
+	if err := nova.ProbeSSHKey(ctx, addr+":22", fx.signer.PublicKey(), pub); err == nil {
 		t.Errorf("probe accepted a wrong host key")
 	}
 	// Another key is refused.

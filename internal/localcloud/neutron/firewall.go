@@ -1,4 +1,4 @@
-package localcloud
+package neutron
 
 import (
 	"context"
@@ -8,24 +8,26 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
 )
 
 // reserveAddr takes a caller-chosen address out of the network's pool.
 // host.Network reserves addresses only through StartHost, so when it has no
 // ReserveAddr method we allocate in order (lowest free first) until the
 // wanted address comes up and hand the others back.
-func (c *Cloud) reserveAddr(a netip.Addr) error {
-	if r, ok := any(c.network).(interface{ ReserveAddr(netip.Addr) error }); ok {
+func (c *Service) reserveAddr(a netip.Addr) error {
+	if r, ok := any(c.Network).(interface{ ReserveAddr(netip.Addr) error }); ok {
 		return r.ReserveAddr(a)
 	}
 	var taken []netip.Addr
 	defer func() {
 		for _, t := range taken {
-			c.network.ReleaseAddr(t)
+			c.Network.ReleaseAddr(t)
 		}
 	}()
 	for {
-		got, err := c.network.AllocateAddr()
+		got, err := c.Network.AllocateAddr()
 		if err != nil {
 			return fmt.Errorf("address %s is not free", a)
 		}
@@ -39,22 +41,24 @@ func (c *Cloud) reserveAddr(a netip.Addr) error {
 	}
 }
 
-// renderFirewall builds the nftables ruleset of a server from the security
+// RenderFirewall builds the nftables ruleset of a server from the security
 // groups of its ports, with Neutron's semantics: everything not allowed by a
 // rule is dropped in that direction; replies to allowed traffic pass
 // (stateful groups); remote_group_id means "any address of a port in that
 // group". IPv6 rules are rendered too, although the network is IPv4 only.
 // Callers hold c.mu.
-func (c *Cloud) renderFirewall(s *server) string { return c.renderFirewallOpts(s, c.probing[s.ID] > 0) }
+func (c *Service) RenderFirewall(s *state.Server) string {
+	return c.renderFirewallOpts(s, c.Probing[s.ID] > 0)
+}
 
 // renderFirewallOpts with bootProbe also lets the machine reach sshd: the
 // host package's power-on waits for sshd from the machine and the cloud
 // checks the keypair's key, which a real hypervisor does not need; the
 // opening lasts only while the host boots (c.probing).
-func (c *Cloud) renderFirewallOpts(s *server, bootProbe bool) string {
-	var ports []*port
+func (c *Service) renderFirewallOpts(s *state.Server, bootProbe bool) string {
+	var ports []*state.Port
 	for _, id := range s.PortIDs {
-		if p, ok := c.st.Ports[id]; ok {
+		if p, ok := c.St.Ports[id]; ok {
 			ports = append(ports, p)
 		}
 	}
@@ -99,7 +103,7 @@ func (c *Cloud) renderFirewallOpts(s *server, bootProbe bool) string {
 	b.WriteString("  chain input {\n    type filter hook input priority 0; policy drop;\n")
 	b.WriteString("    ct state established,related accept\n    ct state invalid drop\n    iif lo accept\n")
 	if bootProbe {
-		fmt.Fprintf(&b, "    ip saddr %s tcp dport 22 accept comment \"boot probe\"\n", c.network.Gateway())
+		fmt.Fprintf(&b, "    ip saddr %s tcp dport 22 accept comment \"boot probe\"\n", c.Network.Gateway())
 	}
 	for _, l := range in {
 		b.WriteString("    " + l + "\n")
@@ -115,7 +119,7 @@ func (c *Cloud) renderFirewallOpts(s *server, bootProbe bool) string {
 
 // ruleLines renders one security group rule as nft statements (none when a
 // remote group has no addresses). Callers hold c.mu.
-func (c *Cloud) ruleLines(rl *sgRule) []string {
+func (c *Service) ruleLines(rl *state.Rule) []string {
 	family, addrKey := "ip", "saddr"
 	if rl.Ethertype == "IPv6" {
 		family = "ip6"
@@ -172,9 +176,9 @@ func (c *Cloud) ruleLines(rl *sgRule) []string {
 
 // groupAddrs lists the fixed IPs (and allowed address pairs) of every port
 // in a security group. Callers hold c.mu.
-func (c *Cloud) groupAddrs(groupID string, v6 bool) []string {
+func (c *Service) groupAddrs(groupID string, v6 bool) []string {
 	var out []string
-	for _, p := range c.st.Ports {
+	for _, p := range c.St.Ports {
 		if !slices.Contains(p.SecurityGroups, groupID) {
 			continue
 		}
@@ -201,19 +205,19 @@ func (c *Cloud) groupAddrs(groupID string, v6 bool) []string {
 	return out
 }
 
-// refreshFirewallsLocked re-applies every running server's ruleset (rules or
+// RefreshFirewallsLocked re-applies every running server's ruleset (rules or
 // group membership changed). It runs synchronously, so a rule takes effect
 // before its create call returns. Callers hold c.mu.
-func (c *Cloud) refreshFirewallsLocked() {
+func (c *Service) RefreshFirewallsLocked() {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	for id, h := range c.hosts {
-		s, ok := c.st.Servers[id]
+	for id, h := range c.Hosts {
+		s, ok := c.St.Servers[id]
 		if !ok {
 			continue
 		}
-		if err := h.ApplyFirewall(ctx, c.renderFirewall(s)); err != nil {
-			c.log.Error("apply firewall", "server", id, "err", err)
+		if err := h.ApplyFirewall(ctx, c.RenderFirewall(s)); err != nil {
+			c.Log.Error("apply firewall", "server", id, "err", err)
 		}
 	}
 }

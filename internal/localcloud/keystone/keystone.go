@@ -1,4 +1,4 @@
-package localcloud
+package keystone
 
 import (
 	"context"
@@ -10,11 +10,13 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 )
 
-// token is an issued Keystone token (kept in memory only: a restarted cloud
+// Token is an issued Keystone token (kept in memory only: a restarted cloud
 // answers 401 and clients authenticate again, as after a Keystone key rotation).
-type token struct {
+type Token struct {
 	ID        string
 	UserID    string
 	ProjectID string // empty: unscoped
@@ -30,33 +32,18 @@ const (
 	unauthMessage = "The request you have made requires authentication."
 )
 
-func (c *Cloud) seedIdentity() {
-	if c.cfg.Password != "" {
-		c.st.Password = c.cfg.Password
-	}
-	if c.st.Password == "" {
-		c.st.Password = randomSecret(24)
-	}
-	if c.st.UserID == "" {
-		c.st.UserID = newHexID()
-	}
-	if c.st.ProjectID == "" {
-		c.st.ProjectID = newHexID()
-	}
-}
-
 type ctxKey int
 
 const tokenKey ctxKey = 0
 
-// tokenFrom returns the token an authenticated handler runs under.
-func tokenFrom(ctx context.Context) *token {
-	t, _ := ctx.Value(tokenKey).(*token)
+// TokenFrom returns the token an authenticated handler runs under.
+func TokenFrom(ctx context.Context) *Token {
+	t, _ := ctx.Value(tokenKey).(*Token)
 	return t
 }
 
 // lookupToken validates a token id.
-func (c *Cloud) lookupToken(id string) (*token, bool) {
+func (c *Service) lookupToken(id string) (*Token, bool) {
 	if id == "" {
 		return nil, false
 	}
@@ -69,12 +56,12 @@ func (c *Cloud) lookupToken(id string) (*token, bool) {
 	return t, true
 }
 
-// authenticateRequest validates X-Auth-Token and returns the project; the
+// AuthenticateRequest validates X-Auth-Token and returns the project; the
 // load-balancer service uses it.
-func (c *Cloud) authenticateRequest(r *http.Request) (string, error) {
+func (c *Service) AuthenticateRequest(r *http.Request) (string, error) {
 	t, ok := c.lookupToken(r.Header.Get("X-Auth-Token"))
 	if !ok {
-		return "", errors.New(unauthMessage)
+		return "", errors.New("no valid token in X-Auth-Token")
 	}
 	if t.ProjectID == "" {
 		return "", errors.New("the token is not scoped to a project")
@@ -82,25 +69,26 @@ func (c *Cloud) authenticateRequest(r *http.Request) (string, error) {
 	return t.ProjectID, nil
 }
 
-// authed wraps a service handler with token validation. Unscoped tokens are
+// Authed wraps a service handler with token validation. Unscoped tokens are
 // refused with 401, like keystonemiddleware does for project-scoped APIs.
-func (c *Cloud) authed(svc service, h http.HandlerFunc) http.HandlerFunc {
+func (c *Service) Authed(svc core.Service, h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		t, ok := c.lookupToken(r.Header.Get("X-Auth-Token"))
 		if !ok {
 			w.Header().Set("WWW-Authenticate", "Keystone uri=\""+c.AuthURL()+"\"")
-			writeError(w, svc, errf(401, unauthMessage))
+			core.WriteError(w, svc, core.Errf(401, unauthMessage))
 			return
 		}
 		if t.ProjectID == "" {
-			writeError(w, svc, errf(401, unauthMessage))
+			core.WriteError(w, svc, core.Errf(401, unauthMessage))
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), tokenKey, t)))
 	}
 }
 
-func (c *Cloud) keystoneRoutes(mux *http.ServeMux) {
+// Routes registers the identity API on mux.
+func (c *Service) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /identity", c.identityVersions)
 	mux.HandleFunc("GET /identity/{$}", c.identityVersions)
 	mux.HandleFunc("GET /identity/v3", c.identityVersion)
@@ -117,21 +105,21 @@ func (c *Cloud) keystoneRoutes(mux *http.ServeMux) {
 }
 
 // identityAuthed accepts unscoped tokens too (Keystone's own API does).
-func (c *Cloud) identityAuthed(h http.HandlerFunc) http.HandlerFunc {
+func (c *Service) identityAuthed(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		t, ok := c.lookupToken(r.Header.Get("X-Auth-Token"))
 		if !ok {
-			writeError(w, svcIdentity, errf(401, unauthMessage))
+			core.WriteError(w, core.Identity, core.Errf(401, unauthMessage))
 			return
 		}
 		h(w, r.WithContext(context.WithValue(r.Context(), tokenKey, t)))
 	}
 }
 
-func (c *Cloud) identityVersionBody() map[string]any {
+func (c *Service) identityVersionBody() map[string]any {
 	return map[string]any{
 		"id":    "v3.14",
-		"links": []any{map[string]any{"href": c.baseURL + "/identity/v3/", "rel": "self"}},
+		"links": []any{map[string]any{"href": c.cfg.BaseURL + "/identity/v3/", "rel": "self"}},
 		"media-types": []any{map[string]any{
 			"base": "application/json", "type": "application/vnd.openstack.identity-v3+json"}},
 		"status":  "stable",
@@ -139,13 +127,13 @@ func (c *Cloud) identityVersionBody() map[string]any {
 	}
 }
 
-func (c *Cloud) identityVersions(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, http.StatusMultipleChoices, map[string]any{"versions": map[string]any{
+func (c *Service) identityVersions(w http.ResponseWriter, r *http.Request) {
+	core.WriteJSON(w, http.StatusMultipleChoices, map[string]any{"versions": map[string]any{
 		"values": []any{c.identityVersionBody()}}})
 }
 
-func (c *Cloud) identityVersion(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, 200, map[string]any{"version": c.identityVersionBody()})
+func (c *Service) identityVersion(w http.ResponseWriter, r *http.Request) {
+	core.WriteJSON(w, 200, map[string]any{"version": c.identityVersionBody()})
 }
 
 type authRequest struct {
@@ -191,7 +179,7 @@ type authScope struct {
 	System any         `json:"system"`
 }
 
-func (c *Cloud) domainMatches(d *authDomain) bool {
+func (c *Service) domainMatches(d *authDomain) bool {
 	if d == nil {
 		return false
 	}
@@ -202,7 +190,7 @@ func (c *Cloud) domainMatches(d *authDomain) bool {
 }
 
 // userMatches checks a user reference (id, or name plus domain).
-func (c *Cloud) userMatches(u *authUser) bool {
+func (c *Service) userMatches(u *authUser) bool {
 	if u.ID != "" {
 		return u.ID == c.st.UserID
 	}
@@ -214,50 +202,50 @@ func hashSecret(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
-func (c *Cloud) createToken(w http.ResponseWriter, r *http.Request) {
+func (c *Service) createToken(w http.ResponseWriter, r *http.Request) {
 	var req authRequest
-	if err := readJSON(r, &req); err != nil {
-		writeError(w, svcIdentity, errf(400, "Invalid input for field 'identity': %s", err))
+	if err := core.ReadJSON(r, &req); err != nil {
+		core.WriteError(w, core.Identity, core.Errf(400, "Invalid input for field 'identity': %s", err))
 		return
 	}
 	id := req.Auth.Identity
 	if len(id.Methods) == 0 {
-		writeError(w, svcIdentity, errf(400, "Invalid input for field 'identity': 'methods' is a required property"))
+		core.WriteError(w, core.Identity, core.Errf(400, "Invalid input for field 'identity': 'methods' is a required property"))
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	t := &token{ID: "gAAAAA" + randomSecret(180), Methods: id.Methods, IssuedAt: time.Now()}
+	t := &Token{ID: "gAAAAA" + core.RandomSecret(180), Methods: id.Methods, IssuedAt: time.Now()}
 	t.ExpiresAt = t.IssuedAt.Add(c.cfg.TokenTTL)
-	var appCred *appCredential
+	var appCred *AppCredential
 	switch id.Methods[0] {
 	case "password":
 		if id.Password == nil {
-			writeError(w, svcIdentity, errf(400, "Invalid input for field 'identity/password': 'password' is a required property"))
+			core.WriteError(w, core.Identity, core.Errf(400, "Invalid input for field 'identity/password': 'password' is a required property"))
 			return
 		}
 		u := id.Password.User
 		if u.ID == "" && u.Name == "" {
-			writeError(w, svcIdentity, errf(400, "Invalid input for field 'identity/password/user': either 'id' or 'name' is required"))
+			core.WriteError(w, core.Identity, core.Errf(400, "Invalid input for field 'identity/password/user': either 'id' or 'name' is required"))
 			return
 		}
 		if u.ID == "" && u.Domain == nil {
-			writeError(w, svcIdentity, errf(400, "Invalid input for field 'identity/password/user/domain': 'domain' is required with a user name"))
+			core.WriteError(w, core.Identity, core.Errf(400, "Invalid input for field 'identity/password/user/domain': 'domain' is required with a user name"))
 			return
 		}
 		if !c.userMatches(&u) || subtle.ConstantTimeCompare([]byte(u.Password), []byte(c.st.Password)) != 1 {
-			writeError(w, svcIdentity, errf(401, unauthMessage))
+			core.WriteError(w, core.Identity, core.Errf(401, unauthMessage))
 			return
 		}
 		t.UserID = c.st.UserID
 	case "token":
 		if id.Token == nil {
-			writeError(w, svcIdentity, errf(400, "Invalid input for field 'identity/token': 'token' is a required property"))
+			core.WriteError(w, core.Identity, core.Errf(400, "Invalid input for field 'identity/token': 'token' is a required property"))
 			return
 		}
 		old, ok := c.tokens[id.Token.ID]
 		if !ok || time.Now().After(old.ExpiresAt) {
-			writeError(w, svcIdentity, errf(404, "Could not find token: %s", "(redacted)"))
+			core.WriteError(w, core.Identity, core.Errf(404, "Could not find token: %s", "(redacted)"))
 			return
 		}
 		t.UserID = old.UserID
@@ -265,7 +253,7 @@ func (c *Cloud) createToken(w http.ResponseWriter, r *http.Request) {
 	case "application_credential":
 		ac := id.AppCred
 		if ac == nil || ac.Secret == "" || (ac.ID == "" && ac.Name == "") {
-			writeError(w, svcIdentity, errf(400, "Invalid input for field 'identity/application_credential': 'id' or 'name' and 'secret' are required"))
+			core.WriteError(w, core.Identity, core.Errf(400, "Invalid input for field 'identity/application_credential': 'id' or 'name' and 'secret' are required"))
 			return
 		}
 		for _, cand := range c.st.AppCreds {
@@ -276,46 +264,46 @@ func (c *Cloud) createToken(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if appCred == nil || subtle.ConstantTimeCompare([]byte(hashSecret(ac.Secret)), []byte(appCred.SecretHash)) != 1 {
-			writeError(w, svcIdentity, errf(401, unauthMessage))
+			core.WriteError(w, core.Identity, core.Errf(401, unauthMessage))
 			return
 		}
 		if !appCred.ExpiresAt.IsZero() && time.Now().After(appCred.ExpiresAt) {
-			writeError(w, svcIdentity, errf(401, unauthMessage))
+			core.WriteError(w, core.Identity, core.Errf(401, unauthMessage))
 			return
 		}
 		t.UserID = appCred.UserID
 		t.ProjectID = appCred.ProjectID
 		t.AppCredID = appCred.ID
 	default:
-		writeError(w, svcIdentity, errf(401, "Attempted to authenticate with an unsupported method."))
+		core.WriteError(w, core.Identity, core.Errf(401, "Attempted to authenticate with an unsupported method."))
 		return
 	}
 
 	if len(req.Auth.Scope) > 0 && string(req.Auth.Scope) != "null" && string(req.Auth.Scope) != `"unscoped"` {
 		if appCred != nil {
-			writeError(w, svcIdentity, errf(401, "Application credentials cannot request a scope."))
+			core.WriteError(w, core.Identity, core.Errf(401, "Application credentials cannot request a scope."))
 			return
 		}
 		var sc authScope
 		if err := json.Unmarshal(req.Auth.Scope, &sc); err != nil {
-			writeError(w, svcIdentity, errf(400, "Invalid input for field 'scope': %s", err))
+			core.WriteError(w, core.Identity, core.Errf(400, "Invalid input for field 'scope': %s", err))
 			return
 		}
 		switch {
 		case sc.Project != nil:
 			p := sc.Project
 			if p.ID == "" && (p.Name == "" || p.Domain == nil) {
-				writeError(w, svcIdentity, errf(400, "Invalid input for field 'scope/project': 'id', or 'name' and 'domain', are required"))
+				core.WriteError(w, core.Identity, core.Errf(400, "Invalid input for field 'scope/project': 'id', or 'name' and 'domain', are required"))
 				return
 			}
 			ok := p.ID == c.st.ProjectID || (p.ID == "" && p.Name == c.cfg.Project && c.domainMatches(p.Domain))
 			if !ok {
-				writeError(w, svcIdentity, errf(401, unauthMessage))
+				core.WriteError(w, core.Identity, core.Errf(401, unauthMessage))
 				return
 			}
 			t.ProjectID = c.st.ProjectID
 		default:
-			writeError(w, svcIdentity, errf(401, "The local cloud issues project-scoped or unscoped tokens only."))
+			core.WriteError(w, core.Identity, core.Errf(401, "The local cloud issues project-scoped or unscoped tokens only."))
 			return
 		}
 	} else if id.Methods[0] == "token" {
@@ -326,10 +314,10 @@ func (c *Cloud) createToken(w http.ResponseWriter, r *http.Request) {
 	c.tokens[t.ID] = t
 	c.pruneTokensLocked()
 	w.Header().Set("X-Subject-Token", t.ID)
-	writeJSON(w, http.StatusCreated, map[string]any{"token": c.tokenBody(t, appCred)})
+	core.WriteJSON(w, http.StatusCreated, map[string]any{"token": c.tokenBody(t, appCred)})
 }
 
-func (c *Cloud) pruneTokensLocked() {
+func (c *Service) pruneTokensLocked() {
 	now := time.Now()
 	for id, t := range c.tokens {
 		if now.After(t.ExpiresAt) {
@@ -339,12 +327,12 @@ func (c *Cloud) pruneTokensLocked() {
 }
 
 // tokenBody renders a token; callers hold c.mu.
-func (c *Cloud) tokenBody(t *token, ac *appCredential) map[string]any {
+func (c *Service) tokenBody(t *Token, ac *AppCredential) map[string]any {
 	dom := map[string]any{"id": domainID, "name": c.cfg.Domain}
 	body := map[string]any{
-		"audit_ids":  []string{randomSecret(22)},
-		"expires_at": t.ExpiresAt.UTC().Format(tokenTime),
-		"issued_at":  t.IssuedAt.UTC().Format(tokenTime),
+		"audit_ids":  []string{core.RandomSecret(22)},
+		"expires_at": t.ExpiresAt.UTC().Format(core.TokenTime),
+		"issued_at":  t.IssuedAt.UTC().Format(core.TokenTime),
 		"methods":    t.Methods,
 		"user": map[string]any{
 			"domain": dom, "id": c.st.UserID, "name": c.cfg.User, "password_expires_at": nil,
@@ -369,7 +357,7 @@ func (c *Cloud) tokenBody(t *token, ac *appCredential) map[string]any {
 }
 
 // catalog lists every endpoint, with public, internal and admin interfaces.
-func (c *Cloud) catalog() []any {
+func (c *Service) catalog() []any {
 	type svc struct{ typ, name, path string }
 	svcs := []svc{
 		{"identity", "keystone", "/identity"},
@@ -379,7 +367,7 @@ func (c *Cloud) catalog() []any {
 		{"block-storage", "cinder", "/volume/v3/" + c.st.ProjectID},
 		{"network", "neutron", "/network"},
 	}
-	if c.lb != nil {
+	if c.cfg.LoadBalancer {
 		svcs = append(svcs, svc{"load-balancer", "octavia", "/load-balancer"})
 	}
 	out := make([]any, 0, len(svcs))
@@ -391,7 +379,7 @@ func (c *Cloud) catalog() []any {
 				"interface": iface,
 				"region":    c.cfg.Region,
 				"region_id": c.cfg.Region,
-				"url":       c.baseURL + s.path,
+				"url":       c.cfg.BaseURL + s.path,
 			})
 		}
 		out = append(out, map[string]any{
@@ -401,18 +389,18 @@ func (c *Cloud) catalog() []any {
 	return out
 }
 
-func (c *Cloud) validateToken(w http.ResponseWriter, r *http.Request) {
+func (c *Service) validateToken(w http.ResponseWriter, r *http.Request) {
 	if _, ok := c.lookupToken(r.Header.Get("X-Auth-Token")); !ok {
-		writeError(w, svcIdentity, errf(401, unauthMessage))
+		core.WriteError(w, core.Identity, core.Errf(401, unauthMessage))
 		return
 	}
 	subject, ok := c.lookupToken(r.Header.Get("X-Subject-Token"))
 	if !ok {
-		writeError(w, svcIdentity, errf(404, "Could not find token."))
+		core.WriteError(w, core.Identity, core.Errf(404, "Could not find token."))
 		return
 	}
 	c.mu.Lock()
-	var ac *appCredential
+	var ac *AppCredential
 	if subject.AppCredID != "" {
 		ac = c.st.AppCreds[subject.AppCredID]
 	}
@@ -423,12 +411,12 @@ func (c *Cloud) validateToken(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(200)
 		return
 	}
-	writeJSON(w, 200, map[string]any{"token": body})
+	core.WriteJSON(w, 200, map[string]any{"token": body})
 }
 
-func (c *Cloud) revokeToken(w http.ResponseWriter, r *http.Request) {
+func (c *Service) revokeToken(w http.ResponseWriter, r *http.Request) {
 	if _, ok := c.lookupToken(r.Header.Get("X-Auth-Token")); !ok {
-		writeError(w, svcIdentity, errf(401, unauthMessage))
+		core.WriteError(w, core.Identity, core.Errf(401, unauthMessage))
 		return
 	}
 	subj := r.Header.Get("X-Subject-Token")
@@ -437,22 +425,22 @@ func (c *Cloud) revokeToken(w http.ResponseWriter, r *http.Request) {
 	delete(c.tokens, subj)
 	c.mu.Unlock()
 	if !ok {
-		writeError(w, svcIdentity, errf(404, "Could not find token."))
+		core.WriteError(w, core.Identity, core.Errf(404, "Could not find token."))
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (c *Cloud) getCatalog(w http.ResponseWriter, r *http.Request) {
+func (c *Service) getCatalog(w http.ResponseWriter, r *http.Request) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"catalog": c.catalog()})
+	core.WriteJSON(w, 200, map[string]any{"catalog": c.catalog()})
 }
 
-func (c *Cloud) appCredBody(ac *appCredential) map[string]any {
+func (c *Service) appCredBody(ac *AppCredential) map[string]any {
 	var exp any
 	if !ac.ExpiresAt.IsZero() {
-		exp = ac.ExpiresAt.UTC().Format(noZTime)
+		exp = ac.ExpiresAt.UTC().Format(core.NoZTime)
 	}
 	return map[string]any{
 		"id": ac.ID, "name": ac.Name, "description": ac.Description, "expires_at": exp,
@@ -464,26 +452,26 @@ func (c *Cloud) appCredBody(ac *appCredential) map[string]any {
 }
 
 // checkUserPath answers 403/404 when the path's user is not the token's user.
-func (c *Cloud) checkUserPath(w http.ResponseWriter, r *http.Request) bool {
-	t := tokenFrom(r.Context())
-	if pv(r, "user") != t.UserID {
-		writeError(w, svcIdentity, errf(403, "You are not authorized to perform the requested action: identity:application_credential."))
+func (c *Service) checkUserPath(w http.ResponseWriter, r *http.Request) bool {
+	t := TokenFrom(r.Context())
+	if r.PathValue("user") != t.UserID {
+		core.WriteError(w, core.Identity, core.Errf(403, "You are not authorized to perform the requested action: identity:application_credential."))
 		return false
 	}
 	return true
 }
 
-func (c *Cloud) createAppCred(w http.ResponseWriter, r *http.Request) {
+func (c *Service) createAppCred(w http.ResponseWriter, r *http.Request) {
 	if !c.checkUserPath(w, r) {
 		return
 	}
-	t := tokenFrom(r.Context())
+	t := TokenFrom(r.Context())
 	if t.AppCredID != "" {
-		writeError(w, svcIdentity, errf(403, "You are not authorized to perform the requested action: Using method 'application_credential' is not allowed for managing additional application credentials."))
+		core.WriteError(w, core.Identity, core.Errf(403, "You are not authorized to perform the requested action: Using method 'application_credential' is not allowed for managing additional application credentials."))
 		return
 	}
 	if t.ProjectID == "" {
-		writeError(w, svcIdentity, errf(401, "Application credentials must be created with a project-scoped token."))
+		core.WriteError(w, core.Identity, core.Errf(401, "Application credentials must be created with a project-scoped token."))
 		return
 	}
 	var req struct {
@@ -495,34 +483,34 @@ func (c *Cloud) createAppCred(w http.ResponseWriter, r *http.Request) {
 			Unrestricted bool    `json:"unrestricted"`
 		} `json:"application_credential"`
 	}
-	if err := readJSON(r, &req); err != nil {
-		writeError(w, svcIdentity, errf(400, "Invalid input for field 'application_credential': %s", err))
+	if err := core.ReadJSON(r, &req); err != nil {
+		core.WriteError(w, core.Identity, core.Errf(400, "Invalid input for field 'application_credential': %s", err))
 		return
 	}
 	if req.AC.Name == "" {
-		writeError(w, svcIdentity, errf(400, "Invalid input for field 'application_credential': 'name' is a required property"))
+		core.WriteError(w, core.Identity, core.Errf(400, "Invalid input for field 'application_credential': 'name' is a required property"))
 		return
 	}
-	ac := &appCredential{ID: newHexID(), Name: req.AC.Name, Description: req.AC.Description,
+	ac := &AppCredential{ID: core.NewHexID(), Name: req.AC.Name, Description: req.AC.Description,
 		UserID: t.UserID, ProjectID: t.ProjectID, Unrestrict: req.AC.Unrestricted}
 	if req.AC.ExpiresAt != nil && *req.AC.ExpiresAt != "" {
 		exp, err := parseLooseTime(*req.AC.ExpiresAt)
 		if err != nil {
-			writeError(w, svcIdentity, errf(400, "Invalid input for field 'expires_at': %s", err))
+			core.WriteError(w, core.Identity, core.Errf(400, "Invalid input for field 'expires_at': %s", err))
 			return
 		}
 		ac.ExpiresAt = exp
 	}
 	secret := req.AC.Secret
 	if secret == "" {
-		secret = randomSecret(40)
+		secret = core.RandomSecret(40)
 	}
 	ac.SecretHash = hashSecret(secret)
 	c.mu.Lock()
 	for _, other := range c.st.AppCreds {
 		if other.Name == ac.Name && other.UserID == ac.UserID {
 			c.mu.Unlock()
-			writeError(w, svcIdentity, errf(409, "Conflict occurred attempting to store application_credential - Duplicate entry found with name %s.", ac.Name))
+			core.WriteError(w, core.Identity, core.Errf(409, "Conflict occurred attempting to store application_credential - Duplicate entry found with name %s.", ac.Name))
 			return
 		}
 	}
@@ -531,7 +519,7 @@ func (c *Cloud) createAppCred(w http.ResponseWriter, r *http.Request) {
 	body := c.appCredBody(ac)
 	c.mu.Unlock()
 	body["secret"] = secret
-	writeJSON(w, 201, map[string]any{"application_credential": body})
+	core.WriteJSON(w, 201, map[string]any{"application_credential": body})
 }
 
 func parseLooseTime(s string) (time.Time, error) {
@@ -543,7 +531,7 @@ func parseLooseTime(s string) (time.Time, error) {
 	return time.Time{}, errors.New("not an ISO 8601 time")
 }
 
-func (c *Cloud) listAppCreds(w http.ResponseWriter, r *http.Request) {
+func (c *Service) listAppCreds(w http.ResponseWriter, r *http.Request) {
 	if !c.checkUserPath(w, r) {
 		return
 	}
@@ -556,33 +544,33 @@ func (c *Cloud) listAppCreds(w http.ResponseWriter, r *http.Request) {
 			out = append(out, c.appCredBody(ac))
 		}
 	}
-	writeJSON(w, 200, map[string]any{"application_credentials": out,
+	core.WriteJSON(w, 200, map[string]any{"application_credentials": out,
 		"links": map[string]any{"self": c.AuthURL() + r.URL.Path, "previous": nil, "next": nil}})
 }
 
-func (c *Cloud) getAppCred(w http.ResponseWriter, r *http.Request) {
+func (c *Service) getAppCred(w http.ResponseWriter, r *http.Request) {
 	if !c.checkUserPath(w, r) {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ac, ok := c.st.AppCreds[pv(r, "id")]
+	ac, ok := c.st.AppCreds[r.PathValue("id")]
 	if !ok {
-		writeError(w, svcIdentity, errf(404, "Could not find application credential: %s.", pv(r, "id")))
+		core.WriteError(w, core.Identity, core.Errf(404, "Could not find application credential: %s.", r.PathValue("id")))
 		return
 	}
-	writeJSON(w, 200, map[string]any{"application_credential": c.appCredBody(ac)})
+	core.WriteJSON(w, 200, map[string]any{"application_credential": c.appCredBody(ac)})
 }
 
-func (c *Cloud) deleteAppCred(w http.ResponseWriter, r *http.Request) {
+func (c *Service) deleteAppCred(w http.ResponseWriter, r *http.Request) {
 	if !c.checkUserPath(w, r) {
 		return
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	id := pv(r, "id")
+	id := r.PathValue("id")
 	if _, ok := c.st.AppCreds[id]; !ok {
-		writeError(w, svcIdentity, errf(404, "Could not find application credential: %s.", id))
+		core.WriteError(w, core.Identity, core.Errf(404, "Could not find application credential: %s.", id))
 		return
 	}
 	delete(c.st.AppCreds, id)

@@ -1,4 +1,4 @@
-package localcloud
+package nova
 
 import (
 	"crypto/md5"
@@ -9,39 +9,37 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/keystone"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
 )
 
 // Nova's microversion range: up to 2.79 (Train), as the issue asks; higher
 // versions are refused with 406 as nova refuses versions above its maximum.
 var (
-	novaMin = microversion{2, 1}
-	novaMax = microversion{2, 79}
+	novaMin = core.Microversion{Major: 2, Minor: 1}
+	novaMax = core.Microversion{Major: 2, Minor: 79}
+	novaAPI = core.VersionedAPI{Service: core.Compute, Type: "compute",
+		LegacyHeader: "X-OpenStack-Nova-API-Version", Min: novaMin, Max: novaMax}
 )
-
-type novaHandler func(w http.ResponseWriter, r *http.Request, mv microversion)
 
 // nova wraps a compute handler: token check, microversion negotiation and
 // the version headers nova puts on every answer.
-func (c *Cloud) nova(h novaHandler) http.HandlerFunc {
-	return c.authed(svcCompute, func(w http.ResponseWriter, r *http.Request) {
-		mv, e := negotiateMicroversion(r, "compute", "X-OpenStack-Nova-API-Version", novaMin, novaMax)
-		if e != nil {
-			writeError(w, svcCompute, e)
-			return
+func (c *Service) nova(h core.VersionedHandler) http.HandlerFunc {
+	return c.authed(core.Compute, func(w http.ResponseWriter, r *http.Request) {
+		if mv, ok := novaAPI.Negotiate(w, r); ok {
+			h(w, r, mv)
 		}
-		w.Header().Set("X-OpenStack-Nova-API-Version", mv.String())
-		w.Header().Set("OpenStack-API-Version", "compute "+mv.String())
-		w.Header().Set("Vary", "OpenStack-API-Version, X-OpenStack-Nova-API-Version")
-		h(w, r, mv)
 	})
 }
 
-func (c *Cloud) novaRoutes(mux *http.ServeMux) {
+func (c *Service) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /compute", c.novaVersions)
 	mux.HandleFunc("GET /compute/{$}", c.novaVersions)
 	mux.HandleFunc("GET /compute/v2.1", c.novaVersion)
@@ -66,9 +64,10 @@ func (c *Cloud) novaRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /compute/v2.1/images/detail", n(c.novaImages))
 	mux.HandleFunc("GET /compute/v2.1/images/{id}", n(c.novaImages))
 	c.serverRoutes(mux)
+	c.serverTagRoutes(mux)
 }
 
-func (c *Cloud) novaVersionBody() map[string]any {
+func (c *Service) novaVersionBody() map[string]any {
 	return map[string]any{
 		"id": "v2.1",
 		"links": []any{
@@ -82,18 +81,18 @@ func (c *Cloud) novaVersionBody() map[string]any {
 	}
 }
 
-func (c *Cloud) novaVersions(w http.ResponseWriter, r *http.Request) {
+func (c *Service) novaVersions(w http.ResponseWriter, r *http.Request) {
 	v := c.novaVersionBody()
 	delete(v, "media-types")
 	v["links"] = v["links"].([]any)[:1]
-	writeJSON(w, 200, map[string]any{"versions": []any{v}})
+	core.WriteJSON(w, 200, map[string]any{"versions": []any{v}})
 }
 
-func (c *Cloud) novaVersion(w http.ResponseWriter, r *http.Request) {
-	writeJSON(w, 200, map[string]any{"version": c.novaVersionBody()})
+func (c *Service) novaVersion(w http.ResponseWriter, r *http.Request) {
+	core.WriteJSON(w, 200, map[string]any{"version": c.novaVersionBody()})
 }
 
-func (c *Cloud) link(path string) []any {
+func (c *Service) link(path string) []any {
 	return []any{
 		map[string]any{"href": c.baseURL + "/compute/v2.1" + path, "rel": "self"},
 		map[string]any{"href": c.baseURL + "/compute" + path, "rel": "bookmark"},
@@ -131,9 +130,9 @@ func findFlavor(ref string) (flavor, bool) {
 	return flavor{}, false
 }
 
-func (c *Cloud) flavorBody(f flavor, mv microversion, detail bool) map[string]any {
+func (c *Service) flavorBody(f flavor, mv core.Microversion, detail bool) map[string]any {
 	b := map[string]any{"id": f.ID, "name": f.Name, "links": c.link("/flavors/" + f.ID)}
-	if mv.atLeast(2, 55) {
+	if mv.AtLeast(2, 55) {
 		b["description"] = nil
 	}
 	if !detail {
@@ -146,18 +145,18 @@ func (c *Cloud) flavorBody(f flavor, mv microversion, detail bool) map[string]an
 	b["ram"] = f.RAM
 	b["vcpus"] = f.VCPUs
 	b["rxtx_factor"] = 1.0
-	if mv.atLeast(2, 75) {
+	if mv.AtLeast(2, 75) {
 		b["swap"] = 0
 	} else {
 		b["swap"] = ""
 	}
-	if mv.atLeast(2, 61) {
+	if mv.AtLeast(2, 61) {
 		b["extra_specs"] = map[string]string{}
 	}
 	return b
 }
 
-func (c *Cloud) listFlavors(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Service) listFlavors(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	detail := strings.HasSuffix(r.URL.Path, "/detail")
 	var out []any
 	minRAM, minDisk := atoiDefault(r.URL.Query().Get("minRam"), 0), atoiDefault(r.URL.Query().Get("minDisk"), 0)
@@ -167,24 +166,24 @@ func (c *Cloud) listFlavors(w http.ResponseWriter, r *http.Request, mv microvers
 		}
 		out = append(out, c.flavorBody(f, mv, detail))
 	}
-	writeJSON(w, 200, map[string]any{"flavors": out})
+	core.WriteJSON(w, 200, map[string]any{"flavors": out})
 }
 
-func (c *Cloud) getFlavor(w http.ResponseWriter, r *http.Request, mv microversion) {
-	f, ok := findFlavor(pv(r, "id"))
+func (c *Service) getFlavor(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+	f, ok := findFlavor(r.PathValue("id"))
 	if !ok {
-		writeError(w, svcCompute, errf(404, "Flavor %s could not be found.", pv(r, "id")))
+		core.WriteError(w, core.Compute, core.Errf(404, "Flavor %s could not be found.", r.PathValue("id")))
 		return
 	}
-	writeJSON(w, 200, map[string]any{"flavor": c.flavorBody(f, mv, true)})
+	core.WriteJSON(w, 200, map[string]any{"flavor": c.flavorBody(f, mv, true)})
 }
 
-func (c *Cloud) getFlavorExtraSpecs(w http.ResponseWriter, r *http.Request, mv microversion) {
-	if _, ok := findFlavor(pv(r, "id")); !ok {
-		writeError(w, svcCompute, errf(404, "Flavor %s could not be found.", pv(r, "id")))
+func (c *Service) getFlavorExtraSpecs(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+	if _, ok := findFlavor(r.PathValue("id")); !ok {
+		core.WriteError(w, core.Compute, core.Errf(404, "Flavor %s could not be found.", r.PathValue("id")))
 		return
 	}
-	writeJSON(w, 200, map[string]any{"extra_specs": map[string]string{}})
+	core.WriteJSON(w, 200, map[string]any{"extra_specs": map[string]string{}})
 }
 
 func atoiDefault(s string, def int) int {
@@ -197,24 +196,24 @@ func atoiDefault(s string, def int) int {
 
 // novaImages: nova's image proxy was removed in 2.36; before it, it lists
 // glance's images.
-func (c *Cloud) novaImages(w http.ResponseWriter, r *http.Request, mv microversion) {
-	if mv.atLeast(2, 36) {
-		writeError(w, svcCompute, errf(404, "The resource could not be found."))
+func (c *Service) novaImages(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+	if mv.AtLeast(2, 36) {
+		core.WriteError(w, core.Compute, core.Errf(404, "The resource could not be found."))
 		return
 	}
-	img := theImage()
+	img := glance.TheImage()
 	body := map[string]any{"id": img.ID, "name": img.Name, "links": c.link("/images/" + img.ID),
 		"status": "ACTIVE", "minDisk": 0, "minRam": 0, "progress": 100, "metadata": map[string]string{},
-		"created": img.Created.Format(novaTime), "updated": img.Created.Format(novaTime)}
-	if id := pv(r, "id"); id != "" {
+		"created": img.Created.Format(core.NovaTime), "updated": img.Created.Format(core.NovaTime)}
+	if id := r.PathValue("id"); id != "" {
 		if id != img.ID {
-			writeError(w, svcCompute, errf(404, "Image not found."))
+			core.WriteError(w, core.Compute, core.Errf(404, "Image not found."))
 			return
 		}
-		writeJSON(w, 200, map[string]any{"image": body})
+		core.WriteJSON(w, 200, map[string]any{"image": body})
 		return
 	}
-	writeJSON(w, 200, map[string]any{"images": []any{body}})
+	core.WriteJSON(w, 200, map[string]any{"images": []any{body}})
 }
 
 // ---- keypairs ----
@@ -230,15 +229,15 @@ func md5Fingerprint(pub ssh.PublicKey) string {
 	return strings.Join(parts, ":")
 }
 
-func (c *Cloud) keypairBody(k *keypair, mv microversion, full bool) map[string]any {
+func (c *Service) keypairBody(k *state.Keypair, mv core.Microversion, full bool) map[string]any {
 	b := map[string]any{"name": k.Name, "public_key": k.PublicKey, "fingerprint": k.Fingerprint}
-	if mv.atLeast(2, 2) {
+	if mv.AtLeast(2, 2) {
 		b["type"] = k.Type
 	}
 	if full {
 		b["user_id"] = k.UserID
 		b["deleted"] = false
-		b["created_at"] = k.CreatedAt.UTC().Format(noZTime)
+		b["created_at"] = k.CreatedAt.UTC().Format(core.NoZTime)
 		b["updated_at"] = nil
 		b["deleted_at"] = nil
 		b["id"] = k.ID
@@ -246,33 +245,28 @@ func (c *Cloud) keypairBody(k *keypair, mv microversion, full bool) map[string]a
 	return b
 }
 
-func (c *Cloud) listKeypairs(w http.ResponseWriter, r *http.Request, mv microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	names := make([]string, 0, len(c.st.Keypairs))
-	for n := range c.st.Keypairs {
-		names = append(names, n)
-	}
-	sort.Strings(names)
+func (c *Service) listKeypairs(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	out := []any{}
-	for _, n := range names {
-		out = append(out, map[string]any{"keypair": c.keypairBody(c.st.Keypairs[n], mv, false)})
+	for _, k := range core.ByKey(c.St.Keypairs) {
+		out = append(out, map[string]any{"keypair": c.keypairBody(k, mv, false)})
 	}
-	writeJSON(w, 200, map[string]any{"keypairs": out})
+	core.WriteJSON(w, 200, map[string]any{"keypairs": out})
 }
 
-func (c *Cloud) getKeypair(w http.ResponseWriter, r *http.Request, mv microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	k, ok := c.st.Keypairs[pv(r, "name")]
+func (c *Service) getKeypair(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	k, ok := c.St.Keypairs[r.PathValue("name")]
 	if !ok {
-		writeError(w, svcCompute, errf(404, "Keypair %s not found for user %s", pv(r, "name"), tokenFrom(r.Context()).UserID))
+		core.WriteError(w, core.Compute, core.Errf(404, "Keypair %s not found for user %s", r.PathValue("name"), keystone.TokenFrom(r.Context()).UserID))
 		return
 	}
-	writeJSON(w, 200, map[string]any{"keypair": c.keypairBody(k, mv, true)})
+	core.WriteJSON(w, 200, map[string]any{"keypair": c.keypairBody(k, mv, true)})
 }
 
-func (c *Cloud) createKeypair(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Service) createKeypair(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req struct {
 		Keypair *struct {
 			Name      string  `json:"name"`
@@ -281,34 +275,34 @@ func (c *Cloud) createKeypair(w http.ResponseWriter, r *http.Request, mv microve
 			UserID    string  `json:"user_id"`
 		} `json:"keypair"`
 	}
-	if err := readJSON(r, &req); err != nil || req.Keypair == nil {
-		writeError(w, svcCompute, errf(400, "Invalid input for field/attribute keypair. Value: None. None is not of type 'object'"))
+	if err := core.ReadJSON(r, &req); err != nil || req.Keypair == nil {
+		core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute keypair. Value: None. None is not of type 'object'"))
 		return
 	}
 	kp := req.Keypair
 	if !keypairNameRE.MatchString(kp.Name) {
-		writeError(w, svcCompute, errf(400, "Invalid input for field/attribute name. Value: %s. '%s' does not match '^[a-zA-Z0-9 _.@-]+$'", kp.Name, kp.Name))
+		core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute name. Value: %s. '%s' does not match '^[a-zA-Z0-9 _.@-]+$'", kp.Name, kp.Name))
 		return
 	}
 	typ := "ssh"
 	if kp.Type != "" {
-		if !mv.atLeast(2, 2) {
-			writeError(w, svcCompute, errf(400, "Additional properties are not allowed ('type' was unexpected)"))
+		if !mv.AtLeast(2, 2) {
+			core.WriteError(w, core.Compute, core.Errf(400, "Additional properties are not allowed ('type' was unexpected)"))
 			return
 		}
 		if kp.Type != "ssh" && kp.Type != "x509" {
-			writeError(w, svcCompute, errf(400, "Invalid input for field/attribute type. Value: %s. '%s' is not one of ['ssh', 'x509']", kp.Type, kp.Type))
+			core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute type. Value: %s. '%s' is not one of ['ssh', 'x509']", kp.Type, kp.Type))
 			return
 		}
 		typ = kp.Type
 	}
-	t := tokenFrom(r.Context())
-	k := &keypair{Name: kp.Name, Type: typ, UserID: t.UserID, CreatedAt: time.Now()}
+	t := keystone.TokenFrom(r.Context())
+	k := &state.Keypair{Name: kp.Name, Type: typ, UserID: t.UserID, CreatedAt: time.Now()}
 	var private string
 	if kp.PublicKey != nil {
 		pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(*kp.PublicKey))
 		if err != nil {
-			writeError(w, svcCompute, errf(400, "Keypair data is invalid: failed to generate fingerprint"))
+			core.WriteError(w, core.Compute, core.Errf(400, "Keypair data is invalid: failed to generate fingerprint"))
 			return
 		}
 		k.PublicKey = *kp.PublicKey
@@ -317,7 +311,7 @@ func (c *Cloud) createKeypair(w http.ResponseWriter, r *http.Request, mv microve
 		// Nova generates a 2048-bit RSA key and returns the private half once.
 		key, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
-			writeError(w, svcCompute, errf(500, "Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible."))
+			core.WriteError(w, core.Compute, core.Errf(500, "Unexpected API Error. Please report this at http://bugs.launchpad.net/nova/ and attach the Nova API log if possible."))
 			return
 		}
 		pub, _ := ssh.NewPublicKey(&key.PublicKey)
@@ -325,40 +319,40 @@ func (c *Cloud) createKeypair(w http.ResponseWriter, r *http.Request, mv microve
 		k.Fingerprint = md5Fingerprint(pub)
 		private = string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
 	}
-	c.mu.Lock()
-	if _, exists := c.st.Keypairs[k.Name]; exists {
-		c.mu.Unlock()
-		writeError(w, svcCompute, errf(409, "Key pair '%s' already exists.", k.Name))
+	c.Mu.Lock()
+	if _, exists := c.St.Keypairs[k.Name]; exists {
+		c.Mu.Unlock()
+		core.WriteError(w, core.Compute, core.Errf(409, "Key pair '%s' already exists.", k.Name))
 		return
 	}
-	k.ID = c.st.NextKeypairID
-	c.st.NextKeypairID++
-	c.st.Keypairs[k.Name] = k
-	c.save()
+	k.ID = c.St.NextKeypairID
+	c.St.NextKeypairID++
+	c.St.Keypairs[k.Name] = k
+	c.Save()
 	body := c.keypairBody(k, mv, false)
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	body["user_id"] = k.UserID
 	if private != "" {
 		body["private_key"] = private
 	}
 	code := 200
-	if mv.atLeast(2, 2) {
+	if mv.AtLeast(2, 2) {
 		code = 201
 	}
-	writeJSON(w, code, map[string]any{"keypair": body})
+	core.WriteJSON(w, code, map[string]any{"keypair": body})
 }
 
-func (c *Cloud) deleteKeypair(w http.ResponseWriter, r *http.Request, mv microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	name := pv(r, "name")
-	if _, ok := c.st.Keypairs[name]; !ok {
-		writeError(w, svcCompute, errf(404, "Keypair %s not found for user %s", name, tokenFrom(r.Context()).UserID))
+func (c *Service) deleteKeypair(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	name := r.PathValue("name")
+	if _, ok := c.St.Keypairs[name]; !ok {
+		core.WriteError(w, core.Compute, core.Errf(404, "Keypair %s not found for user %s", name, keystone.TokenFrom(r.Context()).UserID))
 		return
 	}
-	delete(c.st.Keypairs, name)
-	c.save()
-	if mv.atLeast(2, 2) {
+	delete(c.St.Keypairs, name)
+	c.Save()
+	if mv.AtLeast(2, 2) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
@@ -369,13 +363,13 @@ func (c *Cloud) deleteKeypair(w http.ResponseWriter, r *http.Request, mv microve
 
 var serverGroupPolicies = []string{"anti-affinity", "affinity", "soft-anti-affinity", "soft-affinity"}
 
-func (c *Cloud) serverGroupBody(g *serverGroup, mv microversion) map[string]any {
+func (c *Service) serverGroupBody(g *state.ServerGroup, mv core.Microversion) map[string]any {
 	members := g.Members
 	if members == nil {
 		members = []string{}
 	}
 	b := map[string]any{"id": g.ID, "name": g.Name, "members": members}
-	if mv.atLeast(2, 64) {
+	if mv.AtLeast(2, 64) {
 		rules := map[string]any{}
 		if g.MaxPerHV > 0 {
 			rules["max_server_per_host"] = g.MaxPerHV
@@ -386,40 +380,35 @@ func (c *Cloud) serverGroupBody(g *serverGroup, mv microversion) map[string]any 
 		b["policies"] = []string{g.Policy}
 		b["metadata"] = map[string]string{}
 	}
-	if mv.atLeast(2, 13) {
+	if mv.AtLeast(2, 13) {
 		b["project_id"] = g.ProjectID
 		b["user_id"] = g.UserID
 	}
 	return b
 }
 
-func (c *Cloud) listServerGroups(w http.ResponseWriter, r *http.Request, mv microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ids := make([]string, 0, len(c.st.ServerGroups))
-	for id := range c.st.ServerGroups {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
+func (c *Service) listServerGroups(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	out := []any{}
-	for _, id := range ids {
-		out = append(out, c.serverGroupBody(c.st.ServerGroups[id], mv))
+	for _, g := range core.ByKey(c.St.ServerGroups) {
+		out = append(out, c.serverGroupBody(g, mv))
 	}
-	writeJSON(w, 200, map[string]any{"server_groups": out})
+	core.WriteJSON(w, 200, map[string]any{"server_groups": out})
 }
 
-func (c *Cloud) getServerGroup(w http.ResponseWriter, r *http.Request, mv microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	g, ok := c.st.ServerGroups[pv(r, "id")]
+func (c *Service) getServerGroup(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	g, ok := c.St.ServerGroups[r.PathValue("id")]
 	if !ok {
-		writeError(w, svcCompute, errf(404, "Instance group %s could not be found.", pv(r, "id")))
+		core.WriteError(w, core.Compute, core.Errf(404, "Instance group %s could not be found.", r.PathValue("id")))
 		return
 	}
-	writeJSON(w, 200, map[string]any{"server_group": c.serverGroupBody(g, mv)})
+	core.WriteJSON(w, 200, map[string]any{"server_group": c.serverGroupBody(g, mv)})
 }
 
-func (c *Cloud) createServerGroup(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Service) createServerGroup(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req struct {
 		SG *struct {
 			Name     string         `json:"name"`
@@ -428,43 +417,43 @@ func (c *Cloud) createServerGroup(w http.ResponseWriter, r *http.Request, mv mic
 			Rules    map[string]any `json:"rules"`
 		} `json:"server_group"`
 	}
-	if err := readJSON(r, &req); err != nil || req.SG == nil {
-		writeError(w, svcCompute, errf(400, "Invalid input for field/attribute server_group. Value: None. None is not of type 'object'"))
+	if err := core.ReadJSON(r, &req); err != nil || req.SG == nil {
+		core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute server_group. Value: None. None is not of type 'object'"))
 		return
 	}
 	sg := req.SG
 	if sg.Name == "" || len(sg.Name) > 255 {
-		writeError(w, svcCompute, errf(400, "Invalid input for field/attribute name. Value: %s. '%s' is too short", sg.Name, sg.Name))
+		core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute name. Value: %s. '%s' is too short", sg.Name, sg.Name))
 		return
 	}
-	g := &serverGroup{ID: newUUID(), Name: sg.Name, Members: []string{}}
-	if mv.atLeast(2, 64) {
+	g := &state.ServerGroup{ID: core.NewUUID(), Name: sg.Name, Members: []string{}}
+	if mv.AtLeast(2, 64) {
 		if sg.Policies != nil {
-			writeError(w, svcCompute, errf(400, "Invalid input for field/attribute server_group. Value: %v. Additional properties are not allowed ('policies' was unexpected)", sg.Policies))
+			core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute server_group. Value: %v. Additional properties are not allowed ('policies' was unexpected)", sg.Policies))
 			return
 		}
 		g.Policy = sg.Policy
 		if v, ok := sg.Rules["max_server_per_host"]; ok {
 			n, isNum := v.(float64)
 			if !isNum || n < 1 || g.Policy != "anti-affinity" {
-				writeError(w, svcCompute, errf(400, "Invalid input for field/attribute rules. Only anti-affinity policy supports max_server_per_host rule with a positive integer value."))
+				core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute rules. Only anti-affinity policy supports max_server_per_host rule with a positive integer value."))
 				return
 			}
 			g.MaxPerHV = int(n)
 		}
 	} else {
 		if sg.Policy != "" {
-			writeError(w, svcCompute, errf(400, "Invalid input for field/attribute server_group. Additional properties are not allowed ('policy' was unexpected)"))
+			core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute server_group. Additional properties are not allowed ('policy' was unexpected)"))
 			return
 		}
 		if len(sg.Policies) != 1 {
-			writeError(w, svcCompute, errf(400, "Invalid input for field/attribute policies. Value: %v. exactly one policy is required", sg.Policies))
+			core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute policies. Value: %v. exactly one policy is required", sg.Policies))
 			return
 		}
 		g.Policy = sg.Policies[0]
 		if g.Policy == "soft-anti-affinity" || g.Policy == "soft-affinity" {
-			if !mv.atLeast(2, 15) {
-				writeError(w, svcCompute, errf(400, "Invalid input for field/attribute 0. Value: %s. '%s' is not one of ['anti-affinity', 'affinity']", g.Policy, g.Policy))
+			if !mv.AtLeast(2, 15) {
+				core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute 0. Value: %s. '%s' is not one of ['anti-affinity', 'affinity']", g.Policy, g.Policy))
 				return
 			}
 		}
@@ -474,41 +463,41 @@ func (c *Cloud) createServerGroup(w http.ResponseWriter, r *http.Request, mv mic
 		valid = valid || p == g.Policy
 	}
 	if !valid {
-		writeError(w, svcCompute, errf(400, "Invalid input for field/attribute policy. Value: %s. '%s' is not one of %v", g.Policy, g.Policy, serverGroupPolicies))
+		core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute policy. Value: %s. '%s' is not one of %v", g.Policy, g.Policy, serverGroupPolicies))
 		return
 	}
-	t := tokenFrom(r.Context())
+	t := keystone.TokenFrom(r.Context())
 	g.ProjectID, g.UserID = t.ProjectID, t.UserID
-	c.mu.Lock()
-	c.st.ServerGroups[g.ID] = g
-	c.save()
+	c.Mu.Lock()
+	c.St.ServerGroups[g.ID] = g
+	c.Save()
 	body := c.serverGroupBody(g, mv)
-	c.mu.Unlock()
-	writeJSON(w, 200, map[string]any{"server_group": body})
+	c.Mu.Unlock()
+	core.WriteJSON(w, 200, map[string]any{"server_group": body})
 }
 
-func (c *Cloud) deleteServerGroup(w http.ResponseWriter, r *http.Request, mv microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	id := pv(r, "id")
-	if _, ok := c.st.ServerGroups[id]; !ok {
-		writeError(w, svcCompute, errf(404, "Instance group %s could not be found.", id))
+func (c *Service) deleteServerGroup(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	id := r.PathValue("id")
+	if _, ok := c.St.ServerGroups[id]; !ok {
+		core.WriteError(w, core.Compute, core.Errf(404, "Instance group %s could not be found.", id))
 		return
 	}
-	delete(c.st.ServerGroups, id)
-	c.save()
+	delete(c.St.ServerGroups, id)
+	c.Save()
 	w.WriteHeader(http.StatusNoContent)
 }
 
 // ---- availability zones, limits ----
 
-func (c *Cloud) hypervisorName(i int) string { return fmt.Sprintf("compute-%d", i) }
+func (c *Service) hypervisorName(i int) string { return fmt.Sprintf("compute-%d", i) }
 
-func (c *Cloud) hypervisorZone(i int) string {
+func (c *Service) hypervisorZone(i int) string {
 	return c.cfg.AvailabilityZones[i%len(c.cfg.AvailabilityZones)]
 }
 
-func (c *Cloud) listAZs(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Service) listAZs(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	detail := strings.HasSuffix(r.URL.Path, "/detail")
 	var out []any
 	for _, z := range c.cfg.AvailabilityZones {
@@ -518,21 +507,21 @@ func (c *Cloud) listAZs(w http.ResponseWriter, r *http.Request, mv microversion)
 			for i := 0; i < c.cfg.Hypervisors; i++ {
 				if c.hypervisorZone(i) == z {
 					hs[c.hypervisorName(i)] = map[string]any{"nova-compute": map[string]any{
-						"active": true, "available": true, "updated_at": time.Now().UTC().Format(noZTime)}}
+						"active": true, "available": true, "updated_at": time.Now().UTC().Format(core.NoZTime)}}
 				}
 			}
 			hosts = hs
 		}
 		out = append(out, map[string]any{"zoneName": z, "zoneState": map[string]any{"available": true}, "hosts": hosts})
 	}
-	writeJSON(w, 200, map[string]any{"availabilityZoneInfo": out})
+	core.WriteJSON(w, 200, map[string]any{"availabilityZoneInfo": out})
 }
 
-func (c *Cloud) getLimits(w http.ResponseWriter, r *http.Request, mv microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+func (c *Service) getLimits(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	cores, ram := 0, 0
-	for _, s := range c.st.Servers {
+	for _, s := range c.St.Servers {
 		if f, ok := findFlavor(s.FlavorID); ok {
 			cores += f.VCPUs
 			ram += f.RAM
@@ -541,20 +530,20 @@ func (c *Cloud) getLimits(w http.ResponseWriter, r *http.Request, mv microversio
 	abs := map[string]any{
 		"maxServerMeta": 128, "maxTotalCores": 200, "maxTotalInstances": 100,
 		"maxTotalKeypairs": 100, "maxTotalRAMSize": 512000, "maxServerGroups": 100,
-		"maxServerGroupMembers": 100, "totalCoresUsed": cores, "totalInstancesUsed": len(c.st.Servers),
-		"totalRAMUsed": ram, "totalServerGroupsUsed": len(c.st.ServerGroups),
+		"maxServerGroupMembers": 100, "totalCoresUsed": cores, "totalInstancesUsed": len(c.St.Servers),
+		"totalRAMUsed": ram, "totalServerGroupsUsed": len(c.St.ServerGroups),
 	}
-	if !mv.atLeast(2, 57) {
+	if !mv.AtLeast(2, 57) {
 		abs["maxImageMeta"] = 128
 		abs["maxPersonality"] = 5
 		abs["maxPersonalitySize"] = 10240
 	}
-	if !mv.atLeast(2, 36) {
+	if !mv.AtLeast(2, 36) {
 		abs["maxSecurityGroupRules"] = -1
 		abs["maxSecurityGroups"] = -1
 		abs["maxTotalFloatingIps"] = -1
 		abs["totalSecurityGroupsUsed"] = 0
 		abs["totalFloatingIpsUsed"] = 0
 	}
-	writeJSON(w, 200, map[string]any{"limits": map[string]any{"absolute": abs, "rate": []any{}}})
+	core.WriteJSON(w, 200, map[string]any{"limits": map[string]any{"absolute": abs, "rate": []any{}}})
 }

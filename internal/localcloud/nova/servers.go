@@ -1,4 +1,4 @@
-package localcloud
+package nova
 
 import (
 	"context"
@@ -13,15 +13,21 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/keystone"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/neutron"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
 )
 
-func (c *Cloud) serverRoutes(mux *http.ServeMux) {
+func (c *Service) serverRoutes(mux *http.ServeMux) {
 	n := c.nova
 	p := "/compute/v2.1/servers"
 	mux.HandleFunc("POST "+p, n(c.createServer))
 	mux.HandleFunc("GET "+p, n(c.listServers))
 	mux.HandleFunc("GET "+p+"/detail", n(c.listServers))
-	mux.HandleFunc("GET "+p+"/{id}", n(c.getServer))
+	mux.HandleFunc("GET "+p+"/{id}", n(core.VersionedShow(&c.Mu, "server", c.serverOr404, c.serverBody)))
 	mux.HandleFunc("PUT "+p+"/{id}", n(c.updateServer))
 	mux.HandleFunc("DELETE "+p+"/{id}", n(c.deleteServer))
 	mux.HandleFunc("POST "+p+"/{id}/action", n(c.serverAction))
@@ -40,8 +46,8 @@ func (c *Cloud) serverRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+p+"/{id}/os-interface", n(c.listInterfaces))
 }
 
-// statusOf derives the API status from vm_state and task_state, as nova does.
-func statusOf(s *server) string {
+// StatusOf derives the API status from vm_state and task_state, as nova does.
+func StatusOf(s *state.Server) string {
 	switch s.VMState {
 	case "building":
 		return "BUILD"
@@ -72,13 +78,13 @@ func statusOf(s *server) string {
 	return "UNKNOWN"
 }
 
-func (c *Cloud) notFoundServer(w http.ResponseWriter, id string) {
-	writeError(w, svcCompute, errf(404, "Instance %s could not be found.", id))
+func (c *Service) notFoundServer(w http.ResponseWriter, id string) {
+	core.WriteError(w, core.Compute, core.Errf(404, "Instance %s could not be found.", id))
 }
 
 // lookupServer returns a live server record; callers hold c.mu.
-func (c *Cloud) lookupServer(id string) (*server, bool) {
-	s, ok := c.st.Servers[id]
+func (c *Service) lookupServer(id string) (*state.Server, bool) {
+	s, ok := c.St.Servers[id]
 	if !ok || s.Deleting && s.TaskState == "deleted" {
 		return nil, false
 	}
@@ -86,13 +92,13 @@ func (c *Cloud) lookupServer(id string) (*server, bool) {
 }
 
 // serverBody renders a server; callers hold c.mu.
-func (c *Cloud) serverBody(s *server, mv microversion) map[string]any {
-	img := theImage()
+func (c *Service) serverBody(s *state.Server, mv core.Microversion) map[string]any {
+	img := glance.TheImage()
 	addresses := map[string]any{}
 	var sgNames []any
 	seen := map[string]bool{}
 	for _, pid := range s.PortIDs {
-		p, ok := c.st.Ports[pid]
+		p, ok := c.St.Ports[pid]
 		if !ok {
 			continue
 		}
@@ -101,12 +107,12 @@ func (c *Cloud) serverBody(s *server, mv microversion) map[string]any {
 			list = append(list, map[string]any{"OS-EXT-IPS-MAC:mac_addr": p.MAC, "OS-EXT-IPS:type": "fixed",
 				"addr": ip.IPAddress, "version": 4})
 		}
-		if prev, ok := addresses[networkName].([]any); ok {
+		if prev, ok := addresses[neutron.NetworkName].([]any); ok {
 			list = append(prev, list...)
 		}
-		addresses[networkName] = list
+		addresses[neutron.NetworkName] = list
 		for _, g := range p.SecurityGroups {
-			if sg, ok := c.st.SecurityGroups[g]; ok && !seen[sg.Name] {
+			if sg, ok := c.St.SecurityGroups[g]; ok && !seen[sg.Name] {
 				seen[sg.Name] = true
 				sgNames = append(sgNames, map[string]any{"name": sg.Name})
 			}
@@ -114,7 +120,7 @@ func (c *Cloud) serverBody(s *server, mv microversion) map[string]any {
 	}
 	f, _ := findFlavor(s.FlavorID)
 	var flv any
-	if mv.atLeast(2, 47) {
+	if mv.AtLeast(2, 47) {
 		flv = map[string]any{"disk": f.Disk, "ephemeral": 0, "extra_specs": map[string]string{},
 			"original_name": f.Name, "ram": f.RAM, "swap": 0, "vcpus": f.VCPUs}
 	} else {
@@ -123,7 +129,7 @@ func (c *Cloud) serverBody(s *server, mv microversion) map[string]any {
 	var vols []any
 	for _, v := range s.Volumes {
 		e := map[string]any{"id": v.VolumeID}
-		if mv.atLeast(2, 3) {
+		if mv.AtLeast(2, 3) {
 			e["delete_on_termination"] = false
 		}
 		vols = append(vols, e)
@@ -155,16 +161,16 @@ func (c *Cloud) serverBody(s *server, mv microversion) map[string]any {
 		"OS-EXT-SRV-ATTR:hypervisor_hostname": hyper,
 		"OS-EXT-SRV-ATTR:instance_name":       "instance-" + s.ID[:8],
 		"OS-EXT-STS:power_state":              s.PowerState,
-		"OS-EXT-STS:task_state":               nilIfEmpty(s.TaskState),
+		"OS-EXT-STS:task_state":               core.NilIfEmpty(s.TaskState),
 		"OS-EXT-STS:vm_state":                 s.VMState,
-		"OS-SRV-USG:launched_at":              fmtTime(s.LaunchedAt, noZTime),
+		"OS-SRV-USG:launched_at":              core.FmtTime(s.LaunchedAt, core.NoZTime),
 		"OS-SRV-USG:terminated_at":            nil,
 		"accessIPv4":                          "",
 		"accessIPv6":                          "",
 		"addresses":                           addresses,
 		"config_drive":                        "",
-		"created":                             s.CreatedAt.UTC().Format(novaTime),
-		"updated":                             s.UpdatedAt.UTC().Format(novaTime),
+		"created":                             s.CreatedAt.UTC().Format(core.NovaTime),
+		"updated":                             s.UpdatedAt.UTC().Format(core.NovaTime),
 		"flavor":                              flv,
 		"hostId":                              hostID,
 		"id":                                  s.ID,
@@ -175,75 +181,68 @@ func (c *Cloud) serverBody(s *server, mv microversion) map[string]any {
 		"metadata":                             md,
 		"name":                                 s.Name,
 		"os-extended-volumes:volumes_attached": vols,
-		"status":                               statusOf(s),
+		"status":                               StatusOf(s),
 		"tenant_id":                            s.ProjectID,
 		"user_id":                              s.UserID,
 	}
 	if sgNames != nil {
 		b["security_groups"] = sgNames
 	}
-	if st := statusOf(s); st == "BUILD" || st == "ACTIVE" {
+	if st := StatusOf(s); st == "BUILD" || st == "ACTIVE" {
 		b["progress"] = 0
 	}
-	if mv.atLeast(2, 3) {
+	if mv.AtLeast(2, 3) {
 		b["OS-EXT-SRV-ATTR:hostname"] = s.Hostname
 		b["OS-EXT-SRV-ATTR:kernel_id"] = ""
 		b["OS-EXT-SRV-ATTR:launch_index"] = 0
 		b["OS-EXT-SRV-ATTR:ramdisk_id"] = ""
 		b["OS-EXT-SRV-ATTR:reservation_id"] = "r-" + s.ID[:8]
 		b["OS-EXT-SRV-ATTR:root_device_name"] = "/dev/vda"
-		b["OS-EXT-SRV-ATTR:user_data"] = nilIfEmpty(s.UserData)
+		b["OS-EXT-SRV-ATTR:user_data"] = core.NilIfEmpty(s.UserData)
 	}
-	if mv.atLeast(2, 9) {
+	if mv.AtLeast(2, 9) {
 		b["locked"] = false
 	}
-	if mv.atLeast(2, 16) {
+	if mv.AtLeast(2, 16) {
 		hs := "UP"
 		if s.Hypervisor == "" {
 			hs = ""
 		}
 		b["host_status"] = hs
 	}
-	if mv.atLeast(2, 19) {
+	if mv.AtLeast(2, 19) {
 		b["description"] = s.Description
 	}
-	if mv.atLeast(2, 26) {
+	if mv.AtLeast(2, 26) {
 		tags := s.Tags
 		if tags == nil {
 			tags = []string{}
 		}
 		b["tags"] = tags
 	}
-	if mv.atLeast(2, 63) {
+	if mv.AtLeast(2, 63) {
 		b["trusted_image_certificates"] = nil
 	}
-	if mv.atLeast(2, 71) {
+	if mv.AtLeast(2, 71) {
 		groups := []string{}
 		if s.GroupID != "" {
 			groups = append(groups, s.GroupID)
 		}
 		b["server_groups"] = groups
 	}
-	if mv.atLeast(2, 73) {
+	if mv.AtLeast(2, 73) {
 		b["locked_reason"] = nil
 	}
 	if s.Fault != nil && (s.VMState == "error") {
 		b["fault"] = map[string]any{"code": s.Fault.Code, "message": s.Fault.Message,
-			"details": s.Fault.Details, "created": s.Fault.Created.UTC().Format(novaTime)}
+			"details": s.Fault.Details, "created": s.Fault.Created.UTC().Format(core.NovaTime)}
 	}
 	return b
 }
 
-func nilIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-func (c *Cloud) sortedServers() []*server {
+func (c *Service) SortedServers() []*state.Server {
 	// nova lists newest first
-	all := byCreation(c.st.Servers, func(s *server) (time.Time, string) { return s.CreatedAt, s.ID }, true)
+	all := core.ByCreation(c.St.Servers, func(s *state.Server) (time.Time, string) { return s.CreatedAt, s.ID }, true)
 	out := all[:0]
 	for _, s := range all {
 		if s.TaskState != "deleted" {
@@ -253,25 +252,25 @@ func (c *Cloud) sortedServers() []*server {
 	return out
 }
 
-func (c *Cloud) listServers(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Service) listServers(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	detail := strings.HasSuffix(r.URL.Path, "/detail")
 	q := r.URL.Query()
 	var nameRE *regexp.Regexp
 	if n := q.Get("name"); n != "" {
 		re, err := regexp.Compile(n)
 		if err != nil {
-			writeError(w, svcCompute, errf(400, "Invalid input for field/attribute name: not a valid regular expression"))
+			core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute name: not a valid regular expression"))
 			return
 		}
 		nameRE = re
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	out := []any{}
 	marker := q.Get("marker")
 	passedMarker := marker == ""
 	limit := atoiDefault(q.Get("limit"), 1000)
-	for _, s := range c.sortedServers() {
+	for _, s := range c.SortedServers() {
 		if !passedMarker {
 			passedMarker = s.ID == marker
 			continue
@@ -279,7 +278,7 @@ func (c *Cloud) listServers(w http.ResponseWriter, r *http.Request, mv microvers
 		if nameRE != nil && !nameRE.MatchString(s.Name) {
 			continue
 		}
-		if st := q.Get("status"); st != "" && !strings.EqualFold(st, statusOf(s)) {
+		if st := q.Get("status"); st != "" && !strings.EqualFold(st, StatusOf(s)) {
 			continue
 		}
 		if ip := q.Get("ip"); ip != "" && !c.serverHasIPPrefix(s, ip) {
@@ -298,19 +297,19 @@ func (c *Cloud) listServers(w http.ResponseWriter, r *http.Request, mv microvers
 		}
 	}
 	if !passedMarker {
-		writeError(w, svcCompute, errf(400, "marker [%s] not found", marker))
+		core.WriteError(w, core.Compute, core.Errf(400, "marker [%s] not found", marker))
 		return
 	}
-	writeJSON(w, 200, map[string]any{"servers": out})
+	core.WriteJSON(w, 200, map[string]any{"servers": out})
 }
 
-func (c *Cloud) serverHasIPPrefix(s *server, re string) bool {
+func (c *Service) serverHasIPPrefix(s *state.Server, re string) bool {
 	rx, err := regexp.Compile(re)
 	if err != nil {
 		return false
 	}
 	for _, pid := range s.PortIDs {
-		if p, ok := c.st.Ports[pid]; ok {
+		if p, ok := c.St.Ports[pid]; ok {
 			for _, ip := range p.FixedIPs {
 				if rx.MatchString(ip.IPAddress) {
 					return true
@@ -321,18 +320,7 @@ func (c *Cloud) serverHasIPPrefix(s *server, re string) bool {
 	return false
 }
 
-func (c *Cloud) getServer(w http.ResponseWriter, r *http.Request, mv microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
-	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
-		return
-	}
-	writeJSON(w, 200, map[string]any{"server": c.serverBody(s, mv)})
-}
-
-func (c *Cloud) updateServer(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Service) updateServer(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req struct {
 		Server *struct {
 			Name        *string `json:"name"`
@@ -341,39 +329,38 @@ func (c *Cloud) updateServer(w http.ResponseWriter, r *http.Request, mv microver
 			AccessIPv6  *string `json:"accessIPv6"`
 		} `json:"server"`
 	}
-	if err := readJSON(r, &req); err != nil || req.Server == nil {
-		writeError(w, svcCompute, errf(400, "Invalid input for field/attribute server. Value: None. None is not of type 'object'"))
+	if err := core.ReadJSON(r, &req); err != nil || req.Server == nil {
+		core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute server. Value: None. None is not of type 'object'"))
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
 		return
 	}
 	if req.Server.Name != nil {
 		if strings.TrimSpace(*req.Server.Name) == "" || len(*req.Server.Name) > 255 {
-			writeError(w, svcCompute, errf(400, "Invalid input for field/attribute name. Value: %s. '%s' does not match '^(?! )[\\S ]*(?<! )$'", *req.Server.Name, *req.Server.Name))
+			core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute name. Value: %s. '%s' does not match '^(?! )[\\S ]*(?<! )$'", *req.Server.Name, *req.Server.Name))
 			return
 		}
 		s.Name = *req.Server.Name
 	}
 	if req.Server.Description != nil {
-		if !mv.atLeast(2, 19) {
-			writeError(w, svcCompute, errf(400, "Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)"))
+		if !mv.AtLeast(2, 19) {
+			core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)"))
 			return
 		}
 		s.Description = req.Server.Description
 	}
 	s.UpdatedAt = time.Now()
-	c.save()
-	writeJSON(w, 200, map[string]any{"server": c.serverBody(s, mv)})
+	c.Save()
+	core.WriteJSON(w, 200, map[string]any{"server": c.serverBody(s, mv)})
 }
 
 // hostnameFor turns a display name into a DNS label (as nova does for the
 // hostname) that is unique among live servers.
-func (c *Cloud) hostnameFor(name, id string) string {
+func (c *Service) hostnameFor(name, id string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(name) {
 		switch {
@@ -390,7 +377,7 @@ func (c *Cloud) hostnameFor(name, id string) string {
 	if h == "" {
 		h = "server"
 	}
-	for _, s := range c.st.Servers {
+	for _, s := range c.St.Servers {
 		if s.ID != id && s.Hostname == h {
 			return h + "-" + id[:8]
 		}
@@ -428,18 +415,18 @@ type netRequest struct {
 	Tag     string `json:"tag"`
 }
 
-func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Service) createServer(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req createServerReq
-	if err := readJSON(r, &req); err != nil {
-		writeError(w, svcCompute, errf(400, "%s", err))
+	if err := core.ReadJSON(r, &req); err != nil {
+		core.WriteError(w, core.Compute, core.Errf(400, "%s", err))
 		return
 	}
 	rs := req.Server
 	if rs == nil {
-		writeError(w, svcCompute, errf(400, "Invalid input for field/attribute server. Value: None. None is not of type 'object'"))
+		core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute server. Value: None. None is not of type 'object'"))
 		return
 	}
-	bad := func(format string, args ...any) { writeError(w, svcCompute, errf(400, format, args...)) }
+	bad := func(format string, args ...any) { core.WriteError(w, core.Compute, core.Errf(400, format, args...)) }
 	if strings.TrimSpace(rs.Name) == "" || len(rs.Name) > 255 {
 		bad("Invalid input for field/attribute name. Value: %s. '%s' is not a valid server name", rs.Name, rs.Name)
 		return
@@ -452,11 +439,11 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 		bad("The local cloud creates one server per request (min_count/max_count must be 1).")
 		return
 	}
-	if rs.Description != nil && !mv.atLeast(2, 19) {
+	if rs.Description != nil && !mv.AtLeast(2, 19) {
 		bad("Invalid input for field/attribute server. Additional properties are not allowed ('description' was unexpected)")
 		return
 	}
-	if len(rs.Tags) > 0 && !mv.atLeast(2, 52) {
+	if len(rs.Tags) > 0 && !mv.AtLeast(2, 52) {
 		bad("Invalid input for field/attribute server. Additional properties are not allowed ('tags' was unexpected)")
 		return
 	}
@@ -470,7 +457,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 		return
 	}
 	if rs.ImageRef != "" {
-		if _, ok := findImage(rs.ImageRef); !ok {
+		if _, ok := glance.Find(rs.ImageRef); !ok {
 			bad("Can not find requested image")
 			return
 		}
@@ -486,7 +473,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 		}
 	}
 	if len(rs.Metadata) > 128 {
-		writeError(w, svcCompute, errf(403, "Quota exceeded for metadata_items: Requested %d, but already used 0 of 128 metadata_items", len(rs.Metadata)))
+		core.WriteError(w, core.Compute, core.Errf(403, "Quota exceeded for metadata_items: Requested %d, but already used 0 of 128 metadata_items", len(rs.Metadata)))
 		return
 	}
 	for k, v := range rs.Metadata {
@@ -501,7 +488,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 	netMode := "list"
 	switch {
 	case len(rs.Networks) == 0 || string(rs.Networks) == "null":
-		if mv.atLeast(2, 37) {
+		if mv.AtLeast(2, 37) {
 			bad("Invalid input for field/attribute server. Value: ... 'networks' is a required property")
 			return
 		}
@@ -509,7 +496,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 	case rs.Networks[0] == '"':
 		var s string
 		_ = json.Unmarshal(rs.Networks, &s)
-		if !mv.atLeast(2, 37) || (s != "auto" && s != "none") {
+		if !mv.AtLeast(2, 37) || (s != "auto" && s != "none") {
 			bad("Invalid input for field/attribute networks. Value: %s. '%s' is not of type 'array'", s, s)
 			return
 		}
@@ -519,7 +506,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 			bad("Invalid input for field/attribute networks: %v", err)
 			return
 		}
-		if len(nets) == 0 && mv.atLeast(2, 37) {
+		if len(nets) == 0 && mv.AtLeast(2, 37) {
 			bad("Invalid input for field/attribute networks. Value: []. [] is too short")
 			return
 		}
@@ -532,7 +519,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 		return
 	}
 
-	if (rs.Host != "" || rs.HypervisorHost != "") && !mv.atLeast(2, 74) {
+	if (rs.Host != "" || rs.HypervisorHost != "") && !mv.AtLeast(2, 74) {
 		bad("Invalid input for field/attribute server. Additional properties are not allowed ('host', 'hypervisor_hostname' were unexpected)")
 		return
 	}
@@ -550,11 +537,11 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 		groupID = g
 	}
 
-	t := tokenFrom(r.Context())
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	t := keystone.TokenFrom(r.Context())
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	if rs.KeyName != "" {
-		if _, ok := c.st.Keypairs[rs.KeyName]; !ok {
+		if _, ok := c.St.Keypairs[rs.KeyName]; !ok {
 			bad("Invalid key_name provided.")
 			return
 		}
@@ -568,7 +555,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 		return
 	}
 	if groupID != "" {
-		if _, ok := c.st.ServerGroups[groupID]; !ok {
+		if _, ok := c.St.ServerGroups[groupID]; !ok {
 			bad("Invalid input for field/attribute group. Value: %s. Instance group %s could not be found.", groupID, groupID)
 			return
 		}
@@ -578,10 +565,10 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 	var sgNames []string
 	for _, ref := range rs.SecurityGroups {
 		found := ""
-		for _, g := range c.sortedSecGroups() {
+		for _, g := range c.neutron.SortedSecGroups() {
 			if g.ID == ref.Name || g.Name == ref.Name {
 				if found != "" && g.Name == ref.Name {
-					writeError(w, svcCompute, errf(409, "Multiple security_group matches found for name '%s', use an ID to be more specific.", ref.Name))
+					core.WriteError(w, core.Compute, core.Errf(409, "Multiple security_group matches found for name '%s', use an ID to be more specific.", ref.Name))
 					return
 				}
 				found = g.ID
@@ -593,7 +580,7 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 		}
 		if !slices.Contains(sgIDs, found) {
 			sgIDs = append(sgIDs, found)
-			sgNames = append(sgNames, c.st.SecurityGroups[found].Name)
+			sgNames = append(sgNames, c.St.SecurityGroups[found].Name)
 		}
 	}
 	var portID, fixedIP string
@@ -601,20 +588,20 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 		n := nets[0]
 		switch {
 		case n.Port != "":
-			p, ok := c.st.Ports[n.Port]
+			p, ok := c.St.Ports[n.Port]
 			if !ok {
 				bad("Port %s could not be found.", n.Port)
 				return
 			}
 			if p.DeviceID != "" {
-				writeError(w, svcCompute, errf(409, "Port %s is still in use.", n.Port))
+				core.WriteError(w, core.Compute, core.Errf(409, "Port %s is still in use.", n.Port))
 				return
 			}
 			portID = p.ID
 			// Nova binds the port now so no other server can claim it.
 			p.DeviceOwner = "compute:" + firstNonEmpty(az, c.cfg.AvailabilityZones[0])
 		case n.UUID != "":
-			if n.UUID != c.st.NetworkID {
+			if n.UUID != c.St.NetworkID {
 				bad("Network %s could not be found.", n.UUID)
 				return
 			}
@@ -624,8 +611,8 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 					bad("Invalid input for field/attribute fixed_ip. Value: %s. '%s' is not a 'ip-address'", n.FixedIP, n.FixedIP)
 					return
 				}
-				if c.ipHolder(a.String()) != nil {
-					writeError(w, svcCompute, errf(409, "Fixed IP address %s is already in use on instance.", a))
+				if c.neutron.IPHolder(a.String()) != nil {
+					core.WriteError(w, core.Compute, core.Errf(409, "Fixed IP address %s is already in use on instance.", a))
 					return
 				}
 				fixedIP = a.String()
@@ -636,37 +623,37 @@ func (c *Cloud) createServer(w http.ResponseWriter, r *http.Request, mv microver
 		}
 	}
 	if len(sgIDs) == 0 {
-		sgIDs = []string{c.st.DefaultSGID}
+		sgIDs = []string{c.St.DefaultSGID}
 		sgNames = []string{"default"}
 	}
 
 	now := time.Now()
-	s := &server{
-		ID: newUUID(), Name: rs.Name, Description: rs.Description, ProjectID: t.ProjectID, UserID: t.UserID,
-		FlavorID: flv.ID, ImageID: theImage().ID, KeyName: rs.KeyName, Metadata: rs.Metadata,
+	s := &state.Server{
+		ID: core.NewUUID(), Name: rs.Name, Description: rs.Description, ProjectID: t.ProjectID, UserID: t.UserID,
+		FlavorID: flv.ID, ImageID: glance.TheImage().ID, KeyName: rs.KeyName, Metadata: rs.Metadata,
 		AZ: az, GroupID: groupID, SecurityGroups: sgNames, VMState: "building", TaskState: "scheduling",
 		UserData: rs.UserData, Tags: rs.Tags, CreatedAt: now, UpdatedAt: now, RequestedHost: wantHost,
 	}
 	if portID != "" {
-		c.st.Ports[portID].DeviceID = s.ID
+		c.St.Ports[portID].DeviceID = s.ID
 	}
 	s.Hostname = c.hostnameFor(rs.Name, s.ID)
 	if groupID != "" {
-		g := c.st.ServerGroups[groupID]
+		g := c.St.ServerGroups[groupID]
 		g.Members = append(g.Members, s.ID)
 	}
-	c.st.Servers[s.ID] = s
-	c.save()
+	c.St.Servers[s.ID] = s
+	c.Save()
 	spec := bootSpec{netMode: netMode, portID: portID, fixedIP: fixedIP, sgIDs: sgIDs}
-	c.goAsync(func(ctx context.Context) { c.bootServer(ctx, s.ID, spec) })
+	c.Go(func(ctx context.Context) { c.bootServer(ctx, s.ID, spec) })
 
-	adminPass := randomSecret(12)
+	adminPass := core.RandomSecret(12)
 	var sgOut []any
 	for _, n := range sgNames {
 		sgOut = append(sgOut, map[string]any{"name": n})
 	}
 	w.Header().Set("Location", c.baseURL+"/compute/v2.1/servers/"+s.ID)
-	writeJSON(w, 202, map[string]any{"server": map[string]any{
+	core.WriteJSON(w, 202, map[string]any{"server": map[string]any{
 		"id": s.ID, "links": c.link("/servers/" + s.ID), "OS-DCF:diskConfig": "MANUAL",
 		"adminPass": adminPass, "security_groups": sgOut,
 	}})
@@ -681,110 +668,105 @@ func firstNonEmpty(a ...string) string {
 	return ""
 }
 
-func (c *Cloud) deleteServer(w http.ResponseWriter, r *http.Request, mv microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+func (c *Service) deleteServer(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
 		return
 	}
 	if !s.Deleting {
 		s.Deleting = true
 		s.TaskState = "deleting"
 		s.UpdatedAt = time.Now()
-		c.save()
+		c.Save()
 		id := s.ID
-		if !c.goAsync(func(ctx context.Context) { c.teardownServer(ctx, id) }) {
-			writeError(w, svcCompute, errf(503, "The local cloud is shutting down."))
+		if !c.Go(func(ctx context.Context) { c.teardownServer(ctx, id) }) {
+			core.WriteError(w, core.Compute, core.Errf(503, "The local cloud is shutting down."))
 			return
 		}
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (c *Cloud) serverIPs(w http.ResponseWriter, r *http.Request, mv microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+func (c *Service) serverIPs(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
 		return
 	}
 	addrs := map[string]any{}
 	for _, pid := range s.PortIDs {
-		if p, ok := c.st.Ports[pid]; ok {
+		if p, ok := c.St.Ports[pid]; ok {
 			var l []any
-			if prev, ok := addrs[networkName].([]any); ok {
+			if prev, ok := addrs[neutron.NetworkName].([]any); ok {
 				l = prev
 			}
 			for _, ip := range p.FixedIPs {
 				l = append(l, map[string]any{"addr": ip.IPAddress, "version": 4})
 			}
-			addrs[networkName] = l
+			addrs[neutron.NetworkName] = l
 		}
 	}
-	if n := pv(r, "net"); n != "" {
+	if n := r.PathValue("net"); n != "" {
 		l, ok := addrs[n]
 		if !ok {
-			writeError(w, svcCompute, errf(404, "Instance is not a member of specified network"))
+			core.WriteError(w, core.Compute, core.Errf(404, "Instance is not a member of specified network"))
 			return
 		}
-		writeJSON(w, 200, map[string]any{n: l})
+		core.WriteJSON(w, 200, map[string]any{n: l})
 		return
 	}
-	writeJSON(w, 200, map[string]any{"addresses": addrs})
+	core.WriteJSON(w, 200, map[string]any{"addresses": addrs})
 }
 
-func (c *Cloud) listInterfaces(w http.ResponseWriter, r *http.Request, mv microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+func (c *Service) listInterfaces(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
 		return
 	}
 	out := []any{}
 	for _, pid := range s.PortIDs {
-		if p, ok := c.st.Ports[pid]; ok {
+		if p, ok := c.St.Ports[pid]; ok {
 			out = append(out, map[string]any{"fixed_ips": p.FixedIPs, "mac_addr": p.MAC, "net_id": p.NetworkID,
-				"port_id": p.ID, "port_state": c.portStatus(p)})
+				"port_id": p.ID, "port_state": c.neutron.PortStatus(p)})
 		}
 	}
-	writeJSON(w, 200, map[string]any{"interfaceAttachments": out})
+	core.WriteJSON(w, 200, map[string]any{"interfaceAttachments": out})
 }
 
 // ---- metadata ----
 
-func (c *Cloud) getMetadata(w http.ResponseWriter, r *http.Request, mv microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+func (c *Service) getMetadata(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
 		return
 	}
 	md := s.Metadata
 	if md == nil {
 		md = map[string]string{}
 	}
-	writeJSON(w, 200, map[string]any{"metadata": md})
+	core.WriteJSON(w, 200, map[string]any{"metadata": md})
 }
 
 // setMetadata: PUT replaces all metadata, POST merges.
-func (c *Cloud) setMetadata(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Service) setMetadata(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req struct {
 		Metadata map[string]string `json:"metadata"`
 	}
-	if err := readJSON(r, &req); err != nil || req.Metadata == nil {
-		writeError(w, svcCompute, errf(400, "Malformed request body"))
+	if err := core.ReadJSON(r, &req); err != nil || req.Metadata == nil {
+		core.WriteError(w, core.Compute, core.Errf(400, "Malformed request body"))
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
 		return
 	}
 	if r.Method == http.MethodPut || s.Metadata == nil {
@@ -794,83 +776,80 @@ func (c *Cloud) setMetadata(w http.ResponseWriter, r *http.Request, mv microvers
 		s.Metadata[k] = v
 	}
 	if len(s.Metadata) > 128 {
-		writeError(w, svcCompute, errf(403, "Quota exceeded for metadata_items: Requested %d, but already used 0 of 128 metadata_items", len(s.Metadata)))
+		core.WriteError(w, core.Compute, core.Errf(403, "Quota exceeded for metadata_items: Requested %d, but already used 0 of 128 metadata_items", len(s.Metadata)))
 		return
 	}
-	c.save()
-	writeJSON(w, 200, map[string]any{"metadata": s.Metadata})
+	c.Save()
+	core.WriteJSON(w, 200, map[string]any{"metadata": s.Metadata})
 }
 
-func (c *Cloud) getMetadataItem(w http.ResponseWriter, r *http.Request, mv microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+func (c *Service) getMetadataItem(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
 		return
 	}
-	v, ok := s.Metadata[pv(r, "key")]
+	v, ok := s.Metadata[r.PathValue("key")]
 	if !ok {
-		writeError(w, svcCompute, errf(404, "Metadata item was not found"))
+		core.WriteError(w, core.Compute, core.Errf(404, "Metadata item was not found"))
 		return
 	}
-	writeJSON(w, 200, map[string]any{"meta": map[string]string{pv(r, "key"): v}})
+	core.WriteJSON(w, 200, map[string]any{"meta": map[string]string{r.PathValue("key"): v}})
 }
 
-func (c *Cloud) setMetadataItem(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Service) setMetadataItem(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var req struct {
 		Meta map[string]string `json:"meta"`
 	}
-	if err := readJSON(r, &req); err != nil || len(req.Meta) != 1 {
-		writeError(w, svcCompute, errf(400, "Request body contains too many items"))
+	if err := core.ReadJSON(r, &req); err != nil || len(req.Meta) != 1 {
+		core.WriteError(w, core.Compute, core.Errf(400, "Request body contains too many items"))
 		return
 	}
-	key := pv(r, "key")
+	key := r.PathValue("key")
 	if _, ok := req.Meta[key]; !ok {
-		writeError(w, svcCompute, errf(400, "Request body and URI mismatch"))
+		core.WriteError(w, core.Compute, core.Errf(400, "Request body and URI mismatch"))
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
 		return
 	}
 	if s.Metadata == nil {
 		s.Metadata = map[string]string{}
 	}
 	s.Metadata[key] = req.Meta[key]
-	c.save()
-	writeJSON(w, 200, map[string]any{"meta": req.Meta})
+	c.Save()
+	core.WriteJSON(w, 200, map[string]any{"meta": req.Meta})
 }
 
-func (c *Cloud) deleteMetadataItem(w http.ResponseWriter, r *http.Request, mv microversion) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.lookupServer(pv(r, "id"))
+func (c *Service) deleteMetadataItem(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	s, ok := c.serverOr404(w, r)
 	if !ok {
-		c.notFoundServer(w, pv(r, "id"))
 		return
 	}
-	if _, ok := s.Metadata[pv(r, "key")]; !ok {
-		writeError(w, svcCompute, errf(404, "Metadata item was not found"))
+	if _, ok := s.Metadata[r.PathValue("key")]; !ok {
+		core.WriteError(w, core.Compute, core.Errf(404, "Metadata item was not found"))
 		return
 	}
-	delete(s.Metadata, pv(r, "key"))
-	c.save()
+	delete(s.Metadata, r.PathValue("key"))
+	c.Save()
 	w.WriteHeader(http.StatusNoContent)
 }
 
 // invalidState is nova's InstanceInvalidState answer.
-func invalidState(s *server, action string) *apiError {
+func invalidState(s *state.Server, action string) *core.Error {
 	if s.TaskState != "" {
-		return errf(409, "Cannot '%s' instance %s while it is in task_state %s", action, s.ID, s.TaskState)
+		return core.Errf(409, "Cannot '%s' instance %s while it is in task_state %s", action, s.ID, s.TaskState)
 	}
-	return errf(409, "Cannot '%s' instance %s while it is in vm_state %s", action, s.ID, s.VMState)
+	return core.Errf(409, "Cannot '%s' instance %s while it is in vm_state %s", action, s.ID, s.VMState)
 }
 
-func (c *Cloud) hypervisorExists(name string) bool {
+func (c *Service) hypervisorExists(name string) bool {
 	for i := 0; i < c.cfg.Hypervisors; i++ {
 		if c.hypervisorName(i) == name {
 			return true

@@ -1,10 +1,11 @@
-package localcloud
+package nova
 
 import (
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 )
 
 func TestTagsMatch(t *testing.T) {
@@ -31,23 +32,6 @@ func TestTagsMatch(t *testing.T) {
 	}
 }
 
-func TestParseMetadataFilter(t *testing.T) {
-	for raw, want := range map[string]map[string]string{
-		"":                            nil,
-		"{'cluster':'a'}":             {"cluster": "a"},
-		"{'cluster':'a', 'role':'x'}": {"cluster": "a", "role": "x"},
-		`{"cluster": "a"}`:            {"cluster": "a"},
-	} {
-		got, e := parseMetadataFilter(raw)
-		if e != nil || !maps.Equal(got, want) {
-			t.Errorf("parseMetadataFilter(%q) = %v, %v; want %v", raw, got, e, want)
-		}
-	}
-	if _, e := parseMetadataFilter("cluster=a"); e == nil || e.code != 400 {
-		t.Errorf("malformed metadata filter accepted")
-	}
-}
-
 func TestNegotiateMicroversion(t *testing.T) {
 	// Covered end to end in TestAPIConformance; here the edges.
 	for _, c := range []struct {
@@ -56,9 +40,9 @@ func TestNegotiateMicroversion(t *testing.T) {
 		want string
 	}{{"", 0, "2.1"}, {"2.1", 0, "2.1"}, {"2.0", 406, ""}, {"3.1", 406, ""}, {"latest", 0, "2.79"}, {"2", 400, ""}, {"2.-1", 400, ""}} {
 		r := newRequestWithHeader("X-OpenStack-Nova-API-Version", c.in)
-		mv, e := negotiateMicroversion(r, "compute", "X-OpenStack-Nova-API-Version", novaMin, novaMax)
+		mv, e := core.NegotiateMicroversion(r, "compute", "X-OpenStack-Nova-API-Version", novaMin, novaMax)
 		switch {
-		case c.code != 0 && (e == nil || e.code != c.code):
+		case c.code != 0 && (e == nil || e.Code != c.code):
 			t.Errorf("%q: %v, want %d", c.in, e, c.code)
 		case c.code == 0 && (e != nil || mv.String() != c.want):
 			t.Errorf("%q: %v %v, want %s", c.in, mv, e, c.want)

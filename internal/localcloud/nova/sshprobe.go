@@ -1,4 +1,4 @@
-package localcloud
+package nova
 
 import (
 	"context"
@@ -37,9 +37,9 @@ func (p probeSigner) Algorithms() []string {
 	return []string{p.pub.Type()}
 }
 
-// probeSSHKey checks that sshd at addr presents hostKey and would let root
+// ProbeSSHKey checks that sshd at addr presents hostKey and would let root
 // in with authorized (an authorized_keys line), without the private key.
-func probeSSHKey(ctx context.Context, addr string, hostKey ssh.PublicKey, authorized string) error {
+func ProbeSSHKey(ctx context.Context, addr string, hostKey ssh.PublicKey, authorized string) error {
 	pub, _, _, _, err := ssh.ParseAuthorizedKey([]byte(authorized))
 	if err != nil {
 		return fmt.Errorf("parse keypair: %w", err)

@@ -1,4 +1,4 @@
-package localcloud
+package nova
 
 import (
 	"context"
@@ -12,7 +12,10 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/host"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/neutron"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
 )
 
 type bootSpec struct {
@@ -23,46 +26,46 @@ type bootSpec struct {
 }
 
 // fail puts a server in ERROR with a fault; callers hold c.mu.
-func (c *Cloud) failServerLocked(s *server, code int, msg, details string) {
+func (c *Service) failServerLocked(s *state.Server, code int, msg, details string) {
 	s.VMState = "error"
 	s.TaskState = ""
 	s.PowerState = 0
-	s.Fault = &serverFault{Code: code, Message: msg, Details: details, Created: time.Now()}
+	s.Fault = &state.ServerFault{Code: code, Message: msg, Details: details, Created: time.Now()}
 	s.UpdatedAt = time.Now()
-	c.save()
+	c.Save()
 }
 
 // setTask changes a live server's task state; false when it is being deleted.
-func (c *Cloud) setTask(id, task string) bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.st.Servers[id]
+func (c *Service) setTask(id, task string) bool {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	s, ok := c.St.Servers[id]
 	if !ok || s.Deleting {
 		return false
 	}
 	s.TaskState = task
 	s.UpdatedAt = time.Now()
-	c.save()
+	c.Save()
 	return true
 }
 
 // schedule picks a hypervisor honouring the server group policy; callers
 // hold c.mu. "" means no valid host.
-func (c *Cloud) scheduleLocked(s *server) string {
+func (c *Service) scheduleLocked(s *state.Server) string {
 	used := map[string]int{} // hypervisor -> members of the group on it
-	var g *serverGroup
+	var g *state.ServerGroup
 	if s.GroupID != "" {
-		g = c.st.ServerGroups[s.GroupID]
+		g = c.St.ServerGroups[s.GroupID]
 	}
 	if g != nil {
 		for _, m := range g.Members {
-			if o, ok := c.st.Servers[m]; ok && m != s.ID && o.Hypervisor != "" && !o.Deleting {
+			if o, ok := c.St.Servers[m]; ok && m != s.ID && o.Hypervisor != "" && !o.Deleting {
 				used[o.Hypervisor]++
 			}
 		}
 	}
 	load := map[string]int{}
-	for _, o := range c.st.Servers {
+	for _, o := range c.St.Servers {
 		if o.Hypervisor != "" && !o.Deleting {
 			load[o.Hypervisor]++
 		}
@@ -109,14 +112,14 @@ func (c *Cloud) scheduleLocked(s *server) string {
 
 // bootServer is the asynchronous part of a create: schedule, network,
 // spawn the host, check sshd and the key, then ACTIVE.
-func (c *Cloud) bootServer(ctx context.Context, id string, spec bootSpec) {
-	if !c.sleepStep(ctx) || !c.setTask(id, "scheduling") {
+func (c *Service) bootServer(ctx context.Context, id string, spec bootSpec) {
+	if !c.SleepStep(ctx) || !c.setTask(id, "scheduling") {
 		return
 	}
-	c.mu.Lock()
-	s, ok := c.st.Servers[id]
+	c.Mu.Lock()
+	s, ok := c.St.Servers[id]
 	if !ok || s.Deleting {
-		c.mu.Unlock()
+		c.Mu.Unlock()
 		return
 	}
 	if c.nextServerErrors > 0 {
@@ -124,7 +127,7 @@ func (c *Cloud) bootServer(ctx context.Context, id string, spec bootSpec) {
 		msg := firstNonEmpty(c.nextServerErrMsg, "Build of instance "+id+" aborted: injected fault (localcloud admin)")
 		c.failServerLocked(s, 500, msg, "injected by POST /_admin/next-server-error")
 		c.releaseBootPortLocked(s, spec)
-		c.mu.Unlock()
+		c.Mu.Unlock()
 		return
 	}
 	hv := c.scheduleLocked(s)
@@ -132,7 +135,7 @@ func (c *Cloud) bootServer(ctx context.Context, id string, spec bootSpec) {
 		c.failServerLocked(s, 500, "No valid host was found. There are not enough hosts available.",
 			"Traceback (most recent call last):\n  File \"nova/conductor/manager.py\", in schedule_and_build_instances\nnova.exception.NoValidHost: No valid host was found. There are not enough hosts available.\n")
 		c.releaseBootPortLocked(s, spec)
-		c.mu.Unlock()
+		c.Mu.Unlock()
 		return
 	}
 	s.Hypervisor = hv
@@ -144,15 +147,15 @@ func (c *Cloud) bootServer(ctx context.Context, id string, spec bootSpec) {
 		}
 	}
 	s.TaskState = "networking"
-	c.save()
+	c.Save()
 	// networking: bind or create the port.
 	var addr netip.Addr
 	switch {
 	case spec.portID != "":
-		p, ok := c.st.Ports[spec.portID]
+		p, ok := c.St.Ports[spec.portID]
 		if !ok {
 			c.failServerLocked(s, 500, fmt.Sprintf("Build of instance %s aborted: Port %s could not be found.", id, spec.portID), "")
-			c.mu.Unlock()
+			c.Mu.Unlock()
 			return
 		}
 		p.DeviceID, p.DeviceOwner = s.ID, "compute:"+s.AZ
@@ -160,96 +163,96 @@ func (c *Cloud) bootServer(ctx context.Context, id string, spec bootSpec) {
 		addr, _ = netip.ParseAddr(p.FixedIPs[0].IPAddress)
 	case spec.netMode == "none":
 	default:
-		var req *[]fixedIP
+		var req *[]state.FixedIP
 		if spec.fixedIP != "" {
-			req = &[]fixedIP{{IPAddress: spec.fixedIP}}
+			req = &[]state.FixedIP{{IPAddress: spec.fixedIP}}
 		}
-		ips, e := c.allocateFixedIPs(req)
+		ips, e := c.neutron.AllocateFixedIPs(req)
 		if e != nil {
-			c.failServerLocked(s, 500, "Build of instance "+id+" aborted: Failed to allocate the network(s), not rescheduling.", e.message)
-			c.mu.Unlock()
+			c.failServerLocked(s, 500, "Build of instance "+id+" aborted: Failed to allocate the network(s), not rescheduling.", e.Message)
+			c.Mu.Unlock()
 			return
 		}
 		now := time.Now()
-		p := &port{ID: newUUID(), NetworkID: c.st.NetworkID, FixedIPs: ips, MAC: newMAC(),
+		p := &state.Port{ID: core.NewUUID(), NetworkID: c.St.NetworkID, FixedIPs: ips, MAC: neutron.NewMAC(),
 			SecurityGroups: spec.sgIDs, PortSecurity: true, AdminStateUp: true, DeviceID: s.ID,
 			DeviceOwner: "compute:" + s.AZ, ProjectID: s.ProjectID, Revision: 1, CreatedAt: now,
 			UpdatedAt: now, CreatedByNova: true}
-		c.st.Ports[p.ID] = p
+		c.St.Ports[p.ID] = p
 		s.PortIDs = []string{p.ID}
 		addr, _ = netip.ParseAddr(ips[0].IPAddress)
 	}
 	var keys []string
-	if k, ok := c.st.Keypairs[s.KeyName]; ok {
+	if k, ok := c.St.Keypairs[s.KeyName]; ok {
 		keys = append(keys, strings.TrimSpace(k.PublicKey))
 	}
 	hostname := s.Hostname
-	c.save()
-	c.refreshFirewallsLocked() // others' remote-group sets now include this port
-	c.mu.Unlock()
+	c.Save()
+	c.neutron.RefreshFirewallsLocked() // others' remote-group sets now include this port
+	c.Mu.Unlock()
 
-	if !c.sleepStep(ctx) || !c.setTask(id, "spawning") {
+	if !c.SleepStep(ctx) || !c.setTask(id, "spawning") {
 		c.undoNetworkIfGone(id)
 		return
 	}
 	// The port keeps holding its address in the pool while the host uses
 	// it, so no other allocation can take it in between.
-	h, err := c.network.StartHost(ctx, host.Options{Name: hostname, Addr: addr, AddrHeld: addr.IsValid(), AuthorizedKeys: keys})
+	h, err := c.Store.Network.StartHost(ctx, host.Options{Name: hostname, Addr: addr, AddrHeld: addr.IsValid(), AuthorizedKeys: keys})
 	if err != nil {
-		c.mu.Lock()
-		if s, ok := c.st.Servers[id]; ok && !s.Deleting {
+		c.Mu.Lock()
+		if s, ok := c.St.Servers[id]; ok && !s.Deleting {
 			c.failServerLocked(s, 500, "Build of instance "+id+" aborted: Failed to spawn the guest.", err.Error())
 		}
-		c.mu.Unlock()
+		c.Mu.Unlock()
 		c.undoNetworkIfGone(id)
 		return
 	}
-	c.mu.Lock()
-	s, ok = c.st.Servers[id]
+	c.Mu.Lock()
+	s, ok = c.St.Servers[id]
 	if !ok || s.Deleting {
-		c.mu.Unlock()
+		c.Mu.Unlock()
 		_ = h.Close()
 		c.undoNetworkIfGone(id)
 		return
 	}
-	c.probing[id]++
+	c.Probing[id]++
 	probing := true
 	defer func() {
 		if probing {
 			c.endProbe(id)
 		}
 	}()
-	if err := h.ApplyFirewall(ctx, c.renderFirewall(s)); err != nil {
-		c.mu.Unlock()
+	if err := h.ApplyFirewall(ctx, c.neutron.RenderFirewall(s)); err != nil {
+		c.Mu.Unlock()
 		_ = h.Close()
-		c.mu.Lock()
-		if s, ok := c.st.Servers[id]; ok && !s.Deleting {
+		c.Mu.Lock()
+		if s, ok := c.St.Servers[id]; ok && !s.Deleting {
 			c.failServerLocked(s, 500, "Build of instance "+id+" aborted: Failed to plug the security groups.", err.Error())
 		}
-		c.mu.Unlock()
+		c.Mu.Unlock()
 		return
 	}
-	c.hosts[id] = h
-	c.mu.Unlock()
+	c.Hosts[id] = h
+	c.Mu.Unlock()
 
 	// ACTIVE only when sshd answers with the host key the console will show
 	// and would let root in with the keypair's key.
 	if err := verifyGuest(ctx, h, keys); err != nil {
-		c.mu.Lock()
-		if s, ok := c.st.Servers[id]; ok && !s.Deleting {
+		c.Mu.Lock()
+		if s, ok := c.St.Servers[id]; ok && !s.Deleting {
 			c.failServerLocked(s, 500, "Build of instance "+id+" aborted: the guest did not come up.", err.Error())
 		}
-		c.mu.Unlock()
+		c.Mu.Unlock()
 		return
 	}
 	probing = false
 	c.endProbe(id) // the security groups alone decide from here
-	if !c.sleepStep(ctx) {
+	if !c.SleepStep(ctx) {
 		return
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok = c.st.Servers[id]
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	s, ok = c.St.Servers[id]
 	if !ok || s.Deleting {
 		return
 	}
@@ -257,7 +260,7 @@ func (c *Cloud) bootServer(ctx context.Context, id string, spec bootSpec) {
 	s.VMState, s.TaskState, s.PowerState = "active", "", 1
 	s.LaunchedAt = time.Now()
 	s.UpdatedAt = time.Now()
-	c.save()
+	c.Save()
 }
 
 // verifyGuest checks, over SSH from the machine, that sshd presents the
@@ -269,7 +272,7 @@ func verifyGuest(ctx context.Context, h *host.Host, keys []string) error {
 	}
 	for _, k := range keys {
 		pctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		err := probeSSHKey(pctx, h.SSHAddr(), h.HostKey(), k)
+		err := ProbeSSHKey(pctx, h.SSHAddr(), h.HostKey(), k)
 		cancel()
 		if err != nil {
 			return err
@@ -279,24 +282,24 @@ func verifyGuest(ctx context.Context, h *host.Host, keys []string) error {
 }
 
 // endProbe closes the boot-time opening for the machine's SSH probe.
-func (c *Cloud) endProbe(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.probing[id]--; c.probing[id] <= 0 {
-		delete(c.probing, id)
+func (c *Service) endProbe(id string) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	if c.Probing[id]--; c.Probing[id] <= 0 {
+		delete(c.Probing, id)
 	}
-	if h, s := c.hosts[id], c.st.Servers[id]; h != nil && s != nil {
+	if h, s := c.Hosts[id], c.St.Servers[id]; h != nil && s != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		if err := h.ApplyFirewall(ctx, c.renderFirewall(s)); err != nil {
-			c.log.Error("apply firewall", "server", id, "err", err)
+		if err := h.ApplyFirewall(ctx, c.neutron.RenderFirewall(s)); err != nil {
+			c.Log.Error("apply firewall", "server", id, "err", err)
 		}
 	}
 }
 
 // consoleBoot renders one boot's serial console in cloud-init's format
 // (Debian images: syslog-prefixed fingerprint block, bare keys block).
-func consoleBoot(s *server, h *host.Host, keys []string) []string {
+func consoleBoot(s *state.Server, h *host.Host, keys []string) []string {
 	now := time.Now().UTC()
 	stamp := now.Format("Jan _2 15:04:05")
 	hk := h.HostKey()
@@ -342,50 +345,50 @@ func consoleBoot(s *server, h *host.Host, keys []string) []string {
 }
 
 // releaseBootPortLocked unbinds a port a failed create had reserved.
-func (c *Cloud) releaseBootPortLocked(s *server, spec bootSpec) {
+func (c *Service) releaseBootPortLocked(s *state.Server, spec bootSpec) {
 	if spec.portID == "" {
 		return
 	}
-	if p, ok := c.st.Ports[spec.portID]; ok && p.DeviceID == s.ID && !slices.Contains(s.PortIDs, p.ID) {
+	if p, ok := c.St.Ports[spec.portID]; ok && p.DeviceID == s.ID && !slices.Contains(s.PortIDs, p.ID) {
 		p.DeviceID, p.DeviceOwner = "", ""
 	}
 }
 
 // undoNetworkIfGone finishes a teardown that raced with a boot.
-func (c *Cloud) undoNetworkIfGone(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if _, ok := c.st.Servers[id]; ok {
+func (c *Service) undoNetworkIfGone(id string) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	if _, ok := c.St.Servers[id]; ok {
 		return
 	}
-	for pid, p := range c.st.Ports {
+	for pid, p := range c.St.Ports {
 		if p.DeviceID == id {
 			if p.CreatedByNova {
-				c.disassociatePortLocked(pid)
-				delete(c.st.Ports, pid)
-				c.releaseFixedIPs(p)
+				c.neutron.DisassociatePortLocked(pid)
+				delete(c.St.Ports, pid)
+				c.neutron.ReleaseFixedIPs(p)
 			} else {
 				p.DeviceID, p.DeviceOwner = "", ""
 			}
 		}
 	}
-	c.save()
+	c.Save()
 }
 
 // teardownServer deletes a server: detach volumes, remove the host, delete
 // the ports nova made and unbind the others.
-func (c *Cloud) teardownServer(ctx context.Context, id string) {
-	c.sleepStep(ctx)
-	c.mu.Lock()
-	s, ok := c.st.Servers[id]
+func (c *Service) teardownServer(ctx context.Context, id string) {
+	c.SleepStep(ctx)
+	c.Mu.Lock()
+	s, ok := c.St.Servers[id]
 	if !ok {
-		c.mu.Unlock()
+		c.Mu.Unlock()
 		return
 	}
-	h := c.hosts[id]
-	delete(c.hosts, id)
+	h := c.Hosts[id]
+	delete(c.Hosts, id)
 	vols := slices.Clone(s.Volumes)
-	c.mu.Unlock()
+	c.Mu.Unlock()
 
 	for _, v := range vols {
 		if h != nil {
@@ -394,42 +397,42 @@ func (c *Cloud) teardownServer(ctx context.Context, id string) {
 	}
 	if h != nil {
 		if err := h.Close(); err != nil {
-			c.log.Error("remove host", "server", id, "err", err)
+			c.Log.Error("remove host", "server", id, "err", err)
 		}
 	}
 
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
 	for _, v := range vols {
-		if vol, ok := c.st.Volumes[v.VolumeID]; ok {
-			vol.Attachments = slices.DeleteFunc(vol.Attachments, func(a volumeAttachment) bool { return a.ServerID == id })
+		if vol, ok := c.St.Volumes[v.VolumeID]; ok {
+			vol.Attachments = slices.DeleteFunc(vol.Attachments, func(a state.VolumeAttachment) bool { return a.ServerID == id })
 			if len(vol.Attachments) == 0 && (vol.Status == "in-use" || vol.Status == "detaching" || vol.Status == "attaching" || vol.Status == "reserved") {
 				vol.Status = "available"
 			}
 			vol.UpdatedAt = time.Now()
 		}
 	}
-	for pid, p := range c.st.Ports {
+	for pid, p := range c.St.Ports {
 		if p.DeviceID != id {
 			continue
 		}
 		if p.CreatedByNova {
 			// The port owned the address (the host only borrowed it).
-			c.disassociatePortLocked(pid)
-			delete(c.st.Ports, pid)
-			c.releaseFixedIPs(p)
+			c.neutron.DisassociatePortLocked(pid)
+			delete(c.St.Ports, pid)
+			c.neutron.ReleaseFixedIPs(p)
 			continue
 		}
 		// The user's port keeps its address.
 		p.DeviceID, p.DeviceOwner = "", ""
 		p.UpdatedAt = time.Now()
 	}
-	if g, ok := c.st.ServerGroups[s.GroupID]; ok {
+	if g, ok := c.St.ServerGroups[s.GroupID]; ok {
 		g.Members = slices.DeleteFunc(g.Members, func(m string) bool { return m == id })
 	}
-	delete(c.st.Servers, id)
-	c.save()
-	c.refreshFirewallsLocked()
+	delete(c.St.Servers, id)
+	c.Save()
+	c.neutron.RefreshFirewallsLocked()
 }
 
 func serialOf(volumeID string) string {
@@ -441,14 +444,14 @@ func serialOf(volumeID string) string {
 
 // ---- actions ----
 
-func (c *Cloud) serverAction(w http.ResponseWriter, r *http.Request, mv microversion) {
+func (c *Service) serverAction(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
 	var body map[string]json.RawMessage
-	if err := readJSON(r, &body); err != nil {
-		writeError(w, svcCompute, errf(400, "%s", err))
+	if err := core.ReadJSON(r, &body); err != nil {
+		core.WriteError(w, core.Compute, core.Errf(400, "%s", err))
 		return
 	}
 	if len(body) != 1 {
-		writeError(w, svcCompute, errf(400, "Malformed request body: exactly one action is expected"))
+		core.WriteError(w, core.Compute, core.Errf(400, "Malformed request body: exactly one action is expected"))
 		return
 	}
 	var name string
@@ -456,32 +459,32 @@ func (c *Cloud) serverAction(w http.ResponseWriter, r *http.Request, mv microver
 	for k, v := range body {
 		name, raw = k, v
 	}
-	id := pv(r, "id")
-	c.mu.Lock()
+	id := r.PathValue("id")
+	c.Mu.Lock()
 	s, ok := c.lookupServer(id)
 	if !ok {
-		c.mu.Unlock()
+		c.Mu.Unlock()
 		c.notFoundServer(w, id)
 		return
 	}
 	if name == "os-getConsoleOutput" {
-		defer c.mu.Unlock()
+		defer c.Mu.Unlock()
 		c.consoleOutput(w, s, raw)
 		return
 	}
 	if s.Deleting {
-		c.mu.Unlock()
-		writeError(w, svcCompute, invalidState(s, name))
+		c.Mu.Unlock()
+		core.WriteError(w, core.Compute, invalidState(s, name))
 		return
 	}
 	e, code, work := c.planAction(s, name, raw)
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	if e != nil {
-		writeError(w, svcCompute, e)
+		core.WriteError(w, core.Compute, e)
 		return
 	}
-	if work != nil && !c.goAsync(work) {
-		writeError(w, svcCompute, errf(503, "The local cloud is shutting down."))
+	if work != nil && !c.Go(work) {
+		core.WriteError(w, core.Compute, core.Errf(503, "The local cloud is shutting down."))
 		return
 	}
 	w.WriteHeader(code)
@@ -489,7 +492,7 @@ func (c *Cloud) serverAction(w http.ResponseWriter, r *http.Request, mv microver
 
 // planAction checks an action against the server's state, sets its task
 // state and returns the asynchronous work. Callers hold c.mu.
-func (c *Cloud) planAction(s *server, name string, raw json.RawMessage) (*apiError, int, func(context.Context)) {
+func (c *Service) planAction(s *state.Server, name string, raw json.RawMessage) (*core.Error, int, func(context.Context)) {
 	id := s.ID
 	idle := s.TaskState == ""
 	switch name {
@@ -498,7 +501,7 @@ func (c *Cloud) planAction(s *server, name string, raw json.RawMessage) (*apiErr
 			Type string `json:"type"`
 		}
 		if err := json.Unmarshal(raw, &req); err != nil || (req.Type != "SOFT" && req.Type != "HARD") {
-			return errf(400, "Invalid input for field/attribute type. Value: %s. '%s' is not one of ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']", req.Type, req.Type), 0, nil
+			return core.Errf(400, "Invalid input for field/attribute type. Value: %s. '%s' is not one of ['HARD', 'Hard', 'hard', 'SOFT', 'Soft', 'soft']", req.Type, req.Type), 0, nil
 		}
 		if req.Type == "SOFT" {
 			if s.VMState != "active" || !idle {
@@ -512,7 +515,7 @@ func (c *Cloud) planAction(s *server, name string, raw json.RawMessage) (*apiErr
 			}
 			s.TaskState = "reboot_started_hard"
 		}
-		c.save()
+		c.Save()
 		hard := req.Type == "HARD"
 		return nil, 202, func(ctx context.Context) { c.restartServer(ctx, id, hard, "active", "") }
 	case "os-stop":
@@ -520,14 +523,14 @@ func (c *Cloud) planAction(s *server, name string, raw json.RawMessage) (*apiErr
 			return invalidState(s, "stop"), 0, nil
 		}
 		s.TaskState = "powering-off"
-		c.save()
+		c.Save()
 		return nil, 202, func(ctx context.Context) { c.stopServer(ctx, id) }
 	case "os-start":
 		if s.VMState != "stopped" || !idle {
 			return invalidState(s, "start"), 0, nil
 		}
 		s.TaskState = "powering-on"
-		c.save()
+		c.Save()
 		return nil, 202, func(ctx context.Context) { c.restartServer(ctx, id, false, "active", "") }
 	case "resize":
 		var req struct {
@@ -535,20 +538,20 @@ func (c *Cloud) planAction(s *server, name string, raw json.RawMessage) (*apiErr
 			DiskConfig string     `json:"OS-DCF:diskConfig"`
 		}
 		if err := json.Unmarshal(raw, &req); err != nil || req.FlavorRef == "" {
-			return errf(400, "Invalid input for field/attribute resize. 'flavorRef' is a required property"), 0, nil
+			return core.Errf(400, "Invalid input for field/attribute resize. 'flavorRef' is a required property"), 0, nil
 		}
 		f, ok := findFlavor(string(req.FlavorRef))
 		if !ok {
-			return errf(400, "Unable to find flavor %s", req.FlavorRef), 0, nil
+			return core.Errf(400, "Unable to find flavor %s", req.FlavorRef), 0, nil
 		}
 		if !slices.Contains([]string{"active", "stopped"}, s.VMState) || !idle {
 			return invalidState(s, "resize"), 0, nil
 		}
 		if f.ID == s.FlavorID {
-			return errf(400, "When resizing, instances must change flavor!"), 0, nil
+			return core.Errf(400, "When resizing, instances must change flavor!"), 0, nil
 		}
 		s.TaskState = "resize_prep"
-		c.save()
+		c.Save()
 		prev := s.VMState
 		return nil, 202, func(ctx context.Context) { c.resizeServer(ctx, id, f.ID, prev) }
 	case "confirmResize":
@@ -561,30 +564,30 @@ func (c *Cloud) planAction(s *server, name string, raw json.RawMessage) (*apiErr
 			s.VMState = "stopped"
 		}
 		s.UpdatedAt = time.Now()
-		c.save()
+		c.Save()
 		return nil, 204, nil
 	case "revertResize":
 		if s.VMState != "resized" || !idle {
 			return invalidState(s, "revertResize"), 0, nil
 		}
 		s.TaskState = "resize_reverting"
-		c.save()
+		c.Save()
 		return nil, 202, func(ctx context.Context) { c.revertResize(ctx, id) }
 	}
-	return errf(400, "There is no such action: %s", name), 0, nil
+	return core.Errf(400, "There is no such action: %s", name), 0, nil
 }
 
-func (c *Cloud) hostOf(id string) *host.Host {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.hosts[id]
+func (c *Service) hostOf(id string) *host.Host {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	return c.Hosts[id]
 }
 
-// finishAction sets the end state of an action; callers must not hold c.mu.
-func (c *Cloud) finishAction(id, vmState string, power int, err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.st.Servers[id]
+// FinishAction sets the end state of an action; callers must not hold c.mu.
+func (c *Service) FinishAction(id, vmState string, power int, err error) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	s, ok := c.St.Servers[id]
 	if !ok || s.Deleting {
 		return
 	}
@@ -594,18 +597,18 @@ func (c *Cloud) finishAction(id, vmState string, power int, err error) {
 	}
 	s.VMState, s.TaskState, s.PowerState = vmState, "", power
 	s.UpdatedAt = time.Now()
-	c.save()
+	c.Save()
 }
 
 // restartServer: SOFT reboot = clean shutdown then boot; HARD = kill then boot;
 // also os-start (the host is already off).
-func (c *Cloud) restartServer(ctx context.Context, id string, hard bool, endState, _ string) {
+func (c *Service) restartServer(ctx context.Context, id string, hard bool, endState, _ string) {
 	h := c.hostOf(id)
 	if h == nil {
-		c.finishAction(id, "error", 0, fmt.Errorf("server %s has no host", id))
+		c.FinishAction(id, "error", 0, fmt.Errorf("server %s has no host", id))
 		return
 	}
-	if !c.sleepStep(ctx) {
+	if !c.SleepStep(ctx) {
 		return
 	}
 	var err error
@@ -617,37 +620,37 @@ func (c *Cloud) restartServer(ctx context.Context, id string, hard bool, endStat
 		}
 	}
 	if err == nil {
-		err = c.powerOnHost(ctx, id, h)
+		err = c.PowerOnHost(ctx, id, h)
 	}
-	c.finishAction(id, endState, 1, err)
+	c.FinishAction(id, endState, 1, err)
 }
 
-// powerOnHost boots a host, re-applies its firewall and appends the boot's
+// PowerOnHost boots a host, re-applies its firewall and appends the boot's
 // console output.
-func (c *Cloud) powerOnHost(ctx context.Context, id string, h *host.Host) error {
-	c.mu.Lock()
-	c.probing[id]++
-	if s, ok := c.st.Servers[id]; ok {
-		if err := h.ApplyFirewall(ctx, c.renderFirewall(s)); err != nil {
-			c.mu.Unlock()
+func (c *Service) PowerOnHost(ctx context.Context, id string, h *host.Host) error {
+	c.Mu.Lock()
+	c.Probing[id]++
+	if s, ok := c.St.Servers[id]; ok {
+		if err := h.ApplyFirewall(ctx, c.neutron.RenderFirewall(s)); err != nil {
+			c.Mu.Unlock()
 			c.endProbe(id)
 			return err
 		}
 	}
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	err := h.PowerOn(ctx)
 	c.endProbe(id) // re-applies the ruleset without the opening
 	if err != nil {
 		return err
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	s, ok := c.st.Servers[id]
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	s, ok := c.St.Servers[id]
 	if !ok {
 		return nil
 	}
 	var keys []string
-	if k, ok := c.st.Keypairs[s.KeyName]; ok {
+	if k, ok := c.St.Keypairs[s.KeyName]; ok {
 		keys = append(keys, k.PublicKey)
 	}
 	s.Console = append(s.Console, consoleBoot(s, h, keys)...)
@@ -657,24 +660,24 @@ func (c *Cloud) powerOnHost(ctx context.Context, id string, h *host.Host) error 
 	return nil
 }
 
-func (c *Cloud) stopServer(ctx context.Context, id string) {
+func (c *Service) stopServer(ctx context.Context, id string) {
 	h := c.hostOf(id)
-	if !c.sleepStep(ctx) {
+	if !c.SleepStep(ctx) {
 		return
 	}
 	var err error
 	if h != nil {
 		err = h.Shutdown(ctx)
 	}
-	c.finishAction(id, "stopped", 4, err)
+	c.FinishAction(id, "stopped", 4, err)
 }
 
 // resizeServer: the host stops and (if it was running) boots again, like a
 // VM moved to a new flavor; then VERIFY_RESIZE.
-func (c *Cloud) resizeServer(ctx context.Context, id, flavorID, prev string) {
+func (c *Service) resizeServer(ctx context.Context, id, flavorID, prev string) {
 	h := c.hostOf(id)
 	for _, task := range []string{"resize_migrating", "resize_migrated", "resize_finish"} {
-		if !c.sleepStep(ctx) || !c.setTask(id, task) {
+		if !c.SleepStep(ctx) || !c.setTask(id, task) {
 			return
 		}
 	}
@@ -684,51 +687,51 @@ func (c *Cloud) resizeServer(ctx context.Context, id, flavorID, prev string) {
 	}
 	power := 4
 	if err == nil && prev == "active" && h != nil {
-		err = c.powerOnHost(ctx, id, h)
+		err = c.PowerOnHost(ctx, id, h)
 		power = 1
 	}
-	c.mu.Lock()
-	if s, ok := c.st.Servers[id]; ok && !s.Deleting && err == nil {
+	c.Mu.Lock()
+	if s, ok := c.St.Servers[id]; ok && !s.Deleting && err == nil {
 		s.OldFlavorID, s.FlavorID = s.FlavorID, flavorID
 	}
-	c.mu.Unlock()
-	c.finishAction(id, "resized", power, err)
+	c.Mu.Unlock()
+	c.FinishAction(id, "resized", power, err)
 }
 
-func (c *Cloud) revertResize(ctx context.Context, id string) {
+func (c *Service) revertResize(ctx context.Context, id string) {
 	h := c.hostOf(id)
-	if !c.sleepStep(ctx) {
+	if !c.SleepStep(ctx) {
 		return
 	}
-	c.mu.Lock()
-	s, ok := c.st.Servers[id]
+	c.Mu.Lock()
+	s, ok := c.St.Servers[id]
 	wasOn := ok && s.PowerState == 1
-	c.mu.Unlock()
+	c.Mu.Unlock()
 	var err error
 	if h != nil && h.Running() {
 		err = h.Shutdown(ctx)
 	}
 	power, state := 4, "stopped"
 	if err == nil && wasOn && h != nil {
-		err = c.powerOnHost(ctx, id, h)
+		err = c.PowerOnHost(ctx, id, h)
 		power, state = 1, "active"
 	}
-	c.mu.Lock()
-	if s, ok := c.st.Servers[id]; ok && !s.Deleting && err == nil && s.OldFlavorID != "" {
+	c.Mu.Lock()
+	if s, ok := c.St.Servers[id]; ok && !s.Deleting && err == nil && s.OldFlavorID != "" {
 		s.FlavorID, s.OldFlavorID = s.OldFlavorID, ""
 	}
-	c.mu.Unlock()
-	c.finishAction(id, state, power, err)
+	c.Mu.Unlock()
+	c.FinishAction(id, state, power, err)
 }
 
 // consoleOutput answers os-getConsoleOutput; callers hold c.mu.
-func (c *Cloud) consoleOutput(w http.ResponseWriter, s *server, raw json.RawMessage) {
+func (c *Service) consoleOutput(w http.ResponseWriter, s *state.Server, raw json.RawMessage) {
 	var req struct {
 		Length any `json:"length"`
 	}
 	if len(raw) > 0 && string(raw) != "null" {
 		if err := json.Unmarshal(raw, &req); err != nil {
-			writeError(w, svcCompute, errf(400, "Invalid input for field/attribute os-getConsoleOutput: %v", err))
+			core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute os-getConsoleOutput: %v", err))
 			return
 		}
 	}
@@ -739,16 +742,17 @@ func (c *Cloud) consoleOutput(w http.ResponseWriter, s *server, raw json.RawMess
 		n = int(v)
 	case string:
 		if _, err := fmt.Sscanf(v, "%d", &n); err != nil {
-			writeError(w, svcCompute, errf(400, "Invalid input for field/attribute length. Value: %s. '%s' does not match '^-?[0-9]+$'", v, v))
+			core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute length. Value: %s. '%s' does not match '^-?[0-9]+$'", v, v))
 			return
 		}
 	}
 	if n < -1 {
-		writeError(w, svcCompute, errf(400, "Invalid input for field/attribute length. Value: %d. %d is less than the minimum of -1", n, n))
+		core.WriteError(w, core.Compute, core.Errf(400, "Invalid input for field/attribute length. Value: %d. %d is less than the minimum of -1", n, n))
 		return
 	}
+	// nova: InstanceNotReady, answered 409 by the console-output API.
 	if s.Hypervisor == "" || (s.VMState == "building" && len(s.Console) == 0) {
-		writeError(w, svcCompute, errf(409, "Instance %s has not been assigned a host yet.", s.ID))
+		core.WriteError(w, core.Compute, core.Errf(409, "Instance %s is not ready", s.ID))
 		return
 	}
 	lines := s.Console
@@ -759,16 +763,16 @@ func (c *Cloud) consoleOutput(w http.ResponseWriter, s *server, raw json.RawMess
 	if len(lines) > 0 {
 		out += "\n"
 	}
-	writeJSON(w, 200, map[string]any{"output": out})
+	core.WriteJSON(w, 200, map[string]any{"output": out})
 }
 
 // powerSyncInterval is how often the cloud compares hosts with server states.
 const powerSyncInterval = time.Second
 
-// syncPowerStates does what nova-compute's periodic power-state sync does:
+// SyncPowerStates does what nova-compute's periodic power-state sync does:
 // a server whose host stopped behind the API's back (its sshd died, or a
 // test powered it off through package host) becomes SHUTOFF.
-func (c *Cloud) syncPowerStates(ctx context.Context) {
+func (c *Service) SyncPowerStates(ctx context.Context) {
 	t := time.NewTicker(powerSyncInterval)
 	defer t.Stop()
 	for {
@@ -777,26 +781,26 @@ func (c *Cloud) syncPowerStates(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		c.mu.Lock()
-		hosts := make(map[string]*host.Host, len(c.hosts))
-		for id, h := range c.hosts {
-			if s, ok := c.st.Servers[id]; ok && s.VMState == "active" && s.TaskState == "" && !s.Deleting {
+		c.Mu.Lock()
+		hosts := make(map[string]*host.Host, len(c.Hosts))
+		for id, h := range c.Hosts {
+			if s, ok := c.St.Servers[id]; ok && s.VMState == "active" && s.TaskState == "" && !s.Deleting {
 				hosts[id] = h
 			}
 		}
-		c.mu.Unlock()
+		c.Mu.Unlock()
 		for id, h := range hosts {
-			if h.Running() { // may wait for a host's lock: not under c.mu
+			if h.Running() { // may wait for a host's lock: not under c.Mu
 				continue
 			}
-			c.mu.Lock()
-			if s, ok := c.st.Servers[id]; ok && s.VMState == "active" && s.TaskState == "" && !s.Deleting && c.hosts[id] == h {
+			c.Mu.Lock()
+			if s, ok := c.St.Servers[id]; ok && s.VMState == "active" && s.TaskState == "" && !s.Deleting && c.Hosts[id] == h {
 				s.VMState, s.PowerState = "stopped", 4
 				s.UpdatedAt = time.Now()
-				c.save()
-				c.log.Info("power sync: host stopped, server is SHUTOFF", "server", id)
+				c.Save()
+				c.Log.Info("power sync: host stopped, server is SHUTOFF", "server", id)
 			}
-			c.mu.Unlock()
+			c.Mu.Unlock()
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package localcloud
+package state
 
 import (
 	"encoding/json"
@@ -7,24 +7,15 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/keystone"
 )
 
 // The types below are the cloud's records. They are saved, as JSON, in the
 // state file after every change, so a restarted process keeps its users,
 // keypairs, security groups and server groups.
 
-type appCredential struct {
-	ID          string    `json:"id"`
-	Name        string    `json:"name"`
-	Description string    `json:"description"`
-	SecretHash  string    `json:"secret_hash"` // sha256 of the secret, hex
-	UserID      string    `json:"user_id"`
-	ProjectID   string    `json:"project_id"`
-	ExpiresAt   time.Time `json:"expires_at"`
-	Unrestrict  bool      `json:"unrestricted"`
-}
-
-type keypair struct {
+type Keypair struct {
 	Name        string    `json:"name"`
 	PublicKey   string    `json:"public_key"`
 	Fingerprint string    `json:"fingerprint"`
@@ -34,7 +25,7 @@ type keypair struct {
 	CreatedAt   time.Time `json:"created_at"`
 }
 
-type serverGroup struct {
+type ServerGroup struct {
 	ID        string   `json:"id"`
 	Name      string   `json:"name"`
 	Policy    string   `json:"policy"`
@@ -44,7 +35,7 @@ type serverGroup struct {
 	UserID    string   `json:"user_id"`
 }
 
-type secGroup struct {
+type SecGroup struct {
 	ID          string    `json:"id"`
 	Name        string    `json:"name"`
 	Description string    `json:"description"`
@@ -56,7 +47,7 @@ type secGroup struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
-type sgRule struct {
+type Rule struct {
 	ID             string    `json:"id"`
 	GroupID        string    `json:"security_group_id"`
 	Direction      string    `json:"direction"`
@@ -71,29 +62,29 @@ type sgRule struct {
 	CreatedAt      time.Time `json:"created_at"`
 }
 
-type fixedIP struct {
+type FixedIP struct {
 	SubnetID  string `json:"subnet_id"`
 	IPAddress string `json:"ip_address"`
 }
 
-type addressPair struct {
+type AddressPair struct {
 	IPAddress  string `json:"ip_address"`
 	MACAddress string `json:"mac_address"`
 }
 
-type port struct {
+type Port struct {
 	ID             string        `json:"id"`
 	Name           string        `json:"name"`
 	Description    string        `json:"description"`
 	NetworkID      string        `json:"network_id"`
-	FixedIPs       []fixedIP     `json:"fixed_ips"`
+	FixedIPs       []FixedIP     `json:"fixed_ips"`
 	MAC            string        `json:"mac_address"`
 	SecurityGroups []string      `json:"security_groups"`
 	PortSecurity   bool          `json:"port_security_enabled"`
 	AdminStateUp   bool          `json:"admin_state_up"`
 	DeviceID       string        `json:"device_id"`
 	DeviceOwner    string        `json:"device_owner"`
-	AddressPairs   []addressPair `json:"allowed_address_pairs"`
+	AddressPairs   []AddressPair `json:"allowed_address_pairs"`
 	ProjectID      string        `json:"project_id"`
 	Tags           []string      `json:"tags"`
 	Revision       int           `json:"revision_number"`
@@ -107,9 +98,9 @@ type port struct {
 	VIP bool `json:"vip"`
 }
 
-// floatingIP is an address of the external network; when PortID is set it
+// FloatingIP is an address of the external network; when PortID is set it
 // answers for that port's fixed address (see floatingips.go).
-type floatingIP struct {
+type FloatingIP struct {
 	ID          string    `json:"id"`
 	Address     string    `json:"floating_ip_address"`
 	PortID      string    `json:"port_id"`
@@ -122,14 +113,14 @@ type floatingIP struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
-type volumeAttachment struct {
+type VolumeAttachment struct {
 	AttachmentID string    `json:"attachment_id"`
 	ServerID     string    `json:"server_id"`
 	Device       string    `json:"device"`
 	AttachedAt   time.Time `json:"attached_at"`
 }
 
-type volume struct {
+type Volume struct {
 	ID          string             `json:"id"`
 	Name        string             `json:"name"`
 	Description string             `json:"description"`
@@ -138,26 +129,26 @@ type volume struct {
 	AZ          string             `json:"availability_zone"`
 	VolumeType  string             `json:"volume_type"`
 	Metadata    map[string]string  `json:"metadata"`
-	Attachments []volumeAttachment `json:"attachments"`
+	Attachments []VolumeAttachment `json:"attachments"`
 	ProjectID   string             `json:"project_id"`
 	UserID      string             `json:"user_id"`
 	CreatedAt   time.Time          `json:"created_at"`
 	UpdatedAt   time.Time          `json:"updated_at"`
 }
 
-type serverVolume struct {
+type ServerVolume struct {
 	VolumeID string `json:"volume_id"`
 	Device   string `json:"device"`
 }
 
-type serverFault struct {
+type ServerFault struct {
 	Code    int       `json:"code"`
 	Message string    `json:"message"`
 	Details string    `json:"details"`
 	Created time.Time `json:"created"`
 }
 
-type server struct {
+type Server struct {
 	ID             string            `json:"id"`
 	Name           string            `json:"name"`
 	Hostname       string            `json:"hostname"`
@@ -178,8 +169,8 @@ type server struct {
 	VMState        string            `json:"vm_state"`
 	TaskState      string            `json:"task_state"`
 	PowerState     int               `json:"power_state"`
-	Fault          *serverFault      `json:"fault"`
-	Volumes        []serverVolume    `json:"volumes"`
+	Fault          *ServerFault      `json:"fault"`
+	Volumes        []ServerVolume    `json:"volumes"`
 	Console        []string          `json:"console"`
 	Deleting       bool              `json:"deleting"`
 	UserData       string            `json:"user_data"`
@@ -189,39 +180,36 @@ type server struct {
 	LaunchedAt     time.Time         `json:"launched_at"`
 }
 
-// persisted is the state file's content.
-type persisted struct {
-	Password       string                    `json:"password"`
-	UserID         string                    `json:"user_id"`
-	ProjectID      string                    `json:"project_id"`
-	NetworkID      string                    `json:"network_id"`
-	SubnetID       string                    `json:"subnet_id"`
-	DefaultSGID    string                    `json:"default_sg_id"`
-	PublicNetID    string                    `json:"public_network_id"`
-	PublicSubnetID string                    `json:"public_subnet_id"`
-	AppCreds       map[string]*appCredential `json:"application_credentials"`
-	Keypairs       map[string]*keypair       `json:"keypairs"`
-	NextKeypairID  int                       `json:"next_keypair_id"`
-	ServerGroups   map[string]*serverGroup   `json:"server_groups"`
-	SecurityGroups map[string]*secGroup      `json:"security_groups"`
-	Rules          map[string]*sgRule        `json:"security_group_rules"`
-	Ports          map[string]*port          `json:"ports"`
-	Servers        map[string]*server        `json:"servers"`
-	Volumes        map[string]*volume        `json:"volumes"`
-	FloatingIPs    map[string]*floatingIP    `json:"floatingips"`
+// Persisted is the state file's content.
+type Persisted struct {
+	keystone.Identity
+	NetworkID      string                  `json:"network_id"`
+	SubnetID       string                  `json:"subnet_id"`
+	DefaultSGID    string                  `json:"default_sg_id"`
+	PublicNetID    string                  `json:"public_network_id"`
+	PublicSubnetID string                  `json:"public_subnet_id"`
+	Keypairs       map[string]*Keypair     `json:"keypairs"`
+	NextKeypairID  int                     `json:"next_keypair_id"`
+	ServerGroups   map[string]*ServerGroup `json:"server_groups"`
+	SecurityGroups map[string]*SecGroup    `json:"security_groups"`
+	Rules          map[string]*Rule        `json:"security_group_rules"`
+	Ports          map[string]*Port        `json:"ports"`
+	Servers        map[string]*Server      `json:"servers"`
+	Volumes        map[string]*Volume      `json:"volumes"`
+	FloatingIPs    map[string]*FloatingIP  `json:"floatingips"`
 }
 
-func newPersisted() *persisted {
-	return &persisted{
-		AppCreds:       map[string]*appCredential{},
-		Keypairs:       map[string]*keypair{},
-		ServerGroups:   map[string]*serverGroup{},
-		SecurityGroups: map[string]*secGroup{},
-		Rules:          map[string]*sgRule{},
-		Ports:          map[string]*port{},
-		Servers:        map[string]*server{},
-		Volumes:        map[string]*volume{},
-		FloatingIPs:    map[string]*floatingIP{},
+func NewPersisted() *Persisted {
+	return &Persisted{
+		Identity:       keystone.Identity{AppCreds: map[string]*keystone.AppCredential{}},
+		Keypairs:       map[string]*Keypair{},
+		ServerGroups:   map[string]*ServerGroup{},
+		SecurityGroups: map[string]*SecGroup{},
+		Rules:          map[string]*Rule{},
+		Ports:          map[string]*Port{},
+		Servers:        map[string]*Server{},
+		Volumes:        map[string]*Volume{},
+		FloatingIPs:    map[string]*FloatingIP{},
 		NextKeypairID:  1,
 	}
 }
@@ -230,21 +218,22 @@ func newPersisted() *persisted {
 // hosts and devices no longer exist.
 var ErrStaleState = errors.New("state from a previous run exists")
 
-const stateFileName = "state.json"
+// FileName is the state file's name in the state directory.
+const FileName = "state.json"
 
-// loadState reads the state file in dir. A missing file gives a fresh state.
+// Load reads the state file in dir. A missing file gives a fresh state.
 // A file that records servers, volumes or ports gives ErrStaleState: their
 // hosts, loop devices and addresses died with the process that made them.
-func loadState(dir string) (*persisted, error) {
-	path := filepath.Join(dir, stateFileName)
+func Load(dir string) (*Persisted, error) {
+	path := filepath.Join(dir, FileName)
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return newPersisted(), nil
+		return NewPersisted(), nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read state file: %w", err)
 	}
-	st := newPersisted()
+	st := NewPersisted()
 	if err := json.Unmarshal(b, st); err != nil {
 		return nil, fmt.Errorf("parse state file %s: %w (remove it to start afresh)", path, err)
 	}
@@ -254,46 +243,46 @@ func loadState(dir string) (*persisted, error) {
 			len(st.Servers), len(st.Volumes), len(st.Ports), len(st.FloatingIPs), dir)
 	}
 	if st.AppCreds == nil {
-		st.AppCreds = map[string]*appCredential{}
+		st.AppCreds = map[string]*keystone.AppCredential{}
 	}
 	if st.Keypairs == nil {
-		st.Keypairs = map[string]*keypair{}
+		st.Keypairs = map[string]*Keypair{}
 	}
 	if st.ServerGroups == nil {
-		st.ServerGroups = map[string]*serverGroup{}
+		st.ServerGroups = map[string]*ServerGroup{}
 	}
 	if st.SecurityGroups == nil {
-		st.SecurityGroups = map[string]*secGroup{}
+		st.SecurityGroups = map[string]*SecGroup{}
 	}
 	if st.Rules == nil {
-		st.Rules = map[string]*sgRule{}
+		st.Rules = map[string]*Rule{}
 	}
 	if st.Ports == nil {
-		st.Ports = map[string]*port{}
+		st.Ports = map[string]*Port{}
 	}
 	if st.Servers == nil {
-		st.Servers = map[string]*server{}
+		st.Servers = map[string]*Server{}
 	}
 	if st.Volumes == nil {
-		st.Volumes = map[string]*volume{}
+		st.Volumes = map[string]*Volume{}
 	}
 	if st.FloatingIPs == nil {
-		st.FloatingIPs = map[string]*floatingIP{}
+		st.FloatingIPs = map[string]*FloatingIP{}
 	}
 	return st, nil
 }
 
-// saveState writes the state atomically with mode 0600 (it holds the password).
-func saveState(dir string, st *persisted) error {
+// Save writes the state atomically with mode 0600 (it holds the password).
+func Save(dir string, st *Persisted) error {
 	b, err := json.MarshalIndent(st, "", "  ")
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	tmp := filepath.Join(dir, stateFileName+".tmp")
+	tmp := filepath.Join(dir, FileName+".tmp")
 	if err := os.WriteFile(tmp, b, 0o600); err != nil {
 		return fmt.Errorf("write state file: %w", err)
 	}
-	if err := os.Rename(tmp, filepath.Join(dir, stateFileName)); err != nil {
+	if err := os.Rename(tmp, filepath.Join(dir, FileName)); err != nil {
 		return fmt.Errorf("replace state file: %w", err)
 	}
 	return nil
@@ -302,9 +291,18 @@ func saveState(dir string, st *persisted) error {
 // RemoveState deletes the state file in dir (after `localcloud down` has
 // cleaned up what it described).
 func RemoveState(dir string) error {
-	err := os.Remove(filepath.Join(dir, stateFileName))
+	err := os.Remove(filepath.Join(dir, FileName))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	return err
+}
+
+// Status is Neutron's status of the floating IP: ACTIVE while associated and
+// in place on the port's owner, DOWN otherwise.
+func (f *FloatingIP) Status() string {
+	if f.PortID != "" && f.Active {
+		return "ACTIVE"
+	}
+	return "DOWN"
 }

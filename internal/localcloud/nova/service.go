@@ -1,0 +1,42 @@
+package nova
+
+import (
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/neutron"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
+)
+
+// Config is what Nova needs from the cloud's configuration.
+type Config struct {
+	// Hypervisors is the number of simulated compute hosts server group
+	// policies are checked against, spread over AvailabilityZones.
+	Hypervisors       int
+	AvailabilityZones []string
+}
+
+// Service serves Nova below /compute: flavors, keypairs, server groups,
+// servers (each one host on this machine), their actions, console, tags,
+// metadata and volume attachments.
+type Service struct {
+	*state.Store
+	cfg     Config
+	baseURL string // the API listener, for links
+	authed  core.Authed
+	neutron *neutron.Service // ports, addresses and firewalls of servers
+
+	// nextServerErrors makes the next N server builds end in ERROR
+	// (guarded by Mu).
+	nextServerErrors int
+	nextServerErrMsg string
+}
+
+// New builds the compute service over the shared store.
+func New(st *state.Store, cfg Config, baseURL string, authed core.Authed, net *neutron.Service) *Service {
+	return &Service{Store: st, cfg: cfg, baseURL: baseURL, authed: authed, neutron: net}
+}
+
+// FailNextBuilds makes the next count server builds end in ERROR with msg
+// (empty: a default fault); callers hold Mu.
+func (c *Service) FailNextBuilds(count int, msg string) {
+	c.nextServerErrors, c.nextServerErrMsg = count, msg
+}
