@@ -21,9 +21,10 @@ import (
 //     ("ambiguous option") and the server does not start.
 //   - Only when nothing matched are the special prefixes skip-, disable-,
 //     enable-, maximum-, loose- and (MariaDB) autoset- removed, one at a
-//     time, in any order and any number, and the rest looked up again:
-//     skip-loose-sync-binlog is sync_binlog. maximum-X sets the session
-//     maximum of X, which still touches X.
+//     time, in any order and any number, and the rest looked up again
+//     (exact, then as a prefix): skip-loose-sync-bin is sync_binlog. The
+//     last prefix removed decides the value (skip-X=0 turns X on);
+//     maximum-X sets the session maximum of X, which still touches X.
 //
 // Prefix matching: MariaDB keeps it on by default in every version
 // (--getopt-prefix-matching, "Recognize command-line options by their
