@@ -193,8 +193,12 @@ func listNames(names []string, max int) string {
 // skip-/disable-/enable-/maximum-/loose-/autoset- removed, and (MariaDB
 // only) an unambiguous abbreviation expanded to the full name. A name the
 // list does not know comes back normalised: it may be a plugin's option, or
-// the server will refuse it. An ambiguous abbreviation is an error, since
-// the server would not start.
+// the server will refuse it. An abbreviation that begins several listed
+// options is an error. The server itself matches prefixes within one group
+// of options at a time (early options, its own, then each plugin's), so it
+// refuses most such names but resolves a few within their group ("m" is
+// max_connections among the early options); an ambiguous name in a plugin's
+// group disables the plugin, InnoDB included.
 func CanonicalOption(flavour Flavour, version, key string) (string, error) {
 	r, err := resolveOption(flavour, version, key)
 	if err != nil {
@@ -231,9 +235,11 @@ func CheckParameter(flavour Flavour, version, key, value string) error {
 // checkOptionName refuses a name the server may read as a managed key or a
 // wsrep setting outside the allow-list. A name that begins a managed key is
 // refused unless it is itself an option (the server takes an exact name
-// first): the server matches prefixes per option set (its own, then each
-// plugin's), so a name unambiguous or unknown in the merged list may still
-// be read as the managed key.
+// first): the server matches prefixes per option group (see
+// CanonicalOption), so a name ambiguous, or unknown, in the whole list may
+// still be read as the managed key. The only listed options that begin a
+// managed key are innodb and ssl (the tests pin this); each sits in the
+// same group as the managed keys it begins, where its exact name wins.
 func checkOptionName(name string) error {
 	for _, m := range ManagedParameters {
 		m = normaliseKey(m)

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -359,4 +360,160 @@ func serverVariables(t *testing.T, server, line string) (map[string]string, stri
 		}
 	}
 	return vars, string(out)
+}
+
+// TestAbbreviationsAgreeWithMariaDB writes every prefix of every managed key
+// and of a sample of other options into one option file (as loose-, so that
+// values do not matter) and checks, from the server's "Using unique option
+// prefix" notes and "unknown variable" warnings, that mariadbd expands
+// exactly the names resolveOption expands, to the same options. Prefixes
+// resolveOption calls ambiguous are run one by one (the server stops at the
+// first) for a sample.
+func TestAbbreviationsAgreeWithMariaDB(t *testing.T) {
+	server, err := exec.LookPath("mariadbd")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI: mariadbd must be installed to check option name resolution against the server")
+		}
+		t.Skip("mariadbd is not installed")
+	}
+	if testing.Short() {
+		t.Skip("runs mariadbd")
+	}
+	loadOptionList()
+	names := append([]string{}, ManagedParameters...)
+	for i := 0; i < len(optionList); i += 17 {
+		names = append(names, optionList[i])
+	}
+	// Options that make --help do something else, and their prefixes.
+	stop := map[string]bool{"help": true, "version": true, "verbose": true, "print_defaults": true, "wsrep_recover": true, "bootstrap": true}
+	abbreviated, unknown := map[string]string{}, map[string]bool{}
+	var ambiguous []string
+	seen := map[string]bool{}
+	for _, name := range names {
+		for n := 1; n < len(name); n++ {
+			key := name[:n]
+			if seen[key] {
+				continue
+			}
+			seen[key] = true
+			r, err := resolveOption(MariaDB, "10.11", key)
+			switch {
+			case err != nil:
+				ambiguous = append(ambiguous, key)
+			case stop[r.name]:
+			case r.abbreviated:
+				abbreviated[key] = r.name
+			case !optionSet[r.name]:
+				unknown[key] = true
+			}
+		}
+	}
+	// A value the option rejects stops the server with an error right after
+	// that key's note: record the notes, drop that key and run again.
+	pending := map[string]bool{}
+	for key := range abbreviated {
+		pending[key] = true
+	}
+	for key := range unknown {
+		pending[key] = true
+	}
+	expanded := map[string]string{}
+	var out string
+	for run := 0; ; run++ {
+		var file strings.Builder
+		for key := range pending {
+			file.WriteString("loose-" + key + " = 1\n")
+		}
+		var vars map[string]string
+		vars, out = serverVariables(t, server, file.String())
+		last, failed := "", false
+		for _, line := range strings.Split(out, "\n") {
+			if strings.Contains(line, "[ERROR]") {
+				failed = true
+			}
+			const note = "Using unique option prefix '"
+			if i := strings.Index(line, note); i >= 0 {
+				prefix, rest, _ := strings.Cut(line[i+len(note):], "'")
+				_, after, _ := strings.Cut(rest, "full name '")
+				full, _, _ := strings.Cut(after, "'")
+				expanded[normaliseKey(prefix)] = normaliseKey(full)
+				if !failed {
+					last = normaliseKey(prefix) // the key the first error is about
+				}
+			}
+		}
+		if vars != nil {
+			break
+		}
+		if !pending[last] || run > 100 {
+			t.Fatalf("mariadbd refused names resolveOption accepts:\n%s", lastLines(out, 10))
+		}
+		delete(pending, last)
+	}
+	silent := 0
+	for key, want := range abbreviated {
+		got, noted := expanded[key]
+		switch {
+		case noted && got != want:
+			t.Errorf("%q: resolveOption expands it to %s, mariadbd to %s", key, want, got)
+		case !noted && strings.Contains(out, "unknown variable 'loose-"+key+"=1'"):
+			t.Errorf("%q: resolveOption expands it to %s, mariadbd does not know it", key, want)
+		case !noted:
+			// Options parsed before logging starts (performance_schema_*)
+			// are expanded without a note.
+			silent++
+		}
+	}
+	for key := range unknown {
+		if got, ok := expanded[key]; ok {
+			t.Errorf("%q: unknown to resolveOption, mariadbd expands it to %s (regenerate the list?)", key, got)
+		} else if !strings.Contains(out, "unknown variable 'loose-"+key+"=1'") {
+			t.Errorf("%q: unknown to resolveOption, but mariadbd did not call it unknown", key)
+		}
+	}
+	t.Logf("%d abbreviations (%d expanded without a note) and %d unknown names agree; checking %d ambiguous ones",
+		len(abbreviated), silent, len(unknown), len(ambiguous))
+	// The server matches prefixes within one group of options at a time
+	// (early options, its own, then each plugin's), so a name ambiguous in
+	// the whole list may be unique in a group: "m" is max_connections among
+	// the early options, "innodb_sys_" is the one option of an
+	// INFORMATION_SCHEMA plugin. What must hold: the server refuses it, or
+	// picks one of the options resolveOption named. An ambiguous name among
+	// a plugin's options (innodb_au) disables the plugin, InnoDB included.
+	ambiguousRefused, pickedInGroup := 0, 0
+	for i := 0; i < len(ambiguous); i += 1 + len(ambiguous)/40 {
+		key := ambiguous[i]
+		candidates := optionsStartingWith(key)
+		_, out := serverVariables(t, server, key+" = 1")
+		const note = "Using unique option prefix '" // then key, then the full name
+		switch {
+		case strings.Contains(out, "ambiguous option"):
+			ambiguousRefused++
+		case strings.Contains(out, note+key+"'"):
+			_, after, _ := strings.Cut(out, note+key+"'")
+			_, after, _ = strings.Cut(after, "full name '")
+			full, _, _ := strings.Cut(after, "'")
+			if !slices.Contains(candidates, normaliseKey(full)) {
+				t.Errorf("%q: mariadbd picked %s, not one of %v", key, full, candidates)
+			}
+			pickedInGroup++
+		case strings.Contains(out, "unknown variable"):
+			t.Errorf("%q: mariadbd does not know it, resolveOption found %v", key, candidates)
+		default:
+			pickedInGroup++ // an early option, expanded without a note
+		}
+		if CheckParameter(MariaDB, "10.11", key, "1") == nil {
+			t.Errorf("%q: CheckParameter accepted an ambiguous name", key)
+		}
+	}
+	t.Logf("ambiguous sample: %d refused by the server, %d unique within one option group", ambiguousRefused, pickedInGroup)
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
