@@ -272,13 +272,7 @@ func TestOptionListIsSortedAndHasTheManagedKeys(t *testing.T) {
 // mariadbd and reads back which variable each key set, proving that the
 // server resolves names as CanonicalOption does and that '#' cuts a value.
 func TestOptionResolutionAgreesWithMariaDB(t *testing.T) {
-	server, err := exec.LookPath("mariadbd")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI: mariadbd must be installed to check option name resolution against the server")
-		}
-		t.Skip("mariadbd is not installed")
-	}
+	server := mariadbdOrSkip(t)
 	cases := []struct {
 		key, value        string
 		variable, setting string
@@ -329,6 +323,20 @@ func TestOptionResolutionAgreesWithMariaDB(t *testing.T) {
 	})
 }
 
+// mariadbdOrSkip returns the installed mariadbd; it skips without one,
+// except in CI, where the check must run.
+func mariadbdOrSkip(t *testing.T) string {
+	t.Helper()
+	server, err := exec.LookPath("mariadbd")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI: mariadbd must be installed to check option name resolution against the server")
+		}
+		t.Skip("mariadbd is not installed")
+	}
+	return server
+}
+
 // serverVariables runs mariadbd --verbose --help on an option file with one
 // [mysqld] line and returns its variable table ('_' for '-'), or nil when
 // the server refused the file, with everything it printed.
@@ -370,13 +378,7 @@ func serverVariables(t *testing.T, server, line string) (map[string]string, stri
 // resolveOption calls ambiguous are run one by one (the server stops at the
 // first) for a sample.
 func TestAbbreviationsAgreeWithMariaDB(t *testing.T) {
-	server, err := exec.LookPath("mariadbd")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("CI: mariadbd must be installed to check option name resolution against the server")
-		}
-		t.Skip("mariadbd is not installed")
-	}
+	server := mariadbdOrSkip(t)
 	if testing.Short() {
 		t.Skip("runs mariadbd")
 	}
