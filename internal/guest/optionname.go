@@ -37,7 +37,10 @@ import (
 // there: it costs nothing and does not rest on that reading.
 
 // mariadbOptionNames is the option list of mariadbd 10.11 (the server this
-// repository tests against), written by tools/gen-option-names.sh.
+// repository tests against), written by tools/gen-option-names.sh. It
+// stands for 10.6 and 11.x too: there a few abbreviations resolve
+// differently, but CheckParameter refuses every abbreviation and every
+// prefix of a managed key whatever the list says.
 //
 //go:embed options/mariadb-10.11.txt
 var mariadbOptionNames string
