@@ -145,7 +145,7 @@ type optionResolution struct {
 func resolveOption(flavour Flavour, version, key string) (optionResolution, error) {
 	var r optionResolution
 	if !optionKeyRe.MatchString(key) {
-		return r, fmt.Errorf("use letters, digits, '-' and '_', starting with a letter (at most 128)")
+		return r, fmt.Errorf("keys are letters, digits, '-' and '_', starting with a letter (at most 128)")
 	}
 	prefixes, err := prefixMatching(flavour, version)
 	if err != nil {
@@ -166,8 +166,7 @@ func resolveOption(flavour Flavour, version, key string) (optionResolution, erro
 				r.name, r.abbreviated = candidates[0], true
 				return r, nil
 			default:
-				return r, fmt.Errorf("ambiguous: the server refuses to start because %q begins %s",
-					name, listNames(candidates, 6))
+				return r, fmt.Errorf("ambiguous: %q begins %s; write the full name", name, listNames(candidates, 6))
 			}
 		}
 		stripped := false
@@ -222,7 +221,10 @@ func CheckParameter(flavour Flavour, version, key, value string) error {
 		return fmt.Errorf("parameter %q: %w", key, err)
 	}
 	for _, name := range append(r.tried, r.name) {
-		if err := checkOptionName(name); err != nil {
+		if managed := managedBy(name); managed != "" {
+			return fmt.Errorf("parameter %q is managed by the library and cannot be set (the server may read it as %s)", key, managed)
+		}
+		if err := checkWsrepName(name); err != nil {
 			return fmt.Errorf("parameter %q: %w", key, err)
 		}
 	}
@@ -235,24 +237,27 @@ func CheckParameter(flavour Flavour, version, key, value string) error {
 	return nil
 }
 
-// checkOptionName refuses a name the server may read as a managed key or a
-// wsrep setting outside the allow-list. A name that begins a managed key is
-// refused unless it is itself an option (the server takes an exact name
-// first): the server matches prefixes per option group (see
-// CanonicalOption), so a name ambiguous, or unknown, in the whole list may
-// still be read as the managed key. The only listed options that begin a
-// managed key are innodb and ssl (the tests pin this); each sits in the
-// same group as the managed keys it begins, where its exact name wins.
-func checkOptionName(name string) error {
+// managedBy returns the managed key the server may read name as, or "".
+// A name that begins a managed key counts unless it is itself an option
+// (the server takes an exact name first): the server matches prefixes per
+// option group (see CanonicalOption), so a name ambiguous, or unknown, in
+// the whole list may still be read as the managed key. The only listed
+// options that begin a managed key are innodb and ssl (the tests pin this);
+// each sits in the same group as the managed keys it begins, where its
+// exact name wins.
+func managedBy(name string) string {
 	for _, m := range ManagedParameters {
 		m = normaliseKey(m)
-		switch {
-		case name == m:
-			return fmt.Errorf("sets %s, which the library manages", m)
-		case strings.HasPrefix(m, name) && !optionSet[name]:
-			return fmt.Errorf("the server may read it as %s, which the library manages", m)
+		if name == m || strings.HasPrefix(m, name) && !optionSet[name] {
+			return m
 		}
 	}
+	return ""
+}
+
+// checkWsrepName refuses a wsrep name, or a beginning of one, outside
+// AllowedWsrepParameters.
+func checkWsrepName(name string) error {
 	if strings.HasPrefix(name, "wsrep") || strings.HasPrefix("wsrep_", name) {
 		for _, w := range AllowedWsrepParameters {
 			if name == strings.ToLower(w.Name) {
@@ -281,8 +286,10 @@ func checkOptionValue(value string) error {
 	for _, c := range value {
 		switch {
 		case c < 0x20 || c == 0x7f:
-			return fmt.Errorf("value must not contain control characters (newline, tab, NUL ...)")
-		case strings.ContainsRune(`#;'"\[]`, c):
+			return fmt.Errorf("value must not contain newlines or other control characters (tab, NUL ...)")
+		case c == '[' || c == ']':
+			return fmt.Errorf("value must not contain section brackets")
+		case strings.ContainsRune(`#;'"\`, c):
 			return fmt.Errorf("value must not contain %q: the option file parser would read it differently", c)
 		}
 	}
