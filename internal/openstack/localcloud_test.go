@@ -319,11 +319,14 @@ func TestLocalCloudFloatingIP(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.DeleteFloatingIP(context.Background(), f.ID) })
-	if f.PortID != lb.VIPPortID || f.FixedIP != lb.VIPAddress || f.NetworkID != public.ID || f.Address == "" || f.Status != "ACTIVE" {
-		t.Errorf("floating ip: %+v (load balancer %+v)", f, lb)
+	if f.PortID != lb.VIPPortID || f.FixedIP != lb.VIPAddress || f.NetworkID != public.ID || f.Address == "" || f.Status != "DOWN" {
+		t.Errorf("floating ip, as Neutron answers a create (DOWN until associated and up): %+v (load balancer %+v)", f, lb)
 	}
-	if got, err := c.GetFloatingIP(ctx, f.ID); err != nil || got != f {
-		t.Errorf("get floating ip: %+v %v, want %+v", got, err, f)
+	// Neutron reports ACTIVE once the association is in place and the port is up.
+	want := f
+	want.Status = "ACTIVE"
+	if got, err := c.GetFloatingIP(ctx, f.ID); err != nil || got != want {
+		t.Errorf("get floating ip: %+v %v, want %+v", got, err, want)
 	}
 	list, err := c.ListFloatingIPs(ctx, lb.VIPPortID)
 	if err != nil || len(list) != 1 || list[0].ID != f.ID {
