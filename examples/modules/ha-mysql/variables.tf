@@ -196,7 +196,7 @@ variable "failure_detection_timeout" {
 variable "install_packages" {
   type        = bool
   default     = false
-  description = "Install the datastore's packages on first boot (Debian/Ubuntu images) when the image lacks them."
+  description = "Install the datastore's packages on the servers (Debian/Ubuntu images) when the image lacks them."
 }
 
 variable "port" {
