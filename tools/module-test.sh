@@ -11,10 +11,25 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 
-clis=("$@")
-if ((${#clis[@]} == 0)); then
-	clis=("${TF_CLI:-$(command -v terraform || command -v tofu || true)}")
+given=("$@")
+if ((${#given[@]} == 0)); then
+	given=("${TF_CLI:-$(command -v terraform || command -v tofu || true)}")
 fi
+# The same binary named twice (TF_CLI is the pinned tofu) runs once.
+clis=()
+declare -A seen=()
+for cli in "${given[@]}"; do
+	cli=$(command -v "$cli" || true)
+	if [[ -z "$cli" || ! -x "$cli" ]]; then
+		echo "module-test: no Terraform CLI (terraform or tofu) at '$cli'" >&2
+		exit 1
+	fi
+	real=$(realpath "$cli")
+	if [[ -z ${seen[$real]:-} ]]; then
+		seen[$real]=1
+		clis+=("$cli")
+	fi
+done
 
 work=$(mktemp -d /tmp/pxc-module-test.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -34,10 +49,6 @@ CFG
 
 status=0
 for cli in "${clis[@]}"; do
-	if [[ -z "$cli" || ! -x "$cli" ]]; then
-		echo "module-test: no Terraform CLI (terraform or tofu) found" >&2
-		exit 1
-	fi
 	for dir in examples/modules/*/; do
 		dir=${dir%/}
 		[[ -d $dir/tests ]] || continue

@@ -3,6 +3,18 @@
 # with acceptance tests enabled under the real Terraform CLI, and stops the
 # local cloud again, also when a test fails or the run is interrupted.
 #
+# Passes, each announced with the CLI's version:
+#   1. go test of the packages under TF_CLI (terraform on PATH, else tofu);
+#   2. the acceptance tests that cover each resource's create, import and
+#      destroy (TOFU_RUN in ./internal/provider) under the pinned OpenTofu
+#      (tools/tofu.sh; built once per machine), against the same local cloud;
+#      run when the packages include ./internal/provider, skipped with
+#      TOFU_PASS=0 or when TF_CLI is OpenTofu already;
+#   3. `terraform test` of every module under examples/modules, offline,
+#      under both CLIs (tools/module-test.sh); on full runs only.
+# Every pass runs even when an earlier one failed; the exit status says
+# whether all passed.
+#
 # Contract with tools/localcloud.sh (owned by the local cloud):
 #   tools/localcloud.sh up    starts the cloud in $LOCALCLOUD_DIR (prints
 #                             "already up" when it was); it writes
@@ -15,9 +27,35 @@ cd "$(dirname "$0")/.."
 
 TF_CLI=${TF_CLI:-$(command -v terraform || command -v tofu || true)}
 GOTESTFLAGS=${GOTESTFLAGS:--p 2 -count=1 -timeout 60m}
+# The OpenTofu pass: the acceptance tests that create, import and destroy
+# pxc_cluster (with both data sources) and pxc_lb_pool. A full second pass
+# would not fit CI's 30 minutes on 2 cores next to a cold OpenTofu build.
+TOFU_RUN=${TOFU_RUN:-'^TestAcc(ClusterResource|LBPoolResource)$'}
+TOFU_PKG=./internal/provider
 if [[ -z "$TF_CLI" || ! -x "$TF_CLI" ]]; then
 	echo "test: no Terraform CLI (terraform or tofu) found; run tools/install-deps.sh" >&2
 	exit 1
+fi
+pkgs=("${@:-./...}")
+
+cli_version() { "$1" version 2>/dev/null | head -n1; }
+
+# Which passes this run makes.
+tofu_pass=no
+if [[ ${TOFU_PASS:-1} != 0 ]]; then
+	for p in "${pkgs[@]}"; do
+		case $p in ./... | ./internal/... | "$TOFU_PKG" | "$TOFU_PKG/..." | internal/provider*) tofu_pass=yes ;; esac
+	done
+fi
+if [[ $tofu_pass == yes && $(cli_version "$TF_CLI") == OpenTofu* ]]; then
+	echo "test: TF_CLI is OpenTofu already: no second pass"
+	tofu_pass=no
+fi
+module_tests=no
+if [[ $# -eq 0 && ${MODULE_TESTS:-1} != 0 ]]; then module_tests=yes; fi
+TOFU_CLI=
+if [[ $tofu_pass == yes || $module_tests == yes ]]; then
+	TOFU_CLI=${TOFU_CLI_PATH:-$(tools/tofu.sh)}
 fi
 
 # The tests get a cloud of their own in a fresh state directory, so a
@@ -60,7 +98,47 @@ else
 	echo "test: tools/localcloud.sh is not there yet; running without the local cloud"
 fi
 
-echo "test: $("$TF_CLI" version | head -n1) at $TF_CLI"
+results=()
+failed=0
+record() { # name status
+	if [[ $2 == 0 ]]; then results+=("$1: ok"); else results+=("$1: FAILED"); failed=1; fi
+}
+
+echo "test: pass 1: $(cli_version "$TF_CLI") at $TF_CLI: go test ${pkgs[*]}"
+rc=0
 # shellcheck disable=SC2086
 TF_ACC=1 TF_ACC_PROVIDER_NAMESPACE=hashicorp TF_ACC_TERRAFORM_PATH="$TF_CLI" \
-	go test $GOTESTFLAGS "${@:-./...}"
+	go test $GOTESTFLAGS "${pkgs[@]}" || rc=$?
+record "pass 1 ($(cli_version "$TF_CLI"), all tests)" $rc
+
+if [[ $tofu_pass == yes ]]; then
+	echo "test: pass 2: $(cli_version "$TOFU_CLI") at $TOFU_CLI: go test -run '$TOFU_RUN' $TOFU_PKG"
+	rc=0
+	log=$(mktemp /tmp/pxc-test-tofu.XXXXXX)
+	# shellcheck disable=SC2086
+	TF_ACC=1 TF_ACC_PROVIDER_NAMESPACE=hashicorp TF_ACC_TERRAFORM_PATH="$TOFU_CLI" \
+		go test $GOTESTFLAGS -v -run "$TOFU_RUN" "$TOFU_PKG" >"$log" 2>&1 || rc=$?
+	# A renamed test or a missing cloud must not pass as "nothing to run".
+	if [[ $rc == 0 ]] && { ! grep -q '^--- PASS: TestAcc' "$log" || grep -q '^--- SKIP' "$log"; }; then
+		echo "test: pass 2 ran no acceptance test, or skipped one: check TOFU_RUN and the local cloud" >&2
+		rc=1
+	fi
+	if [[ $rc == 0 ]]; then
+		# Which tests ran and passed; the rest of -v is noise on success.
+		grep -E '^(--- |ok|PASS)' "$log" || true
+	else
+		cat "$log"
+	fi
+	rm -f "$log"
+	record "pass 2 ($(cli_version "$TOFU_CLI"), $TOFU_RUN)" $rc
+fi
+
+if [[ $module_tests == yes ]]; then
+	echo "test: module tests: terraform test in examples/modules/*, offline, under $(cli_version "$TF_CLI") and $(cli_version "$TOFU_CLI")"
+	rc=0
+	tools/module-test.sh "$TF_CLI" "$TOFU_CLI" || rc=$?
+	record "module tests (terraform test under both CLIs)" $rc
+fi
+
+for r in "${results[@]}"; do echo "test: $r"; done
+exit $failed
