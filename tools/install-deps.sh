@@ -2,10 +2,10 @@
 # Installs what the tests need on a Debian/Ubuntu machine, as root:
 #  - the Debian packages the local cloud's VM-like hosts run (MariaDB Galera,
 #    HAProxy, sshd...), without letting any of them start as a service;
-#  - the pinned OpenTofu CLI that `make test` runs the acceptance tests with
-#    besides terraform (tools/tofu.sh: built once per machine, cached outside
-#    the clone), and bin/tofu pointing at it when no terraform or tofu is on
-#    PATH, so the tests always have a CLI.
+#  - when no terraform or tofu is on PATH, the pinned OpenTofu (tools/tofu.sh:
+#    built once per machine, cached outside the clone) as bin/tofu, so the
+#    tests always have a CLI. With terraform on PATH, tools/test.sh builds
+#    the pinned OpenTofu for its second pass while the first pass runs.
 # It does nothing when everything is already there, so it is cheap to call
 # before every test run.
 set -euo pipefail
@@ -57,18 +57,19 @@ else
 	log "Debian packages present"
 fi
 
-if ! tofu=$(tools/tofu.sh); then
-	log "could not build OpenTofu (tools/tofu.sh); the OpenTofu test pass needs it" >&2
-	exit 1
-fi
-log "tofu: $("$tofu" version | head -n1) at $tofu"
-
 if command -v terraform >/dev/null; then
 	log "terraform: $(terraform version 2>/dev/null | head -n1) at $(command -v terraform)"
-elif ! command -v tofu >/dev/null; then
+	# tools/test.sh builds the pinned OpenTofu while the first pass runs.
+	if tofu=$(TOFU_CACHED_ONLY=1 tools/tofu.sh); then
+		log "tofu: $("$tofu" version | head -n1) at $tofu"
+	else
+		log "tofu: the pinned OpenTofu is not built yet; tools/test.sh builds it during the first pass (make tofu builds it now)"
+	fi
+elif command -v tofu >/dev/null; then
+	log "tofu on PATH: $(tofu version | head -n1) at $(command -v tofu)"
+else
+	tofu=$(tools/tofu.sh)
 	mkdir -p bin
 	ln -sfn "$tofu" bin/tofu
-	log "no terraform or tofu on PATH: bin/tofu is the pinned OpenTofu"
-else
-	log "tofu on PATH: $(tofu version | head -n1) at $(command -v tofu)"
+	log "no terraform or tofu on PATH: bin/tofu is the pinned OpenTofu, $("$tofu" version | head -n1)"
 fi

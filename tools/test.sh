@@ -53,10 +53,39 @@ if [[ $tofu_pass == yes && $(cli_version "$TF_CLI") == OpenTofu* ]]; then
 fi
 module_tests=no
 if [[ $# -eq 0 && ${MODULE_TESTS:-1} != 0 ]]; then module_tests=yes; fi
-TOFU_CLI=
-if [[ $tofu_pass == yes || $module_tests == yes ]]; then
-	TOFU_CLI=${TOFU_CLI_PATH:-$(tools/tofu.sh)}
+# A cold OpenTofu build takes about 14 minutes on 2 cores: it runs while
+# pass 1 runs (the acceptance tests mostly wait on servers), and pass 2
+# waits for it.
+TOFU_CLI=${TOFU_CLI_PATH:-}
+tofu_build_pid=
+tofu_build_log=
+if [[ -z $TOFU_CLI && ($tofu_pass == yes || $module_tests == yes) ]]; then
+	if TOFU_CLI=$(TOFU_CACHED_ONLY=1 tools/tofu.sh); then
+		:
+	else
+		tofu_build_log=$(mktemp /tmp/pxc-tofu-build.XXXXXX)
+		echo "test: building the pinned OpenTofu in the background (log: $tofu_build_log)"
+		# A process group of its own, so an interrupted run stops go build too.
+		setsid tools/tofu.sh >"$tofu_build_log.path" 2>"$tofu_build_log" &
+		tofu_build_pid=$!
+	fi
 fi
+# wait_for_tofu sets TOFU_CLI once the background build is done.
+wait_for_tofu() {
+	if [[ -n $TOFU_CLI ]]; then return 0; fi
+	if [[ -z $tofu_build_pid ]]; then return 1; fi
+	local started=$SECONDS
+	echo "test: waiting for the OpenTofu build"
+	if ! wait "$tofu_build_pid"; then
+		cat "$tofu_build_log" >&2
+		tofu_build_pid=
+		return 1
+	fi
+	tofu_build_pid=
+	TOFU_CLI=$(cat "$tofu_build_log.path")
+	echo "test: $(tail -n1 "$tofu_build_log") (waited $((SECONDS - started))s)"
+	rm -f "$tofu_build_log" "$tofu_build_log.path"
+}
 
 # The tests get a cloud of their own in a fresh state directory, so a
 # developer's cloud (.localcloud) is neither used nor stopped. Set
@@ -74,6 +103,12 @@ stop_cloud() {
 		tools/localcloud.sh down || echo "test: WARNING: tools/localcloud.sh down failed" >&2
 	fi
 	if [[ -n $own_dir ]]; then rm -rf "$own_dir"; fi
+	if [[ -n ${tofu_build_pid:-} ]]; then
+		# Interrupted before pass 2: stop the build (tools/tofu.sh leaves no
+		# partial binary behind: it renames only a finished one).
+		kill -- "-$tofu_build_pid" 2>/dev/null || true
+		rm -f "$tofu_build_log" "$tofu_build_log.path"
+	fi
 }
 trap stop_cloud EXIT
 trap 'exit 130' INT TERM
@@ -110,6 +145,11 @@ rc=0
 TF_ACC=1 TF_ACC_PROVIDER_NAMESPACE=hashicorp TF_ACC_TERRAFORM_PATH="$TF_CLI" \
 	go test $GOTESTFLAGS "${pkgs[@]}" || rc=$?
 record "pass 1 ($(cli_version "$TF_CLI"), all tests)" $rc
+
+if [[ ($tofu_pass == yes || $module_tests == yes) ]] && ! wait_for_tofu; then
+	record "OpenTofu build (tools/tofu.sh)" 1
+	tofu_pass=no module_tests=no
+fi
 
 if [[ $tofu_pass == yes ]]; then
 	echo "test: pass 2: $(cli_version "$TOFU_CLI") at $TOFU_CLI: go test -run '$TOFU_RUN' $TOFU_PKG"

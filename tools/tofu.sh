@@ -9,6 +9,7 @@
 #   tools/tofu.sh          prints the binary's path (builds it when missing)
 #   TOFU_VERSION=vX.Y.Z    another release (>= v1.11: ephemeral resources and
 #                          write-only attributes need it)
+#   TOFU_CACHED_ONLY=1     print the path only if built; exit 1 otherwise
 #   TOFU_CACHE=dir         another cache root (default /var/cache/pxc-provider,
 #                          or ~/.cache/pxc-provider when that is not writable)
 # Progress goes to stderr; stdout carries only the path.
@@ -29,6 +30,9 @@ log() { echo "tofu: $*" >&2; }
 if [[ -x $bin ]]; then
 	echo "$bin"
 	exit 0
+fi
+if [[ -n ${TOFU_CACHED_ONLY:-} ]]; then
+	exit 1 # asked only whether it is there
 fi
 
 mkdir -p "$bin_dir"
