@@ -61,15 +61,15 @@ if command -v terraform >/dev/null; then
 	log "terraform: $(terraform version 2>/dev/null | head -n1) at $(command -v terraform)"
 	# tools/test.sh builds the pinned OpenTofu while the first pass runs.
 	if tofu=$(TOFU_CACHED_ONLY=1 tools/tofu.sh); then
-		log "tofu: $("$tofu" version | head -n1) at $tofu"
+		log "tofu: $("$tofu" version 2>/dev/null | grep -m1 "^OpenTofu v") at $tofu"
 	else
 		log "tofu: the pinned OpenTofu is not built yet; tools/test.sh builds it during the first pass (make tofu builds it now)"
 	fi
 elif command -v tofu >/dev/null; then
-	log "tofu on PATH: $(tofu version | head -n1) at $(command -v tofu)"
+	log "tofu on PATH: $(tofu version 2>/dev/null | grep -m1 "^OpenTofu v") at $(command -v tofu)"
 else
 	tofu=$(tools/tofu.sh)
 	mkdir -p bin
 	ln -sfn "$tofu" bin/tofu
-	log "no terraform or tofu on PATH: bin/tofu is the pinned OpenTofu, $("$tofu" version | head -n1)"
+	log "no terraform or tofu on PATH: bin/tofu is the pinned OpenTofu, $("$tofu" version 2>/dev/null | grep -m1 "^OpenTofu v")"
 fi

@@ -52,7 +52,7 @@ for cli in "${clis[@]}"; do
 	for dir in examples/modules/*/; do
 		dir=${dir%/}
 		[[ -d $dir/tests ]] || continue
-		echo "module-test: $(TF_CLI_CONFIG_FILE=$work/cli.tfrc "$cli" version | head -n1): test $dir"
+		echo "module-test: $(TF_CLI_CONFIG_FILE=$work/cli.tfrc "$cli" version 2>/dev/null | grep -m1 -E "^(Terraform|OpenTofu) v"): test $dir"
 		# A copy, so .terraform and lock files never land in the clone.
 		copy=$work/run/$(basename "$cli")/$(basename "$dir")
 		mkdir -p "$copy"

@@ -38,7 +38,8 @@ if [[ -z "$TF_CLI" || ! -x "$TF_CLI" ]]; then
 fi
 pkgs=("${@:-./...}")
 
-cli_version() { "$1" version 2>/dev/null | head -n1; }
+# The version line; tofu prints configuration warnings to stdout before it.
+cli_version() { "$1" version 2>/dev/null | grep -m1 -E '^(Terraform|OpenTofu) v' || echo "$1 (version unknown)"; }
 
 # Which passes this run makes.
 tofu_pass=no

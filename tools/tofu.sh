@@ -61,5 +61,5 @@ chmod -R u+w "$src"
 	-ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" \
 	-o "$bin_dir/tofu.partial" ./cmd/tofu)
 mv "$bin_dir/tofu.partial" "$bin"
-log "built $("$bin" version | head -n1) in $((SECONDS - started))s"
+log "built $("$bin" version 2>/dev/null | grep -m1 "^OpenTofu v") in $((SECONDS - started))s"
 echo "$bin"
