@@ -11,7 +11,7 @@
 #      run when the packages include ./internal/provider, skipped with
 #      TOFU_PASS=0 or when TF_CLI is OpenTofu already;
 #   3. `terraform test` of every module under examples/modules, offline,
-#      under both CLIs (tools/module-test.sh); on full runs only.
+#      under both CLIs (tools/module-test.sh); on full runs (./...) only.
 # Every pass runs even when an earlier one failed; the exit status says
 # whether all passed.
 #
@@ -53,7 +53,7 @@ if [[ $tofu_pass == yes && $(cli_version "$TF_CLI") == OpenTofu* ]]; then
 	tofu_pass=no
 fi
 module_tests=no
-if [[ $# -eq 0 && ${MODULE_TESTS:-1} != 0 ]]; then module_tests=yes; fi
+if [[ "${pkgs[*]}" == ./... && ${MODULE_TESTS:-1} != 0 ]]; then module_tests=yes; fi
 # A cold OpenTofu build takes about 14 minutes on 2 cores: it runs while
 # pass 1 runs (the acceptance tests mostly wait on servers), and pass 2
 # waits for it.
@@ -156,8 +156,13 @@ if [[ $tofu_pass == yes ]]; then
 	echo "test: pass 2: $(cli_version "$TOFU_CLI") at $TOFU_CLI: go test -run '$TOFU_RUN' $TOFU_PKG"
 	rc=0
 	log=$(mktemp /tmp/pxc-test-tofu.XXXXXX)
+	# Without a CLI config file tofu prints a warning on stdout before its
+	# version line, which terraform-plugin-testing cannot parse: give it an
+	# empty one (unless the caller chose one).
+	cli_config=${TF_CLI_CONFIG_FILE:-$log.tfrc}
+	touch "$cli_config"
 	# shellcheck disable=SC2086
-	TF_ACC=1 TF_ACC_PROVIDER_NAMESPACE=hashicorp TF_ACC_TERRAFORM_PATH="$TOFU_CLI" \
+	TF_CLI_CONFIG_FILE=$cli_config TF_ACC=1 TF_ACC_PROVIDER_NAMESPACE=hashicorp TF_ACC_TERRAFORM_PATH="$TOFU_CLI" \
 		go test $GOTESTFLAGS -v -run "$TOFU_RUN" "$TOFU_PKG" >"$log" 2>&1 || rc=$?
 	# A renamed test or a missing cloud must not pass as "nothing to run".
 	if [[ $rc == 0 ]] && { ! grep -q '^--- PASS: TestAcc' "$log" || grep -q '^--- SKIP' "$log"; }; then
@@ -170,7 +175,7 @@ if [[ $tofu_pass == yes ]]; then
 	else
 		cat "$log"
 	fi
-	rm -f "$log"
+	rm -f "$log" "$log.tfrc"
 	record "pass 2 ($(cli_version "$TOFU_CLI"), $TOFU_RUN)" $rc
 fi
 
