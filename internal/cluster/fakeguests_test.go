@@ -25,6 +25,7 @@ type fakeGuests struct {
 	targets []guest.SSHTarget
 	specs   []guest.ClusterSpec
 	users   [][]guest.User
+	dropped []guest.User
 }
 
 func newFakeGuests(log *callLog) *fakeGuests {
@@ -97,6 +98,14 @@ func (c *fakeGuestCluster) EnsureUsers(_ context.Context, users ...guest.User) e
 	c.g.log.add("EnsureUsers " + c.spec.Name)
 	c.g.mu.Lock()
 	c.g.users = append(c.g.users, users)
+	c.g.mu.Unlock()
+	return nil
+}
+
+func (c *fakeGuestCluster) DropUsers(_ context.Context, users ...guest.User) error {
+	c.g.log.add("DropUsers " + c.spec.Name)
+	c.g.mu.Lock()
+	c.g.dropped = append(c.g.dropped, users...)
 	c.g.mu.Unlock()
 	return nil
 }
