@@ -85,7 +85,7 @@ func (b *build) run(ctx context.Context) error {
 
 	t = time.Now()
 	if err := eachNode(ctx, b.c.Nodes, PhaseServers, func(ctx context.Context, n *Node) error {
-		return b.m.provisionNode(ctx, b.placement, n)
+		return explainPlacement(b.m.provisionNode(ctx, b.placement, n), b.spec.AntiAffinity, b.spec.NodeCount)
 	}); err != nil {
 		return err
 	}

@@ -20,6 +20,9 @@ type fakeCloud struct {
 	log    *callLog
 	failOn map[string]error
 	seq    int
+	// consoleSilent: consoles never show the fingerprint block (an image
+	// whose cloud-init does not print it).
+	consoleSilent bool
 
 	keyPairs     map[string]openstack.KeyPair
 	serverGroups map[string]openstack.ServerGroup
@@ -288,6 +291,9 @@ func (f *fakeCloud) ConsoleOutput(_ context.Context, id string, _ int) (string, 
 	defer f.mu.Unlock()
 	if err := f.call("ConsoleOutput", f.servers[id].Name); err != nil {
 		return "", err
+	}
+	if f.consoleSilent {
+		return "Cloud-init v. 22.4 finished\n", nil
 	}
 	return fingerprintsBegin + "\n256 SHA256:fake-" + id + " root@" + f.servers[id].Name + " (ED25519)\n" + fingerprintsEnd + "\n", nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"fmt"
 	"sync"
 
 	"golang.org/x/crypto/ssh"
@@ -20,6 +21,9 @@ type fakeGuests struct {
 	key        ssh.PublicKey
 	hostKeyErr map[string]error // by node address, "*" for every node
 	createErr  error
+	// unreachable: HostKey retries until its context ends, as DialSSH does
+	// while sshd does not answer.
+	unreachable bool
 
 	mu      sync.Mutex
 	targets []guest.SSHTarget
@@ -40,11 +44,17 @@ func newFakeGuests(log *callLog) *fakeGuests {
 	return &fakeGuests{log: log, key: key, hostKeyErr: map[string]error{}}
 }
 
-func (g *fakeGuests) HostKey(_ context.Context, t guest.SSHTarget) (ssh.PublicKey, error) {
+func (g *fakeGuests) HostKey(ctx context.Context, t guest.SSHTarget) (ssh.PublicKey, error) {
 	g.log.add("HostKey " + t.Addr)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.targets = append(g.targets, t)
+	if g.unreachable {
+		g.mu.Unlock()
+		<-ctx.Done()
+		g.mu.Lock()
+		return nil, fmt.Errorf("ssh %s: not reachable after 9 attempts: %w", t.Addr, ctx.Err())
+	}
 	if err := cmp.Or(g.hostKeyErr[t.Addr], g.hostKeyErr["*"]); err != nil {
 		return nil, err
 	}
