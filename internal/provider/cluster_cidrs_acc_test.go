@@ -1,9 +1,12 @@
 package provider
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -71,6 +74,7 @@ func TestAccClusterAllowedCIDRsBehindLoadBalancer(t *testing.T) {
 			{
 				Config: lc.cidrsConfig(name, removedCIDR),
 				Check: resource.ComposeTestCheckFunc(
+					checkNoRuleConflicts(t),
 					checkRootAccounts([]string{lc.gateway, removedRootAt}, nil),
 					w.start,
 				),
@@ -249,6 +253,36 @@ func checkRootAccounts(present, gone []string) resource.TestCheckFunc {
 				return fmt.Errorf("root@%s is still there after its network left allowed_cidrs; root accounts: %v", h, hosts)
 			}
 		}
+		return nil
+	}
+}
+
+// checkNoRuleConflicts reads the local cloud's request log (kept when it
+// runs with -v, LOCALCLOUD_ARGS=-v): no security group rule request of the
+// create was answered 409 (issue 17 item 5).
+func checkNoRuleConflicts(t *testing.T) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		log, err := os.ReadFile(filepath.Join(os.Getenv("LOCALCLOUD_DIR"), "localcloud.log"))
+		if err != nil || !bytes.Contains(log, []byte("msg=api ")) {
+			t.Log("the local cloud keeps no request log (start it with LOCALCLOUD_ARGS=-v): 409s on security group rules not checked")
+			return nil
+		}
+		posts := 0
+		for _, line := range strings.Split(string(log), "\n") {
+			if !strings.Contains(line, "msg=api ") || !strings.Contains(line, "path=/network/v2.0/security-group-rules") {
+				continue
+			}
+			if strings.Contains(line, "method=POST") {
+				posts++
+			}
+			if strings.Contains(line, "status=409") {
+				return fmt.Errorf("a security group rule request was answered 409: %s", line)
+			}
+		}
+		if posts == 0 {
+			return fmt.Errorf("the request log shows no security group rule POST")
+		}
+		t.Logf("%d security group rule POSTs, none answered 409", posts)
 		return nil
 	}
 }
