@@ -1,12 +1,11 @@
 package provider
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"os"
-	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -64,6 +63,9 @@ const (
 func TestAccClusterAllowedCIDRsBehindLoadBalancer(t *testing.T) {
 	lc := requireLocalCloud(t)
 	name := "acccidr-" + acctest.RandStringFromCharSet(5, "abcdefghijklmnopqrstuvwxyz")
+	logPath := t.TempDir() + "/debug.log"
+	t.Setenv("TF_LOG", "DEBUG")
+	t.Setenv("TF_ACC_LOG_PATH", logPath)
 	w := &vipWrites{}
 	t.Cleanup(func() { w.finish() })
 	var applyStarted time.Time
@@ -74,7 +76,7 @@ func TestAccClusterAllowedCIDRsBehindLoadBalancer(t *testing.T) {
 			{
 				Config: lc.cidrsConfig(name, removedCIDR),
 				Check: resource.ComposeTestCheckFunc(
-					checkNoRuleConflicts(t),
+					checkNoRuleConflicts(t, logPath),
 					checkRootAccounts([]string{lc.gateway, removedRootAt}, nil),
 					w.start,
 				),
@@ -257,30 +259,30 @@ func checkRootAccounts(present, gone []string) resource.TestCheckFunc {
 	}
 }
 
-// checkNoRuleConflicts reads the local cloud's request log (kept when it
-// runs with -v, LOCALCLOUD_ARGS=-v): no security group rule request of the
-// create was answered 409 (issue 17 item 5).
-func checkNoRuleConflicts(t *testing.T) resource.TestCheckFunc {
+// checkNoRuleConflicts reads the provider's own request log (TF_LOG=DEBUG:
+// "OpenStack response" with method, url and status per attempt): no
+// security group rule request was answered 409 (issue 17 item 5).
+func checkNoRuleConflicts(t *testing.T, logPath string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		log, err := os.ReadFile(filepath.Join(os.Getenv("LOCALCLOUD_DIR"), "localcloud.log"))
-		if err != nil || !bytes.Contains(log, []byte("msg=api ")) {
-			t.Log("the local cloud keeps no request log (start it with LOCALCLOUD_ARGS=-v): 409s on security group rules not checked")
-			return nil
+		log, err := os.ReadFile(logPath)
+		if err != nil {
+			return err
 		}
+		status := regexp.MustCompile(`\bstatus=(\d+)`)
 		posts := 0
 		for _, line := range strings.Split(string(log), "\n") {
-			if !strings.Contains(line, "msg=api ") || !strings.Contains(line, "path=/network/v2.0/security-group-rules") {
+			if !strings.Contains(line, "OpenStack response") || !strings.Contains(line, "/security-group-rules") {
 				continue
 			}
 			if strings.Contains(line, "method=POST") {
 				posts++
 			}
-			if strings.Contains(line, "status=409") {
+			if m := status.FindStringSubmatch(line); m != nil && m[1] == "409" {
 				return fmt.Errorf("a security group rule request was answered 409: %s", line)
 			}
 		}
 		if posts == 0 {
-			return fmt.Errorf("the request log shows no security group rule POST")
+			return fmt.Errorf("the provider's request log (%s) shows no security group rule POST", logPath)
 		}
 		t.Logf("%d security group rule POSTs, none answered 409", posts)
 		return nil
