@@ -70,6 +70,11 @@ type SSHSpec struct {
 	// reach the cluster network, as a /32.
 	SourceCIDRs []netip.Prefix
 	Bastion     *BastionSpec
+	// HostKeyTimeout bounds the wait for the fingerprints on a new
+	// server's console, ConnectTimeout the wait for its sshd; zero: the
+	// defaults.
+	HostKeyTimeout time.Duration
+	ConnectTimeout time.Duration
 }
 
 // BastionSpec is a jump host in front of the servers.
