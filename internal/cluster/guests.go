@@ -48,7 +48,7 @@ func (m *Manager) openGuests(spec Spec, c *Cluster, a guestAccess, obs guest.Obs
 		SST:             guest.SSTMethod(spec.SSTMethod),
 		Parameters:      spec.Parameters,
 		RootPassword:    spec.RootPassword,
-		SSTPassword:     spec.RootPassword,
+		SSTPassword:     derivedSecret(spec.RootPassword, "sst"),
 		InstallPackages: spec.InstallPackages,
 		SuspectTimeout:  spec.FailureDetection,
 		Clustercheck:    &guest.Clustercheck{Password: derivedSecret(spec.RootPassword, "clustercheck"), Port: ClustercheckPort},

@@ -70,3 +70,24 @@ func TestGeneratePassword(t *testing.T) {
 		t.Fatalf("passwords %q %q", a, b)
 	}
 }
+
+// The SST account has its own password: wsrep_sst_auth sits in an option
+// file the mysql user reads, so it must never be the root password.
+func TestGuestsGetASeparateSSTPassword(t *testing.T) {
+	r := newRig()
+	spec := testSpec()
+	if _, err := r.m.Create(testContext(t), spec); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if len(r.guests.specs) == 0 {
+		t.Fatal("the guest library was never opened")
+	}
+	for _, gs := range r.guests.specs {
+		if gs.SSTPassword == "" || gs.SSTPassword == gs.RootPassword || strings.Contains(gs.SSTPassword, spec.RootPassword) {
+			t.Errorf("SSTPassword %q: want a secret of its own", gs.SSTPassword)
+		}
+		if gs.Clustercheck != nil && gs.SSTPassword == gs.Clustercheck.Password {
+			t.Errorf("the SST and clustercheck accounts share a password")
+		}
+	}
+}

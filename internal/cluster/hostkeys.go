@@ -25,7 +25,7 @@ var errNoFingerprints = errors.New("no SSH host key fingerprints on the console 
 var consolePrefix = regexp.MustCompile(`^(?:<[0-9]{1,3}>[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} (?:ec2|cloud-init): )?`)
 
 // fingerprintLine is one key of a block: "256 SHA256:... root@host (ED25519)".
-var fingerprintLine = regexp.MustCompile(`^[0-9]{3,5} (SHA256:[A-Za-z0-9+/]{1,86}) .*\([A-Z0-9-]+\)$`)
+var fingerprintLine = regexp.MustCompile(`^[0-9]{3,5} (SHA256:[^ ]{1,100}) .*\([A-Z0-9-]+\)$`)
 
 // errFingerprintsDisagree means the console shows blocks with different
 // keys: something other than cloud-init printed one, so none is trusted.

@@ -138,8 +138,7 @@ func (c *Cluster) EnsureClustercheck(ctx context.Context, cc Clustercheck) error
 }
 
 func (c *Cluster) installClustercheck(ctx context.Context, n *node, members []Node, cc Clustercheck) error {
-	cnf := "[client]\nuser = " + clustercheckUser + "\npassword = \"" +
-		strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(cc.Password) + "\"\n"
+	cnf := "[client]\nuser = " + clustercheckUser + "\npassword = " + optionQuote(cc.Password) + "\n"
 	if err := n.upload(ctx, clustercheckConfig, []byte(cnf), 0o600); err != nil {
 		return err
 	}

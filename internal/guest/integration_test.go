@@ -61,6 +61,7 @@ const (
 	rootPassword = `r00t'pa"ss\wörd`
 	appPassword  = `app-'"\-密码-🔑`
 	ccPassword   = `cc-'"\-pw`
+	sstPassword  = `sst-'"\-pw#;x`
 )
 
 // httpCode asks a node's clustercheck responder; 0 means no answer.
@@ -132,6 +133,7 @@ func newLab(t *testing.T, names ...string) *lab {
 		Version:      "10.11",
 		SST:          guest.SSTRsync,
 		RootPassword: rootPassword,
+		SSTPassword:  sstPassword,
 		GCacheSize:   "32M",
 		Parameters:   map[string]string{"innodb_buffer_pool_size": "64M"},
 		Clustercheck: &guest.Clustercheck{Password: ccPassword},
@@ -588,7 +590,7 @@ func TestClusterLifecycle(t *testing.T) {
 	lap("leave")
 
 	log := l.events.text()
-	for _, secret := range []string{rootPassword, appPassword, ccPassword} {
+	for _, secret := range []string{rootPassword, appPassword, ccPassword, sstPassword} {
 		if strings.Contains(log, secret) {
 			t.Errorf("a password appeared in the progress events")
 		}
@@ -632,4 +634,22 @@ func TestMariabackupCluster(t *testing.T) {
 	if err := db.QueryRowContext(ctx, "SELECT @@wsrep_sst_method").Scan(&method); err != nil || method != "mariabackup" {
 		t.Errorf("wsrep_sst_method = %q, %v", method, err)
 	}
+	// The joiners received their state through the SST account (its
+	// password round-trips through the option file), which holds only the
+	// backup privileges, and the root password is in no server option file.
+	var grants string
+	if err := db.QueryRowContext(ctx, "SHOW GRANTS FOR 'sstuser'@'localhost'").Scan(&grants); err != nil {
+		t.Fatalf("sst account: %v", err)
+	}
+	if !strings.HasPrefix(grants, "GRANT RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR ON *.* TO `sstuser`@`localhost`") {
+		t.Errorf("sst account grants: %s", grants)
+	}
+	for _, h := range l.hosts {
+		out := console(t, h, "grep -rhF -e "+shellQuoteTest(rootPassword)+" /etc/mysql/ | wc -l; grep -c '^wsrep_sst_auth' /etc/mysql/mariadb.conf.d/99-galera-guest.cnf")
+		if f := strings.Fields(out); len(f) != 2 || f[0] != "0" || f[1] != "1" {
+			t.Errorf("%s: root password lines in /etc/mysql, wsrep_sst_auth lines: %q", h.Name(), out)
+		}
+	}
 }
+
+func shellQuoteTest(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }

@@ -269,6 +269,13 @@ func (c *Cluster) joinNode(ctx context.Context, donor, n *node, idx, total int) 
 	if err := c.writeClientConfig(ctx, n); err != nil {
 		return err
 	}
+	// The donor logs in as the SST account: make sure it exists there (a
+	// cluster built before the account was introduced has none).
+	if stmts := sstAccountStatements(c.spec); len(stmts) > 0 {
+		if _, err := donor.run(ctx, c.layout.Client+" --batch", []byte(sqlScript(stmts))); err != nil {
+			return fmt.Errorf("sst account on %s: %w", donor.Name, err)
+		}
+	}
 	timeout := joinTimeout(c.opts.joinTimeout, c.dataSize(ctx, donor))
 	if !ps.Running {
 		if err := c.start(ctx, n, false); err != nil {
