@@ -469,7 +469,8 @@ func TestClustercheckSystemdUnits(t *testing.T) {
 	}
 	want := []string{
 		"db2: systemctl start mysql",
-		"db2: UPLOAD /etc/mysql/clustercheck.cnf mode 0600",
+		"db2: UPLOAD /etc/mysql/clustercheck.cnf mode 0640",
+		"db2: chown root:mysql /etc/mysql/clustercheck.cnf",
 		"db2: UPLOAD /etc/mysql/clustercheck.sh mode 0755",
 		"db2: UPLOAD /etc/systemd/system/pxc-clustercheck.socket mode 0644",
 		"db2: UPLOAD /etc/systemd/system/pxc-clustercheck@.service mode 0644",
@@ -478,13 +479,48 @@ func TestClustercheckSystemdUnits(t *testing.T) {
 	if got := strings.Join(log.lines, "\n"); got != strings.Join(want, "\n") {
 		t.Errorf("commands:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
-	socket, _ := clustercheckUnits(9201)
+	socket, service := clustercheckUnits(9201)
 	if !strings.Contains(socket, "ListenStream=9201\nAccept=yes") {
 		t.Errorf("socket unit: %s", socket)
+	}
+	// Defect 12: not root, and a bounded number of requests at a time.
+	if !strings.Contains(socket, "\nMaxConnections=16\n") || !strings.Contains(service, "\nUser=mysql\n") {
+		t.Errorf("the responder must run unprivileged with a connection limit:\n%s\n%s", socket, service)
 	}
 	for _, l := range log.lines {
 		if strings.Contains(l, "cc-secret") {
 			t.Errorf("password on a command line: %s", l)
+		}
+	}
+}
+
+// Without systemd the responder is socat, started unprivileged with a
+// bound on concurrent requests (defect 12: it ran a root bash per
+// connection, unbounded).
+func TestClustercheckSocatUnprivileged(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", "")
+	spec.Clustercheck = &Clustercheck{Password: "cc-secret", Port: 9201}
+	c, log := fakeCluster(t, spec, "none")
+	ctx := context.Background()
+	if err := c.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	log.lines = nil
+	if err := c.start(ctx, c.nodes()[1], false); err != nil {
+		t.Fatal(err)
+	}
+	var script string
+	for _, l := range log.lines {
+		if strings.Contains(l, "socat") {
+			script = l
+		}
+	}
+	for _, want := range []string{
+		"setsid setpriv --reuid=mysql --regid=mysql --init-groups --inh-caps=-all socat TCP-LISTEN:9201,reuseaddr,fork,max-children=16 EXEC:/etc/mysql/clustercheck.sh",
+		`[ "$(stat -c %U /proc/$pid)" = mysql ]`, // a root responder is replaced
+	} {
+		if !strings.Contains(script, want) {
+			t.Errorf("responder start lacks %q:\n%s", want, script)
 		}
 	}
 }
