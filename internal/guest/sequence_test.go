@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -63,6 +64,8 @@ func (f *fakeServer) Run(ctx context.Context, cmd string, stdin []byte) ([]byte,
 		return nil, nil
 	case strings.HasPrefix(cmd, "cat /var/lib/mysql/"):
 		return []byte("PEM of " + f.name), nil
+	case cmd == "mktemp -d":
+		return []byte("/tmp/tmp.guest1\n"), nil
 	case strings.HasPrefix(cmd, "du -sb"):
 		return []byte("104857600\n"), nil
 	case strings.Contains(cmd, "mysql@bootstrap.service && systemctl start"),
@@ -192,6 +195,16 @@ func TestPerconaCommandSequence(t *testing.T) {
 						t.Errorf("a password is on a command line: %s", l)
 					}
 				}
+			}
+			// Defect 12: root writes nothing through paths the mysql user
+			// controls (the datadir: certificates) and uses no fixed /tmp name.
+			for _, l := range seq {
+				if strings.Contains(l, "UPLOAD "+dataDir+"/") || strings.Contains(l, "chown mysql:mysql "+dataDir+"/") || strings.Contains(l, "/tmp/guest-") {
+					t.Errorf("unsafe file handling: %s", l)
+				}
+			}
+			if tc.version == "8.0" && !slices.Contains(seq, "db2: install -o mysql -g mysql -m 0600 '/tmp/tmp.guest1/server-key.pem' /var/lib/mysql/server-key.pem") {
+				t.Errorf("certificates are not installed from a root-owned staging directory")
 			}
 			carried := strings.Join(log.stdin, "\n")
 			if !strings.Contains(carried, "IDENTIFIED BY 'root-secret'") {
@@ -522,5 +535,19 @@ func TestClustercheckSocatUnprivileged(t *testing.T) {
 		if !strings.Contains(script, want) {
 			t.Errorf("responder start lacks %q:\n%s", want, script)
 		}
+	}
+}
+
+// The recovery run logs into a fresh private directory, not a fixed /tmp
+// path a local user could plant a symlink at.
+func TestRecoverPositionLogPath(t *testing.T) {
+	c, log := fakeCluster(t, testSpec(MariaDB, "10.11", SSTRsync), "none")
+	_, _, _ = c.recoverPosition(context.Background(), c.nodes()[0])
+	if len(log.lines) != 1 {
+		t.Fatalf("commands: %v", log.lines)
+	}
+	cmd := log.lines[0]
+	if strings.Contains(cmd, "/tmp/") || !strings.Contains(cmd, `d=$(mktemp -d)`) || !strings.Contains(cmd, `--log-error="$d/recover.log"`) {
+		t.Errorf("recovery log path: %s", cmd)
 	}
 }
