@@ -14,8 +14,8 @@ import (
 
 // ClustercheckPort is where every node's clustercheck responder listens.
 // "/" answers 200 on a node fit for traffic; "/writer" answers 200 only on
-// the writer (guest.Writer): the first fit node in the cluster's fixed
-// node order.
+// the writer (guest.Writer), which is sticky: it stays writer while it is
+// healthy, and a node that joins, donates or returns never takes it back.
 const ClustercheckPort = 9200
 
 // libraryGuests reaches real servers through the guest library.
