@@ -91,3 +91,17 @@ func TestGuestsGetASeparateSSTPassword(t *testing.T) {
 		}
 	}
 }
+
+// A root password the guests cannot carry is refused before anything is
+// created, not after every server was built.
+func TestCreateRefusesAnUncarryableRootPasswordFirst(t *testing.T) {
+	r := newRig()
+	spec := testSpec()
+	spec.RootPassword = "line\nbreak"
+	if _, err := r.m.Create(testContext(t), spec); err == nil || !strings.Contains(err.Error(), "root password") {
+		t.Fatalf("Create = %v, want a root password error", err)
+	}
+	if calls := r.log.all(); len(calls) != 0 {
+		t.Errorf("the cloud was called before the spec was refused: %v", calls)
+	}
+}

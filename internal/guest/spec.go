@@ -332,6 +332,16 @@ func ValidateSST(f Flavour, version string, sst SSTMethod) error {
 	return joinSpecErrors(datastoreErrors(f, version, sst))
 }
 
+// ValidateRootPassword judges a root password alone, before any server
+// exists (a plan or the start of a create). It goes over SQL and into
+// root's quoted ~/.my.cnf, so only NUL and line breaks cannot be carried.
+func ValidateRootPassword(pw string) error {
+	if strings.ContainsAny(pw, "\x00\n\r") {
+		return fmt.Errorf("root password must not contain NUL or newline characters")
+	}
+	return nil
+}
+
 // ValidateParameters refuses [mysqld] parameters the library manages or
 // whose keys or values could break out of the option file.
 func ValidateParameters(params map[string]string) error {
