@@ -222,6 +222,9 @@ func validateSpec(spec Spec) error {
 	default:
 		errs = append(errs, fmt.Errorf("ssh.host_key_check %q: use console, known_hosts or insecure", spec.SSH.HostKeyCheck))
 	}
+	if spec.RootPassword != "" { // empty: generated
+		errs = append(errs, guest.ValidateRootPassword(spec.RootPassword))
+	}
 	errs = append(errs,
 		guest.ValidateSST(guest.Flavour(spec.Datastore.Type), spec.Datastore.Version, guest.SSTMethod(spec.SSTMethod)),
 		guest.ValidateParameters(spec.Parameters))
