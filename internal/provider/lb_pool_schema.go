@@ -41,8 +41,8 @@ func lbPoolResourceSchema(ctx context.Context) schema.Schema {
 			"mode": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(cluster.ModeSingleWriter),
 				PlanModifiers: t.stringModifiers("mode"),
 				Validators:    []validator.String{stringvalidator.OneOf(cluster.ModeSingleWriter, cluster.ModeMultiWriter)},
-				MarkdownDescription: "`single_writer` (default): every new connection goes to one node, the first fit node in node order, elected by the health check " +
-					"itself, so Octavia's `option allbackups` cannot make several writers; connections already open to a former writer are not cut. " +
+				MarkdownDescription: "`single_writer` (default): every new connection goes to one node, the writer, elected by the nodes' health checks " +
+					"themselves and sticky (it stays writer while Synced and Primary; a joining or donating node is never elected; a returning node does not take it back), so Octavia's `option allbackups` cannot make several writers; connections already open to a former writer are not cut. " +
 					"`multi_writer`: new connections spread over every fit node."},
 			"health_check": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(cluster.HealthGalera),
 				PlanModifiers: t.stringModifiers("health_check"),
