@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -161,6 +162,12 @@ func (c *Client) login(ctx context.Context) (*gophercloud.ProviderClient, gopher
 	}
 	if c.cfg.UserAgent != "" {
 		pc.UserAgent.Prepend(c.cfg.UserAgent)
+	}
+	// Terraform's convention for tagging a provider's requests (the
+	// OpenStack provider honours it too): tests count their own requests
+	// on a shared cloud by it.
+	if extra := strings.TrimSpace(os.Getenv("TF_APPEND_USER_AGENT")); extra != "" {
+		pc.UserAgent.Prepend(extra)
 	}
 	if err := gcopenstack.Authenticate(ctx, pc, r.Auth); err != nil {
 		if ctx.Err() != nil {
