@@ -29,6 +29,8 @@ type Client struct {
 	retryBase time.Duration
 	// pollInitial and pollMax bound the poll interval of every wait.
 	pollInitial, pollMax time.Duration
+	// lookups remembers resolved flavors, images and networks.
+	lookups lookups
 	// logger receives the request log; nil logs nothing.
 	logger Logger
 
@@ -231,7 +233,7 @@ func (c *Client) service(ctx context.Context, service, microversion string, buil
 		if override != "" {
 			eo.Type = override
 		}
-		sc, err = build(pc, eo)
+		sc, err = buildWithoutDiscovery(pc, eo, service, build)
 		if err != nil {
 			if isEndpointNotFound(err) {
 				name := service
@@ -246,4 +248,21 @@ func (c *Client) service(ctx context.Context, service, microversion string, buil
 	sc.Microversion = microversion
 	c.services[service] = sc
 	return sc, nil
+}
+
+// buildWithoutDiscovery builds a service client from the catalog. Neutron's
+// and Octavia's catalog URLs carry no version, and gophercloud then asks
+// the endpoint for its versions (one GET per service per run) although the
+// v2 API is the only one either has: their clients skip that request.
+func buildWithoutDiscovery(pc *gophercloud.ProviderClient, eo gophercloud.EndpointOpts, service string, build newServiceFunc) (*gophercloud.ServiceClient, error) {
+	if service != ServiceNetwork && service != ServiceLoadBalancer {
+		return build(pc, eo)
+	}
+	locate := pc.EndpointLocator
+	pc.EndpointLocator = func(o gophercloud.EndpointOpts) (string, error) {
+		o.Version = 0
+		return locate(o)
+	}
+	defer func() { pc.EndpointLocator = locate }()
+	return build(pc, eo)
 }
