@@ -180,9 +180,16 @@ func (c *Client) DeleteLoadBalancer(ctx context.Context, id string, cascade bool
 	if err != nil {
 		return err
 	}
-	err = c.lbWrite(ctx, id, "delete load balancer "+id, []string{"ACTIVE", "ERROR"}, func(ctx context.Context) error {
+	del := func(ctx context.Context) error {
 		return loadbalancers.Delete(ctx, sc, id, loadbalancers.DeleteOpts{Cascade: cascade}).ExtractErr()
-	}, false)
+	}
+	// A load balancer is usually at rest when it is deleted: ask at once, and
+	// wait for ACTIVE or ERROR only when Octavia answers 409 (PENDING_*).
+	if err = del(ctx); IsConflict(err) {
+		err = c.lbWrite(ctx, id, "delete load balancer "+id, []string{"ACTIVE", "ERROR"}, del, false)
+	} else if err != nil {
+		err = fmt.Errorf("delete load balancer %s: %w", id, err)
+	}
 	if err != nil {
 		if IsNotFound(err) {
 			return nil
