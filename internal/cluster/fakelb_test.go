@@ -147,18 +147,7 @@ func (f *fakeCloud) SetPoolMembers(_ context.Context, _, poolID string, specs []
 	if err := f.call("SetPoolMembers", poolID); err != nil {
 		return nil, err
 	}
-	p := f.pools[poolID]
-	p.Members = nil
-	for i, s := range specs {
-		status := "ONLINE"
-		if p.MonitorID != "" && i > 0 && f.singleWriter(poolID) {
-			status = "ERROR"
-		}
-		p.Members = append(p.Members, openstack.Member{
-			ID: f.id("member"), Name: s.Name, Address: s.Address, Port: s.Port, MonitorPort: s.MonitorPort,
-			OperatingStatus: status, ProvisioningStatus: "ACTIVE",
-		})
-	}
+	p := f.judgedMembers(f.pools[poolID], specs)
 	f.pools[poolID] = p
 	return p.Members, nil
 }
@@ -186,4 +175,86 @@ func (f *fakeCloud) ListPoolMembers(_ context.Context, poolID string) ([]opensta
 		return nil, errNotFound
 	}
 	return p.Members, nil
+}
+
+// StartLoadBalancer is the fully populated create: the listener, its pool,
+// monitor and members are made with the load balancer, which then reads
+// PENDING_CREATE until WaitLoadBalancerActive.
+func (f *fakeCloud) StartLoadBalancer(_ context.Context, in openstack.LoadBalancerCreate) (openstack.LoadBalancer, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("StartLoadBalancer", in.Name); err != nil {
+		return openstack.LoadBalancer{}, err
+	}
+	lb := openstack.LoadBalancer{
+		ID: f.id("lb"), Name: in.Name, Description: in.Description, VIPSubnetID: in.VIPSubnetID,
+		VIPAddress: "10.9.0.200", VIPPortID: f.id("vip-port"), ProvisioningStatus: "PENDING_CREATE", OperatingStatus: "OFFLINE",
+	}
+	f.lbs[lb.ID] = lb
+	if in.Listener == nil {
+		return lb, nil
+	}
+	li := in.Listener
+	l := openstack.Listener{ID: f.id("listener"), Name: li.Name, Protocol: li.Protocol, Port: li.Port,
+		TimeoutClientDataMs: li.TimeoutClientDataMs, TimeoutMemberDataMs: li.TimeoutMemberDataMs}
+	if pc := li.DefaultPool; pc != nil {
+		p := openstack.Pool{ID: f.id("pool"), Name: pc.Name, Protocol: pc.Protocol, LBMethod: pc.LBMethod}
+		if pc.Monitor != nil {
+			p.MonitorID = f.id("monitor")
+		}
+		l.DefaultPoolID = p.ID
+		f.pools[p.ID] = p
+		f.listeners[l.ID] = l
+		f.lbOf[l.ID] = lb.ID
+		f.pools[p.ID] = f.judgedMembers(p, pc.Members)
+		return lb, nil
+	}
+	f.listeners[l.ID] = l
+	f.lbOf[l.ID] = lb.ID
+	return lb, nil
+}
+
+// judgedMembers gives the pool these members with their health check
+// verdicts (single_writer: only the first passes).
+func (f *fakeCloud) judgedMembers(p openstack.Pool, specs []openstack.MemberSpec) openstack.Pool {
+	p.Members = nil
+	for i, s := range specs {
+		status := "ONLINE"
+		if p.MonitorID != "" && i > 0 && f.singleWriter(p.ID) {
+			status = "ERROR"
+		}
+		p.Members = append(p.Members, openstack.Member{
+			ID: f.id("member"), Name: s.Name, Address: s.Address, Port: s.Port, MonitorPort: s.MonitorPort,
+			OperatingStatus: status, ProvisioningStatus: "ACTIVE",
+		})
+	}
+	return p
+}
+
+// GetLoadBalancerStatus is Octavia's status tree.
+func (f *fakeCloud) GetLoadBalancerStatus(_ context.Context, id string) (openstack.LoadBalancerStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("GetLoadBalancerStatus", id); err != nil {
+		return openstack.LoadBalancerStatus{}, err
+	}
+	lb, ok := f.lbs[id]
+	if !ok {
+		return openstack.LoadBalancerStatus{}, errNotFound
+	}
+	st := openstack.LoadBalancerStatus{ID: lb.ID, Name: lb.Name, ProvisioningStatus: lb.ProvisioningStatus, OperatingStatus: lb.OperatingStatus}
+	for lid, lbID := range f.lbOf {
+		if lbID != id {
+			continue
+		}
+		l := f.listeners[lid]
+		ls := openstack.ListenerStatus{ID: l.ID, Name: l.Name, ProvisioningStatus: "ACTIVE", OperatingStatus: "ONLINE"}
+		if p, ok := f.pools[l.DefaultPoolID]; ok {
+			ps := openstack.PoolStatus{ID: p.ID, Name: p.Name, ProvisioningStatus: "ACTIVE", OperatingStatus: "ONLINE", Members: p.Members}
+			ps.Monitor.ID = p.MonitorID
+			ls.Pools = append(ls.Pools, ps)
+		}
+		st.Listeners = append(st.Listeners, ls)
+	}
+	return st, nil
 }
