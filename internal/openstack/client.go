@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -31,6 +32,8 @@ type Client struct {
 	pollInitial, pollMax time.Duration
 	// lookups remembers resolved flavors, images and networks.
 	lookups lookups
+	// writes counts the requests that may have changed something.
+	writes atomic.Uint64
 	// logger receives the request log; nil logs nothing.
 	logger Logger
 
@@ -154,13 +157,13 @@ func (c *Client) login(ctx context.Context) (*gophercloud.ProviderClient, gopher
 	}
 	log := newMaskingLogger(c.logger, []string{r.Auth.Password, r.Auth.TokenID, r.Auth.ApplicationCredentialSecret})
 	pc.HTTPClient = http.Client{
-		Transport: &retryTransport{
+		Transport: &writeCounter{n: &c.writes, next: &retryTransport{
 			next:       &logTransport{next: base, log: log},
 			log:        log,
 			maxRetries: c.cfg.MaxRetries,
 			baseDelay:  c.retryBase,
 			maxDelay:   30 * time.Second,
-		},
+		}},
 	}
 	if c.cfg.UserAgent != "" {
 		pc.UserAgent.Prepend(c.cfg.UserAgent)
@@ -265,4 +268,22 @@ func buildWithoutDiscovery(pc *gophercloud.ProviderClient, eo gophercloud.Endpoi
 	}
 	defer func() { pc.EndpointLocator = locate }()
 	return build(pc, eo)
+}
+
+// Writes is how many requests other than GET and HEAD the client has sent:
+// what it listed before is still what it would list now, as far as this
+// client knows, while Writes is unchanged.
+func (c *Client) Writes() uint64 { return c.writes.Load() }
+
+// writeCounter counts the requests that may change something.
+type writeCounter struct {
+	n    *atomic.Uint64
+	next http.RoundTripper
+}
+
+func (w *writeCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.n.Add(1)
+	}
+	return w.next.RoundTrip(r)
 }
