@@ -115,7 +115,7 @@ func TestAccEconomyNoChangePlan(t *testing.T) {
 	if err != nil {
 		t.Fatalf("terraform apply: %v\n%s", err, out)
 	}
-	t.Logf("apply:   %s", apply)
+	t.Logf("apply:   %s\n%s", apply, apply.list())
 
 	plan, out, err := counted("plan", "-detailed-exitcode", "-input=false", "-no-color")
 	if err != nil {
@@ -131,7 +131,7 @@ func TestAccEconomyNoChangePlan(t *testing.T) {
 	if err != nil {
 		t.Fatalf("terraform destroy: %v\n%s", err, out)
 	}
-	t.Logf("destroy: %s", destroy)
+	t.Logf("destroy: %s\n%s", destroy, destroy.list())
 }
 
 // economyConfig is the quickstart's shape: 3 nodes, a volume each, a
