@@ -161,7 +161,13 @@ func (r *lbPoolResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	if mgr == nil {
 		return
 	}
-	if err := mgr.DeletePool(ctx, state.ID.ValueString(), state.ClusterID.ValueString()); err != nil {
+	// A state without a floating IP needs no look-up for one first; an
+	// unfinished create's state (no VIP yet) looks.
+	known := cluster.KnownPool{
+		LoadBalancerID: state.ID.ValueString(),
+		WithFloatingIP: state.VIPAddress.ValueString() == "" || state.FloatingIPNetwork.ValueString() != "" || state.FloatingIPAddress.ValueString() != "",
+	}
+	if err := mgr.DeleteKnownPool(ctx, known, state.ClusterID.ValueString()); err != nil {
 		resp.Diagnostics.Append(deletePoolFailed(state.ID.ValueString(), err))
 	}
 }
