@@ -70,6 +70,18 @@ func TestPoolEconomy(t *testing.T) {
 	if full.Port != 3306 || full.LBMethod != "ROUND_ROBIN" || full.ClientTimeoutMs != DefaultClientTimeoutMs || full.Mode != ModeSingleWriter || full.ClusterID != c.ID {
 		t.Errorf("full read = %+v", full)
 	}
+	// Without a floating IP the delete looks nothing up first.
+	before = len(r.log.all())
+	if err := r.m.DeleteKnownPool(ctx, KnownPool{LoadBalancerID: p.LoadBalancerID}, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	calls = calledMethods(r.log.all()[before:])
+	if calls[0] != "DeleteLoadBalancer" || slices.Contains(calls, "ListFloatingIPs") || slices.Contains(calls, "GetLoadBalancer") {
+		t.Errorf("delete of a pool without a floating IP called %v; want DeleteLoadBalancer first, no look-up", calls)
+	}
+	if left := r.cloud.objects(); left["load balancers"] != 0 {
+		t.Errorf("left behind: %v", left)
+	}
 }
 
 func countOf(calls []string, method string) int {
