@@ -73,10 +73,18 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// deletePollInitial is the first poll interval of a wait for a delete.
+const deletePollInitial = time.Second
+
 // waitStatus is WaitForStatus with the client's poll intervals.
 func (c *Client) waitStatus(ctx context.Context, w Wait, poll PollFunc) (string, error) {
 	if w.Initial == 0 {
 		w.Initial = c.pollInitial
+	}
+	if w.Initial == 0 && w.GoneOK {
+		// No cloud deletes a server, volume or load balancer within half a
+		// second: the first look at a delete comes later.
+		w.Initial = deletePollInitial
 	}
 	if w.Max == 0 {
 		w.Max = c.pollMax
@@ -253,12 +261,13 @@ func (c *Client) service(ctx context.Context, service, microversion string, buil
 	return sc, nil
 }
 
-// buildWithoutDiscovery builds a service client from the catalog. Neutron's
-// and Octavia's catalog URLs carry no version, and gophercloud then asks
-// the endpoint for its versions (one GET per service per run) although the
-// v2 API is the only one either has: their clients skip that request.
+// buildWithoutDiscovery builds a service client from the catalog. Neutron's,
+// Octavia's and Glance's catalog URLs carry no version, and gophercloud
+// then asks the endpoint for its versions (one GET per service per run)
+// although the v2 API is the only one each has: their clients skip that
+// request.
 func buildWithoutDiscovery(pc *gophercloud.ProviderClient, eo gophercloud.EndpointOpts, service string, build newServiceFunc) (*gophercloud.ServiceClient, error) {
-	if service != ServiceNetwork && service != ServiceLoadBalancer {
+	if service != ServiceNetwork && service != ServiceLoadBalancer && service != ServiceImage {
 		return build(pc, eo)
 	}
 	locate := pc.EndpointLocator
