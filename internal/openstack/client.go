@@ -74,7 +74,7 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 }
 
 // deletePollInitial is the first poll interval of a wait for a delete.
-const deletePollInitial = time.Second
+const deletePollInitial = 2 * time.Second
 
 // waitStatus is WaitForStatus with the client's poll intervals.
 func (c *Client) waitStatus(ctx context.Context, w Wait, poll PollFunc) (string, error) {
@@ -83,7 +83,8 @@ func (c *Client) waitStatus(ctx context.Context, w Wait, poll PollFunc) (string,
 	}
 	if w.Initial == 0 && w.GoneOK {
 		// No cloud deletes a server, volume or load balancer within half a
-		// second: the first look at a delete comes later.
+		// second (real ones take several): the first look at a delete comes
+		// after deletePollInitial.
 		w.Initial = deletePollInitial
 	}
 	if w.Max == 0 {
