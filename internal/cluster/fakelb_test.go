@@ -10,20 +10,6 @@ import (
 // health check verdict at once too (in single_writer mode only the first
 // member passes the /writer check).
 
-func (f *fakeCloud) CreateLoadBalancer(_ context.Context, in openstack.LoadBalancerCreate) (openstack.LoadBalancer, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("CreateLoadBalancer", in.Name); err != nil {
-		return openstack.LoadBalancer{}, err
-	}
-	lb := openstack.LoadBalancer{
-		ID: f.id("lb"), Name: in.Name, Description: in.Description, VIPSubnetID: in.VIPSubnetID,
-		VIPAddress: "10.9.0.200", VIPPortID: f.id("vip-port"), ProvisioningStatus: "PENDING_CREATE", OperatingStatus: "OFFLINE",
-	}
-	f.lbs[lb.ID] = lb
-	return lb, nil
-}
-
 func (f *fakeCloud) WaitLoadBalancerActive(_ context.Context, id string) (openstack.LoadBalancer, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -60,19 +46,6 @@ func (f *fakeCloud) DeleteLoadBalancer(_ context.Context, id string, _ bool) err
 	return nil
 }
 
-func (f *fakeCloud) CreateListener(_ context.Context, lbID string, in openstack.ListenerCreate) (openstack.Listener, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("CreateListener", in.Name); err != nil {
-		return openstack.Listener{}, err
-	}
-	l := openstack.Listener{ID: f.id("listener"), Name: in.Name, Protocol: in.Protocol, Port: in.Port,
-		TimeoutClientDataMs: in.TimeoutClientDataMs, TimeoutMemberDataMs: in.TimeoutMemberDataMs}
-	f.listeners[l.ID] = l
-	f.lbOf[l.ID] = lbID
-	return l, nil
-}
-
 func (f *fakeCloud) GetListener(_ context.Context, id string) (openstack.Listener, error) {
 	return lookup(f, "GetListener", id, f.listeners)
 }
@@ -98,20 +71,6 @@ func (f *fakeCloud) UpdateListener(_ context.Context, _, id string, in openstack
 	return l, nil
 }
 
-func (f *fakeCloud) CreatePool(_ context.Context, _ string, in openstack.PoolCreate) (openstack.Pool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("CreatePool", in.Name); err != nil {
-		return openstack.Pool{}, err
-	}
-	p := openstack.Pool{ID: f.id("pool"), Name: in.Name, Protocol: in.Protocol, LBMethod: in.LBMethod}
-	f.pools[p.ID] = p
-	l := f.listeners[in.ListenerID]
-	l.DefaultPoolID = p.ID
-	f.listeners[in.ListenerID] = l
-	return p, nil
-}
-
 func (f *fakeCloud) GetPool(_ context.Context, id string) (openstack.Pool, error) {
 	return lookup(f, "GetPool", id, f.pools)
 }
@@ -126,19 +85,6 @@ func (f *fakeCloud) UpdatePool(_ context.Context, _, id string, in openstack.Poo
 	p.LBMethod = in.LBMethod
 	f.pools[id] = p
 	return p, nil
-}
-
-func (f *fakeCloud) CreateMonitor(_ context.Context, _, poolID string, in openstack.MonitorSpec) (openstack.Monitor, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("CreateMonitor", in.Name); err != nil {
-		return openstack.Monitor{}, err
-	}
-	m := openstack.Monitor{ID: f.id("monitor"), Name: in.Name, PoolID: poolID, Type: in.Type, URLPath: in.URLPath}
-	p := f.pools[poolID]
-	p.MonitorID = m.ID
-	f.pools[poolID] = p
-	return m, nil
 }
 
 func (f *fakeCloud) SetPoolMembers(_ context.Context, _, poolID string, specs []openstack.MemberSpec) ([]openstack.Member, error) {
@@ -162,19 +108,6 @@ func (f *fakeCloud) singleWriter(poolID string) bool {
 		}
 	}
 	return false
-}
-
-func (f *fakeCloud) ListPoolMembers(_ context.Context, poolID string) ([]openstack.Member, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("ListPoolMembers", poolID); err != nil {
-		return nil, err
-	}
-	p, ok := f.pools[poolID]
-	if !ok {
-		return nil, errNotFound
-	}
-	return p.Members, nil
 }
 
 // StartLoadBalancer is the fully populated create: the listener, its pool,
