@@ -32,6 +32,9 @@ type Client struct {
 	pollInitial, pollMax time.Duration
 	// lookups remembers resolved flavors, images and networks.
 	lookups lookups
+	// deletingServers and deletingVolumes share one list per poll among
+	// the waits for deletes that run together.
+	deletingServers, deletingVolumes presence
 	// writes counts the requests that may have changed something.
 	writes atomic.Uint64
 	// logger receives the request log; nil logs nothing.

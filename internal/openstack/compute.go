@@ -389,11 +389,14 @@ func (c *Client) DeleteServer(ctx context.Context, id string) error {
 	}
 	_, err = c.waitStatus(ctx, Wait{What: "server " + id, Target: []string{"DELETED", "SOFT_DELETED"}, GoneOK: true, Failed: []string{}},
 		func(ctx context.Context) (Observation, error) {
-			s, err := servers.Get(ctx, sc, id).Extract()
-			if err != nil {
-				return Observation{}, err
-			}
-			return Observation{Status: s.Status, Fault: s.Fault.Message}, nil
+			return c.deletingServers.look(ctx, "server", id, func(ctx context.Context) (map[string]string, error) {
+				all, err := c.ListServers(ctx, "", nil)
+				st := map[string]string{}
+				for _, s := range all {
+					st[s.ID] = s.Status
+				}
+				return st, err
+			})
 		})
 	if err != nil {
 		return fmt.Errorf("delete server %s: %w", id, err)
