@@ -353,7 +353,8 @@ func TestDeleteOrderAndIdempotence(t *testing.T) {
 		method, _, _ := strings.Cut(call, " ")
 		deletes[method]++
 	}
-	want := map[string]int{"DeleteServer": 3, "DetachVolume": 3, "DeleteVolume": 3, "DeletePort": 3, "DeleteServerGroup": 1, "DeleteSecurityGroup": 1, "DeleteKeyPair": 1}
+	// No DetachVolume: deleting a server detaches its volume.
+	want := map[string]int{"DeleteServer": 3, "DetachVolume": 0, "DeleteVolume": 3, "DeletePort": 3, "DeleteServerGroup": 1, "DeleteSecurityGroup": 1, "DeleteKeyPair": 1}
 	for k, n := range want {
 		if deletes[k] != n {
 			t.Errorf("%s called %d times, want %d", k, deletes[k], n)

@@ -79,6 +79,8 @@ func (c *Cloud) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_admin/servers/{id}/{op}", c.adminServerOp)
 	mux.HandleFunc("GET /_admin/servers/{id}", c.adminServerInfo)
 	mux.HandleFunc("POST /_admin/loadbalancers/{id}/{op}", c.adminLoadBalancerOp)
+	mux.HandleFunc("GET /_admin/requests", c.adminRequests)
+	mux.HandleFunc("DELETE /_admin/requests", c.adminRequests)
 	mux.HandleFunc("POST /_admin/reset", c.adminReset)
 	mux.HandleFunc("POST /_admin/shutdown", c.adminShutdown)
 }

@@ -31,18 +31,26 @@ type Subnet struct {
 	GatewayIP string
 }
 
-// ResolveNetwork finds a network by id, then by exact name, and reads its
-// subnets. Several networks with the name is an error.
+// ResolveNetwork finds a network by id when idOrName looks like one, else
+// by exact name with a filtered list (no 404 probe), and reads its
+// subnets. Several networks with the name is an error. Found networks are
+// remembered for the client's lifetime.
 func (c *Client) ResolveNetwork(ctx context.Context, idOrName string) (Network, error) {
+	return remember(c, "network", idOrName, func() (Network, error) { return c.resolveNetwork(ctx, idOrName) })
+}
+
+func (c *Client) resolveNetwork(ctx context.Context, idOrName string) (Network, error) {
 	sc, err := c.Network(ctx)
 	if err != nil {
 		return Network{}, err
 	}
 	var found []networks.Network
-	if n, err := networks.Get(ctx, sc, idOrName).Extract(); err == nil {
+	if uuidPattern.MatchString(idOrName) {
+		n, err := networks.Get(ctx, sc, idOrName).Extract()
+		if err != nil {
+			return Network{}, fmt.Errorf("get network %s: %w", idOrName, err)
+		}
 		found = append(found, *n)
-	} else if !IsNotFound(err) {
-		return Network{}, fmt.Errorf("get network %s: %w", idOrName, err)
 	} else {
 		pages, err := networks.List(sc, networks.ListOpts{Name: idOrName}).AllPages(ctx)
 		if err != nil {
