@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -183,6 +184,60 @@ func missingBastionHostKeyDiagnostic() diag.Diagnostic {
 func invalidCIDRDiagnostic(at path.Path, value string, err error) diag.Diagnostic {
 	return diag.NewAttributeErrorDiagnostic(at, "Invalid CIDR",
 		fmt.Sprintf("%q is not a CIDR such as 192.0.2.0/24: %v", value, err))
+}
+
+// ipv6CIDRDiagnostic: the security group rules the cluster makes are IPv4
+// only, so an IPv6 prefix would fail at apply.
+func ipv6CIDRDiagnostic(at path.Path, value string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "IPv6 CIDR Not Supported",
+		fmt.Sprintf("While validating %s, %q is an IPv6 prefix. The cluster's nodes are reached over their IPv4 subnet and "+
+			"its security group rules are IPv4 only, so only IPv4 CIDRs such as 192.0.2.0/24 are supported.", at, value))
+}
+
+// openToEveryoneDiagnostic warns that a /0 prefix lets every address try
+// the database root account.
+func openToEveryoneDiagnostic(at path.Path, value string) diag.Diagnostic {
+	return diag.NewAttributeWarningDiagnostic(at, "Database Open To Every Address",
+		fmt.Sprintf("%s is %q: every address may reach MySQL on port 3306, and the root account accepts logins from it. "+
+			"Name the networks of the applications instead, or put a pxc_lb_pool in front and allow only its subnet.", at, value))
+}
+
+func invalidPrivateKeyDiagnostic(at path.Path, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Invalid Private Key",
+		fmt.Sprintf("While validating %s, the value could not be read as an unencrypted SSH private key (PEM or OpenSSH format). "+
+			"Give the private key itself, e.g. file(\"~/.ssh/id_ed25519\"); keys protected by a passphrase are not supported.\n\nOriginal Error: %v", at, err))
+}
+
+func invalidHostKeyDiagnostic(at path.Path, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Invalid Host Key",
+		fmt.Sprintf("While validating %s, the value could not be read as a public key in authorized_keys format "+
+			"(e.g. the line of /etc/ssh/ssh_host_ed25519_key.pub: \"ssh-ed25519 AAAA...\").\n\nOriginal Error: %v", at, err))
+}
+
+func unreadableFileDiagnostic(at path.Path, name string, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Unreadable File",
+		fmt.Sprintf("While validating %s, the file %q could not be read on this machine, where the provider reads it during apply.\n\nOriginal Error: %v", at, name, err))
+}
+
+// invalidParameterDiagnostic refuses one parameters element; at is its path,
+// parameters["key"].
+func invalidParameterDiagnostic(at path.Path, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Invalid Parameters",
+		fmt.Sprintf("While checking %s, the server setting was rejected (the provider manages some settings itself, in every spelling the server accepts). "+
+			"Remove or correct it.\n\nOriginal Error: %v", at, err))
+}
+
+// invalidRootPasswordDiagnostic never repeats the password.
+func invalidRootPasswordDiagnostic(err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("root_password"), "Invalid Root Password",
+		"While checking root_password, the guest library refused it; it would fail only after every server is built. Choose another password.\n\n"+
+			"Original Error: "+err.Error())
+}
+
+// invalidTimeoutDiagnostic refuses a timeout that is not positive.
+func invalidTimeoutDiagnostic(at path.Path, d time.Duration) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Invalid Timeout",
+		fmt.Sprintf("%s is %s: an operation with no time left fails at once. Give a positive duration such as \"60m\", or leave it out for the default.", at, d))
 }
 
 func unknownReferenceDiagnostic(re *cluster.ReferenceError) diag.Diagnostic {
