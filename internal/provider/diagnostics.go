@@ -183,7 +183,7 @@ func missingBastionHostKeyDiagnostic() diag.Diagnostic {
 
 func invalidCIDRDiagnostic(at path.Path, value string, err error) diag.Diagnostic {
 	return diag.NewAttributeErrorDiagnostic(at, "Invalid CIDR",
-		fmt.Sprintf("%q is not a CIDR such as 192.0.2.0/24: %v", value, err))
+		fmt.Sprintf("While validating %s, %q is not a CIDR such as 192.0.2.0/24: %v", at, value, err))
 }
 
 // ipv6CIDRDiagnostic: the security group rules the cluster makes are IPv4
