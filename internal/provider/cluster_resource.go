@@ -168,7 +168,7 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 		resp.Diagnostics.Append(saveHostKeys(ctx, resp.Private, c.HostKeys)...)
 	}
 	if err != nil {
-		resp.Diagnostics.Append(createFailed(spec.Name, c, err)...)
+		resp.Diagnostics.Append(createFailed(spec.Name, c, explainDeadline(ctx, "timeouts.create", timeout, err))...)
 	}
 }
 

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -60,6 +61,29 @@ func incompleteClientCertificateDiagnostic(at, haveFrom, missing string) diag.Di
 	return diag.NewAttributeErrorDiagnostic(path.Root(at), "Incomplete Client Certificate",
 		fmt.Sprintf("While validating the provider configuration, a client certificate setting came from %s but %s is not set. "+
 			"A TLS client certificate needs both the certificate and its private key.", haveFrom, missing))
+}
+
+// unreadableCloudDiagnostic: the clouds.yaml entry named by cloud (from
+// the place from describes) could not be read.
+func unreadableCloudDiagnostic(from, cloud string, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("cloud"), "Unknown OpenStack Cloud",
+		fmt.Sprintf("While configuring the provider, the cloud %q (from %s) could not be read from clouds.yaml "+
+			"(OS_CLIENT_CONFIG_FILE, ./clouds.yaml, ~/.config/openstack/clouds.yaml or /etc/openstack/clouds.yaml). "+
+			"Check the name against the file's clouds: section, or point OS_CLIENT_CONFIG_FILE at the right file.\n\nOriginal Error: %v", cloud, from, err))
+}
+
+func unreadableCertificateDiagnostic(attr, from string, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root(attr), "Unreadable Certificate",
+		fmt.Sprintf("While configuring the provider, the certificate setting %s could not be read: give an existing file path or the PEM text itself.\n\nOriginal Error: %v", from, err))
+}
+
+// conflictingApplicationCredentialDiagnostic: an application credential
+// authenticates by itself; a password next to it makes the login ambiguous.
+func conflictingApplicationCredentialDiagnostic(credFrom, passwordFrom string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("password"), "Conflicting OpenStack Credentials",
+		fmt.Sprintf("While validating the provider configuration, both an application credential (from %s) and a password (from %s) were found. "+
+			"An application credential logs in by itself: remove \"password\" (or unset OS_PASSWORD), or remove the application_credential_* settings.",
+			credFrom, passwordFrom))
 }
 
 func invalidURLDiagnostic(at path.Path, raw string) diag.Diagnostic {
@@ -296,6 +320,16 @@ func createFailed(name string, c *cluster.Cluster, err error) diag.Diagnostics {
 	}
 	d.AddError(summary, fmt.Sprintf("While creating cluster %q%s: %v\n\n%s", name, where, err, cleanup))
 	return d
+}
+
+// explainDeadline names the timeouts attribute (e.g. "timeouts.create") and
+// its value when its deadline ended the operation, instead of Go's bare
+// "context deadline exceeded". ctx is the context that carried the deadline.
+func explainDeadline(ctx context.Context, attr string, limit time.Duration, err error) error {
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%s (%s) ran out before the operation finished; if the cloud or the data needs longer, raise %s: %w", attr, limit, attr, err)
 }
 
 // readClusterFailed reports a failed read; while completes "While ...",
