@@ -184,12 +184,6 @@ func unsupportedSSTMethodDiagnostic(err error) diag.Diagnostic {
 			"Original Error: sst_method: "+err.Error())
 }
 
-func invalidParametersDiagnostic(err error) diag.Diagnostic {
-	return diag.NewAttributeErrorDiagnostic(path.Root("parameters"), "Invalid Parameters",
-		"While checking parameters, a server setting was rejected (the provider manages some settings itself). Remove or correct it.\n\n"+
-			"Original Error: parameters: "+err.Error())
-}
-
 func missingPrivateKeyDiagnostic() diag.Diagnostic {
 	return diag.NewAttributeErrorDiagnostic(path.Root("ssh").AtName("private_key"), "Missing Private Key",
 		"key_pair names an existing keypair, so the provider needs its private key in ssh.private_key to configure the servers.")
