@@ -258,3 +258,13 @@ resource "pxc_lb_pool" "test" {
 	}
 	resource.UnitTest(t, resource.TestCase{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, Steps: steps})
 }
+
+// The parameters description lists the wsrep keys the guest library allows.
+func TestParametersDescriptionListsTheAllowedWsrepKeys(t *testing.T) {
+	desc := clusterResourceSchema(context.Background()).Attributes["parameters"].GetMarkdownDescription()
+	for _, w := range guest.AllowedWsrepParameters {
+		if !strings.Contains(desc, w.Name) {
+			t.Errorf("parameters description does not list %s", w.Name)
+		}
+	}
+}

@@ -186,7 +186,10 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 			},
 			"parameters": schema.MapAttribute{
 				ElementType: types.StringType, Optional: true,
-				MarkdownDescription: "Extra `[mysqld]` settings. Keys the provider manages (wsrep_*, bind-address, binlog_format...) are refused.",
+				MarkdownDescription: "Extra `[mysqld]` settings. Keys the provider manages (bind-address, binlog_format, innodb_flush_log_at_trx_commit, sync_binlog..., and every wsrep_* key except " +
+					"wsrep_slave_threads, wsrep_applier_threads, wsrep_sync_wait, wsrep_retry_autocommit, wsrep_max_ws_rows, wsrep_max_ws_size and wsrep_log_conflicts) are refused " +
+					"in every spelling the server reads as them: abbreviations, `-` for `_`, and the `loose-`, `skip-`, `disable-`, `enable-`, `maximum-` prefixes. " +
+					"Values may not contain `#`, quotes, backslashes, brackets or control characters. Elements whose value is not known until apply are checked by their key at plan time.",
 			},
 			"allowed_cidrs": schema.ListAttribute{
 				ElementType: types.StringType, Optional: true,
