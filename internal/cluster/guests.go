@@ -188,10 +188,16 @@ func CheckSSTMethod(d Datastore, method string) error {
 	return guest.ValidateSST(guest.Flavour(d.Type), d.Version, guest.SSTMethod(method))
 }
 
-// CheckParameters refuses parameters the library manages or that could
-// break out of the option file.
-func CheckParameters(_ Datastore, params map[string]string) error {
-	return guest.ValidateParameters(params)
+// CheckParameters refuses parameters the datastore would read as a key the
+// library manages, or that could break out of the option file.
+func CheckParameters(d Datastore, params map[string]string) error {
+	return guest.ValidateParameters(guest.Flavour(d.Type), d.Version, params)
+}
+
+// CheckRootPassword says whether the guest library accepts the root
+// password as openGuests hands it over (also as the SST password).
+func CheckRootPassword(pw string) error {
+	return guest.ValidateRootPassword(pw)
 }
 
 // DefaultSSTMethod is the SST method a datastore uses unless told

@@ -227,6 +227,6 @@ func validateSpec(spec Spec) error {
 	}
 	errs = append(errs,
 		guest.ValidateSST(guest.Flavour(spec.Datastore.Type), spec.Datastore.Version, guest.SSTMethod(spec.SSTMethod)),
-		guest.ValidateParameters(spec.Parameters))
+		guest.ValidateParameters(guest.Flavour(spec.Datastore.Type), spec.Datastore.Version, spec.Parameters))
 	return errors.Join(errs...)
 }

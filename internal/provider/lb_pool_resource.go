@@ -46,7 +46,7 @@ func (r *lbPoolResource) ValidateConfig(ctx context.Context, req resource.Valida
 		m.Mode.IsNull() && m.HealthCheck.ValueString() == cluster.HealthTCP {
 		resp.Diagnostics.Append(singleWriterNeedsGaleraDiagnostic())
 	}
-	parseCIDRs(ctx, m.MemberSourceCIDRs, path.Root("member_source_cidrs"), &resp.Diagnostics)
+	checkTimeouts(ctx, m.Timeouts, &resp.Diagnostics)
 }
 
 func (r *lbPoolResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
