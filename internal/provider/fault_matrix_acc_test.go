@@ -83,9 +83,9 @@ func TestAccFaultMatrix(t *testing.T) {
 		{fault: "server ERROR", phase: "servers", node: -1, inject: func(t *testing.T, fr *faultRun) {
 			fr.lc.admin(t, http.MethodPost, "/next-server-error", map[string]any{"count": 1, "message": "No valid host was found. Injected by the fault matrix."})
 		}},
-		{fault: "slow BUILD past timeout", phase: "servers|volumes", node: -1, config: `timeouts = { create = "20s" }`,
+		{fault: "slow BUILD past timeout", phase: "servers|volumes", node: -1, config: `timeouts = { create = "15s" }`,
 			inject: func(t *testing.T, fr *faultRun) {
-				fr.lc.admin(t, http.MethodPost, "/delay", map[string]any{"step_ms": 40000})
+				fr.lc.admin(t, http.MethodPost, "/delay", map[string]any{"step_ms": 25000})
 				fr.cleanup(func() { fr.lc.admin(t, http.MethodPost, "/delay", map[string]any{"step_ms": 0}) })
 			}},
 	}
@@ -117,7 +117,7 @@ func TestAccFaultMatrix(t *testing.T) {
 		{fault: "409 storm on server create", phase: "servers", node: 3, inject: func(t *testing.T, fr *faultRun) {
 			fr.httpFault(t, "POST", `^/compute/v2.1/servers$`, `"`+fr.name+name(3)+`"`, 409, 50)
 		}},
-		{fault: "SSH never reachable", phase: "ssh|host keys", node: 2, config: `timeouts = { create = "4m" }`,
+		{fault: "SSH never reachable", phase: "ssh|host keys", node: 2, config: `timeouts = { create = "150s" }`,
 			inject: func(t *testing.T, fr *faultRun) {
 				fr.onServer(t, 2, true, func(id string) { fr.lc.admin(t, http.MethodPost, "/servers/"+id+"/partition", nil) })
 			}},
