@@ -68,6 +68,7 @@ type Network interface {
 	ListSecurityGroups(ctx context.Context, f openstack.SecurityGroupFilter) ([]openstack.SecurityGroup, error)
 	DeleteSecurityGroup(ctx context.Context, id string) error
 	CreateSecurityGroupRule(ctx context.Context, groupID string, r openstack.SecurityGroupRule) (openstack.SecurityGroupRule, error)
+	CreateSecurityGroupRules(ctx context.Context, groupID string, rs []openstack.SecurityGroupRule) ([]openstack.SecurityGroupRule, error)
 	DeleteSecurityGroupRule(ctx context.Context, id string) error
 	CreatePort(ctx context.Context, in openstack.PortCreate) (openstack.Port, error)
 	ListPorts(ctx context.Context, f openstack.PortFilter) ([]openstack.Port, error)
@@ -122,6 +123,7 @@ type GuestCluster interface {
 	Create(ctx context.Context, users ...guest.User) (guest.Status, error)
 	Status(ctx context.Context) (guest.Status, error)
 	EnsureUsers(ctx context.Context, users ...guest.User) error
+	DropUsers(ctx context.Context, users ...guest.User) error
 	Close() error
 }
 

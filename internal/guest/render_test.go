@@ -97,9 +97,14 @@ func TestRenderConfigMustHaves(t *testing.T) {
 				t.Errorf("%s %s: missing %q", v.f, v.v, want)
 			}
 		}
-		hasAuth := strings.Contains(cnf, "wsrep_sst_auth")
-		if wantAuth := v.f == Percona && v.v == "5.7"; hasAuth != wantAuth {
-			t.Errorf("%s %s: wsrep_sst_auth present=%v, want %v", v.f, v.v, hasAuth, wantAuth)
+		// The SST account where the default method logs in (mariabackup,
+		// xtrabackup-v2 on 5.7), quoted; never the root password.
+		hasAuth := strings.Contains(cnf, "wsrep_sst_auth                  = \"sstuser:sst-secret\"\n")
+		if wantAuth := v.f == MariaDB || v.v == "5.7"; hasAuth != wantAuth || strings.Count(cnf, "wsrep_sst_auth") != map[bool]int{true: 1}[wantAuth] {
+			t.Errorf("%s %s: quoted wsrep_sst_auth present=%v, want %v", v.f, v.v, hasAuth, wantAuth)
+		}
+		if strings.Contains(cnf, "root-secret") {
+			t.Errorf("%s %s: the root password is in the server's option file", v.f, v.v)
 		}
 		if strings.Contains(cnf, "pxc-encrypt-cluster-traffic") != (v.f == Percona && v.v == "8.0") {
 			t.Errorf("%s %s: pxc-encrypt-cluster-traffic only belongs to percona 8.0", v.f, v.v)

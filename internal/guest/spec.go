@@ -70,8 +70,12 @@ type ClusterSpec struct {
 	// RootPassword becomes the password of root@localhost and root@127.0.0.1.
 	// The library itself logs in as root@127.0.0.1 through the SSH tunnel.
 	RootPassword string
-	// SSTPassword is the password of the SST user, needed only where the
-	// version needs wsrep_sst_auth (Percona 5.7 with xtrabackup-v2).
+	// SSTPassword is the password of the SST account ('sstuser'@'localhost'),
+	// required where the method logs in to the donor (see SSTNeedsAccount):
+	// mariabackup, and xtrabackup-v2 on Percona 5.7. The account holds only
+	// the privileges the backup tool needs (sstPrivileges); it must differ
+	// from RootPassword, because wsrep_sst_auth sits in the server's option
+	// file, which the mysql user reads.
 	SSTPassword string
 	// EncryptClusterTraffic sets pxc-encrypt-cluster-traffic on Percona 8.0
 	// (nil means ON, the Percona default). When ON, Join copies the first
@@ -197,8 +201,11 @@ func Validate(spec ClusterSpec) error {
 		bad("cluster name %q: use 1-32 letters, digits, '-' or '_'", s.Name)
 	}
 	errs = append(errs, datastoreErrors(s.Flavour, s.Version, s.SST)...)
-	if s.Flavour == Percona && s.Version == "5.7" && s.SST == SSTXtrabackupV2 && s.SSTPassword == "" {
-		bad("sst password is required for percona 5.7 with xtrabackup-v2 (wsrep_sst_auth)")
+	if SSTNeedsAccount(s.Flavour, s.Version, s.SST) && s.SSTPassword == "" {
+		bad("sst password is required for %s %s with %s (wsrep_sst_auth)", s.Flavour, s.Version, s.SST)
+	}
+	if s.SSTPassword != "" && s.SSTPassword == s.RootPassword {
+		bad("sst password must differ from the root password (the SST account's password is readable by the mysql user)")
 	}
 	if s.EncryptClusterTraffic != nil && !(s.Flavour == Percona && s.Version == "8.0") {
 		bad("encrypt cluster traffic is a percona 8.0 setting")
@@ -273,6 +280,34 @@ func Validate(spec ClusterSpec) error {
 	return joinSpecErrors(errs)
 }
 
+// SSTNeedsAccount says whether the SST method logs in to the donor's server
+// with an account of ours (wsrep_sst_auth): mariabackup does, and so does
+// xtrabackup-v2 on Percona 5.7. Percona 8.0 uses its internal
+// mysql.pxc.sst.user, and rsync copies files without logging in.
+func SSTNeedsAccount(f Flavour, version string, sst SSTMethod) bool {
+	if sst == "" {
+		sst = DefaultSST(f)
+	}
+	switch {
+	case f == MariaDB && sst == SSTMariabackup:
+		return true
+	case f == Percona && version == "5.7" && sst == SSTXtrabackupV2:
+		return true
+	}
+	return false
+}
+
+// sstPrivileges are the privileges the backup tool needs on the donor:
+// RELOAD and LOCK TABLES for the backup lock (BACKUP STAGE on MariaDB),
+// PROCESS for InnoDB status, and the binary log position (BINLOG MONITOR,
+// MariaDB 10.5's name for REPLICATION CLIENT).
+func sstPrivileges(f Flavour) string {
+	if f == MariaDB {
+		return "RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR"
+	}
+	return "RELOAD, LOCK TABLES, PROCESS, REPLICATION CLIENT"
+}
+
 // DefaultSST is the SST method a flavour uses unless told otherwise: its
 // hot-backup tool, which keeps the donor writable.
 func DefaultSST(f Flavour) SSTMethod {
@@ -295,6 +330,16 @@ func ValidateSST(f Flavour, version string, sst SSTMethod) error {
 		sst = DefaultSST(f)
 	}
 	return joinSpecErrors(datastoreErrors(f, version, sst))
+}
+
+// ValidateRootPassword judges a root password alone, before any server
+// exists (a plan or the start of a create). It goes over SQL and into
+// root's quoted ~/.my.cnf, so only NUL and line breaks cannot be carried.
+func ValidateRootPassword(pw string) error {
+	if strings.ContainsAny(pw, "\x00\n\r") {
+		return fmt.Errorf("root password must not contain NUL or newline characters")
+	}
+	return nil
 }
 
 // ValidateParameters refuses [mysqld] parameters the library manages or

@@ -41,7 +41,9 @@ var clusterChanges = changes{
 	"root_password": {kind: changeRefused, reason: rollingRestartNotSupported},
 	// The security group rule changes; nothing on the servers restarts.
 	"allowed_cidrs": {kind: changeInPlace},
-	// How the provider reaches the servers, not what they run.
+	// How the provider reaches the servers, not what they run; its wait
+	// bounds (host_key_timeout, connect_timeout) are read only while a
+	// server is being built.
 	"ssh": {kind: changeInPlace},
 	// Only read while a node is being built.
 	"install_packages": {kind: changeInPlace},

@@ -319,7 +319,7 @@ func TestAccClusterResourceServerErrorDuringCreate(t *testing.T) {
 			},
 			Config: lc.accClusterConfig(name, ""),
 			ExpectError: regexp.MustCompile(`(?s)Cluster Create Failed In Phase Servers.*on\s+node\s+` + name +
-				`-\d.*status\s+ERROR.*No\s+valid\s+host\s+was\s+found.*terraform\s+destroy`),
+				`-\d.*status\s+ERROR.*No\s+valid\s+host\s+was\s+found.*anti_affinity\s+=\s+"soft-anti-affinity".*terraform\s+destroy`),
 		}},
 	})
 }

@@ -142,6 +142,17 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 						ElementType: types.StringType, Optional: true,
 						MarkdownDescription: "Who may reach port 22. Default: the address this machine uses to reach the cluster network, as a /32.",
 					},
+					"host_key_timeout": schema.StringAttribute{
+						Optional: true,
+						MarkdownDescription: "How long to wait for a new server's SSH host key fingerprints on its Nova console (`host_key_check = \"console\"`), " +
+							"a Go duration such as `10m`. Default `5m`.",
+						Validators: []validator.String{positiveDuration()},
+					},
+					"connect_timeout": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "How long to wait for a new server to answer SSH, a Go duration such as `10m`. Default `5m`.",
+						Validators:          []validator.String{positiveDuration()},
+					},
 					"bastion": schema.SingleNestedAttribute{
 						Optional:            true,
 						MarkdownDescription: "A jump host between this machine and the servers.",

@@ -180,6 +180,11 @@ func missingBastionHostKeyDiagnostic() diag.Diagnostic {
 		"The bastion's host key cannot be read from a Nova console: set ssh.bastion.host_key (authorized_keys format).")
 }
 
+func invalidDurationDiagnostic(at path.Path, value string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Invalid Duration",
+		fmt.Sprintf("%q is not a duration above zero such as 90s or 5m.", value))
+}
+
 func invalidCIDRDiagnostic(at path.Path, value string, err error) diag.Diagnostic {
 	return diag.NewAttributeErrorDiagnostic(at, "Invalid CIDR",
 		fmt.Sprintf("%q is not a CIDR such as 192.0.2.0/24: %v", value, err))
@@ -221,11 +226,15 @@ func createFailed(name string, c *cluster.Cluster, err error) diag.Diagnostics {
 	summary := "Error Creating Cluster"
 	var pe *cluster.PhaseError
 	where := ""
+	cause := err
 	if errors.As(err, &pe) {
-		summary = "Cluster Create Failed In Phase " + titleCase(pe.Phase)
-		where = " in phase " + pe.Phase
+		summary = "Cluster Create Failed In Phase " + phaseTitle(pe.Phase)
+		where = " in phase " + phaseTitle(pe.Phase)
 		if pe.Node != "" {
 			where += " on node " + pe.Node
+		}
+		if err == error(pe) {
+			cause = pe.Err // where already names the phase and node
 		}
 	}
 	cleanup := "Nothing was created in the cloud."
@@ -239,7 +248,7 @@ func createFailed(name string, c *cluster.Cluster, err error) diag.Diagnostics {
 		d.AddWarning("Cleanup", cleanup)
 		return d
 	}
-	d.AddError(summary, fmt.Sprintf("While creating cluster %q%s: %v\n\n%s", name, where, err, cleanup))
+	d.AddError(summary, fmt.Sprintf("While creating cluster %q%s: %v\n\n%s", name, where, cause, cleanup))
 	return d
 }
 
@@ -319,6 +328,17 @@ func updatePoolFailed(id string, err error) diag.Diagnostic {
 func deletePoolFailed(id string, err error) diag.Diagnostic {
 	return diag.NewErrorDiagnostic("Error Deleting Load Balancer Pool",
 		fmt.Sprintf("While deleting load balancer %s, the delete did not complete. Deleting again is safe.\n\nOriginal Error: %v", id, err))
+}
+
+// phaseTitle is a phase's proper name in Title Case: "SSH", "Host Keys".
+func phaseTitle(phase string) string {
+	words := strings.Fields(titleCase(phase))
+	for i, w := range words {
+		if strings.EqualFold(w, "ssh") {
+			words[i] = "SSH"
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 // titleCase turns an attribute or phase name into Title Case for a summary.
