@@ -321,8 +321,8 @@ func diagsText(diags []tfDiag) string {
 }
 
 var (
-	diagPhaseNode = regexp.MustCompile(`in phase ([a-z ]+?)(?: on node (\S+?))?:`)
-	diagPoolPhase = regexp.MustCompile(`Original Error: ([a-z ]+?):`)
+	diagPhaseNode = regexp.MustCompile(`in phase ([A-Za-z ]+?)(?: on node (\S+?))?:`)
+	diagPoolPhase = regexp.MustCompile(`Original Error: ([A-Za-z ]+?):`)
 )
 
 // checkOneDiagnostic asserts exactly one error diagnostic naming phase and
@@ -342,6 +342,7 @@ func (fr *faultRun) checkOneDiagnostic(t *testing.T, diags []tfDiag, phase strin
 	} else if m := diagPoolPhase.FindStringSubmatch(text); m != nil {
 		got = m[1]
 	}
+	got = strings.ToLower(got) // phases are written in title case or lower case
 	if !regexp.MustCompile(`^(` + phase + `)$`).MatchString(got) {
 		t.Errorf("diagnostic names phase %q, want %s:\n%s", got, phase, text)
 	}
