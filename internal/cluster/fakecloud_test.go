@@ -19,7 +19,10 @@ type fakeCloud struct {
 	mu     sync.Mutex
 	log    *callLog
 	failOn map[string]error
-	seq    int
+	// loseAnswer makes the named create calls make their object and then
+	// fail, as a proxy's 502 after the service did the work.
+	loseAnswer map[string]error
+	seq        int
 	// consoleSilent: consoles never show the fingerprint block (an image
 	// whose cloud-init does not print it).
 	consoleSilent bool
@@ -58,7 +61,7 @@ func (l *callLog) all() []string {
 
 func newFakeCloud(log *callLog) *fakeCloud {
 	return &fakeCloud{
-		log: log, failOn: map[string]error{},
+		log: log, failOn: map[string]error{}, loseAnswer: map[string]error{},
 		keyPairs: map[string]openstack.KeyPair{}, serverGroups: map[string]openstack.ServerGroup{},
 		servers: map[string]openstack.Server{}, volumes: map[string]openstack.Volume{},
 		ports: map[string]openstack.Port{}, groups: map[string]openstack.SecurityGroup{},
@@ -75,6 +78,15 @@ func (f *fakeCloud) call(method, arg string) error {
 		return err
 	}
 	return f.failOn[method]
+}
+
+// answer is what a create returns once its object exists: the lost
+// answer's error if one is injected. The caller holds f.mu.
+func (f *fakeCloud) answer(method, arg string) error {
+	if err, ok := f.loseAnswer[method+" "+arg]; ok {
+		return err
+	}
+	return f.loseAnswer[method]
 }
 
 func (f *fakeCloud) id(kind string) string {
@@ -176,6 +188,9 @@ func (f *fakeCloud) ImportKeyPair(_ context.Context, name, pub string) (openstac
 		return openstack.KeyPair{}, err
 	}
 	f.keyPairs[name] = openstack.KeyPair{Name: name, PublicKey: pub}
+	if err := f.answer("ImportKeyPair", name); err != nil {
+		return openstack.KeyPair{}, err
+	}
 	return f.keyPairs[name], nil
 }
 
@@ -201,7 +216,18 @@ func (f *fakeCloud) CreateServerGroup(_ context.Context, name, policy string) (o
 	}
 	g := openstack.ServerGroup{ID: f.id("sg"), Name: name, Policy: policy}
 	f.serverGroups[g.ID] = g
+	if err := f.answer("CreateServerGroup", name); err != nil {
+		return openstack.ServerGroup{}, err
+	}
 	return g, nil
+}
+
+func (f *fakeCloud) ListServerGroups(context.Context) ([]openstack.ServerGroup, error) {
+	return list(f, "ListServerGroups", "", f.serverGroups, func(openstack.ServerGroup) bool { return true })
+}
+
+func (f *fakeCloud) ListKeyPairs(context.Context) ([]openstack.KeyPair, error) {
+	return list(f, "ListKeyPairs", "", f.keyPairs, func(openstack.KeyPair) bool { return true })
 }
 
 func (f *fakeCloud) DeleteServerGroup(_ context.Context, id string) error {
@@ -235,6 +261,9 @@ func (f *fakeCloud) CreateServer(_ context.Context, in openstack.ServerCreate) (
 	port.DeviceID = s.ID
 	f.ports[port.ID] = port
 	f.servers[s.ID] = s
+	if err := f.answer("CreateServer", in.Name); err != nil {
+		return openstack.Server{}, err
+	}
 	return s, nil
 }
 
@@ -338,6 +367,9 @@ func (f *fakeCloud) CreateVolume(_ context.Context, in openstack.VolumeCreate) (
 	}
 	v := openstack.Volume{ID: f.id("volume"), Name: in.Name, Status: "available", SizeGiB: in.SizeGiB, Metadata: in.Metadata}
 	f.volumes[v.ID] = v
+	if err := f.answer("CreateVolume", in.Name); err != nil {
+		return openstack.Volume{}, err
+	}
 	return v, nil
 }
 
@@ -402,6 +434,9 @@ func (f *fakeCloud) CreateSecurityGroup(_ context.Context, name, description str
 	}
 	g := openstack.SecurityGroup{ID: f.id("secgroup"), Name: name, Description: description}
 	f.groups[g.ID] = g
+	if err := f.answer("CreateSecurityGroup", name); err != nil {
+		return openstack.SecurityGroup{}, err
+	}
 	return g, nil
 }
 
@@ -536,6 +571,9 @@ func (f *fakeCloud) CreatePort(_ context.Context, in openstack.PortCreate) (open
 		SecurityGroups: in.SecurityGroupIDs,
 	}
 	f.ports[p.ID] = p
+	if err := f.answer("CreatePort", in.Name); err != nil {
+		return openstack.Port{}, err
+	}
 	return p, nil
 }
 

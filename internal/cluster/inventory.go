@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"sort"
+	"strings"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
@@ -23,7 +24,10 @@ func (inv *inventory) empty() bool {
 		len(inv.securityGroups) == 0 && len(inv.serverGroupIDs) == 0 && len(inv.keyPairs) == 0
 }
 
-// discover lists the cluster's objects. name may be empty (import).
+// discover lists the cluster's objects. name may be empty (import). Server
+// groups and generated keypairs carry no metadata: they are found by the
+// name ObjectName gives them, so one a failed create made (or a create whose
+// answer was lost) is found although no server records it.
 func (m *Manager) discover(ctx context.Context, id, name string) (*inventory, error) {
 	inv := &inventory{}
 	match := map[string]string{metaClusterID: id}
@@ -53,13 +57,41 @@ func (m *Manager) discover(ctx context.Context, id, name string) (*inventory, er
 			keys[name] = true
 		}
 	}
+	sgs, err := m.cloud.ListServerGroups(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, g := range sgs {
+		if ownObjectName(g.Name, id) {
+			groups[g.ID] = true
+		}
+	}
+	kps, err := m.cloud.ListKeyPairs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range kps {
+		if ownObjectName(k.Name, id) {
+			keys[k.Name] = true
+		}
+	}
 	for g := range groups {
 		inv.serverGroupIDs = append(inv.serverGroupIDs, g)
 	}
+	sort.Strings(inv.serverGroupIDs)
 	for k := range keys {
 		inv.keyPairs = append(inv.keyPairs, k)
 	}
+	sort.Strings(inv.keyPairs)
 	return inv, nil
+}
+
+// ownObjectName reports whether objName is what ObjectName gives the
+// cluster id for some cluster name: "pxc-<name>-<first 8 of id>".
+func ownObjectName(objName, id string) bool {
+	short := ObjectName("", id)[len("pxc-"):] // "-<first 8 of id>"
+	return id != "" && strings.HasPrefix(objName, "pxc-") && strings.HasSuffix(objName, short) &&
+		len(objName) > len("pxc-")+len(short)
 }
 
 // cluster is what the inventory says about the cluster: its nodes, the
@@ -107,6 +139,14 @@ func (inv *inventory) cluster(id string) *Cluster {
 				}
 			}
 		}
+	}
+	// A create that failed before any server leaves the groups and the
+	// keypair only the inventory knows.
+	if c.ServerGroupID == "" && len(inv.serverGroupIDs) > 0 {
+		c.ServerGroupID = inv.serverGroupIDs[0]
+	}
+	if c.KeyPairName == "" && len(inv.keyPairs) > 0 {
+		c.KeyPairName, c.KeyPairGenerated = inv.keyPairs[0], true
 	}
 	if len(inv.securityGroups) > 0 {
 		sg := inv.securityGroups[0]

@@ -312,7 +312,7 @@ func TestCreateFailureCleanup(t *testing.T) {
 func deleteStage(call string) int {
 	method, _, _ := strings.Cut(call, " ")
 	switch method {
-	case "ListServers", "ListVolumes", "ListPorts", "ListSecurityGroups":
+	case "ListServers", "ListVolumes", "ListPorts", "ListSecurityGroups", "ListServerGroups", "ListKeyPairs":
 		return 0
 	case "DetachVolume", "DeleteServer":
 		return 1

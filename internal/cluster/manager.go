@@ -46,8 +46,10 @@ type Compute interface {
 	ImportKeyPair(ctx context.Context, name, publicKey string) (openstack.KeyPair, error)
 	GetKeyPair(ctx context.Context, name string) (openstack.KeyPair, error)
 	DeleteKeyPair(ctx context.Context, name string) error
+	ListKeyPairs(ctx context.Context) ([]openstack.KeyPair, error)
 	CreateServerGroup(ctx context.Context, name, policy string) (openstack.ServerGroup, error)
 	DeleteServerGroup(ctx context.Context, id string) error
+	ListServerGroups(ctx context.Context) ([]openstack.ServerGroup, error)
 	CreateServer(ctx context.Context, in openstack.ServerCreate) (openstack.Server, error)
 	WaitServerActive(ctx context.Context, id string) (openstack.Server, error)
 	ListServers(ctx context.Context, namePrefix string, match map[string]string) ([]openstack.Server, error)

@@ -1,9 +1,11 @@
 package localcloud
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -18,16 +20,20 @@ import (
 )
 
 // fault is an injected failure: the next Count requests whose method and
-// path match answer Status in the service's error format.
+// path match (and, when BodyRegex is set, whose body matches it) answer
+// Status in the service's error format. BodyRegex lets tests running side
+// by side aim a fault at their own objects, e.g. at the port named "db-2".
 type fault struct {
 	ID         string `json:"id"`
 	Method     string `json:"method"`
 	PathRegex  string `json:"path_regex"`
+	BodyRegex  string `json:"body_regex,omitempty"`
 	Status     int    `json:"status"`
 	Count      int    `json:"count"`
 	RetryAfter int    `json:"retry_after,omitempty"`
 	Message    string `json:"message,omitempty"`
 	re         *regexp.Regexp
+	bodyRe     *regexp.Regexp
 }
 
 func (f *fault) message() string {
@@ -45,7 +51,23 @@ func (f *fault) message() string {
 	return "Unexpected API Error (localcloud admin fault)."
 }
 
+// maxFaultBody bounds how much of a request body a body_regex sees.
+const maxFaultBody = 1 << 20
+
 func (c *Cloud) matchFault(r *http.Request) *fault {
+	var body []byte
+	c.Mu.Lock()
+	needBody := false
+	for _, f := range c.faults {
+		needBody = needBody || f.bodyRe != nil
+	}
+	c.Mu.Unlock()
+	if needBody && r.Body != nil {
+		// Read the body once and hand the service an identical copy.
+		body, _ = io.ReadAll(io.LimitReader(r.Body, maxFaultBody))
+		_ = r.Body.Close()
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	for i, f := range c.faults {
@@ -53,6 +75,9 @@ func (c *Cloud) matchFault(r *http.Request) *fault {
 			continue
 		}
 		if !f.re.MatchString(r.URL.Path) {
+			continue
+		}
+		if f.bodyRe != nil && !f.bodyRe.Match(body) {
 			continue
 		}
 		f.Count--
@@ -72,6 +97,7 @@ func (c *Cloud) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /_admin/faults", c.adminListFaults)
 	mux.HandleFunc("POST /_admin/faults", c.adminAddFault)
 	mux.HandleFunc("DELETE /_admin/faults", c.adminClearFaults)
+	mux.HandleFunc("DELETE /_admin/faults/{id}", c.adminDeleteFault)
 	mux.HandleFunc("POST /_admin/next-server-error", c.adminNextServerError)
 	mux.HandleFunc("POST /_admin/console/hide-fingerprints", c.adminHideConsoleFingerprints)
 	mux.HandleFunc("POST /_admin/delay", c.adminDelay)
@@ -245,6 +271,12 @@ func (c *Cloud) adminAddFault(w http.ResponseWriter, r *http.Request) {
 		adminErr(w, 400, "path_regex: %s", err)
 		return
 	}
+	if f.BodyRegex != "" {
+		if f.bodyRe, err = regexp.Compile(f.BodyRegex); err != nil {
+			adminErr(w, 400, "body_regex: %s", err)
+			return
+		}
+	}
 	if f.Count <= 0 {
 		f.Count = 1
 	}
@@ -264,6 +296,21 @@ func (c *Cloud) adminClearFaults(w http.ResponseWriter, r *http.Request) {
 	c.faults = nil
 	c.Mu.Unlock()
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// adminDeleteFault removes one fault (what is left of its count), so tests
+// sharing the cloud clear their own faults only.
+func (c *Cloud) adminDeleteFault(w http.ResponseWriter, r *http.Request) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	for i, f := range c.faults {
+		if f.ID == r.PathValue("id") {
+			c.faults = append(c.faults[:i], c.faults[i+1:]...)
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+	}
+	adminErr(w, 404, "fault %s not found (used up or cleared)", r.PathValue("id"))
 }
 
 func (c *Cloud) adminNextServerError(w http.ResponseWriter, r *http.Request) {
@@ -350,8 +397,24 @@ func (c *Cloud) adminServerInfo(w http.ResponseWriter, r *http.Request) {
 	core.WriteJSON(w, 200, info)
 }
 
+// Guest faults: what goes wrong inside a VM that the cloud does not see.
+const (
+	// brokenMySQLConfig is an option file that sorts after every other one
+	// in the MariaDB and Percona include directories and names an option
+	// the server does not know: mysqld refuses to start, as after a bad
+	// config pushed by something else.
+	brokenMySQLConfig = `for d in /etc/mysql/mariadb.conf.d /etc/mysql/mysql.conf.d /etc/mysql/percona-xtradb-cluster.conf.d; do
+  [ -d "$d" ] && printf '[mysqld]\nlocalcloud_injected_fault = 1\n' > "$d/zzz-localcloud-fault.cnf"
+done; true`
+	// sstPortTaken holds the SST port (4444) with another program, so an
+	// rsync or mariabackup SST to this node fails ("port has been taken").
+	sstPortTaken = `setsid socat TCP-LISTEN:4444,reuseaddr,fork /dev/null >/dev/null 2>&1 </dev/null &`
+)
+
 // adminServerOp simulates what happens to a VM behind nova's back: power
-// off (nova's power sync then reports SHUTOFF), power on, network partition.
+// off (nova's power sync then reports SHUTOFF), power on, network partition,
+// and guest faults: mysqld that cannot start ("break-mysqld") and an SST
+// port held by another program ("take-sst-port").
 func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
 	id, op := r.PathValue("id"), r.PathValue("op")
 	c.Mu.Lock()
@@ -418,8 +481,12 @@ func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
 			}
 			err = h.Unblackhole(ctx, peers...)
 		}
+	case "break-mysqld":
+		_, err = h.Console(ctx, brokenMySQLConfig)
+	case "take-sst-port":
+		_, err = h.Console(ctx, sstPortTaken)
 	default:
-		adminErr(w, 404, "unknown server operation %q (poweroff, poweron, partition, heal)", op)
+		adminErr(w, 404, "unknown server operation %q (poweroff, poweron, partition, heal, break-mysqld, take-sst-port)", op)
 		return
 	}
 	if err != nil {

@@ -130,6 +130,28 @@ func (c *Client) DeleteKeyPair(ctx context.Context, name string) error {
 	return nil
 }
 
+// ListKeyPairs lists the project user's keypairs, so a keypair whose create
+// answered with an error can still be found by its name.
+func (c *Client) ListKeyPairs(ctx context.Context) ([]KeyPair, error) {
+	sc, err := c.Compute(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := keypairs.List(sc, nil).AllPages(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list keypairs: %w", err)
+	}
+	all, err := keypairs.ExtractKeyPairs(pages)
+	if err != nil {
+		return nil, fmt.Errorf("list keypairs: %w", err)
+	}
+	out := make([]KeyPair, 0, len(all))
+	for i := range all {
+		out = append(out, keyPairOf(&all[i]))
+	}
+	return out, nil
+}
+
 func keyPairOf(k *keypairs.KeyPair) KeyPair {
 	return KeyPair{Name: k.Name, Type: k.Type, Fingerprint: k.Fingerprint, PublicKey: k.PublicKey, PrivateKey: k.PrivateKey}
 }
@@ -184,6 +206,28 @@ func (c *Client) DeleteServerGroup(ctx context.Context, id string) error {
 		return fmt.Errorf("delete server group %s: %w", id, err)
 	}
 	return nil
+}
+
+// ListServerGroups lists the project's server groups: they carry no
+// metadata, so a cluster finds its own by name.
+func (c *Client) ListServerGroups(ctx context.Context) ([]ServerGroup, error) {
+	sc, err := c.Compute(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := servergroups.List(sc, nil).AllPages(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list server groups: %w", err)
+	}
+	all, err := servergroups.ExtractServerGroups(pages)
+	if err != nil {
+		return nil, fmt.Errorf("list server groups: %w", err)
+	}
+	out := make([]ServerGroup, 0, len(all))
+	for i := range all {
+		out = append(out, serverGroupOf(&all[i]))
+	}
+	return out, nil
 }
 
 func serverGroupOf(g *servergroups.ServerGroup) ServerGroup {

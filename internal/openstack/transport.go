@@ -14,7 +14,10 @@ import (
 // retryTransport retries answers that mean "not now": 429 Too Many Requests
 // and 502/503/504 from a proxy or an overloaded service. It honours
 // Retry-After, otherwise backs off exponentially, and stops after maxRetries
-// retries or when the request context ends.
+// retries or when the request context ends. A POST is not idempotent: a 502
+// or 504 from a proxy may come after the service created the object, so a
+// POST is retried only on 429 and 503, which say the request was not taken.
+// The caller then finds what a lost POST made by its name or metadata.
 type retryTransport struct {
 	next       http.RoundTripper
 	maxRetries int
@@ -23,7 +26,10 @@ type retryTransport struct {
 	log        Logger
 }
 
-func retryableStatus(code int) bool {
+func retryableStatus(method string, code int) bool {
+	if method == http.MethodPost && (code == http.StatusBadGateway || code == http.StatusGatewayTimeout) {
+		return false
+	}
 	switch code {
 	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return true
@@ -46,7 +52,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 			req.Body = body
 		}
 		resp, err := t.next.RoundTrip(req)
-		if err != nil || !retryableStatus(resp.StatusCode) || attempt >= t.maxRetries {
+		if err != nil || !retryableStatus(req.Method, resp.StatusCode) || attempt >= t.maxRetries {
 			return resp, err
 		}
 		delay := t.backoff(attempt, resp.Header.Get("Retry-After"))

@@ -156,3 +156,55 @@ func TestRedactBody(t *testing.T) {
 		t.Errorf("headers: %v", got)
 	}
 }
+
+// A proxy's 502 or 504 can come after the service made the object: a POST
+// answered so must not be sent again, or the cloud holds two.
+func TestRetryNeverRepostsAfterGatewayError(t *testing.T) {
+	for _, status := range []int{http.StatusBadGateway, http.StatusGatewayTimeout} {
+		var created atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			n := created.Add(1) // the service creates the object, then the proxy fails
+			if n == 1 {
+				w.WriteHeader(status)
+				return
+			}
+			w.WriteHeader(http.StatusCreated)
+		}))
+		resp, err := newRetryClient(3, time.Millisecond).Post(srv.URL, "application/json", strings.NewReader(`{"server":{"name":"db-1"}}`))
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if created.Load() != 1 {
+			t.Errorf("status %d: POST sent %d times, the cloud now holds %d objects", status, created.Load(), created.Load())
+		}
+		if resp.StatusCode != status {
+			t.Errorf("status %d: caller saw %d, want the gateway error", status, resp.StatusCode)
+		}
+	}
+}
+
+// 429 and 503 say the request was not taken: a POST is retried on them.
+func TestRetryRepostsAfterNotTaken(t *testing.T) {
+	for _, status := range []int{http.StatusTooManyRequests, http.StatusServiceUnavailable} {
+		var calls atomic.Int32
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if calls.Add(1) == 1 {
+				w.Header().Set("Retry-After", "0")
+				w.WriteHeader(status)
+				return
+			}
+			w.WriteHeader(http.StatusCreated)
+		}))
+		resp, err := newRetryClient(3, time.Millisecond).Post(srv.URL, "application/json", strings.NewReader(`{}`))
+		srv.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated || calls.Load() != 2 {
+			t.Errorf("status %d: got %d after %d calls, want 201 after 2", status, resp.StatusCode, calls.Load())
+		}
+	}
+}
