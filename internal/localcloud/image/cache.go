@@ -120,6 +120,23 @@ func lock(ctx context.Context, path string) (unlock func(), err error) {
 	}
 }
 
+// mountsUnder lists the mount points at or below dir in this process's
+// mount namespace.
+func mountsUnder(dir string) []string {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil
+	}
+	var found []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 4 && (f[4] == dir || strings.HasPrefix(f[4], dir+"/")) {
+			found = append(found, f[4])
+		}
+	}
+	return found
+}
+
 // runBuild is build; tests replace it.
 var runBuild = build
 
@@ -128,6 +145,12 @@ var runBuild = build
 func build(ctx context.Context, r Recipe, dir string) error {
 	if _, err := exec.LookPath("mmdebstrap"); err != nil {
 		return fmt.Errorf("mmdebstrap is not installed (tools/install-deps.sh installs it): %w", err)
+	}
+	// A build killed in the machine's mount namespace would leave /proc,
+	// /sys and /dev mounted inside; removing through them would delete the
+	// machine's. Builds run in a private mount namespace, but check anyway.
+	if m := mountsUnder(dir); len(m) > 0 {
+		return fmt.Errorf("a failed build left mounts under %s (%s); unmount them first", dir, strings.Join(m, ", "))
 	}
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("remove a failed build: %w", err)
@@ -144,7 +167,9 @@ func build(ctx context.Context, r Recipe, dir string) error {
 		args = append(args, "--customize-hook="+c)
 	}
 	args = append(args, r.Suite, filepath.Join(dir, "rootfs"), mirror)
-	cmd := exec.CommandContext(ctx, "mmdebstrap", args...)
+	// mmdebstrap mounts /proc, /sys and /dev in the new root: in a private
+	// mount namespace they go away with it, however it ends.
+	cmd := exec.CommandContext(ctx, "unshare", append([]string{"--mount", "--propagation", "private", "mmdebstrap"}, args...)...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	// Not Pdeathsig-owned: a build outliving its test is wasted, not harmful,

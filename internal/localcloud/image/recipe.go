@@ -53,7 +53,8 @@ var Debian12 = Recipe{
 }
 
 // Debian12MariaDBGalera has MariaDB with Galera and what SST, backups and
-// TLS need. MariaDB is installed but not enabled: the guest library
+// TLS need. MariaDB is installed but not enabled (neither its service nor
+// its socket): the guest library
 // configures Galera first and then bootstraps (galera_new_cluster) or starts
 // (systemctl start mariadb) each node itself, as an operator would; a server
 // starting unconfigured at first boot would create a standalone node.
@@ -65,7 +66,8 @@ var Debian12MariaDBGalera = Recipe{
 		"mariadb-server", "mariadb-client", "galera-4", "mariadb-backup",
 		"rsync", "socat", "pv", "lsof"),
 	Customize: append(append([]string(nil), baseCustomize...),
-		`systemctl --root="$1" disable mariadb.service`),
+		// The socket would start the server on the first client connection.
+		`systemctl --root="$1" disable mariadb.service mariadb.socket`),
 }
 
 // Hash identifies the recipe's content: 12 hex digits of SHA-256 over every
