@@ -101,7 +101,9 @@ func (h *Host) writeSystemdBootScript() error {
 		"exec", "systemd-nspawn", "--quiet",
 		"-D", shellQuote(filepath.Join(h.dir, "merged")),
 		"--boot", "--register=no", "--keep-unit",
-		"--machine=" + shellQuote(h.name), "--hostname=" + shellQuote(h.name),
+		// The machine name keys nspawn's state under /run/systemd/nspawn:
+		// the netns name is unique on the machine, the hostname is not.
+		"--machine=" + shellQuote(h.ns), "--hostname=" + shellQuote(h.name),
 		"--network-namespace-path=" + shellQuote(filepath.Join("/run/netns", h.ns)),
 		"--resolv-conf=off", "--timezone=off", "--link-journal=no",
 		"--console=read-only",

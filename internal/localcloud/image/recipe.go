@@ -40,10 +40,12 @@ var baseCustomize = []string{
 	// The console is the only way in before sshd is up and nspawn's
 	// console gets a getty otherwise, which the log does not need.
 	`systemctl --root="$1" mask console-getty.service`,
-	// cloud-init: a server of the local cloud is seeded by NoCloud only (no
-	// probing for other clouds), its interface is set up by the cloud, and
-	// the image has no locales but C.UTF-8 (en_US fails cc_locale).
-	`printf '%s\n' '# the local cloud' 'datasource_list: [NoCloud]' 'network: {config: disabled}' 'locale: C.UTF-8' > "$1"/etc/cloud/cloud.cfg.d/90-pxc-localcloud.cfg`,
+	// cloud-init: the host's interface is set up by the cloud, and the
+	// image has no locale but C.UTF-8 (en_US fails cc_locale). No
+	// datasource_list: ds-identify's default search enables cloud-init when
+	// a NoCloud seed is there and disables it otherwise, while a one-entry
+	// list would force it on every boot (regenerating the host keys).
+	`printf '%s\n' '# the local cloud' 'network: {config: disabled}' 'locale: C.UTF-8' > "$1"/etc/cloud/cloud.cfg.d/90-pxc-localcloud.cfg`,
 }
 
 // Debian12 is the plain image: systemd, OpenSSH, cloud-init, no database
