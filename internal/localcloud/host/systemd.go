@@ -2,6 +2,8 @@ package host
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -59,12 +61,20 @@ func (h *Host) createSystemd(ctx context.Context, authorizedKeys []string) error
 	if err := h.writeHostKey(filepath.Join(up, "etc", "ssh")); err != nil {
 		return err
 	}
+	// A machine ID of its own that survives reboots, as a VM commits at its
+	// first boot (nspawn would make up a new one per boot, and the journal
+	// would start over in a new directory every time).
+	machineID := make([]byte, 16)
+	if _, err := rand.Read(machineID); err != nil {
+		return fmt.Errorf("generate machine ID: %w", err)
+	}
 	files := []struct {
 		path    string
 		content string
 		mode    os.FileMode
 	}{
 		{"etc/hostname", h.name + "\n", 0o644},
+		{"etc/machine-id", hex.EncodeToString(machineID) + "\n", 0o444},
 		{"etc/hosts", fmt.Sprintf("127.0.0.1\tlocalhost\n%s\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n", h.addr, h.name), 0o644},
 		{"etc/resolv.conf", "# no nameserver: hosts reach only their own subnet\noptions timeout:1 attempts:1\n", 0o644},
 		{"root/.ssh/authorized_keys", strings.Join(authorizedKeys, "\n") + "\n", 0o600},
