@@ -42,6 +42,8 @@ type Options struct {
 	// Empty: today's init-less host, sshd as PID 1 over the machine's own
 	// filesystem, which boots in a fraction of a second.
 	Image string
+	// NoCloud, in systemd mode, seeds cloud-init (nil: cloud-init stays off).
+	NoCloud *NoCloudSeed
 }
 
 // Host is one VM-like host.
@@ -53,6 +55,7 @@ type Host struct {
 	ns       string
 	dir      string
 	image    string // systemd mode: the image's root; "" for init-less
+	seed     *NoCloudSeed
 	hostKey  ssh.PublicKey
 
 	mu     sync.Mutex
@@ -114,6 +117,7 @@ func (n *Network) StartHost(ctx context.Context, opts Options) (*Host, error) {
 		ns:       n.netnsName(opts.Name),
 		dir:      filepath.Join(n.rec.StateDir, opts.Name),
 		image:    opts.Image,
+		seed:     opts.NoCloud,
 		disks:    map[string]*Disk{},
 	}
 	n.mu.Lock()
@@ -357,7 +361,7 @@ func (h *Host) PowerOn(ctx context.Context) error {
 			return err
 		}
 	}
-	args := []string{"netns", "exec", h.ns,
+	prog, args := "ip", []string{"netns", "exec", h.ns,
 		"unshare", "--mount", "--uts", "--pid", "--fork", "--kill-child", "--mount-proc", "--propagation", "private",
 		"/bin/sh", filepath.Join(h.dir, "boot.sh")}
 	bootTimeout := 30 * time.Second
@@ -367,7 +371,7 @@ func (h *Host) PowerOn(ctx context.Context) error {
 		if err := h.writeSystemdBootScript(); err != nil {
 			return fmt.Errorf("power on %s: %w", h.name, err)
 		}
-		args = []string{"--mount", "--propagation", "private", "/bin/sh", filepath.Join(h.dir, "boot.sh")}
+		prog, args = "unshare", []string{"--mount", "--propagation", "private", "/bin/sh", filepath.Join(h.dir, "boot.sh")}
 		bootTimeout = systemdBootTimeout
 	} else if err := emptyDir(filepath.Join(h.dir, "run-mysqld")); err != nil {
 		return fmt.Errorf("power on %s: %w", h.name, err)
@@ -377,10 +381,7 @@ func (h *Host) PowerOn(ctx context.Context) error {
 		return fmt.Errorf("power on %s: %w", h.name, err)
 	}
 	defer logf.Close()
-	cmd := exec.Command(args[0], args[1:]...)
-	if h.image != "" {
-		cmd = exec.Command("unshare", args...)
-	}
+	cmd := exec.Command(prog, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Dir = "/"
 	cmd.Env = guestEnv
