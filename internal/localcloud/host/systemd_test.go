@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/image"
+	"golang.org/x/crypto/ssh"
 )
 
 // galeraImage returns the cached debian-12-mariadb-galera image, building
@@ -172,5 +173,48 @@ func assertNoProcessUses(t *testing.T, dir string) {
 		if strings.Contains(string(mounts), dir) {
 			t.Errorf("process %d still sees a mount under %s", pid, dir)
 		}
+	}
+}
+
+// TestSystemdHostRunsCloudInitFromNoCloudSeed: with a seed, cloud-init runs
+// the user data and prints the host key fingerprints on the console (the
+// host's boot.log), where a client can verify the host key from.
+func TestSystemdHostRunsCloudInitFromNoCloudSeed(t *testing.T) {
+	img := galeraImage(t)
+	n := newTestNetwork(t)
+	key := newTestKey(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+
+	t0 := time.Now()
+	h, err := n.StartHost(ctx, Options{
+		Name: "seeded", AuthorizedKeys: []string{key.line}, Image: img.Root,
+		NoCloud: &NoCloudSeed{
+			InstanceID: "i-0000seeded",
+			UserData:   "#cloud-config\nruncmd:\n  - [sh, -c, 'echo from-user-data > /root/ran']\n",
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Close() })
+	state, _ := sshRun(t, h, key, "timeout 120 systemctl is-system-running --wait")
+	status, _ := sshRun(t, h, key, "cloud-init status --wait")
+	t.Logf("boot with cloud-init to %s, cloud-init %s: %v", strings.TrimSpace(state), strings.Join(strings.Fields(status), " "), time.Since(t0).Round(time.Millisecond))
+	if failed := strings.TrimSpace(mustSSH(t, h, key, "systemctl --failed --no-legend --plain")); failed != "" {
+		t.Errorf("failed units with cloud-init:\n%s", failed)
+	}
+	if got := strings.TrimSpace(mustSSH(t, h, key, "cat /root/ran")); got != "from-user-data" {
+		t.Errorf("user data's runcmd: /root/ran = %q", got)
+	}
+	console, _ := os.ReadFile(h.StateDir() + "/boot.log")
+	i := strings.Index(string(console), "-----BEGIN SSH HOST KEY FINGERPRINTS-----")
+	j := strings.Index(string(console), "-----END SSH HOST KEY FINGERPRINTS-----")
+	if i < 0 || j < i {
+		t.Fatalf("no fingerprint block on the console:\n%s", tail(console, 1500))
+	}
+	block := string(console[i:j])
+	if !strings.Contains(block, ssh.FingerprintSHA256(h.HostKey())) {
+		t.Errorf("console fingerprints do not name the host key %s:\n%s", ssh.FingerprintSHA256(h.HostKey()), block)
 	}
 }
