@@ -40,23 +40,33 @@ func galeraImage(t *testing.T) image.Image {
 	return img
 }
 
+// startSystemdHost boots a host on the galera image (opts.Image is set
+// here); the network's cleanup closes it.
+func startSystemdHost(t *testing.T, n *Network, opts Options) *Host {
+	t.Helper()
+	opts.Image = galeraImage(t).Root
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	h, err := n.StartHost(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 // TestSystemdHostBootsImageRunsMariaDBAndLeavesNothing boots one host in
 // systemd mode and checks what a real guest has: systemd as PID 1, a
 // finished boot, the injected host key and root key, a hot-plugged volume
 // as a block device, MariaDB started through its unit; then a hard power
 // cut, a second boot and a clean shutdown, with nothing left behind.
 func TestSystemdHostBootsImageRunsMariaDBAndLeavesNothing(t *testing.T) {
-	img := galeraImage(t)
 	n := newTestNetwork(t)
 	key := newTestKey(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
 	t0 := time.Now()
-	h, err := n.StartHost(ctx, Options{Name: "sysd-a", AuthorizedKeys: []string{key.line}, Image: img.Root})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h := startSystemdHost(t, n, Options{Name: "sysd-a", AuthorizedKeys: []string{key.line}})
 	t.Logf("boot to sshd: %v", time.Since(t0).Round(time.Millisecond))
 
 	if got := strings.TrimSpace(mustSSH(t, h, key, "ps -p 1 -o comm=")); got != "systemd" {
@@ -77,15 +87,7 @@ func TestSystemdHostBootsImageRunsMariaDBAndLeavesNothing(t *testing.T) {
 	}
 
 	// A volume attached while the guest runs is a block device inside.
-	d, err := NewDisk(ctx, n.StateDir()+"/disks", 64<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := d.Close(); err != nil {
-			t.Errorf("close disk: %v", err)
-		}
-	})
+	d := newTestDisk(t, n)
 	if err := h.AttachDisk(ctx, d, "vol-sysd"); err != nil {
 		t.Fatal(err)
 	}
@@ -180,24 +182,16 @@ func assertNoProcessUses(t *testing.T, dir string) {
 // the user data and prints the host key fingerprints on the console (the
 // host's boot.log), where a client can verify the host key from.
 func TestSystemdHostRunsCloudInitFromNoCloudSeed(t *testing.T) {
-	img := galeraImage(t)
 	n := newTestNetwork(t)
 	key := newTestKey(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-
 	t0 := time.Now()
-	h, err := n.StartHost(ctx, Options{
-		Name: "seeded", AuthorizedKeys: []string{key.line}, Image: img.Root,
+	h := startSystemdHost(t, n, Options{
+		Name: "seeded", AuthorizedKeys: []string{key.line},
 		NoCloud: &NoCloudSeed{
 			InstanceID: "i-0000seeded",
 			UserData:   "#cloud-config\nruncmd:\n  - [sh, -c, 'echo from-user-data > /root/ran']\n",
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = h.Close() })
 	state, _ := sshRun(t, h, key, "timeout 120 systemctl is-system-running --wait")
 	status, _ := sshRun(t, h, key, "cloud-init status --wait")
 	t.Logf("boot with cloud-init to %s, cloud-init %s: %v", strings.TrimSpace(state), strings.Join(strings.Fields(status), " "), time.Since(t0).Round(time.Millisecond))
