@@ -366,12 +366,14 @@ func (h *Host) PowerOn(ctx context.Context) error {
 		"/bin/sh", filepath.Join(h.dir, "boot.sh")}
 	bootTimeout := 30 * time.Second
 	if h.image != "" {
-		// nspawn joins the network namespace itself; the overlay is mounted
-		// in a mount namespace that dies with the host.
+		// nspawn joins the network namespace itself. It runs as PID 1 of a
+		// PID namespace of its own (killed with unshare, --kill-child), so
+		// the guest dies with it even when this process is killed; the
+		// overlay is mounted in a mount namespace that dies with them.
 		if err := h.writeSystemdBootScript(); err != nil {
 			return fmt.Errorf("power on %s: %w", h.name, err)
 		}
-		prog, args = "unshare", []string{"--mount", "--propagation", "private", "/bin/sh", filepath.Join(h.dir, "boot.sh")}
+		prog, args = "unshare", []string{"--mount", "--pid", "--fork", "--kill-child", "--propagation", "private", "/bin/sh", filepath.Join(h.dir, "boot.sh")}
 		bootTimeout = systemdBootTimeout
 	} else if err := emptyDir(filepath.Join(h.dir, "run-mysqld")); err != nil {
 		return fmt.Errorf("power on %s: %w", h.name, err)
@@ -497,14 +499,17 @@ func (h *Host) powerOffLocked(ctx context.Context) error {
 	return nil
 }
 
-// pid1 is the machine PID of the host's PID 1 (0 if powered off).
+// pid1 is the machine PID of the host's PID 1 (0 if powered off): the
+// outermost PID 1 in its network namespace (depth 2 for init-less hosts;
+// depth 3 for systemd guests, whose nspawn is PID 1 of the namespace between).
 func (h *Host) pid1() int {
+	best, bestDepth := 0, 0
 	for _, pid := range netnsPids(h.ns) {
-		if inner, depth := nsPid(pid); inner == 1 && depth == 2 {
-			return pid
+		if inner, depth := nsPid(pid); inner == 1 && depth >= 2 && (best == 0 || depth < bestDepth) {
+			best, bestDepth = pid, depth
 		}
 	}
-	return 0
+	return best
 }
 
 // Shutdown stops the host cleanly: SIGTERM to every process in it but PID 1

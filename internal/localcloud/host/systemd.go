@@ -17,14 +17,15 @@ import (
 // with systemd as PID 1 instead of running sshd over the machine's own
 // filesystem:
 //
-//	unshare --mount --propagation private /bin/sh boot.sh
+//	unshare --mount --pid --fork --kill-child --propagation private /bin/sh boot.sh
 //	  mount -t overlay (image read-only, upper/ and work/ in the state dir)
 //	  exec systemd-nspawn -D merged --boot --register=no --keep-unit
 //	       --network-namespace-path=/run/netns/<ns> ...
 //
-// The overlay is mounted in a mount namespace of its own, so it disappears
-// with the host's last process, even if this process is killed: nothing is
-// mounted in the machine's namespace. nspawn gives the guest its own PID,
+// The overlay is mounted in a mount namespace of its own and nspawn is PID 1
+// of a PID namespace of its own, so the guest and its overlay disappear with
+// unshare, even if this process is killed: nothing is mounted in the
+// machine's namespace. nspawn gives the guest its own PID,
 // UTS, IPC and mount namespaces. The host's SSH host key, root's
 // authorized_keys, hostname, hosts and resolv.conf are written into the
 // upper layer before the first boot, so a guest is reachable and verifiable
@@ -139,7 +140,9 @@ func (h *Host) shutdownSystemd(ctx context.Context) error {
 	if !h.runningLocked() {
 		return h.powerOffLocked(ctx)
 	}
-	_ = h.boot.Process.Signal(syscall.SIGTERM)
+	if pid := childOf(h.boot.Process.Pid); pid != 0 {
+		_ = syscall.Kill(pid, syscall.SIGTERM) // nspawn, below unshare --fork
+	}
 	grace, cancel := context.WithTimeout(ctx, systemdShutdownGrace)
 	defer cancel()
 	select {
@@ -202,4 +205,18 @@ func (h *Host) writeNoCloudSeed(upper string) error {
 		}
 	}
 	return nil
+}
+
+// childOf is the first child of pid (0 if none).
+func childOf(pid int) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b))
+	if len(f) == 0 {
+		return 0
+	}
+	child, _ := strconv.Atoi(f[0])
+	return child
 }
