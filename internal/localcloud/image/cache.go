@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"time"
@@ -79,6 +80,9 @@ func Ensure(ctx context.Context, r Recipe, logf func(format string, args ...any)
 		return Image{}, fmt.Errorf("image %s: mark done: %w", r.Name, err)
 	}
 	logf("image: built %s in %v (cold build; later runs reuse %s)", r.Name, took.Round(time.Second), dir)
+	for _, old := range pruneStale(r) {
+		logf("image: removed %s, an older build of %s", old, r.Name)
+	}
 	img, _ := readDone(r, dir)
 	img.Built = true
 	return img, nil
@@ -185,4 +189,54 @@ func build(ctx context.Context, r Recipe, dir string) error {
 		return fmt.Errorf("mmdebstrap %s: %w: %s", r.Suite, err, s)
 	}
 	return nil
+}
+
+// staleRE matches the directory of any build of an image: <name>-<hash>.
+func staleRE(name string) *regexp.Regexp {
+	return regexp.MustCompile("^" + regexp.QuoteMeta(name) + "-[0-9a-f]{12}$")
+}
+
+// pruneStale removes the cached builds of r's image made from other
+// recipes (a changed package list) that no process uses (no mount of any
+// process on the machine names them), and returns what it removed. Images
+// are hundreds of megabytes; without this every recipe change would leave
+// one behind on every machine.
+func pruneStale(r Recipe) []string {
+	root := CacheDir()
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return nil
+	}
+	re := staleRE(r.Name)
+	var removed []string
+	for _, e := range ents {
+		if !e.IsDir() || e.Name() == r.ID() || !re.MatchString(e.Name()) {
+			continue
+		}
+		dir := filepath.Join(root, e.Name())
+		if inUse(dir) || len(mountsUnder(dir)) > 0 {
+			continue
+		}
+		if err := os.RemoveAll(dir); err == nil {
+			_ = os.Remove(dir + ".lock")
+			removed = append(removed, dir)
+		}
+	}
+	return removed
+}
+
+// inUse reports whether any process on the machine has a mount naming dir
+// (a host's overlay lives in the host's private mount namespace).
+func inUse(dir string) bool {
+	procs, _ := os.ReadDir("/proc")
+	for _, p := range procs {
+		if p.Name()[0] < '0' || p.Name()[0] > '9' {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join("/proc", p.Name(), "mountinfo"))
+		if err == nil && strings.Contains(string(b), dir+"/") {
+			return true
+		}
+	}
+	return false
 }

@@ -7,7 +7,8 @@
 // /var/cache/pxc-provider/images/<name>-<recipe hash> (PXC_IMAGE_CACHE
 // overrides the root). The hash covers everything that decides the image's
 // content (suite, variant, packages, customisation), so changing the package
-// list builds a new image instead of reusing a stale one. A file lock makes
+// list builds a new image instead of reusing a stale one (older builds of
+// the same image are removed once no host's overlay uses them). A file lock makes
 // concurrent test processes build an image once: the others wait and reuse
 // it. Building needs root, mmdebstrap and network access to the mirror.
 package image

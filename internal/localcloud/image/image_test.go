@@ -104,3 +104,35 @@ func TestEnsureRetriesAFailedBuild(t *testing.T) {
 		t.Fatalf("retry: %+v, %v", img, err)
 	}
 }
+
+// TestEnsurePrunesOlderBuildsOfTheSameImage: a recipe change leaves no old
+// build behind, and other images and unrelated directories stay.
+func TestEnsurePrunesOlderBuildsOfTheSameImage(t *testing.T) {
+	root := t.TempDir()
+	t.Setenv("PXC_IMAGE_CACHE", root)
+	runBuild = func(ctx context.Context, r Recipe, dir string) error {
+		return os.MkdirAll(filepath.Join(dir, "rootfs"), 0o755)
+	}
+	t.Cleanup(func() { runBuild = build })
+	old := filepath.Join(root, "debian-12-0123456789ab")
+	kept := []string{
+		filepath.Join(root, "debian-12-mariadb-galera-0123456789ab"), // another image
+		filepath.Join(root, "debian-12-notahash"),
+	}
+	for _, d := range append(kept, old) {
+		if err := os.MkdirAll(filepath.Join(d, "rootfs"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Ensure(context.Background(), Debian12, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("older build %s left (stat: %v)", old, err)
+	}
+	for _, d := range kept {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s removed: %v", d, err)
+		}
+	}
+}
