@@ -685,6 +685,13 @@ func (h *Host) DetachDisk(ctx context.Context, serial string) error {
 	if err := os.Remove(link); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("detach disk %s from %s: %w", serial, h.name, err)
 	}
+	if d, ok := h.disks[serial]; ok && h.image != "" && h.runningLocked() {
+		// Bound at boot (a mount) or created when hot-plugged (a node).
+		dev := shellQuote(d.Device())
+		if _, err := h.Console(ctx, "if mountpoint -q "+dev+"; then umount "+dev+"; fi; rm -f "+dev); err != nil {
+			return fmt.Errorf("detach disk %s from %s: remove %s in the guest: %w", serial, h.name, d.Device(), err)
+		}
+	}
 	delete(h.disks, serial)
 	return nil
 }

@@ -133,6 +133,13 @@ func TestSystemdHostBootsImageRunsMariaDBAndLeavesNothing(t *testing.T) {
 	if got := strings.TrimSpace(mustSSH(t, h, key, "mariadb -N -e \"SHOW DATABASES LIKE 'kept'\"")); got != "kept" {
 		t.Errorf("database written before the power cut: %q, want kept", got)
 	}
+	dev := d.Device()
+	if err := h.DetachDisk(ctx, "vol-sysd"); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(mustSSH(t, h, key, "if [ -e "+dev+" ] || [ -L /dev/disk/by-id/virtio-vol-sysd ]; then echo present; else echo gone; fi")); got != "gone" {
+		t.Errorf("after detach, the guest still has the volume's link or device node %s (%q)", dev, got)
+	}
 
 	// Clean shutdown: systemd stops the units (MariaDB logs a normal
 	// shutdown), halts (SIGRTMIN+3) and nspawn exits by itself.
