@@ -25,13 +25,15 @@ import (
 // The overlay is mounted in a mount namespace of its own and nspawn is PID 1
 // of a PID namespace of its own, so the guest and its overlay disappear with
 // unshare, even if this process is killed: nothing is mounted in the
-// machine's namespace. nspawn gives the guest its own PID,
-// UTS, IPC and mount namespaces. The host's SSH host key, root's
+// machine's namespace. nspawn gives the guest its own PID, UTS, IPC and
+// mount namespaces. The host's SSH host key, root's
 // authorized_keys, hostname, hosts and resolv.conf are written into the
 // upper layer before the first boot, so a guest is reachable and verifiable
 // the moment sshd.service starts. Attached disks are bound into the guest's
 // /dev at boot (and created there when attached while it runs), with
-// /dev/disk/by-id/virtio-<serial> symlinks as today.
+// /dev/disk/by-id/virtio-<serial> symlinks as today. A reboot or poweroff
+// from inside the guest ends nspawn (it does not restart itself): the host
+// is then off until PowerOn, unlike a VM, which a guest reboot keeps on.
 
 // systemdBootTimeout bounds a boot that has no deadline from its caller.
 const systemdBootTimeout = 3 * time.Minute
