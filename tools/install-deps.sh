@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a Debian/Ubuntu machine, as root:
 #  - the Debian packages the local cloud's VM-like hosts run (MariaDB Galera,
-#    HAProxy, sshd...), without letting any of them start as a service;
+#    HAProxy, sshd...), without letting any of them start as a service, and
+#    mmdebstrap + systemd-nspawn for the guest images booting systemd;
 #  - when no terraform or tofu is on PATH, the pinned OpenTofu (tools/tofu.sh:
 #    built once per machine, cached outside the clone) as bin/tofu, so the
 #    tests always have a CLI. With terraform on PATH, tools/test.sh builds
@@ -15,6 +16,9 @@ PACKAGES=(
 	mariadb-server mariadb-client galera-4 mariadb-backup rsync haproxy
 	openssh-server openssh-client nftables socat iproute2 e2fsprogs util-linux
 	procps psmisc curl
+	# guest images (internal/localcloud/image) and hosts booting them with
+	# systemd (internal/localcloud/host, systemd mode)
+	mmdebstrap systemd-container
 )
 # OpenTofu is also the fallback CLI: Terraform itself is neither in Debian
 # nor buildable from the Go module proxy (its go.mod replaces modules with

@@ -21,4 +21,8 @@
 // objects (bridge, namespaces, loop devices) and state dirs are recorded in
 // /run/pxc-hosts with their owner's PID; Close removes them, and Sweep
 // removes those whose owner died. Everything needs root.
+//
+// Options.Image selects systemd mode instead (systemd.go): the host boots a
+// guest image built by package image with systemd as PID 1 under
+// systemd-nspawn, over its own overlay of the image. It is off by default.
 package host

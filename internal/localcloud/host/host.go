@@ -37,6 +37,13 @@ type Options struct {
 	AddrHeld bool
 	// AuthorizedKeys are authorized_keys lines for root.
 	AuthorizedKeys []string
+	// Image, when set, is the root filesystem of a guest image (package
+	// image) and the host boots it with systemd as PID 1 (see systemd.go).
+	// Empty: today's init-less host, sshd as PID 1 over the machine's own
+	// filesystem, which boots in a fraction of a second.
+	Image string
+	// NoCloud, in systemd mode, seeds cloud-init (nil: cloud-init stays off).
+	NoCloud *NoCloudSeed
 }
 
 // Host is one VM-like host.
@@ -47,6 +54,8 @@ type Host struct {
 	addrHeld bool
 	ns       string
 	dir      string
+	image    string // systemd mode: the image's root; "" for init-less
+	seed     *NoCloudSeed
 	hostKey  ssh.PublicKey
 
 	mu     sync.Mutex
@@ -107,12 +116,18 @@ func (n *Network) StartHost(ctx context.Context, opts Options) (*Host, error) {
 		addrHeld: opts.AddrHeld,
 		ns:       n.netnsName(opts.Name),
 		dir:      filepath.Join(n.rec.StateDir, opts.Name),
+		image:    opts.Image,
+		seed:     opts.NoCloud,
 		disks:    map[string]*Disk{},
 	}
 	n.mu.Lock()
 	n.hosts[h] = true
 	n.mu.Unlock()
-	if err := h.create(ctx, opts.AuthorizedKeys); err != nil {
+	create := h.create
+	if h.image != "" {
+		create = h.createSystemd
+	}
+	if err := create(ctx, opts.AuthorizedKeys); err != nil {
 		_ = h.Close()
 		return nil, fmt.Errorf("start host %s: %w", opts.Name, err)
 	}
@@ -223,24 +238,7 @@ func lookupIDs(userName, groupName string) (uid, gid int, err error) {
 
 // writeSSHD generates the host key and the sshd config (keys only, no PAM).
 func (h *Host) writeSSHD() error {
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		return fmt.Errorf("generate host key: %w", err)
-	}
-	block, err := ssh.MarshalPrivateKey(priv, "root@"+h.name)
-	if err != nil {
-		return fmt.Errorf("encode host key: %w", err)
-	}
-	sshPub, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		return fmt.Errorf("encode host key: %w", err)
-	}
-	h.hostKey = sshPub
-	keyFile := filepath.Join(h.dir, "etc-ssh", "ssh_host_ed25519_key")
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600); err != nil {
-		return err
-	}
-	if err := os.WriteFile(keyFile+".pub", ssh.MarshalAuthorizedKey(sshPub), 0o644); err != nil {
+	if err := h.writeHostKey(filepath.Join(h.dir, "etc-ssh")); err != nil {
 		return err
 	}
 	// Paths are as the host sees them: its private /etc/ssh.
@@ -264,6 +262,29 @@ MaxStartups 50:30:100
 MaxSessions 50
 `, h.name)
 	return os.WriteFile(filepath.Join(h.dir, "etc-ssh", "sshd_config"), []byte(cfg), 0o644)
+}
+
+// writeHostKey generates the host's ed25519 host key into sshDir (the
+// machine's path of the host's /etc/ssh) and remembers its public part.
+func (h *Host) writeHostKey(sshDir string) error {
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return fmt.Errorf("generate host key: %w", err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "root@"+h.name)
+	if err != nil {
+		return fmt.Errorf("encode host key: %w", err)
+	}
+	sshPub, err := ssh.NewPublicKey(pub)
+	if err != nil {
+		return fmt.Errorf("encode host key: %w", err)
+	}
+	h.hostKey = sshPub
+	keyFile := filepath.Join(sshDir, "ssh_host_ed25519_key")
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600); err != nil {
+		return err
+	}
+	return os.WriteFile(keyFile+".pub", ssh.MarshalAuthorizedKey(sshPub), 0o644)
 }
 
 // writeBootScript writes the script that runs as the host's PID 1.
@@ -340,7 +361,21 @@ func (h *Host) PowerOn(ctx context.Context) error {
 			return err
 		}
 	}
-	if err := emptyDir(filepath.Join(h.dir, "run-mysqld")); err != nil {
+	prog, args := "ip", []string{"netns", "exec", h.ns,
+		"unshare", "--mount", "--uts", "--pid", "--fork", "--kill-child", "--mount-proc", "--propagation", "private",
+		"/bin/sh", filepath.Join(h.dir, "boot.sh")}
+	bootTimeout := 30 * time.Second
+	if h.image != "" {
+		// nspawn joins the network namespace itself. It runs as PID 1 of a
+		// PID namespace of its own (killed with unshare, --kill-child), so
+		// the guest dies with it even when this process is killed; the
+		// overlay is mounted in a mount namespace that dies with them.
+		if err := h.writeSystemdBootScript(); err != nil {
+			return fmt.Errorf("power on %s: %w", h.name, err)
+		}
+		prog, args = "unshare", []string{"--mount", "--pid", "--fork", "--kill-child", "--propagation", "private", "/bin/sh", filepath.Join(h.dir, "boot.sh")}
+		bootTimeout = systemdBootTimeout
+	} else if err := emptyDir(filepath.Join(h.dir, "run-mysqld")); err != nil {
 		return fmt.Errorf("power on %s: %w", h.name, err)
 	}
 	logf, err := os.OpenFile(filepath.Join(h.dir, "boot.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
@@ -348,9 +383,7 @@ func (h *Host) PowerOn(ctx context.Context) error {
 		return fmt.Errorf("power on %s: %w", h.name, err)
 	}
 	defer logf.Close()
-	cmd := exec.Command("ip", "netns", "exec", h.ns,
-		"unshare", "--mount", "--uts", "--pid", "--fork", "--kill-child", "--mount-proc", "--propagation", "private",
-		"/bin/sh", filepath.Join(h.dir, "boot.sh"))
+	cmd := exec.Command(prog, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Dir = "/"
 	cmd.Env = guestEnv
@@ -361,7 +394,7 @@ func (h *Host) PowerOn(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { _ = cmd.Wait(); close(done) }()
 	h.boot, h.done = cmd, done
-	if err := h.waitSSH(ctx); err != nil {
+	if err := h.waitSSH(ctx, bootTimeout); err != nil {
 		_ = h.powerOffLocked(context.WithoutCancel(ctx))
 		return fmt.Errorf("power on %s: %w", h.name, err)
 	}
@@ -389,10 +422,10 @@ func emptyDir(dir string) error {
 }
 
 // waitSSH waits until sshd answers with an SSH banner on Addr():22.
-func (h *Host) waitSSH(ctx context.Context) error {
+func (h *Host) waitSSH(ctx context.Context, timeout time.Duration) error {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, 30*time.Second)
+		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
 	var lastErr error
@@ -466,22 +499,29 @@ func (h *Host) powerOffLocked(ctx context.Context) error {
 	return nil
 }
 
-// pid1 is the machine PID of the host's PID 1 (0 if powered off).
+// pid1 is the machine PID of the host's PID 1 (0 if powered off): the
+// outermost PID 1 in its network namespace (depth 2 for init-less hosts;
+// depth 3 for systemd guests, whose nspawn is PID 1 of the namespace between).
 func (h *Host) pid1() int {
+	best, bestDepth := 0, 0
 	for _, pid := range netnsPids(h.ns) {
-		if inner, depth := nsPid(pid); inner == 1 && depth == 2 {
-			return pid
+		if inner, depth := nsPid(pid); inner == 1 && depth >= 2 && (best == 0 || depth < bestDepth) {
+			best, bestDepth = pid, depth
 		}
 	}
-	return 0
+	return best
 }
 
 // Shutdown stops the host cleanly: SIGTERM to every process in it but PID 1
 // (sshd, whose exit would end the host at once), up to 20 s (bounded by ctx)
-// for them to exit, then power off.
+// for them to exit, then power off. A host in systemd mode is shut down by
+// its own systemd (SIGRTMIN+3, as `poweroff` would), up to 90 s.
 func (h *Host) Shutdown(ctx context.Context) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if h.image != "" {
+		return h.shutdownSystemd(ctx)
+	}
 	if !h.runningLocked() {
 		return h.powerOffLocked(ctx)
 	}
@@ -622,6 +662,11 @@ func (h *Host) AttachDisk(ctx context.Context, d *Disk, serial string) error {
 	if _, ok := h.disks[serial]; ok {
 		return fmt.Errorf("attach disk %s to %s: serial already attached", serial, h.name)
 	}
+	if h.image != "" && h.runningLocked() {
+		if err := h.hotplugSystemd(ctx, d); err != nil {
+			return fmt.Errorf("attach disk %s to %s: %w", serial, h.name, err)
+		}
+	}
 	link := filepath.Join(h.dir, "dev-disk", "by-id", "virtio-"+serial)
 	if err := os.Symlink(d.Device(), link); err != nil {
 		return fmt.Errorf("attach disk %s to %s: %w", serial, h.name, err)
@@ -639,6 +684,13 @@ func (h *Host) DetachDisk(ctx context.Context, serial string) error {
 	link := filepath.Join(h.dir, "dev-disk", "by-id", "virtio-"+serial)
 	if err := os.Remove(link); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("detach disk %s from %s: %w", serial, h.name, err)
+	}
+	if d, ok := h.disks[serial]; ok && h.image != "" && h.runningLocked() {
+		// Bound at boot (a mount) or created when hot-plugged (a node).
+		dev := shellQuote(d.Device())
+		if _, err := h.Console(ctx, "if mountpoint -q "+dev+"; then umount "+dev+"; fi; rm -f "+dev); err != nil {
+			return fmt.Errorf("detach disk %s from %s: remove %s in the guest: %w", serial, h.name, d.Device(), err)
+		}
 	}
 	delete(h.disks, serial)
 	return nil

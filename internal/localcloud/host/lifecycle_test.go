@@ -11,13 +11,12 @@ import (
 	"time"
 )
 
-func TestPowerOffAndOnKeepsDisksAndData(t *testing.T) {
-	n := newTestNetwork(t)
-	key := newTestKey(t)
-	h := startHost(t, n, "db1", key)
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+// newTestDisk is a 64 MiB disk in the network's state dir that t.Cleanup
+// closes.
+func newTestDisk(t *testing.T, n *Network) *Disk {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-
 	d, err := NewDisk(ctx, n.StateDir()+"/disks", 64<<20)
 	if err != nil {
 		t.Fatal(err)
@@ -27,6 +26,17 @@ func TestPowerOffAndOnKeepsDisksAndData(t *testing.T) {
 			t.Errorf("close disk: %v", err)
 		}
 	})
+	return d
+}
+
+func TestPowerOffAndOnKeepsDisksAndData(t *testing.T) {
+	n := newTestNetwork(t)
+	key := newTestKey(t)
+	h := startHost(t, n, "db1", key)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Second)
+	defer cancel()
+
+	d := newTestDisk(t, n)
 	if err := h.AttachDisk(ctx, d, "vol-0123456789abcdefghijklmn"); err != nil {
 		t.Fatal(err)
 	}

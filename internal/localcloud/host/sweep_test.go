@@ -30,7 +30,8 @@ func helperOwner() {
 		fmt.Println("ERR", err)
 		os.Exit(1)
 	}
-	h, err := n.StartHost(ctx, Options{Name: "orphan"})
+	// PXC_HOST_HELPER_IMAGE: boot the orphan in systemd mode.
+	h, err := n.StartHost(ctx, Options{Name: "orphan", Image: os.Getenv("PXC_HOST_HELPER_IMAGE")})
 	if err != nil {
 		fmt.Println("ERR", err)
 		os.Exit(1)
@@ -46,8 +47,22 @@ func helperOwner() {
 
 func TestOwnerDeathKillsHostsAndSweepCleansUp(t *testing.T) {
 	needRoot(t)
+	checkOwnerDeath(t, "")
+}
+
+// TestOwnerDeathKillsSystemdHosts: a booted systemd guest dies with its
+// owner too (nspawn has Pdeathsig, the guest's processes are in the host's
+// network namespace), its overlay goes with its mount namespace, and Sweep
+// removes the rest.
+func TestOwnerDeathKillsSystemdHosts(t *testing.T) {
+	checkOwnerDeath(t, galeraImage(t).Root)
+}
+
+// checkOwnerDeath runs an owner process with one host (on image, if set),
+// SIGKILLs it and checks that the host died and Sweep removes what is left.
+func checkOwnerDeath(t *testing.T, image string) {
 	cmd := exec.Command(os.Args[0])
-	cmd.Env = append(os.Environ(), "PXC_HOST_HELPER=1")
+	cmd.Env = append(os.Environ(), "PXC_HOST_HELPER=1", "PXC_HOST_HELPER_IMAGE="+image)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -96,4 +111,5 @@ func TestOwnerDeathKillsHostsAndSweepCleansUp(t *testing.T) {
 	if _, err := os.Stat(netsDir + "/" + id + ".json"); !os.IsNotExist(err) {
 		t.Errorf("registry entry for %s left after Sweep", id)
 	}
+	assertNoProcessUses(t, stateDir)
 }
