@@ -18,7 +18,7 @@ type clusterModel struct {
 	ID                  types.String    `tfsdk:"id"`
 	Name                types.String    `tfsdk:"name"`
 	Datastore           *datastoreModel `tfsdk:"datastore"`
-	NodeCount           types.Int64     `tfsdk:"node_count"`
+	NodeCount           wholeNumber     `tfsdk:"node_count"`
 	Flavor              types.String    `tfsdk:"flavor"`
 	Image               types.String    `tfsdk:"image"`
 	Network             types.String    `tfsdk:"network"`
@@ -224,7 +224,7 @@ func (m *clusterModel) applyRead(ctx context.Context, c *cluster.Cluster) diag.D
 	if c.Datastore.Type != "" {
 		m.Datastore = &datastoreModel{Type: types.StringValue(c.Datastore.Type), Version: types.StringValue(c.Datastore.Version)}
 	}
-	m.NodeCount = types.Int64Value(int64(len(c.Nodes)))
+	m.NodeCount = wholeNumberValue(int64(len(c.Nodes)))
 	rq := c.Requested
 	setIfEmpty := func(dst *types.String, v string) {
 		if (dst.IsNull() || dst.IsUnknown()) && v != "" {

@@ -270,3 +270,14 @@ func TestParametersDescriptionListsTheAllowedWsrepKeys(t *testing.T) {
 		}
 	}
 }
+
+// Defect 12: a fractional node_count is refused by name, not with the
+// framework's "always an error in the provider" conversion message.
+func TestPlanRefusesFractionalNodeCount(t *testing.T) {
+	clearOSEnv(t)
+	cfg := strings.Replace(clusterConfig("demo", 3, ""), "node_count = 3", "node_count = 1.5", 1)
+	resource.UnitTest(t, resource.TestCase{ProtoV6ProviderFactories: testAccProtoV6ProviderFactories, Steps: []resource.TestStep{{
+		Config: cfg, PlanOnly: true,
+		ExpectError: regexp.MustCompile(`(?s)Invalid Number.*node_count must be a whole number; 1\.5 is not`),
+	}}})
+}

@@ -113,7 +113,7 @@ func TestClusterResourceReferencesNeedTheCloudAtPlanTime(t *testing.T) {
 
 func TestEvenNodeCountWarnsAboutSplitBrain(t *testing.T) {
 	for count, warn := range map[int64]bool{3: false, 4: true, 5: false, 6: true} {
-		m := clusterModel{NodeCount: types.Int64Value(count), AllowedCIDRs: types.ListNull(types.StringType)}
+		m := clusterModel{NodeCount: wholeNumberValue(count), AllowedCIDRs: types.ListNull(types.StringType)}
 		var diags diag.Diagnostics
 		validateClusterConfig(context.Background(), &m, &diags)
 		got := false

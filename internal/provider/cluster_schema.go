@@ -78,9 +78,10 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 				},
 			},
 			"node_count": schema.Int64Attribute{
-				Optional: true,
-				Computed: true,
-				Default:  int64default.StaticInt64(3),
+				CustomType: wholeNumberType{},
+				Optional:   true,
+				Computed:   true,
+				Default:    int64default.StaticInt64(3),
 				MarkdownDescription: "Number of nodes, 3 to 15 (default 3). An even count plans with a split-brain warning. " +
 					"At most 15 because every commit waits until every member has certified it, so latency and flow control grow with each member, " +
 					"and Galera clusters beyond about 15 members are not run in practice (add asynchronous replicas for reads instead). " +

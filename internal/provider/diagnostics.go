@@ -199,6 +199,11 @@ func missingBastionHostKeyDiagnostic() diag.Diagnostic {
 		"The bastion's host key cannot be read from a Nova console: set ssh.bastion.host_key (authorized_keys format).")
 }
 
+func notWholeNumberDiagnostic(at path.Path, value string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Invalid Number",
+		fmt.Sprintf("%s must be a whole number; %s is not.", at, value))
+}
+
 func invalidDurationDiagnostic(at path.Path, value string) diag.Diagnostic {
 	return diag.NewAttributeErrorDiagnostic(at, "Invalid Duration",
 		fmt.Sprintf("%q is not a duration above zero such as 90s or 5m.", value))
