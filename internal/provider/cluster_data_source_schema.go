@@ -38,6 +38,7 @@ func clusterDataSourceSchema() schema.Schema {
 				NestedObject: schema.NestedAttributeObject{Attributes: nodeAttrs}},
 			"cluster_state_uuid": schema.StringAttribute{Computed: true, MarkdownDescription: "`wsrep_cluster_state_uuid`, when the live state was read."},
 			"security_group_id":  schema.StringAttribute{Computed: true, MarkdownDescription: "The cluster's security group."},
+			"writer":             schema.StringAttribute{Computed: true, MarkdownDescription: writerDescription},
 		},
 	}
 }
