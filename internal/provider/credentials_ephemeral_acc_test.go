@@ -118,7 +118,7 @@ resource "terraform_data" "probe" {
       DB_PORT   = ephemeral.pxc_credentials.app.port
       DB_USER   = ephemeral.pxc_credentials.app.username
       MYSQL_PWD = ephemeral.pxc_credentials.app.password
-      SQL       = "CREATE DATABASE IF NOT EXISTS credtest; CREATE TABLE IF NOT EXISTS credtest.t (id INT PRIMARY KEY); REPLACE INTO credtest.t VALUES (1); SELECT CURRENT_USER(), @@wsrep_node_name, (SELECT COUNT(*) FROM credtest.t)"
+      SQL       = "CREATE DATABASE IF NOT EXISTS credtest; CREATE TABLE IF NOT EXISTS credtest.t (id INT PRIMARY KEY); INSERT IGNORE INTO credtest.t VALUES (1); SELECT CURRENT_USER(), @@wsrep_node_name, (SELECT COUNT(*) FROM credtest.t)"
     }
   }
 }
@@ -201,6 +201,16 @@ func TestAccCredentialsEphemeral(t *testing.T) {
 					}
 					if fields[1] != writer {
 						return fmt.Errorf("the VIP sent the probe to %s, but pxc_cluster.writer is %q", fields[1], writer)
+					}
+					for i := 0; i < 3; i++ {
+						node, _ := stateAttr(s, "pxc_cluster.test", fmt.Sprintf("nodes.%d.name", i))
+						role, err := stateAttr(s, "pxc_cluster.test", fmt.Sprintf("nodes.%d.role", i))
+						if err != nil {
+							return err
+						}
+						if want := map[bool]string{true: "writer", false: "reader"}[node == writer]; role != want {
+							return fmt.Errorf("%s has role %q, want %q", node, role, want)
+						}
 					}
 					left, err := temporaryAccounts(s)
 					if err != nil {
