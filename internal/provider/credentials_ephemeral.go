@@ -79,10 +79,8 @@ func (e *credentialsEphemeral) Open(ctx context.Context, req ephemeral.OpenReque
 		return
 	}
 	ctx = maskSecrets(ctx, cr.Password)
-	if len(cr.Expired) > 0 {
-		tflog.Info(ctx, "dropped expired temporary accounts", map[string]any{"cluster_id": id, "accounts": cr.Expired})
-	}
 	m.setResult(cr)
+	tflog.Debug(ctx, "opened a temporary account", map[string]any{"cluster_id": id, "username": cr.Username, "expires_at": m.ExpiresAt.ValueString()})
 	handle, err := openAccounts.add(openAccount{clusterID: id, username: cr.Username, access: access})
 	if err == nil {
 		var b []byte
