@@ -8,9 +8,12 @@ import (
 func clusterDataSourceSchema() schema.Schema {
 	nodeAttrs := map[string]schema.Attribute{}
 	for name := range nodeAttrTypes {
-		if name == "wsrep_cluster_size" {
+		switch name {
+		case "wsrep_cluster_size":
 			nodeAttrs[name] = schema.Int64Attribute{Computed: true}
-		} else {
+		case "role":
+			nodeAttrs[name] = schema.StringAttribute{Computed: true, MarkdownDescription: roleDescription}
+		default:
 			nodeAttrs[name] = schema.StringAttribute{Computed: true}
 		}
 	}
