@@ -147,6 +147,7 @@ func applyStatus(c *Cluster, st guest.Status) {
 	default:
 		c.Status = StatusDegraded
 	}
+	applyWriter(c, st)
 }
 
 // clientRootUsers lets root log in from each allowed network: the same

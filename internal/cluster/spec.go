@@ -99,6 +99,9 @@ type Node struct {
 	AvailabilityZone string
 	ServerStatus     string
 	Wsrep            *WsrepState // nil when the node could not be asked
+	// Role is RoleWriter, RoleReader or RoleUnavailable (writer.go); empty
+	// when no node was asked.
+	Role string
 }
 
 // WsrepState is a node's live Galera state.
@@ -132,6 +135,9 @@ type Cluster struct {
 	// format), so later reads need not trust the network again.
 	HostKeys         map[string]string
 	ClusterStateUUID string
+	// Writer names the node a single-writer pool sends writes to (writer.go);
+	// empty when there is none or no node was asked.
+	Writer string
 	// Requested is what the cluster was created with, read back from server
 	// metadata (import restores the configuration from it).
 	Requested Requested

@@ -87,5 +87,6 @@ func (d *clusterDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	m.Nodes = state.Nodes
 	m.ClusterStateUUID = state.ClusterStateUUID
 	m.SecurityGroupID = state.SecurityGroupID
+	m.Writer = state.Writer
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

@@ -17,4 +17,5 @@ type clusterDataModel struct {
 	Nodes            types.List      `tfsdk:"nodes"`
 	ClusterStateUUID types.String    `tfsdk:"cluster_state_uuid"`
 	SecurityGroupID  types.String    `tfsdk:"security_group_id"`
+	Writer           types.String    `tfsdk:"writer"`
 }

@@ -8,9 +8,12 @@ import (
 func clusterDataSourceSchema() schema.Schema {
 	nodeAttrs := map[string]schema.Attribute{}
 	for name := range nodeAttrTypes {
-		if name == "wsrep_cluster_size" {
+		switch name {
+		case "wsrep_cluster_size":
 			nodeAttrs[name] = schema.Int64Attribute{Computed: true}
-		} else {
+		case "role":
+			nodeAttrs[name] = schema.StringAttribute{Computed: true, MarkdownDescription: roleDescription}
+		default:
 			nodeAttrs[name] = schema.StringAttribute{Computed: true}
 		}
 	}
@@ -38,6 +41,7 @@ func clusterDataSourceSchema() schema.Schema {
 				NestedObject: schema.NestedAttributeObject{Attributes: nodeAttrs}},
 			"cluster_state_uuid": schema.StringAttribute{Computed: true, MarkdownDescription: "`wsrep_cluster_state_uuid`, when the live state was read."},
 			"security_group_id":  schema.StringAttribute{Computed: true, MarkdownDescription: "The cluster's security group."},
+			"writer":             schema.StringAttribute{Computed: true, MarkdownDescription: writerDescription},
 		},
 	}
 }

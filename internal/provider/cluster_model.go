@@ -40,6 +40,7 @@ type clusterModel struct {
 	SecurityGroupID     types.String    `tfsdk:"security_group_id"`
 	ServerGroupID       types.String    `tfsdk:"server_group_id"`
 	ClusterStateUUID    types.String    `tfsdk:"cluster_state_uuid"`
+	Writer              types.String    `tfsdk:"writer"`
 	Timeouts            timeouts.Value  `tfsdk:"timeouts"`
 }
 
@@ -80,6 +81,7 @@ type nodeModel struct {
 	AvailabilityZone types.String `tfsdk:"availability_zone"`
 	WsrepLocalState  types.String `tfsdk:"wsrep_local_state"`
 	WsrepClusterSize types.Int64  `tfsdk:"wsrep_cluster_size"`
+	Role             types.String `tfsdk:"role"`
 }
 
 // spec turns the plan into a cluster spec; attribute errors name their path.
@@ -176,6 +178,7 @@ func (m *clusterModel) setObserved(ctx context.Context, c *cluster.Cluster) diag
 	m.SecurityGroupID = types.StringValue(c.SecurityGroupID)
 	m.ServerGroupID = types.StringValue(c.ServerGroupID)
 	m.ClusterStateUUID = types.StringValue(c.ClusterStateUUID)
+	m.Writer = types.StringValue(c.Writer)
 	nodes := make([]nodeModel, 0, len(c.Nodes))
 	for _, n := range c.Nodes {
 		nm := nodeModel{
@@ -186,6 +189,7 @@ func (m *clusterModel) setObserved(ctx context.Context, c *cluster.Cluster) diag
 			AvailabilityZone: types.StringValue(n.AvailabilityZone),
 			WsrepLocalState:  types.StringValue(""),
 			WsrepClusterSize: types.Int64Value(0),
+			Role:             types.StringValue(n.Role),
 		}
 		if n.Wsrep != nil {
 			nm.WsrepLocalState = types.StringValue(n.Wsrep.LocalState)

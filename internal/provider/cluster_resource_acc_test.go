@@ -209,6 +209,7 @@ data "pxc_clusters" "all" {
 					"root_password", "generated_private_key", "parameters", "timeouts", "status", "cluster_state_uuid",
 					"nodes.0.wsrep_local_state", "nodes.1.wsrep_local_state", "nodes.2.wsrep_local_state",
 					"nodes.0.wsrep_cluster_size", "nodes.1.wsrep_cluster_size", "nodes.2.wsrep_cluster_size",
+					"writer", "nodes.0.role", "nodes.1.role", "nodes.2.role",
 				},
 			},
 			{

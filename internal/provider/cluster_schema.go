@@ -40,7 +40,16 @@ var nodeAttrTypes = map[string]attr.Type{
 	"availability_zone":  types.StringType,
 	"wsrep_local_state":  types.StringType,
 	"wsrep_cluster_size": types.Int64Type,
+	"role":               types.StringType,
 }
+
+const (
+	writerDescription = "Name of the node a `single_writer` pool sends writes to: of the nodes in node order, the first in the primary component, " +
+		"if it is Synced (the rule the `/writer` health check applies). Empty when no node is fit or the live state was not read. " +
+		"It changes with failovers; a read refreshes it without making a plan."
+	roleDescription = "`writer` (see `writer`), `reader` (Synced, in the primary component), `unavailable` (not a healthy member), " +
+		"or empty when the live state was not read."
+)
 
 func clusterResourceSchema(ctx context.Context) schema.Schema {
 	t := clusterChanges
@@ -234,11 +243,17 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 					"availability_zone":  schema.StringAttribute{Computed: true, MarkdownDescription: "Availability zone of the server."},
 					"wsrep_local_state":  schema.StringAttribute{Computed: true, MarkdownDescription: "Galera state (`Synced`, `Donor/Desynced`, `Joining`...), empty when the node did not answer."},
 					"wsrep_cluster_size": schema.Int64Attribute{Computed: true, MarkdownDescription: "Cluster size as this node sees it; 0 when it did not answer."},
+					"role":               schema.StringAttribute{Computed: true, MarkdownDescription: roleDescription},
 				}},
 			},
 			"ips": schema.ListAttribute{
 				ElementType: types.StringType, Computed: true,
 				MarkdownDescription: "Node IPs in node order.",
+			},
+			"writer": schema.StringAttribute{
+				// Refreshed by every read; planned unknown only when the
+				// resource changes, so a failover alone never makes a plan.
+				Computed: true, MarkdownDescription: writerDescription,
 			},
 			"security_group_id": schema.StringAttribute{
 				Computed: true, MarkdownDescription: "The security group the provider made for the cluster.",

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/mapvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
@@ -21,8 +22,9 @@ import (
 )
 
 var (
-	_ provider.Provider                   = (*pxcProvider)(nil)
-	_ provider.ProviderWithValidateConfig = (*pxcProvider)(nil)
+	_ provider.Provider                       = (*pxcProvider)(nil)
+	_ provider.ProviderWithValidateConfig     = (*pxcProvider)(nil)
+	_ provider.ProviderWithEphemeralResources = (*pxcProvider)(nil)
 )
 
 // New returns a factory for the pxc provider, as providerserver.Serve and the
@@ -170,6 +172,7 @@ func (p *pxcProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	data := &ProviderData{Client: client, Version: p.version}
 	resp.ResourceData = data
 	resp.DataSourceData = data
+	resp.EphemeralResourceData = data
 }
 
 // Resources lists the resources.
@@ -180,4 +183,9 @@ func (p *pxcProvider) Resources(context.Context) []func() resource.Resource {
 // DataSources lists the data sources.
 func (p *pxcProvider) DataSources(context.Context) []func() datasource.DataSource {
 	return []func() datasource.DataSource{NewClusterDataSource, NewClustersDataSource}
+}
+
+// EphemeralResources lists the ephemeral resources.
+func (p *pxcProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
+	return []func() ephemeral.EphemeralResource{NewCredentialsEphemeral}
 }
