@@ -49,7 +49,7 @@ type Credentials struct {
 type accountAdmin interface {
 	EnsureUsers(ctx context.Context, users ...guest.User) error
 	Accounts(ctx context.Context, prefix string) ([]guest.Account, error)
-	DropUsers(ctx context.Context, accounts ...guest.Account) error
+	DropUsers(ctx context.Context, users ...guest.User) error
 }
 
 // CheckCredentialsRequest refuses a request before anything runs.
@@ -129,10 +129,10 @@ func (m *Manager) CloseCredentials(ctx context.Context, id string, spec Spec, us
 	if err != nil {
 		return err
 	}
-	var drop []guest.Account
+	var drop []guest.User
 	for _, a := range accounts {
 		if a.Name == username {
-			drop = append(drop, a)
+			drop = append(drop, guest.User{Name: a.Name, Host: a.Host})
 		}
 	}
 	if err := admin.DropUsers(ctx, drop...); err != nil {
@@ -148,11 +148,11 @@ func dropExpired(ctx context.Context, admin accountAdmin, now time.Time) ([]stri
 	if err != nil {
 		return nil, err
 	}
-	var drop []guest.Account
+	var drop []guest.User
 	var names []string
 	for _, a := range accounts {
 		if exp, ok := credentialsExpiry(a.Name); ok && !exp.After(now) {
-			drop = append(drop, a)
+			drop = append(drop, guest.User{Name: a.Name, Host: a.Host})
 			names = append(names, a.Name+"@"+a.Host)
 		}
 	}

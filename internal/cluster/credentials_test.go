@@ -54,13 +54,13 @@ func (c *accountCluster) Accounts(_ context.Context, prefix string) ([]guest.Acc
 	return out, nil
 }
 
-func (c *accountCluster) DropUsers(_ context.Context, accounts ...guest.Account) error {
+func (c *accountCluster) DropUsers(_ context.Context, users ...guest.User) error {
 	c.g.mu.Lock()
 	defer c.g.mu.Unlock()
-	for _, a := range accounts {
-		delete(c.g.accounts, a)
+	for _, u := range users {
+		delete(c.g.accounts, guest.Account{Name: u.Name, Host: u.Host})
 	}
-	c.g.log.add(fmt.Sprintf("DropUsers %d", len(accounts)))
+	c.g.log.add(fmt.Sprintf("DropUsers %d", len(users)))
 	return nil
 }
 

@@ -10,11 +10,11 @@ const (
 )
 
 // applyWriter names the writer and each node's role from the live status,
-// by the same rule the clustercheck responder applies (guest.Writer): of
-// the members in node order, the first in a healthy node's primary
-// component, and only if that node is healthy itself (else its "/writer"
-// check fails and the pool has no writer). With no node asked, roles stay
-// empty.
+// by the same rule the clustercheck responder applies (guest.Writer): the
+// member recorded in pxc_guest.writer, if it is in a healthy node's primary
+// component and healthy itself (else its "/writer" check fails and the
+// pool has no writer until a node claims it). With no node asked, roles
+// stay empty.
 func applyWriter(c *Cluster, st guest.Status) {
 	c.Writer = ""
 	for i := range c.Nodes {

@@ -20,6 +20,14 @@ func synced(name, ip string, incoming ...string) guest.NodeStatus {
 		ClusterStatus: "Primary", Ready: true, Connected: true, IncomingAddresses: incoming}
 }
 
+// recording gives every status the writer address pxc_guest.writer holds.
+func recording(writer string, nodes ...guest.NodeStatus) guest.Status {
+	for i := range nodes {
+		nodes[i].RecordedWriter = writer
+	}
+	return guest.Status{Nodes: nodes}
+}
+
 func roles(c *Cluster) []string {
 	var out []string
 	for _, n := range c.Nodes {
@@ -28,48 +36,52 @@ func roles(c *Cluster) []string {
 	return out
 }
 
-func TestWriterIsFirstMemberOfThePrimaryComponent(t *testing.T) {
+// The writer is the recorded one, not the first in node order: once db-2
+// took over, db-1 being healthy again does not move it back.
+func TestWriterIsTheRecordedMember(t *testing.T) {
 	all := []string{"10.0.0.12:3306", "10.0.0.11:3306", "10.0.0.13:3306"}
 	c := threeNodes()
-	applyStatus(c, guest.Status{Nodes: []guest.NodeStatus{
-		synced("db-1", "10.0.0.11", all...), synced("db-2", "10.0.0.12", all...), synced("db-3", "10.0.0.13", all...),
-	}})
-	if c.Writer != "db-1" {
-		t.Fatalf("writer = %q, want db-1 (first in node order, whatever the incoming order)", c.Writer)
+	applyStatus(c, recording("10.0.0.12",
+		synced("db-1", "10.0.0.11", all...), synced("db-2", "10.0.0.12", all...), synced("db-3", "10.0.0.13", all...)))
+	if c.Writer != "db-2" {
+		t.Fatalf("writer = %q, want db-2 (the recorded writer; no failback to db-1)", c.Writer)
 	}
-	if got := roles(c); got[0] != RoleWriter || got[1] != RoleReader || got[2] != RoleReader {
+	if got := roles(c); got[0] != RoleReader || got[1] != RoleWriter || got[2] != RoleReader {
 		t.Fatalf("roles = %v", got)
 	}
-	if w, ok := c.WriterNode(); !ok || w.IP != "10.0.0.11" {
+	if w, ok := c.WriterNode(); !ok || w.IP != "10.0.0.12" {
 		t.Fatalf("WriterNode = %+v, %v", w, ok)
 	}
 }
 
-func TestWriterMovesWhenTheFirstNodeIsDown(t *testing.T) {
+// A recorded writer that left the primary component is nobody's writer
+// until a healthy node claims it.
+func TestNoWriterWhenTheRecordedOneLeftTheComponent(t *testing.T) {
 	rest := []string{"10.0.0.12:3306", "10.0.0.13:3306"}
 	c := threeNodes()
-	applyStatus(c, guest.Status{Nodes: []guest.NodeStatus{
-		{Node: "db-1", Address: "10.0.0.11", Err: errors.New("connection refused")},
-		synced("db-2", "10.0.0.12", rest...), synced("db-3", "10.0.0.13", rest...),
-	}})
-	if c.Writer != "db-2" {
-		t.Fatalf("writer = %q, want db-2", c.Writer)
+	st := recording("10.0.0.11", synced("db-2", "10.0.0.12", rest...), synced("db-3", "10.0.0.13", rest...))
+	st.Nodes = append([]guest.NodeStatus{{Node: "db-1", Address: "10.0.0.11", Err: errors.New("connection refused")}}, st.Nodes...)
+	applyStatus(c, st)
+	if c.Writer != "" {
+		t.Fatalf("writer = %q, want none until a node claims it", c.Writer)
 	}
-	if got := roles(c); got[0] != RoleUnavailable || got[1] != RoleWriter || got[2] != RoleReader {
+	if got := roles(c); got[0] != RoleUnavailable || got[1] != RoleReader || got[2] != RoleReader {
 		t.Fatalf("roles = %v", got)
+	}
+	applyStatus(c, recording("10.0.0.12", st.Nodes[1], st.Nodes[2]))
+	if c.Writer != "db-2" {
+		t.Fatalf("writer after db-2's claim = %q, want db-2", c.Writer)
 	}
 }
 
 func TestNoWriterWhileTheElectedNodeIsNotSynced(t *testing.T) {
-	// db-1 is in the primary component but a donor: the rule still names
-	// it, so its "/writer" check fails and the pool has no writer at all.
+	// db-1 is recorded and in the primary component but a donor: until it
+	// releases the writer, its "/writer" check fails and the pool has none.
 	all := []string{"10.0.0.11:3306", "10.0.0.12:3306", "10.0.0.13:3306"}
 	donor := synced("db-1", "10.0.0.11", all...)
 	donor.LocalState = "Donor/Desynced"
 	c := threeNodes()
-	applyStatus(c, guest.Status{Nodes: []guest.NodeStatus{
-		donor, synced("db-2", "10.0.0.12", all...), synced("db-3", "10.0.0.13", all...),
-	}})
+	applyStatus(c, recording("10.0.0.11", donor, synced("db-2", "10.0.0.12", all...), synced("db-3", "10.0.0.13", all...)))
 	if c.Writer != "" {
 		t.Fatalf("writer = %q, want none", c.Writer)
 	}

@@ -41,34 +41,6 @@ func (c *Cluster) Accounts(ctx context.Context, prefix string) ([]Account, error
 	return out, nil
 }
 
-// DropUsers drops accounts on one healthy member (DROP USER replicates);
-// an account already gone is not an error.
-func (c *Cluster) DropUsers(ctx context.Context, accounts ...Account) error {
-	if len(accounts) == 0 {
-		return nil
-	}
-	stmts, err := dropStatements(accounts)
-	if err != nil {
-		return fmt.Errorf("drop users: %w", err)
-	}
-	if err := c.execOnHealthy(ctx, stmts); err != nil {
-		return fmt.Errorf("drop users: %w", err)
-	}
-	c.emit("users", "", "%d accounts dropped", len(accounts))
-	return nil
-}
-
-func dropStatements(accounts []Account) ([]string, error) {
-	stmts := make([]string, 0, len(accounts))
-	for _, a := range accounts {
-		if err := ValidateUser(User{Name: a.Name, Host: a.Host}); err != nil {
-			return nil, err
-		}
-		stmts = append(stmts, "DROP USER IF EXISTS "+account(a.Name, a.Host))
-	}
-	return stmts, nil
-}
-
 // onHealthy runs f on the first Synced, Primary member.
 func (c *Cluster) onHealthy(ctx context.Context, f func(context.Context, *node) error) error {
 	for _, n := range c.nodes() {

@@ -6,7 +6,7 @@ import (
 )
 
 func TestDropStatementsQuoteNameAndHost(t *testing.T) {
-	got, err := dropStatements([]Account{{Name: "tf_1_a", Host: "%"}, {Name: "o'brien", Host: "10.0.0.0/255.0.0.0"}})
+	got, err := dropStatements([]User{{Name: "tf_1_a", Host: "%"}, {Name: "o'brien", Host: "10.0.0.0/255.0.0.0"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -17,8 +17,11 @@ func TestDropStatementsQuoteNameAndHost(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("got %q, want %q", got, want)
 	}
-	if _, err := dropStatements([]Account{{Name: ""}}); err == nil {
+	if _, err := dropStatements([]User{{Name: ""}}); err == nil {
 		t.Fatal("an empty account name was accepted")
+	}
+	if _, err := dropStatements([]User{{Name: "root", Host: "localhost"}}); err == nil {
+		t.Fatal("the library's own root@localhost may be dropped")
 	}
 }
 

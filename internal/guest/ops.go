@@ -501,19 +501,32 @@ func (c *Cluster) EnsureUsers(ctx context.Context, users ...User) error {
 // accounts already gone are skipped. The caller decides which accounts are
 // its own: root@localhost and root@127.0.0.1 are never dropped here.
 func (c *Cluster) DropUsers(ctx context.Context, users ...User) error {
-	var stmts []string
-	for _, u := range users {
-		if err := ValidateUser(User{Name: u.Name, Host: u.Host}); err != nil {
-			return fmt.Errorf("drop users: %w", err)
-		}
-		if u.Name == "root" && (u.Host == "localhost" || u.Host == "127.0.0.1") {
-			return fmt.Errorf("drop users: %s is the library's own account", account(u.Name, u.Host))
-		}
-		stmts = append(stmts, "DROP USER IF EXISTS "+account(u.Name, u.Host))
+	if len(users) == 0 {
+		return nil
+	}
+	stmts, err := dropStatements(users)
+	if err != nil {
+		return fmt.Errorf("drop users: %w", err)
 	}
 	if err := c.execOnHealthy(ctx, stmts); err != nil {
 		return fmt.Errorf("drop users: %w", err)
 	}
 	c.emit("users", "", "%d accounts dropped", len(users))
 	return nil
+}
+
+// dropStatements quotes one DROP USER IF EXISTS per account (name and host
+// only), refusing the library's own root accounts.
+func dropStatements(users []User) ([]string, error) {
+	stmts := make([]string, 0, len(users))
+	for _, u := range users {
+		if err := ValidateUser(User{Name: u.Name, Host: u.Host}); err != nil {
+			return nil, err
+		}
+		if u.Name == "root" && (u.Host == "localhost" || u.Host == "127.0.0.1") {
+			return nil, fmt.Errorf("%s is the library's own account", account(u.Name, u.Host))
+		}
+		stmts = append(stmts, "DROP USER IF EXISTS "+account(u.Name, u.Host))
+	}
+	return stmts, nil
 }
