@@ -30,7 +30,7 @@ GOTESTFLAGS=${GOTESTFLAGS:--p 2 -count=1 -timeout 60m}
 # The OpenTofu pass: the acceptance tests that create, import and destroy
 # pxc_cluster (with both data sources) and pxc_lb_pool. A full second pass
 # would not fit CI's 30 minutes on 2 cores next to a cold OpenTofu build.
-TOFU_RUN=${TOFU_RUN:-'^TestAcc(ClusterResource|LBPoolResource)$'}
+TOFU_RUN=${TOFU_RUN:-'^TestAcc(ClusterResource|LBPoolResource|CredentialsEphemeral)$'}
 TOFU_PKG=./internal/provider
 if [[ -z "$TF_CLI" || ! -x "$TF_CLI" ]]; then
 	echo "test: no Terraform CLI (terraform or tofu) found; run tools/install-deps.sh" >&2
