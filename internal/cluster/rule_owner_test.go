@@ -28,11 +28,22 @@ func mysqlRulesFrom(t *testing.T, r *rig, ctx context.Context, c *Cluster, p net
 	return out
 }
 
-func galeraPool(clusterID string) PoolSpec {
-	return PoolSpec{
-		ClusterID: clusterID, Port: 3306, LBMethod: "ROUND_ROBIN", Mode: ModeSingleWriter, HealthCheck: HealthGalera,
-		ClientTimeoutMs: DefaultClientTimeoutMs, MemberTimeoutMs: DefaultMemberTimeoutMs,
+// clusterWithPool creates a cluster from spec and a single-writer pool
+// with the galera health check in front of it.
+func clusterWithPool(t *testing.T, r *rig, ctx context.Context, spec Spec) (*Cluster, *Pool) {
+	t.Helper()
+	c, err := r.m.Create(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
 	}
+	p, err := r.m.CreatePool(ctx, PoolSpec{
+		ClusterID: c.ID, Port: 3306, LBMethod: "ROUND_ROBIN", Mode: ModeSingleWriter, HealthCheck: HealthGalera,
+		ClientTimeoutMs: DefaultClientTimeoutMs, MemberTimeoutMs: DefaultMemberTimeoutMs,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, p
 }
 
 // allowed_cidrs holding the load balancer's VIP subnet means one MySQL rule
@@ -44,14 +55,7 @@ func TestNarrowingAwaySharedNetworkHandsRuleToPool(t *testing.T) {
 	ctx := testContext(t)
 	spec := testSpec()
 	spec.AllowedCIDRs = append(spec.AllowedCIDRs, fakeVIPSubnet)
-	c, err := r.m.Create(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := r.m.CreatePool(ctx, galeraPool(c.ID))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, p := clusterWithPool(t, r, ctx, spec)
 	if got := mysqlRulesFrom(t, r, ctx, c, fakeVIPSubnet); len(got) != 1 || !ownsRule(c.ID, got[0]) {
 		t.Fatalf("before: MySQL rules from the VIP subnet = %+v, want one of the cluster's", got)
 	}
@@ -88,14 +92,7 @@ func TestDeletingPoolKeepsRuleTheClusterLists(t *testing.T) {
 	r := newRig()
 	ctx := testContext(t)
 	spec := testSpec()
-	c, err := r.m.Create(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := r.m.CreatePool(ctx, galeraPool(c.ID))
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, p := clusterWithPool(t, r, ctx, spec)
 	spec.SSH.PrivateKey = c.GeneratedPrivateKey
 	spec.AllowedCIDRs = append(spec.AllowedCIDRs, fakeVIPSubnet)
 	if err := r.m.SetAllowedCIDRs(ctx, c, spec); err != nil {
