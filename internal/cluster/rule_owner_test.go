@@ -13,7 +13,7 @@ import (
 var fakeVIPSubnet = netip.MustParsePrefix("10.9.0.0/24")
 
 // mysqlRulesFrom are the ingress MySQL rules of the cluster's group from p.
-func mysqlRulesFrom(t *testing.T, r *rig, ctx context.Context, c *Cluster, p netip.Prefix) []openstack.SecurityGroupRule {
+func mysqlRulesFrom(t *testing.T, ctx context.Context, r *rig, c *Cluster, p netip.Prefix) []openstack.SecurityGroupRule {
 	t.Helper()
 	sg, err := r.cloud.GetSecurityGroup(ctx, c.SecurityGroupID)
 	if err != nil {
@@ -30,7 +30,7 @@ func mysqlRulesFrom(t *testing.T, r *rig, ctx context.Context, c *Cluster, p net
 
 // clusterWithPool creates a cluster from spec and a single-writer pool
 // with the galera health check in front of it.
-func clusterWithPool(t *testing.T, r *rig, ctx context.Context, spec Spec) (*Cluster, *Pool) {
+func clusterWithPool(t *testing.T, ctx context.Context, r *rig, spec Spec) (*Cluster, *Pool) {
 	t.Helper()
 	c, err := r.m.Create(ctx, spec)
 	if err != nil {
@@ -55,8 +55,8 @@ func TestNarrowingAwaySharedNetworkHandsRuleToPool(t *testing.T) {
 	ctx := testContext(t)
 	spec := testSpec()
 	spec.AllowedCIDRs = append(spec.AllowedCIDRs, fakeVIPSubnet)
-	c, p := clusterWithPool(t, r, ctx, spec)
-	if got := mysqlRulesFrom(t, r, ctx, c, fakeVIPSubnet); len(got) != 1 || !ownsRule(c.ID, got[0]) {
+	c, p := clusterWithPool(t, ctx, r, spec)
+	if got := mysqlRulesFrom(t, ctx, r, c, fakeVIPSubnet); len(got) != 1 || !ownsRule(c.ID, got[0]) {
 		t.Fatalf("before: MySQL rules from the VIP subnet = %+v, want one of the cluster's", got)
 	}
 
@@ -65,7 +65,7 @@ func TestNarrowingAwaySharedNetworkHandsRuleToPool(t *testing.T) {
 	if err := r.m.SetAllowedCIDRs(ctx, c, spec); err != nil {
 		t.Fatal(err)
 	}
-	got := mysqlRulesFrom(t, r, ctx, c, fakeVIPSubnet)
+	got := mysqlRulesFrom(t, ctx, r, c, fakeVIPSubnet)
 	if len(got) != 1 || got[0].Description != ruleOwner(p.LoadBalancerID) {
 		t.Fatalf("after: MySQL rules from the VIP subnet = %+v, want one marked %q", got, ruleOwner(p.LoadBalancerID))
 	}
@@ -80,7 +80,7 @@ func TestNarrowingAwaySharedNetworkHandsRuleToPool(t *testing.T) {
 	if err := r.m.DeletePool(ctx, p.LoadBalancerID, c.ID); err != nil {
 		t.Fatal(err)
 	}
-	if got := mysqlRulesFrom(t, r, ctx, c, fakeVIPSubnet); len(got) != 0 {
+	if got := mysqlRulesFrom(t, ctx, r, c, fakeVIPSubnet); len(got) != 0 {
 		t.Errorf("after the pool's delete: MySQL rules from the VIP subnet = %+v, want none", got)
 	}
 }
@@ -92,7 +92,7 @@ func TestDeletingPoolKeepsRuleTheClusterLists(t *testing.T) {
 	r := newRig()
 	ctx := testContext(t)
 	spec := testSpec()
-	c, p := clusterWithPool(t, r, ctx, spec)
+	c, p := clusterWithPool(t, ctx, r, spec)
 	spec.SSH.PrivateKey = c.GeneratedPrivateKey
 	spec.AllowedCIDRs = append(spec.AllowedCIDRs, fakeVIPSubnet)
 	if err := r.m.SetAllowedCIDRs(ctx, c, spec); err != nil {
@@ -108,7 +108,7 @@ func TestDeletingPoolKeepsRuleTheClusterLists(t *testing.T) {
 	if err := r.m.DeletePool(ctx, p.LoadBalancerID, c.ID); err != nil {
 		t.Fatal(err)
 	}
-	got := mysqlRulesFrom(t, r, ctx, c, fakeVIPSubnet)
+	got := mysqlRulesFrom(t, ctx, r, c, fakeVIPSubnet)
 	if len(got) != 1 || !ownsRule(c.ID, got[0]) {
 		t.Fatalf("after the pool's delete: MySQL rules from the VIP subnet = %+v, want one of the cluster's", got)
 	}
