@@ -60,7 +60,11 @@ func (m *Manager) CreatePool(ctx context.Context, s PoolSpec) (*Pool, error) {
 		return poolOrNil(p), &PhaseError{Phase: "load balancer", Err: err}
 	}
 	// The health checks need these rules: made while Octavia builds.
-	if err := m.openMembersToLB(ctx, c, p, s); err != nil {
+	var rules []openstack.SecurityGroupRule
+	if len(inv.securityGroups) > 0 {
+		rules = inv.securityGroups[0].Rules
+	}
+	if err := m.openMembersToLB(ctx, c, p, s, rules); err != nil {
 		return p, &PhaseError{Phase: "security group", Err: err}
 	}
 	if lb, err = m.cloud.WaitLoadBalancerActive(ctx, lb.ID); err != nil {
@@ -113,8 +117,12 @@ func portSubnet(ports []openstack.Port, clusterID string) (string, error) {
 }
 
 // openMembersToLB lets the load balancer reach MySQL and clustercheck on
-// the members: two rules per source, marked as this load balancer's.
-func (m *Manager) openMembersToLB(ctx context.Context, c *Cluster, p *Pool, s PoolSpec) error {
+// the members: two rules per source, marked as this load balancer's. A
+// source the group already opens MySQL to (allowed_cidrs, or another load
+// balancer) gets no second MySQL rule: Neutron refuses it (409). The
+// clustercheck rule then records that this load balancer relies on the
+// source, which the rule's owner consults before removing it.
+func (m *Manager) openMembersToLB(ctx context.Context, c *Cluster, p *Pool, s PoolSpec, existing []openstack.SecurityGroupRule) error {
 	sources := s.MemberSourceCIDRs
 	if len(sources) == 0 {
 		sub, err := m.cloud.GetSubnet(ctx, p.VIPSubnetID)
@@ -133,8 +141,8 @@ func (m *Manager) openMembersToLB(ctx context.Context, c *Cluster, p *Pool, s Po
 	}
 	for _, src := range dedupe(sources) {
 		for _, port := range ports {
-			if port == portMySQL && slices.Contains(c.AllowedCIDRs, src) {
-				continue // the cluster's own rule already lets src in (a second one is a 409)
+			if port == portMySQL && (slices.Contains(c.AllowedCIDRs, src) || opensMySQL(existing, src)) {
+				continue // a rule already lets src in (a second one is a 409)
 			}
 			_, err := m.cloud.CreateSecurityGroupRule(ctx, c.SecurityGroupID, openstack.SecurityGroupRule{
 				Direction: "ingress", EtherType: "IPv4", Protocol: "tcp", PortMin: port, PortMax: port,
@@ -146,4 +154,14 @@ func (m *Manager) openMembersToLB(ctx context.Context, c *Cluster, p *Pool, s Po
 		}
 	}
 	return nil
+}
+
+// opensMySQL says whether one of rules opens MySQL to the network src.
+func opensMySQL(rules []openstack.SecurityGroupRule, src netip.Prefix) bool {
+	for _, r := range rules {
+		if p, ok := clientRuleCIDR(r); ok && p == src.Masked() {
+			return true
+		}
+	}
+	return false
 }

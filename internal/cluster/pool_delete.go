@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"net/netip"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
@@ -31,12 +32,37 @@ func (m *Manager) DeleteKnownPool(ctx context.Context, k KnownPool, clusterID st
 		return err
 	}
 	for _, sg := range sgs {
-		for _, r := range sg.Rules {
-			if r.Description == ruleOwner(lbID) {
-				if err := m.cloud.DeleteSecurityGroupRule(ctx, r.ID); err != nil {
+		if err := m.removePoolRules(ctx, sg, lbID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removePoolRules removes the rules load balancer lbID added to sg. A
+// MySQL rule another load balancer also relies on (its clustercheck rule
+// from the same network says so) is handed to that load balancer instead:
+// Neutron keeps one MySQL rule per network, so the first load balancer's
+// rule served both.
+func (m *Manager) removePoolRules(ctx context.Context, sg openstack.SecurityGroup, lbID string) error {
+	var relied map[netip.Prefix]string
+	for _, r := range sg.Rules {
+		if r.Description != ruleOwner(lbID) {
+			continue
+		}
+		if p, ok := clientRuleCIDR(r); ok {
+			if relied == nil {
+				relied = poolSources(sg.Rules, lbID)
+			}
+			if other, ok := relied[p]; ok {
+				if err := m.handOver(ctx, sg.ID, r, ruleOwner(other)); err != nil {
 					return err
 				}
+				continue
 			}
+		}
+		if err := m.cloud.DeleteSecurityGroupRule(ctx, r.ID); err != nil {
+			return fmt.Errorf("remove tcp/%d from %s of load balancer %s: %w", r.PortMin, r.RemoteIPPrefix, lbID, err)
 		}
 	}
 	return nil

@@ -105,6 +105,48 @@ func clientRuleCIDR(r openstack.SecurityGroupRule) (p netip.Prefix, ok bool) {
 	return p.Masked(), true
 }
 
+// lbOfRule is the load balancer whose mark ("pxc_lb <id>") rule r carries.
+func lbOfRule(r openstack.SecurityGroupRule) (lbID string, ok bool) {
+	return strings.CutPrefix(r.Description, ruleOwner(""))
+}
+
+// poolSources maps each network some load balancer opened a port of the
+// members to (its MySQL or clustercheck rule) onto that load balancer: the
+// record that the load balancer relies on MySQL from that network, even
+// when the MySQL rule itself is the cluster's (a second one is a 409).
+func poolSources(rules []openstack.SecurityGroupRule, except string) map[netip.Prefix]string {
+	out := map[netip.Prefix]string{}
+	for _, r := range rules {
+		lb, ok := lbOfRule(r)
+		if !ok || lb == except || r.Direction != "ingress" || r.RemoteIPPrefix == "" {
+			continue
+		}
+		if p, err := netip.ParsePrefix(r.RemoteIPPrefix); err == nil {
+			if _, seen := out[p.Masked()]; !seen {
+				out[p.Masked()] = lb
+			}
+		}
+	}
+	return out
+}
+
+// handOver gives rule r to another owner: the same rule described desc.
+// Neutron cannot change a rule's description and refuses a second
+// identical rule (409), so the old rule goes first and the new one follows
+// at once: for that one round trip, new connections from the network are
+// refused (established ones are kept by connection tracking). Only a
+// change of who needs the rule takes this path.
+func (m *Manager) handOver(ctx context.Context, groupID string, r openstack.SecurityGroupRule, desc string) error {
+	if err := m.cloud.DeleteSecurityGroupRule(ctx, r.ID); err != nil {
+		return fmt.Errorf("hand tcp/%d from %s over to %q: remove the old rule: %w", r.PortMin, r.RemoteIPPrefix, desc, err)
+	}
+	r.ID, r.Description = "", desc
+	if _, err := m.cloud.CreateSecurityGroupRule(ctx, groupID, r); err != nil {
+		return fmt.Errorf("hand tcp/%d from %s over to %q: %w", r.PortMin, r.RemoteIPPrefix, desc, err)
+	}
+	return nil
+}
+
 // addRules sends the rules to the cluster's security group in one bulk
 // request: each rule once, and none a second time.
 func (m *Manager) addRules(ctx context.Context, c *Cluster, rules []ingressRule) error {

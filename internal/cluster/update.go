@@ -6,13 +6,16 @@ import (
 	"net/netip"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/guest"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
 
 // SetAllowedCIDRs makes the security group open 3306 to exactly the given
 // networks (plus the members) and lets root log in from them. Only rules
 // the cluster made are removed: a load balancer's rules into the same group
-// belong to the load balancer. The root accounts the cluster created for
-// the networks it stops opening to are dropped.
+// belong to the load balancer, and a network both want has one MySQL rule
+// (Neutron refuses two), the cluster's while it lists the network, handed
+// to the load balancer when it stops. The root accounts the cluster created
+// for the networks it stops opening to are dropped.
 func (m *Manager) SetAllowedCIDRs(ctx context.Context, c *Cluster, spec Spec) error {
 	sg, err := m.cloud.GetSecurityGroup(ctx, c.SecurityGroupID)
 	if err != nil {
@@ -26,14 +29,18 @@ func (m *Manager) SetAllowedCIDRs(ctx context.Context, c *Cluster, spec Spec) er
 	// be answered 409 by Neutron, whoever made the first.
 	have := map[netip.Prefix]bool{}
 	var stale []ownedClientRule
+	var adopt []openstack.SecurityGroupRule
 	for _, r := range sg.Rules {
 		p, ok := clientRuleCIDR(r)
 		switch {
 		case !ok:
 		case want[p]:
 			have[p] = true
+			if _, lb := lbOfRule(r); lb {
+				adopt = append(adopt, r)
+			}
 		case ownsRule(c.ID, r):
-			stale = append(stale, ownedClientRule{id: r.ID, cidr: p})
+			stale = append(stale, ownedClientRule{rule: r, cidr: p})
 		}
 	}
 	var missing []netip.Prefix
@@ -46,8 +53,28 @@ func (m *Manager) SetAllowedCIDRs(ctx context.Context, c *Cluster, spec Spec) er
 	if err := m.addRules(ctx, c, clientRules(missing)); err != nil {
 		return &PhaseError{Phase: PhaseCloud, Err: err}
 	}
+	// A wanted network opened only by a load balancer's rule becomes the
+	// cluster's, so that deleting the load balancer leaves it open and
+	// reading the cluster finds it.
+	for _, r := range adopt {
+		if err := m.handOver(ctx, c.SecurityGroupID, r, ruleDescription(c.ID, clientRuleWhat)); err != nil {
+			return &PhaseError{Phase: PhaseCloud, Err: err}
+		}
+	}
+	// A network dropped from allowed_cidrs that a load balancer still
+	// reaches the members from keeps its rule, now the load balancer's.
+	relied := map[netip.Prefix]string{}
+	if len(stale) > 0 {
+		relied = poolSources(sg.Rules, "")
+	}
 	for _, r := range stale {
-		if err := m.cloud.DeleteSecurityGroupRule(ctx, r.id); err != nil {
+		if lb, ok := relied[r.cidr]; ok {
+			if err := m.handOver(ctx, c.SecurityGroupID, r.rule, ruleOwner(lb)); err != nil {
+				return &PhaseError{Phase: PhaseCloud, Err: err}
+			}
+			continue
+		}
+		if err := m.cloud.DeleteSecurityGroupRule(ctx, r.rule.ID); err != nil {
 			return &PhaseError{Phase: PhaseCloud, Err: fmt.Errorf("remove MySQL access from %s: %w", r.cidr, err)}
 		}
 	}
@@ -77,7 +104,7 @@ func (m *Manager) SetAllowedCIDRs(ctx context.Context, c *Cluster, spec Spec) er
 // ownedClientRule is a MySQL rule of the cluster's for a network no longer
 // allowed.
 type ownedClientRule struct {
-	id   string
+	rule openstack.SecurityGroupRule
 	cidr netip.Prefix
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"regexp"
 	"slices"
@@ -55,11 +56,13 @@ const (
 )
 
 // Changing allowed_cidrs on a cluster behind a pxc_lb_pool: the load
-// balancer's own rule stays, so SQL through the VIP keeps working during
+// balancer's access stays, so SQL through the VIP keeps working during
 // and after the apply, no acknowledged write is lost, every node stays
-// Synced, the root account the provider made for the removed network is
+// Synced, the root accounts the provider made for the removed networks are
 // dropped (and no other), and the next plan is empty (issue 10 defects 1
-// and 6).
+// and 6). allowed_cidrs first holds the load balancer's VIP subnet too, so
+// the one MySQL rule for that subnet is the cluster's (Neutron refuses a
+// second); narrowing it away must leave that access to the load balancer.
 func TestAccClusterAllowedCIDRsBehindLoadBalancer(t *testing.T) {
 	lc := requireLocalCloud(t)
 	name := "acccidr-" + acctest.RandStringFromCharSet(5, "abcdefghijklmnopqrstuvwxyz")
@@ -69,15 +72,16 @@ func TestAccClusterAllowedCIDRsBehindLoadBalancer(t *testing.T) {
 	w := &vipWrites{}
 	t.Cleanup(func() { w.finish() })
 	var applyStarted time.Time
+	vipSubnetRootAt := rootHostOf(t, lc.subnet)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             lc.checkNothingLeft(t),
 		Steps: []resource.TestStep{
 			{
-				Config: lc.cidrsConfig(name, removedCIDR),
+				Config: lc.cidrsConfig(name, removedCIDR, lc.subnet),
 				Check: resource.ComposeTestCheckFunc(
 					checkNoRuleConflicts(t, logPath),
-					checkRootAccounts([]string{lc.gateway, removedRootAt}, nil),
+					checkRootAccounts([]string{lc.gateway, removedRootAt, vipSubnetRootAt}, nil),
 					w.start,
 				),
 			},
@@ -90,11 +94,22 @@ func TestAccClusterAllowedCIDRsBehindLoadBalancer(t *testing.T) {
 				}},
 				Check: resource.ComposeTestCheckFunc(
 					func(s *terraform.State) error { return w.check(t, s, applyStarted) },
-					checkRootAccounts([]string{lc.gateway}, []string{removedRootAt}),
+					checkRootAccounts([]string{lc.gateway}, []string{removedRootAt, vipSubnetRootAt}),
 				),
 			},
 		},
 	})
+}
+
+// rootHostOf is the host part MySQL keeps for a root account of the
+// network cidr: "10.0.0.0/255.255.255.0".
+func rootHostOf(t *testing.T, cidr string) string {
+	t.Helper()
+	p, err := netip.ParsePrefix(cidr)
+	if err != nil {
+		t.Fatalf("local cloud subnet %q: %v", cidr, err)
+	}
+	return p.Masked().Addr().String() + "/" + net.IP(net.CIDRMask(p.Bits(), 32)).String()
 }
 
 // start creates an application account (the test's, not the provider's)
