@@ -1,6 +1,14 @@
 # What the module plans when only the required inputs are given, and how
 # optional inputs reach the resources. Runs offline: the provider is mocked.
-mock_provider "pxc" {}
+# The pool takes the cluster's id, which the provider checks is a UUID:
+# OpenTofu fills computed values at plan time with random strings.
+mock_provider "pxc" {
+  mock_resource "pxc_cluster" {
+    defaults = {
+      id = "0b6f3c3e-3b7e-4c1a-9f52-2f6d1d8c9a10"
+    }
+  }
+}
 
 variables {
   name    = "orders"

@@ -1,6 +1,14 @@
 # Bad inputs fail at plan, with the module's message, before any provider
 # call. Runs offline: the provider is mocked.
-mock_provider "pxc" {}
+# The pool takes the cluster's id, which the provider checks is a UUID:
+# OpenTofu fills computed values at plan time with random strings.
+mock_provider "pxc" {
+  mock_resource "pxc_cluster" {
+    defaults = {
+      id = "0b6f3c3e-3b7e-4c1a-9f52-2f6d1d8c9a10"
+    }
+  }
+}
 
 variables {
   name    = "orders"
@@ -149,7 +157,7 @@ run "valid_inputs_plan" {
     availability_zones        = ["az1", "az2", "az3"]
     anti_affinity             = "soft-anti-affinity"
     ssh_host_key_check        = "known_hosts"
-    ssh_known_hosts_file      = "/etc/ssh/ssh_known_hosts"
+    ssh_known_hosts_file      = "tests/known_hosts" # the provider checks it is readable
     ssh_source_cidrs          = ["192.0.2.10/32"]
     root_password             = "correct horse battery"
     sst_method                = "xtrabackup-v2"
