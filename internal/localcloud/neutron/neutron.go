@@ -187,41 +187,41 @@ func (c *Service) subnetBody() map[string]any {
 	}
 }
 
+// The cloud has two fixed networks and subnets (the project's and the
+// external "public" one): a list or show of either kind is the same code.
 func (c *Service) listNetworks(w http.ResponseWriter, r *http.Request) {
-	c.Mu.Lock()
-	defer c.Mu.Unlock()
-	core.WriteJSON(w, 200, map[string]any{"networks": neutronFilter(r.URL.Query(), []map[string]any{c.networkBody(), c.publicNetworkBody()})})
+	c.listFixed(w, r, "networks", c.networkBody, c.publicNetworkBody)
 }
 
 func (c *Service) getNetwork(w http.ResponseWriter, r *http.Request) {
-	c.Mu.Lock()
-	defer c.Mu.Unlock()
-	switch r.PathValue("id") {
-	case c.St.NetworkID:
-		core.WriteJSON(w, 200, map[string]any{"network": c.networkBody()})
-	case c.St.PublicNetID:
-		core.WriteJSON(w, 200, map[string]any{"network": c.publicNetworkBody()})
-	default:
-		core.WriteError(w, core.Network, core.NeutronErrf(404, "NetworkNotFound", "Network %s could not be found.", r.PathValue("id")))
-	}
+	c.getFixed(w, r, "network", "NetworkNotFound", "Network", c.St.NetworkID, c.networkBody, c.St.PublicNetID, c.publicNetworkBody)
 }
 
 func (c *Service) listSubnets(w http.ResponseWriter, r *http.Request) {
-	c.Mu.Lock()
-	defer c.Mu.Unlock()
-	core.WriteJSON(w, 200, map[string]any{"subnets": neutronFilter(r.URL.Query(), []map[string]any{c.subnetBody(), c.publicSubnetBody()})})
+	c.listFixed(w, r, "subnets", c.subnetBody, c.publicSubnetBody)
 }
 
 func (c *Service) getSubnet(w http.ResponseWriter, r *http.Request) {
+	c.getFixed(w, r, "subnet", "SubnetNotFound", "Subnet", c.St.SubnetID, c.subnetBody, c.St.PublicSubnetID, c.publicSubnetBody)
+}
+
+func (c *Service) listFixed(w http.ResponseWriter, r *http.Request, plural string, project, public func() map[string]any) {
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	core.WriteJSON(w, 200, map[string]any{plural: neutronFilter(r.URL.Query(), []map[string]any{project(), public()})})
+}
+
+func (c *Service) getFixed(w http.ResponseWriter, r *http.Request, singular, errType, title string,
+	projectID string, project func() map[string]any, publicID string, public func() map[string]any) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	switch r.PathValue("id") {
-	case c.St.SubnetID:
-		core.WriteJSON(w, 200, map[string]any{"subnet": c.subnetBody()})
-	case c.St.PublicSubnetID:
-		core.WriteJSON(w, 200, map[string]any{"subnet": c.publicSubnetBody()})
+	case projectID:
+		core.WriteJSON(w, 200, map[string]any{singular: project()})
+	case publicID:
+		core.WriteJSON(w, 200, map[string]any{singular: public()})
 	default:
-		core.WriteError(w, core.Network, core.NeutronErrf(404, "SubnetNotFound", "Subnet %s could not be found.", r.PathValue("id")))
+		core.WriteError(w, core.Network, core.NeutronErrf(404, errType, "%s %s could not be found.", title, r.PathValue("id")))
 	}
 }
 
