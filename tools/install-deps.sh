@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
 	mariadb-server mariadb-client galera-4 mariadb-backup rsync haproxy
 	openssh-server openssh-client nftables socat iproute2 e2fsprogs util-linux
-	procps psmisc curl
+	procps psmisc curl restic
 )
 # OpenTofu is the fallback CLI: Terraform itself is neither in Debian nor
 # buildable from the Go module proxy (its go.mod replaces modules with
