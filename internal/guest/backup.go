@@ -90,15 +90,14 @@ func (r BackupRepository) stdin() []byte {
 	return []byte(b.String())
 }
 
-// backupCache is restic's cache on the nodes (metadata only).
-const backupCache = "/var/cache/pxc-backup"
-
 // backupScript wraps body so that it runs in bash with pipefail, after
-// exporting the environment given on stdin (up to an empty line).
+// exporting the environment given on stdin (up to an empty line). restic
+// keeps no cache: nothing of the repository stays on the nodes.
 func backupScript(body string) string {
 	script := "set -euo pipefail\n" +
 		"while IFS= read -r kv; do [ -n \"$kv\" ] || break; export \"$kv\"; done\n" +
-		"export HOME=\"${HOME:-/root}\" RESTIC_CACHE_DIR=" + backupCache + "\n" + body
+		"export HOME=\"${HOME:-/root}\"\n" +
+		"restic() { command restic --no-cache \"$@\"; }\n" + body
 	return "bash -c " + shellQuote(script)
 }
 

@@ -116,6 +116,15 @@ func newLab(t *testing.T, names ...string) *lab {
 		}
 		assertNothingLeft(t, nw)
 	})
+	return newLabOn(t, nw, names...)
+}
+
+// newLabOn starts the lab's hosts, each with a data disk, on nw (whose
+// owner closes it).
+func newLabOn(t *testing.T, nw *host.Network, names ...string) *lab {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
