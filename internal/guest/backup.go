@@ -211,9 +211,11 @@ func (c *Cluster) Backup(ctx context.Context, repo BackupRepository, opts Backup
 	}
 	info.Cluster, info.Node, info.Time = c.spec.Name, n.Name, start.UTC()
 	c.emit("backup", n.Name, "snapshot %s: %d bytes streamed, %d added to the repository; reading it back", info.ID[:8], info.Bytes, info.Added)
-	if err := c.verifyBackup(ctx, n, repo, info, opts.CheckSubset); err != nil {
+	snap, err := c.verifyBackup(ctx, n, repo, info, opts.CheckSubset)
+	if err != nil {
 		return info, fmt.Errorf("backup of cluster %s: verify snapshot %s: %w", c.spec.Name, info.ID[:8], err)
 	}
+	info.ID, info.Time = snap.ID, snap.Time
 	c.emitDone("backup", n.Name, start, "snapshot %s verified (sha256 %s)", info.ID[:8], info.SHA256[:12])
 	return info, nil
 }
@@ -278,8 +280,10 @@ func parseBackupOutput(out string) (BackupInfo, error) {
 
 // verifyBackup reads the snapshot back and compares its hash with the
 // stream's; restic checks every blob's MAC on the way. With a subset, it
-// also runs restic check on that share of the repository's data.
-func (c *Cluster) verifyBackup(ctx context.Context, n *node, repo BackupRepository, info BackupInfo, subset string) error {
+// also runs restic check on that share of the repository's data. It
+// returns the snapshot as listed (restic's backup summary may give only
+// the short id).
+func (c *Cluster) verifyBackup(ctx context.Context, n *node, repo BackupRepository, info BackupInfo, subset string) (BackupInfo, error) {
 	body := `got=$(restic dump ` + shellQuote(info.ID) + ` ` + shellQuote("/"+c.streamName()) + ` | sha256sum | cut -d' ' -f1)
 if [ "$got" != ` + shellQuote(info.SHA256) + ` ]; then
   echo "read-back hash $got differs from the stream's" >&2
@@ -289,8 +293,19 @@ fi
 	if subset != "" {
 		body += "restic check --read-data-subset=" + shellQuote(subset) + " >/dev/null\n"
 	}
-	_, err := n.run(ctx, backupScript(body), repo.stdin())
-	return err
+	body += "restic snapshots --json " + shellQuote(info.ID) + "\n"
+	out, err := n.run(ctx, backupScript(body), repo.stdin())
+	if err != nil {
+		return BackupInfo{}, err
+	}
+	list, err := parseSnapshots(out)
+	if err != nil {
+		return BackupInfo{}, err
+	}
+	if len(list) != 1 || !strings.HasPrefix(list[0].ID, info.ID) {
+		return BackupInfo{}, fmt.Errorf("snapshot %s is not listed once in the repository", info.ID)
+	}
+	return list[0], nil
 }
 
 // anyNode is the first member that answers a trivial command: listing and

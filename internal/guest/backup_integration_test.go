@@ -100,7 +100,7 @@ func TestBackupRestoreThroughSwift(t *testing.T) {
 	}
 	exec1(t, ctx, db, "CREATE DATABASE shop")
 	exec1(t, ctx, db, "CREATE TABLE shop.items (id INT PRIMARY KEY, name VARCHAR(64), payload TEXT)")
-	exec1(t, ctx, db, "INSERT INTO shop.items SELECT seq, CONCAT('item-', seq), REPEAT(MD5(seq), 8) FROM seq_1_to_20000")
+	exec1(t, ctx, db, "INSERT INTO shop.items SELECT seq, CONCAT('item-', seq), REPEAT(MD5(seq), 8) FROM shop.seq_1_to_20000")
 	exec1(t, ctx, db, "INSERT INTO shop.items VALUES (0, ?, 'the marker row')", backupMarker)
 
 	user, password, project, domain := cloud.Credentials()
@@ -198,7 +198,7 @@ func TestBackupRestoreThroughSwift(t *testing.T) {
 	if _, err := cl.Run(ctx, "install -d -o mysql -g root -m 755 /run/mysqld; setsid /usr/bin/mysqld_safe </dev/null >/dev/null 2>&1 &", nil); err != nil {
 		t.Fatal(err)
 	}
-	restored := tunnelDB(t, cl, rootPassword)
+	restored := tunnelDB(t, cl, "root", rootPassword)
 	deadline := time.Now().Add(2 * time.Minute)
 	for restored.PingContext(ctx) != nil {
 		if time.Now().After(deadline) {
@@ -235,11 +235,11 @@ func flip(t *testing.T, path string, at int64) {
 	}
 }
 
-// tunnelDB logs in as root@127.0.0.1 on a host through its SSH client.
-func tunnelDB(t *testing.T, cl *guest.SSHClient, password string) *sql.DB {
+// tunnelDB logs in as user@127.0.0.1 on a host through its SSH client.
+func tunnelDB(t *testing.T, cl *guest.SSHClient, user, password string) *sql.DB {
 	t.Helper()
 	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = "root", password, "tcp", "127.0.0.1:3306"
+	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = user, password, "tcp", "127.0.0.1:3306"
 	cfg.DialFunc = cl.DialContext
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {

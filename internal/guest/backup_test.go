@@ -41,7 +41,9 @@ func (s *stdinRecorder) Run(ctx context.Context, cmd string, stdin []byte) ([]by
 	return s.recorder.Run(ctx, cmd, stdin)
 }
 
-const testSummary = `{"message_type":"summary","files_new":1,"data_added":4096,"total_bytes_processed":104857600,"snapshot_id":"5f0c1e9a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6"}`
+// restic 0.14's summary names the snapshot by its short id.
+const testSummary = `{"message_type":"summary","files_new":1,"data_added":4096,"total_bytes_processed":104857600,"snapshot_id":"5f0c1e9a"}`
+const testSnapshotList = `[{"time":"2026-12-02T10:00:00Z","hostname":"prod-db","tags":["cluster=prod-db","node=db2"],"id":"5f0c1e9a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6","short_id":"5f0c1e9a"}]`
 const testSHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 
 // backupCluster is a Percona 8.0 cluster of recorders whose status says
@@ -53,6 +55,7 @@ func backupCluster(t *testing.T, healthy map[string]bool) (*Cluster, map[string]
 	for i := range spec.Nodes {
 		r := &stdinRecorder{recorder: &recorder{}}
 		r.on("restic backup", "sha256 "+testSHA+"\n"+testSummary+"\n")
+		r.on("restic dump", testSnapshotList)
 		recs[spec.Nodes[i].Name] = r
 		spec.Nodes[i].Runner = r
 	}
@@ -82,7 +85,7 @@ func TestPerconaBackupSequence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info.Node != "db2" || info.Cluster != "prod-db" || info.SHA256 != testSHA || info.Bytes != 104857600 || info.Added != 4096 || !strings.HasPrefix(info.ID, "5f0c1e9a") {
+	if info.Node != "db2" || info.Cluster != "prod-db" || info.SHA256 != testSHA || info.Bytes != 104857600 || info.Added != 4096 || len(info.ID) != 64 || info.Time.Day() != 2 {
 		t.Errorf("backup info %+v", info)
 	}
 	if n := len(recs["db1"].commands()) + len(recs["db3"].commands()); n != 0 {
@@ -102,7 +105,7 @@ func TestPerconaBackupSequence(t *testing.T) {
 	if strings.Contains(cmds[0], "mariabackup") {
 		t.Errorf("percona backup uses mariabackup: %s", cmds[0])
 	}
-	wantInOrder(t, cmds[1], "restic dump '\\''"+info.ID+"'\\'' '\\''/prod-db.xbstream'\\'' | sha256sum", testSHA, "restic check --read-data-subset='\\''10%'\\''")
+	wantInOrder(t, cmds[1], "restic dump '\\''5f0c1e9a'\\'' '\\''/prod-db.xbstream'\\'' | sha256sum", testSHA, "restic check --read-data-subset='\\''10%'\\''", "restic snapshots --json '\\''5f0c1e9a'\\''")
 	for i, cmd := range cmds {
 		for _, secret := range []string{testRepoPassword, testAppSecret} {
 			if strings.Contains(cmd, secret) {

@@ -67,6 +67,23 @@
 // the SSH connection, so the database port need not be reachable from the
 // caller.
 //
+// # Backups
+//
+// Backup (backup.go) streams a physical hot backup (`mariabackup` or, for
+// Percona, `xtrabackup --backup --stream=xbstream`) of a Synced node that
+// is not the single-writer rule's writer straight into a restic
+// repository (Swift or S3): restic encrypts, compresses and deduplicates
+// on the node, nothing is staged on its disk. The stream's SHA-256 is
+// taken on the way and compared with a read-back of the snapshot (and,
+// optionally, restic check --read-data-subset). Snapshots are tagged with
+// the cluster and the source node; Backups lists them, PruneBackups keeps
+// the newest n, DeleteBackup removes one. RestoreBackup (restore.go)
+// unpacks a snapshot into a staging directory, prepares it and moves it
+// back into an empty datadir of a stopped server, and removes everything
+// it wrote when any step fails. The repository's password and the
+// backend's credentials travel only on the SSH session's stdin, into the
+// environment of the one shell that needs them.
+//
 // # Secrets
 //
 // Passwords travel only over SSH stdin, uploaded files (0600/0640) and the

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/guest"
@@ -231,16 +230,7 @@ func userDB(t *testing.T, ctx context.Context, l *lab, i int, user, password str
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cl.Close() })
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = user, password, "tcp", "127.0.0.1:3306"
-	cfg.DialFunc = cl.DialContext
-	conn, err := mysql.NewConnector(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := sql.OpenDB(conn)
-	t.Cleanup(func() { db.Close() })
-	return db
+	return tunnelDB(t, cl, user, password)
 }
 
 func exec1(t *testing.T, ctx context.Context, db *sql.DB, q string, args ...any) {
