@@ -94,11 +94,20 @@ func (r BackupRepository) stdin() []byte {
 // exporting the environment given on stdin (up to an empty line). restic
 // keeps no cache: nothing of the repository stays on the nodes.
 func backupScript(body string) string {
-	script := "set -euo pipefail\n" +
-		"while IFS= read -r kv; do [ -n \"$kv\" ] || break; export \"$kv\"; done\n" +
+	return "bash -c " + shellQuote(backupPrelude("")+body)
+}
+
+// backupPrelude exports the environment read from envFile (stdin when
+// empty), up to an empty line.
+func backupPrelude(envFile string) string {
+	from := ""
+	if envFile != "" {
+		from = " <" + envFile
+	}
+	return "set -euo pipefail\n" +
+		"while IFS= read -r kv; do [ -n \"$kv\" ] || break; export \"$kv\"; done" + from + "\n" +
 		"export HOME=\"${HOME:-/root}\"\n" +
-		"restic() { command restic --no-cache \"$@\"; }\n" + body
-	return "bash -c " + shellQuote(script)
+		"restic() { command restic --no-cache \"$@\"; }\n"
 }
 
 // backupTools are the commands of one flavour's backup tool.
