@@ -110,6 +110,33 @@ func backupPrelude(envFile string) string {
 		"restic() { command restic --no-cache \"$@\"; }\n"
 }
 
+// repositoryLockWait bounds how long a command waits for another's lock
+// on the repository (a prune holds an exclusive one; restic 0.14 has no
+// --retry-lock).
+const repositoryLockWait = 3 * time.Minute
+
+// runLocked runs a restic script on n, again while the repository is
+// locked by another client. Scripts must be safe to re-run.
+func runLocked(ctx context.Context, r func(ctx context.Context, cmd string, stdin []byte) (string, error), cmd string, stdin []byte, poll time.Duration) (string, error) {
+	deadline := time.Now().Add(repositoryLockWait)
+	for {
+		out, err := r(ctx, cmd, stdin)
+		if err == nil || !strings.Contains(err.Error(), "repository is already locked") || time.Now().After(deadline) {
+			return out, err
+		}
+		select {
+		case <-ctx.Done():
+			return out, err
+		case <-time.After(poll):
+		}
+	}
+}
+
+// runRestic is runLocked on a member.
+func (c *Cluster) runRestic(ctx context.Context, n *node, body string, repo BackupRepository) (string, error) {
+	return runLocked(ctx, n.run, backupScript(body), repo.stdin(), max(c.opts.poll, 2*time.Second))
+}
+
 // backupTools are the commands of one flavour's backup tool.
 type backupTools struct {
 	Backup  string // takes the backup, streaming xbstream to stdout
@@ -210,7 +237,7 @@ func (c *Cluster) Backup(ctx context.Context, repo BackupRepository, opts Backup
 		return BackupInfo{}, fmt.Errorf("backup of cluster %s: choose a source: %w", c.spec.Name, err)
 	}
 	c.emit("backup", n.Name, "streaming a %s backup to %s", toolsFor(c.spec.Flavour).Backup, repo.Repository)
-	out, err := n.run(ctx, backupScript(c.backupBody(n.Name)), repo.stdin())
+	out, err := c.runRestic(ctx, n, c.backupBody(n.Name), repo)
 	if err != nil {
 		return BackupInfo{}, fmt.Errorf("backup of cluster %s: %w", c.spec.Name, err)
 	}
@@ -303,7 +330,7 @@ fi
 		body += "restic check --read-data-subset=" + shellQuote(subset) + " >/dev/null\n"
 	}
 	body += "restic snapshots --json " + shellQuote(info.ID) + "\n"
-	out, err := n.run(ctx, backupScript(body), repo.stdin())
+	out, err := c.runRestic(ctx, n, body, repo)
 	if err != nil {
 		return BackupInfo{}, err
 	}
@@ -341,7 +368,7 @@ func (c *Cluster) Backups(ctx context.Context, repo BackupRepository) ([]BackupI
 	if err != nil {
 		return nil, fmt.Errorf("list backups of cluster %s: %w", c.spec.Name, err)
 	}
-	out, err := n.run(ctx, backupScript("restic snapshots --json --tag "+shellQuote("cluster="+c.spec.Name)+"\n"), repo.stdin())
+	out, err := c.runRestic(ctx, n, "restic snapshots --json --tag "+shellQuote("cluster="+c.spec.Name)+"\n", repo)
 	if err != nil {
 		return nil, fmt.Errorf("list backups of cluster %s: %w", c.spec.Name, err)
 	}
@@ -384,7 +411,7 @@ func (c *Cluster) PruneBackups(ctx context.Context, repo BackupRepository, keep 
 	if keep < 1 {
 		return fmt.Errorf("prune backups of cluster %s: keep at least 1 backup, not %d", c.spec.Name, keep)
 	}
-	return c.forget(ctx, repo, fmt.Sprintf("--tag %s --group-by host --keep-last %d", shellQuote("cluster="+c.spec.Name), keep))
+	return c.forget(ctx, repo, pruneArgs(c.spec.Name, keep))
 }
 
 // DeleteBackup deletes one backup and its data no other backup shares.
@@ -404,7 +431,7 @@ func (c *Cluster) forget(ctx context.Context, repo BackupRepository, args string
 	if err != nil {
 		return fmt.Errorf("forget backups of cluster %s: %w", c.spec.Name, err)
 	}
-	if _, err := n.run(ctx, backupScript("restic forget --prune "+args+" >/dev/null\n"), repo.stdin()); err != nil {
+	if _, err := c.runRestic(ctx, n, "restic forget --prune "+args+" >/dev/null\n", repo); err != nil {
 		return fmt.Errorf("forget backups of cluster %s: %w", c.spec.Name, err)
 	}
 	return nil

@@ -213,6 +213,49 @@ func TestBackupRestoreThroughSwift(t *testing.T) {
 	if err := restored.QueryRowContext(ctx, "SELECT name FROM shop.items WHERE id = 0").Scan(&name); err != nil || name != backupMarker {
 		t.Errorf("marker row restored as %q (%v)", name, err)
 	}
+
+	// The schedule: every node runs the job, only bk2 backs up; it prunes to 2.
+	if err := c.EnsureBackupSchedule(ctx, guest.BackupSchedule{Repository: repo, Interval: 10 * time.Second, Keep: 2}); err != nil {
+		t.Fatal(err)
+	}
+	scheduled := map[string]bool{}
+	deadline = time.Now().Add(3 * time.Minute)
+	for len(scheduled) < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("scheduled backups seen: %v", scheduled)
+		}
+		time.Sleep(2 * time.Second)
+		list, err := c.Backups(ctx, repo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) > 3 {
+			t.Fatalf("retention 2 let %d backups pile up: %+v", len(list), list)
+		}
+		for _, b := range list {
+			if b.ID != second.ID {
+				scheduled[b.ID] = true
+				if b.Node != "bk2" {
+					t.Errorf("scheduled backup %s taken on %s, want bk2", b.ID[:8], b.Node)
+				}
+			}
+		}
+	}
+	if err := c.RemoveBackupSchedule(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range l.hosts {
+		out := console(t, h, "ls /etc/mysql/pxc-backup* 2>/dev/null || true; pgrep -f '^/bin/bash /etc/mysql/pxc-backup-loop' || true")
+		if strings.TrimSpace(out) != "" {
+			t.Errorf("%s: left after removing the schedule: %s", h.Name(), out)
+		}
+	}
+	if list, err = c.Backups(ctx, repo); err != nil || len(list) > 3 || len(list) < 2 {
+		t.Errorf("after the schedule: %d backups (%v), want 2 (3 while one ran)", len(list), err)
+	}
+	if log := console(t, l.hosts[0], "cat /var/log/mysql/pxc-backup.log"); !strings.Contains(log, "the backup node is "+l.hosts[1].Addr().String()+"; skipped") {
+		t.Errorf("bk1's job log:\n%s", log)
+	}
 	if text := l.events.text(); strings.Contains(text, password) || strings.Contains(text, repo.Password) {
 		t.Error("events contain a repository secret")
 	}

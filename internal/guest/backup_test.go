@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -281,5 +282,27 @@ func TestParseSnapshots(t *testing.T) {
 	}
 	if _, err := parseSnapshots("Fatal: wrong password"); err == nil {
 		t.Error("garbage parsed")
+	}
+}
+
+func TestRunLockedWaitsForTheLock(t *testing.T) {
+	calls := 0
+	run := func(ctx context.Context, cmd string, stdin []byte) (string, error) {
+		calls++
+		if calls < 3 {
+			return "", &CommandError{Command: cmd, ExitCode: 1, Stderr: "unable to create lock in backend: repository is already locked exclusively by PID 837"}
+		}
+		return "ok", nil
+	}
+	if out, err := runLocked(context.Background(), run, "restic snapshots", nil, time.Millisecond); err != nil || out != "ok" || calls != 3 {
+		t.Errorf("runLocked: %q %v after %d calls", out, err, calls)
+	}
+	calls = 0
+	other := func(ctx context.Context, cmd string, stdin []byte) (string, error) {
+		calls++
+		return "", errors.New("wrong password or no key found")
+	}
+	if _, err := runLocked(context.Background(), other, "restic snapshots", nil, time.Millisecond); err == nil || calls != 1 {
+		t.Errorf("another error was retried: %v after %d calls", err, calls)
 	}
 }

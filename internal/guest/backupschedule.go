@@ -106,7 +106,11 @@ if [ "$got" != "$(cut -d' ' -f1 "$tmp/sha")" ]; then
   echo "$(date -u +%FT%TZ) snapshot $id: read-back hash differs from the stream's" >&2
   exit 1
 fi
-restic forget --prune ` + pruneArgs(c.spec.Name, keep) + ` >/dev/null
+for i in $(seq 1 60); do
+  if restic forget --prune ` + pruneArgs(c.spec.Name, keep) + ` >/dev/null; then break; fi
+  [ "$i" = 60 ] && exit 1
+  sleep 3
+done
 echo "$(date -u +%FT%TZ) snapshot $id verified; kept the newest ` + fmt.Sprint(keep) + `"
 `
 }

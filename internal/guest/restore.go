@@ -3,6 +3,7 @@ package guest
 import (
 	"context"
 	"fmt"
+	"time"
 )
 
 // RestoreRequest says which backup to restore, from where, with which
@@ -40,7 +41,13 @@ func RestoreBackup(ctx context.Context, r Runner, req RestoreRequest) error {
 	}
 	m := newMasker(req.Repository.secrets()...)
 	mr := maskingRunner{r: r, m: m}
-	if _, err := mr.Run(ctx, backupScript(restoreBody(req)), req.Repository.stdin()); err != nil {
+	run := func(ctx context.Context, cmd string, stdin []byte) (string, error) {
+		out, err := mr.Run(ctx, cmd, stdin)
+		return string(out), err
+	}
+	// A failed attempt leaves the datadir empty, so a locked repository is
+	// waited for by trying again.
+	if _, err := runLocked(ctx, run, backupScript(restoreBody(req)), req.Repository.stdin(), 2*time.Second); err != nil {
 		return fmt.Errorf("restore backup %s of cluster %s: %w", req.SnapshotID, req.Cluster, err)
 	}
 	return nil
