@@ -80,9 +80,14 @@
 // the newest n, DeleteBackup removes one. RestoreBackup (restore.go)
 // unpacks a snapshot into a staging directory, prepares it and moves it
 // back into an empty datadir of a stopped server, and removes everything
-// it wrote when any step fails. The repository's password and the
+// it wrote when any step fails. EnsureBackupSchedule (backupschedule.go)
+// installs the same backup as a job on every node (a systemd timer, else a
+// setsid'd loop, like the health responder); at each run only BackupNode,
+// the first member of the primary component after the writer, backs up,
+// then prunes to the newest Keep. The repository's password and the
 // backend's credentials travel only on the SSH session's stdin, into the
-// environment of the one shell that needs them.
+// environment of the one shell that needs them (the scheduled job keeps
+// them in /etc/mysql/pxc-backup.env, mode 0600).
 //
 // # Secrets
 //
