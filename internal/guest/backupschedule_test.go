@@ -13,37 +13,44 @@ import (
 // The job's shell and BackupNode must pick the same node for every view
 // of the primary component, and never the writer.
 func TestBackupNodeShellAgreesWithBackupNode(t *testing.T) {
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("no bash")
-	}
-	members := []Node{{Name: "db-1", Address: "10.0.0.1"}, {Name: "db-2", Address: "10.0.0.2"}, {Name: "db-10", Address: "10.0.0.10"}}
-	cases := map[string]string{
+	checkElection(t, BackupNode, writerShell+"\n"+backupNodeShell, "backup_node", map[string]string{
 		"10.0.0.1:3306,10.0.0.2:3306,10.0.0.10:3306": "10.0.0.2",
 		"10.0.0.10:3306,10.0.0.1:3306":               "10.0.0.10", // db-2 left
 		"10.0.0.2:3306,10.0.0.10:3306":               "10.0.0.10", // db-2 is now the writer
 		"10.0.0.10:3306":                             "",          // alone: only the writer
 		"10.0.0.100:3306,10.0.0.1:3306":              "",          // 10.0.0.10 is not a prefix match
 		"":                                           "",
+	})
+}
+
+// checkElection runs an election rule in Go and its shell twin (which
+// sets $variable from $MEMBERS and $incoming) for each view of the
+// component, over members db-1, db-2 and db-10, and wants the same address.
+func checkElection(t *testing.T, elect func([]Node, string) (Node, bool), shell, variable string, cases map[string]string) {
+	t.Helper()
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("no bash")
 	}
+	members := []Node{{Name: "db-1", Address: "10.0.0.1"}, {Name: "db-2", Address: "10.0.0.2"}, {Name: "db-10", Address: "10.0.0.10"}}
 	var order []string
 	for _, m := range members {
 		order = append(order, m.Address)
 	}
 	for incoming, want := range cases {
 		got := ""
-		if n, ok := BackupNode(members, incoming); ok {
+		if n, ok := elect(members, incoming); ok {
 			got = n.Address
 		}
 		if got != want {
-			t.Errorf("BackupNode(%q) = %q, want %q", incoming, got, want)
+			t.Errorf("Go rule with incoming %q elects %q, want %q", incoming, got, want)
 		}
-		script := "MEMBERS=" + shellQuote(strings.Join(order, " ")) + "\nincoming=" + shellQuote(incoming) + "\n" + writerShell + "\n" + backupNodeShell + "\nprintf %s \"$backup_node\""
+		script := "MEMBERS=" + shellQuote(strings.Join(order, " ")) + "\nincoming=" + shellQuote(incoming) + "\n" + shell + "\nprintf %s \"$" + variable + "\""
 		out, err := exec.Command("bash", "-c", script).Output()
 		if err != nil {
 			t.Fatalf("bash: %v", err)
 		}
 		if string(out) != want {
-			t.Errorf("backupNodeShell with incoming %q picks %q, BackupNode %q", incoming, out, want)
+			t.Errorf("shell with incoming %q elects %q, the Go rule %q", incoming, out, want)
 		}
 	}
 }
