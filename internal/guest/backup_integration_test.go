@@ -155,6 +155,15 @@ func TestBackupRestoreThroughSwift(t *testing.T) {
 		t.Errorf("left behind by the failed restore:\n%s", out)
 	}
 	flip(t, largest, largestSize/2)
+	// The wrong key: as clear, and nothing left either.
+	wrongKey := req
+	wrongKey.Repository.Password = "not-the-key"
+	if err := guest.RestoreBackup(ctx, cl, wrongKey); err == nil || !strings.Contains(err.Error(), "wrong password or no key found") {
+		t.Errorf("restore with the wrong key: %v", err)
+	}
+	if out := console(t, fresh, "ls -A /var/lib/mysql"); strings.TrimSpace(out) != "" {
+		t.Errorf("left behind by the restore with the wrong key:\n%s", out)
+	}
 
 	// A change after the first backup, then the backup to restore.
 	exec1(t, ctx, db, "UPDATE shop.items SET name = 'changed' WHERE id = 17")
