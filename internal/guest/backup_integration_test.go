@@ -80,13 +80,15 @@ func checksum(t *testing.T, ctx context.Context, db *sql.DB) int64 {
 // equal checksums. The stored objects hold no plaintext.
 func TestBackupRestoreThroughSwift(t *testing.T) {
 	cloud, stateDir := startObjectCloud(t)
-	l := newLabOn(t, cloud.Network(), "bk1", "bk2", "bk3", "bk4")
-	fresh := l.hosts[3]
-	l.hosts = l.hosts[:3]
-	l.spec.Nodes = l.spec.Nodes[:3]
+	l := newLabOn(t, cloud.Network(), "bk1", "bk2", "bk3", "bk4", "rs1", "rs2", "rs3")
 	for i := range l.spec.Nodes {
 		l.spec.Nodes[i].DataVolume = guest.DataVolume{}
 	}
+	fresh := l.hosts[3]
+	newSpec := l.spec
+	newSpec.Name, newSpec.Nodes = "restored", l.spec.Nodes[4:]
+	l.hosts = l.hosts[:3]
+	l.spec.Nodes = l.spec.Nodes[:3]
 	l.spec.Clustercheck = nil
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
@@ -221,6 +223,32 @@ func TestBackupRestoreThroughSwift(t *testing.T) {
 	var name string
 	if err := restored.QueryRowContext(ctx, "SELECT name FROM shop.items WHERE id = 0").Scan(&name); err != nil || name != backupMarker {
 		t.Errorf("marker row restored as %q (%v)", name, err)
+	}
+
+	// A new cluster seeded from the backup: its first node restored, the
+	// others joined by SST; every node has the backup's data.
+	rc, err := guest.New(newSpec, guest.WithObserver(l.events.observe), guest.WithPollInterval(500*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	for range 2 { // the second run finds the restore done
+		if err := rc.SeedFromBackup(ctx, repo, second.ID, l.spec.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := rc.Create(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range newSpec.Nodes {
+		ndb, err := rc.DB(ctx, n.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		exec1(t, ctx, ndb, "SET SESSION wsrep_sync_wait = 1")
+		if got := checksum(t, ctx, ndb); got != want {
+			t.Errorf("%s in the restored cluster: CHECKSUM TABLE %d, source at the backup %d", n.Name, got, want)
+		}
 	}
 
 	// The schedule: every node runs the job, only bk2 backs up; it prunes to 2.

@@ -3,6 +3,7 @@ package guest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -99,7 +100,48 @@ if ! ` + tools.Backup + ` --move-back --target-dir="$work/data" --datadir="$data
   exit 1
 fi
 chown -R mysql:mysql "$datadir"
+echo ` + shellQuote(req.SnapshotID) + ` >"$datadir/` + restoredMarker + `"
 `
+}
+
+// restoredMarker, in a restored datadir, holds the snapshot id: a re-run
+// of SeedFromBackup knows its restore is done (the server ignores files
+// at the top of the datadir).
+const restoredMarker = ".pxc-restored"
+
+// SeedFromBackup makes the first node's datadir a restored backup, before
+// Create: it gets the node ready as Prepare does (init system, packages,
+// data volume) and restores into the empty datadir. Prepare then finds
+// the datadir initialised, Bootstrap starts the new cluster from it and
+// the other nodes join by SST. Re-running it after the restore finished is
+// a no-op; a datadir holding anything else is refused, never overwritten.
+func (c *Cluster) SeedFromBackup(ctx context.Context, repo BackupRepository, snapshotID, fromCluster string) error {
+	n := c.nodes()[0]
+	start := time.Now()
+	if err := c.detectInit(ctx, n); err != nil {
+		return &NodeError{Phase: PhasePrepare, Node: n.Name, Err: err}
+	}
+	if err := c.ensurePackages(ctx, n); err != nil {
+		return &NodeError{Phase: PhasePrepare, Node: n.Name, Err: err}
+	}
+	if !n.DataVolume.isZero() {
+		if err := c.ensureVolume(ctx, n); err != nil {
+			return &NodeError{Phase: PhasePrepare, Node: n.Name, Err: err}
+		}
+	}
+	done, err := n.run(ctx, "cat "+dataDir+"/"+restoredMarker+" 2>/dev/null || true", nil)
+	if err != nil {
+		return &NodeError{Phase: PhasePrepare, Node: n.Name, Err: err}
+	}
+	if strings.TrimSpace(done) == snapshotID {
+		c.emit("restore", n.Name, "backup %s already restored", snapshotID)
+		return nil
+	}
+	if err := c.RestoreNode(ctx, n.Name, repo, snapshotID, fromCluster); err != nil {
+		return &NodeError{Phase: PhasePrepare, Node: n.Name, Err: err}
+	}
+	c.emitDone("restore", n.Name, start, "seeded from backup %s of cluster %s", snapshotID, fromCluster)
+	return nil
 }
 
 // RestoreNode restores a backup of this cluster into one member before it
@@ -117,6 +159,5 @@ func (c *Cluster) RestoreNode(ctx context.Context, nodeName string, repo BackupR
 	if err := RestoreBackup(ctx, r, RestoreRequest{Repository: repo, SnapshotID: snapshotID, Cluster: fromCluster, Flavour: c.spec.Flavour}); err != nil {
 		return fmt.Errorf("node %s: %w", n.Name, err)
 	}
-	c.emit("restore", n.Name, "restored backup %s of cluster %s", snapshotID, fromCluster)
 	return nil
 }
