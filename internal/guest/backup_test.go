@@ -306,3 +306,33 @@ func TestRunLockedWaitsForTheLock(t *testing.T) {
 		t.Errorf("another error was retried: %v after %d calls", err, calls)
 	}
 }
+
+// TestSeedFromBackupSequence: the first node only is made ready and
+// restored with the flavour's tools; a re-run after the restore finished
+// restores nothing.
+func TestSeedFromBackupSequence(t *testing.T) {
+	c, recs := backupCluster(t, nil)
+	for _, r := range recs {
+		r.on("echo present", "present\n")
+	}
+	ctx := context.Background()
+	id := "5f0c1e9a2b3c4d5e"
+	if err := c.SeedFromBackup(ctx, testRepository(), id, "old-db"); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(recs["db2"].commands()) + len(recs["db3"].commands()); n != 0 {
+		t.Errorf("nodes other than the first ran %d commands", n)
+	}
+	cmds := strings.Join(recs["db1"].commands(), "\n")
+	wantInOrder(t, cmds, "/run/systemd/system", "echo present", "cat /var/lib/mysql/.pxc-restored",
+		"restic dump '\\''"+id+"'\\'' '\\''/old-db.xbstream'\\'' | xbstream -x", "xtrabackup --prepare", "xtrabackup --move-back",
+		"echo '\\''"+id+"'\\'' >\"$datadir/.pxc-restored\"")
+	again := &stdinRecorder{recorder: (&recorder{}).on("echo present", "present\n").on(".pxc-restored", id+"\n")}
+	c.nodes()[0].runner = maskingRunner{r: again, m: c.mask}
+	if err := c.SeedFromBackup(ctx, testRepository(), id, "old-db"); err != nil {
+		t.Fatal(err)
+	}
+	if cmds := strings.Join(again.commands(), "\n"); strings.Contains(cmds, "restic") {
+		t.Errorf("a finished restore ran again:\n%s", cmds)
+	}
+}

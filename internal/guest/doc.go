@@ -80,7 +80,9 @@
 // the newest n, DeleteBackup removes one. RestoreBackup (restore.go)
 // unpacks a snapshot into a staging directory, prepares it and moves it
 // back into an empty datadir of a stopped server, and removes everything
-// it wrote when any step fails. EnsureBackupSchedule (backupschedule.go)
+// it wrote when any step fails; SeedFromBackup does that on a new
+// cluster's first node before Create, which then bootstraps from it and
+// joins the others by SST. EnsureBackupSchedule (backupschedule.go)
 // installs the same backup as a job on every node (a systemd timer, else a
 // setsid'd loop, like the health responder); at each run only BackupNode,
 // the first member of the primary component after the writer, backs up,
