@@ -2,7 +2,10 @@
 # Installs what the tests need on a Debian/Ubuntu machine, as root:
 #  - the Debian packages the local cloud's VM-like hosts run (MariaDB Galera,
 #    HAProxy, sshd...), without letting any of them start as a service;
-#  - a Terraform CLI when none is on PATH.
+#  - when no terraform or tofu is on PATH, the pinned OpenTofu (tools/tofu.sh:
+#    built once per machine, cached outside the clone) as bin/tofu, so the
+#    tests always have a CLI. With terraform on PATH, tools/test.sh builds
+#    the pinned OpenTofu for its second pass while the first pass runs.
 # It does nothing when everything is already there, so it is cheap to call
 # before every test run.
 set -euo pipefail
@@ -13,19 +16,17 @@ PACKAGES=(
 	openssh-server openssh-client nftables socat iproute2 e2fsprogs util-linux
 	procps psmisc curl restic
 )
-# OpenTofu is the fallback CLI: Terraform itself is neither in Debian nor
-# buildable from the Go module proxy (its go.mod replaces modules with
+# OpenTofu is also the fallback CLI: Terraform itself is neither in Debian
+# nor buildable from the Go module proxy (its go.mod replaces modules with
 # directories the module zip leaves out), and the npm package named
-# "terraform" is something else. OpenTofu builds from the module proxy.
-TOFU_VERSION=v1.10.10
+# "terraform" is something else. OpenTofu builds from the module proxy; its
+# version is pinned in tools/tofu.sh.
 
 log() { echo "install-deps: $*"; }
 
 created_policy=no
-tmp_src=
 cleanup() {
 	if [[ $created_policy == yes ]]; then rm -f /usr/sbin/policy-rc.d; fi
-	if [[ -n $tmp_src ]]; then rm -rf "$tmp_src"; fi
 }
 trap cleanup EXIT
 
@@ -57,22 +58,18 @@ else
 fi
 
 if command -v terraform >/dev/null; then
-	log "terraform: $(terraform version | head -n1) at $(command -v terraform)"
-elif command -v tofu >/dev/null; then
-	log "tofu: $(tofu version | head -n1) at $(command -v tofu)"
-elif [[ -x bin/tofu ]]; then
-	log "tofu: $(bin/tofu version | head -n1) at bin/tofu"
-else
-	log "no terraform or tofu on PATH: building OpenTofu $TOFU_VERSION from the Go module proxy (about 15 minutes on 2 cores)"
-	dir=$(go mod download -json "github.com/opentofu/opentofu@$TOFU_VERSION" | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p')
-	if [[ -z "$dir" || ! -d "$dir" ]]; then
-		log "could not download OpenTofu $TOFU_VERSION from the Go module proxy; install terraform or tofu on PATH" >&2
-		exit 1
+	log "terraform: $(terraform version 2>/dev/null | head -n1) at $(command -v terraform)"
+	# tools/test.sh builds the pinned OpenTofu while the first pass runs.
+	if tofu=$(TOFU_CACHED_ONLY=1 tools/tofu.sh); then
+		log "tofu: $("$tofu" version 2>/dev/null | grep -m1 "^OpenTofu v") at $tofu"
+	else
+		log "tofu: the pinned OpenTofu is not built yet; tools/test.sh builds it during the first pass (make tofu builds it now)"
 	fi
-	tmp_src=$(mktemp -d)
-	cp -r "$dir/." "$tmp_src"
-	chmod -R u+w "$tmp_src"
+elif command -v tofu >/dev/null; then
+	log "tofu on PATH: $(tofu version 2>/dev/null | grep -m1 "^OpenTofu v") at $(command -v tofu)"
+else
+	tofu=$(tools/tofu.sh)
 	mkdir -p bin
-	(cd "$tmp_src" && go build -ldflags "-s -w -X github.com/opentofu/opentofu/version.dev=no" -o "$OLDPWD/bin/tofu" ./cmd/tofu)
-	log "tofu: $(bin/tofu version | head -n1) at bin/tofu"
+	ln -sfn "$tofu" bin/tofu
+	log "no terraform or tofu on PATH: bin/tofu is the pinned OpenTofu, $("$tofu" version 2>/dev/null | grep -m1 "^OpenTofu v")"
 fi

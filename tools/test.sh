@@ -3,6 +3,18 @@
 # with acceptance tests enabled under the real Terraform CLI, and stops the
 # local cloud again, also when a test fails or the run is interrupted.
 #
+# Passes, each announced with the CLI's version:
+#   1. go test of the packages under TF_CLI (terraform on PATH, else tofu);
+#   2. the acceptance tests that cover each resource's create, import and
+#      destroy (TOFU_RUN in ./internal/provider) under the pinned OpenTofu
+#      (tools/tofu.sh; built once per machine), against the same local cloud;
+#      run when the packages include ./internal/provider, skipped with
+#      TOFU_PASS=0 or when TF_CLI is OpenTofu already;
+#   3. `terraform test` of every module under examples/modules, offline,
+#      under both CLIs (tools/module-test.sh); on full runs (./...) only.
+# Every pass runs even when an earlier one failed; the exit status says
+# whether all passed.
+#
 # Contract with tools/localcloud.sh (owned by the local cloud):
 #   tools/localcloud.sh up    starts the cloud in $LOCALCLOUD_DIR (prints
 #                             "already up" when it was); it writes
@@ -15,10 +27,66 @@ cd "$(dirname "$0")/.."
 
 TF_CLI=${TF_CLI:-$(command -v terraform || command -v tofu || true)}
 GOTESTFLAGS=${GOTESTFLAGS:--p 2 -count=1 -timeout 60m}
+# The OpenTofu pass: the acceptance tests that create, import and destroy
+# pxc_cluster (with both data sources) and pxc_lb_pool. A full second pass
+# would not fit CI's 30 minutes on 2 cores next to a cold OpenTofu build.
+TOFU_RUN=${TOFU_RUN:-'^TestAcc(ClusterResource|LBPoolResource)$'}
+TOFU_PKG=./internal/provider
 if [[ -z "$TF_CLI" || ! -x "$TF_CLI" ]]; then
 	echo "test: no Terraform CLI (terraform or tofu) found; run tools/install-deps.sh" >&2
 	exit 1
 fi
+pkgs=("${@:-./...}")
+
+# The version line; tofu prints configuration warnings to stdout before it.
+cli_version() { "$1" version 2>/dev/null | grep -m1 -E '^(Terraform|OpenTofu) v' || echo "$1 (version unknown)"; }
+
+# Which passes this run makes.
+tofu_pass=no
+if [[ ${TOFU_PASS:-1} != 0 ]]; then
+	for p in "${pkgs[@]}"; do
+		case $p in ./... | ./internal/... | "$TOFU_PKG" | "$TOFU_PKG/..." | internal/provider*) tofu_pass=yes ;; esac
+	done
+fi
+if [[ $tofu_pass == yes && $(cli_version "$TF_CLI") == OpenTofu* ]]; then
+	echo "test: TF_CLI is OpenTofu already: no second pass"
+	tofu_pass=no
+fi
+module_tests=no
+if [[ "${pkgs[*]}" == ./... && ${MODULE_TESTS:-1} != 0 ]]; then module_tests=yes; fi
+# A cold OpenTofu build takes about 14 minutes on 2 cores: it runs while
+# pass 1 runs (the acceptance tests mostly wait on servers), and pass 2
+# waits for it.
+TOFU_CLI=${TOFU_CLI_PATH:-}
+tofu_build_pid=
+tofu_build_log=
+if [[ -z $TOFU_CLI && ($tofu_pass == yes || $module_tests == yes) ]]; then
+	if TOFU_CLI=$(TOFU_CACHED_ONLY=1 tools/tofu.sh); then
+		:
+	else
+		tofu_build_log=$(mktemp /tmp/pxc-tofu-build.XXXXXX)
+		echo "test: building the pinned OpenTofu in the background (log: $tofu_build_log)"
+		# A process group of its own, so an interrupted run stops go build too.
+		setsid tools/tofu.sh >"$tofu_build_log.path" 2>"$tofu_build_log" &
+		tofu_build_pid=$!
+	fi
+fi
+# wait_for_tofu sets TOFU_CLI once the background build is done.
+wait_for_tofu() {
+	if [[ -n $TOFU_CLI ]]; then return 0; fi
+	if [[ -z $tofu_build_pid ]]; then return 1; fi
+	local started=$SECONDS
+	echo "test: waiting for the OpenTofu build"
+	if ! wait "$tofu_build_pid"; then
+		cat "$tofu_build_log" >&2
+		tofu_build_pid=
+		return 1
+	fi
+	tofu_build_pid=
+	TOFU_CLI=$(cat "$tofu_build_log.path")
+	echo "test: $(tail -n1 "$tofu_build_log") (waited $((SECONDS - started))s)"
+	rm -f "$tofu_build_log" "$tofu_build_log.path"
+}
 
 # The tests get a cloud of their own in a fresh state directory, so a
 # developer's cloud (.localcloud) is neither used nor stopped. Set
@@ -36,6 +104,12 @@ stop_cloud() {
 		tools/localcloud.sh down || echo "test: WARNING: tools/localcloud.sh down failed" >&2
 	fi
 	if [[ -n $own_dir ]]; then rm -rf "$own_dir"; fi
+	if [[ -n ${tofu_build_pid:-} ]]; then
+		# Interrupted before pass 2: stop the build (tools/tofu.sh leaves no
+		# partial binary behind: it renames only a finished one).
+		kill -- "-$tofu_build_pid" 2>/dev/null || true
+		rm -f "$tofu_build_log" "$tofu_build_log.path"
+	fi
 }
 trap stop_cloud EXIT
 trap 'exit 130' INT TERM
@@ -60,7 +134,57 @@ else
 	echo "test: tools/localcloud.sh is not there yet; running without the local cloud"
 fi
 
-echo "test: $("$TF_CLI" version | head -n1) at $TF_CLI"
+results=()
+failed=0
+record() { # name status
+	if [[ $2 == 0 ]]; then results+=("$1: ok"); else results+=("$1: FAILED"); failed=1; fi
+}
+
+echo "test: pass 1: $(cli_version "$TF_CLI") at $TF_CLI: go test ${pkgs[*]}"
+rc=0
 # shellcheck disable=SC2086
 TF_ACC=1 TF_ACC_PROVIDER_NAMESPACE=hashicorp TF_ACC_TERRAFORM_PATH="$TF_CLI" \
-	go test $GOTESTFLAGS "${@:-./...}"
+	go test $GOTESTFLAGS "${pkgs[@]}" || rc=$?
+record "pass 1 ($(cli_version "$TF_CLI"), all tests)" $rc
+
+if [[ ($tofu_pass == yes || $module_tests == yes) ]] && ! wait_for_tofu; then
+	record "OpenTofu build (tools/tofu.sh)" 1
+	tofu_pass=no module_tests=no
+fi
+
+if [[ $tofu_pass == yes ]]; then
+	echo "test: pass 2: $(cli_version "$TOFU_CLI") at $TOFU_CLI: go test -run '$TOFU_RUN' $TOFU_PKG"
+	rc=0
+	log=$(mktemp /tmp/pxc-test-tofu.XXXXXX)
+	# Without a CLI config file tofu prints a warning on stdout before its
+	# version line, which terraform-plugin-testing cannot parse: give it an
+	# empty one (unless the caller chose one).
+	cli_config=${TF_CLI_CONFIG_FILE:-$log.tfrc}
+	touch "$cli_config"
+	# shellcheck disable=SC2086
+	TF_CLI_CONFIG_FILE=$cli_config TF_ACC=1 TF_ACC_PROVIDER_NAMESPACE=hashicorp TF_ACC_TERRAFORM_PATH="$TOFU_CLI" \
+		go test $GOTESTFLAGS -v -run "$TOFU_RUN" "$TOFU_PKG" >"$log" 2>&1 || rc=$?
+	# A renamed test or a missing cloud must not pass as "nothing to run".
+	if [[ $rc == 0 ]] && { ! grep -q '^--- PASS: TestAcc' "$log" || grep -q '^--- SKIP' "$log"; }; then
+		echo "test: pass 2 ran no acceptance test, or skipped one: check TOFU_RUN and the local cloud" >&2
+		rc=1
+	fi
+	if [[ $rc == 0 ]]; then
+		# Which tests ran and passed; the rest of -v is noise on success.
+		grep -E '^(--- |ok|PASS)' "$log" || true
+	else
+		cat "$log"
+	fi
+	rm -f "$log" "$log.tfrc"
+	record "pass 2 ($(cli_version "$TOFU_CLI"), $TOFU_RUN)" $rc
+fi
+
+if [[ $module_tests == yes ]]; then
+	echo "test: module tests: terraform test in examples/modules/*, offline, under $(cli_version "$TF_CLI") and $(cli_version "$TOFU_CLI")"
+	rc=0
+	tools/module-test.sh "$TF_CLI" "$TOFU_CLI" || rc=$?
+	record "module tests (terraform test under both CLIs)" $rc
+fi
+
+for r in "${results[@]}"; do echo "test: $r"; done
+exit $failed

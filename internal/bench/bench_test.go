@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -36,8 +37,18 @@ func TestBench(t *testing.T) {
 	defer cancel()
 
 	work := t.TempDir()
+	adminRequests(t, http.MethodDelete)
 	apply := applyQuickstart(ctx, t, tfCLI, work)
-	defer destroy(t, tfCLI, work)
+	applyCount := adminRequests(t, http.MethodGet)
+	destroyed := false
+	defer destroy(t, tfCLI, work, &destroyed)
+
+	// A plan right after the apply has nothing to change: the cost of a
+	// refresh of the cluster and its pool.
+	adminRequests(t, http.MethodDelete)
+	planOut := runExit(ctx, t, work, tfEnv(work), tfCLI, "plan", "-detailed-exitcode", "-input=false", "-no-color",
+		fmt.Sprintf("-var=allowed_cidrs=[%q]", os.Getenv("LOCALCLOUD_SUBNET_CIDR")))
+	planCount := adminRequests(t, http.MethodGet)
 
 	report := &strings.Builder{}
 	fmt.Fprintf(report, "\n== terraform apply of examples/quickstart (cluster + load balancer): %s\n", apply.total.Round(100*time.Millisecond))
@@ -62,6 +73,18 @@ func TestBench(t *testing.T) {
 	fmt.Fprintf(report, "   pxc_cluster create / raw lower bound: %s / %s = %.2f\n", clusterApply.Round(100*time.Millisecond), raw.Round(100*time.Millisecond), clusterApply.Seconds()/raw.Seconds())
 	fmt.Fprintf(report, "   whole apply / raw lower bound:        %s / %s = %.2f\n", apply.total.Round(100*time.Millisecond), raw.Round(100*time.Millisecond), apply.total.Seconds()/raw.Seconds())
 	fmt.Fprintf(report, "   (%d CPUs; ratios are printed, not asserted)\n", runtime.NumCPU())
+
+	adminRequests(t, http.MethodDelete)
+	destroy(t, tfCLI, work, &destroyed)
+	destroyCount := adminRequests(t, http.MethodGet)
+	fmt.Fprintf(report, "\n== API requests per terraform command (the local cloud's request log; polls: GETs of a URL already read)\n")
+	applyCount.report(report, "apply", "goal <= 73, no 409")
+	planCount.report(report, "plan", "no changes; goal <= 6")
+	if planOut != "" {
+		fmt.Fprintf(report, "            the plan was not empty:\n%s\n", planOut[:min(len(planOut), 3000)])
+	}
+	destroyCount.report(report, "destroy", "goal <= 40")
+	fmt.Fprintf(report, "   not done here: MariaDB's bootstrap node is still restarted after galera_new_cluster (internal/guest)\n")
 	fmt.Println(report.String())
 
 	if len(failover.missing) > 0 {

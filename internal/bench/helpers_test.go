@@ -42,7 +42,8 @@ func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 // tfEnv is the environment for the terraform CLI: the built provider via
 // dev_overrides, no prompts.
 func tfEnv(work string, extra ...string) []string {
-	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+filepath.Join(work, "terraformrc"), "TF_IN_AUTOMATION=1")
+	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+filepath.Join(work, "terraformrc"), "TF_IN_AUTOMATION=1",
+		"TF_APPEND_USER_AGENT="+benchAgent)
 	return append(env, extra...)
 }
 
@@ -62,7 +63,14 @@ func run(ctx context.Context, t *testing.T, dir string, env []string, name strin
 	return out
 }
 
-func destroy(t *testing.T, tfCLI, work string) {
+// destroy runs terraform destroy once; later calls do nothing (the bench
+// destroys explicitly to count it, and on the way out in case it failed
+// before).
+func destroy(t *testing.T, tfCLI, work string, done *bool) {
+	if *done {
+		return
+	}
+	*done = true
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, tfCLI, "destroy", "-auto-approve", "-input=false", "-no-color", "-var=allowed_cidrs=[]")
@@ -95,4 +103,23 @@ func newKey(t *testing.T) (ssh.Signer, string) {
 	sshPub, err := ssh.NewPublicKey(pub)
 	must(t, err)
 	return signer, strings.TrimSpace(string(ssh.MarshalAuthorizedKey(sshPub)))
+}
+
+// runExit runs a command whose exit code 2 means "not empty" (terraform
+// plan -detailed-exitcode): it returns "" for exit 0, the output for exit 2,
+// and fails the test on anything else.
+func runExit(ctx context.Context, t *testing.T, dir string, env []string, name string, args ...string) string {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		return ""
+	}
+	if exit, ok := err.(*exec.ExitError); ok && exit.ExitCode() == 2 {
+		return string(out)
+	}
+	t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	return ""
 }

@@ -88,6 +88,17 @@ func (a guestAccess) bastionTarget() (*guest.SSHTarget, error) {
 	return bt, nil
 }
 
+// Bounds of the waits for a new server, when the spec gives none: the
+// console usually shows the fingerprints and sshd answers within a minute
+// of ACTIVE; far longer means something the user must fix, not patience.
+const (
+	DefaultHostKeyTimeout = 5 * time.Minute
+	DefaultConnectTimeout = 5 * time.Minute
+)
+
+// waitReportEvery is how often a wait for a server logs that it still waits.
+var waitReportEvery = 30 * time.Second
+
 // verifyHostKeys reads each server's host key fingerprints from its Nova
 // console (console mode), connects over SSH checking the key against them,
 // and records the verified key in c.HostKeys for later connections.
@@ -101,15 +112,15 @@ func (m *Manager) verifyHostKeys(ctx context.Context, spec Spec, c *Cluster, a g
 		var fps []string
 		if spec.SSH.HostKeyCheck == HostKeyConsole {
 			var err error
-			if fps, err = m.waitConsoleFingerprints(ctx, n); err != nil {
-				return err
+			if fps, err = m.waitConsoleFingerprints(ctx, n, orDefault(spec.SSH.HostKeyTimeout, DefaultHostKeyTimeout)); err != nil {
+				return &PhaseError{Phase: PhaseHostKeys, Node: n.Name, Err: err}
 			}
 		}
 		t, err := a.target(*n, fps)
 		if err != nil {
 			return err
 		}
-		seen, err := m.guests.HostKey(ctx, *t)
+		seen, err := m.waitSSH(ctx, n, *t, orDefault(spec.SSH.ConnectTimeout, DefaultConnectTimeout))
 		if err != nil {
 			return &PhaseError{Phase: PhaseSSH, Node: n.Name, Err: err}
 		}
@@ -129,10 +140,22 @@ func (m *Manager) verifyHostKeys(ctx context.Context, spec Spec, c *Cluster, a g
 	return nil
 }
 
-func (m *Manager) waitConsoleFingerprints(ctx context.Context, n *Node) ([]string, error) {
+func orDefault(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// waitConsoleFingerprints polls the server's console until cloud-init has
+// printed the host key fingerprints, for at most bound.
+func (m *Manager) waitConsoleFingerprints(ctx context.Context, n *Node, bound time.Duration) ([]string, error) {
+	wctx, cancel := context.WithTimeout(ctx, bound)
+	defer cancel()
+	defer m.reportWhile(ctx, PhaseHostKeys, n.Name, n.Name+": no host key fingerprints on the console yet")()
 	delay := time.Second
 	for {
-		out, err := m.cloud.ConsoleOutput(ctx, n.ServerID, 0)
+		out, err := m.cloud.ConsoleOutput(wctx, n.ServerID, 0)
 		if err == nil {
 			fps, ferr := consoleFingerprints(out)
 			if ferr == nil {
@@ -141,12 +164,58 @@ func (m *Manager) waitConsoleFingerprints(ctx context.Context, n *Node) ([]strin
 			err = ferr
 		}
 		select {
-		case <-ctx.Done():
-			return nil, fmt.Errorf("read host key fingerprints from the console of server %s: %w (last: %v)", n.ServerID, ctx.Err(), err)
+		case <-wctx.Done():
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("read host key fingerprints from the console of server %s: %w (last: %v)", n.ServerID, ctx.Err(), err)
+			}
+			return nil, fmt.Errorf("no SSH host key fingerprints on the console of server %s after %s (ssh.host_key_timeout). "+
+				"Check that the image runs cloud-init and that cloud-init prints the key fingerprints to the console "+
+				"(`openstack console log show %s` shows a %s block), or set ssh.host_key_check = %q with ssh.known_hosts_file. Last: %v",
+				n.ServerID, bound, n.ServerID, fingerprintsBegin, HostKeyKnownHosts, err)
 		case <-time.After(delay):
 		}
 		delay = min(delay*2, 10*time.Second)
 	}
+}
+
+// waitSSH connects to the server, retrying while sshd does not answer, for
+// at most bound, and returns the host key it presented. A host key that
+// does not match fails at once.
+func (m *Manager) waitSSH(ctx context.Context, n *Node, t guest.SSHTarget, bound time.Duration) (ssh.PublicKey, error) {
+	wctx, cancel := context.WithTimeout(ctx, bound)
+	defer cancel()
+	defer m.reportWhile(ctx, PhaseSSH, n.Name, fmt.Sprintf("%s: SSH to %s as %s not answering yet", n.Name, t.Addr, t.User))()
+	seen, err := m.guests.HostKey(wctx, t)
+	if err != nil && ctx.Err() == nil && wctx.Err() != nil {
+		return nil, fmt.Errorf("no SSH answer from %s as %q after %s (ssh.connect_timeout). "+
+			"Check that the security group lets this machine reach port 22 (ssh.source_cidrs), that a route leads from here to the server's network "+
+			"(or set ssh.bastion), and that %q is the login user of the image (ssh.user). Last: %w", t.Addr, t.User, bound, t.User, err)
+	}
+	return seen, err
+}
+
+// reportWhile logs msg with the time waited at INFO every waitReportEvery
+// until the returned stop is called, so a long wait is never silent.
+func (m *Manager) reportWhile(ctx context.Context, phase, node, msg string) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	start := time.Now()
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(waitReportEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+				m.log.Progress(ctx, Event{Phase: phase, Node: node, Message: msg, Duration: time.Since(start).Round(100 * time.Millisecond)})
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
 }
 
 // consoleFingerprintsOf reads the console of servers whose host key was

@@ -78,14 +78,14 @@ func (b *build) run(ctx context.Context) error {
 	if err != nil {
 		return &PhaseError{Phase: PhaseCloud, Err: err}
 	}
-	if err := b.m.addRules(ctx, b.c.SecurityGroupID, sshRules(sources)); err != nil {
+	if err := b.m.addRules(ctx, b.c, sshRules(sources)); err != nil {
 		return &PhaseError{Phase: PhaseCloud, Err: err}
 	}
 	b.m.progress(ctx, PhaseCloud, "", "keypair, security group, server group and ports ready", t)
 
 	t = time.Now()
 	if err := eachNode(ctx, b.c.Nodes, PhaseServers, func(ctx context.Context, n *Node) error {
-		return b.m.provisionNode(ctx, b.placement, n)
+		return explainPlacement(b.m.provisionNode(ctx, b.placement, n), b.spec.AntiAffinity, b.spec.NodeCount)
 	}); err != nil {
 		return err
 	}
@@ -143,7 +143,7 @@ func (b *build) securityGroup(ctx context.Context) error {
 		return err
 	}
 	b.c.SecurityGroupID = sg.ID
-	return b.m.addRules(ctx, sg.ID, append(memberRules(), clientRules(b.spec.AllowedCIDRs)...))
+	return b.m.addRules(ctx, b.c, append(memberRules(), clientRules(b.spec.AllowedCIDRs)...))
 }
 
 func (b *build) serverGroup(ctx context.Context) error {

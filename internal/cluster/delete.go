@@ -25,17 +25,9 @@ func (m *Manager) Delete(ctx context.Context, id string, known Cluster) error {
 		inv.keyPairs = append(inv.keyPairs, known.KeyPairName)
 	}
 
-	// Servers first: their deletion detaches volumes and frees ports.
+	// Servers first: their deletion detaches volumes and frees ports (Nova
+	// does both, so one wait per server covers its attachment too).
 	if err := parallel(inv.servers, func(s openstack.Server) error {
-		for _, v := range inv.volumes {
-			for _, a := range v.Attachments {
-				if a.ServerID == s.ID {
-					if err := m.cloud.DetachVolume(ctx, s.ID, v.ID); err != nil {
-						return err
-					}
-				}
-			}
-		}
 		return m.cloud.DeleteServer(ctx, s.ID)
 	}); err != nil {
 		return &PhaseError{Phase: PhaseDelete, Err: err}

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -19,6 +20,9 @@ type fakeCloud struct {
 	log    *callLog
 	failOn map[string]error
 	seq    int
+	// consoleSilent: consoles never show the fingerprint block (an image
+	// whose cloud-init does not print it).
+	consoleSilent bool
 
 	keyPairs     map[string]openstack.KeyPair
 	serverGroups map[string]openstack.ServerGroup
@@ -288,6 +292,9 @@ func (f *fakeCloud) ConsoleOutput(_ context.Context, id string, _ int) (string, 
 	if err := f.call("ConsoleOutput", f.servers[id].Name); err != nil {
 		return "", err
 	}
+	if f.consoleSilent {
+		return "Cloud-init v. 22.4 finished\n", nil
+	}
 	return fingerprintsBegin + "\n256 SHA256:fake-" + id + " root@" + f.servers[id].Name + " (ED25519)\n" + fingerprintsEnd + "\n", nil
 }
 
@@ -450,6 +457,52 @@ func (f *fakeCloud) CreateSecurityGroupRule(_ context.Context, groupID string, r
 	g.Rules = append(g.Rules, r)
 	f.groups[groupID] = g
 	return r, nil
+}
+
+// CreateSecurityGroupRules is Neutron's bulk create: all or none, 409 when
+// the group has one of the rules already.
+func (f *fakeCloud) CreateSecurityGroupRules(_ context.Context, groupID string, rs []openstack.SecurityGroupRule) ([]openstack.SecurityGroupRule, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var what []string
+	for _, r := range rs {
+		what = append(what, fakeRuleString(r))
+	}
+	if err := f.call("CreateSecurityGroupRules", strings.Join(what, "; ")); err != nil {
+		return nil, err
+	}
+	// failOn["CreateSecurityGroupRules tcp/4567 from members"] fails any
+	// bulk request holding that rule.
+	for _, w := range what {
+		if err, ok := f.failOn["CreateSecurityGroupRules "+w]; ok {
+			return nil, err
+		}
+	}
+	g, ok := f.groups[groupID]
+	if !ok {
+		return nil, errNotFound
+	}
+	var made []openstack.SecurityGroupRule
+	for i, r := range rs {
+		for _, e := range append(slices.Clone(g.Rules), made...) {
+			if e.PortMin == r.PortMin && e.RemoteIPPrefix == r.RemoteIPPrefix && e.RemoteGroupID == r.RemoteGroupID {
+				return nil, fmt.Errorf("fake: SecurityGroupRuleExists (409): %s", what[i])
+			}
+		}
+		r.ID = f.id("rule")
+		made = append(made, r)
+	}
+	g.Rules = append(g.Rules, made...)
+	f.groups[groupID] = g
+	return made, nil
+}
+
+func fakeRuleString(r openstack.SecurityGroupRule) string {
+	remote := r.RemoteIPPrefix
+	if r.RemoteGroupID != "" {
+		remote = "members"
+	}
+	return fmt.Sprintf("tcp/%d from %s", r.PortMin, remote)
 }
 
 func (f *fakeCloud) DeleteSecurityGroupRule(_ context.Context, id string) error {

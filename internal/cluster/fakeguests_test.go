@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"fmt"
 	"sync"
 
 	"golang.org/x/crypto/ssh"
@@ -20,11 +21,15 @@ type fakeGuests struct {
 	key        ssh.PublicKey
 	hostKeyErr map[string]error // by node address, "*" for every node
 	createErr  error
+	// unreachable: HostKey retries until its context ends, as DialSSH does
+	// while sshd does not answer.
+	unreachable bool
 
 	mu      sync.Mutex
 	targets []guest.SSHTarget
 	specs   []guest.ClusterSpec
 	users   [][]guest.User
+	dropped []guest.User
 }
 
 func newFakeGuests(log *callLog) *fakeGuests {
@@ -39,11 +44,17 @@ func newFakeGuests(log *callLog) *fakeGuests {
 	return &fakeGuests{log: log, key: key, hostKeyErr: map[string]error{}}
 }
 
-func (g *fakeGuests) HostKey(_ context.Context, t guest.SSHTarget) (ssh.PublicKey, error) {
+func (g *fakeGuests) HostKey(ctx context.Context, t guest.SSHTarget) (ssh.PublicKey, error) {
 	g.log.add("HostKey " + t.Addr)
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.targets = append(g.targets, t)
+	if g.unreachable {
+		g.mu.Unlock()
+		<-ctx.Done()
+		g.mu.Lock()
+		return nil, fmt.Errorf("ssh %s: not reachable after 9 attempts: %w", t.Addr, ctx.Err())
+	}
 	if err := cmp.Or(g.hostKeyErr[t.Addr], g.hostKeyErr["*"]); err != nil {
 		return nil, err
 	}
@@ -97,6 +108,14 @@ func (c *fakeGuestCluster) EnsureUsers(_ context.Context, users ...guest.User) e
 	c.g.log.add("EnsureUsers " + c.spec.Name)
 	c.g.mu.Lock()
 	c.g.users = append(c.g.users, users)
+	c.g.mu.Unlock()
+	return nil
+}
+
+func (c *fakeGuestCluster) DropUsers(_ context.Context, users ...guest.User) error {
+	c.g.log.add("DropUsers " + c.spec.Name)
+	c.g.mu.Lock()
+	c.g.dropped = append(c.g.dropped, users...)
 	c.g.mu.Unlock()
 	return nil
 }

@@ -10,20 +10,6 @@ import (
 // health check verdict at once too (in single_writer mode only the first
 // member passes the /writer check).
 
-func (f *fakeCloud) CreateLoadBalancer(_ context.Context, in openstack.LoadBalancerCreate) (openstack.LoadBalancer, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("CreateLoadBalancer", in.Name); err != nil {
-		return openstack.LoadBalancer{}, err
-	}
-	lb := openstack.LoadBalancer{
-		ID: f.id("lb"), Name: in.Name, Description: in.Description, VIPSubnetID: in.VIPSubnetID,
-		VIPAddress: "10.9.0.200", VIPPortID: f.id("vip-port"), ProvisioningStatus: "PENDING_CREATE", OperatingStatus: "OFFLINE",
-	}
-	f.lbs[lb.ID] = lb
-	return lb, nil
-}
-
 func (f *fakeCloud) WaitLoadBalancerActive(_ context.Context, id string) (openstack.LoadBalancer, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -60,19 +46,6 @@ func (f *fakeCloud) DeleteLoadBalancer(_ context.Context, id string, _ bool) err
 	return nil
 }
 
-func (f *fakeCloud) CreateListener(_ context.Context, lbID string, in openstack.ListenerCreate) (openstack.Listener, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("CreateListener", in.Name); err != nil {
-		return openstack.Listener{}, err
-	}
-	l := openstack.Listener{ID: f.id("listener"), Name: in.Name, Protocol: in.Protocol, Port: in.Port,
-		TimeoutClientDataMs: in.TimeoutClientDataMs, TimeoutMemberDataMs: in.TimeoutMemberDataMs}
-	f.listeners[l.ID] = l
-	f.lbOf[l.ID] = lbID
-	return l, nil
-}
-
 func (f *fakeCloud) GetListener(_ context.Context, id string) (openstack.Listener, error) {
 	return lookup(f, "GetListener", id, f.listeners)
 }
@@ -98,20 +71,6 @@ func (f *fakeCloud) UpdateListener(_ context.Context, _, id string, in openstack
 	return l, nil
 }
 
-func (f *fakeCloud) CreatePool(_ context.Context, _ string, in openstack.PoolCreate) (openstack.Pool, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("CreatePool", in.Name); err != nil {
-		return openstack.Pool{}, err
-	}
-	p := openstack.Pool{ID: f.id("pool"), Name: in.Name, Protocol: in.Protocol, LBMethod: in.LBMethod}
-	f.pools[p.ID] = p
-	l := f.listeners[in.ListenerID]
-	l.DefaultPoolID = p.ID
-	f.listeners[in.ListenerID] = l
-	return p, nil
-}
-
 func (f *fakeCloud) GetPool(_ context.Context, id string) (openstack.Pool, error) {
 	return lookup(f, "GetPool", id, f.pools)
 }
@@ -128,37 +87,13 @@ func (f *fakeCloud) UpdatePool(_ context.Context, _, id string, in openstack.Poo
 	return p, nil
 }
 
-func (f *fakeCloud) CreateMonitor(_ context.Context, _, poolID string, in openstack.MonitorSpec) (openstack.Monitor, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := f.call("CreateMonitor", in.Name); err != nil {
-		return openstack.Monitor{}, err
-	}
-	m := openstack.Monitor{ID: f.id("monitor"), Name: in.Name, PoolID: poolID, Type: in.Type, URLPath: in.URLPath}
-	p := f.pools[poolID]
-	p.MonitorID = m.ID
-	f.pools[poolID] = p
-	return m, nil
-}
-
 func (f *fakeCloud) SetPoolMembers(_ context.Context, _, poolID string, specs []openstack.MemberSpec) ([]openstack.Member, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.call("SetPoolMembers", poolID); err != nil {
 		return nil, err
 	}
-	p := f.pools[poolID]
-	p.Members = nil
-	for i, s := range specs {
-		status := "ONLINE"
-		if p.MonitorID != "" && i > 0 && f.singleWriter(poolID) {
-			status = "ERROR"
-		}
-		p.Members = append(p.Members, openstack.Member{
-			ID: f.id("member"), Name: s.Name, Address: s.Address, Port: s.Port, MonitorPort: s.MonitorPort,
-			OperatingStatus: status, ProvisioningStatus: "ACTIVE",
-		})
-	}
+	p := f.judgedMembers(f.pools[poolID], specs)
 	f.pools[poolID] = p
 	return p.Members, nil
 }
@@ -175,15 +110,84 @@ func (f *fakeCloud) singleWriter(poolID string) bool {
 	return false
 }
 
-func (f *fakeCloud) ListPoolMembers(_ context.Context, poolID string) ([]openstack.Member, error) {
+// StartLoadBalancer is the fully populated create: the listener, its pool,
+// monitor and members are made with the load balancer, which then reads
+// PENDING_CREATE until WaitLoadBalancerActive.
+func (f *fakeCloud) StartLoadBalancer(_ context.Context, in openstack.LoadBalancerCreate) (openstack.LoadBalancer, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.call("ListPoolMembers", poolID); err != nil {
-		return nil, err
+	if err := f.call("StartLoadBalancer", in.Name); err != nil {
+		return openstack.LoadBalancer{}, err
 	}
-	p, ok := f.pools[poolID]
+	lb := openstack.LoadBalancer{
+		ID: f.id("lb"), Name: in.Name, Description: in.Description, VIPSubnetID: in.VIPSubnetID,
+		VIPAddress: "10.9.0.200", VIPPortID: f.id("vip-port"), ProvisioningStatus: "PENDING_CREATE", OperatingStatus: "OFFLINE",
+	}
+	f.lbs[lb.ID] = lb
+	if in.Listener == nil {
+		return lb, nil
+	}
+	li := in.Listener
+	l := openstack.Listener{ID: f.id("listener"), Name: li.Name, Protocol: li.Protocol, Port: li.Port,
+		TimeoutClientDataMs: li.TimeoutClientDataMs, TimeoutMemberDataMs: li.TimeoutMemberDataMs}
+	if pc := li.DefaultPool; pc != nil {
+		p := openstack.Pool{ID: f.id("pool"), Name: pc.Name, Protocol: pc.Protocol, LBMethod: pc.LBMethod}
+		if pc.Monitor != nil {
+			p.MonitorID = f.id("monitor")
+		}
+		l.DefaultPoolID = p.ID
+		f.pools[p.ID] = p
+		f.listeners[l.ID] = l
+		f.lbOf[l.ID] = lb.ID
+		f.pools[p.ID] = f.judgedMembers(p, pc.Members)
+		return lb, nil
+	}
+	f.listeners[l.ID] = l
+	f.lbOf[l.ID] = lb.ID
+	return lb, nil
+}
+
+// judgedMembers gives the pool these members with their health check
+// verdicts (single_writer: only the first passes).
+func (f *fakeCloud) judgedMembers(p openstack.Pool, specs []openstack.MemberSpec) openstack.Pool {
+	p.Members = nil
+	for i, s := range specs {
+		status := "ONLINE"
+		if p.MonitorID != "" && i > 0 && f.singleWriter(p.ID) {
+			status = "ERROR"
+		}
+		p.Members = append(p.Members, openstack.Member{
+			ID: f.id("member"), Name: s.Name, Address: s.Address, Port: s.Port, MonitorPort: s.MonitorPort,
+			OperatingStatus: status, ProvisioningStatus: "ACTIVE",
+		})
+	}
+	return p
+}
+
+// GetLoadBalancerStatus is Octavia's status tree.
+func (f *fakeCloud) GetLoadBalancerStatus(_ context.Context, id string) (openstack.LoadBalancerStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("GetLoadBalancerStatus", id); err != nil {
+		return openstack.LoadBalancerStatus{}, err
+	}
+	lb, ok := f.lbs[id]
 	if !ok {
-		return nil, errNotFound
+		return openstack.LoadBalancerStatus{}, errNotFound
 	}
-	return p.Members, nil
+	st := openstack.LoadBalancerStatus{ID: lb.ID, Name: lb.Name, ProvisioningStatus: lb.ProvisioningStatus, OperatingStatus: lb.OperatingStatus}
+	for lid, lbID := range f.lbOf {
+		if lbID != id {
+			continue
+		}
+		l := f.listeners[lid]
+		ls := openstack.ListenerStatus{ID: l.ID, Name: l.Name, ProvisioningStatus: "ACTIVE", OperatingStatus: "ONLINE"}
+		if p, ok := f.pools[l.DefaultPoolID]; ok {
+			ps := openstack.PoolStatus{ID: p.ID, Name: p.Name, ProvisioningStatus: "ACTIVE", OperatingStatus: "ONLINE", Members: p.Members}
+			ps.Monitor.ID = p.MonitorID
+			ls.Pools = append(ls.Pools, ps)
+		}
+		st.Listeners = append(st.Listeners, ls)
+	}
+	return st, nil
 }

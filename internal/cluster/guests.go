@@ -14,8 +14,8 @@ import (
 
 // ClustercheckPort is where every node's clustercheck responder listens.
 // "/" answers 200 on a node fit for traffic; "/writer" answers 200 only on
-// the writer (guest.Writer): the first fit node in the cluster's fixed
-// node order.
+// the writer (guest.Writer), which is sticky: it stays writer while it is
+// healthy, and a node that joins, donates or returns never takes it back.
 const ClustercheckPort = 9200
 
 // libraryGuests reaches real servers through the guest library.
@@ -48,7 +48,7 @@ func (m *Manager) openGuests(spec Spec, c *Cluster, a guestAccess, obs guest.Obs
 		SST:             guest.SSTMethod(spec.SSTMethod),
 		Parameters:      spec.Parameters,
 		RootPassword:    spec.RootPassword,
-		SSTPassword:     spec.RootPassword,
+		SSTPassword:     derivedSecret(spec.RootPassword, "sst"),
 		InstallPackages: spec.InstallPackages,
 		SuspectTimeout:  spec.FailureDetection,
 		Clustercheck:    &guest.Clustercheck{Password: derivedSecret(spec.RootPassword, "clustercheck"), Port: ClustercheckPort},
@@ -188,10 +188,16 @@ func CheckSSTMethod(d Datastore, method string) error {
 	return guest.ValidateSST(guest.Flavour(d.Type), d.Version, guest.SSTMethod(method))
 }
 
-// CheckParameters refuses parameters the library manages or that could
-// break out of the option file.
-func CheckParameters(_ Datastore, params map[string]string) error {
-	return guest.ValidateParameters(params)
+// CheckParameters refuses parameters the datastore would read as a key the
+// library manages, or that could break out of the option file.
+func CheckParameters(d Datastore, params map[string]string) error {
+	return guest.ValidateParameters(guest.Flavour(d.Type), d.Version, params)
+}
+
+// CheckRootPassword says whether the guest library accepts the root
+// password as openGuests hands it over (also as the SST password).
+func CheckRootPassword(pw string) error {
+	return guest.ValidateRootPassword(pw)
 }
 
 // DefaultSSTMethod is the SST method a datastore uses unless told

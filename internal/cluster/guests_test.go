@@ -70,3 +70,38 @@ func TestGeneratePassword(t *testing.T) {
 		t.Fatalf("passwords %q %q", a, b)
 	}
 }
+
+// The SST account has its own password: wsrep_sst_auth sits in an option
+// file the mysql user reads, so it must never be the root password.
+func TestGuestsGetASeparateSSTPassword(t *testing.T) {
+	r := newRig()
+	spec := testSpec()
+	if _, err := r.m.Create(testContext(t), spec); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if len(r.guests.specs) == 0 {
+		t.Fatal("the guest library was never opened")
+	}
+	for _, gs := range r.guests.specs {
+		if gs.SSTPassword == "" || gs.SSTPassword == gs.RootPassword || strings.Contains(gs.SSTPassword, spec.RootPassword) {
+			t.Errorf("SSTPassword %q: want a secret of its own", gs.SSTPassword)
+		}
+		if gs.Clustercheck != nil && gs.SSTPassword == gs.Clustercheck.Password {
+			t.Errorf("the SST and clustercheck accounts share a password")
+		}
+	}
+}
+
+// A root password the guests cannot carry is refused before anything is
+// created, not after every server was built.
+func TestCreateRefusesAnUncarryableRootPasswordFirst(t *testing.T) {
+	r := newRig()
+	spec := testSpec()
+	spec.RootPassword = "line\nbreak"
+	if _, err := r.m.Create(testContext(t), spec); err == nil || !strings.Contains(err.Error(), "root password") {
+		t.Fatalf("Create = %v, want a root password error", err)
+	}
+	if calls := r.log.all(); len(calls) != 0 {
+		t.Errorf("the cloud was called before the spec was refused: %v", calls)
+	}
+}

@@ -3,6 +3,8 @@ package cluster
 import (
 	"bufio"
 	"errors"
+	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -17,39 +19,69 @@ const (
 // errNoFingerprints means the console does not (yet) show the block.
 var errNoFingerprints = errors.New("no SSH host key fingerprints on the console yet")
 
-// consoleFingerprints returns the SHA256 fingerprints ("SHA256:...") printed
-// in the console output's last fingerprint block. A server that rebooted
-// prints the block again; the last one is the current.
+// consolePrefix is what may precede a marker or fingerprint line: nothing,
+// or the syslog header cloud-init's fingerprint script writes through
+// `logger -s` ("<14>Nov 22 20:00:01 ec2: "; newer images tag it cloud-init).
+var consolePrefix = regexp.MustCompile(`^(?:<[0-9]{1,3}>[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} (?:ec2|cloud-init): )?`)
+
+// fingerprintLine is one key of a block: "256 SHA256:... root@host (ED25519)".
+var fingerprintLine = regexp.MustCompile(`^[0-9]{3,5} (SHA256:[^ ]{1,100}) .*\([A-Z0-9-]+\)$`)
+
+// errFingerprintsDisagree means the console shows blocks with different
+// keys: something other than cloud-init printed one, so none is trusted.
+var errFingerprintsDisagree = errors.New("the console shows SSH host key fingerprint blocks that disagree; refusing to trust any of them")
+
+// consoleFingerprints returns the SHA256 fingerprints ("SHA256:...") of the
+// console output's fingerprint blocks. A marker counts only as a whole line
+// (after the syslog header cloud-init may add), so text a user or process
+// writes into the middle of a console line cannot open or close a block. A
+// server that rebooted prints the block again; every complete block must
+// name the same keys, or the console is not trusted at all.
 func consoleFingerprints(console string) ([]string, error) {
 	var (
 		current []string
-		last    []string
+		blocks  [][]string
 		inBlock bool
+		prefix  string
 	)
 	sc := bufio.NewScanner(strings.NewReader(console))
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		// cloud-init prefixes console lines with "ci-info: " or a timestamp in
-		// some images; match the markers anywhere in the line.
+		line := strings.TrimRight(sc.Text(), " \t\r")
+		pfx := consolePrefix.FindString(line)
+		body := line[len(pfx):]
 		switch {
-		case strings.Contains(line, fingerprintsBegin):
-			inBlock, current = true, nil
-		case strings.Contains(line, fingerprintsEnd):
-			if inBlock && len(current) > 0 {
-				last = current
+		case body == fingerprintsBegin:
+			inBlock, current, prefix = true, nil, pfx
+		case body == fingerprintsEnd:
+			if inBlock && pfx == prefix && len(current) > 0 {
+				blocks = append(blocks, current)
 			}
 			inBlock = false
 		case inBlock:
-			for _, field := range strings.Fields(line) {
-				if strings.HasPrefix(field, "SHA256:") {
-					current = append(current, field)
-				}
+			m := fingerprintLine.FindStringSubmatch(body)
+			if pfx != prefix || m == nil {
+				// Not cloud-init's line: the block is not trustworthy.
+				inBlock = false
+				continue
 			}
+			current = append(current, m[1])
 		}
 	}
-	if len(last) == 0 {
+	if len(blocks) == 0 {
 		return nil, errNoFingerprints
 	}
-	return last, nil
+	want := sortedCopy(blocks[0])
+	for _, b := range blocks[1:] {
+		if !slices.Equal(want, sortedCopy(b)) {
+			return nil, errFingerprintsDisagree
+		}
+	}
+	return blocks[len(blocks)-1], nil
+}
+
+func sortedCopy(s []string) []string {
+	c := slices.Clone(s)
+	slices.Sort(c)
+	return c
 }

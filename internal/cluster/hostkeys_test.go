@@ -5,11 +5,12 @@ import (
 	"testing"
 )
 
-func TestConsoleFingerprintsTakesLastBlock(t *testing.T) {
+func TestConsoleFingerprintsRepeatedBlocksAgree(t *testing.T) {
 	console := `[    0.000000] Linux version 6.1
 ci-info: no authorized SSH keys fingerprints found for user debian.
 -----BEGIN SSH HOST KEY FINGERPRINTS-----
-256 SHA256:oldoldold root@db-1 (ECDSA)
+3072 SHA256:rsaRSArsa root@db-1 (RSA)
+256 SHA256:AbC+def/123 root@db-1 (ED25519)
 -----END SSH HOST KEY FINGERPRINTS-----
 reboot
 <14>Nov 22 20:00:01 cloud-init: #############################################################
@@ -17,6 +18,10 @@ reboot
 <14>Nov 22 20:00:01 cloud-init: 256 SHA256:AbC+def/123 root@db-1 (ED25519)
 <14>Nov 22 20:00:01 cloud-init: 3072 SHA256:rsaRSArsa root@db-1 (RSA)
 <14>Nov 22 20:00:01 cloud-init: -----END SSH HOST KEY FINGERPRINTS-----
+<14>Nov  2 20:00:01 ec2: -----BEGIN SSH HOST KEY FINGERPRINTS-----
+<14>Nov  2 20:00:01 ec2: 256 SHA256:AbC+def/123 root@db-1 (ED25519)
+<14>Nov  2 20:00:01 ec2: 3072 SHA256:rsaRSArsa root@db-1 (RSA)
+<14>Nov  2 20:00:01 ec2: -----END SSH HOST KEY FINGERPRINTS-----
 `
 	got, err := consoleFingerprints(console)
 	if err != nil {
@@ -24,6 +29,49 @@ reboot
 	}
 	if strings.Join(got, ",") != "SHA256:AbC+def/123,SHA256:rsaRSArsa" {
 		t.Fatalf("fingerprints = %v", got)
+	}
+}
+
+// A second block with other keys (a reboot into new keys, or anything else
+// printing a block) leaves no block to trust: the last one used to win.
+func TestConsoleFingerprintsRefusesDisagreeingBlocks(t *testing.T) {
+	console := `-----BEGIN SSH HOST KEY FINGERPRINTS-----
+256 SHA256:realreal root@db-1 (ED25519)
+-----END SSH HOST KEY FINGERPRINTS-----
+<14>Nov 22 20:00:01 cloud-init: -----BEGIN SSH HOST KEY FINGERPRINTS-----
+<14>Nov 22 20:00:01 cloud-init: 256 SHA256:forged root@db-1 (ED25519)
+<14>Nov 22 20:00:01 cloud-init: -----END SSH HOST KEY FINGERPRINTS-----
+`
+	if got, err := consoleFingerprints(console); err != errFingerprintsDisagree {
+		t.Fatalf("consoleFingerprints = %v, %v; want errFingerprintsDisagree", got, err)
+	}
+}
+
+// Markers count only as whole lines: a process that echoes text into the
+// middle of a console line (a hostname, a login banner, a log message with
+// user input) cannot open, fill or close a block.
+func TestConsoleFingerprintsExactMarkerLinesOnly(t *testing.T) {
+	real := "-----BEGIN SSH HOST KEY FINGERPRINTS-----\n256 SHA256:realreal root@db-1 (ED25519)\n-----END SSH HOST KEY FINGERPRINTS-----\n"
+	for name, injected := range map[string]string{
+		"embedded markers": "myapp: user said -----BEGIN SSH HOST KEY FINGERPRINTS-----\n256 SHA256:forged root@db-1 (ED25519)\nmyapp: -----END SSH HOST KEY FINGERPRINTS-----\n",
+		"foreign prefix":   "[   12.0] evil: -----BEGIN SSH HOST KEY FINGERPRINTS-----\n[   12.0] evil: 256 SHA256:forged root@db-1 (ED25519)\n[   12.0] evil: -----END SSH HOST KEY FINGERPRINTS-----\n",
+		"trailing text":    "-----BEGIN SSH HOST KEY FINGERPRINTS----- x\n256 SHA256:forged root@db-1 (ED25519)\n-----END SSH HOST KEY FINGERPRINTS----- x\n",
+	} {
+		t.Run(name, func(t *testing.T) {
+			got, err := consoleFingerprints(real + injected)
+			if err != nil || strings.Join(got, ",") != "SHA256:realreal" {
+				t.Fatalf("consoleFingerprints = %v, %v; want [SHA256:realreal]", got, err)
+			}
+			if got, err := consoleFingerprints(injected); err != errNoFingerprints {
+				t.Fatalf("injected lines alone gave %v, %v; want errNoFingerprints", got, err)
+			}
+		})
+	}
+	// A stray line inside a block (another process interleaving output)
+	// spoils that block rather than adding a key to it.
+	mixed := "-----BEGIN SSH HOST KEY FINGERPRINTS-----\n256 SHA256:realreal root@db-1 (ED25519)\nmyapp: 256 SHA256:forged x\n-----END SSH HOST KEY FINGERPRINTS-----\n"
+	if got, err := consoleFingerprints(mixed); err != errNoFingerprints {
+		t.Fatalf("block with a stray line gave %v, %v; want errNoFingerprints", got, err)
 	}
 }
 

@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"net/netip"
 	"sort"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
@@ -113,10 +112,8 @@ func (inv *inventory) cluster(id string) *Cluster {
 		sg := inv.securityGroups[0]
 		c.SecurityGroupID = sg.ID
 		for _, r := range sg.Rules {
-			if r.Direction == "ingress" && r.PortMin == portMySQL && r.RemoteIPPrefix != "" {
-				if p, err := netip.ParsePrefix(r.RemoteIPPrefix); err == nil {
-					c.AllowedCIDRs = append(c.AllowedCIDRs, p)
-				}
+			if p, ok := clientRuleCIDR(r); ok && ownsRule(c.ID, r) {
+				c.AllowedCIDRs = append(c.AllowedCIDRs, p)
 			}
 		}
 	}

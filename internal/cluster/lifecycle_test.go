@@ -60,7 +60,7 @@ func createStage(call string) int {
 		return 1
 	case "CreateSecurityGroup":
 		return 2
-	case "CreateSecurityGroupRule":
+	case "CreateSecurityGroupRules":
 		if strings.HasPrefix(arg, "tcp/22 ") {
 			return 6
 		}
@@ -147,16 +147,32 @@ func TestCreateProvisionsInOrder(t *testing.T) {
 }
 
 // Every security group rule is sent once: Neutron answers a repeat with
-// 409 SecurityGroupRuleExists (issue 17).
+// 409 SecurityGroupRuleExists (issue 17). They go in two bulk requests: the
+// group's rules, then SSH once the ports say where the nodes are.
 func TestCreateSendsEachRuleOnce(t *testing.T) {
 	r := newRig()
-	if _, err := r.m.Create(testContext(t), testSpec()); err != nil {
+	c, err := r.m.Create(testContext(t), testSpec())
+	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
 	var rules []string
+	posts := 0
 	for _, call := range r.log.all() {
-		if rule, ok := strings.CutPrefix(call, "CreateSecurityGroupRule "); ok {
-			rules = append(rules, rule)
+		if strings.HasPrefix(call, "CreateSecurityGroupRule ") {
+			t.Errorf("a rule was sent on its own: %s", call)
+		}
+		if bulk, ok := strings.CutPrefix(call, "CreateSecurityGroupRules "); ok {
+			posts++
+			rules = append(rules, strings.Split(bulk, "; ")...)
+		}
+	}
+	if posts != 2 {
+		t.Errorf("%d bulk rule requests, want 2", posts)
+	}
+	sg, _ := r.cloud.GetSecurityGroup(testContext(t), c.SecurityGroupID)
+	for _, rule := range sg.Rules {
+		if !ownsRule(c.ID, rule) || !strings.HasPrefix(rule.Description, "pxc_cluster "+c.ID+" ") {
+			t.Errorf("rule %s is not marked as the cluster's: %q", fakeRuleString(rule), rule.Description)
 		}
 	}
 	var want []string
@@ -218,13 +234,13 @@ func TestCreateFailureCleanup(t *testing.T) {
 		{name: "keypair", fail: func(r *rig) { r.cloud.failOn["ImportKeyPair"] = errInjected }, phase: PhaseCloud},
 		{name: "security group", fail: func(r *rig) { r.cloud.failOn["CreateSecurityGroup"] = errInjected }, phase: PhaseCloud,
 			made: []string{"keypairs"}},
-		{name: "member rule", fail: func(r *rig) { r.cloud.failOn["CreateSecurityGroupRule tcp/4567 from members"] = errInjected }, phase: PhaseCloud,
+		{name: "member rule", fail: func(r *rig) { r.cloud.failOn["CreateSecurityGroupRules tcp/4567 from members"] = errInjected }, phase: PhaseCloud,
 			made: []string{"keypairs", "security groups"}},
 		{name: "server group", fail: func(r *rig) { r.cloud.failOn["CreateServerGroup"] = errInjected }, phase: PhaseCloud,
 			made: []string{"keypairs", "security groups"}},
 		{name: "port", fail: func(r *rig) { r.cloud.failOn["CreatePort db-2"] = errInjected }, phase: PhaseServers, node: "db-2",
 			made: []string{"keypairs", "security groups", "server groups", "ports"}}, // the other nodes' ports
-		{name: "ssh rule", fail: func(r *rig) { r.cloud.failOn["CreateSecurityGroupRule tcp/22 from 198.51.100.4/32"] = errInjected }, phase: PhaseCloud,
+		{name: "ssh rule", fail: func(r *rig) { r.cloud.failOn["CreateSecurityGroupRules tcp/22 from 198.51.100.4/32"] = errInjected }, phase: PhaseCloud,
 			made: []string{"keypairs", "security groups", "server groups", "ports"}},
 		{name: "server", fail: func(r *rig) { r.cloud.failOn["CreateServer db-3"] = errInjected }, phase: PhaseServers, node: "db-3",
 			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}}, // the other nodes' servers
@@ -337,7 +353,8 @@ func TestDeleteOrderAndIdempotence(t *testing.T) {
 		method, _, _ := strings.Cut(call, " ")
 		deletes[method]++
 	}
-	want := map[string]int{"DeleteServer": 3, "DetachVolume": 3, "DeleteVolume": 3, "DeletePort": 3, "DeleteServerGroup": 1, "DeleteSecurityGroup": 1, "DeleteKeyPair": 1}
+	// No DetachVolume: deleting a server detaches its volume.
+	want := map[string]int{"DeleteServer": 3, "DetachVolume": 0, "DeleteVolume": 3, "DeletePort": 3, "DeleteServerGroup": 1, "DeleteSecurityGroup": 1, "DeleteKeyPair": 1}
 	for k, n := range want {
 		if deletes[k] != n {
 			t.Errorf("%s called %d times, want %d", k, deletes[k], n)

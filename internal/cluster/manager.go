@@ -66,6 +66,7 @@ type Network interface {
 	ListSecurityGroups(ctx context.Context, f openstack.SecurityGroupFilter) ([]openstack.SecurityGroup, error)
 	DeleteSecurityGroup(ctx context.Context, id string) error
 	CreateSecurityGroupRule(ctx context.Context, groupID string, r openstack.SecurityGroupRule) (openstack.SecurityGroupRule, error)
+	CreateSecurityGroupRules(ctx context.Context, groupID string, rs []openstack.SecurityGroupRule) ([]openstack.SecurityGroupRule, error)
 	DeleteSecurityGroupRule(ctx context.Context, id string) error
 	CreatePort(ctx context.Context, in openstack.PortCreate) (openstack.Port, error)
 	ListPorts(ctx context.Context, f openstack.PortFilter) ([]openstack.Port, error)
@@ -89,20 +90,17 @@ type Images interface {
 
 // LoadBalancing is what a pool asks of Octavia.
 type LoadBalancing interface {
-	CreateLoadBalancer(ctx context.Context, in openstack.LoadBalancerCreate) (openstack.LoadBalancer, error)
+	StartLoadBalancer(ctx context.Context, in openstack.LoadBalancerCreate) (openstack.LoadBalancer, error)
 	WaitLoadBalancerActive(ctx context.Context, id string) (openstack.LoadBalancer, error)
 	GetLoadBalancer(ctx context.Context, id string) (openstack.LoadBalancer, error)
+	GetLoadBalancerStatus(ctx context.Context, id string) (openstack.LoadBalancerStatus, error)
 	DeleteLoadBalancer(ctx context.Context, id string, cascade bool) error
-	CreateListener(ctx context.Context, lbID string, in openstack.ListenerCreate) (openstack.Listener, error)
 	GetListener(ctx context.Context, id string) (openstack.Listener, error)
 	ListListeners(ctx context.Context, lbID string) ([]openstack.Listener, error)
 	UpdateListener(ctx context.Context, lbID, id string, in openstack.ListenerUpdate) (openstack.Listener, error)
-	CreatePool(ctx context.Context, lbID string, in openstack.PoolCreate) (openstack.Pool, error)
 	GetPool(ctx context.Context, id string) (openstack.Pool, error)
 	UpdatePool(ctx context.Context, lbID, id string, in openstack.PoolUpdate) (openstack.Pool, error)
-	CreateMonitor(ctx context.Context, lbID, poolID string, in openstack.MonitorSpec) (openstack.Monitor, error)
 	SetPoolMembers(ctx context.Context, lbID, poolID string, members []openstack.MemberSpec) ([]openstack.Member, error)
-	ListPoolMembers(ctx context.Context, poolID string) ([]openstack.Member, error)
 }
 
 // Guests is what the lifecycle asks of the servers themselves, through
@@ -120,6 +118,7 @@ type GuestCluster interface {
 	Create(ctx context.Context, users ...guest.User) (guest.Status, error)
 	Status(ctx context.Context) (guest.Status, error)
 	EnsureUsers(ctx context.Context, users ...guest.User) error
+	DropUsers(ctx context.Context, users ...guest.User) error
 	Close() error
 }
 

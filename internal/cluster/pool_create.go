@@ -4,77 +4,83 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
 
-// CreatePool builds load balancer, listener, pool, health monitor and the
-// members (one batch), and opens the members' security group to the load
-// balancer. On error the returned pool carries the load balancer id when
-// one was made, so DeletePool can clean up.
+// CreatePool builds the whole load balancer in one request (Octavia's
+// fully populated create: listener, pool, health monitor and members),
+// opens the members' security group to it while Octavia builds it, waits
+// once for ACTIVE and then for the health checks' verdicts. On error the
+// returned pool carries the load balancer id when one was made, so
+// DeletePool can clean up.
 func (m *Manager) CreatePool(ctx context.Context, s PoolSpec) (*Pool, error) {
 	if err := ValidatePoolSpec(s); err != nil {
 		return nil, &PhaseError{Phase: PhaseValidate, Err: err}
 	}
-	c, err := m.Read(ctx, s.ClusterID, nil, nil)
+	inv, err := m.discover(ctx, s.ClusterID, "")
 	if err != nil {
 		return nil, fmt.Errorf("cluster %s: %w", s.ClusterID, err)
 	}
+	if inv.empty() {
+		return nil, fmt.Errorf("cluster %s: %w", s.ClusterID, ErrNotFound)
+	}
+	c := inv.cluster(s.ClusterID)
 	if len(c.Nodes) == 0 {
 		return nil, fmt.Errorf("cluster %s has no nodes", s.ClusterID)
 	}
 	if s.VIPSubnetID == "" {
-		s.VIPSubnetID, err = m.nodeSubnet(ctx, c)
-		if err != nil {
+		if s.VIPSubnetID, err = portSubnet(inv.ports, c.ID); err != nil {
 			return nil, err
 		}
 	}
-	lb, err := m.cloud.CreateLoadBalancer(ctx, openstack.LoadBalancerCreate{
-		Name:        fmt.Sprintf("%s-%s-%d", ObjectName(c.Name, c.ID), strings.ReplaceAll(s.Mode, "_", "-"), s.Port),
+	name := fmt.Sprintf("%s-%s-%d", ObjectName(c.Name, c.ID), strings.ReplaceAll(s.Mode, "_", "-"), s.Port)
+	p := &Pool{
+		ClusterID: c.ID, Mode: s.Mode, HealthCheck: s.HealthCheck, Port: s.Port, LBMethod: s.LBMethod,
+		ClientTimeoutMs: s.ClientTimeoutMs, MemberTimeoutMs: s.MemberTimeoutMs, VIPSubnetID: s.VIPSubnetID,
+	}
+	monitor := monitorSpec(name, s)
+	lb, err := m.cloud.StartLoadBalancer(ctx, openstack.LoadBalancerCreate{
+		Name:        name,
 		Description: lbDescription(c.ID, s.Mode, s.HealthCheck),
 		VIPSubnetID: s.VIPSubnetID,
+		Listener: &openstack.ListenerCreate{
+			Name: name + "-mysql", Protocol: "TCP", Port: s.Port,
+			TimeoutClientDataMs: s.ClientTimeoutMs, TimeoutMemberDataMs: s.MemberTimeoutMs,
+			DefaultPool: &openstack.PoolCreate{
+				Name: name + "-nodes", Protocol: "TCP", LBMethod: s.LBMethod,
+				Members: DesiredMembers(c, p, s.Port), Monitor: &monitor,
+			},
+		},
 	})
-	p := &Pool{ClusterID: c.ID, LoadBalancerID: lb.ID, Mode: s.Mode, HealthCheck: s.HealthCheck}
+	p.LoadBalancerID = lb.ID
 	if err != nil {
 		return poolOrNil(p), &PhaseError{Phase: "load balancer", Err: err}
+	}
+	// The health checks need these rules: made while Octavia builds.
+	if err := m.openMembersToLB(ctx, c, p, s); err != nil {
+		return p, &PhaseError{Phase: "security group", Err: err}
 	}
 	if lb, err = m.cloud.WaitLoadBalancerActive(ctx, lb.ID); err != nil {
 		return p, &PhaseError{Phase: "load balancer", Err: err}
 	}
-	p.VIPAddress, p.VIPSubnetID, p.VIPPortID = lb.VIPAddress, lb.VIPSubnetID, lb.VIPPortID
+	p.VIPAddress, p.VIPPortID = lb.VIPAddress, lb.VIPPortID
+	if lb.VIPSubnetID != "" {
+		p.VIPSubnetID = lb.VIPSubnetID
+	}
 	if s.FloatingIPNetwork != "" {
 		if err := m.addFloatingIP(ctx, p, s.FloatingIPNetwork); err != nil {
 			return p, &PhaseError{Phase: "floating ip", Err: err}
 		}
 	}
-	if err := m.openMembersToLB(ctx, c, p, s); err != nil {
-		return p, &PhaseError{Phase: "security group", Err: err}
-	}
-	l, err := m.cloud.CreateListener(ctx, lb.ID, openstack.ListenerCreate{
-		Name: lb.Name + "-mysql", Protocol: "TCP", Port: s.Port,
-		TimeoutClientDataMs: s.ClientTimeoutMs, TimeoutMemberDataMs: s.MemberTimeoutMs,
-	})
+	st, err := m.waitMembersSettled(ctx, p)
 	if err != nil {
-		return p, &PhaseError{Phase: "listener", Err: err}
-	}
-	p.ListenerID = l.ID
-	pool, err := m.cloud.CreatePool(ctx, lb.ID, openstack.PoolCreate{
-		Name: lb.Name + "-nodes", Protocol: "TCP", LBMethod: s.LBMethod, ListenerID: l.ID,
-	})
-	if err != nil {
-		return p, &PhaseError{Phase: "pool", Err: err}
-	}
-	p.PoolID = pool.ID
-	mon, err := m.cloud.CreateMonitor(ctx, lb.ID, pool.ID, monitorSpec(lb.Name, s))
-	if err != nil {
-		return p, &PhaseError{Phase: "health monitor", Err: err}
-	}
-	p.MonitorID = mon.ID
-	if err := m.SyncPoolMembers(ctx, p, c); err != nil {
 		return p, &PhaseError{Phase: "members", Err: err}
 	}
-	return m.ReadPool(ctx, lb.ID)
+	p.observe(st)
+	return p, nil
 }
 
 // addFloatingIP gives the VIP's port a floating IP on the external network
@@ -92,21 +98,18 @@ func (m *Manager) addFloatingIP(ctx context.Context, p *Pool, networkRef string)
 		return fmt.Errorf("floating ip for VIP %s of load balancer %s: %w", p.VIPAddress, p.LoadBalancerID, err)
 	}
 	p.FloatingIPAddress, p.FloatingIPID = f.Address, f.ID
+	p.FloatingIPNetworkID, p.FloatingIPNetworkName = n.ID, n.Name
 	return nil
 }
 
-// nodeSubnet is the subnet of the cluster's first port.
-func (m *Manager) nodeSubnet(ctx context.Context, c *Cluster) (string, error) {
-	ports, err := m.cloud.ListPorts(ctx, openstack.PortFilter{Description: ownerDescription(c.ID)})
-	if err != nil {
-		return "", err
-	}
+// portSubnet is the subnet of the cluster's first port.
+func portSubnet(ports []openstack.Port, clusterID string) (string, error) {
 	for _, p := range ports {
 		if len(p.FixedIPs) > 0 {
 			return p.FixedIPs[0].SubnetID, nil
 		}
 	}
-	return "", fmt.Errorf("cluster %s has no port with a subnet: set vip_subnet_id", c.ID)
+	return "", fmt.Errorf("cluster %s has no port with a subnet: set vip_subnet_id", clusterID)
 }
 
 // openMembersToLB lets the load balancer reach MySQL and clustercheck on
@@ -130,6 +133,9 @@ func (m *Manager) openMembersToLB(ctx context.Context, c *Cluster, p *Pool, s Po
 	}
 	for _, src := range dedupe(sources) {
 		for _, port := range ports {
+			if port == portMySQL && slices.Contains(c.AllowedCIDRs, src) {
+				continue // the cluster's own rule already lets src in (a second one is a 409)
+			}
 			_, err := m.cloud.CreateSecurityGroupRule(ctx, c.SecurityGroupID, openstack.SecurityGroupRule{
 				Direction: "ingress", EtherType: "IPv4", Protocol: "tcp", PortMin: port, PortMax: port,
 				RemoteIPPrefix: src.String(), Description: ruleOwner(p.LoadBalancerID),

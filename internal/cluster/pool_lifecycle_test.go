@@ -100,11 +100,13 @@ func TestCreatePoolFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.cloud.failOn["CreateListener"] = errInjected
+	// The whole load balancer is one create: a build that fails (Octavia
+	// puts it in ERROR) must still hand back its id for the cleanup.
+	r.cloud.failOn["WaitLoadBalancerActive"] = errInjected
 	p, err := r.m.CreatePool(ctx, PoolSpec{ClusterID: c.ID, Port: 3306, Mode: ModeMultiWriter, HealthCheck: HealthTCP, LBMethod: "ROUND_ROBIN"})
 	var pe *PhaseError
-	if !errors.As(err, &pe) || pe.Phase != "listener" || p == nil || p.LoadBalancerID == "" {
-		t.Fatalf("CreatePool = %+v, %v; want the load balancer id and a listener PhaseError", p, err)
+	if !errors.As(err, &pe) || pe.Phase != "load balancer" || p == nil || p.LoadBalancerID == "" {
+		t.Fatalf("CreatePool = %+v, %v; want the load balancer id and a load balancer PhaseError", p, err)
 	}
 	// TCP checks open only MySQL.
 	sg, _ := r.cloud.GetSecurityGroup(ctx, c.SecurityGroupID)

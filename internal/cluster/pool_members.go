@@ -14,22 +14,27 @@ import (
 const settleTimeout = 3 * time.Minute
 
 // waitMembersSettled waits until the health monitor has judged every
-// member. HAProxy starts new servers UP until enough checks fail, so right
-// after a change every node can get connections, even in single_writer
-// mode; the pool is ready only once the checks have spoken: one writer in
-// single_writer mode, at least one fit node in multi_writer mode.
-func (m *Manager) waitMembersSettled(ctx context.Context, p *Pool) error {
+// member, polling Octavia's status tree (which also gives the caller the
+// final ids and statuses). HAProxy starts new servers UP until enough
+// checks fail, so right after a change every node can get connections,
+// even in single_writer mode; the pool is ready only once the checks have
+// spoken: one writer in single_writer mode, at least one fit node in
+// multi_writer mode.
+func (m *Manager) waitMembersSettled(ctx context.Context, p *Pool) (openstack.LoadBalancerStatus, error) {
 	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
 	defer cancel()
 	var last string
-	err := openstack.WaitFor(ctx, "health checks of pool "+p.PoolID, func(ctx context.Context) (bool, error) {
-		members, err := m.cloud.ListPoolMembers(ctx, p.PoolID)
+	var tree openstack.LoadBalancerStatus
+	err := openstack.WaitFor(ctx, "health checks of load balancer "+p.LoadBalancerID, func(ctx context.Context) (bool, error) {
+		st, err := m.cloud.GetLoadBalancerStatus(ctx, p.LoadBalancerID)
 		if err != nil {
 			return false, err
 		}
+		tree = st
+		_, pool := st.FirstPool()
 		online, judged := 0, 0
 		var states []string
-		for _, mem := range members {
+		for _, mem := range pool.Members {
 			states = append(states, mem.Name+"="+mem.OperatingStatus)
 			switch mem.OperatingStatus {
 			case "ONLINE":
@@ -40,28 +45,35 @@ func (m *Manager) waitMembersSettled(ctx context.Context, p *Pool) error {
 			}
 		}
 		last = strings.Join(states, ", ")
-		if judged < len(members) || online == 0 {
+		if judged < len(pool.Members) || online == 0 {
 			return false, nil
 		}
 		return p.Mode != ModeSingleWriter || online == 1, nil
 	})
 	if err != nil {
-		return fmt.Errorf("members %s: %w", last, err)
+		return tree, fmt.Errorf("members %s: %w", last, err)
 	}
-	return nil
+	return tree, nil
 }
 
 // SyncPoolMembers makes the members exactly the cluster's nodes in one
 // batch update: one PENDING_UPDATE cycle however many nodes changed.
 func (m *Manager) SyncPoolMembers(ctx context.Context, p *Pool, c *Cluster) error {
-	port := 0
-	if l, err := m.cloud.GetListener(ctx, p.ListenerID); err == nil {
+	port := p.Port
+	if port == 0 {
+		l, err := m.cloud.GetListener(ctx, p.ListenerID)
+		if err != nil {
+			return err
+		}
 		port = l.Port
-	} else {
-		return err
 	}
 	if _, err := m.cloud.SetPoolMembers(ctx, p.LoadBalancerID, p.PoolID, DesiredMembers(c, p, port)); err != nil {
 		return err
 	}
-	return m.waitMembersSettled(ctx, p)
+	st, err := m.waitMembersSettled(ctx, p)
+	if err != nil {
+		return err
+	}
+	p.observe(st)
+	return nil
 }

@@ -19,6 +19,7 @@ func (m *Manager) Read(ctx context.Context, id string, spec *Spec, hostKeys map[
 	if err != nil {
 		return nil, err
 	}
+	m.remember(id, inv)
 	if inv.empty() {
 		return nil, ErrNotFound
 	}

@@ -66,3 +66,15 @@ func (m *Manager) ResolveNetworkID(ctx context.Context, idOrName string) (string
 	}
 	return n.ID, nil
 }
+
+// ResolveKeyPair checks that the named Nova keypair exists; a missing one is
+// a *ReferenceError on key_pair, so plans can name the attribute.
+func (m *Manager) ResolveKeyPair(ctx context.Context, name string) error {
+	_, err := m.cloud.GetKeyPair(ctx, name)
+	var ae *openstack.AuthError
+	var sm *openstack.ServiceMissingError
+	if err == nil || errors.As(err, &ae) || errors.As(err, &sm) || !openstack.IsNotFound(err) {
+		return err
+	}
+	return &ReferenceError{Field: "key_pair", Err: fmt.Errorf("keypair %q does not exist in this project and region: %w", name, err)}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"strings"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
@@ -55,11 +56,14 @@ func memberRules() []ingressRule {
 	}
 }
 
+// clientRuleWhat describes the rules that open MySQL to allowed_cidrs.
+const clientRuleWhat = "MySQL clients"
+
 // clientRules open MySQL to the allowed networks.
 func clientRules(allowed []netip.Prefix) []ingressRule {
 	var rules []ingressRule
 	for _, p := range dedupe(allowed) {
-		rules = append(rules, ingressRule{Port: portMySQL, RemoteCIDR: p, Description: "MySQL clients"})
+		rules = append(rules, ingressRule{Port: portMySQL, RemoteCIDR: p, Description: clientRuleWhat})
 	}
 	return rules
 }
@@ -73,23 +77,65 @@ func sshRules(sources []netip.Prefix) []ingressRule {
 	return rules
 }
 
-// addRules sends each rule to the security group once.
-func (m *Manager) addRules(ctx context.Context, groupID string, rules []ingressRule) error {
+// ruleDescription marks a rule as the cluster's own: "pxc_cluster <id>
+// MySQL clients". A security group is shared with whatever else opens ports
+// to the members (a pxc_lb_pool marks its rules "pxc_lb <id>"), so the
+// cluster only ever removes rules carrying its mark.
+func ruleDescription(clusterID, what string) string {
+	return ownerDescription(clusterID) + " " + what
+}
+
+// ownsRule says whether the cluster made rule r. Rules made before rules
+// were marked carry the bare "MySQL clients" description; no other owner
+// ever used it, so they count as the cluster's.
+func ownsRule(clusterID string, r openstack.SecurityGroupRule) bool {
+	return strings.HasPrefix(r.Description, ownerDescription(clusterID)+" ") || r.Description == clientRuleWhat
+}
+
+// clientRuleCIDR is the network an ingress MySQL rule from a CIDR opens
+// the port to; ok is false for any other rule.
+func clientRuleCIDR(r openstack.SecurityGroupRule) (p netip.Prefix, ok bool) {
+	if r.Direction != "ingress" || r.PortMin != portMySQL || r.RemoteIPPrefix == "" {
+		return netip.Prefix{}, false
+	}
+	p, err := netip.ParsePrefix(r.RemoteIPPrefix)
+	if err != nil {
+		return netip.Prefix{}, false
+	}
+	return p.Masked(), true
+}
+
+// addRules sends the rules to the cluster's security group in one bulk
+// request: each rule once, and none a second time.
+func (m *Manager) addRules(ctx context.Context, c *Cluster, rules []ingressRule) error {
+	if len(rules) == 0 {
+		return nil
+	}
+	out := make([]openstack.SecurityGroupRule, 0, len(rules))
 	for _, r := range rules {
 		rule := openstack.SecurityGroupRule{
 			Direction: "ingress", EtherType: "IPv4", Protocol: "tcp",
-			PortMin: r.Port, PortMax: r.Port, Description: r.Description,
+			PortMin: r.Port, PortMax: r.Port, Description: ruleDescription(c.ID, r.Description),
 		}
 		if r.RemoteGroup {
-			rule.RemoteGroupID = groupID
+			rule.RemoteGroupID = c.SecurityGroupID
 		} else {
 			rule.RemoteIPPrefix = r.RemoteCIDR.String()
 		}
-		if _, err := m.cloud.CreateSecurityGroupRule(ctx, groupID, rule); err != nil {
-			return fmt.Errorf("security group rule %s: %w", r, err)
-		}
+		out = append(out, rule)
+	}
+	if _, err := m.cloud.CreateSecurityGroupRules(ctx, c.SecurityGroupID, out); err != nil {
+		return fmt.Errorf("security group rules %s: %w", describeRules(rules), err)
 	}
 	return nil
+}
+
+func describeRules(rules []ingressRule) string {
+	s := make([]string, len(rules))
+	for i, r := range rules {
+		s[i] = r.String()
+	}
+	return strings.Join(s, ", ")
 }
 
 // sshSources are where port 22 is opened to: the given CIDRs, else the

@@ -70,6 +70,11 @@ type SSHSpec struct {
 	// reach the cluster network, as a /32.
 	SourceCIDRs []netip.Prefix
 	Bastion     *BastionSpec
+	// HostKeyTimeout bounds the wait for the fingerprints on a new
+	// server's console, ConnectTimeout the wait for its sshd; zero: the
+	// defaults.
+	HostKeyTimeout time.Duration
+	ConnectTimeout time.Duration
 }
 
 // BastionSpec is a jump host in front of the servers.
@@ -217,8 +222,11 @@ func validateSpec(spec Spec) error {
 	default:
 		errs = append(errs, fmt.Errorf("ssh.host_key_check %q: use console, known_hosts or insecure", spec.SSH.HostKeyCheck))
 	}
+	if spec.RootPassword != "" { // empty: generated
+		errs = append(errs, guest.ValidateRootPassword(spec.RootPassword))
+	}
 	errs = append(errs,
 		guest.ValidateSST(guest.Flavour(spec.Datastore.Type), spec.Datastore.Version, guest.SSTMethod(spec.SSTMethod)),
-		guest.ValidateParameters(spec.Parameters))
+		guest.ValidateParameters(guest.Flavour(spec.Datastore.Type), spec.Datastore.Version, spec.Parameters))
 	return errors.Join(errs...)
 }

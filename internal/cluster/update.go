@@ -4,11 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/guest"
 )
 
 // SetAllowedCIDRs makes the security group open 3306 to exactly the given
-// networks (plus the members) and lets root log in from them. Rules for
-// networks no longer listed are removed; the members' rules stay.
+// networks (plus the members) and lets root log in from them. Only rules
+// the cluster made are removed: a load balancer's rules into the same group
+// belong to the load balancer. The root accounts the cluster created for
+// the networks it stops opening to are dropped.
 func (m *Manager) SetAllowedCIDRs(ctx context.Context, c *Cluster, spec Spec) error {
 	sg, err := m.cloud.GetSecurityGroup(ctx, c.SecurityGroupID)
 	if err != nil {
@@ -18,22 +22,18 @@ func (m *Manager) SetAllowedCIDRs(ctx context.Context, c *Cluster, spec Spec) er
 	for _, p := range dedupe(spec.AllowedCIDRs) {
 		want[p] = true
 	}
+	// Any rule opening MySQL to a wanted network serves; a second one would
+	// be answered 409 by Neutron, whoever made the first.
 	have := map[netip.Prefix]bool{}
+	var stale []ownedClientRule
 	for _, r := range sg.Rules {
-		if r.Direction != "ingress" || r.PortMin != portMySQL || r.RemoteIPPrefix == "" {
-			continue
-		}
-		p, err := netip.ParsePrefix(r.RemoteIPPrefix)
-		if err != nil {
-			continue
-		}
-		p = p.Masked()
-		if want[p] {
+		p, ok := clientRuleCIDR(r)
+		switch {
+		case !ok:
+		case want[p]:
 			have[p] = true
-			continue
-		}
-		if err := m.cloud.DeleteSecurityGroupRule(ctx, r.ID); err != nil {
-			return &PhaseError{Phase: PhaseCloud, Err: fmt.Errorf("remove MySQL access from %s: %w", p, err)}
+		case ownsRule(c.ID, r):
+			stale = append(stale, ownedClientRule{id: r.ID, cidr: p})
 		}
 	}
 	var missing []netip.Prefix
@@ -42,11 +42,18 @@ func (m *Manager) SetAllowedCIDRs(ctx context.Context, c *Cluster, spec Spec) er
 			missing = append(missing, p)
 		}
 	}
-	if err := m.addRules(ctx, c.SecurityGroupID, clientRules(missing)); err != nil {
+	// New networks first, so a narrowing never closes what stays open.
+	if err := m.addRules(ctx, c, clientRules(missing)); err != nil {
 		return &PhaseError{Phase: PhaseCloud, Err: err}
 	}
+	for _, r := range stale {
+		if err := m.cloud.DeleteSecurityGroupRule(ctx, r.id); err != nil {
+			return &PhaseError{Phase: PhaseCloud, Err: fmt.Errorf("remove MySQL access from %s: %w", r.cidr, err)}
+		}
+	}
 	users := clientRootUsers(spec)
-	if len(users) == 0 {
+	dropped := staleRootUsers(stale, want)
+	if len(users) == 0 && len(dropped) == 0 {
 		return nil
 	}
 	gc, err := m.openGuests(spec, c, accessFor(spec, spec.SSH.PrivateKey, c.HostKeys), nil)
@@ -54,8 +61,39 @@ func (m *Manager) SetAllowedCIDRs(ctx context.Context, c *Cluster, spec Spec) er
 		return err
 	}
 	defer gc.Close()
-	if err := gc.EnsureUsers(ctx, users...); err != nil {
-		return &PhaseError{Phase: PhaseUsers, Err: err}
+	if len(users) > 0 {
+		if err := gc.EnsureUsers(ctx, users...); err != nil {
+			return &PhaseError{Phase: PhaseUsers, Err: err}
+		}
+	}
+	if len(dropped) > 0 {
+		if err := gc.DropUsers(ctx, dropped...); err != nil {
+			return &PhaseError{Phase: PhaseUsers, Err: err}
+		}
 	}
 	return nil
+}
+
+// ownedClientRule is a MySQL rule of the cluster's for a network no longer
+// allowed.
+type ownedClientRule struct {
+	id   string
+	cidr netip.Prefix
+}
+
+// staleRootUsers are the root accounts the cluster created for the
+// networks of its removed rules: root@<network> exists because the network
+// was in allowed_cidrs, and the cluster's rule for it is the record of that.
+func staleRootUsers(stale []ownedClientRule, want map[netip.Prefix]bool) []guest.User {
+	seen := map[string]bool{}
+	var users []guest.User
+	for _, r := range stale {
+		host := mysqlHostPattern(r.cidr)
+		if want[r.cidr] || seen[host] {
+			continue
+		}
+		seen[host] = true
+		users = append(users, guest.User{Name: "root", Host: host})
+	}
+	return users
 }

@@ -9,9 +9,11 @@ import (
 
 // Clustercheck configures the HTTP health responder on every node (what a
 // load balancer's HTTP check asks): 200 when the node may take traffic,
-// 503 otherwise. It runs as `socat TCP-LISTEN:<port>,fork EXEC:<script>`,
-// independent of the database server, so it answers (503) while the server
-// is down and keeps running across server restarts.
+// 503 otherwise. It runs as `socat TCP-LISTEN:<port>,fork EXEC:<script>`
+// (or a socket-activated systemd unit), independent of the database
+// server, so it answers (503) while the server is down and keeps running
+// across server restarts. It runs as the unprivileged mysql user, never
+// root, with at most clustercheckMaxConnections requests at a time.
 type Clustercheck struct {
 	// Password of the 'clustercheck'@'localhost' account the script uses
 	// (USAGE on MariaDB, PROCESS on Percona: enough to read wsrep status).
@@ -27,6 +29,12 @@ const (
 	clustercheckScript = "/etc/mysql/clustercheck.sh"
 	clustercheckConfig = "/etc/mysql/clustercheck.cnf"
 	clustercheckUser   = "clustercheck"
+	// clustercheckRunAs runs the responder: it needs only to read its
+	// option file and reach the server's socket.
+	clustercheckRunAs = "mysql"
+	// clustercheckMaxConnections bounds concurrent requests (each is a
+	// bash and a SQL client): a flood cannot exhaust the node.
+	clustercheckMaxConnections = 16
 )
 
 func (cc Clustercheck) port() int {
@@ -62,7 +70,7 @@ func renderClustercheck(s ClusterSpec, members []Node, self Node, cc Clusterchec
 	st := func(name string) string {
 		return fmt.Sprintf("(SELECT VARIABLE_VALUE FROM %s WHERE VARIABLE_NAME='%s')", statusTable, name)
 	}
-	query := "SET SESSION wsrep_sync_wait=0; SELECT " + strings.Join([]string{
+	query := "SELECT " + strings.Join([]string{
 		st("wsrep_cluster_status"), st("wsrep_local_state_comment"), st("wsrep_ready"),
 		"IFNULL(" + st("wsrep_incoming_addresses") + ",'')", "@@wsrep_reject_queries",
 		"@@wsrep_sst_donor_rejects_queries", maint,
@@ -85,7 +93,10 @@ DONOR_OK=%[4]s
 read -r -t 5 method path _ || exit 0
 while IFS= read -r -t 2 line; do line=${line%%$'\r'}; [ -z "$line" ] && break; done
 path=${path%%%%\?*}
-row=$(%[5]s --defaults-extra-file=%[6]s --connect-timeout=3 -N -B -e %[7]s 2>/dev/null | tail -n 1)
+# One statement list per client run, bounded in time (a donor blocked by a
+# backup lock must not hang the check).
+sql() { timeout 5 %[5]s --defaults-extra-file=%[6]s --connect-timeout=3 -N -B -e "SET SESSION wsrep_sync_wait=0; $1" 2>/dev/null | tail -n 1; }
+row=$(sql %[7]s)
 IFS=$'\t' read -r status state ready incoming reject donor_rejects maint <<<"$row"
 ok=0
 if [ "$status" = Primary ] && [ "$ready" = ON ] && [ "$reject" = NONE ] && [ "$maint" = DISABLED ]; then
@@ -96,13 +107,21 @@ fi
 role="node"
 if [ "$path" = /writer ]; then
   role="writer"
+  # Only a Synced node may be the writer: never a donor, even an allowed one.
+  eligible=0; [ "$ok" = 1 ] && [ "$state" = Synced ] && eligible=1
+  recorded=""
+  [ "$status" = Primary ] && recorded=$(sql "SELECT address FROM %[9]s WHERE id=1")
   %[8]s
+  case "$action" in
+  claim) [ "$(sql "UPDATE %[9]s SET address='$SELF' WHERE id=1 AND address='$recorded'; SELECT ROW_COUNT()")" = 1 ] && writer=$SELF ;;
+  release) sql "UPDATE %[9]s SET address='' WHERE id=1 AND address='$SELF'" >/dev/null ;;
+  esac
   [ "$writer" = "$SELF" ] || ok=0
 fi
 if [ "$ok" = 1 ]; then code="200 OK"; body="Galera $role %[1]s is synced."
 else code="503 Service Unavailable"; body="Galera $role %[1]s is not available (${status:-down}/${state:-down})."; fi
 printf 'HTTP/1.1 %%s\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: %%d\r\n\r\n%%s\n' "$code" $(( ${#body} + 1 )) "$body"
-`, self.Name, self.Address, shellQuote(strings.Join(order, " ")), donorOK, l.Client, clustercheckConfig, shellQuote(query), writerShell)
+`, self.Name, self.Address, shellQuote(strings.Join(order, " ")), donorOK, l.Client, clustercheckConfig, shellQuote(query), writerShell, writerTable)
 }
 
 // EnsureClustercheck creates the clustercheck account (on a healthy
@@ -123,10 +142,11 @@ func (c *Cluster) EnsureClustercheck(ctx context.Context, cc Clustercheck) error
 		"ALTER USER '" + clustercheckUser + "'@'localhost' IDENTIFIED BY " + quoteString(cc.Password),
 		"GRANT " + priv + " ON *.* TO '" + clustercheckUser + "'@'localhost'",
 	}
+	members := c.Spec().Nodes
+	stmts = append(stmts, writerTableStatements(members)...)
 	if err := c.execOnHealthy(ctx, stmts); err != nil {
 		return fmt.Errorf("clustercheck account: %w", err)
 	}
-	members := c.Spec().Nodes
 	return parallel(c.nodes(), func(n *node) error {
 		start := time.Now()
 		if err := c.installClustercheck(ctx, n, members, cc); err != nil {
@@ -137,11 +157,30 @@ func (c *Cluster) EnsureClustercheck(ctx context.Context, cc Clustercheck) error
 	})
 }
 
+// writerTableStatements create the writer record (writer.go) with the
+// first member as the initial writer, and let the responders read and
+// compare-and-swap it. An existing record is kept: the writer is sticky.
+func writerTableStatements(members []Node) []string {
+	first := ""
+	if len(members) > 0 {
+		first = members[0].Address
+	}
+	return []string{
+		"CREATE DATABASE IF NOT EXISTS " + writerSchema,
+		"CREATE TABLE IF NOT EXISTS " + writerTable + " (id TINYINT UNSIGNED NOT NULL PRIMARY KEY, address VARCHAR(64) NOT NULL DEFAULT '') ENGINE=InnoDB",
+		"INSERT IGNORE INTO " + writerTable + " (id, address) VALUES (1, " + quoteString(first) + ")",
+		"GRANT SELECT, UPDATE ON " + writerTable + " TO '" + clustercheckUser + "'@'localhost'",
+	}
+}
+
 func (c *Cluster) installClustercheck(ctx context.Context, n *node, members []Node, cc Clustercheck) error {
-	cnf := "[client]\nuser = " + clustercheckUser + "\npassword = \"" +
-		strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(cc.Password) + "\"\n"
-	if err := n.upload(ctx, clustercheckConfig, []byte(cnf), 0o600); err != nil {
+	cnf := "[client]\nuser = " + clustercheckUser + "\npassword = " + optionQuote(cc.Password) + "\n"
+	if err := n.upload(ctx, clustercheckConfig, []byte(cnf), 0o640); err != nil {
 		return err
+	}
+	// Readable by the responder's user, writable by root only.
+	if _, err := n.run(ctx, "chown root:"+clustercheckRunAs+" "+clustercheckConfig, nil); err != nil {
+		return fmt.Errorf("clustercheck config: %w", err)
 	}
 	if err := n.upload(ctx, clustercheckScript, []byte(renderClustercheck(c.spec, members, n.Node, cc)), 0o755); err != nil {
 		return err
@@ -154,20 +193,23 @@ func (c *Cluster) installClustercheck(ctx context.Context, n *node, members []No
 	}
 	// Restart socat only when it listens on another port (the script is
 	// read per request, so a new script needs no restart).
-	listen := fmt.Sprintf("TCP-LISTEN:%d,reuseaddr,fork", cc.port())
-	script := fmt.Sprintf(`pattern='^socat TCP-LISTEN:[0-9]*,reuseaddr,fork EXEC:%[1]s$'
+	listen := fmt.Sprintf("TCP-LISTEN:%d,reuseaddr,fork,max-children=%d", cc.port(), clustercheckMaxConnections)
+	// The pattern also matches responders started as root by earlier
+	// versions (no max-children): they are replaced.
+	script := fmt.Sprintf(`pattern='^socat TCP-LISTEN:[0-9]*,reuseaddr,fork[a-z0-9=,-]* EXEC:%[1]s$'
 for pid in $(pgrep -f "$pattern"); do
-  grep -qa -- %[2]s /proc/$pid/cmdline || kill "$pid"
+  { grep -qa -- %[2]s /proc/$pid/cmdline && [ "$(stat -c %%U /proc/$pid)" = %[4]s ]; } || kill "$pid"
 done
+for i in $(seq 1 20); do pgrep -f "$pattern" >/dev/null || break; sleep 0.1; done
 if ! pgrep -f "$pattern" >/dev/null; then
-  setsid socat %[2]s EXEC:%[1]s </dev/null >/dev/null 2>&1 &
+  setsid setpriv --reuid=%[4]s --regid=%[4]s --init-groups --inh-caps=-all socat %[2]s EXEC:%[1]s </dev/null >/dev/null 2>&1 &
 fi
 for i in $(seq 1 50); do
   ss -Hltn "sport = :%[3]d" | grep -q . && exit 0
   sleep 0.1
 done
 echo "socat is not listening on port %[3]d" >&2
-exit 1`, clustercheckScript, listen, cc.port())
+exit 1`, clustercheckScript, listen, cc.port(), clustercheckRunAs)
 	if _, err := n.run(ctx, script, nil); err != nil {
 		return fmt.Errorf("start responder: %w", err)
 	}
@@ -214,15 +256,21 @@ Description=Galera clustercheck responder (pxc guest library)
 [Socket]
 ListenStream=%d
 Accept=yes
+MaxConnections=%d
 
 [Install]
 WantedBy=sockets.target
-`, port)
+`, port, clustercheckMaxConnections)
 	service = `[Unit]
 Description=Galera clustercheck request
 
 [Service]
 ExecStart=` + clustercheckScript + `
+User=` + clustercheckRunAs + `
+NoNewPrivileges=yes
+PrivateTmp=yes
+ProtectSystem=strict
+ProtectHome=yes
 StandardInput=socket
 StandardOutput=socket
 StandardError=journal

@@ -27,27 +27,47 @@ func TestClustercheckScript(t *testing.T) {
 		donorOK  bool
 		row      string // empty: the client fails (server down)
 		wantCode string
+		recorded string // pxc_guest.writer; defaults to the first member
+		claimed  bool   // the claim's CAS succeeds (ROW_COUNT() = 1)
+		wantSQL  string // a statement the responder must have run
 	}{
-		{"synced", 1, "/", false, row("Primary", "Synced", "ON", inc, "NONE", "0", "DISABLED"), "200"},
-		{"server down", 1, "/", false, "", "503"},
-		{"non-primary", 1, "/", false, row("non-Primary", "Initialized", "OFF", "", "NONE", "0", "DISABLED"), "503"},
-		{"joining", 1, "/", false, row("Primary", "Joining: receiving State Transfer", "OFF", inc, "NONE", "0", "DISABLED"), "503"},
-		{"donor", 1, "/", false, row("Primary", "Donor/Desynced", "ON", inc, "NONE", "0", "DISABLED"), "503"},
-		{"donor allowed", 1, "/", true, row("Primary", "Donor/Desynced", "ON", inc, "NONE", "0", "DISABLED"), "200"},
-		{"donor rejecting", 1, "/", true, row("Primary", "Donor/Desynced", "ON", inc, "NONE", "1", "DISABLED"), "503"},
-		{"rejecting queries", 1, "/", false, row("Primary", "Synced", "ON", inc, "ALL", "0", "DISABLED"), "503"},
-		{"maintenance", 1, "/", false, row("Primary", "Synced", "ON", inc, "NONE", "0", "MAINTENANCE"), "503"},
-		{"writer is first member", 0, "/writer", false, row("Primary", "Synced", "ON", inc, "NONE", "0", "DISABLED"), "200"},
-		{"not the writer", 1, "/writer", false, row("Primary", "Synced", "ON", inc, "NONE", "0", "DISABLED"), "503"},
-		{"writer moves when first is gone", 1, "/writer?x=1", false, row("Primary", "Synced", "ON", "10.210.0.13:3306,10.210.0.12:3306", "NONE", "0", "DISABLED"), "200"},
-		{"third is not writer", 2, "/writer", false, row("Primary", "Synced", "ON", "10.210.0.13:3306,10.210.0.12:3306", "NONE", "0", "DISABLED"), "503"},
+		{name: "synced", self: 1, path: "/", row: row("Primary", "Synced", "ON", inc, "NONE", "0", "DISABLED"), wantCode: "200"},
+		{name: "server down", self: 1, path: "/", wantCode: "503"},
+		{name: "non-primary", self: 1, path: "/", row: row("non-Primary", "Initialized", "OFF", "", "NONE", "0", "DISABLED"), wantCode: "503"},
+		{name: "joining", self: 1, path: "/", row: row("Primary", "Joining: receiving State Transfer", "OFF", inc, "NONE", "0", "DISABLED"), wantCode: "503"},
+		{name: "donor", self: 1, path: "/", row: row("Primary", "Donor/Desynced", "ON", inc, "NONE", "0", "DISABLED"), wantCode: "503"},
+		{name: "donor allowed", self: 1, path: "/", donorOK: true, row: row("Primary", "Donor/Desynced", "ON", inc, "NONE", "0", "DISABLED"), wantCode: "200"},
+		{name: "donor rejecting", self: 1, path: "/", donorOK: true, row: row("Primary", "Donor/Desynced", "ON", inc, "NONE", "1", "DISABLED"), wantCode: "503"},
+		{name: "rejecting queries", self: 1, path: "/", row: row("Primary", "Synced", "ON", inc, "ALL", "0", "DISABLED"), wantCode: "503"},
+		{name: "maintenance", self: 1, path: "/", row: row("Primary", "Synced", "ON", inc, "NONE", "0", "MAINTENANCE"), wantCode: "503"},
+		{name: "writer is the recorded first member", self: 0, path: "/writer", row: row("Primary", "Synced", "ON", inc, "NONE", "0", "DISABLED"), wantCode: "200"},
+		{name: "not the writer", self: 1, path: "/writer", row: row("Primary", "Synced", "ON", inc, "NONE", "0", "DISABLED"), wantCode: "503"},
+		{name: "writer moves when first is gone", self: 1, path: "/writer?x=1", row: row("Primary", "Synced", "ON", "10.210.0.13:3306,10.210.0.12:3306", "NONE", "0", "DISABLED"), wantCode: "200",
+			claimed: true, wantSQL: "UPDATE pxc_guest.writer SET address='10.210.0.12' WHERE id=1 AND address='10.210.0.11'"},
+		{name: "a lost claim is not the writer", self: 2, path: "/writer", row: row("Primary", "Synced", "ON", "10.210.0.13:3306,10.210.0.12:3306", "NONE", "0", "DISABLED"), wantCode: "503"},
+		// Defect 11: node 1 back and Synced does not take the writer back.
+		{name: "no failback to the first member", self: 0, path: "/writer", row: row("Primary", "Synced", "ON", inc, "NONE", "0", "DISABLED"), wantCode: "503", recorded: "10.210.0.12"},
+		{name: "sticky writer on the second member", self: 1, path: "/writer", row: row("Primary", "Synced", "ON", inc, "NONE", "0", "DISABLED"), wantCode: "200", recorded: "10.210.0.12"},
+		// Defect 11: a joining or donating node is never the writer.
+		{name: "joining first member is not elected", self: 0, path: "/writer", row: row("Primary", "Joining: receiving State Transfer", "OFF", "10.210.0.11:3306,10.210.0.13:3306", "NONE", "0", "DISABLED"), wantCode: "503", recorded: "10.210.0.12", claimed: true},
+		{name: "donating writer releases", self: 0, path: "/writer", donorOK: true, row: row("Primary", "Donor/Desynced", "ON", inc, "NONE", "0", "DISABLED"), wantCode: "503",
+			wantSQL: "UPDATE pxc_guest.writer SET address='' WHERE id=1 AND address='10.210.0.11'"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
+			recorded, claimed := tc.recorded, "0"
+			if recorded == "" {
+				recorded = members[0].Address
+			}
+			if tc.claimed {
+				claimed = "1"
+			}
+			// The stand-in answers by statement and logs what it ran.
 			client := "#!/bin/sh\nexit 1\n"
 			if tc.row != "" {
-				client = "#!/bin/sh\nprintf '%s\\n' '" + tc.row + "'\n"
+				client = "#!/bin/sh\nsql=\"$*\"\nprintf '%s\\n' \"$sql\" >>" + filepath.Join(dir, "sql.log") + "\ncase \"$sql\" in\n" +
+					"*ROW_COUNT*) echo " + claimed + ";;\n*UPDATE*) ;;\n*pxc_guest.writer*) echo '" + recorded + "';;\n*) printf '%s\\n' '" + tc.row + "';;\nesac\n"
 			}
 			if err := os.WriteFile(filepath.Join(dir, "mariadb"), []byte(client), 0o755); err != nil {
 				t.Fatal(err)
@@ -62,6 +82,12 @@ func TestClustercheckScript(t *testing.T) {
 			}
 			if !strings.HasPrefix(string(out), "HTTP/1.1 "+tc.wantCode+" ") {
 				t.Errorf("got %q, want %s", out, tc.wantCode)
+			}
+			if tc.wantSQL != "" {
+				ran, _ := os.ReadFile(filepath.Join(dir, "sql.log"))
+				if !strings.Contains(string(ran), tc.wantSQL) {
+					t.Errorf("the responder did not run %q; it ran:\n%s", tc.wantSQL, ran)
+				}
 			}
 			head, body, _ := strings.Cut(string(out), "\r\n\r\n")
 			if !strings.Contains(head, "Content-Length: ") || !strings.HasSuffix(body, "\n") {

@@ -47,7 +47,7 @@ func TestValidatorsNeedNoCluster(t *testing.T) {
 	if err := ValidateSST(Percona, "8.0", ""); err != nil {
 		t.Errorf("percona 8.0 default SST refused: %v", err)
 	}
-	if err := ValidateParameters(map[string]string{"wsrep_provider": "x"}); err == nil {
+	if err := ValidateParameters(MariaDB, "10.11", map[string]string{"wsrep_provider": "x"}); err == nil {
 		t.Error("managed parameter accepted")
 	}
 	if DefaultSST(Percona) != SSTXtrabackupV2 || DefaultSST(MariaDB) != SSTMariabackup {

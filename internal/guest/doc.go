@@ -38,14 +38,19 @@
 // # Health responder
 //
 // EnsureClustercheck installs /etc/mysql/clustercheck.sh on every node and
-// runs it under `socat TCP-LISTEN:9200,reuseaddr,fork EXEC:...`: GET /
-// answers 200 only for a Primary, Synced, ready node that does not reject
-// queries and is not in maintenance (503 otherwise; donors optionally
-// allowed); GET /writer answers 200 only on the first member, in spec order,
-// of this node's primary component, so exactly one healthy node is the
-// writer. Writer (writer.go) is that rule in Go; the script is rendered
-// from it. Every server start the library performs also (re)starts socat,
-// so the responder survives restarts and reboots.
+// runs it as the mysql user, never root, under `socat
+// TCP-LISTEN:9200,reuseaddr,fork,max-children=16 EXEC:...` (a socket unit
+// with MaxConnections on systemd): GET / answers 200 only for a Primary,
+// Synced, ready node that does not reject queries and is not in
+// maintenance (503 otherwise; donors optionally allowed); GET /writer answers 200 only on the sticky writer recorded in
+// the replicated table pxc_guest.writer: a healthy Synced node claims it
+// when none is recorded or the recorded one left the component, and the
+// writer releases it when it stops being Synced (donor), so exactly one
+// healthy node is the writer and a returning node never takes it back.
+// writer.go explains the rule; WriterDecision is the rule in Go and the
+// script is rendered from the same rule. Every server start the library
+// performs also (re)starts socat, so the responder survives restarts and
+// reboots.
 //
 // # Without systemd
 //

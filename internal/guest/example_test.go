@@ -44,6 +44,7 @@ func Example() {
 		Version:      "10.11",
 		SST:          guest.SSTMariabackup,
 		RootPassword: os.Getenv("DB_ROOT_PASSWORD"),
+		SSTPassword:  os.Getenv("DB_SST_PASSWORD"),
 		Parameters:   map[string]string{"max_connections": "500"},
 		Nodes: []guest.Node{
 			node("db1", "10.0.0.11", "ssh-ed25519 AAAA...1", "6f1c8f34-5c1e-4d52-9a0e-0c1f2a3b4c5d"),

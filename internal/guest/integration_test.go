@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,6 +61,7 @@ const (
 	rootPassword = `r00t'pa"ss\wörd`
 	appPassword  = `app-'"\-密码-🔑`
 	ccPassword   = `cc-'"\-pw`
+	sstPassword  = `sst-'"\-pw#;x`
 )
 
 // httpCode asks a node's clustercheck responder; 0 means no answer.
@@ -140,6 +142,7 @@ func newLabOn(t *testing.T, nw *host.Network, names ...string) *lab {
 		Version:      "10.11",
 		SST:          guest.SSTRsync,
 		RootPassword: rootPassword,
+		SSTPassword:  sstPassword,
 		GCacheSize:   "32M",
 		Parameters:   map[string]string{"innodb_buffer_pool_size": "64M"},
 		Clustercheck: &guest.Clustercheck{Password: ccPassword},
@@ -587,7 +590,7 @@ func TestClusterLifecycle(t *testing.T) {
 	lap("leave")
 
 	log := l.events.text()
-	for _, secret := range []string{rootPassword, appPassword, ccPassword} {
+	for _, secret := range []string{rootPassword, appPassword, ccPassword, sstPassword} {
 		if strings.Contains(log, secret) {
 			t.Errorf("a password appeared in the progress events")
 		}
@@ -630,5 +633,134 @@ func TestMariabackupCluster(t *testing.T) {
 	var method string
 	if err := db.QueryRowContext(ctx, "SELECT @@wsrep_sst_method").Scan(&method); err != nil || method != "mariabackup" {
 		t.Errorf("wsrep_sst_method = %q, %v", method, err)
+	}
+	// The joiners received their state through the SST account (its
+	// password round-trips through the option file), which holds only the
+	// backup privileges, and the root password is in no server option file.
+	var grants string
+	if err := db.QueryRowContext(ctx, "SHOW GRANTS FOR 'sstuser'@'localhost'").Scan(&grants); err != nil {
+		t.Fatalf("sst account: %v", err)
+	}
+	if !strings.HasPrefix(grants, "GRANT RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR ON *.* TO `sstuser`@`localhost`") {
+		t.Errorf("sst account grants: %s", grants)
+	}
+	for _, h := range l.hosts {
+		out := console(t, h, "grep -rhF -e "+shellQuoteTest(rootPassword)+" /etc/mysql/ | wc -l; grep -c '^wsrep_sst_auth' /etc/mysql/mariadb.conf.d/99-galera-guest.cnf")
+		if f := strings.Fields(out); len(f) != 2 || f[0] != "0" || f[1] != "1" {
+			t.Errorf("%s: root password lines in /etc/mysql, wsrep_sst_auth lines: %q", h.Name(), out)
+		}
+	}
+}
+
+func shellQuoteTest(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// writerCodes asks every node's /writer once, in host order, as a load
+// balancer's checks do.
+func writerCodes(t *testing.T, l *lab) []int {
+	codes := make([]int, len(l.hosts))
+	for i, h := range l.hosts {
+		codes[i] = httpCode(t, h, "/writer")
+	}
+	return codes
+}
+
+// waitOneWriter polls the /writer checks until exactly one node answers
+// 200 and returns it; never may a node in forbidden answer 200.
+func waitOneWriter(t *testing.T, l *lab, within time.Duration, forbidden ...int) int {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	var codes []int
+	for time.Now().Before(deadline) {
+		codes = writerCodes(t, l)
+		writer, n := -1, 0
+		for i, c := range codes {
+			if c == 200 {
+				writer, n = i, n+1
+				if slices.Contains(forbidden, i) {
+					t.Errorf("%s answered 200 on /writer (codes %v)", l.hosts[i].Name(), codes)
+				}
+			}
+		}
+		if n > 1 {
+			t.Fatalf("two writers: %v", codes)
+		}
+		if n == 1 {
+			return writer
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	t.Fatalf("no single writer within %s (last codes %v)", within, codes)
+	return -1
+}
+
+// TestStickyWriter: the single writer stays where it is while it is
+// healthy. Node 1 returning does not take it back, and a node that
+// donates (is desynced) hands it over and does not take it back either.
+func TestStickyWriter(t *testing.T) {
+	l := newLab(t, "sw1", "sw2", "sw3")
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	c := l.cluster(t)
+	if _, err := c.Create(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Defect 12: the responder is not root and bounds its connections.
+	for _, h := range l.hosts {
+		out := console(t, h, "for p in $(pgrep -x socat); do stat -c %U /proc/$p; tr '\\0' ' ' </proc/$p/cmdline; echo; done")
+		if !strings.Contains(out, "mysql\n") || strings.Contains(out, "root\n") || !strings.Contains(out, "max-children=16") {
+			t.Errorf("%s: responder processes:\n%s", h.Name(), out)
+		}
+	}
+	if w := waitOneWriter(t, l, 10*time.Second); w != 0 {
+		t.Fatalf("initial writer is %s, want the first member", l.hosts[w].Name())
+	}
+
+	// Node 1 fails: another node takes the writer.
+	if err := c.StopNode(ctx, "sw1"); err != nil {
+		t.Fatal(err)
+	}
+	w := waitOneWriter(t, l, 60*time.Second, 0)
+	t.Logf("writer after sw1 stopped: %s", l.hosts[w].Name())
+
+	// Node 1 rejoins (IST, then Synced): the writer stays.
+	if err := c.StartNode(ctx, "sw1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.WaitGate(ctx, 2*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		if got := waitOneWriter(t, l, 5*time.Second, 0); got != w {
+			t.Fatalf("the writer moved from %s to %s when sw1 came back", l.hosts[w].Name(), l.hosts[got].Name())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	st, err := c.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range st.Nodes {
+		if got, ok := guest.WriterOf(l.spec.Nodes, n); !ok || got.Name != l.hosts[w].Name() {
+			t.Errorf("WriterOf(%s's status) = %v %v, want %s", n.Node, got.Name, ok, l.hosts[w].Name())
+		}
+	}
+
+	// The writer is desynced (what a donor is): it is not the writer
+	// while desynced, another node takes over, and it does not come back.
+	db, err := c.DB(ctx, l.hosts[w].Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	exec1(t, ctx, db, "SET GLOBAL wsrep_desync = ON")
+	next := waitOneWriter(t, l, 30*time.Second, w)
+	exec1(t, ctx, db, "SET GLOBAL wsrep_desync = OFF")
+	if _, err := c.WaitGate(ctx, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		if got := waitOneWriter(t, l, 5*time.Second, w); got != next {
+			t.Fatalf("the writer moved from %s to %s after the donor was Synced again", l.hosts[next].Name(), l.hosts[got].Name())
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 }

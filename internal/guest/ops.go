@@ -44,7 +44,9 @@ install -d -o mysql -g root -m 755 %[1]s
 install -d -o mysql -g adm -m 2750 /var/log/mysql
 install -d -o mysql -g mysql -m 755 %[2]s
 if [ ! -e %[2]s/%[3]s ]; then
-  %[4]s >/tmp/guest-install-db.log 2>&1 || { tail -n 20 /tmp/guest-install-db.log >&2; exit 1; }
+  log=$(mktemp)
+  %[4]s >"$log" 2>&1 || { tail -n 20 "$log" >&2; rm -f "$log"; exit 1; }
+  rm -f "$log"
   echo initialised
 fi`, runDir, dataDir, l.InitMarker, l.InstallDB)
 	out, err := n.run(ctx, script, nil)
@@ -269,6 +271,13 @@ func (c *Cluster) joinNode(ctx context.Context, donor, n *node, idx, total int) 
 	if err := c.writeClientConfig(ctx, n); err != nil {
 		return err
 	}
+	// The donor logs in as the SST account: make sure it exists there (a
+	// cluster built before the account was introduced has none).
+	if stmts := sstAccountStatements(c.spec); len(stmts) > 0 {
+		if _, err := donor.run(ctx, c.layout.Client+" --batch", []byte(sqlScript(stmts))); err != nil {
+			return fmt.Errorf("sst account on %s: %w", donor.Name, err)
+		}
+	}
 	timeout := joinTimeout(c.opts.joinTimeout, c.dataSize(ctx, donor))
 	if !ps.Running {
 		if err := c.start(ctx, n, false); err != nil {
@@ -313,18 +322,34 @@ func (c *Cluster) dataSize(ctx context.Context, n *node) int64 {
 
 // copyCertificates gives a Percona 8.0 joiner the first node's CA and
 // certificate: with pxc-encrypt-cluster-traffic all nodes must share a CA.
+// The datadir belongs to mysql, who could plant symlinks there: root writes
+// the copies into a private directory of its own and install(1) puts them
+// in place (it replaces the destination instead of writing through it, and
+// sets owner and mode on the new file).
 func (c *Cluster) copyCertificates(ctx context.Context, from, to *node) error {
-	for _, f := range []string{"ca.pem", "server-cert.pem", "server-key.pem"} {
-		p := dataDir + "/" + f
-		content, err := from.run(ctx, "cat "+p, nil)
+	out, err := to.run(ctx, "mktemp -d", nil)
+	if err != nil {
+		return fmt.Errorf("certificates: %w", err)
+	}
+	staging := strings.TrimSpace(out)
+	if !strings.HasPrefix(staging, "/") || strings.ContainsAny(staging, " \n'") {
+		return fmt.Errorf("certificates: unexpected temporary directory %q", staging)
+	}
+	defer to.run(context.WithoutCancel(ctx), "rm -rf "+shellQuote(staging), nil) //nolint:errcheck // best effort
+	files := []string{"ca.pem", "server-cert.pem", "server-key.pem"}
+	for _, f := range files {
+		content, err := from.run(ctx, "cat "+dataDir+"/"+f, nil)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", f, err)
 		}
-		if err := to.upload(ctx, p, []byte(content), 0o600); err != nil {
+		if err := to.upload(ctx, staging+"/"+f, []byte(content), 0o600); err != nil {
 			return err
 		}
-		if _, err := to.run(ctx, "chown mysql:mysql "+p, nil); err != nil {
-			return err
+	}
+	for _, f := range files {
+		cmd := "install -o mysql -g mysql -m 0600 " + shellQuote(staging+"/"+f) + " " + dataDir + "/" + f
+		if _, err := to.run(ctx, cmd, nil); err != nil {
+			return fmt.Errorf("install %s: %w", f, err)
 		}
 	}
 	return nil
@@ -469,5 +494,26 @@ func (c *Cluster) EnsureUsers(ctx context.Context, users ...User) error {
 		return fmt.Errorf("ensure users: %w", err)
 	}
 	c.emit("users", "", "%d accounts ensured", len(users))
+	return nil
+}
+
+// DropUsers drops accounts (name and host only) on one healthy member;
+// accounts already gone are skipped. The caller decides which accounts are
+// its own: root@localhost and root@127.0.0.1 are never dropped here.
+func (c *Cluster) DropUsers(ctx context.Context, users ...User) error {
+	var stmts []string
+	for _, u := range users {
+		if err := ValidateUser(User{Name: u.Name, Host: u.Host}); err != nil {
+			return fmt.Errorf("drop users: %w", err)
+		}
+		if u.Name == "root" && (u.Host == "localhost" || u.Host == "127.0.0.1") {
+			return fmt.Errorf("drop users: %s is the library's own account", account(u.Name, u.Host))
+		}
+		stmts = append(stmts, "DROP USER IF EXISTS "+account(u.Name, u.Host))
+	}
+	if err := c.execOnHealthy(ctx, stmts); err != nil {
+		return fmt.Errorf("drop users: %w", err)
+	}
+	c.emit("users", "", "%d accounts dropped", len(users))
 	return nil
 }

@@ -100,9 +100,12 @@ var recoveredRe = regexp.MustCompile(`WSREP: Recovered position:?\s+([0-9a-f-]{3
 // recoverPosition runs the server once with --wsrep-recover (it reads the
 // InnoDB logs, prints the last committed position and exits).
 func (c *Cluster) recoverPosition(ctx context.Context, n *node) (string, int64, error) {
-	log := "/tmp/guest-wsrep-recover.log"
-	cmd := fmt.Sprintf("rm -f %[1]s; %[2]s --user=mysql --wsrep-recover --log-error=%[1]s >/dev/null 2>&1; grep 'Recovered position' %[1]s | tail -n 1",
-		log, c.layout.ServerPath)
+	// A fresh private directory (mktemp), not a fixed /tmp path a local
+	// user could pre-create as a symlink; the server writes the log as mysql.
+	cmd := fmt.Sprintf(`d=$(mktemp -d) && chown mysql "$d" || exit 1
+%[1]s --user=mysql --wsrep-recover --log-error="$d/recover.log" >/dev/null 2>&1
+grep 'Recovered position' "$d/recover.log" | tail -n 1
+rm -rf "$d"`, c.layout.ServerPath)
 	out, err := n.run(ctx, cmd, nil)
 	if err != nil {
 		return "", -1, fmt.Errorf("wsrep-recover: %w", err)

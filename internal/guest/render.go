@@ -151,8 +151,9 @@ func renderConfig(s ClusterSpec, members []Node, nodeName string) (string, error
 	kv("wsrep_node_name", node.Name)
 	kv("wsrep_node_address", node.Address)
 	kv("wsrep_sst_method", string(s.SST))
-	if s.Flavour == Percona && s.Version == "5.7" && s.SST == SSTXtrabackupV2 {
-		kv("wsrep_sst_auth", sstUser+":"+s.SSTPassword)
+	if SSTNeedsAccount(s.Flavour, s.Version, s.SST) {
+		// Quoted with the option-file escapes, as the server's parser reads it.
+		kv("wsrep_sst_auth", optionQuote(sstUser+":"+s.SSTPassword))
 	}
 	if s.Flavour == Percona {
 		kv("pxc_strict_mode", "ENFORCING")
@@ -194,8 +195,13 @@ func renderConfig(s ClusterSpec, members []Node, nodeName string) (string, error
 // clientOptionFile is root's ~/.my.cnf: the CLI over SSH uses it once root
 // has a password. Values are quoted with the option-file escapes.
 func clientOptionFile(password string) string {
-	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`)
-	return "[client]\nuser = root\npassword = \"" + r.Replace(password) + "\"\n"
+	return "[client]\nuser = root\npassword = " + optionQuote(password) + "\n"
+}
+
+// optionQuote double-quotes an option-file value; inside quotes the
+// server's parser reads \\ and \" as the characters themselves.
+func optionQuote(v string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
 }
 
 // providerOptions is wsrep_provider_options. A shorter evs.suspect_timeout

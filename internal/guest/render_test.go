@@ -97,9 +97,14 @@ func TestRenderConfigMustHaves(t *testing.T) {
 				t.Errorf("%s %s: missing %q", v.f, v.v, want)
 			}
 		}
-		hasAuth := strings.Contains(cnf, "wsrep_sst_auth")
-		if wantAuth := v.f == Percona && v.v == "5.7"; hasAuth != wantAuth {
-			t.Errorf("%s %s: wsrep_sst_auth present=%v, want %v", v.f, v.v, hasAuth, wantAuth)
+		// The SST account where the default method logs in (mariabackup,
+		// xtrabackup-v2 on 5.7), quoted; never the root password.
+		hasAuth := strings.Contains(cnf, "wsrep_sst_auth                  = \"sstuser:sst-secret\"\n")
+		if wantAuth := v.f == MariaDB || v.v == "5.7"; hasAuth != wantAuth || strings.Count(cnf, "wsrep_sst_auth") != map[bool]int{true: 1}[wantAuth] {
+			t.Errorf("%s %s: quoted wsrep_sst_auth present=%v, want %v", v.f, v.v, hasAuth, wantAuth)
+		}
+		if strings.Contains(cnf, "root-secret") {
+			t.Errorf("%s %s: the root password is in the server's option file", v.f, v.v)
 		}
 		if strings.Contains(cnf, "pxc-encrypt-cluster-traffic") != (v.f == Percona && v.v == "8.0") {
 			t.Errorf("%s %s: pxc-encrypt-cluster-traffic only belongs to percona 8.0", v.f, v.v)
@@ -119,16 +124,20 @@ func TestValidateRefusesBadInput(t *testing.T) {
 		mutate func(*ClusterSpec)
 		want   string
 	}{
-		"two nodes":        {func(s *ClusterSpec) { s.Nodes = s.Nodes[:2] }, "at least 3 nodes, got 2"},
-		"unknown flavour":  {func(s *ClusterSpec) { s.Flavour = "mysql" }, `unknown flavour "mysql"`},
-		"unknown version":  {func(s *ClusterSpec) { s.Version = "10.5" }, `version "10.5" is not supported for mariadb`},
-		"pxc version":      {func(s *ClusterSpec) { s.Flavour, s.Version, s.SST = Percona, "8.4", "" }, `version "8.4" is not supported for percona`},
-		"sst for flavour":  {func(s *ClusterSpec) { s.SST = SSTXtrabackupV2 }, `sst method "xtrabackup-v2" is not supported by mariadb`},
-		"managed key":      {func(s *ClusterSpec) { s.Parameters["wsrep-cluster-address"] = "gcomm://" }, `parameter "wsrep-cluster-address" is managed`},
-		"managed loose":    {func(s *ClusterSpec) { s.Parameters["loose_sync_binlog"] = "0" }, `parameter "loose_sync_binlog" is managed`},
-		"newline value":    {func(s *ClusterSpec) { s.Parameters["max_connections"] = "10\nwsrep_on=OFF" }, `parameter "max_connections": value must not contain newlines`},
-		"section value":    {func(s *ClusterSpec) { s.Parameters["max_connections"] = "[client]" }, "section brackets"},
-		"bad key":          {func(s *ClusterSpec) { s.Parameters["!include /etc/x"] = "1" }, "keys are letters"},
+		"two nodes":       {func(s *ClusterSpec) { s.Nodes = s.Nodes[:2] }, "at least 3 nodes, got 2"},
+		"unknown flavour": {func(s *ClusterSpec) { s.Flavour = "mysql" }, `unknown flavour "mysql"`},
+		"unknown version": {func(s *ClusterSpec) { s.Version = "10.5" }, `version "10.5" is not supported for mariadb`},
+		"pxc version":     {func(s *ClusterSpec) { s.Flavour, s.Version, s.SST = Percona, "8.4", "" }, `version "8.4" is not supported for percona`},
+		"sst for flavour": {func(s *ClusterSpec) { s.SST = SSTXtrabackupV2 }, `sst method "xtrabackup-v2" is not supported by mariadb`},
+		"managed key":     {func(s *ClusterSpec) { s.Parameters["wsrep-cluster-address"] = "gcomm://" }, `parameter "wsrep-cluster-address" is managed`},
+		"managed loose":   {func(s *ClusterSpec) { s.Parameters["loose_sync_binlog"] = "0" }, `parameter "loose_sync_binlog" is managed`},
+		"newline value":   {func(s *ClusterSpec) { s.Parameters["max_connections"] = "10\nwsrep_on=OFF" }, `parameter "max_connections": value must not contain newlines`},
+		"section value":   {func(s *ClusterSpec) { s.Parameters["max_connections"] = "[client]" }, "section brackets"},
+		"bad key":         {func(s *ClusterSpec) { s.Parameters["!include /etc/x"] = "1" }, "keys are letters"},
+		// Issue 10, defect 4: Validate resolves names as the server does.
+		"abbreviated key":  {func(s *ClusterSpec) { s.Parameters["innodb_flush_log_at_trx_comm"] = "0" }, `parameter "innodb_flush_log_at_trx_comm" is managed`},
+		"skip variant":     {func(s *ClusterSpec) { s.Parameters["skip-loose-sync-binlog"] = "1" }, `parameter "skip-loose-sync-binlog" is managed`},
+		"comment value":    {func(s *ClusterSpec) { s.Parameters["max_connections"] = "10 # x" }, `parameter "max_connections": value must not contain '#'`},
 		"duplicate name":   {func(s *ClusterSpec) { s.Nodes[1].Name = "db1" }, `name "db1" is used twice`},
 		"bad address":      {func(s *ClusterSpec) { s.Nodes[2].Address = "db3.example" }, `address "db3.example" is not an IP address`},
 		"injection name":   {func(s *ClusterSpec) { s.Nodes[0].Name = "db1\nwsrep_on=OFF" }, "name"},

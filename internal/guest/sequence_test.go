@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -63,6 +64,8 @@ func (f *fakeServer) Run(ctx context.Context, cmd string, stdin []byte) ([]byte,
 		return nil, nil
 	case strings.HasPrefix(cmd, "cat /var/lib/mysql/"):
 		return []byte("PEM of " + f.name), nil
+	case cmd == "mktemp -d":
+		return []byte("/tmp/tmp.guest1\n"), nil
 	case strings.HasPrefix(cmd, "du -sb"):
 		return []byte("104857600\n"), nil
 	case strings.Contains(cmd, "mysql@bootstrap.service && systemctl start"),
@@ -192,6 +195,16 @@ func TestPerconaCommandSequence(t *testing.T) {
 						t.Errorf("a password is on a command line: %s", l)
 					}
 				}
+			}
+			// Defect 12: root writes nothing through paths the mysql user
+			// controls (the datadir: certificates) and uses no fixed /tmp name.
+			for _, l := range seq {
+				if strings.Contains(l, "UPLOAD "+dataDir+"/") || strings.Contains(l, "chown mysql:mysql "+dataDir+"/") || strings.Contains(l, "/tmp/guest-") {
+					t.Errorf("unsafe file handling: %s", l)
+				}
+			}
+			if tc.version == "8.0" && !slices.Contains(seq, "db2: install -o mysql -g mysql -m 0600 '/tmp/tmp.guest1/server-key.pem' /var/lib/mysql/server-key.pem") {
+				t.Errorf("certificates are not installed from a root-owned staging directory")
 			}
 			carried := strings.Join(log.stdin, "\n")
 			if !strings.Contains(carried, "IDENTIFIED BY 'root-secret'") {
@@ -469,7 +482,8 @@ func TestClustercheckSystemdUnits(t *testing.T) {
 	}
 	want := []string{
 		"db2: systemctl start mysql",
-		"db2: UPLOAD /etc/mysql/clustercheck.cnf mode 0600",
+		"db2: UPLOAD /etc/mysql/clustercheck.cnf mode 0640",
+		"db2: chown root:mysql /etc/mysql/clustercheck.cnf",
 		"db2: UPLOAD /etc/mysql/clustercheck.sh mode 0755",
 		"db2: UPLOAD /etc/systemd/system/pxc-clustercheck.socket mode 0644",
 		"db2: UPLOAD /etc/systemd/system/pxc-clustercheck@.service mode 0644",
@@ -478,13 +492,62 @@ func TestClustercheckSystemdUnits(t *testing.T) {
 	if got := strings.Join(log.lines, "\n"); got != strings.Join(want, "\n") {
 		t.Errorf("commands:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
-	socket, _ := clustercheckUnits(9201)
+	socket, service := clustercheckUnits(9201)
 	if !strings.Contains(socket, "ListenStream=9201\nAccept=yes") {
 		t.Errorf("socket unit: %s", socket)
+	}
+	// Defect 12: not root, and a bounded number of requests at a time.
+	if !strings.Contains(socket, "\nMaxConnections=16\n") || !strings.Contains(service, "\nUser=mysql\n") {
+		t.Errorf("the responder must run unprivileged with a connection limit:\n%s\n%s", socket, service)
 	}
 	for _, l := range log.lines {
 		if strings.Contains(l, "cc-secret") {
 			t.Errorf("password on a command line: %s", l)
 		}
+	}
+}
+
+// Without systemd the responder is socat, started unprivileged with a
+// bound on concurrent requests (defect 12: it ran a root bash per
+// connection, unbounded).
+func TestClustercheckSocatUnprivileged(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", "")
+	spec.Clustercheck = &Clustercheck{Password: "cc-secret", Port: 9201}
+	c, log := fakeCluster(t, spec, "none")
+	ctx := context.Background()
+	if err := c.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	log.lines = nil
+	if err := c.start(ctx, c.nodes()[1], false); err != nil {
+		t.Fatal(err)
+	}
+	var script string
+	for _, l := range log.lines {
+		if strings.Contains(l, "socat") {
+			script = l
+		}
+	}
+	for _, want := range []string{
+		"setsid setpriv --reuid=mysql --regid=mysql --init-groups --inh-caps=-all socat TCP-LISTEN:9201,reuseaddr,fork,max-children=16 EXEC:/etc/mysql/clustercheck.sh",
+		`[ "$(stat -c %U /proc/$pid)" = mysql ]`, // a root responder is replaced
+	} {
+		if !strings.Contains(script, want) {
+			t.Errorf("responder start lacks %q:\n%s", want, script)
+		}
+	}
+}
+
+// The recovery run logs into a fresh private directory, not a fixed /tmp
+// path a local user could plant a symlink at.
+func TestRecoverPositionLogPath(t *testing.T) {
+	c, log := fakeCluster(t, testSpec(MariaDB, "10.11", SSTRsync), "none")
+	_, _, _ = c.recoverPosition(context.Background(), c.nodes()[0])
+	if len(log.lines) != 1 {
+		t.Fatalf("commands: %v", log.lines)
+	}
+	cmd := log.lines[0]
+	if strings.Contains(cmd, "/tmp/") || !strings.Contains(cmd, `d=$(mktemp -d)`) || !strings.Contains(cmd, `--log-error="$d/recover.log"`) {
+		t.Errorf("recovery log path: %s", cmd)
 	}
 }

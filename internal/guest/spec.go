@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"regexp"
+	"sort"
 	"strings"
 	"time"
 )
@@ -70,8 +71,12 @@ type ClusterSpec struct {
 	// RootPassword becomes the password of root@localhost and root@127.0.0.1.
 	// The library itself logs in as root@127.0.0.1 through the SSH tunnel.
 	RootPassword string
-	// SSTPassword is the password of the SST user, needed only where the
-	// version needs wsrep_sst_auth (Percona 5.7 with xtrabackup-v2).
+	// SSTPassword is the password of the SST account ('sstuser'@'localhost'),
+	// required where the method logs in to the donor (see SSTNeedsAccount):
+	// mariabackup, and xtrabackup-v2 on Percona 5.7. The account holds only
+	// the privileges the backup tool needs (sstPrivileges); it must differ
+	// from RootPassword, because wsrep_sst_auth sits in the server's option
+	// file, which the mysql user reads.
 	SSTPassword string
 	// EncryptClusterTraffic sets pxc-encrypt-cluster-traffic on Percona 8.0
 	// (nil means ON, the Percona default). When ON, Join copies the first
@@ -138,7 +143,6 @@ type Grant struct {
 var (
 	clusterNameRe = regexp.MustCompile(`^[A-Za-z0-9_-]{1,32}$`)
 	nodeNameRe    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
-	paramKeyRe    = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]{0,127}$`)
 	sizeRe        = regexp.MustCompile(`^[1-9][0-9]{0,9}[KMG]?$`)
 	privilegeRe   = regexp.MustCompile(`^[A-Z][A-Z ]{0,40}[A-Z]$`)
 	volumePrefix  = regexp.MustCompile(`^[A-Za-z0-9-]{1,36}$`)
@@ -159,17 +163,6 @@ var ManagedParameters = []string{
 }
 
 func normaliseKey(k string) string { return strings.ReplaceAll(strings.ToLower(k), "-", "_") }
-
-func isManaged(key string) bool {
-	k := normaliseKey(key)
-	k = strings.TrimPrefix(k, "loose_")
-	for _, m := range ManagedParameters {
-		if k == m {
-			return true
-		}
-	}
-	return false
-}
 
 // defaults fills in the defaults Validate and rendering rely on.
 func (s ClusterSpec) withDefaults() ClusterSpec {
@@ -197,8 +190,11 @@ func Validate(spec ClusterSpec) error {
 		bad("cluster name %q: use 1-32 letters, digits, '-' or '_'", s.Name)
 	}
 	errs = append(errs, datastoreErrors(s.Flavour, s.Version, s.SST)...)
-	if s.Flavour == Percona && s.Version == "5.7" && s.SST == SSTXtrabackupV2 && s.SSTPassword == "" {
-		bad("sst password is required for percona 5.7 with xtrabackup-v2 (wsrep_sst_auth)")
+	if SSTNeedsAccount(s.Flavour, s.Version, s.SST) && s.SSTPassword == "" {
+		bad("sst password is required for %s %s with %s (wsrep_sst_auth)", s.Flavour, s.Version, s.SST)
+	}
+	if s.SSTPassword != "" && s.SSTPassword == s.RootPassword {
+		bad("sst password must differ from the root password (the SST account's password is readable by the mysql user)")
 	}
 	if s.EncryptClusterTraffic != nil && !(s.Flavour == Percona && s.Version == "8.0") {
 		bad("encrypt cluster traffic is a percona 8.0 setting")
@@ -239,7 +235,7 @@ func Validate(spec ClusterSpec) error {
 		}
 	}
 
-	errs = append(errs, parameterErrors(s.Parameters)...)
+	errs = append(errs, parameterErrors(s.Flavour, s.Version, s.Parameters)...)
 	if s.SuspectTimeout != 0 && (s.SuspectTimeout < time.Second || s.SuspectTimeout > time.Minute) {
 		bad("suspect timeout %s: use 1s to 60s", s.SuspectTimeout)
 	}
@@ -251,17 +247,7 @@ func Validate(spec ClusterSpec) error {
 	default:
 		bad("bind address %q: only 0.0.0.0, :: or * (the library connects over 127.0.0.1)", s.BindAddress)
 	}
-	if s.RootPassword == "" {
-		bad("root password is required")
-	}
-	for what, pw := range map[string]string{"root password": s.RootPassword, "sst password": s.SSTPassword} {
-		if strings.ContainsAny(pw, "\x00\n\r") {
-			bad("%s must not contain NUL or newline characters", what)
-		}
-	}
-	if s.SSTPassword != "" && strings.ContainsAny(s.SSTPassword, ":") {
-		bad("sst password must not contain ':' (wsrep_sst_auth is user:password)")
-	}
+	errs = append(errs, passwordErrors(s.RootPassword, s.SSTPassword)...)
 	if s.ProviderPath != "" && !strings.HasPrefix(s.ProviderPath, "/") || strings.ContainsAny(s.ProviderPath, "\n\r[] ") {
 		bad("provider path %q must be an absolute path", s.ProviderPath)
 	}
@@ -271,6 +257,34 @@ func Validate(spec ClusterSpec) error {
 		}
 	}
 	return joinSpecErrors(errs)
+}
+
+// SSTNeedsAccount says whether the SST method logs in to the donor's server
+// with an account of ours (wsrep_sst_auth): mariabackup does, and so does
+// xtrabackup-v2 on Percona 5.7. Percona 8.0 uses its internal
+// mysql.pxc.sst.user, and rsync copies files without logging in.
+func SSTNeedsAccount(f Flavour, version string, sst SSTMethod) bool {
+	if sst == "" {
+		sst = DefaultSST(f)
+	}
+	switch {
+	case f == MariaDB && sst == SSTMariabackup:
+		return true
+	case f == Percona && version == "5.7" && sst == SSTXtrabackupV2:
+		return true
+	}
+	return false
+}
+
+// sstPrivileges are the privileges the backup tool needs on the donor:
+// RELOAD and LOCK TABLES for the backup lock (BACKUP STAGE on MariaDB),
+// PROCESS for InnoDB status, and the binary log position (BINLOG MONITOR,
+// MariaDB 10.5's name for REPLICATION CLIENT).
+func sstPrivileges(f Flavour) string {
+	if f == MariaDB {
+		return "RELOAD, PROCESS, LOCK TABLES, BINLOG MONITOR"
+	}
+	return "RELOAD, LOCK TABLES, PROCESS, REPLICATION CLIENT"
 }
 
 // DefaultSST is the SST method a flavour uses unless told otherwise: its
@@ -297,10 +311,43 @@ func ValidateSST(f Flavour, version string, sst SSTMethod) error {
 	return joinSpecErrors(datastoreErrors(f, version, sst))
 }
 
-// ValidateParameters refuses [mysqld] parameters the library manages or
-// whose keys or values could break out of the option file.
-func ValidateParameters(params map[string]string) error {
-	return joinSpecErrors(parameterErrors(params))
+// ValidateRootPassword judges a root password alone, before any server
+// exists (a plan or the start of a create). It goes over SQL and into
+// root's quoted ~/.my.cnf, never into wsrep_sst_auth (the SST account has
+// its own password), so only NUL and line breaks cannot be carried.
+func ValidateRootPassword(pw string) error {
+	return joinSpecErrors(passwordErrors(pw, ""))
+}
+
+// ValidateParameters refuses [mysqld] parameters the flavour and version
+// would read as a key the library manages, or whose keys or values could
+// break out of the option file (see CheckParameter).
+func ValidateParameters(f Flavour, version string, params map[string]string) error {
+	return joinSpecErrors(parameterErrors(f, version, params))
+}
+
+// ValidatePasswords checks the root and SST passwords (empty: none) as
+// Validate does, so a caller can refuse them before building anything. The
+// errors never contain a password.
+func ValidatePasswords(root, sst string) error {
+	return joinSpecErrors(passwordErrors(root, sst))
+}
+
+func passwordErrors(root, sst string) []error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if root == "" {
+		bad("root password is required")
+	}
+	for what, pw := range map[string]string{"root password": root, "sst password": sst} {
+		if strings.ContainsAny(pw, "\x00\n\r") {
+			bad("%s must not contain NUL or newline characters", what)
+		}
+	}
+	if sst != "" && strings.ContainsAny(sst, ":") {
+		bad("sst password must not contain ':' (wsrep_sst_auth is user:password)")
+	}
+	return errs
 }
 
 func joinSpecErrors(errs []error) error {
@@ -338,19 +385,17 @@ func datastoreErrors(f Flavour, version string, sst SSTMethod) []error {
 	return errs
 }
 
-// parameterErrors judges user [mysqld] parameters.
-func parameterErrors(params map[string]string) []error {
+// parameterErrors judges user [mysqld] parameters, in key order.
+func parameterErrors(f Flavour, version string, params map[string]string) []error {
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
 	var errs []error
-	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	for k, v := range params {
-		switch {
-		case !paramKeyRe.MatchString(k):
-			bad("parameter %q: keys are letters, digits, '-' and '_'", k)
-		case isManaged(k):
-			bad("parameter %q is managed by the library and cannot be set", k)
-		}
-		if strings.ContainsAny(v, "\n\r\x00[]") {
-			bad("parameter %q: value must not contain newlines or section brackets", k)
+	for _, k := range keys {
+		if err := CheckParameter(f, version, k, params[k]); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	return errs

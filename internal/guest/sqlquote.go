@@ -91,8 +91,8 @@ func userStatements(u User) ([]string, error) {
 
 // adminStatements give root a password on localhost (keeping unix_socket
 // on MariaDB, so the local CLI keeps working) and create root@127.0.0.1,
-// the account the library uses through the SSH tunnel. On Percona 5.7 with
-// xtrabackup-v2 they also create the SST user.
+// the account the library uses through the SSH tunnel. Where the SST
+// method logs in, they also create the SST account.
 func adminStatements(s ClusterSpec) []string {
 	pw := quoteString(s.RootPassword)
 	var stmts []string
@@ -107,15 +107,21 @@ func adminStatements(s ClusterSpec) []string {
 		"ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY "+pw,
 		"GRANT ALL PRIVILEGES ON *.* TO 'root'@'127.0.0.1' WITH GRANT OPTION",
 	)
-	if s.Flavour == Percona && s.Version == "5.7" && s.SST == SSTXtrabackupV2 {
-		spw := quoteString(s.SSTPassword)
-		stmts = append(stmts,
-			"CREATE USER IF NOT EXISTS '"+sstUser+"'@'localhost' IDENTIFIED BY "+spw,
-			"ALTER USER '"+sstUser+"'@'localhost' IDENTIFIED BY "+spw,
-			"GRANT RELOAD, LOCK TABLES, PROCESS, REPLICATION CLIENT ON *.* TO '"+sstUser+"'@'localhost'",
-		)
+	return append(stmts, sstAccountStatements(s)...)
+}
+
+// sstAccountStatements create or update the SST account with only the
+// privileges its method needs (none when the method needs no account).
+func sstAccountStatements(s ClusterSpec) []string {
+	if !SSTNeedsAccount(s.Flavour, s.Version, s.SST) {
+		return nil
 	}
-	return stmts
+	spw := quoteString(s.SSTPassword)
+	return []string{
+		"CREATE USER IF NOT EXISTS '" + sstUser + "'@'localhost' IDENTIFIED BY " + spw,
+		"ALTER USER '" + sstUser + "'@'localhost' IDENTIFIED BY " + spw,
+		"GRANT " + sstPrivileges(s.Flavour) + " ON *.* TO '" + sstUser + "'@'localhost'",
+	}
 }
 
 // sqlScript joins statements for the CLI's stdin.

@@ -27,6 +27,9 @@ type NodeStatus struct {
 	Connected         bool   // wsrep_connected
 	LastCommitted     int64  // wsrep_last_committed
 	IncomingAddresses []string
+	// RecordedWriter is the writer address in pxc_guest.writer (writer.go);
+	// empty when none is recorded or the table does not exist.
+	RecordedWriter string
 }
 
 // Healthy is true for a Synced, Primary, ready and connected node.
@@ -132,6 +135,8 @@ func (c *Cluster) nodeStatus(ctx context.Context, n *node) (NodeStatus, error) {
 			st.IncomingAddresses = append(st.IncomingAddresses, a)
 		}
 	}
+	// Best effort: clusters without single-writer checks have no table.
+	_ = conn.QueryRowContext(ctx, "SELECT address FROM "+writerTable+" WHERE id = 1").Scan(&st.RecordedWriter)
 	return st, nil
 }
 

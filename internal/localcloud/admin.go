@@ -73,11 +73,14 @@ func (c *Cloud) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_admin/faults", c.adminAddFault)
 	mux.HandleFunc("DELETE /_admin/faults", c.adminClearFaults)
 	mux.HandleFunc("POST /_admin/next-server-error", c.adminNextServerError)
+	mux.HandleFunc("POST /_admin/console/hide-fingerprints", c.adminHideConsoleFingerprints)
 	mux.HandleFunc("POST /_admin/delay", c.adminDelay)
 	mux.HandleFunc("POST /_admin/tokens/expire", c.adminExpireTokens)
 	mux.HandleFunc("POST /_admin/servers/{id}/{op}", c.adminServerOp)
 	mux.HandleFunc("GET /_admin/servers/{id}", c.adminServerInfo)
 	mux.HandleFunc("POST /_admin/loadbalancers/{id}/{op}", c.adminLoadBalancerOp)
+	mux.HandleFunc("GET /_admin/requests", c.adminRequests)
+	mux.HandleFunc("DELETE /_admin/requests", c.adminRequests)
 	mux.HandleFunc("POST /_admin/reset", c.adminReset)
 	mux.HandleFunc("POST /_admin/shutdown", c.adminShutdown)
 }
@@ -281,6 +284,24 @@ func (c *Cloud) adminNextServerError(w http.ResponseWriter, r *http.Request) {
 	c.nova.FailNextBuilds(req.Count, req.Message)
 	c.Mu.Unlock()
 	core.WriteJSON(w, 200, map[string]any{"next_server_errors": req.Count})
+}
+
+// adminHideConsoleFingerprints makes servers whose name starts with
+// {"name_prefix": "..."} boot without printing their SSH host key
+// fingerprints on the console (cloud-init's ssh.emit_keys_to_console:
+// false, or an image without cloud-init).
+func (c *Cloud) adminHideConsoleFingerprints(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		NamePrefix string `json:"name_prefix"`
+	}
+	if err := core.ReadJSON(r, &req); err != nil || req.NamePrefix == "" {
+		adminErr(w, 400, "body must be {\"name_prefix\": \"...\"} with a non-empty prefix")
+		return
+	}
+	c.Mu.Lock()
+	c.nova.HideConsoleFingerprints(req.NamePrefix)
+	c.Mu.Unlock()
+	core.WriteJSON(w, 200, map[string]any{"console_fingerprints_hidden_for": req.NamePrefix})
 }
 
 func (c *Cloud) adminDelay(w http.ResponseWriter, r *http.Request) {

@@ -103,6 +103,7 @@ type Cloud struct {
 	nova     *nova.Service
 
 	faults      []*fault // guarded by Mu
+	requests    requestLog
 	shutdownReq chan struct{}
 
 	closeOnce sync.Once
@@ -468,10 +469,12 @@ func (c *Cloud) withCommon(next http.Handler) http.Handler {
 					core.WriteError(w, serviceOf(r.URL.Path), e)
 				}
 				c.Log.Info("api", "method", r.Method, "path", r.URL.Path, "status", f.Status, "injected", true)
+				c.requests.add(r, f.Status)
 				return
 			}
 		}
 		next.ServeHTTP(rec, r)
+		c.requests.add(r, rec.code)
 		c.Log.Info("api", "method", r.Method, "path", r.URL.Path, "status", rec.code, "ms", time.Since(start).Milliseconds())
 	})
 }

@@ -3,6 +3,7 @@ package localcloud
 import (
 	"context"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -261,4 +262,30 @@ func TestStateDirUnderTmp(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitGone(t, "server", func() error { _, err := servers.Get(ctx, tc.compute, id).Extract(); return err })
+}
+
+// The hide-fingerprints fault boots matching servers without the host key
+// blocks on the console (cloud-init's ssh.emit_keys_to_console: false);
+// other servers keep them.
+func TestConsoleWithoutFingerprints(t *testing.T) {
+	tc := startCloud(t, nil)
+	ctx := context.Background()
+	fx := tc.fixture(ctx)
+	tc.admin(http.MethodPost, "/console/hide-fingerprints", map[string]any{"name_prefix": "quiet-"})
+	quiet := tc.createServer(ctx, fx, "quiet-1", nil)
+	loud := tc.createServer(ctx, fx, "loud-1", nil)
+	for id, wantKeys := range map[string]bool{quiet: false, loud: true} {
+		tc.waitServer(id, "ACTIVE")
+		out, err := servers.ShowConsoleOutput(ctx, tc.compute, id, servers.ShowConsoleOutputOpts{}).Extract()
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, ok := hostKeyFromConsole(out)
+		if ok != wantKeys || strings.Contains(out, "SSH HOST KEY KEYS") != wantKeys {
+			t.Errorf("server %s: fingerprints on the console = %v, want %v:\n%s", id, ok, wantKeys, out)
+		}
+		if !strings.Contains(out, "Cloud-init v. 22.4.2 finished") {
+			t.Errorf("server %s: the console misses the rest of the boot:\n%s", id, out)
+		}
+	}
 }

@@ -154,11 +154,14 @@ func (c *Client) DeleteVolume(ctx context.Context, id string) error {
 	}
 	_, err = c.waitStatus(ctx, Wait{What: "volume " + id, Target: []string{"deleted"}, GoneOK: true, Failed: []string{"error_deleting"}},
 		func(ctx context.Context) (Observation, error) {
-			v, err := volumes.Get(ctx, sc, id).Extract()
-			if err != nil {
-				return Observation{}, err
-			}
-			return Observation{Status: v.Status}, nil
+			return c.deletingVolumes.look(ctx, "volume", id, func(ctx context.Context) (map[string]string, error) {
+				all, err := c.ListVolumes(ctx, "", nil)
+				st := map[string]string{}
+				for _, v := range all {
+					st[v.ID] = v.Status
+				}
+				return st, err
+			})
 		})
 	if err != nil {
 		return fmt.Errorf("delete volume %s: %w", id, err)

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -28,6 +30,13 @@ type Client struct {
 	retryBase time.Duration
 	// pollInitial and pollMax bound the poll interval of every wait.
 	pollInitial, pollMax time.Duration
+	// lookups remembers resolved flavors, images and networks.
+	lookups lookups
+	// deletingServers and deletingVolumes share one list per poll among
+	// the waits for deletes that run together.
+	deletingServers, deletingVolumes presence
+	// writes counts the requests that may have changed something.
+	writes atomic.Uint64
 	// logger receives the request log; nil logs nothing.
 	logger Logger
 
@@ -67,10 +76,19 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// deletePollInitial is the first poll interval of a wait for a delete.
+const deletePollInitial = 2 * time.Second
+
 // waitStatus is WaitForStatus with the client's poll intervals.
 func (c *Client) waitStatus(ctx context.Context, w Wait, poll PollFunc) (string, error) {
 	if w.Initial == 0 {
 		w.Initial = c.pollInitial
+	}
+	if w.Initial == 0 && w.GoneOK {
+		// No cloud deletes a server, volume or load balancer within half a
+		// second (real ones take several): the first look at a delete comes
+		// after deletePollInitial.
+		w.Initial = deletePollInitial
 	}
 	if w.Max == 0 {
 		w.Max = c.pollMax
@@ -151,16 +169,22 @@ func (c *Client) login(ctx context.Context) (*gophercloud.ProviderClient, gopher
 	}
 	log := newMaskingLogger(c.logger, []string{r.Auth.Password, r.Auth.TokenID, r.Auth.ApplicationCredentialSecret})
 	pc.HTTPClient = http.Client{
-		Transport: &retryTransport{
+		Transport: &writeCounter{n: &c.writes, next: &retryTransport{
 			next:       &logTransport{next: base, log: log},
 			log:        log,
 			maxRetries: c.cfg.MaxRetries,
 			baseDelay:  c.retryBase,
 			maxDelay:   30 * time.Second,
-		},
+		}},
 	}
 	if c.cfg.UserAgent != "" {
 		pc.UserAgent.Prepend(c.cfg.UserAgent)
+	}
+	// Terraform's convention for tagging a provider's requests (the
+	// OpenStack provider honours it too): tests count their own requests
+	// on a shared cloud by it.
+	if extra := strings.TrimSpace(os.Getenv("TF_APPEND_USER_AGENT")); extra != "" {
+		pc.UserAgent.Prepend(extra)
 	}
 	if err := gcopenstack.Authenticate(ctx, pc, r.Auth); err != nil {
 		if ctx.Err() != nil {
@@ -224,7 +248,7 @@ func (c *Client) service(ctx context.Context, service, microversion string, buil
 		if override != "" {
 			eo.Type = override
 		}
-		sc, err = build(pc, eo)
+		sc, err = buildWithoutDiscovery(pc, eo, service, build)
 		if err != nil {
 			if isEndpointNotFound(err) {
 				name := service
@@ -239,4 +263,40 @@ func (c *Client) service(ctx context.Context, service, microversion string, buil
 	sc.Microversion = microversion
 	c.services[service] = sc
 	return sc, nil
+}
+
+// buildWithoutDiscovery builds a service client from the catalog. Neutron's,
+// Octavia's and Glance's catalog URLs carry no version, and gophercloud
+// then asks the endpoint for its versions (one GET per service per run)
+// although the v2 API is the only one each has: their clients skip that
+// request.
+func buildWithoutDiscovery(pc *gophercloud.ProviderClient, eo gophercloud.EndpointOpts, service string, build newServiceFunc) (*gophercloud.ServiceClient, error) {
+	if service != ServiceNetwork && service != ServiceLoadBalancer && service != ServiceImage {
+		return build(pc, eo)
+	}
+	locate := pc.EndpointLocator
+	pc.EndpointLocator = func(o gophercloud.EndpointOpts) (string, error) {
+		o.Version = 0
+		return locate(o)
+	}
+	defer func() { pc.EndpointLocator = locate }()
+	return build(pc, eo)
+}
+
+// Writes is how many requests other than GET and HEAD the client has sent:
+// what it listed before is still what it would list now, as far as this
+// client knows, while Writes is unchanged.
+func (c *Client) Writes() uint64 { return c.writes.Load() }
+
+// writeCounter counts the requests that may change something.
+type writeCounter struct {
+	n    *atomic.Uint64
+	next http.RoundTripper
+}
+
+func (w *writeCounter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.n.Add(1)
+	}
+	return w.next.RoundTrip(r)
 }

@@ -26,14 +26,16 @@ type Flavor struct {
 // ResolveFlavor finds a flavor by id, then by exact name. Several flavors
 // with the name is an error.
 func (c *Client) ResolveFlavor(ctx context.Context, idOrName string) (Flavor, error) {
+	return remember(c, "flavor", idOrName, func() (Flavor, error) { return c.resolveFlavor(ctx, idOrName) })
+}
+
+// resolveFlavor lists the flavors once and matches the id or the name:
+// flavor ids need not be UUIDs ("1", "m1.small"), so a GET by a name would
+// be a 404 probe.
+func (c *Client) resolveFlavor(ctx context.Context, idOrName string) (Flavor, error) {
 	sc, err := c.Compute(ctx)
 	if err != nil {
 		return Flavor{}, err
-	}
-	if f, err := flavors.Get(ctx, sc, idOrName).Extract(); err == nil {
-		return flavorOf(f), nil
-	} else if !IsNotFound(err) {
-		return Flavor{}, fmt.Errorf("get flavor %s: %w", idOrName, err)
 	}
 	pages, err := flavors.ListDetail(sc, flavors.ListOpts{AccessType: flavors.AllAccess}).AllPages(ctx)
 	if err != nil {
@@ -45,6 +47,9 @@ func (c *Client) ResolveFlavor(ctx context.Context, idOrName string) (Flavor, er
 	}
 	var found []Flavor
 	for i := range all {
+		if all[i].ID == idOrName {
+			return flavorOf(&all[i]), nil
+		}
 		if all[i].Name == idOrName {
 			found = append(found, flavorOf(&all[i]))
 		}
@@ -384,11 +389,14 @@ func (c *Client) DeleteServer(ctx context.Context, id string) error {
 	}
 	_, err = c.waitStatus(ctx, Wait{What: "server " + id, Target: []string{"DELETED", "SOFT_DELETED"}, GoneOK: true, Failed: []string{}},
 		func(ctx context.Context) (Observation, error) {
-			s, err := servers.Get(ctx, sc, id).Extract()
-			if err != nil {
-				return Observation{}, err
-			}
-			return Observation{Status: s.Status, Fault: s.Fault.Message}, nil
+			return c.deletingServers.look(ctx, "server", id, func(ctx context.Context) (map[string]string, error) {
+				all, err := c.ListServers(ctx, "", nil)
+				st := map[string]string{}
+				for _, s := range all {
+					st[s.ID] = s.Status
+				}
+				return st, err
+			})
 		})
 	if err != nil {
 		return fmt.Errorf("delete server %s: %w", id, err)

@@ -19,10 +19,16 @@ type Image struct {
 
 var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$`)
 
-// ResolveImage finds an image by id, then by exact name. When the cloud has
-// no image service and idOrName looks like a UUID, it is taken as the id
-// unchecked (Nova will reject it if wrong).
+// ResolveImage finds an image by id when idOrName looks like one (Glance
+// ids are UUIDs), else by exact name with a filtered list: never a GET that
+// only probes for a 404. When the cloud has no image service and idOrName
+// looks like a UUID, it is taken as the id unchecked (Nova will reject it
+// if wrong). Found images are remembered for the client's lifetime.
 func (c *Client) ResolveImage(ctx context.Context, idOrName string) (Image, error) {
+	return remember(c, "image", idOrName, func() (Image, error) { return c.resolveImage(ctx, idOrName) })
+}
+
+func (c *Client) resolveImage(ctx context.Context, idOrName string) (Image, error) {
 	sc, err := c.Image(ctx)
 	if err != nil {
 		var missing *ServiceMissingError
@@ -31,10 +37,12 @@ func (c *Client) ResolveImage(ctx context.Context, idOrName string) (Image, erro
 		}
 		return Image{}, err
 	}
-	if img, err := images.Get(ctx, sc, idOrName).Extract(); err == nil {
+	if uuidPattern.MatchString(idOrName) {
+		img, err := images.Get(ctx, sc, idOrName).Extract()
+		if err != nil {
+			return Image{}, fmt.Errorf("get image %s: %w", idOrName, err)
+		}
 		return imageOf(img), nil
-	} else if !IsNotFound(err) {
-		return Image{}, fmt.Errorf("get image %s: %w", idOrName, err)
 	}
 	pages, err := images.List(sc, images.ListOpts{Name: idOrName}).AllPages(ctx)
 	if err != nil {

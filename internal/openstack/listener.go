@@ -31,6 +31,9 @@ type ListenerCreate struct {
 	AllowedCIDRs        []string
 	TimeoutClientDataMs int
 	TimeoutMemberDataMs int
+	// DefaultPool is made with the listener; only in a fully populated
+	// load balancer create (LoadBalancerCreate.Listener).
+	DefaultPool *PoolCreate
 }
 
 // ListenerUpdate changes a listener; nil fields stay as they are.

@@ -6,7 +6,10 @@ import (
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
+	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/listeners"
 	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/loadbalancers"
+	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/monitors"
+	"github.com/gophercloud/gophercloud/v2/openstack/loadbalancer/v2/pools"
 )
 
 // Octavia provisioning statuses.
@@ -29,7 +32,10 @@ type LoadBalancer struct {
 	Tags               []string
 }
 
-// LoadBalancerCreate is what a new load balancer needs: a VIP subnet or network.
+// LoadBalancerCreate is what a new load balancer needs: a VIP subnet or
+// network. With Listener set it is Octavia's fully populated create: the
+// listener, its default pool, the pool's members and health monitor are
+// made in the same request, and the load balancer goes ACTIVE once for all.
 type LoadBalancerCreate struct {
 	Name         string
 	Description  string
@@ -37,26 +43,82 @@ type LoadBalancerCreate struct {
 	VIPNetworkID string
 	VIPAddress   string
 	Tags         []string
+	Listener     *ListenerCreate
 }
 
-// CreateLoadBalancer creates a load balancer and waits until it is ACTIVE.
+// CreateLoadBalancer creates a load balancer (with everything under it when
+// in.Listener is set) and waits until it is ACTIVE. On a failed wait the
+// returned load balancer still carries the id, so it can be deleted.
 func (c *Client) CreateLoadBalancer(ctx context.Context, in LoadBalancerCreate) (LoadBalancer, error) {
+	lb, err := c.StartLoadBalancer(ctx, in)
+	if err != nil {
+		return lb, err
+	}
+	out, err := c.WaitLoadBalancerActive(ctx, lb.ID)
+	if err != nil {
+		return lb, fmt.Errorf("create load balancer %s: %w", in.Name, err)
+	}
+	return out, nil
+}
+
+// StartLoadBalancer sends the create and returns at once (PENDING_CREATE),
+// so the caller can prepare what the load balancer will need (security
+// group rules for its health checks) while Octavia builds it.
+func (c *Client) StartLoadBalancer(ctx context.Context, in LoadBalancerCreate) (LoadBalancer, error) {
 	sc, err := c.LoadBalancer(ctx)
 	if err != nil {
 		return LoadBalancer{}, err
 	}
-	lb, err := loadbalancers.Create(ctx, sc, loadbalancers.CreateOpts{
+	opts := loadbalancers.CreateOpts{
 		Name: in.Name, Description: in.Description, VipSubnetID: in.VIPSubnetID,
 		VipNetworkID: in.VIPNetworkID, VipAddress: in.VIPAddress, Tags: in.Tags,
-	}).Extract()
+	}
+	if in.Listener != nil {
+		opts.Listeners = []listeners.CreateOpts{populatedListener(*in.Listener)}
+	}
+	lb, err := loadbalancers.Create(ctx, sc, opts).Extract()
 	if err != nil {
 		return LoadBalancer{}, fmt.Errorf("create load balancer %s: %w", in.Name, err)
 	}
-	out, err := c.WaitLoadBalancerActive(ctx, lb.ID)
-	if err != nil {
-		return loadBalancerOf(lb), fmt.Errorf("create load balancer %s: %w", in.Name, err)
+	return loadBalancerOf(lb), nil
+}
+
+// populatedListener is a listener of a fully populated create: no
+// load balancer id (the request's own), its default pool inline.
+func populatedListener(in ListenerCreate) listeners.CreateOpts {
+	l := listeners.CreateOpts{
+		Name: in.Name, Protocol: listeners.Protocol(in.Protocol), ProtocolPort: in.Port,
+		AllowedCIDRs: in.AllowedCIDRs, TimeoutClientData: positive(in.TimeoutClientDataMs), TimeoutMemberData: positive(in.TimeoutMemberDataMs),
 	}
-	return out, nil
+	if p := in.DefaultPool; p != nil {
+		po := &pools.CreateOpts{Name: p.Name, Protocol: pools.Protocol(p.Protocol), LBMethod: pools.LBMethod(p.LBMethod)}
+		for _, m := range p.Members {
+			po.Members = append(po.Members, memberCreateOpts(m))
+		}
+		if mon := p.Monitor; mon != nil {
+			po.Monitor = monitors.CreateOpts{
+				Name: mon.Name, Type: mon.Type, Delay: mon.DelaySeconds, Timeout: mon.TimeoutSeconds,
+				MaxRetries: mon.MaxRetries, MaxRetriesDown: mon.MaxRetriesDown, HTTPMethod: mon.HTTPMethod,
+				URLPath: mon.URLPath, ExpectedCodes: mon.ExpectedCodes,
+			}
+		}
+		l.DefaultPool = po
+	}
+	return l
+}
+
+func memberCreateOpts(s MemberSpec) pools.CreateMemberOpts {
+	o := pools.CreateMemberOpts{
+		Address: s.Address, ProtocolPort: s.Port, Name: s.Name, SubnetID: s.SubnetID, Weight: s.Weight,
+		AdminStateUp: s.AdminStateUp, MonitorAddress: s.MonitorAddress,
+	}
+	if s.Backup {
+		o.Backup = &s.Backup
+	}
+	if s.MonitorPort != 0 {
+		o.MonitorPort = &s.MonitorPort
+	}
+	return o
 }
 
 // GetLoadBalancer reads a load balancer; IsNotFound(err) when it does not exist.
@@ -118,9 +180,16 @@ func (c *Client) DeleteLoadBalancer(ctx context.Context, id string, cascade bool
 	if err != nil {
 		return err
 	}
-	err = c.lbWrite(ctx, id, "delete load balancer "+id, []string{"ACTIVE", "ERROR"}, func(ctx context.Context) error {
+	del := func(ctx context.Context) error {
 		return loadbalancers.Delete(ctx, sc, id, loadbalancers.DeleteOpts{Cascade: cascade}).ExtractErr()
-	}, false)
+	}
+	// A load balancer is usually at rest when it is deleted: ask at once, and
+	// wait for ACTIVE or ERROR only when Octavia answers 409 (PENDING_*).
+	if err = del(ctx); IsConflict(err) {
+		err = c.lbWrite(ctx, id, "delete load balancer "+id, []string{"ACTIVE", "ERROR"}, del, false)
+	} else if err != nil {
+		err = fmt.Errorf("delete load balancer %s: %w", id, err)
+	}
 	if err != nil {
 		if IsNotFound(err) {
 			return nil
@@ -228,4 +297,129 @@ func loadBalancerOf(lb *loadbalancers.LoadBalancer) LoadBalancer {
 		VIPPortID: lb.VipPortID, VIPSubnetID: lb.VipSubnetID, VIPNetworkID: lb.VipNetworkID,
 		ProvisioningStatus: lb.ProvisioningStatus, OperatingStatus: lb.OperatingStatus, Tags: lb.Tags,
 	}
+}
+
+// LoadBalancerStatus is Octavia's status tree of a load balancer: ids,
+// names and statuses of everything under it, members with their addresses,
+// in one request (GET /v2/lbaas/loadbalancers/{id}/status).
+type LoadBalancerStatus struct {
+	ID                 string
+	Name               string
+	ProvisioningStatus string
+	OperatingStatus    string
+	Listeners          []ListenerStatus
+}
+
+// ListenerStatus is a listener in the status tree.
+type ListenerStatus struct {
+	ID                 string
+	Name               string
+	ProvisioningStatus string
+	OperatingStatus    string
+	Pools              []PoolStatus
+}
+
+// PoolStatus is a pool in the status tree; Monitor.ID is empty without one.
+type PoolStatus struct {
+	ID                 string
+	Name               string
+	ProvisioningStatus string
+	OperatingStatus    string
+	Monitor            MonitorStatus
+	Members            []Member // ID, Name, Address, Port and the statuses
+}
+
+// MonitorStatus is a health monitor in the status tree.
+type MonitorStatus struct {
+	ID                 string
+	Name               string
+	Type               string
+	ProvisioningStatus string
+	OperatingStatus    string
+}
+
+type statusTreeBody struct {
+	Statuses struct {
+		LoadBalancer struct {
+			statusFields
+			Listeners []struct {
+				statusFields
+				Pools []struct {
+					statusFields
+					// Octavia sends "health_monitor"; its api-ref and
+					// gophercloud say "healthmonitor": both are read.
+					HealthMonitor  *monitorStatusFields `json:"health_monitor"`
+					HealthMonitor2 *monitorStatusFields `json:"healthmonitor"`
+					Members        []struct {
+						statusFields
+						Address string `json:"address"`
+						Port    int    `json:"protocol_port"`
+					} `json:"members"`
+				} `json:"pools"`
+			} `json:"listeners"`
+		} `json:"loadbalancer"`
+	} `json:"statuses"`
+}
+
+type statusFields struct {
+	ID                 string `json:"id"`
+	Name               string `json:"name"`
+	ProvisioningStatus string `json:"provisioning_status"`
+	OperatingStatus    string `json:"operating_status"`
+}
+
+type monitorStatusFields struct {
+	statusFields
+	Type string `json:"type"`
+}
+
+// GetLoadBalancerStatus reads the status tree of a load balancer;
+// IsNotFound(err) when it does not exist.
+func (c *Client) GetLoadBalancerStatus(ctx context.Context, id string) (LoadBalancerStatus, error) {
+	sc, err := c.LoadBalancer(ctx)
+	if err != nil {
+		return LoadBalancerStatus{}, err
+	}
+	var body statusTreeBody
+	resp, err := sc.Get(ctx, sc.ServiceURL("lbaas", "loadbalancers", id, "status"), &body, nil)
+	if _, _, err = gophercloud.ParseResponse(resp, err); err != nil {
+		return LoadBalancerStatus{}, fmt.Errorf("get status tree of load balancer %s: %w", id, err)
+	}
+	t := body.Statuses.LoadBalancer
+	out := LoadBalancerStatus{ID: t.ID, Name: t.Name, ProvisioningStatus: t.ProvisioningStatus, OperatingStatus: t.OperatingStatus}
+	for _, l := range t.Listeners {
+		ls := ListenerStatus{ID: l.ID, Name: l.Name, ProvisioningStatus: l.ProvisioningStatus, OperatingStatus: l.OperatingStatus}
+		for _, p := range l.Pools {
+			ps := PoolStatus{ID: p.ID, Name: p.Name, ProvisioningStatus: p.ProvisioningStatus, OperatingStatus: p.OperatingStatus}
+			hm := p.HealthMonitor
+			if hm == nil {
+				hm = p.HealthMonitor2
+			}
+			if hm != nil {
+				ps.Monitor = MonitorStatus{ID: hm.ID, Name: hm.Name, Type: hm.Type, ProvisioningStatus: hm.ProvisioningStatus, OperatingStatus: hm.OperatingStatus}
+			}
+			for _, m := range p.Members {
+				ps.Members = append(ps.Members, Member{
+					ID: m.ID, Name: m.Name, Address: m.Address, Port: m.Port,
+					ProvisioningStatus: m.ProvisioningStatus, OperatingStatus: m.OperatingStatus,
+				})
+			}
+			ls.Pools = append(ls.Pools, ps)
+		}
+		out.Listeners = append(out.Listeners, ls)
+	}
+	return out, nil
+}
+
+// FirstPool is the status of the first listener's first pool (the shape
+// CreateLoadBalancer makes); zero when there is none.
+func (s LoadBalancerStatus) FirstPool() (ListenerStatus, PoolStatus) {
+	if len(s.Listeners) == 0 {
+		return ListenerStatus{}, PoolStatus{}
+	}
+	l := s.Listeners[0]
+	if len(l.Pools) == 0 {
+		return l, PoolStatus{}
+	}
+	return l, l.Pools[0]
 }

@@ -297,6 +297,57 @@ func TestLocalCloudLoadBalancer(t *testing.T) {
 	}
 }
 
+// The fully populated create makes listener, pool, monitor and members in
+// one request; the status tree reads them back in one.
+func TestLocalCloudPopulatedLoadBalancer(t *testing.T) {
+	c := localCloudClient(t)
+	ctx := localCtx(t)
+	name := uniqueName(t)
+	subnet := os.Getenv("LOCALCLOUD_SUBNET_ID")
+	lb, err := c.CreateLoadBalancer(ctx, LoadBalancerCreate{Name: name, VIPSubnetID: subnet, Listener: &ListenerCreate{
+		Name: name + "-l", Protocol: "TCP", Port: 3306, TimeoutClientDataMs: 3600000, TimeoutMemberDataMs: 3600000,
+		DefaultPool: &PoolCreate{
+			Name: name + "-p", Protocol: "TCP", LBMethod: "LEAST_CONNECTIONS",
+			Monitor: &MonitorSpec{Name: name + "-m", Type: "TCP", DelaySeconds: 2, TimeoutSeconds: 1, MaxRetries: 2},
+			Members: []MemberSpec{
+				{Name: "a", Address: "10.248.94.201", Port: 3306, SubnetID: subnet},
+				{Name: "b", Address: "10.248.94.202", Port: 3306, SubnetID: subnet},
+			},
+		},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.DeleteLoadBalancer(context.Background(), lb.ID, true) })
+	if lb.ProvisioningStatus != "ACTIVE" || lb.VIPAddress == "" {
+		t.Errorf("load balancer: %+v", lb)
+	}
+	st, err := c.GetLoadBalancerStatus(ctx, lb.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, p := st.FirstPool()
+	if st.ProvisioningStatus != "ACTIVE" || l.Name != name+"-l" || p.Name != name+"-p" || p.Monitor.ID == "" || p.Monitor.Type != "TCP" {
+		t.Errorf("status tree: %+v", st)
+	}
+	if len(p.Members) != 2 || p.Members[0].Address == "" || p.Members[0].Port != 3306 {
+		t.Errorf("status tree members: %+v", p.Members)
+	}
+	listeners, err := c.ListListeners(ctx, lb.ID)
+	if err != nil || len(listeners) != 1 || listeners[0].ID != l.ID || listeners[0].DefaultPoolID != p.ID || listeners[0].TimeoutClientDataMs != 3600000 {
+		t.Errorf("listeners: %+v %v", listeners, err)
+	}
+	if got, err := c.GetPool(ctx, p.ID); err != nil || got.LBMethod != "LEAST_CONNECTIONS" || got.MonitorID != p.Monitor.ID {
+		t.Errorf("pool: %+v %v", got, err)
+	}
+	if err := c.DeleteLoadBalancer(ctx, lb.ID, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.GetLoadBalancerStatus(ctx, lb.ID); !IsNotFound(err) {
+		t.Errorf("status tree after delete: %v", err)
+	}
+}
+
 func TestLocalCloudFloatingIP(t *testing.T) {
 	c := localCloudClient(t)
 	ctx := localCtx(t)

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/gophercloud/gophercloud/v2"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/attributestags"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/groups"
 	"github.com/gophercloud/gophercloud/v2/openstack/networking/v2/extensions/security/rules"
@@ -30,18 +31,26 @@ type Subnet struct {
 	GatewayIP string
 }
 
-// ResolveNetwork finds a network by id, then by exact name, and reads its
-// subnets. Several networks with the name is an error.
+// ResolveNetwork finds a network by id when idOrName looks like one, else
+// by exact name with a filtered list (no 404 probe), and reads its
+// subnets. Several networks with the name is an error. Found networks are
+// remembered for the client's lifetime.
 func (c *Client) ResolveNetwork(ctx context.Context, idOrName string) (Network, error) {
+	return remember(c, "network", idOrName, func() (Network, error) { return c.resolveNetwork(ctx, idOrName) })
+}
+
+func (c *Client) resolveNetwork(ctx context.Context, idOrName string) (Network, error) {
 	sc, err := c.Network(ctx)
 	if err != nil {
 		return Network{}, err
 	}
 	var found []networks.Network
-	if n, err := networks.Get(ctx, sc, idOrName).Extract(); err == nil {
+	if uuidPattern.MatchString(idOrName) {
+		n, err := networks.Get(ctx, sc, idOrName).Extract()
+		if err != nil {
+			return Network{}, fmt.Errorf("get network %s: %w", idOrName, err)
+		}
 		found = append(found, *n)
-	} else if !IsNotFound(err) {
-		return Network{}, fmt.Errorf("get network %s: %w", idOrName, err)
 	} else {
 		pages, err := networks.List(sc, networks.ListOpts{Name: idOrName}).AllPages(ctx)
 		if err != nil {
@@ -194,11 +203,86 @@ func (c *Client) CreateSecurityGroupRule(ctx context.Context, groupID string, r 
 	if err != nil {
 		return SecurityGroupRule{}, err
 	}
+	opts := ruleCreateOpts(groupID, r)
+	created, err := rules.Create(ctx, sc, opts).Extract()
+	if err == nil {
+		return ruleOf(created), nil
+	}
+	if IsConflict(err) {
+		existing, lerr := c.ListSecurityGroupRules(ctx, groupID)
+		if lerr == nil {
+			if e, ok := findRule(existing, r); ok {
+				return e, nil
+			}
+		}
+	}
+	return SecurityGroupRule{}, fmt.Errorf("create rule %s in security group %s: %w", describeRule(r), groupID, err)
+}
+
+// CreateSecurityGroupRules adds rules of one security group in a single
+// Neutron bulk request (all or none). Neutron refuses the whole request
+// with 409 when one of them exists already (a retried create): the rules
+// the group has are then kept and only the others are sent.
+func (c *Client) CreateSecurityGroupRules(ctx context.Context, groupID string, rs []SecurityGroupRule) ([]SecurityGroupRule, error) {
+	if len(rs) == 0 {
+		return nil, nil
+	}
+	sc, err := c.Network(ctx)
+	if err != nil {
+		return nil, err
+	}
+	created, err := createRulesBulk(ctx, sc, groupID, rs)
+	if err == nil || !IsConflict(err) {
+		return created, err
+	}
+	existing, lerr := c.ListSecurityGroupRules(ctx, groupID)
+	if lerr != nil {
+		return nil, err
+	}
+	var have, missing []SecurityGroupRule
+	for _, r := range rs {
+		if e, ok := findRule(existing, r); ok {
+			have = append(have, e)
+		} else {
+			missing = append(missing, r)
+		}
+	}
+	if len(missing) == 0 {
+		return have, nil
+	}
+	created, err = createRulesBulk(ctx, sc, groupID, missing)
+	if err != nil {
+		return nil, err
+	}
+	return append(have, created...), nil
+}
+
+func createRulesBulk(ctx context.Context, sc *gophercloud.ServiceClient, groupID string, rs []SecurityGroupRule) ([]SecurityGroupRule, error) {
+	opts := make([]rules.CreateOpts, len(rs))
+	for i, r := range rs {
+		opts[i] = ruleCreateOpts(groupID, r)
+	}
+	made, err := rules.CreateBulk(ctx, sc, opts).Extract()
+	if err != nil {
+		descr := make([]string, len(rs))
+		for i, r := range rs {
+			descr[i] = describeRule(r)
+		}
+		return nil, fmt.Errorf("create rules %s in security group %s: %w", strings.Join(descr, ", "), groupID, err)
+	}
+	out := make([]SecurityGroupRule, len(made))
+	for i := range made {
+		out[i] = ruleOf(&made[i])
+	}
+	return out, nil
+}
+
+func ruleCreateOpts(groupID string, r SecurityGroupRule) rules.CreateOpts {
 	ether := r.EtherType
 	if ether == "" {
 		ether = "IPv4"
 	}
-	opts := rules.CreateOpts{
+	return rules.CreateOpts{
 		Direction:      rules.RuleDirection(r.Direction),
 		EtherType:      rules.RuleEtherType(ether),
 		SecGroupID:     groupID,
@@ -209,21 +293,19 @@ func (c *Client) CreateSecurityGroupRule(ctx context.Context, groupID string, r 
 		RemoteGroupID:  r.RemoteGroupID,
 		Description:    r.Description,
 	}
-	created, err := rules.Create(ctx, sc, opts).Extract()
-	if err == nil {
-		return ruleOf(created), nil
+}
+
+func findRule(existing []SecurityGroupRule, r SecurityGroupRule) (SecurityGroupRule, bool) {
+	ether := r.EtherType
+	if ether == "" {
+		ether = "IPv4"
 	}
-	if IsConflict(err) {
-		existing, lerr := c.ListSecurityGroupRules(ctx, groupID)
-		if lerr == nil {
-			for _, e := range existing {
-				if sameRule(e, r, ether) {
-					return e, nil
-				}
-			}
+	for _, e := range existing {
+		if sameRule(e, r, ether) {
+			return e, true
 		}
 	}
-	return SecurityGroupRule{}, fmt.Errorf("create rule %s in security group %s: %w", describeRule(r), groupID, err)
+	return SecurityGroupRule{}, false
 }
 
 func sameRule(e, r SecurityGroupRule, ether string) bool {

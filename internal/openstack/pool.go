@@ -28,6 +28,10 @@ type PoolCreate struct {
 	LBMethod       string // ROUND_ROBIN, LEAST_CONNECTIONS, SOURCE_IP...
 	ListenerID     string
 	LoadBalancerID string
+	// Members and Monitor are made with the pool; only in a fully
+	// populated load balancer create (LoadBalancerCreate.Listener).
+	Members []MemberSpec
+	Monitor *MonitorSpec
 }
 
 // PoolUpdate changes a pool; empty fields stay as they are.

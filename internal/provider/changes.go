@@ -24,6 +24,21 @@ const (
 	changeRefused
 )
 
+// String names the kind as the resource pages and plan messages say it.
+func (k changeKind) String() string {
+	switch k {
+	case changeInPlace:
+		return "in place"
+	case changeRolling:
+		return "rolling"
+	case changeReplace:
+		return "replace"
+	case changeRefused:
+		return "refused"
+	}
+	return "unknown"
+}
+
 // attributeChange is one row of a changes table.
 type attributeChange struct {
 	kind changeKind

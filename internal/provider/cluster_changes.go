@@ -41,7 +41,9 @@ var clusterChanges = changes{
 	"root_password": {kind: changeRefused, reason: rollingRestartNotSupported},
 	// The security group rule changes; nothing on the servers restarts.
 	"allowed_cidrs": {kind: changeInPlace},
-	// How the provider reaches the servers, not what they run.
+	// How the provider reaches the servers, not what they run; its wait
+	// bounds (host_key_timeout, connect_timeout) are read only while a
+	// server is being built.
 	"ssh": {kind: changeInPlace},
 	// Only read while a node is being built.
 	"install_packages": {kind: changeInPlace},
@@ -120,24 +122,44 @@ func missingNodes(ctx context.Context, state *clusterModel, want int64) string {
 	return strings.Join(missing, ", ")
 }
 
-// checkReferences resolves flavor, image and network so a typo fails the
-// plan, not the apply. It needs the cloud, so it runs only when configured.
+// checkReferences resolves flavor, image, network and key_pair so a typo
+// fails the plan, not the apply. It needs the cloud, so it runs only when
+// configured, and only on known values.
 func (r *clusterResource) checkReferences(ctx context.Context, plan *clusterModel, diags *diag.Diagnostics) {
-	if r.data == nil || plan.Flavor.IsUnknown() || plan.Image.IsUnknown() || plan.Network.IsUnknown() {
+	if r.data == nil {
 		return
 	}
-	const action = "check flavor, image and network"
-	mgr := clusterManager(r.data, action, diags)
-	if mgr == nil {
-		return
-	}
-	_, errs := mgr.Resolve(ctx, plan.Flavor.ValueString(), plan.Image.ValueString(), plan.Network.ValueString())
-	for _, err := range errs {
+	const action = "check flavor, image, network and key_pair"
+	report := func(err error) {
 		var re *cluster.ReferenceError
 		if errors.As(err, &re) {
 			diags.Append(unknownReferenceDiagnostic(re))
-			continue
+			return
 		}
 		diags.Append(openStackErrorDiagnostic(action, err))
+	}
+	var mgr *cluster.Manager
+	if !plan.Flavor.IsUnknown() && !plan.Image.IsUnknown() && !plan.Network.IsUnknown() {
+		if mgr = clusterManager(r.data, action, diags); mgr == nil {
+			return
+		}
+		_, errs := mgr.Resolve(ctx, plan.Flavor.ValueString(), plan.Image.ValueString(), plan.Network.ValueString())
+		for _, err := range errs {
+			report(err)
+		}
+		if len(errs) > 0 {
+			return // the cloud answered for those already
+		}
+	}
+	if plan.KeyPair.IsNull() || plan.KeyPair.IsUnknown() {
+		return
+	}
+	if mgr == nil {
+		if mgr = clusterManager(r.data, action, diags); mgr == nil {
+			return
+		}
+	}
+	if err := mgr.ResolveKeyPair(ctx, plan.KeyPair.ValueString()); err != nil {
+		report(err)
 	}
 }

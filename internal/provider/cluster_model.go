@@ -60,6 +60,8 @@ type sshModel struct {
 	KnownHostsFile types.String  `tfsdk:"known_hosts_file"`
 	SourceCIDRs    types.List    `tfsdk:"source_cidrs"`
 	Bastion        *bastionModel `tfsdk:"bastion"`
+	HostKeyTimeout types.String  `tfsdk:"host_key_timeout"`
+	ConnectTimeout types.String  `tfsdk:"connect_timeout"`
 }
 
 type bastionModel struct {
@@ -122,6 +124,8 @@ func (m *clusterModel) spec(ctx context.Context) (cluster.Spec, diag.Diagnostics
 		s.SSH.PrivateKey = m.SSH.PrivateKey.ValueString()
 		s.SSH.KnownHostsFile = m.SSH.KnownHostsFile.ValueString()
 		s.SSH.SourceCIDRs = parseCIDRs(ctx, m.SSH.SourceCIDRs, path.Root("ssh").AtName("source_cidrs"), &diags)
+		s.SSH.HostKeyTimeout = parseWaitBound(m.SSH.HostKeyTimeout, path.Root("ssh").AtName("host_key_timeout"), &diags)
+		s.SSH.ConnectTimeout = parseWaitBound(m.SSH.ConnectTimeout, path.Root("ssh").AtName("connect_timeout"), &diags)
 		if b := m.SSH.Bastion; b != nil {
 			s.SSH.Bastion = &cluster.BastionSpec{
 				Host:       b.Host.ValueString(),
@@ -277,4 +281,18 @@ func (m *clusterModel) applyRead(ctx context.Context, c *cluster.Cluster) diag.D
 		m.ClusterStateUUID = types.StringValue(lastStateUUID)
 	}
 	return diags
+}
+
+// parseWaitBound reads a wait bound such as "5m"; null or unknown is zero
+// (the cluster's default). The validator has refused anything else.
+func parseWaitBound(v types.String, at path.Path, diags *diag.Diagnostics) time.Duration {
+	if v.IsNull() || v.IsUnknown() {
+		return 0
+	}
+	d, err := time.ParseDuration(v.ValueString())
+	if err != nil || d <= 0 {
+		diags.Append(invalidDurationDiagnostic(at, v.ValueString()))
+		return 0
+	}
+	return d
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/cluster"
@@ -55,7 +58,8 @@ func (r *clusterResource) ValidateConfig(ctx context.Context, req resource.Valid
 }
 
 // validateClusterConfig holds the checks that need no cloud, so they run at
-// `terraform validate` and name the attribute.
+// `terraform validate` and name the attribute. Unknown values (a module's
+// variables, another resource's outputs) are skipped element by element.
 func validateClusterConfig(ctx context.Context, m *clusterModel, diags *diag.Diagnostics) {
 	if !m.NodeCount.IsNull() && !m.NodeCount.IsUnknown() && m.NodeCount.ValueInt64() >= 3 && m.NodeCount.ValueInt64()%2 == 0 {
 		diags.Append(evenNodeCountDiagnostic(m.NodeCount.ValueInt64()))
@@ -70,13 +74,12 @@ func validateClusterConfig(ctx context.Context, m *clusterModel, diags *diag.Dia
 					diags.Append(unsupportedSSTMethodDiagnostic(err))
 				}
 			}
-			if !m.Parameters.IsNull() && !m.Parameters.IsUnknown() {
-				params := map[string]string{}
-				diags.Append(m.Parameters.ElementsAs(ctx, &params, false)...)
-				if err := cluster.CheckParameters(d, params); err != nil {
-					diags.Append(invalidParametersDiagnostic(err))
-				}
-			}
+			checkParameters(d, m.Parameters, diags)
+		}
+	}
+	if !m.RootPassword.IsNull() && !m.RootPassword.IsUnknown() {
+		if err := cluster.CheckRootPassword(m.RootPassword.ValueString()); err != nil {
+			diags.Append(invalidRootPasswordDiagnostic(err))
 		}
 	}
 	if !m.KeyPair.IsNull() && !m.KeyPair.IsUnknown() && (m.SSH == nil || m.SSH.PrivateKey.IsNull()) {
@@ -89,9 +92,50 @@ func validateClusterConfig(ctx context.Context, m *clusterModel, diags *diag.Dia
 		if b := m.SSH.Bastion; b != nil && b.HostKey.IsNull() && m.SSH.HostKeyCheck.ValueString() != cluster.HostKeyInsecure && m.SSH.HostKeyCheck.ValueString() != cluster.HostKeyKnownHosts {
 			diags.Append(missingBastionHostKeyDiagnostic())
 		}
-		parseCIDRs(ctx, m.SSH.SourceCIDRs, path.Root("ssh").AtName("source_cidrs"), diags)
 	}
-	parseCIDRs(ctx, m.AllowedCIDRs, path.Root("allowed_cidrs"), diags)
+	// CIDR lists: the schema checks each known element.
+	checkTimeouts(ctx, m.Timeouts, diags)
+}
+
+// checkParameters checks every parameters element whose value is known the
+// way the guest library will, each at its own path (a key is always known;
+// an unknown value is checked by its key alone).
+func checkParameters(d cluster.Datastore, params types.Map, diags *diag.Diagnostics) {
+	if params.IsNull() || params.IsUnknown() {
+		return
+	}
+	elems := params.Elements()
+	keys := make([]string, 0, len(elems))
+	for k := range elems {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // diagnostics in a stable order
+	for _, k := range keys {
+		value := ""
+		if s, ok := elems[k].(types.String); ok && !s.IsUnknown() {
+			value = s.ValueString()
+		}
+		if err := cluster.CheckParameters(d, map[string]string{k: value}); err != nil {
+			diags.Append(invalidParameterDiagnostic(path.Root("parameters").AtMapKey(k), err))
+		}
+	}
+}
+
+// checkTimeouts refuses a zero or negative timeout, which the timeouts
+// attribute's own duration check accepts.
+func checkTimeouts(ctx context.Context, t timeouts.Value, diags *diag.Diagnostics) {
+	if t.IsNull() || t.IsUnknown() {
+		return
+	}
+	const unset = time.Duration(1) // any positive value: an unset timeout is fine
+	for _, op := range []struct {
+		name string
+		get  func(context.Context, time.Duration) (time.Duration, diag.Diagnostics)
+	}{{"create", t.Create}, {"update", t.Update}, {"delete", t.Delete}} {
+		if d, ds := op.get(ctx, unset); !ds.HasError() && d <= 0 {
+			diags.Append(invalidTimeoutDiagnostic(path.Root("timeouts").AtName(op.name), d))
+		}
+	}
 }
 
 func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -124,7 +168,7 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 		resp.Diagnostics.Append(saveHostKeys(ctx, resp.Private, c.HostKeys)...)
 	}
 	if err != nil {
-		resp.Diagnostics.Append(createFailed(spec.Name, c, err)...)
+		resp.Diagnostics.Append(createFailed(spec.Name, c, explainDeadline(ctx, "timeouts.create", timeout, err))...)
 	}
 }
 

@@ -2,6 +2,9 @@ package provider
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
@@ -18,6 +21,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
+	"golang.org/x/crypto/ssh"
 )
 
 // accClusterConfig is a small, fast 3-node MariaDB cluster on the local
@@ -319,7 +323,7 @@ func TestAccClusterResourceServerErrorDuringCreate(t *testing.T) {
 			},
 			Config: lc.accClusterConfig(name, ""),
 			ExpectError: regexp.MustCompile(`(?s)Cluster Create Failed In Phase Servers.*on\s+node\s+` + name +
-				`-\d.*status\s+ERROR.*No\s+valid\s+host\s+was\s+found.*terraform\s+destroy`),
+				`-\d.*status\s+ERROR.*No\s+valid\s+host\s+was\s+found.*anti_affinity\s+=\s+"soft-anti-affinity".*terraform\s+destroy`),
 		}},
 	})
 }
@@ -334,6 +338,29 @@ func TestAccClusterResourceMissingFlavor(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config: cfg, PlanOnly: true,
 			ExpectError: regexp.MustCompile(`(?s)Unknown Flavor.*m1\.nonexistent`),
+		}},
+	})
+}
+
+// A key_pair that does not exist fails the plan, at the key_pair attribute,
+// before any server is created (issue 10, defect 8).
+func TestAccClusterResourceMissingKeyPair(t *testing.T) {
+	lc := requireLocalCloud(t)
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra := fmt.Sprintf("  key_pair = \"accnokey\"\n  ssh = { private_key = %q }\n", pem.EncodeToMemory(block))
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             lc.checkNothingLeft(t),
+		Steps: []resource.TestStep{{
+			Config: lc.accClusterConfig("accnokey", extra), PlanOnly: true,
+			ExpectError: regexp.MustCompile(`(?s)Unknown Key Pair.*keypair\s+"accnokey"\s+does\s+not\s+exist`),
 		}},
 	})
 }

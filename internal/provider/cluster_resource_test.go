@@ -2,14 +2,19 @@ package provider
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/cluster"
 )
 
 // clusterConfig is a pxc_cluster with the given extra attributes; the
@@ -120,5 +125,29 @@ func TestEvenNodeCountWarnsAboutSplitBrain(t *testing.T) {
 		if got != warn || diags.HasError() {
 			t.Errorf("node_count %d: warning %v (want %v), diags %v", count, got, warn, diags)
 		}
+	}
+}
+
+// Issue 10, defect 12: a create that runs out of time names timeouts.create
+// and its value.
+func TestCreateTimeoutNamesTheTimeoutsAttribute(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer cancel()
+	<-ctx.Done()
+	cause := &cluster.PhaseError{Phase: "build", Node: "demo-2", Err: fmt.Errorf("wait for server: %w", ctx.Err())}
+	diags := createFailed("demo", nil, explainDeadline(ctx, "timeouts.create", 90*time.Minute, cause))
+	if len(diags) != 1 {
+		t.Fatalf("want one diagnostic, got %v", diags)
+	}
+	detail := diags[0].Detail()
+	for _, want := range []string{"timeouts.create (1h30m0s)", "phase Build on node demo-2"} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("detail does not mention %q: %s", want, detail)
+		}
+	}
+	// Another error is left as it is.
+	other := errors.New("quota exceeded")
+	if got := explainDeadline(context.Background(), "timeouts.create", time.Minute, other); got != other {
+		t.Errorf("explainDeadline changed an unrelated error: %v", got)
 	}
 }

@@ -18,10 +18,18 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/cluster"
 )
 
 // clusterNameRegexp mirrors cluster.ValidateName so the error shows at validate time.
 var clusterNameRegexp = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,57}[a-z0-9])?$`)
+
+// Bounds of node_count and volume.size; the attribute descriptions say why.
+const (
+	maxNodes     = 15
+	maxVolumeGiB = 16384
+)
 
 // Attribute types of the computed nodes list.
 var nodeAttrTypes = map[string]attr.Type{
@@ -70,12 +78,15 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 				},
 			},
 			"node_count": schema.Int64Attribute{
-				Optional:            true,
-				Computed:            true,
-				Default:             int64default.StaticInt64(3),
-				MarkdownDescription: "Number of nodes, at least 3 (default 3). An even count plans with a split-brain warning. Changing it arrives with grow/shrink; until then the plan fails.",
-				Validators:          []validator.Int64{int64validator.AtLeast(3)},
-				PlanModifiers:       []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+				Optional: true,
+				Computed: true,
+				Default:  int64default.StaticInt64(3),
+				MarkdownDescription: "Number of nodes, 3 to 15 (default 3). An even count plans with a split-brain warning. " +
+					"At most 15 because every commit waits until every member has certified it, so latency and flow control grow with each member, " +
+					"and Galera clusters beyond about 15 members are not run in practice (add asynchronous replicas for reads instead). " +
+					"Changing it arrives with grow/shrink; until then the plan fails.",
+				Validators:    []validator.Int64{int64validator.AtLeast(cluster.MinNodes), int64validator.AtMost(maxNodes)},
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},
 			"flavor": schema.StringAttribute{
 				Required: true, PlanModifiers: t.stringModifiers("flavor"),
@@ -95,8 +106,8 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 				PlanModifiers:       t.objectModifiers("volume"),
 				Attributes: map[string]schema.Attribute{
 					"size": schema.Int64Attribute{
-						Required: true, MarkdownDescription: "Size in GiB.",
-						Validators: []validator.Int64{int64validator.AtLeast(1)},
+						Required: true, MarkdownDescription: "Size in GiB, 1 to 16384 (16 TiB, beyond what common Cinder back ends and quotas give one volume; a larger value is usually a size in MiB).",
+						Validators: []validator.Int64{int64validator.Between(1, maxVolumeGiB)},
 					},
 					"type": schema.StringAttribute{Optional: true, MarkdownDescription: "Cinder volume type; the cloud's default when omitted."},
 				},
@@ -129,7 +140,8 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 					"user": schema.StringAttribute{Optional: true, MarkdownDescription: "Login user (default `root`); it needs root or password-less sudo."},
 					"private_key": schema.StringAttribute{
 						Optional: true, Sensitive: true,
-						MarkdownDescription: "Private key (PEM) for `key_pair`.",
+						MarkdownDescription: "Private key (PEM or OpenSSH format, unencrypted) for `key_pair`.",
+						Validators:          []validator.String{privateKey()},
 					},
 					"host_key_check": schema.StringAttribute{
 						Optional: true,
@@ -137,20 +149,36 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 							"`known_hosts`: a known_hosts file (`known_hosts_file`); `insecure`: no check (logged as a warning).",
 						Validators: []validator.String{stringvalidator.OneOf("console", "known_hosts", "insecure")},
 					},
-					"known_hosts_file": schema.StringAttribute{Optional: true, MarkdownDescription: "known_hosts file for `host_key_check = \"known_hosts\"`."},
+					"known_hosts_file": schema.StringAttribute{Optional: true, Validators: []validator.String{readableFile()},
+						MarkdownDescription: "known_hosts file for `host_key_check = \"known_hosts\"`; it must exist when the plan is made."},
 					"source_cidrs": schema.ListAttribute{
 						ElementType: types.StringType, Optional: true,
-						MarkdownDescription: "Who may reach port 22. Default: the address this machine uses to reach the cluster network, as a /32.",
+						MarkdownDescription: "Who may reach port 22, IPv4 CIDRs. Default: the address this machine uses to reach the cluster network, as a /32.",
+						Validators:          []validator.List{listvalidator.ValueStringsAre(cidr(false))},
+					},
+					"host_key_timeout": schema.StringAttribute{
+						Optional: true,
+						MarkdownDescription: "How long to wait for a new server's SSH host key fingerprints on its Nova console (`host_key_check = \"console\"`), " +
+							"a Go duration such as `10m`. Default `5m`.",
+						Validators: []validator.String{positiveDuration()},
+					},
+					"connect_timeout": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "How long to wait for a new server to answer SSH, a Go duration such as `10m`. Default `5m`.",
+						Validators:          []validator.String{positiveDuration()},
 					},
 					"bastion": schema.SingleNestedAttribute{
 						Optional:            true,
 						MarkdownDescription: "A jump host between this machine and the servers.",
 						Attributes: map[string]schema.Attribute{
-							"host":        schema.StringAttribute{Required: true, MarkdownDescription: "Bastion address."},
-							"port":        schema.Int64Attribute{Optional: true, MarkdownDescription: "SSH port (default 22)."},
-							"user":        schema.StringAttribute{Optional: true, MarkdownDescription: "Login user (default: `ssh.user`)."},
-							"private_key": schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Private key (default: the cluster key)."},
-							"host_key":    schema.StringAttribute{Optional: true, MarkdownDescription: "The bastion's public host key (authorized_keys format); required unless `host_key_check = \"insecure\"`."},
+							"host": schema.StringAttribute{Required: true, MarkdownDescription: "Bastion address."},
+							"port": schema.Int64Attribute{Optional: true, MarkdownDescription: "SSH port (default 22).",
+								Validators: []validator.Int64{int64validator.Between(1, 65535)}},
+							"user": schema.StringAttribute{Optional: true, MarkdownDescription: "Login user (default: `ssh.user`)."},
+							"private_key": schema.StringAttribute{Optional: true, Sensitive: true, MarkdownDescription: "Private key (default: the cluster key).",
+								Validators: []validator.String{privateKey()}},
+							"host_key": schema.StringAttribute{Optional: true, MarkdownDescription: "The bastion's public host key (authorized_keys format); required unless `host_key_check = \"insecure\"`.",
+								Validators: []validator.String{hostKey()}},
 						},
 					},
 				},
@@ -169,11 +197,16 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 			},
 			"parameters": schema.MapAttribute{
 				ElementType: types.StringType, Optional: true,
-				MarkdownDescription: "Extra `[mysqld]` settings. Keys the provider manages (wsrep_*, bind-address, binlog_format...) are refused.",
+				MarkdownDescription: "Extra `[mysqld]` settings. Keys the provider manages (bind-address, binlog_format, innodb_flush_log_at_trx_commit, sync_binlog..., and every wsrep_* key except " +
+					"wsrep_slave_threads, wsrep_applier_threads, wsrep_sync_wait, wsrep_retry_autocommit, wsrep_max_ws_rows, wsrep_max_ws_size and wsrep_log_conflicts) are refused " +
+					"in every spelling the server reads as them: abbreviations, `-` for `_`, and the `loose-`, `skip-`, `disable-`, `enable-`, `maximum-` prefixes. " +
+					"Values may not contain `#`, quotes, backslashes, brackets or control characters. Elements whose value is not known until apply are checked by their key at plan time.",
 			},
 			"allowed_cidrs": schema.ListAttribute{
 				ElementType: types.StringType, Optional: true,
-				MarkdownDescription: "Networks that may reach MySQL (3306) besides the members themselves. Can be changed in place.",
+				MarkdownDescription: "Networks (IPv4 CIDRs) that may reach MySQL (3306) besides the members themselves; the root account accepts logins from them. " +
+					"`0.0.0.0/0` plans with a warning. Can be changed in place.",
+				Validators: []validator.List{listvalidator.ValueStringsAre(cidr(true))},
 			},
 			"failure_detection_timeout": schema.Int64Attribute{
 				Optional: true, Computed: true, Default: int64default.StaticInt64(3),

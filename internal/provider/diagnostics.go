@@ -1,9 +1,11 @@
 package provider
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -59,6 +61,29 @@ func incompleteClientCertificateDiagnostic(at, haveFrom, missing string) diag.Di
 	return diag.NewAttributeErrorDiagnostic(path.Root(at), "Incomplete Client Certificate",
 		fmt.Sprintf("While validating the provider configuration, a client certificate setting came from %s but %s is not set. "+
 			"A TLS client certificate needs both the certificate and its private key.", haveFrom, missing))
+}
+
+// unreadableCloudDiagnostic: the clouds.yaml entry named by cloud (from
+// the place from describes) could not be read.
+func unreadableCloudDiagnostic(from, cloud string, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("cloud"), "Unknown OpenStack Cloud",
+		fmt.Sprintf("While configuring the provider, the cloud %q (from %s) could not be read from clouds.yaml "+
+			"(OS_CLIENT_CONFIG_FILE, ./clouds.yaml, ~/.config/openstack/clouds.yaml or /etc/openstack/clouds.yaml). "+
+			"Check the name against the file's clouds: section, or point OS_CLIENT_CONFIG_FILE at the right file.\n\nOriginal Error: %v", cloud, from, err))
+}
+
+func unreadableCertificateDiagnostic(attr, from string, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root(attr), "Unreadable Certificate",
+		fmt.Sprintf("While configuring the provider, the certificate setting %s could not be read: give an existing file path or the PEM text itself.\n\nOriginal Error: %v", from, err))
+}
+
+// conflictingApplicationCredentialDiagnostic: an application credential
+// authenticates by itself; a password next to it makes the login ambiguous.
+func conflictingApplicationCredentialDiagnostic(credFrom, passwordFrom string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("password"), "Conflicting OpenStack Credentials",
+		fmt.Sprintf("While validating the provider configuration, both an application credential (from %s) and a password (from %s) were found. "+
+			"An application credential logs in by itself: remove \"password\" (or unset OS_PASSWORD), or remove the application_credential_* settings.",
+			credFrom, passwordFrom))
 }
 
 func invalidURLDiagnostic(at path.Path, raw string) diag.Diagnostic {
@@ -159,12 +184,6 @@ func unsupportedSSTMethodDiagnostic(err error) diag.Diagnostic {
 			"Original Error: sst_method: "+err.Error())
 }
 
-func invalidParametersDiagnostic(err error) diag.Diagnostic {
-	return diag.NewAttributeErrorDiagnostic(path.Root("parameters"), "Invalid Parameters",
-		"While checking parameters, a server setting was rejected (the provider manages some settings itself). Remove or correct it.\n\n"+
-			"Original Error: parameters: "+err.Error())
-}
-
 func missingPrivateKeyDiagnostic() diag.Diagnostic {
 	return diag.NewAttributeErrorDiagnostic(path.Root("ssh").AtName("private_key"), "Missing Private Key",
 		"key_pair names an existing keypair, so the provider needs its private key in ssh.private_key to configure the servers.")
@@ -180,9 +199,68 @@ func missingBastionHostKeyDiagnostic() diag.Diagnostic {
 		"The bastion's host key cannot be read from a Nova console: set ssh.bastion.host_key (authorized_keys format).")
 }
 
+func invalidDurationDiagnostic(at path.Path, value string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Invalid Duration",
+		fmt.Sprintf("%q is not a duration above zero such as 90s or 5m.", value))
+}
+
 func invalidCIDRDiagnostic(at path.Path, value string, err error) diag.Diagnostic {
 	return diag.NewAttributeErrorDiagnostic(at, "Invalid CIDR",
-		fmt.Sprintf("%q is not a CIDR such as 192.0.2.0/24: %v", value, err))
+		fmt.Sprintf("While validating %s, %q is not a CIDR such as 192.0.2.0/24: %v", at, value, err))
+}
+
+// ipv6CIDRDiagnostic: the security group rules the cluster makes are IPv4
+// only, so an IPv6 prefix would fail at apply.
+func ipv6CIDRDiagnostic(at path.Path, value string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "IPv6 CIDR Not Supported",
+		fmt.Sprintf("While validating %s, %q is an IPv6 prefix. The cluster's nodes are reached over their IPv4 subnet and "+
+			"its security group rules are IPv4 only, so only IPv4 CIDRs such as 192.0.2.0/24 are supported.", at, value))
+}
+
+// openToEveryoneDiagnostic warns that a /0 prefix lets every address try
+// the database root account.
+func openToEveryoneDiagnostic(at path.Path, value string) diag.Diagnostic {
+	return diag.NewAttributeWarningDiagnostic(at, "Database Open To Every Address",
+		fmt.Sprintf("%s is %q: every address may reach MySQL on port 3306, and the root account accepts logins from it. "+
+			"Name the networks of the applications instead, or put a pxc_lb_pool in front and allow only its subnet.", at, value))
+}
+
+func invalidPrivateKeyDiagnostic(at path.Path, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Invalid Private Key",
+		fmt.Sprintf("While validating %s, the value could not be read as an unencrypted SSH private key (PEM or OpenSSH format). "+
+			"Give the private key itself, e.g. file(\"~/.ssh/id_ed25519\"); keys protected by a passphrase are not supported.\n\nOriginal Error: %v", at, err))
+}
+
+func invalidHostKeyDiagnostic(at path.Path, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Invalid Host Key",
+		fmt.Sprintf("While validating %s, the value could not be read as a public key in authorized_keys format "+
+			"(e.g. the line of /etc/ssh/ssh_host_ed25519_key.pub: \"ssh-ed25519 AAAA...\").\n\nOriginal Error: %v", at, err))
+}
+
+func unreadableFileDiagnostic(at path.Path, name string, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Unreadable File",
+		fmt.Sprintf("While validating %s, the file %q could not be read on this machine, where the provider reads it during apply.\n\nOriginal Error: %v", at, name, err))
+}
+
+// invalidParameterDiagnostic refuses one parameters element; at is its path,
+// parameters["key"].
+func invalidParameterDiagnostic(at path.Path, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Invalid Parameters",
+		fmt.Sprintf("While checking %s, the server setting was rejected (the provider manages some settings itself, in every spelling the server accepts). "+
+			"Remove or correct it.\n\nOriginal Error: %v", at, err))
+}
+
+// invalidRootPasswordDiagnostic never repeats the password.
+func invalidRootPasswordDiagnostic(err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("root_password"), "Invalid Root Password",
+		"While checking root_password, the guest library refused it; it would fail only after every server is built. Choose another password.\n\n"+
+			"Original Error: "+err.Error())
+}
+
+// invalidTimeoutDiagnostic refuses a timeout that is not positive.
+func invalidTimeoutDiagnostic(at path.Path, d time.Duration) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Invalid Timeout",
+		fmt.Sprintf("%s is %s: an operation with no time left fails at once. Give a positive duration such as \"60m\", or leave it out for the default.", at, d))
 }
 
 func unknownReferenceDiagnostic(re *cluster.ReferenceError) diag.Diagnostic {
@@ -221,11 +299,15 @@ func createFailed(name string, c *cluster.Cluster, err error) diag.Diagnostics {
 	summary := "Error Creating Cluster"
 	var pe *cluster.PhaseError
 	where := ""
+	cause := err
 	if errors.As(err, &pe) {
-		summary = "Cluster Create Failed In Phase " + titleCase(pe.Phase)
-		where = " in phase " + pe.Phase
+		summary = "Cluster Create Failed In Phase " + phaseTitle(pe.Phase)
+		where = " in phase " + phaseTitle(pe.Phase)
 		if pe.Node != "" {
 			where += " on node " + pe.Node
+		}
+		if err == error(pe) {
+			cause = pe.Err // where already names the phase and node
 		}
 	}
 	cleanup := "Nothing was created in the cloud."
@@ -239,8 +321,18 @@ func createFailed(name string, c *cluster.Cluster, err error) diag.Diagnostics {
 		d.AddWarning("Cleanup", cleanup)
 		return d
 	}
-	d.AddError(summary, fmt.Sprintf("While creating cluster %q%s: %v\n\n%s", name, where, err, cleanup))
+	d.AddError(summary, fmt.Sprintf("While creating cluster %q%s: %v\n\n%s", name, where, cause, cleanup))
 	return d
+}
+
+// explainDeadline names the timeouts attribute (e.g. "timeouts.create") and
+// its value when its deadline ended the operation, instead of Go's bare
+// "context deadline exceeded". ctx is the context that carried the deadline.
+func explainDeadline(ctx context.Context, attr string, limit time.Duration, err error) error {
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) && !errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%s (%s) ran out before the operation finished; if the cloud or the data needs longer, raise %s: %w", attr, limit, attr, err)
 }
 
 // readClusterFailed reports a failed read; while completes "While ...",
@@ -319,6 +411,17 @@ func updatePoolFailed(id string, err error) diag.Diagnostic {
 func deletePoolFailed(id string, err error) diag.Diagnostic {
 	return diag.NewErrorDiagnostic("Error Deleting Load Balancer Pool",
 		fmt.Sprintf("While deleting load balancer %s, the delete did not complete. Deleting again is safe.\n\nOriginal Error: %v", id, err))
+}
+
+// phaseTitle is a phase's proper name in Title Case: "SSH", "Host Keys".
+func phaseTitle(phase string) string {
+	words := strings.Fields(titleCase(phase))
+	for i, w := range words {
+		if strings.EqualFold(w, "ssh") {
+			words[i] = "SSH"
+		}
+	}
+	return strings.Join(words, " ")
 }
 
 // titleCase turns an attribute or phase name into Title Case for a summary.

@@ -66,7 +66,7 @@ func (r *lbPoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	if plan.ClusterID.IsUnknown() {
 		return
 	}
-	c, err := mgr.Read(ctx, plan.ClusterID.ValueString(), nil, nil)
+	c, err := mgr.ReadShared(ctx, plan.ClusterID.ValueString())
 	if err != nil {
 		return // Read of the cluster reports problems; the pool plan stays as is.
 	}

@@ -46,7 +46,7 @@ func (r *lbPoolResource) ValidateConfig(ctx context.Context, req resource.Valida
 		m.Mode.IsNull() && m.HealthCheck.ValueString() == cluster.HealthTCP {
 		resp.Diagnostics.Append(singleWriterNeedsGaleraDiagnostic())
 	}
-	parseCIDRs(ctx, m.MemberSourceCIDRs, path.Root("member_source_cidrs"), &resp.Diagnostics)
+	checkTimeouts(ctx, m.Timeouts, &resp.Diagnostics)
 }
 
 func (r *lbPoolResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -94,7 +94,7 @@ func (r *lbPoolResource) Read(ctx context.Context, req resource.ReadRequest, res
 	if mgr == nil {
 		return
 	}
-	p, err := mgr.ReadPool(ctx, state.ID.ValueString())
+	p, err := readPoolState(ctx, mgr, &state)
 	if errors.Is(err, cluster.ErrNotFound) {
 		resp.State.RemoveResource(ctx)
 		return
@@ -161,7 +161,13 @@ func (r *lbPoolResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	if mgr == nil {
 		return
 	}
-	if err := mgr.DeletePool(ctx, state.ID.ValueString(), state.ClusterID.ValueString()); err != nil {
+	// A state without a floating IP needs no look-up for one first; an
+	// unfinished create's state (no VIP yet) looks.
+	known := cluster.KnownPool{
+		LoadBalancerID: state.ID.ValueString(),
+		WithFloatingIP: state.VIPAddress.ValueString() == "" || state.FloatingIPNetwork.ValueString() != "" || state.FloatingIPAddress.ValueString() != "",
+	}
+	if err := mgr.DeleteKnownPool(ctx, known, state.ClusterID.ValueString()); err != nil {
 		resp.Diagnostics.Append(deletePoolFailed(state.ID.ValueString(), err))
 	}
 }
@@ -172,4 +178,18 @@ func (r *lbPoolResource) ImportState(ctx context.Context, req resource.ImportSta
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+}
+
+// readPoolState refreshes a pool the state already knows in one request
+// (the status tree; the floating IP only when one is configured), and
+// reads an imported one in full.
+func readPoolState(ctx context.Context, mgr *cluster.Manager, state *lbPoolModel) (*cluster.Pool, error) {
+	if state.VIPAddress.ValueString() == "" || state.VIPSubnetID.ValueString() == "" {
+		return mgr.ReadPool(ctx, state.ID.ValueString())
+	}
+	return mgr.RefreshPool(ctx, cluster.KnownPool{
+		LoadBalancerID: state.ID.ValueString(), VIPAddress: state.VIPAddress.ValueString(),
+		VIPSubnetID:    state.VIPSubnetID.ValueString(),
+		WithFloatingIP: state.FloatingIPNetwork.ValueString() != "" || state.FloatingIPAddress.ValueString() != "",
+	})
 }

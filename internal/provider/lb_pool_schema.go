@@ -5,6 +5,7 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
+	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
@@ -27,7 +28,8 @@ func lbPoolResourceSchema(ctx context.Context) schema.Schema {
 			"id": schema.StringAttribute{Computed: true, PlanModifiers: keep,
 				MarkdownDescription: "The load balancer id (also the import id)."},
 			"cluster_id": schema.StringAttribute{Required: true, PlanModifiers: t.stringModifiers("cluster_id"),
-				MarkdownDescription: "The `pxc_cluster` id."},
+				Validators:          []validator.String{stringvalidator.RegexMatches(uuidRegexp, "must be a UUID, the id of a pxc_cluster")},
+				MarkdownDescription: "The `pxc_cluster` id (a UUID)."},
 			"vip_subnet_id": schema.StringAttribute{Optional: true, Computed: true,
 				PlanModifiers:       t.stringModifiers("vip_subnet_id", stringplanmodifier.UseStateForUnknown()),
 				MarkdownDescription: "Subnet of the virtual IP; default: the subnet of the cluster's nodes."},
@@ -41,8 +43,8 @@ func lbPoolResourceSchema(ctx context.Context) schema.Schema {
 			"mode": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(cluster.ModeSingleWriter),
 				PlanModifiers: t.stringModifiers("mode"),
 				Validators:    []validator.String{stringvalidator.OneOf(cluster.ModeSingleWriter, cluster.ModeMultiWriter)},
-				MarkdownDescription: "`single_writer` (default): every new connection goes to one node, the first fit node in node order, elected by the health check " +
-					"itself, so Octavia's `option allbackups` cannot make several writers; connections already open to a former writer are not cut. " +
+				MarkdownDescription: "`single_writer` (default): every new connection goes to one node, the writer, elected by the nodes' health checks " +
+					"themselves and sticky (it stays writer while Synced and Primary; a joining or donating node is never elected; a returning node does not take it back), so Octavia's `option allbackups` cannot make several writers; connections already open to a former writer are not cut. " +
 					"`multi_writer`: new connections spread over every fit node."},
 			"health_check": schema.StringAttribute{Optional: true, Computed: true, Default: stringdefault.StaticString(cluster.HealthGalera),
 				PlanModifiers: t.stringModifiers("health_check"),
@@ -56,7 +58,8 @@ func lbPoolResourceSchema(ctx context.Context) schema.Schema {
 				Validators:          []validator.Int64{int64validator.Between(1000, 2073600000)},
 				MarkdownDescription: "Listener idle timeout towards the nodes, ms (default 8 h)."},
 			"member_source_cidrs": schema.ListAttribute{ElementType: types.StringType, Optional: true,
-				MarkdownDescription: "Where the load balancer connects to the nodes from; the nodes' security group opens 3306 and 9200 to them. Default: the VIP subnet."},
+				Validators:          []validator.List{listvalidator.ValueStringsAre(cidr(false))},
+				MarkdownDescription: "Where the load balancer connects to the nodes from (IPv4 CIDRs); the nodes' security group opens 3306 and 9200 to them. Default: the VIP subnet."},
 			// Replacement on change is decided in ModifyPlan: an id and a
 			// name of the same network are no change.
 			"floating_ip_network": schema.StringAttribute{Optional: true,

@@ -150,6 +150,10 @@ func (p *pxcProvider) Configure(ctx context.Context, req provider.ConfigureReque
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	resp.Diagnostics.Append(r.localProblems()...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
 	r.Config.UserAgent = "terraform-provider-pxc/" + p.version
 	newClient := p.newClient
 	if newClient == nil {

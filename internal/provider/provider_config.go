@@ -238,6 +238,13 @@ func (r resolvedConfig) conflicts() diag.Diagnostics {
 		}
 		diags.Append(conflictingCredentialsDiagnostic(at, pw.describe(), tok.describe()))
 	}
+	appCred := r.Origins["application_credential_id"]
+	if !appCred.set() {
+		appCred = r.Origins["application_credential_name"]
+	}
+	if appCred.set() && pw.set() {
+		diags.Append(conflictingApplicationCredentialDiagnostic(appCred.describe(), pw.describe()))
+	}
 	cert, key := r.Origins["cert"], r.Origins["key"]
 	if cert.set() != key.set() {
 		at, have, missing := "cert", cert, "key (OS_KEY)"
@@ -245,6 +252,41 @@ func (r resolvedConfig) conflicts() diag.Diagnostics {
 			at, have, missing = "key", key, "cert (OS_CERT)"
 		}
 		diags.Append(incompleteClientCertificateDiagnostic(at, have.describe(), missing))
+	}
+	return diags
+}
+
+// localProblems reads what authentication will read on the first cloud
+// call, the clouds.yaml entry and the certificate files, so that a missing
+// cloud or file is reported on the provider block instead of on the first
+// resource that needs the cloud. It makes no network call.
+func (r resolvedConfig) localProblems() diag.Diagnostics {
+	var diags diag.Diagnostics
+	base := r.Config
+	base.CACertFile, base.ClientCert, base.ClientKey = "", "", ""
+	if _, err := base.Resolve(); err != nil {
+		if r.Config.Cloud != "" {
+			diags.Append(unreadableCloudDiagnostic(r.Origins["cloud"].describe(), r.Config.Cloud, err))
+		}
+		return diags // anything else is the client's to report
+	}
+	files := []struct {
+		attr string
+		set  func(*openstack.Config)
+	}{
+		{"cacert_file", func(c *openstack.Config) { c.CACertFile = r.Config.CACertFile }},
+		{"cert", func(c *openstack.Config) { c.ClientCert, c.ClientKey = r.Config.ClientCert, r.Config.ClientKey }},
+	}
+	for _, f := range files {
+		o := r.Origins[f.attr]
+		if !o.set() {
+			continue
+		}
+		c := base
+		f.set(&c)
+		if _, err := c.Resolve(); err != nil {
+			diags.Append(unreadableCertificateDiagnostic(f.attr, o.describe(), err))
+		}
 	}
 	return diags
 }

@@ -259,3 +259,69 @@ func assertErrorAt(t *testing.T, diags diag.Diagnostics, at path.Path, want ...s
 	}
 	t.Errorf("no error at %s in %v", at, diags)
 }
+
+// errorAt returns the first error diagnostic at p, or nil.
+func errorAt(diags diag.Diagnostics, p path.Path) diag.Diagnostic {
+	for _, d := range diags.Errors() {
+		if wp, ok := d.(diag.DiagnosticWithPath); ok && wp.Path().Equal(p) {
+			return d
+		}
+	}
+	return nil
+}
+
+// Issue 10, defect 12: problems of the provider block are reported on it,
+// at configure time, not by the first resource that needs the cloud.
+func TestProviderProblemsAreReportedOnTheProviderBlock(t *testing.T) {
+	dir := t.TempDir()
+	cloudsYAML := filepath.Join(dir, "clouds.yaml")
+	if err := os.WriteFile(cloudsYAML, []byte("clouds:\n  other:\n    auth:\n      auth_url: http://127.0.0.1:1/v3\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name    string
+		env     map[string]string
+		set     map[string]any
+		at      string
+		mention []string
+	}{
+		{"unknown cloud", map[string]string{"OS_CLIENT_CONFIG_FILE": cloudsYAML}, map[string]any{"cloud": "nope"},
+			"cloud", []string{`"nope"`, "clouds.yaml"}},
+		{"unknown cloud from OS_CLOUD", map[string]string{"OS_CLIENT_CONFIG_FILE": cloudsYAML, "OS_CLOUD": "nope"}, nil,
+			"cloud", []string{`"nope"`, "OS_CLOUD"}},
+		{"missing CA file", nil, map[string]any{"auth_url": "https://127.0.0.1:1/v3", "cacert_file": filepath.Join(dir, "no-ca.pem")},
+			"cacert_file", []string{"cacert_file", "no-ca.pem"}},
+		{"missing CA file from OS_CACERT", map[string]string{"OS_CACERT": filepath.Join(dir, "no-ca.pem")}, map[string]any{"auth_url": "https://127.0.0.1:1/v3"},
+			"cacert_file", []string{"OS_CACERT"}},
+		{"application credential and password", nil, map[string]any{"auth_url": "http://127.0.0.1:1/v3",
+			"application_credential_id": "ac", "application_credential_secret": "s", "password": "pw"},
+			"password", []string{"Conflicting OpenStack Credentials", "application_credential_id", "password"}},
+		{"application credential name and OS_PASSWORD", map[string]string{"OS_PASSWORD": "pw"}, map[string]any{"auth_url": "http://127.0.0.1:1/v3",
+			"user_name": "u", "application_credential_name": "ac", "application_credential_secret": "s"},
+			"password", []string{"application_credential_name", "OS_PASSWORD"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			clearOSEnv(t)
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			_, diags := configure(t, tc.set)
+			d := errorAt(diags, path.Root(tc.at))
+			if d == nil {
+				t.Fatalf("no error at %s: %v", tc.at, diags)
+			}
+			for _, m := range tc.mention {
+				if !strings.Contains(d.Summary()+" "+d.Detail(), m) {
+					t.Errorf("diagnostic does not mention %s: %s: %s", m, d.Summary(), d.Detail())
+				}
+			}
+		})
+	}
+	// A readable CA file and a known cloud configure.
+	clearOSEnv(t)
+	t.Setenv("OS_CLIENT_CONFIG_FILE", cloudsYAML)
+	if _, diags := configure(t, map[string]any{"cloud": "other"}); diags.HasError() {
+		t.Errorf("known cloud refused: %v", diags)
+	}
+}

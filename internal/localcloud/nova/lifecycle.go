@@ -256,7 +256,7 @@ func (c *Service) bootServer(ctx context.Context, id string, spec bootSpec) {
 	if !ok || s.Deleting {
 		return
 	}
-	s.Console = append(s.Console, consoleBoot(s, h, keys)...)
+	s.Console = append(s.Console, consoleBoot(s, h, keys, !c.consoleHidesFingerprints(s.Name))...)
 	s.VMState, s.TaskState, s.PowerState = "active", "", 1
 	s.LaunchedAt = time.Now()
 	s.UpdatedAt = time.Now()
@@ -299,7 +299,9 @@ func (c *Service) endProbe(id string) {
 
 // consoleBoot renders one boot's serial console in cloud-init's format
 // (Debian images: syslog-prefixed fingerprint block, bare keys block).
-func consoleBoot(s *state.Server, h *host.Host, keys []string) []string {
+// Without emitKeys the key blocks are left out, as cloud-init does with
+// ssh.emit_keys_to_console: false.
+func consoleBoot(s *state.Server, h *host.Host, keys []string, emitKeys bool) []string {
 	now := time.Now().UTC()
 	stamp := now.Format("Jan _2 15:04:05")
 	hk := h.HostKey()
@@ -326,15 +328,19 @@ func consoleBoot(s *state.Server, h *host.Host, keys []string) []string {
 		}
 	}
 	pfx := fmt.Sprintf("<14>%s cloud-init: ", stamp)
+	if emitKeys {
+		lines = append(lines,
+			pfx+"#############################################################",
+			pfx+"-----BEGIN SSH HOST KEY FINGERPRINTS-----",
+			fmt.Sprintf("%s%d %s root@%s (%s)", pfx, bits, ssh.FingerprintSHA256(hk), h.Name(), keyType),
+			pfx+"-----END SSH HOST KEY FINGERPRINTS-----",
+			pfx+"#############################################################",
+			"-----BEGIN SSH HOST KEY KEYS-----",
+			strings.TrimSpace(string(ssh.MarshalAuthorizedKey(hk)))+" root@"+h.Name(),
+			"-----END SSH HOST KEY KEYS-----",
+		)
+	}
 	lines = append(lines,
-		pfx+"#############################################################",
-		pfx+"-----BEGIN SSH HOST KEY FINGERPRINTS-----",
-		fmt.Sprintf("%s%d %s root@%s (%s)", pfx, bits, ssh.FingerprintSHA256(hk), h.Name(), keyType),
-		pfx+"-----END SSH HOST KEY FINGERPRINTS-----",
-		pfx+"#############################################################",
-		"-----BEGIN SSH HOST KEY KEYS-----",
-		strings.TrimSpace(string(ssh.MarshalAuthorizedKey(hk)))+" root@"+h.Name(),
-		"-----END SSH HOST KEY KEYS-----",
 		fmt.Sprintf("[    2.048000] cloud-init[215]: Cloud-init v. 22.4.2 finished at %s. Datasource DataSourceOpenStackLocal [net,ver=2].  Up 2.05 seconds", now.Format(time.RFC1123Z)),
 		"",
 		fmt.Sprintf("Debian GNU/Linux 12 %s ttyS0", h.Name()),
@@ -653,7 +659,7 @@ func (c *Service) PowerOnHost(ctx context.Context, id string, h *host.Host) erro
 	if k, ok := c.St.Keypairs[s.KeyName]; ok {
 		keys = append(keys, k.PublicKey)
 	}
-	s.Console = append(s.Console, consoleBoot(s, h, keys)...)
+	s.Console = append(s.Console, consoleBoot(s, h, keys, !c.consoleHidesFingerprints(s.Name))...)
 	if len(s.Console) > 2000 {
 		s.Console = s.Console[len(s.Console)-2000:]
 	}

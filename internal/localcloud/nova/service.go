@@ -1,6 +1,8 @@
 package nova
 
 import (
+	"strings"
+
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/neutron"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/state"
@@ -28,11 +30,31 @@ type Service struct {
 	// (guarded by Mu).
 	nextServerErrors int
 	nextServerErrMsg string
+	// quietConsolePrefixes: servers whose name starts with one boot
+	// without printing their host key fingerprints, as cloud-init does with
+	// ssh.emit_keys_to_console: false (guarded by Mu).
+	quietConsolePrefixes []string
 }
 
 // New builds the compute service over the shared store.
 func New(st *state.Store, cfg Config, baseURL string, authed core.Authed, net *neutron.Service) *Service {
 	return &Service{Store: st, cfg: cfg, baseURL: baseURL, authed: authed, neutron: net}
+}
+
+// HideConsoleFingerprints makes servers whose name starts with prefix
+// boot without the host key fingerprint blocks on their console; callers
+// hold Mu.
+func (c *Service) HideConsoleFingerprints(prefix string) {
+	c.quietConsolePrefixes = append(c.quietConsolePrefixes, prefix)
+}
+
+func (c *Service) consoleHidesFingerprints(name string) bool {
+	for _, p := range c.quietConsolePrefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // FailNextBuilds makes the next count server builds end in ERROR with msg

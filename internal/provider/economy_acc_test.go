@@ -1,0 +1,190 @@
+package provider
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// maxNoChangePlanRequests is the API economy of a refresh (issue 15): one
+// cluster and its pool are read in at most six requests, login included.
+const maxNoChangePlanRequests = 6
+
+// requestCount is what the local cloud's request log says about one
+// terraform command (GET /_admin/requests).
+type requestCount struct {
+	Total    int            `json:"total"`
+	ByCall   map[string]int `json:"by_call"`
+	ByStatus map[string]int `json:"by_status"`
+	Polls    map[string]int `json:"polls"`
+	Requests []struct {
+		Method string `json:"method"`
+		Path   string `json:"path"`
+		Query  string `json:"query"`
+		Status int    `json:"status"`
+	} `json:"requests"`
+}
+
+func (c requestCount) String() string {
+	calls := make([]string, 0, len(c.ByCall))
+	for k, n := range c.ByCall {
+		calls = append(calls, fmt.Sprintf("%s %d", k, n))
+	}
+	sort.Strings(calls)
+	polls := 0
+	for _, n := range c.Polls {
+		polls += n
+	}
+	return fmt.Sprintf("%d requests (%s), %d polls, %d answered 409", c.Total, strings.Join(calls, ", "), polls, c.ByStatus["409"])
+}
+
+func (c requestCount) list() string {
+	var b strings.Builder
+	for _, r := range c.Requests {
+		fmt.Fprintf(&b, "  %s %s?%s -> %d\n", r.Method, r.Path, r.Query, r.Status)
+	}
+	return b.String()
+}
+
+// TestAccEconomyNoChangePlan applies the quickstart shape (3 nodes and a
+// single_writer pool) with the real terraform CLI, then counts, in the
+// local cloud's own request log, the requests of a `terraform plan` that
+// has nothing to change: more than maxNoChangePlanRequests fails. The
+// apply's and destroy's counts are logged. The requests are told apart
+// from other tests on the same cloud by TF_APPEND_USER_AGENT.
+func TestAccEconomyNoChangePlan(t *testing.T) {
+	lc := requireLocalCloud(t)
+	tfCLI := os.Getenv("TF_ACC_TERRAFORM_PATH")
+	if tfCLI == "" {
+		tfCLI = "terraform"
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+
+	work := t.TempDir()
+	bin := filepath.Join(work, "bin")
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runIn(ctx, root, nil, "go", "build", "-o", filepath.Join(bin, "terraform-provider-pxc"), "."); err != nil {
+		t.Fatalf("build the provider: %v\n%s", err, out)
+	}
+	rc := fmt.Sprintf("provider_installation {\n  dev_overrides {\n    \"pxc-provider/pxc\" = %q\n  }\n  direct {}\n}\n", bin)
+	if err := os.WriteFile(filepath.Join(work, "terraformrc"), []byte(rc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	name := "econ-" + randomHex(t, 3)
+	if err := os.WriteFile(filepath.Join(work, "main.tf"), []byte(economyConfig(name, lc)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tag := "pxc-economy-test/" + randomHex(t, 8)
+	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+filepath.Join(work, "terraformrc"), "TF_IN_AUTOMATION=1",
+		"TF_APPEND_USER_AGENT="+tag)
+	counted := func(args ...string) (requestCount, []byte, error) {
+		lc.admin(t, http.MethodDelete, "/requests", nil)
+		out, err := runIn(ctx, work, env, tfCLI, args...)
+		var c requestCount
+		if jerr := json.Unmarshal(lc.admin(t, http.MethodGet, "/requests?user_agent="+tag, nil), &c); jerr != nil {
+			t.Fatalf("read the request log: %v", jerr)
+		}
+		return c, out, err
+	}
+
+	apply, out, err := counted("apply", "-auto-approve", "-input=false", "-no-color")
+	destroyed := false
+	t.Cleanup(func() {
+		if destroyed {
+			return
+		}
+		if out, err := runIn(context.Background(), work, env, tfCLI, "destroy", "-auto-approve", "-input=false", "-no-color"); err != nil {
+			t.Errorf("terraform destroy: %v\n%s", err, out)
+		}
+	})
+	if err != nil {
+		t.Fatalf("terraform apply: %v\n%s", err, out)
+	}
+	t.Logf("apply:   %s\n%s", apply, apply.list())
+
+	plan, out, err := counted("plan", "-detailed-exitcode", "-input=false", "-no-color")
+	if err != nil {
+		t.Fatalf("terraform plan after apply is not empty (or failed): %v\n%s", err, out)
+	}
+	t.Logf("plan:    %s", plan)
+	if plan.Total > maxNoChangePlanRequests {
+		t.Errorf("a plan with no changes made %s; want at most %d:\n%s", plan, maxNoChangePlanRequests, plan.list())
+	}
+
+	destroy, out, err := counted("destroy", "-auto-approve", "-input=false", "-no-color")
+	destroyed = true
+	if err != nil {
+		t.Fatalf("terraform destroy: %v\n%s", err, out)
+	}
+	t.Logf("destroy: %s\n%s", destroy, destroy.list())
+}
+
+// economyConfig is the quickstart's shape: 3 nodes, a volume each, a
+// single_writer pool, no floating IP.
+func economyConfig(name string, lc localCloud) string {
+	return fmt.Sprintf(`
+terraform {
+  required_providers {
+    pxc = { source = "pxc-provider/pxc" }
+  }
+}
+
+provider "pxc" {}
+
+resource "pxc_cluster" "test" {
+  name       = %q
+  datastore  = { type = "mariadb", version = "10.11" }
+  node_count = 3
+  flavor     = "m1.small"
+  image      = %q
+  network    = %q
+  volume     = { size = 1 }
+  sst_method = "rsync"
+  parameters = { innodb_buffer_pool_size = "64M" }
+  allowed_cidrs = [%q]
+}
+
+resource "pxc_lb_pool" "test" {
+  cluster_id = pxc_cluster.test.id
+  mode       = "single_writer"
+}
+`, name, lc.image, lc.network, lc.subnet)
+}
+
+func runIn(ctx context.Context, dir string, env []string, name string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	if env != nil {
+		cmd.Env = env
+	}
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		err = fmt.Errorf("%s %s: exit code %d", name, strings.Join(args, " "), exit.ExitCode())
+	}
+	return out, err
+}
+
+func randomHex(t *testing.T, n int) string {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
