@@ -89,7 +89,6 @@ func TestBackupRestoreThroughSwift(t *testing.T) {
 	newSpec.Name, newSpec.Nodes = "restored", l.spec.Nodes[4:]
 	l.hosts = l.hosts[:3]
 	l.spec.Nodes = l.spec.Nodes[:3]
-	l.spec.Clustercheck = nil
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
 	defer cancel()
 	c := l.cluster(t)

@@ -67,7 +67,8 @@ func backupCluster(t *testing.T, healthy map[string]bool) (*Cluster, map[string]
 	incoming := []string{"10.210.0.11:3306", "10.210.0.12:3306", "10.210.0.13:3306"}
 	c.opts.status = func(ctx context.Context, n *node) (NodeStatus, error) {
 		st := NodeStatus{Node: n.Name, NodeName: n.Name, ClusterSize: 3, ClusterStatus: "Primary",
-			LocalState: "Synced", Ready: true, Connected: true, StateUUID: "u", ConfID: 3, IncomingAddresses: incoming}
+			LocalState: "Synced", Ready: true, Connected: true, StateUUID: "u", ConfID: 3, IncomingAddresses: incoming,
+			RecordedWriter: "10.210.0.11"}
 		if healthy != nil && !healthy[n.Name] {
 			st.LocalState = "Donor/Desynced"
 		}

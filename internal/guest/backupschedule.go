@@ -11,9 +11,11 @@ import (
 // gets the same job (a systemd timer, or a setsid'd loop where there is no
 // systemd), and at each run only one node acts, the backup node: of the
 // members in their fixed order, the first in the primary component
-// (wsrep_incoming_addresses) that is not the writer. Every node of the
-// component names the same one, so one backup is taken per run, never on
-// the writer; it is skipped when that node is not Synced. The job prunes
+// (wsrep_incoming_addresses) that is not the writer recorded in
+// pxc_guest.writer (writer.go; none without the health responder). Every
+// node that has applied the same record names the same one, so one backup
+// is taken per run, not on the writer; it is skipped when that node is not
+// Synced. The job prunes
 // to the newest Keep backups after each verified backup.
 
 // BackupSchedule configures scheduled backups.
@@ -50,22 +52,25 @@ func (s BackupSchedule) validate() error {
 }
 
 // BackupNode is the node the scheduled job backs up from, given the
-// members in their fixed order and one node's wsrep_incoming_addresses:
-// the first one in the component after skipping the writer.
-func BackupNode(members []Node, incomingAddresses string) (Node, bool) {
-	writer, _ := Writer(members, incomingAddresses)
-	list := "," + incomingAddresses + ","
+// members in their fixed order, the recorded writer and one node's
+// wsrep_incoming_addresses: the first one in the component that is not
+// the writer (Writer).
+func BackupNode(members []Node, recordedWriter, incomingAddresses string) (Node, bool) {
+	writer, _ := Writer(members, recordedWriter, incomingAddresses)
 	for _, m := range members {
-		if m.Address != writer.Address && strings.Contains(list, ","+m.Address+":") {
+		if m.Address != writer.Address && inComponent(m.Address, incomingAddresses) {
 			return m, true
 		}
 	}
 	return Node{}, false
 }
 
-// backupNodeShell is BackupNode in bash, after writerShell: from $MEMBERS,
-// $incoming and $writer it sets $backup_node.
-const backupNodeShell = `backup_node=""
+// backupNodeShell is BackupNode in bash: from $MEMBERS, $recorded and
+// $incoming it sets $backup_node.
+const backupNodeShell = `writer="" backup_node=""
+  for m in $MEMBERS; do
+    if [ "$m" = "$recorded" ]; then case ",$incoming," in *",$m:"*) writer=$m;; esac; fi
+  done
   for m in $MEMBERS; do
     [ "$m" = "$writer" ] && continue
     case ",$incoming," in *",$m:"*) backup_node=$m; break;; esac
@@ -96,7 +101,9 @@ func (c *Cluster) renderBackupJob(members []Node, self Node, keep int) string {
 		"row=$(" + c.layout.Client + " --defaults-extra-file=" + clientConfig + " --connect-timeout=5 -N -B -e " + shellQuote(query) + " | tail -n 1) || row=\"\"\n" +
 		"IFS=$'\\t' read -r status state incoming <<<\"$row\"\n" +
 		"if [ \"$status\" != Primary ]; then echo \"$(date -u +%FT%TZ) not in a primary component; skipped\"; exit 0; fi\n" +
-		writerShell + "\n" + backupNodeShell + "\n" +
+		"recorded=$(" + c.layout.Client + " --defaults-extra-file=" + clientConfig + " --connect-timeout=5 -N -B -e " +
+		shellQuote("SET SESSION wsrep_sync_wait=0; SELECT address FROM "+writerTable+" WHERE id = 1") + " 2>/dev/null | tail -n 1) || recorded=\"\"\n" +
+		backupNodeShell + "\n" +
 		"if [ \"$backup_node\" != \"$SELF\" ]; then echo \"$(date -u +%FT%TZ) the backup node is ${backup_node:-none}; skipped\"; exit 0; fi\n" +
 		"if [ \"$state\" != Synced ]; then echo \"$(date -u +%FT%TZ) this node is $state, not Synced; skipped\"; exit 0; fi\n" +
 		c.backupBody(self.Name) +

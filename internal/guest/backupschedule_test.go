@@ -11,53 +11,51 @@ import (
 )
 
 // The job's shell and BackupNode must pick the same node for every view
-// of the primary component, and never the writer.
+// of the primary component and recorded writer, and never the writer.
 func TestBackupNodeShellAgreesWithBackupNode(t *testing.T) {
-	checkElection(t, BackupNode, writerShell+"\n"+backupNodeShell, "backup_node", map[string]string{
-		"10.0.0.1:3306,10.0.0.2:3306,10.0.0.10:3306": "10.0.0.2",
-		"10.0.0.10:3306,10.0.0.1:3306":               "10.0.0.10", // db-2 left
-		"10.0.0.2:3306,10.0.0.10:3306":               "10.0.0.10", // db-2 is now the writer
-		"10.0.0.10:3306":                             "",          // alone: only the writer
-		"10.0.0.100:3306,10.0.0.1:3306":              "",          // 10.0.0.10 is not a prefix match
-		"":                                           "",
-	})
-}
-
-// checkElection runs an election rule in Go and its shell twin (which
-// sets $variable from $MEMBERS and $incoming) for each view of the
-// component, over members db-1, db-2 and db-10, and wants the same address.
-func checkElection(t *testing.T, elect func([]Node, string) (Node, bool), shell, variable string, cases map[string]string) {
-	t.Helper()
 	if _, err := exec.LookPath("bash"); err != nil {
 		t.Skip("no bash")
 	}
 	members := []Node{{Name: "db-1", Address: "10.0.0.1"}, {Name: "db-2", Address: "10.0.0.2"}, {Name: "db-10", Address: "10.0.0.10"}}
+	const all = "10.0.0.1:3306,10.0.0.2:3306,10.0.0.10:3306"
+	cases := []struct{ recorded, incoming, want string }{
+		{"10.0.0.1", all, "10.0.0.2"},
+		{"10.0.0.2", all, "10.0.0.1"},                             // a sticky writer other than node 1
+		{"", all, "10.0.0.1"},                                     // no writer recorded (no responder)
+		{"10.0.0.1", "10.0.0.10:3306,10.0.0.1:3306", "10.0.0.10"}, // db-2 left
+		{"10.0.0.2", "10.0.0.1:3306,10.0.0.10:3306", "10.0.0.1"},  // the writer left
+		{"10.0.0.10", "10.0.0.10:3306", ""},                       // alone: only the writer
+		{"10.0.0.1", "10.0.0.100:3306,10.0.0.1:3306", ""},         // 10.0.0.10 is not a prefix match
+		{"10.0.0.9", all, "10.0.0.1"},                             // a record naming no member
+		{"", "", ""},
+	}
 	var order []string
 	for _, m := range members {
 		order = append(order, m.Address)
 	}
-	for incoming, want := range cases {
+	for _, tc := range cases {
 		got := ""
-		if n, ok := elect(members, incoming); ok {
+		if n, ok := BackupNode(members, tc.recorded, tc.incoming); ok {
 			got = n.Address
 		}
-		if got != want {
-			t.Errorf("Go rule with incoming %q elects %q, want %q", incoming, got, want)
+		if got != tc.want {
+			t.Errorf("BackupNode(%q, %q) = %q, want %q", tc.recorded, tc.incoming, got, tc.want)
 		}
-		script := "MEMBERS=" + shellQuote(strings.Join(order, " ")) + "\nincoming=" + shellQuote(incoming) + "\n" + shell + "\nprintf %s \"$" + variable + "\""
+		script := "MEMBERS=" + shellQuote(strings.Join(order, " ")) + "\nrecorded=" + shellQuote(tc.recorded) +
+			"\nincoming=" + shellQuote(tc.incoming) + "\n" + backupNodeShell + "\nprintf %s \"$backup_node\""
 		out, err := exec.Command("bash", "-c", script).Output()
 		if err != nil {
 			t.Fatalf("bash: %v", err)
 		}
-		if string(out) != want {
-			t.Errorf("shell with incoming %q elects %q, the Go rule %q", incoming, out, want)
+		if string(out) != tc.want {
+			t.Errorf("backupNodeShell with %q, %q picks %q, BackupNode %q", tc.recorded, tc.incoming, out, tc.want)
 		}
 	}
 }
 
 // jobSandbox runs a node's rendered job with stand-in mariadb,
 // mariabackup and restic on PATH; restic records its calls.
-func jobSandbox(t *testing.T, c *Cluster, self int, row, dumped string) (calls string, err error) {
+func jobSandbox(t *testing.T, c *Cluster, self int, recorded, row, dumped string) (calls string, err error) {
 	t.Helper()
 	dir := t.TempDir()
 	stub := func(name, body string) {
@@ -65,7 +63,8 @@ func jobSandbox(t *testing.T, c *Cluster, self int, row, dumped string) (calls s
 			t.Fatal(err)
 		}
 	}
-	stub("mariadb", "printf '%s\\n' "+shellQuote(row)+"\n")
+	stub("mariadb", `case "$*" in *pxc_guest.writer*) echo `+shellQuote(recorded)+`;; *) printf '%s\n' `+shellQuote(row)+`;; esac
+`)
 	stub("mariabackup", "echo xbstream-bytes\n")
 	stub("restic", `echo "restic $* [pw=$RESTIC_PASSWORD]" >>`+dir+`/calls
 case "$2" in
@@ -97,12 +96,12 @@ func TestBackupJobRunsOnOneNode(t *testing.T) {
 	all := "Primary\tSynced\t10.210.0.11:3306,10.210.0.12:3306,10.210.0.13:3306"
 	// db1 is the writer, db3 not the first non-writer: both skip.
 	for _, self := range []int{0, 2} {
-		calls, err := jobSandbox(t, c, self, all, "xbstream-bytes")
+		calls, err := jobSandbox(t, c, self, "10.210.0.11", all, "xbstream-bytes")
 		if err != nil || calls != "" {
 			t.Errorf("node %d: restic calls %q (%v), want none", self+1, calls, err)
 		}
 	}
-	calls, err := jobSandbox(t, c, 1, all, "xbstream-bytes")
+	calls, err := jobSandbox(t, c, 1, "10.210.0.11", all, "xbstream-bytes")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,22 +112,22 @@ func TestBackupJobRunsOnOneNode(t *testing.T) {
 		"restic --no-cache forget --prune --tag cluster=prod-db --group-by host --keep-last 3",
 	)
 	// A read-back that differs: the job fails and prunes nothing.
-	calls, err = jobSandbox(t, c, 1, all, "other-bytes")
+	calls, err = jobSandbox(t, c, 1, "10.210.0.11", all, "other-bytes")
 	if err == nil || strings.Contains(calls, "forget") {
 		t.Errorf("job with a bad read-back: %v, calls %q", err, calls)
 	}
 	// db2 a donor: nobody backs up this round.
-	calls, err = jobSandbox(t, c, 1, "Primary\tDonor/Desynced\t10.210.0.11:3306,10.210.0.12:3306,10.210.0.13:3306", "")
+	calls, err = jobSandbox(t, c, 1, "10.210.0.11", "Primary\tDonor/Desynced\t10.210.0.11:3306,10.210.0.12:3306,10.210.0.13:3306", "")
 	if err != nil || calls != "" {
 		t.Errorf("donor: calls %q (%v)", calls, err)
 	}
-	// db1 gone: db2 is the writer, db3 backs up.
-	calls, err = jobSandbox(t, c, 2, "Primary\tSynced\t10.210.0.12:3306,10.210.0.13:3306", "xbstream-bytes")
+	// db1 gone, db2 claimed the writer: db3 backs up.
+	calls, err = jobSandbox(t, c, 2, "10.210.0.12", "Primary\tSynced\t10.210.0.12:3306,10.210.0.13:3306", "xbstream-bytes")
 	if err != nil || !strings.Contains(calls, "node=db3") {
 		t.Errorf("db1 gone: db3's calls %q (%v)", calls, err)
 	}
 	// Server down or non-Primary: skipped.
-	calls, err = jobSandbox(t, c, 1, "non-Primary\tInitialized\t", "")
+	calls, err = jobSandbox(t, c, 1, "10.210.0.11", "non-Primary\tInitialized\t", "")
 	if err != nil || calls != "" {
 		t.Errorf("non-Primary: calls %q (%v)", calls, err)
 	}
