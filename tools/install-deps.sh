@@ -16,6 +16,8 @@ PACKAGES=(
 	mariadb-server mariadb-client galera-4 mariadb-backup rsync haproxy
 	openssh-server openssh-client nftables socat iproute2 e2fsprogs util-linux
 	procps psmisc curl
+	# backups to the object store (internal/guest/backup.go)
+	restic
 	# guest images (internal/localcloud/image) and hosts booting them with
 	# systemd (internal/localcloud/host, systemd mode)
 	mmdebstrap systemd-container

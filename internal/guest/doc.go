@@ -72,6 +72,30 @@
 // the SSH connection, so the database port need not be reachable from the
 // caller.
 //
+// # Backups
+//
+// Backup (backup.go) streams a physical hot backup (`mariabackup` or, for
+// Percona, `xtrabackup --backup --stream=xbstream`) of a Synced node that
+// is not the single-writer rule's writer straight into a restic
+// repository (Swift or S3): restic encrypts, compresses and deduplicates
+// on the node, nothing is staged on its disk. The stream's SHA-256 is
+// taken on the way and compared with a read-back of the snapshot (and,
+// optionally, restic check --read-data-subset). Snapshots are tagged with
+// the cluster and the source node; Backups lists them, PruneBackups keeps
+// the newest n, DeleteBackup removes one. RestoreBackup (restore.go)
+// unpacks a snapshot into a staging directory, prepares it and moves it
+// back into an empty datadir of a stopped server, and removes everything
+// it wrote when any step fails; SeedFromBackup does that on a new
+// cluster's first node before Create, which then bootstraps from it and
+// joins the others by SST. EnsureBackupSchedule (backupschedule.go)
+// installs the same backup as a job on every node (a systemd timer, else a
+// setsid'd loop, like the health responder); at each run only BackupNode,
+// the first member of the primary component after the writer, backs up,
+// then prunes to the newest Keep. The repository's password and the
+// backend's credentials travel only on the SSH session's stdin, into the
+// environment of the one shell that needs them (the scheduled job keeps
+// them in /etc/mysql/pxc-backup.env, mode 0600).
+//
 // # Secrets
 //
 // Passwords travel only over SSH stdin, uploaded files (0600/0640) and the

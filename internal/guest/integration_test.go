@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/guest"
@@ -118,6 +117,15 @@ func newLab(t *testing.T, names ...string) *lab {
 		}
 		assertNothingLeft(t, nw)
 	})
+	return newLabOn(t, nw, names...)
+}
+
+// newLabOn starts the lab's hosts, each with a data disk, on nw (whose
+// owner closes it).
+func newLabOn(t *testing.T, nw *host.Network, names ...string) *lab {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -225,16 +233,7 @@ func userDB(t *testing.T, ctx context.Context, l *lab, i int, user, password str
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cl.Close() })
-	cfg := mysql.NewConfig()
-	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = user, password, "tcp", "127.0.0.1:3306"
-	cfg.DialFunc = cl.DialContext
-	conn, err := mysql.NewConnector(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db := sql.OpenDB(conn)
-	t.Cleanup(func() { db.Close() })
-	return db
+	return tunnelDB(t, cl, user, password)
 }
 
 func exec1(t *testing.T, ctx context.Context, db *sql.DB, q string, args ...any) {

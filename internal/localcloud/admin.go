@@ -523,6 +523,9 @@ func (c *Cloud) Reset(ctx context.Context) error {
 	if err := c.deleteEverything(ctx); err != nil {
 		return err
 	}
+	if err := c.objects.svc.DeleteAll(); err != nil {
+		return err
+	}
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	c.St.Keypairs = map[string]*state.Keypair{}

@@ -94,7 +94,8 @@ type Cloud struct {
 	httpSrv *http.Server
 	baseURL string
 
-	lb LoadBalancerService
+	lb      LoadBalancerService
+	objects *objectStore // Swift, also served on the bridge gateway (objectstore.go)
 
 	keystone *keystone.Service
 	neutron  *neutron.Service
@@ -156,10 +157,24 @@ func Start(ctx context.Context, cfg Config) (*Cloud, error) {
 		return nil, fmt.Errorf("listen on %s: %w", cfg.Listen, err)
 	}
 	c.baseURL = "http://" + c.ln.Addr().String()
+	if err := c.listenObjectStore(); err != nil {
+		_ = c.ln.Close()
+		_ = c.Store.Network.Close()
+		c.Cancel()
+		return nil, err
+	}
 	c.keystone = keystone.New(keystone.Config{
 		BaseURL: c.baseURL, Region: cfg.Region, User: cfg.User, Project: cfg.Project,
 		Domain: cfg.Domain, TokenTTL: cfg.TokenTTL, LoadBalancer: cfg.LoadBalancer != nil,
+		ObjectStoreURL: c.objects.baseURL,
 	}, &c.Mu, &c.St.Identity, c.Save)
+	if err := c.startObjectStore(); err != nil {
+		_ = c.stopObjectStore()
+		_ = c.ln.Close()
+		_ = c.Store.Network.Close()
+		c.Cancel()
+		return nil, fmt.Errorf("start object store: %w", err)
+	}
 	c.neutron = neutron.New(c.Store, c.baseURL, cfg.AvailabilityZones, c.keystone.Authed)
 	c.neutron.EnsureDefaultSecurityGroup()
 	c.cinder = cinder.New(c.Store, c.baseURL, cfg.AvailabilityZones, c.keystone.Authed)
@@ -179,6 +194,7 @@ func Start(ctx context.Context, cfg Config) (*Cloud, error) {
 			DeleteVIPPort: c.neutron.DeleteVIPPort,
 		})
 		if err != nil {
+			_ = c.stopObjectStore()
 			_ = c.ln.Close()
 			_ = c.Store.Network.Close()
 			c.Cancel()
@@ -188,6 +204,7 @@ func Start(ctx context.Context, cfg Config) (*Cloud, error) {
 
 	c.GoDaemon(c.nova.SyncPowerStates)
 	c.httpSrv = &http.Server{Handler: c.routes(), ReadHeaderTimeout: 10 * time.Second}
+	c.serveObjectStore(c.httpSrv.Handler)
 	go func() {
 		defer close(c.done)
 		if err := c.httpSrv.Serve(c.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -316,6 +333,9 @@ func (c *Cloud) shutdown() error {
 		shCancel()
 	}
 	c.Stop()
+	if err := c.stopObjectStore(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.lb != nil {
 		if err := c.lb.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("stop load-balancer service: %w", err))
@@ -377,6 +397,7 @@ func (c *Cloud) routes() http.Handler {
 	c.cinder.Routes(mux)
 	c.neutron.Routes(mux)
 	c.adminRoutes(mux)
+	c.objectStoreRoutes(mux)
 	if c.lb != nil {
 		lb := http.StripPrefix("/load-balancer", c.lb)
 		mux.Handle("/load-balancer/", lb)
@@ -440,7 +461,9 @@ func (c *Cloud) withCommon(next http.Handler) http.Handler {
 				if f.Status == 429 || f.Status == 413 {
 					e.RetryAfter = f.RetryAfter
 				}
-				if serviceOf(r.URL.Path) == core.Admin { // load balancer: Octavia's WSME body
+				if isObjectStorePath(r.URL.Path) {
+					writeObjectStoreFault(w, r, e)
+				} else if serviceOf(r.URL.Path) == core.Admin { // load balancer: Octavia's WSME body
 					writeOctaviaFault(w, e)
 				} else {
 					core.WriteError(w, serviceOf(r.URL.Path), e)

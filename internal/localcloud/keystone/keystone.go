@@ -358,17 +358,21 @@ func (c *Service) tokenBody(t *Token, ac *AppCredential) map[string]any {
 
 // catalog lists every endpoint, with public, internal and admin interfaces.
 func (c *Service) catalog() []any {
-	type svc struct{ typ, name, path string }
+	type svc struct{ typ, name, root, path string }
+	base := c.cfg.BaseURL
 	svcs := []svc{
-		{"identity", "keystone", "/identity"},
-		{"compute", "nova", "/compute/v2.1"},
-		{"image", "glance", "/image"},
-		{"volumev3", "cinderv3", "/volume/v3/" + c.st.ProjectID},
-		{"block-storage", "cinder", "/volume/v3/" + c.st.ProjectID},
-		{"network", "neutron", "/network"},
+		{"identity", "keystone", base, "/identity"},
+		{"compute", "nova", base, "/compute/v2.1"},
+		{"image", "glance", base, "/image"},
+		{"volumev3", "cinderv3", base, "/volume/v3/" + c.st.ProjectID},
+		{"block-storage", "cinder", base, "/volume/v3/" + c.st.ProjectID},
+		{"network", "neutron", base, "/network"},
 	}
 	if c.cfg.LoadBalancer {
-		svcs = append(svcs, svc{"load-balancer", "octavia", "/load-balancer"})
+		svcs = append(svcs, svc{"load-balancer", "octavia", base, "/load-balancer"})
+	}
+	if c.cfg.ObjectStoreURL != "" {
+		svcs = append(svcs, svc{"object-store", "swift", c.cfg.ObjectStoreURL, "/v1/AUTH_" + c.st.ProjectID})
 	}
 	out := make([]any, 0, len(svcs))
 	for _, s := range svcs {
@@ -379,7 +383,7 @@ func (c *Service) catalog() []any {
 				"interface": iface,
 				"region":    c.cfg.Region,
 				"region_id": c.cfg.Region,
-				"url":       c.cfg.BaseURL + s.path,
+				"url":       s.root + s.path,
 			})
 		}
 		out = append(out, map[string]any{

@@ -18,6 +18,10 @@ type Config struct {
 	TokenTTL                        time.Duration
 	// LoadBalancer lists the load-balancer endpoint in the catalogue.
 	LoadBalancer bool
+	// ObjectStoreURL, when set, lists the object store (Swift) in the
+	// catalogue at ObjectStoreURL/v1/AUTH_<project>; it is another root than
+	// BaseURL (the bridge gateway, which servers reach).
+	ObjectStoreURL string
 }
 
 // Identity is Keystone's part of the state file (the seeded user and

@@ -240,7 +240,7 @@ func down(args []string) error {
 	if err := localcloud.RemoveState(*dir); err != nil {
 		return err
 	}
-	for _, name := range []string{localcloud.CloudsFile, localcloud.EnvFile, localcloud.EndpointFile, pidFile, "volumes", "hosts", "octavia"} {
+	for _, name := range []string{localcloud.CloudsFile, localcloud.EnvFile, localcloud.EndpointFile, pidFile, "volumes", "hosts", "octavia", "swift"} {
 		_ = os.RemoveAll(filepath.Join(*dir, name))
 	}
 	fmt.Println("localcloud: down; nothing left")
