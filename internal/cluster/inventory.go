@@ -57,22 +57,12 @@ func (m *Manager) discover(ctx context.Context, id, name string) (*inventory, er
 			keys[name] = true
 		}
 	}
-	sgs, err := m.cloud.ListServerGroups(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, g := range sgs {
-		if ownObjectName(g.Name, id) {
-			groups[g.ID] = true
-		}
-	}
-	kps, err := m.cloud.ListKeyPairs(ctx)
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range kps {
-		if ownObjectName(k.Name, id) {
-			keys[k.Name] = true
+	// Servers record their group and keypair; only when none exists (a
+	// create that failed before its first server) are the two looked up by
+	// name, so a refresh of a built cluster spends no request on them.
+	if len(inv.servers) == 0 {
+		if err := m.findNamedCompute(ctx, id, groups, keys); err != nil {
+			return nil, err
 		}
 	}
 	for g := range groups {
@@ -158,4 +148,28 @@ func (inv *inventory) cluster(id string) *Cluster {
 		}
 	}
 	return c
+}
+
+// findNamedCompute adds the server groups and generated keypairs named
+// after cluster id (ObjectName) to groups and keys.
+func (m *Manager) findNamedCompute(ctx context.Context, id string, groups, keys map[string]bool) error {
+	sgs, err := m.cloud.ListServerGroups(ctx)
+	if err != nil {
+		return err
+	}
+	for _, g := range sgs {
+		if ownObjectName(g.Name, id) {
+			groups[g.ID] = true
+		}
+	}
+	kps, err := m.cloud.ListKeyPairs(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range kps {
+		if ownObjectName(k.Name, id) {
+			keys[k.Name] = true
+		}
+	}
+	return nil
 }
