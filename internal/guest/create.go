@@ -36,6 +36,11 @@ func (c *Cluster) Create(ctx context.Context, users ...User) (Status, error) {
 		if err := c.EnsureClustercheck(ctx, *cc); err != nil {
 			return st, stepError(PhaseClustercheck, err)
 		}
+		// The responder's setup records the first writer: read it back so
+		// the status the caller keeps names it.
+		if fresh, err := c.Status(ctx); err == nil && fresh.OK() {
+			st = fresh
+		}
 	}
 	c.emitDone("create", "", start, "cluster %s is up: %d nodes Synced", c.spec.Name, len(st.Nodes))
 	return st, nil
