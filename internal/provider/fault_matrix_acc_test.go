@@ -178,8 +178,10 @@ func runFaultCase(t *testing.T, lc localCloud, tfPath string, fc faultCase, reco
 }
 
 // runLoadBalancerFaults builds one healthy cluster, then fails the pool's
-// load balancer, health monitor and member creates in turn: each leaves no
-// load balancer after a targeted destroy; the last apply converges.
+// load balancer create: it leaves no load balancer after a targeted
+// destroy, and the next apply converges. The listener, pool, members and
+// health monitor are created by that same request (Octavia's fully
+// populated create), so they are no phases of their own any more.
 func runLoadBalancerFaults(t *testing.T, lc localCloud, tfPath string, record func(faultRow)) {
 	pool := `
 resource "pxc_lb_pool" "test" {
@@ -193,8 +195,6 @@ resource "pxc_lb_pool" "test" {
 		fault, phase, method, path string
 	}{
 		{"load balancer create 500", "load balancer", "POST", `^/load-balancer/v2(\.0)?/lbaas/loadbalancers$`},
-		{"health monitor create 500", "health monitor", "POST", `^/load-balancer/v2(\.0)?/lbaas/healthmonitors$`},
-		{"member create 500", "members", "PUT", `^/load-balancer/v2(\.0)?/lbaas/pools/[^/]+/members$`},
 	}
 	for i, s := range steps {
 		fr.httpFault(t, s.method, s.path, fr.name, 500, 1)
