@@ -137,7 +137,7 @@ func TestAccFaultMatrix(t *testing.T) {
 	var wg sync.WaitGroup
 	// Four at a time: more hosts booting at once than a loaded 2-core
 	// machine starts within the cloud's spawn timeout.
-	sem := make(chan struct{}, 4)
+	sem := make(chan struct{}, 3)
 	run := func(name string, f func(t *testing.T)) {
 		wg.Add(1)
 		sem <- struct{}{} // here, so cases start in list order

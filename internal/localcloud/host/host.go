@@ -364,7 +364,7 @@ func (h *Host) PowerOn(ctx context.Context) error {
 	prog, args := "ip", []string{"netns", "exec", h.ns,
 		"unshare", "--mount", "--uts", "--pid", "--fork", "--kill-child", "--mount-proc", "--propagation", "private",
 		"/bin/sh", filepath.Join(h.dir, "boot.sh")}
-	bootTimeout := 30 * time.Second
+	bootTimeout := 90 * time.Second // a loaded machine (CI: 2 cores, clusters built side by side) can take long to start sshd
 	if h.image != "" {
 		// nspawn joins the network namespace itself. It runs as PID 1 of a
 		// PID namespace of its own (killed with unshare, --kill-child), so
