@@ -135,7 +135,7 @@ func TestAccFaultMatrix(t *testing.T) {
 	}
 	// Side by side, not t.Parallel: -parallel (GOMAXPROCS) would allow two.
 	var wg sync.WaitGroup
-	// Four at a time: more hosts booting at once than a loaded 2-core
+	// Three at a time: more hosts booting at once than a loaded 2-core
 	// machine starts within the cloud's spawn timeout.
 	sem := make(chan struct{}, 3)
 	run := func(name string, f func(t *testing.T)) {
