@@ -105,6 +105,7 @@ func (c *Cloud) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_admin/servers/{id}/{op}", c.adminServerOp)
 	mux.HandleFunc("GET /_admin/servers/{id}", c.adminServerInfo)
 	mux.HandleFunc("POST /_admin/loadbalancers/{id}/{op}", c.adminLoadBalancerOp)
+	mux.HandleFunc("POST /_admin/loadbalancers/fail-next-child", c.adminFailNextChild)
 	mux.HandleFunc("GET /_admin/requests", c.adminRequests)
 	mux.HandleFunc("DELETE /_admin/requests", c.adminRequests)
 	mux.HandleFunc("POST /_admin/reset", c.adminReset)
@@ -139,6 +140,53 @@ func (c *Cloud) adminLoadBalancerOp(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	core.WriteJSON(w, 200, map[string]any{"id": id, "done": r.PathValue("op")})
+}
+
+// adminFailNextChild arms Octavia's asynchronous child fault:
+// {"name_regex": "^db-", "child": "healthmonitor"|"member",
+// "member_name_regex": "-2$"}. The next fully populated create of a load
+// balancer whose name matches is accepted (201); when it settles, its
+// health monitor or the matching member (the first one without
+// member_name_regex) is in provisioning_status ERROR and the load balancer
+// ACTIVE.
+func (c *Cloud) adminFailNextChild(w http.ResponseWriter, r *http.Request) {
+	faults, ok := c.lb.(interface {
+		FailNextChild(lbName *regexp.Regexp, child string, memberName *regexp.Regexp) error
+	})
+	if !ok {
+		adminErr(w, 501, "the load-balancer service cannot inject faults")
+		return
+	}
+	var req struct {
+		NameRegex       string `json:"name_regex"`
+		Child           string `json:"child"`
+		MemberNameRegex string `json:"member_name_regex"`
+	}
+	if err := core.ReadJSON(r, &req); err != nil {
+		adminErr(w, 400, "%s", err)
+		return
+	}
+	if req.NameRegex == "" {
+		adminErr(w, 400, "name_regex is required (the load balancer's name)")
+		return
+	}
+	lbName, err := regexp.Compile(req.NameRegex)
+	if err != nil {
+		adminErr(w, 400, "name_regex: %s", err)
+		return
+	}
+	var memberName *regexp.Regexp
+	if req.MemberNameRegex != "" {
+		if memberName, err = regexp.Compile(req.MemberNameRegex); err != nil {
+			adminErr(w, 400, "member_name_regex: %s", err)
+			return
+		}
+	}
+	if err := faults.FailNextChild(lbName, req.Child, memberName); err != nil {
+		adminErr(w, 400, "%v", err)
+		return
+	}
+	core.WriteJSON(w, 201, map[string]any{"armed": req})
 }
 
 func adminErr(w http.ResponseWriter, code int, format string, args ...any) {

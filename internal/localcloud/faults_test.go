@@ -54,3 +54,28 @@ func TestFaultBodyRegexAndDelete(t *testing.T) {
 		t.Errorf("deleting a deleted fault: %d, want 404", code)
 	}
 }
+
+// The admin API arms Octavia's child fault only for a known child and a
+// load balancer name pattern (the fault's effect is tested in the octavia
+// package and by the provider's fault matrix).
+func TestAdminFailNextChild(t *testing.T) {
+	tc := startCloud(t, nil)
+	for _, bad := range []map[string]any{
+		{"child": "member"},
+		{"name_regex": "^fm-", "child": "listener"},
+		{"name_regex": "(", "child": "member"},
+		{"name_regex": "^fm-", "child": "member", "member_name_regex": "("},
+	} {
+		if code, _, b := tc.rawDo("POST", "/_admin/loadbalancers/fail-next-child", bad, nil); code != 400 {
+			t.Errorf("%v: %d %s, want 400", bad, code, b)
+		}
+	}
+	for _, ok := range []map[string]any{
+		{"name_regex": "^fm-", "child": "healthmonitor"},
+		{"name_regex": "^fm-", "child": "member", "member_name_regex": "-2$"},
+	} {
+		if code, _, b := tc.rawDo("POST", "/_admin/loadbalancers/fail-next-child", ok, nil); code != 201 {
+			t.Errorf("%v: %d %s, want 201", ok, code, b)
+		}
+	}
+}

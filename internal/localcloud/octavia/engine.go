@@ -12,6 +12,7 @@ import (
 // touch marks an object changed.
 func (s *Service) touch(m *meta, status string) {
 	m.ProvisioningStatus = status
+	m.failing = false // changed again: configured anew
 	m.UpdatedAt = s.now()
 }
 
@@ -143,7 +144,7 @@ func (s *Service) settle(lb *loadBalancer, status string, err error) {
 	done := func(m *meta) {
 		switch m.ProvisioningStatus {
 		case pendingCreate, pendingUpdate:
-			if err != nil {
+			if err != nil || m.failing {
 				m.ProvisioningStatus = provError
 			} else {
 				m.ProvisioningStatus = active
@@ -292,7 +293,7 @@ func (s *Service) haproxyPool(p *pool) *haproxy.Pool {
 		hp.SessionPersistence = p.Persistence.Type
 		hp.CookieName = p.Persistence.CookieName
 	}
-	if hm := s.monitors[p.MonitorID]; hm != nil && hm.ProvisioningStatus != pendingDelete {
+	if hm := s.monitors[p.MonitorID]; hm != nil && hm.ProvisioningStatus != pendingDelete && !hm.failing {
 		hp.Monitor = &haproxy.Monitor{
 			Type: hm.Type, Delay: hm.Delay, Timeout: hm.Timeout,
 			MaxRetries: hm.MaxRetries, MaxRetriesDown: hm.MaxRetriesDown,
@@ -310,7 +311,7 @@ func (s *Service) haproxyPool(p *pool) *haproxy.Pool {
 	}
 	for _, mid := range p.Members {
 		m := s.members[mid]
-		if m == nil || m.ProvisioningStatus == pendingDelete {
+		if m == nil || m.ProvisioningStatus == pendingDelete || m.failing {
 			continue
 		}
 		hm := haproxy.Member{
@@ -529,7 +530,7 @@ func (s *Service) memberOp(lb *loadBalancer, p *pool, m *member) string {
 }
 
 func monitorOp(hm *monitor) string {
-	if hm.AdminStateUp {
+	if hm.AdminStateUp && !hm.failing {
 		return online
 	}
 	return offline

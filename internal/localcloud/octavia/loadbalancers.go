@@ -129,6 +129,7 @@ func (s *Service) createLB(q *request) *apiError {
 		return nil
 	}
 	s.buildTree(q, lb, graph)
+	s.armChildFault(lb)
 	writeJSON(q.w, http.StatusCreated, map[string]any{"loadbalancer": s.treeView(lb)})
 	return nil
 }

@@ -39,6 +39,9 @@ type meta struct {
 	CreatedAt time.Time
 	UpdatedAt time.Time // zero: never updated (null)
 	seq       int64     // creation order
+	// failing marks a child an armed child fault fails (FailNextChild):
+	// it settles in ERROR and stays out of HAProxy until it changes again.
+	failing bool
 }
 
 func (m *meta) pending() bool {

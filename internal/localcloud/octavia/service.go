@@ -76,6 +76,8 @@ type Service struct {
 	pools     map[string]*pool
 	members   map[string]*member
 	monitors  map[string]*monitor
+	// childFaults are armed by FailNextChild, taken by fully populated creates.
+	childFaults []childFault
 }
 
 // New returns the service. It starts nothing until load balancers are made.
