@@ -26,6 +26,9 @@ type fakeCloud struct {
 	// consoleSilent: consoles never show the fingerprint block (an image
 	// whose cloud-init does not print it).
 	consoleSilent bool
+	// failChild names a child the status tree shows in provisioning_status
+	// ERROR: "health monitor" or a member's name (Octavia's child fault).
+	failChild string
 
 	keyPairs     map[string]openstack.KeyPair
 	serverGroups map[string]openstack.ServerGroup

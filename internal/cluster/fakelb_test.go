@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"slices"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
@@ -183,8 +184,20 @@ func (f *fakeCloud) GetLoadBalancerStatus(_ context.Context, id string) (opensta
 		l := f.listeners[lid]
 		ls := openstack.ListenerStatus{ID: l.ID, Name: l.Name, ProvisioningStatus: "ACTIVE", OperatingStatus: "ONLINE"}
 		if p, ok := f.pools[l.DefaultPoolID]; ok {
-			ps := openstack.PoolStatus{ID: p.ID, Name: p.Name, ProvisioningStatus: "ACTIVE", OperatingStatus: "ONLINE", Members: p.Members}
+			ps := openstack.PoolStatus{ID: p.ID, Name: p.Name, ProvisioningStatus: "ACTIVE", OperatingStatus: "ONLINE",
+				Members: slices.Clone(p.Members)}
 			ps.Monitor.ID = p.MonitorID
+			if p.MonitorID != "" {
+				ps.Monitor.Name, ps.Monitor.ProvisioningStatus = p.Name+"-monitor", "ACTIVE"
+				if f.failChild == "health monitor" {
+					ps.Monitor.ProvisioningStatus = "ERROR"
+				}
+			}
+			for i, m := range ps.Members {
+				if m.Name == f.failChild {
+					ps.Members[i].ProvisioningStatus, ps.Members[i].OperatingStatus = "ERROR", "OFFLINE"
+				}
+			}
 			ls.Pools = append(ls.Pools, ps)
 		}
 		st.Listeners = append(st.Listeners, ls)

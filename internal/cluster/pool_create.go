@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"slices"
@@ -80,6 +81,9 @@ func (m *Manager) CreatePool(ctx context.Context, s PoolSpec) (*Pool, error) {
 		}
 	}
 	st, err := m.waitMembersSettled(ctx, p)
+	if pe := (*PhaseError)(nil); errors.As(err, &pe) {
+		return p, pe // a child in ERROR, named from the status tree
+	}
 	if err != nil {
 		return p, &PhaseError{Phase: "members", Err: err}
 	}

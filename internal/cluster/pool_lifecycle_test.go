@@ -122,3 +122,39 @@ func TestCreatePoolFailures(t *testing.T) {
 		t.Errorf("left behind: %v", left)
 	}
 }
+
+// A fully populated create that Octavia accepts and then leaves with one
+// child in ERROR (the load balancer ACTIVE) fails in the phase named after
+// that child, naming it from the status tree, and hands back the load
+// balancer's id for the cleanup.
+func TestCreatePoolFailedChild(t *testing.T) {
+	for _, tc := range []struct{ child, phase, names string }{
+		{"health monitor", "health monitor", "-monitor"},
+		{"db-2", "member", "db-2"},
+	} {
+		t.Run(tc.phase, func(t *testing.T) {
+			r := newRig()
+			ctx := testContext(t)
+			c, err := r.m.Create(ctx, testSpec())
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.cloud.failChild = tc.child
+			p, err := r.m.CreatePool(ctx, PoolSpec{ClusterID: c.ID, Port: 3306, Mode: ModeMultiWriter, HealthCheck: HealthTCP, LBMethod: "ROUND_ROBIN"})
+			var pe *PhaseError
+			if !errors.As(err, &pe) || pe.Phase != tc.phase || p == nil || p.LoadBalancerID == "" {
+				t.Fatalf("CreatePool = %+v, %v; want the load balancer id and a %s PhaseError", p, err, tc.phase)
+			}
+			if msg := err.Error(); !strings.HasPrefix(msg, tc.phase+": ") || !strings.Contains(msg, tc.names) ||
+				!strings.Contains(msg, "provisioning_status ERROR") || !strings.Contains(msg, p.LoadBalancerID) {
+				t.Errorf("error %q does not name the %s %s of load balancer %s in ERROR", msg, tc.phase, tc.names, p.LoadBalancerID)
+			}
+			if err := r.m.DeletePool(ctx, p.LoadBalancerID, c.ID); err != nil {
+				t.Fatal(err)
+			}
+			if left := r.cloud.objects(); left["load balancers"] != 0 {
+				t.Errorf("left behind: %v", left)
+			}
+		})
+	}
+}

@@ -31,6 +31,9 @@ func (m *Manager) waitMembersSettled(ctx context.Context, p *Pool) (openstack.Lo
 			return false, err
 		}
 		tree = st
+		if f, ok := st.FailedChild(); ok {
+			return false, failedChildError(p, f)
+		}
 		_, pool := st.FirstPool()
 		online, judged := 0, 0
 		var states []string
@@ -54,6 +57,13 @@ func (m *Manager) waitMembersSettled(ctx context.Context, p *Pool) (openstack.Lo
 		return tree, fmt.Errorf("members %s: %w", last, err)
 	}
 	return tree, nil
+}
+
+// failedChildError is the phase error of a child Octavia left in ERROR:
+// the phase is the child's kind ("health monitor", "member"), and the
+// message names it as the status tree does.
+func failedChildError(p *Pool, f openstack.FailedChild) *PhaseError {
+	return &PhaseError{Phase: f.Kind, Err: fmt.Errorf("%s of load balancer %s is in provisioning_status ERROR: Octavia could not configure it", f, p.LoadBalancerID)}
 }
 
 // SyncPoolMembers makes the members exactly the cluster's nodes in one

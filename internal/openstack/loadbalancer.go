@@ -3,6 +3,8 @@ package openstack
 import (
 	"context"
 	"fmt"
+	"net"
+	"strconv"
 	"time"
 
 	"github.com/gophercloud/gophercloud/v2"
@@ -422,4 +424,52 @@ func (s LoadBalancerStatus) FirstPool() (ListenerStatus, PoolStatus) {
 		return l, PoolStatus{}
 	}
 	return l, l.Pools[0]
+}
+
+// FailedChild is an object under a load balancer that Octavia left in
+// provisioning_status ERROR while the load balancer itself may be ACTIVE:
+// a listener, pool, health monitor or member it could not configure.
+type FailedChild struct {
+	Kind    string // "listener", "pool", "health monitor" or "member"
+	ID      string
+	Name    string
+	Address string // members only: address:port
+}
+
+func (f FailedChild) String() string {
+	s := f.Kind + " " + f.Name
+	if f.Name == "" {
+		s = f.Kind + " " + f.ID
+	} else if f.ID != "" {
+		s += " (" + f.ID + ")"
+	}
+	if f.Address != "" {
+		s += " at " + f.Address
+	}
+	return s
+}
+
+// FailedChild returns the first object of the status tree in
+// provisioning_status ERROR, parents before children.
+func (s LoadBalancerStatus) FailedChild() (FailedChild, bool) {
+	for _, l := range s.Listeners {
+		if l.ProvisioningStatus == "ERROR" {
+			return FailedChild{Kind: "listener", ID: l.ID, Name: l.Name}, true
+		}
+		for _, p := range l.Pools {
+			if p.ProvisioningStatus == "ERROR" {
+				return FailedChild{Kind: "pool", ID: p.ID, Name: p.Name}, true
+			}
+			if p.Monitor.ProvisioningStatus == "ERROR" {
+				return FailedChild{Kind: "health monitor", ID: p.Monitor.ID, Name: p.Monitor.Name}, true
+			}
+			for _, m := range p.Members {
+				if m.ProvisioningStatus == "ERROR" {
+					return FailedChild{Kind: "member", ID: m.ID, Name: m.Name,
+						Address: net.JoinHostPort(m.Address, strconv.Itoa(m.Port))}, true
+				}
+			}
+		}
+	}
+	return FailedChild{}, false
 }
