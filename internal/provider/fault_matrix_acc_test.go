@@ -178,10 +178,12 @@ func runFaultCase(t *testing.T, lc localCloud, tfPath string, fc faultCase, reco
 }
 
 // runLoadBalancerFaults builds one healthy cluster, then fails the pool's
-// load balancer create: it leaves no load balancer after a targeted
-// destroy, and the next apply converges. The listener, pool, members and
-// health monitor are created by that same request (Octavia's fully
-// populated create), so they are no phases of their own any more.
+// load balancer three ways: its create answers 500; its fully populated
+// create (listener, pool, members and health monitor in one request) is
+// accepted and then the health monitor ends in ERROR; likewise one member.
+// Each apply fails with one diagnostic naming the phase (and the failed
+// member's node); a targeted destroy then leaves no load balancer, and
+// after the last fault the next apply converges instead.
 func runLoadBalancerFaults(t *testing.T, lc localCloud, tfPath string, record func(faultRow)) {
 	pool := `
 resource "pxc_lb_pool" "test" {
@@ -191,34 +193,55 @@ resource "pxc_lb_pool" "test" {
 }
 `
 	fr := newFaultRun(t, lc, tfPath, "", pool)
+	lbName := regexp.QuoteMeta(fr.name)
 	steps := []struct {
-		fault, phase, method, path string
+		fault, phase string
+		node         int // node whose name the diagnostic must carry; 0 none
+		inject       func()
 	}{
-		{"load balancer create 500", "load balancer", "POST", `^/load-balancer/v2(\.0)?/lbaas/loadbalancers$`},
+		{"load balancer create 500", "load balancer", 0, func() {
+			fr.httpFault(t, "POST", `^/load-balancer/v2(\.0)?/lbaas/loadbalancers$`, fr.name, 500, 1)
+		}},
+		{"health monitor create", "health monitor", 0, func() {
+			fr.lc.admin(t, http.MethodPost, "/loadbalancers/fail-next-child", map[string]any{"name_regex": lbName, "child": "healthmonitor"})
+		}},
+		{"member create", "member", 2, func() {
+			fr.lc.admin(t, http.MethodPost, "/loadbalancers/fail-next-child", map[string]any{
+				"name_regex": lbName, "child": "member", "member_name_regex": "^" + regexp.QuoteMeta(fmt.Sprintf("%s-2", fr.name)) + "$"})
+		}},
 	}
 	for i, s := range steps {
-		fr.httpFault(t, s.method, s.path, fr.name, 500, 1)
+		s.inject()
 		diags := fr.apply(t)
 		fr.clearFaults(t)
 		row := faultRow{fault: s.fault, converged: "-"}
 		row.diag = fr.checkOneDiagnostic(t, diags, s.phase, 0)
-		if _, err := fr.tf(t, "destroy", "-auto-approve", "-input=false", "-no-color", "-target=pxc_lb_pool.test"); err != nil {
-			t.Errorf("%s: destroy of the pool: %v", s.fault, err)
-		}
-		row.left = fr.loadBalancersLeft(t)
-		if i == len(steps)-1 {
-			row.converged = "FAILED"
-			if d := fr.apply(t); len(d) != 0 {
-				t.Errorf("the apply after the fault did not converge: %s", diagsText(d))
-			} else if fr.converged(t) {
-				row.converged = "healthy, plan clean"
+		if s.node > 0 && len(diags) > 0 {
+			node := fmt.Sprintf("%s-%d", fr.name, s.node)
+			if !strings.Contains(diags[0].Detail, node) {
+				t.Errorf("%s: the diagnostic does not name %s:\n%s", s.fault, node, diagsText(diags))
 			}
+			row.diag += fmt.Sprintf(" / -%d", s.node)
 		}
+		if i < len(steps)-1 {
+			if _, err := fr.tf(t, "destroy", "-auto-approve", "-input=false", "-no-color", "-target=pxc_lb_pool.test"); err != nil {
+				t.Errorf("%s: destroy of the pool: %v", s.fault, err)
+			}
+			row.left = fr.loadBalancersLeft(t)
+			record(row)
+			continue
+		}
+		// The last fault: the next apply replaces the tainted pool, then
+		// a destroy of everything leaves nothing.
+		row.converged = "FAILED"
+		if d := fr.apply(t); len(d) != 0 {
+			t.Errorf("the apply after the fault did not converge: %s", diagsText(d))
+		} else if fr.converged(t) {
+			row.converged = "healthy, plan clean"
+		}
+		fr.destroy(t)
+		row.left = fr.objectsLeft(t)
 		record(row)
-	}
-	fr.destroy(t)
-	if left := fr.objectsLeft(t); left != "0" {
-		t.Errorf("after the final destroy: %s", left)
 	}
 }
 
