@@ -303,6 +303,18 @@ func (fr *faultRun) tf(t *testing.T, args ...string) (string, error) {
 	return string(out), err
 }
 
+// tfStdout runs the CLI and returns what it wrote to stdout.
+func (fr *faultRun) tfStdout(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, fr.tfPath, args...)
+	cmd.Dir = fr.dir
+	cmd.Env = fr.env
+	out, err := cmd.Output()
+	return string(out), err
+}
+
 // tfDiag is one diagnostic of `terraform apply -json`.
 type tfDiag struct {
 	Severity string `json:"severity"`
@@ -466,7 +478,9 @@ func adminGet(ctx context.Context, url string) ([]byte, error) {
 // (the membership gate passed) and a plan with no changes.
 func (fr *faultRun) converged(t *testing.T) bool {
 	t.Helper()
-	out, err := fr.tf(t, "output", "-raw", "status")
+	// stdout only: a CLI warning (e.g. a TF_CLI_CONFIG_FILE that does not
+	// exist) goes to stderr and is not the value.
+	out, err := fr.tfStdout(t, "output", "-raw", "status")
 	if err != nil || out != "ACTIVE" {
 		t.Errorf("status after the converging apply: %q (%v)", out, err)
 		return false
