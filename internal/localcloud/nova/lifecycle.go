@@ -199,6 +199,7 @@ func (c *Service) bootServer(ctx context.Context, id string, spec bootSpec) {
 	// it, so no other allocation can take it in between.
 	h, err := c.Store.Network.StartHost(ctx, host.Options{Name: hostname, Addr: addr, AddrHeld: addr.IsValid(), AuthorizedKeys: keys})
 	if err != nil {
+		c.Log.Error("spawn the guest", "server", id, "err", err) // the fault's details, for the operator
 		c.Mu.Lock()
 		if s, ok := c.St.Servers[id]; ok && !s.Deleting {
 			c.failServerLocked(s, 500, "Build of instance "+id+" aborted: Failed to spawn the guest.", err.Error())
