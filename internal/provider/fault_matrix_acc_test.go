@@ -292,13 +292,19 @@ func (fr *faultRun) cleanup(f func()) {
 	fr.stop = append(fr.stop, f)
 }
 
-func (fr *faultRun) tf(t *testing.T, args ...string) (string, error) {
-	t.Helper()
+// command is the CLI with args in the run's directory and environment.
+func (fr *faultRun) command(args ...string) (*exec.Cmd, context.CancelFunc) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
-	defer cancel()
 	cmd := exec.CommandContext(ctx, fr.tfPath, args...)
 	cmd.Dir = fr.dir
 	cmd.Env = fr.env
+	return cmd, cancel
+}
+
+func (fr *faultRun) tf(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	cmd, cancel := fr.command(args...)
+	defer cancel()
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -306,11 +312,8 @@ func (fr *faultRun) tf(t *testing.T, args ...string) (string, error) {
 // tfStdout runs the CLI and returns what it wrote to stdout.
 func (fr *faultRun) tfStdout(t *testing.T, args ...string) (string, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
+	cmd, cancel := fr.command(args...)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, fr.tfPath, args...)
-	cmd.Dir = fr.dir
-	cmd.Env = fr.env
 	out, err := cmd.Output()
 	return string(out), err
 }
