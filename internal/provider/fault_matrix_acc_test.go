@@ -165,12 +165,7 @@ func runFaultCase(t *testing.T, lc localCloud, tfPath string, fc faultCase, reco
 	row := faultRow{fault: fc.fault, converged: "-"}
 	row.diag = fr.checkOneDiagnostic(t, diags, fc.phase, fc.node)
 	if fc.converge {
-		row.converged = "FAILED"
-		if d := fr.apply(t); len(d) != 0 {
-			t.Errorf("the apply after the fault did not converge: %s", diagsText(d))
-		} else if fr.converged(t) {
-			row.converged = "healthy, plan clean"
-		}
+		row.converged = fr.applyAgain(t)
 	}
 	fr.destroy(t)
 	row.left = fr.objectsLeft(t)
@@ -233,12 +228,7 @@ resource "pxc_lb_pool" "test" {
 		}
 		// The last fault: the next apply replaces the tainted pool, then
 		// a destroy of everything leaves nothing.
-		row.converged = "FAILED"
-		if d := fr.apply(t); len(d) != 0 {
-			t.Errorf("the apply after the fault did not converge: %s", diagsText(d))
-		} else if fr.converged(t) {
-			row.converged = "healthy, plan clean"
-		}
+		row.converged = fr.applyAgain(t)
 		fr.destroy(t)
 		row.left = fr.objectsLeft(t)
 		record(row)
@@ -475,6 +465,20 @@ func adminGet(ctx context.Context, url string) ([]byte, error) {
 	var b strings.Builder
 	_, err = bufio.NewReader(resp.Body).WriteTo(&b)
 	return []byte(b.String()), err
+}
+
+// applyAgain runs the apply after a fault, without a destroy, and says
+// whether it converged, as the table prints it.
+func (fr *faultRun) applyAgain(t *testing.T) string {
+	t.Helper()
+	if d := fr.apply(t); len(d) != 0 {
+		t.Errorf("the apply after the fault did not converge: %s", diagsText(d))
+		return "FAILED"
+	}
+	if !fr.converged(t) {
+		return "FAILED"
+	}
+	return "healthy, plan clean"
 }
 
 // converged checks the cluster after a successful apply: status ACTIVE
