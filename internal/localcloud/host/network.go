@@ -42,6 +42,7 @@ type Network struct {
 	spaces map[*Namespace]bool
 	// aliases are the extra addresses per member address (AddAlias).
 	aliases map[netip.Addr]map[netip.Addr]bool
+	veths   int // veths made, for unique names (vethName)
 	closed  bool
 }
 
@@ -204,16 +205,23 @@ func (n *Network) releaseName(name string) {
 // netnsName is the network namespace name of a host or namespace.
 func (n *Network) netnsName(name string) string { return n.rec.ID + "-" + name }
 
-// vethName is the machine-side veth of the member with address a (at most
-// 9+1+3 characters, within IFNAMSIZ).
-func (n *Network) vethName(a netip.Addr) string {
-	return fmt.Sprintf("%sv%d", n.rec.ID, a.As4()[3])
+// vethName is a fresh machine-side veth name (at most 9+1+5 characters,
+// within IFNAMSIZ). It is not derived from the member's address: a cloud
+// port deleted under a running server gives its address back while the
+// server's host keeps its veth until it is closed, and a new host on that
+// address then needs a name of its own (named after the address, its
+// `ip link add` failed with "File exists": "Failed to spawn the guest").
+func (n *Network) vethName() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.veths++
+	return fmt.Sprintf("%sv%d", n.rec.ID, n.veths%100000)
 }
 
 // plug creates netns ns with a veth on the bridge: eth0 inside with addr/24,
 // loopback up, no default route.
 func (n *Network) plug(ctx context.Context, ns string, addr netip.Addr) error {
-	veth := n.vethName(addr)
+	veth := n.vethName()
 	cmds := [][]string{
 		{"netns", "add", ns},
 		{"link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns},
@@ -232,8 +240,7 @@ func (n *Network) plug(ctx context.Context, ns string, addr netip.Addr) error {
 
 // unplug kills what still runs in netns ns and deletes it with its veth.
 // The veth is deleted first, explicitly: a deleted namespace is torn down by
-// the kernel asynchronously, and until then its veth keeps the machine-side
-// name, which the next host on the same address needs.
+// the kernel asynchronously, and until then its veth stays on the bridge.
 func unplug(ctx context.Context, ns string) error {
 	if _, err := os.Stat(filepath.Join("/run/netns", ns)); errors.Is(err, os.ErrNotExist) {
 		return nil
