@@ -98,3 +98,12 @@ func (c *Client) userID() (string, error) {
 	}
 	return "", errors.New("the identity token names no user: application credentials need a user's login")
 }
+
+// IdentityURL is Keystone's URL the client logs in at, and its region.
+func (c *Client) IdentityURL() (url, region string) {
+	r, err := c.cfg.Resolve()
+	if err != nil {
+		return c.cfg.AuthURL, c.Region()
+	}
+	return r.Auth.IdentityEndpoint, c.Region()
+}
