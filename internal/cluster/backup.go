@@ -236,15 +236,38 @@ func scheduleBackups(ctx context.Context, gc GuestCluster, bs *BackupSpec) error
 	return b.EnsureBackupSchedule(ctx, guest.BackupSchedule{Repository: bs.repository(), Interval: bs.Interval, Keep: keep})
 }
 
-// SetBackupSchedule applies a changed backup block to a running cluster.
-// The credential the cluster created for its container stays.
-func (m *Manager) SetBackupSchedule(ctx context.Context, id string, spec Spec) error {
-	_, gc, err := m.liveGuests(ctx, id, spec)
+// SetBackupSchedule applies a changed backup block to a running cluster:
+// the store is completed as at create (a key, a credential limited to the
+// container when none is given) and the nodes' job rewritten, or removed
+// when spec has no backup. It returns the completed store and the id of a
+// credential it created, which the cluster now owns.
+func (m *Manager) SetBackupSchedule(ctx context.Context, id string, spec Spec) (*BackupStore, string, error) {
+	c, gc, err := m.liveGuests(ctx, id, spec)
 	if err != nil {
-		return err
+		return nil, "", err
 	}
 	defer gc.Close()
-	return scheduleBackups(ctx, gc, spec.Backup)
+	var created string
+	if spec.Backup != nil {
+		store := spec.Backup.BackupStore
+		if created, err = m.completeStore(ctx, &store, ObjectName(c.Name, id)+"-backup"); err != nil {
+			return nil, "", fmt.Errorf("backup credentials: %w", err)
+		}
+		spec.Backup.BackupStore = store
+	}
+	if err := scheduleBackups(ctx, gc, spec.Backup); err != nil {
+		return nil, created, errors.Join(err, m.deleteCredential(context.WithoutCancel(ctx), created))
+	}
+	if spec.Backup == nil {
+		return nil, "", nil
+	}
+	return &spec.Backup.BackupStore, created, nil
+}
+
+// DeleteBackupCredential deletes a credential the cluster created for its
+// backups (its backup block was removed).
+func (m *Manager) DeleteBackupCredential(ctx context.Context, id string) error {
+	return m.deleteCredential(ctx, id)
 }
 
 // The production cloud issues backup credentials.
