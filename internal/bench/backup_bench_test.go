@@ -189,8 +189,12 @@ type benchSwift struct {
 }
 
 func swiftFromEnv(ctx context.Context, t *testing.T) *benchSwift {
-	opts, err := gcopenstack.AuthOptionsFromEnv()
-	must(t, err)
+	opts := gophercloud.AuthOptions{
+		IdentityEndpoint: os.Getenv("OS_AUTH_URL"),
+		Username:         os.Getenv("OS_USERNAME"), Password: os.Getenv("OS_PASSWORD"),
+		DomainName: os.Getenv("OS_USER_DOMAIN_NAME"),
+		Scope:      &gophercloud.AuthScope{ProjectName: os.Getenv("OS_PROJECT_NAME"), DomainName: os.Getenv("OS_PROJECT_DOMAIN_NAME")},
+	}
 	pc, err := gcopenstack.AuthenticatedClient(ctx, opts)
 	must(t, err)
 	sc, err := gcopenstack.NewObjectStorageV1(pc, gophercloud.EndpointOpts{Region: os.Getenv("OS_REGION_NAME")})
