@@ -2,20 +2,11 @@ package provider
 
 import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
-	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/datasource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/cluster"
 )
-
-var backupListAttrTypes = map[string]attr.Type{
-	"id":             types.StringType,
-	"time":           types.StringType,
-	"node":           types.StringType,
-	"source_cluster": types.StringType,
-}
 
 func backupsDataSourceSchema() schema.Schema {
 	return schema.Schema{
