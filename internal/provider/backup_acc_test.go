@@ -194,7 +194,7 @@ func (r *backupRun) generate(s *terraform.State) error {
 	for i := 1; i <= bkTables; i++ {
 		qs = append(qs,
 			fmt.Sprintf("CREATE TABLE bk.t%d (id INT PRIMARY KEY, payload VARCHAR(256))", i),
-			fmt.Sprintf("INSERT INTO bk.t%d SELECT seq, REPEAT(SHA2(CONCAT(seq, '-%d'), 256), 4) FROM seq_1_to_%d", i, i, bkRows))
+			fmt.Sprintf("INSERT INTO bk.t%d SELECT seq, REPEAT(SHA2(CONCAT(seq, '-%d'), 256), 4) FROM bk.seq_1_to_%d", i, i, bkRows))
 	}
 	for _, q := range qs {
 		if _, err := db.ExecContext(ctx, q); err != nil {
