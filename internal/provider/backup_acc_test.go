@@ -90,7 +90,7 @@ func TestAccBackupRestore(t *testing.T) {
 			},
 			{
 				Config:      r.config("", true) + r.restoreConfig("copy", r.copy, "pxc_cluster.test.backup.key") + r.restoreConfig("wrong", r.wrongKey, `"not-the-key"`),
-				ExpectError: regexp.MustCompile(`(?s)Restore From Backup Failed.*the backup key is wrong`),
+				ExpectError: regexp.MustCompile(`(?s)Restore From Backup Failed.*the\s+backup\s+key\s+is\s+wrong.*was\s+removed\s+from\s+the\s+cloud`),
 			},
 			{
 				Config: r.config("", true) + r.restoreConfig("copy", r.copy, "pxc_cluster.test.backup.key"),
@@ -102,7 +102,7 @@ func TestAccBackupRestore(t *testing.T) {
 			{
 				PreConfig:   func() { r.flipStoredByte(t) },
 				Config:      r.config("", true) + r.restoreConfig("copy", r.copy, "pxc_cluster.test.backup.key") + r.restoreConfig("corrupt", r.corrupt, "pxc_cluster.test.backup.key"),
-				ExpectError: regexp.MustCompile(`(?s)Restore From Backup Failed.*could not be read back intact`),
+				ExpectError: regexp.MustCompile(`(?s)Restore From Backup Failed.*could\s+not\s+be\s+read\s+back\s+intact.*was\s+removed\s+from\s+the\s+cloud`),
 			},
 			{
 				// The restored cluster is destroyed; the pxc_backup leaves
