@@ -183,3 +183,34 @@ func TestBackupStoreValidate(t *testing.T) {
 		t.Errorf("S3 repository = %+v", repo)
 	}
 }
+
+// A backup block added to a running cluster gets a key and a credential
+// of its own; removing it removes the nodes' job.
+func TestSetBackupScheduleInPlace(t *testing.T) {
+	r, bc, bg := newBackupRig()
+	spec := testSpec()
+	ctx := testContext(t)
+	c, err := r.m.Create(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.SSH.PrivateKey = c.GeneratedPrivateKey
+	spec.Backup = &BackupSpec{BackupStore: BackupStore{Container: "later"}, Interval: 30 * time.Second, Keep: 2}
+	store, created, err := r.m.SetBackupSchedule(ctx, c.ID, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created == "" || bc.creds[created] != "later" || store.ApplicationCredentialID != created || len(store.Key) < 32 {
+		t.Errorf("store %+v, created %q, credentials %v", store, created, bc.creds)
+	}
+	if len(bg.sched) != 1 || bg.sched[0].Repository.Password != store.Key || bg.sched[0].Interval != 30*time.Second {
+		t.Errorf("schedules installed: %+v", bg.sched)
+	}
+	spec.Backup = nil
+	if store, created, err = r.m.SetBackupSchedule(ctx, c.ID, spec); err != nil || store != nil || created != "" {
+		t.Fatalf("removing the block: %v, %q, %v", store, created, err)
+	}
+	if !slices.Contains(r.log.all(), "RemoveBackupSchedule") {
+		t.Error("the nodes' job was not removed")
+	}
+}
