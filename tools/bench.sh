@@ -15,4 +15,4 @@ set -a
 # shellcheck disable=SC1091
 source "$LOCALCLOUD_DIR/env"
 set +a
-PXC_BENCH=1 go test -count=1 -timeout 40m -run '^TestBench$' -v ./internal/bench
+PXC_BENCH=1 go test -count=1 -timeout 40m -run '^TestBench(Backup)?$' -v ./internal/bench

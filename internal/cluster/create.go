@@ -37,6 +37,9 @@ func (m *Manager) Create(ctx context.Context, spec Spec) (*Cluster, error) {
 	b := &build{m: m, placement: placement{spec: spec, refs: refs, c: c}, started: time.Now()}
 	if err := b.run(ctx); err != nil {
 		c.Status = "ERROR"
+		if restoreFailed(err) {
+			return m.undoFailedRestore(ctx, c, err)
+		}
 		return c, err
 	}
 	return c, nil
@@ -61,6 +64,9 @@ func (b *build) run(ctx context.Context) error {
 	}
 	if err := b.serverGroup(ctx); err != nil {
 		return &PhaseError{Phase: PhaseCloud, Err: err}
+	}
+	if err := b.backupSetup(ctx); err != nil {
+		return err
 	}
 	b.c.Nodes = make([]Node, b.spec.NodeCount)
 	for i := range b.c.Nodes {
@@ -166,10 +172,18 @@ func (b *build) configureGuests(ctx context.Context) error {
 		return err
 	}
 	defer gc.Close()
+	if err := b.seedFromBackup(ctx, gc); err != nil {
+		return err
+	}
 	t := time.Now()
 	st, err := gc.Create(ctx, clientRootUsers(b.spec)...)
 	if err != nil {
 		return guestPhaseError(err)
+	}
+	if b.spec.Backup != nil {
+		if err := scheduleBackups(ctx, gc, b.spec.Backup); err != nil {
+			return &PhaseError{Phase: PhaseBackup, Err: err}
+		}
 	}
 	applyStatus(b.c, st)
 	b.m.progress(ctx, PhaseGate, "", fmt.Sprintf("membership gate passed: %d nodes Synced and Primary in cluster %s", len(st.Nodes), b.c.ClusterStateUUID), t)

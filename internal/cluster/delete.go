@@ -48,6 +48,7 @@ func (m *Manager) Delete(ctx context.Context, id string, known Cluster) error {
 	for _, k := range inv.keyPairs {
 		errs = append(errs, m.cloud.DeleteKeyPair(ctx, k))
 	}
+	errs = append(errs, m.deleteCredential(ctx, known.BackupCredentialID))
 	if err := errors.Join(errs...); err != nil {
 		return &PhaseError{Phase: PhaseDelete, Err: err}
 	}

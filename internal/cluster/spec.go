@@ -39,6 +39,11 @@ type Spec struct {
 	// dropping it (Galera's evs.suspect_timeout). Commits stall that long
 	// when a node dies, so it bounds a load balancer's failover.
 	FailureDetection time.Duration
+
+	// Backup, when set, schedules backups (backup.go); RestoreFrom seeds
+	// a new cluster from a backup (restore.go).
+	Backup      *BackupSpec
+	RestoreFrom *RestoreSpec
 }
 
 // Datastore is the database flavour and version.
@@ -143,6 +148,13 @@ type Cluster struct {
 	Requested Requested
 	// AllowedCIDRs are the networks the security group opens 3306 to.
 	AllowedCIDRs []netip.Prefix
+	// BackupStore is the backup block completed at create (generated key,
+	// created credential; secrets); BackupCredentialID is the credential
+	// the cluster created and deletes with it. Restored says what a
+	// restore_from create started from.
+	BackupStore        *BackupStore
+	BackupCredentialID string
+	Restored           *Restored
 }
 
 // Requested is the part of a spec recorded on every server.

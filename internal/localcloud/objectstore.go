@@ -47,7 +47,7 @@ func (c *Cloud) listenObjectStore() error {
 // tokens with Keystone.
 func (c *Cloud) startObjectStore() error {
 	svc, err := swift.New(swift.Deps{
-		Authenticate: c.keystone.AuthenticateRequest,
+		Authenticate: c.keystone.ServiceAuthenticator("object-store"),
 		StateDir:     filepath.Join(c.cfg.StateDir, "swift"),
 		AuthURL:      c.AuthURL(),
 		Logf:         func(format string, a ...any) { c.Log.Warn(fmt.Sprintf(format, a...), "service", "swift") },

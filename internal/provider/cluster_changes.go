@@ -48,6 +48,10 @@ var clusterChanges = changes{
 	// Only read while a node is being built.
 	"install_packages": {kind: changeInPlace},
 	"timeouts":         {kind: changeInPlace},
+	// The nodes' backup job is rewritten; backups already taken stay.
+	"backup": {kind: changeInPlace},
+	// Read only at create: a running cluster is never overwritten.
+	"restore_from": {kind: changeInPlace},
 }
 
 // ModifyPlan fills defaults that depend on other attributes, checks cloud

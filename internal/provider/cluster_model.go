@@ -15,33 +15,35 @@ import (
 
 // clusterModel is the pxc_cluster resource's state.
 type clusterModel struct {
-	ID                  types.String    `tfsdk:"id"`
-	Name                types.String    `tfsdk:"name"`
-	Datastore           *datastoreModel `tfsdk:"datastore"`
-	NodeCount           wholeNumber     `tfsdk:"node_count"`
-	Flavor              types.String    `tfsdk:"flavor"`
-	Image               types.String    `tfsdk:"image"`
-	Network             types.String    `tfsdk:"network"`
-	Volume              *volumeModel    `tfsdk:"volume"`
-	AvailabilityZones   types.List      `tfsdk:"availability_zones"`
-	AntiAffinity        types.String    `tfsdk:"anti_affinity"`
-	KeyPair             types.String    `tfsdk:"key_pair"`
-	GeneratedPrivateKey types.String    `tfsdk:"generated_private_key"`
-	SSH                 *sshModel       `tfsdk:"ssh"`
-	RootPassword        types.String    `tfsdk:"root_password"`
-	SSTMethod           types.String    `tfsdk:"sst_method"`
-	Parameters          types.Map       `tfsdk:"parameters"`
-	AllowedCIDRs        types.List      `tfsdk:"allowed_cidrs"`
-	InstallPackages     types.Bool      `tfsdk:"install_packages"`
-	FailureDetection    types.Int64     `tfsdk:"failure_detection_timeout"`
-	Status              types.String    `tfsdk:"status"`
-	Nodes               types.List      `tfsdk:"nodes"`
-	IPs                 types.List      `tfsdk:"ips"`
-	SecurityGroupID     types.String    `tfsdk:"security_group_id"`
-	ServerGroupID       types.String    `tfsdk:"server_group_id"`
-	ClusterStateUUID    types.String    `tfsdk:"cluster_state_uuid"`
-	Writer              types.String    `tfsdk:"writer"`
-	Timeouts            timeouts.Value  `tfsdk:"timeouts"`
+	ID                  types.String      `tfsdk:"id"`
+	Name                types.String      `tfsdk:"name"`
+	Datastore           *datastoreModel   `tfsdk:"datastore"`
+	NodeCount           wholeNumber       `tfsdk:"node_count"`
+	Flavor              types.String      `tfsdk:"flavor"`
+	Image               types.String      `tfsdk:"image"`
+	Network             types.String      `tfsdk:"network"`
+	Volume              *volumeModel      `tfsdk:"volume"`
+	AvailabilityZones   types.List        `tfsdk:"availability_zones"`
+	AntiAffinity        types.String      `tfsdk:"anti_affinity"`
+	KeyPair             types.String      `tfsdk:"key_pair"`
+	GeneratedPrivateKey types.String      `tfsdk:"generated_private_key"`
+	SSH                 *sshModel         `tfsdk:"ssh"`
+	RootPassword        types.String      `tfsdk:"root_password"`
+	SSTMethod           types.String      `tfsdk:"sst_method"`
+	Parameters          types.Map         `tfsdk:"parameters"`
+	AllowedCIDRs        types.List        `tfsdk:"allowed_cidrs"`
+	InstallPackages     types.Bool        `tfsdk:"install_packages"`
+	FailureDetection    types.Int64       `tfsdk:"failure_detection_timeout"`
+	Status              types.String      `tfsdk:"status"`
+	Nodes               types.List        `tfsdk:"nodes"`
+	IPs                 types.List        `tfsdk:"ips"`
+	SecurityGroupID     types.String      `tfsdk:"security_group_id"`
+	ServerGroupID       types.String      `tfsdk:"server_group_id"`
+	ClusterStateUUID    types.String      `tfsdk:"cluster_state_uuid"`
+	Writer              types.String      `tfsdk:"writer"`
+	Backup              *backupStoreModel `tfsdk:"backup"`
+	RestoreFrom         *restoreModel     `tfsdk:"restore_from"`
+	Timeouts            timeouts.Value    `tfsdk:"timeouts"`
 }
 
 type datastoreModel struct {
@@ -148,6 +150,7 @@ func (m *clusterModel) spec(ctx context.Context) (cluster.Spec, diag.Diagnostics
 		// A generated keypair's key lives in state once created.
 		s.SSH.PrivateKey = m.GeneratedPrivateKey.ValueString()
 	}
+	m.backupSpecs(&s, &diags)
 	return s, diags
 }
 
@@ -213,6 +216,7 @@ func (m *clusterModel) applyCreated(c *cluster.Cluster) {
 	if m.SecurityGroupID.IsUnknown() {
 		m.SecurityGroupID = types.StringValue("")
 	}
+	m.applyBackupCreated(c)
 }
 
 // applyRead adopts what the cloud records and what the guests report; on

@@ -95,6 +95,7 @@ func validateClusterConfig(ctx context.Context, m *clusterModel, diags *diag.Dia
 	}
 	// CIDR lists: the schema checks each known element.
 	checkTimeouts(ctx, m.Timeouts, diags)
+	validateBackupConfig(m, diags)
 }
 
 // checkParameters checks every parameters element whose value is known the
@@ -153,7 +154,7 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ctx = maskSecrets(ctx, spec.RootPassword, spec.SSH.PrivateKey)
+	ctx = maskSecrets(ctx, append(backupSecrets(spec), spec.RootPassword, spec.SSH.PrivateKey)...)
 
 	mgr := clusterManager(r.data, fmt.Sprintf("create cluster %q", spec.Name), &resp.Diagnostics)
 	if mgr == nil {
@@ -162,12 +163,20 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 	c, err := mgr.Create(ctx, spec)
 	if c != nil {
 		ctx = maskSecrets(ctx, c.RootPassword, c.GeneratedPrivateKey)
+		if c.BackupStore != nil {
+			ctx = maskSecrets(ctx, c.BackupStore.Key, c.BackupStore.ApplicationCredentialSecret)
+		}
 		plan.applyCreated(c)
 		resp.Diagnostics.Append(plan.setObserved(ctx, c)...)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		resp.Diagnostics.Append(saveHostKeys(ctx, resp.Private, c.HostKeys)...)
+		resp.Diagnostics.Append(saveBackupCredential(ctx, resp.Private, c.BackupCredentialID)...)
 	}
-	if err != nil {
+	var pe *cluster.PhaseError
+	switch {
+	case err != nil && errors.As(err, &pe) && pe.Phase == cluster.PhaseRestore:
+		resp.Diagnostics.Append(restoreFailedDiagnostic(spec.Name, err, c == nil))
+	case err != nil:
 		resp.Diagnostics.Append(createFailed(spec.Name, c, explainDeadline(ctx, "timeouts.create", timeout, err))...)
 	}
 }
@@ -232,7 +241,7 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ctx = maskSecrets(ctx, spec.RootPassword, spec.SSH.PrivateKey)
+	ctx = maskSecrets(ctx, append(backupSecrets(spec), spec.RootPassword, spec.SSH.PrivateKey)...)
 	mgr := clusterManager(r.data, "update cluster "+state.ID.ValueString(), &resp.Diagnostics)
 	if mgr == nil {
 		return
@@ -241,6 +250,14 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	if err != nil {
 		resp.Diagnostics.Append(readClusterFailed("updating cluster "+state.ID.ValueString(), err))
 		return
+	}
+	if backupChanged(plan.Backup, state.Backup) {
+		created, err := setBackupSchedule(ctx, mgr, state.ID.ValueString(), spec, &plan, &state)
+		if err != nil {
+			resp.Diagnostics.Append(updateBackupFailed(state.ID.ValueString(), err))
+			return
+		}
+		resp.Diagnostics.Append(replaceBackupCredential(ctx, mgr, req.Private, resp.Private, created, plan.Backup == nil)...)
 	}
 	if !plan.AllowedCIDRs.Equal(state.AllowedCIDRs) {
 		if err := mgr.SetAllowedCIDRs(ctx, c, spec); err != nil {
@@ -277,6 +294,9 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 	if known.KeyPairGenerated {
 		known.KeyPairName = cluster.ObjectName(state.Name.ValueString(), state.ID.ValueString())
 	}
+	var d2 diag.Diagnostics
+	known.BackupCredentialID, d2 = loadBackupCredential(ctx, req.Private)
+	resp.Diagnostics.Append(d2...)
 	if err := mgr.Delete(ctx, state.ID.ValueString(), known); err != nil {
 		resp.Diagnostics.Append(deleteClusterFailed(state.Name.ValueString(), state.ID.ValueString(), err))
 	}

@@ -267,7 +267,9 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 				// Not kept from state: an imported cluster learns it on its first update.
 				Computed: true, MarkdownDescription: "Galera's `wsrep_cluster_state_uuid`, the same on every node.",
 			},
-			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"backup":       clusterBackupAttribute(),
+			"restore_from": clusterRestoreAttribute(),
+			"timeouts":     timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
 }

@@ -437,3 +437,38 @@ func titleCase(s string) string {
 	}
 	return strings.Join(words, " ")
 }
+
+// Backups and restores.
+
+func invalidBackupDiagnostic(at path.Path, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Invalid Backup Store",
+		fmt.Sprintf("The backup store at %s cannot be used: %v.", at, err))
+}
+
+func invalidBackupScheduleDiagnostic(at path.Path, v string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Invalid Backup Schedule",
+		fmt.Sprintf("%q is not a schedule: give a Go duration of at least 10s, such as \"24h\" or \"6h30m\".", v))
+}
+
+func restoreChoiceDiagnostic(at path.Path) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Invalid Restore Source",
+		"Say which backup to restore: set exactly one of backup_id and latest = true.")
+}
+
+func restoreFailedDiagnostic(name string, err error, removed bool) diag.Diagnostic {
+	cleanup := "Everything the create had made was removed from the cloud; the backups were not touched."
+	if !removed {
+		cleanup = "Removing what the create had made failed too: the partly built cluster is recorded in state and marked tainted, and `terraform destroy` removes it."
+	}
+	return diag.NewAttributeErrorDiagnostic(path.Root("restore_from"), "Restore From Backup Failed",
+		fmt.Sprintf("Cluster %q could not be created from its backup: %v\n\nA corrupt or truncated backup or the wrong key fails here, before the cluster starts. %s", name, err, cleanup))
+}
+
+func updateBackupFailed(id string, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("backup"), "Backup Schedule Not Applied",
+		fmt.Sprintf("The backup job of cluster %s could not be installed on its nodes: %v", id, err))
+}
+
+func backupFailed(action string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Backup Failed", fmt.Sprintf("While trying to %s: %v", action, err))
+}

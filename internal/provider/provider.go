@@ -177,12 +177,12 @@ func (p *pxcProvider) Configure(ctx context.Context, req provider.ConfigureReque
 
 // Resources lists the resources.
 func (p *pxcProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{NewClusterResource, NewLBPoolResource}
+	return []func() resource.Resource{NewClusterResource, NewLBPoolResource, NewBackupResource}
 }
 
 // DataSources lists the data sources.
 func (p *pxcProvider) DataSources(context.Context) []func() datasource.DataSource {
-	return []func() datasource.DataSource{NewClusterDataSource, NewClustersDataSource}
+	return []func() datasource.DataSource{NewClusterDataSource, NewClustersDataSource, NewBackupsDataSource}
 }
 
 // EphemeralResources lists the ephemeral resources.

@@ -66,6 +66,9 @@ func (c *Service) AuthenticateRequest(r *http.Request) (string, error) {
 	if t.ProjectID == "" {
 		return "", errors.New("the token is not scoped to a project")
 	}
+	if !c.allowedBy(t, "load-balancer", r) {
+		return "", errors.New("the application credential's access rules do not allow this request")
+	}
 	return t.ProjectID, nil
 }
 
@@ -79,7 +82,7 @@ func (c *Service) Authed(svc core.Service, h http.HandlerFunc) http.HandlerFunc 
 			core.WriteError(w, svc, core.Errf(401, unauthMessage))
 			return
 		}
-		if t.ProjectID == "" {
+		if t.ProjectID == "" || !c.allowedBy(t, serviceTypes[svc], r) {
 			core.WriteError(w, svc, core.Errf(401, unauthMessage))
 			return
 		}
@@ -446,11 +449,15 @@ func (c *Service) appCredBody(ac *AppCredential) map[string]any {
 	if !ac.ExpiresAt.IsZero() {
 		exp = ac.ExpiresAt.UTC().Format(core.NoZTime)
 	}
+	rules := []any{}
+	for _, a := range ac.AccessRules {
+		rules = append(rules, a.body())
+	}
 	return map[string]any{
 		"id": ac.ID, "name": ac.Name, "description": ac.Description, "expires_at": exp,
 		"project_id": ac.ProjectID, "unrestricted": ac.Unrestrict,
 		"roles":        []any{map[string]any{"id": adminRoleID, "name": "admin", "domain_id": nil}},
-		"access_rules": []any{},
+		"access_rules": rules,
 		"links":        map[string]any{"self": c.AuthURL() + "/users/" + ac.UserID + "/application_credentials/" + ac.ID},
 	}
 }
@@ -480,11 +487,12 @@ func (c *Service) createAppCred(w http.ResponseWriter, r *http.Request) {
 	}
 	var req struct {
 		AC struct {
-			Name         string  `json:"name"`
-			Description  string  `json:"description"`
-			Secret       string  `json:"secret"`
-			ExpiresAt    *string `json:"expires_at"`
-			Unrestricted bool    `json:"unrestricted"`
+			Name         string       `json:"name"`
+			Description  string       `json:"description"`
+			Secret       string       `json:"secret"`
+			ExpiresAt    *string      `json:"expires_at"`
+			Unrestricted bool         `json:"unrestricted"`
+			AccessRules  []AccessRule `json:"access_rules"`
 		} `json:"application_credential"`
 	}
 	if err := core.ReadJSON(r, &req); err != nil {
@@ -497,6 +505,14 @@ func (c *Service) createAppCred(w http.ResponseWriter, r *http.Request) {
 	}
 	ac := &AppCredential{ID: core.NewHexID(), Name: req.AC.Name, Description: req.AC.Description,
 		UserID: t.UserID, ProjectID: t.ProjectID, Unrestrict: req.AC.Unrestricted}
+	for _, rule := range req.AC.AccessRules {
+		if err := rule.validate(); err != nil {
+			core.WriteError(w, core.Identity, core.Errf(400, "Invalid input for field 'access_rules': %s", err))
+			return
+		}
+		rule.ID = core.NewHexID()
+		ac.AccessRules = append(ac.AccessRules, rule)
+	}
 	if req.AC.ExpiresAt != nil && *req.AC.ExpiresAt != "" {
 		exp, err := parseLooseTime(*req.AC.ExpiresAt)
 		if err != nil {

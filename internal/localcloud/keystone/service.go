@@ -43,6 +43,8 @@ type AppCredential struct {
 	ProjectID   string    `json:"project_id"`
 	ExpiresAt   time.Time `json:"expires_at"`
 	Unrestrict  bool      `json:"unrestricted"`
+	// AccessRules, when any, are all its tokens may do (accessrules.go).
+	AccessRules []AccessRule `json:"access_rules,omitempty"`
 }
 
 // Seed fills what a first start lacks: password (or cfg's), user and project ids.
