@@ -285,6 +285,9 @@ func (c *Cluster) Recover(ctx context.Context, force string) (Decision, error) {
 		if _, err := src.run(ctx, cmd, nil); err != nil {
 			return d, fmt.Errorf("recover: mark %s safe to bootstrap: %w", src.Name, err)
 		}
+		if err := c.cleanSSTLeftovers(ctx, src); err != nil {
+			return d, fmt.Errorf("recover: %w", err)
+		}
 		if err := c.start(ctx, src, true); err != nil {
 			return d, fmt.Errorf("recover: %w", err)
 		}
@@ -312,6 +315,9 @@ func (c *Cluster) Recover(ctx context.Context, force string) (Decision, error) {
 			if err := c.stop(ctx, n); err != nil {
 				return d, fmt.Errorf("recover: %w", err)
 			}
+		}
+		if err := c.cleanSSTLeftovers(ctx, n); err != nil {
+			return d, fmt.Errorf("recover: %w", err)
 		}
 		if err := c.waitOthersSynced(ctx, n); err != nil {
 			return d, fmt.Errorf("recover: %w", err)
