@@ -121,6 +121,11 @@ type GuestCluster interface {
 	Status(ctx context.Context) (guest.Status, error)
 	EnsureUsers(ctx context.Context, users ...guest.User) error
 	DropUsers(ctx context.Context, users ...guest.User) error
+	// Health, RepairNode, Survey and Recover are the self-repair (repair.go).
+	Health(ctx context.Context) ([]guest.NodeHealth, error)
+	RepairNode(ctx context.Context, name string) error
+	Survey(ctx context.Context) ([]guest.NodeRecovery, error)
+	Recover(ctx context.Context, force string) (guest.Decision, error)
 	Close() error
 }
 

@@ -143,6 +143,9 @@ type Cluster struct {
 	Requested Requested
 	// AllowedCIDRs are the networks the security group opens 3306 to.
 	AllowedCIDRs []netip.Prefix
+	// Health is what a read found to repair (health.go); zero when healthy
+	// or when no node could be asked.
+	Health Health
 }
 
 // Requested is the part of a spec recorded on every server.
