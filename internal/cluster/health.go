@@ -62,6 +62,19 @@ func (h Health) Replacements() []string {
 	return out
 }
 
+// Missing names the members whose server is gone (apply rebuilds them).
+func (h Health) Missing() []string {
+	var out []string
+	for _, r := range h.Repairs {
+		if r.Kind == RepairReplace && r.Problem == problemServerMissing {
+			out = append(out, r.Node)
+		}
+	}
+	return out
+}
+
+const problemServerMissing = "server missing"
+
 // Outage is a full outage: every node's survey and the bootstrap decision.
 type Outage struct {
 	Decision guest.Decision
@@ -126,7 +139,7 @@ func planRepairs(facts []nodeFacts, donor string) []NodeRepair {
 		h := f.health
 		switch {
 		case f.server == nil:
-			add(f, RepairReplace, "server missing", replace)
+			add(f, RepairReplace, problemServerMissing, replace)
 		case f.server.ServerStatus == "ERROR":
 			add(f, RepairReplace, "server in ERROR", replace)
 		case f.volume && f.server.VolumeID == "":

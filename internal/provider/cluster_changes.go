@@ -48,6 +48,8 @@ var clusterChanges = changes{
 	// Only read while a node is being built.
 	"install_packages": {kind: changeInPlace},
 	"timeouts":         {kind: changeInPlace},
+	// Read only by a full-outage recovery.
+	"recovery": {kind: changeInPlace},
 }
 
 // ModifyPlan fills defaults that depend on other attributes, checks cloud
@@ -74,6 +76,7 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	planRepair(ctx, &plan, &state, resp)
 	names := make([]string, 0, len(clusterChanges))
 	for name := range clusterChanges {
 		names = append(names, name)

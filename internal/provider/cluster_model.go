@@ -42,6 +42,10 @@ type clusterModel struct {
 	ClusterStateUUID    types.String    `tfsdk:"cluster_state_uuid"`
 	Writer              types.String    `tfsdk:"writer"`
 	Timeouts            timeouts.Value  `tfsdk:"timeouts"`
+	// Self-repair (cluster_health.go).
+	Health       types.String   `tfsdk:"health"`
+	HealthIssues types.List     `tfsdk:"health_issues"`
+	Recovery     *recoveryModel `tfsdk:"recovery"`
 }
 
 type datastoreModel struct {
@@ -202,6 +206,7 @@ func (m *clusterModel) setObserved(ctx context.Context, c *cluster.Cluster) diag
 	diags.Append(d...)
 	m.IPs, d = types.ListValueFrom(ctx, types.StringType, c.IPs())
 	diags.Append(d...)
+	diags.Append(m.setHealth(ctx, c)...)
 	return diags
 }
 
@@ -228,7 +233,8 @@ func (m *clusterModel) applyRead(ctx context.Context, c *cluster.Cluster) diag.D
 	if c.Datastore.Type != "" {
 		m.Datastore = &datastoreModel{Type: types.StringValue(c.Datastore.Type), Version: types.StringValue(c.Datastore.Version)}
 	}
-	m.NodeCount = wholeNumberValue(int64(len(c.Nodes)))
+	// A server deleted out of band is still a member: apply replaces it.
+	m.NodeCount = wholeNumberValue(int64(len(c.Nodes) + len(c.Health.Missing())))
 	rq := c.Requested
 	setIfEmpty := func(dst *types.String, v string) {
 		if (dst.IsNull() || dst.IsUnknown()) && v != "" {

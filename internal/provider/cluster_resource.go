@@ -248,6 +248,11 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 			return
 		}
 	}
+	if !c.Health.Healthy() {
+		// On failure the state records what was observed (still
+		// unhealthy), so the next plan shows what is left.
+		c, _ = r.repair(ctx, mgr, c, &plan, spec, hostKeys, &resp.Diagnostics)
+	}
 	plan.ID = state.ID
 	resp.Diagnostics.Append(plan.setObserved(ctx, c)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)

@@ -52,6 +52,14 @@ const (
 )
 
 func clusterResourceSchema(ctx context.Context) schema.Schema {
+	s := clusterResourceBaseSchema(ctx)
+	for name, a := range healthSchemaAttributes() {
+		s.Attributes[name] = a
+	}
+	return s
+}
+
+func clusterResourceBaseSchema(ctx context.Context) schema.Schema {
 	t := clusterChanges
 	return schema.Schema{
 		MarkdownDescription: "A highly available Percona XtraDB Cluster or MariaDB Galera cluster on OpenStack. " +
@@ -230,7 +238,7 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 			},
 			"status": schema.StringAttribute{
 				Computed:            true,
-				MarkdownDescription: "`ACTIVE` when every node is Synced and Primary; `DEGRADED` when nodes are missing or not Synced; `UNKNOWN` when no node answered.",
+				MarkdownDescription: "`ACTIVE` when every node is Synced and Primary; `DEGRADED` when nodes are missing or not Synced (quorum holds); `NO_QUORUM` when servers run but none is in a primary component; `DOWN` when the servers answer but no database server runs; `UNKNOWN` when no node answered.",
 			},
 			"nodes": schema.ListNestedAttribute{
 				Computed:            true,

@@ -437,3 +437,42 @@ func titleCase(s string) string {
 	}
 	return strings.Join(words, " ")
 }
+
+// Self-repair of pxc_cluster (cluster_health.go).
+
+// repairPlannedDiagnostic is the plan's warning: what apply will do per node.
+func repairPlannedDiagnostic(name, health string, lines []string) diag.Diagnostic {
+	what := "Some nodes of cluster " + name + " are unhealthy; quorum holds."
+	switch health {
+	case "recovery_needed":
+		what = "No node of cluster " + name + " is in a primary component (a full outage). The survey of every node chose the node to bootstrap from."
+	case "recovery_ambiguous":
+		what = "No node of cluster " + name + " is in a primary component (a full outage), and the survey cannot choose the node to bootstrap from."
+	}
+	return diag.NewAttributeWarningDiagnostic(path.Root("health"), "Cluster Repair Planned",
+		what+" terraform apply will:\n  "+strings.Join(lines, "\n  "))
+}
+
+// recoveryRefusedDiagnostic names the override attribute that would let a
+// full-outage recovery run.
+func recoveryRefusedDiagnostic(err error) diag.Diagnostic {
+	at := path.Root("recovery")
+	var re *cluster.RecoveryRefusedError
+	if errors.As(err, &re) {
+		at = at.AtName(re.Attribute)
+	}
+	return diag.NewAttributeErrorDiagnostic(at, "Full-Outage Recovery Refused",
+		fmt.Sprintf("The cluster has no primary component and the provider will not bootstrap it: %v. "+
+			"Set recovery = { bootstrap_node = \"<cluster>-<n>\", data_loss_acknowledged_on = \"%s\" } once you know which node holds the data to keep.",
+			err, time.Now().UTC().Format(time.DateOnly)))
+}
+
+// repairFailed says which node a repair stopped at; applying again resumes.
+func repairFailed(name string, err error) diag.Diagnostic {
+	var re *cluster.RecoveryRefusedError
+	if errors.As(err, &re) {
+		return recoveryRefusedDiagnostic(err)
+	}
+	return diag.NewAttributeErrorDiagnostic(path.Root("health"), "Error Repairing Cluster",
+		fmt.Sprintf("While repairing cluster %s, a step failed. Nodes already repaired stay so; applying again plans what is left.\n\nOriginal Error: %v", name, err))
+}
