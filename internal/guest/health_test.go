@@ -2,6 +2,7 @@ package guest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -89,5 +90,40 @@ func TestRepairNodeLeavesHealthyNode(t *testing.T) {
 		if strings.Contains(l, " shutdown ") || strings.Contains(l, "setsid") {
 			t.Errorf("a healthy node was restarted: %s", l)
 		}
+	}
+}
+
+// A full outage: the node with the highest seqno is cleaned and bootstraps,
+// the others are cleaned and rejoin one by one, and the source is then
+// restarted as a normal member (no --wsrep-new-cluster left running).
+func TestRecoverSequenceAfterPowerCut(t *testing.T) {
+	c, log := fakeCluster(t, testSpec(MariaDB, "10.11", ""), "none")
+	for i, n := range c.Spec().Nodes {
+		f := n.Runner.(*fakeServer)
+		f.grastate = fmt.Sprintf("# GALERA saved state\nversion: 2.1\nuuid: u1\nseqno: %d\nsafe_to_bootstrap: 0\n", []int{40, 42, 41}[i])
+	}
+	d, err := c.Recover(context.Background(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Source != "db2" {
+		t.Fatalf("source %s, want db2 (highest seqno): %s", d.Source, d)
+	}
+	var seq []string
+	for _, l := range log.lines {
+		switch {
+		case strings.Contains(l, "rm -rf -- /var/lib/mysql/sst_in_progress"):
+			seq = append(seq, strings.SplitN(l, ":", 2)[0]+" clean")
+		case strings.Contains(l, "--wsrep-new-cluster"):
+			seq = append(seq, strings.SplitN(l, ":", 2)[0]+" bootstrap")
+		case strings.Contains(l, "setsid /usr/bin/mysqld_safe"):
+			seq = append(seq, strings.SplitN(l, ":", 2)[0]+" start")
+		case strings.Contains(l, " shutdown "):
+			seq = append(seq, strings.SplitN(l, ":", 2)[0]+" stop")
+		}
+	}
+	want := []string{"db2 clean", "db2 bootstrap", "db1 clean", "db1 start", "db3 clean", "db3 start", "db2 stop", "db2 start"}
+	if strings.Join(seq, ", ") != strings.Join(want, ", ") {
+		t.Fatalf("sequence\n got %v\nwant %v", seq, want)
 	}
 }

@@ -27,6 +27,8 @@ type fakeServer struct {
 	bootstrapped bool
 	// sst: an SST script runs (the node donates or joins).
 	sst bool
+	// grastate is the node's grastate.dat (empty: none).
+	grastate string
 }
 
 type sharedLog struct {
@@ -76,7 +78,7 @@ func (f *fakeServer) Run(ctx context.Context, cmd string, stdin []byte) ([]byte,
 		}
 		return []byte(out), nil
 	case strings.HasPrefix(cmd, "cat /var/lib/mysql/grastate.dat"):
-		return nil, nil
+		return []byte(f.grastate), nil
 	case strings.HasPrefix(cmd, "cat /var/lib/mysql/"):
 		return []byte("PEM of " + f.name), nil
 	case cmd == "mktemp -d":
