@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -138,6 +139,12 @@ func planRepair(ctx context.Context, plan, state *clusterModel, resp *resource.M
 	if state.Health.IsNull() || state.Health.IsUnknown() || health == healthHealthy {
 		return
 	}
+	// The repair changes what the servers report: the observed values are
+	// known only after it (the framework left them at their prior values,
+	// since the configuration did not change).
+	for _, name := range observedAttributes {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), unknownOf(ctx, resp, name))...)
+	}
 	var lines []string
 	resp.Diagnostics.Append(state.HealthIssues.ElementsAs(ctx, &lines, false)...)
 	resp.Diagnostics.Append(repairPlannedDiagnostic(state.Name.ValueString(), health, lines))
@@ -207,4 +214,19 @@ func (r *clusterResource) repair(ctx context.Context, mgr *cluster.Manager, c *c
 		return after, err
 	}
 	return after, nil
+}
+
+// observedAttributes are the computed attributes a read refreshes from the
+// servers, which a repair changes.
+var observedAttributes = []string{"status", "nodes", "ips", "writer", "cluster_state_uuid"}
+
+// unknownOf is the unknown value of a top-level attribute's type.
+func unknownOf(ctx context.Context, resp *resource.ModifyPlanResponse, name string) attr.Value {
+	t, _ := resp.Plan.Schema.TypeAtPath(ctx, path.Root(name))
+	switch tt := t.(type) {
+	case types.ListType:
+		return types.ListUnknown(tt.ElemType)
+	default:
+		return types.StringUnknown()
+	}
 }

@@ -143,3 +143,41 @@ func recoveryObject(t *testing.T, values map[string]attr.Value) types.Object {
 	}
 	return o
 }
+
+// The planned repair leaves what the servers will report unknown, so the
+// apply may return the repaired values.
+func TestPlanRepairLeavesObservedValuesUnknown(t *testing.T) {
+	ctx := context.Background()
+	s := clusterResourceSchema(ctx)
+	base := map[string]any{"name": "ledger", "node_count": int64(3), "sst_method": "rsync", "failure_detection_timeout": int64(5), "root_password": "pw", "status": "DEGRADED", "writer": "ledger-1"}
+	state := map[string]any{"health": "repair_needed", "health_issues": []string{"ledger-2: mysqld not running -> start, rejoin (IST)"}}
+	for k, v := range base {
+		state[k] = v
+	}
+	build := func(values map[string]any) tftypes.Value {
+		st := tfsdk.State{Schema: s, Raw: tftypes.NewValue(s.Type().TerraformType(ctx), nil)}
+		for name, v := range values {
+			if d := st.SetAttribute(ctx, path.Root(name), v); d.HasError() {
+				t.Fatalf("set %s: %v", name, d)
+			}
+		}
+		return st.Raw
+	}
+	req := resource.ModifyPlanRequest{
+		Config: tfsdk.Config{Schema: s, Raw: build(base)},
+		Plan:   tfsdk.Plan{Schema: s, Raw: build(state)},
+		State:  tfsdk.State{Schema: s, Raw: build(state)},
+	}
+	resp := &resource.ModifyPlanResponse{Plan: req.Plan}
+	(&clusterResource{}).ModifyPlan(ctx, req, resp)
+	if resp.Diagnostics.HasError() {
+		t.Fatal(resp.Diagnostics)
+	}
+	for _, name := range []string{"status", "writer", "nodes", "ips", "cluster_state_uuid"} {
+		var v attr.Value
+		resp.Diagnostics.Append(resp.Plan.GetAttribute(ctx, path.Root(name), &v)...)
+		if v == nil || !v.IsUnknown() {
+			t.Errorf("%s planned %v, want unknown", name, v)
+		}
+	}
+}
