@@ -5,14 +5,11 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	gophercloud "github.com/gophercloud/gophercloud/v2"
-	gopenstack "github.com/gophercloud/gophercloud/v2/openstack"
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	tfjson "github.com/hashicorp/terraform-json"
 	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
@@ -334,8 +331,11 @@ func (lc localCloud) powerCutAll(t *testing.T, cluster string, n int) {
 	wg.Wait()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	compute := novaClient(ctx, t)
 	cl := accOpenStackClient(t)
+	compute, err := cl.Compute(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, id := range ids {
 		if err := servers.Start(ctx, compute, id).ExtractErr(); err != nil {
 			t.Fatalf("os-start %s: %v", id, err)
@@ -346,21 +346,4 @@ func (lc localCloud) powerCutAll(t *testing.T, cluster string, n int) {
 			t.Fatalf("server %s after os-start: %v", id, err)
 		}
 	}
-}
-
-func novaClient(ctx context.Context, t *testing.T) *gophercloud.ServiceClient {
-	t.Helper()
-	opts, err := gopenstack.AuthOptionsFromEnv()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := gopenstack.AuthenticatedClient(ctx, opts)
-	if err != nil {
-		t.Fatalf("authenticate: %v", err)
-	}
-	c, err := gopenstack.NewComputeV2(pc, gophercloud.EndpointOpts{Region: os.Getenv("OS_REGION_NAME")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c
 }
