@@ -341,9 +341,20 @@ func (lc localCloud) powerCutAll(t *testing.T, cluster string, n int) {
 			t.Fatalf("os-start %s: %v", id, err)
 		}
 	}
-	for _, id := range ids {
-		if _, err := cl.WaitServerActive(ctx, id); err != nil {
-			t.Fatalf("server %s after os-start: %v", id, err)
+	// Nova reports SHUTOFF (task_state powering-on) until the guest runs.
+	err = eventually(ctx, 4*time.Minute, func() error {
+		list, err := cl.ListServers(ctx, cluster+"-", nil)
+		if err != nil {
+			return err
 		}
+		for _, s := range list {
+			if s.Status != "ACTIVE" {
+				return fmt.Errorf("server %s is %s after os-start", s.Name, s.Status)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
