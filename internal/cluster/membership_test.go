@@ -265,3 +265,77 @@ func TestMoveWriterWaitsForThePoolToSwitch(t *testing.T) {
 		t.Errorf("moves %v, writer %q", order, c.Writer)
 	}
 }
+
+func TestPlanResize(t *testing.T) {
+	for _, tc := range []struct {
+		have                 []string
+		want                 int
+		add, remove, missing []string
+	}{
+		{[]string{"db-1", "db-2", "db-3"}, 5, []string{"db-4", "db-5"}, nil, nil},
+		{[]string{"db-1", "db-2", "db-3", "db-4", "db-5"}, 3, nil, []string{"db-5", "db-4"}, nil},
+		{[]string{"db-1", "db-3"}, 3, nil, nil, []string{"db-2"}},
+		{[]string{"db-1", "db-2", "db-3"}, 3, nil, nil, nil},
+		{[]string{"db-1", "db-2", "db-3", "db-10"}, 4, []string{"db-4"}, []string{"db-10"}, nil},
+	} {
+		got := PlanResize("db", tc.have, tc.want)
+		if !slices.Equal(got.Add, tc.add) || !slices.Equal(got.Remove, tc.remove) || !slices.Equal(got.Missing, tc.missing) {
+			t.Errorf("PlanResize(%v, %d) = %+v, want add %v remove %v missing %v", tc.have, tc.want, got, tc.add, tc.remove, tc.missing)
+		}
+	}
+}
+
+func TestResizeGrowsOneAtATimeThenShrinksHighestFirst(t *testing.T) {
+	r, c, p := membershipRig(t)
+	ctx := testContext(t)
+	spec := testSpec()
+	spec.SSH.PrivateKey = c.GeneratedPrivateKey
+	spec.NodeCount = 5
+	before := len(r.log.all())
+	if err := r.m.Resize(ctx, c, spec); err != nil {
+		t.Fatal(err)
+	}
+	calls := r.log.all()[before:]
+	// Each node is Synced and in the pools before the next one's server exists.
+	inOrder(t, calls, "CreateServer db-4", "JoinMember db-4", "SetPoolMembers", "CreateServer db-5", "JoinMember db-5", "SetPoolMembers")
+	if got := memberNames(t, r, p); !slices.Equal(got, []string{"db-1", "db-2", "db-3", "db-4", "db-5"}) {
+		t.Errorf("pool members after the grow = %v", got)
+	}
+	if c.Status != StatusActive || len(c.Nodes) != 5 {
+		t.Errorf("after the grow: status %s, %d nodes", c.Status, len(c.Nodes))
+	}
+	// The writer is among the nodes to remove: it moves before db-5 goes.
+	r.guests.writer = "db-5"
+	spec.NodeCount = 3
+	before = len(r.log.all())
+	if err := r.m.Resize(ctx, c, spec); err != nil {
+		t.Fatal(err)
+	}
+	calls = r.log.all()[before:]
+	inOrder(t, calls, "MoveWriter db-5", "Leave db-5", "DeleteServer db-5", "MoveWriter db-4", "Leave db-4", "DeleteServer db-4")
+	if r.guests.writer != "db-1" {
+		t.Errorf("writer is %q after the shrink", r.guests.writer)
+	}
+	if got := memberNames(t, r, p); !slices.Equal(got, []string{"db-1", "db-2", "db-3"}) {
+		t.Errorf("pool members after the shrink = %v", got)
+	}
+	if objs := r.cloud.objects(); objs["servers"] != 3 || objs["volumes"] != 3 || objs["ports"] != 3 {
+		t.Errorf("objects after the shrink: %v", objs)
+	}
+}
+
+func TestResizeRefusesWhenAMemberIsMissing(t *testing.T) {
+	r, c, _ := membershipRig(t)
+	spec := testSpec()
+	spec.SSH.PrivateKey = c.GeneratedPrivateKey
+	c.Nodes = append(c.Nodes[:1], c.Nodes[2:]...)
+	spec.NodeCount = 4
+	before := len(r.log.all())
+	err := r.m.Resize(testContext(t), c, spec)
+	if err == nil || !strings.Contains(err.Error(), "db-2") {
+		t.Fatalf("err = %v", err)
+	}
+	if calls := r.log.all()[before:]; count(calls, "Create") != 0 {
+		t.Errorf("created something: %v", calls)
+	}
+}
