@@ -30,9 +30,8 @@ var clusterChanges = changes{
 	"availability_zones": {kind: changeReplace},
 	"anti_affinity":      {kind: changeReplace},
 	"key_pair":           {kind: changeReplace},
-	// Nodes join or leave one at a time, the writer moved first (cluster.Resize).
-	"node_count": {kind: changeInPlace},
-	"sst_method": {kind: changeRefused, reason: rollingRestartNotSupported},
+	"node_count":         {kind: changeInPlace}, // nodes join or leave one at a time (cluster.Resize)
+	"sst_method":         {kind: changeRefused, reason: rollingRestartNotSupported},
 	// failure_detection_timeout is Galera's evs settings, read at start.
 	"failure_detection_timeout": {kind: changeRefused, reason: rollingRestartNotSupported},
 	// Parameters are not in the cloud: an imported cluster adopts the configured ones.
