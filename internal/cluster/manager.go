@@ -126,6 +126,11 @@ type GuestCluster interface {
 	RepairNode(ctx context.Context, name string) error
 	Survey(ctx context.Context) ([]guest.NodeRecovery, error)
 	Recover(ctx context.Context, force string) (guest.Decision, error)
+	// Membership of a running cluster (membership.go, handover.go).
+	JoinMember(ctx context.Context, name string) error
+	Leave(ctx context.Context, name string) error
+	MoveWriter(ctx context.Context, away string) (string, error)
+	DrainClients(ctx context.Context, name string, quiet, timeout time.Duration) error
 	Close() error
 }
 

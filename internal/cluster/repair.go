@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
 
 // Phases of a repair, named in errors and progress events.
@@ -147,10 +150,51 @@ func (m *Manager) Repair(ctx context.Context, c *Cluster, spec Spec, ov Recovery
 	return nil
 }
 
-// replaceNode rebuilds one member under the same name: its remains are
-// removed and a new server and volume join by SST.
+// replaceNode rebuilds one member under the same name and address: what is
+// left of it (server, data volume) is deleted, its port kept, and grow's
+// AddNode provisions a new server and volume, joins it by SST from a donor
+// that is not the writer, waits Synced and puts it back into the pools.
 func (m *Manager) replaceNode(ctx context.Context, c *Cluster, spec Spec, r NodeRepair) error {
-	return errors.New("replacing a node is not available yet")
+	n := c.nodeNamed(r.Node)
+	if n.Name == "" {
+		idx := nodeIndexOfName(c.Name, r.Node)
+		if idx < 1 {
+			return fmt.Errorf("%s is not a numbered member of %s", r.Node, c.Name)
+		}
+		n = Node{Name: r.Node, Index: idx}
+	}
+	if n.PortID == "" {
+		ports, err := m.cloud.ListPorts(ctx, openstack.PortFilter{Description: ownerDescription(c.ID)})
+		if err != nil {
+			return fmt.Errorf("find the port of %s: %w", r.Node, err)
+		}
+		for _, p := range ports {
+			if p.Name == r.Node {
+				n.PortID = p.ID
+				if len(p.FixedIPs) > 0 {
+					n.IP = p.FixedIPs[0].IP
+				}
+			}
+		}
+	}
+	// The old data volume goes too: the new member starts empty and takes
+	// a full state transfer (a volume left by a deleted server would also
+	// share its name with the new one).
+	vols, err := m.cloud.ListVolumes(ctx, volumeName(c.Name, n.Index), map[string]string{metaClusterID: c.ID, metaNodeIndex: strconv.Itoa(n.Index)})
+	if err != nil {
+		return fmt.Errorf("find the volume of %s: %w", r.Node, err)
+	}
+	old := Node{ServerID: n.ServerID}
+	if err := m.deleteNodeObjects(ctx, old); err != nil {
+		return err
+	}
+	for _, v := range vols {
+		if err := m.deleteNodeObjects(ctx, Node{VolumeID: v.ID}); err != nil {
+			return err
+		}
+	}
+	n.ServerID, n.VolumeID, n.ServerStatus, n.Wsrep, n.Role = "", "", "", nil, ""
+	return m.AddNode(ctx, c, spec, &n)
 }
 
 // needsGuests is true when a repair acts on running servers (a

@@ -132,13 +132,56 @@ func TestRepairReplacesNodeThatFailsToRejoinTwice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = r.m.Repair(testContext(t), got, spec, RecoveryOverride{})
+	old := got.nodeNamed("db-2")
+	before := len(r.log.all())
+	if err := r.m.Repair(testContext(t), got, spec, RecoveryOverride{}); err != nil {
+		t.Fatal(err)
+	}
 	if !slices.Equal(r.guests.repaired, []string{"db-2", "db-2"}) {
 		t.Fatalf("repaired %v, want two attempts", r.guests.repaired)
 	}
-	var pe *PhaseError
-	if !errors.As(err, &pe) || pe.Node != "db-2" || !strings.Contains(err.Error(), "replace (failed to rejoin twice)") {
-		t.Fatalf("err = %v, want the replacement of db-2", err)
+	calls := r.log.all()[before:]
+	inOrder(t, calls, "RepairNode db-2", "RepairNode db-2", "DeleteServer db-2", "CreateServer db-2", "JoinMember db-2")
+	if count(calls, "CreatePort") != 0 {
+		t.Errorf("the member's port (and address) was not kept: %v", calls)
+	}
+	n := got.nodeNamed("db-2")
+	if n.ServerID == old.ServerID || n.VolumeID == old.VolumeID || n.PortID != old.PortID || n.IP != old.IP {
+		t.Fatalf("db-2 after the replacement %+v, before %+v", n, old)
+	}
+}
+
+// A server deleted out of band is rebuilt under its name and address, its
+// orphaned data volume deleted, and the next read is healthy.
+func TestRepairRebuildsDeletedServer(t *testing.T) {
+	r := newRig()
+	spec, c := builtCluster(t, r)
+	old := c.nodeNamed("db-3")
+	if err := r.cloud.DeleteServer(testContext(t), old.ServerID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.m.Read(testContext(t), c.ID, &spec, c.HostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(r.log.all())
+	if err := r.m.Repair(testContext(t), got, spec, RecoveryOverride{}); err != nil {
+		t.Fatal(err)
+	}
+	calls := r.log.all()[before:]
+	inOrder(t, calls, "DeleteVolume", "CreateServer db-3", "JoinMember db-3")
+	if count(calls, "CreatePort") != 0 || len(r.guests.repaired) != 0 {
+		t.Errorf("port recreated or a member restarted: %v", calls)
+	}
+	after, err := r.m.Read(testContext(t), c.ID, &spec, got.HostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.Health.Healthy() || after.Status != StatusActive || len(after.Nodes) != 3 || after.nodeNamed("db-3").IP != old.IP {
+		t.Fatalf("after the rebuild: status %s, health %+v, nodes %+v", after.Status, after.Health, after.Nodes)
+	}
+	if left := r.cloud.objects(); left["volumes"] != 3 || left["servers"] != 3 || left["ports"] != 3 {
+		t.Errorf("after the rebuild the cloud holds %v, want 3 servers, volumes and ports", left)
 	}
 }
 

@@ -202,7 +202,9 @@ func (r *clusterResource) repair(ctx context.Context, mgr *cluster.Manager, c *c
 		diags.Append(repairFailed(spec.Name, err))
 		return c, err
 	}
-	after, err := mgr.Read(ctx, c.ID, &spec, hostKeys)
+	// A replaced node has a new server whose verified host key the repair
+	// recorded in c.
+	after, err := mgr.Read(ctx, c.ID, &spec, c.HostKeys)
 	if err != nil {
 		diags.Append(readClusterFailed("reading the cluster after its repair", err))
 		return c, err
