@@ -264,11 +264,12 @@ func (m *Manager) readHealth(ctx context.Context, c *Cluster, spec Spec, gc Gues
 }
 
 // expectedMembers names the nodes the cluster should have: every server
-// found, plus the numbered names up to the node count both the servers'
-// records and the spec agree on (a grow's new names are not missing).
+// found, plus the numbered names up to the spec's node count (the members
+// the caller knows of: an update reads with the count in state, so the
+// new names of a grow are not missing).
 func expectedMembers(c *Cluster, spec Spec) []string {
 	want := spec.NodeCount
-	if c.Requested.NodeCount > 0 && c.Requested.NodeCount < want {
+	if want == 0 {
 		want = c.Requested.NodeCount
 	}
 	seen := map[string]bool{}

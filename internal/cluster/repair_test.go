@@ -296,3 +296,19 @@ func TestCheckRecoveryOverrideOfClearSurvey(t *testing.T) {
 		t.Fatalf("no override: got %q, %v", got, err)
 	}
 }
+
+// The members a read expects are the spec's count: an update reads with
+// the count in state, so a grow's new names are not planned as missing,
+// while a member numbered within it that the cloud lost is.
+func TestExpectedMembersFollowTheSpecCount(t *testing.T) {
+	c := &Cluster{Name: "db", Nodes: []Node{{Name: "db-1"}, {Name: "db-2"}, {Name: "db-3"}, {Name: "db-5"}}, Requested: Requested{NodeCount: 3}}
+	if got := expectedMembers(c, Spec{NodeCount: 5}); !slices.Equal(got, []string{"db-1", "db-2", "db-3", "db-4", "db-5"}) {
+		t.Errorf("5 members: %v", got)
+	}
+	if got := expectedMembers(c, Spec{NodeCount: 3}); !slices.Equal(got, []string{"db-1", "db-2", "db-3", "db-5"}) {
+		t.Errorf("3 members: %v", got)
+	}
+	if got := expectedMembers(&Cluster{Name: "db", Requested: Requested{NodeCount: 3}}, Spec{}); !slices.Equal(got, []string{"db-1", "db-2", "db-3"}) {
+		t.Errorf("no count in the spec: %v", got)
+	}
+}

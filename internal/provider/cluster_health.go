@@ -196,7 +196,7 @@ func memberNames(ctx context.Context, state *clusterModel) []string {
 // repair runs what the read found and reads the cluster again; on failure
 // it records what it observed in state and reports the diagnostic.
 func (r *clusterResource) repair(ctx context.Context, mgr *cluster.Manager, c *cluster.Cluster, plan *clusterModel, spec cluster.Spec,
-	hostKeys map[string]string, diags *diag.Diagnostics) (*cluster.Cluster, error) {
+	diags *diag.Diagnostics) (*cluster.Cluster, error) {
 	err := mgr.Repair(ctx, c, spec, plan.recoveryOverride())
 	if err != nil {
 		diags.Append(repairFailed(spec.Name, err))
@@ -231,4 +231,13 @@ func unknownOf(ctx context.Context, resp *resource.ModifyPlanResponse, name stri
 	default:
 		return types.StringUnknown()
 	}
+}
+
+// stateMembers is spec with the node count state records: the members a
+// repair restores, before a changed node_count grows or shrinks them.
+func stateMembers(spec cluster.Spec, state *clusterModel) *cluster.Spec {
+	if n := state.NodeCount.ValueInt64(); !state.NodeCount.IsNull() && !state.NodeCount.IsUnknown() && n > 0 {
+		spec.NodeCount = int(n)
+	}
+	return &spec
 }

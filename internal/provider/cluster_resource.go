@@ -237,7 +237,7 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	if mgr == nil {
 		return
 	}
-	c, err := mgr.Read(ctx, state.ID.ValueString(), &spec, hostKeys)
+	c, err := mgr.Read(ctx, state.ID.ValueString(), stateMembers(spec, &state), hostKeys)
 	if err != nil {
 		resp.Diagnostics.Append(readClusterFailed("updating cluster "+state.ID.ValueString(), err))
 		return
@@ -251,7 +251,7 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	if !c.Health.Healthy() {
 		// On failure the state records what was observed (still
 		// unhealthy), so the next plan shows what is left.
-		c, _ = r.repair(ctx, mgr, c, &plan, spec, hostKeys, &resp.Diagnostics)
+		c, _ = r.repair(ctx, mgr, c, &plan, *stateMembers(spec, &state), &resp.Diagnostics)
 		resp.Diagnostics.Append(saveHostKeys(ctx, resp.Private, c.HostKeys)...)
 	}
 	plan.ID = state.ID
