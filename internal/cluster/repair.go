@@ -118,11 +118,13 @@ func (m *Manager) Repair(ctx context.Context, c *Cluster, spec Spec, ov Recovery
 			}
 		case RepairReplace:
 			replace = append(replace, r)
-		case RepairResponder:
+		case RepairResponder, RepairWait:
+			// A donor or joiner is only waited for: never restarted or
+			// replaced while its transfer runs.
 			if err := gc.RepairNode(ctx, r.Node); err != nil {
 				return &PhaseError{Phase: PhaseRepair, Node: r.Node, Err: err}
 			}
-		default: // rejoin, wait
+		default: // rejoin
 			var errs []error
 			for attempt := 1; attempt <= rejoinAttempts; attempt++ {
 				err := gc.RepairNode(ctx, r.Node)

@@ -312,3 +312,26 @@ func TestExpectedMembersFollowTheSpecCount(t *testing.T) {
 		t.Errorf("no count in the spec: %v", got)
 	}
 }
+
+// A node in a state transfer whose wait fails is reported, never replaced.
+func TestRepairNeverReplacesATransferringNode(t *testing.T) {
+	r := newRig()
+	spec, c := builtCluster(t, r)
+	h := healthyNode()
+	h.Status.LocalState = "Joining: receiving State Transfer"
+	r.guests.health = map[string]guest.NodeHealth{"db-2": h}
+	r.guests.repairErr = map[string][]error{"db-2": {errors.New("not Synced within 10m")}}
+	got, err := r.m.Read(testContext(t), c.ID, &spec, c.HostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(r.log.all())
+	err = r.m.Repair(testContext(t), got, spec, RecoveryOverride{})
+	var pe *PhaseError
+	if !errors.As(err, &pe) || pe.Node != "db-2" {
+		t.Fatalf("err = %v, want the failed wait of db-2", err)
+	}
+	if calls := r.log.all()[before:]; count(calls, "DeleteServer") != 0 || count(calls, "CreateServer") != 0 || len(r.guests.repaired) != 1 {
+		t.Fatalf("a joiner was replaced or retried: %v", calls)
+	}
+}
