@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -25,11 +26,26 @@ type fakeGuests struct {
 	// while sshd does not answer.
 	unreachable bool
 
-	mu      sync.Mutex
-	targets []guest.SSHTarget
-	specs   []guest.ClusterSpec
-	users   [][]guest.User
-	dropped []guest.User
+	// health overrides a node's health by name (default: healthy); its
+	// Status is what Status reports for the node. survey is what Survey
+	// returns; repairErr fails RepairNode for a node, one error per call.
+	health    map[string]guest.NodeHealth
+	survey    []guest.NodeRecovery
+	repairErr map[string][]error
+
+	mu        sync.Mutex
+	repaired  []string // RepairNode calls, by node
+	recovered []string // Recover calls, by forced node ("" = the survey's choice)
+	targets   []guest.SSHTarget
+	specs     []guest.ClusterSpec
+	users     [][]guest.User
+	dropped   []guest.User
+	// writer names the member recorded as writer; MoveWriter moves it to
+	// the first other member and calls onMoveWriter (a test flips the
+	// fake load balancer's verdicts there).
+	writer       string
+	onMoveWriter func(from, to string)
+	joinErr      error
 }
 
 func newFakeGuests(log *callLog) *fakeGuests {
@@ -80,9 +96,19 @@ type fakeGuestCluster struct {
 func (c *fakeGuestCluster) status() guest.Status {
 	var st guest.Status
 	for _, n := range c.spec.Nodes {
+		if h, ok := c.g.health[n.Name]; ok {
+			ns := h.Status
+			ns.Node, ns.Address = n.Name, n.Address
+			st.Nodes = append(st.Nodes, ns)
+			if !h.Healthy() {
+				st.Problems = append(st.Problems, n.Name+" is unhealthy")
+			}
+			continue
+		}
 		st.Nodes = append(st.Nodes, guest.NodeStatus{
 			Node: n.Name, Address: n.Address, ClusterSize: len(c.spec.Nodes), StateUUID: "0d5e8f3a-state",
 			LocalState: "Synced", ClusterStatus: "Primary", Ready: true, Connected: true,
+			RecordedWriter: c.writerAddress(), IncomingAddresses: c.incoming(),
 		})
 	}
 	return st
@@ -121,3 +147,99 @@ func (c *fakeGuestCluster) DropUsers(_ context.Context, users ...guest.User) err
 }
 
 func (c *fakeGuestCluster) Close() error { return nil }
+
+func (c *fakeGuestCluster) Health(context.Context) ([]guest.NodeHealth, error) {
+	c.g.log.add("GuestHealth " + c.spec.Name)
+	var out []guest.NodeHealth
+	for _, ns := range c.status().Nodes {
+		if h, ok := c.g.health[ns.Node]; ok {
+			h.Node = ns.Node
+			out = append(out, h)
+			continue
+		}
+		out = append(out, guest.NodeHealth{Node: ns.Node, MysqldRunning: true, ResponderUp: true, Status: ns})
+	}
+	return out, nil
+}
+
+func (c *fakeGuestCluster) RepairNode(_ context.Context, name string) error {
+	c.g.log.add("RepairNode " + name)
+	c.g.mu.Lock()
+	defer c.g.mu.Unlock()
+	c.g.repaired = append(c.g.repaired, name)
+	if errs := c.g.repairErr[name]; len(errs) > 0 {
+		c.g.repairErr[name] = errs[1:]
+		return errs[0]
+	}
+	return nil
+}
+
+func (c *fakeGuestCluster) Survey(context.Context) ([]guest.NodeRecovery, error) {
+	c.g.log.add("Survey " + c.spec.Name)
+	return c.g.survey, nil
+}
+
+func (c *fakeGuestCluster) Recover(_ context.Context, force string) (guest.Decision, error) {
+	c.g.log.add("Recover " + force)
+	c.g.mu.Lock()
+	c.g.recovered = append(c.g.recovered, force)
+	c.g.mu.Unlock()
+	return guest.Decide(c.g.survey, force)
+}
+
+func (c *fakeGuestCluster) writerAddress() string {
+	c.g.mu.Lock()
+	defer c.g.mu.Unlock()
+	for _, n := range c.spec.Nodes {
+		if n.Name == c.g.writer {
+			return n.Address
+		}
+	}
+	return ""
+}
+
+func (c *fakeGuestCluster) incoming() []string {
+	var out []string
+	for _, n := range c.spec.Nodes {
+		out = append(out, n.Address+":3306")
+	}
+	return out
+}
+
+func (c *fakeGuestCluster) JoinMember(_ context.Context, name string) error {
+	c.g.log.add("JoinMember " + name)
+	return c.g.joinErr
+}
+
+func (c *fakeGuestCluster) Leave(_ context.Context, name string) error {
+	c.g.log.add("Leave " + name)
+	return nil
+}
+
+func (c *fakeGuestCluster) MoveWriter(_ context.Context, away string) (string, error) {
+	c.g.log.add("MoveWriter " + away)
+	c.g.mu.Lock()
+	if c.g.writer != away {
+		c.g.mu.Unlock()
+		return "", nil
+	}
+	to := ""
+	for _, n := range c.spec.Nodes {
+		if n.Name != away {
+			to = n.Name
+			break
+		}
+	}
+	c.g.writer = to
+	hook := c.g.onMoveWriter
+	c.g.mu.Unlock()
+	if hook != nil {
+		hook(away, to)
+	}
+	return to, nil
+}
+
+func (c *fakeGuestCluster) DrainClients(_ context.Context, name string, _, _ time.Duration) error {
+	c.g.log.add("DrainClients " + name)
+	return nil
+}

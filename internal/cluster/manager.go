@@ -121,6 +121,16 @@ type GuestCluster interface {
 	Status(ctx context.Context) (guest.Status, error)
 	EnsureUsers(ctx context.Context, users ...guest.User) error
 	DropUsers(ctx context.Context, users ...guest.User) error
+	// Health, RepairNode, Survey and Recover are the self-repair (repair.go).
+	Health(ctx context.Context) ([]guest.NodeHealth, error)
+	RepairNode(ctx context.Context, name string) error
+	Survey(ctx context.Context) ([]guest.NodeRecovery, error)
+	Recover(ctx context.Context, force string) (guest.Decision, error)
+	// Membership of a running cluster (membership.go, handover.go).
+	JoinMember(ctx context.Context, name string) error
+	Leave(ctx context.Context, name string) error
+	MoveWriter(ctx context.Context, away string) (string, error)
+	DrainClients(ctx context.Context, name string, quiet, timeout time.Duration) error
 	Close() error
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/guest"
 )
 
 // liveStatusTimeout bounds asking the guests during a read: a plan must not
@@ -39,7 +41,7 @@ func (m *Manager) Read(ctx context.Context, id string, spec *Spec, hostKeys map[
 		a.fingerprints = m.consoleFingerprintsOf(ctx, c.Nodes, hostKeys)
 	}
 	m.readLive(ctx, c, *spec, a)
-	if len(c.Nodes) < spec.NodeCount {
+	if len(c.Nodes) < spec.NodeCount && (c.Status == StatusActive || c.Status == StatusUnknown) {
 		c.Status = StatusDegraded
 	}
 	return c, nil
@@ -82,6 +84,7 @@ func (m *Manager) readLive(ctx context.Context, c *Cluster, spec Spec, a guestAc
 	if err != nil {
 		m.log.Warn(ctx, "cannot ask the guests for their Galera state: "+err.Error())
 		c.Status = StatusUnknown
+		m.readHealth(ctx, c, spec, nil, guest.Status{})
 		return
 	}
 	defer gc.Close()
@@ -90,6 +93,7 @@ func (m *Manager) readLive(ctx context.Context, c *Cluster, spec Spec, a guestAc
 		m.log.Warn(ctx, "reading Galera state: "+err.Error())
 	}
 	applyStatus(c, st)
+	m.readHealth(ctx, c, spec, gc, st)
 }
 
 // Summary is one row of List.

@@ -107,6 +107,8 @@ type Node struct {
 	// Role is RoleWriter, RoleReader or RoleUnavailable (writer.go); empty
 	// when no node was asked.
 	Role string
+	// Kind is what the member runs: KindData or KindArbitrator (membership.go).
+	Kind string
 }
 
 // WsrepState is a node's live Galera state.
@@ -155,6 +157,9 @@ type Cluster struct {
 	BackupStore        *BackupStore
 	BackupCredentialID string
 	Restored           *Restored
+	// Health is what a read found to repair (health.go); zero when healthy
+	// or when no node could be asked.
+	Health Health
 }
 
 // Requested is the part of a spec recorded on every server.

@@ -285,6 +285,9 @@ func (c *Cluster) Recover(ctx context.Context, force string) (Decision, error) {
 		if _, err := src.run(ctx, cmd, nil); err != nil {
 			return d, fmt.Errorf("recover: mark %s safe to bootstrap: %w", src.Name, err)
 		}
+		if err := c.cleanSSTLeftovers(ctx, src); err != nil {
+			return d, fmt.Errorf("recover: %w", err)
+		}
 		if err := c.start(ctx, src, true); err != nil {
 			return d, fmt.Errorf("recover: %w", err)
 		}
@@ -313,6 +316,9 @@ func (c *Cluster) Recover(ctx context.Context, force string) (Decision, error) {
 				return d, fmt.Errorf("recover: %w", err)
 			}
 		}
+		if err := c.cleanSSTLeftovers(ctx, n); err != nil {
+			return d, fmt.Errorf("recover: %w", err)
+		}
 		if err := c.waitOthersSynced(ctx, n); err != nil {
 			return d, fmt.Errorf("recover: %w", err)
 		}
@@ -326,11 +332,12 @@ func (c *Cluster) Recover(ctx context.Context, force string) (Decision, error) {
 	}
 	if d.Source != "" {
 		src, _ := c.node(d.Source)
-		if src.init == InitSystemd {
-			// The source runs under the bootstrap unit; move it to the normal one.
-			if err := c.restartNormally(ctx, src); err != nil {
-				return d, fmt.Errorf("recover: %w", err)
-			}
+		// The source runs under the bootstrap unit, or with
+		// --wsrep-new-cluster under mysqld_safe, which would start a second
+		// cluster if the server crashed and was restarted: restart it as a
+		// normal member now that the others hold the primary component.
+		if err := c.restartNormally(ctx, src); err != nil {
+			return d, fmt.Errorf("recover: %w", err)
 		}
 	}
 	c.emitDone("recover", "", start, "cluster recovered: %s", d)

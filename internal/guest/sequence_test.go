@@ -25,6 +25,10 @@ type fakeServer struct {
 	mu           sync.Mutex
 	running      bool
 	bootstrapped bool
+	// sst: an SST script runs (the node donates or joins).
+	sst bool
+	// grastate is the node's grastate.dat (empty: none).
+	grastate string
 }
 
 type sharedLog struct {
@@ -51,6 +55,19 @@ func (f *fakeServer) Run(ctx context.Context, cmd string, stdin []byte) ([]byte,
 		return []byte(f.initSys + "\n"), nil
 	case strings.Contains(cmd, "echo present"):
 		return []byte("present\n"), nil
+	case strings.Contains(cmd, "echo mysqld"): // the health probe
+		out := "responder\n"
+		if f.running {
+			out += "mysqld\n"
+		}
+		if f.sst {
+			out += "sst\n"
+		}
+		return []byte(out), nil
+	case strings.Contains(cmd, "rm -rf -- "): // SST leftovers: refused while the server runs
+		if f.running || f.sst {
+			return nil, &CommandError{Command: cmd, ExitCode: 1, Stderr: "the server or a state transfer still runs"}
+		}
 	case strings.Contains(cmd, "echo running"):
 		out := "stopped\n"
 		if f.running {
@@ -61,7 +78,7 @@ func (f *fakeServer) Run(ctx context.Context, cmd string, stdin []byte) ([]byte,
 		}
 		return []byte(out), nil
 	case strings.HasPrefix(cmd, "cat /var/lib/mysql/grastate.dat"):
-		return nil, nil
+		return []byte(f.grastate), nil
 	case strings.HasPrefix(cmd, "cat /var/lib/mysql/"):
 		return []byte("PEM of " + f.name), nil
 	case cmd == "mktemp -d":

@@ -457,12 +457,20 @@ done; true`
 	// sstPortTaken holds the SST port (4444) with another program, so an
 	// rsync or mariabackup SST to this node fails ("port has been taken").
 	sstPortTaken = `setsid socat TCP-LISTEN:4444,reuseaddr,fork /dev/null >/dev/null 2>&1 </dev/null &`
+	// killedMySQLD is `kill -9` of the database server as an operator or
+	// the OOM killer does it: the wrapper first (mysqld_safe would restart
+	// the server), then the server; nothing is cleaned up. It fails when
+	// no server ran, so a test cannot believe it killed one.
+	killedMySQLD = `pkill -KILL -x mysqld_safe; found=1
+for p in mariadbd mysqld; do pkill -KILL -x "$p" && found=0; done
+exit $found`
 )
 
 // adminServerOp simulates what happens to a VM behind nova's back: power
 // off (nova's power sync then reports SHUTOFF), power on, network partition,
-// and guest faults: mysqld that cannot start ("break-mysqld") and an SST
-// port held by another program ("take-sst-port").
+// and guest faults: mysqld that cannot start ("break-mysqld"), an SST
+// port held by another program ("take-sst-port") and `kill -9` of the
+// database server ("kill-mysqld").
 func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
 	id, op := r.PathValue("id"), r.PathValue("op")
 	c.Mu.Lock()
@@ -533,8 +541,10 @@ func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
 		_, err = h.Console(ctx, brokenMySQLConfig)
 	case "take-sst-port":
 		_, err = h.Console(ctx, sstPortTaken)
+	case "kill-mysqld":
+		_, err = h.Console(ctx, killedMySQLD)
 	default:
-		adminErr(w, 404, "unknown server operation %q (poweroff, poweron, partition, heal, break-mysqld, take-sst-port)", op)
+		adminErr(w, 404, "unknown server operation %q (poweroff, poweron, partition, heal, break-mysqld, take-sst-port, kill-mysqld)", op)
 		return
 	}
 	if err != nil {

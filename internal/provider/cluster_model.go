@@ -44,6 +44,10 @@ type clusterModel struct {
 	Backup              *backupStoreModel `tfsdk:"backup"`
 	RestoreFrom         *restoreModel     `tfsdk:"restore_from"`
 	Timeouts            timeouts.Value    `tfsdk:"timeouts"`
+	// Self-repair (cluster_health.go).
+	Health       types.String   `tfsdk:"health"`
+	HealthIssues types.List     `tfsdk:"health_issues"`
+	Recovery     *recoveryModel `tfsdk:"recovery"`
 }
 
 type datastoreModel struct {
@@ -205,6 +209,7 @@ func (m *clusterModel) setObserved(ctx context.Context, c *cluster.Cluster) diag
 	diags.Append(d...)
 	m.IPs, d = types.ListValueFrom(ctx, types.StringType, c.IPs())
 	diags.Append(d...)
+	diags.Append(m.setHealth(ctx, c)...)
 	return diags
 }
 
@@ -232,7 +237,8 @@ func (m *clusterModel) applyRead(ctx context.Context, c *cluster.Cluster) diag.D
 	if c.Datastore.Type != "" {
 		m.Datastore = &datastoreModel{Type: types.StringValue(c.Datastore.Type), Version: types.StringValue(c.Datastore.Version)}
 	}
-	m.NodeCount = wholeNumberValue(int64(len(c.Nodes)))
+	// A server deleted out of band is still a member: apply replaces it.
+	m.NodeCount = wholeNumberValue(int64(len(c.Nodes) + len(c.Health.Missing())))
 	rq := c.Requested
 	setIfEmpty := func(dst *types.String, v string) {
 		if (dst.IsNull() || dst.IsUnknown()) && v != "" {

@@ -246,7 +246,7 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	if mgr == nil {
 		return
 	}
-	c, err := mgr.Read(ctx, state.ID.ValueString(), &spec, hostKeys)
+	c, err := mgr.Read(ctx, state.ID.ValueString(), stateMembers(spec, &state), hostKeys)
 	if err != nil {
 		resp.Diagnostics.Append(readClusterFailed("updating cluster "+state.ID.ValueString(), err))
 		return
@@ -265,7 +265,22 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 			return
 		}
 	}
+	if !c.Health.Healthy() {
+		// On failure the state records what was observed (still
+		// unhealthy), so the next plan shows what is left.
+		c, _ = r.repair(ctx, mgr, c, &plan, *stateMembers(spec, &state), &resp.Diagnostics)
+		resp.Diagnostics.Append(saveHostKeys(ctx, resp.Private, c.HostKeys)...)
+	}
 	plan.ID = state.ID
+	if len(c.Nodes) != spec.NodeCount {
+		err := mgr.Resize(ctx, c, spec)
+		resp.Diagnostics.Append(saveHostKeys(ctx, resp.Private, c.HostKeys)...)
+		if err != nil {
+			// State records the members that exist, so the next apply continues.
+			plan.NodeCount = wholeNumberValue(int64(len(c.Nodes)))
+			resp.Diagnostics.Append(resizeClusterFailed(state.ID.ValueString(), spec.NodeCount, explainDeadline(ctx, "timeouts.update", timeout, err)))
+		}
+	}
 	resp.Diagnostics.Append(plan.setObserved(ctx, c)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }

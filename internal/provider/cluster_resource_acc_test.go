@@ -246,12 +246,16 @@ import {
 				PlanOnly: true,
 			},
 			{
-				// A server deleted behind Terraform's back: the plan says so.
-				PreConfig: func() { lc.deleteServer(t, name+"-2") },
-				Config:    lc.accClusterConfig(name, adoptSecrets),
-				PlanOnly:  true,
-				ExpectError: regexp.MustCompile(`(?s)Changing node_count Is Not Supported.*Nodes are missing from the cloud.*` +
-					regexp.QuoteMeta(name+"-2")),
+				// A server deleted behind Terraform's back: the plan says so,
+				// as a repair that rebuilds it (issue 11).
+				PreConfig:          func() { lc.deleteServer(t, name+"-2") },
+				Config:             lc.accClusterConfig(name, adoptSecrets),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("pxc_cluster.test", plancheck.ResourceActionUpdate),
+					expectHealthIssue(func() string { return name + "-2: server missing -> new server and volume, SST from " }),
+				}},
 			},
 		},
 	})

@@ -1,0 +1,337 @@
+package cluster
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/guest"
+)
+
+// healthyNode is the health of a Synced member.
+func healthyNode() guest.NodeHealth {
+	return guest.NodeHealth{MysqldRunning: true, ResponderUp: true, Status: guest.NodeStatus{
+		ClusterSize: 3, StateUUID: "0d5e8f3a-state", LocalState: "Synced", ClusterStatus: "Primary", Ready: true, Connected: true}}
+}
+
+func stoppedNode() guest.NodeHealth {
+	return guest.NodeHealth{ResponderUp: true, Status: guest.NodeStatus{Err: errors.New("server not running")}}
+}
+
+// builtCluster creates a 3-node cluster on the fakes and returns the spec
+// a read uses (with the SSH key) and the cluster.
+func builtCluster(t *testing.T, r *rig) (Spec, *Cluster) {
+	t.Helper()
+	spec := testSpec()
+	c, err := r.m.Create(testContext(t), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.SSH.PrivateKey = c.GeneratedPrivateKey
+	return spec, c
+}
+
+func repairKinds(h Health) map[string]string {
+	out := map[string]string{}
+	for _, r := range h.Repairs {
+		out[r.Node] = r.Kind
+	}
+	return out
+}
+
+func TestReadPlansEachNodeRepair(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		health guest.NodeHealth
+		kind   string
+		line   string
+	}{
+		{"mysqld killed", stoppedNode(), RepairRejoin, "db-2: mysqld not running -> start, rejoin (IST)"},
+		{"responder down", func() guest.NodeHealth { h := healthyNode(); h.ResponderUp = false; return h }(), RepairResponder, "db-2: health responder down -> restart"},
+		{"donating", func() guest.NodeHealth { h := healthyNode(); h.Status.LocalState = "Donor/Desynced"; return h }(), RepairWait, "db-2: in a state transfer (Donor/Desynced) -> wait for Synced, not restarted"},
+		{"non-Primary", func() guest.NodeHealth {
+			h := healthyNode()
+			h.Status.ClusterStatus = "non-Primary"
+			h.Status.LocalState = "Initialized"
+			return h
+		}(), RepairRejoin, "db-2: mysqld runs as non-Primary/Initialized -> restart, rejoin (IST)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := newRig()
+			spec, c := builtCluster(t, r)
+			r.guests.health = map[string]guest.NodeHealth{"db-2": tc.health}
+			got, err := r.m.Read(testContext(t), c.ID, &spec, c.HostKeys)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != StatusDegraded || got.Health.Outage != nil {
+				t.Fatalf("status %s, outage %v", got.Status, got.Health.Outage)
+			}
+			if len(got.Health.Repairs) != 1 || got.Health.Repairs[0].Kind != tc.kind || got.Health.Repairs[0].String() != tc.line {
+				t.Fatalf("repairs = %+v, want one %s: %q", got.Health.Repairs, tc.kind, tc.line)
+			}
+			if err := r.m.Repair(testContext(t), got, spec, RecoveryOverride{}); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(r.guests.repaired, []string{"db-2"}) || len(r.guests.recovered) != 0 {
+				t.Fatalf("repaired %v, recovered %v", r.guests.repaired, r.guests.recovered)
+			}
+		})
+	}
+}
+
+func TestReadOfHealthyClusterPlansNothing(t *testing.T) {
+	r := newRig()
+	spec, c := builtCluster(t, r)
+	before := len(r.log.all())
+	got, err := r.m.Read(testContext(t), c.ID, &spec, c.HostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Health.Healthy() || got.Status != StatusActive {
+		t.Fatalf("health %+v, status %s", got.Health, got.Status)
+	}
+	if calls := r.log.all()[before:]; slices.ContainsFunc(calls, func(c string) bool { return strings.HasPrefix(c, "GuestHealth") || strings.HasPrefix(c, "Survey") }) {
+		t.Fatalf("a healthy read probed further: %v", calls)
+	}
+}
+
+// A server deleted out of band is rebuilt under its name, copying from a
+// Synced member.
+func TestReadPlansReplacementOfDeletedServer(t *testing.T) {
+	r := newRig()
+	spec, c := builtCluster(t, r)
+	if err := r.cloud.DeleteServer(testContext(t), c.Nodes[2].ServerID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.m.Read(testContext(t), c.ID, &spec, c.HostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != StatusDegraded {
+		t.Fatalf("status %s", got.Status)
+	}
+	if len(got.Health.Repairs) != 1 || got.Health.Repairs[0].Kind != RepairReplace ||
+		!strings.HasPrefix(got.Health.Repairs[0].String(), "db-3: server missing -> new server and volume, SST from ") {
+		t.Fatalf("repairs = %+v", got.Health.Repairs)
+	}
+	if w := got.Writer; w != "" && strings.HasSuffix(got.Health.Repairs[0].Action, w) {
+		t.Fatalf("the writer %s donates", w)
+	}
+}
+
+// A node that fails to rejoin twice is replaced, never restarted a third time.
+func TestRepairReplacesNodeThatFailsToRejoinTwice(t *testing.T) {
+	r := newRig()
+	spec, c := builtCluster(t, r)
+	r.guests.health = map[string]guest.NodeHealth{"db-2": stoppedNode()}
+	r.guests.repairErr = map[string][]error{"db-2": {errors.New("server exited"), errors.New("server exited")}}
+	got, err := r.m.Read(testContext(t), c.ID, &spec, c.HostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := got.nodeNamed("db-2")
+	before := len(r.log.all())
+	if err := r.m.Repair(testContext(t), got, spec, RecoveryOverride{}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r.guests.repaired, []string{"db-2", "db-2"}) {
+		t.Fatalf("repaired %v, want two attempts", r.guests.repaired)
+	}
+	calls := r.log.all()[before:]
+	inOrder(t, calls, "RepairNode db-2", "RepairNode db-2", "DeleteServer db-2", "CreateServer db-2", "JoinMember db-2")
+	if count(calls, "CreatePort") != 0 {
+		t.Errorf("the member's port (and address) was not kept: %v", calls)
+	}
+	n := got.nodeNamed("db-2")
+	if n.ServerID == old.ServerID || n.VolumeID == old.VolumeID || n.PortID != old.PortID || n.IP != old.IP {
+		t.Fatalf("db-2 after the replacement %+v, before %+v", n, old)
+	}
+}
+
+// A server deleted out of band is rebuilt under its name and address, its
+// orphaned data volume deleted, and the next read is healthy.
+func TestRepairRebuildsDeletedServer(t *testing.T) {
+	r := newRig()
+	spec, c := builtCluster(t, r)
+	old := c.nodeNamed("db-3")
+	if err := r.cloud.DeleteServer(testContext(t), old.ServerID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := r.m.Read(testContext(t), c.ID, &spec, c.HostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(r.log.all())
+	if err := r.m.Repair(testContext(t), got, spec, RecoveryOverride{}); err != nil {
+		t.Fatal(err)
+	}
+	calls := r.log.all()[before:]
+	inOrder(t, calls, "DeleteVolume", "CreateServer db-3", "JoinMember db-3")
+	if count(calls, "CreatePort") != 0 || len(r.guests.repaired) != 0 {
+		t.Errorf("port recreated or a member restarted: %v", calls)
+	}
+	after, err := r.m.Read(testContext(t), c.ID, &spec, got.HostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !after.Health.Healthy() || after.Status != StatusActive || len(after.Nodes) != 3 || after.nodeNamed("db-3").IP != old.IP {
+		t.Fatalf("after the rebuild: status %s, health %+v, nodes %+v", after.Status, after.Health, after.Nodes)
+	}
+	if left := r.cloud.objects(); left["volumes"] != 3 || left["servers"] != 3 || left["ports"] != 3 {
+		t.Errorf("after the rebuild the cloud holds %v, want 3 servers, volumes and ports", left)
+	}
+}
+
+func outageHealth() map[string]guest.NodeHealth {
+	return map[string]guest.NodeHealth{"db-1": stoppedNode(), "db-2": stoppedNode(), "db-3": stoppedNode()}
+}
+
+// After a power cut of every server the plan names the node with the
+// highest seqno and apply recovers from it.
+func TestReadFullOutageDecidesAndRepairRecovers(t *testing.T) {
+	r := newRig()
+	spec, c := builtCluster(t, r)
+	r.guests.health = outageHealth()
+	r.guests.survey = []guest.NodeRecovery{
+		{Node: "db-1", UUID: "u1", Seqno: 40, Recovered: true},
+		{Node: "db-2", UUID: "u1", Seqno: 42, Recovered: true},
+		{Node: "db-3", UUID: "u1", Seqno: 41},
+	}
+	got, err := r.m.Read(testContext(t), c.ID, &spec, c.HostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := got.Health.Outage
+	if got.Status != StatusDown || o == nil || o.Ambiguous != nil || o.Decision.Source != "db-2" {
+		t.Fatalf("status %s, outage %+v", got.Status, o)
+	}
+	if k := repairKinds(got.Health); k["db-2"] != RepairBootstrap || k["db-1"] != RepairRecover || k["db-3"] != RepairRecover {
+		t.Fatalf("repairs %v", k)
+	}
+	table := strings.Join(o.Table(), "\n")
+	if !strings.Contains(table, "db-2: uuid u1, seqno 42 (--wsrep-recover), safe_to_bootstrap 0 -> BOOTSTRAPS") {
+		t.Fatalf("table:\n%s", table)
+	}
+	if err := r.m.Repair(testContext(t), got, spec, RecoveryOverride{}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r.guests.recovered, []string{""}) || len(r.guests.repaired) != 0 {
+		t.Fatalf("recovered %v repaired %v", r.guests.recovered, r.guests.repaired)
+	}
+}
+
+func TestReadNoQuorumWhenServersRunOutsideAPrimaryComponent(t *testing.T) {
+	r := newRig()
+	spec, c := builtCluster(t, r)
+	h := healthyNode()
+	h.Status.ClusterStatus, h.Status.LocalState = "non-Primary", "Initialized"
+	r.guests.health = map[string]guest.NodeHealth{"db-1": h, "db-2": h, "db-3": h}
+	r.guests.survey = []guest.NodeRecovery{{Node: "db-1", Running: true}, {Node: "db-2", Running: true}, {Node: "db-3", Running: true}}
+	got, err := r.m.Read(testContext(t), c.ID, &spec, c.HostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Status != StatusNoQuorum || got.Health.Outage == nil {
+		t.Fatalf("status %s outage %+v", got.Status, got.Health.Outage)
+	}
+}
+
+// An ambiguous survey (a node not surveyed) is refused unless the override
+// names a node and carries today's date.
+func TestRepairRefusesAmbiguousOutageWithoutAcknowledgement(t *testing.T) {
+	r := newRig()
+	spec, c := builtCluster(t, r)
+	r.guests.health = outageHealth()
+	r.guests.survey = []guest.NodeRecovery{
+		{Node: "db-1", UUID: "u1", Seqno: 40},
+		{Node: "db-2", Err: errors.New("ssh: connection refused")},
+		{Node: "db-3", UUID: "u1", Seqno: 41},
+	}
+	got, err := r.m.Read(testContext(t), c.ID, &spec, c.HostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Health.Outage == nil || got.Health.Outage.Ambiguous == nil {
+		t.Fatalf("outage %+v, want ambiguous", got.Health.Outage)
+	}
+	today := time.Now().UTC().Format(time.DateOnly)
+	for _, tc := range []struct {
+		ov   RecoveryOverride
+		attr string
+	}{
+		{RecoveryOverride{}, AttrBootstrapNode},
+		{RecoveryOverride{BootstrapNode: "db-3"}, AttrDataLossAcknowledgedOn},
+		{RecoveryOverride{BootstrapNode: "db-3", DataLossAcknowledgedOn: "2020-01-01"}, AttrDataLossAcknowledgedOn},
+		{RecoveryOverride{BootstrapNode: "db-9", DataLossAcknowledgedOn: today}, AttrBootstrapNode},
+	} {
+		err := r.m.Repair(testContext(t), got, spec, tc.ov)
+		var re *RecoveryRefusedError
+		if !errors.As(err, &re) || re.Attribute != tc.attr {
+			t.Errorf("override %+v: err = %v, want refused naming %s", tc.ov, err, tc.attr)
+		}
+	}
+	if len(r.guests.recovered) != 0 {
+		t.Fatalf("recovered %v despite the refusals", r.guests.recovered)
+	}
+	if err := r.m.Repair(testContext(t), got, spec, RecoveryOverride{BootstrapNode: "db-3", DataLossAcknowledgedOn: today}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r.guests.recovered, []string{"db-3"}) {
+		t.Fatalf("recovered %v, want forced db-3", r.guests.recovered)
+	}
+}
+
+// A clear survey takes an override without an acknowledgement: the
+// operator picks a known good copy.
+func TestCheckRecoveryOverrideOfClearSurvey(t *testing.T) {
+	o := &Outage{Decision: guest.Decision{Source: "db-2"}}
+	got, err := CheckRecovery(o, RecoveryOverride{BootstrapNode: "db-3"}, []string{"db-1", "db-2", "db-3"}, time.Now())
+	if err != nil || got != "db-3" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	if got, err := CheckRecovery(o, RecoveryOverride{}, []string{"db-1", "db-2", "db-3"}, time.Now()); err != nil || got != "" {
+		t.Fatalf("no override: got %q, %v", got, err)
+	}
+}
+
+// The members a read expects are the spec's count: an update reads with
+// the count in state, so a grow's new names are not planned as missing,
+// while a member numbered within it that the cloud lost is.
+func TestExpectedMembersFollowTheSpecCount(t *testing.T) {
+	c := &Cluster{Name: "db", Nodes: []Node{{Name: "db-1"}, {Name: "db-2"}, {Name: "db-3"}, {Name: "db-5"}}, Requested: Requested{NodeCount: 3}}
+	if got := expectedMembers(c, Spec{NodeCount: 5}); !slices.Equal(got, []string{"db-1", "db-2", "db-3", "db-4", "db-5"}) {
+		t.Errorf("5 members: %v", got)
+	}
+	if got := expectedMembers(c, Spec{NodeCount: 3}); !slices.Equal(got, []string{"db-1", "db-2", "db-3", "db-5"}) {
+		t.Errorf("3 members: %v", got)
+	}
+	if got := expectedMembers(&Cluster{Name: "db", Requested: Requested{NodeCount: 3}}, Spec{}); !slices.Equal(got, []string{"db-1", "db-2", "db-3"}) {
+		t.Errorf("no count in the spec: %v", got)
+	}
+}
+
+// A node in a state transfer whose wait fails is reported, never replaced.
+func TestRepairNeverReplacesATransferringNode(t *testing.T) {
+	r := newRig()
+	spec, c := builtCluster(t, r)
+	h := healthyNode()
+	h.Status.LocalState = "Joining: receiving State Transfer"
+	r.guests.health = map[string]guest.NodeHealth{"db-2": h}
+	r.guests.repairErr = map[string][]error{"db-2": {errors.New("not Synced within 10m")}}
+	got, err := r.m.Read(testContext(t), c.ID, &spec, c.HostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(r.log.all())
+	err = r.m.Repair(testContext(t), got, spec, RecoveryOverride{})
+	var pe *PhaseError
+	if !errors.As(err, &pe) || pe.Node != "db-2" {
+		t.Fatalf("err = %v, want the failed wait of db-2", err)
+	}
+	if calls := r.log.all()[before:]; count(calls, "DeleteServer") != 0 || count(calls, "CreateServer") != 0 || len(r.guests.repaired) != 1 {
+		t.Fatalf("a joiner was replaced or retried: %v", calls)
+	}
+}

@@ -1,0 +1,204 @@
+package guest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// NodeHealth is one member as a repair sees it: can it be reached, does
+// its server run, is a state transfer under way, does the health responder
+// listen, and what Galera says.
+type NodeHealth struct {
+	Node string
+	// Err is set when the node could not be reached over SSH; nothing else
+	// is then known.
+	Err           error
+	MysqldRunning bool
+	// Transferring: an SST script runs (the node donates or joins).
+	Transferring bool
+	// ResponderUp: the clustercheck responder listens (true when the
+	// cluster has none).
+	ResponderUp bool
+	// Status is the SQL view; Status.Err is set when the server did not answer.
+	Status NodeStatus
+}
+
+// Healthy is true for a reachable, Synced, Primary member whose responder listens.
+func (h NodeHealth) Healthy() bool {
+	return h.Err == nil && h.MysqldRunning && h.ResponderUp && h.Status.Healthy()
+}
+
+// InTransfer is true while the node donates or joins: it must not be
+// restarted, only waited for.
+func (h NodeHealth) InTransfer() bool {
+	if h.Err != nil || !h.MysqldRunning {
+		return false
+	}
+	return h.Transferring || transferState(h.Status.LocalState)
+}
+
+// transferState is a wsrep_local_state_comment of a node in a state transfer.
+func transferState(s string) bool {
+	switch s {
+	case "Donor/Desynced", "Joining", "Joined", "Joiner", "Joining: receiving State Transfer", "Joining: preparing for State Transfer":
+		return true
+	}
+	return strings.HasPrefix(s, "Joining")
+}
+
+// Health probes every node in parallel: one SSH command (server process,
+// SST scripts, responder socket) and, when the server runs, its SQL status.
+// The error is only for a cancelled context.
+func (c *Cluster) Health(ctx context.Context) ([]NodeHealth, error) {
+	nodes := c.nodes()
+	out := make([]NodeHealth, len(nodes))
+	_ = parallel(nodes, func(n *node) error {
+		out[indexOf(nodes, n)] = c.nodeHealth(ctx, n)
+		return nil
+	})
+	if err := ctx.Err(); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+func (c *Cluster) nodeHealth(ctx context.Context, n *node) NodeHealth {
+	h := NodeHealth{Node: n.Name, ResponderUp: true, Status: NodeStatus{Node: n.Name, Address: n.Address}}
+	responder := "true"
+	if cc := c.spec.Clustercheck; cc != nil {
+		h.ResponderUp = false
+		responder = fmt.Sprintf(`ss -Hltn "sport = :%d" | grep -q .`, cc.port())
+	}
+	// '[w]srep' keeps the patterns from matching this shell's own command line.
+	cmd := fmt.Sprintf(`if pgrep -x %s >/dev/null || pgrep -x mysqld_safe >/dev/null; then echo mysqld; fi; `+
+		`if pgrep -f '[w]srep_sst_' >/dev/null; then echo sst; fi; `+
+		`if %s; then echo responder; fi; true`, c.layout.Server, responder)
+	out, err := n.run(ctx, cmd, nil)
+	if err != nil {
+		h.Err = fmt.Errorf("probe: %w", err)
+		h.Status.Err = h.Err
+		return h
+	}
+	for _, f := range strings.Fields(out) {
+		switch f {
+		case "mysqld":
+			h.MysqldRunning = true
+		case "sst":
+			h.Transferring = true
+		case "responder":
+			h.ResponderUp = true
+		}
+	}
+	if !h.MysqldRunning {
+		h.Status.Err = errors.New("server not running")
+		return h
+	}
+	st, err := c.nodeStatus(ctx, n)
+	if err != nil && st.Err == nil {
+		st.Err = err
+	}
+	st.Node, st.Address = n.Name, n.Address
+	h.Status = st
+	return h
+}
+
+// sstLeftovers are what an interrupted state transfer leaves in the
+// datadir; a joiner that finds them may refuse to start or wait on a
+// transfer that no longer runs.
+var sstLeftovers = []string{"sst_in_progress", "wsrep_sst.pid", "rsync_sst.pid", "rsync_sst.conf", ".sst", "sst-xb-tmpdir", "xtrabackup_galera_info_SST"}
+
+// cleanSSTLeftovers removes them, refusing while the server runs (they
+// are then the live transfer's own files).
+func (c *Cluster) cleanSSTLeftovers(ctx context.Context, n *node) error {
+	paths := make([]string, 0, len(sstLeftovers))
+	for _, f := range sstLeftovers {
+		paths = append(paths, dataDir+"/"+f)
+	}
+	cmd := fmt.Sprintf(`if pgrep -x %s >/dev/null || pgrep -x mysqld_safe >/dev/null || pgrep -f '[w]srep_sst_' >/dev/null; then echo "the server or a state transfer still runs" >&2; exit 1; fi
+rm -rf -- %s`, c.layout.Server, strings.Join(paths, " "))
+	if _, err := n.run(ctx, cmd, nil); err != nil {
+		return fmt.Errorf("clean stale state-transfer files: %w", err)
+	}
+	return nil
+}
+
+// RepairNode brings one member back into the primary component: a node
+// in a state transfer is only waited for (never restarted); a Synced node
+// only gets its responder back; a node whose server is down, or runs
+// outside the primary component, is stopped if needed, cleaned of stale
+// SST files and started (it rejoins by IST or SST), then waited to Synced.
+func (c *Cluster) RepairNode(ctx context.Context, name string) error {
+	n, err := c.node(name)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := c.detectInit(ctx, n); err != nil {
+		return fmt.Errorf("repair %s: %w", name, err)
+	}
+	h := c.nodeHealth(ctx, n)
+	if h.Err != nil {
+		return fmt.Errorf("repair %s: %w", name, h.Err)
+	}
+	if h.InTransfer() {
+		c.emit("repair", name, "in a state transfer (%s): waiting, not restarting", cmpOr(h.Status.LocalState, "SST running"))
+		if _, err := c.waitSynced(ctx, n, joinTimeout(c.opts.joinTimeout, 0), "Synced after its state transfer"); err != nil {
+			return fmt.Errorf("repair %s: %w", name, err)
+		}
+		h = c.nodeHealth(ctx, n)
+	}
+	if h.MysqldRunning && !h.Status.Healthy() && h.Status.Err == nil {
+		// Runs, answers, but is no Synced member of a primary component
+		// (non-Primary after a partition, or stuck): restart it.
+		c.emit("repair", name, "runs as %s/%s: restarting", h.Status.ClusterStatus, h.Status.LocalState)
+		if err := c.stop(ctx, n); err != nil {
+			return fmt.Errorf("repair %s: %w", name, err)
+		}
+		h.MysqldRunning = false
+	}
+	if h.MysqldRunning && h.Status.Err != nil {
+		// Runs but does not answer: starting up, or hung. Give it the
+		// start timeout, then restart it.
+		if _, err := c.waitSynced(ctx, n, c.opts.startTimeout, "Synced"); err != nil {
+			c.emit("repair", name, "does not answer: restarting")
+			if err := c.stop(ctx, n); err != nil {
+				return fmt.Errorf("repair %s: %w", name, err)
+			}
+			h.MysqldRunning = false
+		}
+	}
+	if !h.MysqldRunning {
+		if err := c.cleanSSTLeftovers(ctx, n); err != nil {
+			return fmt.Errorf("repair %s: %w", name, err)
+		}
+		if err := c.waitOthersSynced(ctx, n); err != nil {
+			return fmt.Errorf("repair %s: %w", name, err)
+		}
+		// start also (re)starts the responder.
+		if err := c.start(ctx, n, false); err != nil {
+			return fmt.Errorf("repair %s: %w", name, err)
+		}
+		if _, err := c.waitSynced(ctx, n, joinTimeout(c.opts.joinTimeout, 0), "Synced after rejoining"); err != nil {
+			return fmt.Errorf("repair %s: %w", name, err)
+		}
+		c.emitDone("repair", name, start, "rejoined, Synced")
+		return nil
+	}
+	if cc := c.spec.Clustercheck; cc != nil && !h.ResponderUp {
+		if err := c.installClustercheck(ctx, n, c.Spec().Nodes, *cc); err != nil {
+			return fmt.Errorf("repair %s: health responder: %w", name, err)
+		}
+		c.emitDone("repair", name, start, "health responder restarted")
+	}
+	return nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
