@@ -64,6 +64,9 @@ func validateClusterConfig(ctx context.Context, m *clusterModel, diags *diag.Dia
 	if !m.NodeCount.IsNull() && !m.NodeCount.IsUnknown() && m.NodeCount.ValueInt64() >= 3 && m.NodeCount.ValueInt64()%2 == 0 {
 		diags.Append(evenNodeCountDiagnostic(m.NodeCount.ValueInt64()))
 	}
+	if !m.NodeCount.IsNull() && !m.NodeCount.IsUnknown() && m.NodeCount.ValueInt64() == cluster.MinDataNodes {
+		diags.Append(twoDataNodesDiagnostic())
+	}
 	if m.Datastore != nil && !m.Datastore.Type.IsUnknown() && !m.Datastore.Version.IsUnknown() {
 		d := cluster.Datastore{Type: m.Datastore.Type.ValueString(), Version: m.Datastore.Version.ValueString()}
 		if err := cluster.CheckDatastore(d); err != nil {

@@ -91,11 +91,12 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 				Optional:   true,
 				Computed:   true,
 				Default:    int64default.StaticInt64(3),
-				MarkdownDescription: "Number of nodes, 3 to 15 (default 3). An even count plans with a split-brain warning. " +
+				MarkdownDescription: "Number of data nodes, 2 to 15 (default 3). An even count plans with a split-brain warning; 2 plans with a warning that one failure " +
+					"loses quorum unless an arbitrator (`pxc_node` with `role = \"arbitrator\"`) is added. " +
 					"At most 15 because every commit waits until every member has certified it, so latency and flow control grow with each member, " +
 					"and Galera clusters beyond about 15 members are not run in practice (add asynchronous replicas for reads instead). " +
 					"Changing it arrives with grow/shrink; until then the plan fails.",
-				Validators:    []validator.Int64{int64validator.AtLeast(cluster.MinNodes), int64validator.AtMost(maxNodes)},
+				Validators:    []validator.Int64{int64validator.AtLeast(cluster.MinDataNodes), int64validator.AtMost(maxNodes)},
 				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},
 			"flavor": schema.StringAttribute{

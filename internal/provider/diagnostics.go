@@ -172,6 +172,13 @@ func evenNodeCountDiagnostic(n int64) diag.Diagnostic {
 			n, n/2))
 }
 
+// twoDataNodesDiagnostic warns that two data nodes need a third voter.
+func twoDataNodesDiagnostic() diag.Diagnostic {
+	return diag.NewAttributeWarningDiagnostic(path.Root("node_count"), "Two Data Nodes Need An Arbitrator",
+		"A cluster of 2 data nodes loses quorum when either fails: the survivor is half of the group and stops taking writes. "+
+			"Add an arbitrator, a pxc_node with role = \"arbitrator\" (a small server running garbd, no data), to make 3 voting members, or use node_count = 3.")
+}
+
 func unsupportedDatastoreDiagnostic(d cluster.Datastore, err error) diag.Diagnostic {
 	return diag.NewAttributeErrorDiagnostic(path.Root("datastore").AtName("version"), "Unsupported Datastore",
 		fmt.Sprintf("While checking datastore %s %s, the provider found it cannot install it. Choose a supported type and version.\n\nOriginal Error: %v",
