@@ -121,6 +121,11 @@ type GuestCluster interface {
 	Status(ctx context.Context) (guest.Status, error)
 	EnsureUsers(ctx context.Context, users ...guest.User) error
 	DropUsers(ctx context.Context, users ...guest.User) error
+	// Membership of a running cluster (membership.go, handover.go).
+	JoinMember(ctx context.Context, name string) error
+	Leave(ctx context.Context, name string) error
+	MoveWriter(ctx context.Context, away string) (string, error)
+	DrainClients(ctx context.Context, name string, quiet, timeout time.Duration) error
 	Close() error
 }
 
