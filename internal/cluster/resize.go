@@ -74,7 +74,9 @@ func nodeIndexOfName(name, node string) int {
 func (m *Manager) Resize(ctx context.Context, c *Cluster, spec Spec) error {
 	names := make([]string, 0, len(c.Nodes))
 	for _, n := range c.Nodes {
-		names = append(names, n.Name)
+		if !n.Extra { // pxc_node members are not node_count's
+			names = append(names, n.Name)
+		}
 	}
 	plan := PlanResize(c.Name, names, spec.NodeCount)
 	if len(plan.Missing) > 0 {

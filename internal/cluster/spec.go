@@ -104,6 +104,8 @@ type Node struct {
 	Role string
 	// Kind is what the member runs: KindData or KindArbitrator (membership.go).
 	Kind string
+	// Extra: a pxc_node's member (node.go), which node_count does not count.
+	Extra bool
 }
 
 // WsrepState is a node's live Galera state.
