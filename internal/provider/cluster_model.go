@@ -228,7 +228,7 @@ func (m *clusterModel) applyRead(ctx context.Context, c *cluster.Cluster) diag.D
 	if c.Datastore.Type != "" {
 		m.Datastore = &datastoreModel{Type: types.StringValue(c.Datastore.Type), Version: types.StringValue(c.Datastore.Version)}
 	}
-	m.NodeCount = wholeNumberValue(int64(len(c.Nodes)))
+	m.NodeCount = wholeNumberValue(int64(c.OwnNodes())) // pxc_node members are not node_count's
 	rq := c.Requested
 	setIfEmpty := func(dst *types.String, v string) {
 		if (dst.IsNull() || dst.IsUnknown()) && v != "" {

@@ -95,12 +95,14 @@ func sameNetwork(ctx context.Context, mgr *cluster.Manager, a, b types.String) b
 
 // sameMembers reports whether the recorded members are the cluster's nodes.
 func sameMembers(members []lbMemberModel, c *cluster.Cluster) bool {
-	if len(members) != len(c.Nodes) {
-		return false
-	}
 	want := map[string]string{}
 	for _, n := range c.Nodes {
-		want[n.Name] = n.IP
+		if n.Kind != cluster.KindArbitrator { // no SQL, no member
+			want[n.Name] = n.IP
+		}
+	}
+	if len(members) != len(want) {
+		return false
 	}
 	for _, m := range members {
 		if want[m.NodeName.ValueString()] != m.Address.ValueString() {
