@@ -22,7 +22,8 @@ const nodeAccTable = "acc.nodes"
 // a pxc_node arbitrator, and with reader, a data pxc_node of another
 // flavor.
 func (lc localCloud) nodeAccConfig(name string, reader bool) string {
-	cfg := lc.accClusterConfig(name, "  node_count = 2") + `
+	// Soft anti-affinity: the local cloud has 3 hypervisors for 4 servers.
+	cfg := lc.accClusterConfig(name, "  node_count = 2\n  anti_affinity = \"soft-anti-affinity\"") + `
 resource "pxc_lb_pool" "single" {
   cluster_id = pxc_cluster.test.id
   mode       = "single_writer"
@@ -83,6 +84,13 @@ func TestAccNodeResource(t *testing.T) {
 					checkDataNodes(3),
 					w.start,
 				),
+			},
+			{
+				// Import by server id: the cluster is found from the
+				// server's metadata; the credentials come from the
+				// configuration, so live state is not read on import.
+				ResourceName: "pxc_node.witness", ImportState: true, ImportStateVerify: true,
+				ImportStateVerifyIgnore: []string{"root_password", "ssh_private_key", "parameters", "timeouts", "wsrep_local_state", "wsrep_cluster_status"},
 			},
 			{
 				PreConfig: func() { applyStarted = time.Now() },
