@@ -79,6 +79,7 @@ func (m *Manager) CreateNode(ctx context.Context, c *Cluster, ns NodeSpec, spec 
 	if ns.Flavor != "" {
 		spec.Flavor = ns.Flavor
 	}
+	m.learnHostKeys(ctx, spec, c)
 	var err error
 	switch ns.Kind {
 	case KindArbitrator:
@@ -103,10 +104,45 @@ func (m *Manager) DeleteNode(ctx context.Context, c *Cluster, spec Spec, name st
 	if i < 0 {
 		return nil
 	}
+	m.learnHostKeys(ctx, spec, c)
 	if c.Nodes[i].Kind == KindArbitrator {
 		return m.removeArbitrator(ctx, c, spec, name)
 	}
 	return m.RemoveNode(ctx, c, spec, name)
+}
+
+// learnHostKeyTimeout bounds verifying one member's host key for a
+// pxc_node, which did not build the cluster and starts without its keys.
+const learnHostKeyTimeout = 30 * time.Second
+
+// learnHostKeys verifies and records the host key of every running member
+// c.HostKeys lacks (console mode: the console's fingerprints, checked over
+// SSH), so the membership steps can reach every member. A member that does
+// not answer is skipped: the step that needs it says so.
+func (m *Manager) learnHostKeys(ctx context.Context, spec Spec, c *Cluster) {
+	if spec.SSH.HostKeyCheck != HostKeyConsole {
+		return
+	}
+	if c.HostKeys == nil {
+		c.HostKeys = map[string]string{}
+	}
+	bounded := spec
+	bounded.SSH.HostKeyTimeout, bounded.SSH.ConnectTimeout = learnHostKeyTimeout, learnHostKeyTimeout
+	a := accessFor(bounded, spec.SSH.PrivateKey, c.HostKeys)
+	for i := range c.Nodes {
+		n := &c.Nodes[i]
+		if n.ServerID == "" || c.HostKeys[n.ServerID] != "" || n.ServerStatus != "ACTIVE" {
+			continue
+		}
+		key, err := m.nodeHostKey(ctx, bounded, a, n)
+		if err != nil {
+			m.log.Warn(ctx, fmt.Sprintf("cannot verify the host key of %s: %v", n.Name, err))
+			continue
+		}
+		if key != "" {
+			c.HostKeys[n.ServerID] = key
+		}
+	}
 }
 
 // LookupNode reads the extra member on server serverID (import by server
@@ -181,13 +217,17 @@ func (m *Manager) removeArbitrator(ctx context.Context, c *Cluster, spec Spec, n
 	n := c.Nodes[i]
 	start := time.Now()
 	if n.ServerID != "" && n.ServerStatus == "ACTIVE" {
+		// A data member that cannot be reached must not keep the
+		// arbitrator: deleting its server stops garbd too, only less
+		// gracefully (the others wait out the suspect timeout).
 		gc, err := m.openGuests(spec, c, accessFor(spec, spec.SSH.PrivateKey, c.HostKeys), m.observer(ctx))
 		if err != nil {
-			return err
-		}
-		defer gc.Close()
-		if err := gc.StopArbitrator(ctx, name); err != nil {
-			return guestPhaseError(err)
+			m.log.Warn(ctx, fmt.Sprintf("cannot reach the cluster to stop garbd on %s cleanly (%v); deleting its server stops it", name, err))
+		} else {
+			defer gc.Close()
+			if err := gc.StopArbitrator(ctx, name); err != nil {
+				return guestPhaseError(err)
+			}
 		}
 	}
 	if err := m.deleteNodeObjects(ctx, n); err != nil {

@@ -123,3 +123,33 @@ func TestCreateNodeRefusesATakenName(t *testing.T) {
 		t.Fatalf("got %+v, %v", n, err)
 	}
 }
+
+// A pxc_node starts without the cluster's host keys: it verifies every
+// member's key (console fingerprints, then SSH) before joining.
+func TestCreateNodeLearnsTheMembersHostKeys(t *testing.T) {
+	r, c, _ := membershipRig(t)
+	ctx := testContext(t)
+	access := testSpec()
+	access.SSH.PrivateKey = c.GeneratedPrivateKey
+	read, err := r.m.Read(ctx, c.ID, &access, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := ClusterSpecFor(read, access)
+	before := len(r.log.all())
+	n, err := r.m.CreateNode(ctx, read, NodeSpec{ClusterID: c.ID, Kind: KindData}, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := count(r.log.all()[before:], "HostKey"); got != 4 {
+		t.Errorf("%d host key checks, want 4 (three members and the new node)", got)
+	}
+	for _, m := range read.Nodes {
+		if read.HostKeys[m.ServerID] == "" {
+			t.Errorf("no host key recorded for %s", m.Name)
+		}
+	}
+	if n.Name != "db-4" {
+		t.Errorf("node %s", n.Name)
+	}
+}
