@@ -36,7 +36,8 @@ func TestAccClusterGrowAndShrinkBehindLoadBalancer(t *testing.T) {
 	lc := requireLocalCloud(t)
 	name := "accgrow-" + acctest.RandStringFromCharSet(5, "abcdefghijklmnopqrstuvwxyz")
 	config := func(count int) string {
-		return lc.cidrsConfigWith(name, fmt.Sprintf("  node_count = %d\n", count))
+		// The local cloud has three hypervisors: five nodes share them.
+		return lc.cidrsConfigWith(name, fmt.Sprintf("  node_count    = %d\n  anti_affinity = \"soft-anti-affinity\"\n", count))
 	}
 	run := &membershipRun{t: t}
 	t.Cleanup(run.stop)
