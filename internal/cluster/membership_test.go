@@ -26,21 +26,23 @@ func membershipRig(t *testing.T) (*rig, *Cluster, *Pool) {
 		t.Fatal(err)
 	}
 	r.guests.writer = "db-1"
-	r.guests.onMoveWriter = func(from, to string) {
-		r.cloud.mu.Lock()
-		defer r.cloud.mu.Unlock()
-		pool := r.cloud.pools[p.PoolID]
-		for i := range pool.Members {
-			switch pool.Members[i].Name {
-			case from:
-				pool.Members[i].OperatingStatus = "ERROR"
-			case to:
-				pool.Members[i].OperatingStatus = "ONLINE"
-			}
-		}
-		r.cloud.pools[p.PoolID] = pool
-	}
+	r.guests.onMoveWriter = func(_, to string) { r.cloud.passesWriterCheck(p.PoolID, to) }
 	return r, c, p
+}
+
+// passesWriterCheck gives the pool's members the verdicts of a "/writer"
+// health check with writer as the writer.
+func (f *fakeCloud) passesWriterCheck(poolID, writer string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	pool := f.pools[poolID]
+	for i := range pool.Members {
+		pool.Members[i].OperatingStatus = "ERROR"
+		if pool.Members[i].Name == writer {
+			pool.Members[i].OperatingStatus = "ONLINE"
+		}
+	}
+	f.pools[poolID] = pool
 }
 
 func memberNames(t *testing.T, r *rig, p *Pool) []string {
@@ -175,25 +177,9 @@ func TestRemoveNodeMovesTheWriterFirst(t *testing.T) {
 	ctx := testContext(t)
 	spec := testSpec()
 	spec.SSH.PrivateKey = c.GeneratedPrivateKey
-	r.guests.writer = "db-3"
-	r.guests.onMoveWriter = nil
 	// db-3 is the writer: the pool says so.
-	r.cloud.mu.Lock()
-	pool := r.cloud.pools[p.PoolID]
-	for i := range pool.Members {
-		pool.Members[i].OperatingStatus = map[bool]string{true: "ONLINE", false: "ERROR"}[pool.Members[i].Name == "db-3"]
-	}
-	r.cloud.pools[p.PoolID] = pool
-	r.cloud.mu.Unlock()
-	r.guests.onMoveWriter = func(from, to string) {
-		r.cloud.mu.Lock()
-		defer r.cloud.mu.Unlock()
-		pool := r.cloud.pools[p.PoolID]
-		for i := range pool.Members {
-			pool.Members[i].OperatingStatus = map[bool]string{true: "ONLINE", false: "ERROR"}[pool.Members[i].Name == to]
-		}
-		r.cloud.pools[p.PoolID] = pool
-	}
+	r.guests.writer = "db-3"
+	r.cloud.passesWriterCheck(p.PoolID, "db-3")
 	victim := c.Nodes[2]
 	before := len(r.log.all())
 	if err := r.m.RemoveNode(ctx, c, spec, "db-3"); err != nil {

@@ -71,7 +71,7 @@ func TestClusterModifyPlanFollowsChangesTable(t *testing.T) {
 		{"root_password", base, with("root_password", "other"), "root_password", "Change Not Supported In Place"},
 		{"parameters", with("parameters", map[string]string{"max_connections": "100"}), with("parameters", map[string]string{"max_connections": "200"}),
 			"parameters", "Change Not Supported In Place"},
-		{"node_count", base, with("node_count", int64(5)), "node_count", "Changing node_count Is Not Supported"},
+		{"node_count grows in place", base, with("node_count", int64(5)), "", ""},
 		{"root_password adopted after import", with("root_password", types.StringNull()), base, "", ""},
 		{"allowed_cidrs in place", base, with("allowed_cidrs", []string{"10.0.0.0/8"}), "", ""},
 		{"sst_method unknown until apply", base, with("sst_method", types.StringUnknown()), "", ""},

@@ -180,7 +180,12 @@ func (m *clusterModel) setObserved(ctx context.Context, c *cluster.Cluster) diag
 	m.ClusterStateUUID = types.StringValue(c.ClusterStateUUID)
 	m.Writer = types.StringValue(c.Writer)
 	nodes := make([]nodeModel, 0, len(c.Nodes))
+	var ips []string
 	for _, n := range c.Nodes {
+		if n.Extra { // a pxc_node's member: on its own resource, outside node_count
+			continue
+		}
+		ips = append(ips, n.IP)
 		nm := nodeModel{
 			ID:               types.StringValue(n.ServerID),
 			Name:             types.StringValue(n.Name),
@@ -200,7 +205,10 @@ func (m *clusterModel) setObserved(ctx context.Context, c *cluster.Cluster) diag
 	var d diag.Diagnostics
 	m.Nodes, d = types.ListValueFrom(ctx, types.ObjectType{AttrTypes: nodeAttrTypes}, nodes)
 	diags.Append(d...)
-	m.IPs, d = types.ListValueFrom(ctx, types.StringType, c.IPs())
+	if ips == nil {
+		ips = []string{}
+	}
+	m.IPs, d = types.ListValueFrom(ctx, types.StringType, ips)
 	diags.Append(d...)
 	return diags
 }
