@@ -153,3 +153,26 @@ func TestCreateNodeLearnsTheMembersHostKeys(t *testing.T) {
 		t.Errorf("node %s", n.Name)
 	}
 }
+
+// node_count cannot grow onto the name of a pxc_node member: refused
+// before anything is made, not taken as a repair of that member.
+func TestResizeRefusesToGrowOntoAPxcNodeName(t *testing.T) {
+	r, c, _ := membershipRig(t)
+	ctx := testContext(t)
+	access := testSpec()
+	access.SSH.PrivateKey = c.GeneratedPrivateKey
+	spec := ClusterSpecFor(c, access)
+	if _, err := r.m.CreateNode(ctx, c, NodeSpec{ClusterID: c.ID, Kind: KindArbitrator}, spec); err != nil {
+		t.Fatal(err)
+	}
+	spec.NodeCount = 4
+	before := len(r.log.all())
+	err := r.m.Resize(ctx, c, spec)
+	var pe *PhaseError
+	if !errors.As(err, &pe) || pe.Phase != PhaseValidate || pe.Node != "db-4" {
+		t.Fatalf("got %v", err)
+	}
+	if got := count(r.log.all()[before:], "CreateServer"); got != 0 {
+		t.Errorf("%d servers created", got)
+	}
+}

@@ -86,6 +86,11 @@ func (m *Manager) Resize(ctx context.Context, c *Cluster, spec Spec) error {
 		return &PhaseError{Phase: PhaseValidate, Err: err}
 	}
 	for _, name := range plan.Add {
+		if j := c.nodeIndex(name); j >= 0 && c.Nodes[j].Extra {
+			return &PhaseError{Phase: PhaseValidate, Node: name, Err: fmt.Errorf("%s is a pxc_node member: give that pxc_node another name (or remove it) before node_count grows past it", name)}
+		}
+	}
+	for _, name := range plan.Add {
 		i := nodeIndexOfName(c.Name, name)
 		n := &Node{Index: i, Name: name}
 		if len(spec.AvailabilityZones) > 0 {
