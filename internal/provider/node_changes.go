@@ -23,6 +23,7 @@ var nodeChanges = changes{
 	"ssh_user":           {kind: changeInPlace},
 	"ssh_host_key_check": {kind: changeInPlace},
 	"parameters":         {kind: changeInPlace},
+	"install_packages":   {kind: changeInPlace},
 	"timeouts":           {kind: changeInPlace},
 }
 

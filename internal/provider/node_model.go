@@ -27,6 +27,7 @@ type nodeResourceModel struct {
 	SSHUser            types.String   `tfsdk:"ssh_user"`
 	SSHHostKeyCheck    types.String   `tfsdk:"ssh_host_key_check"`
 	Parameters         types.Map      `tfsdk:"parameters"`
+	InstallPackages    types.Bool     `tfsdk:"install_packages"`
 	IP                 types.String   `tfsdk:"ip"`
 	ServerID           types.String   `tfsdk:"server_id"`
 	VolumeID           types.String   `tfsdk:"volume_id"`
@@ -69,6 +70,7 @@ func (m *nodeResourceModel) access(ctx context.Context) (cluster.Spec, diag.Diag
 			HostKeyCheck: m.SSHHostKeyCheck.ValueString(),
 		},
 	}
+	s.InstallPackages = m.InstallPackages.ValueBool()
 	if s.SSH.HostKeyCheck == "" {
 		s.SSH.HostKeyCheck = cluster.HostKeyConsole
 	}

@@ -49,7 +49,7 @@ func TestNodeChangesTable(t *testing.T) {
 			t.Errorf("%s: %s, want replace", name, nodeChanges[name].kind)
 		}
 	}
-	for _, name := range []string{"root_password", "ssh_private_key", "ssh_user", "ssh_host_key_check", "parameters", "timeouts"} {
+	for _, name := range []string{"root_password", "ssh_private_key", "ssh_user", "ssh_host_key_check", "parameters", "install_packages", "timeouts"} {
 		if nodeChanges[name].kind != changeInPlace {
 			t.Errorf("%s: %s, want in place", name, nodeChanges[name].kind)
 		}

@@ -59,6 +59,8 @@ func nodeResourceSchema(ctx context.Context) schema.Schema {
 				MarkdownDescription: "`console` (default: the fingerprints cloud-init prints on each server's console) or `insecure`."},
 			"parameters": schema.MapAttribute{ElementType: types.StringType, Optional: true,
 				MarkdownDescription: "The cluster's `parameters` (`pxc_cluster.<name>.parameters`): the cloud does not record them, and a membership change rewrites every member's configuration."},
+			"install_packages": schema.BoolAttribute{Optional: true,
+				MarkdownDescription: "Install the database server (data) or garbd (arbitrator) packages when the image lacks them, as the cluster's `install_packages` does."},
 			"ip":                   schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "The node's address in the cluster network."},
 			"server_id":            schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "Nova server id."},
 			"volume_id":            schema.StringAttribute{Computed: true, PlanModifiers: keep, MarkdownDescription: "Cinder data volume id (empty for an arbitrator)."},
