@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"path"
 	"strings"
 	"time"
 )
@@ -18,11 +19,13 @@ import (
 // PhaseArbitrator names arbitrator steps in events and NodeError.
 const PhaseArbitrator = "arbitrator"
 
+// garbd's files sit next to the server's (/etc/mysql, /var/log/mysql),
+// made when missing: an arbitrator host may have no server package.
 const (
 	garbdBinary  = "/usr/bin/garbd"
-	garbdConfig  = "/etc/pxc-garbd.cnf"
+	garbdConfig  = "/etc/mysql/pxc-garbd.cnf"
 	garbdUnit    = "/etc/systemd/system/pxc-garbd.service"
-	garbdLog     = "/var/log/pxc-garbd.log"
+	garbdLog     = "/var/log/mysql/pxc-garbd.log"
 	garbdRunAs   = "nobody"
 	garbdService = "pxc-garbd.service"
 )
@@ -112,9 +115,10 @@ WantedBy=multi-user.target
 `
 }
 
-// garbdRunning is the pgrep that finds this library's garbd; '[g]arbd'
-// keeps it from matching the shell that runs it.
-const garbdRunning = `pgrep -f -- '[g]arbd --cfg ` + garbdConfig + `' >/dev/null`
+// garbdRunning is the pgrep that finds this library's garbd: anchored at
+// the start of the command line, so it never matches a shell whose script
+// merely mentions garbd (such as the start command itself).
+const garbdRunning = `pgrep -f -- '^` + garbdBinary + ` --cfg ` + garbdConfig + `' >/dev/null`
 
 // garbdStartCommand starts garbd the way the host runs services: a systemd
 // unit, or (no systemd) detached with setsid as an unprivileged user, every
@@ -130,12 +134,17 @@ func garbdStartCommand(init InitSystem, changed bool) string {
 	}
 	restart := ""
 	if changed {
-		restart = "pkill -INT -f -- '[g]arbd --cfg " + garbdConfig + "'; for i in $(seq 1 50); do " + garbdRunning + " || break; sleep 0.1; done; "
+		restart = garbdSignal + "; for i in $(seq 1 50); do " + garbdRunning + " || break; sleep 0.1; done; "
 	}
-	return restart + "[ -e " + garbdLog + " ] || install -o " + garbdRunAs + " -m 640 /dev/null " + garbdLog + " || exit 1; " +
+	// garbd logs to stderr, which this (root) shell appends to the log, so
+	// the unprivileged garbd needs no write access anywhere.
+	return restart + "install -d -m 755 " + path.Dir(garbdLog) + " || exit 1; " +
 		"if ! " + garbdRunning + "; then setsid setpriv --reuid=" + garbdRunAs + " --regid=nogroup --clear-groups --inh-caps=-all " +
-		garbdBinary + " --cfg " + garbdConfig + " --log " + garbdLog + " </dev/null >/dev/null 2>&1 & fi"
+		garbdBinary + " --cfg " + garbdConfig + " </dev/null >>" + garbdLog + " 2>&1 & fi"
 }
+
+// garbdSignal asks this library's garbd to leave (SIGINT: a clean leave).
+const garbdSignal = `pkill -INT -f -- '^` + garbdBinary + ` --cfg ` + garbdConfig + `'`
 
 // garbdStopCommand stops garbd with SIGINT (a clean leave: the others shrink
 // the group at once instead of waiting for the suspect timeout) and waits
@@ -144,7 +153,7 @@ func garbdStopCommand(init InitSystem) string {
 	if init == InitSystemd {
 		return "systemctl disable --now " + garbdService + " 2>/dev/null || true; for i in $(seq 1 100); do " + garbdRunning + " || exit 0; sleep 0.1; done; echo 'garbd still running' >&2; exit 1"
 	}
-	return "pkill -INT -f -- '[g]arbd --cfg " + garbdConfig + "'; for i in $(seq 1 100); do " + garbdRunning + " || exit 0; sleep 0.1; done; echo 'garbd still running' >&2; exit 1"
+	return garbdSignal + "; for i in $(seq 1 100); do " + garbdRunning + " || exit 0; sleep 0.1; done; echo 'garbd still running' >&2; exit 1"
 }
 
 func (c *Cluster) arbitrator(name string) (*node, error) {
@@ -184,7 +193,7 @@ func (c *Cluster) startArbitrator(ctx context.Context, a *node) error {
 		return err
 	}
 	cfg := renderGarbdConfig(c.spec, a.Node)
-	old, err := a.run(ctx, "cat "+garbdConfig+" 2>/dev/null || true", nil)
+	old, err := a.run(ctx, "install -d -m 755 "+path.Dir(garbdConfig)+" && { cat "+garbdConfig+" 2>/dev/null || true; }", nil)
 	if err != nil {
 		return fmt.Errorf("read garbd configuration: %w", err)
 	}

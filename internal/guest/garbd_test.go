@@ -3,6 +3,7 @@ package guest
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -103,7 +104,7 @@ func TestStartArbitratorWithoutSystemd(t *testing.T) {
 	if upload < 0 || start < 0 || upload > start {
 		t.Fatalf("want the configuration uploaded before garbd starts:\n%s", joined)
 	}
-	if !strings.Contains(cmds[start], garbdBinary+" --cfg "+garbdConfig+" --log "+garbdLog) {
+	if !strings.Contains(cmds[start], garbdBinary+" --cfg "+garbdConfig+" </dev/null >>"+garbdLog+" 2>&1 &") {
 		t.Errorf("start command: %s", cmds[start])
 	}
 	if !strings.Contains(cmds[start], "pkill -INT") {
@@ -207,4 +208,24 @@ func commandIndex(cmds []string, sub string) int {
 		}
 	}
 	return -1
+}
+
+// The running check matches garbd's own command line, never the shell
+// that runs the start command (whose script names garbd): otherwise the
+// start would find "garbd running" and never start it.
+func TestGarbdRunningMatchesOnlyGarbd(t *testing.T) {
+	pattern := garbdRunning[strings.Index(garbdRunning, "'")+1 : strings.LastIndex(garbdRunning, "'")]
+	re := regexp.MustCompile(pattern)
+	if !re.MatchString(garbdBinary + " --cfg " + garbdConfig) {
+		t.Errorf("%q does not match garbd's command line", pattern)
+	}
+	for _, init := range []InitSystem{InitNone, InitSystemd} {
+		for _, changed := range []bool{false, true} {
+			for _, shell := range []string{"sh -c ", "bash -c "} {
+				if cmd := shell + garbdStartCommand(init, changed); re.MatchString(cmd) {
+					t.Errorf("%q matches the start command's own shell: %s", pattern, cmd)
+				}
+			}
+		}
+	}
 }
