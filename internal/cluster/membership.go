@@ -40,9 +40,6 @@ func (m *Manager) AddNode(ctx context.Context, c *Cluster, spec Spec, n *Node) e
 	if n.Name == "" || n.Index < 1 {
 		return &PhaseError{Phase: PhaseValidate, Err: fmt.Errorf("a node needs a name and an index, got %q and %d", n.Name, n.Index)}
 	}
-	if n.Kind == KindArbitrator {
-		return &PhaseError{Phase: PhaseValidate, Node: n.Name, Err: errors.New("arbitrator members are not supported yet")}
-	}
 	refs, errs := m.Resolve(ctx, spec.Flavor, spec.Image, spec.Network)
 	if len(errs) > 0 {
 		return &PhaseError{Phase: PhaseValidate, Node: n.Name, Err: errors.Join(errs...)}
@@ -92,6 +89,17 @@ func (m *Manager) AddNode(ctx context.Context, c *Cluster, spec Spec, n *Node) e
 		return err
 	}
 	defer gc.Close()
+	if n.Kind == KindArbitrator {
+		// garbd: no state transfer, no SQL, no pool member (node.go).
+		if err := gc.StartArbitrator(ctx, n.Name); err != nil {
+			return guestPhaseError(err)
+		}
+		if st, err := gc.Status(ctx); err == nil {
+			applyStatus(c, st)
+		}
+		m.progress(ctx, PhaseMembership, n.Name, fmt.Sprintf("arbitrator %s connected; %d voting members", n.Name, len(c.Nodes)), start)
+		return nil
+	}
 	if err := gc.JoinMember(ctx, n.Name); err != nil {
 		return guestPhaseError(err)
 	}

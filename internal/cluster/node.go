@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -64,9 +63,9 @@ func nextNodeIndex(c *Cluster) int {
 }
 
 // CreateNode adds the extra member ns to the running cluster c (read with
-// access): a data node through AddNode (donor not the writer, gcomm://
-// rewritten everywhere, pools in one batch), an arbitrator through
-// addArbitrator. The node is returned as soon as it has an id, with the
+// access) through AddNode: a data node joins from a donor that is not the
+// writer, gcomm:// is rewritten everywhere and the pools get it in one
+// batch; an arbitrator gets a server without volume and garbd. The node is returned as soon as it has an id, with the
 // error, so a failed create leaves state that a destroy removes.
 func (m *Manager) CreateNode(ctx context.Context, c *Cluster, ns NodeSpec, spec Spec) (*Node, error) {
 	n := &Node{Index: nextNodeIndex(c), Name: ns.Name, Kind: ns.Kind, Extra: true, AvailabilityZone: ns.AvailabilityZone}
@@ -80,15 +79,11 @@ func (m *Manager) CreateNode(ctx context.Context, c *Cluster, ns NodeSpec, spec 
 		spec.Flavor = ns.Flavor
 	}
 	m.learnHostKeys(ctx, spec, c)
-	var err error
-	switch ns.Kind {
-	case KindArbitrator:
-		err = m.addArbitrator(ctx, c, spec, n)
-	case KindData:
-		err = m.AddNode(ctx, c, spec, n)
-	default:
+	if ns.Kind != KindData && ns.Kind != KindArbitrator {
 		return nil, &PhaseError{Phase: PhaseValidate, Node: n.Name, Err: fmt.Errorf("unknown node kind %q", ns.Kind)}
 	}
+	// An arbitrator's AddNode makes no volume and starts garbd, not mysqld.
+	err := m.AddNode(ctx, c, spec, n)
 	if n.ServerID == "" && n.PortID == "" {
 		return nil, err
 	}
@@ -165,49 +160,6 @@ func (m *Manager) LookupNode(ctx context.Context, serverID string) (NodeInfo, er
 		}, nil
 	}
 	return NodeInfo{}, fmt.Errorf("no server has id %s: %w", serverID, ErrNotFound)
-}
-
-// addArbitrator gives an arbitrator a server (no volume), verifies its host
-// key and starts garbd, which joins the data members' group without a
-// state transfer. Pools are left alone: an arbitrator answers no SQL.
-func (m *Manager) addArbitrator(ctx context.Context, c *Cluster, spec Spec, n *Node) error {
-	refs, errs := m.Resolve(ctx, spec.Flavor, spec.Image, spec.Network)
-	if len(errs) > 0 {
-		return &PhaseError{Phase: PhaseValidate, Node: n.Name, Err: errors.Join(errs...)}
-	}
-	start := time.Now()
-	defer func() { c.putNode(*n) }()
-	if err := m.provisionNode(ctx, placement{spec: spec, refs: refs, c: c}, n); err != nil {
-		var pe *PhaseError
-		if errors.As(err, &pe) {
-			return err
-		}
-		return &PhaseError{Phase: PhaseServers, Node: n.Name, Err: err}
-	}
-	key, err := m.nodeHostKey(ctx, spec, accessFor(spec, spec.SSH.PrivateKey, c.HostKeys), n)
-	if err != nil {
-		return err
-	}
-	if c.HostKeys == nil {
-		c.HostKeys = map[string]string{}
-	}
-	if key != "" {
-		c.HostKeys[n.ServerID] = key
-	}
-	c.putNode(*n)
-	gc, err := m.openGuests(spec, c, accessFor(spec, spec.SSH.PrivateKey, c.HostKeys), m.observer(ctx))
-	if err != nil {
-		return err
-	}
-	defer gc.Close()
-	if err := gc.StartArbitrator(ctx, n.Name); err != nil {
-		return guestPhaseError(err)
-	}
-	if st, err := gc.Status(ctx); err == nil {
-		applyStatus(c, st)
-	}
-	m.progress(ctx, PhaseMembership, n.Name, fmt.Sprintf("arbitrator %s connected; %d voting members", n.Name, len(c.Nodes)), start)
-	return nil
 }
 
 // removeArbitrator stops garbd (a clean leave: the group shrinks at once)
