@@ -193,11 +193,15 @@ func checkDataNodes(size int, extra ...string) resource.TestCheckFunc {
 	}
 }
 
-// nodeWrites writes through the VIP across steps.
+// nodeWrites writes through the VIP across steps, each phase into a table
+// of its own (a write loop numbers its rows from 1).
 type nodeWrites struct {
-	loop vipWrites
-	vip  string
+	loop  vipWrites
+	vip   string
+	phase int
 }
+
+func (w *nodeWrites) table() string { return fmt.Sprintf("%s%d", nodeAccTable, w.phase) }
 
 func (w *nodeWrites) stop() { w.loop.finish() }
 
@@ -239,7 +243,9 @@ func (w *nodeWrites) restart(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := eventually(ctx, time.Minute, func() error { return galeratest.Prepare(ctx, db, nodeAccTable) }); err != nil {
+	w.phase++
+	table := w.table()
+	if err := eventually(ctx, time.Minute, func() error { return galeratest.Prepare(ctx, db, table) }); err != nil {
 		db.Close()
 		return fmt.Errorf("through the VIP %s: %w", w.vip, err)
 	}
@@ -248,7 +254,7 @@ func (w *nodeWrites) restart(ctx context.Context) error {
 	w.loop.stop, w.loop.db, w.loop.done = stop, db, make(chan *galeratest.Log, 1)
 	done := w.loop.done
 	w.loop.mu.Unlock()
-	go func() { done <- galeratest.RunWrites(loopCtx, db, nodeAccTable, 200*time.Millisecond) }()
+	go func() { done <- galeratest.RunWrites(loopCtx, db, table, 200*time.Millisecond) }()
 	time.Sleep(3 * time.Second)
 	return nil
 }
@@ -288,7 +294,7 @@ func (w *nodeWrites) check(t *testing.T, s *terraform.State, applyStarted time.T
 		if _, err := db.ExecContext(ctx, "SET SESSION wsrep_sync_wait = 1"); err != nil {
 			return fmt.Errorf("node %s: %w", ip, err)
 		}
-		missing, err := galeratest.MissingAcked(ctx, db, nodeAccTable, log.Acked)
+		missing, err := galeratest.MissingAcked(ctx, db, w.table(), log.Acked)
 		if err != nil {
 			return fmt.Errorf("node %s: %w", ip, err)
 		}
@@ -368,7 +374,7 @@ func (w *nodeWrites) killWriterHost(t *testing.T, lc localCloud, s *terraform.St
 	if _, err := survivor.ExecContext(ctx, "SET SESSION wsrep_sync_wait = 1"); err != nil {
 		return err
 	}
-	missing, err := galeratest.MissingAcked(ctx, survivor, nodeAccTable, log.Acked)
+	missing, err := galeratest.MissingAcked(ctx, survivor, w.table(), log.Acked)
 	if err != nil {
 		return err
 	}
