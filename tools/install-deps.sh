@@ -14,6 +14,8 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(
 	mariadb-server mariadb-client galera-4 mariadb-backup rsync haproxy
+	# the arbitrator of a pxc_node with role = "arbitrator" (internal/guest/garbd.go)
+	galera-arbitrator-4
 	openssh-server openssh-client nftables socat iproute2 e2fsprogs util-linux
 	procps psmisc curl
 	# backups to the object store (internal/guest/backup.go)

@@ -239,6 +239,16 @@ func (c *fakeGuestCluster) MoveWriter(_ context.Context, away string) (string, e
 	return to, nil
 }
 
+func (c *fakeGuestCluster) StartArbitrator(_ context.Context, name string) error {
+	c.g.log.add("StartArbitrator " + name)
+	return nil
+}
+
+func (c *fakeGuestCluster) StopArbitrator(_ context.Context, name string) error {
+	c.g.log.add("StopArbitrator " + name)
+	return nil
+}
+
 func (c *fakeGuestCluster) DrainClients(_ context.Context, name string, _, _ time.Duration) error {
 	c.g.log.add("DrainClients " + name)
 	return nil

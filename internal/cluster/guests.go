@@ -59,6 +59,10 @@ func (m *Manager) openGuests(spec Spec, c *Cluster, a guestAccess, obs guest.Obs
 			return nil, &PhaseError{Phase: PhaseSSH, Node: n.Name, Err: err}
 		}
 		gn := guest.Node{Name: n.Name, Address: n.IP, SSH: t}
+		if n.Kind == KindArbitrator {
+			gs.Arbitrators = append(gs.Arbitrators, gn)
+			continue
+		}
 		if n.VolumeID != "" {
 			gn.DataVolume = guest.DataVolume{IDPrefix: prefix(n.VolumeID, 20)}
 		}
@@ -142,7 +146,7 @@ func applyStatus(c *Cluster, st guest.Status) {
 	switch {
 	case answered == 0:
 		c.Status = StatusUnknown
-	case st.OK() && healthy == len(c.Nodes):
+	case st.OK() && healthy == c.DataNodes(): // arbitrators answer no SQL
 		c.Status = StatusActive
 	default:
 		c.Status = StatusDegraded

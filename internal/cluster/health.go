@@ -266,7 +266,8 @@ func (m *Manager) readHealth(ctx context.Context, c *Cluster, spec Spec, gc Gues
 // expectedMembers names the nodes the cluster should have: every server
 // found, plus the numbered names up to the spec's node count (the members
 // the caller knows of: an update reads with the count in state, so the
-// new names of a grow are not missing).
+// new names of a grow are not missing). A pxc_node member is its own
+// resource's to repair, not the cluster's.
 func expectedMembers(c *Cluster, spec Spec) []string {
 	want := spec.NodeCount
 	if want == 0 {
@@ -279,7 +280,7 @@ func expectedMembers(c *Cluster, spec Spec) []string {
 		seen[NodeName(c.Name, i)] = true
 	}
 	for _, n := range c.Nodes {
-		if !seen[n.Name] {
+		if !seen[n.Name] && !n.Extra {
 			names = append(names, n.Name)
 		}
 	}

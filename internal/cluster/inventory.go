@@ -98,6 +98,7 @@ func (inv *inventory) cluster(id string) *Cluster {
 			Index: idx, Name: s.Name, ServerID: s.ID, IP: s.FirstIP(),
 			AvailabilityZone: s.AvailabilityZone, ServerStatus: s.Status,
 		}
+		n.Kind, n.Extra = kindOf(s.Metadata)
 		if v, ok := volumeByIndex[idx]; ok {
 			n.VolumeID = v.ID
 		}
@@ -113,7 +114,7 @@ func (inv *inventory) cluster(id string) *Cluster {
 		if c.ServerGroupID == "" {
 			c.ServerGroupID = s.Metadata[metaServerGroup]
 		}
-		if c.Requested.NodeCount == 0 {
+		if c.Requested.NodeCount == 0 && !n.Extra { // an extra records its own flavor
 			c.Requested = requestedFrom(s.Metadata)
 		}
 		if c.KeyPairName == "" {

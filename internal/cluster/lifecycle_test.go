@@ -524,7 +524,7 @@ func TestSetAllowedCIDRs(t *testing.T) {
 func TestCreateRefusesBadSpecs(t *testing.T) {
 	for name, mutate := range map[string]func(*Spec){
 		"name":          func(s *Spec) { s.Name = "Bad_Name" },
-		"two nodes":     func(s *Spec) { s.NodeCount = 2 },
+		"one node":      func(s *Spec) { s.NodeCount = 1 },
 		"volume":        func(s *Spec) { s.Volume.SizeGiB = 0 },
 		"keypair alone": func(s *Spec) { s.KeyPair = "mine" },
 		"host key":      func(s *Spec) { s.SSH.HostKeyCheck = "trust-me" },

@@ -131,6 +131,9 @@ type GuestCluster interface {
 	Leave(ctx context.Context, name string) error
 	MoveWriter(ctx context.Context, away string) (string, error)
 	DrainClients(ctx context.Context, name string, quiet, timeout time.Duration) error
+	// Arbitrators (garbd) of a running cluster (node.go).
+	StartArbitrator(ctx context.Context, name string) error
+	StopArbitrator(ctx context.Context, name string) error
 	Close() error
 }
 

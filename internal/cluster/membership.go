@@ -33,29 +33,45 @@ const (
 // writer, waits Synced, rewrites gcomm:// in every member's configuration
 // and puts it into the cluster's load balancer pools (one member batch per
 // pool). spec is the cluster's, with the node's own flavor if it has one.
-// n is recorded in c as soon as it has an id, so a failure leaves a node
-// the next apply finishes or RemoveNode deletes.
+// When provisioning fails, what it made is deleted again, so the next
+// apply starts over; after that n is recorded in c, so a failure leaves a
+// node the next apply repairs or RemoveNode deletes.
 func (m *Manager) AddNode(ctx context.Context, c *Cluster, spec Spec, n *Node) error {
 	if n.Name == "" || n.Index < 1 {
 		return &PhaseError{Phase: PhaseValidate, Err: fmt.Errorf("a node needs a name and an index, got %q and %d", n.Name, n.Index)}
-	}
-	if n.Kind == KindArbitrator {
-		return &PhaseError{Phase: PhaseValidate, Node: n.Name, Err: errors.New("arbitrator members are not supported yet")}
 	}
 	refs, errs := m.Resolve(ctx, spec.Flavor, spec.Image, spec.Network)
 	if len(errs) > 0 {
 		return &PhaseError{Phase: PhaseValidate, Node: n.Name, Err: errors.Join(errs...)}
 	}
 	start := time.Now()
-	defer func() { c.putNode(*n) }()
+	hadPort := n.PortID != ""
 	err := m.provisionNode(ctx, placement{spec: spec, refs: refs, c: c}, n)
 	if err = explainPlacement(err, spec.AntiAffinity, len(c.Nodes)+1); err != nil {
+		// What this call made goes again, so the next apply starts over
+		// (a server in ERROR, e.g. no host, is of no use).
+		made := Node{ServerID: n.ServerID, VolumeID: n.VolumeID}
+		if !hadPort {
+			made.PortID = n.PortID
+		}
+		if cerr := m.deleteNodeObjects(context.WithoutCancel(ctx), made); cerr != nil {
+			m.log.Warn(ctx, fmt.Sprintf("%s: cleaning up after the failed provisioning: %v", n.Name, cerr))
+			c.putNode(*n)
+		} else {
+			n.ServerID, n.VolumeID = "", ""
+			if !hadPort {
+				n.PortID, n.IP = "", ""
+			} else {
+				c.putNode(*n)
+			}
+		}
 		var pe *PhaseError
 		if errors.As(err, &pe) {
 			return err
 		}
 		return &PhaseError{Phase: PhaseServers, Node: n.Name, Err: err}
 	}
+	defer func() { c.putNode(*n) }()
 	a := accessFor(spec, spec.SSH.PrivateKey, c.HostKeys)
 	key, err := m.nodeHostKey(ctx, spec, a, n)
 	if err != nil {
@@ -73,6 +89,17 @@ func (m *Manager) AddNode(ctx context.Context, c *Cluster, spec Spec, n *Node) e
 		return err
 	}
 	defer gc.Close()
+	if n.Kind == KindArbitrator {
+		// garbd: no state transfer, no SQL, no pool member (node.go).
+		if err := gc.StartArbitrator(ctx, n.Name); err != nil {
+			return guestPhaseError(err)
+		}
+		if st, err := gc.Status(ctx); err == nil {
+			applyStatus(c, st)
+		}
+		m.progress(ctx, PhaseMembership, n.Name, fmt.Sprintf("arbitrator %s connected; %d voting members", n.Name, len(c.Nodes)), start)
+		return nil
+	}
 	if err := gc.JoinMember(ctx, n.Name); err != nil {
 		return guestPhaseError(err)
 	}

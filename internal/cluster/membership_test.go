@@ -325,3 +325,20 @@ func TestResizeRefusesWhenAMemberIsMissing(t *testing.T) {
 		t.Errorf("created something: %v", calls)
 	}
 }
+
+func TestAddNodeThatCannotBePlacedLeavesNothing(t *testing.T) {
+	r, c, _ := membershipRig(t)
+	spec := testSpec()
+	spec.SSH.PrivateKey = c.GeneratedPrivateKey
+	r.cloud.failOn["WaitServerActive"] = errors.New("server went to status ERROR: No valid host was found")
+	err := r.m.AddNode(testContext(t), c, spec, &Node{Index: 4, Name: "db-4"})
+	if err == nil || !strings.Contains(err.Error(), "No valid host") {
+		t.Fatalf("err = %v", err)
+	}
+	if len(c.Nodes) != 3 {
+		t.Errorf("the unplaced node is recorded: %+v", c.Nodes)
+	}
+	if objs := r.cloud.objects(); objs["servers"] != 3 || objs["volumes"] != 3 || objs["ports"] != 3 {
+		t.Errorf("objects after the failed add: %v", objs)
+	}
+}

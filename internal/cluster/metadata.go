@@ -27,11 +27,15 @@ const (
 	metaNodeCount    = "pxc_node_count"
 	metaZones        = "pxc_availability_zones" // comma-separated
 	metaFailure      = "pxc_failure_detection"  // seconds
+	// A pxc_node's server (node.go): its kind when not data, and "true"
+	// for a member that node_count does not count.
+	metaNodeKind  = "pxc_node_kind"
+	metaNodeExtra = "pxc_node_extra"
 )
 
 // serverMetadata is what a node's server records about its cluster.
 func serverMetadata(spec Spec, c *Cluster, n *Node) map[string]string {
-	return map[string]string{
+	meta := map[string]string{
 		metaClusterID:    c.ID,
 		metaClusterName:  c.Name,
 		metaNodeIndex:    strconv.Itoa(n.Index),
@@ -49,6 +53,8 @@ func serverMetadata(spec Spec, c *Cluster, n *Node) map[string]string {
 		metaZones:        strings.Join(spec.AvailabilityZones, ","),
 		metaFailure:      strconv.Itoa(int(spec.FailureDetection.Seconds())),
 	}
+	extraMetadata(meta, n)
+	return meta
 }
 
 // volumeMetadata is what a node's data volume records.

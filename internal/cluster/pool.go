@@ -144,6 +144,9 @@ func DesiredMembers(c *Cluster, p *Pool, port int) []openstack.MemberSpec {
 	sort.Slice(nodes, func(i, j int) bool { return nodes[i].Index < nodes[j].Index })
 	specs := make([]openstack.MemberSpec, 0, len(nodes))
 	for _, n := range nodes {
+		if n.Kind == KindArbitrator { // no SQL to balance
+			continue
+		}
 		ms := openstack.MemberSpec{Name: n.Name, Address: n.IP, Port: port}
 		if p.HealthCheck == HealthGalera {
 			ms.MonitorPort = ClustercheckPort

@@ -29,20 +29,11 @@ func (m *Manager) provisionNode(ctx context.Context, p placement, n *Node) error
 	}
 	t := time.Now()
 	volCh := make(chan error, 1)
-	go func() {
-		v, err := m.cloud.CreateVolume(ctx, openstack.VolumeCreate{
-			Name:             volumeName(p.c.Name, n.Index),
-			SizeGiB:          p.spec.Volume.SizeGiB,
-			VolumeType:       p.spec.Volume.Type,
-			AvailabilityZone: n.AvailabilityZone,
-			Description:      ownerDescription(p.c.ID),
-			Metadata:         volumeMetadata(p.c, n),
-		})
-		if v.ID != "" {
-			n.VolumeID = v.ID
-		}
-		volCh <- err
-	}()
+	if n.Kind == KindArbitrator { // garbd holds no data
+		volCh <- nil
+	} else {
+		go m.provisionVolume(ctx, p, n, volCh)
+	}
 	s, err := m.cloud.CreateServer(ctx, openstack.ServerCreate{
 		Name:             n.Name,
 		FlavorID:         p.refs.FlavorID,
@@ -69,11 +60,31 @@ func (m *Manager) provisionNode(ctx context.Context, p placement, n *Node) error
 	if s.AvailabilityZone != "" {
 		n.AvailabilityZone = s.AvailabilityZone
 	}
+	if n.Kind == KindArbitrator {
+		m.progress(ctx, PhaseServers, n.Name, fmt.Sprintf("server %s ACTIVE at %s (arbitrator, no volume)", n.Name, n.IP), t)
+		return nil
+	}
 	if _, err := m.cloud.AttachVolume(ctx, n.ServerID, n.VolumeID); err != nil {
 		return &PhaseError{Phase: PhaseVolumes, Node: n.Name, Err: err}
 	}
 	m.progress(ctx, PhaseServers, n.Name, fmt.Sprintf("server %s ACTIVE at %s, volume attached", n.Name, n.IP), t)
 	return nil
+}
+
+// provisionVolume creates a node's data volume and reports on done.
+func (m *Manager) provisionVolume(ctx context.Context, p placement, n *Node, done chan<- error) {
+	v, err := m.cloud.CreateVolume(ctx, openstack.VolumeCreate{
+		Name:             volumeName(p.c.Name, n.Index),
+		SizeGiB:          p.spec.Volume.SizeGiB,
+		VolumeType:       p.spec.Volume.Type,
+		AvailabilityZone: n.AvailabilityZone,
+		Description:      ownerDescription(p.c.ID),
+		Metadata:         volumeMetadata(p.c, n),
+	})
+	if v.ID != "" {
+		n.VolumeID = v.ID
+	}
+	done <- err
 }
 
 // provisionPort gives a node its address before the server exists, so the

@@ -74,7 +74,9 @@ func nodeIndexOfName(name, node string) int {
 func (m *Manager) Resize(ctx context.Context, c *Cluster, spec Spec) error {
 	names := make([]string, 0, len(c.Nodes))
 	for _, n := range c.Nodes {
-		names = append(names, n.Name)
+		if !n.Extra { // pxc_node members are not node_count's
+			names = append(names, n.Name)
+		}
 	}
 	plan := PlanResize(c.Name, names, spec.NodeCount)
 	if len(plan.Missing) > 0 {
@@ -82,6 +84,11 @@ func (m *Manager) Resize(ctx context.Context, c *Cluster, spec Spec) error {
 	}
 	if err := ValidateNodeCount(spec.NodeCount); err != nil {
 		return &PhaseError{Phase: PhaseValidate, Err: err}
+	}
+	for _, name := range plan.Add {
+		if j := c.nodeIndex(name); j >= 0 && c.Nodes[j].Extra {
+			return &PhaseError{Phase: PhaseValidate, Node: name, Err: fmt.Errorf("%s is a pxc_node member: give that pxc_node another name (or remove it) before node_count grows past it", name)}
+		}
 	}
 	for _, name := range plan.Add {
 		i := nodeIndexOfName(c.Name, name)

@@ -109,6 +109,8 @@ type Node struct {
 	Role string
 	// Kind is what the member runs: KindData or KindArbitrator (membership.go).
 	Kind string
+	// Extra: a pxc_node's member (node.go), which node_count does not count.
+	Extra bool
 }
 
 // WsrepState is a node's live Galera state.
@@ -198,8 +200,13 @@ const (
 
 var dnsLabel = regexp.MustCompile(`^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$`)
 
-// MinNodes is the smallest cluster that survives the loss of one node.
+// MinNodes is the smallest number of voting members (data nodes and
+// arbitrators) that survives the loss of one of them.
 const MinNodes = 3
+
+// MinDataNodes is the smallest node_count: two data nodes keep a quorum
+// only with an arbitrator (a pxc_node with role "arbitrator").
+const MinDataNodes = 2
 
 // ValidateName checks that name is a DNS label usable in server names.
 func ValidateName(name string) error {
@@ -213,10 +220,12 @@ func ValidateName(name string) error {
 	return nil
 }
 
-// ValidateNodeCount refuses clusters that cannot keep quorum after losing a node.
+// ValidateNodeCount refuses a node_count that no arbitrator can save; two
+// data nodes are accepted (the provider warns), since an arbitrator makes
+// them a quorum of three.
 func ValidateNodeCount(n int) error {
-	if n < MinNodes {
-		return fmt.Errorf("node_count %d is below %d: a Galera cluster needs at least %d nodes to keep quorum when one fails", n, MinNodes, MinNodes)
+	if n < MinDataNodes {
+		return fmt.Errorf("node_count %d is below %d: a Galera cluster needs at least %d data nodes, and %d voting members (arbitrators count) to keep quorum when one fails", n, MinDataNodes, MinDataNodes, MinNodes)
 	}
 	return nil
 }

@@ -24,8 +24,9 @@ type Cluster struct {
 	opts   options
 	mask   *masker
 
-	mu      sync.Mutex
-	members []*node // current members in spec order
+	mu          sync.Mutex
+	members     []*node // current members in spec order
+	arbitrators []*node // garbd hosts (garbd.go)
 }
 
 type node struct {
@@ -82,6 +83,7 @@ func New(spec ClusterSpec, opts ...Option) (*Cluster, error) {
 	}
 	s := spec.withDefaults()
 	s.Nodes = append([]Node(nil), spec.Nodes...)
+	s.Arbitrators = append([]Node(nil), spec.Arbitrators...)
 	c := &Cluster{
 		spec:   s,
 		layout: layoutFor(s),
@@ -104,12 +106,15 @@ func New(spec ClusterSpec, opts ...Option) (*Cluster, error) {
 	for _, n := range s.Nodes {
 		c.members = append(c.members, &node{Node: n, c: c, init: s.InitSystem})
 	}
+	for _, a := range s.Arbitrators {
+		c.arbitrators = append(c.arbitrators, &node{Node: a, c: c, init: s.InitSystem})
+	}
 	return c, nil
 }
 
 // Close closes SSH connections and SQL pools.
 func (c *Cluster) Close() error {
-	for _, n := range c.nodes() {
+	for _, n := range append(c.nodes(), c.arbitratorNodes()...) {
 		n.close()
 	}
 	return nil
@@ -122,7 +127,17 @@ func (c *Cluster) Spec() ClusterSpec {
 	for _, n := range c.nodes() {
 		s.Nodes = append(s.Nodes, n.Node)
 	}
+	s.Arbitrators = nil
+	for _, a := range c.arbitratorNodes() {
+		s.Arbitrators = append(s.Arbitrators, a.Node)
+	}
 	return s
+}
+
+func (c *Cluster) arbitratorNodes() []*node {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]*node(nil), c.arbitrators...)
 }
 
 func (c *Cluster) nodes() []*node {

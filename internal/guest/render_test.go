@@ -124,7 +124,7 @@ func TestValidateRefusesBadInput(t *testing.T) {
 		mutate func(*ClusterSpec)
 		want   string
 	}{
-		"two nodes":       {func(s *ClusterSpec) { s.Nodes = s.Nodes[:2] }, "at least 3 nodes, got 2"},
+		"one node":        {func(s *ClusterSpec) { s.Nodes = s.Nodes[:1] }, "at least 2 data nodes, got 1"},
 		"unknown flavour": {func(s *ClusterSpec) { s.Flavour = "mysql" }, `unknown flavour "mysql"`},
 		"unknown version": {func(s *ClusterSpec) { s.Version = "10.5" }, `version "10.5" is not supported for mariadb`},
 		"pxc version":     {func(s *ClusterSpec) { s.Flavour, s.Version, s.SST = Percona, "8.4", "" }, `version "8.4" is not supported for percona`},

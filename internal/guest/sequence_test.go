@@ -404,9 +404,9 @@ func TestNewRefusesBeforeRunning(t *testing.T) {
 	for i := range spec.Nodes {
 		spec.Nodes[i].Runner = r
 	}
-	spec.Nodes = spec.Nodes[:2]
+	spec.Nodes = spec.Nodes[:1]
 	if _, err := New(spec); err == nil {
-		t.Fatal("New accepted 2 nodes")
+		t.Fatal("New accepted 1 node")
 	}
 	spec = testSpec(MariaDB, "10.11", SSTRsync)
 	spec.Parameters["x"] = "1\n[client]"

@@ -52,8 +52,12 @@ type ClusterSpec struct {
 	// SST is wsrep_sst_method; empty picks the flavour's default
 	// (xtrabackup-v2 for Percona, mariabackup for MariaDB).
 	SST SSTMethod
-	// Nodes in a fixed order; the first one bootstraps the cluster. At least 3.
+	// Nodes in a fixed order; the first one bootstraps the cluster. At
+	// least 2 (two data nodes keep a quorum only with an arbitrator).
 	Nodes []Node
+	// Arbitrators are Galera arbitrators (garbd, garbd.go): voting members
+	// without data. They hold no data volume and answer no SQL.
+	Arbitrators []Node
 	// Parameters are extra [mysqld] settings. Keys the library manages are
 	// refused (see ManagedParameters), and so are values that could start a
 	// new line or section.
@@ -205,8 +209,8 @@ func Validate(spec ClusterSpec) error {
 		bad("unknown init system %q (supported: systemd, none, or empty to detect)", s.InitSystem)
 	}
 
-	if len(s.Nodes) < 3 {
-		bad("a cluster needs at least 3 nodes, got %d (2 nodes cannot keep a quorum when one fails)", len(s.Nodes))
+	if len(s.Nodes) < 2 {
+		bad("a cluster needs at least 2 data nodes, got %d (and 3 voting members, arbitrators included, to keep a quorum when one fails)", len(s.Nodes))
 	}
 	names, addrs := map[string]bool{}, map[netip.Addr]bool{}
 	for i, n := range s.Nodes {
@@ -235,6 +239,7 @@ func Validate(spec ClusterSpec) error {
 		}
 	}
 
+	errs = append(errs, validateArbitrators(s)...)
 	errs = append(errs, parameterErrors(s.Flavour, s.Version, s.Parameters)...)
 	if s.SuspectTimeout != 0 && (s.SuspectTimeout < time.Second || s.SuspectTimeout > time.Minute) {
 		bad("suspect timeout %s: use 1s to 60s", s.SuspectTimeout)

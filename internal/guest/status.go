@@ -48,7 +48,7 @@ func (s NodeStatus) String() string {
 // Status is the cluster as the gate sees it.
 type Status struct {
 	Nodes    []NodeStatus
-	Expected int // members in the spec
+	Expected int // voting members in the spec: data nodes and arbitrators
 	// Missing names the members that are not healthy members of the
 	// primary component (unreachable, stopped, non-Primary, not Synced).
 	Missing []string
@@ -161,13 +161,17 @@ func (c *Cluster) Status(ctx context.Context) (Status, error) {
 	if err := ctx.Err(); err != nil {
 		return Status{}, err
 	}
-	return evaluate(out), nil
+	return evaluateWith(out, len(c.arbitratorNodes())), nil
 }
 
 // evaluate applies the gate conditions: cluster size == N on every node,
 // one state UUID and conf_id, every node Synced, Primary, ready, connected.
-func evaluate(nodes []NodeStatus) Status {
-	s := Status{Nodes: nodes, Expected: len(nodes)}
+func evaluate(nodes []NodeStatus) Status { return evaluateWith(nodes, 0) }
+
+// evaluateWith is evaluate for a group that also has arbitrators: they
+// hold no data and answer no SQL, but count in wsrep_cluster_size.
+func evaluateWith(nodes []NodeStatus, arbitrators int) Status {
+	s := Status{Nodes: nodes, Expected: len(nodes) + arbitrators}
 	problem := func(format string, a ...any) { s.Problems = append(s.Problems, fmt.Sprintf(format, a...)) }
 	uuids, confs := map[string][]string{}, map[int64][]string{}
 	for _, n := range nodes {
@@ -181,8 +185,8 @@ func evaluate(nodes []NodeStatus) Status {
 			problem("%s is %s/%s (ready=%v, connected=%v), want Primary/Synced", n.Node, n.ClusterStatus, n.LocalState, onOff(n.Ready), onOff(n.Connected))
 			continue
 		}
-		if n.ClusterSize != len(nodes) {
-			problem("%s sees cluster size %d, want %d", n.Node, n.ClusterSize, len(nodes))
+		if n.ClusterSize != s.Expected {
+			problem("%s sees cluster size %d, want %d", n.Node, n.ClusterSize, s.Expected)
 		}
 		uuids[n.StateUUID] = append(uuids[n.StateUUID], n.Node)
 		confs[n.ConfID] = append(confs[n.ConfID], n.Node)

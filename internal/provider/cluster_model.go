@@ -187,7 +187,12 @@ func (m *clusterModel) setObserved(ctx context.Context, c *cluster.Cluster) diag
 	m.ClusterStateUUID = types.StringValue(c.ClusterStateUUID)
 	m.Writer = types.StringValue(c.Writer)
 	nodes := make([]nodeModel, 0, len(c.Nodes))
+	var ips []string
 	for _, n := range c.Nodes {
+		if n.Extra { // a pxc_node's member: on its own resource, outside node_count
+			continue
+		}
+		ips = append(ips, n.IP)
 		nm := nodeModel{
 			ID:               types.StringValue(n.ServerID),
 			Name:             types.StringValue(n.Name),
@@ -207,7 +212,10 @@ func (m *clusterModel) setObserved(ctx context.Context, c *cluster.Cluster) diag
 	var d diag.Diagnostics
 	m.Nodes, d = types.ListValueFrom(ctx, types.ObjectType{AttrTypes: nodeAttrTypes}, nodes)
 	diags.Append(d...)
-	m.IPs, d = types.ListValueFrom(ctx, types.StringType, c.IPs())
+	if ips == nil {
+		ips = []string{}
+	}
+	m.IPs, d = types.ListValueFrom(ctx, types.StringType, ips)
 	diags.Append(d...)
 	diags.Append(m.setHealth(ctx, c)...)
 	return diags
@@ -238,7 +246,8 @@ func (m *clusterModel) applyRead(ctx context.Context, c *cluster.Cluster) diag.D
 		m.Datastore = &datastoreModel{Type: types.StringValue(c.Datastore.Type), Version: types.StringValue(c.Datastore.Version)}
 	}
 	// A server deleted out of band is still a member: apply replaces it.
-	m.NodeCount = wholeNumberValue(int64(len(c.Nodes) + len(c.Health.Missing())))
+	// pxc_node members are not node_count's.
+	m.NodeCount = wholeNumberValue(int64(c.OwnNodes() + len(c.Health.Missing())))
 	rq := c.Requested
 	setIfEmpty := func(dst *types.String, v string) {
 		if (dst.IsNull() || dst.IsUnknown()) && v != "" {

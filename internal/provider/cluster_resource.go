@@ -64,6 +64,9 @@ func validateClusterConfig(ctx context.Context, m *clusterModel, diags *diag.Dia
 	if !m.NodeCount.IsNull() && !m.NodeCount.IsUnknown() && m.NodeCount.ValueInt64() >= 3 && m.NodeCount.ValueInt64()%2 == 0 {
 		diags.Append(evenNodeCountDiagnostic(m.NodeCount.ValueInt64()))
 	}
+	if !m.NodeCount.IsNull() && !m.NodeCount.IsUnknown() && m.NodeCount.ValueInt64() == cluster.MinDataNodes {
+		diags.Append(twoDataNodesDiagnostic())
+	}
 	if m.Datastore != nil && !m.Datastore.Type.IsUnknown() && !m.Datastore.Version.IsUnknown() {
 		d := cluster.Datastore{Type: m.Datastore.Type.ValueString(), Version: m.Datastore.Version.ValueString()}
 		if err := cluster.CheckDatastore(d); err != nil {
@@ -272,12 +275,12 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 		resp.Diagnostics.Append(saveHostKeys(ctx, resp.Private, c.HostKeys)...)
 	}
 	plan.ID = state.ID
-	if len(c.Nodes) != spec.NodeCount {
+	if c.OwnNodes() != spec.NodeCount {
 		err := mgr.Resize(ctx, c, spec)
 		resp.Diagnostics.Append(saveHostKeys(ctx, resp.Private, c.HostKeys)...)
 		if err != nil {
 			// State records the members that exist, so the next apply continues.
-			plan.NodeCount = wholeNumberValue(int64(len(c.Nodes)))
+			plan.NodeCount = wholeNumberValue(int64(c.OwnNodes()))
 			resp.Diagnostics.Append(resizeClusterFailed(state.ID.ValueString(), spec.NodeCount, explainDeadline(ctx, "timeouts.update", timeout, err)))
 		}
 	}

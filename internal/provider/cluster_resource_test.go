@@ -49,7 +49,7 @@ resource "pxc_cluster" "test" {
 func TestClusterResourceRefusesBadInputAtPlanTime(t *testing.T) {
 	clearOSEnv(t)
 	steps := []resource.TestStep{
-		{Config: clusterConfig("demo", 2, ""), ExpectError: regexp.MustCompile(`(?s)node_count.*at least 3`)},
+		{Config: clusterConfig("demo", 1, ""), ExpectError: regexp.MustCompile(`(?s)node_count.*at least 2`)},
 		{Config: clusterConfig("Bad_Name", 3, ""), ExpectError: regexp.MustCompile(`(?s)Attribute name.*DNS label`)},
 		{Config: clusterConfig("demo", 3, `parameters = { wsrep_cluster_address = "gcomm://" }`),
 			ExpectError: regexp.MustCompile(`(?s)parameters.*wsrep_cluster_address`)},
@@ -119,6 +119,26 @@ func TestEvenNodeCountWarnsAboutSplitBrain(t *testing.T) {
 		got := false
 		for _, d := range diags.Warnings() {
 			if wp, ok := d.(diag.DiagnosticWithPath); ok && wp.Path().Equal(path.Root("node_count")) && d.Summary() == "Even Node Count" {
+				got = true
+			}
+		}
+		if got != warn || diags.HasError() {
+			t.Errorf("node_count %d: warning %v (want %v), diags %v", count, got, warn, diags)
+		}
+	}
+}
+
+// Two data nodes plan, with a warning at node_count that names the
+// arbitrator as the way to keep quorum; three do not warn.
+func TestTwoDataNodesWarnAboutQuorum(t *testing.T) {
+	for count, warn := range map[int64]bool{2: true, 3: false} {
+		m := clusterModel{NodeCount: wholeNumberValue(count), AllowedCIDRs: types.ListNull(types.StringType)}
+		var diags diag.Diagnostics
+		validateClusterConfig(context.Background(), &m, &diags)
+		got := false
+		for _, d := range diags.Warnings() {
+			if wp, ok := d.(diag.DiagnosticWithPath); ok && wp.Path().Equal(path.Root("node_count")) &&
+				strings.Contains(d.Detail(), "loses quorum") && strings.Contains(d.Detail(), `role = "arbitrator"`) {
 				got = true
 			}
 		}

@@ -99,13 +99,14 @@ func clusterResourceBaseSchema(ctx context.Context) schema.Schema {
 				Optional:   true,
 				Computed:   true,
 				Default:    int64default.StaticInt64(3),
-				MarkdownDescription: "Number of nodes, 3 to 15 (default 3). An even count plans with a split-brain warning. " +
+				MarkdownDescription: "Number of data nodes, 2 to 15 (default 3). An even count plans with a split-brain warning; 2 plans with a warning that one failure " +
+					"loses quorum unless an arbitrator (`pxc_node` with `role = \"arbitrator\"`) is added. " +
 					"At most 15 because every commit waits until every member has certified it, so latency and flow control grow with each member, " +
 					"and Galera clusters beyond about 15 members are not run in practice (add asynchronous replicas for reads instead). " +
 					"Changing it grows or shrinks the running cluster in place: new nodes `<name>-<n>` join one at a time (each Synced, from a donor that is not the writer, " +
 					"then added to the load balancer pools); a shrink removes the highest-numbered nodes first, each leaving the pools, the writer moved away first, " +
 					"then stopping cleanly with its server and volume deleted. The plan names the nodes added or removed.",
-				Validators:    []validator.Int64{int64validator.AtLeast(cluster.MinNodes), int64validator.AtMost(maxNodes)},
+				Validators:    []validator.Int64{int64validator.AtLeast(cluster.MinDataNodes), int64validator.AtMost(maxNodes)},
 				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},
 			"flavor": schema.StringAttribute{
@@ -244,7 +245,7 @@ func clusterResourceBaseSchema(ctx context.Context) schema.Schema {
 			},
 			"nodes": schema.ListNestedAttribute{
 				Computed:            true,
-				MarkdownDescription: "The members, in node order.",
+				MarkdownDescription: "The members `node_count` makes, in node order (`pxc_node` members are on their own resources).",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"id":                 schema.StringAttribute{Computed: true, MarkdownDescription: "Nova server id."},
 					"name":               schema.StringAttribute{Computed: true, MarkdownDescription: "Server name, `<cluster>-<n>`."},
@@ -258,7 +259,7 @@ func clusterResourceBaseSchema(ctx context.Context) schema.Schema {
 			},
 			"ips": schema.ListAttribute{
 				ElementType: types.StringType, Computed: true,
-				MarkdownDescription: "Node IPs in node order.",
+				MarkdownDescription: "Node IPs in node order (the `nodes` above).",
 			},
 			"writer": schema.StringAttribute{
 				// Refreshed by every read; planned unknown only when the

@@ -172,6 +172,13 @@ func evenNodeCountDiagnostic(n int64) diag.Diagnostic {
 			n, n/2))
 }
 
+// twoDataNodesDiagnostic warns that two data nodes need a third voter.
+func twoDataNodesDiagnostic() diag.Diagnostic {
+	return diag.NewAttributeWarningDiagnostic(path.Root("node_count"), "Two Data Nodes Need An Arbitrator",
+		"A cluster of 2 data nodes loses quorum when either fails: the survivor is half of the group and stops taking writes. "+
+			"Add an arbitrator, a pxc_node with role = \"arbitrator\" (a small server running garbd, no data), to make 3 voting members, or use node_count = 3.")
+}
+
 func unsupportedDatastoreDiagnostic(d cluster.Datastore, err error) diag.Diagnostic {
 	return diag.NewAttributeErrorDiagnostic(path.Root("datastore").AtName("version"), "Unsupported Datastore",
 		fmt.Sprintf("While checking datastore %s %s, the provider found it cannot install it. Choose a supported type and version.\n\nOriginal Error: %v",
@@ -439,6 +446,41 @@ func updatePoolFailed(id string, err error) diag.Diagnostic {
 func deletePoolFailed(id string, err error) diag.Diagnostic {
 	return diag.NewErrorDiagnostic("Error Deleting Load Balancer Pool",
 		fmt.Sprintf("While deleting load balancer %s, the delete did not complete. Deleting again is safe.\n\nOriginal Error: %v", id, err))
+}
+
+// Lifecycle of pxc_node.
+
+// createNodeFailed names the phase and node that failed; n is the member
+// left in state (nil when nothing was made).
+func createNodeFailed(clusterID string, n *cluster.Node, err error) diag.Diagnostic {
+	where := ""
+	cause := err
+	var pe *cluster.PhaseError
+	if errors.As(err, &pe) {
+		where = " in phase " + phaseTitle(pe.Phase)
+		if pe.Node != "" {
+			where += " on node " + pe.Node
+		}
+		if err == error(pe) {
+			cause = pe.Err
+		}
+	}
+	cleanup := "Nothing was created in the cloud."
+	if n != nil {
+		cleanup = fmt.Sprintf("Node %s is recorded in state and marked tainted: the next apply removes it (a graceful leave) and adds it again, and destroy removes it.", n.Name)
+	}
+	return diag.NewErrorDiagnostic("Error Adding Node",
+		fmt.Sprintf("While adding a node to cluster %s%s: %v\n\n%s", clusterID, where, cause, cleanup))
+}
+
+func deleteNodeFailed(name, clusterID string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Error Removing Node",
+		fmt.Sprintf("While removing node %s from cluster %s, the leave did not complete. Destroying again is safe: steps already done are skipped.\n\nOriginal Error: %v", name, clusterID, err))
+}
+
+func importNodeFailed(id string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Error Importing Node",
+		fmt.Sprintf("While importing pxc_node %s, its server could not be read as a pxc_node. Import a pxc_node by the id of a server a pxc_node made (it carries pxc_node_extra metadata); the nodes of node_count belong to their pxc_cluster.\n\nOriginal Error: %v", id, err))
 }
 
 // phaseTitle is a phase's proper name in Title Case: "SSH", "Host Keys".

@@ -72,7 +72,7 @@ func (r *lbPoolResource) ModifyPlan(ctx context.Context, req resource.ModifyPlan
 	}
 	var members []lbMemberModel
 	resp.Diagnostics.Append(state.Members.ElementsAs(ctx, &members, false)...)
-	if !sameMembers(members, c) {
+	if !sameMembers(members, c) && !liveMembersFollow(ctx, mgr, state.ID.ValueString(), c) {
 		tflog.Info(ctx, "pool members will follow the cluster's nodes in one batch", map[string]any{"cluster_id": c.ID, "ips": c.IPs()})
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("members"), types.ListUnknown(types.ObjectType{AttrTypes: lbMemberAttrTypes}))...)
 	} else {
@@ -93,14 +93,31 @@ func sameNetwork(ctx context.Context, mgr *cluster.Manager, a, b types.String) b
 	return errA == nil && errB == nil && na == nb
 }
 
-// sameMembers reports whether the recorded members are the cluster's nodes.
-func sameMembers(members []lbMemberModel, c *cluster.Cluster) bool {
-	if len(members) != len(c.Nodes) {
+// liveMembersFollow reports whether the load balancer's members already are
+// the cluster's nodes: pxc_cluster changes them itself when nodes join or
+// leave, so until the next refresh the recorded ones are only out of date.
+func liveMembersFollow(ctx context.Context, mgr *cluster.Manager, lbID string, c *cluster.Cluster) bool {
+	p, err := mgr.RefreshPool(ctx, cluster.KnownPool{LoadBalancerID: lbID})
+	if err != nil {
 		return false
 	}
+	live := make([]lbMemberModel, 0, len(p.Members))
+	for _, m := range p.Members {
+		live = append(live, lbMemberModel{NodeName: types.StringValue(m.NodeName), Address: types.StringValue(m.Address)})
+	}
+	return sameMembers(live, c)
+}
+
+// sameMembers reports whether the recorded members are the cluster's nodes.
+func sameMembers(members []lbMemberModel, c *cluster.Cluster) bool {
 	want := map[string]string{}
 	for _, n := range c.Nodes {
-		want[n.Name] = n.IP
+		if n.Kind != cluster.KindArbitrator { // no SQL, no member
+			want[n.Name] = n.IP
+		}
+	}
+	if len(members) != len(want) {
+		return false
 	}
 	for _, m := range members {
 		if want[m.NodeName.ValueString()] != m.Address.ValueString() {

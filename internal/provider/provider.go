@@ -177,7 +177,7 @@ func (p *pxcProvider) Configure(ctx context.Context, req provider.ConfigureReque
 
 // Resources lists the resources.
 func (p *pxcProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{NewClusterResource, NewLBPoolResource, NewBackupResource}
+	return []func() resource.Resource{NewClusterResource, NewLBPoolResource, NewNodeResource, NewBackupResource}
 }
 
 // DataSources lists the data sources.

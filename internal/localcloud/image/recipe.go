@@ -70,10 +70,14 @@ var Debian12MariaDBGalera = Recipe{
 	Variant: "minbase",
 	Packages: append(append([]string(nil), basePackages...),
 		"mariadb-server", "mariadb-client", "galera-4", "mariadb-backup",
+		// garbd, for arbitrator nodes (guest/garbd.go); its garb service stays off
+		"galera-arbitrator-4",
 		"rsync", "socat", "pv", "lsof"),
 	Customize: append(append([]string(nil), baseCustomize...),
 		// The socket would start the server on the first client connection.
-		`systemctl --root="$1" disable mariadb.service mariadb.socket`),
+		`systemctl --root="$1" disable mariadb.service mariadb.socket`,
+		// Unconfigured, it would only log errors at boot.
+		`systemctl --root="$1" disable garb.service`),
 }
 
 // Hash identifies the recipe's content: 12 hex digits of SHA-256 over every

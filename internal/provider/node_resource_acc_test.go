@@ -1,0 +1,385 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/galeratest"
+)
+
+const nodeAccTable = "acc.nodes"
+
+// nodeAccConfig is a 2-data-node cluster behind a single-writer pool with
+// a pxc_node arbitrator, and with reader, a data pxc_node of another
+// flavor.
+func (lc localCloud) nodeAccConfig(name string, reader bool) string {
+	// Soft anti-affinity: the local cloud has 3 hypervisors for 4 servers.
+	cfg := lc.accClusterConfig(name, "  node_count = 2\n  anti_affinity = \"soft-anti-affinity\"") + `
+resource "pxc_lb_pool" "single" {
+  cluster_id = pxc_cluster.test.id
+  mode       = "single_writer"
+}
+
+resource "pxc_node" "witness" {
+  cluster_id      = pxc_cluster.test.id
+  role            = "arbitrator"
+  flavor          = "m1.tiny"
+  root_password   = pxc_cluster.test.root_password
+  ssh_private_key = pxc_cluster.test.generated_private_key
+  parameters      = pxc_cluster.test.parameters
+}
+`
+	if reader {
+		cfg += `
+resource "pxc_node" "reader" {
+  cluster_id      = pxc_cluster.test.id
+  flavor          = "m1.medium"
+  root_password   = pxc_cluster.test.root_password
+  ssh_private_key = pxc_cluster.test.generated_private_key
+  parameters      = pxc_cluster.test.parameters
+  depends_on      = [pxc_node.witness, pxc_lb_pool.single]
+}
+`
+	}
+	return cfg
+}
+
+// pxc_node (issue 11), on one cluster of 2 data nodes behind a
+// single-writer pool, with continuous writes through the VIP:
+//   - an arbitrator pxc_node makes 3 voting members (every data node counts
+//     it) with no volume;
+//   - a data pxc_node of another flavor joins and leaves again: 0
+//     acknowledged writes lost, every data node Synced, an empty plan after
+//     each apply (the test framework's own post-apply plan);
+//   - then the writer's host is powered off: the other data node keeps a
+//     Primary component with the arbitrator and takes writes through the VIP.
+func TestAccNodeResource(t *testing.T) {
+	t.Parallel()
+	lc := requireLocalCloud(t)
+	name := "accnode-" + acctest.RandStringFromCharSet(5, "abcdefghijklmnopqrstuvwxyz")
+	w := &nodeWrites{}
+	t.Cleanup(func() { w.stop() })
+	var applyStarted time.Time
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             lc.checkNothingLeft(t),
+		Steps: []resource.TestStep{
+			{
+				Config: lc.nodeAccConfig(name, false),
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr("pxc_cluster.test", "node_count", "2"),
+					resource.TestCheckResourceAttr("pxc_node.witness", "role", "arbitrator"),
+					resource.TestCheckResourceAttr("pxc_node.witness", "name", name+"-3"),
+					resource.TestCheckResourceAttr("pxc_node.witness", "volume_id", ""),
+					resource.TestCheckResourceAttr("pxc_node.witness", "wsrep_local_state", "Synced"),
+					checkDataNodes(3),
+					w.start,
+				),
+			},
+			{
+				// Import by server id: the cluster is found from the
+				// server's metadata; the credentials come from the
+				// configuration, so live state is not read on import.
+				ResourceName: "pxc_node.witness", ImportState: true, ImportStateVerify: true,
+				ImportStateVerifyIgnore: []string{"root_password", "ssh_private_key", "parameters", "timeouts", "wsrep_local_state", "wsrep_cluster_status"},
+			},
+			{
+				PreConfig: func() { applyStarted = time.Now() },
+				Config:    lc.nodeAccConfig(name, true),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("pxc_node.reader", plancheck.ResourceActionCreate),
+					plancheck.ExpectResourceAction("pxc_cluster.test", plancheck.ResourceActionNoop),
+					plancheck.ExpectResourceAction("pxc_node.witness", plancheck.ResourceActionNoop),
+				}},
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttr("pxc_node.reader", "name", name+"-4"),
+					resource.TestCheckResourceAttr("pxc_node.reader", "role", "data"),
+					resource.TestCheckResourceAttr("pxc_node.reader", "flavor", "m1.medium"),
+					resource.TestCheckResourceAttr("pxc_node.reader", "wsrep_local_state", "Synced"),
+					resource.TestCheckResourceAttrSet("pxc_node.reader", "volume_id"),
+					checkDataNodes(4, "pxc_node.reader"),
+					func(s *terraform.State) error { return w.check(t, s, applyStarted, "pxc_node.reader") },
+				),
+			},
+			{
+				PreConfig: func() { applyStarted = time.Now() },
+				Config:    lc.nodeAccConfig(name, false),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("pxc_node.reader", plancheck.ResourceActionDestroy),
+					plancheck.ExpectResourceAction("pxc_cluster.test", plancheck.ResourceActionNoop),
+				}},
+				Check: resource.ComposeTestCheckFunc(
+					checkDataNodes(3),
+					func(s *terraform.State) error { return w.check(t, s, applyStarted) },
+				),
+			},
+			{
+				// No apply: the writer's host goes down under a refreshed
+				// state. The degraded cluster may plan a repair afterwards,
+				// which this step tolerates; its assertions are the check's.
+				RefreshState:       true,
+				Check:              func(s *terraform.State) error { return w.killWriterHost(t, lc, s) },
+				ExpectNonEmptyPlan: true,
+			},
+		},
+	})
+}
+
+// dataNodeIPs are the addresses of the cluster's own data nodes (its
+// first two ips) and of the given data pxc_nodes.
+func dataNodeIPs(s *terraform.State, extra ...string) ([]string, error) {
+	var ips []string
+	for i := 0; i < 2; i++ {
+		ip, err := stateAttr(s, "pxc_cluster.test", fmt.Sprintf("ips.%d", i))
+		if err != nil {
+			return nil, err
+		}
+		ips = append(ips, ip)
+	}
+	for _, r := range extra {
+		ip, err := stateAttr(s, r, "ip")
+		if err != nil {
+			return nil, err
+		}
+		ips = append(ips, ip)
+	}
+	return ips, nil
+}
+
+// checkDataNodes: every data node (the cluster's two and the given data
+// pxc_nodes) is Synced, Primary and sees size members (arbitrator included).
+func checkDataNodes(size int, extra ...string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		password, err := stateAttr(s, "pxc_cluster.test", "root_password")
+		if err != nil {
+			return err
+		}
+		ips, err := dataNodeIPs(s, extra...)
+		if err != nil {
+			return err
+		}
+		for _, ip := range ips {
+			db, err := openRoot(net.JoinHostPort(ip, "3306"), password)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			for q, want := range map[string]string{
+				"SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'": "Synced",
+				"SHOW GLOBAL STATUS LIKE 'wsrep_cluster_status'":      "Primary",
+				"SHOW GLOBAL STATUS LIKE 'wsrep_cluster_size'":        fmt.Sprint(size),
+			} {
+				var k, v string
+				if err := db.QueryRowContext(ctx, q).Scan(&k, &v); err != nil {
+					return fmt.Errorf("node %s: %w", ip, err)
+				}
+				if v != want {
+					return fmt.Errorf("node %s: %s = %s, want %s", ip, k, v, want)
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// nodeWrites writes through the VIP across steps, each phase into a table
+// of its own (a write loop numbers its rows from 1).
+type nodeWrites struct {
+	loop  vipWrites
+	vip   string
+	phase int
+}
+
+func (w *nodeWrites) table() string { return fmt.Sprintf("%s%d", nodeAccTable, w.phase) }
+
+func (w *nodeWrites) stop() { w.loop.finish() }
+
+// start makes the test's application account and starts writing.
+func (w *nodeWrites) start(s *terraform.State) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	password, err := stateAttr(s, "pxc_cluster.test", "root_password")
+	if err != nil {
+		return err
+	}
+	vip, err := stateAttr(s, "pxc_lb_pool.single", "vip_address")
+	if err != nil {
+		return err
+	}
+	w.vip = net.JoinHostPort(vip, "3306")
+	ips, err := dataNodeIPs(s)
+	if err != nil {
+		return err
+	}
+	node, err := openRoot(net.JoinHostPort(ips[0], "3306"), password)
+	if err != nil {
+		return err
+	}
+	defer node.Close()
+	for _, q := range []string{
+		fmt.Sprintf("CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'", cidrsAppUser, cidrsAppPass),
+		fmt.Sprintf("GRANT ALL PRIVILEGES ON acc.* TO '%s'@'%%'", cidrsAppUser),
+	} {
+		if _, err := node.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return w.restart(ctx)
+}
+
+func (w *nodeWrites) restart(ctx context.Context) error {
+	db, err := galeratest.Open(w.vip, cidrsAppUser, cidrsAppPass)
+	if err != nil {
+		return err
+	}
+	w.phase++
+	table := w.table()
+	if err := eventually(ctx, time.Minute, func() error { return galeratest.Prepare(ctx, db, table) }); err != nil {
+		db.Close()
+		return fmt.Errorf("through the VIP %s: %w", w.vip, err)
+	}
+	loopCtx, stop := context.WithCancel(context.Background())
+	w.loop.mu.Lock()
+	w.loop.stop, w.loop.db, w.loop.done = stop, db, make(chan *galeratest.Log, 1)
+	done := w.loop.done
+	w.loop.mu.Unlock()
+	go func() { done <- galeratest.RunWrites(loopCtx, db, table, 200*time.Millisecond) }()
+	time.Sleep(3 * time.Second)
+	return nil
+}
+
+// check: writes were acknowledged through the VIP after the apply, none
+// is missing on any data node, every data node is Synced; then the loop
+// starts again for the next step.
+func (w *nodeWrites) check(t *testing.T, s *terraform.State, applyStarted time.Time, extra ...string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	time.Sleep(3 * time.Second)
+	checkedAt := time.Now()
+	time.Sleep(2 * time.Second)
+	log := w.loop.finish()
+	if log == nil {
+		return fmt.Errorf("the write loop was not running")
+	}
+	if _, ok := log.FirstAfter(checkedAt); !ok {
+		return fmt.Errorf("no write through the VIP was acknowledged after the apply (%d acked, %d failed, last error: %v)", len(log.Acked), len(log.Failed), log.LastErr)
+	}
+	gap, _ := log.LongestGap(applyStarted)
+	t.Logf("%d writes acknowledged through the VIP, %d failed; longest gap since the apply began %s", len(log.Acked), len(log.Failed), gap.Round(10*time.Millisecond))
+	password, err := stateAttr(s, "pxc_cluster.test", "root_password")
+	if err != nil {
+		return err
+	}
+	ips, err := dataNodeIPs(s, extra...)
+	if err != nil {
+		return err
+	}
+	for _, ip := range ips {
+		db, err := openRoot(net.JoinHostPort(ip, "3306"), password)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if _, err := db.ExecContext(ctx, "SET SESSION wsrep_sync_wait = 1"); err != nil {
+			return fmt.Errorf("node %s: %w", ip, err)
+		}
+		missing, err := galeratest.MissingAcked(ctx, db, w.table(), log.Acked)
+		if err != nil {
+			return fmt.Errorf("node %s: %w", ip, err)
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("node %s misses %d acknowledged writes: %v", ip, len(missing), missing)
+		}
+	}
+	return w.restart(ctx)
+}
+
+// killWriterHost powers off the host of the node the VIP writes to; the
+// other data node, with the arbitrator, must keep a Primary component of
+// 2 and take writes through the VIP again.
+func (w *nodeWrites) killWriterHost(t *testing.T, lc localCloud, s *terraform.State) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	db, err := galeratest.Open(w.vip, cidrsAppUser, cidrsAppPass)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	writer, err := galeratest.NodeOf(ctx, db)
+	if err != nil {
+		return err
+	}
+	var serverID, survivorIP string
+	for i := 0; i < 2; i++ {
+		n, _ := stateAttr(s, "pxc_cluster.test", fmt.Sprintf("nodes.%d.name", i))
+		id, _ := stateAttr(s, "pxc_cluster.test", fmt.Sprintf("nodes.%d.id", i))
+		ip, _ := stateAttr(s, "pxc_cluster.test", fmt.Sprintf("nodes.%d.ip", i))
+		if n == writer {
+			serverID = id
+		} else {
+			survivorIP = ip
+		}
+	}
+	if serverID == "" || survivorIP == "" {
+		return fmt.Errorf("writer %q is not one of the cluster's two data nodes", writer)
+	}
+	killedAt := time.Now()
+	lc.admin(t, http.MethodPost, "/servers/"+serverID+"/poweroff", nil)
+	password, err := stateAttr(s, "pxc_cluster.test", "root_password")
+	if err != nil {
+		return err
+	}
+	survivor, err := openRoot(net.JoinHostPort(survivorIP, "3306"), password)
+	if err != nil {
+		return err
+	}
+	defer survivor.Close()
+	if err := eventually(ctx, time.Minute, func() error {
+		var k, status, size string
+		if err := survivor.QueryRowContext(ctx, "SHOW GLOBAL STATUS LIKE 'wsrep_cluster_status'").Scan(&k, &status); err != nil {
+			return err
+		}
+		if err := survivor.QueryRowContext(ctx, "SHOW GLOBAL STATUS LIKE 'wsrep_cluster_size'").Scan(&k, &size); err != nil {
+			return err
+		}
+		if status != "Primary" || size != "2" {
+			return fmt.Errorf("survivor %s: %s, size %s; want Primary of 2 (itself and the arbitrator)", survivorIP, status, size)
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	time.Sleep(5 * time.Second) // writes through the VIP after the failover
+	log := w.loop.finish()
+	if log == nil {
+		return fmt.Errorf("the write loop was not running")
+	}
+	last, ok := log.FirstAfter(time.Now().Add(-3 * time.Second))
+	if !ok {
+		return fmt.Errorf("no write acknowledged through the VIP in the 3 s before the check, after powering off %s (last error: %v)", writer, log.LastErr)
+	}
+	gap, _ := log.LongestGap(killedAt)
+	t.Logf("writer %s powered off: the survivor keeps Primary; writes resumed through the VIP on %s, longest gap %s", writer, last.Node, gap.Round(10*time.Millisecond))
+	if _, err := survivor.ExecContext(ctx, "SET SESSION wsrep_sync_wait = 1"); err != nil {
+		return err
+	}
+	missing, err := galeratest.MissingAcked(ctx, survivor, w.table(), log.Acked)
+	if err != nil {
+		return err
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("the survivor misses %d acknowledged writes: %v", len(missing), missing)
+	}
+	return nil
+}
