@@ -1,0 +1,210 @@
+package guest
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runningCluster is a fakeCluster whose named nodes run a server.
+func runningCluster(t *testing.T, spec ClusterSpec, running ...string) (*Cluster, *sharedLog) {
+	t.Helper()
+	c, log := fakeCluster(t, spec, "systemd")
+	for _, n := range c.Spec().Nodes {
+		for _, name := range running {
+			if n.Name == name {
+				n.Runner.(*fakeServer).running = true
+			}
+		}
+	}
+	return c, log
+}
+
+// noRestart fails when any command stops, starts or restarts a server.
+func noRestart(t *testing.T, lines []string) {
+	t.Helper()
+	for _, l := range lines {
+		for _, bad := range []string{"systemctl restart", "systemctl stop", "systemctl start", " shutdown", "setsid"} {
+			if strings.Contains(l, bad) {
+				t.Errorf("a server was restarted: %q", l)
+			}
+		}
+	}
+}
+
+// ApplySettings rewrites each node's option file and sets the change with
+// SET GLOBAL, node by node, restarting nothing; a stopped node only gets
+// the file.
+func TestApplySettingsOnlineNodeByNode(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", SSTMariabackup)
+	spec.SuspectTimeout = 4 * time.Second
+	c, log := runningCluster(t, spec, "db1", "db2")
+	var events []string
+	c.opts.observe = func(e Event) { events = append(events, e.Node+": "+e.Message) }
+	err := c.ApplySettings(context.Background(), SettingsChange{
+		Set: []string{"max_connections", "innodb_buffer_pool_size"}, Reset: []string{"wait_timeout"}, ProviderOptions: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noRestart(t, log.lines)
+	var order []string
+	for _, l := range log.lines {
+		if strings.Contains(l, "UPLOAD /etc/mysql/mariadb.conf.d/99-galera-guest.cnf") || strings.HasSuffix(l, "mariadb --batch") {
+			order = append(order, l)
+		}
+	}
+	want := []string{
+		"db1: UPLOAD /etc/mysql/mariadb.conf.d/99-galera-guest.cnf mode 0640", "db1: mariadb --batch",
+		"db2: UPLOAD /etc/mysql/mariadb.conf.d/99-galera-guest.cnf mode 0640", "db2: mariadb --batch",
+		"db3: UPLOAD /etc/mysql/mariadb.conf.d/99-galera-guest.cnf mode 0640",
+	}
+	if strings.Join(order, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("order:\n%s\nwant:\n%s", strings.Join(order, "\n"), strings.Join(want, "\n"))
+	}
+	var sqlSent string
+	for _, s := range log.stdin {
+		if strings.Contains(s, "SET GLOBAL") {
+			sqlSent = s
+		}
+	}
+	for _, stmt := range []string{
+		"SET GLOBAL innodb_buffer_pool_size = 67108864;", "SET GLOBAL max_connections = 500;",
+		"SET GLOBAL wait_timeout = DEFAULT;", "SET GLOBAL wsrep_provider_options = 'gcache.size=128M;evs.suspect_timeout=PT4S';",
+	} {
+		if !strings.Contains(sqlSent, stmt) {
+			t.Errorf("SQL lacks %q:\n%s", stmt, sqlSent)
+		}
+	}
+	wantEvents := []string{"db1: applied online; 1 of 3 done", "db2: applied online; 2 of 3 done", "db3: option file written; server not running; 3 of 3 done"}
+	if strings.Join(events, "\n") != strings.Join(wantEvents, "\n") {
+		t.Errorf("events:\n%s", strings.Join(events, "\n"))
+	}
+}
+
+// A new SST method that needs an account creates it and sets its
+// credentials on the running server.
+func TestApplySettingsSSTMethod(t *testing.T) {
+	c, log := runningCluster(t, testSpec(MariaDB, "10.11", SSTMariabackup), "db1", "db2", "db3")
+	if err := c.ApplySettings(context.Background(), SettingsChange{SSTMethod: true}); err != nil {
+		t.Fatal(err)
+	}
+	noRestart(t, log.lines)
+	joined := strings.Join(log.stdin, "\n")
+	for _, want := range []string{"SET GLOBAL wsrep_sst_method = 'mariabackup'", "CREATE USER IF NOT EXISTS 'sstuser'@'localhost'", "SET GLOBAL wsrep_sst_auth = 'sstuser:sst-secret'"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+}
+
+func TestApplySettingsRefusesUnknownParameter(t *testing.T) {
+	c, _ := runningCluster(t, testSpec(MariaDB, "10.11", SSTRsync), "db1")
+	if err := c.ApplySettings(context.Background(), SettingsChange{Set: []string{"not_in_spec"}}); err == nil {
+		t.Fatal("a parameter missing from the spec was applied")
+	}
+}
+
+func TestVariableValue(t *testing.T) {
+	for in, want := range map[string]string{
+		"500": "500", "0.5": "0.5", "-1": "-1", "64M": "67108864", "1k": "1024", "2G": "2147483648",
+		"ON": "'ON'", "ROW": "'ROW'", "utf8mb4": "'utf8mb4'", " 7 ": "7",
+	} {
+		if got := variableValue(in); got != want {
+			t.Errorf("variableValue(%q) = %s, want %s", in, got, want)
+		}
+	}
+	for _, bad := range []string{"a;b", "max connections", "`x`", ""} {
+		if _, err := variableName(bad); err == nil {
+			t.Errorf("variableName(%q) accepted", bad)
+		}
+	}
+	if got, _ := variableName("Max-Connections"); got != "max_connections" {
+		t.Errorf("variableName normalises to %q", got)
+	}
+}
+
+// Percona's server does not report which variables are dynamic: every one
+// is treated as needing a restart, without asking.
+func TestStaticVariablesPercona(t *testing.T) {
+	c, log := runningCluster(t, testSpec(Percona, "8.0", SSTXtrabackupV2), "db1")
+	got, err := c.StaticVariables(context.Background(), []string{"max_connections", "innodb_log_file_size"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != "max_connections,innodb_log_file_size" {
+		t.Errorf("static %v", got)
+	}
+	if len(log.lines) != 0 {
+		t.Errorf("asked the server: %v", log.lines)
+	}
+}
+
+// The accounts change once, through the CLI on one running member (its
+// ~/.my.cnf still holds the old password); then every node gets the new
+// credentials, and nothing restarts.
+func TestRotateRootPassword(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", SSTMariabackup)
+	spec.RootPassword = "new-root-secret"
+	spec.SSTPassword = "new-sst-secret"
+	spec.Clustercheck = &Clustercheck{Password: "new-cc-secret"}
+	c, log := runningCluster(t, spec, "db2", "db3")
+	err := c.RotateRootPassword(context.Background(), User{Name: "root", Host: "10.0.0.0/255.0.0.0", Password: "new-root-secret",
+		Grants: []Grant{{Privileges: []string{"ALL PRIVILEGES"}, On: "*.*", WithGrantOption: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	noRestart(t, log.lines)
+	var altered []string // CLI runs; the first changes the accounts
+	for _, l := range log.lines {
+		if strings.HasSuffix(l, "mariadb --batch") {
+			altered = append(altered, l)
+		}
+	}
+	alters := 0
+	for _, s := range log.stdin {
+		if strings.Contains(s, "ALTER USER 'root'@'127.0.0.1' IDENTIFIED BY 'new-root-secret'") {
+			alters++
+			for _, want := range []string{"ALTER USER 'root'@'10.0.0.0/255.0.0.0' IDENTIFIED BY 'new-root-secret'",
+				"ALTER USER 'sstuser'@'localhost' IDENTIFIED BY 'new-sst-secret'", "ALTER USER IF EXISTS 'clustercheck'@'localhost' IDENTIFIED BY 'new-cc-secret'"} {
+				if !strings.Contains(s, want) {
+					t.Errorf("account change lacks %q", want)
+				}
+			}
+		}
+	}
+	if alters != 1 || len(altered) == 0 || !strings.HasPrefix(altered[0], "db2: ") {
+		t.Errorf("accounts changed %d times, first on %v; want once, on db2 (db1 is stopped)", alters, altered)
+	}
+	for _, node := range []string{"db1", "db2", "db3"} {
+		for _, file := range []string{"/root/.my.cnf", "/etc/mysql/clustercheck.cnf", "/etc/mysql/mariadb.conf.d/99-galera-guest.cnf"} {
+			if !slicesContainsPrefix(log.lines, node+": UPLOAD "+file) {
+				t.Errorf("%s: %s not rewritten", node, file)
+			}
+		}
+	}
+	joined := strings.Join(log.stdin, "\n")
+	for _, want := range []string{"password = \"new-root-secret\"", "password = \"new-cc-secret\"", "SET GLOBAL wsrep_sst_auth = 'sstuser:new-sst-secret'"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("missing %q", want)
+		}
+	}
+}
+
+func slicesContainsPrefix(lines []string, prefix string) bool {
+	for _, l := range lines {
+		if strings.HasPrefix(l, prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+// With no server running there is nothing to change the accounts on.
+func TestRotateRootPasswordNeedsARunningMember(t *testing.T) {
+	c, _ := runningCluster(t, testSpec(MariaDB, "10.11", SSTRsync))
+	if err := c.RotateRootPassword(context.Background()); err == nil {
+		t.Fatal("rotated with every server stopped")
+	}
+}
