@@ -30,6 +30,11 @@ type fakeGuests struct {
 	specs   []guest.ClusterSpec
 	users   [][]guest.User
 	dropped []guest.User
+	// Day-2 changes: the variables the servers call static, and what
+	// ApplySettings and RotateRootPassword were given.
+	static    map[string]bool
+	settings  []guest.SettingsChange
+	rotations [][]guest.User
 }
 
 func newFakeGuests(log *callLog) *fakeGuests {
@@ -121,3 +126,30 @@ func (c *fakeGuestCluster) DropUsers(_ context.Context, users ...guest.User) err
 }
 
 func (c *fakeGuestCluster) Close() error { return nil }
+
+func (c *fakeGuestCluster) StaticVariables(_ context.Context, names []string) ([]string, error) {
+	c.g.log.add("StaticVariables " + c.spec.Name)
+	var out []string
+	for _, n := range names {
+		if c.g.static[n] {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+func (c *fakeGuestCluster) ApplySettings(_ context.Context, ch guest.SettingsChange) error {
+	c.g.log.add("ApplySettings " + c.spec.Name)
+	c.g.mu.Lock()
+	c.g.settings = append(c.g.settings, ch)
+	c.g.mu.Unlock()
+	return nil
+}
+
+func (c *fakeGuestCluster) RotateRootPassword(_ context.Context, users ...guest.User) error {
+	c.g.log.add("RotateRootPassword " + c.spec.Name)
+	c.g.mu.Lock()
+	c.g.rotations = append(c.g.rotations, users)
+	c.g.mu.Unlock()
+	return nil
+}

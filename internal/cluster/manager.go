@@ -121,6 +121,10 @@ type GuestCluster interface {
 	Status(ctx context.Context) (guest.Status, error)
 	EnsureUsers(ctx context.Context, users ...guest.User) error
 	DropUsers(ctx context.Context, users ...guest.User) error
+	// Day-2 changes without a restart (settings.go).
+	StaticVariables(ctx context.Context, names []string) ([]string, error)
+	ApplySettings(ctx context.Context, ch guest.SettingsChange) error
+	RotateRootPassword(ctx context.Context, users ...guest.User) error
 	Close() error
 }
 
