@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -35,6 +36,8 @@ type fakeGuests struct {
 	static    map[string]bool
 	settings  []guest.SettingsChange
 	rotations [][]guest.User
+	// stored is the root password the nodes hold (StoredRootPassword).
+	stored string
 }
 
 func newFakeGuests(log *callLog) *fakeGuests {
@@ -152,4 +155,12 @@ func (c *fakeGuestCluster) RotateRootPassword(_ context.Context, users ...guest.
 	c.g.rotations = append(c.g.rotations, users)
 	c.g.mu.Unlock()
 	return nil
+}
+
+func (g *fakeGuests) StoredRootPassword(_ context.Context, t guest.SSHTarget) (string, error) {
+	g.log.add("StoredRootPassword " + t.Addr)
+	if g.stored == "" {
+		return "", errors.New("no client file")
+	}
+	return g.stored, nil
 }

@@ -111,6 +111,9 @@ type Guests interface {
 	// HostKey connects to t, runs a no-op and returns the host key the
 	// server presented (checked as t says).
 	HostKey(ctx context.Context, t guest.SSHTarget) (ssh.PublicKey, error)
+	// StoredRootPassword reads the root password a node keeps for its
+	// local client (a write-only password is in no state).
+	StoredRootPassword(ctx context.Context, t guest.SSHTarget) (string, error)
 	// Open gives the guest library's handle on a cluster.
 	Open(spec guest.ClusterSpec, obs guest.Observer) (GuestCluster, error)
 }

@@ -113,3 +113,29 @@ func TestRotateRootPasswordMovesRootFromAllowedNetworks(t *testing.T) {
 		t.Errorf("guests opened without the new passwords")
 	}
 }
+
+// A spec without a root password (write-only in Terraform) reads it from
+// the nodes, and the live read uses it.
+func TestReadTakesAWriteOnlyPasswordFromTheNodes(t *testing.T) {
+	r := newRig()
+	ctx := testContext(t)
+	spec := testSpec()
+	c, err := r.m.Create(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.guests.stored = "kept-on-the-nodes"
+	spec.RootPassword = ""
+	spec.SSH.PrivateKey = c.GeneratedPrivateKey
+	got, err := r.m.Read(ctx, c.ID, &spec, c.HostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if spec.RootPassword != "kept-on-the-nodes" {
+		t.Errorf("spec password %q", spec.RootPassword)
+	}
+	last := r.guests.specs[len(r.guests.specs)-1]
+	if last.RootPassword != "kept-on-the-nodes" || got.Status != StatusActive {
+		t.Errorf("live read with %q, status %s", last.RootPassword, got.Status)
+	}
+}

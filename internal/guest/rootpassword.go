@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -95,4 +96,34 @@ func (c *Cluster) followRootPassword(ctx context.Context, n *node, members []Nod
 		return fmt.Errorf("set wsrep_sst_auth: %w", err)
 	}
 	return nil
+}
+
+// StoredRootPassword reads the root password from a node's root client
+// file (written by the library, readable by root only).
+func StoredRootPassword(ctx context.Context, r Runner) (string, error) {
+	out, err := r.Run(ctx, "cat "+clientConfig, nil)
+	if err != nil {
+		return "", fmt.Errorf("read %s: %w", clientConfig, err)
+	}
+	return parseClientPassword(string(out))
+}
+
+// parseClientPassword reads the password clientOptionFile wrote.
+func parseClientPassword(file string) (string, error) {
+	for _, line := range strings.Split(file, "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || strings.TrimSpace(k) != "password" {
+			continue
+		}
+		v = strings.TrimSpace(v)
+		if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' {
+			return "", fmt.Errorf("%s: the password is not quoted as the library writes it", clientConfig)
+		}
+		pw := strings.NewReplacer(`\\`, `\`, `\"`, `"`).Replace(v[1 : len(v)-1])
+		if pw == "" {
+			break
+		}
+		return pw, nil
+	}
+	return "", fmt.Errorf("%s holds no password", clientConfig)
 }

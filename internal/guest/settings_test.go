@@ -208,3 +208,19 @@ func TestRotateRootPasswordNeedsARunningMember(t *testing.T) {
 		t.Fatal("rotated with every server stopped")
 	}
 }
+
+// The password comes back exactly as clientOptionFile quoted it.
+func TestStoredRootPasswordRoundTrip(t *testing.T) {
+	for _, pw := range []string{"plain-secret", `with "quotes" and \backslash\`, "spaces and = sign"} {
+		r := (&recorder{}).on("cat /root/.my.cnf", clientOptionFile(pw))
+		got, err := StoredRootPassword(context.Background(), r)
+		if err != nil || got != pw {
+			t.Errorf("%q: got %q, %v", pw, got, err)
+		}
+	}
+	for _, bad := range []string{"", "[client]\nuser = root\n", "[client]\npassword = unquoted\n"} {
+		if _, err := StoredRootPassword(context.Background(), (&recorder{}).on("cat /root/.my.cnf", bad)); err == nil {
+			t.Errorf("%q: accepted", bad)
+		}
+	}
+}

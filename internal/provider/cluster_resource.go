@@ -151,6 +151,10 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	wo, woSet := writeOnlyRootPassword(ctx, req.Config)
+	if woSet {
+		spec.RootPassword = wo
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	ctx = maskSecrets(ctx, spec.RootPassword, spec.SSH.PrivateKey)
@@ -163,6 +167,9 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 	if c != nil {
 		ctx = maskSecrets(ctx, c.RootPassword, c.GeneratedPrivateKey)
 		plan.applyCreated(c)
+		if woSet {
+			plan.RootPassword = types.StringNull() // write-only: never in state
+		}
 		resp.Diagnostics.Append(plan.setObserved(ctx, c)...)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		resp.Diagnostics.Append(saveHostKeys(ctx, resp.Private, c.HostKeys)...)
@@ -223,6 +230,12 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	if plan.RootPassword.IsUnknown() {
 		plan.RootPassword = state.RootPassword
 	}
+	wo, woSet := writeOnlyRootPassword(ctx, req.Config)
+	if woSet {
+		plan.RootPassword = types.StringNull() // write-only: never in state
+	}
+	password := plannedRootPassword(&plan, &state, wo, woSet)
+	settings := plannedSettings(ctx, &plan, &state)
 	spec, d := plan.spec(ctx)
 	resp.Diagnostics.Append(d...)
 	hostKeys, d := loadHostKeys(ctx, req.Private)
@@ -232,21 +245,51 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ctx = maskSecrets(ctx, spec.RootPassword, spec.SSH.PrivateKey)
+	ctx = maskSecrets(ctx, password.from, password.to, spec.SSH.PrivateKey)
 	mgr := clusterManager(r.data, "update cluster "+state.ID.ValueString(), &resp.Diagnostics)
 	if mgr == nil {
 		return
 	}
+	// Read with the password the servers have now (empty: read from the
+	// nodes, for a write-only one), then work with the planned one.
+	spec.RootPassword = password.from
 	c, err := mgr.Read(ctx, state.ID.ValueString(), &spec, hostKeys)
 	if err != nil {
 		resp.Diagnostics.Append(readClusterFailed("updating cluster "+state.ID.ValueString(), err))
 		return
 	}
+	if password.to == "" {
+		password.to = spec.RootPassword // as the nodes have it
+	}
+	// Refuse before changing anything: a static parameter needs a restart.
+	if settings != nil && len(settings.Parameters()) > 0 {
+		static, err := mgr.StaticParameters(ctx, c, spec, settings.Parameters())
+		if err != nil {
+			resp.Diagnostics.Append(updateSettingsFailed(state.ID.ValueString(), err))
+			return
+		}
+		if len(static) > 0 {
+			resp.Diagnostics.Append(staticParametersDiagnostic(len(c.Nodes), static))
+			return
+		}
+	}
+	if password.rotate {
+		spec.RootPassword = password.to
+		if err := mgr.RotateRootPassword(ctx, c, spec); err != nil {
+			resp.Diagnostics.Append(rotateRootPasswordFailed(state.ID.ValueString(), err))
+			return
+		}
+	}
+	spec.RootPassword = password.to
 	if !plan.AllowedCIDRs.Equal(state.AllowedCIDRs) {
 		if err := mgr.SetAllowedCIDRs(ctx, c, spec); err != nil {
 			resp.Diagnostics.Append(updateAllowedCIDRsFailed(spec.AllowedCIDRs, state.ID.ValueString(), err))
 			return
 		}
+	}
+	if err := updateSettings(ctx, mgr, c, spec, settings); err != nil {
+		resp.Diagnostics.Append(updateSettingsFailed(state.ID.ValueString(), err))
+		return
 	}
 	plan.ID = state.ID
 	resp.Diagnostics.Append(plan.setObserved(ctx, c)...)

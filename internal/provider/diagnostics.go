@@ -277,7 +277,7 @@ func unknownReferenceDiagnostic(re *cluster.ReferenceError) diag.Diagnostic {
 // changeRefusedDiagnostic refuses a change of attr; reason completes
 // "Changing attr ...".
 func changeRefusedDiagnostic(attr, reason string) diag.Diagnostic {
-	return diag.NewAttributeErrorDiagnostic(path.Root(attr), "Change Not Supported In Place",
+	return diag.NewAttributeErrorDiagnostic(attributePath(attr), "Change Not Supported In Place",
 		fmt.Sprintf("Changing %s %s. Revert the change, or replace the cluster on purpose with `terraform apply -replace`.", attr, reason))
 }
 
@@ -436,4 +436,65 @@ func titleCase(s string) string {
 		words[i] = strings.ToUpper(w[:1]) + w[1:]
 	}
 	return strings.Join(words, " ")
+}
+
+// changeShrinkRefusedDiagnostic refuses a smaller value of an attribute
+// that can only grow.
+func changeShrinkRefusedDiagnostic(attr, reason string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(attributePath(attr), "Shrinking Not Supported",
+		fmt.Sprintf("Changing %s %s.", attr, reason))
+}
+
+// staticParametersDiagnostic refuses parameters the servers read only at
+// start: they need a rolling restart of every node.
+func staticParametersDiagnostic(nodes int, static []string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("parameters"), "Parameter Change Needs A Restart",
+		fmt.Sprintf("Applying this change needs a rolling restart of %d nodes: %s not dynamic (the servers report %s read-only). "+
+			"Rolling restarts are not supported yet. Revert the change of %s, or change only dynamic variables, which are applied online.",
+			nodes, isAre(static), them(static), strings.Join(static, ", ")))
+}
+
+// onlineSettingsDiagnostic is the plan's note that a settings change
+// reaches the running servers without a restart.
+func onlineSettingsDiagnostic(nodes int, what []string) diag.Diagnostic {
+	return diag.NewWarningDiagnostic("Settings Applied Online",
+		fmt.Sprintf("%s will be applied online on %d nodes (SET GLOBAL and the option file, one node at a time): no node restarts.",
+			strings.Join(what, ", "), nodes))
+}
+
+// settingsCheckFailedDiagnostic: the plan could not ask the servers which
+// parameters are dynamic; the apply asks again before changing anything.
+func settingsCheckFailedDiagnostic(err error) diag.Diagnostic {
+	return diag.NewAttributeWarningDiagnostic(path.Root("parameters"), "Could Not Ask The Servers",
+		"The plan could not ask the running servers which of the changed parameters are dynamic; the apply asks again and refuses static ones before changing anything.\n\n"+err.Error())
+}
+
+// updateSettingsFailed reports a settings change that stopped part way:
+// the nodes before the failing one have the new settings, the next apply
+// sets them on the rest.
+func updateSettingsFailed(id string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Settings Change Failed",
+		fmt.Sprintf("Applying the settings of cluster %s online failed. Nodes before the failing one have the new settings; "+
+			"fix the cause and apply again to finish.\n\n%s", id, err))
+}
+
+// rotateRootPasswordFailed reports a failed rotation.
+func rotateRootPasswordFailed(id string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Root Password Rotation Failed",
+		fmt.Sprintf("Rotating the root password of cluster %s failed; state keeps the previous password. "+
+			"If the accounts already changed, the nodes listed before the failure have the new credentials; apply again to finish.\n\n%s", id, err))
+}
+
+func isAre(names []string) string {
+	if len(names) == 1 {
+		return names[0] + " is"
+	}
+	return strings.Join(names, ", ") + " are"
+}
+
+func them(names []string) string {
+	if len(names) == 1 {
+		return "it"
+	}
+	return "them"
 }
