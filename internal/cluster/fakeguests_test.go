@@ -38,6 +38,10 @@ type fakeGuests struct {
 	rotations [][]guest.User
 	// stored is the root password the nodes hold (StoredRootPassword).
 	stored string
+	// grown lists GrowFilesystem calls as "node minBytes"; growErr fails
+	// the call for that node.
+	grown   []string
+	growErr map[string]error
 }
 
 func newFakeGuests(log *callLog) *fakeGuests {
@@ -163,4 +167,15 @@ func (g *fakeGuests) StoredRootPassword(_ context.Context, t guest.SSHTarget) (s
 		return "", errors.New("no client file")
 	}
 	return g.stored, nil
+}
+
+func (c *fakeGuestCluster) GrowFilesystem(_ context.Context, node string, minBytes int64) (int64, error) {
+	c.g.log.add("GrowFilesystem " + node)
+	c.g.mu.Lock()
+	defer c.g.mu.Unlock()
+	if err := c.g.growErr[node]; err != nil {
+		return 0, err
+	}
+	c.g.grown = append(c.g.grown, fmt.Sprintf("%s %d", node, minBytes))
+	return minBytes, nil
 }

@@ -99,7 +99,7 @@ func (inv *inventory) cluster(id string) *Cluster {
 			AvailabilityZone: s.AvailabilityZone, ServerStatus: s.Status,
 		}
 		if v, ok := volumeByIndex[idx]; ok {
-			n.VolumeID = v.ID
+			n.VolumeID, n.VolumeSizeGiB = v.ID, v.SizeGiB
 		}
 		c.Nodes = append(c.Nodes, n)
 		if c.Name == "" {

@@ -83,6 +83,9 @@ type BlockStorage interface {
 	CreateVolume(ctx context.Context, in openstack.VolumeCreate) (openstack.Volume, error)
 	ListVolumes(ctx context.Context, namePrefix string, match map[string]string) ([]openstack.Volume, error)
 	DeleteVolume(ctx context.Context, id string) error
+	// ExtendVolume grows a volume, attached or not (microversion 3.42),
+	// and waits for the new size.
+	ExtendVolume(ctx context.Context, id string, newSizeGiB int) error
 }
 
 // Images is what the lifecycle asks of Glance.
@@ -128,6 +131,7 @@ type GuestCluster interface {
 	StaticVariables(ctx context.Context, names []string) ([]string, error)
 	ApplySettings(ctx context.Context, ch guest.SettingsChange) error
 	RotateRootPassword(ctx context.Context, users ...guest.User) error
+	GrowFilesystem(ctx context.Context, node string, minBytes int64) (int64, error)
 	Close() error
 }
 

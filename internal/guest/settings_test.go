@@ -224,3 +224,33 @@ func TestStoredRootPasswordRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+// The filesystem grows on the mounted device without touching the server.
+func TestGrowFilesystemOnline(t *testing.T) {
+	r := (&recorder{}).on("resize2fs", "2040373248\n")
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	for i := range spec.Nodes {
+		spec.Nodes[i].Runner = r
+	}
+	c, err := New(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size, err := c.GrowFilesystem(context.Background(), "db2", 2<<30)
+	if err != nil || size != 2040373248 {
+		t.Fatalf("size %d, %v", size, err)
+	}
+	cmds := r.commands()
+	if len(cmds) != 1 {
+		t.Fatalf("commands %v", cmds)
+	}
+	for _, want := range []string{"findmnt -rn -o SOURCE -M /var/lib/mysql", "-ge 2147483648", `resize2fs "$dev"`} {
+		if !strings.Contains(cmds[0], want) {
+			t.Errorf("script lacks %q", want)
+		}
+	}
+	noRestart(t, cmds)
+	if _, err := c.GrowFilesystem(context.Background(), "db9", 1); err == nil {
+		t.Error("grew an unknown node")
+	}
+}

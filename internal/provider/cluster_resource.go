@@ -291,6 +291,12 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 		resp.Diagnostics.Append(updateSettingsFailed(state.ID.ValueString(), err))
 		return
 	}
+	if volumeGrows(&plan, &state) {
+		if err := mgr.GrowVolumes(ctx, c, spec); err != nil {
+			resp.Diagnostics.Append(growVolumesFailed(state.ID.ValueString(), spec.Volume.SizeGiB, err))
+			return
+		}
+	}
 	plan.ID = state.ID
 	resp.Diagnostics.Append(plan.setObserved(ctx, c)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)

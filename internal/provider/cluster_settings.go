@@ -202,3 +202,10 @@ func updateSettings(ctx context.Context, mgr *cluster.Manager, c *cluster.Cluste
 		time.Since(start).Round(100*time.Millisecond)), map[string]any{"phase": "settings"})
 	return nil
 }
+
+// volumeGrows reports whether the plan asks for bigger data volumes (a
+// smaller size is refused at plan).
+func volumeGrows(plan, state *clusterModel) bool {
+	return plan.Volume != nil && state.Volume != nil && !plan.Volume.Size.IsUnknown() &&
+		plan.Volume.Size.ValueInt64() > state.Volume.Size.ValueInt64()
+}

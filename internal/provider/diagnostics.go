@@ -498,3 +498,11 @@ func them(names []string) string {
 	}
 	return "them"
 }
+
+// growVolumesFailed reports a volume grow that stopped part way: the nodes
+// before the failing one have the new size, the next apply finishes.
+func growVolumesFailed(id string, sizeGiB int, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("volume").AtName("size"), "Volume Grow Failed",
+		fmt.Sprintf("Growing the data volumes of cluster %s to %d GiB failed. Nodes before the failing one have the new size; "+
+			"nothing restarted. Fix the cause and apply again: it resumes where this stopped.\n\n%s", id, sizeGiB, err))
+}

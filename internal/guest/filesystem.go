@@ -1,0 +1,41 @@
+package guest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// GrowFilesystem grows the datadir's filesystem on one node to its data
+// volume's size, online (resize2fs on the mounted ext4): the server keeps
+// running. It first waits until the block device shows at least minBytes,
+// since a cloud tells the guest of an extended volume asynchronously. It
+// returns the filesystem's size in bytes afterwards.
+func (c *Cluster) GrowFilesystem(ctx context.Context, nodeName string, minBytes int64) (int64, error) {
+	n, err := c.node(nodeName)
+	if err != nil {
+		return 0, err
+	}
+	start := time.Now()
+	script := fmt.Sprintf(`set -e
+dev=$(findmnt -rn -o SOURCE -M %[1]s)
+if [ -z "$dev" ]; then echo "no filesystem is mounted at %[1]s" >&2; exit 3; fi
+for i in $(seq 1 120); do
+  [ "$(blockdev --getsize64 "$dev")" -ge %[2]d ] && break
+  if [ "$i" = 120 ]; then echo "$dev is $(blockdev --getsize64 "$dev") bytes after 60 s, want at least %[2]d" >&2; exit 4; fi
+  sleep 0.5
+done
+resize2fs "$dev" >/dev/null 2>&1 || resize2fs "$dev"
+df -B1 --output=size %[1]s | tail -n 1`, dataDir, minBytes)
+	out, err := n.run(ctx, script, nil)
+	if err != nil {
+		return 0, &NodeError{Phase: PhaseFilesystem, Node: n.Name, Err: fmt.Errorf("grow filesystem: %w", err)}
+	}
+	size := parseInt64(strings.TrimSpace(out))
+	if size <= 0 {
+		return 0, &NodeError{Phase: PhaseFilesystem, Node: n.Name, Err: fmt.Errorf("grow filesystem: unexpected size %q", strings.TrimSpace(out))}
+	}
+	c.emitDone("filesystem", n.Name, start, "filesystem grown online to %d MiB", size>>20)
+	return size, nil
+}
