@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -99,6 +101,22 @@ func TestChangeRefusedDiagnosticNamesReason(t *testing.T) {
 	for _, want := range []string{"Changing datastore.version upgrades every node's server to another major version, which is not supported yet", "terraform apply -replace"} {
 		if !strings.Contains(d.Detail(), want) {
 			t.Errorf("detail lacks %q: %s", want, d.Detail())
+		}
+	}
+}
+
+// The resource page's table lists every row of the cluster's changes table
+// with its kind, so the two cannot drift apart.
+func TestClusterChangesDocumented(t *testing.T) {
+	page, err := os.ReadFile("../../templates/resources/cluster.md.tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range clusterChanges.rows() {
+		row, _ := clusterChanges.row(name)
+		kind := row.kind.String()
+		if want := fmt.Sprintf("| `%s` | %s |", name, kind); !strings.Contains(string(page), want) {
+			t.Errorf("the resource page lacks the row %q", want)
 		}
 	}
 }
