@@ -51,6 +51,14 @@ func (c *Cluster) RotateRootPassword(ctx context.Context, users ...User) error {
 		return &NodeError{Phase: PhaseRootPassword, Err: errors.New("no member runs a server to change the accounts on")}
 	}
 	c.emit("root password", ran.Name, "accounts changed (the change replicates)")
+	// The health responders fail from the ALTER until they have the new
+	// password, and a load balancer counts their failures: all at once, first.
+	if cc != nil {
+		err := parallel(nodes, func(n *node) error { return writeClustercheckConfig(ctx, n, *cc) })
+		if err != nil {
+			return &NodeError{Phase: PhaseRootPassword, Err: c.mask.err(fmt.Errorf("clustercheck credentials: %w", err))}
+		}
+	}
 	var sstAuth []string
 	if SSTNeedsAccount(c.spec.Flavour, c.spec.Version, c.spec.SST) {
 		sstAuth = []string{"SET GLOBAL wsrep_sst_auth = " + quoteString(sstUser+":"+c.spec.SSTPassword)}
@@ -67,18 +75,13 @@ func (c *Cluster) RotateRootPassword(ctx context.Context, users ...User) error {
 }
 
 // followRootPassword gives one node the credentials of the new password:
-// root's client file, the clustercheck file, the SST account in the option
-// file and, on a running server, in wsrep_sst_auth.
+// root's client file, the SST account in the option file and, on a
+// running server, in wsrep_sst_auth.
 func (c *Cluster) followRootPassword(ctx context.Context, n *node, members []Node, sstAuth []string) error {
 	if err := c.writeClientConfig(ctx, n); err != nil {
 		return err
 	}
 	n.resetDB()
-	if cc := c.spec.Clustercheck; cc != nil {
-		if err := writeClustercheckConfig(ctx, n, *cc); err != nil {
-			return err
-		}
-	}
 	if len(sstAuth) == 0 {
 		return nil
 	}

@@ -258,6 +258,7 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 		resp.Diagnostics.Append(readClusterFailed("updating cluster "+state.ID.ValueString(), err))
 		return
 	}
+	ctx = maskSecrets(ctx, spec.RootPassword) // a write-only one read from the nodes
 	if password.to == "" {
 		password.to = spec.RootPassword // as the nodes have it
 	}
