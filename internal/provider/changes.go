@@ -8,7 +8,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 )
@@ -131,13 +130,6 @@ func (t changes) int64Modifiers(name string, extra ...planmodifier.Int64) []plan
 		out = append(out, int64planmodifier.RequiresReplace())
 	}
 	return append(out, extra...)
-}
-
-func (t changes) objectModifiers(name string) []planmodifier.Object {
-	if t.replaces(name) {
-		return []planmodifier.Object{objectplanmodifier.RequiresReplace()}
-	}
-	return nil
 }
 
 func (t changes) listModifiers(name string) []planmodifier.List {

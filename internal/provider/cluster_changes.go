@@ -80,6 +80,7 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("sst_method"),
 			types.StringValue(cluster.DefaultSSTMethod(plan.Datastore.Type.ValueString())))...)
 	}
+	planRootPasswordWO(ctx, req, resp)
 	if req.State.Raw.IsNull() {
 		r.checkReferences(ctx, &plan, &resp.Diagnostics)
 		return

@@ -1,9 +1,14 @@
 package provider
 
 import (
+	"context"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 )
 
 func TestPlannedRootPassword(t *testing.T) {
@@ -75,5 +80,34 @@ func TestStaticParametersDiagnosticWording(t *testing.T) {
 	want := "Applying this change needs a rolling restart of 3 nodes: innodb_log_file_size is not dynamic (the servers report it read-only)."
 	if d.Summary() != "Parameter Change Needs A Restart" || len(d.Detail()) < len(want) || d.Detail()[:len(want)] != want {
 		t.Errorf("%s: %s", d.Summary(), d.Detail())
+	}
+}
+
+// root_password_wo wins: the plan keeps no root_password, so state never
+// gets one.
+func TestModifyPlanDropsRootPasswordForWriteOnly(t *testing.T) {
+	ctx := context.Background()
+	s := clusterResourceSchema(ctx)
+	raw := func(values map[string]any) tftypes.Value {
+		st := tfsdk.State{Schema: s, Raw: tftypes.NewValue(s.Type().TerraformType(ctx), nil)}
+		for name, v := range values {
+			if d := st.SetAttribute(ctx, path.Root(name), v); d.HasError() {
+				t.Fatalf("set %s: %v", name, d)
+			}
+		}
+		return st.Raw
+	}
+	values := map[string]any{"name": "demo", "root_password": types.StringUnknown(), "root_password_wo": "wo-secret-1", "root_password_wo_version": int64(1)}
+	req := resource.ModifyPlanRequest{
+		Config: tfsdk.Config{Schema: s, Raw: raw(values)},
+		Plan:   tfsdk.Plan{Schema: s, Raw: raw(values)},
+		State:  tfsdk.State{Schema: s, Raw: tftypes.NewValue(s.Type().TerraformType(ctx), nil)},
+	}
+	resp := &resource.ModifyPlanResponse{Plan: req.Plan}
+	(&clusterResource{}).ModifyPlan(ctx, req, resp)
+	var pw types.String
+	resp.Diagnostics.Append(resp.Plan.GetAttribute(ctx, path.Root("root_password"), &pw)...)
+	if resp.Diagnostics.HasError() || !pw.IsNull() {
+		t.Fatalf("root_password planned %v (%v), want null", pw, resp.Diagnostics)
 	}
 }
