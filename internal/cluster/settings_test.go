@@ -40,11 +40,7 @@ func TestApplySettingsHandsTheChangeToTheGuests(t *testing.T) {
 	r := newRig()
 	ctx := testContext(t)
 	spec := testSpec()
-	c, err := r.m.Create(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.SSH.PrivateKey = c.GeneratedPrivateKey
+	c := builtCluster(t, r, &spec)
 	if err := r.m.ApplySettings(ctx, c, spec, SettingsChange{}); err != nil {
 		t.Fatal(err)
 	}
@@ -70,11 +66,7 @@ func TestStaticParametersAsksTheServers(t *testing.T) {
 	r := newRig()
 	ctx := testContext(t)
 	spec := testSpec()
-	c, err := r.m.Create(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.SSH.PrivateKey = c.GeneratedPrivateKey
+	c := builtCluster(t, r, &spec)
 	r.guests.static = map[string]bool{"innodb_log_file_size": true}
 	got, err := r.m.StaticParameters(ctx, c, spec, []string{"innodb_log_file_size", "max_connections"})
 	if err != nil {
@@ -91,11 +83,7 @@ func TestRotateRootPasswordMovesRootFromAllowedNetworks(t *testing.T) {
 	r := newRig()
 	ctx := testContext(t)
 	spec := testSpec()
-	c, err := r.m.Create(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.SSH.PrivateKey = c.GeneratedPrivateKey
+	c := builtCluster(t, r, &spec)
 	spec.RootPassword = "rotated-secret"
 	if err := r.m.RotateRootPassword(ctx, c, spec); err != nil {
 		t.Fatal(err)
@@ -138,4 +126,16 @@ func TestReadTakesAWriteOnlyPasswordFromTheNodes(t *testing.T) {
 	if last.RootPassword != "kept-on-the-nodes" || got.Status != StatusActive {
 		t.Errorf("live read with %q, status %s", last.RootPassword, got.Status)
 	}
+}
+
+// builtCluster creates spec's cluster on the rig and gives spec the
+// generated key, as the provider's state does after a create.
+func builtCluster(t *testing.T, r *rig, spec *Spec) *Cluster {
+	t.Helper()
+	c, err := r.m.Create(testContext(t), *spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.SSH.PrivateKey = c.GeneratedPrivateKey
+	return c
 }

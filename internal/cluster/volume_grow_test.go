@@ -23,12 +23,8 @@ func TestGrowVolumesOneNodeAtATime(t *testing.T) {
 	r := newRig()
 	ctx := testContext(t)
 	spec := testSpec()
-	c, err := r.m.Create(ctx, spec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.SSH.PrivateKey = c.GeneratedPrivateKey
-	c, err = r.m.Read(ctx, c.ID, &spec, c.HostKeys)
+	c := builtCluster(t, r, &spec)
+	c, err := r.m.Read(ctx, c.ID, &spec, c.HostKeys)
 	if err != nil {
 		t.Fatal(err)
 	}
