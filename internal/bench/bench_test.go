@@ -3,7 +3,6 @@ package bench
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -14,8 +13,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"golang.org/x/crypto/ssh"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/galeratest"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/guest"
@@ -61,13 +58,20 @@ func TestBench(t *testing.T) {
 		fmt.Fprintf(report, "   %-8s %-22s %-8s %s\n", e.at.Round(100*time.Millisecond), e.phase, took, e.message)
 	}
 
+	// Before the failover, which leaves a node down.
+	membership := measureMembership(ctx, t, tfCLI, work)
 	failover := measureFailover(ctx, t, tfCLI, work)
 	fmt.Fprintf(report, "\n== failover through the single_writer load balancer (kill -9 mysqld on the writer, a write every 100 ms)\n")
 	fmt.Fprintf(report, "   writer %s killed; first write acknowledged by %s after %s\n", failover.writer, failover.next, failover.resumed.Round(10*time.Millisecond))
 	fmt.Fprintf(report, "   longest gap without an acknowledged write: %s (target <= 5s)\n", failover.gap.Round(10*time.Millisecond))
 	fmt.Fprintf(report, "   acknowledged writes: %d, failed attempts: %d, acknowledged but missing afterwards: %d\n", failover.acked, failover.failed, len(failover.missing))
 
-	raw := rawGuestLowerBound(ctx, t)
+	raw, rawJoinTime := rawGuestLowerBound(ctx, t)
+	fmt.Fprintf(report, "\n== grow by one node: terraform apply node_count 3 -> 4 / the guest library's join of a 4th bare host: %s / %s = %.2f\n",
+		membership.grow.Round(100*time.Millisecond), rawJoinTime.Round(100*time.Millisecond), membership.grow.Seconds()/rawJoinTime.Seconds())
+	fmt.Fprintf(report, "\n== planned writer move: node_count 4 -> 3 while %s is the writer (a write every 100 ms through the VIP)\n", membership.writer)
+	fmt.Fprintf(report, "   longest gap without an acknowledged write: %s (target <= 2s)\n", membership.gap.Round(10*time.Millisecond))
+	fmt.Fprintf(report, "   acknowledged writes: %d, failed attempts: %d, acknowledged but missing afterwards: %d\n", membership.acked, membership.failed, len(membership.missing))
 	clusterApply := apply.clusterCreated
 	fmt.Fprintf(report, "\n== raw lower bound: the guest library alone on 3 bare hosts (same spec, no cloud, no terraform): %s\n", raw.Round(100*time.Millisecond))
 	fmt.Fprintf(report, "   pxc_cluster create / raw lower bound: %s / %s = %.2f\n", clusterApply.Round(100*time.Millisecond), raw.Round(100*time.Millisecond), clusterApply.Seconds()/raw.Seconds())
@@ -87,6 +91,9 @@ func TestBench(t *testing.T) {
 	fmt.Fprintf(report, "   not done here: MariaDB's bootstrap node is still restarted after galera_new_cluster (internal/guest)\n")
 	fmt.Println(report.String())
 
+	if len(membership.missing) > 0 {
+		t.Errorf("acknowledged writes lost in the planned writer move: %v", membership.missing)
+	}
 	if len(failover.missing) > 0 {
 		t.Errorf("acknowledged writes lost in the failover: %v", failover.missing)
 	}
@@ -182,33 +189,7 @@ type tfNode struct {
 
 func measureFailover(ctx context.Context, t *testing.T, tfCLI, work string) failoverResult {
 	t.Helper()
-	var out struct {
-		Values struct {
-			RootModule struct {
-				Resources []struct {
-					Type   string          `json:"type"`
-					Values json.RawMessage `json:"values"`
-				} `json:"resources"`
-			} `json:"root_module"`
-		} `json:"values"`
-	}
-	must(t, json.Unmarshal(run(ctx, t, work, tfEnv(work), tfCLI, "show", "-json"), &out))
-	var cl struct {
-		RootPassword string   `json:"root_password"`
-		PrivateKey   string   `json:"generated_private_key"`
-		Nodes        []tfNode `json:"nodes"`
-	}
-	var pool struct {
-		VIP string `json:"vip_address"`
-	}
-	for _, r := range out.Values.RootModule.Resources {
-		switch r.Type {
-		case "pxc_cluster":
-			must(t, json.Unmarshal(r.Values, &cl))
-		case "pxc_lb_pool":
-			must(t, json.Unmarshal(r.Values, &pool))
-		}
-	}
+	cl, pool := quickstartState(ctx, t, tfCLI, work)
 	db, err := galeratest.Open(net.JoinHostPort(pool.VIP, "3306"), "root", cl.RootPassword)
 	must(t, err)
 	defer db.Close()
@@ -266,9 +247,9 @@ func killMySQL(ctx context.Context, t *testing.T, n tfNode, privateKey string) {
 }
 
 // rawGuestLowerBound builds the same cluster with the guest library alone
-// on three bare hosts with loop-device disks: what no orchestration can
-// beat on this machine.
-func rawGuestLowerBound(ctx context.Context, t *testing.T) time.Duration {
+// on three bare hosts with loop-device disks, then adds a fourth: what no
+// orchestration of a create or a grow can beat on this machine.
+func rawGuestLowerBound(ctx context.Context, t *testing.T) (create, join time.Duration) {
 	t.Helper()
 	network, err := host.NewNetwork(ctx, host.NetworkOptions{Prefix: "pxcb", StateDir: t.TempDir()})
 	must(t, err)
@@ -276,29 +257,22 @@ func rawGuestLowerBound(ctx context.Context, t *testing.T) time.Duration {
 	signer, pub := newKey(t)
 	var nodes []guest.Node
 	for i := 1; i <= 3; i++ {
-		h, err := network.StartHost(ctx, host.Options{Name: fmt.Sprintf("raw-%d", i), AuthorizedKeys: []string{pub}})
-		must(t, err)
-		d, err := host.NewDisk(ctx, t.TempDir(), 1<<30)
-		must(t, err)
-		defer d.Close()
-		serial := fmt.Sprintf("rawvolume%d", i)
-		must(t, h.AttachDisk(ctx, d, serial))
-		nodes = append(nodes, guest.Node{
-			Name: h.Name(), Address: h.Addr().String(),
-			SSH:        &guest.SSHTarget{Addr: h.Addr().String(), Signer: signer, HostKeys: []ssh.PublicKey{h.HostKey()}},
-			DataVolume: guest.DataVolume{IDPrefix: serial},
-		})
+		n, closeDisk := rawNode(ctx, t, network, i, signer, pub)
+		defer closeDisk()
+		nodes = append(nodes, n)
 	}
-	gc, err := guest.New(guest.ClusterSpec{
+	spec := guest.ClusterSpec{
 		Name: "raw", Flavour: guest.MariaDB, Version: "10.11", SST: guest.SSTRsync, Nodes: nodes,
 		Parameters:   map[string]string{"innodb_buffer_pool_size": "64M"},
 		RootPassword: "bench-root-password", SuspectTimeout: 3 * time.Second,
 		Clustercheck: &guest.Clustercheck{Password: "bench-clustercheck", Port: 9200},
-	})
+	}
+	gc, err := guest.New(spec)
 	must(t, err)
 	defer gc.Close()
 	start := time.Now()
 	_, err = gc.Create(ctx)
 	must(t, err)
-	return time.Since(start)
+	create = time.Since(start)
+	return create, rawJoin(ctx, t, network, spec, signer, pub)
 }

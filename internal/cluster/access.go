@@ -109,25 +109,9 @@ func (m *Manager) verifyHostKeys(ctx context.Context, spec Spec, c *Cluster, a g
 	}
 	keys := make([]string, len(c.Nodes))
 	err := eachNode(ctx, c.Nodes, PhaseHostKeys, func(ctx context.Context, n *Node) error {
-		var fps []string
-		if spec.SSH.HostKeyCheck == HostKeyConsole {
-			var err error
-			if fps, err = m.waitConsoleFingerprints(ctx, n, orDefault(spec.SSH.HostKeyTimeout, DefaultHostKeyTimeout)); err != nil {
-				return &PhaseError{Phase: PhaseHostKeys, Node: n.Name, Err: err}
-			}
-		}
-		t, err := a.target(*n, fps)
-		if err != nil {
-			return err
-		}
-		seen, err := m.waitSSH(ctx, n, *t, orDefault(spec.SSH.ConnectTimeout, DefaultConnectTimeout))
-		if err != nil {
-			return &PhaseError{Phase: PhaseSSH, Node: n.Name, Err: err}
-		}
-		if seen != nil {
-			keys[n.Index-1] = strings.TrimSpace(string(ssh.MarshalAuthorizedKey(seen)))
-		}
-		return nil
+		key, err := m.nodeHostKey(ctx, spec, a, n)
+		keys[n.Index-1] = key
+		return err
 	})
 	if err != nil {
 		return err
@@ -138,6 +122,31 @@ func (m *Manager) verifyHostKeys(ctx context.Context, spec Spec, c *Cluster, a g
 		}
 	}
 	return nil
+}
+
+// nodeHostKey verifies one new server's host key (from its console in
+// console mode) over SSH and returns it in authorized_keys format, empty
+// when the check is off.
+func (m *Manager) nodeHostKey(ctx context.Context, spec Spec, a guestAccess, n *Node) (string, error) {
+	var fps []string
+	if spec.SSH.HostKeyCheck == HostKeyConsole {
+		var err error
+		if fps, err = m.waitConsoleFingerprints(ctx, n, orDefault(spec.SSH.HostKeyTimeout, DefaultHostKeyTimeout)); err != nil {
+			return "", &PhaseError{Phase: PhaseHostKeys, Node: n.Name, Err: err}
+		}
+	}
+	t, err := a.target(*n, fps)
+	if err != nil {
+		return "", err
+	}
+	seen, err := m.waitSSH(ctx, n, *t, orDefault(spec.SSH.ConnectTimeout, DefaultConnectTimeout))
+	if err != nil {
+		return "", &PhaseError{Phase: PhaseSSH, Node: n.Name, Err: err}
+	}
+	if seen == nil {
+		return "", nil
+	}
+	return strings.TrimSpace(string(ssh.MarshalAuthorizedKey(seen))), nil
 }
 
 func orDefault(d, def time.Duration) time.Duration {

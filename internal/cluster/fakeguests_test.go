@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -42,6 +43,12 @@ type fakeGuests struct {
 	// the call for that node.
 	grown   []string
 	growErr map[string]error
+	// writer names the member recorded as writer; MoveWriter moves it to
+	// the first other member and calls onMoveWriter (a test flips the
+	// fake load balancer's verdicts there).
+	writer       string
+	onMoveWriter func(from, to string)
+	joinErr      error
 }
 
 func newFakeGuests(log *callLog) *fakeGuests {
@@ -95,6 +102,7 @@ func (c *fakeGuestCluster) status() guest.Status {
 		st.Nodes = append(st.Nodes, guest.NodeStatus{
 			Node: n.Name, Address: n.Address, ClusterSize: len(c.spec.Nodes), StateUUID: "0d5e8f3a-state",
 			LocalState: "Synced", ClusterStatus: "Primary", Ready: true, Connected: true,
+			RecordedWriter: c.writerAddress(), IncomingAddresses: c.incoming(),
 		})
 	}
 	return st
@@ -178,4 +186,61 @@ func (c *fakeGuestCluster) GrowFilesystem(_ context.Context, node string, minByt
 	}
 	c.g.grown = append(c.g.grown, fmt.Sprintf("%s %d", node, minBytes))
 	return minBytes, nil
+}
+
+func (c *fakeGuestCluster) writerAddress() string {
+	c.g.mu.Lock()
+	defer c.g.mu.Unlock()
+	for _, n := range c.spec.Nodes {
+		if n.Name == c.g.writer {
+			return n.Address
+		}
+	}
+	return ""
+}
+
+func (c *fakeGuestCluster) incoming() []string {
+	var out []string
+	for _, n := range c.spec.Nodes {
+		out = append(out, n.Address+":3306")
+	}
+	return out
+}
+
+func (c *fakeGuestCluster) JoinMember(_ context.Context, name string) error {
+	c.g.log.add("JoinMember " + name)
+	return c.g.joinErr
+}
+
+func (c *fakeGuestCluster) Leave(_ context.Context, name string) error {
+	c.g.log.add("Leave " + name)
+	return nil
+}
+
+func (c *fakeGuestCluster) MoveWriter(_ context.Context, away string) (string, error) {
+	c.g.log.add("MoveWriter " + away)
+	c.g.mu.Lock()
+	if c.g.writer != away {
+		c.g.mu.Unlock()
+		return "", nil
+	}
+	to := ""
+	for _, n := range c.spec.Nodes {
+		if n.Name != away {
+			to = n.Name
+			break
+		}
+	}
+	c.g.writer = to
+	hook := c.g.onMoveWriter
+	c.g.mu.Unlock()
+	if hook != nil {
+		hook(away, to)
+	}
+	return to, nil
+}
+
+func (c *fakeGuestCluster) DrainClients(_ context.Context, name string, _, _ time.Duration) error {
+	c.g.log.add("DrainClients " + name)
+	return nil
 }

@@ -132,6 +132,11 @@ type GuestCluster interface {
 	ApplySettings(ctx context.Context, ch guest.SettingsChange) error
 	RotateRootPassword(ctx context.Context, users ...guest.User) error
 	GrowFilesystem(ctx context.Context, node string, minBytes int64) (int64, error)
+	// Membership of a running cluster (membership.go, handover.go).
+	JoinMember(ctx context.Context, name string) error
+	Leave(ctx context.Context, name string) error
+	MoveWriter(ctx context.Context, away string) (string, error)
+	DrainClients(ctx context.Context, name string, quiet, timeout time.Duration) error
 	Close() error
 }
 

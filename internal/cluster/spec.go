@@ -103,6 +103,8 @@ type Node struct {
 	// Role is RoleWriter, RoleReader or RoleUnavailable (writer.go); empty
 	// when no node was asked.
 	Role string
+	// Kind is what the member runs: KindData or KindArbitrator (membership.go).
+	Kind string
 }
 
 // WsrepState is a node's live Galera state.

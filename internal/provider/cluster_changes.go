@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -38,7 +37,7 @@ var clusterChanges = changes{
 	"availability_zones": {kind: changeReplace},
 	"anti_affinity":      {kind: changeReplace},
 	"key_pair":           {kind: changeReplace},
-	"node_count":         {kind: changeRefused, reason: "grows or shrinks a running cluster, which is not supported yet"},
+	"node_count":         {kind: changeInPlace}, // nodes join or leave one at a time (cluster.Resize)
 	// Every node's option file and SET GLOBAL wsrep_sst_method: the next
 	// state transfer uses it, nothing restarts.
 	"sst_method": {kind: changeInPlace},
@@ -108,37 +107,10 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		if !refusedChange(row, planned, recorded) {
 			continue
 		}
-		if name == "node_count" {
-			have, want := state.NodeCount.ValueInt64(), plan.NodeCount.ValueInt64()
-			resp.Diagnostics.Append(nodeCountRefusedDiagnostic(have, want, missingNodes(ctx, &state, want)))
-			continue
-		}
 		resp.Diagnostics.Append(changeRefusedDiagnostic(name, row.reason))
 	}
+	planResize(ctx, &state, &plan, &resp.Diagnostics)
 	r.planOnlineChanges(ctx, req, &plan, &state, resp)
-}
-
-// missingNodes names the nodes of a want-node cluster whose server the last
-// read did not find.
-func missingNodes(ctx context.Context, state *clusterModel, want int64) string {
-	var nodes []nodeModel
-	if diags := state.Nodes.ElementsAs(ctx, &nodes, false); diags.HasError() {
-		return ""
-	}
-	if int64(len(nodes)) >= want {
-		return ""
-	}
-	present := map[string]bool{}
-	for _, n := range nodes {
-		present[n.Name.ValueString()] = true
-	}
-	var missing []string
-	for i := 1; i <= int(want); i++ {
-		if name := cluster.NodeName(state.Name.ValueString(), i); !present[name] {
-			missing = append(missing, name)
-		}
-	}
-	return strings.Join(missing, ", ")
 }
 
 // checkReferences resolves flavor, image, network and key_pair so a typo

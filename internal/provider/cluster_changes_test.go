@@ -79,7 +79,7 @@ func TestClusterModifyPlanFollowsChangesTable(t *testing.T) {
 			with("volume", volumeModel{Size: types.Int64Value(1), Type: types.StringNull()}), "volume.size", "Shrinking Not Supported"},
 		{"volume.size grows in place", with("volume", volumeModel{Size: types.Int64Value(1), Type: types.StringNull()}),
 			with("volume", volumeModel{Size: types.Int64Value(2), Type: types.StringNull()}), "", ""},
-		{"node_count", base, with("node_count", int64(5)), "node_count", "Changing node_count Is Not Supported"},
+		{"node_count grows in place", base, with("node_count", int64(5)), "", ""},
 		{"root_password adopted after import", with("root_password", types.StringNull()), base, "", ""},
 		{"allowed_cidrs in place", base, with("allowed_cidrs", []string{"10.0.0.0/8"}), "", ""},
 		{"sst_method unknown until apply", base, with("sst_method", types.StringUnknown()), "", ""},

@@ -299,6 +299,15 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 		}
 	}
 	plan.ID = state.ID
+	if len(c.Nodes) != spec.NodeCount {
+		err := mgr.Resize(ctx, c, spec)
+		resp.Diagnostics.Append(saveHostKeys(ctx, resp.Private, c.HostKeys)...)
+		if err != nil {
+			// State records the members that exist, so the next apply continues.
+			plan.NodeCount = wholeNumberValue(int64(len(c.Nodes)))
+			resp.Diagnostics.Append(resizeClusterFailed(state.ID.ValueString(), spec.NodeCount, explainDeadline(ctx, "timeouts.update", timeout, err)))
+		}
+	}
 	resp.Diagnostics.Append(plan.setObserved(ctx, c)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }

@@ -96,7 +96,9 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 				MarkdownDescription: "Number of nodes, 3 to 15 (default 3). An even count plans with a split-brain warning. " +
 					"At most 15 because every commit waits until every member has certified it, so latency and flow control grow with each member, " +
 					"and Galera clusters beyond about 15 members are not run in practice (add asynchronous replicas for reads instead). " +
-					"Changing it arrives with grow/shrink; until then the plan fails.",
+					"Changing it grows or shrinks the running cluster in place: new nodes `<name>-<n>` join one at a time (each Synced, from a donor that is not the writer, " +
+					"then added to the load balancer pools); a shrink removes the highest-numbered nodes first, each leaving the pools, the writer moved away first, " +
+					"then stopping cleanly with its server and volume deleted. The plan names the nodes added or removed.",
 				Validators:    []validator.Int64{int64validator.AtLeast(cluster.MinNodes), int64validator.AtMost(maxNodes)},
 				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
 			},

@@ -281,17 +281,40 @@ func changeRefusedDiagnostic(attr, reason string) diag.Diagnostic {
 		fmt.Sprintf("Changing %s %s. Revert the change, or replace the cluster on purpose with `terraform apply -replace`.", attr, reason))
 }
 
-// nodeCountRefusedDiagnostic refuses a new node_count; missing names the
-// nodes whose servers are gone, when that is why the count differs.
-func nodeCountRefusedDiagnostic(have, want int64, missing string) diag.Diagnostic {
-	detail := fmt.Sprintf("The cluster has %d nodes and the configuration asks for %d. Growing and shrinking a running cluster is not supported yet; "+
-		"the provider will not replace a database cluster silently. Keep node_count at %d, or replace the cluster on purpose with `terraform apply -replace`.",
-		have, want, have)
-	if missing != "" {
-		detail = fmt.Sprintf("Nodes are missing from the cloud (%s): the cluster has %d of its %d nodes. Repairing a cluster arrives with node replacement; "+
-			"until then restore quorum by hand or replace the cluster with `terraform apply -replace`.", missing, have, want)
+// nodesMissingDiagnostic refuses a new node_count while members within it
+// are missing from the cloud: bringing them back is a repair.
+func nodesMissingDiagnostic(have, want int64, missing string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("node_count"), "Changing node_count Is Not Supported",
+		fmt.Sprintf("Nodes are missing from the cloud (%s): the cluster has %d of its %d nodes. node_count grows and shrinks a healthy cluster; "+
+			"restore the missing nodes first (or replace the cluster with `terraform apply -replace`).", missing, have, want))
+}
+
+// tooFewVotersDiagnostic refuses a cluster that could not keep quorum.
+func tooFewVotersDiagnostic(voters int64) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("node_count"), "Too Few Voting Members",
+		fmt.Sprintf("The cluster would have %d voting members; Galera needs at least %d to keep quorum when one fails. Keep node_count at %d or more.",
+			voters, cluster.MinNodes, cluster.MinNodes))
+}
+
+// resizeDiagnostic says, at plan time, exactly which nodes apply adds and removes.
+func resizeDiagnostic(have, want int64, r cluster.Resize) diag.Diagnostic {
+	var parts []string
+	if len(r.Add) > 0 {
+		parts = append(parts, fmt.Sprintf("adds %s, one at a time: each gets a server and volume, joins by state transfer from a member that is not the writer, "+
+			"is Synced and enters the load balancer pools before the next", strings.Join(r.Add, ", ")))
 	}
-	return diag.NewAttributeErrorDiagnostic(path.Root("node_count"), "Changing node_count Is Not Supported", detail)
+	if len(r.Remove) > 0 {
+		parts = append(parts, fmt.Sprintf("removes %s, in this order: each leaves the load balancer pools (the writer moves to another node first if it is among them), "+
+			"stops cleanly, and its server and volume are deleted", strings.Join(r.Remove, ", ")))
+	}
+	return diag.NewAttributeWarningDiagnostic(path.Root("node_count"), "Cluster Membership Changes",
+		fmt.Sprintf("node_count %d -> %d: apply %s.", have, want, strings.Join(parts, "; then ")))
+}
+
+func resizeClusterFailed(id string, want int, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("node_count"), "Error Changing Cluster Membership",
+		fmt.Sprintf("While bringing cluster %s to %d nodes, a step failed. State records the members that exist now; applying again continues from there.\n\nOriginal Error: %v",
+			id, want, err))
 }
 
 // Lifecycle of pxc_cluster.

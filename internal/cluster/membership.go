@@ -1,0 +1,209 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
+)
+
+// Node kinds: what a member runs.
+const (
+	KindData       = ""           // mysqld on a data volume
+	KindArbitrator = "arbitrator" // garbd only: it votes and holds no data
+)
+
+// PhaseMembership names membership changes of a running cluster in errors
+// and progress events.
+const PhaseMembership = "membership"
+
+// drainQuiet and drainTimeout bound DrainClients: a member is drained
+// once no client has landed on it for drainQuiet.
+const (
+	drainQuiet   = time.Second
+	drainTimeout = time.Minute
+)
+
+// AddNode adds member n to the running cluster c: the new server of a grow
+// or pxc_node (a new name), or the fresh server that replaces a member of
+// the same name (repair). It provisions n (a port unless n has one, server
+// and volume), verifies its host key, joins it from a donor that is not the
+// writer, waits Synced, rewrites gcomm:// in every member's configuration
+// and puts it into the cluster's load balancer pools (one member batch per
+// pool). spec is the cluster's, with the node's own flavor if it has one.
+// n is recorded in c as soon as it has an id, so a failure leaves a node
+// the next apply finishes or RemoveNode deletes.
+func (m *Manager) AddNode(ctx context.Context, c *Cluster, spec Spec, n *Node) error {
+	if n.Name == "" || n.Index < 1 {
+		return &PhaseError{Phase: PhaseValidate, Err: fmt.Errorf("a node needs a name and an index, got %q and %d", n.Name, n.Index)}
+	}
+	if n.Kind == KindArbitrator {
+		return &PhaseError{Phase: PhaseValidate, Node: n.Name, Err: errors.New("arbitrator members are not supported yet")}
+	}
+	refs, errs := m.Resolve(ctx, spec.Flavor, spec.Image, spec.Network)
+	if len(errs) > 0 {
+		return &PhaseError{Phase: PhaseValidate, Node: n.Name, Err: errors.Join(errs...)}
+	}
+	start := time.Now()
+	defer func() { c.putNode(*n) }()
+	err := m.provisionNode(ctx, placement{spec: spec, refs: refs, c: c}, n)
+	if err = explainPlacement(err, spec.AntiAffinity, len(c.Nodes)+1); err != nil {
+		var pe *PhaseError
+		if errors.As(err, &pe) {
+			return err
+		}
+		return &PhaseError{Phase: PhaseServers, Node: n.Name, Err: err}
+	}
+	a := accessFor(spec, spec.SSH.PrivateKey, c.HostKeys)
+	key, err := m.nodeHostKey(ctx, spec, a, n)
+	if err != nil {
+		return err
+	}
+	if c.HostKeys == nil {
+		c.HostKeys = map[string]string{}
+	}
+	if key != "" {
+		c.HostKeys[n.ServerID] = key
+	}
+	c.putNode(*n)
+	gc, err := m.openGuests(spec, c, accessFor(spec, spec.SSH.PrivateKey, c.HostKeys), m.observer(ctx))
+	if err != nil {
+		return err
+	}
+	defer gc.Close()
+	if err := gc.JoinMember(ctx, n.Name); err != nil {
+		return guestPhaseError(err)
+	}
+	pools, err := m.poolsOf(ctx, c)
+	if err != nil {
+		return &PhaseError{Phase: PhaseMembership, Node: n.Name, Err: err}
+	}
+	for _, p := range pools {
+		if err := m.SyncPoolMembers(ctx, p, c); err != nil {
+			return &PhaseError{Phase: PhaseMembership, Node: n.Name, Err: fmt.Errorf("add to load balancer %s: %w", p.LoadBalancerID, err)}
+		}
+	}
+	if st, err := gc.Status(ctx); err == nil {
+		applyStatus(c, st)
+		n.Wsrep, n.Role = c.nodeNamed(n.Name).Wsrep, c.nodeNamed(n.Name).Role
+	}
+	m.progress(ctx, PhaseMembership, n.Name, fmt.Sprintf("%s joined, Synced; %d members", n.Name, len(c.Nodes)), start)
+	return nil
+}
+
+// RemoveNode takes member name out of the running cluster c for good: the
+// writer moves away first if it is the writer (so every pool keeps a
+// writer), then it leaves every load balancer pool (one member batch per
+// pool), its client sessions are drained, it stops cleanly and the others'
+// gcomm:// is rewritten without it, and its server, volume and port are
+// deleted. A node already gone from the cloud is only forgotten.
+func (m *Manager) RemoveNode(ctx context.Context, c *Cluster, spec Spec, name string) error {
+	i := c.nodeIndex(name)
+	if i < 0 {
+		return nil
+	}
+	n := c.Nodes[i]
+	start := time.Now()
+	pools, err := m.poolsOf(ctx, c)
+	if err != nil {
+		return &PhaseError{Phase: PhaseMembership, Node: name, Err: err}
+	}
+	gc, err := m.openGuests(spec, c, accessFor(spec, spec.SSH.PrivateKey, c.HostKeys), m.observer(ctx))
+	if err != nil {
+		return err
+	}
+	defer gc.Close()
+	if n.ServerID != "" {
+		if err := m.moveWriter(ctx, c, gc, pools, name); err != nil {
+			return err
+		}
+	}
+	rest := *c
+	rest.Nodes = append(append([]Node(nil), c.Nodes[:i]...), c.Nodes[i+1:]...)
+	for _, p := range pools {
+		if err := m.SyncPoolMembers(ctx, p, &rest); err != nil {
+			return &PhaseError{Phase: PhaseMembership, Node: name, Err: fmt.Errorf("remove from load balancer %s: %w", p.LoadBalancerID, err)}
+		}
+	}
+	if n.ServerID != "" {
+		if err := gc.DrainClients(ctx, name, drainQuiet, drainTimeout); err != nil {
+			return guestPhaseError(err)
+		}
+		if err := gc.Leave(ctx, name); err != nil {
+			return &PhaseError{Phase: PhaseMembership, Node: name, Err: err}
+		}
+	}
+	if err := m.deleteNodeObjects(ctx, n); err != nil {
+		return &PhaseError{Phase: PhaseMembership, Node: name, Err: err}
+	}
+	c.Nodes = rest.Nodes
+	delete(c.HostKeys, n.ServerID)
+	m.progress(ctx, PhaseMembership, name, fmt.Sprintf("%s left; server, volume and port deleted; %d members", name, len(c.Nodes)), start)
+	return nil
+}
+
+// deleteNodeObjects deletes a member's server (which detaches its volume),
+// then its volume and port; objects already gone count as deleted.
+func (m *Manager) deleteNodeObjects(ctx context.Context, n Node) error {
+	gone := func(err error) error {
+		if openstack.IsNotFound(err) {
+			return nil
+		}
+		return err
+	}
+	if n.ServerID != "" {
+		if err := gone(m.cloud.DeleteServer(ctx, n.ServerID)); err != nil {
+			return fmt.Errorf("delete server %s: %w", n.ServerID, err)
+		}
+	}
+	if n.VolumeID != "" {
+		if err := gone(m.cloud.DeleteVolume(ctx, n.VolumeID)); err != nil {
+			return fmt.Errorf("delete volume %s: %w", n.VolumeID, err)
+		}
+	}
+	if n.PortID != "" {
+		if err := gone(m.cloud.DeletePort(ctx, n.PortID)); err != nil {
+			return fmt.Errorf("delete port %s: %w", n.PortID, err)
+		}
+	}
+	return nil
+}
+
+// putNode records n in c: it replaces the member of the same name (whose
+// server's host key goes with it when the server changed) or joins the
+// list in index order.
+func (c *Cluster) putNode(n Node) {
+	if i := c.nodeIndex(n.Name); i >= 0 {
+		if old := c.Nodes[i].ServerID; old != "" && old != n.ServerID {
+			delete(c.HostKeys, old)
+		}
+		c.Nodes[i] = n
+		return
+	}
+	at := len(c.Nodes)
+	for i, o := range c.Nodes {
+		if o.Index > n.Index {
+			at = i
+			break
+		}
+	}
+	c.Nodes = append(c.Nodes[:at], append([]Node{n}, c.Nodes[at:]...)...)
+}
+
+func (c *Cluster) nodeIndex(name string) int {
+	for i, n := range c.Nodes {
+		if n.Name == name {
+			return i
+		}
+	}
+	return -1
+}
+
+func (c *Cluster) nodeNamed(name string) Node {
+	if i := c.nodeIndex(name); i >= 0 {
+		return c.Nodes[i]
+	}
+	return Node{}
+}
