@@ -2,6 +2,7 @@ package guest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -17,17 +18,22 @@ func (c *Cluster) GrowFilesystem(ctx context.Context, nodeName string, minBytes 
 	if err != nil {
 		return 0, err
 	}
+	if n.DataVolume.isZero() {
+		return 0, &NodeError{Phase: PhaseFilesystem, Node: n.Name, Err: errors.New("the node has no data volume")}
+	}
 	start := time.Now()
+	// The volume's own device, not findmnt's SOURCE: a guest whose datadir
+	// is bound into place lists the bind's source first.
 	script := fmt.Sprintf(`set -e
-dev=$(findmnt -rn -o SOURCE -M %[1]s)
-if [ -z "$dev" ]; then echo "no filesystem is mounted at %[1]s" >&2; exit 3; fi
+%[3]s
+if ! findmnt -rn -M %[1]s >/dev/null; then echo "no filesystem is mounted at %[1]s" >&2; exit 3; fi
 for i in $(seq 1 120); do
   [ "$(blockdev --getsize64 "$dev")" -ge %[2]d ] && break
   if [ "$i" = 120 ]; then echo "$dev is $(blockdev --getsize64 "$dev") bytes after 60 s, want at least %[2]d" >&2; exit 4; fi
   sleep 0.5
 done
 resize2fs "$dev" >/dev/null 2>&1 || resize2fs "$dev"
-df -B1 --output=size %[1]s | tail -n 1`, dataDir, minBytes)
+df -B1 --output=size %[1]s | tail -n 1`, dataDir, minBytes, findDataDevice(n.DataVolume))
 	out, err := n.run(ctx, script, nil)
 	if err != nil {
 		return 0, &NodeError{Phase: PhaseFilesystem, Node: n.Name, Err: fmt.Errorf("grow filesystem: %w", err)}

@@ -231,6 +231,7 @@ func TestGrowFilesystemOnline(t *testing.T) {
 	spec := testSpec(MariaDB, "10.11", SSTRsync)
 	for i := range spec.Nodes {
 		spec.Nodes[i].Runner = r
+		spec.Nodes[i].DataVolume = DataVolume{IDPrefix: "0d5e8f3a-volume"}
 	}
 	c, err := New(spec)
 	if err != nil {
@@ -244,7 +245,7 @@ func TestGrowFilesystemOnline(t *testing.T) {
 	if len(cmds) != 1 {
 		t.Fatalf("commands %v", cmds)
 	}
-	for _, want := range []string{"findmnt -rn -o SOURCE -M /var/lib/mysql", "-ge 2147483648", `resize2fs "$dev"`} {
+	for _, want := range []string{"/dev/disk/by-id/virtio-\"$prefix\"", "prefix='0d5e8f3a-volume'", "findmnt -rn -M /var/lib/mysql", "-ge 2147483648", `resize2fs "$dev"`} {
 		if !strings.Contains(cmds[0], want) {
 			t.Errorf("script lacks %q", want)
 		}
