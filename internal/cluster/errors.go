@@ -25,9 +25,10 @@ const (
 	PhaseGate      = "membership gate"
 	PhaseDelete    = "delete"
 	// Day-2 changes of a running cluster.
-	PhaseSettings     = "settings"
-	PhaseRootPassword = "root password"
-	PhaseVolumeGrow   = "volume grow"
+	PhaseSettings       = "settings"
+	PhaseRootPassword   = "root password"
+	PhaseVolumeGrow     = "volume grow"
+	PhaseRollingRestart = "rolling restart"
 )
 
 // PhaseError says which phase, and which node if any, failed.

@@ -43,6 +43,8 @@ type fakeGuests struct {
 	// the call for that node.
 	grown   []string
 	growErr map[string]error
+	// restartErr fails RestartMember for that node.
+	restartErr map[string]error
 	// writer names the member recorded as writer; MoveWriter moves it to
 	// the first other member and calls onMoveWriter (a test flips the
 	// fake load balancer's verdicts there).
@@ -243,4 +245,11 @@ func (c *fakeGuestCluster) MoveWriter(_ context.Context, away string) (string, e
 func (c *fakeGuestCluster) DrainClients(_ context.Context, name string, _, _ time.Duration) error {
 	c.g.log.add("DrainClients " + name)
 	return nil
+}
+
+func (c *fakeGuestCluster) RestartMember(_ context.Context, name string) error {
+	c.g.log.add("RestartMember " + name)
+	c.g.mu.Lock()
+	defer c.g.mu.Unlock()
+	return c.g.restartErr[name]
 }

@@ -132,6 +132,7 @@ type GuestCluster interface {
 	ApplySettings(ctx context.Context, ch guest.SettingsChange) error
 	RotateRootPassword(ctx context.Context, users ...guest.User) error
 	GrowFilesystem(ctx context.Context, node string, minBytes int64) (int64, error)
+	RestartMember(ctx context.Context, name string) error
 	// Membership of a running cluster (membership.go, handover.go).
 	JoinMember(ctx context.Context, name string) error
 	Leave(ctx context.Context, name string) error

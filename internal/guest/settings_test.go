@@ -255,3 +255,43 @@ func TestGrowFilesystemOnline(t *testing.T) {
 		t.Error("grew an unknown node")
 	}
 }
+
+// A member restart writes the option file first, then stops and starts
+// the server normally (never bootstrapping) and waits for it.
+func TestRestartMember(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	spec.Parameters["innodb_log_file_size"] = "96M"
+	c, log := fakeCluster(t, spec, "none")
+	for _, n := range c.Spec().Nodes {
+		n.Runner.(*fakeServer).running = true
+	}
+	if err := c.RestartMember(context.Background(), "db2"); err != nil {
+		t.Fatal(err)
+	}
+	upload, stop, start := -1, -1, -1
+	for i, l := range log.lines {
+		switch {
+		case !strings.HasPrefix(l, "db2: "):
+		case strings.Contains(l, "UPLOAD /etc/mysql/mariadb.conf.d/99-galera-guest.cnf") && upload < 0:
+			upload = i
+		case strings.Contains(l, " shutdown"):
+			stop = i
+		case strings.Contains(l, "setsid"):
+			start = i
+			if strings.Contains(l, "wsrep-new-cluster") {
+				t.Errorf("restarted as a new cluster: %s", l)
+			}
+		}
+		if strings.HasPrefix(l, "db1: ") || strings.HasPrefix(l, "db3: ") {
+			if strings.Contains(l, " shutdown") || strings.Contains(l, "setsid") {
+				t.Errorf("another node was restarted: %s", l)
+			}
+		}
+	}
+	if !(upload >= 0 && upload < stop && stop < start) {
+		t.Errorf("order upload %d, stop %d, start %d:\n%s", upload, stop, start, strings.Join(log.lines, "\n"))
+	}
+	if !strings.Contains(strings.Join(log.stdin, "\n"), "innodb_log_file_size            = 96M") {
+		t.Error("the option file lacks the new parameter")
+	}
+}
