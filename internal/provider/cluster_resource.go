@@ -262,15 +262,11 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	if password.to == "" {
 		password.to = spec.RootPassword // as the nodes have it
 	}
-	// Refuse before changing anything: a static parameter needs a restart.
+	// Ask before changing anything: a static parameter means a rolling restart.
+	var static []string
 	if settings != nil && len(settings.Parameters()) > 0 {
-		static, err := mgr.StaticParameters(ctx, c, spec, settings.Parameters())
-		if err != nil {
+		if static, err = mgr.StaticParameters(ctx, c, spec, settings.Parameters()); err != nil {
 			resp.Diagnostics.Append(updateSettingsFailed(state.ID.ValueString(), err))
-			return
-		}
-		if len(static) > 0 {
-			resp.Diagnostics.Append(staticParametersDiagnostic(len(c.Nodes), static))
 			return
 		}
 	}
@@ -288,7 +284,7 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 			return
 		}
 	}
-	if err := updateSettings(ctx, mgr, c, spec, settings); err != nil {
+	if err := updateSettings(ctx, mgr, c, spec, settings, static); err != nil {
 		resp.Diagnostics.Append(updateSettingsFailed(state.ID.ValueString(), err))
 		return
 	}

@@ -125,7 +125,7 @@ func joinSorted(names []string) string {
 
 // planOnlineChanges says at plan time how a settings change reaches the
 // servers, asking them which changed parameters are dynamic: a static one
-// is refused (it needs a rolling restart), the rest are applied online.
+// means a rolling restart of every node, otherwise they are applied online.
 func (r *clusterResource) planOnlineChanges(ctx context.Context, req resource.ModifyPlanRequest, plan, state *clusterModel, resp *resource.ModifyPlanResponse) {
 	ch := plannedSettings(ctx, plan, state)
 	if ch == nil || ch.Empty() {
@@ -139,7 +139,7 @@ func (r *clusterResource) planOnlineChanges(ctx context.Context, req resource.Mo
 			return
 		}
 		if len(static) > 0 {
-			resp.Diagnostics.Append(staticParametersDiagnostic(nodes, static))
+			resp.Diagnostics.Append(rollingRestartDiagnostic(nodes, static))
 			return
 		}
 	}
@@ -187,14 +187,18 @@ func diagError(diags diag.Diagnostics) error {
 	return errors.New(strings.Join(msgs, "; "))
 }
 
-// updateSettings applies the planned changes that need no restart, after
-// refusing static parameters (the plan asked already; the servers may
-// have changed since).
-func updateSettings(ctx context.Context, mgr *cluster.Manager, c *cluster.Cluster, spec cluster.Spec, ch *cluster.SettingsChange) error {
+// updateSettings applies the planned settings: online when every changed
+// parameter is dynamic, else by a rolling restart of every node (which
+// reads all the new settings at once). static is what the servers call
+// static among the changed parameters.
+func updateSettings(ctx context.Context, mgr *cluster.Manager, c *cluster.Cluster, spec cluster.Spec, ch *cluster.SettingsChange, static []string) error {
 	if ch == nil || ch.Empty() {
 		return nil
 	}
 	start := time.Now()
+	if len(static) > 0 {
+		return mgr.RollingRestart(ctx, c, spec, isAre(static)+" not dynamic")
+	}
 	if err := mgr.ApplySettings(ctx, c, spec, *ch); err != nil {
 		return err
 	}

@@ -2,8 +2,10 @@ package provider
 
 import (
 	"context"
+	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
@@ -75,14 +77,13 @@ func TestModifyPlanSaysSettingsApplyOnline(t *testing.T) {
 	}
 }
 
-func TestStaticParametersDiagnosticWording(t *testing.T) {
-	d := staticParametersDiagnostic(3, []string{"innodb_log_file_size"})
-	want := "Applying this change needs a rolling restart of 3 nodes: innodb_log_file_size is not dynamic (the servers report it read-only)."
-	if d.Summary() != "Parameter Change Needs A Restart" || len(d.Detail()) < len(want) || d.Detail()[:len(want)] != want {
+func TestRollingRestartDiagnosticWording(t *testing.T) {
+	d := rollingRestartDiagnostic(3, []string{"innodb_log_file_size"})
+	want := "rolling restart of 3 nodes: innodb_log_file_size is not dynamic (the servers report it read-only)."
+	if d.Summary() != "Rolling Restart Planned" || d.Severity() != diag.SeverityWarning || !strings.HasPrefix(d.Detail(), want) {
 		t.Errorf("%s: %s", d.Summary(), d.Detail())
 	}
 }
-
 // root_password_wo wins: the plan keeps no root_password, so state never
 // gets one.
 func TestModifyPlanDropsRootPasswordForWriteOnly(t *testing.T) {

@@ -468,13 +468,13 @@ func changeShrinkRefusedDiagnostic(attr, reason string) diag.Diagnostic {
 		fmt.Sprintf("Changing %s %s.", attr, reason))
 }
 
-// staticParametersDiagnostic refuses parameters the servers read only at
-// start: they need a rolling restart of every node.
-func staticParametersDiagnostic(nodes int, static []string) diag.Diagnostic {
-	return diag.NewAttributeErrorDiagnostic(path.Root("parameters"), "Parameter Change Needs A Restart",
-		fmt.Sprintf("Applying this change needs a rolling restart of %d nodes: %s not dynamic (the servers report %s read-only). "+
-			"Rolling restarts are not supported yet. Revert the change of %s, or change only dynamic variables, which are applied online.",
-			nodes, isAre(static), them(static), strings.Join(static, ", ")))
+// rollingRestartDiagnostic is the plan's note that static parameters
+// changed: every node restarts once, one at a time, the writer last.
+func rollingRestartDiagnostic(nodes int, static []string) diag.Diagnostic {
+	return diag.NewAttributeWarningDiagnostic(path.Root("parameters"), "Rolling Restart Planned",
+		fmt.Sprintf("rolling restart of %d nodes: %s not dynamic (the servers report %s read-only). "+
+			"Each node restarts once, one at a time, readers first and the writer last after the writer moves away; "+
+			"every node is Synced before the next.", nodes, isAre(static), them(static)))
 }
 
 // onlineSettingsDiagnostic is the plan's note that a settings change
