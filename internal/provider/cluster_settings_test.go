@@ -84,6 +84,7 @@ func TestRollingRestartDiagnosticWording(t *testing.T) {
 		t.Errorf("%s: %s", d.Summary(), d.Detail())
 	}
 }
+
 // root_password_wo wins: the plan keeps no root_password, so state never
 // gets one.
 func TestModifyPlanDropsRootPasswordForWriteOnly(t *testing.T) {
