@@ -45,9 +45,10 @@ var clusterChanges = changes{
 	// every node, and in the option file: no restart.
 	"failure_detection_timeout": {kind: changeInPlace},
 	// Dynamic variables (the server says so) with SET GLOBAL and in the
-	// option file; a static one is refused at plan (it needs a rolling
-	// restart, not supported yet). An imported cluster adopts them.
-	"parameters": {kind: changeInPlace},
+	// option file, node by node without a restart; a static one by a
+	// rolling restart (cluster.RollingRestart). An imported cluster adopts
+	// them.
+	"parameters": {kind: changeRolling},
 	// ALTER USER once (it replicates); then the provider's connections,
 	// the SST and clustercheck accounts follow. Adopted after an import.
 	"root_password":            {kind: changeInPlace},

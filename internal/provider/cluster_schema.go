@@ -235,7 +235,8 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 					"in every spelling the server reads as them: abbreviations, `-` for `_`, and the `loose-`, `skip-`, `disable-`, `enable-`, `maximum-` prefixes. " +
 					"Values may not contain `#`, quotes, backslashes, brackets or control characters. Elements whose value is not known until apply are checked by their key at plan time. " +
 					"A change of a dynamic variable (the server reports it not read-only) is applied online with `SET GLOBAL` on every node and written to the option file, without a restart; " +
-					"the plan warns which path it takes. A change of a static one needs a rolling restart, not supported yet: the plan refuses it and names the variables.",
+					"a change of a static one restarts every node once, one at a time (readers first, the writer last after it moved away, each Synced before the next). " +
+					"The plan warns which path it takes and names the static variables.",
 			},
 			"allowed_cidrs": schema.ListAttribute{
 				ElementType: types.StringType, Optional: true,
