@@ -32,7 +32,12 @@ for i in $(seq 1 120); do
   if [ "$i" = 120 ]; then echo "$dev is $(blockdev --getsize64 "$dev") bytes after 60 s, want at least %[2]d" >&2; exit 4; fi
   sleep 0.5
 done
-resize2fs "$dev" >/dev/null 2>&1 || resize2fs "$dev"
+if ! out=$(resize2fs "$dev" 2>&1); then
+  case "$out" in
+  *"Permission denied"*) echo "resize2fs: online resize needs CAP_SYS_RESOURCE, which root in this guest lacks (a container without it?): $out" >&2; exit 5 ;;
+  esac
+  echo "$out" >&2; exit 1
+fi
 df -B1 --output=size %[1]s | tail -n 1`, dataDir, minBytes, findDataDevice(n.DataVolume))
 	out, err := n.run(ctx, script, nil)
 	if err != nil {
