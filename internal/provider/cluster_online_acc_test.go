@@ -28,7 +28,7 @@ const (
 // onlineConfig is a cluster with a write-only root password behind a
 // single-writer pool; root may log in from this machine and, through the
 // load balancer, from its VIP subnet.
-func (lc localCloud) onlineConfig(name, password string, version, maxConnections, volumeGiB int) string {
+func (lc localCloud) onlineConfig(name, password string, version, maxConnections, volumeGiB int, extraParameters ...string) string {
 	return fmt.Sprintf(`
 resource "pxc_cluster" "test" {
   name = %[1]q
@@ -44,6 +44,7 @@ resource "pxc_cluster" "test" {
   parameters = {
     innodb_buffer_pool_size = "64M"
     max_connections         = "%[7]d"
+%[10]s
   }
   allowed_cidrs            = [%[4]q, %[9]q]
   root_password_wo         = %[5]q
@@ -54,15 +55,16 @@ resource "pxc_lb_pool" "single" {
   cluster_id = pxc_cluster.test.id
   mode       = "single_writer"
 }
-`, name, lc.image, lc.network, lc.gateway+"/32", password, version, maxConnections, volumeGiB, lc.subnet)
+`, name, lc.image, lc.network, lc.gateway+"/32", password, version, maxConnections, volumeGiB, lc.subnet, strings.Join(extraParameters, "\n"))
 }
 
-// Changes that need no restart, chained on one cluster behind a single-
+// Changes of a running cluster, chained on one cluster behind a single-
 // writer pool with writes through its VIP during every apply: a dynamic
 // parameter (no node restarts: uptime), volume 1 -> 2 GiB (df in every
-// guest, uptime), and a write-only root password rotation by version bump
+// guest, uptime), a write-only root password rotation by version bump
 // (the new one works on every node and through the VIP, the old one
-// fails, neither is in state). Each: no acknowledged write lost, every
+// fails, neither is in state), and a static parameter (a rolling restart:
+// every node restarted, the writer moved first). Each: no acknowledged write lost, every
 // node Synced, and the plan after the apply is empty (the framework's
 // own check after each step).
 func TestAccClusterOnlineChanges(t *testing.T) {
@@ -178,6 +180,26 @@ func TestAccClusterOnlineChanges(t *testing.T) {
 						}
 						return checkRootPasswordRotated(st, onlinePassword1, onlinePassword2)
 					},
+					startWrites("acc.online_static"),
+				),
+			},
+			{
+				// back_log is static: every node restarts once, the writer last.
+				PreConfig:        func() { applyStarted = time.Now() },
+				Config:           lc.onlineConfig(name, onlinePassword2, 2, 250, grownGiB, `    back_log = "100"`),
+				ConfigPlanChecks: update,
+				Check: resource.ComposeTestCheckFunc(
+					checkWrites("static parameter change (rolling restart)"),
+					func(s *terraform.State) error {
+						st, err := state(s)
+						if err != nil {
+							return err
+						}
+						if err := checkRestartedSince(st, applyStarted); err != nil {
+							return err
+						}
+						return checkVariableEverywhere(st, "back_log", "100")
+					},
 				),
 			},
 		},
@@ -254,6 +276,22 @@ func checkNoRestart(st cidrsState, before map[string]int64) error {
 	for ip, was := range before {
 		if now[ip] < was {
 			return fmt.Errorf("the server on %s restarted during the change: uptime %d s, %d s before", ip, now[ip], was)
+		}
+	}
+	return nil
+}
+
+// checkRestartedSince: every server started after the given time (the
+// rolling restart reached every node).
+func checkRestartedSince(st cidrsState, since time.Time) error {
+	now, err := serverUptimes(st)
+	if err != nil {
+		return err
+	}
+	limit := int64(time.Since(since).Seconds()) + 1
+	for ip, up := range now {
+		if up > limit {
+			return fmt.Errorf("the server on %s was not restarted: up %d s, the apply began %d s ago", ip, up, limit)
 		}
 	}
 	return nil
