@@ -333,22 +333,9 @@ type cidrsState struct {
 }
 
 func readCIDRsState(s *terraform.State) (cidrsState, error) {
-	var st cidrsState
-	var err error
-	if st.password, err = stateAttr(s, "pxc_cluster.test", "root_password"); err != nil {
-		return st, err
-	}
-	vip, err := stateAttr(s, "pxc_lb_pool.single", "vip_address")
+	password, err := stateAttr(s, "pxc_cluster.test", "root_password")
 	if err != nil {
-		return st, err
+		return cidrsState{}, err
 	}
-	st.vip = net.JoinHostPort(vip, "3306")
-	for i := 0; i < 3; i++ {
-		ip, err := stateAttr(s, "pxc_cluster.test", fmt.Sprintf("ips.%d", i))
-		if err != nil {
-			return st, err
-		}
-		st.ips = append(st.ips, ip)
-	}
-	return st, nil
+	return readOnlineState(s, password)
 }

@@ -77,27 +77,27 @@ func TestAccClusterOnlineChanges(t *testing.T) {
 	var uptimes map[string]int64
 	password := onlinePassword1
 	state := func(s *terraform.State) (cidrsState, error) { return readOnlineState(s, password) }
-	startWrites := func(table string) resource.TestCheckFunc {
+	// onState runs a check on the cluster as the test knows it.
+	onState := func(check func(st cidrsState) error) resource.TestCheckFunc {
 		return func(s *terraform.State) error {
 			st, err := state(s)
 			if err != nil {
 				return err
 			}
+			return check(st)
+		}
+	}
+	startWrites := func(table string) resource.TestCheckFunc {
+		return onState(func(st cidrsState) (err error) {
 			if uptimes, err = serverUptimes(st); err != nil {
 				return err
 			}
 			w.table = table
 			return w.startOn(st)
-		}
+		})
 	}
 	checkWrites := func(what string) resource.TestCheckFunc {
-		return func(s *terraform.State) error {
-			st, err := state(s)
-			if err != nil {
-				return err
-			}
-			return w.checkOn(t, st, applyStarted, what)
-		}
+		return onState(func(st cidrsState) error { return w.checkOn(t, st, applyStarted, what) })
 	}
 	// An ext4 filesystem grows online only for a process with
 	// CAP_SYS_RESOURCE; the local cloud's guests have this machine's
@@ -130,16 +130,12 @@ func TestAccClusterOnlineChanges(t *testing.T) {
 				ConfigPlanChecks: update,
 				Check: resource.ComposeTestCheckFunc(
 					checkWrites("dynamic parameter change"),
-					func(s *terraform.State) error {
-						st, err := state(s)
-						if err != nil {
-							return err
-						}
+					onState(func(st cidrsState) error {
 						if err := checkNoRestart(st, uptimes); err != nil {
 							return err
 						}
 						return checkVariableEverywhere(st, "max_connections", "250")
-					},
+					}),
 					startWrites("acc.online_volume"),
 				),
 			},
@@ -170,16 +166,12 @@ func TestAccClusterOnlineChanges(t *testing.T) {
 				Check: resource.ComposeTestCheckFunc(
 					checkWrites("root password rotation"),
 					checkPasswordsNotInState(onlinePassword1, onlinePassword2),
-					func(s *terraform.State) error {
-						st, err := state(s)
-						if err != nil {
-							return err
-						}
+					onState(func(st cidrsState) error {
 						if err := checkNoRestart(st, uptimes); err != nil {
 							return err
 						}
 						return checkRootPasswordRotated(st, onlinePassword1, onlinePassword2)
-					},
+					}),
 					startWrites("acc.online_static"),
 				),
 			},
@@ -190,24 +182,21 @@ func TestAccClusterOnlineChanges(t *testing.T) {
 				ConfigPlanChecks: update,
 				Check: resource.ComposeTestCheckFunc(
 					checkWrites("static parameter change (rolling restart)"),
-					func(s *terraform.State) error {
-						st, err := state(s)
-						if err != nil {
-							return err
-						}
+					onState(func(st cidrsState) error {
 						if err := checkRestartedSince(st, applyStarted); err != nil {
 							return err
 						}
 						return checkVariableEverywhere(st, "back_log", "100")
-					},
+					}),
 				),
 			},
 		},
 	})
 }
 
-// readOnlineState is readCIDRsState for a cluster whose root password is
-// write-only: the test knows it, state must not.
+// readOnlineState reads the VIP and the node addresses of the cluster and
+// its pool from state; the root password is given (a write-only one is
+// known to the test, not to state).
 func readOnlineState(s *terraform.State, password string) (cidrsState, error) {
 	st := cidrsState{password: password}
 	vip, err := stateAttr(s, "pxc_lb_pool.single", "vip_address")
