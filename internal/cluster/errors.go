@@ -24,6 +24,11 @@ const (
 	PhaseUsers     = "users"
 	PhaseGate      = "membership gate"
 	PhaseDelete    = "delete"
+	// Day-2 changes of a running cluster.
+	PhaseSettings       = "settings"
+	PhaseRootPassword   = "root password"
+	PhaseVolumeGrow     = "volume grow"
+	PhaseRollingRestart = "rolling restart"
 )
 
 // PhaseError says which phase, and which node if any, failed.

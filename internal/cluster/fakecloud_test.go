@@ -395,6 +395,24 @@ func (f *fakeCloud) DeleteVolume(_ context.Context, id string) error {
 	return nil
 }
 
+func (f *fakeCloud) ExtendVolume(_ context.Context, id string, newSizeGiB int) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	v, ok := f.volumes[id]
+	if err := f.call("ExtendVolume", v.Name); err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("fake: volume %s not found (404)", id)
+	}
+	if newSizeGiB <= v.SizeGiB {
+		return fmt.Errorf("fake: new size %d must be greater than %d (400)", newSizeGiB, v.SizeGiB)
+	}
+	v.SizeGiB = newSizeGiB
+	f.volumes[id] = v
+	return f.answer("ExtendVolume", v.Name)
+}
+
 // Images.
 
 func (f *fakeCloud) ResolveImage(_ context.Context, ref string) (openstack.Image, error) {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -40,6 +41,19 @@ type fakeGuests struct {
 	specs     []guest.ClusterSpec
 	users     [][]guest.User
 	dropped   []guest.User
+	// Day-2 changes: the variables the servers call static, and what
+	// ApplySettings and RotateRootPassword were given.
+	static    map[string]bool
+	settings  []guest.SettingsChange
+	rotations [][]guest.User
+	// stored is the root password the nodes hold (StoredRootPassword).
+	stored string
+	// grown lists GrowFilesystem calls as "node minBytes"; growErr fails
+	// the call for that node.
+	grown   []string
+	growErr map[string]error
+	// restartErr fails RestartMember for that node.
+	restartErr map[string]error
 	// writer names the member recorded as writer; MoveWriter moves it to
 	// the first other member and calls onMoveWriter (a test flips the
 	// fake load balancer's verdicts there).
@@ -162,6 +176,17 @@ func (c *fakeGuestCluster) Health(context.Context) ([]guest.NodeHealth, error) {
 	return out, nil
 }
 
+func (c *fakeGuestCluster) StaticVariables(_ context.Context, names []string) ([]string, error) {
+	c.g.log.add("StaticVariables " + c.spec.Name)
+	var out []string
+	for _, n := range names {
+		if c.g.static[n] {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
 func (c *fakeGuestCluster) RepairNode(_ context.Context, name string) error {
 	c.g.log.add("RepairNode " + name)
 	c.g.mu.Lock()
@@ -185,6 +210,41 @@ func (c *fakeGuestCluster) Recover(_ context.Context, force string) (guest.Decis
 	c.g.recovered = append(c.g.recovered, force)
 	c.g.mu.Unlock()
 	return guest.Decide(c.g.survey, force)
+}
+
+func (c *fakeGuestCluster) ApplySettings(_ context.Context, ch guest.SettingsChange) error {
+	c.g.log.add("ApplySettings " + c.spec.Name)
+	c.g.mu.Lock()
+	c.g.settings = append(c.g.settings, ch)
+	c.g.mu.Unlock()
+	return nil
+}
+
+func (c *fakeGuestCluster) RotateRootPassword(_ context.Context, users ...guest.User) error {
+	c.g.log.add("RotateRootPassword " + c.spec.Name)
+	c.g.mu.Lock()
+	c.g.rotations = append(c.g.rotations, users)
+	c.g.mu.Unlock()
+	return nil
+}
+
+func (g *fakeGuests) StoredRootPassword(_ context.Context, t guest.SSHTarget) (string, error) {
+	g.log.add("StoredRootPassword " + t.Addr)
+	if g.stored == "" {
+		return "", errors.New("no client file")
+	}
+	return g.stored, nil
+}
+
+func (c *fakeGuestCluster) GrowFilesystem(_ context.Context, node string, minBytes int64) (int64, error) {
+	c.g.log.add("GrowFilesystem " + node)
+	c.g.mu.Lock()
+	defer c.g.mu.Unlock()
+	if err := c.g.growErr[node]; err != nil {
+		return 0, err
+	}
+	c.g.grown = append(c.g.grown, fmt.Sprintf("%s %d", node, minBytes))
+	return minBytes, nil
 }
 
 func (c *fakeGuestCluster) writerAddress() string {
@@ -252,4 +312,11 @@ func (c *fakeGuestCluster) StopArbitrator(_ context.Context, name string) error 
 func (c *fakeGuestCluster) DrainClients(_ context.Context, name string, _, _ time.Duration) error {
 	c.g.log.add("DrainClients " + name)
 	return nil
+}
+
+func (c *fakeGuestCluster) RestartMember(_ context.Context, name string) error {
+	c.g.log.add("RestartMember " + name)
+	c.g.mu.Lock()
+	defer c.g.mu.Unlock()
+	return c.g.restartErr[name]
 }

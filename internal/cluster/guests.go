@@ -35,6 +35,15 @@ func (libraryGuests) HostKey(ctx context.Context, t guest.SSHTarget) (ssh.Public
 	return seen, nil
 }
 
+func (libraryGuests) StoredRootPassword(ctx context.Context, t guest.SSHTarget) (string, error) {
+	cl, err := guest.DialSSH(ctx, t, nil)
+	if err != nil {
+		return "", err
+	}
+	defer cl.Close()
+	return guest.StoredRootPassword(ctx, cl)
+}
+
 func (libraryGuests) Open(spec guest.ClusterSpec, obs guest.Observer) (GuestCluster, error) {
 	return guest.New(spec, guest.WithObserver(obs))
 }

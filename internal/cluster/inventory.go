@@ -100,7 +100,7 @@ func (inv *inventory) cluster(id string) *Cluster {
 		}
 		n.Kind, n.Extra = kindOf(s.Metadata)
 		if v, ok := volumeByIndex[idx]; ok {
-			n.VolumeID = v.ID
+			n.VolumeID, n.VolumeSizeGiB = v.ID, v.SizeGiB
 		}
 		c.Nodes = append(c.Nodes, n)
 		if c.Name == "" {

@@ -83,6 +83,9 @@ type BlockStorage interface {
 	CreateVolume(ctx context.Context, in openstack.VolumeCreate) (openstack.Volume, error)
 	ListVolumes(ctx context.Context, namePrefix string, match map[string]string) ([]openstack.Volume, error)
 	DeleteVolume(ctx context.Context, id string) error
+	// ExtendVolume grows a volume, attached or not (microversion 3.42),
+	// and waits for the new size.
+	ExtendVolume(ctx context.Context, id string, newSizeGiB int) error
 }
 
 // Images is what the lifecycle asks of Glance.
@@ -111,6 +114,9 @@ type Guests interface {
 	// HostKey connects to t, runs a no-op and returns the host key the
 	// server presented (checked as t says).
 	HostKey(ctx context.Context, t guest.SSHTarget) (ssh.PublicKey, error)
+	// StoredRootPassword reads the root password a node keeps for its
+	// local client (a write-only password is in no state).
+	StoredRootPassword(ctx context.Context, t guest.SSHTarget) (string, error)
 	// Open gives the guest library's handle on a cluster.
 	Open(spec guest.ClusterSpec, obs guest.Observer) (GuestCluster, error)
 }
@@ -126,6 +132,12 @@ type GuestCluster interface {
 	RepairNode(ctx context.Context, name string) error
 	Survey(ctx context.Context) ([]guest.NodeRecovery, error)
 	Recover(ctx context.Context, force string) (guest.Decision, error)
+	// Day-2 changes without a restart (settings.go).
+	StaticVariables(ctx context.Context, names []string) ([]string, error)
+	ApplySettings(ctx context.Context, ch guest.SettingsChange) error
+	RotateRootPassword(ctx context.Context, users ...guest.User) error
+	GrowFilesystem(ctx context.Context, node string, minBytes int64) (int64, error)
+	RestartMember(ctx context.Context, name string) error
 	// Membership of a running cluster (membership.go, handover.go).
 	JoinMember(ctx context.Context, name string) error
 	Leave(ctx context.Context, name string) error

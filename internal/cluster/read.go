@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -15,7 +16,9 @@ const liveStatusTimeout = 30 * time.Second
 
 // Read observes a cluster from the cloud (list calls filtered by the
 // cluster id) and, when spec carries SSH access, asks every node for its
-// live Galera state. ErrNotFound means nothing of it is left.
+// live Galera state. ErrNotFound means nothing of it is left. A spec
+// without a root password (a write-only one) gets the password the nodes
+// hold.
 func (m *Manager) Read(ctx context.Context, id string, spec *Spec, hostKeys map[string]string) (*Cluster, error) {
 	inv, err := m.discover(ctx, id, "")
 	if err != nil {
@@ -35,10 +38,19 @@ func (m *Manager) Read(ctx context.Context, id string, spec *Spec, hostKeys map[
 		c.Name = spec.Name
 	}
 	completed := completeSpec(*spec, c)
+	caller := spec
 	spec = &completed
 	a := accessFor(*spec, spec.SSH.PrivateKey, hostKeys)
 	if spec.SSH.HostKeyCheck == HostKeyConsole {
 		a.fingerprints = m.consoleFingerprintsOf(ctx, c.Nodes, hostKeys)
+	}
+	if spec.RootPassword == "" && a.privateKey != "" {
+		// A write-only password is in no state: the nodes hold it.
+		if pw, err := m.storedRootPassword(ctx, c, a); err != nil {
+			m.log.Warn(ctx, "reading the root password from the nodes: "+err.Error())
+		} else {
+			spec.RootPassword, caller.RootPassword = pw, pw
+		}
 	}
 	m.readLive(ctx, c, *spec, a)
 	if len(c.Nodes) < spec.NodeCount && (c.Status == StatusActive || c.Status == StatusUnknown) {
@@ -161,4 +173,25 @@ func (m *Manager) Find(ctx context.Context, id, name string) (string, error) {
 		return ids[0], nil
 	}
 	return "", fmt.Errorf("%d clusters are named %q (%s): look it up by id", len(ids), name, strings.Join(ids, ", "))
+}
+
+// storedRootPassword reads the root password from the first node that
+// answers (root's client file, which only root over SSH can read).
+func (m *Manager) storedRootPassword(ctx context.Context, c *Cluster, a guestAccess) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, liveStatusTimeout)
+	defer cancel()
+	var errs []error
+	for _, n := range c.Nodes {
+		t, err := a.target(n, nil)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		pw, err := m.guests.StoredRootPassword(ctx, *t)
+		if err == nil {
+			return pw, nil
+		}
+		errs = append(errs, fmt.Errorf("%s: %w", n.Name, err))
+	}
+	return "", errors.Join(errs...)
 }

@@ -100,6 +100,7 @@ type Node struct {
 	ServerID         string
 	PortID           string
 	VolumeID         string
+	VolumeSizeGiB    int
 	IP               string
 	AvailabilityZone string
 	ServerStatus     string

@@ -174,13 +174,8 @@ func writerTableStatements(members []Node) []string {
 }
 
 func (c *Cluster) installClustercheck(ctx context.Context, n *node, members []Node, cc Clustercheck) error {
-	cnf := "[client]\nuser = " + clustercheckUser + "\npassword = " + optionQuote(cc.Password) + "\n"
-	if err := n.upload(ctx, clustercheckConfig, []byte(cnf), 0o640); err != nil {
+	if err := writeClustercheckConfig(ctx, n, cc); err != nil {
 		return err
-	}
-	// Readable by the responder's user, writable by root only.
-	if _, err := n.run(ctx, "chown root:"+clustercheckRunAs+" "+clustercheckConfig, nil); err != nil {
-		return fmt.Errorf("clustercheck config: %w", err)
 	}
 	if err := n.upload(ctx, clustercheckScript, []byte(renderClustercheck(c.spec, members, n.Node, cc)), 0o755); err != nil {
 		return err
@@ -212,6 +207,19 @@ echo "socat is not listening on port %[3]d" >&2
 exit 1`, clustercheckScript, listen, cc.port(), clustercheckRunAs)
 	if _, err := n.run(ctx, script, nil); err != nil {
 		return fmt.Errorf("start responder: %w", err)
+	}
+	return nil
+}
+
+// writeClustercheckConfig gives the responder its account's password.
+func writeClustercheckConfig(ctx context.Context, n *node, cc Clustercheck) error {
+	cnf := "[client]\nuser = " + clustercheckUser + "\npassword = " + optionQuote(cc.Password) + "\n"
+	if err := n.upload(ctx, clustercheckConfig, []byte(cnf), 0o640); err != nil {
+		return err
+	}
+	// Readable by the responder's user, writable by root only.
+	if _, err := n.run(ctx, "chown root:"+clustercheckRunAs+" "+clustercheckConfig, nil); err != nil {
+		return fmt.Errorf("clustercheck config: %w", err)
 	}
 	return nil
 }

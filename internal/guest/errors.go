@@ -14,6 +14,10 @@ const (
 	PhaseUsers        = "users"
 	PhaseGate         = "gate"
 	PhaseClustercheck = "clustercheck"
+	// Day-2 changes of a running cluster.
+	PhaseSettings     = "settings"
+	PhaseRootPassword = "root password"
+	PhaseFilesystem   = "filesystem"
 )
 
 // NodeError says which phase failed and on which node, so callers need

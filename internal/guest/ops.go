@@ -114,7 +114,32 @@ func (c *Cluster) ensurePackages(ctx context.Context, n *node) error {
 func (c *Cluster) ensureVolume(ctx context.Context, n *node) error {
 	v := n.DataVolume
 	script := fmt.Sprintf(`set -e
-dev=""
+%[2]s
+fresh=0
+if [ -z "$(blkid -o value -s TYPE "$dev" || true)" ]; then
+  mkfs.ext4 -q -L galera-data "$dev"
+  fresh=1
+fi
+uuid=$(blkid -o value -s UUID "$dev")
+if ! findmnt -rn -S "$dev" -M %[1]s >/dev/null; then
+  mount -t ext4 "$dev" %[1]s
+fi
+if [ "$fresh" = 1 ]; then rmdir %[1]s/lost+found 2>/dev/null || true; fi
+chown mysql:mysql %[1]s
+grep -q "^UUID=$uuid " /etc/fstab 2>/dev/null || echo "UUID=$uuid %[1]s ext4 defaults,nofail 0 2" >> /etc/fstab
+echo "device=$dev fresh=$fresh"`, dataDir, findDataDevice(v))
+	out, err := n.run(ctx, script, nil)
+	if err != nil {
+		return fmt.Errorf("data volume: %w", err)
+	}
+	c.emit("prepare", n.Name, "data volume ready: %s", strings.TrimSpace(out))
+	return nil
+}
+
+// findDataDevice is a shell snippet that sets $dev to the data volume's
+// block device: the virtio serial link of its id, else the fallback path.
+func findDataDevice(v DataVolume) string {
+	return fmt.Sprintf(`dev=""
 prefix=%[1]s
 if [ -n "$prefix" ]; then
   for l in /dev/disk/by-id/virtio-"$prefix"*; do
@@ -122,26 +147,7 @@ if [ -n "$prefix" ]; then
   done
 fi
 if [ -z "$dev" ] && [ -n %[2]s ] && [ -b %[2]s ]; then dev=%[2]s; fi
-if [ -z "$dev" ]; then echo "data volume not found (virtio-$prefix* or "%[2]s")" >&2; exit 3; fi
-fresh=0
-if [ -z "$(blkid -o value -s TYPE "$dev" || true)" ]; then
-  mkfs.ext4 -q -L galera-data "$dev"
-  fresh=1
-fi
-uuid=$(blkid -o value -s UUID "$dev")
-if ! findmnt -rn -S "$dev" -M %[3]s >/dev/null; then
-  mount -t ext4 "$dev" %[3]s
-fi
-if [ "$fresh" = 1 ]; then rmdir %[3]s/lost+found 2>/dev/null || true; fi
-chown mysql:mysql %[3]s
-grep -q "^UUID=$uuid " /etc/fstab 2>/dev/null || echo "UUID=$uuid %[3]s ext4 defaults,nofail 0 2" >> /etc/fstab
-echo "device=$dev fresh=$fresh"`, shellQuote(v.IDPrefix), shellQuote(v.Device), dataDir)
-	out, err := n.run(ctx, script, nil)
-	if err != nil {
-		return fmt.Errorf("data volume: %w", err)
-	}
-	c.emit("prepare", n.Name, "data volume ready: %s", strings.TrimSpace(out))
-	return nil
+if [ -z "$dev" ]; then echo "data volume not found (virtio-$prefix* or "%[2]s")" >&2; exit 3; fi`, shellQuote(v.IDPrefix), shellQuote(v.Device))
 }
 
 func (c *Cluster) writeConfig(ctx context.Context, n *node, members []Node) error {

@@ -537,6 +537,19 @@ func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
 			}
 			err = h.Unblackhole(ctx, peers...)
 		}
+	case "fail-resize":
+		var req struct {
+			Message string `json:"message"`
+		}
+		if r.ContentLength != 0 {
+			if e := core.ReadJSON(r, &req); e != nil {
+				adminErr(w, 400, "%s", e)
+				return
+			}
+		}
+		c.Mu.Lock()
+		c.nova.FailNextResize(id, req.Message)
+		c.Mu.Unlock()
 	case "break-mysqld":
 		_, err = h.Console(ctx, brokenMySQLConfig)
 	case "take-sst-port":
@@ -544,7 +557,7 @@ func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
 	case "kill-mysqld":
 		_, err = h.Console(ctx, killedMySQLD)
 	default:
-		adminErr(w, 404, "unknown server operation %q (poweroff, poweron, partition, heal, break-mysqld, take-sst-port, kill-mysqld)", op)
+		adminErr(w, 404, "unknown server operation %q (poweroff, poweron, partition, heal, fail-resize, break-mysqld, take-sst-port, kill-mysqld)", op)
 		return
 	}
 	if err != nil {

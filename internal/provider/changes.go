@@ -1,7 +1,11 @@
 package provider
 
 import (
+	"sort"
+	"strings"
+
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
@@ -51,6 +55,12 @@ type attributeChange struct {
 	// its name are the same network), so ModifyPlan decides the replacement
 	// and the schema carries no RequiresReplace.
 	byModifyPlan bool
+	// shrinkReason refuses a smaller number (an in-place row that can only
+	// grow, like a volume): it completes "Changing <attr> ...".
+	shrinkReason string
+	// nested holds the rows of a nested object's attributes; the object's
+	// own kind is then unused.
+	nested changes
 }
 
 // changes maps a top-level attribute to what changing it does. The schema
@@ -58,8 +68,46 @@ type attributeChange struct {
 // so a later feature flips a row rather than code in several places.
 type changes map[string]attributeChange
 
+// row finds the row of an attribute path: "volume.size" is the row "size"
+// nested in the row "volume".
+func (t changes) row(name string) (attributeChange, bool) {
+	parent, child, isNested := strings.Cut(name, ".")
+	row, ok := t[parent]
+	if !isNested || !ok {
+		return row, ok
+	}
+	return row.nested.row(child)
+}
+
+// rows lists every row by its dotted attribute path, sorted, so plan
+// diagnostics come in a stable order.
+func (t changes) rows() []string {
+	var names []string
+	for name, row := range t {
+		if row.nested == nil {
+			names = append(names, name)
+			continue
+		}
+		for _, child := range row.nested.rows() {
+			names = append(names, name+"."+child)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+// attributePath is the framework path of a dotted row name.
+func attributePath(name string) path.Path {
+	parts := strings.Split(name, ".")
+	p := path.Root(parts[0])
+	for _, part := range parts[1:] {
+		p = p.AtName(part)
+	}
+	return p
+}
+
 func (t changes) replaces(name string) bool {
-	row, ok := t[name]
+	row, ok := t.row(name)
 	return ok && row.kind == changeReplace && !row.byModifyPlan
 }
 
@@ -68,7 +116,7 @@ func (t changes) replaces(name string) bool {
 func (t changes) stringModifiers(name string, extra ...planmodifier.String) []planmodifier.String {
 	var out []planmodifier.String
 	if t.replaces(name) {
-		if t[name].ifConfigured {
+		if row, _ := t.row(name); row.ifConfigured {
 			out = append(out, stringplanmodifier.RequiresReplaceIfConfigured())
 		} else {
 			out = append(out, stringplanmodifier.RequiresReplace())
@@ -104,4 +152,14 @@ func (t changes) listModifiers(name string) []planmodifier.List {
 // value (after an import the configuration brings it) is adopted.
 func refusedChange(row attributeChange, plan, state attr.Value) bool {
 	return row.kind == changeRefused && !plan.IsUnknown() && !state.IsNull() && !plan.Equal(state)
+}
+
+// shrinks reports whether a row that can only grow gets a smaller number.
+func shrinks(row attributeChange, plan, state attr.Value) bool {
+	p, okPlan := plan.(interface{ ValueInt64() int64 })
+	s, okState := state.(interface{ ValueInt64() int64 })
+	if row.shrinkReason == "" || !okPlan || !okState || plan.IsUnknown() || plan.IsNull() || state.IsNull() || state.IsUnknown() {
+		return false
+	}
+	return p.ValueInt64() < s.ValueInt64()
 }

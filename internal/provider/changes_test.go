@@ -2,10 +2,13 @@ package provider
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 )
 
@@ -39,8 +42,29 @@ func TestChangesTablesMatchSchemas(t *testing.T) {
 		"pxc_cluster": {clusterResourceSchema(ctx), clusterChanges},
 		"pxc_lb_pool": {lbPoolResourceSchema(ctx), lbPoolChanges},
 	} {
-		for attrName, a := range tc.schema.Attributes {
-			row, ok := tc.table[attrName]
+		checkChangesRows(ctx, t, name, tc.schema.Attributes, tc.table)
+	}
+}
+
+// checkChangesRows checks one level of attributes against one level of
+// rows; a nested row is checked against its object's attributes.
+func checkChangesRows(ctx context.Context, t *testing.T, name string, attrs map[string]schema.Attribute, table changes) {
+	t.Helper()
+	{
+		for attrName, a := range attrs {
+			row, ok := table[attrName]
+			if ok && row.nested != nil {
+				obj, isObject := a.(schema.SingleNestedAttribute)
+				if !isObject {
+					t.Errorf("%s.%s has nested rows but is no nested object", name, attrName)
+					continue
+				}
+				if got := replacingModifiers(ctx, a); len(got) > 0 {
+					t.Errorf("%s.%s: nested rows decide, but the object itself forces a replacement: %q", name, attrName, got)
+				}
+				checkChangesRows(ctx, t, name+"."+attrName, obj.Attributes, row.nested)
+				continue
+			}
 			configurable := a.IsRequired() || a.IsOptional()
 			if configurable && !ok {
 				t.Errorf("%s.%s is configurable but has no row in the changes table", name, attrName)
@@ -56,8 +80,8 @@ func TestChangesTablesMatchSchemas(t *testing.T) {
 				t.Errorf("%s.%s is refused without a reason", name, attrName)
 			}
 		}
-		for attrName := range tc.table {
-			if _, ok := tc.schema.Attributes[attrName]; !ok {
+		for attrName := range table {
+			if _, ok := attrs[attrName]; !ok {
 				t.Errorf("%s: the changes table names %q, which the schema lacks", name, attrName)
 			}
 		}
@@ -66,13 +90,33 @@ func TestChangesTablesMatchSchemas(t *testing.T) {
 
 // The refusal wording names the attribute and the reason from the table.
 func TestChangeRefusedDiagnosticNamesReason(t *testing.T) {
-	d := changeRefusedDiagnostic("sst_method", clusterChanges["sst_method"].reason)
+	row, _ := clusterChanges.row("datastore.version")
+	d := changeRefusedDiagnostic("datastore.version", row.reason)
 	if d.Summary() != "Change Not Supported In Place" {
 		t.Errorf("summary %q", d.Summary())
 	}
-	for _, want := range []string{"Changing sst_method needs a rolling restart of every node", "terraform apply -replace"} {
+	if wp, ok := d.(diag.DiagnosticWithPath); !ok || wp.Path().String() != "datastore.version" {
+		t.Errorf("diagnostic not at datastore.version: %v", d)
+	}
+	for _, want := range []string{"Changing datastore.version upgrades every node's server to another major version, which is not supported yet", "terraform apply -replace"} {
 		if !strings.Contains(d.Detail(), want) {
 			t.Errorf("detail lacks %q: %s", want, d.Detail())
+		}
+	}
+}
+
+// The resource page's table lists every row of the cluster's changes table
+// with its kind, so the two cannot drift apart.
+func TestClusterChangesDocumented(t *testing.T) {
+	page, err := os.ReadFile("../../templates/resources/cluster.md.tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range clusterChanges.rows() {
+		row, _ := clusterChanges.row(name)
+		kind := row.kind.String()
+		if want := fmt.Sprintf("| `%s` | %s |", name, kind); !strings.Contains(string(page), want) {
+			t.Errorf("the resource page lacks the row %q", want)
 		}
 	}
 }

@@ -3,7 +3,6 @@ package provider
 import (
 	"context"
 	"errors"
-	"sort"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -14,30 +13,47 @@ import (
 	"github.com/pxc-provider/terraform-provider-pxc/internal/cluster"
 )
 
-// rollingRestartNotSupported is why a setting every node reads at start is
-// refused for now; rolling changes flip these rows to changeRolling.
-const rollingRestartNotSupported = "needs a rolling restart of every node, which is not supported yet"
-
 // clusterChanges says, for every configured attribute of pxc_cluster, what
-// changing it on a running cluster does. Computed-only attributes have no row.
+// changing it on a running cluster does. Computed-only attributes have no
+// row. The resource page's "Changing a running cluster" table says the same
+// (TestClusterChangesDocumented keeps them together).
 var clusterChanges = changes{
-	"name":               {kind: changeReplace},
-	"datastore":          {kind: changeReplace},
-	"flavor":             {kind: changeReplace},
-	"image":              {kind: changeReplace},
-	"network":            {kind: changeReplace},
-	"volume":             {kind: changeReplace},
+	"name": {kind: changeReplace},
+	"datastore": {nested: changes{
+		"type": {kind: changeReplace},
+		"version": {kind: changeRefused, reason: "upgrades every node's server to another major version, which is not supported yet: " +
+			"keep the version, or build a new cluster with it and move the data (a backup restored into it)"},
+	}},
+	"flavor":  {kind: changeReplace},
+	"image":   {kind: changeReplace},
+	"network": {kind: changeReplace},
+	"volume": {nested: changes{
+		// Cinder extends an attached volume (microversion 3.42) and the
+		// guest grows its filesystem online: no restart.
+		"size": {kind: changeInPlace, shrinkReason: "to a smaller size is refused: neither Cinder nor ext4 shrinks a volume in use; " +
+			"keep the size, or replace the cluster (terraform apply -replace) and restore a backup"},
+		"type": {kind: changeReplace},
+	}},
 	"availability_zones": {kind: changeReplace},
 	"anti_affinity":      {kind: changeReplace},
 	"key_pair":           {kind: changeReplace},
 	"node_count":         {kind: changeInPlace}, // nodes join or leave one at a time (cluster.Resize)
-	"sst_method":         {kind: changeRefused, reason: rollingRestartNotSupported},
-	// failure_detection_timeout is Galera's evs settings, read at start.
-	"failure_detection_timeout": {kind: changeRefused, reason: rollingRestartNotSupported},
-	// Parameters are not in the cloud: an imported cluster adopts the configured ones.
-	"parameters": {kind: changeRefused, reason: rollingRestartNotSupported},
-	// A password can be adopted after import (state has none) but not changed.
-	"root_password": {kind: changeRefused, reason: rollingRestartNotSupported},
+	// Every node's option file and SET GLOBAL wsrep_sst_method: the next
+	// state transfer uses it, nothing restarts.
+	"sst_method": {kind: changeInPlace},
+	// evs.suspect_timeout through SET GLOBAL wsrep_provider_options on
+	// every node, and in the option file: no restart.
+	"failure_detection_timeout": {kind: changeInPlace},
+	// Dynamic variables (the server says so) with SET GLOBAL and in the
+	// option file, node by node without a restart; a static one by a
+	// rolling restart (cluster.RollingRestart). An imported cluster adopts
+	// them.
+	"parameters": {kind: changeRolling},
+	// ALTER USER once (it replicates); then the provider's connections,
+	// the SST and clustercheck accounts follow. Adopted after an import.
+	"root_password":            {kind: changeInPlace},
+	"root_password_wo":         {kind: changeInPlace},
+	"root_password_wo_version": {kind: changeInPlace},
 	// The security group rule changes; nothing on the servers restarts.
 	"allowed_cidrs": {kind: changeInPlace},
 	// How the provider reaches the servers, not what they run; its wait
@@ -70,6 +86,7 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("sst_method"),
 			types.StringValue(cluster.DefaultSSTMethod(plan.Datastore.Type.ValueString())))...)
 	}
+	planRootPasswordWO(ctx, req, resp)
 	if req.State.Raw.IsNull() {
 		r.checkReferences(ctx, &plan, &resp.Diagnostics)
 		return
@@ -80,25 +97,28 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return
 	}
 	planRepair(ctx, &plan, &state, resp)
-	names := make([]string, 0, len(clusterChanges))
-	for name := range clusterChanges {
-		names = append(names, name)
-	}
-	sort.Strings(names) // diagnostics in a stable order
-	for _, name := range names {
-		row := clusterChanges[name]
-		if row.kind != changeRefused {
+	for _, name := range clusterChanges.rows() {
+		row, _ := clusterChanges.row(name)
+		if row.kind != changeRefused && row.shrinkReason == "" {
 			continue
 		}
 		var planned, recorded attr.Value
-		resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, path.Root(name), &planned)...)
-		resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root(name), &recorded)...)
-		if planned == nil || recorded == nil || !refusedChange(row, planned, recorded) {
+		resp.Diagnostics.Append(req.Plan.GetAttribute(ctx, attributePath(name), &planned)...)
+		resp.Diagnostics.Append(req.State.GetAttribute(ctx, attributePath(name), &recorded)...)
+		if planned == nil || recorded == nil {
+			continue
+		}
+		if shrinks(row, planned, recorded) {
+			resp.Diagnostics.Append(changeShrinkRefusedDiagnostic(name, row.shrinkReason))
+			continue
+		}
+		if !refusedChange(row, planned, recorded) {
 			continue
 		}
 		resp.Diagnostics.Append(changeRefusedDiagnostic(name, row.reason))
 	}
 	planResize(ctx, &state, &plan, &resp.Diagnostics)
+	r.planOnlineChanges(ctx, req, &plan, &state, resp)
 }
 
 // checkReferences resolves flavor, image, network and key_pair so a typo

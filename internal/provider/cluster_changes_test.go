@@ -66,11 +66,19 @@ func TestClusterModifyPlanFollowsChangesTable(t *testing.T) {
 		wantErrAt   string
 		wantSummary string
 	}{
-		{"sst_method", base, with("sst_method", "mariabackup"), "sst_method", "Change Not Supported In Place"},
-		{"failure_detection_timeout", base, with("failure_detection_timeout", int64(10)), "failure_detection_timeout", "Change Not Supported In Place"},
-		{"root_password", base, with("root_password", "other"), "root_password", "Change Not Supported In Place"},
-		{"parameters", with("parameters", map[string]string{"max_connections": "100"}), with("parameters", map[string]string{"max_connections": "200"}),
-			"parameters", "Change Not Supported In Place"},
+		// Rows flipped to in place by issue 12 (no restart).
+		{"sst_method in place", base, with("sst_method", "mariabackup"), "", ""},
+		{"failure_detection_timeout in place", base, with("failure_detection_timeout", int64(10)), "", ""},
+		{"root_password rotates in place", base, with("root_password", "other"), "", ""},
+		{"parameters in place (the servers are asked when configured)", with("parameters", map[string]string{"max_connections": "100"}),
+			with("parameters", map[string]string{"max_connections": "200"}), "", ""},
+		{"datastore.version", with("datastore", datastoreModel{Type: types.StringValue("mariadb"), Version: types.StringValue("10.6")}),
+			with("datastore", datastoreModel{Type: types.StringValue("mariadb"), Version: types.StringValue("10.11")}),
+			"datastore.version", "Change Not Supported In Place"},
+		{"volume.size shrink", with("volume", volumeModel{Size: types.Int64Value(2), Type: types.StringNull()}),
+			with("volume", volumeModel{Size: types.Int64Value(1), Type: types.StringNull()}), "volume.size", "Shrinking Not Supported"},
+		{"volume.size grows in place", with("volume", volumeModel{Size: types.Int64Value(1), Type: types.StringNull()}),
+			with("volume", volumeModel{Size: types.Int64Value(2), Type: types.StringNull()}), "", ""},
 		{"node_count grows in place", base, with("node_count", int64(5)), "", ""},
 		{"root_password adopted after import", with("root_password", types.StringNull()), base, "", ""},
 		{"allowed_cidrs in place", base, with("allowed_cidrs", []string{"10.0.0.0/8"}), "", ""},

@@ -45,6 +45,16 @@ type vipWrites struct {
 	stop context.CancelFunc
 	done chan *galeratest.Log
 	db   interface{ Close() error }
+	// table is where the loop writes; empty: cidrsTable. A loop started
+	// again needs a new table (its sequence numbers start at 1).
+	table string
+}
+
+func (w *vipWrites) tableName() string {
+	if w.table == "" {
+		return cidrsTable
+	}
+	return w.table
 }
 
 const (
@@ -115,12 +125,17 @@ func rootHostOf(t *testing.T, cidr string) string {
 // start creates an application account (the test's, not the provider's)
 // that may log in through the VIP and starts writing through it.
 func (w *vipWrites) start(s *terraform.State) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	st, err := readCIDRsState(s)
 	if err != nil {
 		return err
 	}
+	return w.startOn(st)
+}
+
+// startOn is start with the cluster's addresses and root password given.
+func (w *vipWrites) startOn(st cidrsState) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
 	node, err := openRoot(net.JoinHostPort(st.ips[0], "3306"), st.password)
 	if err != nil {
 		return err
@@ -139,7 +154,7 @@ func (w *vipWrites) start(s *terraform.State) error {
 		return err
 	}
 	// Members come ONLINE after their first health checks.
-	if err := eventually(ctx, time.Minute, func() error { return galeratest.Prepare(ctx, db, cidrsTable) }); err != nil {
+	if err := eventually(ctx, time.Minute, func() error { return galeratest.Prepare(ctx, db, w.tableName()) }); err != nil {
 		db.Close()
 		return fmt.Errorf("through the VIP %s: %w", st.vip, err)
 	}
@@ -148,7 +163,8 @@ func (w *vipWrites) start(s *terraform.State) error {
 	w.stop, w.db, w.done = stop, db, make(chan *galeratest.Log, 1)
 	done := w.done
 	w.mu.Unlock()
-	go func() { done <- galeratest.RunWrites(loopCtx, db, cidrsTable, 200*time.Millisecond) }()
+	table := w.tableName()
+	go func() { done <- galeratest.RunWrites(loopCtx, db, table, 200*time.Millisecond) }()
 	time.Sleep(3 * time.Second)
 	return nil
 }
@@ -171,12 +187,18 @@ func (w *vipWrites) finish() *galeratest.Log {
 // and a new connection through it works now; then every acknowledged write
 // is on every node and every node is Synced.
 func (w *vipWrites) check(t *testing.T, s *terraform.State, applyStarted time.Time) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
 	st, err := readCIDRsState(s)
 	if err != nil {
 		return err
 	}
+	return w.checkOn(t, st, applyStarted, "allowed_cidrs change")
+}
+
+// checkOn is check with the cluster's addresses and root password given;
+// what names the change in messages.
+func (w *vipWrites) checkOn(t *testing.T, st cidrsState, applyStarted time.Time, what string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
 	time.Sleep(3 * time.Second) // writes after the apply, through new connections
 	checkedAt := time.Now()
 	time.Sleep(2 * time.Second)
@@ -185,12 +207,12 @@ func (w *vipWrites) check(t *testing.T, s *terraform.State, applyStarted time.Ti
 		return fmt.Errorf("the write loop was not running")
 	}
 	if _, ok := log.FirstAfter(checkedAt); !ok {
-		return fmt.Errorf("no write through the VIP was acknowledged after the allowed_cidrs change (%d acked, %d failed, last error: %v)",
-			len(log.Acked), len(log.Failed), log.LastErr)
+		return fmt.Errorf("no write through the VIP was acknowledged after the %s (%d acked, %d failed, last error: %v)",
+			what, len(log.Acked), len(log.Failed), log.LastErr)
 	}
 	gap, from := log.LongestGap(applyStarted)
-	t.Logf("allowed_cidrs change: %d writes acknowledged through the VIP, %d failed; longest gap %s, %s after the loop started",
-		len(log.Acked), len(log.Failed), gap.Round(10*time.Millisecond), from.Sub(log.Started).Round(time.Second))
+	t.Logf("%s: %d writes acknowledged through the VIP, %d failed; longest gap %s, %s after the loop started",
+		what, len(log.Acked), len(log.Failed), gap.Round(10*time.Millisecond), from.Sub(log.Started).Round(time.Second))
 	if gap > 10*time.Second {
 		return fmt.Errorf("no write acknowledged through the VIP for %s during the change (last error: %v)", gap, log.LastErr)
 	}
@@ -218,7 +240,7 @@ func (w *vipWrites) check(t *testing.T, s *terraform.State, applyStarted time.Ti
 		if _, err := db.ExecContext(ctx, "SET SESSION wsrep_sync_wait = 1"); err != nil {
 			return err
 		}
-		missing, err := galeratest.MissingAcked(ctx, db, cidrsTable, log.Acked)
+		missing, err := galeratest.MissingAcked(ctx, db, w.tableName(), log.Acked)
 		if err != nil {
 			return fmt.Errorf("node %s: %w", ip, err)
 		}
@@ -311,22 +333,9 @@ type cidrsState struct {
 }
 
 func readCIDRsState(s *terraform.State) (cidrsState, error) {
-	var st cidrsState
-	var err error
-	if st.password, err = stateAttr(s, "pxc_cluster.test", "root_password"); err != nil {
-		return st, err
-	}
-	vip, err := stateAttr(s, "pxc_lb_pool.single", "vip_address")
+	password, err := stateAttr(s, "pxc_cluster.test", "root_password")
 	if err != nil {
-		return st, err
+		return cidrsState{}, err
 	}
-	st.vip = net.JoinHostPort(vip, "3306")
-	for i := 0; i < 3; i++ {
-		ip, err := stateAttr(s, "pxc_cluster.test", fmt.Sprintf("ips.%d", i))
-		if err != nil {
-			return st, err
-		}
-		st.ips = append(st.ips, ip)
-	}
-	return st, nil
+	return readOnlineState(s, password)
 }

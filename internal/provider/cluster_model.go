@@ -29,6 +29,8 @@ type clusterModel struct {
 	GeneratedPrivateKey types.String      `tfsdk:"generated_private_key"`
 	SSH                 *sshModel         `tfsdk:"ssh"`
 	RootPassword        types.String      `tfsdk:"root_password"`
+	RootPasswordWO      types.String      `tfsdk:"root_password_wo"`
+	RootPasswordVersion types.Int64       `tfsdk:"root_password_wo_version"`
 	SSTMethod           types.String      `tfsdk:"sst_method"`
 	Parameters          types.Map         `tfsdk:"parameters"`
 	AllowedCIDRs        types.List        `tfsdk:"allowed_cidrs"`

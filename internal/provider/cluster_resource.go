@@ -155,6 +155,10 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 	if resp.Diagnostics.HasError() {
 		return
 	}
+	wo, woSet := writeOnlyRootPassword(ctx, req.Config)
+	if woSet {
+		spec.RootPassword = wo
+	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	ctx = maskSecrets(ctx, append(backupSecrets(spec), spec.RootPassword, spec.SSH.PrivateKey)...)
@@ -170,6 +174,9 @@ func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest
 			ctx = maskSecrets(ctx, c.BackupStore.Key, c.BackupStore.ApplicationCredentialSecret)
 		}
 		plan.applyCreated(c)
+		if woSet {
+			plan.RootPassword = types.StringNull() // write-only: never in state
+		}
 		resp.Diagnostics.Append(plan.setObserved(ctx, c)...)
 		resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 		resp.Diagnostics.Append(saveHostKeys(ctx, resp.Private, c.HostKeys)...)
@@ -235,6 +242,12 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	if plan.RootPassword.IsUnknown() {
 		plan.RootPassword = state.RootPassword
 	}
+	wo, woSet := writeOnlyRootPassword(ctx, req.Config)
+	if woSet {
+		plan.RootPassword = types.StringNull() // write-only: never in state
+	}
+	password := plannedRootPassword(&plan, &state, wo, woSet)
+	settings := plannedSettings(ctx, &plan, &state)
 	spec, d := plan.spec(ctx)
 	resp.Diagnostics.Append(d...)
 	hostKeys, d := loadHostKeys(ctx, req.Private)
@@ -244,15 +257,37 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	ctx = maskSecrets(ctx, append(backupSecrets(spec), spec.RootPassword, spec.SSH.PrivateKey)...)
+	ctx = maskSecrets(ctx, append(backupSecrets(spec), password.from, password.to, spec.SSH.PrivateKey)...)
 	mgr := clusterManager(r.data, "update cluster "+state.ID.ValueString(), &resp.Diagnostics)
 	if mgr == nil {
 		return
 	}
-	c, err := mgr.Read(ctx, state.ID.ValueString(), stateMembers(spec, &state), hostKeys)
+	// Read with the password the servers have now (empty: read from the
+	// nodes, for a write-only one) and the members state knows (a grow's
+	// new names are not missing), then work with the planned ones.
+	spec.RootPassword = password.from
+	members := stateMembers(spec, &state)
+	c, err := mgr.Read(ctx, state.ID.ValueString(), members, hostKeys)
 	if err != nil {
 		resp.Diagnostics.Append(readClusterFailed("updating cluster "+state.ID.ValueString(), err))
 		return
+	}
+	spec.RootPassword = members.RootPassword
+	ctx = maskSecrets(ctx, spec.RootPassword) // a write-only one read from the nodes
+	if !c.Health.Healthy() {
+		// Repair first: every other change needs every member. On failure
+		// the state keeps the old settings and what was observed (still
+		// unhealthy), so the next plan shows the repair left and the rest.
+		members.RootPassword = spec.RootPassword
+		var failed diag.Diagnostics
+		c, _ = r.repair(ctx, mgr, c, &plan, *members, &failed)
+		resp.Diagnostics.Append(failed...)
+		resp.Diagnostics.Append(saveHostKeys(ctx, resp.Private, c.HostKeys)...)
+		if failed.HasError() {
+			resp.Diagnostics.Append(state.setObserved(ctx, c)...)
+			resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
+			return
+		}
 	}
 	if backupChanged(plan.Backup, state.Backup) {
 		created, err := setBackupSchedule(ctx, mgr, state.ID.ValueString(), spec, &plan, &state)
@@ -262,17 +297,41 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 		}
 		resp.Diagnostics.Append(replaceBackupCredential(ctx, mgr, req.Private, resp.Private, created, plan.Backup == nil)...)
 	}
+	ctx = maskSecrets(ctx, spec.RootPassword) // a write-only one read from the nodes
+	if password.to == "" {
+		password.to = spec.RootPassword // as the nodes have it
+	}
+	// Ask before changing anything: a static parameter means a rolling restart.
+	var static []string
+	if settings != nil && len(settings.Parameters()) > 0 {
+		if static, err = mgr.StaticParameters(ctx, c, spec, settings.Parameters()); err != nil {
+			resp.Diagnostics.Append(updateSettingsFailed(state.ID.ValueString(), err))
+			return
+		}
+	}
+	if password.rotate {
+		spec.RootPassword = password.to
+		if err := mgr.RotateRootPassword(ctx, c, spec); err != nil {
+			resp.Diagnostics.Append(rotateRootPasswordFailed(state.ID.ValueString(), err))
+			return
+		}
+	}
+	spec.RootPassword = password.to
 	if !plan.AllowedCIDRs.Equal(state.AllowedCIDRs) {
 		if err := mgr.SetAllowedCIDRs(ctx, c, spec); err != nil {
 			resp.Diagnostics.Append(updateAllowedCIDRsFailed(spec.AllowedCIDRs, state.ID.ValueString(), err))
 			return
 		}
 	}
-	if !c.Health.Healthy() {
-		// On failure the state records what was observed (still
-		// unhealthy), so the next plan shows what is left.
-		c, _ = r.repair(ctx, mgr, c, &plan, *stateMembers(spec, &state), &resp.Diagnostics)
-		resp.Diagnostics.Append(saveHostKeys(ctx, resp.Private, c.HostKeys)...)
+	if err := updateSettings(ctx, mgr, c, spec, settings, static); err != nil {
+		resp.Diagnostics.Append(updateSettingsFailed(state.ID.ValueString(), err))
+		return
+	}
+	if volumeGrows(&plan, &state) {
+		if err := mgr.GrowVolumes(ctx, c, spec); err != nil {
+			resp.Diagnostics.Append(growVolumesFailed(state.ID.ValueString(), spec.Volume.SizeGiB, err))
+			return
+		}
 	}
 	plan.ID = state.ID
 	if c.OwnNodes() != spec.NodeCount {

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-validators/listvalidator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
@@ -81,16 +82,17 @@ func clusterResourceBaseSchema(ctx context.Context) schema.Schema {
 			"datastore": schema.SingleNestedAttribute{
 				Required:            true,
 				MarkdownDescription: "Database flavour and version.",
-				PlanModifiers:       t.objectModifiers("datastore"),
 				Attributes: map[string]schema.Attribute{
 					"type": schema.StringAttribute{
 						Required:            true,
+						PlanModifiers:       t.stringModifiers("datastore.type"),
 						MarkdownDescription: "`percona` (Percona XtraDB Cluster) or `mariadb` (MariaDB Galera).",
 						Validators:          []validator.String{stringvalidator.OneOf("percona", "mariadb")},
 					},
 					"version": schema.StringAttribute{
-						Required:            true,
-						MarkdownDescription: "Major version: `5.7` or `8.0` for percona; `10.6`, `10.11` or `11.x` (e.g. `11.4`) for mariadb.",
+						Required: true,
+						MarkdownDescription: "Major version: `5.7` or `8.0` for percona; `10.6`, `10.11` or `11.x` (e.g. `11.4`) for mariadb. " +
+							"Changing it on a running cluster is refused at plan (upgrades are not supported yet).",
 					},
 				},
 			},
@@ -124,13 +126,14 @@ func clusterResourceBaseSchema(ctx context.Context) schema.Schema {
 			"volume": schema.SingleNestedAttribute{
 				Required:            true,
 				MarkdownDescription: "The Cinder data volume of every node, mounted at the datadir.",
-				PlanModifiers:       t.objectModifiers("volume"),
 				Attributes: map[string]schema.Attribute{
 					"size": schema.Int64Attribute{
-						Required: true, MarkdownDescription: "Size in GiB, 1 to 16384 (16 TiB, beyond what common Cinder back ends and quotas give one volume; a larger value is usually a size in MiB).",
+						Required: true, MarkdownDescription: "Size in GiB, 1 to 16384 (16 TiB, beyond what common Cinder back ends and quotas give one volume; a larger value is usually a size in MiB). " +
+							"Growing it extends every node's volume while attached (Cinder microversion 3.42) and its filesystem online, without a restart; a smaller size is refused at plan.",
 						Validators: []validator.Int64{int64validator.Between(1, maxVolumeGiB)},
 					},
-					"type": schema.StringAttribute{Optional: true, MarkdownDescription: "Cinder volume type; the cloud's default when omitted."},
+					"type": schema.StringAttribute{Optional: true, PlanModifiers: t.stringModifiers("volume.type"),
+						MarkdownDescription: "Cinder volume type; the cloud's default when omitted. Changing it replaces the cluster."},
 				},
 			},
 			"availability_zones": schema.ListAttribute{
@@ -206,22 +209,43 @@ func clusterResourceBaseSchema(ctx context.Context) schema.Schema {
 			},
 			"root_password": schema.StringAttribute{
 				Optional: true, Computed: true, Sensitive: true,
-				MarkdownDescription: "Password of the database `root` account; generated when omitted.",
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
-				Validators:          []validator.String{stringvalidator.LengthBetween(8, 128)},
+				MarkdownDescription: "Password of the database `root` account; generated when omitted, and kept in state. " +
+					"Changing it rotates the password on the running cluster (ALTER USER once; it replicates), no restart. " +
+					"To keep the password out of state use `root_password_wo` instead (the two conflict).",
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+				Validators: []validator.String{stringvalidator.LengthBetween(8, 128),
+					stringvalidator.ConflictsWith(path.MatchRoot("root_password_wo"))},
+			},
+			"root_password_wo": schema.StringAttribute{
+				Optional: true, WriteOnly: true, Sensitive: true,
+				MarkdownDescription: "Write-only root password (Terraform and OpenTofu 1.11+): never stored in state or plan. " +
+					"It wins over `root_password`, which must then be unset (state keeps none). Terraform does not compare write-only values, " +
+					"so a new password is applied only when `root_password_wo_version` changes; the provider reads the current password from the nodes " +
+					"(root's client file, reachable only over SSH as root) for its own connections.",
+				Validators: []validator.String{stringvalidator.LengthBetween(8, 128),
+					stringvalidator.AlsoRequires(path.MatchRoot("root_password_wo_version"))},
+			},
+			"root_password_wo_version": schema.Int64Attribute{
+				Optional:            true,
+				MarkdownDescription: "Version of `root_password_wo`: change it (e.g. increment) to rotate the running cluster to the current `root_password_wo`.",
+				Validators:          []validator.Int64{int64validator.AlsoRequires(path.MatchRoot("root_password_wo"))},
 			},
 			"sst_method": schema.StringAttribute{
 				Optional: true, Computed: true,
-				MarkdownDescription: "State snapshot transfer method: `rsync`, `mariabackup` (mariadb) or `xtrabackup-v2` (percona). Default: `xtrabackup-v2` for percona, `mariabackup` for mariadb.",
-				Validators:          []validator.String{stringvalidator.OneOf("rsync", "mariabackup", "xtrabackup-v2")},
-				PlanModifiers:       []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
+				MarkdownDescription: "State snapshot transfer method: `rsync`, `mariabackup` (mariadb) or `xtrabackup-v2` (percona). Default: `xtrabackup-v2` for percona, `mariabackup` for mariadb. " +
+					"Changing it rewrites every node's option file and sets it on the running servers (no restart); the next state transfer uses it.",
+				Validators:    []validator.String{stringvalidator.OneOf("rsync", "mariabackup", "xtrabackup-v2")},
+				PlanModifiers: []planmodifier.String{stringplanmodifier.UseStateForUnknown()},
 			},
 			"parameters": schema.MapAttribute{
 				ElementType: types.StringType, Optional: true,
 				MarkdownDescription: "Extra `[mysqld]` settings. Keys the provider manages (bind-address, binlog_format, innodb_flush_log_at_trx_commit, sync_binlog..., and every wsrep_* key except " +
 					"wsrep_slave_threads, wsrep_applier_threads, wsrep_sync_wait, wsrep_retry_autocommit, wsrep_max_ws_rows, wsrep_max_ws_size and wsrep_log_conflicts) are refused " +
 					"in every spelling the server reads as them: abbreviations, `-` for `_`, and the `loose-`, `skip-`, `disable-`, `enable-`, `maximum-` prefixes. " +
-					"Values may not contain `#`, quotes, backslashes, brackets or control characters. Elements whose value is not known until apply are checked by their key at plan time.",
+					"Values may not contain `#`, quotes, backslashes, brackets or control characters. Elements whose value is not known until apply are checked by their key at plan time. " +
+					"A change of a dynamic variable (the server reports it not read-only) is applied online with `SET GLOBAL` on every node and written to the option file, without a restart; " +
+					"a change of a static one restarts every node once, one at a time (readers first, the writer last after it moved away, each Synced before the next). " +
+					"The plan warns which path it takes and names the static variables.",
 			},
 			"allowed_cidrs": schema.ListAttribute{
 				ElementType: types.StringType, Optional: true,
@@ -233,7 +257,8 @@ func clusterResourceBaseSchema(ctx context.Context) schema.Schema {
 				Optional: true, Computed: true, Default: int64default.StaticInt64(3),
 				Validators: []validator.Int64{int64validator.Between(1, 60)},
 				MarkdownDescription: "Seconds the members wait for a silent node before dropping it from the cluster (Galera's `evs.suspect_timeout`; " +
-					"Galera's own default is 5). Every commit stalls that long when a node dies, so it bounds a load balancer's failover. Default 3.",
+					"Galera's own default is 5). Every commit stalls that long when a node dies, so it bounds a load balancer's failover. Default 3. " +
+					"A change is set on the running servers through `wsrep_provider_options` and written to the option file, without a restart.",
 			},
 			"install_packages": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),

@@ -284,7 +284,7 @@ func unknownReferenceDiagnostic(re *cluster.ReferenceError) diag.Diagnostic {
 // changeRefusedDiagnostic refuses a change of attr; reason completes
 // "Changing attr ...".
 func changeRefusedDiagnostic(attr, reason string) diag.Diagnostic {
-	return diag.NewAttributeErrorDiagnostic(path.Root(attr), "Change Not Supported In Place",
+	return diag.NewAttributeErrorDiagnostic(attributePath(attr), "Change Not Supported In Place",
 		fmt.Sprintf("Changing %s %s. Revert the change, or replace the cluster on purpose with `terraform apply -replace`.", attr, reason))
 }
 
@@ -575,4 +575,73 @@ func repairFailed(name string, err error) diag.Diagnostic {
 	}
 	return diag.NewAttributeErrorDiagnostic(path.Root("health"), "Error Repairing Cluster",
 		fmt.Sprintf("While repairing cluster %s, a step failed. Nodes already repaired stay so; applying again plans what is left.\n\nOriginal Error: %v", name, err))
+}
+
+// changeShrinkRefusedDiagnostic refuses a smaller value of an attribute
+// that can only grow.
+func changeShrinkRefusedDiagnostic(attr, reason string) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(attributePath(attr), "Shrinking Not Supported",
+		fmt.Sprintf("Changing %s %s.", attr, reason))
+}
+
+// rollingRestartDiagnostic is the plan's note that static parameters
+// changed: every node restarts once, one at a time, the writer last.
+func rollingRestartDiagnostic(nodes int, static []string) diag.Diagnostic {
+	return diag.NewAttributeWarningDiagnostic(path.Root("parameters"), "Rolling Restart Planned",
+		fmt.Sprintf("rolling restart of %d nodes: %s not dynamic (the servers report %s read-only). "+
+			"Each node restarts once, one at a time, readers first and the writer last after the writer moves away; "+
+			"every node is Synced before the next.", nodes, isAre(static), them(static)))
+}
+
+// onlineSettingsDiagnostic is the plan's note that a settings change
+// reaches the running servers without a restart.
+func onlineSettingsDiagnostic(nodes int, what []string) diag.Diagnostic {
+	return diag.NewWarningDiagnostic("Settings Applied Online",
+		fmt.Sprintf("%s will be applied online on %d nodes (SET GLOBAL and the option file, one node at a time): no node restarts.",
+			strings.Join(what, ", "), nodes))
+}
+
+// settingsCheckFailedDiagnostic: the plan could not ask the servers which
+// parameters are dynamic; the apply asks again before changing anything.
+func settingsCheckFailedDiagnostic(err error) diag.Diagnostic {
+	return diag.NewAttributeWarningDiagnostic(path.Root("parameters"), "Could Not Ask The Servers",
+		"The plan could not ask the running servers which of the changed parameters are dynamic; the apply asks again and refuses static ones before changing anything.\n\n"+err.Error())
+}
+
+// updateSettingsFailed reports a settings change that stopped part way:
+// the nodes before the failing one have the new settings, the next apply
+// sets them on the rest.
+func updateSettingsFailed(id string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Settings Change Failed",
+		fmt.Sprintf("Applying the settings of cluster %s online failed. Nodes before the failing one have the new settings; "+
+			"fix the cause and apply again to finish.\n\n%s", id, err))
+}
+
+// rotateRootPasswordFailed reports a failed rotation.
+func rotateRootPasswordFailed(id string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("Root Password Rotation Failed",
+		fmt.Sprintf("Rotating the root password of cluster %s failed; state keeps the previous password. "+
+			"If the accounts already changed, the nodes listed before the failure have the new credentials; apply again to finish.\n\n%s", id, err))
+}
+
+func isAre(names []string) string {
+	if len(names) == 1 {
+		return names[0] + " is"
+	}
+	return strings.Join(names, ", ") + " are"
+}
+
+func them(names []string) string {
+	if len(names) == 1 {
+		return "it"
+	}
+	return "them"
+}
+
+// growVolumesFailed reports a volume grow that stopped part way: the nodes
+// before the failing one have the new size, the next apply finishes.
+func growVolumesFailed(id string, sizeGiB int, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("volume").AtName("size"), "Volume Grow Failed",
+		fmt.Sprintf("Growing the data volumes of cluster %s to %d GiB failed. Nodes before the failing one have the new size; "+
+			"nothing restarted. Fix the cause and apply again: it resumes where this stopped.\n\n%s", id, sizeGiB, err))
 }

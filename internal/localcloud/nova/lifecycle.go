@@ -560,6 +560,10 @@ func (c *Service) planAction(s *state.Server, name string, raw json.RawMessage) 
 		s.TaskState = "resize_prep"
 		c.Save()
 		prev := s.VMState
+		if msg, fail := c.failResize[id]; fail {
+			delete(c.failResize, id)
+			return nil, 202, func(ctx context.Context) { c.failResizeInPrep(ctx, id, msg) }
+		}
 		return nil, 202, func(ctx context.Context) { c.resizeServer(ctx, id, f.ID, prev) }
 	case "confirmResize":
 		if s.VMState != "resized" || !idle {
@@ -703,6 +707,25 @@ func (c *Service) resizeServer(ctx context.Context, id, flavorID, prev string) {
 	}
 	c.Mu.Unlock()
 	c.FinishAction(id, "resized", power, err)
+}
+
+// failResizeInPrep ends a resize the scheduler could not place: the
+// server was never touched, so it keeps its flavor, state and power; the
+// task state clears and the fault is recorded.
+func (c *Service) failResizeInPrep(ctx context.Context, id, msg string) {
+	if !c.SleepStep(ctx) {
+		return
+	}
+	c.Mu.Lock()
+	defer c.Mu.Unlock()
+	s, ok := c.St.Servers[id]
+	if !ok || s.Deleting {
+		return
+	}
+	s.TaskState = ""
+	s.Fault = &state.ServerFault{Code: 500, Message: msg, Details: "resize: prep_resize failed", Created: time.Now()}
+	s.UpdatedAt = time.Now()
+	c.Save()
 }
 
 func (c *Service) revertResize(ctx context.Context, id string) {

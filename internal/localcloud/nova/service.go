@@ -34,6 +34,9 @@ type Service struct {
 	// without printing their host key fingerprints, as cloud-init does with
 	// ssh.emit_keys_to_console: false (guarded by Mu).
 	quietConsolePrefixes []string
+	// failResize: the next resize of these servers fails with the message
+	// (guarded by Mu).
+	failResize map[string]string
 }
 
 // New builds the compute service over the shared store.
@@ -61,4 +64,23 @@ func (c *Service) consoleHidesFingerprints(name string) bool {
 // (empty: a default fault); callers hold Mu.
 func (c *Service) FailNextBuilds(count int, msg string) {
 	c.nextServerErrors, c.nextServerErrMsg = count, msg
+}
+
+// FailNextResize makes the next resize of server id fail as Nova's does
+// when the scheduler finds no host for the new flavor: the server goes
+// back to its state before, on its old flavor, without a reboot, and the
+// fault is recorded (Nova shows it only on a server in ERROR). msg empty:
+// Nova's NoValidHost message. Callers hold Mu.
+func (c *Service) FailNextResize(id, msg string) bool {
+	if _, ok := c.St.Servers[id]; !ok {
+		return false
+	}
+	if msg == "" {
+		msg = "No valid host was found. No host can take the new flavor."
+	}
+	if c.failResize == nil {
+		c.failResize = map[string]string{}
+	}
+	c.failResize[id] = msg
+	return true
 }

@@ -1,0 +1,52 @@
+package guest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// GrowFilesystem grows the datadir's filesystem on one node to its data
+// volume's size, online (resize2fs on the mounted ext4): the server keeps
+// running. It first waits until the block device shows at least minBytes,
+// since a cloud tells the guest of an extended volume asynchronously. It
+// returns the filesystem's size in bytes afterwards.
+func (c *Cluster) GrowFilesystem(ctx context.Context, nodeName string, minBytes int64) (int64, error) {
+	n, err := c.node(nodeName)
+	if err != nil {
+		return 0, err
+	}
+	if n.DataVolume.isZero() {
+		return 0, &NodeError{Phase: PhaseFilesystem, Node: n.Name, Err: errors.New("the node has no data volume")}
+	}
+	start := time.Now()
+	// The volume's own device, not findmnt's SOURCE: a guest whose datadir
+	// is bound into place lists the bind's source first.
+	script := fmt.Sprintf(`set -e
+%[3]s
+if ! findmnt -rn -M %[1]s >/dev/null; then echo "no filesystem is mounted at %[1]s" >&2; exit 3; fi
+for i in $(seq 1 120); do
+  [ "$(blockdev --getsize64 "$dev")" -ge %[2]d ] && break
+  if [ "$i" = 120 ]; then echo "$dev is $(blockdev --getsize64 "$dev") bytes after 60 s, want at least %[2]d" >&2; exit 4; fi
+  sleep 0.5
+done
+if ! out=$(resize2fs "$dev" 2>&1); then
+  case "$out" in
+  *"Permission denied"*) echo "resize2fs: online resize needs CAP_SYS_RESOURCE, which root in this guest lacks (a container without it?): $out" >&2; exit 5 ;;
+  esac
+  echo "$out" >&2; exit 1
+fi
+df -B1 --output=size %[1]s | tail -n 1`, dataDir, minBytes, findDataDevice(n.DataVolume))
+	out, err := n.run(ctx, script, nil)
+	if err != nil {
+		return 0, &NodeError{Phase: PhaseFilesystem, Node: n.Name, Err: fmt.Errorf("grow filesystem: %w", err)}
+	}
+	size := parseInt64(strings.TrimSpace(out))
+	if size <= 0 {
+		return 0, &NodeError{Phase: PhaseFilesystem, Node: n.Name, Err: fmt.Errorf("grow filesystem: unexpected size %q", strings.TrimSpace(out))}
+	}
+	c.emitDone("filesystem", n.Name, start, "filesystem grown online to %d MiB", size>>20)
+	return size, nil
+}
