@@ -51,6 +51,12 @@ type options struct {
 	status func(ctx context.Context, n *node) (NodeStatus, error)
 }
 
+// defaultPoll is how often a wait looks at a node: a status read over the
+// node's open SSH connection costs a few milliseconds, and every wait of a
+// create (bootstrap, each join, the gate) ends on average half an interval
+// after the node got there.
+const defaultPoll = 250 * time.Millisecond
+
 // Option tunes a Cluster.
 type Option func(*options)
 
@@ -68,7 +74,8 @@ func WithStartTimeout(d time.Duration) Option { return func(op *options) { op.st
 // library adds time for the data on the donor (default 10m + 1s per 20 MiB).
 func WithJoinTimeout(d time.Duration) Option { return func(op *options) { op.joinTimeout = d } }
 
-// WithPollInterval sets how often status is polled while waiting (default 1s).
+// WithPollInterval sets how often status is polled while waiting (default
+// defaultPoll).
 func WithPollInterval(d time.Duration) Option { return func(op *options) { op.poll = d } }
 
 // WithStatusTimeout bounds reading one node's status (default 10s); an
@@ -90,7 +97,7 @@ func New(spec ClusterSpec, opts ...Option) (*Cluster, error) {
 			startTimeout:   5 * time.Minute,
 			joinTimeout:    10 * time.Minute,
 			stopTimeout:    10 * time.Minute,
-			poll:           time.Second,
+			poll:           defaultPoll,
 			statusTimeout:  10 * time.Second,
 		},
 		mask: newMasker(s.RootPassword, s.SSTPassword),
@@ -417,7 +424,7 @@ func (c *Cluster) waitLocalPing(ctx context.Context, n *node, timeout time.Durat
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(c.opts.poll):
 		}
 	}
 }
