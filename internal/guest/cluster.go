@@ -314,14 +314,22 @@ func (c *Cluster) startCommand(n *node, bootstrap bool) string {
 	if bootstrap {
 		flag = " --wsrep-new-cluster"
 	}
-	prog := "/usr/bin/mysqld_safe" // MariaDB: runs a --wsrep-recover pass before every start
-	if c.spec.Flavour == Percona {
-		prog = l.ServerPath + " --user=mysql"
-	}
 	// Only the setsid'd server goes to the background, with every stream
 	// redirected: anything holding the session's stdout open would keep the
 	// SSH command from returning.
-	return "install -d -o mysql -g root -m 755 " + runDir + " || exit 1; setsid " + prog + flag + " </dev/null >/dev/null 2>&1 &"
+	prepare := "install -d -o mysql -g root -m 755 " + runDir + " || exit 1; "
+	background := func(prog string) string { return "setsid " + prog + flag + " </dev/null >/dev/null 2>&1 &" }
+	direct := l.ServerPath + " --user=mysql"
+	if c.spec.Flavour == Percona {
+		return prepare + background(direct)
+	}
+	// MariaDB's mysqld_safe runs a --wsrep-recover pass (a whole server
+	// start and stop, seconds) before every start, to find the position a
+	// crashed node rejoins from. A datadir Galera never ran on has no
+	// grastate.dat and no position to recover: its first start, in
+	// Bootstrap and Join, goes straight to the server.
+	return prepare + "if [ -e " + dataDir + "/grastate.dat ]; then " + background("/usr/bin/mysqld_safe") +
+		" else " + background(direct) + " fi"
 }
 
 // stopCommand stops the server cleanly and waits until it is gone.
