@@ -227,4 +227,4 @@ func providerOptions(s ClusterSpec) string {
 
 // membershipPace is evs.inactive_check_period and evs.join_retrans_period
 // when the spec shortens failure detection.
-const membershipPace = 250 * time.Millisecond
+const membershipPace = 100 * time.Millisecond
