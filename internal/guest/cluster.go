@@ -55,7 +55,7 @@ type options struct {
 // node's open SSH connection costs a few milliseconds, and every wait of a
 // create (bootstrap, each join, the gate) ends on average half an interval
 // after the node got there.
-const defaultPoll = 250 * time.Millisecond
+const defaultPoll = 100 * time.Millisecond
 
 // Option tunes a Cluster.
 type Option func(*options)
