@@ -20,7 +20,7 @@ func TestCreateRestartsBootstrapNodeOnlyWhereNeeded(t *testing.T) {
 		configFile, addr string
 	}{
 		{name: "mariadb-none", flavour: MariaDB, version: "10.11", init: "none",
-			bootstrap: "install -d -o mysql -g root -m 755 /run/mysqld || exit 1; if [ -e /var/lib/mysql/grastate.dat ]; then setsid /usr/bin/mysqld_safe --wsrep-new-cluster </dev/null >/dev/null 2>&1 & else setsid /usr/sbin/mariadbd --user=mysql --wsrep-new-cluster </dev/null >/dev/null 2>&1 & fi"},
+			bootstrap: "install -d -o mysql -g root -m 755 /run/mysqld || exit 1; if [ -e /var/lib/mysql/grastate.dat ] || [ -e /var/lib/mysql/.pxc-restored ]; then setsid /usr/bin/mysqld_safe --wsrep-new-cluster </dev/null >/dev/null 2>&1 & else setsid /usr/sbin/mariadbd --user=mysql --wsrep-new-cluster </dev/null >/dev/null 2>&1 & fi"},
 		{name: "mariadb-systemd", flavour: MariaDB, version: "10.11", init: "systemd", bootstrap: "galera_new_cluster"},
 		{name: "percona-8.0-systemd", flavour: Percona, version: "8.0", init: "systemd",
 			bootstrap: "systemctl start mysql@bootstrap.service",

@@ -327,9 +327,10 @@ func (c *Cluster) startCommand(n *node, bootstrap bool) string {
 	// start and stop, seconds) before every start, to find the position a
 	// crashed node rejoins from. A datadir Galera never ran on has no
 	// grastate.dat and no position to recover: its first start, in
-	// Bootstrap and Join, goes straight to the server.
-	return prepare + "if [ -e " + dataDir + "/grastate.dat ]; then " + background("/usr/bin/mysqld_safe") +
-		" else " + background(direct) + " fi"
+	// Bootstrap and Join, goes straight to the server. A restored backup
+	// (restoredMarker) carries a position and keeps the pass.
+	return prepare + "if [ -e " + dataDir + "/grastate.dat ] || [ -e " + dataDir + "/" + restoredMarker + " ]; then " +
+		background("/usr/bin/mysqld_safe") + " else " + background(direct) + " fi"
 }
 
 // stopCommand stops the server cleanly and waits until it is gone.
