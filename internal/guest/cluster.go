@@ -52,6 +52,12 @@ type options struct {
 	status func(ctx context.Context, n *node) (NodeStatus, error)
 }
 
+// defaultPoll is how often a wait looks at a node: a status read over the
+// node's open SSH connection costs a few milliseconds, and every wait of a
+// create (bootstrap, each join, the gate) ends on average half an interval
+// after the node got there.
+const defaultPoll = 100 * time.Millisecond
+
 // Option tunes a Cluster.
 type Option func(*options)
 
@@ -69,7 +75,8 @@ func WithStartTimeout(d time.Duration) Option { return func(op *options) { op.st
 // library adds time for the data on the donor (default 10m + 1s per 20 MiB).
 func WithJoinTimeout(d time.Duration) Option { return func(op *options) { op.joinTimeout = d } }
 
-// WithPollInterval sets how often status is polled while waiting (default 1s).
+// WithPollInterval sets how often status is polled while waiting (default
+// defaultPoll).
 func WithPollInterval(d time.Duration) Option { return func(op *options) { op.poll = d } }
 
 // WithStatusTimeout bounds reading one node's status (default 10s); an
@@ -92,7 +99,7 @@ func New(spec ClusterSpec, opts ...Option) (*Cluster, error) {
 			startTimeout:   5 * time.Minute,
 			joinTimeout:    10 * time.Minute,
 			stopTimeout:    10 * time.Minute,
-			poll:           time.Second,
+			poll:           defaultPoll,
 			statusTimeout:  10 * time.Second,
 		},
 		mask: newMasker(s.RootPassword, s.SSTPassword),
@@ -322,14 +329,23 @@ func (c *Cluster) startCommand(n *node, bootstrap bool) string {
 	if bootstrap {
 		flag = " --wsrep-new-cluster"
 	}
-	prog := "/usr/bin/mysqld_safe" // MariaDB: runs a --wsrep-recover pass before every start
-	if c.spec.Flavour == Percona {
-		prog = l.ServerPath + " --user=mysql"
-	}
 	// Only the setsid'd server goes to the background, with every stream
 	// redirected: anything holding the session's stdout open would keep the
 	// SSH command from returning.
-	return "install -d -o mysql -g root -m 755 " + runDir + " || exit 1; setsid " + prog + flag + " </dev/null >/dev/null 2>&1 &"
+	prepare := "install -d -o mysql -g root -m 755 " + runDir + " || exit 1; "
+	background := func(prog string) string { return "setsid " + prog + flag + " </dev/null >/dev/null 2>&1 &" }
+	direct := l.ServerPath + " --user=mysql"
+	if c.spec.Flavour == Percona {
+		return prepare + background(direct)
+	}
+	// MariaDB's mysqld_safe runs a --wsrep-recover pass (a whole server
+	// start and stop, seconds) before every start, to find the position a
+	// crashed node rejoins from. A datadir Galera never ran on has no
+	// grastate.dat and no position to recover: its first start, in
+	// Bootstrap and Join, goes straight to the server. A restored backup
+	// (restoredMarker) carries a position and keeps the pass.
+	return prepare + "if [ -e " + dataDir + "/grastate.dat ] || [ -e " + dataDir + "/" + restoredMarker + " ]; then " +
+		background("/usr/bin/mysqld_safe") + " else " + background(direct) + " fi"
 }
 
 // stopCommand stops the server cleanly and waits until it is gone.
@@ -432,7 +448,7 @@ func (c *Cluster) waitLocalPing(ctx context.Context, n *node, timeout time.Durat
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(500 * time.Millisecond):
+		case <-time.After(c.opts.poll):
 		}
 	}
 }

@@ -191,11 +191,16 @@ func (c *Cluster) installClustercheck(ctx context.Context, n *node, members []No
 	listen := fmt.Sprintf("TCP-LISTEN:%d,reuseaddr,fork,max-children=%d", cc.port(), clustercheckMaxConnections)
 	// The pattern also matches responders started as root by earlier
 	// versions (no max-children): they are replaced.
+	// Only the responders it killed are waited for: a right one keeps
+	// running and is not waited on.
 	script := fmt.Sprintf(`pattern='^socat TCP-LISTEN:[0-9]*,reuseaddr,fork[a-z0-9=,-]* EXEC:%[1]s$'
+killed=""
 for pid in $(pgrep -f "$pattern"); do
-  { grep -qa -- %[2]s /proc/$pid/cmdline && [ "$(stat -c %%U /proc/$pid)" = %[4]s ]; } || kill "$pid"
+  { grep -qa -- %[2]s /proc/$pid/cmdline && [ "$(stat -c %%U /proc/$pid)" = %[4]s ]; } || { kill "$pid"; killed="$killed $pid"; }
 done
-for i in $(seq 1 20); do pgrep -f "$pattern" >/dev/null || break; sleep 0.1; done
+for pid in $killed; do
+  for i in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+done
 if ! pgrep -f "$pattern" >/dev/null; then
   setsid setpriv --reuid=%[4]s --regid=%[4]s --init-groups --inh-caps=-all socat %[2]s EXEC:%[1]s </dev/null >/dev/null 2>&1 &
 fi

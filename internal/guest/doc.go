@@ -19,7 +19,9 @@
 //   - Bootstrap: start the first node as a new cluster and set root's
 //     password (over stdin, never on a command line).
 //   - Join: start the other nodes one at a time, each waited to Synced.
-//   - RestartBootstrapNode: restart the first node as a normal member.
+//   - RestartBootstrapNode: restart the first node as a normal member where
+//     the flavour's bootstrap outlives that start (Percona's
+//     mysql@bootstrap.service); MariaDB's applies to one start only.
 //   - Gate / WaitGate / Status: the membership check over SQL tunnelled
 //     through SSH: cluster size, one state UUID and conf_id, every node
 //     Primary, Synced, ready and connected.

@@ -282,6 +282,33 @@ func TestClusterLifecycle(t *testing.T) {
 	}
 	lap("create again (idempotent)")
 
+	// MariaDB's --wsrep-new-cluster applies to one start: Create leaves
+	// node 1 running as it was bootstrapped, and its next start is an
+	// ordinary join of the members its option file lists.
+	t.Run("node 1 is not restarted, and its next start joins", func(t *testing.T) {
+		bootstrapped := "pgrep -f -- '--[w]srep-new-cluster' >/dev/null && echo bootstrapped || echo ordinary"
+		if out := console(t, l.hosts[0], bootstrapped); !strings.Contains(out, "bootstrapped") {
+			t.Errorf("db1 was restarted after the joins: %s", out)
+		}
+		if err := c.StopNode(ctx, "db1"); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.StartNode(ctx, "db1"); err != nil {
+			t.Fatal(err)
+		}
+		st, err := c.WaitGate(ctx, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n1, _ := st.Node("db1"); n1.ClusterSize != 3 {
+			t.Errorf("db1 after its restart: %s", n1)
+		}
+		if out := console(t, l.hosts[0], bootstrapped); !strings.Contains(out, "ordinary") {
+			t.Errorf("db1's next start bootstrapped again: %s", out)
+		}
+	})
+	lap("node 1 restart (ordinary join)")
+
 	t.Run("replication and users", func(t *testing.T) {
 		db3, err := c.DB(ctx, "db3")
 		if err != nil {

@@ -362,12 +362,18 @@ func (c *Cluster) copyCertificates(ctx context.Context, from, to *node) error {
 }
 
 // RestartBootstrapNode restarts the first node as a normal member once all
-// nodes are Synced, so a later restart cannot start a second cluster. It
-// is a no-op when the node no longer runs in bootstrap mode.
+// nodes are Synced, where its bootstrap would outlive this start
+// (bootstrapOutlivesStart), so a later restart cannot start a second
+// cluster. It is a no-op when the node no longer runs in bootstrap mode or
+// its flavour's bootstrap applies to one start only.
 func (c *Cluster) RestartBootstrapNode(ctx context.Context) error {
 	nodes := c.nodes()
 	n := nodes[0]
 	start := time.Now()
+	if !c.bootstrapOutlivesStart() {
+		c.emit("restart", n.Name, "%s's bootstrap applies to one start only; no restart needed", c.spec.Flavour)
+		return nil
+	}
 	ps, err := c.processes(ctx, n)
 	if err != nil {
 		return &NodeError{Phase: PhaseRestart, Node: n.Name, Err: err}
@@ -386,6 +392,21 @@ func (c *Cluster) RestartBootstrapNode(ctx context.Context) error {
 	}
 	c.emitDone("restart", n.Name, start, "bootstrap node restarted as a normal member, Synced")
 	return nil
+}
+
+// bootstrapOutlivesStart says whether the first node, once bootstrapped,
+// must be restarted as a normal member. Percona runs the bootstrap in a
+// unit of its own (mysql@bootstrap.service) or its own server process, and
+// is switched to the normal unit as Percona documents. MariaDB's
+// galera_new_cluster (a systemd environment variable it clears again) and
+// mysqld_safe --wsrep-new-cluster (which does not restart a wsrep server
+// that exits: max_wsrep_restarts is 0) apply to that one start only: the
+// node runs as an ordinary member, and its option file, written by
+// Prepare, already lists every member in wsrep_cluster_address for its
+// next start, so a restart would only cost a state transfer's worth of
+// time and a moment without node 1.
+func (c *Cluster) bootstrapOutlivesStart() bool {
+	return c.spec.Flavour == Percona
 }
 
 // restartNormally restarts a node without the bootstrap flag or unit.

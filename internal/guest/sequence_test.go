@@ -29,6 +29,7 @@ type fakeServer struct {
 	sst bool
 	// grastate is the node's grastate.dat (empty: none).
 	grastate string
+	files    map[string]string // uploaded content by path
 }
 
 type sharedLog struct {
@@ -88,8 +89,10 @@ func (f *fakeServer) Run(ctx context.Context, cmd string, stdin []byte) ([]byte,
 	case strings.Contains(cmd, "mysql@bootstrap.service && systemctl start"),
 		strings.HasPrefix(cmd, "systemctl start mysql\n"), cmd == "systemctl start mysql":
 		f.running, f.bootstrapped = true, false
-	case cmd == "systemctl start mysql@bootstrap.service":
+	case cmd == "systemctl start mysql@bootstrap.service", cmd == "galera_new_cluster":
 		f.running, f.bootstrapped = true, true
+	case cmd == "systemctl start mariadb":
+		f.running, f.bootstrapped = true, false
 	case strings.Contains(cmd, "setsid"):
 		f.running, f.bootstrapped = true, strings.Contains(cmd, "--wsrep-new-cluster")
 	case strings.Contains(cmd, " shutdown "), strings.HasPrefix(cmd, "systemctl stop"):
@@ -104,6 +107,12 @@ func (f *fakeServer) Run(ctx context.Context, cmd string, stdin []byte) ([]byte,
 
 func (f *fakeServer) Upload(ctx context.Context, path string, content []byte, mode fs.FileMode) error {
 	f.shared.add(f.name, fmt.Sprintf("UPLOAD %s mode %04o", path, mode.Perm()), string(content))
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.files == nil {
+		f.files = map[string]string{}
+	}
+	f.files[path] = string(content)
 	return nil
 }
 

@@ -1,0 +1,189 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/guest"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/host"
+)
+
+// rawBound is the raw lower bound of a cluster create: what Galera needs on
+// the local cloud's hosts, driven by hand over SSH, not by the guest
+// library's sequence. Its parts:
+//
+//   - hosts: the three hosts booted side by side with their data disks
+//     attached (what the local cloud's Nova does for a server);
+//   - prepare: every host at once: mkfs and mount of the data disk, one
+//     option file, the datadir initialised;
+//   - bootstrap: node 1 started with --wsrep-new-cluster (mariadbd itself,
+//     no wrapper) until Synced;
+//   - each join: the next node started, with rsync (the fastest SST for an
+//     empty datadir), until Synced, one at a time.
+//
+// Every wait polls on the host itself every 100 ms. Nothing else is done:
+// no accounts, no health responder, no gate, no restart.
+type rawBound struct {
+	hosts, prepare, bootstrap time.Duration
+	joins                     []time.Duration
+	total                     time.Duration
+}
+
+func (r rawBound) galera() time.Duration { return r.total - r.hosts }
+
+func (r rawBound) String() string {
+	var joins []string
+	for _, j := range r.joins {
+		joins = append(joins, j.Round(100*time.Millisecond).String())
+	}
+	return fmt.Sprintf("hosts %s, prepare %s, bootstrap %s, joins %s",
+		r.hosts.Round(100*time.Millisecond), r.prepare.Round(100*time.Millisecond),
+		r.bootstrap.Round(100*time.Millisecond), strings.Join(joins, " + "))
+}
+
+// rawNodeConfig is the least a MariaDB Galera node needs, with the
+// quickstart's settings (buffer pool, failure detection, durability).
+func rawNodeConfig(name, addr string, members []string) string {
+	return fmt.Sprintf(`[mysqld]
+datadir = /var/lib/mysql
+log_error = /var/log/mysql/error.log
+bind-address = 0.0.0.0
+binlog_format = ROW
+default_storage_engine = InnoDB
+innodb_autoinc_lock_mode = 2
+innodb_flush_log_at_trx_commit = 1
+sync_binlog = 1
+innodb_buffer_pool_size = 64M
+wsrep_on = ON
+wsrep_provider = /usr/lib/galera/libgalera_smm.so
+wsrep_provider_options = "evs.suspect_timeout=PT3S"
+wsrep_cluster_name = raw
+wsrep_cluster_address = gcomm://%s
+wsrep_node_name = %s
+wsrep_node_address = %s
+wsrep_sst_method = rsync
+`, strings.Join(members, ","), name, addr)
+}
+
+// rawLowerBound measures rawBound on hosts of its own.
+func rawLowerBound(ctx context.Context, t *testing.T) rawBound {
+	t.Helper()
+	network, err := host.NewNetwork(ctx, host.NetworkOptions{Prefix: "pxcb", StateDir: t.TempDir()})
+	must(t, err)
+	defer network.Close()
+	signer, pub := newKey(t)
+	const n = 3
+	hosts := make([]*host.Host, n)
+	disks := make([]*host.Disk, n)
+	errs := make([]error, n)
+	dirs := make([]string, n)
+	for i := range dirs {
+		dirs[i] = t.TempDir()
+	}
+	defer func() {
+		for _, d := range disks {
+			if d != nil {
+				d.Close()
+			}
+		}
+	}()
+
+	var r rawBound
+	start := time.Now()
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h, err := network.StartHost(ctx, host.Options{Name: fmt.Sprintf("raw-%d", i+1), AuthorizedKeys: []string{pub}})
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			hosts[i] = h
+			if disks[i], err = host.NewDisk(ctx, dirs[i], 1<<30); err != nil {
+				errs[i] = err
+				return
+			}
+			errs[i] = h.AttachDisk(ctx, disks[i], fmt.Sprintf("rawvolume%d", i+1))
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		must(t, err)
+	}
+	r.hosts = time.Since(start)
+
+	var members []string
+	for _, h := range hosts {
+		members = append(members, h.Addr().String())
+	}
+	clients := make([]*guest.SSHClient, n)
+	t0 := time.Now()
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := hosts[i]
+			cl, err := guest.DialSSH(ctx, guest.SSHTarget{Addr: h.Addr().String(), Signer: signer, HostKeys: []ssh.PublicKey{h.HostKey()}}, nil)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			clients[i] = cl
+			script := fmt.Sprintf(`set -e
+dev=$(readlink -f /dev/disk/by-id/virtio-rawvolume%d)
+mkfs.ext4 -q "$dev"
+mount -t ext4 "$dev" /var/lib/mysql
+rmdir /var/lib/mysql/lost+found
+chown mysql:mysql /var/lib/mysql
+install -d -o mysql -g adm -m 2750 /var/log/mysql
+install -d -o mysql -g root -m 755 /run/mysqld
+cat > /etc/mysql/mariadb.conf.d/99-raw.cnf <<'EOF'
+%sEOF
+mariadb-install-db --user=mysql --datadir=/var/lib/mysql --skip-test-db >/dev/null 2>&1`, i+1, rawNodeConfig(h.Name(), h.Addr().String(), members))
+			_, errs[i] = cl.Run(ctx, script, nil)
+		}()
+	}
+	wg.Wait()
+	defer func() {
+		for _, cl := range clients {
+			if cl != nil {
+				cl.Close()
+			}
+		}
+	}()
+	for _, err := range errs {
+		must(t, err)
+	}
+	r.prepare = time.Since(t0)
+
+	for i, cl := range clients {
+		t0 := time.Now()
+		flag := ""
+		if i == 0 {
+			flag = " --wsrep-new-cluster"
+		}
+		_, err := cl.Run(ctx, "setsid /usr/sbin/mariadbd --user=mysql"+flag+" </dev/null >/dev/null 2>&1 &", nil)
+		must(t, err)
+		_, err = cl.Run(ctx, `for i in $(seq 1 3000); do
+  [ "$(mariadb -N -B -e "SHOW STATUS LIKE 'wsrep_local_state_comment'" 2>/dev/null | cut -f2)" = Synced ] && exit 0
+  sleep 0.1
+done
+echo "not Synced within 300s" >&2; tail -n 20 /var/log/mysql/error.log >&2; exit 1`, nil)
+		must(t, err)
+		if i == 0 {
+			r.bootstrap = time.Since(t0)
+		} else {
+			r.joins = append(r.joins, time.Since(t0))
+		}
+	}
+	r.total = time.Since(start)
+	return r
+}
