@@ -291,6 +291,21 @@ func (f *fakeCloud) ListServers(_ context.Context, prefix string, match map[stri
 	})
 }
 
+func (f *fakeCloud) StartServer(_ context.Context, id string) (openstack.Server, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, ok := f.servers[id]
+	if err := f.call("StartServer", s.Name); err != nil {
+		return openstack.Server{}, err
+	}
+	if !ok {
+		return s, errNotFound
+	}
+	s.Status = "ACTIVE"
+	f.servers[id] = s
+	return s, nil
+}
+
 func (f *fakeCloud) DeleteServer(_ context.Context, id string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

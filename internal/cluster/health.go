@@ -20,6 +20,7 @@ const (
 const (
 	RepairRejoin    = "rejoin"    // start the server; it rejoins by IST or SST
 	RepairResponder = "responder" // restart the health responder
+	RepairStart     = "start"     // power the server on (Nova start), then rejoin
 	RepairWait      = "wait"      // in a state transfer: wait, never restart
 	RepairReplace   = "replace"   // new server and volume, same name, SST
 	RepairBootstrap = "bootstrap" // full outage: the node the cluster restarts from
@@ -145,7 +146,7 @@ func planRepairs(facts []nodeFacts, donor string) []NodeRepair {
 		case f.volume && f.server.VolumeID == "":
 			add(f, RepairReplace, "data volume missing", replace)
 		case f.server.ServerStatus == "SHUTOFF":
-			add(f, RepairBlocked, "server SHUTOFF", "nothing until it is started (openstack server start "+f.server.ServerID+")")
+			add(f, RepairStart, "server SHUTOFF", "power on (Nova start), start mysqld, rejoin (IST)")
 		case h == nil:
 			// Not asked (no SSH access): nothing to say.
 		case h.Err != nil:

@@ -52,6 +52,7 @@ type Compute interface {
 	ListServerGroups(ctx context.Context) ([]openstack.ServerGroup, error)
 	CreateServer(ctx context.Context, in openstack.ServerCreate) (openstack.Server, error)
 	WaitServerActive(ctx context.Context, id string) (openstack.Server, error)
+	StartServer(ctx context.Context, id string) (openstack.Server, error)
 	ListServers(ctx context.Context, namePrefix string, match map[string]string) ([]openstack.Server, error)
 	DeleteServer(ctx context.Context, id string) error
 	ConsoleOutput(ctx context.Context, id string, lines int) (string, error)

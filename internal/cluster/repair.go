@@ -106,6 +106,9 @@ func (m *Manager) Repair(ctx context.Context, c *Cluster, spec Spec, ov Recovery
 		}
 		m.log.Progress(ctx, Event{Phase: PhaseRecover, Node: d.Source, Message: "cluster recovered: " + d.String()})
 	}
+	if err := m.startServers(ctx, c); err != nil {
+		return err
+	}
 	var blocked []string
 	var replace []NodeRepair
 	for _, r := range c.Health.Repairs {
@@ -150,6 +153,51 @@ func (m *Manager) Repair(ctx context.Context, c *Cluster, spec Spec, ov Recovery
 		return &PhaseError{Phase: PhaseRepair, Err: errors.New("left as they are: " + strings.Join(blocked, "; "))}
 	}
 	return nil
+}
+
+// startServers powers on every SHUTOFF member first, so the rejoins that
+// follow find their servers running. When no member was left running (all
+// powered off), nothing holds a primary component to rejoin: the servers
+// are started and the apply stops, so the next plan surveys them and shows
+// the full-outage recovery it would run.
+func (m *Manager) startServers(ctx context.Context, c *Cluster) error {
+	var started []string
+	for _, r := range c.Health.Repairs {
+		if r.Kind != RepairStart {
+			continue
+		}
+		n := c.nodeNamed(r.Node)
+		if n.ServerID == "" {
+			continue
+		}
+		t := time.Now()
+		s, err := m.cloud.StartServer(ctx, n.ServerID)
+		if err != nil {
+			return &PhaseError{Phase: PhaseRepair, Node: r.Node, Err: err}
+		}
+		c.setServerStatus(r.Node, s.Status)
+		started = append(started, r.Node)
+		m.progress(ctx, PhaseRepair, r.Node, "server "+r.Node+" powered on", t)
+	}
+	if len(started) == 0 || c.Health.Outage != nil || c.Health.anyMemberUntouched(c) {
+		return nil
+	}
+	return &PhaseError{Phase: PhaseRepair, Err: fmt.Errorf("every member was powered off; %s powered on, but none holds a primary component to rejoin: apply again, the plan then surveys the nodes and shows the full-outage recovery", strings.Join(started, ", "))}
+}
+
+// anyMemberUntouched is true when some member has no repair: it runs and
+// holds the primary component the repaired ones rejoin.
+func (h Health) anyMemberUntouched(c *Cluster) bool {
+	repaired := map[string]bool{}
+	for _, r := range h.Repairs {
+		repaired[r.Node] = true
+	}
+	for _, n := range c.Nodes {
+		if !n.Extra && !repaired[n.Name] {
+			return true
+		}
+	}
+	return false
 }
 
 // replaceNode rebuilds one member under the same name and address: what is
@@ -211,4 +259,13 @@ func (h Health) needsGuests() bool {
 		}
 	}
 	return false
+}
+
+// setServerStatus records what Nova said of a member's server.
+func (c *Cluster) setServerStatus(name, status string) {
+	for i := range c.Nodes {
+		if c.Nodes[i].Name == name {
+			c.Nodes[i].ServerStatus = status
+		}
+	}
 }

@@ -335,3 +335,66 @@ func TestRepairNeverReplacesATransferringNode(t *testing.T) {
 		t.Fatalf("a joiner was replaced or retried: %v", calls)
 	}
 }
+
+// shutOff marks the servers of the named nodes SHUTOFF in the fake cloud,
+// as Nova reports a powered-off server.
+func shutOff(r *rig, c *Cluster, names ...string) {
+	r.cloud.mu.Lock()
+	defer r.cloud.mu.Unlock()
+	for _, n := range c.Nodes {
+		if slices.Contains(names, n.Name) {
+			s := r.cloud.servers[n.ServerID]
+			s.Status = "SHUTOFF"
+			r.cloud.servers[n.ServerID] = s
+		}
+	}
+}
+
+// A powered-off server is powered on by apply and its node rejoins.
+func TestRepairPowersOnShutoffServer(t *testing.T) {
+	r := newRig()
+	spec, c := builtCluster(t, r)
+	shutOff(r, c, "db-2")
+	r.guests.health = map[string]guest.NodeHealth{"db-2": stoppedNode()}
+	got, err := r.m.Read(testContext(t), c.ID, &spec, c.HostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "db-2: server SHUTOFF -> power on (Nova start), start mysqld, rejoin (IST)"
+	if len(got.Health.Repairs) != 1 || got.Health.Repairs[0].Kind != RepairStart || got.Health.Repairs[0].String() != want {
+		t.Fatalf("repairs = %+v, want %q", got.Health.Repairs, want)
+	}
+	if err := r.m.Repair(testContext(t), got, spec, RecoveryOverride{}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(r.log.all(), "StartServer db-2") || !slices.Equal(r.guests.repaired, []string{"db-2"}) {
+		t.Fatalf("calls %v, repaired %v", r.log.all(), r.guests.repaired)
+	}
+	if i, j := slices.Index(r.log.all(), "StartServer db-2"), slices.Index(r.log.all(), "RepairNode db-2"); i < 0 || j < i {
+		t.Fatalf("the node was repaired before its server started: %v", r.log.all())
+	}
+}
+
+// With every server powered off nothing holds a primary component: apply
+// powers them on and stops, so the next plan surveys them.
+func TestRepairOfAllShutoffServersPowersOnAndAsksForTheSurvey(t *testing.T) {
+	r := newRig()
+	spec, c := builtCluster(t, r)
+	shutOff(r, c, "db-1", "db-2", "db-3")
+	got, err := r.m.Read(testContext(t), c.ID, &spec, c.HostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = r.m.Repair(testContext(t), got, spec, RecoveryOverride{})
+	if err == nil || !strings.Contains(err.Error(), "apply again") {
+		t.Fatalf("err = %v, want the request to apply again", err)
+	}
+	for _, n := range []string{"db-1", "db-2", "db-3"} {
+		if !slices.Contains(r.log.all(), "StartServer "+n) {
+			t.Errorf("%s not powered on: %v", n, r.log.all())
+		}
+	}
+	if len(r.guests.repaired) != 0 {
+		t.Fatalf("rejoined without a primary component: %v", r.guests.repaired)
+	}
+}

@@ -367,6 +367,32 @@ func (c *Client) WaitServerActive(ctx context.Context, id string) (Server, error
 	return last, nil
 }
 
+// StartServer powers a SHUTOFF server on (Nova's os-start) and waits until
+// it is ACTIVE: Nova keeps it SHUTOFF (task_state powering-on) meanwhile.
+func (c *Client) StartServer(ctx context.Context, id string) (Server, error) {
+	sc, err := c.Compute(ctx)
+	if err != nil {
+		return Server{}, err
+	}
+	if err := servers.Start(ctx, sc, id).ExtractErr(); err != nil {
+		return Server{}, fmt.Errorf("start server %s: %w", id, err)
+	}
+	var last Server
+	_, err = c.waitStatus(ctx, Wait{What: "server " + id, Target: []string{"ACTIVE"}, Pending: []string{"SHUTOFF"}},
+		func(ctx context.Context) (Observation, error) {
+			s, err := c.GetServer(ctx, id)
+			if err != nil {
+				return Observation{}, err
+			}
+			last = s
+			return Observation{Status: s.Status, Fault: s.Fault}, nil
+		})
+	if err != nil {
+		return last, fmt.Errorf("wait for server %s to start: %w", id, err)
+	}
+	return last, nil
+}
+
 // ListServers lists servers whose name starts with namePrefix and whose
 // metadata contains every pair of match. Nova's name filter is a regular
 // expression, so the prefix is anchored and quoted.
