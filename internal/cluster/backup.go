@@ -35,8 +35,9 @@ type BackupSpec struct {
 	BackupStore
 	// Interval between scheduled backups; zero: on demand only.
 	Interval time.Duration
-	// Keep is how many backups the schedule keeps (0: all).
-	Keep int
+	// Keep is how many of the newest backups the schedule keeps, KeepDays
+	// for how many days it keeps every backup (both 0: all).
+	Keep, KeepDays int
 }
 
 // Backup is one backup as the repository records it.
@@ -145,7 +146,7 @@ type guestBackups interface {
 	Backup(ctx context.Context, repo guest.BackupRepository, opts guest.BackupOptions) (guest.BackupInfo, error)
 	Backups(ctx context.Context, repo guest.BackupRepository) ([]guest.BackupInfo, error)
 	DeleteBackup(ctx context.Context, repo guest.BackupRepository, id string) error
-	PruneBackups(ctx context.Context, repo guest.BackupRepository, keep int) error
+	PruneBackups(ctx context.Context, repo guest.BackupRepository, keep guest.Retention) error
 	EnsureBackupSchedule(ctx context.Context, s guest.BackupSchedule) error
 	RemoveBackupSchedule(ctx context.Context) error
 	FindBackup(ctx context.Context, repo guest.BackupRepository, id string) (guest.BackupInfo, error)
@@ -230,10 +231,10 @@ func scheduleBackups(ctx context.Context, gc GuestCluster, bs *BackupSpec) error
 		return b.RemoveBackupSchedule(ctx)
 	}
 	keep := bs.Keep
-	if keep == 0 {
+	if keep == 0 && bs.KeepDays == 0 {
 		keep = 1 << 20 // restic's --keep-last needs a number: "all"
 	}
-	return b.EnsureBackupSchedule(ctx, guest.BackupSchedule{Repository: bs.repository(), Interval: bs.Interval, Keep: keep})
+	return b.EnsureBackupSchedule(ctx, guest.BackupSchedule{Repository: bs.repository(), Interval: bs.Interval, Keep: keep, KeepDays: bs.KeepDays})
 }
 
 // SetBackupSchedule applies a changed backup block to a running cluster:

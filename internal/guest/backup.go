@@ -405,11 +405,11 @@ func parseSnapshots(out string) ([]BackupInfo, error) {
 	return list, nil
 }
 
-// PruneBackups keeps the newest keep backups of the cluster and deletes
-// the others' data from the repository.
-func (c *Cluster) PruneBackups(ctx context.Context, repo BackupRepository, keep int) error {
-	if keep < 1 {
-		return fmt.Errorf("prune backups of cluster %s: keep at least 1 backup, not %d", c.spec.Name, keep)
+// PruneBackups keeps the backups of the cluster keep says and deletes the
+// others' data from the repository.
+func (c *Cluster) PruneBackups(ctx context.Context, repo BackupRepository, keep Retention) error {
+	if err := keep.validate(); err != nil {
+		return fmt.Errorf("prune backups of cluster %s: %w", c.spec.Name, err)
 	}
 	return c.forget(ctx, repo, pruneArgs(c.spec.Name, keep))
 }

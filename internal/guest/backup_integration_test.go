@@ -191,7 +191,7 @@ func TestBackupRestoreThroughSwift(t *testing.T) {
 	if len(list) != 2 || list[0].ID != first.ID || list[1].ID != second.ID || list[1].Node != second.Node || list[1].Cluster != l.spec.Name {
 		t.Fatalf("backups listed: %+v", list)
 	}
-	if err := c.PruneBackups(ctx, repo, 1); err != nil {
+	if err := c.PruneBackups(ctx, repo, guest.Retention{Keep: 1}); err != nil {
 		t.Fatal(err)
 	}
 	if list, err = c.Backups(ctx, repo); err != nil || len(list) != 1 || list[0].ID != second.ID {

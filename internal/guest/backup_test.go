@@ -251,13 +251,33 @@ func TestPerconaRestoreSequence(t *testing.T) {
 	}
 }
 
+func TestPruneArgsKeepByCountAndAge(t *testing.T) {
+	for _, tc := range []struct {
+		r    Retention
+		want string
+	}{
+		{Retention{Keep: 7}, "--group-by host --keep-last 7"},
+		{Retention{KeepDays: 30}, "--group-by host --keep-within 30d"},
+		{Retention{Keep: 3, KeepDays: 14}, "--group-by host --keep-last 3 --keep-within 14d"},
+	} {
+		if got := pruneArgs("prod-db", tc.r); !strings.HasSuffix(got, tc.want) {
+			t.Errorf("%+v: %q, want it to end %q", tc.r, got, tc.want)
+		}
+	}
+	for _, bad := range []Retention{{}, {Keep: -1, KeepDays: 3}, {Keep: 2, KeepDays: -1}} {
+		if bad.validate() == nil {
+			t.Errorf("%+v accepted", bad)
+		}
+	}
+}
+
 func TestPruneBackupsSequence(t *testing.T) {
 	c, recs := backupCluster(t, nil)
 	ctx := context.Background()
-	if err := c.PruneBackups(ctx, testRepository(), 0); err == nil {
+	if err := c.PruneBackups(ctx, testRepository(), Retention{}); err == nil {
 		t.Error("keep 0 accepted")
 	}
-	if err := c.PruneBackups(ctx, testRepository(), 7); err != nil {
+	if err := c.PruneBackups(ctx, testRepository(), Retention{Keep: 7}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.DeleteBackup(ctx, testRepository(), "5f0c1e9a"); err != nil {
@@ -268,6 +288,9 @@ func TestPruneBackupsSequence(t *testing.T) {
 		t.Fatalf("db1 ran %q", cmds)
 	}
 	wantInOrder(t, cmds[1], "restic forget --prune --tag '\\''cluster=prod-db'\\'' --group-by host --keep-last 7")
+	if strings.Contains(cmds[1], "--keep-within") {
+		t.Errorf("a count-only retention pruned by age too: %q", cmds[1])
+	}
 	wantInOrder(t, cmds[3], "restic forget --prune '\\''5f0c1e9a'\\''")
 }
 

@@ -16,15 +16,41 @@ import (
 // node that has applied the same record names the same one, so one backup
 // is taken per run, not on the writer; it is skipped when that node is not
 // Synced. The job prunes
-// to the newest Keep backups after each verified backup.
+// to the newest Keep backups, and keeps every backup younger than
+// KeepDays days, after each verified backup.
 
 // BackupSchedule configures scheduled backups.
 type BackupSchedule struct {
 	Repository BackupRepository
 	// Interval between backups; at least 10s.
 	Interval time.Duration
-	// Keep is how many backups of the cluster to keep; at least 1.
-	Keep int
+	// Keep is how many of the cluster's newest backups to keep, KeepDays
+	// for how many days every backup is kept; a backup either keeps stays.
+	// At least one of them is set.
+	Keep, KeepDays int
+}
+
+// Retention is what a prune keeps: the newest Keep backups, and every
+// backup of the last KeepDays days (0: that rule is off).
+type Retention struct {
+	Keep, KeepDays int
+}
+
+func (r Retention) validate() error {
+	if r.Keep < 0 || r.KeepDays < 0 || (r.Keep == 0 && r.KeepDays == 0) {
+		return fmt.Errorf("backup retention (keep %d, days %d): keep at least 1 backup or 1 day", r.Keep, r.KeepDays)
+	}
+	return nil
+}
+
+func (r Retention) String() string {
+	switch {
+	case r.KeepDays == 0:
+		return fmt.Sprintf("the newest %d", r.Keep)
+	case r.Keep == 0:
+		return fmt.Sprintf("those of the last %d days", r.KeepDays)
+	}
+	return fmt.Sprintf("the newest %d and those of the last %d days", r.Keep, r.KeepDays)
 }
 
 // Files of the job; on the local cloud's hosts only /etc/mysql and
@@ -45,10 +71,7 @@ func (s BackupSchedule) validate() error {
 	if s.Interval < 10*time.Second {
 		return fmt.Errorf("backup interval %s: at least 10s", s.Interval)
 	}
-	if s.Keep < 1 {
-		return fmt.Errorf("backup retention %d: keep at least 1 backup", s.Keep)
-	}
-	return nil
+	return s.retention().validate()
 }
 
 // BackupNode is the node the scheduled job backs up from, given the
@@ -76,12 +99,23 @@ const backupNodeShell = `writer="" backup_node=""
     case ",$incoming," in *",$m:"*) backup_node=$m; break;; esac
   done`
 
-func pruneArgs(cluster string, keep int) string {
-	return fmt.Sprintf("--tag %s --group-by host --keep-last %d", shellQuote("cluster="+cluster), keep)
+func (s BackupSchedule) retention() Retention { return Retention{Keep: s.Keep, KeepDays: s.KeepDays} }
+
+// pruneArgs are restic forget's policy flags: restic keeps a snapshot any
+// of them keeps.
+func pruneArgs(cluster string, r Retention) string {
+	args := fmt.Sprintf("--tag %s --group-by host", shellQuote("cluster="+cluster))
+	if r.Keep > 0 {
+		args += fmt.Sprintf(" --keep-last %d", r.Keep)
+	}
+	if r.KeepDays > 0 {
+		args += fmt.Sprintf(" --keep-within %dd", r.KeepDays)
+	}
+	return args
 }
 
 // renderBackupJob is one node's job script.
-func (c *Cluster) renderBackupJob(members []Node, self Node, keep int) string {
+func (c *Cluster) renderBackupJob(members []Node, self Node, keep Retention) string {
 	statusTable := "information_schema.GLOBAL_STATUS"
 	if c.spec.Flavour == Percona {
 		statusTable = "performance_schema.global_status"
@@ -118,7 +152,7 @@ for i in $(seq 1 60); do
   [ "$i" = 60 ] && exit 1
   sleep 3
 done
-echo "$(date -u +%FT%TZ) snapshot $id verified; kept the newest ` + fmt.Sprint(keep) + `"
+echo "$(date -u +%FT%TZ) snapshot $id verified; kept ` + keep.String() + `"
 `
 }
 
@@ -134,7 +168,7 @@ func (c *Cluster) EnsureBackupSchedule(ctx context.Context, s BackupSchedule) er
 		if err := c.installBackupJob(ctx, n, members, s); err != nil {
 			return fmt.Errorf("backup schedule on node %s: %w", n.Name, err)
 		}
-		c.emit("backup", n.Name, "backup job installed, every %s, keeping %d", s.Interval, s.Keep)
+		c.emit("backup", n.Name, "backup job installed, every %s, keeping %s", s.Interval, s.retention())
 		return nil
 	})
 }
@@ -143,7 +177,7 @@ func (c *Cluster) installBackupJob(ctx context.Context, n *node, members []Node,
 	if err := n.upload(ctx, backupJobEnv, s.Repository.stdin(), 0o600); err != nil {
 		return err
 	}
-	if err := n.upload(ctx, backupJobScript, []byte(c.renderBackupJob(members, n.Node, s.Keep)), 0o700); err != nil {
+	if err := n.upload(ctx, backupJobScript, []byte(c.renderBackupJob(members, n.Node, s.retention())), 0o700); err != nil {
 		return err
 	}
 	if err := c.detectInit(ctx, n); err != nil {

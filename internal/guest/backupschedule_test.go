@@ -77,7 +77,7 @@ esac
 		t.Fatal(err)
 	}
 	members := c.Spec().Nodes
-	script := c.renderBackupJob(members, members[self], 3)
+	script := c.renderBackupJob(members, members[self], Retention{Keep: 3})
 	script = strings.ReplaceAll(script, backupJobEnv, env)
 	cmd := exec.Command("bash", "-c", script)
 	cmd.Env = append(os.Environ(), "PATH="+dir+":"+os.Getenv("PATH"))

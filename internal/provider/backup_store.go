@@ -24,6 +24,7 @@ type backupStoreModel struct {
 	Container                   types.String `tfsdk:"container"`
 	Schedule                    types.String `tfsdk:"schedule"`
 	Retention                   types.Int64  `tfsdk:"retention"`
+	RetentionDays               types.Int64  `tfsdk:"retention_days"`
 	Key                         types.String `tfsdk:"key"`
 	AuthURL                     types.String `tfsdk:"auth_url"`
 	Region                      types.String `tfsdk:"region"`
@@ -57,7 +58,9 @@ func backupStoreAttributes(computed bool) map[string]schema.Attribute {
 			MarkdownDescription: "How often the nodes back up on their own, a Go duration of at least `10s` (e.g. `24h`): a systemd timer on every node where systemd runs, " +
 				"otherwise a detached loop; at each run one node acts, the first Synced member that is not the writer. Omitted: on demand only (`pxc_backup`)."},
 		"retention": schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.AtLeast(1)},
-			MarkdownDescription: "How many of the cluster's backups the schedule keeps; older ones are pruned after each verified backup. Omitted: all."},
+			MarkdownDescription: "How many of the cluster's newest backups the schedule keeps; the others are pruned after each verified backup unless `retention_days` keeps them. Omitted (with `retention_days`): all."},
+		"retention_days": schema.Int64Attribute{Optional: true, Validators: []validator.Int64{int64validator.AtLeast(1)},
+			MarkdownDescription: "For how many days the schedule keeps every backup (restic's `--keep-within`); with `retention` as well, a backup stays when either keeps it. Omitted (with `retention`): all."},
 		"key": schema.StringAttribute{Optional: true, Computed: computed, Sensitive: true, PlanModifiers: keep,
 			MarkdownDescription: backupKeyDescription},
 		"auth_url": schema.StringAttribute{Optional: true,
@@ -113,7 +116,7 @@ func (m *backupStoreModel) store(at path.Path, diags *diag.Diagnostics) cluster.
 
 // spec reads the store and its schedule.
 func (m *backupStoreModel) spec(at path.Path, diags *diag.Diagnostics) cluster.BackupSpec {
-	bs := cluster.BackupSpec{BackupStore: m.store(at, diags), Keep: int(m.Retention.ValueInt64())}
+	bs := cluster.BackupSpec{BackupStore: m.store(at, diags), Keep: int(m.Retention.ValueInt64()), KeepDays: int(m.RetentionDays.ValueInt64())}
 	if v := m.Schedule.ValueString(); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 10*time.Second {

@@ -170,7 +170,7 @@ func backupChanged(plan, state *backupStoreModel) bool {
 		return (plan == nil) != (state == nil)
 	}
 	same := func(a, b types.String) bool { return a.IsUnknown() || a.Equal(b) }
-	return !plan.Container.Equal(state.Container) || !plan.Schedule.Equal(state.Schedule) || !plan.Retention.Equal(state.Retention) ||
+	return !plan.Container.Equal(state.Container) || !plan.Schedule.Equal(state.Schedule) || !plan.Retention.Equal(state.Retention) || !plan.RetentionDays.Equal(state.RetentionDays) ||
 		!same(plan.Key, state.Key) || !plan.AuthURL.Equal(state.AuthURL) || !plan.Region.Equal(state.Region) ||
 		!same(plan.ApplicationCredentialID, state.ApplicationCredentialID) || !same(plan.ApplicationCredentialSecret, state.ApplicationCredentialSecret) ||
 		!plan.S3Endpoint.Equal(state.S3Endpoint) || !plan.S3AccessKey.Equal(state.S3AccessKey) || !plan.S3SecretKey.Equal(state.S3SecretKey)
