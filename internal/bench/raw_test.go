@@ -35,8 +35,6 @@ type rawBound struct {
 	total                     time.Duration
 }
 
-func (r rawBound) galera() time.Duration { return r.total - r.hosts }
-
 func (r rawBound) String() string {
 	var joins []string
 	for _, j := range r.joins {
