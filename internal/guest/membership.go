@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -120,35 +119,4 @@ func names(nodes []*node) []string {
 		out = append(out, n.Name)
 	}
 	return out
-}
-
-var gcommUUIDRe = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`)
-
-// evict has another member drop n from the group before n's server
-// shuts down: a member that is shutting down stops answering the group
-// before it leaves, and every commit in the cluster waited for it (about
-// 2 s in the shrink acceptance run). Best effort: n is stopped anyway.
-func (c *Cluster) evict(ctx context.Context, n *node) {
-	warn := func(msg string) {
-		c.opts.observe.emit(Event{Phase: "leave", Node: n.Name, Level: LevelWarn, Message: "evict before stopping: " + msg})
-	}
-	out, err := n.run(ctx, c.layout.Client+` --batch -N -e "SHOW STATUS LIKE 'wsrep_gcomm_uuid'"`, nil)
-	if err != nil {
-		warn(err.Error())
-		return
-	}
-	f := strings.Fields(out)
-	if len(f) != 2 || !gcommUUIDRe.MatchString(f[1]) {
-		warn(fmt.Sprintf("unexpected gcomm uuid %q", strings.TrimSpace(out)))
-		return
-	}
-	for _, o := range c.nodes() {
-		if o == n {
-			continue
-		}
-		if _, err := o.run(ctx, c.layout.Client+` --batch -e "SET GLOBAL wsrep_provider_options='evs.evict=`+f[1]+`'"`, nil); err == nil {
-			return
-		}
-	}
-	warn("no other member could evict it")
 }

@@ -200,17 +200,3 @@ func TestDrainClientsClosesSessionsUntilNoneLands(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
-
-func TestLeaveEvictsBeforeStopping(t *testing.T) {
-	c, nodes, log := growCluster(t, MariaDB, "10.11")
-	nodes["db4"].running = true
-	nodes["db3"].gcommUUID = "5f8e7c2a-1b3d-11f1-9a4e-2e1f0c9d8b7a"
-	if err := c.Leave(context.Background(), "db3"); err != nil {
-		t.Fatal(err)
-	}
-	evict := indexFrom(log.lines, 0, `db1: mariadb --batch -e "SET GLOBAL wsrep_provider_options='evs.evict=5f8e7c2a-1b3d-11f1-9a4e-2e1f0c9d8b7a'"`)
-	stop := indexFrom(log.lines, 0, "db3: mariadb-admin shutdown")
-	if evict < 0 || stop < 0 || evict > stop {
-		t.Errorf("evict at %d, stop at %d in:\n%s", evict, stop, strings.Join(log.lines, "\n"))
-	}
-}

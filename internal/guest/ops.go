@@ -454,7 +454,6 @@ func (c *Cluster) Leave(ctx context.Context, name string) error {
 		return err
 	}
 	start := time.Now()
-	c.evict(ctx, n)
 	if err := c.stop(ctx, n); err != nil {
 		return fmt.Errorf("leave %s: %w", name, err)
 	}

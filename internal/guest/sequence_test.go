@@ -21,8 +21,6 @@ type fakeServer struct {
 	name    string
 	initSys string // output of the init-system probe
 	shared  *sharedLog
-	// gcommUUID answers SHOW STATUS LIKE 'wsrep_gcomm_uuid' when set.
-	gcommUUID string
 
 	mu           sync.Mutex
 	running      bool
@@ -51,8 +49,6 @@ func (f *fakeServer) Run(ctx context.Context, cmd string, stdin []byte) ([]byte,
 	switch {
 	case strings.Contains(cmd, "/run/systemd/system"):
 		return []byte(f.initSys + "\n"), nil
-	case strings.Contains(cmd, "wsrep_gcomm_uuid") && f.gcommUUID != "":
-		return []byte("wsrep_gcomm_uuid\t" + f.gcommUUID + "\n"), nil
 	case strings.Contains(cmd, "echo present"):
 		return []byte("present\n"), nil
 	case strings.Contains(cmd, "echo running"):
