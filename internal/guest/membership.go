@@ -120,13 +120,3 @@ func names(nodes []*node) []string {
 	}
 	return out
 }
-
-// desync takes a node that is about to stop out of flow control: while
-// its server shuts down it stops applying, and a member still counted for
-// flow control would pause every commit in the cluster until it is gone.
-// Best effort: a node that cannot be asked is stopped anyway.
-func (c *Cluster) desync(ctx context.Context, n *node) {
-	if _, err := n.run(ctx, c.layout.Client+" --batch -e 'SET GLOBAL wsrep_desync = ON'", nil); err != nil {
-		c.opts.observe.emit(Event{Phase: "leave", Node: n.Name, Level: LevelWarn, Message: "could not desync before stopping: " + err.Error()})
-	}
-}

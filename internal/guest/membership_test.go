@@ -200,16 +200,3 @@ func TestDrainClientsClosesSessionsUntilNoneLands(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
-
-func TestLeaveDesyncsBeforeStopping(t *testing.T) {
-	c, nodes, log := growCluster(t, MariaDB, "10.11")
-	nodes["db4"].running = true
-	if err := c.Leave(context.Background(), "db3"); err != nil {
-		t.Fatal(err)
-	}
-	desync := indexFrom(log.lines, 0, "db3: mariadb --batch -e 'SET GLOBAL wsrep_desync = ON'")
-	stop := indexFrom(log.lines, 0, "db3: mariadb-admin shutdown")
-	if desync < 0 || stop < 0 || desync > stop {
-		t.Errorf("desync at %d, stop at %d in:\n%s", desync, stop, strings.Join(log.lines, "\n"))
-	}
-}

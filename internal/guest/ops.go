@@ -481,7 +481,6 @@ func (c *Cluster) Leave(ctx context.Context, name string) error {
 		return err
 	}
 	start := time.Now()
-	c.desync(ctx, n)
 	if err := c.stop(ctx, n); err != nil {
 		return fmt.Errorf("leave %s: %w", name, err)
 	}
