@@ -43,6 +43,7 @@ type clusterModel struct {
 	ServerGroupID       types.String      `tfsdk:"server_group_id"`
 	ClusterStateUUID    types.String      `tfsdk:"cluster_state_uuid"`
 	Writer              types.String      `tfsdk:"writer"`
+	Arbitrators         types.Int64       `tfsdk:"arbitrators"`
 	Backup              *backupStoreModel `tfsdk:"backup"`
 	RestoreFrom         *restoreModel     `tfsdk:"restore_from"`
 	Timeouts            timeouts.Value    `tfsdk:"timeouts"`
@@ -190,8 +191,12 @@ func (m *clusterModel) setObserved(ctx context.Context, c *cluster.Cluster) diag
 	m.Writer = types.StringValue(c.Writer)
 	nodes := make([]nodeModel, 0, len(c.Nodes))
 	var ips []string
+	arbitrators := int64(0)
 	for _, n := range c.Nodes {
 		if n.Extra { // a pxc_node's member: on its own resource, outside node_count
+			if n.Kind == cluster.KindArbitrator {
+				arbitrators++
+			}
 			continue
 		}
 		ips = append(ips, n.IP)
@@ -219,6 +224,7 @@ func (m *clusterModel) setObserved(ctx context.Context, c *cluster.Cluster) diag
 	}
 	m.IPs, d = types.ListValueFrom(ctx, types.StringType, ips)
 	diags.Append(d...)
+	m.Arbitrators = types.Int64Value(arbitrators)
 	diags.Append(m.setHealth(ctx, c)...)
 	return diags
 }

@@ -10,9 +10,14 @@ import (
 )
 
 // extraVoters counts the voting members a cluster has besides its own
-// nodes. None yet; arbitrator pxc_node resources will count here, so two
-// data nodes and an arbitrator keep quorum.
-var extraVoters = func(context.Context, *clusterModel) int64 { return 0 }
+// nodes: the arbitrator pxc_node members its last read found, so two data
+// nodes and an arbitrator keep quorum.
+var extraVoters = func(_ context.Context, state *clusterModel) int64 {
+	if state.Arbitrators.IsNull() || state.Arbitrators.IsUnknown() {
+		return 0
+	}
+	return state.Arbitrators.ValueInt64()
+}
 
 // planResize checks a changed node_count at plan time: refused below the
 // quorum minimum or while members within it are missing (a repair), else
@@ -25,7 +30,7 @@ func planResize(ctx context.Context, state, plan *clusterModel, diags *diag.Diag
 	if have == want {
 		return
 	}
-	if voters := want + extraVoters(ctx, plan); voters < cluster.MinNodes {
+	if voters := want + extraVoters(ctx, state); voters < cluster.MinNodes {
 		diags.Append(tooFewVotersDiagnostic(voters))
 		return
 	}

@@ -286,6 +286,11 @@ func clusterResourceBaseSchema(ctx context.Context) schema.Schema {
 				ElementType: types.StringType, Computed: true,
 				MarkdownDescription: "Node IPs in node order (the `nodes` above).",
 			},
+			"arbitrators": schema.Int64Attribute{
+				// Refreshed by every read, like writer.
+				Computed: true, MarkdownDescription: "How many arbitrator `pxc_node` members (garbd) the last read found. They vote, so they count toward the " +
+					"3 voting members `node_count` must keep: 2 data nodes and an arbitrator keep quorum when one fails, and a shrink to 2 is allowed while one exists.",
+			},
 			"writer": schema.StringAttribute{
 				// Refreshed by every read; planned unknown only when the
 				// resource changes, so a failover alone never makes a plan.
