@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"net"
 	"net/netip"
@@ -136,27 +137,9 @@ func (w *vipWrites) start(s *terraform.State) error {
 func (w *vipWrites) startOn(st cidrsState) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	node, err := openRoot(net.JoinHostPort(st.ips[0], "3306"), st.password)
+	db, err := openVIPApp(ctx, st.ips[0], st.password, st.vip, w.tableName())
 	if err != nil {
 		return err
-	}
-	defer node.Close()
-	for _, q := range []string{
-		fmt.Sprintf("CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'", cidrsAppUser, cidrsAppPass),
-		fmt.Sprintf("GRANT ALL PRIVILEGES ON acc.* TO '%s'@'%%'", cidrsAppUser),
-	} {
-		if _, err := node.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("%s: %w", q, err)
-		}
-	}
-	db, err := galeratest.Open(st.vip, cidrsAppUser, cidrsAppPass)
-	if err != nil {
-		return err
-	}
-	// Members come ONLINE after their first health checks.
-	if err := eventually(ctx, time.Minute, func() error { return galeratest.Prepare(ctx, db, w.tableName()) }); err != nil {
-		db.Close()
-		return fmt.Errorf("through the VIP %s: %w", st.vip, err)
 	}
 	loopCtx, stop := context.WithCancel(context.Background())
 	w.mu.Lock()
@@ -338,4 +321,32 @@ func readCIDRsState(s *terraform.State) (cidrsState, error) {
 		return cidrsState{}, err
 	}
 	return readOnlineState(s, password)
+}
+
+// openVIPApp creates the application account on the first node and opens
+// it through the VIP once the table is ready there: members come ONLINE
+// after their first health checks.
+func openVIPApp(ctx context.Context, firstIP, rootPassword, vip, table string) (*sql.DB, error) {
+	node, err := openRoot(net.JoinHostPort(firstIP, "3306"), rootPassword)
+	if err != nil {
+		return nil, err
+	}
+	defer node.Close()
+	for _, q := range []string{
+		fmt.Sprintf("CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'", cidrsAppUser, cidrsAppPass),
+		fmt.Sprintf("GRANT ALL PRIVILEGES ON acc.* TO '%s'@'%%'", cidrsAppUser),
+	} {
+		if _, err := node.ExecContext(ctx, q); err != nil {
+			return nil, fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	db, err := galeratest.Open(vip, cidrsAppUser, cidrsAppPass)
+	if err != nil {
+		return nil, err
+	}
+	if err := eventually(ctx, time.Minute, func() error { return galeratest.Prepare(ctx, db, table) }); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("through the VIP %s: %w", vip, err)
+	}
+	return db, nil
 }

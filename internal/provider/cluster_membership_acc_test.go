@@ -157,26 +157,9 @@ func (r *membershipRun) startWrites(s *terraform.State, table string) error {
 		return err
 	}
 	r.state = st
-	node, err := openRoot(net.JoinHostPort(st.ips[0], "3306"), st.password)
+	db, err := openVIPApp(ctx, st.ips[0], st.password, st.vip, table)
 	if err != nil {
 		return err
-	}
-	defer node.Close()
-	for _, q := range []string{
-		fmt.Sprintf("CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'", cidrsAppUser, cidrsAppPass),
-		fmt.Sprintf("GRANT ALL PRIVILEGES ON acc.* TO '%s'@'%%'", cidrsAppUser),
-	} {
-		if _, err := node.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("%s: %w", q, err)
-		}
-	}
-	db, err := galeratest.Open(st.vip, cidrsAppUser, cidrsAppPass)
-	if err != nil {
-		return err
-	}
-	if err := eventually(ctx, time.Minute, func() error { return galeratest.Prepare(ctx, db, table) }); err != nil {
-		db.Close()
-		return fmt.Errorf("through the VIP %s: %w", st.vip, err)
 	}
 	loopCtx, halt := context.WithCancel(context.Background())
 	done := make(chan *galeratest.Log, 1)
