@@ -153,6 +153,10 @@ type guestBackups interface {
 	SeedFromBackup(ctx context.Context, repo guest.BackupRepository, snapshotID, fromCluster string) error
 }
 
+// The guest library's cluster takes backups: checked when building, not
+// first found out by a user's apply.
+var _ guestBackups = (*guest.Cluster)(nil)
+
 func backupsOf(gc GuestCluster) (guestBackups, error) {
 	b, ok := gc.(guestBackups)
 	if !ok {

@@ -63,7 +63,7 @@ func (c *backupGuestCluster) Backups(context.Context, guest.BackupRepository) ([
 func (c *backupGuestCluster) DeleteBackup(context.Context, guest.BackupRepository, string) error {
 	return nil
 }
-func (c *backupGuestCluster) PruneBackups(context.Context, guest.BackupRepository, int) error {
+func (c *backupGuestCluster) PruneBackups(context.Context, guest.BackupRepository, guest.Retention) error {
 	return nil
 }
 func (c *backupGuestCluster) EnsureBackupSchedule(_ context.Context, s guest.BackupSchedule) error {
