@@ -44,7 +44,7 @@ func TestAccClusterGrowAndShrinkBehindLoadBalancer(t *testing.T) {
 	var growStarted, shrinkStarted time.Time
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             lc.checkNothingLeft(t),
+		CheckDestroy:             lc.checkNothingLeftOf(t, name),
 		Steps: []resource.TestStep{
 			{
 				Config: config(3),

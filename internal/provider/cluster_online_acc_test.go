@@ -115,7 +115,7 @@ func TestAccClusterOnlineChanges(t *testing.T) {
 	}}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             lc.checkNothingLeft(t),
+		CheckDestroy:             lc.checkNothingLeftOf(t, name),
 		Steps: []resource.TestStep{
 			{
 				Config: lc.onlineConfig(name, onlinePassword1, 1, 151, 1),

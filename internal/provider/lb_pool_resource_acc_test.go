@@ -326,6 +326,14 @@ func TestAccLBPoolResource(t *testing.T) {
 						multiID = id
 						return err
 					}),
+				// The failover killed the old writer's mysqld: the refresh
+				// finds it down and plans the cluster's repair (and only that).
+				ExpectNonEmptyPlan: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("pxc_cluster.test", plancheck.ResourceActionUpdate),
+					plancheck.ExpectResourceAction("pxc_lb_pool.single", plancheck.ResourceActionNoop),
+					plancheck.ExpectResourceAction("pxc_lb_pool.multi", plancheck.ResourceActionNoop),
+				}},
 			},
 			{
 				// Octavia put the load balancer in ERROR: the next apply
@@ -335,9 +343,13 @@ func TestAccLBPoolResource(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("pxc_lb_pool.multi", plancheck.ResourceActionReplace),
 					plancheck.ExpectResourceAction("pxc_lb_pool.single", plancheck.ResourceActionNoop),
+					// The same apply repairs the node the failover killed.
+					plancheck.ExpectResourceAction("pxc_cluster.test", plancheck.ResourceActionUpdate),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("pxc_lb_pool.multi", tfjsonpath.New("provisioning_status"), knownvalue.StringExact("ACTIVE")),
+					statecheck.ExpectKnownValue("pxc_cluster.test", tfjsonpath.New("health"), knownvalue.StringExact("healthy")),
+					statecheck.ExpectKnownValue("pxc_cluster.test", tfjsonpath.New("status"), knownvalue.StringExact("ACTIVE")),
 				},
 			},
 			{

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -115,6 +116,40 @@ func (lc localCloud) checkNothingLeft(t *testing.T) func(*terraform.State) error
 		}
 		if len(parts) > 0 {
 			return fmt.Errorf("left behind in the cloud after destroy: %s", strings.Join(parts, ", "))
+		}
+		return nil
+	}
+}
+
+// checkNothingLeftOf is checkNothingLeft for a test that runs beside
+// others (t.Parallel): only the objects whose fields name the test's
+// cluster count, since the other tests' clusters exist meanwhile. Hosts
+// and disks carry no names; the serial tests' checkNothingLeft and the
+// local cloud's own tests cover those.
+func (lc localCloud) checkNothingLeftOf(t *testing.T, name string) func(*terraform.State) error {
+	return func(*terraform.State) error {
+		var inv inventory
+		if err := json.Unmarshal(lc.admin(t, http.MethodGet, "/inventory", nil), &inv); err != nil {
+			return fmt.Errorf("read local cloud inventory: %w", err)
+		}
+		var parts []string
+		for what, objs := range map[string][]json.RawMessage{
+			"servers": inv.Servers, "volumes": inv.Volumes, "ports": inv.Ports, "security groups": inv.SecurityGroups,
+			"server groups": inv.ServerGroups, "keypairs": inv.KeyPairs, "load balancers": inv.LoadBalancers, "floating ips": inv.FloatingIPs,
+		} {
+			n := 0
+			for _, o := range objs {
+				if strings.Contains(string(o), name) {
+					n++
+				}
+			}
+			if n > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", n, what))
+			}
+		}
+		if len(parts) > 0 {
+			sort.Strings(parts)
+			return fmt.Errorf("left behind in the cloud after destroy, naming %s: %s", name, strings.Join(parts, ", "))
 		}
 		return nil
 	}

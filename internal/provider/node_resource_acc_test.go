@@ -71,7 +71,7 @@ func TestAccNodeResource(t *testing.T) {
 	var applyStarted time.Time
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             lc.checkNothingLeft(t),
+		CheckDestroy:             lc.checkNothingLeftOf(t, name),
 		Steps: []resource.TestStep{
 			{
 				Config: lc.nodeAccConfig(name, false),
