@@ -34,7 +34,10 @@ for i in $(seq 1 120); do
   if [ "$i" = 120 ]; then echo "$dev is $(blockdev --getsize64 "$dev") bytes after 60 s, want at least %[2]d" >&2; exit 4; fi
   sleep 0.5
 done
-fstype=$(findmnt -no FSTYPE -M %[1]s)
+# The volume's own mount: in a guest whose datadir is a bind, findmnt -M
+# alone lists the bind's filesystem too.
+fstype=$(findmnt -no FSTYPE -S "$dev" -M %[1]s || true)
+if [ -z "$fstype" ]; then echo "$dev is not mounted at %[1]s" >&2; exit 3; fi
 case "$fstype" in
 xfs)
   if ! out=$(xfs_growfs %[1]s 2>&1); then echo "xfs_growfs: $out" >&2; exit 1; fi ;;
