@@ -10,7 +10,7 @@ import (
 
 // GrowFilesystem grows the datadir's filesystem on one node to its data
 // volume's size, online: the server keeps running. The tool follows the
-// mounted filesystem: xfs_growfs on the mount point for XFS (what
+// mounted filesystem: xfs_growfs for XFS (what
 // ensureVolume makes; needs CAP_SYS_ADMIN), resize2fs on the device for an
 // ext4 volume made before (needs CAP_SYS_RESOURCE too). It first waits until the block device shows at least minBytes,
 // since a cloud tells the guest of an extended volume asynchronously. It
@@ -40,7 +40,13 @@ fstype=$(findmnt -no FSTYPE -S "$dev" -M %[1]s || true)
 if [ -z "$fstype" ]; then echo "$dev is not mounted at %[1]s" >&2; exit 3; fi
 case "$fstype" in
 xfs)
-  if ! out=$(xfs_growfs %[1]s 2>&1); then echo "xfs_growfs: $out" >&2; exit 1; fi ;;
+  # xfs_growfs opens the device of the first mount-table entry for its
+  # path, which for a datadir bound into place is the bind's: it grows
+  # through a second mount of the volume at a private directory instead.
+  grow=$(mktemp -d /tmp/pxc-growfs.XXXXXX)
+  trap 'umount "$grow" 2>/dev/null || true; rmdir "$grow"' EXIT
+  mount -t xfs -o noatime "$dev" "$grow"
+  if ! out=$(xfs_growfs "$grow" 2>&1); then echo "xfs_growfs: $out" >&2; exit 1; fi ;;
 ext4)
   if ! out=$(resize2fs "$dev" 2>&1); then
     case "$out" in

@@ -8,12 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
 
 // stubShell runs scripts in a local bash whose PATH starts with stub tools
-// (findmnt, blockdev, df, xfs_growfs, resize2fs) that log their arguments,
+// (findmnt, blockdev, df, mount, umount, xfs_growfs, resize2fs) that log their arguments,
 // so the grow script's choice of tool is executed, not only read.
 type stubShell struct {
 	dir string
@@ -29,6 +30,8 @@ func newStubShell(t *testing.T, fstype, resize2fsStderr string) *stubShell {
 		"blockdev":   `echo 2147483648`,
 		"df":         `printf '  Size\n2130706432\n'`,
 		"xfs_growfs": `:`,
+		"mount":      `:`,
+		"umount":     `:`,
 		"resize2fs":  `if [ -n "` + resize2fsStderr + `" ]; then echo "` + resize2fsStderr + `" >&2; exit 1; fi`,
 	}
 	for name, body := range stubs {
@@ -94,7 +97,9 @@ func growWith(t *testing.T, s *stubShell) (int64, error) {
 	return c.GrowFilesystem(context.Background(), "db2", 2<<30)
 }
 
-// XFS grows with xfs_growfs on the mount point, never resize2fs.
+// XFS grows with xfs_growfs on a private second mount of the volume (not
+// the datadir, whose first mount-table entry may be a bind), unmounted
+// after; never resize2fs.
 func TestGrowFilesystemXFS(t *testing.T) {
 	s := newStubShell(t, "xfs", "")
 	size, err := growWith(t, s)
@@ -102,8 +107,14 @@ func TestGrowFilesystemXFS(t *testing.T) {
 		t.Fatalf("size %d, %v", size, err)
 	}
 	calls := s.calls(t)
-	if !strings.Contains(calls, "xfs_growfs /var/lib/mysql\n") || strings.Contains(calls, "resize2fs") {
+	m := regexp.MustCompile(`(?m)^mount -t xfs -o noatime \S+/vdb (/tmp/pxc-growfs\.\w+)\nxfs_growfs (\S+)\n(?:.*\n)*?umount (\S+)\n`).FindStringSubmatch(calls)
+	if m == nil || m[1] != m[2] || m[1] != m[3] || strings.Contains(calls, "resize2fs") {
 		t.Errorf("calls:\n%s", calls)
+	}
+	if m != nil {
+		if _, err := os.Stat(m[1]); !os.IsNotExist(err) {
+			t.Errorf("%s left behind: %v", m[1], err)
+		}
 	}
 }
 
