@@ -17,6 +17,8 @@ PACKAGES=(
 	# the arbitrator of a pxc_node with role = "arbitrator" (internal/guest/garbd.go)
 	galera-arbitrator-4
 	openssh-server openssh-client nftables socat iproute2 e2fsprogs util-linux
+	# the data volume's filesystem: mkfs.xfs, xfs_growfs (internal/guest)
+	xfsprogs
 	procps psmisc curl
 	# backups to the object store (internal/guest/backup.go)
 	restic

@@ -13,9 +13,9 @@
 //
 //   - Prepare: on all nodes at once, detect the init system (systemd or
 //     none), check or install packages, find the data volume
-//     (/dev/disk/by-id/virtio-<id prefix>, else a device path), mkfs.ext4
-//     only when it has no filesystem, mount it at /var/lib/mysql, add an
-//     fstab entry, write the Galera option file and initialise the datadir.
+//     (/dev/disk/by-id/virtio-<id prefix>, else a device path), mkfs.xfs
+//     only when it has no filesystem (an ext4 volume made before is kept),
+//     mount it noatime at /var/lib/mysql, add an fstab entry, write the Galera option file and initialise the datadir.
 //   - Bootstrap: start the first node as a new cluster and set root's
 //     password (over stdin, never on a command line).
 //   - Join: start the other nodes one at a time, each waited to Synced.
@@ -29,6 +29,8 @@
 //   - Survey / Recover: grastate.dat and --wsrep-recover positions, a
 //     Decision on the bootstrap source, then bootstrap and rejoin.
 //   - Leave, StartNode, StopNode: membership and single-node changes.
+//   - GrowFilesystem: grow the datadir's filesystem online after its volume
+//     was extended (xfs_growfs, or resize2fs for an older ext4 volume).
 //
 // Create is the one create sequence every caller uses: Prepare, Bootstrap,
 // Join, RestartBootstrapNode, EnsureUsers for the users it is given, the

@@ -269,7 +269,7 @@ func TestClusterLifecycle(t *testing.T) {
 	}
 	// The datadir is on the attached volume, recorded in fstab.
 	for _, h := range l.hosts {
-		out := console(t, h, "findmnt -rn -o SOURCE /var/lib/mysql; grep -c ' /var/lib/mysql ext4 ' /etc/fstab")
+		out := console(t, h, "findmnt -rn -o SOURCE /var/lib/mysql; grep -c ' /var/lib/mysql xfs noatime,' /etc/fstab")
 		if !strings.Contains(out, "/dev/loop") || !strings.Contains(out, "\n1\n") {
 			t.Errorf("%s: datadir not on the data volume or fstab entry missing:\n%s", h.Name(), out)
 		}

@@ -77,7 +77,13 @@ func (c *Cluster) detectInit(ctx context.Context, n *node) error {
 
 func (c *Cluster) ensurePackages(ctx context.Context, n *node) error {
 	l := c.layout
-	check := fmt.Sprintf(`if [ -x %s ] && [ -e %s ]; then echo present; else echo missing; fi`, l.ServerPath, l.ProviderPath)
+	// A new data volume is formatted XFS (ensureVolume), so mkfs.xfs is
+	// needed wherever there is one; xfsprogs is in every layout's packages.
+	needXFS := ""
+	if !n.DataVolume.isZero() {
+		needXFS = " && command -v mkfs.xfs >/dev/null"
+	}
+	check := fmt.Sprintf(`if [ -x %s ] && [ -e %s ]%s; then echo present; else echo missing; fi`, l.ServerPath, l.ProviderPath, needXFS)
 	out, err := n.run(ctx, check, nil)
 	if err != nil {
 		return fmt.Errorf("check packages: %w", err)
@@ -86,6 +92,9 @@ func (c *Cluster) ensurePackages(ctx context.Context, n *node) error {
 		return nil
 	}
 	if !c.spec.InstallPackages {
+		if needXFS != "" {
+			return fmt.Errorf("%s, %s or mkfs.xfs (xfsprogs) is missing and package installation is off", l.ServerPath, l.ProviderPath)
+		}
 		return fmt.Errorf("%s or %s is missing and package installation is off", l.ServerPath, l.ProviderPath)
 	}
 	osr, err := n.run(ctx, `. /etc/os-release && echo "$ID $ID_LIKE"`, nil)
@@ -110,24 +119,34 @@ func (c *Cluster) ensurePackages(ctx context.Context, n *node) error {
 }
 
 // ensureVolume finds the data disk, creates a filesystem only when it has
-// none, mounts it at the datadir and records it in /etc/fstab.
+// none, mounts it at the datadir and records it in /etc/fstab. A new volume
+// is formatted XFS: it grows online with xfs_growfs, which needs only
+// CAP_SYS_ADMIN, where ext4's resize2fs also needs CAP_SYS_RESOURCE. An
+// existing ext4 volume (made before) is mounted as it is.
 func (c *Cluster) ensureVolume(ctx context.Context, n *node) error {
 	v := n.DataVolume
 	script := fmt.Sprintf(`set -e
 %[2]s
 fresh=0
 if [ -z "$(blkid -o value -s TYPE "$dev" || true)" ]; then
-  mkfs.ext4 -q -L galera-data "$dev"
+  if ! command -v mkfs.xfs >/dev/null; then echo "mkfs.xfs is not installed (package xfsprogs)" >&2; exit 3; fi
+  mkfs.xfs -q -L galera-data "$dev"
   fresh=1
 fi
+fstype=$(blkid -o value -s TYPE "$dev")
+case "$fstype" in
+xfs) pass=0 ;;
+ext4) pass=2 ;;
+*) echo "$dev holds a $fstype filesystem; the datadir must be on xfs or ext4" >&2; exit 3 ;;
+esac
 uuid=$(blkid -o value -s UUID "$dev")
 if ! findmnt -rn -S "$dev" -M %[1]s >/dev/null; then
-  mount -t ext4 "$dev" %[1]s
+  mount -t "$fstype" -o noatime "$dev" %[1]s
 fi
 if [ "$fresh" = 1 ]; then rmdir %[1]s/lost+found 2>/dev/null || true; fi
 chown mysql:mysql %[1]s
-grep -q "^UUID=$uuid " /etc/fstab 2>/dev/null || echo "UUID=$uuid %[1]s ext4 defaults,nofail 0 2" >> /etc/fstab
-echo "device=$dev fresh=$fresh"`, dataDir, findDataDevice(v))
+grep -q "^UUID=$uuid " /etc/fstab 2>/dev/null || echo "UUID=$uuid %[1]s $fstype noatime,nofail 0 $pass" >> /etc/fstab
+echo "device=$dev fstype=$fstype fresh=$fresh"`, dataDir, findDataDevice(v))
 	out, err := n.run(ctx, script, nil)
 	if err != nil {
 		return fmt.Errorf("data volume: %w", err)

@@ -50,7 +50,7 @@ func layoutFor(s ClusterSpec) layout {
 			InstallDB:    "mariadb-install-db --user=mysql --datadir=" + dataDir + " --skip-test-db",
 			InitMarker:   "mysql/global_priv.frm",
 			SystemdUnit:  "mariadb",
-			Packages:     []string{"mariadb-server", "galera-4", "mariadb-backup", "rsync"},
+			Packages:     []string{"mariadb-server", "galera-4", "mariadb-backup", "rsync", "xfsprogs"},
 		}
 	case s.Version == "5.7":
 		l = layout{
@@ -63,7 +63,7 @@ func layoutFor(s ClusterSpec) layout {
 			InstallDB:    "mysqld --initialize-insecure --user=mysql --datadir=" + dataDir,
 			InitMarker:   "mysql/user.frm",
 			SystemdUnit:  "mysql",
-			Packages:     []string{"percona-xtradb-cluster-57"},
+			Packages:     []string{"percona-xtradb-cluster-57", "xfsprogs"},
 		}
 	default: // percona 8.0
 		l = layout{
@@ -76,7 +76,7 @@ func layoutFor(s ClusterSpec) layout {
 			InstallDB:    "mysqld --initialize-insecure --user=mysql --datadir=" + dataDir,
 			InitMarker:   "mysql.ibd",
 			SystemdUnit:  "mysql",
-			Packages:     []string{"percona-xtradb-cluster"},
+			Packages:     []string{"percona-xtradb-cluster", "xfsprogs"},
 		}
 	}
 	if s.ProviderPath != "" {

@@ -476,7 +476,7 @@ func TestVolumeScript(t *testing.T) {
 	}
 	var script string
 	for _, cmd := range r.commands() {
-		if strings.Contains(cmd, "mkfs.ext4") {
+		if strings.Contains(cmd, "mkfs.xfs -q -L galera-data") {
 			script = cmd
 		}
 	}
@@ -485,6 +485,8 @@ func TestVolumeScript(t *testing.T) {
 		`/dev/disk/by-id/virtio-"$prefix"*`,
 		`if [ -z "$(blkid -o value -s TYPE "$dev" || true)" ]; then`,
 		`findmnt -rn -S "$dev" -M /var/lib/mysql`,
+		`mount -t "$fstype" -o noatime "$dev" /var/lib/mysql`,
+		`ext4) pass=2 ;;`,
 		`/etc/fstab`,
 	} {
 		if !strings.Contains(script, want) {

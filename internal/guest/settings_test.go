@@ -245,7 +245,7 @@ func TestGrowFilesystemOnline(t *testing.T) {
 	if len(cmds) != 1 {
 		t.Fatalf("commands %v", cmds)
 	}
-	for _, want := range []string{"/dev/disk/by-id/virtio-\"$prefix\"", "prefix='0d5e8f3a-volume'", "findmnt -rn -M /var/lib/mysql", "-ge 2147483648", `resize2fs "$dev"`} {
+	for _, want := range []string{"/dev/disk/by-id/virtio-\"$prefix\"", "prefix='0d5e8f3a-volume'", "findmnt -rn -M /var/lib/mysql", "-ge 2147483648", `findmnt -no FSTYPE -S "$dev" -M /var/lib/mysql`, `xfs_growfs "$grow"`, `resize2fs "$dev"`} {
 		if !strings.Contains(cmds[0], want) {
 			t.Errorf("script lacks %q", want)
 		}

@@ -30,7 +30,7 @@ var clusterChanges = changes{
 	"volume": {nested: changes{
 		// Cinder extends an attached volume (microversion 3.42) and the
 		// guest grows its filesystem online: no restart.
-		"size": {kind: changeInPlace, shrinkReason: "to a smaller size is refused: neither Cinder nor ext4 shrinks a volume in use; " +
+		"size": {kind: changeInPlace, shrinkReason: "to a smaller size is refused: neither Cinder nor XFS shrinks a volume in use; " +
 			"keep the size, or replace the cluster (terraform apply -replace) and restore a backup"},
 		"type": {kind: changeReplace},
 	}},

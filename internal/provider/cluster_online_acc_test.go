@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -99,16 +98,6 @@ func TestAccClusterOnlineChanges(t *testing.T) {
 	checkWrites := func(what string) resource.TestCheckFunc {
 		return onState(func(st cidrsState) error { return w.checkOn(t, st, applyStarted, what) })
 	}
-	// An ext4 filesystem grows online only for a process with
-	// CAP_SYS_RESOURCE; the local cloud's guests have this machine's
-	// capabilities, and a container may lack it. The volume step then
-	// cannot pass and is skipped, saying so; the others still run.
-	grownGiB := 2
-	canGrow := hasCapability(t, capSysResource)
-	if !canGrow {
-		grownGiB = 1
-		t.Log("this machine lacks CAP_SYS_RESOURCE, which resize2fs needs to grow ext4 online: the volume step is skipped")
-	}
 	update := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 		plancheck.ExpectResourceAction("pxc_cluster.test", plancheck.ResourceActionUpdate),
 		plancheck.ExpectResourceAction("pxc_lb_pool.single", plancheck.ResourceActionNoop),
@@ -140,7 +129,6 @@ func TestAccClusterOnlineChanges(t *testing.T) {
 				),
 			},
 			{
-				SkipFunc:         func() (bool, error) { return !canGrow, nil },
 				PreConfig:        func() { applyStarted = time.Now() },
 				Config:           lc.onlineConfig(name, onlinePassword1, 1, 250, 2),
 				ConfigPlanChecks: update,
@@ -156,12 +144,12 @@ func TestAccClusterOnlineChanges(t *testing.T) {
 						}
 						return lc.checkDatadirSize(t, s, st, 2)
 					},
-					startWrites("acc.online_password"), // a skipped step leaves the previous loop running
+					startWrites("acc.online_password"),
 				),
 			},
 			{
 				PreConfig:        func() { applyStarted = time.Now(); password = onlinePassword2 },
-				Config:           lc.onlineConfig(name, onlinePassword2, 2, 250, grownGiB),
+				Config:           lc.onlineConfig(name, onlinePassword2, 2, 250, 2),
 				ConfigPlanChecks: update,
 				Check: resource.ComposeTestCheckFunc(
 					checkWrites("root password rotation"),
@@ -178,7 +166,7 @@ func TestAccClusterOnlineChanges(t *testing.T) {
 			{
 				// back_log is static: every node restarts once, the writer last.
 				PreConfig:        func() { applyStarted = time.Now() },
-				Config:           lc.onlineConfig(name, onlinePassword2, 2, 250, grownGiB, `    back_log = "100"`),
+				Config:           lc.onlineConfig(name, onlinePassword2, 2, 250, 2, `    back_log = "100"`),
 				ConfigPlanChecks: update,
 				Check: resource.ComposeTestCheckFunc(
 					checkWrites("static parameter change (rolling restart)"),
@@ -383,28 +371,4 @@ func hostPorts(ips []string) []string {
 		out[i] = net.JoinHostPort(ip, "3306")
 	}
 	return out
-}
-
-// capSysResource is CAP_SYS_RESOURCE's bit in /proc/<pid>/status.
-const capSysResource = 24
-
-// hasCapability reports whether this process's bounding set holds the
-// capability (the local cloud's guests run with this machine's).
-func hasCapability(t *testing.T, bit uint) bool {
-	t.Helper()
-	status, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, line := range strings.Split(string(status), "\n") {
-		if v, ok := strings.CutPrefix(line, "CapBnd:"); ok {
-			mask, err := strconv.ParseUint(strings.TrimSpace(v), 16, 64)
-			if err != nil {
-				t.Fatalf("CapBnd %q: %v", v, err)
-			}
-			return mask&(1<<bit) != 0
-		}
-	}
-	t.Fatal("/proc/self/status has no CapBnd line")
-	return false
 }

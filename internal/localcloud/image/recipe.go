@@ -27,7 +27,7 @@ type Recipe struct {
 var basePackages = []string{
 	"systemd", "systemd-sysv", "dbus", "iproute2", "iputils-ping", "procps",
 	"openssh-server", "cloud-init", "ca-certificates", "openssl",
-	"e2fsprogs", "less", "nftables",
+	"e2fsprogs", "xfsprogs", "less", "nftables",
 }
 
 // baseCustomize makes the image safe to share between hosts: no host keys
