@@ -39,7 +39,13 @@ fi
 pkgs=("${@:-./...}")
 
 # The version line; tofu prints configuration warnings to stdout before it.
-cli_version() { "$1" version 2>/dev/null | grep -m1 -E '^(Terraform|OpenTofu) v' || echo "$1 (version unknown)"; }
+# The whole output is read first: grep -m1 closing the pipe early made the
+# CLI die of SIGPIPE, and pipefail then printed "(version unknown)" too.
+cli_version() {
+	local out
+	out=$("$1" version 2>/dev/null) || true
+	grep -m1 -E '^(Terraform|OpenTofu) v' <<<"$out" || echo "$1 (version unknown)"
+}
 
 # Which passes this run makes.
 tofu_pass=no
