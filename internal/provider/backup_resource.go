@@ -49,7 +49,7 @@ func (r *backupResource) Create(ctx context.Context, req resource.CreateRequest,
 		return
 	}
 	access := plan.access()
-	ctx = maskSecrets(ctx, access.RootPassword, access.SSH.PrivateKey, store.Key, store.ApplicationCredentialSecret, store.S3SecretKey)
+	ctx = maskBackupAccess(ctx, access, store)
 	ctx, cancel := context.WithTimeout(ctx, backupTimeout)
 	defer cancel()
 	id := plan.ClusterID.ValueString()
@@ -82,7 +82,7 @@ func (r *backupResource) Read(ctx context.Context, req resource.ReadRequest, res
 		return
 	}
 	access := state.access()
-	ctx = maskSecrets(ctx, access.RootPassword, access.SSH.PrivateKey, store.Key, store.ApplicationCredentialSecret, store.S3SecretKey)
+	ctx = maskBackupAccess(ctx, access, store)
 	ctx, cancel := context.WithTimeout(ctx, defaultReadTimeout)
 	defer cancel()
 	id := state.ClusterID.ValueString()
@@ -142,7 +142,7 @@ func (r *backupResource) Delete(ctx context.Context, req resource.DeleteRequest,
 		return
 	}
 	access := state.access()
-	ctx = maskSecrets(ctx, access.RootPassword, access.SSH.PrivateKey, store.Key, store.ApplicationCredentialSecret, store.S3SecretKey)
+	ctx = maskBackupAccess(ctx, access, store)
 	ctx, cancel := context.WithTimeout(ctx, defaultDeleteTimeout)
 	defer cancel()
 	id := state.ClusterID.ValueString()

@@ -47,7 +47,7 @@ func (d *backupsDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		return
 	}
 	access := clusterAccess(m.RootPassword, m.SSHPrivateKey, m.SSHUser, m.SSHHostKeyCheck, m.SSHKnownHostsFile)
-	ctx = maskSecrets(ctx, access.RootPassword, access.SSH.PrivateKey, store.Key, store.ApplicationCredentialSecret, store.S3SecretKey)
+	ctx = maskBackupAccess(ctx, access, store)
 	ctx, cancel := context.WithTimeout(ctx, defaultReadTimeout)
 	defer cancel()
 	id := m.ClusterID.ValueString()

@@ -222,14 +222,22 @@ func replaceBackupCredential(ctx context.Context, mgr *cluster.Manager, old priv
 // backupSecrets are the secrets of a spec's backup and restore stores.
 func backupSecrets(s cluster.Spec) []string {
 	var out []string
-	add := func(b cluster.BackupStore) {
-		out = append(out, b.Key, b.ApplicationCredentialSecret, b.S3SecretKey, b.S3AccessKey)
-	}
 	if s.Backup != nil {
-		add(s.Backup.BackupStore)
+		out = append(out, storeSecrets(s.Backup.BackupStore)...)
 	}
 	if s.RestoreFrom != nil {
-		add(s.RestoreFrom.BackupStore)
+		out = append(out, storeSecrets(s.RestoreFrom.BackupStore)...)
 	}
 	return out
+}
+
+// storeSecrets are what must never reach a log of one backup store.
+func storeSecrets(b cluster.BackupStore) []string {
+	return []string{b.Key, b.ApplicationCredentialSecret, b.S3SecretKey, b.S3AccessKey}
+}
+
+// maskBackupAccess masks the secrets a pxc_backup or pxc_backups call
+// carries: the cluster's root password and SSH key, and the store's.
+func maskBackupAccess(ctx context.Context, access cluster.Spec, store cluster.BackupStore) context.Context {
+	return maskSecrets(ctx, append(storeSecrets(store), access.RootPassword, access.SSH.PrivateKey)...)
 }
