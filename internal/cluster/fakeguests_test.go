@@ -320,3 +320,8 @@ func (c *fakeGuestCluster) RestartMember(_ context.Context, name string) error {
 	defer c.g.mu.Unlock()
 	return c.g.restartErr[name]
 }
+
+func (c *fakeGuestCluster) StopNode(_ context.Context, name string) error {
+	c.g.log.add("StopNode " + name)
+	return nil
+}
