@@ -188,3 +188,24 @@ func (m *Manager) bringBack(ctx context.Context, c *Cluster, spec Spec, ch serve
 func repairRejoin(ctx context.Context, gc GuestCluster, name string) error {
 	return gc.RepairNode(ctx, name)
 }
+
+// RollTargets resolves what a flavor or image roll moves the nodes to:
+// the flavor's name (as Nova reports a server's flavor) and the image's
+// id. An empty reference is skipped.
+func (m *Manager) RollTargets(ctx context.Context, flavor, image string) (flavorName, imageID string, err error) {
+	if flavor != "" {
+		f, err := m.cloud.ResolveFlavor(ctx, flavor)
+		if err != nil {
+			return "", "", &ReferenceError{Field: "flavor", Err: err}
+		}
+		flavorName = f.Name
+	}
+	if image != "" {
+		img, err := m.cloud.ResolveImage(ctx, image)
+		if err != nil {
+			return "", "", &ReferenceError{Field: "image", Err: err}
+		}
+		imageID = img.ID
+	}
+	return flavorName, imageID, nil
+}
