@@ -140,7 +140,7 @@ func TestAccClusterServerRoll(t *testing.T) {
 					lc.admin(t, "POST", "/servers/"+lc.serverID(t, node(3))+"/fail-resize", nil)
 				},
 				Config:      lc.rollConfig(name, "m1.medium", lc.image),
-				ExpectError: regexp.MustCompile(`(?s)Rolling Resize Failed.*stopped at node ` + regexp.QuoteMeta(node(3)) + `.*No valid host`),
+				ExpectError: regexp.MustCompile(`(?s)Rolling Resize Failed.*stopped\s+at\s+node\s+` + regexp.QuoteMeta(node(3)) + `.*did\s+not\s+resize`),
 			},
 			{
 				PreConfig: func() {
