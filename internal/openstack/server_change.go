@@ -56,23 +56,17 @@ func (c *Client) ResizeServer(ctx context.Context, id, flavorID string) (Server,
 	}
 	last := before
 	_, err = c.waitStatus(ctx, Wait{What: "server " + id, Target: []string{"VERIFY_RESIZE", "RESIZED"}, Failed: []string{"ERROR", resizeRefused}},
-		func(ctx context.Context) (Observation, error) {
-			s, err := c.GetServer(ctx, id)
-			if err != nil {
-				return Observation{}, err
-			}
-			last = s
-			status := s.Status
+		c.pollServer(id, &last, func(s Server) string {
 			if (s.Status == "ACTIVE" || s.Status == "SHUTOFF") && s.TaskState == "" {
 				// The task is over without VERIFY_RESIZE: confirmed by the
 				// cloud on the new flavor, or refused on the old one.
-				status = resizeRefused
 				if s.FlavorName == want.Name && want.Name != before.FlavorName {
-					status = "RESIZED"
+					return "RESIZED"
 				}
+				return resizeRefused
 			}
-			return Observation{Status: status, Fault: s.Fault}, nil
-		})
+			return s.Status
+		}))
 	if se := (*StatusError)(nil); errors.As(err, &se) && se.Status == resizeRefused {
 		return last, &ResizeFailedError{ServerID: id, OldFlavor: before.FlavorName, NewFlavor: want.Name, Fault: last.Fault}
 	}
@@ -121,18 +115,12 @@ func (c *Client) RebuildServer(ctx context.Context, id, imageID string) (Server,
 	}
 	var last Server
 	_, err = c.waitStatus(ctx, Wait{What: "server " + id, Target: []string{"ACTIVE"}},
-		func(ctx context.Context) (Observation, error) {
-			s, err := c.GetServer(ctx, id)
-			if err != nil {
-				return Observation{}, err
+		c.pollServer(id, &last, func(s Server) string {
+			if s.Status == "ACTIVE" && (s.TaskState != "" || s.ImageID != imageID) {
+				return "REBUILD" // accepted, not started yet
 			}
-			last = s
-			status := s.Status
-			if status == "ACTIVE" && (s.TaskState != "" || s.ImageID != imageID) {
-				status = "REBUILD" // accepted, not started yet
-			}
-			return Observation{Status: status, Fault: s.Fault}, nil
-		})
+			return s.Status
+		}))
 	if err != nil {
 		return last, fmt.Errorf("wait for the rebuild of server %s: %w", id, err)
 	}
@@ -158,20 +146,27 @@ func (c *Client) UpdateServerMetadata(ctx context.Context, id string, meta map[s
 func (c *Client) waitServerSettled(ctx context.Context, id, action string, pending ...string) (Server, error) {
 	var last Server
 	_, err := c.waitStatus(ctx, Wait{What: "server " + id, Target: []string{"ACTIVE", "SHUTOFF"}, Pending: pending},
-		func(ctx context.Context) (Observation, error) {
-			s, err := c.GetServer(ctx, id)
-			if err != nil {
-				return Observation{}, err
+		c.pollServer(id, &last, func(s Server) string {
+			if s.TaskState != "" && (s.Status == "ACTIVE" || s.Status == "SHUTOFF") {
+				return pending[0]
 			}
-			last = s
-			status := s.Status
-			if s.TaskState != "" && (status == "ACTIVE" || status == "SHUTOFF") {
-				status = pending[0]
-			}
-			return Observation{Status: status, Fault: s.Fault}, nil
-		})
+			return s.Status
+		}))
 	if err != nil {
 		return last, fmt.Errorf("%s server %s: %w", action, id, err)
 	}
 	return last, nil
+}
+
+// pollServer looks at the server once, keeps it in last and reports the
+// status statusOf derives from it (an action's own view of "done").
+func (c *Client) pollServer(id string, last *Server, statusOf func(Server) string) PollFunc {
+	return func(ctx context.Context) (Observation, error) {
+		s, err := c.GetServer(ctx, id)
+		if err != nil {
+			return Observation{}, err
+		}
+		*last = s
+		return Observation{Status: statusOf(s), Fault: s.Fault}, nil
+	}
 }
