@@ -281,7 +281,7 @@ func seedStaticTable(st cidrsState) (string, error) {
 	for _, q := range []string{
 		"CREATE DATABASE IF NOT EXISTS acc",
 		"CREATE TABLE " + rollStaticTable + " (id INT PRIMARY KEY, v VARCHAR(64) NOT NULL)",
-		fmt.Sprintf("INSERT INTO %s SELECT seq, SHA2(seq, 256) FROM seq_1_to_%d", rollStaticTable, rollStaticRows),
+		fmt.Sprintf("INSERT INTO %s SELECT seq, SHA2(seq, 256) FROM acc.seq_1_to_%d", rollStaticTable, rollStaticRows),
 	} {
 		if _, err := db.ExecContext(ctx, q); err != nil {
 			return "", fmt.Errorf("%s: %w", q, err)
