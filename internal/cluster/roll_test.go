@@ -154,3 +154,41 @@ func TestRollEventMessage(t *testing.T) {
 		t.Fatalf("message %q", e.Message)
 	}
 }
+
+// Behind a pool that balances over all members, each node is disabled
+// there and drained before it stops, and enabled (ONLINE) again after it
+// rejoined, before the next node's turn.
+func TestChangeFlavorDisablesMemberInMultiWriterPool(t *testing.T) {
+	r := newRig()
+	ctx := testContext(t)
+	spec := testSpec()
+	c := builtSpecCluster(t, r, &spec)
+	if _, err := r.m.CreatePool(ctx, PoolSpec{
+		ClusterID: c.ID, Port: 3306, LBMethod: "ROUND_ROBIN", Mode: ModeMultiWriter, HealthCheck: HealthGalera,
+		ClientTimeoutMs: DefaultClientTimeoutMs, MemberTimeoutMs: DefaultMemberTimeoutMs,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	spec.Flavor = "m1.medium"
+	mark := len(r.log.all())
+	if err := r.m.ChangeFlavor(ctx, c, spec); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, call := range r.log.all()[mark:] {
+		method, _, _ := strings.Cut(call, " ")
+		switch method {
+		case "MemberDisabled", "DrainClients", "StopNode", "RepairNode":
+			got = append(got, call)
+		case "SetPoolMembers":
+			got = append(got, method)
+		}
+	}
+	var want []string
+	for _, n := range []string{"db-1", "db-2", "db-3"} {
+		want = append(want, "SetPoolMembers", "MemberDisabled "+n, "DrainClients "+n, "StopNode "+n, "RepairNode "+n, "SetPoolMembers")
+	}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("calls %s\nwant  %s", strings.Join(got, ","), strings.Join(want, ","))
+	}
+}
