@@ -87,7 +87,7 @@ func (m *Manager) rollNode(ctx context.Context, c *Cluster, spec Spec, ch server
 	}
 	if err := m.takeOut(ctx, c, gc, pools, name); err != nil {
 		gc.Close()
-		return "", err
+		return "", m.bringBack(ctx, c, spec, ch, pools, name, err)
 	}
 	if err := gc.StopNode(ctx, name); err != nil {
 		gc.Close()
