@@ -192,3 +192,32 @@ func TestChangeFlavorDisablesMemberInMultiWriterPool(t *testing.T) {
 		t.Fatalf("calls %s\nwant  %s", strings.Join(got, ","), strings.Join(want, ","))
 	}
 }
+
+// A failed rebuild stops the roll there: the node keeps its old image in
+// c (the next roll rebuilds it again), the writer is not touched.
+func TestChangeImageStopsAtFailedRebuild(t *testing.T) {
+	r := newRig()
+	ctx := testContext(t)
+	spec := testSpec()
+	c := builtSpecCluster(t, r, &spec)
+	c.Writer, r.guests.writer = "db-2", "db-2"
+	spec.Image = "debian-12-updated"
+	r.cloud.failOn["RebuildServer db-3"] = errors.New("server went to status ERROR while waiting for ACTIVE: could not re-image the root disk")
+	mark := len(r.log.all())
+	err := r.m.ChangeImage(ctx, c, spec)
+	var pe *PhaseError
+	if !errors.As(err, &pe) || pe.Phase != PhaseRebuild || pe.Node != "db-3" || !strings.Contains(err.Error(), "image") {
+		t.Fatalf("err %v, want a rebuild error naming db-3 and image", err)
+	}
+	want := "StopNode db-1,RebuildServer db-1,JoinMember db-1,StopNode db-3,RebuildServer db-3,RepairNode db-3"
+	if got := strings.Join(rollCalls(r, mark), ","); got != want {
+		t.Fatalf("calls %s\nwant  %s", got, want)
+	}
+	var images []string
+	for _, n := range c.Nodes {
+		images = append(images, n.Name+"="+n.Image)
+	}
+	if got := strings.Join(images, ","); got != "db-1=image-debian-12-updated,db-2=image-debian-12,db-3=image-debian-12" {
+		t.Fatalf("images %s", got)
+	}
+}
