@@ -45,6 +45,9 @@ func rollServers(ctx context.Context, mgr *cluster.Manager, c *cluster.Cluster, 
 		err := r.apply(ctx, c, spec)
 		resp.Diagnostics.Append(saveHostKeys(ctx, resp.Private, c.HostKeys)...)
 		if err == nil {
+			if r.attribute == "image" {
+				rescheduleBackups(ctx, mgr, spec, plan, state, &resp.Diagnostics)
+			}
 			continue
 		}
 		resp.Diagnostics.Append(rollFailed(r.attribute, r.want, state.ID.ValueString(), c, err))
@@ -146,4 +149,28 @@ func orNone(names []string) string {
 		return "none"
 	}
 	return strings.Join(names, ", ")
+}
+
+// rescheduleBackups writes the backup job again after an image roll: a
+// rebuilt root disk has none. The credentials are the ones the schedule
+// has (state's, or this apply's when the backup block changed too), so
+// nothing is created; a failure only warns, the roll itself is done.
+func rescheduleBackups(ctx context.Context, mgr *cluster.Manager, spec cluster.Spec, plan, state *clusterModel, diags *diag.Diagnostics) {
+	if plan.Backup == nil {
+		return
+	}
+	current := state
+	if backupChanged(plan.Backup, state.Backup) {
+		current = plan // completed by this apply's schedule change
+	}
+	created, err := setBackupSchedule(ctx, mgr, state.ID.ValueString(), spec, plan, current)
+	if err == nil && created == "" {
+		return
+	}
+	if err == nil {
+		err = fmt.Errorf("a new backup credential %s was created unexpectedly; delete it if the next apply does not use it", created)
+	}
+	diags.AddWarning("Backup Job Not Rewritten",
+		fmt.Sprintf("The nodes of cluster %s were rebuilt from a new image, which removed their backup job; writing it again failed, "+
+			"so no scheduled backup runs on the rebuilt nodes until the backup block is applied again (change it, e.g. its schedule).\n\n%s", state.ID.ValueString(), err))
 }
