@@ -125,6 +125,7 @@ func TestBench(t *testing.T) {
 type event struct {
 	at      time.Duration // since the apply started
 	phase   string
+	node    string // "" when the line is about no one node
 	took    time.Duration
 	message string
 }
@@ -191,7 +192,7 @@ func readProgress(t *testing.T, logPath string, start time.Time) []event {
 		if err != nil {
 			continue
 		}
-		e := event{at: ts.Sub(start), message: m[2], phase: field(m[3], "phase")}
+		e := event{at: ts.Sub(start), message: m[2], phase: field(m[3], "phase"), node: field(m[3], "node")}
 		if s := field(m[3], "seconds"); s != "" {
 			if d, err := time.ParseDuration(s + "s"); err == nil {
 				e.took = d

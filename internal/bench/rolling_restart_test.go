@@ -72,8 +72,9 @@ func measureRollingRestart(ctx context.Context, t *testing.T, tfCLI, work string
 func (r rollingRestartResult) report(b *strings.Builder) {
 	fmt.Fprintf(b, "\n== rolling restart of %d nodes: static parameter %s = %s through terraform apply (a write every 100 ms through the VIP): %s\n",
 		r.nodes, staticParameter, staticValue, r.total.Round(100*time.Millisecond))
+	fmt.Fprintf(b, "   %-8s %-10s %s\n", "at", "node", "restarted and Synced in")
 	for _, e := range r.steps {
-		fmt.Fprintf(b, "   %-8s %s\n", e.at.Round(100*time.Millisecond), e.message)
+		fmt.Fprintf(b, "   %-8s %-10s %s\n", e.at.Round(100*time.Millisecond), e.node, e.took.Round(100*time.Millisecond))
 	}
 	if len(r.steps) != r.nodes {
 		fmt.Fprintf(b, "   (%d restart progress lines for %d nodes)\n", len(r.steps), r.nodes)
