@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # bench.sh — `make bench`: starts a local cloud of its own, runs
 # internal/bench (one terraform apply of the quickstart with its phase
-# timings and API requests, the load balancer's failover window on 3 and 5
-# nodes, and the raw lower bound: Galera by hand on fresh hosts), prints the
-# numbers and stops the cloud.
+# timings and API requests, a rolling restart of its 3 nodes (a static
+# parameter) and a planned writer move with their write gaps, the load
+# balancer's failover window on 3 and 5 nodes, and the raw lower bound:
+# Galera by hand on fresh hosts), prints the numbers and stops the cloud.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TF_CLI=${TF_CLI:-$(command -v terraform || command -v tofu || true)}

@@ -63,6 +63,7 @@ func TestBench(t *testing.T) {
 	}
 
 	// Before the failover, which leaves a node down.
+	restart := measureRollingRestart(ctx, t, tfCLI, work)
 	membership := measureMembership(ctx, t, tfCLI, work)
 	failovers := []failoverResult{measureFailover(ctx, t, tfCLI, work)}
 
@@ -81,6 +82,10 @@ func TestBench(t *testing.T) {
 	fmt.Fprintf(report, "   acknowledged writes: %d, failed attempts: %d, acknowledged but missing afterwards: %d\n", membership.acked, membership.failed, len(membership.missing))
 	if len(membership.missing) > 0 {
 		t.Errorf("acknowledged writes lost in the planned writer move: %v", membership.missing)
+	}
+	restart.report(report)
+	if len(restart.missing) > 0 {
+		t.Errorf("acknowledged writes lost in the rolling restart: %v", restart.missing)
 	}
 
 	clusterApply := apply.clusterCreated
@@ -120,6 +125,7 @@ func TestBench(t *testing.T) {
 type event struct {
 	at      time.Duration // since the apply started
 	phase   string
+	node    string // "" when the line is about no one node
 	took    time.Duration
 	message string
 }
@@ -158,11 +164,23 @@ func applyQuickstart(ctx context.Context, t *testing.T, tfCLI, work string, node
 	start := time.Now()
 	run(ctx, t, work, env, tfCLI, "apply", "-auto-approve", "-input=false", "-no-color",
 		fmt.Sprintf("-var=allowed_cidrs=[%q]", os.Getenv("LOCALCLOUD_SUBNET_CIDR")))
-	res := applyResult{total: time.Since(start)}
+	res := applyResult{total: time.Since(start), events: readProgress(t, logPath, start)}
+	for _, e := range res.events {
+		if e.phase == "membership gate" && strings.HasPrefix(e.message, "cluster created") {
+			res.clusterCreated = e.took
+		}
+	}
+	return res
+}
 
+// readProgress reads the provider's progress lines from a Terraform log,
+// timed from start.
+func readProgress(t *testing.T, logPath string, start time.Time) []event {
+	t.Helper()
 	f, err := os.Open(logPath)
 	must(t, err)
 	defer f.Close()
+	var events []event
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
@@ -174,18 +192,15 @@ func applyQuickstart(ctx context.Context, t *testing.T, tfCLI, work string, node
 		if err != nil {
 			continue
 		}
-		e := event{at: ts.Sub(start), message: m[2], phase: field(m[3], "phase")}
+		e := event{at: ts.Sub(start), message: m[2], phase: field(m[3], "phase"), node: field(m[3], "node")}
 		if s := field(m[3], "seconds"); s != "" {
 			if d, err := time.ParseDuration(s + "s"); err == nil {
 				e.took = d
 			}
 		}
-		if e.phase == "membership gate" && strings.HasPrefix(e.message, "cluster created") {
-			res.clusterCreated = e.took
-		}
-		res.events = append(res.events, e)
+		events = append(events, e)
 	}
-	return res
+	return events
 }
 
 // field reads key=value or key="quoted value" from an hclog line.

@@ -1,5 +1,7 @@
 // Package bench holds `make bench`: one terraform apply of the quickstart on
-// the local cloud with its phase timings and API requests, the failover
+// the local cloud with its phase timings and API requests, a rolling
+// restart of its 3 nodes (a static parameter change) and a planned writer
+// move with their longest write gaps through the VIP, the failover
 // window of its load balancer on 3 and 5 nodes, and the raw lower bound of
 // the same cluster: Galera driven by hand over SSH on fresh hosts of the
 // same kind. It has no code of its own outside its test.
