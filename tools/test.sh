@@ -4,16 +4,26 @@
 # local cloud again, also when a test fails or the run is interrupted.
 #
 # Passes, each announced with the CLI's version:
-#   1. go test of the packages under TF_CLI (terraform on PATH, else tofu);
+#   1. go test of the packages under TF_CLI (terraform on PATH, else tofu),
+#      all but the fault matrix;
+#   1b. the fault matrix (TestAccFaultMatrix) alone on the local cloud;
+#      skipped with FAULT_MATRIX=0;
 #   2. the acceptance tests that cover each resource's create, import and
 #      destroy (TOFU_RUN in ./internal/provider) under the pinned OpenTofu
-#      (tools/tofu.sh; built once per machine), against the same local cloud;
-#      run when the packages include ./internal/provider, skipped with
-#      TOFU_PASS=0 or when TF_CLI is OpenTofu already;
+#      (tools/tofu.sh; built once per machine); run when the packages
+#      include ./internal/provider, skipped with TOFU_PASS=0 or when TF_CLI
+#      is OpenTofu already;
 #   3. `terraform test` of every module under examples/modules, offline,
 #      under both CLIs (tools/module-test.sh); on full runs (./...) only.
-# Every pass runs even when an earlier one failed; the exit status says
-# whether all passed.
+# Passes 2 and 3 run while pass 1b runs (it mostly waits on servers): pass
+# 2 on a local cloud of its own, since the fault matrix injects faults that
+# act on a whole cloud (the next server's ERROR, slow status changes) and
+# every acceptance test clears a cloud's faults when it starts. The tests
+# check only their own objects after a destroy; the one whole-cloud leak
+# check (TestAccLocalCloudLeftEmpty, then no namespace, loop device or
+# process of a stopped cloud) runs on each cloud once everything on it is
+# done. Every pass runs even when an earlier one failed; the exit status
+# says whether all passed.
 #
 # Contract with tools/localcloud.sh (owned by the local cloud):
 #   tools/localcloud.sh up    starts the cloud in $LOCALCLOUD_DIR (prints
@@ -104,7 +114,19 @@ if [[ -z "${LOCALCLOUD_DIR:-}" ]]; then
 fi
 
 cloud_started=no
+fault_matrix_pid=
+tofu_cloud_dir=
 stop_cloud() {
+	if [[ -n $fault_matrix_pid ]]; then
+		# Interrupted while the fault matrix ran: stop its go test (a
+		# process group of its own) before its cloud goes.
+		kill -- "-$fault_matrix_pid" 2>/dev/null || true
+		wait "$fault_matrix_pid" 2>/dev/null || true
+	fi
+	if [[ -n $tofu_cloud_dir ]]; then
+		LOCALCLOUD_DIR=$tofu_cloud_dir tools/localcloud.sh down >/dev/null 2>&1 || true
+		rm -rf "$tofu_cloud_dir"
+	fi
 	if [[ $cloud_started == yes ]]; then
 		echo "test: stopping the local cloud"
 		tools/localcloud.sh down || echo "test: WARNING: tools/localcloud.sh down failed" >&2
@@ -157,18 +179,36 @@ record "pass 1 ($(cli_version "$TF_CLI"), all tests but the fault matrix)" $rc
 # pass 1, so no other package's hosts and clouds compete with its hosts
 # (run next to the guest tests, hosts failed to spawn on 2 cores).
 # FAULT_MATRIX=0 leaves it out (a developer running one acceptance test).
+# It runs in the background while passes 2 and 3 run (its output follows
+# when it is done).
+fault_matrix_log=
 if [[ ${FAULT_MATRIX:-1} != 0 && (" ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *"internal/provider"*) ]]; then
-	echo "test: pass 1b: the fault matrix alone"
-	rc=0
+	echo "test: pass 1b: the fault matrix, on this cloud, beside passes 2 and 3"
+	fault_matrix_log=$(mktemp /tmp/pxc-test-faults.XXXXXX)
 	# shellcheck disable=SC2086
 	TF_ACC=1 TF_ACC_PROVIDER_NAMESPACE=hashicorp TF_ACC_TERRAFORM_PATH="$TF_CLI" \
-		go test $GOTESTFLAGS -v -run '^TestAccFaultMatrix$' ./internal/provider || rc=$?
-	record "pass 1b ($(cli_version "$TF_CLI"), fault matrix)" $rc
+		setsid go test $GOTESTFLAGS -v -run '^TestAccFaultMatrix$' ./internal/provider >"$fault_matrix_log" 2>&1 &
+	fault_matrix_pid=$!
+	fault_matrix_started=$SECONDS
 fi
 
 if [[ ($tofu_pass == yes || $module_tests == yes) ]] && ! wait_for_tofu; then
 	record "OpenTofu build (tools/tofu.sh)" 1
 	tofu_pass=no module_tests=no
+fi
+
+# The cloud of pass 2: its own while the fault matrix runs on the first.
+tofu_cloud_env=${LOCALCLOUD_DIR:-}/env
+if [[ $tofu_pass == yes && -n $fault_matrix_pid ]]; then
+	tofu_cloud_dir=$(mktemp -d /tmp/pxc-test-cloud.XXXXXX)
+	echo "test: starting a second local cloud for pass 2"
+	if up_output=$(LOCALCLOUD_DIR=$tofu_cloud_dir tools/localcloud.sh up); then
+		tofu_cloud_env=$tofu_cloud_dir/env
+	else
+		echo "$up_output"
+		record "pass 2's local cloud (tools/localcloud.sh up)" 1
+		tofu_pass=no
+	fi
 fi
 
 if [[ $tofu_pass == yes ]]; then
@@ -180,9 +220,16 @@ if [[ $tofu_pass == yes ]]; then
 	# empty one (unless the caller chose one).
 	cli_config=${TF_CLI_CONFIG_FILE:-$log.tfrc}
 	touch "$cli_config"
-	# shellcheck disable=SC2086
-	TF_CLI_CONFIG_FILE=$cli_config TF_ACC=1 TF_ACC_PROVIDER_NAMESPACE=hashicorp TF_ACC_TERRAFORM_PATH="$TOFU_CLI" \
-		go test $GOTESTFLAGS -v -run "$TOFU_RUN" "$TOFU_PKG" >"$log" 2>&1 || rc=$?
+	# shellcheck disable=SC2086,SC1090
+	(
+		if [[ -f $tofu_cloud_env ]]; then
+			set -a
+			source "$tofu_cloud_env"
+			set +a
+		fi
+		TF_CLI_CONFIG_FILE=$cli_config TF_ACC=1 TF_ACC_PROVIDER_NAMESPACE=hashicorp TF_ACC_TERRAFORM_PATH="$TOFU_CLI" \
+			go test $GOTESTFLAGS -v -run "$TOFU_RUN" "$TOFU_PKG"
+	) >"$log" 2>&1 || rc=$?
 	# A renamed test or a missing cloud must not pass as "nothing to run".
 	if [[ $rc == 0 ]] && { ! grep -q '^--- PASS: TestAcc' "$log" || grep -q '^--- SKIP' "$log"; }; then
 		echo "test: pass 2 ran no acceptance test, or skipped one: check TOFU_RUN and the local cloud" >&2
@@ -203,6 +250,70 @@ if [[ $module_tests == yes ]]; then
 	rc=0
 	tools/module-test.sh "$TF_CLI" "$TOFU_CLI" || rc=$?
 	record "module tests (terraform test under both CLIs)" $rc
+fi
+
+if [[ -n $fault_matrix_pid ]]; then
+	echo "test: waiting for pass 1b (the fault matrix)"
+	rc=0
+	wait "$fault_matrix_pid" || rc=$?
+	fault_matrix_pid=
+	cat "$fault_matrix_log"
+	rm -f "$fault_matrix_log"
+	echo "test: pass 1b took $((SECONDS - fault_matrix_started))s"
+	record "pass 1b ($(cli_version "$TF_CLI"), fault matrix)" $rc
+fi
+
+# cloud_left_clean ENV NAME: the one whole-cloud leak check of a cloud
+# whose tests are all done: TestAccLocalCloudLeftEmpty while it runs.
+cloud_left_clean() {
+	local rc=0 out
+	echo "test: leak check of $2"
+	# shellcheck disable=SC1090
+	out=$(
+		set -a
+		source "$1"
+		set +a
+		PXC_LEAK_CHECK=1 TF_ACC=1 go test -count=1 -v -run '^TestAccLocalCloudLeftEmpty$' ./internal/provider 2>&1
+	) || rc=$?
+	# A renamed test must not pass as "nothing to run".
+	if [[ $rc == 0 ]] && ! grep -q '^--- PASS: TestAccLocalCloudLeftEmpty' <<<"$out"; then rc=1; fi
+	if [[ $rc != 0 ]]; then echo "$out"; fi
+	record "leak check of $2 (nothing left in it after every test)" $rc
+}
+
+# kernel_left_clean DIR BRIDGE NAME: after `down`, nothing of the cloud is
+# left in the kernel or the process table: no network namespace or link
+# named after its network, no loop device on a file of its state
+# directory, no process running from it.
+kernel_left_clean() {
+	local dir=$1 bridge=$2 left=""
+	left+=$(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$bridge-" | sed 's/^/netns /' || true)
+	left+=$(ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | grep "^$bridge" | sed 's/^/link /' || true)
+	left+=$(losetup -a 2>/dev/null | grep -F "$dir/" | sed 's/^/loop device /' || true)
+	left+=$(pgrep -af -- "$dir/" | grep -v pgrep | sed 's/^/process /' || true)
+	if [[ -n $left ]]; then
+		echo "test: left behind by $3 after it stopped:"
+		echo "$left"
+		record "nothing of $3 left after it stopped" 1
+	else
+		record "nothing of $3 left after it stopped" 0
+	fi
+}
+
+if [[ -n $tofu_cloud_dir ]]; then
+	cloud_left_clean "$tofu_cloud_dir/env" "pass 2's local cloud"
+	bridge=$(sed -n "s/^export LOCALCLOUD_BRIDGE='\(.*\)'$/\1/p" "$tofu_cloud_dir/env")
+	LOCALCLOUD_DIR=$tofu_cloud_dir tools/localcloud.sh down >/dev/null || echo "test: WARNING: stopping pass 2's local cloud failed" >&2
+	kernel_left_clean "$tofu_cloud_dir" "$bridge" "pass 2's local cloud"
+	rm -rf "$tofu_cloud_dir"
+	tofu_cloud_dir=
+fi
+if [[ $cloud_started == yes && -f "$LOCALCLOUD_DIR/env" && (" ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *"internal/provider"*) ]]; then
+	cloud_left_clean "$LOCALCLOUD_DIR/env" "the local cloud"
+	echo "test: stopping the local cloud"
+	tools/localcloud.sh down || echo "test: WARNING: tools/localcloud.sh down failed" >&2
+	cloud_started=no
+	kernel_left_clean "$LOCALCLOUD_DIR" "$LOCALCLOUD_BRIDGE" "the local cloud"
 fi
 
 for r in "${results[@]}"; do echo "test: $r"; done

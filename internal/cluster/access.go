@@ -99,29 +99,40 @@ const (
 // waitReportEvery is how often a wait for a server logs that it still waits.
 var waitReportEvery = 30 * time.Second
 
-// verifyHostKeys reads each server's host key fingerprints from its Nova
-// console (console mode), connects over SSH checking the key against them,
-// and records the verified key in c.HostKeys for later connections.
-func (m *Manager) verifyHostKeys(ctx context.Context, spec Spec, c *Cluster, a guestAccess) error {
-	c.HostKeys = map[string]string{}
+// hostKeyVerifier reads each new server's host key fingerprints from its
+// Nova console (console mode), connects over SSH checking the key against
+// them, and records the verified keys in the cluster for later
+// connections. verify runs per node as its server comes up (a placement's
+// onActive), beside the attach of its volume.
+type hostKeyVerifier struct {
+	m    *Manager
+	spec Spec
+	a    guestAccess
+	keys []string // by node index - 1
+}
+
+func (m *Manager) newHostKeyVerifier(ctx context.Context, spec Spec, c *Cluster, a guestAccess) *hostKeyVerifier {
 	if spec.SSH.HostKeyCheck == HostKeyInsecure {
 		m.log.Warn(ctx, "ssh.host_key_check is insecure: the servers' SSH host keys are not verified")
 	}
-	keys := make([]string, len(c.Nodes))
-	err := eachNode(ctx, c.Nodes, PhaseHostKeys, func(ctx context.Context, n *Node) error {
-		key, err := m.nodeHostKey(ctx, spec, a, n)
-		keys[n.Index-1] = key
-		return err
-	})
-	if err != nil {
-		return err
-	}
+	return &hostKeyVerifier{m: m, spec: spec, a: a, keys: make([]string, len(c.Nodes))}
+}
+
+// verify checks node n's host key.
+func (v *hostKeyVerifier) verify(ctx context.Context, n *Node) error {
+	key, err := v.m.nodeHostKey(ctx, v.spec, v.a, n)
+	v.keys[n.Index-1] = key
+	return err
+}
+
+// record keeps the verified keys in c.HostKeys, by server id.
+func (v *hostKeyVerifier) record(c *Cluster) {
+	c.HostKeys = map[string]string{}
 	for i, n := range c.Nodes {
-		if keys[i] != "" {
-			c.HostKeys[n.ServerID] = keys[i]
+		if v.keys[i] != "" {
+			c.HostKeys[n.ServerID] = v.keys[i]
 		}
 	}
-	return nil
 }
 
 // nodeHostKey verifies one new server's host key (from its console in

@@ -89,19 +89,19 @@ func (b *build) run(ctx context.Context) error {
 	}
 	b.m.progress(ctx, PhaseCloud, "", "keypair, security group, server group and ports ready", t)
 
+	// Each node's host key is verified as soon as its server is ACTIVE,
+	// while its volume attaches.
 	t = time.Now()
+	hostKeys := b.m.newHostKeyVerifier(ctx, b.spec, b.c, b.access())
+	p := b.placement
+	p.onActive = hostKeys.verify
 	if err := eachNode(ctx, b.c.Nodes, PhaseServers, func(ctx context.Context, n *Node) error {
-		return explainPlacement(b.m.provisionNode(ctx, b.placement, n), b.spec.AntiAffinity, b.spec.NodeCount)
+		return explainPlacement(b.m.provisionNode(ctx, p, n), b.spec.AntiAffinity, b.spec.NodeCount)
 	}); err != nil {
 		return err
 	}
-	b.m.progress(ctx, PhaseServers, "", fmt.Sprintf("%d servers ACTIVE with data volumes attached", len(b.c.Nodes)), t)
-
-	t = time.Now()
-	if err := b.m.verifyHostKeys(ctx, b.spec, b.c, b.access()); err != nil {
-		return err
-	}
-	b.m.progress(ctx, PhaseSSH, "", "SSH ready, host keys verified", t)
+	hostKeys.record(b.c)
+	b.m.progress(ctx, PhaseServers, "", fmt.Sprintf("%d servers ACTIVE with data volumes attached, SSH host keys verified", len(b.c.Nodes)), t)
 
 	return b.configureGuests(ctx)
 }

@@ -69,10 +69,10 @@ func createStage(call string) int {
 		return 4
 	case "CreatePort":
 		return 5
-	case "CreateServer", "CreateVolume", "WaitServerActive", "AttachVolume":
+	// A node's host key is verified once its server is ACTIVE, beside
+	// the attach of its volume (the per-node order is checked below).
+	case "CreateServer", "CreateVolume", "WaitServerActive", "AttachVolume", "ConsoleOutput", "HostKey":
 		return 7
-	case "ConsoleOutput", "HostKey":
-		return 8
 	case "OpenGuests":
 		return 9
 	case "GuestCreate":
@@ -108,6 +108,9 @@ func TestCreateProvisionsInOrder(t *testing.T) {
 		attach := slices.Index(calls, "AttachVolume "+name)
 		if create < 0 || !(create < active && active < attach) {
 			t.Errorf("%s: CreateServer at %d, WaitServerActive at %d, AttachVolume at %d", name, create, active, attach)
+		}
+		if console := slices.Index(calls, "ConsoleOutput "+name); console < active {
+			t.Errorf("%s: console read for the host key at %d, before the server was ACTIVE at %d", name, console, active)
 		}
 		if !slices.Contains(calls, "CreateVolume "+volumeName("db", i)) || !slices.Contains(calls, "CreatePort "+name) {
 			t.Errorf("%s: no volume or port created", name)

@@ -15,6 +15,11 @@ type placement struct {
 	spec Spec
 	refs References
 	c    *Cluster
+
+	// onActive, if set, runs for each node once its server is ACTIVE,
+	// beside the attach of its volume (a create verifies the host key
+	// meanwhile); its error is the node's when the attach succeeded.
+	onActive func(ctx context.Context, n *Node) error
 }
 
 // provisionNode gives one node its cloud objects: a port (unless it has
@@ -63,13 +68,34 @@ func (m *Manager) provisionNode(ctx context.Context, p placement, n *Node) error
 	}
 	if n.Kind == KindArbitrator {
 		m.progress(ctx, PhaseServers, n.Name, fmt.Sprintf("server %s ACTIVE at %s (arbitrator, no volume)", n.Name, n.IP), t)
-		return nil
+		return p.runOnActive(ctx, n)
 	}
-	if _, err := m.cloud.AttachVolume(ctx, n.ServerID, n.VolumeID); err != nil {
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	attached := make(chan error, 1)
+	go func() {
+		_, err := m.cloud.AttachVolume(actx, n.ServerID, n.VolumeID)
+		if err != nil {
+			cancel() // the node failed: stop what runs beside
+		}
+		attached <- err
+	}()
+	activeErr := p.runOnActive(actx, n)
+	if err := <-attached; err != nil {
 		return &PhaseError{Phase: PhaseVolumes, Node: n.Name, Err: err}
+	}
+	if activeErr != nil {
+		return activeErr
 	}
 	m.progress(ctx, PhaseServers, n.Name, fmt.Sprintf("server %s ACTIVE at %s, volume attached", n.Name, n.IP), t)
 	return nil
+}
+
+func (p placement) runOnActive(ctx context.Context, n *Node) error {
+	if p.onActive == nil {
+		return nil
+	}
+	return p.onActive(ctx, n)
 }
 
 // provisionVolume creates a node's data volume and reports on done.

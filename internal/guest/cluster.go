@@ -38,6 +38,10 @@ type node struct {
 	ssh    *SSHClient
 	init   InitSystem
 	db     *sql.DB
+	// preparedResponder is the clustercheck responder Prepare installed
+	// (responderKey), which the node's next start then need not install
+	// again; empty when there is none.
+	preparedResponder string
 }
 
 type options struct {
@@ -276,6 +280,23 @@ func (n *node) close() {
 		n.ssh = nil
 	}
 	n.runner = nil
+	n.preparedResponder = ""
+}
+
+// takePreparedResponder returns the responder Prepare installed and
+// forgets it: it spares one start the install, no more.
+func (n *node) takePreparedResponder() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	k := n.preparedResponder
+	n.preparedResponder = ""
+	return k
+}
+
+func (n *node) setPreparedResponder(key string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.preparedResponder = key
 }
 
 // resetDB drops the pool after the server restarted, so no stale
@@ -369,8 +390,13 @@ func (c *Cluster) start(ctx context.Context, n *node, bootstrap bool) error {
 	}
 	if cc := c.spec.Clustercheck; cc != nil {
 		// The responder starts with the node (it answers 503 until the
-		// server is Synced and the account exists).
-		if err := c.installClustercheck(ctx, n, c.Spec().Nodes, *cc); err != nil {
+		// server is Synced and the account exists), unless Prepare just
+		// installed this very one.
+		members := c.Spec().Nodes
+		if n.takePreparedResponder() == responderKey(c.spec, members, n.Node, *cc) {
+			return nil
+		}
+		if err := c.installClustercheck(ctx, n, members, *cc); err != nil {
 			return fmt.Errorf("clustercheck: %w", err)
 		}
 	}

@@ -173,6 +173,23 @@ func writerTableStatements(members []Node) []string {
 	}
 }
 
+// responderKey names one installation of a node's responder: what the
+// script and its settings are.
+func responderKey(spec ClusterSpec, members []Node, self Node, cc Clustercheck) string {
+	return fmt.Sprintf("%d\x00%s\x00%s", cc.port(), cc.Password, renderClustercheck(spec, members, self, cc))
+}
+
+// prepareResponder installs node n's responder during Prepare, so the
+// node's first start need not (start checks responderKey).
+func (c *Cluster) prepareResponder(ctx context.Context, n *node, cc Clustercheck) error {
+	members := c.Spec().Nodes
+	if err := c.installClustercheck(ctx, n, members, cc); err != nil {
+		return err
+	}
+	n.setPreparedResponder(responderKey(c.spec, members, n.Node, cc))
+	return nil
+}
+
 func (c *Cluster) installClustercheck(ctx context.Context, n *node, members []Node, cc Clustercheck) error {
 	if err := writeClustercheckConfig(ctx, n, cc); err != nil {
 		return err

@@ -49,9 +49,22 @@ if [ ! -e %[2]s/%[3]s ]; then
   rm -f "$log"
   echo initialised
 fi`, runDir, dataDir, l.InitMarker, l.InstallDB)
+	// The health responder goes in while the datadir is initialised: it
+	// answers 503 until the server is Synced, and the node's start then
+	// has nothing left to install.
+	responder := make(chan error, 1)
+	if cc := c.spec.Clustercheck; cc != nil {
+		go func() { responder <- c.prepareResponder(ctx, n, *cc) }()
+	} else {
+		responder <- nil
+	}
 	out, err := n.run(ctx, script, nil)
+	rerr := <-responder
 	if err != nil {
 		return fmt.Errorf("initialise datadir: %w", err)
+	}
+	if rerr != nil {
+		return fmt.Errorf("clustercheck responder: %w", rerr)
 	}
 	if strings.Contains(out, "initialised") {
 		c.emit("prepare", n.Name, "datadir initialised")

@@ -501,15 +501,7 @@ func TestClustercheckSystemdUnits(t *testing.T) {
 	spec.Clustercheck = &Clustercheck{Password: "cc-secret", Port: 9201}
 	c, log := fakeCluster(t, spec, "systemd")
 	ctx := context.Background()
-	if err := c.Prepare(ctx); err != nil {
-		t.Fatal(err)
-	}
-	log.lines = nil
-	if err := c.start(ctx, c.nodes()[1], false); err != nil {
-		t.Fatal(err)
-	}
-	want := []string{
-		"db2: systemctl start mysql",
+	install := []string{
 		"db2: UPLOAD /etc/mysql/clustercheck.cnf mode 0640",
 		"db2: chown root:mysql /etc/mysql/clustercheck.cnf",
 		"db2: UPLOAD /etc/mysql/clustercheck.sh mode 0755",
@@ -517,6 +509,33 @@ func TestClustercheckSystemdUnits(t *testing.T) {
 		"db2: UPLOAD /etc/systemd/system/pxc-clustercheck@.service mode 0644",
 		"db2: systemctl daemon-reload && systemctl enable pxc-clustercheck.socket && systemctl restart pxc-clustercheck.socket",
 	}
+	// Prepare installs the responder (beside the datadir's
+	// initialisation), so the node's first start has nothing to install.
+	if err := c.Prepare(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var prepared []string
+	for _, l := range log.lines {
+		if strings.HasPrefix(l, "db2: ") && strings.Contains(l, "clustercheck") {
+			prepared = append(prepared, l)
+		}
+	}
+	if got := strings.Join(prepared, "\n"); got != strings.Join(install, "\n") {
+		t.Errorf("responder commands of Prepare:\n%s\nwant:\n%s", got, strings.Join(install, "\n"))
+	}
+	log.lines = nil
+	if err := c.start(ctx, c.nodes()[1], false); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(log.lines, "\n"); got != "db2: systemctl start mysql" {
+		t.Errorf("the first start after Prepare sent:\n%s\nwant only the start", got)
+	}
+	// Any later start installs the responder again.
+	log.lines = nil
+	if err := c.start(ctx, c.nodes()[1], false); err != nil {
+		t.Fatal(err)
+	}
+	want := append([]string{"db2: systemctl start mysql"}, install...)
 	if got := strings.Join(log.lines, "\n"); got != strings.Join(want, "\n") {
 		t.Errorf("commands:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
@@ -546,9 +565,13 @@ func TestClustercheckSocatUnprivileged(t *testing.T) {
 	if err := c.Prepare(ctx); err != nil {
 		t.Fatal(err)
 	}
-	log.lines = nil
-	if err := c.start(ctx, c.nodes()[1], false); err != nil {
-		t.Fatal(err)
+	// The first start after Prepare finds the responder Prepare started;
+	// the second installs and starts it itself.
+	for range 2 {
+		log.lines = nil
+		if err := c.start(ctx, c.nodes()[1], false); err != nil {
+			t.Fatal(err)
+		}
 	}
 	var script string
 	for _, l := range log.lines {

@@ -51,7 +51,8 @@ func (c *Client) CreateVolume(ctx context.Context, in VolumeCreate) (Volume, err
 	if err != nil {
 		return Volume{}, fmt.Errorf("create volume %s: %w", in.Name, err)
 	}
-	out, err := c.WaitVolume(ctx, v.ID, []string{"available"}, []string{"creating", "downloading"})
+	out, err := c.waitVolume(ctx, c.createWait(Wait{What: "volume " + v.ID, Target: []string{"available"},
+		Pending: []string{"creating", "downloading"}, Failed: volumeFailed}, createPoll), v.ID)
 	if err != nil {
 		return volumeOf(v), fmt.Errorf("create volume %s: %w", in.Name, err)
 	}
@@ -100,8 +101,13 @@ func (c *Client) ListVolumes(ctx context.Context, namePrefix string, match map[s
 // WaitVolume waits until the volume reaches one of target; pending lists the
 // statuses that may come before (empty: any). error* statuses fail the wait.
 func (c *Client) WaitVolume(ctx context.Context, id string, target, pending []string) (Volume, error) {
+	return c.waitVolume(ctx, Wait{What: "volume " + id, Target: target, Pending: pending, Failed: volumeFailed}, id)
+}
+
+// waitVolume is WaitVolume for a wait described by w.
+func (c *Client) waitVolume(ctx context.Context, w Wait, id string) (Volume, error) {
 	var last Volume
-	_, err := c.waitStatus(ctx, Wait{What: "volume " + id, Target: target, Pending: pending, Failed: volumeFailed},
+	_, err := c.waitStatus(ctx, w,
 		func(ctx context.Context) (Observation, error) {
 			v, err := c.GetVolume(ctx, id)
 			if err != nil {

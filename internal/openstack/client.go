@@ -79,6 +79,29 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 // deletePollInitial is the first poll interval of a wait for a delete.
 const deletePollInitial = 2 * time.Second
 
+// The schedule of a wait for an object just created or changed (a server
+// to boot, a volume to attach, a load balancer to build): the first look
+// after a moment no cloud finishes in, then every createPoll for
+// createSteady, then backing off. The transitions end within a second or
+// two on a fast cloud, where a doubling interval finds them up to a second
+// late; on a slow one the backoff keeps the request count down.
+const (
+	createPoll      = 250 * time.Millisecond
+	createSteady    = 3 * time.Second
+	serverFirstLook = 500 * time.Millisecond // a boot: scheduling, network, spawn
+	lbFirstLook     = 500 * time.Millisecond // Octavia's PENDING_* (an amphora)
+)
+
+// createWait gives w the schedule of a wait after a create, the first look
+// after firstLook. A client built WithPollInterval (tests) keeps its own.
+func (c *Client) createWait(w Wait, firstLook time.Duration) Wait {
+	if c.pollInitial != 0 {
+		return w
+	}
+	w.Initial, w.Steady, w.FirstLook = createPoll, createSteady, firstLook
+	return w
+}
+
 // waitStatus is WaitForStatus with the client's poll intervals.
 func (c *Client) waitStatus(ctx context.Context, w Wait, poll PollFunc) (string, error) {
 	if w.Initial == 0 {
@@ -98,13 +121,7 @@ func (c *Client) waitStatus(ctx context.Context, w Wait, poll PollFunc) (string,
 
 // waitFor is WaitFor with the client's poll intervals.
 func (c *Client) waitFor(ctx context.Context, what string, check func(context.Context) (bool, error)) error {
-	_, err := c.waitStatus(ctx, Wait{What: what, Target: []string{"done"}}, func(ctx context.Context) (Observation, error) {
-		done, err := check(ctx)
-		if done {
-			return Observation{Status: "done"}, err
-		}
-		return Observation{Status: "waiting"}, err
-	})
+	_, err := c.waitStatus(ctx, Wait{What: what, Target: []string{"done"}}, checkPoll(check))
 	return err
 }
 

@@ -353,7 +353,7 @@ func (c *Client) GetServer(ctx context.Context, id string) (Server, error) {
 // with Nova's fault message.
 func (c *Client) WaitServerActive(ctx context.Context, id string) (Server, error) {
 	var last Server
-	_, err := c.waitStatus(ctx, Wait{What: "server " + id, Target: []string{"ACTIVE"}, Pending: []string{"BUILD"}},
+	_, err := c.waitStatus(ctx, c.createWait(Wait{What: "server " + id, Target: []string{"ACTIVE"}, Pending: []string{"BUILD"}}, serverFirstLook),
 		func(ctx context.Context) (Observation, error) {
 			s, err := c.GetServer(ctx, id)
 			if err != nil {
@@ -553,7 +553,9 @@ func (c *Client) AttachVolume(ctx context.Context, serverID, volumeID string) (V
 	if err != nil {
 		return VolumeAttachment{}, fmt.Errorf("attach volume %s to server %s: %w", volumeID, serverID, err)
 	}
-	if _, err := c.WaitVolume(ctx, volumeID, []string{"in-use"}, []string{"available", "reserved", "attaching"}); err != nil {
+	w := c.createWait(Wait{What: "volume " + volumeID, Target: []string{"in-use"},
+		Pending: []string{"available", "reserved", "attaching"}, Failed: volumeFailed}, createPoll)
+	if _, err := c.waitVolume(ctx, w, volumeID); err != nil {
 		return VolumeAttachment{}, fmt.Errorf("attach volume %s to server %s: %w", volumeID, serverID, err)
 	}
 	return VolumeAttachment{ServerID: serverID, VolumeID: volumeID, Device: a.Device}, nil

@@ -163,7 +163,7 @@ func (c *Client) ListLoadBalancers(ctx context.Context, name string) ([]LoadBala
 // the wait.
 func (c *Client) WaitLoadBalancerActive(ctx context.Context, id string) (LoadBalancer, error) {
 	var last LoadBalancer
-	_, err := c.waitStatus(ctx, Wait{What: "load balancer " + id, Target: []string{"ACTIVE"}, Pending: lbPending, Failed: lbFailed},
+	_, err := c.waitStatus(ctx, c.createWait(Wait{What: "load balancer " + id, Target: []string{"ACTIVE"}, Pending: lbPending, Failed: lbFailed}, lbFirstLook),
 		func(ctx context.Context) (Observation, error) {
 			lb, err := c.GetLoadBalancer(ctx, id)
 			if err != nil {

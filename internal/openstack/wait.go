@@ -36,6 +36,13 @@ type Wait struct {
 
 	Initial time.Duration // first poll interval; default 500 ms
 	Max     time.Duration // longest poll interval; default 5 s
+	// FirstLook, when positive, delays the first poll: a look at once
+	// after a create costs a request and can only say "still building".
+	FirstLook time.Duration
+	// Steady keeps the interval at Initial for this long from the start
+	// before it doubles: a create's transitions end within seconds on a
+	// fast cloud, and a wait ends on average half an interval late.
+	Steady time.Duration
 }
 
 // Gone is the status WaitForStatus returns when the object vanished and
@@ -61,7 +68,7 @@ func (e *StatusError) Error() string {
 
 // WaitForStatus polls until the object reaches a target status, reaches a
 // failed status, disappears, or ctx ends. The interval starts at w.Initial
-// and doubles up to w.Max. It returns the final status.
+// and doubles up to w.Max (after w.Steady). It returns the final status.
 func WaitForStatus(ctx context.Context, w Wait, poll PollFunc) (string, error) {
 	failed := w.Failed
 	if failed == nil {
@@ -75,6 +82,16 @@ func WaitForStatus(ctx context.Context, w Wait, poll PollFunc) (string, error) {
 		maxInterval = 5 * time.Second
 	}
 	last := "(not yet seen)"
+	start := time.Now()
+	if w.FirstLook > 0 {
+		timer := time.NewTimer(w.FirstLook)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return last, timeoutError(ctx, w, last)
+		case <-timer.C:
+		}
+	}
 	for {
 		obs, err := poll(ctx)
 		switch {
@@ -104,14 +121,30 @@ func WaitForStatus(ctx context.Context, w Wait, poll PollFunc) (string, error) {
 			return last, timeoutError(ctx, w, last)
 		case <-timer.C:
 		}
-		interval = min(interval*2, maxInterval)
+		if time.Since(start) >= w.Steady {
+			interval = min(interval*2, maxInterval)
+		}
 	}
 }
 
 // WaitFor polls check until it reports done, fails, or ctx ends; for waits
-// that are not about a status field.
+// that are not about a status field. The callers wait for health checks'
+// verdicts, due within a few seconds: every createPoll for createSteady,
+// then backing off.
 func WaitFor(ctx context.Context, what string, check func(ctx context.Context) (done bool, err error)) error {
-	return (&Client{}).waitFor(ctx, what, check)
+	_, err := WaitForStatus(ctx, Wait{What: what, Target: []string{"done"}, Initial: createPoll, Steady: createSteady}, checkPoll(check))
+	return err
+}
+
+// checkPoll turns a done-or-not check into a PollFunc.
+func checkPoll(check func(ctx context.Context) (done bool, err error)) PollFunc {
+	return func(ctx context.Context) (Observation, error) {
+		done, err := check(ctx)
+		if done {
+			return Observation{Status: "done"}, err
+		}
+		return Observation{Status: "waiting"}, err
+	}
 }
 
 func timeoutError(ctx context.Context, w Wait, last string) error {

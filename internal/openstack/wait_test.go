@@ -143,3 +143,30 @@ func TestWaitWithoutFailedStatuses(t *testing.T) {
 		t.Fatalf("an empty Failed list must let ERROR pass: %q, %v", got, err)
 	}
 }
+
+// A wait after a create looks first after FirstLook, then keeps the
+// initial interval for Steady before it backs off.
+func TestWaitFirstLookAndSteady(t *testing.T) {
+	var times []time.Time
+	start := time.Now()
+	poll := func(context.Context) (Observation, error) {
+		times = append(times, time.Now())
+		if len(times) == 6 {
+			return Observation{Status: "ACTIVE"}, nil
+		}
+		return Observation{Status: "BUILD"}, nil
+	}
+	w := Wait{What: "server x", Target: []string{"ACTIVE"}, Initial: 10 * time.Millisecond, Max: time.Second,
+		FirstLook: 60 * time.Millisecond, Steady: 200 * time.Millisecond}
+	if _, err := WaitForStatus(context.Background(), w, poll); err != nil {
+		t.Fatal(err)
+	}
+	if first := times[0].Sub(start); first < 60*time.Millisecond {
+		t.Errorf("first look after %v, want >= 60ms", first)
+	}
+	// Five steady intervals of 10 ms: well under the 310 ms doubling
+	// would take (10+20+40+80+160).
+	if total := times[5].Sub(times[0]); total < 50*time.Millisecond || total > 250*time.Millisecond {
+		t.Errorf("5 intervals took %v, want about 50ms (steady)", total)
+	}
+}

@@ -90,7 +90,7 @@ func TestAccClusterAllowedCIDRsBehindLoadBalancer(t *testing.T) {
 	vipSubnetRootAt := rootHostOf(t, lc.subnet)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             lc.checkNothingLeft(t),
+		CheckDestroy:             lc.checkNothingLeftOf(t, name),
 		Steps: []resource.TestStep{
 			{
 				Config: lc.cidrsConfig(name, removedCIDR, lc.subnet),

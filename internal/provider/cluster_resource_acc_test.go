@@ -134,7 +134,7 @@ func TestAccClusterResource(t *testing.T) {
 
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             lc.checkNothingLeft(t),
+		CheckDestroy:             lc.checkNothingLeftOf(t, name),
 		Steps: []resource.TestStep{
 			{
 				Config: lc.accClusterConfig(name, ""),
@@ -321,7 +321,7 @@ func TestAccClusterResourceServerErrorDuringCreate(t *testing.T) {
 	name := "accerr-" + acctest.RandStringFromCharSet(5, "abcdefghijklmnopqrstuvwxyz")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             lc.checkNothingLeft(t),
+		CheckDestroy:             lc.checkNothingLeftOf(t, name),
 		Steps: []resource.TestStep{{
 			PreConfig: func() {
 				lc.admin(t, http.MethodPost, "/next-server-error", map[string]any{"count": 1, "message": "No valid host was found. Injected by the test."})
@@ -339,7 +339,7 @@ func TestAccClusterResourceMissingFlavor(t *testing.T) {
 	cfg := strings.Replace(lc.accClusterConfig("accnoflavor", ""), `"m1.small"`, `"m1.nonexistent"`, 1)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             lc.checkNothingLeft(t),
+		CheckDestroy:             lc.checkNothingLeftOf(t, "accnoflavor"),
 		Steps: []resource.TestStep{{
 			Config: cfg, PlanOnly: true,
 			ExpectError: regexp.MustCompile(`(?s)Unknown Flavor.*m1\.nonexistent`),
@@ -362,7 +362,7 @@ func TestAccClusterResourceMissingKeyPair(t *testing.T) {
 	extra := fmt.Sprintf("  key_pair = \"accnokey\"\n  ssh = { private_key = %q }\n", pem.EncodeToMemory(block))
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             lc.checkNothingLeft(t),
+		CheckDestroy:             lc.checkNothingLeftOf(t, "accnokey"),
 		Steps: []resource.TestStep{{
 			Config: lc.accClusterConfig("accnokey", extra), PlanOnly: true,
 			ExpectError: regexp.MustCompile(`(?s)Unknown Key Pair.*keypair\s+"accnokey"\s+does\s+not\s+exist`),

@@ -173,7 +173,7 @@ func TestAccCredentialsEphemeral(t *testing.T) {
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		TerraformVersionChecks:   []tfversion.TerraformVersionCheck{tfversion.SkipBelow(tfversion.Version1_10_0)},
-		CheckDestroy:             lc.checkNothingLeft(t),
+		CheckDestroy:             lc.checkNothingLeftOf(t, name),
 		Steps: []resource.TestStep{
 			{
 				Config: lc.credentialsConfig(name, probe),

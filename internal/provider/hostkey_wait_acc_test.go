@@ -31,7 +31,7 @@ func TestAccClusterHostKeyWaitIsBounded(t *testing.T) {
 `)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy: resource.ComposeTestCheckFunc(lc.checkNothingLeft(t), func(*terraform.State) error {
+		CheckDestroy: resource.ComposeTestCheckFunc(lc.checkNothingLeftOf(t, name), func(*terraform.State) error {
 			log, err := os.ReadFile(logPath)
 			if err != nil {
 				return err

@@ -308,7 +308,7 @@ func TestAccLBPoolResource(t *testing.T) {
 	var multiID string
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             lc.checkNothingLeft(t),
+		CheckDestroy:             lc.checkNothingLeftOf(t, name),
 		Steps: []resource.TestStep{
 			{
 				Config: lc.lbConfig(name),

@@ -95,7 +95,11 @@ type inventory struct {
 	Disks          int               `json:"disks"`
 }
 
-// checkNothingLeft is a CheckDestroy that asks the local cloud itself.
+// checkNothingLeft asks the local cloud itself whether anything at all is
+// left: objects, hosts, disks. Tests run beside each other (and the fault
+// matrix beside other passes), so no test uses it after its own destroy
+// (they use checkNothingLeftOf): TestAccLocalCloudLeftEmpty runs it once,
+// when make test is done with the cloud.
 func (lc localCloud) checkNothingLeft(t *testing.T) func(*terraform.State) error {
 	return func(*terraform.State) error {
 		var inv inventory
@@ -121,11 +125,11 @@ func (lc localCloud) checkNothingLeft(t *testing.T) func(*terraform.State) error
 	}
 }
 
-// checkNothingLeftOf is checkNothingLeft for a test that runs beside
-// others (t.Parallel): only the objects whose fields name the test's
-// cluster count, since the other tests' clusters exist meanwhile. Hosts
-// and disks carry no names; the serial tests' checkNothingLeft and the
-// local cloud's own tests cover those.
+// checkNothingLeftOf is every acceptance test's check after its destroy:
+// only the objects whose fields name the test's cluster count, since other
+// tests' clusters exist meanwhile. Hosts and disks carry no names:
+// TestAccLocalCloudLeftEmpty, at the end of make test, and the local
+// cloud's own tests cover those.
 func (lc localCloud) checkNothingLeftOf(t *testing.T, name string) func(*terraform.State) error {
 	return func(*terraform.State) error {
 		var inv inventory
