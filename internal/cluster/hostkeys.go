@@ -29,8 +29,8 @@ var fingerprintLine = regexp.MustCompile(`^[0-9]{3,5} (SHA256:[^ ]{1,100}) .*\([
 
 // consoleNoise is a whole line another writer of the console may put
 // between a block's lines while the guest boots: systemd's status lines
-// ("[  OK  ] Started session-1.scope ...", "         Starting ..."), which
-// an SSH login during the boot adds, and kernel messages ("[   12.345] ...").
+// ("[  OK  ] Finished ...", "         Starting ...") of units that run
+// beside cloud-init's final stage, and kernel messages ("[   12.345] ...").
 // They are skipped; they can add no key to a block.
 var consoleNoise = regexp.MustCompile(`^(?:\[[ A-Z*]{6,8}\] |\[ *[0-9]+\.[0-9]+\] | {9}[A-Z])`)
 
