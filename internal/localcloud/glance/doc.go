@@ -1,4 +1,5 @@
-// Package glance is the local cloud's image service (Glance v2): this
-// machine's Debian with MariaDB Galera installed, as an image and as a
-// stand-in point release of it (same content, another ID), listed and shown.
+// Package glance is the local cloud's image service (Glance v2): a fixed
+// catalog of images (catalog.go), each a Glance record over a recipe of
+// package image whose root filesystem the servers booting it run, listed
+// and shown.
 package glance

@@ -2,54 +2,9 @@ package glance
 
 import (
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 )
-
-// Image is an image of the cloud: each is this machine's Debian with
-// MariaDB Galera installed (every host runs the machine's own binaries).
-type Image struct {
-	ID      string
-	Name    string
-	Created time.Time
-}
-
-// TheImage is the image every server boots.
-func TheImage() Image {
-	return Image{
-		ID:      "2f1a6a9e-6a7c-4b8e-9f43-3c0c5d6f1a01",
-		Name:    "debian-12-mariadb-galera",
-		Created: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-	}
-}
-
-// UpdatedImage stands in for a point release of TheImage (same content,
-// another ID), so an image roll has somewhere to go.
-func UpdatedImage() Image {
-	return Image{
-		ID:      "6b0c3d2e-8f41-4a7d-b5e9-1c2d3e4f5a02",
-		Name:    "debian-12-mariadb-galera-updated",
-		Created: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC),
-	}
-}
-
-// images are the images the cloud offers, in list order.
-func images() []Image { return []Image{TheImage(), UpdatedImage()} }
-
-// Find accepts an id or a link ending in the id.
-func Find(ref string) (Image, bool) {
-	if i := strings.LastIndex(ref, "/"); i >= 0 {
-		ref = ref[i+1:]
-	}
-	for _, img := range images() {
-		if img.ID == ref {
-			return img, true
-		}
-	}
-	return Image{}, false
-}
 
 // Service serves Glance below /image.
 type Service struct {
@@ -91,30 +46,27 @@ func body(img Image) map[string]any {
 		"checksum": nil, "os_hash_algo": nil, "os_hash_value": nil, "owner": nil,
 		"created_at": ts, "updated_at": ts, "self": "/v2/images/" + img.ID,
 		"file": "/v2/images/" + img.ID + "/file", "schema": "/v2/schemas/image",
-		"os_distro": "debian", "os_version": "12", "description": "This machine's Debian 12 with MariaDB 10.11 and Galera 4 installed",
+		"os_distro": "debian", "os_version": "12", "description": img.Description,
 	}
 }
 
 func (s *Service) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	out := []any{}
-	for _, img := range images() {
-		match := true
+	for _, img := range Catalog() {
 		if n := q.Get("name"); n != "" && n != img.Name {
-			match = false
+			continue
 		}
 		if st := q.Get("status"); st != "" && st != "active" {
-			match = false
+			continue
 		}
 		if v := q.Get("visibility"); v != "" && v != "public" && v != "all" {
-			match = false
+			continue
 		}
 		if id := q.Get("id"); id != "" && id != img.ID {
-			match = false
+			continue
 		}
-		if match {
-			out = append(out, body(img))
-		}
+		out = append(out, body(img))
 	}
 	core.WriteJSON(w, 200, map[string]any{"images": out, "first": "/v2/images", "schema": "/v2/schemas/images"})
 }

@@ -348,7 +348,7 @@ func (c *Service) rebuildHost(ctx context.Context, id, prev, failure string, fai
 		return
 	}
 	c.Mu.Lock()
-	opts, ok := c.rebuildOptionsLocked(id)
+	opts, boot, ok := c.rebuildOptionsLocked(id)
 	if ok {
 		c.St.Servers[id].Console = nil
 	}
@@ -356,6 +356,14 @@ func (c *Service) rebuildHost(ctx context.Context, id, prev, failure string, fai
 	if !ok {
 		return
 	}
+	// The new image decides the root filesystem and the cloud-init seed, as
+	// at create (init-less clouds: nothing).
+	booted, err := c.hostOptions(ctx, boot, host.Options{})
+	if err != nil {
+		c.failRebuildWith(id, "Rebuild of instance "+id+" failed: could not re-image the root disk.", err.Error())
+		return
+	}
+	opts.Image, opts.NoCloud = booted.Image, booted.NoCloud
 	if err := h.Rebuild(ctx, opts); err != nil {
 		c.failRebuildWith(id, "Rebuild of instance "+id+" failed: could not re-image the root disk.", err.Error())
 		return
@@ -371,7 +379,7 @@ func (c *Service) rebuildHost(ctx context.Context, id, prev, failure string, fai
 	c.Mu.Lock()
 	c.Probing[id]++
 	c.Mu.Unlock()
-	err := c.PowerOnHost(ctx, id, h)
+	err = c.PowerOnHost(ctx, id, h)
 	if err == nil {
 		err = verifyGuest(ctx, h, opts.AuthorizedKeys)
 	}
@@ -401,18 +409,18 @@ func (c *Service) rebuildHost(ctx context.Context, id, prev, failure string, fai
 }
 
 // rebuildOptionsLocked is what the server's host is rebuilt with: root's
-// keys from its (possibly new) keypair. It must match what bootServer
+// keys from its (possibly new) keypair, and how its (new) image boots. It must match what bootServer
 // gives a new host. Callers hold c.Mu; false when the server is gone.
-func (c *Service) rebuildOptionsLocked(id string) (host.RebuildOptions, bool) {
+func (c *Service) rebuildOptionsLocked(id string) (host.RebuildOptions, guestBoot, bool) {
 	s, ok := c.St.Servers[id]
 	if !ok || s.Deleting {
-		return host.RebuildOptions{}, false
+		return host.RebuildOptions{}, guestBoot{}, false
 	}
 	var keys []string
 	if k, ok := c.St.Keypairs[s.KeyName]; ok {
 		keys = append(keys, strings.TrimSpace(k.PublicKey))
 	}
-	return host.RebuildOptions{AuthorizedKeys: keys}, true
+	return host.RebuildOptions{AuthorizedKeys: keys}, c.guestBootLocked(s), true
 }
 
 // failRebuildWith ends a rebuild in ERROR with a fault, as Nova's

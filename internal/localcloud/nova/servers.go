@@ -98,10 +98,6 @@ func (c *Service) lookupServer(id string) (*state.Server, bool) {
 
 // serverBody renders a server; callers hold c.mu.
 func (c *Service) serverBody(s *state.Server, mv core.Microversion) map[string]any {
-	img, ok := glance.Find(s.ImageID)
-	if !ok {
-		img = glance.TheImage()
-	}
 	addresses := map[string]any{}
 	var sgNames []any
 	seen := map[string]bool{}
@@ -182,8 +178,8 @@ func (c *Service) serverBody(s *state.Server, mv core.Microversion) map[string]a
 		"flavor":                              flv,
 		"hostId":                              hostID,
 		"id":                                  s.ID,
-		"image": map[string]any{"id": img.ID, "links": []any{map[string]any{
-			"href": c.baseURL + "/compute/images/" + img.ID, "rel": "bookmark"}}},
+		"image": map[string]any{"id": s.ImageID, "links": []any{map[string]any{
+			"href": c.baseURL + "/compute/images/" + s.ImageID, "rel": "bookmark"}}},
 		"key_name":                             keyName,
 		"links":                                c.link("/servers/" + s.ID),
 		"metadata":                             md,
@@ -464,10 +460,13 @@ func (c *Service) createServer(w http.ResponseWriter, r *http.Request, mv core.M
 		bad("Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.")
 		return
 	}
-	img, ok := glance.Find(rs.ImageRef)
-	if rs.ImageRef != "" && !ok {
-		bad("Can not find requested image")
-		return
+	var img glance.Image
+	if rs.ImageRef != "" {
+		var ok bool
+		if img, ok = glance.Find(rs.ImageRef); !ok {
+			bad("Can not find requested image")
+			return
+		}
 	}
 	if len(rs.BlockDeviceMapV2) > 0 {
 		bad("Block Device Mapping is Invalid: the local cloud boots servers from its image only (no block_device_mapping_v2).")
