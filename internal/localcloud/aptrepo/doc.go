@@ -15,7 +15,7 @@
 // closure gets 404, as from an incomplete mirror.
 //
 // Server serves the mirror over HTTP on a listener the cloud opens on its
-// bridge address, and records every request, so tests can prove where a
+// bridge address, builds it at the first request, and records every request, so tests can prove where a
 // guest's packages came from. VendorData is the cloud-config a cloud hands
 // its guests (cloud-init vendor-data) to make the mirror their apt source.
 package aptrepo

@@ -29,14 +29,19 @@ type Request struct {
 	Bytes  int64     `json:"bytes"`
 }
 
-// Server serves a mirror that may still be building: requests wait for the
-// build (bounded by their own context) and get 503 if it failed.
+// Server serves a mirror that is built on the first request: a cloud
+// whose servers never install packages builds nothing, and requests wait
+// for the build (bounded by their own context), or get 503 if it failed.
 type Server struct {
-	ln   net.Listener
-	srv  *http.Server
-	url  string
-	done chan struct{} // closed when the build ended
-	stop context.CancelFunc
+	ln    net.Listener
+	srv   *http.Server
+	url   string
+	build func(context.Context) (Repo, error)
+	once  sync.Once
+	ctx   context.Context // the build's; Close cancels it
+	stop  context.CancelFunc
+	done  chan struct{} // closed when the build ended
+	built bool          // the build was started (guarded by mu)
 
 	mu       sync.Mutex
 	repo     Repo
@@ -44,29 +49,39 @@ type Server struct {
 	log      []Request
 }
 
-// Serve serves on ln the mirror that build returns, running build in the
-// background so that a cold build (minutes) does not hold up the caller.
-// Close stops both.
+// Serve serves on ln the mirror that build returns, calling build in the
+// background at the first request. Close stops both.
 func Serve(ctx context.Context, ln net.Listener, build func(context.Context) (Repo, error)) *Server {
-	s := &Server{ln: ln, url: "http://" + ln.Addr().String() + Prefix, done: make(chan struct{})}
+	s := &Server{ln: ln, url: "http://" + ln.Addr().String() + Prefix, build: build, done: make(chan struct{})}
+	s.ctx, s.stop = context.WithCancel(ctx)
 	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	ctx, s.stop = context.WithCancel(ctx)
-	go func() {
-		defer close(s.done)
-		r, err := build(ctx)
-		s.mu.Lock()
-		s.repo, s.buildErr = r, err
-		s.mu.Unlock()
-	}()
 	go func() { _ = s.srv.Serve(ln) }()
 	return s
+}
+
+// startBuild runs the build once, in the background.
+func (s *Server) startBuild() {
+	s.once.Do(func() {
+		s.mu.Lock()
+		s.built = true
+		s.mu.Unlock()
+		go func() {
+			defer close(s.done)
+			r, err := s.build(s.ctx)
+			s.mu.Lock()
+			s.repo, s.buildErr = r, err
+			s.mu.Unlock()
+		}()
+	})
 }
 
 // URL is the mirror's base URL as guests reach it, http://<addr>/debian.
 func (s *Server) URL() string { return s.url }
 
-// Ready waits for the build and returns its result.
+// Ready starts the build if no request has, waits for it and returns its
+// result.
 func (s *Server) Ready(ctx context.Context) (Repo, error) {
+	s.startBuild()
 	select {
 	case <-s.done:
 	case <-ctx.Done():
@@ -88,7 +103,12 @@ func (s *Server) Requests() []Request {
 func (s *Server) Close() error {
 	s.stop()
 	err := s.srv.Close()
-	<-s.done
+	s.mu.Lock()
+	started := s.built
+	s.mu.Unlock()
+	if started {
+		<-s.done
+	}
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("stop package mirror: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -33,7 +34,8 @@ func get(t *testing.T, url string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// A request made while the mirror builds waits for it; files are served
+// A cloud whose servers never ask builds nothing; a request made while
+// the mirror builds waits for it; files are served
 // below /debian only, and every request is recorded with its status.
 func TestServerWaitsForTheBuildAndRecordsRequests(t *testing.T) {
 	root := t.TempDir()
@@ -45,13 +47,19 @@ func TestServerWaitsForTheBuildAndRecordsRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	release := make(chan struct{})
+	var builds atomic.Int32
 	s := Serve(context.Background(), listen(t), func(ctx context.Context) (Repo, error) {
+		builds.Add(1)
 		<-release
 		return Repo{Root: root}, nil
 	})
 	defer s.Close()
 	if !strings.HasSuffix(s.URL(), "/debian") {
 		t.Fatalf("URL %s", s.URL())
+	}
+	time.Sleep(100 * time.Millisecond)
+	if builds.Load() != 0 {
+		t.Fatal("the mirror was built before any request")
 	}
 	got := make(chan string, 1)
 	go func() {
@@ -78,6 +86,9 @@ func TestServerWaitsForTheBuildAndRecordsRequests(t *testing.T) {
 	}
 	if code, _ := get(t, strings.TrimSuffix(s.URL(), "/debian")+"/etc/passwd"); code != http.StatusNotFound {
 		t.Errorf("outside the mirror: %d, want 404", code)
+	}
+	if builds.Load() != 1 {
+		t.Errorf("%d builds, want 1", builds.Load())
 	}
 	reqs := s.Requests()
 	if len(reqs) != 3 {
@@ -111,6 +122,8 @@ func TestServerFailedBuildAndClose(t *testing.T) {
 		return Repo{}, ctx.Err()
 	})
 	url := s.URL()
+	go func() { _, _ = s.Ready(context.Background()) }()
+	time.Sleep(100 * time.Millisecond)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
