@@ -56,7 +56,7 @@ fi`, runDir, dataDir, l.InitMarker, l.InstallDB)
 	if strings.Contains(out, "initialised") {
 		c.emit("prepare", n.Name, "datadir initialised")
 	}
-	return nil
+	return c.enableServerUnit(ctx, n)
 }
 
 func (c *Cluster) detectInit(ctx context.Context, n *node) error {

@@ -273,6 +273,12 @@ func TestMariaDBSystemdCommands(t *testing.T) {
 	if got := c.stopCommand(c.nodes()[1]); got != "systemctl stop mariadb" {
 		t.Errorf("stop command %q", got)
 	}
+	// Prepare enables the unit, so a rebooted server starts MariaDB itself.
+	for _, n := range c.nodes() {
+		if !slices.Contains(log.lines, n.Name+": systemctl daemon-reload && systemctl enable --quiet mariadb") {
+			t.Errorf("%s: mariadb not enabled by Prepare:\n%s", n.Name, strings.Join(log.lines, "\n"))
+		}
+	}
 	if len(log.lines) == 0 {
 		t.Errorf("nothing was run")
 	}
@@ -577,5 +583,27 @@ func TestRecoverPositionLogPath(t *testing.T) {
 	cmd := log.lines[0]
 	if strings.Contains(cmd, "/tmp/") || !strings.Contains(cmd, `d=$(mktemp -d)`) || !strings.Contains(cmd, `--log-error="$d/recover.log"`) {
 		t.Errorf("recovery log path: %s", cmd)
+	}
+}
+
+// On systemd with a data volume, the server's unit waits for the datadir's
+// mount (a boot never starts it on the empty directory below) and is
+// enabled after the drop-in is in place.
+func TestServerUnitWaitsForDataVolume(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	for i := range spec.Nodes {
+		spec.Nodes[i].DataVolume = DataVolume{IDPrefix: "0a9d0c7e-7b2f-4f63-8", Device: "/dev/vdb"}
+	}
+	c, log := fakeCluster(t, spec, "systemd")
+	if err := c.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	upload := slices.Index(log.lines, "db1: UPLOAD /etc/systemd/system/mariadb.service.d/pxc-datadir.conf mode 0644")
+	enable := slices.Index(log.lines, "db1: systemctl daemon-reload && systemctl enable --quiet mariadb")
+	if upload < 0 || enable < upload {
+		t.Fatalf("want the drop-in uploaded, then the unit enabled:\n%s", strings.Join(log.lines, "\n"))
+	}
+	if !strings.Contains(strings.Join(log.stdin, "\n"), "[Unit]\nRequiresMountsFor=/var/lib/mysql\n") {
+		t.Errorf("the drop-in does not make the unit wait for the datadir's mount:\n%s", strings.Join(log.stdin, "\n"))
 	}
 }

@@ -437,6 +437,10 @@ func (c *Cloud) adminServerInfo(w http.ResponseWriter, r *http.Request) {
 		info["netns"] = h.NetNS()
 		info["addr"] = h.Addr().String()
 		info["firewall"] = c.neutron.RenderFirewall(s)
+		info["init"] = "none" // an init-less host
+		if h.Systemd() {
+			info["init"] = "systemd"
+		}
 	}
 	c.Mu.Unlock()
 	if h != nil {

@@ -47,6 +47,11 @@ type Config struct {
 	// StepDelay is the pause between the steps of an asynchronous status
 	// change (BUILD -> ACTIVE, creating -> available, ...); default 150ms.
 	StepDelay time.Duration
+	// InitLessServers boots servers as init-less hosts (sshd as PID 1 over
+	// the machine's filesystem, a synthesised console; fast, for the guest
+	// library's tests) instead of their Glance image with systemd as PID 1
+	// and cloud-init (package image builds the images once per machine).
+	InitLessServers bool
 	// TokenTTL is how long a Keystone token is valid; default 1h.
 	TokenTTL time.Duration
 	// NetPrefix starts kernel object names (bridge, namespaces); default "lc".
@@ -180,7 +185,8 @@ func Start(ctx context.Context, cfg Config) (*Cloud, error) {
 	c.neutron = neutron.New(c.Store, c.baseURL, cfg.AvailabilityZones, c.keystone.Authed)
 	c.neutron.EnsureDefaultSecurityGroup()
 	c.cinder = cinder.New(c.Store, c.baseURL, cfg.AvailabilityZones, c.keystone.Authed)
-	c.nova = nova.New(c.Store, nova.Config{Hypervisors: cfg.Hypervisors, AvailabilityZones: cfg.AvailabilityZones},
+	c.nova = nova.New(c.Store, nova.Config{Hypervisors: cfg.Hypervisors, AvailabilityZones: cfg.AvailabilityZones,
+		InitLess: cfg.InitLessServers, Logf: func(format string, args ...any) { c.Log.Warn(fmt.Sprintf(format, args...), "service", "nova") }},
 		c.baseURL, c.keystone.Authed, c.neutron)
 	c.Save()
 

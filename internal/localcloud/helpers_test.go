@@ -171,6 +171,31 @@ func newKey(t *testing.T) (ssh.Signer, string) {
 }
 
 // waitServer polls until the server reaches want (or ERROR / timeout).
+// waitConsole polls a server's console output until it contains want (a
+// real boot prints cloud-init's lines after the server is ACTIVE) and
+// returns it; after 2 minutes the test fails with the console's tail.
+func (tc *testCloud) waitConsole(id, want string) string {
+	tc.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var out string
+	for {
+		var err error
+		out, err = servers.ShowConsoleOutput(ctx, tc.compute, id, servers.ShowConsoleOutputOpts{}).Extract()
+		if err == nil && strings.Contains(out, want) {
+			return out
+		}
+		select {
+		case <-ctx.Done():
+			if len(out) > 3000 {
+				out = out[len(out)-3000:]
+			}
+			tc.t.Fatalf("console of %s never showed %q (last error %v):\n%s", id, want, err, out)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
 func (tc *testCloud) waitServer(id, want string) *servers.Server {
 	tc.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)

@@ -1,3 +1,5 @@
-// Package glance is the local cloud's image service (Glance v2): one image,
-// this machine's Debian with MariaDB Galera installed, listed and shown.
+// Package glance is the local cloud's image service (Glance v2): a fixed
+// catalog of images (catalog.go), each a Glance record over a recipe of
+// package image whose root filesystem the servers booting it run, listed
+// and shown.
 package glance

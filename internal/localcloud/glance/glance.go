@@ -2,37 +2,9 @@ package glance
 
 import (
 	"net/http"
-	"strings"
-	"time"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 )
-
-// Image is the one image: this machine's Debian with MariaDB Galera
-// installed (every host runs the machine's own binaries).
-type Image struct {
-	ID      string
-	Name    string
-	Created time.Time
-}
-
-// TheImage is the image every server boots.
-func TheImage() Image {
-	return Image{
-		ID:      "2f1a6a9e-6a7c-4b8e-9f43-3c0c5d6f1a01",
-		Name:    "debian-12-mariadb-galera",
-		Created: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
-	}
-}
-
-// Find accepts an id or a link ending in the id.
-func Find(ref string) (Image, bool) {
-	if i := strings.LastIndex(ref, "/"); i >= 0 {
-		ref = ref[i+1:]
-	}
-	img := TheImage()
-	return img, ref == img.ID
-}
 
 // Service serves Glance below /image.
 type Service struct {
@@ -74,28 +46,26 @@ func body(img Image) map[string]any {
 		"checksum": nil, "os_hash_algo": nil, "os_hash_value": nil, "owner": nil,
 		"created_at": ts, "updated_at": ts, "self": "/v2/images/" + img.ID,
 		"file": "/v2/images/" + img.ID + "/file", "schema": "/v2/schemas/image",
-		"os_distro": "debian", "os_version": "12", "description": "This machine's Debian 12 with MariaDB 10.11 and Galera 4 installed",
+		"os_distro": "debian", "os_version": "12", "description": img.Description,
 	}
 }
 
 func (s *Service) list(w http.ResponseWriter, r *http.Request) {
-	img := TheImage()
 	q := r.URL.Query()
 	out := []any{}
-	match := true
-	if n := q.Get("name"); n != "" && n != img.Name {
-		match = false
-	}
-	if st := q.Get("status"); st != "" && st != "active" {
-		match = false
-	}
-	if v := q.Get("visibility"); v != "" && v != "public" && v != "all" {
-		match = false
-	}
-	if id := q.Get("id"); id != "" && id != img.ID {
-		match = false
-	}
-	if match {
+	for _, img := range Catalog() {
+		if n := q.Get("name"); n != "" && n != img.Name {
+			continue
+		}
+		if st := q.Get("status"); st != "" && st != "active" {
+			continue
+		}
+		if v := q.Get("visibility"); v != "" && v != "public" && v != "all" {
+			continue
+		}
+		if id := q.Get("id"); id != "" && id != img.ID {
+			continue
+		}
 		out = append(out, body(img))
 	}
 	core.WriteJSON(w, 200, map[string]any{"images": out, "first": "/v2/images", "schema": "/v2/schemas/images"})
@@ -103,8 +73,8 @@ func (s *Service) list(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) get(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	img := TheImage()
-	if id != img.ID {
+	img, ok := Find(id)
+	if !ok || img.ID != id {
 		core.WriteError(w, core.Image, core.Errf(404, "No image found with ID %s", id))
 		return
 	}

@@ -42,7 +42,8 @@ type Options struct {
 	// Empty: today's init-less host, sshd as PID 1 over the machine's own
 	// filesystem, which boots in a fraction of a second.
 	Image string
-	// NoCloud, in systemd mode, seeds cloud-init (nil: cloud-init stays off).
+	// NoCloud, in systemd mode, seeds cloud-init (nil: cloud-init stays off
+	// and the host writes the host key and authorized_keys itself).
 	NoCloud *NoCloudSeed
 }
 
@@ -397,6 +398,12 @@ func (h *Host) PowerOn(ctx context.Context) error {
 	if err := h.waitSSH(ctx, bootTimeout); err != nil {
 		_ = h.powerOffLocked(context.WithoutCancel(ctx))
 		return fmt.Errorf("power on %s: %w", h.name, err)
+	}
+	if h.image != "" && h.seed != nil {
+		if err := h.readHostKey(); err != nil {
+			_ = h.powerOffLocked(context.WithoutCancel(ctx))
+			return fmt.Errorf("power on %s: %w", h.name, err)
+		}
 	}
 	return nil
 }

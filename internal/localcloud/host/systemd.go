@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/crypto/ssh"
 )
 
 // A host in systemd mode (Options.Image set) boots a real root filesystem
@@ -26,10 +28,13 @@ import (
 // of a PID namespace of its own, so the guest and its overlay disappear with
 // unshare, even if this process is killed: nothing is mounted in the
 // machine's namespace. nspawn gives the guest its own PID, UTS, IPC and
-// mount namespaces. The host's SSH host key, root's
-// authorized_keys, hostname, hosts and resolv.conf are written into the
-// upper layer before the first boot, so a guest is reachable and verifiable
-// the moment sshd.service starts. Attached disks are bound into the guest's
+// mount namespaces. The hostname, hosts and resolv.conf are written into
+// the upper layer before the first boot. Without a NoCloud seed the host's
+// SSH host key and root's authorized_keys are written there too; with one,
+// cloud-init makes them at first boot as on a cloud (ed25519 host key,
+// root's keys from the seed's public-keys; cloud-init runs before
+// sshd.service), prints the fingerprints on the console, and the host reads
+// the public key from the upper layer once sshd answers. Attached disks are bound into the guest's
 // /dev at boot (and created there when attached while it runs), with
 // /dev/disk/by-id/virtio-<serial> symlinks as today. A reboot or poweroff
 // from inside the guest ends nspawn (it does not restart itself): the host
@@ -62,8 +67,10 @@ func (h *Host) createSystemd(ctx context.Context, authorizedKeys []string) error
 			return err
 		}
 	}
-	if err := h.writeHostKey(filepath.Join(up, "etc", "ssh")); err != nil {
-		return err
+	if h.seed == nil {
+		if err := h.writeHostKey(filepath.Join(up, "etc", "ssh")); err != nil {
+			return err
+		}
 	}
 	// A machine ID of its own that survives reboots, as a VM commits at its
 	// first boot (nspawn would make up a new one per boot, and the journal
@@ -81,7 +88,6 @@ func (h *Host) createSystemd(ctx context.Context, authorizedKeys []string) error
 		{"etc/machine-id", hex.EncodeToString(machineID) + "\n", 0o444},
 		{"etc/hosts", fmt.Sprintf("127.0.0.1\tlocalhost\n%s\t%s\n::1\tlocalhost ip6-localhost ip6-loopback\n", h.addr, h.name), 0o644},
 		{"etc/resolv.conf", "# no nameserver: hosts reach only their own subnet\noptions timeout:1 attempts:1\n", 0o644},
-		{"root/.ssh/authorized_keys", strings.Join(authorizedKeys, "\n") + "\n", 0o600},
 		// The image's sshd_config includes sshd_config.d/*.conf first-match.
 		{"etc/ssh/sshd_config.d/10-pxc.conf", `# written by the local cloud
 HostKey /etc/ssh/ssh_host_ed25519_key
@@ -93,13 +99,20 @@ MaxStartups 50:30:100
 MaxSessions 50
 `, 0o644},
 	}
+	if h.seed == nil {
+		files = append(files, struct {
+			path    string
+			content string
+			mode    os.FileMode
+		}{"root/.ssh/authorized_keys", strings.Join(authorizedKeys, "\n") + "\n", 0o600})
+	}
 	for _, f := range files {
 		if err := os.WriteFile(filepath.Join(up, f.path), []byte(f.content), f.mode); err != nil {
 			return err
 		}
 	}
 	if h.seed != nil {
-		if err := h.writeNoCloudSeed(up); err != nil {
+		if err := h.writeNoCloudSeed(up, authorizedKeys); err != nil {
 			return fmt.Errorf("write cloud-init seed: %w", err)
 		}
 	}
@@ -173,21 +186,25 @@ func (h *Host) hotplugSystemd(ctx context.Context, d *Disk) error {
 }
 
 // NoCloudSeed is what cloud-init's NoCloud datasource reads at boot, as a
-// cloud's metadata service would serve it.
+// cloud's metadata service would serve it. The hostname is the host's
+// name, the public keys are Options.AuthorizedKeys.
 type NoCloudSeed struct {
 	// InstanceID is the server's ID; cloud-init runs its per-instance
-	// modules again when it changes.
+	// modules (host keys, authorized keys, user data) again when it changes.
 	InstanceID string
 	// UserData is the server's user data (#cloud-config, a script, ...);
 	// empty: none.
 	UserData string
+	// HideHostKeys keeps the host key fingerprints off the console
+	// (cloud-init's ssh.emit_keys_to_console: false).
+	HideHostKeys bool
 }
 
-// writeNoCloudSeed writes the seed into the upper layer, with the host's
-// settings for cloud-init: keep the host key the cloud generated (so
-// HostKey and the fingerprints cloud-init prints on the console agree) and
-// make no others.
-func (h *Host) writeNoCloudSeed(upper string) error {
+// writeNoCloudSeed writes the seed into the upper layer, with the cloud's
+// settings for cloud-init: root logs in with the seed's keys (the cloud's
+// images let root in, disable_root: false) and the host key cloud-init
+// makes is one ed25519 key (what the host reads back, and quick to make).
+func (h *Host) writeNoCloudSeed(upper string, publicKeys []string) error {
 	dir := filepath.Join(upper, "var", "lib", "cloud", "seed", "nocloud")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
@@ -195,11 +212,22 @@ func (h *Host) writeNoCloudSeed(upper string) error {
 	if err := os.MkdirAll(filepath.Join(upper, "etc", "cloud", "cloud.cfg.d"), 0o755); err != nil {
 		return err
 	}
-	meta := fmt.Sprintf("instance-id: %s\nlocal-hostname: %s\n", strconv.Quote(h.seed.InstanceID), h.name)
+	var meta strings.Builder
+	fmt.Fprintf(&meta, "instance-id: %s\nlocal-hostname: %s\n", strconv.Quote(h.seed.InstanceID), h.name)
+	if len(publicKeys) > 0 {
+		meta.WriteString("public-keys:\n")
+		for _, k := range publicKeys {
+			fmt.Fprintf(&meta, "  - %s\n", strconv.Quote(strings.TrimSpace(k)))
+		}
+	}
+	cfg := "# written by the local cloud\ndisable_root: false\nssh_genkeytypes: [ed25519]\n"
+	if h.seed.HideHostKeys {
+		cfg += "ssh:\n  emit_keys_to_console: false\n"
+	}
 	files := map[string]string{
-		filepath.Join(dir, "meta-data"):                                        meta,
+		filepath.Join(dir, "meta-data"):                                        meta.String(),
 		filepath.Join(dir, "user-data"):                                        h.seed.UserData,
-		filepath.Join(upper, "etc", "cloud", "cloud.cfg.d", "95-pxc-host.cfg"): "# written by the local cloud: the host key is generated by the cloud\nssh_deletekeys: false\nssh_genkeytypes: []\n",
+		filepath.Join(upper, "etc", "cloud", "cloud.cfg.d", "95-pxc-host.cfg"): cfg,
 	}
 	if vd := h.net.VendorData(); vd != "" {
 		files[filepath.Join(dir, "vendor-data")] = vd
@@ -211,6 +239,30 @@ func (h *Host) writeNoCloudSeed(upper string) error {
 	}
 	return nil
 }
+
+// readHostKey reads the ed25519 host key cloud-init made in the guest (its
+// public part, from the upper layer) and remembers it.
+func (h *Host) readHostKey() error {
+	b, err := os.ReadFile(filepath.Join(h.dir, "upper", "etc", "ssh", "ssh_host_ed25519_key.pub"))
+	if err != nil {
+		return fmt.Errorf("read the host key cloud-init made: %w", err)
+	}
+	pub, _, _, _, err := ssh.ParseAuthorizedKey(b)
+	if err != nil {
+		return fmt.Errorf("parse the host key cloud-init made: %w", err)
+	}
+	h.hostKey = pub
+	return nil
+}
+
+// SerialLog is the host's console output so far (boot.log): in systemd mode
+// systemd's and cloud-init's boot messages, as a VM's serial console.
+func (h *Host) SerialLog() ([]byte, error) {
+	return os.ReadFile(filepath.Join(h.dir, "boot.log"))
+}
+
+// Systemd reports whether the host boots an image with systemd as PID 1.
+func (h *Host) Systemd() bool { return h.image != "" }
 
 // childOf is the first child of pid (0 if none).
 func childOf(pid int) int {

@@ -187,6 +187,7 @@ func (c *Service) bootServer(ctx context.Context, id string, spec bootSpec) {
 		keys = append(keys, strings.TrimSpace(k.PublicKey))
 	}
 	hostname := s.Hostname
+	boot := c.guestBootLocked(s)
 	c.Save()
 	c.neutron.RefreshFirewallsLocked() // others' remote-group sets now include this port
 	c.Mu.Unlock()
@@ -197,7 +198,11 @@ func (c *Service) bootServer(ctx context.Context, id string, spec bootSpec) {
 	}
 	// The port keeps holding its address in the pool while the host uses
 	// it, so no other allocation can take it in between.
-	h, err := c.Store.Network.StartHost(ctx, host.Options{Name: hostname, Addr: addr, AddrHeld: addr.IsValid(), AuthorizedKeys: keys})
+	opts, err := c.hostOptions(ctx, boot, host.Options{Name: hostname, Addr: addr, AddrHeld: addr.IsValid(), AuthorizedKeys: keys})
+	var h *host.Host
+	if err == nil {
+		h, err = c.Store.Network.StartHost(ctx, opts)
+	}
 	if err != nil {
 		c.Log.Error("spawn the guest", "server", id, "err", err) // the fault's details, for the operator
 		c.Mu.Lock()
@@ -257,7 +262,9 @@ func (c *Service) bootServer(ctx context.Context, id string, spec bootSpec) {
 	if !ok || s.Deleting {
 		return
 	}
-	s.Console = append(s.Console, consoleBoot(s, h, keys, !c.consoleHidesFingerprints(s.Name))...)
+	if !h.Systemd() {
+		s.Console = append(s.Console, consoleBoot(s, h, keys, !c.consoleHidesFingerprints(s.Name))...)
+	}
 	s.VMState, s.TaskState, s.PowerState = "active", "", 1
 	s.LaunchedAt = time.Now()
 	s.UpdatedAt = time.Now()
@@ -298,7 +305,8 @@ func (c *Service) endProbe(id string) {
 	}
 }
 
-// consoleBoot renders one boot's serial console in cloud-init's format
+// consoleBoot synthesises one boot's serial console of an init-less host
+// (systemd hosts have their real one) in cloud-init's format
 // (Debian images: syslog-prefixed fingerprint block, bare keys block).
 // Without emitKeys the key blocks are left out, as cloud-init does with
 // ssh.emit_keys_to_console: false.
@@ -660,6 +668,9 @@ func (c *Service) PowerOnHost(ctx context.Context, id string, h *host.Host) erro
 	if !ok {
 		return nil
 	}
+	if h.Systemd() { // the guest writes its own console
+		return nil
+	}
 	var keys []string
 	if k, ok := c.St.Keypairs[s.KeyName]; ok {
 		keys = append(keys, k.PublicKey)
@@ -781,11 +792,14 @@ func (c *Service) consoleOutput(w http.ResponseWriter, s *state.Server, raw json
 		return
 	}
 	// nova: InstanceNotReady, answered 409 by the console-output API.
-	if s.Hypervisor == "" || (s.VMState == "building" && len(s.Console) == 0) {
+	if s.Hypervisor == "" || (s.VMState == "building" && len(s.Console) == 0 && c.Hosts[s.ID] == nil) {
 		core.WriteError(w, core.Compute, core.Errf(409, "Instance %s is not ready", s.ID))
 		return
 	}
 	lines := s.Console
+	if h := c.Hosts[s.ID]; h != nil && h.Systemd() {
+		lines = serialConsole(h)
+	}
 	if n >= 0 && n < len(lines) {
 		lines = lines[len(lines)-n:]
 	}

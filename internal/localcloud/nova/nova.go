@@ -201,19 +201,25 @@ func (c *Service) novaImages(w http.ResponseWriter, r *http.Request, mv core.Mic
 		core.WriteError(w, core.Compute, core.Errf(404, "The resource could not be found."))
 		return
 	}
-	img := glance.TheImage()
-	body := map[string]any{"id": img.ID, "name": img.Name, "links": c.link("/images/" + img.ID),
-		"status": "ACTIVE", "minDisk": 0, "minRam": 0, "progress": 100, "metadata": map[string]string{},
-		"created": img.Created.Format(core.NovaTime), "updated": img.Created.Format(core.NovaTime)}
+	body := func(img glance.Image) map[string]any {
+		return map[string]any{"id": img.ID, "name": img.Name, "links": c.link("/images/" + img.ID),
+			"status": "ACTIVE", "minDisk": 0, "minRam": 0, "progress": 100, "metadata": map[string]string{},
+			"created": img.Created.Format(core.NovaTime), "updated": img.Created.Format(core.NovaTime)}
+	}
 	if id := r.PathValue("id"); id != "" {
-		if id != img.ID {
+		img, ok := glance.Find(id)
+		if !ok || img.ID != id {
 			core.WriteError(w, core.Compute, core.Errf(404, "Image not found."))
 			return
 		}
-		core.WriteJSON(w, 200, map[string]any{"image": body})
+		core.WriteJSON(w, 200, map[string]any{"image": body(img)})
 		return
 	}
-	core.WriteJSON(w, 200, map[string]any{"images": []any{body}})
+	var all []any
+	for _, img := range glance.Catalog() {
+		all = append(all, body(img))
+	}
+	core.WriteJSON(w, 200, map[string]any{"images": all})
 }
 
 // ---- keypairs ----

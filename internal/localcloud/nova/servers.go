@@ -93,7 +93,6 @@ func (c *Service) lookupServer(id string) (*state.Server, bool) {
 
 // serverBody renders a server; callers hold c.mu.
 func (c *Service) serverBody(s *state.Server, mv core.Microversion) map[string]any {
-	img := glance.TheImage()
 	addresses := map[string]any{}
 	var sgNames []any
 	seen := map[string]bool{}
@@ -174,8 +173,8 @@ func (c *Service) serverBody(s *state.Server, mv core.Microversion) map[string]a
 		"flavor":                              flv,
 		"hostId":                              hostID,
 		"id":                                  s.ID,
-		"image": map[string]any{"id": img.ID, "links": []any{map[string]any{
-			"href": c.baseURL + "/compute/images/" + img.ID, "rel": "bookmark"}}},
+		"image": map[string]any{"id": s.ImageID, "links": []any{map[string]any{
+			"href": c.baseURL + "/compute/images/" + s.ImageID, "rel": "bookmark"}}},
 		"key_name":                             keyName,
 		"links":                                c.link("/servers/" + s.ID),
 		"metadata":                             md,
@@ -456,8 +455,10 @@ func (c *Service) createServer(w http.ResponseWriter, r *http.Request, mv core.M
 		bad("Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.")
 		return
 	}
+	var img glance.Image
 	if rs.ImageRef != "" {
-		if _, ok := glance.Find(rs.ImageRef); !ok {
+		var ok bool
+		if img, ok = glance.Find(rs.ImageRef); !ok {
 			bad("Can not find requested image")
 			return
 		}
@@ -630,7 +631,7 @@ func (c *Service) createServer(w http.ResponseWriter, r *http.Request, mv core.M
 	now := time.Now()
 	s := &state.Server{
 		ID: core.NewUUID(), Name: rs.Name, Description: rs.Description, ProjectID: t.ProjectID, UserID: t.UserID,
-		FlavorID: flv.ID, ImageID: glance.TheImage().ID, KeyName: rs.KeyName, Metadata: rs.Metadata,
+		FlavorID: flv.ID, ImageID: img.ID, KeyName: rs.KeyName, Metadata: rs.Metadata,
 		AZ: az, GroupID: groupID, SecurityGroups: sgNames, VMState: "building", TaskState: "scheduling",
 		UserData: rs.UserData, Tags: rs.Tags, CreatedAt: now, UpdatedAt: now, RequestedHost: wantHost,
 	}

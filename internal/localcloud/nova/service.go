@@ -14,6 +14,13 @@ type Config struct {
 	// policies are checked against, spread over AvailabilityZones.
 	Hypervisors       int
 	AvailabilityZones []string
+	// InitLess boots servers as init-less hosts (sshd as PID 1 over the
+	// machine's own filesystem, a synthesised console) instead of their
+	// image with systemd as PID 1: fast, for the guest library's tests.
+	InitLess bool
+	// Logf, if set, gets the one-line notes of an image build (minutes, once
+	// per machine) when a server needs an image not yet cached.
+	Logf func(format string, args ...any)
 }
 
 // Service serves Nova below /compute: flavors, keypairs, server groups,

@@ -85,6 +85,7 @@ func up(args []string) error {
 	step := fs.Duration("step-delay", 150*time.Millisecond, "pause between the steps of a status transition")
 	tokenTTL := fs.Duration("token-ttl", time.Hour, "Keystone token lifetime")
 	noLB := fs.Bool("no-load-balancer", false, "do not serve the Octavia API")
+	initLess := fs.Bool("init-less", os.Getenv("LOCALCLOUD_INIT_LESS") == "1", "boot servers as init-less hosts (sshd as PID 1 over the machine's filesystem) instead of their image with systemd (default from LOCALCLOUD_INIT_LESS=1)")
 	verbose := fs.Bool("v", false, "log every API request")
 	_ = fs.Parse(args)
 
@@ -105,7 +106,7 @@ func up(args []string) error {
 	cfg := localcloud.Config{
 		Listen: *listen, StateDir: *dir, User: *user, Project: *project, Domain: *domain,
 		Password: *password, Hypervisors: *hypervisors, AvailabilityZones: splitList(*zones),
-		StepDelay: *step, TokenTTL: *tokenTTL, Logger: logger,
+		StepDelay: *step, TokenTTL: *tokenTTL, InitLessServers: *initLess, Logger: logger,
 	}
 	if !*noLB {
 		cfg.LoadBalancer = func(d localcloud.LoadBalancerDeps) (localcloud.LoadBalancerService, error) {

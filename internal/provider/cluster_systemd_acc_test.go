@@ -1,0 +1,296 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
+	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"golang.org/x/crypto/ssh"
+)
+
+// The cluster on the local cloud's real guests (issue 18): every server
+// boots the image with systemd as PID 1, MariaDB runs as its enabled unit,
+// and the console is the guest's own, with cloud-init's fingerprint block,
+// which is what the host key is checked against here too. A Nova reboot
+// of one server brings MariaDB back through its unit and the node rejoins
+// by IST with no help from the provider; a kill -9 of mysqld is followed
+// by the unit's Restart= policy (Debian's on-abnormal) and a rejoin. The
+// plan after both is empty.
+func TestAccClusterSystemdGuests(t *testing.T) {
+	t.Parallel()
+	lc := requireLocalCloud(t)
+	name := "accsd-" + acctest.RandStringFromCharSet(5, "abcdefghijklmnopqrstuvwxyz")
+	config := lc.accClusterConfig(name, "")
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
+		CheckDestroy:             lc.checkNothingLeftOf(t, name),
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check: func(s *terraform.State) error {
+					g, err := lc.systemdGuests(t, s, name)
+					if err != nil {
+						return err
+					}
+					for _, n := range g.nodes {
+						if err := n.checkSystemd(); err != nil {
+							return err
+						}
+					}
+					if err := g.rebootRejoinsByIST(t, lc, g.nodes[2]); err != nil {
+						return err
+					}
+					return g.crashRestartedByUnit(t, lc, g.nodes[1])
+				},
+			},
+			{
+				// Nothing for the provider to do after the reboot and the crash.
+				Config: config, PlanOnly: true,
+			},
+		},
+	})
+}
+
+// systemdNode is one server of the cluster, reached over SSH with the
+// cluster's generated key and the host key its console names.
+type systemdNode struct {
+	name, id, ip string
+	client       *ssh.Client
+	config       *ssh.ClientConfig
+}
+
+type systemdGuests struct {
+	password string
+	nodes    []*systemdNode
+}
+
+// consoleFingerprint matches a key line of cloud-init's fingerprint block.
+var consoleFingerprint = regexp.MustCompile(`(?m)^(?:<14>[A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} (?:ec2|cloud-init): )?[0-9]{3,5} (SHA256:[A-Za-z0-9+/=]+) `)
+
+func (lc localCloud) systemdGuests(t *testing.T, s *terraform.State, name string) (*systemdGuests, error) {
+	key, err := stateAttr(s, "pxc_cluster.test", "generated_private_key")
+	if err != nil {
+		return nil, err
+	}
+	signer, err := ssh.ParsePrivateKey([]byte(key))
+	if err != nil {
+		return nil, fmt.Errorf("generated_private_key: %w", err)
+	}
+	password, err := stateAttr(s, "pxc_cluster.test", "root_password")
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cl := accOpenStackClient(t)
+	g := &systemdGuests{password: password}
+	for i := 1; i <= 3; i++ {
+		n := &systemdNode{name: fmt.Sprintf("%s-%d", name, i)}
+		n.id = lc.serverID(t, n.name)
+		var info struct {
+			Addr string `json:"addr"`
+			Init string `json:"init"`
+		}
+		if err := json.Unmarshal(lc.admin(t, http.MethodGet, "/servers/"+n.id, nil), &info); err != nil {
+			return nil, err
+		}
+		if info.Init != "systemd" {
+			t.Skipf("the local cloud boots init-less hosts (LOCALCLOUD_INIT_LESS=1): nothing of systemd to check")
+		}
+		n.ip = info.Addr
+		console, err := cl.ConsoleOutput(ctx, n.id, 0)
+		if err != nil {
+			return nil, fmt.Errorf("console of %s: %w", n.name, err)
+		}
+		// The guest's own console: systemd's boot and cloud-init's block.
+		i, j := strings.Index(console, "-----BEGIN SSH HOST KEY FINGERPRINTS-----"), strings.Index(console, "-----END SSH HOST KEY FINGERPRINTS-----")
+		if i < 0 || j < i || !strings.Contains(console, "Reached target") || !strings.Contains(console, "Cloud-init v. ") {
+			return nil, fmt.Errorf("console of %s is not a real boot with cloud-init's fingerprint block:\n%s", n.name, console)
+		}
+		var fps []string
+		for _, m := range consoleFingerprint.FindAllStringSubmatch(console[i:j], -1) {
+			fps = append(fps, m[1])
+		}
+		n.config = &ssh.ClientConfig{User: "root", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)}, Timeout: 10 * time.Second,
+			HostKeyCallback: func(_ string, _ net.Addr, k ssh.PublicKey) error {
+				for _, fp := range fps {
+					if fp == ssh.FingerprintSHA256(k) {
+						return nil
+					}
+				}
+				return fmt.Errorf("host key %s of %s is not on its console (%v)", ssh.FingerprintSHA256(k), n.name, fps)
+			}}
+		t.Cleanup(func() {
+			if n.client != nil {
+				n.client.Close()
+			}
+		})
+		g.nodes = append(g.nodes, n)
+	}
+	return g, nil
+}
+
+// run runs a command on the node, dialing again after a reboot.
+func (n *systemdNode) run(cmd string) (string, error) {
+	if n.client == nil {
+		c, err := ssh.Dial("tcp", net.JoinHostPort(n.ip, "22"), n.config)
+		if err != nil {
+			return "", fmt.Errorf("ssh to %s: %w", n.name, err)
+		}
+		n.client = c
+	}
+	sess, err := n.client.NewSession()
+	if err != nil {
+		n.client.Close()
+		n.client = nil
+		return "", fmt.Errorf("ssh session on %s: %w", n.name, err)
+	}
+	defer sess.Close()
+	out, err := sess.CombinedOutput(cmd)
+	if err != nil {
+		return string(out), fmt.Errorf("%s on %s: %w: %s", cmd, n.name, err, out)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+func (n *systemdNode) checkSystemd() error {
+	for cmd, want := range map[string]string{
+		"ps -p 1 -o comm=":             "systemd",
+		"systemctl is-active mariadb":  "active",
+		"systemctl is-enabled mariadb": "enabled",
+		"hostname":                     n.name,
+		"findmnt -n -o SOURCE /var/lib/mysql | grep -c '^/dev/'": "1",
+	} {
+		got, err := n.run(cmd)
+		if err != nil {
+			return err
+		}
+		if got != want {
+			return fmt.Errorf("%s: `%s` = %q, want %q", n.name, cmd, got, want)
+		}
+	}
+	return nil
+}
+
+// wsrepState is "<cluster size> <local state>" as the node reports it.
+func (n *systemdNode) wsrepState() (string, error) {
+	out, err := n.run(`mariadb -N -e "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN ('wsrep_cluster_size','wsrep_local_state_comment') ORDER BY VARIABLE_NAME"`)
+	return strings.Join(strings.Fields(out), " "), err
+}
+
+func (n *systemdNode) waitSynced(within time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), within)
+	defer cancel()
+	return eventually(ctx, within, func() error {
+		st, err := n.wsrepState()
+		if err == nil && st != "3 Synced" {
+			err = fmt.Errorf("%s: cluster size and state %q, want 3 Synced", n.name, st)
+		}
+		return err
+	})
+}
+
+// errorLogLines is the length of the node's MariaDB error log, so that a
+// check can read only what a later start wrote.
+func (n *systemdNode) errorLogLines() (int, error) {
+	out, err := n.run("wc -l < /var/log/mysql/error.log")
+	if err != nil {
+		return 0, err
+	}
+	return strconv.Atoi(out)
+}
+
+// rebootRejoinsByIST: a SOFT reboot through Nova; the guest starts MariaDB
+// through its enabled unit and the node rejoins by IST, no provider involved.
+func (g *systemdGuests) rebootRejoinsByIST(t *testing.T, lc localCloud, n *systemdNode) error {
+	before, err := n.errorLogLines()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cl := accOpenStackClient(t)
+	compute, err := cl.Compute(ctx)
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	if err := servers.Reboot(ctx, compute, n.id, servers.RebootOpts{Type: servers.SoftReboot}).ExtractErr(); err != nil {
+		return fmt.Errorf("reboot %s: %w", n.name, err)
+	}
+	n.client.Close()
+	n.client = nil
+	err = eventually(ctx, 4*time.Minute, func() error {
+		s, err := servers.Get(ctx, compute, n.id).Extract()
+		if err == nil && (s.Status != "ACTIVE" || s.TaskState != "") {
+			err = fmt.Errorf("%s is %s (%s) after the reboot", n.name, s.Status, s.TaskState)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := n.waitSynced(3 * time.Minute); err != nil {
+		return err
+	}
+	t.Logf("%s: Nova reboot to Synced by its own unit: %v", n.name, time.Since(t0).Round(time.Millisecond))
+	if err := n.checkSystemd(); err != nil {
+		return err
+	}
+	since, err := n.run(fmt.Sprintf("tail -n +%d /var/log/mysql/error.log", before+1))
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(since, "IST received") {
+		return fmt.Errorf("%s did not rejoin by IST after the reboot; its error log since:\n%s", n.name, since)
+	}
+	return nil
+}
+
+// crashRestartedByUnit: kill -9 of mysqld; the unit's Restart=on-abnormal
+// starts it again (after RestartSec=5s) and the node rejoins by itself.
+func (g *systemdGuests) crashRestartedByUnit(t *testing.T, lc localCloud, n *systemdNode) error {
+	policy, err := n.run("systemctl show -p Restart --value mariadb")
+	if err != nil {
+		return err
+	}
+	if policy != "on-abnormal" && policy != "on-abort" && policy != "on-failure" && policy != "always" {
+		return fmt.Errorf("%s: mariadb's Restart= is %q: a crash would not be restarted", n.name, policy)
+	}
+	restarts := func() (int, error) {
+		out, err := n.run("systemctl show -p NRestarts --value mariadb")
+		if err != nil {
+			return 0, err
+		}
+		return strconv.Atoi(out)
+	}
+	before, err := restarts()
+	if err != nil {
+		return err
+	}
+	t0 := time.Now()
+	lc.serverOp(t, n.name, "kill-mysqld")
+	if err := n.waitSynced(3 * time.Minute); err != nil {
+		return err
+	}
+	t.Logf("%s: kill -9 to Synced by Restart=%s: %v", n.name, policy, time.Since(t0).Round(time.Millisecond))
+	after, err := restarts()
+	if err != nil {
+		return err
+	}
+	if after != before+1 {
+		return fmt.Errorf("%s: NRestarts went from %d to %d, want one restart by the unit", n.name, before, after)
+	}
+	return nil
+}
