@@ -4,12 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/image"
@@ -96,7 +94,7 @@ func Ensure(ctx context.Context, logf func(format string, args ...any)) (Repo, e
 	if err := os.MkdirAll(CacheRoot(), 0o755); err != nil {
 		return Repo{}, fmt.Errorf("package mirror: create cache root: %w", err)
 	}
-	unlock, err := lock(ctx, dir+".lock")
+	unlock, err := image.Lock(ctx, dir+".lock")
 	if err != nil {
 		return Repo{}, fmt.Errorf("package mirror: %w", err)
 	}
@@ -136,29 +134,4 @@ func readDone(dir string) (Repo, bool) {
 		return Repo{}, false
 	}
 	return Repo{Root: filepath.Join(dir, "debian"), Debs: strings.Fields(string(list)), BuildTime: took}, true
-}
-
-// lock takes an exclusive flock on path, polling so that ctx can end the
-// wait; unlock releases it.
-func lock(ctx context.Context, path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("open build lock: %w", err)
-	}
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() { _ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN); _ = f.Close() }, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			_ = f.Close()
-			return nil, fmt.Errorf("take build lock %s: %w", path, err)
-		}
-		select {
-		case <-ctx.Done():
-			_ = f.Close()
-			return nil, fmt.Errorf("wait for build lock %s (another process is building): %w", path, ctx.Err())
-		case <-time.After(500 * time.Millisecond):
-		}
-	}
 }
