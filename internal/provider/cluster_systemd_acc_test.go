@@ -170,7 +170,7 @@ func (n *systemdNode) checkSystemd() error {
 		"systemctl is-active mariadb":  "active",
 		"systemctl is-enabled mariadb": "enabled",
 		"hostname":                     n.name,
-		"findmnt -n -o SOURCE /var/lib/mysql | grep -c '^/dev/'": "1",
+		"findmnt -n -o FSTYPE /var/lib/mysql || cat /proc/self/mountinfo": "xfs",
 	} {
 		got, err := n.run(cmd)
 		if err != nil {

@@ -24,5 +24,8 @@
 //
 // Options.Image selects systemd mode instead (systemd.go): the host boots a
 // guest image built by package image with systemd as PID 1 under
-// systemd-nspawn, over its own overlay of the image. It is off by default.
+// systemd-nspawn, over its own overlay of the image, seeded for cloud-init
+// by Options.NoCloud. The local cloud's Nova boots its servers that way;
+// the init-less mode stays the package's default, the fast hosts of the
+// guest library's tests.
 package host

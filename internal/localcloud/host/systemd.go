@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -36,9 +37,14 @@ import (
 // sshd.service), prints the fingerprints on the console, and the host reads
 // the public key from the upper layer once sshd answers. Attached disks are bound into the guest's
 // /dev at boot (and created there when attached while it runs), with
-// /dev/disk/by-id/virtio-<serial> symlinks as today. A reboot or poweroff
+// /dev/disk/by-id/virtio-<serial> symlinks as today, and at boot
+// /dev/disk/by-uuid/<uuid> links for those holding a filesystem (udev's
+// job on a VM), so the guest's fstab mounts its volumes by UUID. A reboot or poweroff
 // from inside the guest ends nspawn (it does not restart itself): the host
 // is then off until PowerOn, unlike a VM, which a guest reboot keeps on.
+
+// fstabUnit mounts the guest's fstab block devices at boot (see createSystemd).
+const fstabUnit = "localcloud-fstab.service"
 
 // systemdBootTimeout bounds a boot that has no deadline from its caller.
 const systemdBootTimeout = 3 * time.Minute
@@ -57,7 +63,7 @@ func (h *Host) createSystemd(ctx context.Context, authorizedKeys []string) error
 		return fmt.Errorf("image %s has no /sbin/init (build it with package image): %v", h.image, err)
 	}
 	up := filepath.Join(h.dir, "upper")
-	for _, sub := range []string{"work", "merged", "dev-disk/by-id", "upper/etc/ssh/sshd_config.d", "upper/root/.ssh"} {
+	for _, sub := range []string{"work", "merged", "dev-disk/by-id", "upper/etc/ssh/sshd_config.d", "upper/root/.ssh", "upper/etc/systemd/system/local-fs.target.wants"} {
 		if err := os.MkdirAll(filepath.Join(h.dir, sub), 0o755); err != nil {
 			return err
 		}
@@ -99,6 +105,26 @@ MaxStartups 50:30:100
 MaxSessions 50
 `, 0o644},
 	}
+	// systemd's fstab generator ignores block devices in a container, where
+	// a VM's boot mounts them: this unit mounts them instead, before
+	// local-fs.target as the generator's units would be.
+	files = append(files, struct {
+		path    string
+		content string
+		mode    os.FileMode
+	}{"etc/systemd/system/" + fstabUnit, `# written by the local cloud
+[Unit]
+Description=Mount the block devices of /etc/fstab (the fstab generator skips them in a container)
+DefaultDependencies=no
+After=local-fs-pre.target
+Before=local-fs.target
+ConditionVirtualization=container
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/mount -a -O no_netdev
+`, 0o644})
 	if h.seed == nil {
 		files = append(files, struct {
 			path    string
@@ -110,6 +136,9 @@ MaxSessions 50
 		if err := os.WriteFile(filepath.Join(up, f.path), []byte(f.content), f.mode); err != nil {
 			return err
 		}
+	}
+	if err := os.Symlink("../"+fstabUnit, filepath.Join(up, "etc", "systemd", "system", "local-fs.target.wants", fstabUnit)); err != nil {
+		return err
 	}
 	if h.seed != nil {
 		if err := h.writeNoCloudSeed(up, authorizedKeys); err != nil {
@@ -144,8 +173,36 @@ func (h *Host) writeSystemdBootScript() error {
 	for _, d := range h.disks {
 		args = append(args, "--bind="+shellQuote(d.Device()))
 	}
+	if err := h.linkDisksByUUID(); err != nil {
+		return err
+	}
 	b.WriteString(strings.Join(args, " ") + "\n")
 	return os.WriteFile(filepath.Join(h.dir, "boot.sh"), []byte(b.String()), 0o755)
+}
+
+// linkDisksByUUID makes /dev/disk/by-uuid/<uuid> links for the attached
+// disks that hold a filesystem, as udev would at boot: a guest's fstab names
+// its volumes by UUID (the guest library's does), and mount(8) finds them
+// through these links; the guest has no udev. Links of detached disks go.
+func (h *Host) linkDisksByUUID() error {
+	dir := filepath.Join(h.dir, "dev-disk", "by-uuid")
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("clear %s: %w", dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, d := range h.disks {
+		out, err := exec.Command("blkid", "-p", "-o", "value", "-s", "UUID", d.Device()).Output()
+		uuid := strings.TrimSpace(string(out))
+		if err != nil || uuid == "" || strings.ContainsAny(uuid, "/ ") {
+			continue // no filesystem (yet)
+		}
+		if err := os.Symlink(d.Device(), filepath.Join(dir, uuid)); err != nil {
+			return fmt.Errorf("link disk %s by uuid: %w", d.Device(), err)
+		}
+	}
+	return nil
 }
 
 // shutdownSystemd asks the guest's systemd to power off (nspawn turns

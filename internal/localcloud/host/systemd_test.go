@@ -109,6 +109,10 @@ func TestSystemdHostBootsImageRunsMariaDBAndLeavesNothing(t *testing.T) {
 		t.Errorf("query answered %q, want 42", got)
 	}
 	mustSSH(t, h, key, "mariadb -e 'CREATE DATABASE kept'")
+	// A filesystem on the volume, in fstab by UUID as the guest library
+	// writes it: the next boot mounts it (the host links it by UUID).
+	mustSSH(t, h, key, `mkfs.ext4 -q /dev/disk/by-id/virtio-vol-sysd && mkdir -p /mnt/vol &&
+echo "UUID=$(blkid -o value -s UUID /dev/disk/by-id/virtio-vol-sysd) /mnt/vol ext4 noatime,nofail 0 2" >> /etc/fstab`)
 
 	// Hard power-off: the guest gets no chance to stop; its disk (the
 	// overlay) keeps what was written, and the volume stays attached.
@@ -125,6 +129,9 @@ func TestSystemdHostBootsImageRunsMariaDBAndLeavesNothing(t *testing.T) {
 	t.Logf("second boot to sshd: %v", time.Since(t2).Round(time.Millisecond))
 	if got := strings.TrimSpace(mustSSH(t, h, key, "test -b /dev/disk/by-id/virtio-vol-sysd && echo block")); got != "block" {
 		t.Errorf("volume after reboot: %q, want a block device", got)
+	}
+	if got := strings.TrimSpace(mustSSH(t, h, key, "findmnt -n -o FSTYPE /mnt/vol || echo not mounted")); got != "ext4" {
+		t.Errorf("the volume in fstab by UUID after reboot: %q, want mounted ext4", got)
 	}
 	if out, _ := sshRun(t, h, key, "systemctl is-active mariadb"); strings.TrimSpace(out) == "active" {
 		t.Error("mariadb started on boot although its unit is disabled")

@@ -196,9 +196,16 @@ func staleRE(name string) *regexp.Regexp {
 	return regexp.MustCompile("^" + regexp.QuoteMeta(name) + "-[0-9a-f]{12}$")
 }
 
+// pruneAfter is how long a finished build of an older recipe is kept:
+// branches of one clone built on the same machine may use different
+// recipes for a while, and removing each other's builds would make them
+// rebuild in turn.
+const pruneAfter = 24 * time.Hour
+
 // pruneStale removes the cached builds of r's image made from other
 // recipes (a changed package list) that no process uses (no mount of any
-// process on the machine names them), and returns what it removed. Images
+// process on the machine names them) and that finished more than
+// pruneAfter ago (or never), and returns what it removed. Images
 // are hundreds of megabytes; without this every recipe change would leave
 // one behind on every machine.
 func pruneStale(r Recipe) []string {
@@ -215,6 +222,9 @@ func pruneStale(r Recipe) []string {
 		}
 		dir := filepath.Join(root, e.Name())
 		if inUse(dir) || len(mountsUnder(dir)) > 0 {
+			continue
+		}
+		if fi, err := os.Stat(filepath.Join(dir, "done")); err == nil && time.Since(fi.ModTime()) < pruneAfter {
 			continue
 		}
 		if err := os.RemoveAll(dir); err == nil {

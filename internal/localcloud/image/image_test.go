@@ -106,7 +106,8 @@ func TestEnsureRetriesAFailedBuild(t *testing.T) {
 }
 
 // TestEnsurePrunesOlderBuildsOfTheSameImage: a recipe change leaves no old
-// build behind, and other images and unrelated directories stay.
+// build behind, and other images, unrelated directories and a build
+// finished within pruneAfter (another branch's recipe) stay.
 func TestEnsurePrunesOlderBuildsOfTheSameImage(t *testing.T) {
 	root := t.TempDir()
 	t.Setenv("PXC_IMAGE_CACHE", root)
@@ -115,14 +116,25 @@ func TestEnsurePrunesOlderBuildsOfTheSameImage(t *testing.T) {
 	}
 	t.Cleanup(func() { runBuild = build })
 	old := filepath.Join(root, "debian-12-0123456789ab")
+	recent := filepath.Join(root, "debian-12-00000000000b") // another branch's recipe, built today
 	kept := []string{
 		filepath.Join(root, "debian-12-mariadb-galera-0123456789ab"), // another image
 		filepath.Join(root, "debian-12-notahash"),
+		recent,
 	}
 	for _, d := range append(kept, old) {
 		if err := os.MkdirAll(filepath.Join(d, "rootfs"), 0o755); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if err := os.WriteFile(filepath.Join(old, "done"), []byte("1s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(filepath.Join(old, "done"), time.Now().Add(-25*time.Hour), time.Now().Add(-25*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(recent, "done"), []byte("1s\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
 	if _, err := Ensure(context.Background(), Debian12, nil); err != nil {
 		t.Fatal(err)

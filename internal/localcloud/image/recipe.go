@@ -72,7 +72,9 @@ var Debian12MariaDBGalera = Recipe{
 		"mariadb-server", "mariadb-client", "galera-4", "mariadb-backup",
 		// garbd, for arbitrator nodes (guest/garbd.go); its garb service stays off
 		"galera-arbitrator-4",
-		"rsync", "socat", "pv", "lsof"),
+		"rsync", "socat", "pv", "lsof",
+		// backups to the object store (guest/backup.go)
+		"restic"),
 	Customize: append(append([]string(nil), baseCustomize...),
 		// The socket would start the server on the first client connection.
 		`systemctl --root="$1" disable mariadb.service mariadb.socket`,
