@@ -75,7 +75,7 @@ func TestInstallMariaDBPackages(t *testing.T) {
 		"cloud-init status --wait",
 		"if [ ! -e /usr/sbin/policy-rc.d ]", "exit 101", "trap 'rm -f /usr/sbin/policy-rc.d' EXIT",
 		"apt-get update -q",
-		"apt-get install -y -q --no-install-recommends mariadb-server galera-4 mariadb-backup rsync xfsprogs\n",
+		"apt-get install -y -q --no-install-recommends mariadb-server galera-4 mariadb-backup rsync xfsprogs restic\n",
 		"systemctl disable --now mariadb.service mariadb.socket")
 	if strings.Contains(script, "sources.list.d") || strings.Contains(script, "keyrings") {
 		t.Errorf("a repository was added for MariaDB:\n%s", script)
@@ -103,7 +103,7 @@ func TestInstallPerconaFromItsRepository(t *testing.T) {
 		"-----END PGP PUBLIC KEY BLOCK-----\nPXC_KEY\n",
 		`echo "deb [signed-by=/etc/apt/keyrings/pxc-provider-repository.asc] http://repo.percona.com/pxc-80/apt $(. /etc/os-release && echo "$VERSION_CODENAME") main" > /etc/apt/sources.list.d/pxc-provider-repository.list`,
 		"apt-get update -q",
-		"apt-get install -y -q --no-install-recommends percona-xtradb-cluster xfsprogs\n",
+		"apt-get install -y -q --no-install-recommends percona-xtradb-cluster xfsprogs restic\n",
 		"systemctl disable --now mysql.service mysql.socket")
 	checkShellSyntax(t, script)
 
@@ -112,7 +112,7 @@ func TestInstallPerconaFromItsRepository(t *testing.T) {
 	script, _ = prepareInstalling(t, spec)
 	inOrder(t, script,
 		"] https://mirror.example.com/percona/pxc-57/apt jammy main testing\" > /etc/apt/sources.list.d/pxc-provider-repository.list",
-		"apt-get install -y -q --no-install-recommends percona-xtradb-cluster-57 xfsprogs\n")
+		"apt-get install -y -q --no-install-recommends percona-xtradb-cluster-57 xfsprogs restic\n")
 	if PerconaRepositoryURL("5.7") != "http://repo.percona.com/pxc-57/apt" {
 		t.Errorf("5.7 default repository %s", PerconaRepositoryURL("5.7"))
 	}

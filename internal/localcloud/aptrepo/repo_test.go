@@ -58,7 +58,7 @@ func TestEnsureBuildsAMirrorOfTheClosure(t *testing.T) {
 		}
 		names[strings.SplitN(filepath.Base(d), "_", 2)[0]] = true
 	}
-	for _, want := range []string{"mariadb-server", "galera-4", "mariadb-backup", "galera-arbitrator-4", "rsync", "socat"} {
+	for _, want := range []string{"mariadb-server", "galera-4", "mariadb-backup", "galera-arbitrator-4", "rsync", "socat", "restic"} {
 		if !names[want] {
 			t.Errorf("the mirror has no %s", want)
 		}
