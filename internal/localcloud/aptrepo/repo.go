@@ -118,6 +118,9 @@ func Ensure(ctx context.Context, logf func(format string, args ...any)) (Repo, e
 	r, _ := readDone(dir)
 	r.Built = true
 	logf("package mirror: built %d packages in %v (later runs reuse %s)", len(r.Debs), took.Round(time.Second), dir)
+	for _, old := range pruneStale(dir) {
+		logf("package mirror: removed %s, an older mirror", old)
+	}
 	return r, nil
 }
 
@@ -134,4 +137,36 @@ func readDone(dir string) (Repo, bool) {
 		return Repo{}, false
 	}
 	return Repo{Root: filepath.Join(dir, "debian"), Debs: strings.Fields(string(list)), BuildTime: took}, true
+}
+
+// staleAfter is how long an older mirror (another package list or plain
+// image) stays: branches with different lists on one machine would
+// otherwise rebuild in turn.
+const staleAfter = 24 * time.Hour
+
+// pruneStale removes the mirrors other than keep whose build finished
+// more than staleAfter ago, and returns what it removed (each is tens of
+// megabytes; without this every list change would leave one behind).
+func pruneStale(keep string) []string {
+	root := CacheRoot()
+	ents, err := os.ReadDir(root)
+	if err != nil {
+		return nil
+	}
+	var removed []string
+	for _, e := range ents {
+		dir := filepath.Join(root, e.Name())
+		if !e.IsDir() || dir == keep || !strings.HasPrefix(e.Name(), "apt-repo-") {
+			continue
+		}
+		fi, err := os.Stat(filepath.Join(dir, "done"))
+		if err != nil || time.Since(fi.ModTime()) < staleAfter {
+			continue
+		}
+		if os.RemoveAll(dir) == nil {
+			_ = os.Remove(dir + ".lock")
+			removed = append(removed, dir)
+		}
+	}
+	return removed
 }

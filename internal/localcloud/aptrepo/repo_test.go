@@ -81,3 +81,38 @@ func fileSHA256(t *testing.T, path string) string {
 	s := sha256.Sum256(b)
 	return hex.EncodeToString(s[:])
 }
+
+// An older mirror goes once it is a day old; a recent one and other
+// directories stay.
+func TestPruneStaleMirrors(t *testing.T) {
+	root := t.TempDir()
+	t.Setenv("PXC_APT_REPO_CACHE", root)
+	mk := func(name string, age time.Duration) string {
+		dir := filepath.Join(root, name)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		done := filepath.Join(dir, "done")
+		if err := os.WriteFile(done, []byte("1s\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		when := time.Now().Add(-age)
+		if err := os.Chtimes(done, when, when); err != nil {
+			t.Fatal(err)
+		}
+		return dir
+	}
+	keep := mk("apt-repo-000000000001", 48*time.Hour)
+	old := mk("apt-repo-000000000002", 25*time.Hour)
+	recent := mk("apt-repo-000000000003", time.Hour)
+	other := mk("images", 48*time.Hour)
+	removed := pruneStale(keep)
+	if len(removed) != 1 || removed[0] != old {
+		t.Errorf("removed %v, want only %s", removed, old)
+	}
+	for _, d := range []string{keep, recent, other} {
+		if _, err := os.Stat(d); err != nil {
+			t.Errorf("%s removed: %v", d, err)
+		}
+	}
+}
