@@ -83,7 +83,7 @@ func (lc localCloud) checkPackagesFromTheMirror(t *testing.T, name string) resou
 					fetched[strings.SplitN(path.Base(r.Path), "_", 2)[0]] = true
 				}
 			}
-			for _, pkg := range []string{"mariadb-server", "mariadb-server-core", "galera-4", "mariadb-backup", "rsync"} {
+			for _, pkg := range []string{"mariadb-server", "mariadb-server-core", "galera-4", "mariadb-backup", "rsync", "restic"} {
 				if !fetched[pkg] {
 					return fmt.Errorf("%s (%s): the mirror's log shows no fetch of %s (InRelease fetched: %v; .debs: %v)", n.name, n.ip, pkg, release, fetched)
 				}
