@@ -40,21 +40,6 @@ func prepareInstalling(t *testing.T, spec ClusterSpec) (string, []string) {
 	return cmds[i], cmds
 }
 
-// inOrder fails unless every part occurs in script, each after the one
-// before.
-func inOrder(t *testing.T, script string, parts ...string) {
-	t.Helper()
-	at := 0
-	for _, p := range parts {
-		i := strings.Index(script[at:], p)
-		if i < 0 {
-			t.Errorf("%q missing or out of order in:\n%s", p, script)
-			return
-		}
-		at += i + len(p)
-	}
-}
-
 // checkShellSyntax parses the script with the shell the guests run it with.
 func checkShellSyntax(t *testing.T, script string) {
 	t.Helper()
@@ -70,7 +55,7 @@ func checkShellSyntax(t *testing.T, script string) {
 // Recommends, no repository of ours.
 func TestInstallMariaDBPackages(t *testing.T) {
 	script, cmds := prepareInstalling(t, testSpec(MariaDB, "10.11", SSTMariabackup))
-	inOrder(t, script,
+	wantInOrder(t, script,
 		"export DEBIAN_FRONTEND=noninteractive",
 		"cloud-init status --wait",
 		"if [ ! -e /usr/sbin/policy-rc.d ]", "exit 101", "trap 'rm -f /usr/sbin/policy-rc.d' EXIT",
@@ -96,7 +81,7 @@ func TestInstallPerconaFromItsRepository(t *testing.T) {
 	spec := testSpec(Percona, "8.0", "")
 	spec.PackageRepository = &PackageRepository{URL: PerconaRepositoryURL("8.0"), Key: testKey}
 	script, _ := prepareInstalling(t, spec)
-	inOrder(t, script,
+	wantInOrder(t, script,
 		"cloud-init status --wait",
 		"install -d -m 755 /etc/apt/keyrings",
 		"cat > /etc/apt/keyrings/pxc-provider-repository.asc <<'PXC_KEY'\n-----BEGIN PGP PUBLIC KEY BLOCK-----\n",
@@ -110,7 +95,7 @@ func TestInstallPerconaFromItsRepository(t *testing.T) {
 	spec = testSpec(Percona, "5.7", SSTXtrabackupV2)
 	spec.PackageRepository = &PackageRepository{URL: "https://mirror.example.com/percona/pxc-57/apt", Key: testKey, Suite: "jammy", Components: []string{"main", "testing"}}
 	script, _ = prepareInstalling(t, spec)
-	inOrder(t, script,
+	wantInOrder(t, script,
 		"] https://mirror.example.com/percona/pxc-57/apt jammy main testing\" > /etc/apt/sources.list.d/pxc-provider-repository.list",
 		"apt-get install -y -q --no-install-recommends percona-xtradb-cluster-57 xfsprogs restic\n")
 	if PerconaRepositoryURL("5.7") != "http://repo.percona.com/pxc-57/apt" {
