@@ -103,6 +103,14 @@ if [[ -z "${LOCALCLOUD_DIR:-}" ]]; then
 	export LOCALCLOUD_DIR=$own_dir
 fi
 
+# The shared cloud boots init-less hosts (sshd as PID 1 over this machine's
+# filesystem): the self-repair and full-outage scenarios are written for
+# them (on systemd images a unit restarts a killed mysqld and Galera's
+# pc.recovery may restore a powered-off cluster by itself).
+# TestAccClusterSystemdGuests starts a systemd cloud of its own.
+# LOCALCLOUD_INIT_LESS=0 runs everything on systemd servers.
+export LOCALCLOUD_INIT_LESS=${LOCALCLOUD_INIT_LESS:-1}
+
 cloud_started=no
 stop_cloud() {
 	if [[ $cloud_started == yes ]]; then

@@ -31,6 +31,13 @@ var consoleTime = regexp.MustCompile(`[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2
 // fingerprintLine is one key of a block: "256 SHA256:... root@host (ED25519)".
 var fingerprintLine = regexp.MustCompile(`^[0-9]{3,5} (SHA256:[^ ]{1,100}) .*\([A-Z0-9-]+\)$`)
 
+// consoleNoise is a whole line another writer of the console may put
+// between a block's lines while the guest boots: systemd's status lines
+// ("[  OK  ] Finished ...", "         Starting ...") of units that run
+// beside cloud-init's final stage, and kernel messages ("[   12.345] ...").
+// They are skipped; they can add no key to a block.
+var consoleNoise = regexp.MustCompile(`^(?:\[[ A-Z*]{6,8}\] |\[ *[0-9]+\.[0-9]+\] | {9}[A-Z])`)
+
 // errFingerprintsDisagree means the console shows blocks with different
 // keys: something other than cloud-init printed one, so none is trusted.
 var errFingerprintsDisagree = errors.New("the console shows SSH host key fingerprint blocks that disagree; refusing to trust any of them")
@@ -63,6 +70,8 @@ func consoleFingerprints(console string) ([]string, error) {
 				blocks = append(blocks, current)
 			}
 			inBlock = false
+		case inBlock && pfx == "" && consoleNoise.MatchString(line):
+			// another writer's line in the middle of the block
 		case inBlock:
 			m := fingerprintLine.FindStringSubmatch(body)
 			if pfx != prefix || m == nil {

@@ -86,3 +86,26 @@ func TestConsoleFingerprintsMissingOrUnterminated(t *testing.T) {
 		}
 	}
 }
+
+// A guest booting with systemd prints status lines on the same console,
+// e.g. for an SSH login while cloud-init prints the block; they are skipped,
+// while a fingerprint line without the block's syslog header still makes
+// the block untrusted.
+func TestConsoleFingerprintsSkipsSystemdStatusLines(t *testing.T) {
+	console := `<14>Dec  3 07:00:24 cloud-init: #############################################################
+<14>Dec  3 07:00:24 cloud-init: -----BEGIN SSH HOST KEY FINGERPRINTS-----
+[  OK  ] Started session-1.scope - Session 1 of User root.
+<14>Dec  3 07:00:24 cloud-init: 256 SHA256:WAyB37oV/vpbdXpZKR8RQjaqOyATGLSSBcOfysDQxZ4 root@db-1 (ED25519)
+         Starting systemd-update-utmp-runlev… Record Runlevel Change in UTMP...
+[43795.510000] cloud-init[121]: something
+<14>Dec  3 07:00:24 cloud-init: -----END SSH HOST KEY FINGERPRINTS-----
+`
+	got, err := consoleFingerprints(console)
+	if err != nil || strings.Join(got, ",") != "SHA256:WAyB37oV/vpbdXpZKR8RQjaqOyATGLSSBcOfysDQxZ4" {
+		t.Fatalf("consoleFingerprints = %v, %v", got, err)
+	}
+	forged := strings.Replace(console, "[  OK  ] Started session-1.scope - Session 1 of User root.", "256 SHA256:forged root@db-1 (ED25519)", 1)
+	if got, err := consoleFingerprints(forged); err != errNoFingerprints {
+		t.Fatalf("a block with an unprefixed fingerprint line: %v, %v; want errNoFingerprints", got, err)
+	}
+}

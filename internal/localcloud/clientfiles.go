@@ -67,6 +67,8 @@ func (c *Cloud) EnvExports(cloudsPath string) string {
 		{"LOCALCLOUD_SUBNET_CIDR", c.Store.Network.Subnet().String()},
 		{"LOCALCLOUD_GATEWAY", c.Store.Network.Gateway().String()},
 		{"LOCALCLOUD_BRIDGE", c.Store.Network.Bridge()},
+		// How servers boot: "systemd" (their image) or "none" (init-less hosts).
+		{"LOCALCLOUD_SERVER_INIT", c.ServerInit()},
 		// Keystone and Swift as the servers reach them (the bridge gateway).
 		{"LOCALCLOUD_SERVER_AUTH_URL", c.ObjectStoreURL() + "/identity/v3"},
 		{"LOCALCLOUD_PUBLIC_NETWORK_ID", c.St.PublicNetID},

@@ -325,6 +325,15 @@ func (c *Cloud) PublicSubnet() netip.Prefix { return c.Public }
 func (c *Cloud) NetworkID() string { return c.St.NetworkID }
 func (c *Cloud) SubnetID() string  { return c.St.SubnetID }
 
+// ServerInit says how servers boot: "systemd" (their Glance image, systemd
+// as PID 1) or "none" (init-less hosts, Config.InitLessServers).
+func (c *Cloud) ServerInit() string {
+	if c.cfg.InitLessServers {
+		return "none"
+	}
+	return "systemd"
+}
+
 // Network is the bridge the servers are on (tests reach hosts through it).
 func (c *Cloud) Network() *host.Network { return c.Store.Network }
 

@@ -21,19 +21,21 @@ import (
 // have no other route): its request log shows every node fetching them.
 func TestAccClusterInstallPackages(t *testing.T) {
 	t.Parallel()
-	lc := requireLocalCloud(t)
-	plain := lc
+	// The plain image boots only in systemd mode: make test's shared
+	// cloud boots init-less hosts, so this runs on a systemd cloud.
+	sc := systemdCloud(t)
+	plain := sc.lc
 	plain.image = "debian-12"
 	name := "accpk-" + acctest.RandStringFromCharSet(5, "abcdefghijklmnopqrstuvwxyz")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
-		CheckDestroy:             lc.checkNothingLeftOf(t, name),
+		CheckDestroy:             sc.lc.checkNothingLeftOf(t, name),
 		Steps: []resource.TestStep{{
-			Config: plain.accClusterConfig(name, "  install_packages = true"),
+			Config: sc.providerBlock + plain.accClusterConfig(name, "  install_packages = true"),
 			Check: resource.ComposeAggregateTestCheckFunc(
 				resource.TestCheckResourceAttr("pxc_cluster.test", "status", "ACTIVE"),
 				checkSQLOnEveryNode("pxc_cluster.test"),
-				lc.checkPackagesFromTheMirror(t, name),
+				sc.checkPackagesFromTheMirror(t, name),
 			),
 		}},
 	})
@@ -42,9 +44,10 @@ func TestAccClusterInstallPackages(t *testing.T) {
 // checkPackagesFromTheMirror checks each node: MariaDB runs as its enabled
 // unit under systemd, apt names the cloud's mirror as the installed
 // packages' source, and the mirror's log shows the node fetching them.
-func (lc localCloud) checkPackagesFromTheMirror(t *testing.T, name string) resource.TestCheckFunc {
+func (sc sdCloud) checkPackagesFromTheMirror(t *testing.T, name string) resource.TestCheckFunc {
+	lc := sc.lc
 	return func(s *terraform.State) error {
-		g, err := lc.systemdGuests(t, s, name)
+		g, err := sc.systemdGuests(t, s, name)
 		if err != nil {
 			return err
 		}

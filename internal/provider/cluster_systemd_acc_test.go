@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -17,6 +18,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
 
 // The cluster on the local cloud's real guests (issue 18): every server
@@ -29,9 +33,10 @@ import (
 // plan after both is empty.
 func TestAccClusterSystemdGuests(t *testing.T) {
 	t.Parallel()
-	lc := requireLocalCloud(t)
+	sc := systemdCloud(t)
+	lc := sc.lc
 	name := "accsd-" + acctest.RandStringFromCharSet(5, "abcdefghijklmnopqrstuvwxyz")
-	config := lc.accClusterConfig(name, "")
+	config := sc.providerBlock + lc.accClusterConfig(name, "")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             lc.checkNothingLeftOf(t, name),
@@ -39,7 +44,7 @@ func TestAccClusterSystemdGuests(t *testing.T) {
 			{
 				Config: config,
 				Check: func(s *terraform.State) error {
-					g, err := lc.systemdGuests(t, s, name)
+					g, err := sc.systemdGuests(t, s, name)
 					if err != nil {
 						return err
 					}
@@ -48,10 +53,10 @@ func TestAccClusterSystemdGuests(t *testing.T) {
 							return err
 						}
 					}
-					if err := g.rebootRejoinsByIST(t, lc, g.nodes[2]); err != nil {
+					if err := g.rebootRejoinsByIST(t, sc, g.nodes[2]); err != nil {
 						return err
 					}
-					return g.crashRestartedByUnit(t, lc, g.nodes[1])
+					return g.crashRestartedByUnit(t, sc, g.nodes[1])
 				},
 			},
 			{
@@ -60,6 +65,78 @@ func TestAccClusterSystemdGuests(t *testing.T) {
 			},
 		},
 	})
+}
+
+// sdCloud is the cloud TestAccClusterSystemdGuests runs on: the shared
+// local cloud when its servers boot systemd (LOCALCLOUD_SERVER_INIT), else
+// one of its own started in this process (make test's shared cloud boots
+// init-less hosts; see tools/test.sh), named in the configuration's
+// provider block.
+type sdCloud struct {
+	lc            localCloud
+	client        *openstack.Client
+	providerBlock string
+}
+
+func systemdCloud(t *testing.T) sdCloud {
+	lc := requireLocalCloud(t)
+	if os.Getenv("LOCALCLOUD_SERVER_INIT") == "systemd" {
+		return sdCloud{lc: lc, client: accOpenStackClient(t)}
+	}
+	dir, err := os.MkdirTemp("/var/tmp", "acc-systemd-cloud-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := localcloud.Start(ctx, localcloud.Config{StateDir: dir, NetPrefix: "asd"})
+	if err != nil {
+		_ = os.RemoveAll(dir)
+		t.Fatalf("start a systemd local cloud: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := c.Close(); err != nil {
+			t.Errorf("close the systemd local cloud: %v", err)
+		}
+		_ = os.RemoveAll(dir)
+	})
+	user, password, project, domain := c.Credentials()
+	cl, err := openstack.NewClient(openstack.Config{AuthURL: c.AuthURL(), UserName: user, Password: password,
+		ProjectName: project, UserDomainName: domain, ProjectDomainName: domain, Region: "RegionOne", MaxRetries: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sdCloud{
+		lc: localCloud{adminURL: c.URL() + "/_admin", gateway: c.Network().Gateway().String(),
+			subnet: c.Network().Subnet().String(), network: "private", image: lc.image},
+		client: cl,
+		providerBlock: fmt.Sprintf(`
+provider "pxc" {
+  auth_url            = %q
+  user_name           = %q
+  password            = %q
+  project_name        = %q
+  user_domain_name    = %q
+  project_domain_name = %q
+  region              = "RegionOne"
+}
+`, c.AuthURL(), user, password, project, domain, domain),
+	}
+}
+
+func (sc sdCloud) serverID(name string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	list, err := sc.client.ListServers(ctx, name, nil)
+	if err != nil {
+		return "", err
+	}
+	for _, s := range list {
+		if s.Name == name {
+			return s.ID, nil
+		}
+	}
+	return "", fmt.Errorf("no server is named %s", name)
 }
 
 // systemdNode is one server of the cluster, reached over SSH with the
@@ -78,7 +155,7 @@ type systemdGuests struct {
 // consoleFingerprint matches a key line of cloud-init's fingerprint block.
 var consoleFingerprint = regexp.MustCompile(`(?m)^(?:<14>[A-Z][a-z]{2} [ 0-9][0-9] [0-9:]{8} (?:ec2|cloud-init): )?[0-9]{3,5} (SHA256:[A-Za-z0-9+/=]+) `)
 
-func (lc localCloud) systemdGuests(t *testing.T, s *terraform.State, name string) (*systemdGuests, error) {
+func (sc sdCloud) systemdGuests(t *testing.T, s *terraform.State, name string) (*systemdGuests, error) {
 	key, err := stateAttr(s, "pxc_cluster.test", "generated_private_key")
 	if err != nil {
 		return nil, err
@@ -93,20 +170,22 @@ func (lc localCloud) systemdGuests(t *testing.T, s *terraform.State, name string
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	cl := accOpenStackClient(t)
+	cl := sc.client
 	g := &systemdGuests{password: password}
 	for i := 1; i <= 3; i++ {
 		n := &systemdNode{name: fmt.Sprintf("%s-%d", name, i)}
-		n.id = lc.serverID(t, n.name)
+		if n.id, err = sc.serverID(n.name); err != nil {
+			return nil, err
+		}
 		var info struct {
 			Addr string `json:"addr"`
 			Init string `json:"init"`
 		}
-		if err := json.Unmarshal(lc.admin(t, http.MethodGet, "/servers/"+n.id, nil), &info); err != nil {
+		if err := json.Unmarshal(sc.lc.admin(t, http.MethodGet, "/servers/"+n.id, nil), &info); err != nil {
 			return nil, err
 		}
 		if info.Init != "systemd" {
-			t.Skipf("the local cloud boots init-less hosts (LOCALCLOUD_INIT_LESS=1): nothing of systemd to check")
+			return nil, fmt.Errorf("server %s is an init-less host (%q), not its image booted with systemd", n.name, info.Init)
 		}
 		n.ip = info.Addr
 		console, err := cl.ConsoleOutput(ctx, n.id, 0)
@@ -213,15 +292,14 @@ func (n *systemdNode) errorLogLines() (int, error) {
 
 // rebootRejoinsByIST: a SOFT reboot through Nova; the guest starts MariaDB
 // through its enabled unit and the node rejoins by IST, no provider involved.
-func (g *systemdGuests) rebootRejoinsByIST(t *testing.T, lc localCloud, n *systemdNode) error {
+func (g *systemdGuests) rebootRejoinsByIST(t *testing.T, sc sdCloud, n *systemdNode) error {
 	before, err := n.errorLogLines()
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	cl := accOpenStackClient(t)
-	compute, err := cl.Compute(ctx)
+	compute, err := sc.client.Compute(ctx)
 	if err != nil {
 		return err
 	}
@@ -244,10 +322,11 @@ func (g *systemdGuests) rebootRejoinsByIST(t *testing.T, lc localCloud, n *syste
 	if err := n.waitSynced(3 * time.Minute); err != nil {
 		return err
 	}
-	t.Logf("%s: Nova reboot to Synced by its own unit: %v", n.name, time.Since(t0).Round(time.Millisecond))
-	if err := n.checkSystemd(); err != nil {
+	// The unit turns active once mariadbd tells systemd it is ready.
+	if err := eventually(ctx, 2*time.Minute, n.checkSystemd); err != nil {
 		return err
 	}
+	t.Logf("%s: Nova reboot to Synced and its unit active: %v", n.name, time.Since(t0).Round(time.Millisecond))
 	since, err := n.run(fmt.Sprintf("tail -n +%d /var/log/mysql/error.log", before+1))
 	if err != nil {
 		return err
@@ -260,7 +339,7 @@ func (g *systemdGuests) rebootRejoinsByIST(t *testing.T, lc localCloud, n *syste
 
 // crashRestartedByUnit: kill -9 of mysqld; the unit's Restart=on-abnormal
 // starts it again (after RestartSec=5s) and the node rejoins by itself.
-func (g *systemdGuests) crashRestartedByUnit(t *testing.T, lc localCloud, n *systemdNode) error {
+func (g *systemdGuests) crashRestartedByUnit(t *testing.T, sc sdCloud, n *systemdNode) error {
 	policy, err := n.run("systemctl show -p Restart --value mariadb")
 	if err != nil {
 		return err
@@ -280,11 +359,16 @@ func (g *systemdGuests) crashRestartedByUnit(t *testing.T, lc localCloud, n *sys
 		return err
 	}
 	t0 := time.Now()
-	lc.serverOp(t, n.name, "kill-mysqld")
+	sc.lc.admin(t, http.MethodPost, "/servers/"+n.id+"/kill-mysqld", nil)
 	if err := n.waitSynced(3 * time.Minute); err != nil {
 		return err
 	}
-	t.Logf("%s: kill -9 to Synced by Restart=%s: %v", n.name, policy, time.Since(t0).Round(time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := eventually(ctx, 2*time.Minute, n.checkSystemd); err != nil {
+		return err
+	}
+	t.Logf("%s: kill -9 to Synced and its unit active again by Restart=%s: %v", n.name, policy, time.Since(t0).Round(time.Millisecond))
 	after, err := restarts()
 	if err != nil {
 		return err
