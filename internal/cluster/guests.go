@@ -62,6 +62,7 @@ func (m *Manager) openGuests(spec Spec, c *Cluster, a guestAccess, obs guest.Obs
 		SuspectTimeout:  spec.FailureDetection,
 		Clustercheck:    &guest.Clustercheck{Password: derivedSecret(spec.RootPassword, "clustercheck"), Port: ClustercheckPort},
 	}
+	gs.PackageRepository = spec.PackageRepository
 	for _, n := range c.Nodes {
 		t, err := a.target(n, nil)
 		if err != nil {

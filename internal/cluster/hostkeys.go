@@ -24,6 +24,10 @@ var errNoFingerprints = errors.New("no SSH host key fingerprints on the console 
 // `logger -s` ("<14>Nov 22 20:00:01 ec2: "; newer images tag it cloud-init).
 var consolePrefix = regexp.MustCompile(`^(?:<[0-9]{1,3}>[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} (?:ec2|cloud-init): )?`)
 
+// consoleTime is the time in a syslog header: one block's lines may carry
+// different seconds, so lines are matched by their header without it.
+var consoleTime = regexp.MustCompile(`[A-Z][a-z]{2} [ 0-9][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} `)
+
 // fingerprintLine is one key of a block: "256 SHA256:... root@host (ED25519)".
 var fingerprintLine = regexp.MustCompile(`^[0-9]{3,5} (SHA256:[^ ]{1,100}) .*\([A-Z0-9-]+\)$`)
 
@@ -55,8 +59,9 @@ func consoleFingerprints(console string) ([]string, error) {
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
 	for sc.Scan() {
 		line := strings.TrimRight(sc.Text(), " \t\r")
-		pfx := consolePrefix.FindString(line)
-		body := line[len(pfx):]
+		header := consolePrefix.FindString(line)
+		body := line[len(header):]
+		pfx := consoleTime.ReplaceAllString(header, "")
 		switch {
 		case body == fingerprintsBegin:
 			inBlock, current, prefix = true, nil, pfx

@@ -35,6 +35,9 @@ type Spec struct {
 	Parameters      map[string]string
 	AllowedCIDRs    []netip.Prefix // who may reach 3306 besides the members
 	InstallPackages bool
+	// PackageRepository is added to the nodes' apt sources before
+	// packages are installed (Percona's); nil: none.
+	PackageRepository *guest.PackageRepository
 	// FailureDetection is how long members wait for a silent node before
 	// dropping it (Galera's evs.suspect_timeout). Commits stall that long
 	// when a node dies, so it bounds a load balancer's failover.

@@ -229,9 +229,7 @@ func (c *Cluster) ensureGarbd(ctx context.Context, a *node) error {
 		return fmt.Errorf("%s is missing (package %s) and package installation is off", garbdBinary, pkgs)
 	}
 	// The package's own garb service must not start unconfigured.
-	install := "(apt-get update -q || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -q " + pkgs +
-		" && (systemctl disable --now garb.service 2>/dev/null || true)"
-	if _, err := a.run(ctx, install, nil); err != nil {
+	if _, err := a.run(ctx, aptInstallScript(garbdPackages(c.spec), []string{"garb"}, c.spec.PackageRepository), nil); err != nil {
 		return fmt.Errorf("install %s: %w", pkgs, err)
 	}
 	return nil

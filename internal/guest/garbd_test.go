@@ -180,7 +180,7 @@ func TestArbitratorPackages(t *testing.T) {
 	if err := c.StartArbitrator(context.Background(), "db3"); err != nil {
 		t.Fatal(err)
 	}
-	if commandIndex(r.commands(), "apt-get install -y -q galera-arbitrator-4") < 0 {
+	if commandIndex(r.commands(), "apt-get install -y -q --no-install-recommends galera-arbitrator-4\n") < 0 {
 		t.Errorf("garbd not installed:\n%s", strings.Join(r.commands(), "\n"))
 	}
 }

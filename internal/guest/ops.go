@@ -115,16 +115,11 @@ func (c *Cluster) ensurePackages(ctx context.Context, n *node) error {
 		return fmt.Errorf("detect distribution: %w", err)
 	}
 	ids := " " + strings.TrimSpace(osr) + " "
-	var install string
-	switch {
-	case strings.Contains(ids, " debian ") || strings.Contains(ids, " ubuntu "):
-		install = "DEBIAN_FRONTEND=noninteractive apt-get install -y -q " + strings.Join(l.Packages, " ")
-		install = "(apt-get update -q || true) && " + install
-	default:
+	if !strings.Contains(ids, " debian ") && !strings.Contains(ids, " ubuntu ") {
 		return fmt.Errorf("packages are missing and distribution %q is not one the library installs on (debian, ubuntu)", strings.TrimSpace(osr))
 	}
 	start := time.Now()
-	if _, err := n.run(ctx, install, nil); err != nil {
+	if _, err := n.run(ctx, aptInstallScript(l.Packages, []string{l.SystemdUnit}, c.spec.PackageRepository), nil); err != nil {
 		return fmt.Errorf("install packages: %w", err)
 	}
 	c.emitDone("prepare", n.Name, start, "installed %s", strings.Join(l.Packages, " "))

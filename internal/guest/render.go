@@ -25,7 +25,9 @@ type layout struct {
 	InstallDB    string // initialises an empty datadir
 	InitMarker   string // a file inside the datadir that exists once initialised
 	SystemdUnit  string // the normal service
-	Packages     []string
+	// Packages are what install_packages installs: the server, and what
+	// the data volume (xfsprogs) and backups (restic) need.
+	Packages []string
 }
 
 const (
@@ -50,7 +52,7 @@ func layoutFor(s ClusterSpec) layout {
 			InstallDB:    "mariadb-install-db --user=mysql --datadir=" + dataDir + " --skip-test-db",
 			InitMarker:   "mysql/global_priv.frm",
 			SystemdUnit:  "mariadb",
-			Packages:     []string{"mariadb-server", "galera-4", "mariadb-backup", "rsync", "xfsprogs"},
+			Packages:     []string{"mariadb-server", "galera-4", "mariadb-backup", "rsync", "xfsprogs", "restic"},
 		}
 	case s.Version == "5.7":
 		l = layout{
@@ -63,7 +65,7 @@ func layoutFor(s ClusterSpec) layout {
 			InstallDB:    "mysqld --initialize-insecure --user=mysql --datadir=" + dataDir,
 			InitMarker:   "mysql/user.frm",
 			SystemdUnit:  "mysql",
-			Packages:     []string{"percona-xtradb-cluster-57", "xfsprogs"},
+			Packages:     []string{"percona-xtradb-cluster-57", "xfsprogs", "restic"},
 		}
 	default: // percona 8.0
 		l = layout{
@@ -76,7 +78,7 @@ func layoutFor(s ClusterSpec) layout {
 			InstallDB:    "mysqld --initialize-insecure --user=mysql --datadir=" + dataDir,
 			InitMarker:   "mysql.ibd",
 			SystemdUnit:  "mysql",
-			Packages:     []string{"percona-xtradb-cluster", "xfsprogs"},
+			Packages:     []string{"percona-xtradb-cluster", "xfsprogs", "restic"},
 		}
 	}
 	if s.ProviderPath != "" {

@@ -89,6 +89,9 @@ type ClusterSpec struct {
 	// InstallPackages lets Prepare install the server packages on known
 	// distributions when they are missing (a no-op when present).
 	InstallPackages bool
+	// PackageRepository, when set, is added to apt's sources before
+	// packages are installed (Percona's repository; see packagerepository.go).
+	PackageRepository *PackageRepository
 	// InitSystem overrides detection for every node (InitDetect: detect).
 	InitSystem InitSystem
 	// ProviderPath overrides the flavour's wsrep_provider path.
@@ -202,6 +205,11 @@ func Validate(spec ClusterSpec) error {
 	}
 	if s.EncryptClusterTraffic != nil && !(s.Flavour == Percona && s.Version == "8.0") {
 		bad("encrypt cluster traffic is a percona 8.0 setting")
+	}
+	if s.PackageRepository != nil {
+		if err := ValidatePackageRepository(*s.PackageRepository); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	switch s.InitSystem {
 	case InitDetect, InitSystemd, InitNone:

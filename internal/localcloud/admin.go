@@ -107,6 +107,7 @@ func (c *Cloud) adminRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /_admin/loadbalancers/{id}/{op}", c.adminLoadBalancerOp)
 	mux.HandleFunc("POST /_admin/loadbalancers/fail-next-child", c.adminFailNextChild)
 	mux.HandleFunc("GET /_admin/requests", c.adminRequests)
+	mux.HandleFunc("GET /_admin/package-source", c.adminPackageRequests)
 	mux.HandleFunc("DELETE /_admin/requests", c.adminRequests)
 	mux.HandleFunc("POST /_admin/reset", c.adminReset)
 	mux.HandleFunc("POST /_admin/shutdown", c.adminShutdown)

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/aptrepo"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/cinder"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/glance"
@@ -99,8 +100,9 @@ type Cloud struct {
 	httpSrv *http.Server
 	baseURL string
 
-	lb      LoadBalancerService
-	objects *objectStore // Swift, also served on the bridge gateway (objectstore.go)
+	lb       LoadBalancerService
+	objects  *objectStore    // Swift, also served on the bridge gateway (objectstore.go)
+	packages *aptrepo.Server // the Debian mirror on the bridge gateway (packagesource.go)
 
 	keystone *keystone.Service
 	neutron  *neutron.Service
@@ -208,6 +210,16 @@ func Start(ctx context.Context, cfg Config) (*Cloud, error) {
 		}
 	}
 
+	if err := c.startPackageSource(ctx); err != nil {
+		if c.lb != nil {
+			_ = c.lb.Close()
+		}
+		_ = c.stopObjectStore()
+		_ = c.ln.Close()
+		_ = c.Store.Network.Close()
+		c.Cancel()
+		return nil, err
+	}
 	c.GoDaemon(c.nova.SyncPowerStates)
 	c.httpSrv = &http.Server{Handler: c.routes(), ReadHeaderTimeout: 10 * time.Second}
 	c.serveObjectStore(c.httpSrv.Handler)
@@ -349,6 +361,9 @@ func (c *Cloud) shutdown() error {
 	}
 	c.Stop()
 	if err := c.stopObjectStore(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.stopPackageSource(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.lb != nil {

@@ -67,6 +67,8 @@ var clusterChanges = changes{
 	// Only read while a node is being built.
 	"install_packages": {kind: changeInPlace},
 	"timeouts":         {kind: changeInPlace},
+	// Only read while a node is being built.
+	"package_repository": {kind: changeInPlace},
 	// The nodes' backup job is rewritten; backups already taken stay.
 	"backup": {kind: changeInPlace},
 	// Read only at create: a running cluster is never overwritten.

@@ -51,6 +51,9 @@ type clusterModel struct {
 	Health       types.String   `tfsdk:"health"`
 	HealthIssues types.List     `tfsdk:"health_issues"`
 	Recovery     *recoveryModel `tfsdk:"recovery"`
+
+	// Read while a node is being built (cluster_package_repository.go).
+	PackageRepository *packageRepositoryModel `tfsdk:"package_repository"`
 }
 
 type datastoreModel struct {
@@ -117,6 +120,7 @@ func (m *clusterModel) spec(ctx context.Context) (cluster.Spec, diag.Diagnostics
 	if m.Datastore != nil {
 		s.Datastore = cluster.Datastore{Type: m.Datastore.Type.ValueString(), Version: m.Datastore.Version.ValueString()}
 	}
+	s.PackageRepository = m.packageRepository(ctx, &diags)
 	if m.Volume != nil {
 		s.Volume = cluster.VolumeSpec{SizeGiB: int(m.Volume.Size.ValueInt64()), Type: m.Volume.Type.ValueString()}
 	}

@@ -88,6 +88,7 @@ func validateClusterConfig(ctx context.Context, m *clusterModel, diags *diag.Dia
 	if !m.KeyPair.IsNull() && !m.KeyPair.IsUnknown() && (m.SSH == nil || m.SSH.PrivateKey.IsNull()) {
 		diags.Append(missingPrivateKeyDiagnostic())
 	}
+	m.packageRepository(ctx, diags)
 	if m.SSH != nil {
 		if m.SSH.HostKeyCheck.ValueString() == cluster.HostKeyKnownHosts && m.SSH.KnownHostsFile.IsNull() {
 			diags.Append(missingKnownHostsFileDiagnostic())

@@ -262,9 +262,10 @@ func clusterResourceBaseSchema(ctx context.Context) schema.Schema {
 					"Galera's own default is 5). Every commit stalls that long when a node dies, so it bounds a load balancer's failover. Default 3. " +
 					"A change is set on the running servers through `wsrep_provider_options` and written to the option file, without a restart.",
 			},
+			"package_repository": packageRepositoryAttribute(),
 			"install_packages": schema.BoolAttribute{
 				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-				MarkdownDescription: "Install the datastore's packages on the servers (Debian/Ubuntu) when the image lacks them.",
+				MarkdownDescription: "Install the datastore's packages with apt on the servers (Debian/Ubuntu) when the image lacks them, from the image's apt sources (a cloud's mirror) and `package_repository`: set that for `percona`, whose packages neither Debian nor Ubuntu carry.",
 			},
 			"status": schema.StringAttribute{
 				Computed:            true,

@@ -270,6 +270,17 @@ func invalidRootPasswordDiagnostic(err error) diag.Diagnostic {
 }
 
 // invalidTimeoutDiagnostic refuses a timeout that is not positive.
+func packageRepositoryURLRequiredDiagnostic(at path.Path) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Package Repository URL Required",
+		"While checking package_repository, no url was given. Only percona has a default repository (Percona's, for the datastore's version): set url to the repository's root.")
+}
+
+func invalidPackageRepositoryDiagnostic(at path.Path, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Invalid Package Repository",
+		"While checking package_repository, a value was refused: it is written into the nodes' apt sources. Fix the attribute named below.\n\n"+
+			"Original Error: "+err.Error())
+}
+
 func invalidTimeoutDiagnostic(at path.Path, d time.Duration) diag.Diagnostic {
 	return diag.NewAttributeErrorDiagnostic(at, "Invalid Timeout",
 		fmt.Sprintf("%s is %s: an operation with no time left fails at once. Give a positive duration such as \"60m\", or leave it out for the default.", at, d))

@@ -44,6 +44,8 @@ type Network struct {
 	aliases map[netip.Addr]map[netip.Addr]bool
 	veths   int // veths made, for unique names (vethName)
 	closed  bool
+	// vendorData is the cloud's cloud-init vendor-data (vendordata.go).
+	vendorData string
 }
 
 var prefixRE = regexp.MustCompile(`^[a-z][a-z0-9]{0,4}$`)

@@ -284,6 +284,9 @@ func (h *Host) writeNoCloudSeed(upper string, publicKeys []string) error {
 		filepath.Join(dir, "user-data"):                                        h.seed.UserData,
 		filepath.Join(upper, "etc", "cloud", "cloud.cfg.d", "95-pxc-host.cfg"): cfg,
 	}
+	if vd := h.net.VendorData(); vd != "" {
+		files[filepath.Join(dir, "vendor-data")] = vd
+	}
 	for path, content := range files {
 		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
 			return err
