@@ -242,6 +242,11 @@ func (n *node) sqlDB(ctx context.Context) (*sql.DB, error) {
 	cfg.Timeout = 10 * time.Second
 	cfg.Logger = discardLogger{}
 	cfg.AllowNativePasswords = true
+	// In required mode the server refuses plain TCP, the tunnel's too:
+	// TLS verified against the cluster's CA and the node's name. Set on
+	// the connector, not registered globally (RegisterTLSConfig), so each
+	// node's pool carries its own server name.
+	cfg.TLS = n.c.spec.clientTLS(n.Node)
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: mysql connector: %w", n.Name, err)
