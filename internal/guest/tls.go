@@ -40,13 +40,15 @@ type TLS struct {
 	Mode TLSMode
 	// CABundle is the PEM of the CA certificates the nodes and the
 	// library trust (ca.pem): one CA, or the old and new one while a CA
-	// rotates, so no peer breaks mid-roll.
+	// rotates, so no peer breaks mid-roll. Empty: the library trusts the
+	// ca.pem it reads from each node over SSH (whose host key is verified).
 	CABundle string
 	// Issue returns a node's server certificate and key (PEM). It is
 	// called only when the node's files are written (Prepare, a join, a
 	// replaced server), so a read issues nothing. The certificate must
 	// name the node (DNS: Name) and its Address (IP): the SST scripts
-	// check the joiner's address, the library the node's name.
+	// check the joiner's address, the library the node's name. Nil: no
+	// node's files can be written (the CA's key is not known).
 	Issue func(n Node) (TLSFiles, error)
 }
 
@@ -73,11 +75,13 @@ func (t *TLS) validate() []error {
 	if !t.enabled() {
 		return errs
 	}
-	if _, err := certPool(t.CABundle); err != nil {
-		errs = append(errs, fmt.Errorf("tls ca bundle: %w", err))
-	}
-	if t.Issue == nil {
-		errs = append(errs, errors.New("tls: no certificate issuer"))
+	// An empty bundle is read from each node's ca.pem when needed (an
+	// imported cluster whose CA nobody gave back); a nil Issue refuses to
+	// write a node's files (a CA without its key).
+	if t.CABundle != "" {
+		if _, err := certPool(t.CABundle); err != nil {
+			errs = append(errs, fmt.Errorf("tls ca bundle: %w", err))
+		}
 	}
 	return errs
 }
@@ -106,16 +110,7 @@ func ValidateTLS(f Flavour, version string, sst SSTMethod, mode TLSMode) error {
 	if sst == "" {
 		sst = DefaultSST(f)
 	}
-	s := ClusterSpec{Flavour: f, Version: version, SST: sst, TLS: &TLS{Mode: mode, Issue: func(Node) (TLSFiles, error) { return TLSFiles{}, nil }}}
-	errs := tlsErrors(s)
-	// The bundle is not known yet: only the mode and the combination count.
-	var kept []error
-	for _, e := range errs {
-		if !strings.HasPrefix(e.Error(), "tls ca bundle") {
-			kept = append(kept, e)
-		}
-	}
-	return joinSpecErrors(kept)
+	return joinSpecErrors(tlsErrors(ClusterSpec{Flavour: f, Version: version, SST: sst, TLS: &TLS{Mode: mode}}))
 }
 
 func certPool(bundle string) (*x509.CertPool, error) {
@@ -130,15 +125,24 @@ func certPool(bundle string) (*x509.CertPool, error) {
 // the SSH tunnel to 127.0.0.1) verifies the server: the cluster's CA and
 // the node's name, which its certificate carries. Nil when the mode lets
 // a plain connection in (the tunnel is SSH-encrypted already).
-func (s ClusterSpec) clientTLS(n Node) *tls.Config {
-	if !s.TLS.enabled() || s.TLS.Mode != TLSRequired {
-		return nil
+func (c *Cluster) clientTLS(ctx context.Context, n *node) (*tls.Config, error) {
+	t := c.spec.TLS
+	if !t.enabled() || t.Mode != TLSRequired {
+		return nil, nil
 	}
-	pool, err := certPool(s.TLS.CABundle)
+	bundle := t.CABundle
+	if bundle == "" {
+		out, err := n.run(ctx, "cat "+TLSCAFile, nil)
+		if err != nil {
+			return nil, fmt.Errorf("read the node's CA bundle: %w", err)
+		}
+		bundle = out
+	}
+	pool, err := certPool(bundle)
 	if err != nil {
-		return nil // Validate refused it
+		return nil, fmt.Errorf("tls ca bundle: %w", err)
 	}
-	return &tls.Config{RootCAs: pool, ServerName: n.Name, MinVersion: tls.VersionTLS12}
+	return &tls.Config{RootCAs: pool, ServerName: n.Name, MinVersion: tls.VersionTLS12}, nil
 }
 
 // WriteTLSFiles installs a node's CA bundle, certificate and key in
@@ -197,6 +201,9 @@ func (c *Cluster) ensureTLSFiles(ctx context.Context, n *node, owner string) err
 	t := c.spec.TLS
 	if !t.enabled() {
 		return nil
+	}
+	if t.Issue == nil {
+		return fmt.Errorf("tls: the CA's key is not known, so no certificate can be issued for %s (give the CA's certificate and key)", n.Name)
 	}
 	f, err := t.Issue(n.Node)
 	if err != nil {

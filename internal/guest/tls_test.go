@@ -103,6 +103,7 @@ func TestValidateTLS(t *testing.T) {
 	}
 	spec.TLS = testTLS(t, TLSRequired)
 	spec.TLS.CABundle = "not a pem"
+	spec.Nodes[0].Runner = &recorder{}
 	if err := Validate(spec); err == nil || !strings.Contains(err.Error(), "tls ca bundle") {
 		t.Errorf("bad bundle: %v", err)
 	}
@@ -160,20 +161,38 @@ UPLOAD /etc/mysql/mariadb.conf.d/99-galera-guest.cnf mode 0640`)
 }
 
 // In required mode the library's own connection verifies the node by the
-// cluster's CA and its name; otherwise the SSH tunnel is enough.
+// cluster's CA and its name; otherwise the SSH tunnel is enough. Without
+// a bundle it trusts the node's own ca.pem, read over SSH.
 func TestClientTLS(t *testing.T) {
+	ctx := context.Background()
 	spec := testSpec(MariaDB, "10.11", SSTMariabackup)
-	if spec.clientTLS(spec.Nodes[0]) != nil {
-		t.Error("plain spec got a TLS client config")
+	mode := func(m TLSMode, bundle string) *Cluster {
+		spec.TLS = testTLS(t, m)
+		if bundle != "-" {
+			spec.TLS.CABundle = bundle
+		}
+		c, _ := fakeCluster(t, spec, "none")
+		return c
 	}
-	spec.TLS = testTLS(t, TLSPreferred)
-	if spec.clientTLS(spec.Nodes[0]) != nil {
-		t.Error("preferred mode got a TLS client config")
+	for _, m := range []TLSMode{TLSPreferred, TLSDisabled} {
+		c := mode(m, "-")
+		if cfg, err := c.clientTLS(ctx, c.nodes()[0]); cfg != nil || err != nil {
+			t.Errorf("%s mode got a TLS client config (%v)", m, err)
+		}
 	}
-	spec.TLS = testTLS(t, TLSRequired)
-	cfg := spec.clientTLS(spec.Nodes[1])
-	if cfg == nil || cfg.ServerName != "db2" || cfg.RootCAs == nil || cfg.InsecureSkipVerify {
-		t.Fatalf("required mode client config: %+v", cfg)
+	c := mode(TLSRequired, "-")
+	cfg, err := c.clientTLS(ctx, c.nodes()[1])
+	if err != nil || cfg == nil || cfg.ServerName != "db2" || cfg.RootCAs == nil || cfg.InsecureSkipVerify {
+		t.Fatalf("required mode client config: %+v, %v", cfg, err)
+	}
+	// The fake node answers `cat` with a non-PEM: refused, not trusted blindly.
+	c = mode(TLSRequired, "")
+	if _, err := c.clientTLS(ctx, c.nodes()[1]); err == nil || !strings.Contains(err.Error(), "tls ca bundle") {
+		t.Errorf("a node's bad ca.pem was accepted: %v", err)
+	}
+	c.spec.TLS.Issue = nil
+	if err := c.ensureTLSFiles(ctx, c.nodes()[1], "mysql"); err == nil || !strings.Contains(err.Error(), "CA's key is not known") {
+		t.Errorf("files written without an issuer: %v", err)
 	}
 }
 
