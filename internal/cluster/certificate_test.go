@@ -194,4 +194,3 @@ func TestCreateGeneratesCAAndIssuesPerNode(t *testing.T) {
 		t.Errorf("disabled: %+v", r.guests.specs[0].TLS)
 	}
 }
-
