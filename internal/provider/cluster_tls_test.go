@@ -94,35 +94,3 @@ func tlsBlock(mode string) tlsModel {
 	return tlsModel{Mode: types.StringValue(mode), CACert: types.StringNull(), CAKey: types.StringNull(),
 		ServerCertValidityDays: types.Int64Value(365), ServerNames: types.ListNull(types.StringType)}
 }
-
-// The changes table refuses a TLS change on a running cluster (tlsday2
-// turns the row into a rolling change); an omitted block means required,
-// so writing it out is no change, and disabling it is one.
-func TestClusterModifyPlanRefusesTLSChange(t *testing.T) {
-	base := map[string]any{"name": "demo", "node_count": int64(3), "sst_method": "rsync",
-		"failure_detection_timeout": int64(5), "root_password": "pw"}
-	with := func(k string, v any) map[string]any {
-		out := map[string]any{}
-		for bk, bv := range base {
-			out[bk] = bv
-		}
-		out[k] = v
-		return out
-	}
-	for _, tc := range []struct {
-		name        string
-		state, plan map[string]any
-		wantErr     bool
-	}{
-		{"required written out", base, with("tls", tlsBlock("required")), false},
-		{"omitted block to disabled", base, with("tls", tlsBlock("disabled")), true},
-		{"required to preferred", with("tls", tlsBlock("required")), with("tls", tlsBlock("preferred")), true},
-		{"disabled to omitted", with("tls", tlsBlock("disabled")), base, true},
-		{"unchanged", with("tls", tlsBlock("preferred")), with("tls", tlsBlock("preferred")), false},
-	} {
-		got := errorsAt(clusterPlanFor(t, tc.state, tc.plan))
-		if tc.wantErr != (got["tls"] == "Change Not Supported In Place") || len(got) > 1 {
-			t.Errorf("%s: errors %v, want a refusal at tls: %v", tc.name, got, tc.wantErr)
-		}
-	}
-}
