@@ -63,6 +63,12 @@ func (m *Manager) openGuests(spec Spec, c *Cluster, a guestAccess, obs guest.Obs
 		Clustercheck:    &guest.Clustercheck{Password: derivedSecret(spec.RootPassword, "clustercheck"), Port: ClustercheckPort},
 	}
 	gs.PackageRepository = spec.PackageRepository
+	tlsSpec := spec.TLS
+	tlsSpec.Mode = effectiveTLSMode(spec, c)
+	var err error
+	if gs.TLS, err = guestTLS(tlsSpec, c.Name); err != nil {
+		return nil, &PhaseError{Phase: PhaseValidate, Err: err}
+	}
 	for _, n := range c.Nodes {
 		t, err := a.target(n, nil)
 		if err != nil {

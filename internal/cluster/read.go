@@ -74,6 +74,7 @@ func completeSpec(spec Spec, c *Cluster) Spec {
 	if spec.SSTMethod == "" {
 		spec.SSTMethod = c.Requested.SSTMethod
 	}
+	spec.TLS.Mode = effectiveTLSMode(spec, c)
 	if spec.SSH.User == "" {
 		spec.SSH.User = "root"
 	}

@@ -6,6 +6,7 @@ package galeratest
 
 import (
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"fmt"
 	"sort"
@@ -17,10 +18,23 @@ import (
 )
 
 // Open connects as user to addr ("ip:port") with short timeouts, so a dead
-// node costs a client at most a couple of seconds per attempt.
+// node costs a client at most a couple of seconds per attempt. It speaks
+// TLS whenever the server offers it (a cluster in TLS required mode
+// refuses plain logins) without checking the certificate: it measures
+// writes, not trust; OpenTLS verifies.
 func Open(addr, user, password string) (*sql.DB, error) {
+	return open(addr, user, password, func(cfg *mysql.Config) { cfg.TLSConfig = "preferred" })
+}
+
+// OpenTLS is Open over TLS verified with tlsConfig (RootCAs, ServerName).
+func OpenTLS(addr, user, password string, tlsConfig *tls.Config) (*sql.DB, error) {
+	return open(addr, user, password, func(cfg *mysql.Config) { cfg.TLS = tlsConfig })
+}
+
+func open(addr, user, password string, secure func(*mysql.Config)) (*sql.DB, error) {
 	cfg := mysql.NewConfig()
 	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = user, password, "tcp", addr
+	secure(cfg)
 	cfg.Timeout = time.Second
 	cfg.ReadTimeout = 3 * time.Second
 	cfg.WriteTimeout = 3 * time.Second

@@ -32,7 +32,7 @@ const (
 // it fails install_packages with apt's 404, which the host test would show.
 var Packages = []string{
 	"mariadb-server", "mariadb-client", "galera-4", "mariadb-backup", "galera-arbitrator-4",
-	"rsync", "socat", "xfsprogs", "restic",
+	"rsync", "socat", "xfsprogs", "restic", "stunnel4",
 }
 
 // Repo is a built mirror on this machine.

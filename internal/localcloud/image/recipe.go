@@ -73,6 +73,8 @@ var Debian12MariaDBGalera = Recipe{
 		// garbd, for arbitrator nodes (guest/garbd.go); its garb service stays off
 		"galera-arbitrator-4",
 		"rsync", "socat", "pv", "lsof",
+		// rsync SST over TLS (guest/tls.go)
+		"stunnel4",
 		// backups to the object store (guest/backup.go)
 		"restic"),
 	Customize: append(append([]string(nil), baseCustomize...),
