@@ -6,6 +6,7 @@ package galeratest
 
 import (
 	"context"
+	"crypto/tls"
 	"database/sql"
 	"fmt"
 	"sort"
@@ -19,8 +20,17 @@ import (
 // Open connects as user to addr ("ip:port") with short timeouts, so a dead
 // node costs a client at most a couple of seconds per attempt.
 func Open(addr, user, password string) (*sql.DB, error) {
+	return OpenTLS(addr, user, password, nil, false)
+}
+
+// OpenTLS is Open with TLS: tlsConfig nil is a plain connection;
+// preferred allows the driver to fall back to a plain one when the server
+// offers no TLS (the way a client configured "preferred" rides through
+// TLS being turned on).
+func OpenTLS(addr, user, password string, tlsConfig *tls.Config, preferred bool) (*sql.DB, error) {
 	cfg := mysql.NewConfig()
 	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = user, password, "tcp", addr
+	cfg.TLS, cfg.AllowFallbackToPlaintext = tlsConfig, preferred
 	cfg.Timeout = time.Second
 	cfg.ReadTimeout = 3 * time.Second
 	cfg.WriteTimeout = 3 * time.Second
