@@ -227,6 +227,20 @@ func (n *node) sqlDB(ctx context.Context) (*sql.DB, error) {
 		return nil, err
 	}
 	n.mu.Lock()
+	if n.db != nil {
+		defer n.mu.Unlock()
+		return n.db, nil
+	}
+	n.mu.Unlock()
+	// In required mode the server refuses plain TCP, the tunnel's too:
+	// TLS verified against the cluster's CA and the node's name. Set on
+	// the connector, not registered globally (RegisterTLSConfig), so each
+	// node's pool carries its own server name.
+	clientTLS, err := n.c.clientTLS(ctx, n)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", n.Name, err)
+	}
+	n.mu.Lock()
 	defer n.mu.Unlock()
 	if n.db != nil {
 		return n.db, nil
@@ -242,6 +256,7 @@ func (n *node) sqlDB(ctx context.Context) (*sql.DB, error) {
 	cfg.Timeout = 10 * time.Second
 	cfg.Logger = discardLogger{}
 	cfg.AllowNativePasswords = true
+	cfg.TLS = clientTLS
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: mysql connector: %w", n.Name, err)

@@ -91,6 +91,10 @@ func renderGarbdConfig(s ClusterSpec, self Node) string {
 	if s.SuspectTimeout > 0 {
 		opts += fmt.Sprintf(";evs.suspect_timeout=PT%gS", s.SuspectTimeout.Seconds())
 	}
+	// The members speak TLS to each other: so must the arbitrator.
+	if s.TLS.enabled() {
+		opts += ";socket.ssl_ca=" + TLSCAFile + ";socket.ssl_cert=" + TLSCertFile + ";socket.ssl_key=" + TLSKeyFile
+	}
 	fmt.Fprintf(&b, "options = %s\n", opts)
 	return b.String()
 }
@@ -190,6 +194,9 @@ func (c *Cluster) startArbitrator(ctx context.Context, a *node) error {
 		return err
 	}
 	if err := c.ensureGarbd(ctx, a); err != nil {
+		return err
+	}
+	if err := c.ensureTLSFiles(ctx, a, garbdRunAs); err != nil {
 		return err
 	}
 	cfg := renderGarbdConfig(c.spec, a.Node)

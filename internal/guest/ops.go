@@ -34,6 +34,10 @@ func (c *Cluster) prepareNode(ctx context.Context, n *node) error {
 			return err
 		}
 	}
+	// The certificates before the option file that names them.
+	if err := c.ensureTLSFiles(ctx, n, "mysql"); err != nil {
+		return err
+	}
 	if err := c.writeConfig(ctx, n, c.Spec().Nodes); err != nil {
 		return err
 	}

@@ -50,7 +50,7 @@ func layoutFor(s ClusterSpec) layout {
 			InstallDB:    "mariadb-install-db --user=mysql --datadir=" + dataDir + " --skip-test-db",
 			InitMarker:   "mysql/global_priv.frm",
 			SystemdUnit:  "mariadb",
-			Packages:     []string{"mariadb-server", "galera-4", "mariadb-backup", "rsync", "xfsprogs"},
+			Packages:     []string{"mariadb-server", "galera-4", "mariadb-backup", "rsync", "xfsprogs", "stunnel4"}, // stunnel: rsync SST over TLS
 		}
 	case s.Version == "5.7":
 		l = layout{
@@ -98,8 +98,11 @@ func gcommAddress(nodes []Node) string {
 	return "gcomm://" + strings.Join(parts, ",")
 }
 
+// encrypt says whether Percona 8.0 runs with its own certificates in the
+// datadir (copied from the first node at join): its default without a TLS
+// block of ours.
 func (s ClusterSpec) encrypt() bool {
-	return s.Flavour == Percona && s.Version == "8.0" && (s.EncryptClusterTraffic == nil || *s.EncryptClusterTraffic)
+	return s.Flavour == Percona && s.Version == "8.0" && !s.TLS.enabled() && (s.EncryptClusterTraffic == nil || *s.EncryptClusterTraffic)
 }
 
 // RenderConfig returns the option file for one node of a validated spec.
@@ -146,7 +149,9 @@ func renderConfig(s ClusterSpec, members []Node, nodeName string) (string, error
 	b.WriteString("\n# Galera\n")
 	kv("wsrep_on", "ON")
 	kv("wsrep_provider", l.ProviderPath)
-	kv("wsrep_provider_options", fmt.Sprintf("\"%s\"", providerOptions(s)))
+	// The TLS options are read at start only: SET GLOBAL (settings.go)
+	// carries the dynamic part alone.
+	kv("wsrep_provider_options", fmt.Sprintf("\"%s\"", providerOptions(s)+tlsProviderOptions(s)))
 	kv("wsrep_cluster_name", s.Name)
 	kv("wsrep_cluster_address", gcommAddress(members))
 	kv("wsrep_node_name", node.Name)
@@ -159,7 +164,9 @@ func renderConfig(s ClusterSpec, members []Node, nodeName string) (string, error
 	if s.Flavour == Percona {
 		kv("pxc_strict_mode", "ENFORCING")
 	}
-	if s.Flavour == Percona && s.Version == "8.0" {
+	if s.TLS.enabled() {
+		renderTLS(&b, s, kv)
+	} else if s.Flavour == Percona && s.Version == "8.0" {
 		if s.encrypt() {
 			kv("pxc-encrypt-cluster-traffic", "ON")
 			// One CA for all nodes: Join copies these from the first node.
@@ -189,6 +196,10 @@ func renderConfig(s ClusterSpec, members []Node, nodeName string) (string, error
 		kv("log_error", errorLog)
 		b.WriteString("\n[sst]\n")
 		kv("sst-syslog", "-1")
+		renderSSTTLS(&b, s, kv)
+	} else if s.TLS.enabled() && s.Version == "5.7" {
+		b.WriteString("\n[sst]\n")
+		renderSSTTLS(&b, s, kv)
 	}
 	return b.String(), nil
 }

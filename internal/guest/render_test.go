@@ -37,17 +37,27 @@ func TestRenderConfigGolden(t *testing.T) {
 		flavour Flavour
 		version string
 		sst     SSTMethod
+		tls     TLSMode
 	}{
-		{"percona-5.7-xtrabackup-v2", Percona, "5.7", SSTXtrabackupV2},
-		{"percona-5.7-rsync", Percona, "5.7", SSTRsync},
-		{"percona-8.0-xtrabackup-v2", Percona, "8.0", ""},
-		{"mariadb-10.6-mariabackup", MariaDB, "10.6", ""},
-		{"mariadb-10.11-rsync", MariaDB, "10.11", SSTRsync},
-		{"mariadb-11.4-mariabackup", MariaDB, "11.4", SSTMariabackup},
+		{"percona-5.7-xtrabackup-v2", Percona, "5.7", SSTXtrabackupV2, ""},
+		{"percona-5.7-rsync", Percona, "5.7", SSTRsync, ""},
+		{"percona-8.0-xtrabackup-v2", Percona, "8.0", "", ""},
+		{"mariadb-10.6-mariabackup", MariaDB, "10.6", "", ""},
+		{"mariadb-10.11-rsync", MariaDB, "10.11", SSTRsync, ""},
+		{"mariadb-11.4-mariabackup", MariaDB, "11.4", SSTMariabackup, ""},
+		// Issue 14: TLS by default.
+		{"percona-5.7-xtrabackup-v2-tls", Percona, "5.7", SSTXtrabackupV2, TLSRequired},
+		{"percona-8.0-xtrabackup-v2-tls", Percona, "8.0", "", TLSRequired},
+		{"mariadb-10.11-mariabackup-tls", MariaDB, "10.11", SSTMariabackup, TLSRequired},
+		{"mariadb-10.11-rsync-tls-preferred", MariaDB, "10.11", SSTRsync, TLSPreferred},
 	}
 	for _, tc := range cases {
 		t.Run(tc.golden, func(t *testing.T) {
-			got, err := RenderConfig(testSpec(tc.flavour, tc.version, tc.sst), "db2")
+			spec := testSpec(tc.flavour, tc.version, tc.sst)
+			if tc.tls != "" {
+				spec.TLS = testTLS(t, tc.tls)
+			}
+			got, err := RenderConfig(spec, "db2")
 			if err != nil {
 				t.Fatal(err)
 			}

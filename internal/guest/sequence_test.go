@@ -154,12 +154,18 @@ func fakeCluster(t *testing.T, spec ClusterSpec, initSys string) (*Cluster, *sha
 func TestPerconaCommandSequence(t *testing.T) {
 	for _, tc := range []struct {
 		golden, version, init string
+		tls                   TLSMode
 	}{
-		{"percona-8.0-systemd", "8.0", "systemd"},
-		{"percona-5.7-none", "5.7", "none"},
+		{"percona-8.0-systemd", "8.0", "systemd", ""},
+		{"percona-5.7-none", "5.7", "none", ""},
+		// Issue 14: each node's TLS files from the issuer, no copy from node 1.
+		{"percona-8.0-systemd-tls", "8.0", "systemd", TLSRequired},
 	} {
 		t.Run(tc.golden, func(t *testing.T) {
 			spec := testSpec(Percona, tc.version, "")
+			if tc.tls != "" {
+				spec.TLS = testTLS(t, tc.tls)
+			}
 			c, log := fakeCluster(t, spec, tc.init)
 			ctx := context.Background()
 			if err := c.Prepare(ctx); err != nil {
@@ -229,8 +235,12 @@ func TestPerconaCommandSequence(t *testing.T) {
 					t.Errorf("unsafe file handling: %s", l)
 				}
 			}
-			if tc.version == "8.0" && !slices.Contains(seq, "db2: install -o mysql -g mysql -m 0600 '/tmp/tmp.guest1/server-key.pem' /var/lib/mysql/server-key.pem") {
+			copied := slices.Contains(seq, "db2: install -o mysql -g mysql -m 0600 '/tmp/tmp.guest1/server-key.pem' /var/lib/mysql/server-key.pem")
+			if tc.version == "8.0" && tc.tls == "" && !copied {
 				t.Errorf("certificates are not installed from a root-owned staging directory")
+			}
+			if tc.tls != "" && copied {
+				t.Errorf("with TLS files of its own, a joiner still copies node 1's certificates")
 			}
 			carried := strings.Join(log.stdin, "\n")
 			if !strings.Contains(carried, "IDENTIFIED BY 'root-secret'") {

@@ -96,6 +96,9 @@ type ClusterSpec struct {
 	// Clustercheck, when set, runs the HTTP health responder on every node:
 	// Create installs it, and every server start makes sure it listens.
 	Clustercheck *Clustercheck
+	// TLS, when set and not disabled, encrypts client connections,
+	// replication, IST and SST with the certificates it issues (tls.go).
+	TLS *TLS
 }
 
 // Node is one server of the cluster.
@@ -163,7 +166,7 @@ var ManagedParameters = []string{
 	"default_storage_engine", "innodb_autoinc_lock_mode", "bind_address",
 	"pxc_strict_mode", "pxc_encrypt_cluster_traffic", "innodb_flush_log_at_trx_commit",
 	"sync_binlog", "log_error", "datadir", "socket", "port", "user",
-	"skip_name_resolve", "ssl_ca", "ssl_cert", "ssl_key",
+	"skip_name_resolve", "ssl_ca", "ssl_cert", "ssl_key", "require_secure_transport",
 }
 
 func normaliseKey(k string) string { return strings.ReplaceAll(strings.ToLower(k), "-", "_") }
@@ -203,6 +206,7 @@ func Validate(spec ClusterSpec) error {
 	if s.EncryptClusterTraffic != nil && !(s.Flavour == Percona && s.Version == "8.0") {
 		bad("encrypt cluster traffic is a percona 8.0 setting")
 	}
+	errs = append(errs, tlsErrors(s)...)
 	switch s.InitSystem {
 	case InitDetect, InitSystemd, InitNone:
 	default:
