@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -82,26 +81,6 @@ func (ca testCA) issue(t *testing.T, name, ip string) (certPEM, keyPEM string) {
 		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}))
 }
 
-// putFile writes content to path inside a host (mode, owner mysql).
-func putFile(t *testing.T, l *lab, i int, path, content, mode string) {
-	t.Helper()
-	b64 := base64.StdEncoding.EncodeToString([]byte(content))
-	console(t, l.hosts[i], fmt.Sprintf("mkdir -p $(dirname %s) && echo %s | base64 -d > %s.new && chown mysql:mysql %s.new && chmod %s %s.new && mv %s.new %s",
-		path, b64, path, path, mode, path, path, path))
-}
-
-// tlsDropIn is the option file the roll writes beside the library's.
-func tlsDropIn(gcache string, dynamic bool) string {
-	opts := "gcache.size=" + gcache + ";socket.ssl_ca=/etc/mysql/tls/ca.pem;socket.ssl_cert=/etc/mysql/tls/server-cert.pem;socket.ssl_key=/etc/mysql/tls/server-key.pem"
-	if dynamic {
-		opts += ";socket.dynamic=YES"
-	}
-	return "[mysqld]\nssl_ca = /etc/mysql/tls/ca.pem\nssl_cert = /etc/mysql/tls/server-cert.pem\nssl_key = /etc/mysql/tls/server-key.pem\nwsrep_provider_options = \"" + opts + "\"\n" +
-		// rsync's SST script takes the server's ssl_* for its own and then
-		// needs stunnel, which the test hosts do not have.
-		"[sst]\nssl-mode = DISABLED\n"
-}
-
 // galeraPeerCert asks a node's Galera port for its certificate subject
 // and serial over TLS (empty when the port does not speak TLS).
 func galeraPeerCert(t *testing.T, addr string) string {
@@ -136,13 +115,22 @@ func peerCert(t *testing.T, args string) string {
 	return strings.TrimSpace(string(out))
 }
 
+// files issues a node's TLS files from ca with bundle as ca.pem.
+func (ca testCA) files(t *testing.T, bundle string) func(n guest.Node) (guest.TLSFiles, error) {
+	return func(n guest.Node) (guest.TLSFiles, error) {
+		cert, key := ca.issue(t, n.Name, n.Address)
+		return guest.TLSFiles{CA: bundle, Cert: cert, Key: key}, nil
+	}
+}
+
 // TestEnableTLSRolling: a running plain MariaDB Galera cluster gets TLS on
-// replication and client connections by two rolling restarts without ever
-// losing quorum: first each node gets certificates and socket.ssl with
-// socket.dynamic=YES (it then accepts both plain and TLS peers, so it
-// rejoins the not yet rolled ones), then socket.dynamic goes. A packet
-// capture on the bridge finds a replicated marker before, and finds the
-// next one nowhere after. Certificates are then renewed without a restart.
+// replication, state transfers and client connections by two rolling
+// restarts without ever losing quorum (guest.TLSTransition, then the
+// final settings). A packet capture on the bridge finds a replicated
+// marker before, and finds the next one nowhere after, nor during a forced
+// SST. Then a CA rotation without a restart: the old and new CA bundled
+// everywhere first, then every node's certificate from the new CA
+// (ReloadTLS), and a member restarts with the new material.
 func TestEnableTLSRolling(t *testing.T) {
 	l := newLab(t, "tr1", "tr2", "tr3")
 	ctx, cancel := context.WithTimeout(context.Background(), 12*time.Minute)
@@ -158,13 +146,15 @@ func TestEnableTLSRolling(t *testing.T) {
 	exec1(t, ctx, db1, "CREATE DATABASE m")
 	exec1(t, ctx, db1, "CREATE TABLE m.t (id INT AUTO_INCREMENT PRIMARY KEY, v VARCHAR(64)) ENGINE=InnoDB")
 
-	writeMarker := func(marker string) galeratest.CaptureResult {
+	// writeMarker writes marker on tr1 while capturing, and reads it on
+	// the others; during, when set, runs while the capture still records.
+	writeMarker := func(c *guest.Cluster, marker string, during func()) galeratest.CaptureResult {
 		t.Helper()
 		capt, err := galeratest.StartCapture(l.net.Bridge(), []byte(marker))
 		if err != nil {
 			t.Fatal(err)
 		}
-		db1, err := c.DB(ctx, "tr1") // a restart closes the old handle
+		db1, err := c.DB(ctx, "tr1")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -188,6 +178,9 @@ func TestEnableTLSRolling(t *testing.T) {
 				t.Fatalf("%s: marker rows %d, %v", name, n, err)
 			}
 		}
+		if during != nil {
+			during()
+		}
 		time.Sleep(500 * time.Millisecond)
 		r, err := capt.Stop()
 		if err != nil {
@@ -199,16 +192,30 @@ func TestEnableTLSRolling(t *testing.T) {
 		}
 		return r
 	}
-	if r := writeMarker("plain-marker-5e1d"); r.Hits == 0 {
+	if r := writeMarker(c, "plain-marker-5e1d", nil); r.Hits == 0 {
 		t.Fatalf("on a plain cluster the capture must find the replicated marker: %s", r)
 	}
 
 	ca := newTestCA(t, "tlsroll CA 1")
-	gcache := l.spec.GCacheSize
-	roll := func(what string, dynamic bool) {
+	spec := l.spec
+	spec.TLS = &guest.TLS{Mode: guest.TLSRequired, CABundle: ca.pem, Issue: ca.files(t, ca.pem)}
+	open := func(spec guest.ClusterSpec) *guest.Cluster {
+		t.Helper()
+		c, err := guest.New(spec, guest.WithObserver(l.events.observe), guest.WithPollInterval(500*time.Millisecond))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	roll := func(c *guest.Cluster, what string, files bool) {
 		t.Helper()
 		for i, n := range l.spec.Nodes {
-			putFile(t, l, i, "/etc/mysql/mariadb.conf.d/99-galera-tls.cnf", tlsDropIn(gcache, dynamic), "0640")
+			if files {
+				if err := c.EnsureTLSFiles(ctx, n.Name); err != nil {
+					t.Fatalf("%s: %v", what, err)
+				}
+			}
 			if err := c.RestartMember(ctx, n.Name); err != nil {
 				t.Logf("%s error log:\n%s", n.Name, console(t, l.hosts[i], "grep -iE 'error|ssl|tls|handshake|dynamic' /var/log/mysql/error.log | tail -40"))
 				t.Fatalf("%s: %s: %v", what, n.Name, err)
@@ -220,46 +227,76 @@ func TestEnableTLSRolling(t *testing.T) {
 			t.Logf("%s: %s rejoined, cluster size %d", what, n.Name, st.Nodes[0].ClusterSize)
 		}
 	}
-	for i, n := range l.spec.Nodes {
-		cert, key := ca.issue(t, n.Name, n.Address)
-		putFile(t, l, i, "/etc/mysql/tls/ca.pem", ca.pem, "0644")
-		putFile(t, l, i, "/etc/mysql/tls/server-cert.pem", cert, "0644")
-		putFile(t, l, i, "/etc/mysql/tls/server-key.pem", key, "0600")
-	}
-	roll("roll 1 (socket.ssl, socket.dynamic)", true)
-	roll("roll 2 (socket.dynamic off)", false)
+	roll(open(guest.TLSTransition(spec)), "roll 1 (socket.ssl, socket.dynamic)", true)
 	for _, h := range l.hosts {
+		if out := console(t, h, "stat -c '%a %U' /etc/mysql/tls/server-key.pem; grep -c 'socket.dynamic=YES' /etc/mysql/mariadb.conf.d/99-galera-guest.cnf"); out != "600 mysql\n1\n" {
+			t.Errorf("%s after roll 1: key mode and transition options: %q", h.Name(), out)
+		}
+	}
+	c = open(spec)
+	roll(c, "roll 2 (socket.dynamic off, SST and clients required)", false)
+	for i, h := range l.hosts {
 		if got := galeraPeerCert(t, h.Addr().String()); !strings.Contains(got, "CN = tr") {
 			t.Errorf("%s:4567 does not answer TLS: %q", h.Name(), got)
 		}
+		if out := console(t, h, "grep -c 'socket.dynamic' /etc/mysql/mariadb.conf.d/99-galera-guest.cnf || true"); strings.TrimSpace(out) != "0" {
+			t.Errorf("%s still accepts plain peers after roll 2", h.Name())
+		}
+		plain := userDB(t, ctx, l, i, "root", rootPassword)
+		if err := plain.PingContext(ctx); err == nil || !strings.Contains(err.Error(), "3159") {
+			t.Errorf("%s: a plain TCP connection in required mode: %v, want refused (3159)", h.Name(), err)
+		}
 	}
-	if r := writeMarker("tls-marker-9b4c"); r.Hits != 0 {
-		t.Errorf("with TLS the marker crossed the bridge in clear: %s", r)
-	}
-
-	// Renewal without a restart: new certificates from a new CA, with both
-	// CAs in the bundle during the roll.
-	ca2 := newTestCA(t, "tlsroll CA 2")
-	before := galeraPeerCert(t, l.hosts[0].Addr().String())
-	clientBefore := clientPortCert(t, l, 0)
-	for i, n := range l.spec.Nodes {
-		cert, key := ca2.issue(t, n.Name, n.Address)
-		putFile(t, l, i, "/etc/mysql/tls/ca.pem", ca.pem+ca2.pem, "0644")
-		putFile(t, l, i, "/etc/mysql/tls/server-cert.pem", cert, "0644")
-		putFile(t, l, i, "/etc/mysql/tls/server-key.pem", key, "0600")
-		db, err := c.DB(ctx, n.Name)
-		if err != nil {
+	// A forced SST of tr3 while capturing: the datadir goes over stunnel.
+	sst := func() {
+		if err := c.StopNode(ctx, "tr3"); err != nil {
 			t.Fatal(err)
 		}
-		exec1(t, ctx, db, "SET GLOBAL wsrep_provider_options = 'socket.ssl_reload=1'")
-		exec1(t, ctx, db, "FLUSH SSL")
+		console(t, l.hosts[2], "rm -f /var/lib/mysql/grastate.dat /var/lib/mysql/galera.cache")
+		if err := c.StartNode(ctx, "tr3"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.WaitGate(ctx, 2*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		if out := console(t, l.hosts[2], "grep -c 'Using stunnel for SSL encryption' /var/log/mysql/error.log || true"); strings.TrimSpace(out) == "0" {
+			t.Errorf("tr3's SST did not go through stunnel")
+		}
+	}
+	if r := writeMarker(c, "tls-marker-9b4c", sst); r.Hits != 0 || r.PortBytes[4444] == 0 {
+		t.Errorf("with TLS, over replication and an SST: %s; want the marker nowhere and SST traffic seen", r)
+	}
+
+	// CA rotation without a restart: both CAs in every bundle first, then
+	// the new certificates.
+	ca2 := newTestCA(t, "tlsroll CA 2")
+	bundle := ca.pem + ca2.pem
+	before := galeraPeerCert(t, l.hosts[0].Addr().String())
+	clientBefore := clientPortCert(t, l, 0)
+	for _, n := range l.spec.Nodes {
+		if err := c.WriteCABundle(ctx, n.Name, bundle); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.ReloadTLS(ctx, n.Name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	spec.TLS = &guest.TLS{Mode: guest.TLSRequired, CABundle: bundle, Issue: ca2.files(t, bundle)}
+	c = open(spec)
+	for _, n := range l.spec.Nodes {
+		if err := c.EnsureTLSFiles(ctx, n.Name); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.ReloadTLS(ctx, n.Name); err != nil {
+			t.Fatal(err)
+		}
 		if _, err := c.Gate(ctx); err != nil {
 			t.Fatalf("after reloading %s: %v", n.Name, err)
 		}
 	}
 	after := galeraPeerCert(t, l.hosts[0].Addr().String())
 	t.Logf("galera cert before %q after %q", before, after)
-	if after == before || after == "" {
+	if after == before || !strings.Contains(after, "CN = tr1") {
 		t.Errorf("socket.ssl_reload did not serve the new certificate: before %q after %q", before, after)
 	}
 	clientAfter := clientPortCert(t, l, 0)
@@ -267,10 +304,11 @@ func TestEnableTLSRolling(t *testing.T) {
 	if clientAfter == clientBefore || !strings.Contains(clientBefore, "CN=tr1") || !strings.Contains(clientAfter, "CN=tr1") {
 		t.Errorf("FLUSH SSL did not serve the new certificate on 3306: before %q after %q", clientBefore, clientAfter)
 	}
-	if r := writeMarker("rotated-marker-33aa"); r.Hits != 0 {
+	if r := writeMarker(c, "rotated-marker-33aa", nil); r.Hits != 0 {
 		t.Errorf("after the rotation the marker crossed the bridge in clear: %s", r)
 	}
-	// A member restarts with the new material and rejoins.
+	// A member restarts with the new material and rejoins (new connections
+	// to and from it use the new certificates).
 	if err := c.RestartMember(ctx, "tr2"); err != nil {
 		t.Fatal(err)
 	}
