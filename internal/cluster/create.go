@@ -34,6 +34,9 @@ func (m *Manager) Create(ctx context.Context, spec Spec) (*Cluster, error) {
 		}
 	}
 	c := &Cluster{ID: id, Name: spec.Name, Datastore: spec.Datastore, Status: "BUILD", RootPassword: spec.RootPassword}
+	if err := ensureCA(&spec, c); err != nil {
+		return nil, &PhaseError{Phase: PhaseValidate, Err: err}
+	}
 	b := &build{m: m, placement: placement{spec: spec, refs: refs, c: c}, started: time.Now()}
 	if err := b.run(ctx); err != nil {
 		c.Status = "ERROR"

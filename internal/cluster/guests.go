@@ -62,6 +62,14 @@ func (m *Manager) openGuests(spec Spec, c *Cluster, a guestAccess, obs guest.Obs
 		SuspectTimeout:  spec.FailureDetection,
 		Clustercheck:    &guest.Clustercheck{Password: derivedSecret(spec.RootPassword, "clustercheck"), Port: ClustercheckPort},
 	}
+	tlsSpec := spec.TLS
+	if tlsSpec.Mode == "" {
+		tlsSpec.Mode = c.Requested.TLSMode // what the servers recorded
+	}
+	var err error
+	if gs.TLS, err = guestTLS(tlsSpec, c.Name); err != nil {
+		return nil, &PhaseError{Phase: PhaseValidate, Err: err}
+	}
 	for _, n := range c.Nodes {
 		t, err := a.target(n, nil)
 		if err != nil {

@@ -199,6 +199,7 @@ func TestCreateRecordsRequestInMetadata(t *testing.T) {
 	want := Requested{
 		NodeCount: 3, Flavor: "m1.small", Image: "debian-12", Network: "private", Volume: spec.Volume,
 		AntiAffinity: "anti-affinity", AvailabilityZones: []string{"az1", "az2"}, FailureDetection: 5 * time.Second,
+		TLSMode: TLSRequired, // issue 14: encrypted by default
 	}
 	if fmt.Sprint(got.Requested) != fmt.Sprint(want) {
 		t.Errorf("requested = %+v, want %+v", got.Requested, want)

@@ -27,6 +27,7 @@ const (
 	metaNodeCount    = "pxc_node_count"
 	metaZones        = "pxc_availability_zones" // comma-separated
 	metaFailure      = "pxc_failure_detection"  // seconds
+	metaTLS          = "pxc_tls"                // the TLS mode; absent: plain (made before TLS)
 	// A pxc_node's server (node.go): its kind when not data, and "true"
 	// for a member that node_count does not count.
 	metaNodeKind  = "pxc_node_kind"
@@ -52,6 +53,7 @@ func serverMetadata(spec Spec, c *Cluster, n *Node) map[string]string {
 		metaNodeCount:    strconv.Itoa(spec.NodeCount),
 		metaZones:        strings.Join(spec.AvailabilityZones, ","),
 		metaFailure:      strconv.Itoa(int(spec.FailureDetection.Seconds())),
+		metaTLS:          spec.TLS.createMode(),
 	}
 	extraMetadata(meta, n)
 	return meta
@@ -83,7 +85,7 @@ func keyPairOf(meta map[string]string) (name string, generated bool) {
 func requestedFrom(meta map[string]string) Requested {
 	r := Requested{
 		Flavor: meta[metaFlavor], Image: meta[metaImage], Network: meta[metaNetwork],
-		AntiAffinity: meta[metaAntiAffinity], SSTMethod: meta[metaSST],
+		AntiAffinity: meta[metaAntiAffinity], SSTMethod: meta[metaSST], TLSMode: meta[metaTLS],
 	}
 	r.NodeCount, _ = strconv.Atoi(meta[metaNodeCount])
 	if size, typ, ok := strings.Cut(meta[metaVolume], ":"); ok {

@@ -74,6 +74,12 @@ func completeSpec(spec Spec, c *Cluster) Spec {
 	if spec.SSTMethod == "" {
 		spec.SSTMethod = c.Requested.SSTMethod
 	}
+	if spec.TLS.Mode == "" {
+		spec.TLS.Mode = c.Requested.TLSMode
+		if spec.TLS.Mode == "" {
+			spec.TLS.Mode = TLSDisabled
+		}
+	}
 	if spec.SSH.User == "" {
 		spec.SSH.User = "root"
 	}

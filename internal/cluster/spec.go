@@ -44,6 +44,9 @@ type Spec struct {
 	// a new cluster from a backup (restore.go).
 	Backup      *BackupSpec
 	RestoreFrom *RestoreSpec
+
+	// TLS encrypts clients, replication and state transfers (tls.go).
+	TLS TLSSpec
 }
 
 // Datastore is the database flavour and version.
@@ -160,6 +163,11 @@ type Cluster struct {
 	BackupStore        *BackupStore
 	BackupCredentialID string
 	Restored           *Restored
+	// CACertificate is the PEM of the CA the nodes' certificates chain to
+	// (for clients); GeneratedCAKey is its key when the cluster generated
+	// it at create: a secret the caller must keep (tls.go).
+	CACertificate  string
+	GeneratedCAKey string
 	// Health is what a read found to repair (health.go); zero when healthy
 	// or when no node could be asked.
 	Health Health
@@ -176,6 +184,9 @@ type Requested struct {
 	SSTMethod         string
 	AvailabilityZones []string
 	FailureDetection  time.Duration
+	// TLSMode is the TLS mode the cluster was created with; empty for a
+	// cluster made before TLS existed (plain).
+	TLSMode string
 }
 
 // IPs are the node addresses in node order.
@@ -260,6 +271,7 @@ func validateSpec(spec Spec) error {
 	}
 	errs = append(errs,
 		guest.ValidateSST(guest.Flavour(spec.Datastore.Type), spec.Datastore.Version, guest.SSTMethod(spec.SSTMethod)),
-		guest.ValidateParameters(guest.Flavour(spec.Datastore.Type), spec.Datastore.Version, spec.Parameters))
+		guest.ValidateParameters(guest.Flavour(spec.Datastore.Type), spec.Datastore.Version, spec.Parameters),
+		CheckTLS(spec.Datastore, spec.SSTMethod, spec.TLS))
 	return errors.Join(errs...)
 }

@@ -137,9 +137,13 @@ func (c *Cluster) clientTLS(ctx context.Context, n *node) (*tls.Config, error) {
 	}
 	bundle := t.CABundle
 	if bundle == "" {
-		out, err := n.run(ctx, "cat "+TLSCAFile, nil)
+		out, err := n.run(ctx, "cat "+TLSCAFile+" 2>/dev/null || true", nil)
 		if err != nil {
 			return nil, fmt.Errorf("read the node's CA bundle: %w", err)
+		}
+		if strings.TrimSpace(out) == "" {
+			// A server made before TLS: it has no certificates to offer.
+			return nil, nil
 		}
 		bundle = out
 	}

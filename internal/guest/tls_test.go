@@ -185,10 +185,34 @@ func TestClientTLS(t *testing.T) {
 	if err != nil || cfg == nil || cfg.ServerName != "db2" || cfg.RootCAs == nil || cfg.InsecureSkipVerify {
 		t.Fatalf("required mode client config: %+v, %v", cfg, err)
 	}
-	// The fake node answers `cat` with a non-PEM: refused, not trusted blindly.
-	c = mode(TLSRequired, "")
+	// Without a bundle: the node's own ca.pem, refused when it is not PEM,
+	// and a plain connection to a server made before TLS (no ca.pem).
+	withNodeCA := func(answer string) *Cluster {
+		s := testSpec(MariaDB, "10.11", SSTMariabackup)
+		s.TLS = testTLS(t, TLSRequired)
+		s.TLS.CABundle = ""
+		r := &recorder{}
+		r.on("cat /etc/mysql/tls/ca.pem", answer)
+		for i := range s.Nodes {
+			s.Nodes[i].Runner = r
+		}
+		c, err := New(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	c = withNodeCA("garbage\n")
 	if _, err := c.clientTLS(ctx, c.nodes()[1]); err == nil || !strings.Contains(err.Error(), "tls ca bundle") {
 		t.Errorf("a node's bad ca.pem was accepted: %v", err)
+	}
+	c = withNodeCA(testTLS(t, TLSRequired).CABundle)
+	if cfg, err := c.clientTLS(ctx, c.nodes()[1]); err != nil || cfg == nil || cfg.ServerName != "db2" {
+		t.Errorf("the node's ca.pem was not used: %+v, %v", cfg, err)
+	}
+	c = withNodeCA("")
+	if cfg, err := c.clientTLS(ctx, c.nodes()[1]); err != nil || cfg != nil {
+		t.Errorf("a node without ca.pem: %+v, %v", cfg, err)
 	}
 	c.spec.TLS.Issue = nil
 	if err := c.ensureTLSFiles(ctx, c.nodes()[1], "mysql"); err == nil || !strings.Contains(err.Error(), "CA's key is not known") {
