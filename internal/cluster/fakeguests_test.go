@@ -52,8 +52,9 @@ type fakeGuests struct {
 	// the call for that node.
 	grown   []string
 	growErr map[string]error
-	// restartErr fails RestartMember for that node.
+	// restartErr fails RestartMember for that node, reloadErr ReloadTLS.
 	restartErr map[string]error
+	reloadErr  map[string]error
 	// writer names the member recorded as writer; MoveWriter moves it to
 	// the first other member and calls onMoveWriter (a test flips the
 	// fake load balancer's verdicts there).
@@ -319,4 +320,21 @@ func (c *fakeGuestCluster) RestartMember(_ context.Context, name string) error {
 	c.g.mu.Lock()
 	defer c.g.mu.Unlock()
 	return c.g.restartErr[name]
+}
+
+func (c *fakeGuestCluster) EnsureTLSFiles(_ context.Context, name string) error {
+	c.g.log.add("EnsureTLSFiles " + name)
+	return nil
+}
+
+func (c *fakeGuestCluster) WriteCABundle(_ context.Context, name, _ string) error {
+	c.g.log.add("WriteCABundle " + name)
+	return nil
+}
+
+func (c *fakeGuestCluster) ReloadTLS(_ context.Context, name string) error {
+	c.g.log.add("ReloadTLS " + name)
+	c.g.mu.Lock()
+	defer c.g.mu.Unlock()
+	return c.g.reloadErr[name]
 }

@@ -1,0 +1,173 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/guest"
+)
+
+// PhaseTLS is TLS work on a running cluster: turning it on or off, a mode
+// change, certificates renewed.
+const PhaseTLS = "tls"
+
+// TLSChange is what changes in the TLS of a running cluster.
+type TLSChange struct {
+	// Enable: the servers run plain and the spec encrypts. Disable: the
+	// reverse. Either is two rolling restarts (guest.TLSTransition: every
+	// node accepts plain and TLS peers during the first), quorum kept
+	// throughout; Percona cannot (no socket.dynamic) and is refused.
+	Enable, Disable bool
+	// Mode: required <-> preferred on an encrypting cluster: one rolling
+	// restart with the new option file.
+	Mode bool
+	// Renew: every node gets a new certificate, reloaded without a restart
+	// (FLUSH SSL, socket.ssl_reload), one node at a time. With NewCA the
+	// CA changes: every node first trusts the bundle of old and new CA
+	// (spec.TLS.CABundle), so no peer or client breaks mid-roll.
+	Renew, NewCA bool
+}
+
+// Empty reports whether nothing changes.
+func (ch TLSChange) Empty() bool {
+	return !ch.Enable && !ch.Disable && !ch.Mode && !ch.Renew
+}
+
+// Restarts reports whether the change restarts servers (a rolling
+// restart), as a plan would say.
+func (ch TLSChange) Restarts() bool { return ch.Enable || ch.Disable || ch.Mode }
+
+// DiffTLS compares the TLS mode the servers run with (from, "" read as
+// disabled) and the spec's; renewal is the caller's decision (expiry,
+// validity or CA changed).
+func DiffTLS(from string, to TLSSpec) TLSChange {
+	on := func(m string) bool { return m != "" && m != TLSDisabled }
+	var ch TLSChange
+	switch {
+	case !on(from) && on(to.Mode):
+		ch.Enable = true
+	case on(from) && to.Mode == TLSDisabled:
+		ch.Disable = true
+	case on(from) && on(to.Mode) && from != to.Mode:
+		ch.Mode = true
+	}
+	return ch
+}
+
+// ChangeTLS gives a running cluster the spec's TLS: the rolls of an
+// enable, disable or mode change in RestartOrder (the writer last, moved
+// away first, each node Synced and ONLINE in the pools before the next),
+// then a renewal when asked. from is the TLS the servers run with now
+// (its CA, for the first roll of a disable).
+func (m *Manager) ChangeTLS(ctx context.Context, c *Cluster, from TLSSpec, spec Spec, ch TLSChange) error {
+	if ch.Empty() {
+		return nil
+	}
+	if (ch.Enable || ch.Disable) && !guest.CanRollTLS(guest.Flavour(spec.Datastore.Type)) {
+		return &PhaseError{Phase: PhaseTLS, Err: fmt.Errorf("%s cannot turn TLS on or off by rolling restarts (no socket.dynamic); "+
+			"build a new cluster with the TLS wanted and move the data (a backup restored into it)", spec.Datastore.Type)}
+	}
+	switch {
+	case ch.Enable:
+		// Certificates first, on every node: the running servers ignore
+		// them until their restart.
+		if err := m.eachGuest(ctx, c, spec, func(gc GuestCluster, name string) error {
+			return gc.EnsureTLSFiles(ctx, name)
+		}); err != nil {
+			return err
+		}
+		if err := m.RollingRestart(ctx, c, transitionSpec(spec, spec.TLS), "turning TLS on, roll 1 of 2: TLS and plain peers accepted"); err != nil {
+			return err
+		}
+		if err := m.RollingRestart(ctx, c, spec, "turning TLS on, roll 2 of 2: "+spec.TLS.Mode); err != nil {
+			return err
+		}
+	case ch.Disable:
+		// The first roll keeps the node's files and accepts both, so
+		// the nodes restarted plain afterwards are still let in.
+		was := from
+		was.Mode, was.CAKey = TLSPreferred, "" // nothing is issued
+		if err := m.RollingRestart(ctx, c, transitionSpec(spec, was), "turning TLS off, roll 1 of 2: TLS and plain peers accepted"); err != nil {
+			return err
+		}
+		if err := m.RollingRestart(ctx, c, spec, "turning TLS off, roll 2 of 2"); err != nil {
+			return err
+		}
+	case ch.Mode:
+		if err := m.RollingRestart(ctx, c, spec, "tls.mode "+spec.TLS.Mode); err != nil {
+			return err
+		}
+	}
+	if ch.Renew && !ch.Enable && spec.TLS.enabled() {
+		return m.renewTLS(ctx, c, spec, ch.NewCA)
+	}
+	return nil
+}
+
+// transitionSpec is spec with tls in the form of a first roll.
+func transitionSpec(spec Spec, tls TLSSpec) Spec {
+	tls.Transition = true
+	spec.TLS = tls
+	return spec
+}
+
+// renewTLS gives every node a new certificate without a restart, one
+// node at a time in RestartOrder; with a new CA, every node trusts the
+// bundle (old and new CA) before any presents a certificate of the new.
+func (m *Manager) renewTLS(ctx context.Context, c *Cluster, spec Spec, newCA bool) error {
+	if spec.TLS.CAKey == "" {
+		return &PhaseError{Phase: PhaseTLS, Err: errors.New("the CA's key is not known, so no certificate can be renewed: give tls.ca_cert and tls.ca_key")}
+	}
+	if newCA {
+		bundle := spec.TLS.CABundle
+		if bundle == "" {
+			bundle = spec.TLS.CACert
+		}
+		if err := m.eachGuest(ctx, c, spec, func(gc GuestCluster, name string) error {
+			start := time.Now()
+			if err := gc.WriteCABundle(ctx, name, bundle); err != nil {
+				return err
+			}
+			if err := gc.ReloadTLS(ctx, name); err != nil {
+				return err
+			}
+			m.progress(ctx, PhaseTLS, name, name+": trusts the old and the new CA", start)
+			return nil
+		}); err != nil {
+			return err
+		}
+	}
+	return m.eachGuest(ctx, c, spec, func(gc GuestCluster, name string) error {
+		start := time.Now()
+		if err := gc.EnsureTLSFiles(ctx, name); err != nil {
+			return err
+		}
+		if err := gc.ReloadTLS(ctx, name); err != nil {
+			return err
+		}
+		m.progress(ctx, PhaseTLS, name, name+": new certificate in use (no restart), Synced", start)
+		return nil
+	})
+}
+
+// eachGuest runs f for every member in RestartOrder on one guest handle
+// opened with spec; an error names the node.
+func (m *Manager) eachGuest(ctx context.Context, c *Cluster, spec Spec, f func(gc GuestCluster, name string) error) error {
+	gc, err := m.openGuests(spec, c, accessFor(spec, spec.SSH.PrivateKey, c.HostKeys), m.observer(ctx))
+	if err != nil {
+		return err
+	}
+	defer gc.Close()
+	for _, name := range RestartOrder(c) {
+		if err := f(gc, name); err != nil {
+			pe := guestDayTwoError(PhaseTLS, err)
+			if pe.Node == "" {
+				pe.Node = name
+			}
+			return pe
+		}
+	}
+	return nil
+}

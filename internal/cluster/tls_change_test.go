@@ -1,0 +1,134 @@
+package cluster
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func tlsCalls(r *rig, from int) []string {
+	var out []string
+	for _, c := range r.log.all()[from:] {
+		for _, p := range []string{"RestartMember ", "MoveWriter ", "EnsureTLSFiles ", "WriteCABundle ", "ReloadTLS "} {
+			if strings.HasPrefix(c, p) {
+				out = append(out, c)
+			}
+		}
+	}
+	return out
+}
+
+func TestDiffTLS(t *testing.T) {
+	for _, tc := range []struct {
+		from, to string
+		want     TLSChange
+	}{
+		{"", TLSRequired, TLSChange{Enable: true}},
+		{TLSDisabled, TLSPreferred, TLSChange{Enable: true}},
+		{TLSRequired, TLSDisabled, TLSChange{Disable: true}},
+		{TLSPreferred, TLSRequired, TLSChange{Mode: true}},
+		{TLSRequired, TLSRequired, TLSChange{}},
+		{"", TLSDisabled, TLSChange{}},
+	} {
+		if got := DiffTLS(tc.from, TLSSpec{Mode: tc.to}); got != tc.want {
+			t.Errorf("DiffTLS(%q, %q) = %+v, want %+v", tc.from, tc.to, got, tc.want)
+		}
+	}
+}
+
+// Turning TLS on: every node's files first, then two rolls in
+// RestartOrder, the writer moved away before its restart in each; the
+// first roll's guest spec is the transition, the second's the final.
+func TestChangeTLSEnableRollsTwice(t *testing.T) {
+	r := newRig()
+	ctx := testContext(t)
+	spec := testSpec()
+	spec.TLS.Mode = TLSDisabled
+	c := builtSpecCluster(t, r, &spec)
+	c.Writer = "db-1"
+	r.guests.writer = "db-1"
+	cert, key, err := NewCA(spec.Name, DefaultCAValidity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := spec
+	to.TLS = TLSSpec{Mode: TLSRequired, CACert: cert, CAKey: key}
+	ch := DiffTLS(spec.TLS.Mode, to.TLS)
+	if !ch.Restarts() {
+		t.Fatal("turning TLS on must say it restarts")
+	}
+	mark, specsMark := len(r.log.all()), len(r.guests.specs)
+	if err := r.m.ChangeTLS(ctx, c, spec.TLS, to, ch); err != nil {
+		t.Fatal(err)
+	}
+	want := "EnsureTLSFiles db-2,EnsureTLSFiles db-3,EnsureTLSFiles db-1," +
+		"RestartMember db-2,RestartMember db-3,MoveWriter db-1,RestartMember db-1," +
+		"RestartMember db-1,RestartMember db-3,MoveWriter db-2,RestartMember db-2"
+	if got := strings.Join(tlsCalls(r, mark), ","); got != want {
+		t.Fatalf("calls %s\nwant  %s", got, want)
+	}
+	specs := r.guests.specs[specsMark:]
+	if len(specs) != 3 {
+		t.Fatalf("%d guest handles opened, want 3 (files, roll 1, roll 2)", len(specs))
+	}
+	for i, wantTransition := range []bool{false, true, false} {
+		tl := specs[i].TLS
+		if tl == nil || string(tl.Mode) != TLSRequired || tl.Transition != wantTransition || tl.Issue == nil {
+			t.Errorf("guest spec %d: TLS %+v, want required with transition %v and an issuer", i, tl, wantTransition)
+		}
+	}
+	// A failure on a node stops the change there, named.
+	r.guests.restartErr = map[string]error{"db-3": errors.New("did not rejoin")}
+	err = r.m.ChangeTLS(ctx, c, spec.TLS, to, ch)
+	var pe *PhaseError
+	if !errors.As(err, &pe) || pe.Node != "db-3" {
+		t.Errorf("err %v, want one naming db-3", err)
+	}
+	// Percona cannot roll it.
+	p := to
+	p.Datastore = Datastore{Type: "percona", Version: "8.0"}
+	if err := r.m.ChangeTLS(ctx, c, spec.TLS, p, ch); err == nil || !strings.Contains(err.Error(), "no socket.dynamic") {
+		t.Errorf("percona: %v", err)
+	}
+}
+
+// A renewal restarts nothing: with a new CA, every node trusts the bundle
+// first, then every node gets its new certificate, reloaded, in
+// RestartOrder. Without the CA's key nothing can be renewed.
+func TestChangeTLSRenewWithoutRestart(t *testing.T) {
+	r := newRig()
+	ctx := testContext(t)
+	spec := testSpec()
+	c := builtSpecCluster(t, r, &spec)
+	c.Writer = "db-2"
+	r.guests.writer = "db-2"
+	cert, key, err := NewCA(spec.Name, DefaultCAValidity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := spec
+	to.TLS = TLSSpec{Mode: TLSRequired, CACert: cert, CAKey: key, CABundle: c.CACertificate + cert}
+	ch := TLSChange{Renew: true, NewCA: true}
+	if ch.Restarts() {
+		t.Fatal("a renewal must not say it restarts")
+	}
+	mark := len(r.log.all())
+	if err := r.m.ChangeTLS(ctx, c, spec.TLS, to, ch); err != nil {
+		t.Fatal(err)
+	}
+	want := "WriteCABundle db-1,ReloadTLS db-1,WriteCABundle db-3,ReloadTLS db-3,WriteCABundle db-2,ReloadTLS db-2," +
+		"EnsureTLSFiles db-1,ReloadTLS db-1,EnsureTLSFiles db-3,ReloadTLS db-3,EnsureTLSFiles db-2,ReloadTLS db-2"
+	if got := strings.Join(tlsCalls(r, mark), ","); got != want {
+		t.Fatalf("calls %s\nwant  %s", got, want)
+	}
+	r.guests.reloadErr = map[string]error{"db-3": errors.New("reload refused")}
+	err = r.m.ChangeTLS(ctx, c, spec.TLS, to, TLSChange{Renew: true})
+	var pe *PhaseError
+	if !errors.As(err, &pe) || pe.Node != "db-3" || pe.Phase != PhaseTLS {
+		t.Errorf("err %v, want the tls phase on db-3", err)
+	}
+	to.TLS.CAKey = ""
+	if err := r.m.ChangeTLS(ctx, c, spec.TLS, to, TLSChange{Renew: true}); err == nil || !strings.Contains(err.Error(), "key is not known") {
+		t.Errorf("renewal without the CA key: %v", err)
+	}
+}
