@@ -16,9 +16,10 @@ const PhaseTLS = "tls"
 // TLSChange is what changes in the TLS of a running cluster.
 type TLSChange struct {
 	// Enable: the servers run plain and the spec encrypts. Disable: the
-	// reverse. Either is two rolling restarts (guest.TLSTransition: every
-	// node accepts plain and TLS peers during the first), quorum kept
-	// throughout; Percona cannot (no socket.dynamic) and is refused.
+	// reverse. Either is two rolling restarts (every node accepts plain
+	// and TLS peers during the first) and the option files rewritten for
+	// the state transfers (guest/tlsroll.go), quorum kept throughout;
+	// Percona cannot (no socket.dynamic) and is refused.
 	Enable, Disable bool
 	// Mode: required <-> preferred on an encrypting cluster: one rolling
 	// restart with the new option file.
@@ -78,18 +79,27 @@ func (m *Manager) ChangeTLS(ctx context.Context, c *Cluster, from TLSSpec, spec 
 		}); err != nil {
 			return err
 		}
-		if err := m.RollingRestart(ctx, c, transitionSpec(spec, spec.TLS), "turning TLS on, roll 1 of 2: TLS and plain peers accepted"); err != nil {
+		if err := m.RollingRestart(ctx, c, tlsStep(spec, spec.TLS, true, true), "turning TLS on, roll 1 of 2: TLS and plain peers accepted"); err != nil {
 			return err
 		}
-		if err := m.RollingRestart(ctx, c, spec, "turning TLS on, roll 2 of 2: "+spec.TLS.Mode); err != nil {
+		if err := m.RollingRestart(ctx, c, tlsStep(spec, spec.TLS, false, true), "turning TLS on, roll 2 of 2: "+spec.TLS.Mode); err != nil {
+			return err
+		}
+		// Transfers encrypted from now on: the SST scripts read the
+		// option file at each transfer, nothing restarts.
+		if err := m.writeOptionFiles(ctx, c, spec); err != nil {
 			return err
 		}
 	case ch.Disable:
-		// The first roll keeps the node's files and accepts both, so
-		// the nodes restarted plain afterwards are still let in.
+		// The reverse: plain transfers first (option files), a roll that
+		// accepts both (the nodes keep their files), then the plain roll.
 		was := from
-		was.Mode, was.CAKey = TLSPreferred, "" // nothing is issued
-		if err := m.RollingRestart(ctx, c, transitionSpec(spec, was), "turning TLS off, roll 1 of 2: TLS and plain peers accepted"); err != nil {
+		was.CAKey = "" // nothing is issued
+		if err := m.writeOptionFiles(ctx, c, tlsStep(spec, was, false, true)); err != nil {
+			return err
+		}
+		was.Mode = TLSPreferred
+		if err := m.RollingRestart(ctx, c, tlsStep(spec, was, true, true), "turning TLS off, roll 1 of 2: TLS and plain peers accepted"); err != nil {
 			return err
 		}
 		if err := m.RollingRestart(ctx, c, spec, "turning TLS off, roll 2 of 2"); err != nil {
@@ -106,11 +116,25 @@ func (m *Manager) ChangeTLS(ctx context.Context, c *Cluster, from TLSSpec, spec 
 	return nil
 }
 
-// transitionSpec is spec with tls in the form of a first roll.
-func transitionSpec(spec Spec, tls TLSSpec) Spec {
-	tls.Transition = true
+// tlsStep is spec with tls in the form of one step of a change.
+func tlsStep(spec Spec, tls TLSSpec, transition, plainSST bool) Spec {
+	tls.Transition, tls.PlainSST = transition, plainSST
 	spec.TLS = tls
 	return spec
+}
+
+// writeOptionFiles rewrites every node's option file from spec; nothing
+// restarts.
+func (m *Manager) writeOptionFiles(ctx context.Context, c *Cluster, spec Spec) error {
+	gc, err := m.openGuests(spec, c, accessFor(spec, spec.SSH.PrivateKey, c.HostKeys), m.observer(ctx))
+	if err != nil {
+		return err
+	}
+	defer gc.Close()
+	if err := gc.ApplySettings(ctx, guest.SettingsChange{}); err != nil {
+		return guestDayTwoError(PhaseTLS, err)
+	}
+	return nil
 }
 
 // renewTLS gives every node a new certificate without a restart, one

@@ -9,7 +9,7 @@ import (
 func tlsCalls(r *rig, from int) []string {
 	var out []string
 	for _, c := range r.log.all()[from:] {
-		for _, p := range []string{"RestartMember ", "MoveWriter ", "EnsureTLSFiles ", "WriteCABundle ", "ReloadTLS "} {
+		for _, p := range []string{"RestartMember ", "MoveWriter ", "EnsureTLSFiles ", "WriteCABundle ", "ReloadTLS ", "ApplySettings"} {
 			if strings.HasPrefix(c, p) {
 				out = append(out, c)
 			}
@@ -63,18 +63,18 @@ func TestChangeTLSEnableRollsTwice(t *testing.T) {
 	}
 	want := "EnsureTLSFiles db-2,EnsureTLSFiles db-3,EnsureTLSFiles db-1," +
 		"RestartMember db-2,RestartMember db-3,MoveWriter db-1,RestartMember db-1," +
-		"RestartMember db-1,RestartMember db-3,MoveWriter db-2,RestartMember db-2"
+		"RestartMember db-1,RestartMember db-3,MoveWriter db-2,RestartMember db-2,ApplySettings db"
 	if got := strings.Join(tlsCalls(r, mark), ","); got != want {
 		t.Fatalf("calls %s\nwant  %s", got, want)
 	}
 	specs := r.guests.specs[specsMark:]
-	if len(specs) != 3 {
-		t.Fatalf("%d guest handles opened, want 3 (files, roll 1, roll 2)", len(specs))
+	if len(specs) != 4 {
+		t.Fatalf("%d guest handles opened, want 4 (files, roll 1, roll 2, option files)", len(specs))
 	}
-	for i, wantTransition := range []bool{false, true, false} {
+	for i, want := range [][2]bool{{false, false}, {true, true}, {false, true}, {false, false}} {
 		tl := specs[i].TLS
-		if tl == nil || string(tl.Mode) != TLSRequired || tl.Transition != wantTransition || tl.Issue == nil {
-			t.Errorf("guest spec %d: TLS %+v, want required with transition %v and an issuer", i, tl, wantTransition)
+		if tl == nil || string(tl.Mode) != TLSRequired || tl.Transition != want[0] || tl.PlainSST != want[1] || tl.Issue == nil {
+			t.Errorf("guest spec %d: TLS %+v, want required, transition %v, plain SST %v, an issuer", i, tl, want[0], want[1])
 		}
 	}
 	// A failure on a node stops the change there, named.

@@ -52,9 +52,10 @@ type TLS struct {
 	Issue func(n Node) (TLSFiles, error)
 	// Transition renders the first roll of turning TLS on in a running
 	// plain cluster (tlsroll.go): peers accepted plain or TLS
-	// (socket.dynamic), state transfers and clients not yet required to
-	// encrypt, the library's SQL plain.
-	Transition bool
+	// (socket.dynamic), clients not yet required to encrypt, the
+	// library's SQL plain. PlainSST keeps state transfers (and the SST
+	// script's part of an IST) unencrypted until every node has TLS.
+	Transition, PlainSST bool
 }
 
 // TLSFiles are the three files of one node (PEM).

@@ -125,8 +125,8 @@ func (ca testCA) files(t *testing.T, bundle string) func(n guest.Node) (guest.TL
 
 // TestEnableTLSRolling: a running plain MariaDB Galera cluster gets TLS on
 // replication, state transfers and client connections by two rolling
-// restarts without ever losing quorum (guest.TLSTransition, then the
-// final settings). A packet capture on the bridge finds a replicated
+// restarts without ever losing quorum (guest.TLSTransition, then
+// guest.TLSPlainSST) and the final option files (no restart). A packet capture on the bridge finds a replicated
 // marker before, and finds the next one nowhere after, nor during a forced
 // SST. Then a CA rotation without a restart: the old and new CA bundled
 // everywhere first, then every node's certificate from the new CA
@@ -233,8 +233,14 @@ func TestEnableTLSRolling(t *testing.T) {
 			t.Errorf("%s after roll 1: key mode and transition options: %q", h.Name(), out)
 		}
 	}
+	c = open(guest.TLSPlainSST(spec))
+	roll(c, "roll 2 (socket.dynamic off, clients required)", false)
+	// The [sst] encryption everywhere, no restart: the scripts read it at
+	// each transfer.
 	c = open(spec)
-	roll(c, "roll 2 (socket.dynamic off, SST and clients required)", false)
+	if err := c.ApplySettings(ctx, guest.SettingsChange{}); err != nil {
+		t.Fatal(err)
+	}
 	for i, h := range l.hosts {
 		if got := galeraPeerCert(t, h.Addr().String()); !strings.Contains(got, "CN = tr") {
 			t.Errorf("%s:4567 does not answer TLS: %q", h.Name(), got)

@@ -9,21 +9,25 @@ import (
 )
 
 // Turning TLS on in a running plain MariaDB Galera cluster takes two
-// rolling restarts, proven on real hosts (tls_roll_integration_test.go):
+// rolling restarts and a rewrite of the option files, proven on real hosts
+// (tls_roll_integration_test.go):
 //
 //  1. Each node in turn gets its certificates and restarts with the
-//     transition settings (TLS.Transition): socket.ssl_* with
+//     transition settings (TLSTransition): socket.ssl_* with
 //     socket.dynamic=YES, so it speaks TLS to the rolled nodes and still
 //     accepts the plain ones (a node with socket.ssl alone cannot rejoin
 //     the plain rest, and the cluster would lose quorum half-way); client
-//     TLS offered, not required; state transfers unencrypted, since a
-//     donor that is not rolled yet could not speak TLS to the joiner.
-//  2. Each node in turn restarts with the final settings: socket.dynamic
-//     gone, so a plain peer is refused; state transfers encrypted; in
-//     required mode require_secure_transport=ON.
+//     TLS offered, not required.
+//  2. Each node in turn restarts without socket.dynamic (a plain peer is
+//     refused) and, in required mode, with require_secure_transport=ON.
+//  3. Every option file gets the [sst] encryption, no restart: the SST
+//     scripts read it at each transfer. Until then transfers stay plain
+//     (PlainSST): even an IST runs the script on both sides, and a joiner
+//     expecting TLS from a donor that sends plain fails and aborts.
 //
-// Percona XtraDB Cluster has no socket.dynamic: it cannot roll, its
-// caller restarts the whole cluster instead.
+// Turning it off is the reverse: plain transfers first, then the
+// transition roll, then the plain roll. Percona XtraDB Cluster has no
+// socket.dynamic: it cannot roll.
 
 // PhaseTLS names TLS work on a running cluster in events and NodeError.
 const PhaseTLS = "tls"
@@ -39,11 +43,11 @@ func transitionProviderOptions(s ClusterSpec) string {
 	return ""
 }
 
-// renderTransitionSST writes the [sst] settings of the first roll and
-// reports whether it did: transfers stay plain (rsync's script would take
-// the server's ssl_* for its own and want TLS from a plain donor).
+// renderTransitionSST writes the [sst] settings of plain transfers and
+// reports whether it did (rsync's script would otherwise take the
+// server's ssl_* for its own and want TLS from every donor).
 func renderTransitionSST(s ClusterSpec, kv func(k, v string)) bool {
-	if !s.TLS.Transition {
+	if !s.TLS.PlainSST {
 		return false
 	}
 	kv("ssl-mode", "DISABLED")
@@ -110,13 +114,24 @@ func (c *Cluster) ReloadTLS(ctx context.Context, name string) error {
 	return nil
 }
 
-// TLSTransition returns spec with its TLS in the form of the first roll.
+// TLSTransition returns spec with its TLS in the form of the first roll:
+// plain and TLS peers accepted, plain transfers.
 func TLSTransition(spec ClusterSpec) ClusterSpec {
+	return withTLS(spec, func(t *TLS) { t.Transition, t.PlainSST = true, true })
+}
+
+// TLSPlainSST returns spec with its TLS but plain state transfers: the
+// second roll.
+func TLSPlainSST(spec ClusterSpec) ClusterSpec {
+	return withTLS(spec, func(t *TLS) { t.PlainSST = true })
+}
+
+func withTLS(spec ClusterSpec, f func(*TLS)) ClusterSpec {
 	if spec.TLS == nil {
 		return spec
 	}
 	t := *spec.TLS
-	t.Transition = true
+	f(&t)
 	spec.TLS = &t
 	return spec
 }

@@ -35,6 +35,13 @@ func TestRenderTLSTransition(t *testing.T) {
 		if spec.TLS.Transition {
 			t.Fatal("TLSTransition changed the spec it was given")
 		}
+		second, err := RenderConfig(TLSPlainSST(spec), "db1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(second, "socket.dynamic") || !strings.Contains(second, "ssl-mode                        = DISABLED") || !strings.Contains(second, "require_secure_transport        = ON") {
+			t.Errorf("%s roll 2: want no socket.dynamic, plain SST, required clients:\n%s", sst, second)
+		}
 		final, err := RenderConfig(spec, "db1")
 		if err != nil {
 			t.Fatal(err)
