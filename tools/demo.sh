@@ -40,7 +40,7 @@ EOF
 }
 
 sql() { # sql HOST STATEMENT: as root; the password travels in MYSQL_PWD, never on a command line
-	mariadb -h "$1" -u root --connect-timeout=5 -N -B -e "$2"
+	mariadb -h "$1" -u root --ssl --connect-timeout=5 -N -B -e "$2"
 }
 
 up() {

@@ -19,6 +19,8 @@ PACKAGES=(
 	openssh-server openssh-client nftables socat iproute2 e2fsprogs util-linux
 	# the data volume's filesystem: mkfs.xfs, xfs_growfs (internal/guest)
 	xfsprogs
+	# rsync SST over TLS (wsrep_sst_rsync runs it through stunnel; issue 14)
+	stunnel4
 	procps psmisc curl
 	# backups to the object store (internal/guest/backup.go)
 	restic

@@ -63,9 +63,7 @@ func (m *Manager) openGuests(spec Spec, c *Cluster, a guestAccess, obs guest.Obs
 		Clustercheck:    &guest.Clustercheck{Password: derivedSecret(spec.RootPassword, "clustercheck"), Port: ClustercheckPort},
 	}
 	tlsSpec := spec.TLS
-	if tlsSpec.Mode == "" {
-		tlsSpec.Mode = c.Requested.TLSMode // what the servers recorded
-	}
+	tlsSpec.Mode = effectiveTLSMode(spec, c)
 	var err error
 	if gs.TLS, err = guestTLS(tlsSpec, c.Name); err != nil {
 		return nil, &PhaseError{Phase: PhaseValidate, Err: err}

@@ -53,7 +53,7 @@ func serverMetadata(spec Spec, c *Cluster, n *Node) map[string]string {
 		metaNodeCount:    strconv.Itoa(spec.NodeCount),
 		metaZones:        strings.Join(spec.AvailabilityZones, ","),
 		metaFailure:      strconv.Itoa(int(spec.FailureDetection.Seconds())),
-		metaTLS:          spec.TLS.createMode(),
+		metaTLS:          effectiveTLSMode(spec, c),
 	}
 	extraMetadata(meta, n)
 	return meta

@@ -74,12 +74,7 @@ func completeSpec(spec Spec, c *Cluster) Spec {
 	if spec.SSTMethod == "" {
 		spec.SSTMethod = c.Requested.SSTMethod
 	}
-	if spec.TLS.Mode == "" {
-		spec.TLS.Mode = c.Requested.TLSMode
-		if spec.TLS.Mode == "" {
-			spec.TLS.Mode = TLSDisabled
-		}
-	}
+	spec.TLS.Mode = effectiveTLSMode(spec, c)
 	if spec.SSH.User == "" {
 		spec.SSH.User = "root"
 	}

@@ -135,3 +135,17 @@ func guestTLS(t TLSSpec, clusterName string) (*guest.TLS, error) {
 	}
 	return g, nil
 }
+
+// effectiveTLSMode is the mode the guests of c run: what the servers
+// recorded (metadata pxc_tls), disabled for servers recorded before TLS
+// existed, and the spec's for a cluster being created (nothing recorded
+// yet). A change of mode on a running cluster rewrites the record.
+func effectiveTLSMode(spec Spec, c *Cluster) string {
+	switch {
+	case c.Requested.TLSMode != "":
+		return c.Requested.TLSMode
+	case c.Requested.NodeCount > 0:
+		return TLSDisabled
+	}
+	return spec.TLS.createMode()
+}

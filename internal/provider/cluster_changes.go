@@ -69,6 +69,11 @@ var clusterChanges = changes{
 	"restore_from": {kind: changeInPlace},
 	// Read only by a full-outage recovery.
 	"recovery": {kind: changeInPlace},
+	// Certificates are issued at create and for every node that joins;
+	// turning TLS on or off, or another CA, on a running cluster is not
+	// built yet.
+	"tls": {kind: changeRefused, reason: "on a running cluster (turning TLS on or off, another CA or certificate settings) is not supported yet: " +
+		"keep the tls block as it was at create, or build a new cluster with the new settings"},
 }
 
 // ModifyPlan fills defaults that depend on other attributes, checks cloud
@@ -87,6 +92,7 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 			types.StringValue(cluster.DefaultSSTMethod(plan.Datastore.Type.ValueString())))...)
 	}
 	planRootPasswordWO(ctx, req, resp)
+	planTLS(ctx, req, resp, &plan)
 	if req.State.Raw.IsNull() {
 		r.checkReferences(ctx, &plan, &resp.Diagnostics)
 		return

@@ -51,6 +51,10 @@ type clusterModel struct {
 	Health       types.String   `tfsdk:"health"`
 	HealthIssues types.List     `tfsdk:"health_issues"`
 	Recovery     *recoveryModel `tfsdk:"recovery"`
+	// TLS (cluster_tls.go).
+	TLS            *tlsModel    `tfsdk:"tls"`
+	CACertificate  types.String `tfsdk:"ca_certificate"`
+	GeneratedCAKey types.String `tfsdk:"generated_ca_key"`
 }
 
 type datastoreModel struct {
@@ -158,6 +162,7 @@ func (m *clusterModel) spec(ctx context.Context) (cluster.Spec, diag.Diagnostics
 		s.SSH.PrivateKey = m.GeneratedPrivateKey.ValueString()
 	}
 	m.backupSpecs(&s, &diags)
+	m.tlsSpec(ctx, &s, &diags)
 	return s, diags
 }
 
@@ -238,6 +243,8 @@ func (m *clusterModel) applyCreated(c *cluster.Cluster) {
 		m.SecurityGroupID = types.StringValue("")
 	}
 	m.applyBackupCreated(c)
+	m.CACertificate = types.StringValue(c.CACertificate)
+	m.GeneratedCAKey = types.StringValue(c.GeneratedCAKey)
 }
 
 // applyRead adopts what the cloud records and what the guests report; on
@@ -305,6 +312,17 @@ func (m *clusterModel) applyRead(ctx context.Context, c *cluster.Cluster) diag.D
 	}
 	if m.InstallPackages.IsNull() {
 		m.InstallPackages = types.BoolValue(false)
+	}
+	// An import (or a cluster made before TLS) has no CA in state: the
+	// servers never had its key, so it stays unknown to the provider.
+	if m.CACertificate.IsNull() || m.CACertificate.IsUnknown() {
+		m.CACertificate = types.StringValue("")
+		if m.TLS != nil && !m.TLS.CACert.IsNull() {
+			m.CACertificate = m.TLS.CACert
+		}
+	}
+	if m.GeneratedCAKey.IsNull() || m.GeneratedCAKey.IsUnknown() {
+		m.GeneratedCAKey = types.StringValue("")
 	}
 	diags.Append(m.setObserved(ctx, c)...)
 	if c.ClusterStateUUID == "" {

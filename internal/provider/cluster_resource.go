@@ -99,6 +99,7 @@ func validateClusterConfig(ctx context.Context, m *clusterModel, diags *diag.Dia
 	// CIDR lists: the schema checks each known element.
 	checkTimeouts(ctx, m.Timeouts, diags)
 	validateBackupConfig(m, diags)
+	validateTLSConfig(ctx, m, diags)
 }
 
 // checkParameters checks every parameters element whose value is known the

@@ -57,6 +57,9 @@ func clusterResourceSchema(ctx context.Context) schema.Schema {
 	for name, a := range healthSchemaAttributes() {
 		s.Attributes[name] = a
 	}
+	for name, a := range clusterTLSComputedAttributes() {
+		s.Attributes[name] = a
+	}
 	return s
 }
 
@@ -310,6 +313,7 @@ func clusterResourceBaseSchema(ctx context.Context) schema.Schema {
 			},
 			"backup":       clusterBackupAttribute(),
 			"restore_from": clusterRestoreAttribute(),
+			"tls":          clusterTLSAttribute(),
 			"timeouts":     timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}

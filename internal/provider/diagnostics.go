@@ -645,3 +645,11 @@ func growVolumesFailed(id string, sizeGiB int, err error) diag.Diagnostic {
 		fmt.Sprintf("Growing the data volumes of cluster %s to %d GiB failed. Nodes before the failing one have the new size; "+
 			"nothing restarted. Fix the cause and apply again: it resumes where this stopped.\n\n%s", id, sizeGiB, err))
 }
+
+// invalidTLSDiagnostic refuses pxc_cluster.tls at the attribute at fault;
+// it never repeats a key.
+func invalidTLSDiagnostic(at path.Path, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(at, "Invalid TLS Settings",
+		fmt.Sprintf("While checking %s, the cluster's TLS settings were refused; they would fail only after every server is built. "+
+			"Correct them, or leave ca_cert and ca_key out to have the provider generate a CA.\n\nOriginal Error: %v", at, err))
+}

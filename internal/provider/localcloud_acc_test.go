@@ -166,6 +166,9 @@ func openRoot(addr, password string) (*sql.DB, error) {
 	cfg.Timeout = 5 * time.Second
 	cfg.ReadTimeout = 10 * time.Second
 	cfg.WriteTimeout = 10 * time.Second
+	// TLS when the server offers it (required by default, issue 14),
+	// unverified: these checks are about data; cluster_tls checks trust.
+	cfg.TLSConfig = "preferred"
 	connector, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, err
