@@ -5,8 +5,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"database/sql"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -16,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/galeratest"
@@ -79,6 +82,31 @@ func (ca testCA) issue(t *testing.T, name, ip string) (certPEM, keyPEM string) {
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})),
 		string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kder}))
+}
+
+// tlsUserDB is userDB over TLS, verifying the node's certificate against
+// caPEM and its name.
+func tlsUserDB(t *testing.T, ctx context.Context, l *lab, i int, user, password, caPEM string) *sql.DB {
+	t.Helper()
+	h := l.hosts[i]
+	cl, err := guest.DialSSH(ctx, guest.SSHTarget{Addr: h.SSHAddr(), Signer: l.signer, HostKeys: []ssh.PublicKey{h.HostKey()}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cl.Close() })
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM([]byte(caPEM))
+	cfg := mysql.NewConfig()
+	cfg.User, cfg.Passwd, cfg.Net, cfg.Addr = user, password, "tcp", "127.0.0.1:3306"
+	cfg.DialFunc = cl.DialContext
+	cfg.TLS = &tls.Config{RootCAs: pool, ServerName: h.Name(), MinVersion: tls.VersionTLS12}
+	conn, err := mysql.NewConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := sql.OpenDB(conn)
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 // galeraPeerCert asks a node's Galera port for its certificate subject
@@ -248,9 +276,14 @@ func TestEnableTLSRolling(t *testing.T) {
 		if out := console(t, h, "grep -c 'socket.dynamic' /etc/mysql/mariadb.conf.d/99-galera-guest.cnf || true"); strings.TrimSpace(out) != "0" {
 			t.Errorf("%s still accepts plain peers after roll 2", h.Name())
 		}
+		// The same account over the same tunnel: refused plain, let in
+		// with TLS verified against the CA and the node's name.
 		plain := userDB(t, ctx, l, i, "root", rootPassword)
-		if err := plain.PingContext(ctx); err == nil || !strings.Contains(err.Error(), "3159") {
-			t.Errorf("%s: a plain TCP connection in required mode: %v, want refused (3159)", h.Name(), err)
+		if err := plain.PingContext(ctx); err == nil {
+			t.Errorf("%s: a plain TCP connection was let in in required mode", h.Name())
+		}
+		if err := tlsUserDB(t, ctx, l, i, "root", rootPassword, ca.pem).PingContext(ctx); err != nil {
+			t.Errorf("%s: a TLS connection verified against the CA: %v", h.Name(), err)
 		}
 	}
 	// A forced SST of tr3 while capturing: the datadir goes over stunnel.
@@ -260,6 +293,9 @@ func TestEnableTLSRolling(t *testing.T) {
 		}
 		console(t, l.hosts[2], "rm -f /var/lib/mysql/grastate.dat /var/lib/mysql/galera.cache")
 		if err := c.StartNode(ctx, "tr3"); err != nil {
+			for _, h := range l.hosts {
+				t.Logf("%s:\n%s", h.Name(), console(t, h, "grep -E 'WSREP_SST|LOG[0-9]|State transfer' /var/log/mysql/error.log | tail -25"))
+			}
 			t.Fatal(err)
 		}
 		if _, err := c.WaitGate(ctx, 2*time.Minute); err != nil {
