@@ -26,6 +26,11 @@ type fakeCloud struct {
 	// consoleSilent: consoles never show the fingerprint block (an image
 	// whose cloud-init does not print it).
 	consoleSilent bool
+	// refuseResize: the next resize of these servers (by name) ends back
+	// on the old flavor (Nova's NoValidHost); rebuilds counts rebuilds by
+	// server id, each printing a new fingerprint block on the console.
+	refuseResize map[string]bool
+	rebuilds     map[string]int
 	// failChild names a child the status tree shows in provisioning_status
 	// ERROR: "health monitor" or a member's name (Octavia's child fault).
 	failChild string
@@ -256,6 +261,7 @@ func (f *fakeCloud) CreateServer(_ context.Context, in openstack.ServerCreate) (
 	s := openstack.Server{
 		ID: f.id("server"), Name: in.Name, Status: "BUILD", AvailabilityZone: in.AvailabilityZone,
 		KeyName: in.KeyName, Metadata: in.Metadata,
+		FlavorName: strings.TrimPrefix(in.FlavorID, "flavor-"), ImageID: in.ImageID,
 		Addresses: []openstack.Address{{IP: port.FixedIPs[0].IP, Version: 4, Type: "fixed"}},
 	}
 	if s.AvailabilityZone == "" {
@@ -342,7 +348,7 @@ func (f *fakeCloud) ConsoleOutput(_ context.Context, id string, _ int) (string, 
 	if f.consoleSilent {
 		return "Cloud-init v. 22.4 finished\n", nil
 	}
-	return fingerprintsBegin + "\n256 SHA256:fake-" + id + " root@" + f.servers[id].Name + " (ED25519)\n" + fingerprintsEnd + "\n", nil
+	return f.console(id), nil
 }
 
 func (f *fakeCloud) AttachVolume(_ context.Context, serverID, volumeID string) (openstack.VolumeAttachment, error) {

@@ -322,6 +322,11 @@ func (c *fakeGuestCluster) RestartMember(_ context.Context, name string) error {
 	return c.g.restartErr[name]
 }
 
+func (c *fakeGuestCluster) StopNode(_ context.Context, name string) error {
+	c.g.log.add("StopNode " + name)
+	return nil
+}
+
 func (c *fakeGuestCluster) EnsureTLSFiles(_ context.Context, name string) error {
 	c.g.log.add("EnsureTLSFiles " + name)
 	return nil

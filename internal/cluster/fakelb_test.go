@@ -157,9 +157,14 @@ func (f *fakeCloud) judgedMembers(p openstack.Pool, specs []openstack.MemberSpec
 		if p.MonitorID != "" && i > 0 && f.singleWriter(p.ID) {
 			status = "ERROR"
 		}
+		up := s.AdminStateUp == nil || *s.AdminStateUp
+		if !up { // Octavia checks no disabled member
+			status = "OFFLINE"
+			f.log.add("MemberDisabled " + s.Name)
+		}
 		p.Members = append(p.Members, openstack.Member{
 			ID: f.id("member"), Name: s.Name, Address: s.Address, Port: s.Port, MonitorPort: s.MonitorPort,
-			OperatingStatus: status, ProvisioningStatus: "ACTIVE",
+			OperatingStatus: status, ProvisioningStatus: "ACTIVE", AdminStateUp: up,
 		})
 	}
 	return p

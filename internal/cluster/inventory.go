@@ -97,6 +97,7 @@ func (inv *inventory) cluster(id string) *Cluster {
 		n := Node{
 			Index: idx, Name: s.Name, ServerID: s.ID, IP: s.FirstIP(),
 			AvailabilityZone: s.AvailabilityZone, ServerStatus: s.Status,
+			Flavor: s.FlavorName, Image: s.ImageID,
 		}
 		n.Kind, n.Extra = kindOf(s.Metadata)
 		if v, ok := volumeByIndex[idx]; ok {

@@ -58,6 +58,13 @@ type Compute interface {
 	ConsoleOutput(ctx context.Context, id string, lines int) (string, error)
 	AttachVolume(ctx context.Context, serverID, volumeID string) (openstack.VolumeAttachment, error)
 	DetachVolume(ctx context.Context, serverID, volumeID string) error
+	// Rolling server changes (roll_flavor.go, roll_image.go); each waits
+	// for Nova's end state.
+	ResizeServer(ctx context.Context, id, flavorID string) (openstack.Server, error)
+	ConfirmResize(ctx context.Context, id string) (openstack.Server, error)
+	RevertResize(ctx context.Context, id string) (openstack.Server, error)
+	RebuildServer(ctx context.Context, id, imageID string) (openstack.Server, error)
+	UpdateServerMetadata(ctx context.Context, id string, meta map[string]string) error
 }
 
 // Network is what the lifecycle asks of Neutron.
@@ -139,6 +146,7 @@ type GuestCluster interface {
 	RotateRootPassword(ctx context.Context, users ...guest.User) error
 	GrowFilesystem(ctx context.Context, node string, minBytes int64) (int64, error)
 	RestartMember(ctx context.Context, name string) error
+	StopNode(ctx context.Context, name string) error
 	// TLS of a running cluster (tls_change.go).
 	EnsureTLSFiles(ctx context.Context, name string) error
 	WriteCABundle(ctx context.Context, name, bundle string) error

@@ -21,6 +21,12 @@ const settleTimeout = 3 * time.Minute
 // spoken: one writer in single_writer mode, at least one fit node in
 // multi_writer mode.
 func (m *Manager) waitMembersSettled(ctx context.Context, p *Pool) (openstack.LoadBalancerStatus, error) {
+	return m.waitMembersJudged(ctx, p, "")
+}
+
+// waitMembersJudged is waitMembersSettled for a pool whose member
+// disabled (if not empty) is administratively down: never checked, OFFLINE.
+func (m *Manager) waitMembersJudged(ctx context.Context, p *Pool, disabled string) (openstack.LoadBalancerStatus, error) {
 	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
 	defer cancel()
 	var last string
@@ -37,8 +43,13 @@ func (m *Manager) waitMembersSettled(ctx context.Context, p *Pool) (openstack.Lo
 		_, pool := st.FirstPool()
 		online, judged := 0, 0
 		var states []string
+		members := len(pool.Members)
 		for _, mem := range pool.Members {
 			states = append(states, mem.Name+"="+mem.OperatingStatus)
+			if mem.Name == disabled {
+				members--
+				continue
+			}
 			switch mem.OperatingStatus {
 			case "ONLINE":
 				online++
@@ -48,7 +59,7 @@ func (m *Manager) waitMembersSettled(ctx context.Context, p *Pool) (openstack.Lo
 			}
 		}
 		last = strings.Join(states, ", ")
-		if judged < len(pool.Members) || online == 0 {
+		if judged < members || online == 0 {
 			return false, nil
 		}
 		return p.Mode != ModeSingleWriter || online == 1, nil
@@ -69,6 +80,12 @@ func failedChildError(p *Pool, f openstack.FailedChild) *PhaseError {
 // SyncPoolMembers makes the members exactly the cluster's nodes in one
 // batch update: one PENDING_UPDATE cycle however many nodes changed.
 func (m *Manager) SyncPoolMembers(ctx context.Context, p *Pool, c *Cluster) error {
+	return m.syncPoolMembers(ctx, p, c, "")
+}
+
+// syncPoolMembers is SyncPoolMembers with member disabled (admin state
+// down: no new connection, the health check stops), none when empty.
+func (m *Manager) syncPoolMembers(ctx context.Context, p *Pool, c *Cluster, disabled string) error {
 	port := p.Port
 	if port == 0 {
 		l, err := m.cloud.GetListener(ctx, p.ListenerID)
@@ -77,10 +94,17 @@ func (m *Manager) SyncPoolMembers(ctx context.Context, p *Pool, c *Cluster) erro
 		}
 		port = l.Port
 	}
-	if _, err := m.cloud.SetPoolMembers(ctx, p.LoadBalancerID, p.PoolID, DesiredMembers(c, p, port)); err != nil {
+	members := DesiredMembers(c, p, port)
+	for i := range members {
+		if members[i].Name == disabled {
+			down := false
+			members[i].AdminStateUp = &down
+		}
+	}
+	if _, err := m.cloud.SetPoolMembers(ctx, p.LoadBalancerID, p.PoolID, members); err != nil {
 		return err
 	}
-	st, err := m.waitMembersSettled(ctx, p)
+	st, err := m.waitMembersJudged(ctx, p, disabled)
 	if err != nil {
 		return err
 	}

@@ -57,6 +57,7 @@ func (m *Manager) provisionNode(ctx context.Context, p placement, n *Node) error
 		return err
 	}
 	n.ServerStatus = s.Status
+	n.Flavor, n.Image = s.FlavorName, s.ImageID
 	if s.AvailabilityZone != "" {
 		n.AvailabilityZone = s.AvailabilityZone
 	}

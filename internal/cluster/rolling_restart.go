@@ -62,7 +62,7 @@ func (m *Manager) RollingRestart(ctx context.Context, c *Cluster, spec Spec, why
 				return &PhaseError{Phase: PhaseRollingRestart, Node: name, Err: err}
 			}
 		}
-		m.progress(ctx, PhaseRollingRestart, name, fmt.Sprintf("%s: restarted (%s), Synced; %d of %d done", name, why, i+1, len(order)), start)
+		m.log.Progress(ctx, rollEvent(PhaseRollingRestart, name, "restarted ("+why+")", i+1, len(order), time.Since(start)))
 	}
 	return nil
 }

@@ -107,7 +107,11 @@ type Node struct {
 	IP               string
 	AvailabilityZone string
 	ServerStatus     string
-	Wsrep            *WsrepState // nil when the node could not be asked
+	// Flavor (name) and Image (id) the server runs, as Nova reports them;
+	// a roll (roll.go) changes them one node at a time.
+	Flavor string
+	Image  string
+	Wsrep  *WsrepState // nil when the node could not be asked
 	// Role is RoleWriter, RoleReader or RoleUnavailable (writer.go); empty
 	// when no node was asked.
 	Role string

@@ -537,7 +537,7 @@ func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
 			}
 			err = h.Unblackhole(ctx, peers...)
 		}
-	case "fail-resize":
+	case "fail-resize", "fail-rebuild":
 		var req struct {
 			Message string `json:"message"`
 		}
@@ -548,7 +548,11 @@ func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		c.Mu.Lock()
-		c.nova.FailNextResize(id, req.Message)
+		if op == "fail-resize" {
+			c.nova.FailNextResize(id, req.Message)
+		} else {
+			c.nova.FailNextRebuild(id, req.Message)
+		}
 		c.Mu.Unlock()
 	case "break-mysqld":
 		_, err = h.Console(ctx, brokenMySQLConfig)
@@ -557,7 +561,7 @@ func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
 	case "kill-mysqld":
 		_, err = h.Console(ctx, killedMySQLD)
 	default:
-		adminErr(w, 404, "unknown server operation %q (poweroff, poweron, partition, heal, fail-resize, break-mysqld, take-sst-port, kill-mysqld)", op)
+		adminErr(w, 404, "unknown server operation %q (poweroff, poweron, partition, heal, fail-resize, fail-rebuild, break-mysqld, take-sst-port, kill-mysqld)", op)
 		return
 	}
 	if err != nil {

@@ -267,6 +267,7 @@ type Server struct {
 	AvailabilityZone string
 	KeyName          string
 	FlavorName       string
+	ImageID          string // empty for a server booted from a volume
 	Metadata         map[string]string
 	Tags             []string
 	Addresses        []Address
@@ -505,6 +506,9 @@ func serverOf(s *servers.Server) Server {
 	}
 	if name, ok := s.Flavor["original_name"].(string); ok {
 		out.FlavorName = name
+	}
+	if id, ok := s.Image["id"].(string); ok {
+		out.ImageID = id
 	}
 	nets := make([]string, 0, len(s.Addresses))
 	for n := range s.Addresses {

@@ -24,8 +24,12 @@ var clusterChanges = changes{
 		"version": {kind: changeRefused, reason: "upgrades every node's server to another major version, which is not supported yet: " +
 			"keep the version, or build a new cluster with it and move the data (a backup restored into it)"},
 	}},
-	"flavor":  {kind: changeReplace},
-	"image":   {kind: changeReplace},
+	// A Nova resize (confirmed once the server answers), then a rebuild
+	// keeping the data volume: one node at a time, the writer last
+	// (cluster.ChangeFlavor, cluster.ChangeImage); nodes already on the
+	// new setting are skipped, so a failed roll resumes.
+	"flavor":  {kind: changeRolling},
+	"image":   {kind: changeRolling},
 	"network": {kind: changeReplace},
 	"volume": {nested: changes{
 		// Cinder extends an attached volume (microversion 3.42) and the
@@ -125,6 +129,7 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 	}
 	planResize(ctx, &state, &plan, &resp.Diagnostics)
 	r.planOnlineChanges(ctx, req, &plan, &state, resp)
+	r.planRoll(ctx, &plan, &state, &resp.Diagnostics)
 }
 
 // checkReferences resolves flavor, image, network and key_pair so a typo

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -49,6 +50,9 @@ type vipWrites struct {
 	// table is where the loop writes; empty: cidrsTable. A loop started
 	// again needs a new table (its sequence numbers start at 1).
 	table string
+	// maxGap bounds the longest time without an acknowledged write during
+	// a change; zero: 10 s.
+	maxGap time.Duration
 }
 
 func (w *vipWrites) tableName() string {
@@ -196,8 +200,8 @@ func (w *vipWrites) checkOn(t *testing.T, st cidrsState, applyStarted time.Time,
 	gap, from := log.LongestGap(applyStarted)
 	t.Logf("%s: %d writes acknowledged through the VIP, %d failed; longest gap %s, %s after the loop started",
 		what, len(log.Acked), len(log.Failed), gap.Round(10*time.Millisecond), from.Sub(log.Started).Round(time.Second))
-	if gap > 10*time.Second {
-		return fmt.Errorf("no write acknowledged through the VIP for %s during the change (last error: %v)", gap, log.LastErr)
+	if limit := cmp.Or(w.maxGap, 10*time.Second); gap > limit {
+		return fmt.Errorf("no write acknowledged through the VIP for %s during the %s, more than %s (last error: %v)", gap, what, limit, log.LastErr)
 	}
 	fresh, err := galeratest.Open(st.vip, cidrsAppUser, cidrsAppPass)
 	if err != nil {

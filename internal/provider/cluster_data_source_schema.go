@@ -13,6 +13,10 @@ func clusterDataSourceSchema() schema.Schema {
 			nodeAttrs[name] = schema.Int64Attribute{Computed: true}
 		case "role":
 			nodeAttrs[name] = schema.StringAttribute{Computed: true, MarkdownDescription: roleDescription}
+		case "flavor":
+			nodeAttrs[name] = schema.StringAttribute{Computed: true, MarkdownDescription: nodeFlavorDescription}
+		case "image":
+			nodeAttrs[name] = schema.StringAttribute{Computed: true, MarkdownDescription: nodeImageDescription}
 		default:
 			nodeAttrs[name] = schema.StringAttribute{Computed: true}
 		}

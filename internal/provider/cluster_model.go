@@ -95,6 +95,8 @@ type nodeModel struct {
 	WsrepLocalState  types.String `tfsdk:"wsrep_local_state"`
 	WsrepClusterSize types.Int64  `tfsdk:"wsrep_cluster_size"`
 	Role             types.String `tfsdk:"role"`
+	Flavor           types.String `tfsdk:"flavor"`
+	Image            types.String `tfsdk:"image"`
 }
 
 // spec turns the plan into a cluster spec; attribute errors name their path.
@@ -214,6 +216,8 @@ func (m *clusterModel) setObserved(ctx context.Context, c *cluster.Cluster) diag
 			WsrepLocalState:  types.StringValue(""),
 			WsrepClusterSize: types.Int64Value(0),
 			Role:             types.StringValue(n.Role),
+			Flavor:           types.StringValue(n.Flavor),
+			Image:            types.StringValue(n.Image),
 		}
 		if n.Wsrep != nil {
 			nm.WsrepLocalState = types.StringValue(n.Wsrep.LocalState)

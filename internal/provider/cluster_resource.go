@@ -334,6 +334,9 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 			return
 		}
 	}
+	if !rollServers(ctx, mgr, c, spec, &plan, &state, resp) {
+		return
+	}
 	plan.ID = state.ID
 	if c.OwnNodes() != spec.NodeCount {
 		err := mgr.Resize(ctx, c, spec)

@@ -42,6 +42,8 @@ var nodeAttrTypes = map[string]attr.Type{
 	"wsrep_local_state":  types.StringType,
 	"wsrep_cluster_size": types.Int64Type,
 	"role":               types.StringType,
+	"flavor":             types.StringType,
+	"image":              types.StringType,
 }
 
 const (
@@ -283,6 +285,8 @@ func clusterResourceBaseSchema(ctx context.Context) schema.Schema {
 					"wsrep_local_state":  schema.StringAttribute{Computed: true, MarkdownDescription: "Galera state (`Synced`, `Donor/Desynced`, `Joining`...), empty when the node did not answer."},
 					"wsrep_cluster_size": schema.Int64Attribute{Computed: true, MarkdownDescription: "Cluster size as this node sees it; 0 when it did not answer."},
 					"role":               schema.StringAttribute{Computed: true, MarkdownDescription: roleDescription},
+					"flavor":             schema.StringAttribute{Computed: true, MarkdownDescription: nodeFlavorDescription},
+					"image":              schema.StringAttribute{Computed: true, MarkdownDescription: nodeImageDescription},
 				}},
 			},
 			"ips": schema.ListAttribute{

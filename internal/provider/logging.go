@@ -27,7 +27,10 @@ func (tflogLogger) Progress(ctx context.Context, e cluster.Event) {
 	}
 	if e.Duration > 0 {
 		fields["seconds"] = e.Duration.Seconds()
-		msg = fmt.Sprintf("%s, %s", msg, e.Duration.Round(100*time.Millisecond))
+		// A roll's line says it inline ("Synced, 7.2s; 2 of 3 done").
+		if took := e.Duration.Round(100 * time.Millisecond).String(); !strings.Contains(msg, took) {
+			msg = fmt.Sprintf("%s, %s", msg, took)
+		}
 	}
 	tflog.Info(ctx, msg, fields)
 }

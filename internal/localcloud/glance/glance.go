@@ -8,8 +8,8 @@ import (
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/core"
 )
 
-// Image is the one image: this machine's Debian with MariaDB Galera
-// installed (every host runs the machine's own binaries).
+// Image is an image of the cloud: each is this machine's Debian with
+// MariaDB Galera installed (every host runs the machine's own binaries).
 type Image struct {
 	ID      string
 	Name    string
@@ -25,13 +25,30 @@ func TheImage() Image {
 	}
 }
 
+// UpdatedImage stands in for a point release of TheImage (same content,
+// another ID), so an image roll has somewhere to go.
+func UpdatedImage() Image {
+	return Image{
+		ID:      "6b0c3d2e-8f41-4a7d-b5e9-1c2d3e4f5a02",
+		Name:    "debian-12-mariadb-galera-updated",
+		Created: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC),
+	}
+}
+
+// images are the images the cloud offers, in list order.
+func images() []Image { return []Image{TheImage(), UpdatedImage()} }
+
 // Find accepts an id or a link ending in the id.
 func Find(ref string) (Image, bool) {
 	if i := strings.LastIndex(ref, "/"); i >= 0 {
 		ref = ref[i+1:]
 	}
-	img := TheImage()
-	return img, ref == img.ID
+	for _, img := range images() {
+		if img.ID == ref {
+			return img, true
+		}
+	}
+	return Image{}, false
 }
 
 // Service serves Glance below /image.
@@ -79,32 +96,33 @@ func body(img Image) map[string]any {
 }
 
 func (s *Service) list(w http.ResponseWriter, r *http.Request) {
-	img := TheImage()
 	q := r.URL.Query()
 	out := []any{}
-	match := true
-	if n := q.Get("name"); n != "" && n != img.Name {
-		match = false
-	}
-	if st := q.Get("status"); st != "" && st != "active" {
-		match = false
-	}
-	if v := q.Get("visibility"); v != "" && v != "public" && v != "all" {
-		match = false
-	}
-	if id := q.Get("id"); id != "" && id != img.ID {
-		match = false
-	}
-	if match {
-		out = append(out, body(img))
+	for _, img := range images() {
+		match := true
+		if n := q.Get("name"); n != "" && n != img.Name {
+			match = false
+		}
+		if st := q.Get("status"); st != "" && st != "active" {
+			match = false
+		}
+		if v := q.Get("visibility"); v != "" && v != "public" && v != "all" {
+			match = false
+		}
+		if id := q.Get("id"); id != "" && id != img.ID {
+			match = false
+		}
+		if match {
+			out = append(out, body(img))
+		}
 	}
 	core.WriteJSON(w, 200, map[string]any{"images": out, "first": "/v2/images", "schema": "/v2/schemas/images"})
 }
 
 func (s *Service) get(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	img := TheImage()
-	if id != img.ID {
+	img, ok := Find(id)
+	if !ok || img.ID != id {
 		core.WriteError(w, core.Image, core.Errf(404, "No image found with ID %s", id))
 		return
 	}

@@ -14,7 +14,9 @@
 // with a key, no PAM). Everything else on the filesystem is the shared
 // "image", so whatever a guest writes elsewhere is seen by every host and the
 // machine. /dev is the machine's: attached disks appear as
-// /dev/disk/by-id/virtio-<serial> symlinks to /dev/loopN.
+// /dev/disk/by-id/virtio-<serial> symlinks to /dev/loopN. Rebuild (a
+// powered-off host) makes the private state again, with a new host key, as
+// a cloud's rebuild re-images a server's root disk; disks stay attached.
 //
 // Every child process is forked from one thread that never exits, with
 // Pdeathsig=SIGKILL, so hosts die with the process that made them. Kernel

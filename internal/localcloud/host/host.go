@@ -131,6 +131,10 @@ func (n *Network) StartHost(ctx context.Context, opts Options) (*Host, error) {
 		_ = h.Close()
 		return nil, fmt.Errorf("start host %s: %w", opts.Name, err)
 	}
+	if err := h.net.plug(ctx, h.ns, h.addr); err != nil {
+		_ = h.Close()
+		return nil, fmt.Errorf("start host %s: %w", opts.Name, err)
+	}
 	if err := h.PowerOn(ctx); err != nil {
 		_ = h.Close()
 		return nil, fmt.Errorf("start host %s: %w", opts.Name, err)
@@ -138,7 +142,8 @@ func (n *Network) StartHost(ctx context.Context, opts Options) (*Host, error) {
 	return h, nil
 }
 
-// create prepares the state dir and the network namespace.
+// create prepares the state dir: the host's root state (Rebuild makes it
+// again); StartHost plugs the network namespace.
 func (h *Host) create(ctx context.Context, authorizedKeys []string) error {
 	if err := os.RemoveAll(h.dir); err != nil {
 		return fmt.Errorf("clear state dir: %w", err)
@@ -214,10 +219,7 @@ func (h *Host) create(ctx context.Context, authorizedKeys []string) error {
 	if err := h.writeSSHD(); err != nil {
 		return err
 	}
-	if err := h.writeBootScript(); err != nil {
-		return err
-	}
-	return h.net.plug(ctx, h.ns, h.addr)
+	return h.writeBootScript()
 }
 
 func lookupIDs(userName, groupName string) (uid, gid int, err error) {

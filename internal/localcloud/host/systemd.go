@@ -43,7 +43,8 @@ const systemdBootTimeout = 3 * time.Minute
 const systemdShutdownGrace = 90 * time.Second
 
 // createSystemd prepares the state dir of a systemd host: the overlay's
-// upper layer with the host's identity, and the boot script.
+// upper layer with the host's identity, and the boot script (Rebuild makes
+// them again).
 func (h *Host) createSystemd(ctx context.Context, authorizedKeys []string) error {
 	if err := os.RemoveAll(h.dir); err != nil {
 		return fmt.Errorf("clear state dir: %w", err)
@@ -103,10 +104,7 @@ MaxSessions 50
 			return fmt.Errorf("write cloud-init seed: %w", err)
 		}
 	}
-	if err := h.writeSystemdBootScript(); err != nil {
-		return err
-	}
-	return h.net.plug(ctx, h.ns, h.addr)
+	return h.writeSystemdBootScript()
 }
 
 // writeSystemdBootScript writes boot.sh for systemd mode; the disks attached

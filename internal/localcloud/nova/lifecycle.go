@@ -466,6 +466,10 @@ func (c *Service) serverAction(w http.ResponseWriter, r *http.Request, mv core.M
 	for k, v := range body {
 		name, raw = k, v
 	}
+	if name == "rebuild" { // answers with the server, unlike the others (rebuild.go)
+		c.rebuildServer(w, r, raw, mv)
+		return
+	}
 	id := r.PathValue("id")
 	c.Mu.Lock()
 	s, ok := c.lookupServer(id)

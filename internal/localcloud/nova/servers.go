@@ -59,6 +59,8 @@ func StatusOf(s *state.Server) string {
 			return "HARD_REBOOT"
 		case "resize_prep", "resize_migrating", "resize_migrated", "resize_finish":
 			return "RESIZE"
+		case rebuilding, rebuildBlockDeviceMapping, rebuildSpawning:
+			return "REBUILD"
 		}
 		if s.VMState == "stopped" {
 			return "SHUTOFF"
@@ -72,6 +74,9 @@ func StatusOf(s *state.Server) string {
 	case "error":
 		if strings.HasPrefix(s.TaskState, "reboot") || s.TaskState == "rebooting_hard" {
 			return "HARD_REBOOT"
+		}
+		if slices.Contains([]string{rebuilding, rebuildBlockDeviceMapping, rebuildSpawning}, s.TaskState) {
+			return "REBUILD"
 		}
 		return "ERROR"
 	}
@@ -93,7 +98,10 @@ func (c *Service) lookupServer(id string) (*state.Server, bool) {
 
 // serverBody renders a server; callers hold c.mu.
 func (c *Service) serverBody(s *state.Server, mv core.Microversion) map[string]any {
-	img := glance.TheImage()
+	img, ok := glance.Find(s.ImageID)
+	if !ok {
+		img = glance.TheImage()
+	}
 	addresses := map[string]any{}
 	var sgNames []any
 	seen := map[string]bool{}
@@ -188,7 +196,7 @@ func (c *Service) serverBody(s *state.Server, mv core.Microversion) map[string]a
 	if sgNames != nil {
 		b["security_groups"] = sgNames
 	}
-	if st := StatusOf(s); st == "BUILD" || st == "ACTIVE" {
+	if st := StatusOf(s); st == "BUILD" || st == "ACTIVE" || st == "REBUILD" {
 		b["progress"] = 0
 	}
 	if mv.AtLeast(2, 3) {
@@ -456,11 +464,10 @@ func (c *Service) createServer(w http.ResponseWriter, r *http.Request, mv core.M
 		bad("Block Device Mapping is Invalid: Boot sequence for the instance and image/block device mapping combination is not valid.")
 		return
 	}
-	if rs.ImageRef != "" {
-		if _, ok := glance.Find(rs.ImageRef); !ok {
-			bad("Can not find requested image")
-			return
-		}
+	img, ok := glance.Find(rs.ImageRef)
+	if rs.ImageRef != "" && !ok {
+		bad("Can not find requested image")
+		return
 	}
 	if len(rs.BlockDeviceMapV2) > 0 {
 		bad("Block Device Mapping is Invalid: the local cloud boots servers from its image only (no block_device_mapping_v2).")
@@ -630,7 +637,7 @@ func (c *Service) createServer(w http.ResponseWriter, r *http.Request, mv core.M
 	now := time.Now()
 	s := &state.Server{
 		ID: core.NewUUID(), Name: rs.Name, Description: rs.Description, ProjectID: t.ProjectID, UserID: t.UserID,
-		FlavorID: flv.ID, ImageID: glance.TheImage().ID, KeyName: rs.KeyName, Metadata: rs.Metadata,
+		FlavorID: flv.ID, ImageID: img.ID, KeyName: rs.KeyName, Metadata: rs.Metadata,
 		AZ: az, GroupID: groupID, SecurityGroups: sgNames, VMState: "building", TaskState: "scheduling",
 		UserData: rs.UserData, Tags: rs.Tags, CreatedAt: now, UpdatedAt: now, RequestedHost: wantHost,
 	}

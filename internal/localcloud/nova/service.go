@@ -37,6 +37,9 @@ type Service struct {
 	// failResize: the next resize of these servers fails with the message
 	// (guarded by Mu).
 	failResize map[string]string
+	// failRebuild: the next rebuild of these servers fails with the
+	// message (guarded by Mu; rebuild.go).
+	failRebuild map[string]string
 }
 
 // New builds the compute service over the shared store.
