@@ -62,7 +62,7 @@ func DiffTLS(from string, to TLSSpec) TLSChange {
 // away first, each node Synced and ONLINE in the pools before the next),
 // then a renewal when asked. from is the TLS the servers run with now
 // (its CA, for the first roll of a disable).
-func (m *Manager) ChangeTLS(ctx context.Context, c *Cluster, from TLSSpec, spec Spec, ch TLSChange) error {
+func (m *Manager) ChangeTLS(ctx context.Context, c *Cluster, from TLSSpec, spec Spec, ch TLSChange) (err error) {
 	if ch.Empty() {
 		return nil
 	}
@@ -70,6 +70,15 @@ func (m *Manager) ChangeTLS(ctx context.Context, c *Cluster, from TLSSpec, spec 
 		return &PhaseError{Phase: PhaseTLS, Err: fmt.Errorf("%s cannot turn TLS on or off by rolling restarts (no socket.dynamic); "+
 			"build a new cluster with the TLS wanted and move the data (a backup restored into it)", spec.Datastore.Type)}
 	}
+	// The guests of each step run the step's mode (openGuests reads the
+	// recorded one); the record follows once the servers do.
+	recorded, rewritten := c.Requested.TLSMode, false
+	defer func() {
+		if err != nil && !rewritten {
+			c.Requested.TLSMode = recorded
+		}
+	}()
+	c.Requested.TLSMode = spec.TLS.Mode
 	switch {
 	case ch.Enable:
 		// Certificates first, on every node: the running servers ignore
@@ -90,6 +99,10 @@ func (m *Manager) ChangeTLS(ctx context.Context, c *Cluster, from TLSSpec, spec 
 		if err := m.writeOptionFiles(ctx, c, spec); err != nil {
 			return err
 		}
+		if err := m.recordTLSMode(ctx, c, spec.TLS.Mode); err != nil {
+			return err
+		}
+		rewritten = true
 	case ch.Disable:
 		// The reverse: plain transfers first (option files), a roll that
 		// accepts both (the nodes keep their files), then the plain roll.
@@ -99,20 +112,43 @@ func (m *Manager) ChangeTLS(ctx context.Context, c *Cluster, from TLSSpec, spec 
 			return err
 		}
 		was.Mode = TLSPreferred
+		c.Requested.TLSMode = TLSPreferred
 		if err := m.RollingRestart(ctx, c, tlsStep(spec, was, true, true), "turning TLS off, roll 1 of 2: TLS and plain peers accepted"); err != nil {
 			return err
 		}
+		c.Requested.TLSMode = TLSDisabled
 		if err := m.RollingRestart(ctx, c, spec, "turning TLS off, roll 2 of 2"); err != nil {
 			return err
 		}
+		if err := m.recordTLSMode(ctx, c, TLSDisabled); err != nil {
+			return err
+		}
+		rewritten = true
 	case ch.Mode:
 		if err := m.RollingRestart(ctx, c, spec, "tls.mode "+spec.TLS.Mode); err != nil {
 			return err
 		}
+		if err := m.recordTLSMode(ctx, c, spec.TLS.Mode); err != nil {
+			return err
+		}
+		rewritten = true
 	}
+	c.Requested.TLSMode = spec.TLS.Mode
 	if ch.Renew && !ch.Enable && spec.TLS.enabled() {
 		return m.renewTLS(ctx, c, spec, ch.NewCA)
 	}
+	return nil
+}
+
+// recordTLSMode rewrites the mode every server records (metadata
+// pxc_tls), which later reads and imports take as what the servers run.
+func (m *Manager) recordTLSMode(ctx context.Context, c *Cluster, mode string) error {
+	for _, n := range c.Nodes {
+		if err := m.cloud.UpdateServerMetadata(ctx, n.ServerID, map[string]string{metaTLS: mode}); err != nil {
+			return &PhaseError{Phase: PhaseTLS, Node: n.Name, Err: fmt.Errorf("record tls mode %s in the server's metadata: %w", mode, err)}
+		}
+	}
+	c.Requested.TLSMode = mode
 	return nil
 }
 

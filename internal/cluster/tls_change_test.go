@@ -77,12 +77,25 @@ func TestChangeTLSEnableRollsTwice(t *testing.T) {
 			t.Errorf("guest spec %d: TLS %+v, want required, transition %v, plain SST %v, an issuer", i, tl, want[0], want[1])
 		}
 	}
-	// A failure on a node stops the change there, named.
+	for _, n := range c.Nodes {
+		if got := r.cloud.servers[n.ServerID].Metadata[metaTLS]; got != TLSRequired {
+			t.Errorf("%s records tls mode %q, want required", n.Name, got)
+		}
+	}
+	if c.Requested.TLSMode != TLSRequired {
+		t.Errorf("cluster records %q", c.Requested.TLSMode)
+	}
+	// A failure on a node stops the change there, named, and the cluster
+	// keeps the mode it recorded.
+	c.Requested.TLSMode = TLSDisabled
 	r.guests.restartErr = map[string]error{"db-3": errors.New("did not rejoin")}
 	err = r.m.ChangeTLS(ctx, c, spec.TLS, to, ch)
 	var pe *PhaseError
 	if !errors.As(err, &pe) || pe.Node != "db-3" {
 		t.Errorf("err %v, want one naming db-3", err)
+	}
+	if c.Requested.TLSMode != TLSDisabled {
+		t.Errorf("after a failed roll the cluster records %q, want disabled", c.Requested.TLSMode)
 	}
 	// Percona cannot roll it.
 	p := to
