@@ -264,8 +264,11 @@ func renderTLS(b *strings.Builder, s ClusterSpec, kv func(k, v string)) {
 //   - mariabackup: socat with the node's certificate and key, the peer
 //     verified against the CA (encrypt=3 with tca, tcert, tkey); the donor
 //     checks that the joiner's certificate names its address.
-//   - rsync (MariaDB 10.11+): stunnel around rsync; VERIFY_IDENTITY makes
-//     the donor check the joiner's address too. stunnel must be installed
+//   - rsync (MariaDB 10.11+): stunnel around rsync, the peer's chain
+//     verified against the CA (VERIFY_CA). Not VERIFY_IDENTITY: the
+//     script turns it into stunnel's verifyPeer, which accepts only a
+//     peer certificate pinned in the CA file, so a CA-issued joiner is
+//     refused (seen on real hosts). stunnel must be installed
 //     (the flavour's packages include it); without it the script refuses
 //     to send in the clear.
 //   - Percona 5.7 xtrabackup-v2: encrypt=4 with ssl-ca/ssl-cert/ssl-key.
@@ -285,7 +288,7 @@ func renderSSTTLS(b *strings.Builder, s ClusterSpec, kv func(k, v string)) {
 		if s.SST == SSTMariabackup {
 			kv("encrypt", "3")
 		} else {
-			kv("ssl-mode", "VERIFY_IDENTITY")
+			kv("ssl-mode", "VERIFY_CA")
 		}
 		kv("tca", TLSCAFile)
 		kv("tcert", TLSCertFile)

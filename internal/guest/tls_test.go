@@ -56,7 +56,7 @@ func TestRenderTLSMustHaves(t *testing.T) {
 		{MariaDB, "10.11", SSTRsync, TLSPreferred, []string{
 			"socket.ssl_cert=/etc/mysql/tls/server-cert.pem",
 			"ssl_cert                        = /etc/mysql/tls/server-cert.pem",
-			"ssl-mode                        = VERIFY_IDENTITY\ntca                             = /etc/mysql/tls/ca.pem\n",
+			"ssl-mode                        = VERIFY_CA\ntca                             = /etc/mysql/tls/ca.pem\n",
 		}, []string{"require_secure_transport", "encrypt "}},
 		{Percona, "8.0", "", TLSRequired, []string{
 			"pxc-encrypt-cluster-traffic     = ON",
