@@ -328,6 +328,10 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 		resp.Diagnostics.Append(updateSettingsFailed(state.ID.ValueString(), err))
 		return
 	}
+	if err := updateClusterTLS(ctx, mgr, c, &plan, &state, &spec); err != nil {
+		resp.Diagnostics.Append(updateTLSFailed(state.ID.ValueString(), err))
+		return
+	}
 	if volumeGrows(&plan, &state) {
 		if err := mgr.GrowVolumes(ctx, c, spec); err != nil {
 			resp.Diagnostics.Append(growVolumesFailed(state.ID.ValueString(), spec.Volume.SizeGiB, err))

@@ -1,0 +1,150 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/cluster"
+)
+
+// TLS changes of a running cluster (issue 14): turning it on or off and a
+// mode change roll (cluster.ChangeTLS); new certificate settings or
+// another CA renew every node's certificate without a restart.
+
+// plannedTLSChange is what the configuration changes in the TLS of a
+// running cluster, judged from state (the apply judges again from what
+// the servers record).
+func plannedTLSChange(plan, state *clusterModel) cluster.TLSChange {
+	ch := cluster.DiffTLS(state.tlsMode(), cluster.TLSSpec{Mode: plan.tlsMode()})
+	if plan.tlsMode() == cluster.TLSDisabled || ch.Enable {
+		return ch
+	}
+	p, s := plan.TLS, state.TLS
+	if p == nil {
+		p = &tlsModel{}
+	}
+	if s == nil {
+		s = &tlsModel{}
+	}
+	if !p.CACert.IsUnknown() && p.CACert.ValueString() != s.CACert.ValueString() {
+		ch.Renew, ch.NewCA = true, true
+	}
+	if !p.ServerCertValidityDays.IsUnknown() && !s.ServerCertValidityDays.IsNull() && !p.ServerCertValidityDays.Equal(s.ServerCertValidityDays) {
+		ch.Renew = true
+	}
+	if !p.ServerNames.IsUnknown() && !p.ServerNames.Equal(s.ServerNames) && !(len(p.ServerNames.Elements()) == 0 && len(s.ServerNames.Elements()) == 0) {
+		ch.Renew = true
+	}
+	return ch
+}
+
+// planTLSChange says in the plan what a TLS change does, and leaves the
+// CA attributes unknown where the apply sets them.
+func planTLSChange(ctx context.Context, resp *resource.ModifyPlanResponse, plan, state *clusterModel) {
+	ch := plannedTLSChange(plan, state)
+	if ch.Empty() {
+		return
+	}
+	set := func(name string, v types.String) {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), v)...)
+	}
+	userCA := plan.TLS != nil && !plan.TLS.CACert.IsNull()
+	switch {
+	case plan.tlsMode() == cluster.TLSDisabled:
+		set("ca_certificate", types.StringValue(""))
+		set("generated_ca_key", types.StringValue(""))
+	case userCA:
+		set("ca_certificate", plan.TLS.CACert)
+		set("generated_ca_key", types.StringValue(""))
+	case ch.Enable:
+		set("ca_certificate", types.StringUnknown())
+		set("generated_ca_key", types.StringUnknown())
+	}
+	resp.Diagnostics.Append(tlsChangePlannedDiagnostic(len(state.Nodes.Elements()), state.tlsMode(), plan.tlsMode(), ch))
+}
+
+// updateClusterTLS applies a TLS change during Update: spec gets the CA
+// the nodes use from now on (a generated one when TLS is turned on
+// without tls.ca_cert), and plan its certificate and generated key.
+func updateClusterTLS(ctx context.Context, mgr *cluster.Manager, c *cluster.Cluster, plan, state *clusterModel, spec *cluster.Spec) error {
+	planned := plannedTLSChange(plan, state)
+	if planned.Empty() {
+		return nil // only what the plan announced is done
+	}
+	// The servers' record says what they run (an earlier apply may have
+	// stopped half way); the plan only says that something changes.
+	from := c.Requested.TLSMode
+	if from == "" {
+		from = cluster.TLSDisabled
+	}
+	ch := cluster.DiffTLS(from, spec.TLS)
+	if !ch.Enable && !ch.Disable {
+		ch.Renew, ch.NewCA = planned.Renew, planned.NewCA
+	}
+	was := cluster.TLSSpec{Mode: from, CACert: state.CACertificate.ValueString()}
+	switch {
+	case spec.TLS.Mode == cluster.TLSDisabled:
+		spec.TLS.CACert, spec.TLS.CAKey = "", ""
+	case spec.TLS.CACert == "":
+		cert, key, err := cluster.NewCA(c.Name, cluster.DefaultCAValidity)
+		if err != nil {
+			return err
+		}
+		spec.TLS.CACert, spec.TLS.CAKey = cert, key
+	}
+	if ch.NewCA && was.CACert != "" && was.CACert != spec.TLS.CACert {
+		// Both CAs in every node's bundle, so no peer or client that
+		// trusts either breaks mid-roll.
+		spec.TLS.CABundle = strings.TrimSpace(was.CACert) + "\n" + spec.TLS.CACert
+	}
+	if !ch.Empty() {
+		if err := mgr.ChangeTLS(ctx, c, was, *spec, ch); err != nil {
+			return err
+		}
+	}
+	plan.CACertificate = types.StringValue(spec.TLS.CACert)
+	plan.GeneratedCAKey = types.StringValue("")
+	if plan.TLS == nil || plan.TLS.CACert.IsNull() {
+		plan.GeneratedCAKey = types.StringValue(spec.TLS.CAKey)
+	}
+	return nil
+}
+
+// tlsChangePlannedDiagnostic is the plan's note of what a TLS change does.
+func tlsChangePlannedDiagnostic(nodes int, from, to string, ch cluster.TLSChange) diag.Diagnostic {
+	var what string
+	switch {
+	case ch.Enable:
+		what = fmt.Sprintf("turning TLS on (%s): every node gets a certificate, then two rolling restarts of %d nodes, readers first and the writer last "+
+			"after it moved away, each Synced before the next: the first accepts plain and TLS peers (socket.dynamic), the second refuses plain ones; "+
+			"then state transfers are encrypted (option files, no restart). Quorum holds throughout", to, nodes)
+	case ch.Disable:
+		what = fmt.Sprintf("turning TLS off: two rolling restarts of %d nodes (the first accepts plain and TLS peers), state transfers plain first", nodes)
+	case ch.Mode:
+		what = fmt.Sprintf("tls.mode %s -> %s: a rolling restart of %d nodes, readers first and the writer last", from, to, nodes)
+	}
+	if ch.Renew {
+		renew := fmt.Sprintf("new server certificates on %d nodes, reloaded without a restart (FLUSH SSL, socket.ssl_reload), one node at a time", nodes)
+		if ch.NewCA {
+			renew += "; another CA: every node trusts the old and the new CA first"
+		}
+		if what != "" {
+			what += "; "
+		}
+		what += renew
+	}
+	return diag.NewAttributeWarningDiagnostic(path.Root("tls"), "TLS Change Planned", what+".")
+}
+
+// updateTLSFailed reports a TLS change that stopped part way.
+func updateTLSFailed(id string, err error) diag.Diagnostic {
+	return diag.NewErrorDiagnostic("TLS Change Failed",
+		fmt.Sprintf("Changing the TLS of cluster %s failed. Nodes before the failing one have the new settings and every node keeps "+
+			"accepting its peers; fix the cause and apply again to finish.\n\n%s", id, err))
+}
