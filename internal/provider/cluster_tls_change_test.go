@@ -1,0 +1,69 @@
+package provider
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/cluster"
+)
+
+// What the plan judges a TLS change to be, and what it says about it.
+func TestPlannedTLSChange(t *testing.T) {
+	names := func(n ...string) types.List {
+		v := make([]attr.Value, len(n))
+		for i, s := range n {
+			v[i] = types.StringValue(s)
+		}
+		return types.ListValueMust(types.StringType, v)
+	}
+	block := func(mode, ca string, days int64, sn types.List) *tlsModel {
+		m := &tlsModel{Mode: types.StringValue(mode), CACert: types.StringNull(), CAKey: types.StringNull(),
+			ServerCertValidityDays: types.Int64Value(days), ServerNames: sn}
+		if ca != "" {
+			m.CACert, m.CAKey = types.StringValue(ca), types.StringValue("key of "+ca)
+		}
+		return m
+	}
+	none := types.ListNull(types.StringType)
+	for name, tc := range map[string]struct {
+		state, plan *tlsModel
+		want        cluster.TLSChange
+		says        string
+	}{
+		"on":            {block("disabled", "", 365, none), block("required", "", 365, none), cluster.TLSChange{Enable: true}, "turning TLS on (required)"},
+		"on by default": {block("disabled", "", 365, none), nil, cluster.TLSChange{Enable: true}, "two rolling restarts of 3 nodes"},
+		"off":           {block("required", "", 365, none), block("disabled", "", 365, none), cluster.TLSChange{Disable: true}, "turning TLS off"},
+		"mode":          {block("preferred", "", 365, none), block("required", "", 365, none), cluster.TLSChange{Mode: true}, "tls.mode preferred -> required: a rolling restart"},
+		"validity":      {block("required", "", 365, none), block("required", "", 200, none), cluster.TLSChange{Renew: true}, "reloaded without a restart"},
+		"names":         {block("required", "", 365, none), block("required", "", 365, names("db.example")), cluster.TLSChange{Renew: true}, "new server certificates on 3 nodes"},
+		"another CA":    {block("required", "A", 365, none), block("required", "B", 365, none), cluster.TLSChange{Renew: true, NewCA: true}, "trusts the old and the new CA first"},
+		"nothing":       {block("required", "A", 365, none), block("required", "A", 365, none), cluster.TLSChange{}, ""},
+		"empty names":   {block("required", "", 365, none), block("required", "", 365, names()), cluster.TLSChange{}, ""},
+	} {
+		plan, state := &clusterModel{TLS: tc.plan}, &clusterModel{TLS: tc.state}
+		got := plannedTLSChange(plan, state)
+		if got != tc.want {
+			t.Errorf("%s: %+v, want %+v", name, got, tc.want)
+			continue
+		}
+		if tc.says == "" {
+			continue
+		}
+		d := tlsChangePlannedDiagnostic(3, state.tlsMode(), plan.tlsMode(), got)
+		if !strings.Contains(d.Detail(), tc.says) || d.Summary() != "TLS Change Planned" {
+			t.Errorf("%s: the plan says %q, want it to say %q", name, d.Detail(), tc.says)
+		}
+	}
+	// The table says it rolls, and renewals are in place.
+	if row, _ := clusterChanges.row("tls.mode"); row.kind != changeRolling {
+		t.Errorf("tls.mode is %s", row.kind)
+	}
+	for _, n := range []string{"tls.ca_cert", "tls.ca_key", "tls.server_cert_validity_days", "tls.server_names"} {
+		if row, _ := clusterChanges.row(n); row.kind != changeInPlace {
+			t.Errorf("%s is %s", n, row.kind)
+		}
+	}
+}
