@@ -55,6 +55,8 @@ type fakeGuests struct {
 	// restartErr fails RestartMember for that node, reloadErr ReloadTLS.
 	restartErr map[string]error
 	reloadErr  map[string]error
+	// expiry is what CertificateExpiry reports, by node.
+	expiry map[string]time.Time
 	// writer names the member recorded as writer; MoveWriter moves it to
 	// the first other member and calls onMoveWriter (a test flips the
 	// fake load balancer's verdicts there).
@@ -342,4 +344,11 @@ func (c *fakeGuestCluster) ReloadTLS(_ context.Context, name string) error {
 	c.g.mu.Lock()
 	defer c.g.mu.Unlock()
 	return c.g.reloadErr[name]
+}
+
+func (c *fakeGuestCluster) CertificateExpiry(_ context.Context) (map[string]time.Time, error) {
+	c.g.log.add("CertificateExpiry")
+	c.g.mu.Lock()
+	defer c.g.mu.Unlock()
+	return c.g.expiry, nil
 }

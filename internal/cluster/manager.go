@@ -151,6 +151,7 @@ type GuestCluster interface {
 	EnsureTLSFiles(ctx context.Context, name string) error
 	WriteCABundle(ctx context.Context, name, bundle string) error
 	ReloadTLS(ctx context.Context, name string) error
+	CertificateExpiry(ctx context.Context) (map[string]time.Time, error)
 	// Membership of a running cluster (membership.go, handover.go).
 	JoinMember(ctx context.Context, name string) error
 	Leave(ctx context.Context, name string) error

@@ -135,7 +135,19 @@ func (m *Manager) ChangeTLS(ctx context.Context, c *Cluster, from TLSSpec, spec 
 	}
 	c.Requested.TLSMode = spec.TLS.Mode
 	if ch.Renew && !ch.Enable && spec.TLS.enabled() {
-		return m.renewTLS(ctx, c, spec, ch.NewCA)
+		if err := m.renewTLS(ctx, c, spec, ch.NewCA); err != nil {
+			return err
+		}
+	}
+	// What the certificates now say, as the next read will find it.
+	c.CertificatesExpire = time.Time{}
+	if spec.TLS.enabled() {
+		gc, err := m.openGuests(spec, c, accessFor(spec, spec.SSH.PrivateKey, c.HostKeys), nil)
+		if err != nil {
+			return err
+		}
+		defer gc.Close()
+		readCertificatesExpire(ctx, c, spec, gc)
 	}
 	return nil
 }
@@ -230,4 +242,32 @@ func (m *Manager) eachGuest(ctx context.Context, c *Cluster, spec Spec, f func(g
 		}
 	}
 	return nil
+}
+
+// RenewBefore is how long before a server certificate expires a plan
+// renews it.
+const RenewBefore = 30 * 24 * time.Hour
+
+// readCertificatesExpire records when the first node certificate expires
+// (a read's part: failures leave it zero).
+func readCertificatesExpire(ctx context.Context, c *Cluster, spec Spec, gc GuestCluster) {
+	if !spec.TLS.enabled() || spec.TLS.Mode == "" {
+		return
+	}
+	exp, err := gc.CertificateExpiry(ctx)
+	if err != nil {
+		return
+	}
+	c.CertificatesExpire = time.Time{}
+	for _, t := range exp {
+		if c.CertificatesExpire.IsZero() || t.Before(c.CertificatesExpire) {
+			c.CertificatesExpire = t
+		}
+	}
+}
+
+// RenewalDue says whether a certificate that expires at exp is renewed
+// now.
+func RenewalDue(exp, now time.Time) bool {
+	return !exp.IsZero() && exp.Sub(now) < RenewBefore
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 func tlsCalls(r *rig, from int) []string {
@@ -68,10 +69,10 @@ func TestChangeTLSEnableRollsTwice(t *testing.T) {
 		t.Fatalf("calls %s\nwant  %s", got, want)
 	}
 	specs := r.guests.specs[specsMark:]
-	if len(specs) != 4 {
-		t.Fatalf("%d guest handles opened, want 4 (files, roll 1, roll 2, option files)", len(specs))
+	if len(specs) != 5 {
+		t.Fatalf("%d guest handles opened, want 5 (files, roll 1, roll 2, option files, certificates read)", len(specs))
 	}
-	for i, want := range [][2]bool{{false, false}, {true, true}, {false, true}, {false, false}} {
+	for i, want := range [][2]bool{{false, false}, {true, true}, {false, true}, {false, false}, {false, false}} {
 		tl := specs[i].TLS
 		if tl == nil || string(tl.Mode) != TLSRequired || tl.Transition != want[0] || tl.PlainSST != want[1] || tl.Issue == nil {
 			t.Errorf("guest spec %d: TLS %+v, want required, transition %v, plain SST %v, an issuer", i, tl, want[0], want[1])
@@ -143,5 +144,26 @@ func TestChangeTLSRenewWithoutRestart(t *testing.T) {
 	to.TLS.CAKey = ""
 	if err := r.m.ChangeTLS(ctx, c, spec.TLS, to, TLSChange{Renew: true}); err == nil || !strings.Contains(err.Error(), "key is not known") {
 		t.Errorf("renewal without the CA key: %v", err)
+	}
+}
+
+// A read records the first node certificate to expire; a renewal is due
+// 30 days before.
+func TestCertificatesExpire(t *testing.T) {
+	r := newRig()
+	ctx := testContext(t)
+	spec := testSpec()
+	c := builtSpecCluster(t, r, &spec)
+	soon, later := time.Now().Add(20*24*time.Hour), time.Now().Add(200*24*time.Hour)
+	r.guests.expiry = map[string]time.Time{"db-1": later, "db-2": soon, "db-3": later}
+	got, err := r.m.Read(ctx, c.ID, &spec, c.HostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.CertificatesExpire.Equal(soon) {
+		t.Errorf("CertificatesExpire %v, want %v", got.CertificatesExpire, soon)
+	}
+	if !RenewalDue(soon, time.Now()) || RenewalDue(later, time.Now()) || RenewalDue(time.Time{}, time.Now()) {
+		t.Error("RenewalDue")
 	}
 }

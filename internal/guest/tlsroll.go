@@ -2,6 +2,8 @@ package guest
 
 import (
 	"context"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"strings"
@@ -142,4 +144,33 @@ func tlsTransitionErrors(s ClusterSpec) []error {
 		return nil
 	}
 	return []error{fmt.Errorf("tls: %s has no socket.dynamic; turning tls on restarts the whole cluster", strings.ToLower(string(s.Flavour)))}
+}
+
+// CertificateExpiry returns when each reachable member's server
+// certificate expires, read from TLSDir over SSH; a member whose file is
+// missing or unreadable is left out (a plain node, a node that is down).
+func (c *Cluster) CertificateExpiry(ctx context.Context) (map[string]time.Time, error) {
+	nodes := c.nodes()
+	found := make([]time.Time, len(nodes))
+	_ = parallel(nodes, func(n *node) error {
+		out, err := n.run(ctx, "cat "+TLSCertFile+" 2>/dev/null || true", nil)
+		if err != nil {
+			return nil
+		}
+		block, _ := pem.Decode([]byte(out))
+		if block == nil {
+			return nil
+		}
+		if cert, err := x509.ParseCertificate(block.Bytes); err == nil {
+			found[indexOf(nodes, n)] = cert.NotAfter
+		}
+		return nil
+	})
+	out := map[string]time.Time{}
+	for i, n := range nodes {
+		if !found[i].IsZero() {
+			out[n.Name] = found[i]
+		}
+	}
+	return out, ctx.Err()
 }

@@ -114,3 +114,21 @@ func TestRotateTLSCommands(t *testing.T) {
 		t.Error("percona reload without a restart accepted")
 	}
 }
+
+// CertificateExpiry reads each node's certificate over SSH; a node
+// without one is left out.
+func TestCertificateExpiry(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	c, _ := fakeCluster(t, spec, "none")
+	cert := testTLS(t, TLSRequired).CABundle // a real certificate (the test CA's)
+	for _, n := range c.nodes()[:2] {
+		n.Runner.(*fakeServer).files = map[string]string{TLSCertFile: cert}
+	}
+	got, err := c.CertificateExpiry(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got["db1"].IsZero() || got["db2"].IsZero() {
+		t.Errorf("expiry %v, want db1 and db2 only", got)
+	}
+}
