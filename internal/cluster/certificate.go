@@ -186,7 +186,7 @@ func parsePrivateKey(keyPEM string) (crypto.Signer, error) {
 	if block == nil {
 		return nil, errors.New("not a PEM private key")
 	}
-	if x509.IsEncryptedPEMBlock(block) { //nolint:staticcheck // only to refuse it clearly
+	if _, encrypted := block.Headers["DEK-Info"]; encrypted {
 		return nil, errors.New("the private key is encrypted; give it unencrypted")
 	}
 	var key any

@@ -194,3 +194,33 @@ func TestCreateGeneratesCAAndIssuesPerNode(t *testing.T) {
 		t.Errorf("disabled: %+v", r.guests.specs[0].TLS)
 	}
 }
+
+// The mode the guests run is what the servers recorded; servers recorded
+// before TLS existed are plain; only a create takes the spec's.
+func TestEffectiveTLSMode(t *testing.T) {
+	spec := testSpec()
+	for _, tc := range []struct {
+		name      string
+		requested Requested
+		spec      string
+		want      string
+	}{
+		{"create, default", Requested{}, "", TLSRequired},
+		{"create, preferred", Requested{}, TLSPreferred, TLSPreferred},
+		{"recorded", Requested{NodeCount: 3, TLSMode: TLSPreferred}, TLSRequired, TLSPreferred},
+		{"made before TLS", Requested{NodeCount: 3}, TLSRequired, TLSDisabled},
+	} {
+		spec.TLS.Mode = tc.spec
+		if got := effectiveTLSMode(spec, &Cluster{Requested: tc.requested}); got != tc.want {
+			t.Errorf("%s: %s, want %s", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestParseCARefusesEncryptedKey(t *testing.T) {
+	certPEM, _, _ := NewCA("a", 0)
+	encrypted := "-----BEGIN EC PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00000000000000000000000000000000\n\nAAAA\n-----END EC PRIVATE KEY-----\n"
+	if _, err := ParseCA(certPEM, encrypted); err == nil || !strings.Contains(err.Error(), "ca_key: the private key is encrypted") {
+		t.Errorf("encrypted key: %v", err)
+	}
+}

@@ -253,7 +253,8 @@ func renderTLS(b *strings.Builder, s ClusterSpec, kv func(k, v string)) {
 		kv("ssl_key", TLSKeyFile)
 	}
 	if s.TLS.Mode == TLSRequired && !s.TLS.Transition {
-		// TCP clients without TLS are refused (error 3159); the unix
+		// TCP clients without TLS are refused (MariaDB: access denied,
+		// 1045, even with the right password; Percona: 3159); the unix
 		// socket, which never leaves the host, stays allowed.
 		kv("require_secure_transport", "ON")
 	}

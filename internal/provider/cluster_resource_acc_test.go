@@ -151,7 +151,7 @@ func TestAccClusterResource(t *testing.T) {
 				Check: resource.ComposeTestCheckFunc(
 					checkSQLOnEveryNode("pxc_cluster.test"),
 					func(s *terraform.State) error {
-						for _, k := range []string{"root_password", "generated_private_key"} {
+						for _, k := range []string{"root_password", "generated_private_key", "generated_ca_key"} {
 							v, err := stateAttr(s, "pxc_cluster.test", k)
 							if err != nil || v == "" {
 								return fmt.Errorf("%s is empty: %v", k, err)
@@ -207,6 +207,8 @@ data "pxc_clusters" "all" {
 				ImportStateVerify: true,
 				ImportStateVerifyIgnore: []string{
 					"root_password", "generated_private_key", "parameters", "timeouts", "status", "cluster_state_uuid",
+					// The CA is in no cloud object (issue 14): give tls.ca_cert/ca_key to adopt it.
+					"ca_certificate", "generated_ca_key",
 					"nodes.0.wsrep_local_state", "nodes.1.wsrep_local_state", "nodes.2.wsrep_local_state",
 					"nodes.0.wsrep_cluster_size", "nodes.1.wsrep_cluster_size", "nodes.2.wsrep_cluster_size",
 					"writer", "nodes.0.role", "nodes.1.role", "nodes.2.role",
@@ -271,7 +273,7 @@ import {
 	}
 	for k, v := range secrets {
 		probes := []string{v}
-		if k == "generated_private_key" {
+		if k == "generated_private_key" || k == "generated_ca_key" {
 			probes = nil
 			for _, line := range strings.Split(v, "\n") {
 				if len(line) > 20 && !strings.HasPrefix(line, "-----") {

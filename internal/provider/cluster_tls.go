@@ -54,7 +54,7 @@ func clusterTLSAttribute() schema.Attribute {
 				Optional: true, Computed: true, Default: stringdefault.StaticString(cluster.TLSRequired),
 				Validators: []validator.String{stringvalidator.OneOf(cluster.TLSRequired, cluster.TLSPreferred, cluster.TLSDisabled)},
 				MarkdownDescription: "`required` (default): replication, IST and SST encrypted, and clients must use TLS (`require_secure_transport`; " +
-					"a plain TCP login fails with error 3159); `preferred`: the same, but clients may still connect in the clear; " +
+					"a plain TCP login fails: MariaDB answers \"Access denied\" (1045) even to the right password, Percona error 3159); `preferred`: the same, but clients may still connect in the clear; " +
 					"`disabled`: nothing encrypted. SST with rsync on MariaDB runs through stunnel (package `stunnel4` on the image); " +
 					"Percona 5.7's rsync SST cannot encrypt and is refused unless `disabled`.",
 			},

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/cluster"
@@ -64,6 +65,39 @@ func TestPlannedTLSChange(t *testing.T) {
 	for _, n := range []string{"tls.ca_cert", "tls.ca_key", "tls.server_cert_validity_days", "tls.server_names"} {
 		if row, _ := clusterChanges.row(n); row.kind != changeInPlace {
 			t.Errorf("%s is %s", n, row.kind)
+		}
+	}
+}
+
+// ModifyPlan says what a TLS change of a running cluster does, at tls.
+func TestPlanTLSChangeWarns(t *testing.T) {
+	base := map[string]any{"name": "demo", "node_count": int64(3), "sst_method": "rsync",
+		"failure_detection_timeout": int64(5), "root_password": "pw"}
+	with := func(k string, v any) map[string]any {
+		out := map[string]any{}
+		for bk, bv := range base {
+			out[bk] = bv
+		}
+		out[k] = v
+		return out
+	}
+	for name, tc := range map[string]struct {
+		state, plan map[string]any
+		says        string
+	}{
+		"on":   {with("tls", tlsBlock("disabled")), base, "turning TLS on (required)"},
+		"off":  {base, with("tls", tlsBlock("disabled")), "turning TLS off"},
+		"mode": {with("tls", tlsBlock("required")), with("tls", tlsBlock("preferred")), "tls.mode required -> preferred: a rolling restart"},
+	} {
+		var found bool
+		for _, d := range clusterPlanFor(t, tc.state, tc.plan).Warnings() {
+			wp, ok := d.(diag.DiagnosticWithPath)
+			if ok && wp.Path().String() == "tls" && d.Summary() == "TLS Change Planned" && strings.Contains(d.Detail(), tc.says) {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("%s: no warning at tls saying %q", name, tc.says)
 		}
 	}
 }

@@ -89,3 +89,8 @@ func TestTLSSpecFromModel(t *testing.T) {
 		t.Errorf("spec = %+v", s.TLS)
 	}
 }
+
+func tlsBlock(mode string) tlsModel {
+	return tlsModel{Mode: types.StringValue(mode), CACert: types.StringNull(), CAKey: types.StringNull(),
+		ServerCertValidityDays: types.Int64Value(365), ServerNames: types.ListNull(types.StringType)}
+}

@@ -320,7 +320,8 @@ func TestAccLBPoolResource(t *testing.T) {
 					statecheck.ExpectKnownValue("pxc_lb_pool.multi", tfjsonpath.New("floating_ip_address"), knownvalue.StringRegexp(regexp.MustCompile(`^10\.2\d\d\.`))),
 					statecheck.ExpectKnownValue("pxc_lb_pool.single", tfjsonpath.New("floating_ip_address"), knownvalue.Null()),
 				},
-				Check: resource.ComposeTestCheckFunc(checkBalancing, checkFloatingIP, lc.checkFailover(t),
+				Check: resource.ComposeTestCheckFunc(checkBalancing, checkFloatingIP,
+					checkTLSThroughVIP("pxc_cluster.test", "pxc_lb_pool.multi"), lc.checkFailover(t),
 					func(s *terraform.State) error {
 						id, err := stateAttr(s, "pxc_lb_pool.multi", "id")
 						multiID = id

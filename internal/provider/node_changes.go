@@ -24,6 +24,8 @@ var nodeChanges = changes{
 	"ssh_host_key_check": {kind: changeInPlace},
 	"parameters":         {kind: changeInPlace},
 	"install_packages":   {kind: changeInPlace},
+	"ca_certificate":     {kind: changeInPlace},
+	"ca_key":             {kind: changeInPlace},
 	"timeouts":           {kind: changeInPlace},
 }
 

@@ -28,6 +28,8 @@ type nodeResourceModel struct {
 	SSHHostKeyCheck    types.String   `tfsdk:"ssh_host_key_check"`
 	Parameters         types.Map      `tfsdk:"parameters"`
 	InstallPackages    types.Bool     `tfsdk:"install_packages"`
+	CACertificate      types.String   `tfsdk:"ca_certificate"`
+	CAKey              types.String   `tfsdk:"ca_key"`
 	IP                 types.String   `tfsdk:"ip"`
 	ServerID           types.String   `tfsdk:"server_id"`
 	VolumeID           types.String   `tfsdk:"volume_id"`
@@ -71,6 +73,9 @@ func (m *nodeResourceModel) access(ctx context.Context) (cluster.Spec, diag.Diag
 		},
 	}
 	s.InstallPackages = m.InstallPackages.ValueBool()
+	// The mode is what the servers recorded; the CA issues this member's
+	// certificate (issue 14).
+	s.TLS.CACert, s.TLS.CAKey = m.CACertificate.ValueString(), m.CAKey.ValueString()
 	if s.SSH.HostKeyCheck == "" {
 		s.SSH.HostKeyCheck = cluster.HostKeyConsole
 	}

@@ -36,6 +36,8 @@ resource "pxc_node" "witness" {
   root_password   = pxc_cluster.test.root_password
   ssh_private_key = pxc_cluster.test.generated_private_key
   parameters      = pxc_cluster.test.parameters
+  ca_certificate  = pxc_cluster.test.ca_certificate
+  ca_key          = pxc_cluster.test.generated_ca_key
 }
 `
 	if reader {
@@ -46,6 +48,8 @@ resource "pxc_node" "reader" {
   root_password   = pxc_cluster.test.root_password
   ssh_private_key = pxc_cluster.test.generated_private_key
   parameters      = pxc_cluster.test.parameters
+  ca_certificate  = pxc_cluster.test.ca_certificate
+  ca_key          = pxc_cluster.test.generated_ca_key
   depends_on      = [pxc_node.witness, pxc_lb_pool.single]
 }
 `
@@ -90,7 +94,7 @@ func TestAccNodeResource(t *testing.T) {
 				// server's metadata; the credentials come from the
 				// configuration, so live state is not read on import.
 				ResourceName: "pxc_node.witness", ImportState: true, ImportStateVerify: true,
-				ImportStateVerifyIgnore: []string{"root_password", "ssh_private_key", "parameters", "timeouts", "wsrep_local_state", "wsrep_cluster_status"},
+				ImportStateVerifyIgnore: []string{"root_password", "ssh_private_key", "parameters", "timeouts", "wsrep_local_state", "wsrep_cluster_status", "ca_certificate", "ca_key"},
 			},
 			{
 				PreConfig: func() { applyStarted = time.Now() },
