@@ -108,6 +108,8 @@ func TestAccClusterTLS(t *testing.T) {
 				Config: lc.tlsAccConfig(name, "disabled", 365),
 				Check: resource.ComposeTestCheckFunc(
 					resource.TestCheckResourceAttr("pxc_cluster.test", "ca_certificate", ""),
+					// The writes first: they make the application account.
+					startWrites("acc.tls_on"),
 					onState(func(s *terraform.State, st cidrsState) error {
 						r, err := captureMarker(t, bridge, st, "plain-marker-"+name, nil)
 						if err != nil {
@@ -118,7 +120,6 @@ func TestAccClusterTLS(t *testing.T) {
 						}
 						return nil
 					}),
-					startWrites("acc.tls_on"),
 				),
 			},
 			{
