@@ -185,5 +185,5 @@ func planTLS(ctx context.Context, req resource.ModifyPlanRequest, resp *resource
 	if resp.Diagnostics.HasError() || plan.TLS != nil && plan.TLS.Mode.IsUnknown() {
 		return
 	}
-	planTLSChange(ctx, resp, plan, &state)
+	planTLSChange(ctx, req, resp, plan, &state)
 }

@@ -34,6 +34,7 @@ resource "pxc_cluster" "test" {
   flavor        = "m1.small"
   image         = %[2]q
   network       = %[3]q
+  volume        = { size = 1 }
   sst_method    = "rsync"
   parameters    = { innodb_buffer_pool_size = "64M" }
   allowed_cidrs = [%[4]q, %[5]q]

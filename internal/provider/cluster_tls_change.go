@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
@@ -17,13 +18,47 @@ import (
 // mode change roll (cluster.ChangeTLS); new certificate settings or
 // another CA renew every node's certificate without a restart.
 
+// privateCertificatesExpire keeps, in the resource's private state, when
+// the first node certificate expires as the last read or apply found it
+// (RFC 3339): ModifyPlan renews the certificates within 30 days of it.
+const privateCertificatesExpire = "certificates_expire"
+
+// saveCertificatesExpire records c.CertificatesExpire (nothing when none
+// was read, so a read with a node down keeps the last known).
+func saveCertificatesExpire(ctx context.Context, p interface {
+	SetKey(context.Context, string, []byte) diag.Diagnostics
+}, c *cluster.Cluster) diag.Diagnostics {
+	if c.CertificatesExpire.IsZero() {
+		return nil
+	}
+	return p.SetKey(ctx, privateCertificatesExpire, []byte(c.CertificatesExpire.UTC().Format(time.RFC3339)))
+}
+
+// loadCertificatesExpire is what saveCertificatesExpire recorded (zero:
+// nothing known).
+func loadCertificatesExpire(ctx context.Context, p privateState) time.Time {
+	b, d := p.GetKey(ctx, privateCertificatesExpire)
+	if d.HasError() || len(b) == 0 {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339, string(b))
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
 // plannedTLSChange is what the configuration changes in the TLS of a
-// running cluster, judged from state (the apply judges again from what
-// the servers record).
-func plannedTLSChange(plan, state *clusterModel) cluster.TLSChange {
+// running cluster, judged from state and from when the first node
+// certificate expires (zero: unknown); the apply judges the mode again
+// from what the servers record.
+func plannedTLSChange(plan, state *clusterModel, expires time.Time) cluster.TLSChange {
 	ch := cluster.DiffTLS(state.tlsMode(), cluster.TLSSpec{Mode: plan.tlsMode()})
 	if plan.tlsMode() == cluster.TLSDisabled || ch.Enable {
 		return ch
+	}
+	if state.tlsMode() != cluster.TLSDisabled && cluster.RenewalDue(expires, time.Now()) {
+		ch.Renew = true
 	}
 	p, s := plan.TLS, state.TLS
 	if p == nil {
@@ -46,8 +81,9 @@ func plannedTLSChange(plan, state *clusterModel) cluster.TLSChange {
 
 // planTLSChange says in the plan what a TLS change does, and leaves the
 // CA attributes unknown where the apply sets them.
-func planTLSChange(ctx context.Context, resp *resource.ModifyPlanResponse, plan, state *clusterModel) {
-	ch := plannedTLSChange(plan, state)
+func planTLSChange(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, plan, state *clusterModel) {
+	expires := loadCertificatesExpire(ctx, req.Private)
+	ch := plannedTLSChange(plan, state, expires)
 	if ch.Empty() {
 		return
 	}
@@ -65,15 +101,24 @@ func planTLSChange(ctx context.Context, resp *resource.ModifyPlanResponse, plan,
 	case ch.Enable:
 		set("ca_certificate", types.StringUnknown())
 		set("generated_ca_key", types.StringUnknown())
+	case ch.Renew:
+		// Nothing configured changed when a certificate nears its end:
+		// the CA is re-stated by the apply, so the plan is an update.
+		set("ca_certificate", types.StringUnknown())
 	}
-	resp.Diagnostics.Append(tlsChangePlannedDiagnostic(len(state.Nodes.Elements()), state.tlsMode(), plan.tlsMode(), ch))
+	d := tlsChangePlannedDiagnostic(len(state.Nodes.Elements()), state.tlsMode(), plan.tlsMode(), ch)
+	if cluster.RenewalDue(expires, time.Now()) && ch.Renew {
+		d = diag.NewAttributeWarningDiagnostic(path.Root("tls"), d.Summary(),
+			fmt.Sprintf("a node certificate expires at %s, within 30 days: %s", expires.UTC().Format(time.RFC3339), d.Detail()))
+	}
+	resp.Diagnostics.Append(d)
 }
 
 // updateClusterTLS applies a TLS change during Update: spec gets the CA
 // the nodes use from now on (a generated one when TLS is turned on
 // without tls.ca_cert), and plan its certificate and generated key.
 func updateClusterTLS(ctx context.Context, mgr *cluster.Manager, c *cluster.Cluster, plan, state *clusterModel, spec *cluster.Spec) error {
-	planned := plannedTLSChange(plan, state)
+	planned := plannedTLSChange(plan, state, c.CertificatesExpire)
 	if planned.Empty() {
 		return nil // only what the plan announced is done
 	}

@@ -3,6 +3,7 @@ package provider
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -45,7 +46,7 @@ func TestPlannedTLSChange(t *testing.T) {
 		"empty names":   {block("required", "", 365, none), block("required", "", 365, names()), cluster.TLSChange{}, ""},
 	} {
 		plan, state := &clusterModel{TLS: tc.plan}, &clusterModel{TLS: tc.state}
-		got := plannedTLSChange(plan, state)
+		got := plannedTLSChange(plan, state, time.Time{})
 		if got != tc.want {
 			t.Errorf("%s: %+v, want %+v", name, got, tc.want)
 			continue
@@ -57,6 +58,19 @@ func TestPlannedTLSChange(t *testing.T) {
 		if !strings.Contains(d.Detail(), tc.says) || d.Summary() != "TLS Change Planned" {
 			t.Errorf("%s: the plan says %q, want it to say %q", name, d.Detail(), tc.says)
 		}
+	}
+	// A certificate within 30 days of its end is renewed with nothing
+	// configured changed; not on a plain cluster, not when far off.
+	same := &clusterModel{TLS: block("required", "", 365, none)}
+	if got := plannedTLSChange(same, same, time.Now().Add(10*24*time.Hour)); got != (cluster.TLSChange{Renew: true}) {
+		t.Errorf("expiring in 10 days: %+v, want a renewal", got)
+	}
+	if got := plannedTLSChange(same, same, time.Now().Add(100*24*time.Hour)); !got.Empty() {
+		t.Errorf("expiring in 100 days: %+v, want nothing", got)
+	}
+	plain := &clusterModel{TLS: block("disabled", "", 365, none)}
+	if got := plannedTLSChange(plain, plain, time.Now().Add(24*time.Hour)); !got.Empty() {
+		t.Errorf("plain cluster: %+v", got)
 	}
 	// The table says it rolls, and renewals are in place.
 	if row, _ := clusterChanges.row("tls.mode"); row.kind != changeRolling {
