@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -31,7 +32,11 @@ func saveCertificatesExpire(ctx context.Context, p interface {
 	if c.CertificatesExpire.IsZero() {
 		return nil
 	}
-	return p.SetKey(ctx, privateCertificatesExpire, []byte(c.CertificatesExpire.UTC().Format(time.RFC3339)))
+	b, err := json.Marshal(c.CertificatesExpire.UTC().Format(time.RFC3339)) // private state holds JSON
+	if err != nil {
+		return nil
+	}
+	return p.SetKey(ctx, privateCertificatesExpire, b)
 }
 
 // loadCertificatesExpire is what saveCertificatesExpire recorded (zero:
@@ -41,7 +46,11 @@ func loadCertificatesExpire(ctx context.Context, p privateState) time.Time {
 	if d.HasError() || len(b) == 0 {
 		return time.Time{}
 	}
-	t, err := time.Parse(time.RFC3339, string(b))
+	var text string
+	if err := json.Unmarshal(b, &text); err != nil {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339, text)
 	if err != nil {
 		return time.Time{}
 	}

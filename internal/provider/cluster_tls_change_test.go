@@ -1,6 +1,8 @@
 package provider
 
 import (
+	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -113,5 +115,39 @@ func TestPlanTLSChangeWarns(t *testing.T) {
 		if !found {
 			t.Errorf("%s: no warning at tls saying %q", name, tc.says)
 		}
+	}
+}
+
+// memPrivate is private state in memory, refusing what Terraform refuses
+// (a value that is not JSON).
+type memPrivate map[string][]byte
+
+func (m memPrivate) SetKey(_ context.Context, k string, v []byte) diag.Diagnostics {
+	if !json.Valid(v) {
+		return diag.Diagnostics{diag.NewErrorDiagnostic("JSON Invalid", k)}
+	}
+	m[k] = v
+	return nil
+}
+
+func (m memPrivate) GetKey(_ context.Context, k string) ([]byte, diag.Diagnostics) { return m[k], nil }
+
+// The expiry a read found survives private state; none read keeps the
+// last known.
+func TestCertificatesExpireInPrivateState(t *testing.T) {
+	ctx := context.Background()
+	p := memPrivate{}
+	when := time.Date(2027, 1, 2, 3, 4, 5, 0, time.UTC)
+	if d := saveCertificatesExpire(ctx, p, &cluster.Cluster{CertificatesExpire: when}); d.HasError() {
+		t.Fatal(d)
+	}
+	if d := saveCertificatesExpire(ctx, p, &cluster.Cluster{}); d.HasError() {
+		t.Fatal(d)
+	}
+	if got := loadCertificatesExpire(ctx, p); !got.Equal(when) {
+		t.Errorf("loaded %v, want %v", got, when)
+	}
+	if got := loadCertificatesExpire(ctx, memPrivate{}); !got.IsZero() {
+		t.Errorf("nothing saved: %v", got)
 	}
 }
