@@ -110,9 +110,9 @@ func planTLSChange(ctx context.Context, req resource.ModifyPlanRequest, resp *re
 	case ch.Enable:
 		set("ca_certificate", types.StringUnknown())
 		set("generated_ca_key", types.StringUnknown())
-	case ch.Renew:
-		// Nothing configured changed when a certificate nears its end:
-		// the CA is re-stated by the apply, so the plan is an update.
+	case plannedTLSChange(plan, state, time.Time{}).Empty():
+		// Nothing configured changed, a certificate nears its end: the
+		// CA is re-stated by the apply, so the plan is an update.
 		set("ca_certificate", types.StringUnknown())
 	}
 	d := tlsChangePlannedDiagnostic(len(state.Nodes.Elements()), state.tlsMode(), plan.tlsMode(), ch)
@@ -142,6 +142,12 @@ func updateClusterTLS(ctx context.Context, mgr *cluster.Manager, c *cluster.Clus
 		ch.Renew, ch.NewCA = planned.Renew, planned.NewCA
 	}
 	was := cluster.TLSSpec{Mode: from, CACert: state.CACertificate.ValueString()}
+	userCA := plan.TLS != nil && !plan.TLS.CACert.IsNull()
+	if !userCA && spec.TLS.CACert == "" && was.CACert != "" {
+		// The generated CA stays (the plan may leave ca_certificate
+		// unknown for a renewal).
+		spec.TLS.CACert, spec.TLS.CAKey = was.CACert, state.GeneratedCAKey.ValueString()
+	}
 	switch {
 	case spec.TLS.Mode == cluster.TLSDisabled:
 		spec.TLS.CACert, spec.TLS.CAKey = "", ""
@@ -164,7 +170,7 @@ func updateClusterTLS(ctx context.Context, mgr *cluster.Manager, c *cluster.Clus
 	}
 	plan.CACertificate = types.StringValue(spec.TLS.CACert)
 	plan.GeneratedCAKey = types.StringValue("")
-	if plan.TLS == nil || plan.TLS.CACert.IsNull() {
+	if !userCA {
 		plan.GeneratedCAKey = types.StringValue(spec.TLS.CAKey)
 	}
 	return nil
