@@ -265,13 +265,13 @@ func renderTLS(b *strings.Builder, s ClusterSpec, kv func(k, v string)) {
 //   - mariabackup: socat with the node's certificate and key, the peer
 //     verified against the CA (encrypt=3 with tca, tcert, tkey); the donor
 //     checks that the joiner's certificate names its address.
-//   - rsync (MariaDB 10.11+): stunnel around rsync, the peer's chain
-//     verified against the CA (VERIFY_CA). Not VERIFY_IDENTITY: the
-//     script turns it into stunnel's verifyPeer, which accepts only a
-//     peer certificate pinned in the CA file, so a CA-issued joiner is
-//     refused (seen on real hosts). stunnel must be installed
-//     (the flavour's packages include it); without it the script refuses
-//     to send in the clear.
+//   - rsync (MariaDB 10.11+): stunnel around rsync, each side verifying
+//     the other's chain to the CA (VERIFY_CA). Not VERIFY_IDENTITY: the
+//     script turns it into stunnel's verifyPeer, which accepts only a peer
+//     certificate found in the CA file (pinning), so every SST failed with
+//     "certificate verify failed". stunnel must be installed (the
+//     flavour's packages include it); without it the script refuses to
+//     send in the clear.
 //   - Percona 5.7 xtrabackup-v2: encrypt=4 with ssl-ca/ssl-cert/ssl-key.
 //     Percona 8.0 needs nothing here: pxc-encrypt-cluster-traffic covers
 //     its SST.

@@ -25,11 +25,17 @@ import (
 // is refused (MariaDB answers access denied, 1045), and
 // the health responder, on the unix socket, still answers.
 func TestTLSCluster(t *testing.T) {
+	for _, sst := range []guest.SSTMethod{guest.SSTMariabackup, guest.SSTRsync} {
+		t.Run(string(sst), func(t *testing.T) { testTLSCluster(t, sst) })
+	}
+}
+
+func testTLSCluster(t *testing.T, sst guest.SSTMethod) {
 	l := newLab(t, "tl1", "tl2", "tl3")
 	for i := range l.spec.Nodes {
 		l.spec.Nodes[i].DataVolume = guest.DataVolume{}
 	}
-	l.spec.SST = guest.SSTMariabackup
+	l.spec.SST = sst
 	caCert, caKey, err := cluster.NewCA("guesttest", 0)
 	if err != nil {
 		t.Fatal(err)
@@ -48,13 +54,13 @@ func TestTLSCluster(t *testing.T) {
 	t0 := time.Now()
 	if _, err := c.Create(ctx); err != nil {
 		for _, h := range l.hosts {
-			t.Logf("%s error log:\n%s", h.Name(), console(t, h, "tail -n 40 /var/log/mysql/error.log"))
+			t.Logf("%s error log:\n%s", h.Name(), console(t, h, "grep -i 'sst\\|stunnel\\|ssl\\|ERROR' /var/log/mysql/error.log | tail -n 60"))
 		}
 		t.Fatal(err)
 	}
-	t.Logf("TIMING create with TLS and an encrypted mariabackup SST %.1fs", time.Since(t0).Seconds())
+	t.Logf("TIMING create with TLS and an encrypted %s SST %.1fs", sst, time.Since(t0).Seconds())
 	for _, h := range l.hosts[1:] {
-		out := console(t, h, "grep -c 'OpenSSL-Encrypted\\|with key and crt' /var/log/mysql/error.log || true")
+		out := console(t, h, "grep -c 'OpenSSL-Encrypted\\|with key and crt\\|Using stunnel for SSL encryption' /var/log/mysql/error.log || true")
 		if strings.TrimSpace(out) == "0" {
 			t.Errorf("%s: no encrypted SST in its error log", h.Name())
 		}
