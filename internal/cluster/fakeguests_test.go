@@ -52,8 +52,11 @@ type fakeGuests struct {
 	// the call for that node.
 	grown   []string
 	growErr map[string]error
-	// restartErr fails RestartMember for that node.
+	// restartErr fails RestartMember for that node, reloadErr ReloadTLS.
 	restartErr map[string]error
+	reloadErr  map[string]error
+	// expiry is what CertificateExpiry reports, by node.
+	expiry map[string]time.Time
 	// writer names the member recorded as writer; MoveWriter moves it to
 	// the first other member and calls onMoveWriter (a test flips the
 	// fake load balancer's verdicts there).
@@ -324,4 +327,28 @@ func (c *fakeGuestCluster) RestartMember(_ context.Context, name string) error {
 func (c *fakeGuestCluster) StopNode(_ context.Context, name string) error {
 	c.g.log.add("StopNode " + name)
 	return nil
+}
+
+func (c *fakeGuestCluster) EnsureTLSFiles(_ context.Context, name string) error {
+	c.g.log.add("EnsureTLSFiles " + name)
+	return nil
+}
+
+func (c *fakeGuestCluster) WriteCABundle(_ context.Context, name, _ string) error {
+	c.g.log.add("WriteCABundle " + name)
+	return nil
+}
+
+func (c *fakeGuestCluster) ReloadTLS(_ context.Context, name string) error {
+	c.g.log.add("ReloadTLS " + name)
+	c.g.mu.Lock()
+	defer c.g.mu.Unlock()
+	return c.g.reloadErr[name]
+}
+
+func (c *fakeGuestCluster) CertificateExpiry(_ context.Context) (map[string]time.Time, error) {
+	c.g.log.add("CertificateExpiry")
+	c.g.mu.Lock()
+	defer c.g.mu.Unlock()
+	return c.g.expiry, nil
 }

@@ -147,6 +147,11 @@ type GuestCluster interface {
 	GrowFilesystem(ctx context.Context, node string, minBytes int64) (int64, error)
 	RestartMember(ctx context.Context, name string) error
 	StopNode(ctx context.Context, name string) error
+	// TLS of a running cluster (tls_change.go).
+	EnsureTLSFiles(ctx context.Context, name string) error
+	WriteCABundle(ctx context.Context, name, bundle string) error
+	ReloadTLS(ctx context.Context, name string) error
+	CertificateExpiry(ctx context.Context) (map[string]time.Time, error)
 	// Membership of a running cluster (membership.go, handover.go).
 	JoinMember(ctx context.Context, name string) error
 	Leave(ctx context.Context, name string) error

@@ -107,6 +107,7 @@ func (m *Manager) readLive(ctx context.Context, c *Cluster, spec Spec, a guestAc
 	}
 	applyStatus(c, st)
 	m.readHealth(ctx, c, spec, gc, st)
+	readCertificatesExpire(ctx, c, spec, gc)
 }
 
 // Summary is one row of List.

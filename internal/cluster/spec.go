@@ -175,6 +175,9 @@ type Cluster struct {
 	// it at create: a secret the caller must keep (tls.go).
 	CACertificate  string
 	GeneratedCAKey string
+	// CertificatesExpire is when the first of the nodes' server
+	// certificates expires, as a read found it (zero: none read).
+	CertificatesExpire time.Time
 	// Health is what a read found to repair (health.go); zero when healthy
 	// or when no node could be asked.
 	Health Health

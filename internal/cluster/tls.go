@@ -41,6 +41,10 @@ type TLSSpec struct {
 	// certificate carries: a name clients use for the load balancer's
 	// address, or a floating IP known in advance.
 	ServerNames []string
+	// Transition and PlainSST are the steps of turning TLS on or off in
+	// a running cluster (tls_change.go), rendered by the guest
+	// (guest.TLS.Transition, PlainSST).
+	Transition, PlainSST bool
 }
 
 func (t TLSSpec) enabled() bool { return t.Mode != TLSDisabled }
@@ -110,7 +114,7 @@ func guestTLS(t TLSSpec, clusterName string) (*guest.TLS, error) {
 	if t.Mode == "" || !t.enabled() {
 		return &guest.TLS{Mode: guest.TLSDisabled}, nil
 	}
-	g := &guest.TLS{Mode: guest.TLSMode(t.Mode), CABundle: t.CABundle}
+	g := &guest.TLS{Mode: guest.TLSMode(t.Mode), CABundle: t.CABundle, Transition: t.Transition, PlainSST: t.PlainSST}
 	if g.CABundle == "" {
 		g.CABundle = t.CACert
 	}

@@ -23,7 +23,15 @@ import (
 // refuses plain logins) without checking the certificate: it measures
 // writes, not trust; OpenTLS verifies.
 func Open(addr, user, password string) (*sql.DB, error) {
-	return open(addr, user, password, func(cfg *mysql.Config) { cfg.TLSConfig = "preferred" })
+	return open(addr, user, password, func(cfg *mysql.Config) {
+		cfg.TLSConfig = "preferred"
+		// The driver falls back to plain by clearing TLS in the config
+		// its connections share: one server without TLS (a node not yet
+		// rolled while TLS is turned on) would leave every later
+		// connection plain, refused once the servers require TLS. With
+		// a BeforeConnect hook each connection works on its own copy.
+		_ = cfg.Apply(mysql.BeforeConnect(func(context.Context, *mysql.Config) error { return nil }))
+	})
 }
 
 // OpenTLS is Open over TLS verified with tlsConfig (RootCAs, ServerName).

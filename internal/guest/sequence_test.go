@@ -82,6 +82,9 @@ func (f *fakeServer) Run(ctx context.Context, cmd string, stdin []byte) ([]byte,
 		return []byte(f.grastate), nil
 	case strings.HasPrefix(cmd, "cat /var/lib/mysql/"):
 		return []byte("PEM of " + f.name), nil
+	case strings.HasPrefix(cmd, "cat /etc/mysql/tls/"): // what was uploaded there, or nothing
+		path, _, _ := strings.Cut(strings.TrimPrefix(cmd, "cat "), " ")
+		return []byte(f.files[path]), nil
 	case cmd == "mktemp -d":
 		return []byte("/tmp/tmp.guest1\n"), nil
 	case strings.HasPrefix(cmd, "du -sb"):

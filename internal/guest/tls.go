@@ -50,6 +50,12 @@ type TLS struct {
 	// check the joiner's address, the library the node's name. Nil: no
 	// node's files can be written (the CA's key is not known).
 	Issue func(n Node) (TLSFiles, error)
+	// Transition renders the first roll of turning TLS on in a running
+	// plain cluster (tlsroll.go): peers accepted plain or TLS
+	// (socket.dynamic), clients not yet required to encrypt, the
+	// library's SQL plain. PlainSST keeps state transfers (and the SST
+	// script's part of an IST) unencrypted until every node has TLS.
+	Transition, PlainSST bool
 }
 
 // TLSFiles are the three files of one node (PEM).
@@ -91,7 +97,7 @@ func (t *TLS) validate() []error {
 // the clear; Percona 8.0's own switch (EncryptClusterTraffic) and the TLS
 // block cannot disagree.
 func tlsErrors(s ClusterSpec) []error {
-	errs := s.TLS.validate()
+	errs := append(s.TLS.validate(), tlsTransitionErrors(s)...)
 	if !s.TLS.enabled() {
 		return errs
 	}
@@ -127,7 +133,7 @@ func certPool(bundle string) (*x509.CertPool, error) {
 // a plain connection in (the tunnel is SSH-encrypted already).
 func (c *Cluster) clientTLS(ctx context.Context, n *node) (*tls.Config, error) {
 	t := c.spec.TLS
-	if !t.enabled() || t.Mode != TLSRequired {
+	if !t.enabled() || t.Mode != TLSRequired || t.Transition {
 		return nil, nil
 	}
 	bundle := t.CABundle
@@ -227,7 +233,7 @@ func tlsProviderOptions(s ClusterSpec) string {
 	if !s.TLS.enabled() || s.Flavour != MariaDB {
 		return ""
 	}
-	return ";socket.ssl_ca=" + TLSCAFile + ";socket.ssl_cert=" + TLSCertFile + ";socket.ssl_key=" + TLSKeyFile
+	return ";socket.ssl_ca=" + TLSCAFile + ";socket.ssl_cert=" + TLSCertFile + ";socket.ssl_key=" + TLSKeyFile + transitionProviderOptions(s)
 }
 
 // renderTLS writes the [mysqld] settings of client TLS (and, on Percona,
@@ -246,7 +252,7 @@ func renderTLS(b *strings.Builder, s ClusterSpec, kv func(k, v string)) {
 		kv("ssl_cert", TLSCertFile)
 		kv("ssl_key", TLSKeyFile)
 	}
-	if s.TLS.Mode == TLSRequired {
+	if s.TLS.Mode == TLSRequired && !s.TLS.Transition {
 		// TCP clients without TLS are refused (MariaDB: access denied,
 		// 1045, even with the right password; Percona: 3159); the unix
 		// socket, which never leaves the host, stays allowed.
@@ -270,7 +276,7 @@ func renderTLS(b *strings.Builder, s ClusterSpec, kv func(k, v string)) {
 //     Percona 8.0 needs nothing here: pxc-encrypt-cluster-traffic covers
 //     its SST.
 func renderSSTTLS(b *strings.Builder, s ClusterSpec, kv func(k, v string)) {
-	if !s.TLS.enabled() {
+	if !s.TLS.enabled() || renderTransitionSST(s, kv) {
 		return
 	}
 	switch {

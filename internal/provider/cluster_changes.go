@@ -75,11 +75,19 @@ var clusterChanges = changes{
 	"restore_from": {kind: changeInPlace},
 	// Read only by a full-outage recovery.
 	"recovery": {kind: changeInPlace},
-	// Certificates are issued at create and for every node that joins;
-	// turning TLS on or off, or another CA, on a running cluster is not
-	// built yet.
-	"tls": {kind: changeRefused, reason: "on a running cluster (turning TLS on or off, another CA or certificate settings) is not supported yet: " +
-		"keep the tls block as it was at create, or build a new cluster with the new settings"},
+	// Certificates are issued at create and for every node that joins.
+	// On a running cluster (cluster_tls_change.go): turning TLS on or off
+	// is two rolling restarts (socket.dynamic accepts both kinds of peer
+	// during the first), required <-> preferred one; another CA or
+	// certificate settings renew every node's certificate, reloaded
+	// without a restart.
+	"tls": {nested: changes{
+		"mode":                      {kind: changeRolling},
+		"ca_cert":                   {kind: changeInPlace},
+		"ca_key":                    {kind: changeInPlace},
+		"server_cert_validity_days": {kind: changeInPlace},
+		"server_names":              {kind: changeInPlace},
+	}},
 }
 
 // ModifyPlan fills defaults that depend on other attributes, checks cloud

@@ -83,12 +83,13 @@ func TestClusterModifyPlanFollowsChangesTable(t *testing.T) {
 		{"root_password adopted after import", with("root_password", types.StringNull()), base, "", ""},
 		{"allowed_cidrs in place", base, with("allowed_cidrs", []string{"10.0.0.0/8"}), "", ""},
 		{"sst_method unknown until apply", base, with("sst_method", types.StringUnknown()), "", ""},
-		// Issue 14: refused until tlsday2's rolling change; an omitted
-		// block means required, so writing it out is no change.
+		// Issue 14: tls.mode rolls (cluster_tls_change.go; the plan's
+		// warning is TestPlanTLSChangeWarns); an omitted block means
+		// required, so writing it out is no change.
 		{"tls required written out", base, with("tls", tlsBlock("required")), "", ""},
-		{"tls omitted to disabled", base, with("tls", tlsBlock("disabled")), "tls", "Change Not Supported In Place"},
-		{"tls required to preferred", with("tls", tlsBlock("required")), with("tls", tlsBlock("preferred")), "tls", "Change Not Supported In Place"},
-		{"tls disabled to omitted", with("tls", tlsBlock("disabled")), base, "tls", "Change Not Supported In Place"},
+		{"tls omitted to disabled rolls", base, with("tls", tlsBlock("disabled")), "", ""},
+		{"tls required to preferred rolls", with("tls", tlsBlock("required")), with("tls", tlsBlock("preferred")), "", ""},
+		{"tls disabled to omitted rolls", with("tls", tlsBlock("disabled")), base, "", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := errorsAt(clusterPlanFor(t, tc.state, tc.plan))

@@ -224,6 +224,7 @@ func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	resp.Diagnostics.Append(state.applyRead(ctx, c)...)
+	resp.Diagnostics.Append(saveCertificatesExpire(ctx, resp.Private, c)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
 }
 
@@ -329,6 +330,11 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 		resp.Diagnostics.Append(updateSettingsFailed(state.ID.ValueString(), err))
 		return
 	}
+	if err := updateClusterTLS(ctx, mgr, c, &plan, &state, &spec); err != nil {
+		resp.Diagnostics.Append(updateTLSFailed(state.ID.ValueString(), err))
+		return
+	}
+	resp.Diagnostics.Append(saveCertificatesExpire(ctx, resp.Private, c)...)
 	if volumeGrows(&plan, &state) {
 		if err := mgr.GrowVolumes(ctx, c, spec); err != nil {
 			resp.Diagnostics.Append(growVolumesFailed(state.ID.ValueString(), spec.Volume.SizeGiB, err))

@@ -47,7 +47,8 @@ func clusterTLSAttribute() schema.Attribute {
 			"Omitted: `mode = \"required\"` with a CA the provider generates (ECDSA P-256; its key is kept in state as `generated_ca_key`). " +
 			"Every node gets its own server certificate issued by that CA, valid for the node's name, the cluster's `name` and the node's IP " +
 			"(plus `server_names`). The load balancer passes TLS through: clients verify `ca_certificate` and the cluster's `name` " +
-			"(or skip the name check), whichever node answers. Changing any of it on a running cluster is refused at plan for now.",
+			"(or skip the name check), whichever node answers. On a running cluster, turning TLS on or off or changing `mode` rolls the nodes " +
+			"(the plan says how); new certificate settings or another CA renew every node's certificate without a restart.",
 		Attributes: map[string]schema.Attribute{
 			"mode": schema.StringAttribute{
 				Optional: true, Computed: true, Default: stringdefault.StaticString(cluster.TLSRequired),
@@ -165,8 +166,8 @@ func validateTLSConfig(ctx context.Context, m *clusterModel, diags *diag.Diagnos
 }
 
 // planTLS fills in the CA a create will use when it is known now, and
-// refuses a change of the TLS block on a running cluster (the changes
-// table's row; here also from an omitted block, which means required).
+// says what a change of the TLS block on a running cluster does
+// (cluster_tls_change.go).
 func planTLS(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, plan *clusterModel) {
 	if req.State.Raw.IsNull() {
 		switch {
@@ -184,9 +185,5 @@ func planTLS(ctx context.Context, req resource.ModifyPlanRequest, resp *resource
 	if resp.Diagnostics.HasError() || plan.TLS != nil && plan.TLS.Mode.IsUnknown() {
 		return
 	}
-	if state.TLS == nil && plan.tlsMode() != state.tlsMode() {
-		// The row's own check compares only with a recorded block.
-		row, _ := clusterChanges.row("tls")
-		resp.Diagnostics.Append(changeRefusedDiagnostic("tls", row.reason))
-	}
+	planTLSChange(ctx, req, resp, plan, &state)
 }
