@@ -60,7 +60,7 @@ func TestInstallMariaDBPackages(t *testing.T) {
 		"cloud-init status --wait",
 		"if [ ! -e /usr/sbin/policy-rc.d ]", "exit 101", "trap 'rm -f /usr/sbin/policy-rc.d' EXIT",
 		"apt-get update -q",
-		"apt-get install -y -q --no-install-recommends mariadb-server galera-4 mariadb-backup rsync xfsprogs restic\n",
+		"apt-get install -y -q --no-install-recommends mariadb-server galera-4 mariadb-backup rsync xfsprogs restic stunnel4\n",
 		"systemctl disable --now mariadb.service mariadb.socket")
 	if strings.Contains(script, "sources.list.d") || strings.Contains(script, "keyrings") {
 		t.Errorf("a repository was added for MariaDB:\n%s", script)

@@ -468,7 +468,7 @@ func TestPreparePackages(t *testing.T) {
 		t.Errorf("present packages: err=%v, apt-get ran=%v", err, strings.Contains(strings.Join(cmds, "\n"), "apt-get"))
 	}
 	cmds, err = run(true, "missing\n")
-	if err != nil || !strings.Contains(strings.Join(cmds, "\n"), "apt-get install -y -q --no-install-recommends mariadb-server galera-4 mariadb-backup rsync xfsprogs restic\n") {
+	if err != nil || !strings.Contains(strings.Join(cmds, "\n"), "apt-get install -y -q --no-install-recommends mariadb-server galera-4 mariadb-backup rsync xfsprogs restic stunnel4\n") {
 		t.Errorf("missing packages: err=%v\n%s", err, strings.Join(cmds, "\n"))
 	}
 	if _, err = run(false, "missing\n"); err == nil || !strings.Contains(err.Error(), "package installation is off") {
