@@ -142,6 +142,12 @@ var progressLine = regexp.MustCompile(`^(\S+) \[INFO\]\s+provider\.terraform-pro
 // applyQuickstart applies examples/quickstart with nodes nodes in work.
 func applyQuickstart(ctx context.Context, t *testing.T, tfCLI, work string, nodes int) applyResult {
 	t.Helper()
+	return applyQuickstartEdited(ctx, t, tfCLI, work, nodes, func(s string) string { return s })
+}
+
+// applyQuickstartEdited is applyQuickstart of the example changed by edit.
+func applyQuickstartEdited(ctx context.Context, t *testing.T, tfCLI, work string, nodes int, edit func(string) string) applyResult {
+	t.Helper()
 	root := repoRoot(t)
 	bin := filepath.Join(work, "bin")
 	run(ctx, t, root, nil, "go", "build", "-o", filepath.Join(bin, "terraform-provider-pxc"), ".")
@@ -156,7 +162,7 @@ func applyQuickstart(ctx context.Context, t *testing.T, tfCLI, work string, node
 	// three nodes apart, and lets the bench grow the cluster to a fourth
 	// (changing the policy later would replace the cluster).
 	count := fmt.Sprintf("node_count = %d\n  anti_affinity = \"soft-anti-affinity\"", nodes)
-	qs = []byte(strings.Replace(string(qs), "node_count = 3", count, 1))
+	qs = []byte(edit(strings.Replace(string(qs), "node_count = 3", count, 1)))
 	must(t, os.WriteFile(filepath.Join(work, "main.tf"), qs, 0o600))
 
 	logPath := filepath.Join(work, "apply.log")
@@ -223,6 +229,7 @@ type failoverResult struct {
 	resumed, gap  time.Duration
 	acked, failed int
 	missing       []int
+	errors        string // the failed attempts after the kill, runs of one error
 }
 
 type tfNode struct {
@@ -236,6 +243,37 @@ func (f failoverResult) report(b *strings.Builder) {
 		f.nodes, f.gap.Round(10*time.Millisecond), f.writer, f.next, f.resumed.Round(10*time.Millisecond))
 	fmt.Fprintf(b, "            survivors saw the new view (cluster size %d) after: %s; acknowledged %d, failed attempts %d, acknowledged but missing afterwards %d\n",
 		f.nodes-1, f.views, f.acked, f.failed, len(f.missing))
+	if f.errors != "" {
+		fmt.Fprintf(b, "            failed attempts after the kill: %s\n", f.errors)
+	}
+}
+
+// errorRuns lists the write loop's failures after killed as runs of one
+// error: "+0.10s..+1.90s (12) invalid connection; ...".
+func errorRuns(l *galeratest.Log, killed time.Time) string {
+	var runs []string
+	var from, to time.Duration
+	var msg string
+	n := 0
+	flush := func() {
+		if n > 0 {
+			runs = append(runs, fmt.Sprintf("+%.2fs..+%.2fs (%d) %s", from.Seconds(), to.Seconds(), n, msg))
+		}
+	}
+	for i, at := range l.Failed {
+		if at.Before(killed) || i >= len(l.Errors) {
+			continue
+		}
+		d, m := at.Sub(killed), l.Errors[i].Error()
+		if n > 0 && m == msg {
+			to, n = d, n+1
+			continue
+		}
+		flush()
+		from, to, msg, n = d, d, m, 1
+	}
+	flush()
+	return strings.Join(runs, "; ")
 }
 
 func measureFailover(ctx context.Context, t *testing.T, tfCLI, work string) failoverResult {
@@ -299,6 +337,7 @@ func measureFailover(ctx context.Context, t *testing.T, tfCLI, work string) fail
 	}
 	res.next, res.resumed = next.Node, next.At.Sub(killed)
 	res.gap, _ = log.LongestGap(killed.Add(-time.Second))
+	res.errors = errorRuns(log, killed)
 	for _, n := range cl.Nodes {
 		if n.Name == next.Node {
 			sdb, err := galeratest.Open(net.JoinHostPort(n.IP, "3306"), "root", cl.RootPassword)
