@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -11,8 +12,8 @@ import (
 )
 
 // TestBenchFailoverTLS compares the load balancer's failover window of a
-// 3-node cluster with TLS disabled and required, in the same run (two
-// clusters side by side): `PXC_BENCH=1 go test -run TestBenchFailoverTLS`
+// cluster (3 nodes, or PXC_BENCH_FAILOVER_NODES) with TLS disabled and
+// required, in the same run (two clusters side by side): `PXC_BENCH=1 go test -run TestBenchFailoverTLS`
 // against a local cloud, as tools/bench.sh runs TestBench.
 func TestBenchFailoverTLS(t *testing.T) {
 	if os.Getenv("PXC_BENCH") == "" {
@@ -24,6 +25,12 @@ func TestBenchFailoverTLS(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
+	nodes := 3
+	if v := os.Getenv("PXC_BENCH_FAILOVER_NODES"); v != "" {
+		n, err := strconv.Atoi(v)
+		must(t, err)
+		nodes = n
+	}
 	var mu sync.Mutex
 	report := map[string]failoverResult{}
 	t.Run("modes", func(t *testing.T) {
@@ -31,7 +38,7 @@ func TestBenchFailoverTLS(t *testing.T) {
 			t.Run(mode, func(t *testing.T) {
 				t.Parallel()
 				work := t.TempDir()
-				applyQuickstartEdited(ctx, t, tfCLI, work, 3, func(s string) string {
+				applyQuickstartEdited(ctx, t, tfCLI, work, nodes, func(s string) string {
 					s = strings.Replace(s, `name = "demo"`, fmt.Sprintf(`name = "tls%s"`, mode[:3]), 1)
 					return strings.Replace(s, "  allowed_cidrs = var.allowed_cidrs\n",
 						fmt.Sprintf("  allowed_cidrs = var.allowed_cidrs\n  tls = { mode = %q }\n", mode), 1)
