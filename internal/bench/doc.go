@@ -5,7 +5,6 @@
 // window of its load balancer on 3 and 5 nodes (and, in TestBenchFailoverTLS,
 // with TLS disabled and required side by side, each with the load
 // balancer's check results and the failed writes after the kill), and the
-// raw lower bound of
-// the same cluster: Galera driven by hand over SSH on fresh hosts of the
-// same kind. It has no code of its own outside its test.
+// raw lower bound of the same cluster: Galera driven by hand over SSH on
+// fresh hosts of the same kind. It has no code of its own outside its test.
 package bench
