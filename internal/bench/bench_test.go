@@ -376,6 +376,9 @@ func measureFailover(ctx context.Context, t *testing.T, tfCLI, work string) fail
 	res.haproxy = lb(killed)
 	res.before = fmt.Sprintf("prepare retried %d times %v; failed attempts in the %s before the kill: %d",
 		len(prepareErrs), prepareErrs, killed.Sub(log.Started).Round(time.Second), countBefore(log.Failed, killed))
+	if n := countBefore(log.Failed, killed); n > 0 {
+		res.before += ": " + errorRuns(log, log.Started)
+	}
 	for _, n := range cl.Nodes {
 		if n.Name == next.Node {
 			sdb, err := galeratest.Open(net.JoinHostPort(n.IP, "3306"), "root", cl.RootPassword)
