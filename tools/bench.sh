@@ -3,7 +3,8 @@
 # internal/bench (one terraform apply of the quickstart with its phase
 # timings and API requests, a rolling restart of its 3 nodes (a static
 # parameter) and a planned writer move with their write gaps, the load
-# balancer's failover window on 3 and 5 nodes, and the raw lower bound:
+# balancer's failover window on 3 and 5 nodes (and on 3 with TLS disabled
+# and required side by side), and the raw lower bound:
 # Galera by hand on fresh hosts), prints the numbers and stops the cloud.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,4 +18,4 @@ set -a
 # shellcheck disable=SC1091
 source "$LOCALCLOUD_DIR/env"
 set +a
-PXC_BENCH=1 go test -count=1 -timeout 40m -run '^TestBench(Backup)?$' -v ./internal/bench
+PXC_BENCH=1 go test -count=1 -timeout 40m -run '^TestBench(Backup|FailoverTLS)?$' -v ./internal/bench

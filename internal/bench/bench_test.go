@@ -142,6 +142,12 @@ var progressLine = regexp.MustCompile(`^(\S+) \[INFO\]\s+provider\.terraform-pro
 // applyQuickstart applies examples/quickstart with nodes nodes in work.
 func applyQuickstart(ctx context.Context, t *testing.T, tfCLI, work string, nodes int) applyResult {
 	t.Helper()
+	return applyQuickstartEdited(ctx, t, tfCLI, work, nodes, func(s string) string { return s })
+}
+
+// applyQuickstartEdited is applyQuickstart of the example changed by edit.
+func applyQuickstartEdited(ctx context.Context, t *testing.T, tfCLI, work string, nodes int, edit func(string) string) applyResult {
+	t.Helper()
 	root := repoRoot(t)
 	bin := filepath.Join(work, "bin")
 	run(ctx, t, root, nil, "go", "build", "-o", filepath.Join(bin, "terraform-provider-pxc"), ".")
@@ -156,7 +162,7 @@ func applyQuickstart(ctx context.Context, t *testing.T, tfCLI, work string, node
 	// three nodes apart, and lets the bench grow the cluster to a fourth
 	// (changing the policy later would replace the cluster).
 	count := fmt.Sprintf("node_count = %d\n  anti_affinity = \"soft-anti-affinity\"", nodes)
-	qs = []byte(strings.Replace(string(qs), "node_count = 3", count, 1))
+	qs = []byte(edit(strings.Replace(string(qs), "node_count = 3", count, 1)))
 	must(t, os.WriteFile(filepath.Join(work, "main.tf"), qs, 0o600))
 
 	logPath := filepath.Join(work, "apply.log")
@@ -223,6 +229,9 @@ type failoverResult struct {
 	resumed, gap  time.Duration
 	acked, failed int
 	missing       []int
+	errors        string // the failed attempts after the kill, runs of one error
+	haproxy       string // the load balancer's server states after the kill
+	before        string // what failed before the kill
 }
 
 type tfNode struct {
@@ -236,6 +245,51 @@ func (f failoverResult) report(b *strings.Builder) {
 		f.nodes, f.gap.Round(10*time.Millisecond), f.writer, f.next, f.resumed.Round(10*time.Millisecond))
 	fmt.Fprintf(b, "            survivors saw the new view (cluster size %d) after: %s; acknowledged %d, failed attempts %d, acknowledged but missing afterwards %d\n",
 		f.nodes-1, f.views, f.acked, f.failed, len(f.missing))
+	if f.errors != "" {
+		fmt.Fprintf(b, "            failed attempts after the kill: %s\n", f.errors)
+	}
+	fmt.Fprintf(b, "            %s\n", f.before)
+	if f.haproxy != "" {
+		fmt.Fprintf(b, "            load balancer: %s\n", f.haproxy)
+	}
+}
+
+func countBefore(times []time.Time, t time.Time) int {
+	n := 0
+	for _, at := range times {
+		if at.Before(t) {
+			n++
+		}
+	}
+	return n
+}
+
+// errorRuns lists the write loop's failures after killed as runs of one
+// error: "+0.10s..+1.90s (12) invalid connection; ...".
+func errorRuns(l *galeratest.Log, killed time.Time) string {
+	var runs []string
+	var from, to time.Duration
+	var msg string
+	n := 0
+	flush := func() {
+		if n > 0 {
+			runs = append(runs, fmt.Sprintf("+%.2fs..+%.2fs (%d) %s", from.Seconds(), to.Seconds(), n, msg))
+		}
+	}
+	for i, at := range l.Failed {
+		if at.Before(killed) || i >= len(l.Errors) {
+			continue
+		}
+		d, m := at.Sub(killed), l.Errors[i].Error()
+		if n > 0 && m == msg && d-to < 300*time.Millisecond {
+			to, n = d, n+1
+			continue
+		}
+		flush()
+		from, to, msg, n = d, d, m, 1
+	}
+	flush()
+	return strings.Join(runs, "; ")
 }
 
 func measureFailover(ctx context.Context, t *testing.T, tfCLI, work string) failoverResult {
@@ -270,7 +324,20 @@ func measureFailover(ctx context.Context, t *testing.T, tfCLI, work string) fail
 	db, err := galeratest.Open(net.JoinHostPort(pool.VIP, "3306"), "root", cl.RootPassword)
 	must(t, err)
 	defer db.Close()
-	must(t, galeratest.Prepare(ctx, db, "bench.failover"))
+	// A fresh load balancer may still be settling its writer: retried, and
+	// the retries are reported.
+	var prepareErrs []string
+	for {
+		err := galeratest.Prepare(ctx, db, "bench.failover")
+		if err == nil {
+			break
+		}
+		prepareErrs = append(prepareErrs, err.Error())
+		if len(prepareErrs) == 20 {
+			t.Fatalf("prepare through %s: %v", pool.VIP, prepareErrs)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 	writer, err := galeratest.NodeOf(ctx, db)
 	must(t, err)
 
@@ -285,7 +352,13 @@ func measureFailover(ctx context.Context, t *testing.T, tfCLI, work string) fail
 			victim = n
 		}
 	}
+	if os.Getenv("PXC_BENCH_PROBE") != "" {
+		for _, n := range cl.Nodes[:2] {
+			t.Logf("%s probe:\n%s", n.Name, runOnNode(ctx, t, n, cl.PrivateKey, os.Getenv("PXC_BENCH_PROBE")))
+		}
+	}
 	views := watchViews(loopCtx, t, cl.Nodes, victim, cl.RootPassword)
+	lb := watchHAProxy(loopCtx, pool.VIP, cl.Nodes)
 	killMySQL(ctx, t, victim, cl.PrivateKey)
 	killed := time.Now()
 	time.Sleep(20 * time.Second)
@@ -299,6 +372,13 @@ func measureFailover(ctx context.Context, t *testing.T, tfCLI, work string) fail
 	}
 	res.next, res.resumed = next.Node, next.At.Sub(killed)
 	res.gap, _ = log.LongestGap(killed.Add(-time.Second))
+	res.errors = errorRuns(log, killed)
+	res.haproxy = lb(killed)
+	res.before = fmt.Sprintf("prepare retried %d times %v; failed attempts in the %s before the kill: %d",
+		len(prepareErrs), prepareErrs, killed.Sub(log.Started).Round(time.Second), countBefore(log.Failed, killed))
+	if n := countBefore(log.Failed, killed); n > 0 {
+		res.before += ": " + errorRuns(log, log.Started)
+	}
 	for _, n := range cl.Nodes {
 		if n.Name == next.Node {
 			sdb, err := galeratest.Open(net.JoinHostPort(n.IP, "3306"), "root", cl.RootPassword)
@@ -322,6 +402,24 @@ func killMySQL(ctx context.Context, t *testing.T, n tfNode, privateKey string) {
 	defer cl.Close()
 	_, err = cl.Run(ctx, "pkill -9 -x mariadbd; pkill -9 -x mysqld; true", nil)
 	must(t, err)
+}
+
+// runOnNode runs a shell command on a node as killMySQL reaches it and
+// returns its output (for the report; errors are part of it).
+func runOnNode(ctx context.Context, t *testing.T, n tfNode, privateKey, cmd string) string {
+	t.Helper()
+	console := consoleOutput(ctx, t, n.ID)
+	fps := regexp.MustCompile(`SHA256:[A-Za-z0-9+/=]+`).FindAllString(console, -1)
+	cl, err := guest.DialSSH(ctx, guest.SSHTarget{Addr: n.IP, PrivateKey: []byte(privateKey), HostKeyFingerprints: fps}, nil)
+	if err != nil {
+		return err.Error()
+	}
+	defer cl.Close()
+	out, err := cl.Run(ctx, cmd, nil)
+	if err != nil {
+		return string(out) + err.Error()
+	}
+	return string(out)
 }
 
 // watchViews polls every survivor's wsrep_cluster_size every 100 ms from

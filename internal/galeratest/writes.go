@@ -70,6 +70,7 @@ type Log struct {
 	Started time.Time
 	Acked   []Write
 	Failed  []time.Time
+	Errors  []error // Errors[i] is why the attempt at Failed[i] failed
 	LastErr error
 }
 
@@ -144,6 +145,7 @@ func RunWrites(ctx context.Context, db *sql.DB, table string, interval time.Dura
 			l.Acked = append(l.Acked, Write{Seq: seq, Node: node, At: now})
 		} else if ctx.Err() == nil {
 			l.Failed = append(l.Failed, now)
+			l.Errors = append(l.Errors, err)
 			l.LastErr = err
 		}
 		l.mu.Unlock()

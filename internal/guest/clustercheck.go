@@ -95,7 +95,7 @@ while IFS= read -r -t 2 line; do line=${line%%$'\r'}; [ -z "$line" ] && break; d
 path=${path%%%%\?*}
 # One statement list per client run, bounded in time (a donor blocked by a
 # backup lock must not hang the check).
-sql() { timeout 5 %[5]s --defaults-extra-file=%[6]s --connect-timeout=3 -N -B -e "SET SESSION wsrep_sync_wait=0; $1" 2>/dev/null | tail -n 1; }
+sql() { timeout 5 %[5]s --defaults-extra-file=%[6]s %[10]s --connect-timeout=3 -N -B -e "SET SESSION wsrep_sync_wait=0; $1" 2>/dev/null | tail -n 1; }
 row=$(sql %[7]s)
 IFS=$'\t' read -r status state ready incoming reject donor_rejects maint <<<"$row"
 ok=0
@@ -121,7 +121,23 @@ fi
 if [ "$ok" = 1 ]; then code="200 OK"; body="Galera $role %[1]s is synced."
 else code="503 Service Unavailable"; body="Galera $role %[1]s is not available (${status:-down}/${state:-down})."; fi
 printf 'HTTP/1.1 %%s\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: %%d\r\n\r\n%%s\n' "$code" $(( ${#body} + 1 )) "$body"
-`, self.Name, self.Address, shellQuote(strings.Join(order, " ")), donorOK, l.Client, clustercheckConfig, shellQuote(query), writerShell, writerTable)
+`, self.Name, self.Address, shellQuote(strings.Join(order, " ")), donorOK, l.Client, clustercheckConfig, shellQuote(query), writerShell, writerTable,
+		socketClientWithoutTLS(s.Flavour))
+}
+
+// socketClientWithoutTLS is the client option that keeps the responder's
+// connections on the unix socket in plain text. MariaDB's client turns TLS
+// on by default (10.11: --ssl "defaults to on") whenever the server offers
+// it, as it does once the cluster has TLS: a handshake in each of the two
+// or three client runs of a check made checks on a loaded host overrun the
+// load balancer's 1 s check timeout (L7TOUT), so after a writer died no
+// survivor passed /writer for seconds. The socket never leaves the host,
+// and require_secure_transport accepts it without TLS.
+func socketClientWithoutTLS(f Flavour) string {
+	if f == Percona {
+		return "--ssl-mode=DISABLED"
+	}
+	return "--skip-ssl"
 }
 
 // EnsureClustercheck creates the clustercheck account (on a healthy

@@ -96,3 +96,54 @@ func TestClustercheckScript(t *testing.T) {
 		})
 	}
 }
+
+// The responder's client stays off TLS on the unix socket: with TLS on
+// the server, MariaDB's client negotiates it by default, and the handshakes
+// made checks overrun the load balancer's 1 s timeout on a loaded host
+// (the writer failover waited seconds for a survivor to pass /writer).
+func TestClustercheckClientSkipsTLS(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("bash not installed")
+	}
+	for _, tc := range []struct {
+		flavour Flavour
+		version string
+		sst     SSTMethod
+		want    string
+	}{
+		{MariaDB, "10.11", SSTRsync, "--skip-ssl"},
+		{Percona, "8.0", SSTXtrabackupV2, "--ssl-mode=DISABLED"},
+	} {
+		t.Run(string(tc.flavour), func(t *testing.T) {
+			spec := testSpec(tc.flavour, tc.version, tc.sst).withDefaults()
+			members := spec.Nodes
+			dir := t.TempDir()
+			// Node 2 finds the recorded writer gone and claims: every one of
+			// the responder's client runs (status, record, claim) is logged.
+			row := strings.Join([]string{"Primary", "Synced", "ON", members[1].Address + ":3306", "NONE", "0", "DISABLED"}, "\t")
+			client := "#!/bin/sh\nprintf '%s\\n' \"$*\" >>" + filepath.Join(dir, "args.log") + "\ncase \"$*\" in\n" +
+				"*ROW_COUNT*) echo 1;;\n*pxc_guest.writer*) echo '" + members[0].Address + "';;\n*) printf '%s\\n' '" + row + "';;\nesac\n"
+			l := layoutFor(spec)
+			if err := os.WriteFile(filepath.Join(dir, l.Client), []byte(client), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command("bash", "-c", renderClustercheck(spec, members, members[1], Clustercheck{Password: "x"}))
+			cmd.Env = []string{"PATH=" + dir + ":/usr/bin:/bin"}
+			cmd.Stdin = strings.NewReader("GET /writer HTTP/1.1\r\n\r\n")
+			out, err := cmd.CombinedOutput()
+			if err != nil || !strings.HasPrefix(string(out), "HTTP/1.1 200 ") {
+				t.Fatalf("the claim did not answer 200: %v\n%s", err, out)
+			}
+			logged, _ := os.ReadFile(filepath.Join(dir, "args.log"))
+			runs := strings.Split(strings.TrimSpace(string(logged)), "\n")
+			if len(runs) < 3 {
+				t.Fatalf("want the status, record and claim client runs, got:\n%s", logged)
+			}
+			for _, r := range runs {
+				if !strings.Contains(" "+r+" ", " "+tc.want+" ") {
+					t.Errorf("client run without %s: %s", tc.want, r)
+				}
+			}
+		})
+	}
+}
