@@ -36,7 +36,7 @@ type fakeServer struct {
 	outsidePrimary bool
 	gvwstate       bool
 	pcRecovery     int
-	files    map[string]string // uploaded content by path
+	files          map[string]string // uploaded content by path
 }
 
 type sharedLog struct {
