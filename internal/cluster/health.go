@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -89,8 +90,11 @@ func (o Outage) Table() []string {
 	lines := make([]string, 0, len(o.Decision.Nodes))
 	for _, n := range o.Decision.Nodes {
 		role := "rejoins"
-		if n.Node == o.Decision.Source {
+		switch {
+		case n.Node == o.Decision.Source:
 			role = "BOOTSTRAPS"
+		case slices.Contains(o.Decision.Outside, n.Node):
+			role = "waits for pc.recovery, else stopped and surveyed"
 		}
 		switch {
 		case n.Err != nil:
@@ -116,6 +120,9 @@ func (o Outage) Table() []string {
 func (o Outage) Summary() string {
 	if o.Ambiguous != nil {
 		return "no node can be chosen to bootstrap from: " + o.Ambiguous.Error()
+	}
+	if o.Decision.Source == "" {
+		return o.Decision.Reason
 	}
 	return fmt.Sprintf("%s bootstraps: %s; the others rejoin one by one", o.Decision.Source, o.Decision.Reason)
 }
@@ -176,6 +183,9 @@ func planOutage(o *Outage) []NodeRepair {
 			r.Kind, r.Action = RepairBlocked, "nothing until recovery.bootstrap_node names the node to bootstrap"
 		case n.Node == o.Decision.Source:
 			r.Kind, r.Action = RepairBootstrap, "bootstrap a new primary component ("+o.Decision.Reason+")"
+		case slices.Contains(o.Decision.Outside, n.Node):
+			r.Problem = "runs outside a primary component"
+			r.Action = "wait for pc.recovery, else stop it; the most advanced node then bootstraps, the others rejoin"
 		}
 		out = append(out, r)
 	}

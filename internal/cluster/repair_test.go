@@ -398,3 +398,41 @@ func TestRepairOfAllShutoffServersPowersOnAndAsksForTheSurvey(t *testing.T) {
 		t.Fatalf("rejoined without a primary component: %v", r.guests.repaired)
 	}
 }
+
+// After every server lost power, the units of a systemd image started the
+// servers, which now wait outside a primary component: the plan is a clear
+// recovery (no override needed) that waits for pc.recovery or stops them,
+// and the apply runs it with the survey's choice.
+func TestRepairRecoversServersStartedByTheirUnits(t *testing.T) {
+	r := newRig()
+	spec, c := builtCluster(t, r)
+	h := healthyNode()
+	h.Status.ClusterStatus, h.Status.LocalState = "non-Primary", "Initialized"
+	r.guests.health = map[string]guest.NodeHealth{"db-1": h, "db-2": h, "db-3": h}
+	r.guests.survey = []guest.NodeRecovery{{Node: "db-1", Running: true, PCRecovery: true}, {Node: "db-2", Running: true}, {Node: "db-3", Running: true}}
+	got, err := r.m.Read(testContext(t), c.ID, &spec, c.HostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := got.Health.Outage
+	if o == nil || o.Ambiguous != nil {
+		t.Fatalf("outage %+v, want a clear recovery", o)
+	}
+	if !strings.Contains(o.Summary(), "pc.recovery") {
+		t.Errorf("summary %q does not say what apply does", o.Summary())
+	}
+	for _, rep := range got.Health.Repairs {
+		if rep.Kind != RepairRecover || !strings.Contains(rep.Action, "pc.recovery") {
+			t.Errorf("repair %s (%s), want a recovery that waits for pc.recovery", rep, rep.Kind)
+		}
+	}
+	if table := strings.Join(o.Table(), "\n"); !strings.Contains(table, "db-2: server running, primary=false") || !strings.Contains(table, "waits for pc.recovery, else stopped and surveyed") {
+		t.Errorf("table:\n%s", table)
+	}
+	if err := r.m.Repair(testContext(t), got, spec, RecoveryOverride{}); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(r.guests.recovered, []string{""}) {
+		t.Fatalf("recovered %v, want the survey's choice", r.guests.recovered)
+	}
+}

@@ -25,6 +25,10 @@ type NodeRecovery struct {
 	Seqno           int64
 	SafeToBootstrap bool
 	Recovered       bool
+	// PCRecovery: the node runs outside a primary component with a
+	// gvwstate.dat, so Galera's pc.recovery is restoring the last primary
+	// component (it does when every member of it is back).
+	PCRecovery bool
 }
 
 // Decision is the outcome of a survey: which node bootstraps and why.
@@ -35,6 +39,10 @@ type Decision struct {
 	Source string
 	Reason string
 	Forced bool
+	// Outside names the nodes that run outside a primary component (on
+	// systemd images their units started the server at boot): Recover waits
+	// for pc.recovery, else stops them and surveys again before it chooses.
+	Outside []string
 }
 
 func (d Decision) String() string {
@@ -155,6 +163,10 @@ func (c *Cluster) surveyNode(ctx context.Context, n *node) NodeRecovery {
 		st, err := c.nodeStatus(ctx, n)
 		r.Primary = err == nil && st.ClusterStatus == "Primary"
 		r.UUID, r.Seqno = st.StateUUID, st.LastCommitted
+		if !r.Primary {
+			out, err := n.run(ctx, "test -f "+dataDir+"/gvwstate.dat && echo gvwstate || true", nil)
+			r.PCRecovery = err == nil && strings.Contains(out, "gvwstate")
+		}
 		return r
 	}
 	g, err := c.readGrastate(ctx, n)
@@ -206,11 +218,18 @@ func Decide(nodes []NodeRecovery, force string) (Decision, error) {
 	if len(unknown) > 0 {
 		return d, fmt.Errorf("cannot choose a bootstrap node before every node is surveyed; not surveyed: %s (name a node to force)", strings.Join(unknown, ", "))
 	}
-	uuids := map[string][]string{}
 	for _, n := range nodes {
 		if n.Running {
-			return d, fmt.Errorf("%s runs but is not in a primary component; stop it or name a node to force", n.Node)
+			d.Outside = append(d.Outside, n.Node)
 		}
+	}
+	if len(d.Outside) > 0 {
+		// Their positions are known only once they are stopped.
+		d.Reason = fmt.Sprintf("%s run outside a primary component (started at boot by their units): recovery waits for Galera's pc.recovery, else stops them, surveys every node and bootstraps the most advanced", strings.Join(d.Outside, ", "))
+		return d, nil
+	}
+	uuids := map[string][]string{}
+	for _, n := range nodes {
 		if n.UUID != "" && n.UUID != zeroUUID {
 			uuids[n.UUID] = append(uuids[n.UUID], n.Node)
 		}
@@ -258,9 +277,17 @@ func (c *Cluster) Recover(ctx context.Context, force string) (Decision, error) {
 	if err != nil {
 		return Decision{Nodes: survey}, fmt.Errorf("recover: survey: %w", err)
 	}
+	if force == "" {
+		if survey, err = c.settleOutsidePrimary(ctx, survey); err != nil {
+			return Decision{Nodes: survey}, fmt.Errorf("recover: %w", err)
+		}
+	}
 	d, err := Decide(survey, force)
 	if err != nil {
 		return d, fmt.Errorf("recover: %w", err)
+	}
+	if d.Source == "" && len(d.Outside) > 0 {
+		return d, fmt.Errorf("recover: %s still run outside a primary component after being stopped", strings.Join(d.Outside, ", "))
 	}
 	c.emit("recover", d.Source, "decision: %s", d)
 	nodes := c.nodes()
@@ -309,8 +336,16 @@ func (c *Cluster) Recover(ctx context.Context, force string) (Decision, error) {
 			return d, fmt.Errorf("recover: %w", err)
 		}
 		if ps.Running {
-			if st, err := c.nodeStatus(ctx, n); err == nil && st.Healthy() {
+			st, err := c.nodeStatus(ctx, n)
+			if err == nil && st.Healthy() {
 				continue
+			}
+			// In the primary component but not Synced yet (after
+			// pc.recovery, an IST): waited for, not restarted.
+			if err == nil && st.ClusterStatus == "Primary" {
+				if _, err := c.waitSynced(ctx, n, joinTimeout(c.opts.joinTimeout, 0), "Synced in the restored primary component"); err == nil {
+					continue
+				}
 			}
 			if err := c.stop(ctx, n); err != nil {
 				return d, fmt.Errorf("recover: %w", err)
@@ -342,4 +377,88 @@ func (c *Cluster) Recover(ctx context.Context, force string) (Decision, error) {
 	}
 	c.emitDone("recover", "", start, "cluster recovered: %s", d)
 	return d, nil
+}
+
+// pcRecoveryWait bounds the wait for Galera's pc.recovery: once every
+// member of the last primary component is back it restores the component
+// within seconds; a missing member keeps the others waiting for good.
+const pcRecoveryWait = 90 * time.Second
+
+// settleOutsidePrimary handles the nodes a survey found running outside a
+// primary component (on systemd images the units start the server at boot,
+// after a power loss of every server). When they hold a gvwstate.dat,
+// pc.recovery is given time to restore the last primary component; the
+// survey is returned as soon as a node is Primary (the others then rejoin
+// it). Otherwise, or when it does not come, every such node is stopped
+// (through its unit) so grastate.dat and --wsrep-recover tell its position,
+// and the nodes are surveyed again. Nothing runs outside a primary
+// component when Decide then picks the node to bootstrap.
+func (c *Cluster) settleOutsidePrimary(ctx context.Context, survey []NodeRecovery) ([]NodeRecovery, error) {
+	outside, pcRecovery := outsidePrimary(survey)
+	if len(outside) == 0 {
+		return survey, nil
+	}
+	if pcRecovery {
+		start := time.Now()
+		c.emit("recover", "", "%s run outside a primary component with gvwstate.dat: waiting up to %s for pc.recovery", strings.Join(outside, ", "), pcRecoveryWait)
+		for time.Since(start) < pcRecoveryWait {
+			for _, name := range outside {
+				n, err := c.node(name)
+				if err != nil {
+					return survey, err
+				}
+				if st, err := c.nodeStatus(ctx, n); err == nil && st.ClusterStatus == "Primary" {
+					c.emitDone("recover", name, start, "pc.recovery restored the primary component")
+					s, err := c.Survey(ctx)
+					if err != nil {
+						return s, fmt.Errorf("survey: %w", err)
+					}
+					return s, nil
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return survey, ctx.Err()
+			case <-time.After(max(c.opts.poll, time.Second)):
+			}
+		}
+		c.emit("recover", "", "pc.recovery did not restore a primary component within %s", pcRecoveryWait)
+	}
+	for _, name := range outside {
+		n, err := c.node(name)
+		if err != nil {
+			return survey, err
+		}
+		if err := c.detectInit(ctx, n); err != nil {
+			return survey, err
+		}
+		t := time.Now()
+		if err := c.stop(ctx, n); err != nil {
+			return survey, fmt.Errorf("stop %s, which runs outside a primary component: %w", name, err)
+		}
+		c.emitDone("recover", name, t, "stopped: it ran outside a primary component")
+	}
+	s, err := c.Survey(ctx)
+	if err != nil {
+		return s, fmt.Errorf("survey after stopping %s: %w", strings.Join(outside, ", "), err)
+	}
+	return s, nil
+}
+
+// outsidePrimary names the surveyed nodes that run outside a primary
+// component (none when some node is Primary: the others rejoin it), and
+// whether any of them waits in pc.recovery.
+func outsidePrimary(survey []NodeRecovery) (names []string, pcRecovery bool) {
+	for _, n := range survey {
+		if n.Err == nil && n.Running && n.Primary {
+			return nil, false
+		}
+	}
+	for _, n := range survey {
+		if n.Err == nil && n.Running {
+			names = append(names, n.Node)
+			pcRecovery = pcRecovery || n.PCRecovery
+		}
+	}
+	return names, pcRecovery
 }

@@ -29,7 +29,14 @@ type fakeServer struct {
 	sst bool
 	// grastate is the node's grastate.dat (empty: none).
 	grastate string
-	files    map[string]string // uploaded content by path
+	// outsidePrimary: the running server waits outside a primary
+	// component (its unit started it at boot); gvwstate: it holds a
+	// gvwstate.dat; pcRecovery: status reads until pc.recovery restores
+	// the primary component (0: never).
+	outsidePrimary bool
+	gvwstate       bool
+	pcRecovery     int
+	files          map[string]string // uploaded content by path
 }
 
 type sharedLog struct {
@@ -78,6 +85,11 @@ func (f *fakeServer) Run(ctx context.Context, cmd string, stdin []byte) ([]byte,
 			out += "bootstrapped\n"
 		}
 		return []byte(out), nil
+	case strings.Contains(cmd, "gvwstate.dat && echo gvwstate"):
+		if f.gvwstate {
+			return []byte("gvwstate\n"), nil
+		}
+		return nil, nil
 	case strings.HasPrefix(cmd, "cat /var/lib/mysql/grastate.dat"):
 		return []byte(f.grastate), nil
 	case strings.HasPrefix(cmd, "cat /var/lib/mysql/"):
@@ -93,13 +105,13 @@ func (f *fakeServer) Run(ctx context.Context, cmd string, stdin []byte) ([]byte,
 		strings.HasPrefix(cmd, "systemctl start mysql\n"), cmd == "systemctl start mysql":
 		f.running, f.bootstrapped = true, false
 	case cmd == "systemctl start mysql@bootstrap.service", cmd == "galera_new_cluster":
-		f.running, f.bootstrapped = true, true
+		f.running, f.bootstrapped, f.outsidePrimary = true, true, false
 	case cmd == "systemctl start mariadb":
-		f.running, f.bootstrapped = true, false
+		f.running, f.bootstrapped, f.outsidePrimary = true, false, false
 	case strings.Contains(cmd, "setsid"):
 		f.running, f.bootstrapped = true, strings.Contains(cmd, "--wsrep-new-cluster")
 	case strings.Contains(cmd, " shutdown "), strings.HasPrefix(cmd, "systemctl stop"):
-		f.running, f.bootstrapped = false, false
+		f.running, f.bootstrapped, f.outsidePrimary = false, false, false
 	case strings.Contains(cmd, " ping"):
 		if !f.running {
 			return nil, &CommandError{Command: cmd, ExitCode: 1}
@@ -144,6 +156,15 @@ func fakeCluster(t *testing.T, spec ClusterSpec, initSys string) (*Cluster, *sha
 		defer f.mu.Unlock()
 		if !f.running {
 			return NodeStatus{Node: n.Name}, errors.New("connection refused")
+		}
+		if f.outsidePrimary && f.pcRecovery > 0 {
+			if f.pcRecovery--; f.pcRecovery == 0 {
+				f.outsidePrimary = false
+			}
+		}
+		if f.outsidePrimary {
+			return NodeStatus{Node: n.Name, NodeName: n.Name, ClusterSize: 3, ClusterStatus: "non-Primary",
+				LocalState: "Initialized", Connected: true, StateUUID: "u", LastCommitted: -1}, nil
 		}
 		return NodeStatus{Node: n.Name, NodeName: n.Name, ClusterSize: 3, ClusterStatus: "Primary",
 			LocalState: "Synced", Ready: true, Connected: true, StateUUID: "u", ConfID: 3}, nil

@@ -37,6 +37,7 @@ func TestAccClusterSystemdGuests(t *testing.T) {
 	lc := sc.lc
 	name := "accsd-" + acctest.RandStringFromCharSet(5, "abcdefghijklmnopqrstuvwxyz")
 	config := sc.providerBlock + lc.accClusterConfig(name, "")
+	var g *systemdGuests
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             lc.checkNothingLeftOf(t, name),
@@ -44,7 +45,8 @@ func TestAccClusterSystemdGuests(t *testing.T) {
 			{
 				Config: config,
 				Check: func(s *terraform.State) error {
-					g, err := sc.systemdGuests(t, s, name)
+					var err error
+					g, err = sc.systemdGuests(t, s, name)
 					if err != nil {
 						return err
 					}
@@ -61,6 +63,35 @@ func TestAccClusterSystemdGuests(t *testing.T) {
 			},
 			{
 				// Nothing for the provider to do after the reboot and the crash.
+				Config: config, PlanOnly: true,
+			},
+			{
+				// Every server loses power at once and is started again:
+				// the units start MariaDB at boot, with no primary
+				// component to join. The apply's self-repair brings the
+				// cluster back (pc.recovery, or a bootstrap of the most
+				// advanced node) with every row written before.
+				PreConfig: func() { g.powerLossOfEveryServer(t, sc, true) },
+				Config:    config,
+				Check: func(*terraform.State) error {
+					return g.backAfterPowerLoss(t)
+				},
+			},
+			{
+				Config: config, PlanOnly: true,
+			},
+			{
+				// A clean stop of every server through Nova (os-stop):
+				// no gvwstate.dat is left, so pc.recovery cannot restore
+				// the primary component; the units start servers that
+				// find none, and the apply bootstraps the most advanced.
+				PreConfig: func() { g.powerLossOfEveryServer(t, sc, false) },
+				Config:    config,
+				Check: func(*terraform.State) error {
+					return g.backAfterPowerLoss(t)
+				},
+			},
+			{
 				Config: config, PlanOnly: true,
 			},
 		},
@@ -376,5 +407,92 @@ func (g *systemdGuests) crashRestartedByUnit(t *testing.T, sc sdCloud, n *system
 	if after != before+1 {
 		return fmt.Errorf("%s: NRestarts went from %d to %d, want one restart by the unit", n.name, before, after)
 	}
+	return nil
+}
+
+// outageRows is how many rows are written before the power loss.
+const outageRows = 50
+
+// powerLossOfEveryServer writes rows, stops every server (hard: the local
+// cloud's admin power-off, no clean shutdown; else Nova's os-stop, a clean
+// one), then starts every server through Nova.
+func (g *systemdGuests) powerLossOfEveryServer(t *testing.T, sc sdCloud, hard bool) {
+	var values []string
+	for i := 1; i <= outageRows; i++ {
+		values = append(values, fmt.Sprintf("(%d)", i))
+	}
+	if _, err := g.nodes[0].run(`mariadb -e "CREATE DATABASE IF NOT EXISTS outage; CREATE TABLE IF NOT EXISTS outage.t (id INT PRIMARY KEY); INSERT IGNORE INTO outage.t VALUES ` + strings.Join(values, ",") + `"`); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	compute, err := sc.client.Compute(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range g.nodes {
+		if hard {
+			sc.lc.admin(t, http.MethodPost, "/servers/"+n.id+"/poweroff", nil)
+		} else if err := servers.Stop(ctx, compute, n.id).ExtractErr(); err != nil {
+			t.Fatalf("stop %s: %v", n.name, err)
+		}
+		if n.client != nil {
+			n.client.Close()
+			n.client = nil
+		}
+	}
+	for _, n := range g.nodes {
+		err := eventually(ctx, 5*time.Minute, func() error {
+			s, err := servers.Get(ctx, compute, n.id).Extract()
+			if err == nil && (s.Status != "SHUTOFF" || s.TaskState != "") {
+				err = fmt.Errorf("%s is %s (%s), want SHUTOFF", n.name, s.Status, s.TaskState)
+			}
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range g.nodes {
+		if _, err := sc.client.StartServer(ctx, n.id); err != nil {
+			t.Fatalf("start %s after the power loss: %v", n.name, err)
+		}
+	}
+	// What the units did at boot, for the log: the apply decides.
+	for _, n := range g.nodes {
+		_ = eventually(ctx, time.Minute, func() error { _, err := n.run("true"); return err })
+		unit, _ := n.run("systemctl is-active mariadb")
+		st, _ := n.wsrepState()
+		t.Logf("%s after the power loss: unit %s, wsrep %q", n.name, unit, st)
+		if !hard && st == "3 Synced" {
+			// Without gvwstate.dat nothing but the apply can form a
+			// primary component: the recovery must be the apply's.
+			t.Fatalf("%s is Synced before the apply after a clean stop of every server", n.name)
+		}
+	}
+}
+
+// backAfterPowerLoss: every node Synced in a 3-node cluster, its unit
+// active, and every row written before the power loss on every node.
+func (g *systemdGuests) backAfterPowerLoss(t *testing.T) error {
+	for _, n := range g.nodes {
+		if err := n.waitSynced(3 * time.Minute); err != nil {
+			return err
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		err := eventually(ctx, 2*time.Minute, n.checkSystemd)
+		cancel()
+		if err != nil {
+			return err
+		}
+		got, err := n.run(`mariadb -N -e "SELECT COUNT(*) FROM outage.t"`)
+		if err != nil {
+			return err
+		}
+		if got != strconv.Itoa(outageRows) {
+			return fmt.Errorf("%s holds %s rows written before the power loss, want %d", n.name, got, outageRows)
+		}
+	}
+	t.Logf("cluster back after the power loss of every server, %d rows on every node", outageRows)
 	return nil
 }
