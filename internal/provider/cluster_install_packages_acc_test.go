@@ -21,8 +21,8 @@ import (
 // have no other route): its request log shows every node fetching them.
 func TestAccClusterInstallPackages(t *testing.T) {
 	t.Parallel()
-	// The plain image boots only in systemd mode: make test's shared
-	// cloud boots init-less hosts, so this runs on a systemd cloud.
+	// The plain image boots only in systemd mode: the shared cloud when
+	// it boots systemd, else a systemd cloud of the test's own.
 	sc := systemdCloud(t)
 	plain := sc.lc
 	plain.image = "debian-12"

@@ -16,28 +16,87 @@ import (
 	"github.com/gophercloud/gophercloud/v2/openstack/compute/v2/servers"
 	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/octavia"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
 
 // The cluster on the local cloud's real guests (issue 18): every server
 // boots the image with systemd as PID 1, MariaDB runs as its enabled unit,
-// and the console is the guest's own, with cloud-init's fingerprint block,
-// which is what the host key is checked against here too. A Nova reboot
-// of one server brings MariaDB back through its unit and the node rejoins
-// by IST with no help from the provider; a kill -9 of mysqld is followed
-// by the unit's Restart= policy (Debian's on-abnormal) and a rejoin. The
-// plan after both is empty.
+// the cluster was bootstrapped through galera_new_cluster, and the console
+// is the guest's own, with cloud-init's fingerprint block, which is what
+// the host key is checked against here too. Then the day-2 steps, each
+// with writes through a single-writer load balancer's VIP: a Nova reboot
+// of one server (MariaDB comes back through its unit and the node rejoins
+// by IST with no help from the provider), a kill -9 of the writer's
+// mysqld (the unit's Restart= policy, Debian's on-abnormal, starts it
+// again, as a member, not a second bootstrap) and a power cut of every
+// server (the apply brings the cluster back). After each: no
+// acknowledged write lost, every node Synced, the plan empty.
 func TestAccClusterSystemdGuests(t *testing.T) {
 	t.Parallel()
 	sc := systemdCloud(t)
 	lc := sc.lc
 	name := "accsd-" + acctest.RandStringFromCharSet(5, "abcdefghijklmnopqrstuvwxyz")
-	config := sc.providerBlock + lc.accClusterConfig(name, "")
+	config := sc.providerBlock + lc.accClusterConfig(name, "") + `
+resource "pxc_lb_pool" "single" {
+  cluster_id = pxc_cluster.test.id
+  mode       = "single_writer"
+}
+`
 	var g *systemdGuests
+	w := &dayTwoWrites{}
+	t.Cleanup(func() { w.stop() })
+	var changed time.Time
+	// dayTwo is a step that changes the running cluster in change (the
+	// test's own action, behind the provider's back), then applies the
+	// unchanged configuration; quiet says the provider has nothing to do
+	// (the plan before the apply is empty too). maxGap bounds the longest
+	// time without an acknowledged write (0: only logged); next names the
+	// table the following step writes into ("" for none).
+	dayTwo := func(what string, change func(), quiet bool, maxGap time.Duration, check func() error, next string) resource.TestStep {
+		step := resource.TestStep{
+			PreConfig: func() {
+				changed = time.Now()
+				change()
+			},
+			Config: config,
+			ConfigPlanChecks: resource.ConfigPlanChecks{
+				PostApplyPostRefresh: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+			},
+			Check: func(s *terraform.State) error {
+				if check != nil {
+					if err := check(); err != nil {
+						return err
+					}
+				}
+				st, err := readCIDRsState(s)
+				if err != nil {
+					return err
+				}
+				if err := w.check(t, st, what, changed, maxGap); err != nil {
+					return err
+				}
+				if next == "" {
+					return nil
+				}
+				return w.start(st, next)
+			},
+		}
+		if quiet {
+			step.ConfigPlanChecks.PreApply = []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}
+		}
+		return step
+	}
+	fatalIf := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             lc.checkNothingLeftOf(t, name),
@@ -55,28 +114,34 @@ func TestAccClusterSystemdGuests(t *testing.T) {
 							return err
 						}
 					}
-					if err := g.rebootRejoinsByIST(t, sc, g.nodes[2]); err != nil {
+					if err := g.checkBootstrappedByUnit(t); err != nil {
 						return err
 					}
-					return g.crashRestartedByUnit(t, sc, g.nodes[1])
+					st, err := readCIDRsState(s)
+					if err != nil {
+						return err
+					}
+					return w.start(st, "acc.sd_reboot")
 				},
 			},
-			{
-				// Nothing for the provider to do after the reboot and the crash.
-				Config: config, PlanOnly: true,
-			},
-			{
-				// Every server loses power at once and is started again:
-				// the units start MariaDB at boot, with no primary
-				// component to join. The apply's self-repair brings the
-				// cluster back (pc.recovery, or a bootstrap of the most
-				// advanced node) with every row written before.
-				PreConfig: func() { g.powerLossOfEveryServer(t, sc) },
-				Config:    config,
-				Check: func(*terraform.State) error {
-					return g.backAfterPowerLoss(t)
-				},
-			},
+			dayTwo("Nova reboot of node 3",
+				func() { fatalIf(g.rebootRejoinsByIST(t, sc, g.nodes[2])) },
+				true, 30*time.Second, nil, "acc.sd_crash"),
+			// The bootstrapped node (node 1, the first writer): the unit
+			// restarts its server as a member (the bootstrap flag was
+			// for that one start), and another node takes the writes
+			// meanwhile.
+			dayTwo("kill -9 of the bootstrapped node's mysqld",
+				func() { fatalIf(g.crashRestartedByUnit(t, sc, g.bootstrapped)) },
+				true, 30*time.Second, nil, "acc.sd_power"),
+			// Every server loses power at once and is started again:
+			// the units start MariaDB at boot, with no primary
+			// component to join. The apply's self-repair brings the
+			// cluster back (pc.recovery, or a bootstrap of the most
+			// advanced node) with every row written before.
+			dayTwo("power cut of every server",
+				func() { g.powerLossOfEveryServer(t, sc) },
+				false, 0, func() error { return g.backAfterPowerLoss(t) }, ""),
 			{
 				Config: config, PlanOnly: true,
 			},
@@ -84,11 +149,13 @@ func TestAccClusterSystemdGuests(t *testing.T) {
 	})
 }
 
-// sdCloud is the cloud TestAccClusterSystemdGuests runs on: the shared
-// local cloud when its servers boot systemd (LOCALCLOUD_SERVER_INIT), else
-// one of its own started in this process (make test's shared cloud boots
-// init-less hosts; see tools/test.sh), named in the configuration's
-// provider block.
+// sdCloud is the cloud the systemd tests run on: the shared local cloud
+// when its servers boot systemd (the cloud says so in its env file,
+// LOCALCLOUD_SERVER_INIT, Cloud.ServerInit), else one of its own started
+// in this process, with Octavia, named in the configuration's provider
+// block (a shared cloud of init-less hosts, LOCALCLOUD_INIT_LESS=1 in
+// tools/test.sh, cannot boot the images). A shared cloud that says
+// systemd but boots a server init-less fails the test (systemdGuests).
 type sdCloud struct {
 	lc            localCloud
 	client        *openstack.Client
@@ -106,7 +173,15 @@ func systemdCloud(t *testing.T) sdCloud {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c, err := localcloud.Start(ctx, localcloud.Config{StateDir: dir, NetPrefix: "asd"})
+	c, err := localcloud.Start(ctx, localcloud.Config{StateDir: dir, NetPrefix: "asd",
+		// Octavia, as cmd/localcloud wires it: the day-2 steps write
+		// through a load balancer.
+		LoadBalancer: func(d localcloud.LoadBalancerDeps) (localcloud.LoadBalancerService, error) {
+			return octavia.New(octavia.Deps{Authenticate: d.Authenticate, Network: d.Network,
+				SubnetID: d.SubnetID, NetworkID: d.NetworkID, StateDir: d.StateDir, EndpointURL: d.EndpointURL,
+				CreateVIPPort: d.CreateVIPPort, DeleteVIPPort: d.DeleteVIPPort,
+				Logf: func(format string, a ...any) { t.Logf("local cloud octavia: "+format, a...) }}), nil
+		}})
 	if err != nil {
 		_ = os.RemoveAll(dir)
 		t.Fatalf("start a systemd local cloud: %v", err)
@@ -167,6 +242,8 @@ type systemdNode struct {
 type systemdGuests struct {
 	password string
 	nodes    []*systemdNode
+	// bootstrapped is the node galera_new_cluster started the cluster on.
+	bootstrapped *systemdNode
 }
 
 // consoleFingerprint matches a key line of cloud-init's fingerprint block.
@@ -307,6 +384,59 @@ func (n *systemdNode) errorLogLines() (int, error) {
 	return strconv.Atoi(out)
 }
 
+// unitMainProcess is the command line of the unit's main process and
+// every mariadbd and mysqld_safe on the node: "<main pid>|<mariadbd
+// pids>|<mysqld_safe count>|<main process's command line>".
+func (n *systemdNode) unitMainProcess() (mainPID, servers, safes, cmdline string, err error) {
+	out, err := n.run(`pid=$(systemctl show -p MainPID --value mariadb); ` +
+		`printf '%s|%s|%s|' "$pid" "$(pgrep -d, -x mariadbd)" "$(pgrep -c -x mysqld_safe)"; ` +
+		`[ "$pid" != 0 ] && tr '\0' ' ' < /proc/$pid/cmdline`)
+	if err != nil {
+		return "", "", "", "", err
+	}
+	f := strings.SplitN(out, "|", 4)
+	if len(f) != 4 {
+		return "", "", "", "", fmt.Errorf("%s: unexpected process listing %q", n.name, out)
+	}
+	return f[0], f[1], f[2], strings.TrimSpace(f[3]), nil
+}
+
+// checkBootstrappedByUnit: the cluster was bootstrapped the systemd way.
+// galera_new_cluster hands --wsrep-new-cluster to the unit's ExecStart
+// (through /run/mysqld/wsrep-new-cluster, an EnvironmentFile it removes
+// again) and restarts the unit; MariaDB's bootstrap node keeps running
+// that first server. So on exactly one node the unit's main process
+// carries the flag, and on every node the one server is its unit's main
+// process (no mysqld_safe, no server started beside systemd).
+func (g *systemdGuests) checkBootstrappedByUnit(t *testing.T) error {
+	var bootstrapped []string
+	for _, n := range g.nodes {
+		pid, servers, safes, cmdline, err := n.unitMainProcess()
+		if err != nil {
+			return err
+		}
+		if pid == "0" || servers != pid || safes != "0" {
+			return fmt.Errorf("%s: mariadb's main process %s, mariadbd processes %q, %s mysqld_safe: want the one server to be the unit's", n.name, pid, servers, safes)
+		}
+		if !strings.HasPrefix(cmdline, "/usr/sbin/mariadbd") {
+			return fmt.Errorf("%s: the unit's main process runs %q, not /usr/sbin/mariadbd", n.name, cmdline)
+		}
+		if strings.Contains(cmdline, "--wsrep-new-cluster") {
+			bootstrapped = append(bootstrapped, n.name)
+			g.bootstrapped = n
+		}
+		// galera_new_cluster removed its file: the next start joins.
+		if _, err := n.run("[ ! -e /run/mysqld/wsrep-new-cluster ]"); err != nil {
+			return fmt.Errorf("galera_new_cluster's environment file is left: %w", err)
+		}
+		t.Logf("%s: mariadb.service main process %s: %s", n.name, pid, cmdline)
+	}
+	if len(bootstrapped) != 1 {
+		return fmt.Errorf("the units of %v run with --wsrep-new-cluster, want exactly one node bootstrapped by galera_new_cluster", bootstrapped)
+	}
+	return nil
+}
+
 // rebootRejoinsByIST: a SOFT reboot through Nova; the guest starts MariaDB
 // through its enabled unit and the node rejoins by IST, no provider involved.
 func (g *systemdGuests) rebootRejoinsByIST(t *testing.T, sc sdCloud, n *systemdNode) error {
@@ -392,6 +522,15 @@ func (g *systemdGuests) crashRestartedByUnit(t *testing.T, sc sdCloud, n *system
 	}
 	if after != before+1 {
 		return fmt.Errorf("%s: NRestarts went from %d to %d, want one restart by the unit", n.name, before, after)
+	}
+	// Restarted as a member: a second bootstrap would have split the
+	// cluster (waitSynced wants all three in one component).
+	_, _, _, cmdline, err := n.unitMainProcess()
+	if err != nil {
+		return err
+	}
+	if strings.Contains(cmdline, "--wsrep-new-cluster") {
+		return fmt.Errorf("%s: the unit restarted the server with --wsrep-new-cluster: %s", n.name, cmdline)
 	}
 	return nil
 }

@@ -1,0 +1,151 @@
+package provider
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/galeratest"
+)
+
+// dayTwoWrites is the day-2 rule's write loop: numbered writes through the
+// load balancer's VIP (internal/galeratest) while a running cluster is
+// changed, one loop per change, each in a table of its own, with every
+// loop's log kept. Its check, after each change, finds every write any
+// loop had acknowledged on every node, and every node Synced.
+//
+// It holds what the older loops each hold for themselves (vipWrites in
+// cluster_cidrs_acc_test.go, repairWrites in cluster_repair_acc_test.go,
+// membershipRun's loop in cluster_membership_acc_test.go); they could
+// move onto it.
+type dayTwoWrites struct {
+	mu     sync.Mutex
+	cancel context.CancelFunc
+	done   chan *galeratest.Log
+	db     *sql.DB
+	table  string
+	tables []string                      // every table written, in order
+	acked  map[string][]galeratest.Write // by table, of finished loops
+}
+
+// start lets the test's application account log in through the VIP and
+// writes into table (a new one per change: sequence numbers start at 1)
+// until stop or check.
+func (w *dayTwoWrites) start(st cidrsState, table string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	db, err := openVIPApp(ctx, st.ips[0], st.password, st.vip, table)
+	if err != nil {
+		return fmt.Errorf("start writes into %s: %w", table, err)
+	}
+	loopCtx, halt := context.WithCancel(context.Background())
+	done := make(chan *galeratest.Log, 1)
+	w.mu.Lock()
+	w.cancel, w.done, w.db, w.table = halt, done, db, table
+	w.tables = append(w.tables, table)
+	w.mu.Unlock()
+	go func() { done <- galeratest.RunWrites(loopCtx, db, table, 200*time.Millisecond) }()
+	time.Sleep(3 * time.Second) // a few writes before the change
+	return nil
+}
+
+// stop ends the running loop, if any, keeps and returns its log.
+func (w *dayTwoWrites) stop() *galeratest.Log {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.cancel == nil {
+		return nil
+	}
+	w.cancel()
+	log := <-w.done
+	w.db.Close()
+	w.cancel = nil
+	if w.acked == nil {
+		w.acked = map[string][]galeratest.Write{}
+	}
+	w.acked[w.table] = log.Acked
+	return log
+}
+
+// check ends the running loop after a change (what) that began at since:
+// a new connection through the VIP reaches a node and writes were
+// acknowledged through it after the change; no gap without an
+// acknowledged write exceeded maxGap (0: the gap is only logged, e.g. an
+// outage of every node); every node is Synced in a cluster of all of
+// them and holds every write any loop acknowledged.
+func (w *dayTwoWrites) check(t *testing.T, st cidrsState, what string, since time.Time, maxGap time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	// The pool's health checks see returning members within seconds.
+	if err := eventually(ctx, 2*time.Minute, func() error {
+		probe, err := galeratest.Open(st.vip, cidrsAppUser, cidrsAppPass)
+		if err != nil {
+			return err
+		}
+		defer probe.Close()
+		_, err = galeratest.NodeOf(ctx, probe)
+		return err
+	}); err != nil {
+		return fmt.Errorf("no connection through the VIP %s after the %s: %w", st.vip, what, err)
+	}
+	checkedAt := time.Now()
+	time.Sleep(3 * time.Second)
+	log := w.stop()
+	if log == nil {
+		return fmt.Errorf("the write loop was not running during the %s", what)
+	}
+	if _, ok := log.FirstAfter(checkedAt); !ok {
+		return fmt.Errorf("no write through the VIP was acknowledged after the %s (%d acked, %d failed, last error: %v)",
+			what, len(log.Acked), len(log.Failed), log.LastErr)
+	}
+	gap, from := log.LongestGap(since)
+	t.Logf("%s: %d writes acknowledged through the VIP, %d failed; longest gap %s from %s; by node %v",
+		what, len(log.Acked), len(log.Failed), gap.Round(10*time.Millisecond), from.Format("15:04:05.000"), log.NodesSeen())
+	if maxGap > 0 && gap > maxGap {
+		return fmt.Errorf("no write acknowledged through the VIP for %s during the %s, want at most %s (last error: %v)", gap, what, maxGap, log.LastErr)
+	}
+	for _, ip := range st.ips {
+		if err := w.checkNode(ctx, ip, st.password, len(st.ips)); err != nil {
+			return fmt.Errorf("after the %s: %w", what, err)
+		}
+	}
+	return nil
+}
+
+// checkNode: the node at ip is Synced in a cluster of size and holds
+// every acknowledged write of every finished loop.
+func (w *dayTwoWrites) checkNode(ctx context.Context, ip, password string, size int) error {
+	db, err := openRoot(net.JoinHostPort(ip, "3306"), password)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	var k, state, got string
+	if err := db.QueryRowContext(ctx, "SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'").Scan(&k, &state); err != nil {
+		return fmt.Errorf("node %s: %w", ip, err)
+	}
+	if err := db.QueryRowContext(ctx, "SHOW GLOBAL STATUS LIKE 'wsrep_cluster_size'").Scan(&k, &got); err != nil {
+		return fmt.Errorf("node %s: %w", ip, err)
+	}
+	if state != "Synced" || got != strconv.Itoa(size) {
+		return fmt.Errorf("node %s is %s in a cluster of %s, want Synced in %d", ip, state, got, size)
+	}
+	w.mu.Lock()
+	tables, acked := append([]string(nil), w.tables...), w.acked
+	w.mu.Unlock()
+	for _, table := range tables {
+		missing, err := galeratest.MissingAcked(ctx, db, table, acked[table])
+		if err != nil {
+			return fmt.Errorf("node %s: %w", ip, err)
+		}
+		if len(missing) > 0 {
+			return fmt.Errorf("node %s misses %d acknowledged writes of %s: %v", ip, len(missing), table, missing)
+		}
+	}
+	return nil
+}
