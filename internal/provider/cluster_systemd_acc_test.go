@@ -295,6 +295,9 @@ func (sc sdCloud) systemdGuests(t *testing.T, s *terraform.State, name string) (
 		for _, m := range consoleFingerprint.FindAllStringSubmatch(console[i:j], -1) {
 			fps = append(fps, m[1])
 		}
+		if len(fps) == 0 {
+			return nil, fmt.Errorf("console of %s: cloud-init's fingerprint block names no key:\n%s", n.name, console[i:j])
+		}
 		n.config = &ssh.ClientConfig{User: "root", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)}, Timeout: 10 * time.Second,
 			HostKeyCallback: func(_ string, _ net.Addr, k ssh.PublicKey) error {
 				for _, fp := range fps {
@@ -568,7 +571,7 @@ func (g *systemdGuests) powerLossOfEveryServer(t *testing.T, sc sdCloud) {
 		_ = eventually(ctx, time.Minute, func() error { _, err := n.run("true"); return err })
 		unit, _ := n.run("systemctl is-active mariadb")
 		st, _ := n.wsrepState()
-		t.Logf("%s after the power loss: unit %s, wsrep %q", n.name, unit, st)
+		t.Logf("%s after the power loss: unit %s, wsrep %q", n.name, strings.TrimSpace(unit), st)
 	}
 }
 
