@@ -124,16 +124,19 @@ resource "pxc_lb_pool" "single" {
 					return w.start(st, "acc.sd_reboot")
 				},
 			},
+			// Node 3 is not the writer: the writes go on (10 s, the
+			// bound of the other day-2 tests).
 			dayTwo("Nova reboot of node 3",
 				func() { fatalIf(g.rebootRejoinsByIST(t, sc, g.nodes[2])) },
-				true, 30*time.Second, nil, "acc.sd_crash"),
+				true, 10*time.Second, nil, "acc.sd_crash"),
 			// The bootstrapped node (node 1, the first writer): the unit
 			// restarts its server as a member (the bootstrap flag was
 			// for that one start), and another node takes the writes
-			// meanwhile.
+			// meanwhile, once the pool's health checks saw the writer
+			// go (15 s at most).
 			dayTwo("kill -9 of the bootstrapped node's mysqld",
 				func() { fatalIf(g.crashRestartedByUnit(t, sc, g.bootstrapped)) },
-				true, 30*time.Second, nil, "acc.sd_power"),
+				true, 15*time.Second, nil, "acc.sd_power"),
 			// Every server loses power at once and is started again:
 			// the units start MariaDB at boot, with no primary
 			// component to join. The apply's self-repair brings the
