@@ -124,7 +124,7 @@ resource "pxc_lb_pool" "single" {
 					return w.start(st, "acc.sd_reboot")
 				},
 			},
-			// Node 3 is not the writer: the writes go on (10 s, the
+			// Node 3 is not the first writer (node 1): writes go on (10 s, the
 			// bound of the other day-2 tests).
 			dayTwo("Nova reboot of node 3",
 				func() { fatalIf(g.rebootRejoinsByIST(t, sc, g.nodes[2])) },
