@@ -106,6 +106,10 @@ func (w *dayTwoWrites) check(t *testing.T, st cidrsState, what string, since tim
 	gap, from := log.LongestGap(since)
 	t.Logf("%s: %d writes acknowledged through the VIP, %d failed; longest gap %s from %s; by node %v",
 		what, len(log.Acked), len(log.Failed), gap.Round(10*time.Millisecond), from.Format("15:04:05.000"), log.NodesSeen())
+	if len(log.Failed) > 0 {
+		t.Logf("%s: failed writes from %s to %s, by error: %v", what, log.Failed[0].Format("15:04:05.000"),
+			log.Failed[len(log.Failed)-1].Format("15:04:05.000"), errorCounts(log.Errors))
+	}
 	if maxGap > 0 && gap > maxGap {
 		return fmt.Errorf("no write acknowledged through the VIP for %s during the %s, want at most %s (last error: %v)", gap, what, maxGap, log.LastErr)
 	}
@@ -148,4 +152,13 @@ func (w *dayTwoWrites) checkNode(ctx context.Context, ip, password string, size 
 		}
 	}
 	return nil
+}
+
+// errorCounts counts the write loop's errors by message.
+func errorCounts(errs []error) map[string]int {
+	counts := map[string]int{}
+	for _, err := range errs {
+		counts[err.Error()]++
+	}
+	return counts
 }
