@@ -392,7 +392,7 @@ func waitSyncedAgain(ctx context.Context, st lbState, node string) error {
 		var got []string
 		for _, v := range []string{"wsrep_cluster_status", "wsrep_cluster_size", "wsrep_local_state_comment"} {
 			var k, val string
-			if err := db.QueryRowContext(ctx, "SHOW GLOBAL STATUS LIKE ?", v).Scan(&k, &val); err != nil {
+			if err := db.QueryRowContext(ctx, "SHOW GLOBAL STATUS LIKE '"+v+"'").Scan(&k, &val); err != nil {
 				return fmt.Errorf("%s: %s: %w", node, v, err)
 			}
 			got = append(got, val)
