@@ -183,7 +183,18 @@ func (r *backupRun) rootDB(s *terraform.State, res string, node int) (*sql.DB, e
 func (r *backupRun) generate(s *terraform.State) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	db, err := r.rootDB(s, "pxc_cluster.test", 0)
+	// Each insert is a ~25 MB write set, certified and replicated to both
+	// other nodes before it returns: past openRoot's 10 s read timeout on a
+	// loaded machine.
+	password, err := stateAttr(s, "pxc_cluster.test", "root_password")
+	if err != nil {
+		return err
+	}
+	ip, err := stateAttr(s, "pxc_cluster.test", "ips.0")
+	if err != nil {
+		return err
+	}
+	db, err := openRootWaiting(net.JoinHostPort(ip, "3306"), password, 2*time.Minute)
 	if err != nil {
 		return err
 	}
@@ -288,7 +299,12 @@ func (r *backupRun) checkWritesDuringBackup(s *terraform.State) error {
 		return fmt.Errorf("the write loop was not running")
 	}
 	if len(log.Failed) > 0 {
-		return fmt.Errorf("%d writes through the VIP failed while the backup ran (last error: %v)", len(log.Failed), log.LastErr)
+		var when []string
+		for _, f := range log.Failed {
+			when = append(when, f.Sub(r.backupStart).Round(100*time.Millisecond).String())
+		}
+		return fmt.Errorf("%d writes through the VIP failed while the backup ran, at %s after the apply began (first error: %v, last: %v)",
+			len(log.Failed), strings.Join(when, " "), log.Errors[0], log.LastErr)
 	}
 	if _, ok := log.FirstAfter(r.backupStart); !ok {
 		return fmt.Errorf("no write was acknowledged through the VIP during the backup")
