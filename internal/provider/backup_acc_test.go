@@ -168,6 +168,11 @@ func (r *backupRun) restoreConfig(resourceName, name, key string) string {
 }
 
 func (r *backupRun) rootDB(s *terraform.State, res string, node int) (*sql.DB, error) {
+	return r.rootDBWaiting(s, res, node, 10*time.Second)
+}
+
+// rootDBWaiting is rootDB with a read timeout for long statements.
+func (r *backupRun) rootDBWaiting(s *terraform.State, res string, node int, readTimeout time.Duration) (*sql.DB, error) {
 	password, err := stateAttr(s, res, "root_password")
 	if err != nil {
 		return nil, err
@@ -176,7 +181,7 @@ func (r *backupRun) rootDB(s *terraform.State, res string, node int) (*sql.DB, e
 	if err != nil {
 		return nil, err
 	}
-	return openRoot(net.JoinHostPort(ip, "3306"), password)
+	return openRootWaiting(net.JoinHostPort(ip, "3306"), password, readTimeout)
 }
 
 // generate writes ~100 MB into bk.t1..tN and the marker row, on node 1.
@@ -186,15 +191,7 @@ func (r *backupRun) generate(s *terraform.State) error {
 	// Each insert is a ~25 MB write set, certified and replicated to both
 	// other nodes before it returns: past openRoot's 10 s read timeout on a
 	// loaded machine.
-	password, err := stateAttr(s, "pxc_cluster.test", "root_password")
-	if err != nil {
-		return err
-	}
-	ip, err := stateAttr(s, "pxc_cluster.test", "ips.0")
-	if err != nil {
-		return err
-	}
-	db, err := openRootWaiting(net.JoinHostPort(ip, "3306"), password, 2*time.Minute)
+	db, err := r.rootDBWaiting(s, "pxc_cluster.test", 0, 2*time.Minute)
 	if err != nil {
 		return err
 	}
