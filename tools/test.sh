@@ -113,13 +113,11 @@ if [[ -z "${LOCALCLOUD_DIR:-}" ]]; then
 	export LOCALCLOUD_DIR=$own_dir
 fi
 
-# The shared cloud boots init-less hosts (sshd as PID 1 over this machine's
-# filesystem): the self-repair and full-outage scenarios are written for
-# them (on systemd images a unit restarts a killed mysqld and Galera's
-# pc.recovery may restore a powered-off cluster by itself).
-# TestAccClusterSystemdGuests starts a systemd cloud of its own.
-# LOCALCLOUD_INIT_LESS=0 runs everything on systemd servers.
-export LOCALCLOUD_INIT_LESS=${LOCALCLOUD_INIT_LESS:-1}
+# The shared cloud boots its servers' images with systemd as PID 1, as real
+# OpenStack guests are: the acceptance tests take the path users take
+# (galera_new_cluster, mariadb.service restarting a killed mysqld).
+# LOCALCLOUD_INIT_LESS=1 boots init-less hosts instead (sshd as PID 1 over
+# this machine's filesystem), as the guest package's integration tests do.
 
 cloud_started=no
 fault_matrix_pid=

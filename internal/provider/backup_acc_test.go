@@ -168,6 +168,11 @@ func (r *backupRun) restoreConfig(resourceName, name, key string) string {
 }
 
 func (r *backupRun) rootDB(s *terraform.State, res string, node int) (*sql.DB, error) {
+	return r.rootDBWaiting(s, res, node, 10*time.Second)
+}
+
+// rootDBWaiting is rootDB with a read timeout for long statements.
+func (r *backupRun) rootDBWaiting(s *terraform.State, res string, node int, readTimeout time.Duration) (*sql.DB, error) {
 	password, err := stateAttr(s, res, "root_password")
 	if err != nil {
 		return nil, err
@@ -176,14 +181,17 @@ func (r *backupRun) rootDB(s *terraform.State, res string, node int) (*sql.DB, e
 	if err != nil {
 		return nil, err
 	}
-	return openRoot(net.JoinHostPort(ip, "3306"), password)
+	return openRootWaiting(net.JoinHostPort(ip, "3306"), password, readTimeout)
 }
 
 // generate writes ~100 MB into bk.t1..tN and the marker row, on node 1.
 func (r *backupRun) generate(s *terraform.State) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	db, err := r.rootDB(s, "pxc_cluster.test", 0)
+	// Each insert is a ~25 MB write set, certified and replicated to both
+	// other nodes before it returns: past openRoot's 10 s read timeout on a
+	// loaded machine.
+	db, err := r.rootDBWaiting(s, "pxc_cluster.test", 0, 2*time.Minute)
 	if err != nil {
 		return err
 	}
@@ -288,7 +296,12 @@ func (r *backupRun) checkWritesDuringBackup(s *terraform.State) error {
 		return fmt.Errorf("the write loop was not running")
 	}
 	if len(log.Failed) > 0 {
-		return fmt.Errorf("%d writes through the VIP failed while the backup ran (last error: %v)", len(log.Failed), log.LastErr)
+		var when []string
+		for _, f := range log.Failed {
+			when = append(when, f.Sub(r.backupStart).Round(100*time.Millisecond).String())
+		}
+		return fmt.Errorf("%d writes through the VIP failed while the backup ran, at %s after the apply began (first error: %v, last: %v)",
+			len(log.Failed), strings.Join(when, " "), log.Errors[0], log.LastErr)
 	}
 	if _, ok := log.FirstAfter(r.backupStart); !ok {
 		return fmt.Errorf("no write was acknowledged through the VIP during the backup")

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -212,12 +214,15 @@ func checkFloatingIP(s *terraform.State) error {
 	return nil
 }
 
-// checkFailover kills mysqld on the writer while a client writes through
+// checkFailover kills -9 mysqld on the writer while a client writes through
 // the single_writer address: writes must go on from another node within a
-// few seconds, and no acknowledged write may be lost.
-func (lc localCloud) checkFailover(t *testing.T) resource.TestCheckFunc {
+// few seconds, and no acknowledged write may be lost. The guests boot
+// systemd: mariadb.service's Restart= policy starts mysqld again and the
+// node rejoins by itself (IST), Synced with its member back ONLINE, so
+// nothing is left for the provider to repair.
+func (lc localCloud) checkFailover(t *testing.T, killed *string) resource.TestCheckFunc {
 	return func(s *terraform.State) error {
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 		defer cancel()
 		st, err := readLBState(s)
 		if err != nil {
@@ -235,31 +240,39 @@ func (lc localCloud) checkFailover(t *testing.T) resource.TestCheckFunc {
 		if err != nil {
 			return err
 		}
+		*killed = writer
+		unitBefore, err := mariadbUnit(ctx, t, st, writer)
+		if err != nil {
+			return err
+		}
+		if unitBefore.restart != "on-abnormal" && unitBefore.restart != "on-abort" && unitBefore.restart != "on-failure" && unitBefore.restart != "always" {
+			return fmt.Errorf("%s: mariadb.service has Restart=%s: a crashed mysqld would not be restarted", writer, unitBefore.restart)
+		}
 		loopCtx, stop := context.WithCancel(ctx)
 		logCh := make(chan *galeratest.Log, 1)
 		go func() { logCh <- galeratest.RunWrites(loopCtx, db, "acc.failover", 100*time.Millisecond) }()
 		time.Sleep(3 * time.Second)
 
-		if err := lc.killMySQL(ctx, t, st, writer); err != nil {
+		if _, err := nodeRun(ctx, t, st, writer, "pkill -9 -x mariadbd; pkill -9 -x mysqld; true"); err != nil {
 			stop()
 			<-logCh
-			return err
+			return fmt.Errorf("kill mysqld on %s: %w", writer, err)
 		}
-		killed := time.Now() // SIGKILL delivered: nothing acknowledged after this can come from the writer
+		killedAt := time.Now() // SIGKILL delivered: nothing acknowledged after this can come from the writer
 		// Keep writing long enough to see the new writer settle.
 		time.Sleep(15 * time.Second)
 		stop()
 		log := <-logCh
-		next, ok := log.FirstAfter(killed)
+		next, ok := log.FirstAfter(killedAt)
 		if !ok {
 			return fmt.Errorf("no write through the load balancer succeeded after mysqld on %s was killed (last error: %v)", writer, log.LastErr)
 		}
 		if next.Node == writer {
 			return fmt.Errorf("after killing %s, the next write was acknowledged by %s", writer, next.Node)
 		}
-		gap, _ := log.LongestGap(killed.Add(-time.Second))
+		gap, _ := log.LongestGap(killedAt.Add(-time.Second))
 		t.Logf("failover: mysqld on %s killed; writes resumed on %s after %s (longest gap without an acknowledged write %s, %d failed attempts)",
-			writer, next.Node, next.At.Sub(killed).Round(10*time.Millisecond), gap.Round(10*time.Millisecond), len(log.Failed))
+			writer, next.Node, next.At.Sub(killedAt).Round(10*time.Millisecond), gap.Round(10*time.Millisecond), len(log.Failed))
 		if gap > 12*time.Second {
 			return fmt.Errorf("longest gap without an acknowledged write was %s, want a few seconds", gap)
 		}
@@ -275,37 +288,164 @@ func (lc localCloud) checkFailover(t *testing.T) resource.TestCheckFunc {
 		if len(missing) > 0 {
 			return fmt.Errorf("%d acknowledged writes are missing after the failover: %v", len(missing), missing)
 		}
+
+		// The unit, not the provider, brings the killed node back.
+		if err := waitSyncedAgain(ctx, st, writer); err != nil {
+			return err
+		}
+		unitAfter, err := mariadbUnit(ctx, t, st, writer)
+		if err != nil {
+			return err
+		}
+		if unitAfter.active != "active" || unitAfter.restarts != unitBefore.restarts+1 || unitAfter.mainPID == unitBefore.mainPID {
+			return fmt.Errorf("%s: after the kill mariadb.service is %s with NRestarts %d (was %d) and MainPID %s (was %s): want it active again, restarted once by the unit",
+				writer, unitAfter.active, unitAfter.restarts, unitBefore.restarts, unitAfter.mainPID, unitBefore.mainPID)
+		}
+		since, err := nodeRun(ctx, t, st, writer, fmt.Sprintf("tail -n +%d /var/log/mysql/error.log", unitBefore.logLines+1))
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(since, "IST received") {
+			return fmt.Errorf("%s did not rejoin by IST after the unit restarted it; its error log since the kill:\n%s", writer, since)
+		}
+		restarted, err := galeratest.Open(net.JoinHostPort(st.nodeIPs[writer], "3306"), "root", st.password)
+		if err != nil {
+			return err
+		}
+		defer restarted.Close()
+		if missing, err := galeratest.MissingAcked(ctx, restarted, "acc.failover", log.Acked); err != nil || len(missing) > 0 {
+			return fmt.Errorf("%s after its restart: %d acknowledged writes missing (%v): %v", writer, len(missing), err, missing)
+		}
+		if err := eventually(ctx, time.Minute, func() error {
+			return memberOnline(ctx, t, s, "pxc_lb_pool.multi", st.nodeIPs[writer])
+		}); err != nil {
+			return err
+		}
+		t.Logf("failover: %s restarted by mariadb.service (Restart=%s), rejoined by IST, Synced, its member ONLINE again", writer, unitAfter.restart)
 		return nil
 	}
 }
 
-// killMySQL kills -9 the database server of one node over SSH, trusting
-// the host key its console shows.
-func (lc localCloud) killMySQL(ctx context.Context, t *testing.T, st lbState, node string) error {
-	cl := accOpenStackClient(t)
-	console, err := cl.ConsoleOutput(ctx, st.serverIDs[node], 0)
+// nodeRun runs cmd on one node over SSH as root, trusting the host key its
+// console shows.
+func nodeRun(ctx context.Context, t *testing.T, st lbState, node, cmd string) (string, error) {
+	console, err := accOpenStackClient(t).ConsoleOutput(ctx, st.serverIDs[node], 0)
 	if err != nil {
-		return err
+		return "", err
 	}
 	fps := regexp.MustCompile(`SHA256:[A-Za-z0-9+/=]+`).FindAllString(console, -1)
 	ssh, err := guest.DialSSH(ctx, guest.SSHTarget{Addr: st.nodeIPs[node], User: "root", PrivateKey: []byte(st.privateKey), HostKeyFingerprints: fps}, nil)
 	if err != nil {
-		return fmt.Errorf("ssh to %s: %w", node, err)
+		return "", fmt.Errorf("ssh to %s: %w", node, err)
 	}
 	defer ssh.Close()
-	if _, err := ssh.Run(ctx, "pkill -9 -x mariadbd; pkill -9 -x mysqld; true", nil); err != nil {
-		return fmt.Errorf("kill mysqld on %s: %w", node, err)
+	out, err := ssh.Run(ctx, cmd, nil)
+	if err != nil {
+		return string(out), fmt.Errorf("%s on %s: %w", cmd, node, err)
 	}
-	return nil
+	return strings.TrimSpace(string(out)), nil
+}
+
+// unitState is what systemd says of a node's mariadb.service, and how long
+// its error log was then.
+type unitState struct {
+	active, restart, mainPID string
+	restarts, logLines       int
+}
+
+func mariadbUnit(ctx context.Context, t *testing.T, st lbState, node string) (unitState, error) {
+	out, err := nodeRun(ctx, t, st, node, "systemctl show -p ActiveState,Restart,MainPID,NRestarts mariadb && echo LogLines=$(wc -l < /var/log/mysql/error.log)")
+	if err != nil {
+		return unitState{}, err
+	}
+	var u unitState
+	for _, line := range strings.Split(out, "\n") {
+		k, v, _ := strings.Cut(strings.TrimSpace(line), "=")
+		switch k {
+		case "ActiveState":
+			u.active = v
+		case "Restart":
+			u.restart = v
+		case "MainPID":
+			u.mainPID = v
+		case "NRestarts":
+			u.restarts, err = strconv.Atoi(v)
+		case "LogLines":
+			u.logLines, err = strconv.Atoi(v)
+		}
+		if err != nil {
+			return u, fmt.Errorf("%s: systemctl show: %q: %w", node, line, err)
+		}
+	}
+	return u, nil
+}
+
+// waitSyncedAgain waits until the node answers Synced in a 3-node Primary
+// component.
+func waitSyncedAgain(ctx context.Context, st lbState, node string) error {
+	db, err := galeratest.Open(net.JoinHostPort(st.nodeIPs[node], "3306"), "root", st.password)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	return eventually(ctx, 4*time.Minute, func() error {
+		var got []string
+		for _, v := range []string{"wsrep_cluster_status", "wsrep_cluster_size", "wsrep_local_state_comment"} {
+			var k, val string
+			if err := db.QueryRowContext(ctx, "SHOW GLOBAL STATUS LIKE '"+v+"'").Scan(&k, &val); err != nil {
+				return fmt.Errorf("%s: %s: %w", node, v, err)
+			}
+			got = append(got, val)
+		}
+		if strings.Join(got, " ") != "Primary 3 Synced" {
+			return fmt.Errorf("%s: cluster status, size and state %v, want Primary 3 Synced", node, got)
+		}
+		return nil
+	})
+}
+
+// memberOnline: Octavia reports the pool's member at address ONLINE.
+func memberOnline(ctx context.Context, t *testing.T, s *terraform.State, pool, address string) error {
+	poolID, err := stateAttr(s, pool, "pool_id")
+	if err != nil {
+		return err
+	}
+	members, err := accOpenStackClient(t).ListPoolMembers(ctx, poolID)
+	if err != nil {
+		return err
+	}
+	for _, m := range members {
+		if m.Address == address {
+			if m.OperatingStatus != "ONLINE" {
+				return fmt.Errorf("member %s of %s is %s, want ONLINE", address, pool, m.OperatingStatus)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("%s has no member %s", pool, address)
+}
+
+// stopMariaDB stops a node's database cleanly out of band, the way an
+// operator would (systemctl stop): unlike a crash, the unit does not
+// start it again, and the provider's repair must.
+func stopMariaDB(t *testing.T, st lbState, node string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if _, err := nodeRun(ctx, t, st, node, "systemctl stop mariadb"); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Two load balancers in front of one cluster: balancing, a desynced node
-// taken out and back, a writer failover without lost writes, import, and
-// nothing left after destroy.
+// taken out and back, a writer failover without lost writes that the
+// guest's unit heals by itself, a load balancer in ERROR replaced in the
+// same apply that repairs a node stopped out of band, import, and nothing
+// left after destroy.
 func TestAccLBPoolResource(t *testing.T) {
 	lc := requireLocalCloud(t)
 	name := "acclb-" + acctest.RandStringFromCharSet(5, "abcdefghijklmnopqrstuvwxyz")
-	var multiID string
+	var multiID, killed, stopped string
+	var st lbState
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             lc.checkNothingLeftOf(t, name),
@@ -321,36 +461,54 @@ func TestAccLBPoolResource(t *testing.T) {
 					statecheck.ExpectKnownValue("pxc_lb_pool.single", tfjsonpath.New("floating_ip_address"), knownvalue.Null()),
 				},
 				Check: resource.ComposeTestCheckFunc(checkBalancing, checkFloatingIP,
-					checkTLSThroughVIP("pxc_cluster.test", "pxc_lb_pool.multi"), lc.checkFailover(t),
+					checkTLSThroughVIP("pxc_cluster.test", "pxc_lb_pool.multi"), lc.checkFailover(t, &killed),
 					func(s *terraform.State) error {
 						id, err := stateAttr(s, "pxc_lb_pool.multi", "id")
 						multiID = id
+						if err == nil {
+							st, err = readLBState(s)
+						}
 						return err
 					}),
-				// The failover killed the old writer's mysqld: the refresh
-				// finds it down and plans the cluster's repair (and only that).
-				ExpectNonEmptyPlan: true,
+				// mariadb.service restarted the killed mysqld and the node
+				// rejoined: the refresh finds nothing to repair.
 				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("pxc_cluster.test", plancheck.ResourceActionUpdate),
-					plancheck.ExpectResourceAction("pxc_lb_pool.single", plancheck.ResourceActionNoop),
-					plancheck.ExpectResourceAction("pxc_lb_pool.multi", plancheck.ResourceActionNoop),
+					plancheck.ExpectEmptyPlan(),
 				}},
 			},
 			{
-				// Octavia put the load balancer in ERROR: the next apply
-				// replaces it.
-				PreConfig: func() { lc.admin(t, http.MethodPost, "/loadbalancers/"+multiID+"/error", nil) },
-				Config:    lc.lbConfig(name),
+				// Octavia put the load balancer in ERROR, and an operator
+				// stopped a node's database (systemctl stop: the unit does
+				// not start it again): the next apply replaces the load
+				// balancer and repairs the node.
+				PreConfig: func() {
+					lc.admin(t, http.MethodPost, "/loadbalancers/"+multiID+"/error", nil)
+					stopped = nodeNotWriting(t, st)
+					stopMariaDB(t, st, stopped)
+				},
+				Config: lc.lbConfig(name),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("pxc_lb_pool.multi", plancheck.ResourceActionReplace),
 					plancheck.ExpectResourceAction("pxc_lb_pool.single", plancheck.ResourceActionNoop),
-					// The same apply repairs the node the failover killed.
+					// The same apply repairs the stopped node.
 					plancheck.ExpectResourceAction("pxc_cluster.test", plancheck.ResourceActionUpdate),
 				}},
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("pxc_lb_pool.multi", tfjsonpath.New("provisioning_status"), knownvalue.StringExact("ACTIVE")),
 					statecheck.ExpectKnownValue("pxc_cluster.test", tfjsonpath.New("health"), knownvalue.StringExact("healthy")),
 					statecheck.ExpectKnownValue("pxc_cluster.test", tfjsonpath.New("status"), knownvalue.StringExact("ACTIVE")),
+				},
+				Check: func(*terraform.State) error {
+					ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+					defer cancel()
+					if err := waitSyncedAgain(ctx, st, stopped); err != nil {
+						return err
+					}
+					u, err := mariadbUnit(ctx, t, st, stopped)
+					if err == nil && u.active != "active" {
+						err = fmt.Errorf("%s: the repair left mariadb.service %s, want active", stopped, u.active)
+					}
+					return err
 				},
 			},
 			{
@@ -361,4 +519,32 @@ func TestAccLBPoolResource(t *testing.T) {
 			},
 		},
 	})
+}
+
+// nodeNotWriting names a node the single_writer pool does not send writes
+// to now.
+func nodeNotWriting(t *testing.T, st lbState) string {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	db, err := galeratest.Open(st.single, "root", st.password)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	writer, err := galeratest.NodeOf(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, 0, len(st.nodeIPs))
+	for n := range st.nodeIPs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		if n != writer {
+			return n
+		}
+	}
+	t.Fatalf("no node other than the writer %s in %v", writer, names)
+	return ""
 }

@@ -162,13 +162,20 @@ func (lc localCloud) checkNothingLeftOf(t *testing.T, name string) func(*terrafo
 // openRoot opens a root connection to one node, straight from this machine
 // (the cluster's allowed_cidrs must include it).
 func openRoot(addr, password string) (*sql.DB, error) {
+	return openRootWaiting(addr, password, 10*time.Second)
+}
+
+// openRootWaiting is openRoot for statements that take long on their own
+// (a bulk insert of tens of MB, replicated before its commit returns):
+// the driver gives up on a read after readTimeout.
+func openRootWaiting(addr, password string, readTimeout time.Duration) (*sql.DB, error) {
 	cfg := mysql.NewConfig()
 	cfg.User = "root"
 	cfg.Passwd = password
 	cfg.Net = "tcp"
 	cfg.Addr = addr
 	cfg.Timeout = 5 * time.Second
-	cfg.ReadTimeout = 10 * time.Second
+	cfg.ReadTimeout = readTimeout
 	cfg.WriteTimeout = 10 * time.Second
 	// TLS when the server offers it (required by default, issue 14),
 	// unverified: these checks are about data; cluster_tls checks trust.
