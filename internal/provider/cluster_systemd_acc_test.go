@@ -161,8 +161,8 @@ resource "pxc_lb_pool" "single" {
 // when its servers boot systemd (the cloud says so in its env file,
 // LOCALCLOUD_SERVER_INIT, Cloud.ServerInit), else one of its own started
 // in this process, with Octavia, named in the configuration's provider
-// block (a shared cloud of init-less hosts, LOCALCLOUD_INIT_LESS=1 in
-// tools/test.sh, cannot boot the images). A shared cloud that says
+// block (a shared cloud started with LOCALCLOUD_INIT_LESS=1 boots
+// init-less hosts, not the images). A shared cloud that says
 // systemd but boots a server init-less fails the test (systemdGuests).
 type sdCloud struct {
 	lc            localCloud
