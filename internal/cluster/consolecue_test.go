@@ -17,10 +17,25 @@ type lateConsole struct {
 	Cloud
 	ready time.Time
 	reads atomic.Int32
+
+	mu      sync.Mutex
+	readers []string // server ids, in the order of their reads
+}
+
+func (l *lateConsole) reader(i int) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if i < len(l.readers) {
+		return l.readers[i]
+	}
+	return ""
 }
 
 func (l *lateConsole) ConsoleOutput(ctx context.Context, id string, _ int) (string, error) {
 	l.reads.Add(1)
+	l.mu.Lock()
+	l.readers = append(l.readers, id)
+	l.mu.Unlock()
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
@@ -101,21 +116,26 @@ func TestConsoleCueHandsOverWhenTheProberGivesUp(t *testing.T) {
 		ctxs[i], cancels[i] = context.WithCancel(ctx)
 		defer cancels[i]()
 	}
-	// Cancel whichever wait probes, once every wait made its first read.
+	// The 4th read is the prober's first on the schedule (+1 s): cancel
+	// that wait then, before the block shows (+1.5 s).
+	prober := make(chan int, 1)
 	go func() {
-		for cloud.reads.Load() < 3 {
+		for cloud.reader(3) == "" {
 			time.Sleep(5 * time.Millisecond)
 		}
-		time.Sleep(100 * time.Millisecond)
-		cancels[0]()
+		var i int
+		fmt.Sscanf(cloud.reader(3), "srv-%d", &i)
+		cancels[i-1]()
+		prober <- i - 1
 	}()
 	errs := waitAllConsoles(m, func(i int) context.Context { return ctxs[i] }, 3)
-	if !errors.Is(errs[0], context.Canceled) {
-		t.Errorf("canceled wait: %v", errs[0])
-	}
-	for i, err := range errs[1:] {
-		if err != nil {
-			t.Errorf("server %d: %v", i+2, err)
+	p := <-prober
+	for i, err := range errs {
+		switch {
+		case i == p && !errors.Is(err, context.Canceled):
+			t.Errorf("canceled prober (server %d): %v", i+1, err)
+		case i != p && err != nil:
+			t.Errorf("server %d: %v", i+1, err)
 		}
 	}
 }
