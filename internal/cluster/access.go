@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
@@ -109,18 +110,19 @@ type hostKeyVerifier struct {
 	spec Spec
 	a    guestAccess
 	keys []string // by node index - 1
+	cue  *consoleCue
 }
 
 func (m *Manager) newHostKeyVerifier(ctx context.Context, spec Spec, c *Cluster, a guestAccess) *hostKeyVerifier {
 	if spec.SSH.HostKeyCheck == HostKeyInsecure {
 		m.log.Warn(ctx, "ssh.host_key_check is insecure: the servers' SSH host keys are not verified")
 	}
-	return &hostKeyVerifier{m: m, spec: spec, a: a, keys: make([]string, len(c.Nodes))}
+	return &hostKeyVerifier{m: m, spec: spec, a: a, keys: make([]string, len(c.Nodes)), cue: newConsoleCue()}
 }
 
 // verify checks node n's host key.
 func (v *hostKeyVerifier) verify(ctx context.Context, n *Node) error {
-	key, err := v.m.nodeHostKey(ctx, v.spec, v.a, n)
+	key, err := v.m.nodeHostKeyCued(ctx, v.spec, v.a, n, v.cue)
 	v.keys[n.Index-1] = key
 	return err
 }
@@ -139,10 +141,16 @@ func (v *hostKeyVerifier) record(c *Cluster) {
 // console mode) over SSH and returns it in authorized_keys format, empty
 // when the check is off.
 func (m *Manager) nodeHostKey(ctx context.Context, spec Spec, a guestAccess, n *Node) (string, error) {
+	return m.nodeHostKeyCued(ctx, spec, a, n, nil)
+}
+
+// nodeHostKeyCued is nodeHostKey for one of servers booted together, whose
+// console reads follow cue (nil: on their own).
+func (m *Manager) nodeHostKeyCued(ctx context.Context, spec Spec, a guestAccess, n *Node, cue *consoleCue) (string, error) {
 	var fps []string
 	if spec.SSH.HostKeyCheck == HostKeyConsole {
 		var err error
-		if fps, err = m.waitConsoleFingerprints(ctx, n, orDefault(spec.SSH.HostKeyTimeout, DefaultHostKeyTimeout)); err != nil {
+		if fps, err = m.waitConsoleFingerprints(ctx, n, orDefault(spec.SSH.HostKeyTimeout, DefaultHostKeyTimeout), cue); err != nil {
 			return "", &PhaseError{Phase: PhaseHostKeys, Node: n.Name, Err: err}
 		}
 	}
@@ -167,24 +175,48 @@ func orDefault(d, def time.Duration) time.Duration {
 	return d
 }
 
-// waitConsoleFingerprints polls the server's console until cloud-init has
-// printed the host key fingerprints, for at most bound.
-func (m *Manager) waitConsoleFingerprints(ctx context.Context, n *Node, bound time.Duration) ([]string, error) {
+// waitConsoleFingerprints reads the server's console until cloud-init has
+// printed the host key fingerprints, for at most bound: at once (an image
+// that prints them early, or an init-less host, is done), then on a backoff
+// schedule, or, for one of servers booted together, when cue says another
+// one's console showed them.
+func (m *Manager) waitConsoleFingerprints(ctx context.Context, n *Node, bound time.Duration, cue *consoleCue) ([]string, error) {
 	wctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
 	defer m.reportWhile(ctx, PhaseHostKeys, n.Name, n.Name+": no host key fingerprints on the console yet")()
-	delay := time.Second
-	for {
+	read := func() ([]string, error) {
 		out, err := m.cloud.ConsoleOutput(wctx, n.ServerID, 0)
-		if err == nil {
-			fps, ferr := consoleFingerprints(out)
-			if ferr == nil {
-				return fps, nil
-			}
-			err = ferr
+		if err != nil {
+			return nil, err
 		}
-		select {
-		case <-wctx.Done():
+		return consoleFingerprints(out)
+	}
+	fps, err := read()
+	delay := time.Second
+	probe := false // this wait reads on the schedule, for those waiting on cue
+	for err != nil {
+		var shown <-chan struct{}
+		if !probe {
+			shown, probe = cue.await()
+		}
+		if probe {
+			select {
+			case <-wctx.Done():
+			case <-time.After(delay):
+				fps, err = read()
+			}
+			if err == nil || wctx.Err() != nil {
+				cue.release()
+			}
+			delay = min(delay*2, 10*time.Second)
+		} else {
+			select {
+			case <-wctx.Done():
+			case <-shown:
+				fps, err = read()
+			}
+		}
+		if err != nil && wctx.Err() != nil {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("read host key fingerprints from the console of server %s: %w (last: %v)", n.ServerID, ctx.Err(), err)
 			}
@@ -192,10 +224,52 @@ func (m *Manager) waitConsoleFingerprints(ctx context.Context, n *Node, bound ti
 				"Check that the image runs cloud-init and that cloud-init prints the key fingerprints to the console "+
 				"(`openstack console log show %s` shows a %s block), or set ssh.host_key_check = %q with ssh.known_hosts_file. Last: %v",
 				n.ServerID, bound, n.ServerID, fingerprintsBegin, HostKeyKnownHosts, err)
-		case <-time.After(delay):
 		}
-		delay = min(delay*2, 10*time.Second)
 	}
+	return fps, nil
+}
+
+// consoleCue lets the console waits of servers booted together read as
+// one. cloud-init prints the fingerprints in its last stage, seconds after
+// sshd starts, and servers of one image booted together get there within
+// moments of each other: one wait reads its console on the backoff
+// schedule while the others wait until it sees its fingerprints, then read
+// theirs. N servers cost one schedule's reads plus about one each, not N
+// schedules. A nil cue probes alone.
+type consoleCue struct {
+	mu      sync.Mutex
+	probing bool
+	shown   chan struct{} // closed when the prober's read ends
+}
+
+func newConsoleCue() *consoleCue { return &consoleCue{shown: make(chan struct{})} }
+
+// await says whether this wait is to read on the schedule (probe) or wait
+// for shown, closed when the one that does found its fingerprints or gave up.
+func (c *consoleCue) await() (shown <-chan struct{}, probe bool) {
+	if c == nil {
+		return nil, true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.probing {
+		return c.shown, false
+	}
+	c.probing = true
+	return nil, true
+}
+
+// release ends the prober's turn: the waiting ones read their consoles,
+// and one of those that still miss their fingerprints takes over.
+func (c *consoleCue) release() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.probing = false
+	close(c.shown)
+	c.shown = make(chan struct{})
 }
 
 // waitSSH connects to the server, retrying while sshd does not answer, for

@@ -35,6 +35,8 @@ type Client struct {
 	// deletingServers and deletingVolumes share one list per poll among
 	// the waits for deletes that run together.
 	deletingServers, deletingVolumes presence
+	// servers lets the waits for new servers share one list per poll.
+	servers serverWatch
 	// writes counts the requests that may have changed something.
 	writes atomic.Uint64
 	// logger receives the request log; nil logs nothing.

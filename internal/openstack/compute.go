@@ -333,6 +333,7 @@ func (c *Client) CreateServer(ctx context.Context, in ServerCreate) (Server, err
 	if out.Name == "" {
 		out.Name = in.Name
 	}
+	c.servers.created(out.ID, out.Name)
 	return out, nil
 }
 
@@ -350,12 +351,22 @@ func (c *Client) GetServer(ctx context.Context, id string) (Server, error) {
 }
 
 // WaitServerActive waits until the server is ACTIVE; ERROR ends the wait
-// with Nova's fault message.
+// with Nova's fault message. The waits for servers this client created
+// share their polls (serverWatch): one list per round serves them all.
 func (c *Client) WaitServerActive(ctx context.Context, id string) (Server, error) {
+	w := c.createWait(Wait{What: "server " + id, Target: []string{"ACTIVE"}, Pending: []string{"BUILD"}}, serverFirstLook)
+	get := func(ctx context.Context) (Server, error) { return c.GetServer(ctx, id) }
+	if sw := c.servers.join(id); sw != nil {
+		defer c.servers.leave(sw)
+		w.Wake = sw.wake
+		get = func(ctx context.Context) (Server, error) {
+			return c.servers.look(ctx, sw, c.listServersNamed, c.GetServer)
+		}
+	}
 	var last Server
-	_, err := c.waitStatus(ctx, c.createWait(Wait{What: "server " + id, Target: []string{"ACTIVE"}, Pending: []string{"BUILD"}}, serverFirstLook),
+	_, err := c.waitStatus(ctx, w,
 		func(ctx context.Context) (Observation, error) {
-			s, err := c.GetServer(ctx, id)
+			s, err := get(ctx)
 			if err != nil {
 				return Observation{}, err
 			}
@@ -422,6 +433,27 @@ func (c *Client) ListServers(ctx context.Context, namePrefix string, match map[s
 		}
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+// listServersNamed lists, in detail, the servers with exactly these names.
+func (c *Client) listServersNamed(ctx context.Context, names []string) ([]Server, error) {
+	sc, err := c.Compute(ctx)
+	if err != nil {
+		return nil, err
+	}
+	pages, err := servers.List(sc, servers.ListOpts{Name: exactNames(names)}).AllPages(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list servers %s: %w", strings.Join(names, ", "), err)
+	}
+	all, err := servers.ExtractServers(pages)
+	if err != nil {
+		return nil, fmt.Errorf("list servers %s: %w", strings.Join(names, ", "), err)
+	}
+	out := make([]Server, 0, len(all))
+	for i := range all {
+		out = append(out, serverOf(&all[i]))
+	}
 	return out, nil
 }
 

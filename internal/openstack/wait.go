@@ -43,6 +43,11 @@ type Wait struct {
 	// before it doubles: a create's transitions end within seconds on a
 	// fast cloud, and a wait ends on average half an interval late.
 	Steady time.Duration
+	// Wake, when set, ends a pause before a poll early: it signals that a
+	// look at the object is at hand without a request of its own (another
+	// wait's list showed it), so that poll is free and the next pause
+	// starts in step with the waits sharing the list.
+	Wake <-chan struct{}
 }
 
 // Gone is the status WaitForStatus returns when the object vanished and
@@ -83,14 +88,8 @@ func WaitForStatus(ctx context.Context, w Wait, poll PollFunc) (string, error) {
 	}
 	last := "(not yet seen)"
 	start := time.Now()
-	if w.FirstLook > 0 {
-		timer := time.NewTimer(w.FirstLook)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return last, timeoutError(ctx, w, last)
-		case <-timer.C:
-		}
+	if w.FirstLook > 0 && !pause(ctx, w.FirstLook, w.Wake) {
+		return last, timeoutError(ctx, w, last)
 	}
 	for {
 		obs, err := poll(ctx)
@@ -114,17 +113,26 @@ func WaitForStatus(ctx context.Context, w Wait, poll PollFunc) (string, error) {
 		case len(w.Pending) > 0 && !matchStatus(w.Pending, obs.Status):
 			return obs.Status, &StatusError{What: w.What, Status: obs.Status, Fault: joinFault("unexpected status", obs.Fault), Target: w.Target}
 		}
-		timer := time.NewTimer(interval)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
+		if !pause(ctx, interval, w.Wake) {
 			return last, timeoutError(ctx, w, last)
-		case <-timer.C:
 		}
 		if time.Since(start) >= w.Steady {
 			interval = min(interval*2, maxInterval)
 		}
 	}
+}
+
+// pause waits d, or until wake signals; false when ctx ended first.
+func pause(ctx context.Context, d time.Duration, wake <-chan struct{}) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+	case <-wake:
+	}
+	return true
 }
 
 // WaitFor polls check until it reports done, fails, or ctx ends; for waits
