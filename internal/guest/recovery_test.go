@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -218,6 +219,41 @@ func TestRecoverStopsUnitStillActivating(t *testing.T) {
 	for name, u := range units {
 		if u.state != "active" {
 			t.Errorf("%s: unit %s after the recovery, want active", name, u.state)
+		}
+	}
+}
+
+// The recovery cleans SST leftovers only when no state transfer runs, and
+// the health probe reports one by the same pattern: it matches the SST
+// scripts as the servers start them, and none of the health responder's
+// client runs, which a load balancer starts every second on every node
+// (their query names @@wsrep_sst_donor_rejects_queries).
+func TestSSTScriptPatternIgnoresResponder(t *testing.T) {
+	pattern := regexp.MustCompile(strings.Trim(sstScriptPattern, "'"))
+	for _, line := range []string{
+		"sh -c wsrep_sst_rsync --role 'joiner' --address '10.0.0.3:4444' --datadir '/var/lib/mysql/' --parent 123 --progress 0",
+		"/bin/bash -ue /usr//bin/wsrep_sst_mariabackup --role 'donor' --address '10.0.0.2:4444/xtrabackup_sst//1'",
+		"bash -ue /usr/bin/wsrep_sst_xtrabackup-v2 --role 'donor' --address '10.0.0.2:4444'",
+		"bash /usr/bin/wsrep_sst_rsync_wan --role 'joiner'",
+	} {
+		if !pattern.MatchString(line) {
+			t.Errorf("%s does not match the SST script %q", sstScriptPattern, line)
+		}
+	}
+	for _, flavour := range []Flavour{MariaDB, Percona} {
+		spec := testSpec(flavour, "10.11", "")
+		if flavour == Percona {
+			spec = testSpec(flavour, "8.0", "")
+		}
+		members := []Node{{Name: "db1", Address: "10.0.0.1"}, {Name: "db2", Address: "10.0.0.2"}}
+		script := renderClustercheck(spec, members, members[0], Clustercheck{Password: "x"})
+		if !strings.Contains(script, "wsrep_sst_") {
+			t.Fatalf("%s: the responder no longer names wsrep_sst_: the test proves nothing", flavour)
+		}
+		for _, line := range strings.Split(script, "\n") {
+			if pattern.MatchString(line) {
+				t.Errorf("%s: %s matches the responder's %q", flavour, sstScriptPattern, line)
+			}
 		}
 	}
 }
