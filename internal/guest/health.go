@@ -72,10 +72,9 @@ func (c *Cluster) nodeHealth(ctx context.Context, n *node) NodeHealth {
 		h.ResponderUp = false
 		responder = fmt.Sprintf(`ss -Hltn "sport = :%d" | grep -q .`, cc.port())
 	}
-	// '[w]srep' keeps the patterns from matching this shell's own command line.
 	cmd := fmt.Sprintf(`if pgrep -x %s >/dev/null || pgrep -x mysqld_safe >/dev/null; then echo mysqld; fi; `+
-		`if pgrep -f '[w]srep_sst_' >/dev/null; then echo sst; fi; `+
-		`if %s; then echo responder; fi; true`, c.layout.Server, responder)
+		`if pgrep -f %s >/dev/null; then echo sst; fi; `+
+		`if %s; then echo responder; fi; true`, c.layout.Server, sstScriptPattern, responder)
 	out, err := n.run(ctx, cmd, nil)
 	if err != nil {
 		h.Err = fmt.Errorf("probe: %w", err)
@@ -105,6 +104,15 @@ func (c *Cluster) nodeHealth(ctx context.Context, n *node) NodeHealth {
 	return h
 }
 
+// sstScriptPattern (pgrep -f) matches a running state-transfer script as
+// the server starts it ("wsrep_sst_rsync --role 'joiner' ..."), and not
+// the health responder's SQL client, whose query names
+// @@wsrep_sst_donor_rejects_queries: a bare 'wsrep_sst_' matched every
+// responder check that ran at that moment, and a stopped node then looked
+// like one in a state transfer. '[w]srep' keeps it from matching the
+// command line of the shell that runs pgrep.
+const sstScriptPattern = `'[w]srep_sst_[a-z0-9_-]* --role'`
+
 // sstLeftovers are what an interrupted state transfer leaves in the
 // datadir; a joiner that finds them may refuse to start or wait on a
 // transfer that no longer runs.
@@ -117,8 +125,8 @@ func (c *Cluster) cleanSSTLeftovers(ctx context.Context, n *node) error {
 	for _, f := range sstLeftovers {
 		paths = append(paths, dataDir+"/"+f)
 	}
-	cmd := fmt.Sprintf(`if pgrep -x %s >/dev/null || pgrep -x mysqld_safe >/dev/null || pgrep -f '[w]srep_sst_' >/dev/null; then echo "the server or a state transfer still runs" >&2; exit 1; fi
-rm -rf -- %s`, c.layout.Server, strings.Join(paths, " "))
+	cmd := fmt.Sprintf(`if pgrep -x %s >/dev/null || pgrep -x mysqld_safe >/dev/null || pgrep -f %s >/dev/null; then echo "the server or a state transfer still runs" >&2; exit 1; fi
+rm -rf -- %s`, c.layout.Server, sstScriptPattern, strings.Join(paths, " "))
 	if _, err := n.run(ctx, cmd, nil); err != nil {
 		return fmt.Errorf("clean stale state-transfer files: %w", err)
 	}

@@ -159,7 +159,19 @@ func (c *Cluster) surveyNode(ctx context.Context, n *node) NodeRecovery {
 		return r
 	}
 	r.Running = ps.Running
-	if ps.Running {
+	if !ps.Running {
+		// A unit starting the server (its ExecStartPre runs, or it waits to
+		// restart) will run it in a moment: it counts as running outside a
+		// primary component, so recovery stops it before reading positions
+		// rather than race it for the datadir.
+		busy, err := c.unitBusy(ctx, n)
+		if err != nil {
+			r.Err = err
+			return r
+		}
+		r.Running = busy
+	}
+	if r.Running {
 		st, err := c.nodeStatus(ctx, n)
 		r.Primary = err == nil && st.ClusterStatus == "Primary"
 		r.UUID, r.Seqno = st.StateUUID, st.LastCommitted
@@ -308,6 +320,9 @@ func (c *Cluster) Recover(ctx context.Context, force string) (Decision, error) {
 		if err := c.detectInit(ctx, src); err != nil {
 			return d, err
 		}
+		if err := c.quiesceUnit(ctx, src); err != nil {
+			return d, fmt.Errorf("recover: %w", err)
+		}
 		cmd := fmt.Sprintf("sed -i 's/^safe_to_bootstrap:.*/safe_to_bootstrap: 1/' %s/grastate.dat", dataDir)
 		if _, err := src.run(ctx, cmd, nil); err != nil {
 			return d, fmt.Errorf("recover: mark %s safe to bootstrap: %w", src.Name, err)
@@ -316,7 +331,7 @@ func (c *Cluster) Recover(ctx context.Context, force string) (Decision, error) {
 			return d, fmt.Errorf("recover: %w", err)
 		}
 		if err := c.start(ctx, src, true); err != nil {
-			return d, fmt.Errorf("recover: %w", err)
+			return d, fmt.Errorf("recover: %w%s", err, c.unitJournal(ctx, src))
 		}
 		if _, err := c.waitSynced(ctx, src, c.opts.startTimeout, "Primary/Synced as the bootstrap source"); err != nil {
 			return d, fmt.Errorf("recover: %w", err)
@@ -357,8 +372,11 @@ func (c *Cluster) Recover(ctx context.Context, force string) (Decision, error) {
 		if err := c.waitOthersSynced(ctx, n); err != nil {
 			return d, fmt.Errorf("recover: %w", err)
 		}
-		if err := c.start(ctx, n, false); err != nil {
+		if err := c.resetFailedUnit(ctx, n); err != nil {
 			return d, fmt.Errorf("recover: %w", err)
+		}
+		if err := c.start(ctx, n, false); err != nil {
+			return d, fmt.Errorf("recover: %w%s", err, c.unitJournal(ctx, n))
 		}
 		if _, err := c.waitSynced(ctx, n, joinTimeout(c.opts.joinTimeout, 0), "Synced after rejoining"); err != nil {
 			return d, fmt.Errorf("recover: %w", err)
@@ -461,4 +479,88 @@ func outsidePrimary(survey []NodeRecovery) (names []string, pcRecovery bool) {
 		}
 	}
 	return names, pcRecovery
+}
+
+// serverUnits are the units that may run the server on a systemd node.
+func (c *Cluster) serverUnits() string {
+	if c.spec.Flavour == Percona {
+		return "mysql@bootstrap.service " + c.layout.SystemdUnit
+	}
+	return c.layout.SystemdUnit
+}
+
+// unitBusy is true on a systemd node whose server unit is between states
+// (activating, in its ExecStartPre or waiting for its RestartSec;
+// deactivating; reloading) while no server process may show yet.
+func (c *Cluster) unitBusy(ctx context.Context, n *node) (bool, error) {
+	if err := c.detectInit(ctx, n); err != nil {
+		return false, err
+	}
+	if n.init != InitSystemd {
+		return false, nil
+	}
+	out, err := n.run(ctx, "systemctl show -p ActiveState --value "+c.serverUnits(), nil)
+	if err != nil {
+		return false, fmt.Errorf("read the state of %s: %w", c.serverUnits(), err)
+	}
+	for _, state := range strings.Fields(out) {
+		if state == "activating" || state == "deactivating" || state == "reloading" {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// quiesceUnit makes sure nothing but the bootstrap touches the source's
+// datadir on a systemd node: its unit is stopped (which also cancels a
+// start the unit still had queued, at boot or by Restart=) and cleared of
+// a failed state and of the starts it counted against its start limit,
+// and no server process is left. A server exiting after the bootstrap
+// marked grastate.dat would write safe_to_bootstrap: 0 over it.
+func (c *Cluster) quiesceUnit(ctx context.Context, n *node) error {
+	if n.init != InitSystemd {
+		return nil
+	}
+	units := c.serverUnits()
+	limit := int(c.opts.stopTimeout / (100 * time.Millisecond))
+	cmd := fmt.Sprintf(`systemctl stop %[1]s && { systemctl reset-failed %[1]s 2>/dev/null || true; } && `+
+		`for i in $(seq 1 %[2]d); do pgrep -x %[3]s >/dev/null || exit 0; sleep 0.1; done; echo "server still running after %[4]s" >&2; exit 1`,
+		units, limit, c.layout.Server, c.opts.stopTimeout)
+	n.resetDB()
+	if _, err := n.run(ctx, cmd, nil); err != nil {
+		return fmt.Errorf("stop %s on %s before the bootstrap: %w", units, n.Name, err)
+	}
+	return nil
+}
+
+// resetFailedUnit clears a failed state of the node's server unit (units
+// that gave up at boot without a primary component): a start then counts
+// from zero against the unit's start limit.
+func (c *Cluster) resetFailedUnit(ctx context.Context, n *node) error {
+	if n.init != InitSystemd {
+		return nil
+	}
+	if _, err := n.run(ctx, "systemctl reset-failed "+c.serverUnits()+" 2>/dev/null || true", nil); err != nil {
+		return fmt.Errorf("reset-failed %s on %s: %w", c.serverUnits(), n.Name, err)
+	}
+	return nil
+}
+
+// unitJournal is what the server unit logged last on a systemd node, for a
+// failed start's error ("" elsewhere, or when it cannot be read).
+func (c *Cluster) unitJournal(ctx context.Context, n *node) string {
+	if n.init != InitSystemd {
+		return ""
+	}
+	var units []string
+	for _, u := range strings.Fields(c.serverUnits()) {
+		units = append(units, "-u "+u)
+	}
+	out, err := n.run(context.WithoutCancel(ctx), "systemctl status --no-pager --lines=0 "+c.serverUnits()+"; journalctl --no-pager -n 40 "+strings.Join(units, " "), nil)
+	if strings.TrimSpace(out) == "" {
+		if err != nil {
+			return ""
+		}
+	}
+	return "\nunit status and journal:\n" + c.mask.mask(strings.TrimSpace(out))
 }

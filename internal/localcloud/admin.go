@@ -469,13 +469,33 @@ done; true`
 	killedMySQLD = `pkill -KILL -x mysqld_safe; found=1
 for p in mariadbd mysqld; do pkill -KILL -x "$p" && found=0; done
 exit $found`
+	// stoppedMySQLD is a clean stop of the database server behind the
+	// provider's back, as an operator does it: on a systemd guest
+	// `systemctl stop` of the unit that runs it (a stop the unit's
+	// Restart= policy does not undo), else SIGTERM to the server (its
+	// clean shutdown; mysqld_safe then ends too). It waits until no server
+	// runs, and fails when none ran.
+	stoppedMySQLD = `if [ -d /run/systemd/system ]; then
+  units=$(systemctl list-units --plain --no-legend --state=active,activating,reloading 'mariadb*' 'mysql*' | awk '{print $1}')
+  [ -n "$units" ] || exit 1
+  systemctl stop $units || exit 1
+else
+  found=1
+  for p in mariadbd mysqld; do pkill -TERM -x "$p" && found=0; done
+  [ $found = 0 ] || exit 1
+fi
+for i in $(seq 1 500); do
+  pgrep -x mariadbd >/dev/null || pgrep -x mysqld >/dev/null || pgrep -x mysqld_safe >/dev/null || exit 0
+  sleep 0.1
+done
+echo "the server still runs after 50 s" >&2; exit 1`
 )
 
 // adminServerOp simulates what happens to a VM behind nova's back: power
 // off (nova's power sync then reports SHUTOFF), power on, network partition,
 // and guest faults: mysqld that cannot start ("break-mysqld"), an SST
-// port held by another program ("take-sst-port") and `kill -9` of the
-// database server ("kill-mysqld").
+// port held by another program ("take-sst-port"), `kill -9` of the
+// database server ("kill-mysqld") and its clean stop ("stop-mysqld").
 func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
 	id, op := r.PathValue("id"), r.PathValue("op")
 	c.Mu.Lock()
@@ -565,8 +585,10 @@ func (c *Cloud) adminServerOp(w http.ResponseWriter, r *http.Request) {
 		_, err = h.Console(ctx, sstPortTaken)
 	case "kill-mysqld":
 		_, err = h.Console(ctx, killedMySQLD)
+	case "stop-mysqld":
+		_, err = h.Console(ctx, stoppedMySQLD)
 	default:
-		adminErr(w, 404, "unknown server operation %q (poweroff, poweron, partition, heal, fail-resize, fail-rebuild, break-mysqld, take-sst-port, kill-mysqld)", op)
+		adminErr(w, 404, "unknown server operation %q (poweroff, poweron, partition, heal, fail-resize, fail-rebuild, break-mysqld, take-sst-port, kill-mysqld, stop-mysqld)", op)
 		return
 	}
 	if err != nil {

@@ -2,9 +2,13 @@ package provider
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,104 +20,175 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"golang.org/x/crypto/ssh"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/galeratest"
 )
 
 // Self-repair on one cluster behind a single-writer pool, with writes
-// through the VIP all along (issue 11): kill -9 of the writer's mysqld,
-// a power cut of every server, a server deleted out of band. Each time the
-// plan shows the repair, apply makes the cluster ACTIVE again with every
-// node Synced and every acknowledged write on every node, and the next
-// plan is empty (the framework checks that after each apply).
+// through the VIP all along (issue 11), on the servers a real cloud runs
+// (issue 18: the image booted with systemd; make test's init-less hosts
+// are still covered, see below):
+//   - (kill -9 of the writer's mysqld: mariadb.service, Restart=on-abnormal,
+//     starts it again and the node rejoins by IST with no provider help:
+//     TestAccClusterSystemdGuests asserts that, writes through a VIP and
+//     an empty plan included);
+//   - mysqld stopped out of band (`systemctl stop mariadb`, which the unit
+//     does not undo): the plan shows the start and rejoin, apply does it;
+//   - a clean stop of every server (Nova os-stop), then os-start: a clean
+//     shutdown leaves no gvwstate.dat for pc.recovery, so the units find
+//     no primary component and give up; the plan shows the full outage
+//     and names the node to bootstrap, apply recovers;
+//   - a power cut of every server, then os-start: Galera's pc.recovery
+//     restores the primary component by itself and the plan is empty;
+//   - a server deleted out of band is rebuilt.
+//
+// On init-less hosts (no init system: nothing restarts mysqld, nothing
+// starts it at boot) the kill -9 and the power cut need the provider: the
+// plan shows the repair or the full outage and apply does it.
+//
+// After every apply the cluster is ACTIVE with every node Synced and every
+// acknowledged write on every node, and the next plan is empty (the
+// framework checks that after each apply).
 func TestAccClusterSelfRepair(t *testing.T) {
 	t.Parallel()
 	lc := requireLocalCloud(t)
+	systemd := os.Getenv("LOCALCLOUD_INIT_LESS") != "1"
 	name := "accrep-" + acctest.RandStringFromCharSet(5, "abcdefghijklmnopqrstuvwxyz")
 	config := lc.cidrsConfig(name, lc.subnet)
 	rw := &repairWrites{}
 	t.Cleanup(func() { rw.stop() })
+	g := &repairGuests{t: t, lc: lc, cluster: name}
 	var applyStarted time.Time
 	var writer, deleted string
 	markApply := func() { applyStarted = time.Now() }
+	readWriter := func(s *terraform.State) error {
+		var err error
+		writer, err = stateAttr(s, "pxc_cluster.test", "writer")
+		if err == nil && writer == "" {
+			err = fmt.Errorf("the cluster has no writer")
+		}
+		return err
+	}
 	repaired := func(table string) resource.TestCheckFunc {
 		return resource.ComposeTestCheckFunc(
 			resource.TestCheckResourceAttr("pxc_cluster.test", "status", "ACTIVE"),
 			resource.TestCheckResourceAttr("pxc_cluster.test", "health", "healthy"),
 			resource.TestCheckResourceAttr("pxc_cluster.test", "health_issues.#", "0"),
 			func(s *terraform.State) error { return rw.check(t, s, applyStarted) },
+			readWriter,
 			func(s *terraform.State) error { return rw.start(s, table) },
 		)
 	}
+	emptyPlan := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}
+	repairPlan := func(issues ...func() string) resource.ConfigPlanChecks {
+		checks := []plancheck.PlanCheck{plancheck.ExpectResourceAction("pxc_cluster.test", plancheck.ResourceActionUpdate)}
+		for _, issue := range issues {
+			checks = append(checks, expectHealthIssue(issue))
+		}
+		return resource.ConfigPlanChecks{PostApplyPostRefresh: checks}
+	}
+	repairApply := func(table string) resource.TestStep {
+		return resource.TestStep{
+			PreConfig: markApply, Config: config,
+			ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+				plancheck.ExpectResourceAction("pxc_cluster.test", plancheck.ResourceActionUpdate),
+			}},
+			Check: repaired(table),
+		}
+	}
+	notRunning := func() string { return writer + ": mysqld not running -> start, rejoin (IST)" }
+	fullOutage := []func() string{
+		func() string { return "full outage, no primary component: " + name + "-" },
+		func() string { return "-> BOOTSTRAPS" },
+	}
+
+	steps := []resource.TestStep{{
+		Config: config,
+		Check: resource.ComposeTestCheckFunc(
+			readWriter,
+			func(s *terraform.State) error { return g.open(s, systemd) },
+			func(s *terraform.State) error { return rw.start(s, "acc.repair_kill") },
+		),
+	}}
+	kill := func() {
+		markApply()
+		lc.serverOp(t, writer, "kill-mysqld")
+	}
+	if !systemd {
+		// kill -9 of the writer's mysqld: nothing restarts it. (On systemd
+		// servers the unit restarts it and the node rejoins by itself, the
+		// writes failing over through the pool: TestAccClusterSystemdGuests
+		// covers that with writes through a VIP and an empty plan.)
+		steps = append(steps,
+			resource.TestStep{PreConfig: kill, Config: config, PlanOnly: true, ExpectNonEmptyPlan: true,
+				ConfigPlanChecks: repairPlan(notRunning)},
+			repairApply("acc.repair_stop"))
+	}
+	steps = append(steps,
+		// mysqld stopped cleanly behind Terraform's back (systemctl stop on
+		// a systemd server): the plan shows the start, apply does it.
+		resource.TestStep{
+			PreConfig: func() { lc.serverOp(t, writer, "stop-mysqld") },
+			Config:    config, PlanOnly: true, ExpectNonEmptyPlan: true,
+			ConfigPlanChecks: repairPlan(notRunning),
+		},
+		repairApply("acc.repair_outage"),
+		// Every server is stopped cleanly through Nova, then started: no
+		// primary component anywhere; the plan surveys the nodes and names
+		// the one to bootstrap.
+		resource.TestStep{
+			PreConfig: func() {
+				lc.cleanStopAll(t, name, 3)
+				g.unitsGaveUp()
+			},
+			Config: config, PlanOnly: true, ExpectNonEmptyPlan: true,
+			ConfigPlanChecks: repairPlan(fullOutage...),
+		},
+		repairApply("acc.repair_powercut"),
+	)
+	if systemd {
+		// Every server loses power at once, then boots: the units start
+		// MariaDB and pc.recovery restores the last primary component.
+		steps = append(steps, resource.TestStep{
+			PreConfig: func() {
+				markApply()
+				lc.powerCutAll(t, name, 3)
+				g.everyNodeSynced("after the power cut")
+			},
+			Config: config, ConfigPlanChecks: emptyPlan,
+			Check: repaired("acc.repair_replace"),
+		})
+	} else {
+		// Every server loses power at once, then boots: nothing starts
+		// MariaDB; the plan shows the full outage.
+		steps = append(steps,
+			resource.TestStep{
+				PreConfig: func() { lc.powerCutAll(t, name, 3) },
+				Config:    config, PlanOnly: true, ExpectNonEmptyPlan: true,
+				ConfigPlanChecks: repairPlan(fullOutage...),
+			},
+			repairApply("acc.repair_replace"))
+	}
+	steps = append(steps,
+		// A server deleted behind Terraform's back is rebuilt.
+		resource.TestStep{
+			PreConfig: func() {
+				deleted = name + "-2"
+				if deleted == writer {
+					deleted = name + "-3"
+				}
+				lc.deleteServer(t, deleted)
+			},
+			Config: config, PlanOnly: true, ExpectNonEmptyPlan: true,
+			ConfigPlanChecks: repairPlan(func() string { return deleted + ": server missing -> new server and volume, SST from " }),
+		},
+		repairApply("acc.repair_after"),
+	)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             lc.checkNothingLeftOf(t, name),
-		Steps: []resource.TestStep{
-			{
-				Config: config,
-				Check: resource.ComposeTestCheckFunc(
-					func(s *terraform.State) error {
-						var err error
-						writer, err = stateAttr(s, "pxc_cluster.test", "writer")
-						if err == nil && writer == "" {
-							err = fmt.Errorf("the cluster has no writer")
-						}
-						return err
-					},
-					func(s *terraform.State) error { return rw.start(s, "acc.repair_kill") },
-				),
-			},
-			{
-				// kill -9 of the writer's mysqld: the plan shows the repair.
-				PreConfig: func() { lc.serverOp(t, writer, "kill-mysqld") },
-				Config:    config, PlanOnly: true, ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("pxc_cluster.test", plancheck.ResourceActionUpdate),
-					expectHealthIssue(func() string { return writer + ": mysqld not running -> start, rejoin (IST)" }),
-				}},
-			},
-			{
-				PreConfig: markApply, Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("pxc_cluster.test", plancheck.ResourceActionUpdate),
-				}},
-				Check: repaired("acc.repair_outage"),
-			},
-			{
-				// Every server loses power at once, then boots (Nova os-start):
-				// the plan surveys the nodes and names the one to bootstrap.
-				PreConfig: func() { lc.powerCutAll(t, name, 3) },
-				Config:    config, PlanOnly: true, ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("pxc_cluster.test", plancheck.ResourceActionUpdate),
-					expectHealthIssue(func() string { return "full outage, no primary component: " + name + "-" }),
-					expectHealthIssue(func() string { return "-> BOOTSTRAPS" }),
-				}},
-			},
-			{
-				PreConfig: markApply, Config: config,
-				Check: repaired("acc.repair_replace"),
-			},
-			{
-				// A server deleted behind Terraform's back is rebuilt.
-				PreConfig: func() {
-					deleted = name + "-2"
-					if deleted == writer {
-						deleted = name + "-3"
-					}
-					lc.deleteServer(t, deleted)
-				},
-				Config: config, PlanOnly: true, ExpectNonEmptyPlan: true,
-				ConfigPlanChecks: resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{
-					plancheck.ExpectResourceAction("pxc_cluster.test", plancheck.ResourceActionUpdate),
-					expectHealthIssue(func() string { return deleted + ": server missing -> new server and volume, SST from " }),
-				}},
-			},
-			{
-				PreConfig: markApply, Config: config,
-				Check: repaired("acc.repair_after"),
-			},
-		},
+		Steps:                    steps,
 	})
 }
 
@@ -299,10 +374,7 @@ func (lc localCloud) serverID(t *testing.T, name string) string {
 // and waits until it is ACTIVE.
 func (lc localCloud) powerCutAll(t *testing.T, cluster string, n int) {
 	t.Helper()
-	ids := make([]string, n)
-	for i := range ids {
-		ids[i] = lc.serverID(t, fmt.Sprintf("%s-%d", cluster, i+1))
-	}
+	ids := lc.clusterServerIDs(t, cluster, n)
 	var wg sync.WaitGroup
 	for _, id := range ids {
 		wg.Add(1)
@@ -312,6 +384,57 @@ func (lc localCloud) powerCutAll(t *testing.T, cluster string, n int) {
 		}()
 	}
 	wg.Wait()
+	lc.startAll(t, cluster, ids)
+}
+
+// cleanStopAll stops every server through Nova (os-stop: the guest shuts
+// down cleanly), waits until all are SHUTOFF, then starts them again.
+func (lc localCloud) cleanStopAll(t *testing.T, cluster string, n int) {
+	t.Helper()
+	ids := lc.clusterServerIDs(t, cluster, n)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cl := accOpenStackClient(t)
+	compute, err := cl.Compute(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		if err := servers.Stop(ctx, compute, id).ExtractErr(); err != nil {
+			t.Fatalf("os-stop %s: %v", id, err)
+		}
+	}
+	err = eventually(ctx, 4*time.Minute, func() error {
+		for _, id := range ids {
+			s, err := servers.Get(ctx, compute, id).Extract()
+			if err != nil {
+				return err
+			}
+			if s.Status != "SHUTOFF" || s.TaskState != "" {
+				return fmt.Errorf("server %s is %s (%s) after os-stop", s.Name, s.Status, s.TaskState)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lc.startAll(t, cluster, ids)
+}
+
+func (lc localCloud) clusterServerIDs(t *testing.T, cluster string, n int) []string {
+	t.Helper()
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = lc.serverID(t, fmt.Sprintf("%s-%d", cluster, i+1))
+	}
+	return ids
+}
+
+// startAll starts the servers through Nova (os-start) and waits until
+// every server of the cluster is ACTIVE.
+func (lc localCloud) startAll(t *testing.T, cluster string, ids []string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	cl := accOpenStackClient(t)
@@ -340,4 +463,172 @@ func (lc localCloud) powerCutAll(t *testing.T, cluster string, n int) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// repairGuests reaches the cluster's servers over SSH on systemd servers,
+// to wait for what their units do by themselves (nothing on init-less
+// hosts, where no unit runs).
+type repairGuests struct {
+	t       *testing.T
+	lc      localCloud
+	cluster string
+	nodes   []*repairGuest
+}
+
+type repairGuest struct {
+	name, ip string
+	config   *ssh.ClientConfig
+	client   *ssh.Client
+}
+
+// open checks that the servers are what the test was told (systemd or
+// init-less) and, on systemd, prepares SSH with the cluster's generated
+// key and the host keys the consoles' cloud-init block names.
+func (g *repairGuests) open(s *terraform.State, systemd bool) error {
+	key, err := stateAttr(s, "pxc_cluster.test", "generated_private_key")
+	if err != nil {
+		return err
+	}
+	signer, err := ssh.ParsePrivateKey([]byte(key))
+	if err != nil {
+		return fmt.Errorf("generated_private_key: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cl := accOpenStackClient(g.t)
+	for i := 1; i <= 3; i++ {
+		n := &repairGuest{name: fmt.Sprintf("%s-%d", g.cluster, i)}
+		id := g.lc.serverID(g.t, n.name)
+		var info struct {
+			Addr string `json:"addr"`
+			Init string `json:"init"`
+		}
+		if err := json.Unmarshal(g.lc.admin(g.t, http.MethodGet, "/servers/"+id, nil), &info); err != nil {
+			return err
+		}
+		if (info.Init == "systemd") != systemd {
+			return fmt.Errorf("server %s boots init %q, but LOCALCLOUD_INIT_LESS=%q", n.name, info.Init, os.Getenv("LOCALCLOUD_INIT_LESS"))
+		}
+		if !systemd {
+			continue
+		}
+		n.ip = info.Addr
+		console, err := cl.ConsoleOutput(ctx, id, 0)
+		if err != nil {
+			return fmt.Errorf("console of %s: %w", n.name, err)
+		}
+		b, e := strings.Index(console, "-----BEGIN SSH HOST KEY FINGERPRINTS-----"), strings.Index(console, "-----END SSH HOST KEY FINGERPRINTS-----")
+		if b < 0 || e < b {
+			return fmt.Errorf("console of %s has no host key fingerprints", n.name)
+		}
+		fps := hostKeyFingerprint.FindAllString(console[b:e], -1)
+		n.config = &ssh.ClientConfig{User: "root", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)}, Timeout: 10 * time.Second,
+			HostKeyCallback: func(_ string, _ net.Addr, k ssh.PublicKey) error {
+				if slices.Contains(fps, ssh.FingerprintSHA256(k)) {
+					return nil
+				}
+				return fmt.Errorf("host key %s of %s is not on its console (%v)", ssh.FingerprintSHA256(k), n.name, fps)
+			}}
+		g.t.Cleanup(n.close)
+		g.nodes = append(g.nodes, n)
+	}
+	return nil
+}
+
+var hostKeyFingerprint = regexp.MustCompile(`SHA256:[A-Za-z0-9+/=]+`)
+
+func (n *repairGuest) close() {
+	if n.client != nil {
+		n.client.Close()
+		n.client = nil
+	}
+}
+
+// run runs a command on the node, dialing again after a reboot.
+func (n *repairGuest) run(cmd string) (string, error) {
+	if n.client == nil {
+		c, err := ssh.Dial("tcp", net.JoinHostPort(n.ip, "22"), n.config)
+		if err != nil {
+			return "", fmt.Errorf("ssh to %s: %w", n.name, err)
+		}
+		n.client = c
+	}
+	sess, err := n.client.NewSession()
+	if err != nil {
+		n.close()
+		return "", fmt.Errorf("ssh session on %s: %w", n.name, err)
+	}
+	defer sess.Close()
+	out, err := sess.CombinedOutput(cmd)
+	if err != nil {
+		return string(out), fmt.Errorf("%s on %s: %w: %s", cmd, n.name, err, out)
+	}
+	return strings.TrimSpace(string(out)), nil
+}
+
+// synced: the node's unit is active and the node Synced in a cluster of 3.
+func (n *repairGuest) synced() error {
+	unit, err := n.run("systemctl is-active mariadb")
+	if err != nil {
+		return err
+	}
+	st, err := n.run(`mariadb -N -e "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN ('wsrep_cluster_size','wsrep_local_state_comment') ORDER BY VARIABLE_NAME"`)
+	if err != nil {
+		return err
+	}
+	if st = strings.Join(strings.Fields(st), " "); unit != "active" || st != "3 Synced" {
+		return fmt.Errorf("%s: unit %s, cluster size and state %q, want active and 3 Synced", n.name, unit, st)
+	}
+	return nil
+}
+
+// unitsGaveUp waits, after a clean stop and start of every server, until
+// no unit is still starting MariaDB, and checks that every unit failed:
+// with no gvwstate.dat (a clean shutdown removes it) no node restores a
+// primary component, and each server gives up (pc.wait_prim_timeout).
+func (g *repairGuests) unitsGaveUp() {
+	g.t.Helper()
+	if len(g.nodes) == 0 {
+		return // init-less hosts: no unit starts MariaDB at boot
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	t0 := time.Now()
+	for _, n := range g.nodes {
+		n.close()
+		var state string
+		err := eventually(ctx, 5*time.Minute, func() error {
+			var err error
+			if state, err = n.run("systemctl is-active mariadb || true"); err != nil {
+				return err
+			}
+			if state == "activating" || state == "deactivating" {
+				return fmt.Errorf("%s: unit still %s", n.name, state)
+			}
+			return nil
+		})
+		if err != nil {
+			g.t.Fatal(err)
+		}
+		if state != "failed" {
+			g.t.Fatalf("%s: unit %s after the clean stop and start of every server, want failed (no primary component)", n.name, state)
+		}
+	}
+	g.t.Logf("every unit failed without a primary component, %v after the servers were ACTIVE", time.Since(t0).Round(time.Second))
+}
+
+// everyNodeSynced waits until every node's unit is active and the node
+// Synced in a cluster of 3.
+func (g *repairGuests) everyNodeSynced(what string) {
+	g.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	t0 := time.Now()
+	for _, n := range g.nodes {
+		n.close()
+		if err := eventually(ctx, 5*time.Minute, n.synced); err != nil {
+			g.t.Fatalf("%s: %v", what, err)
+		}
+	}
+	g.t.Logf("every node Synced with its unit active %s, %v after the servers were ACTIVE", what, time.Since(t0).Round(time.Second))
 }
