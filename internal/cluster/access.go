@@ -173,7 +173,11 @@ func (m *Manager) waitConsoleFingerprints(ctx context.Context, n *Node, bound ti
 	wctx, cancel := context.WithTimeout(ctx, bound)
 	defer cancel()
 	defer m.reportWhile(ctx, PhaseHostKeys, n.Name, n.Name+": no host key fingerprints on the console yet")()
-	delay := time.Second
+	// cloud-init's final stage prints the block seconds after sshd
+	// answers (Nova's ACTIVE here): a look every second for the first
+	// consoleSteady finds it at most a second late, where a doubling
+	// interval found it up to four; a slow image backs off after.
+	delay, start := time.Second, time.Now()
 	for {
 		out, err := m.cloud.ConsoleOutput(wctx, n.ServerID, 0)
 		if err == nil {
@@ -194,9 +198,14 @@ func (m *Manager) waitConsoleFingerprints(ctx context.Context, n *Node, bound ti
 				n.ServerID, bound, n.ServerID, fingerprintsBegin, HostKeyKnownHosts, err)
 		case <-time.After(delay):
 		}
-		delay = min(delay*2, 10*time.Second)
+		if time.Since(start) >= consoleSteady {
+			delay = min(delay*2, 10*time.Second)
+		}
 	}
 }
+
+// consoleSteady is how long waitConsoleFingerprints looks every second.
+const consoleSteady = 10 * time.Second
 
 // waitSSH connects to the server, retrying while sshd does not answer, for
 // at most bound, and returns the host key it presented. A host key that
