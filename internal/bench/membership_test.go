@@ -153,9 +153,9 @@ func applyQuickstartAgain(ctx context.Context, t *testing.T, tfCLI, work string)
 
 // rawJoin is the guest library alone adding one node to a running raw
 // cluster of bare hosts: what no orchestration of a grow can beat.
-func rawJoin(ctx context.Context, t *testing.T, network *host.Network, spec guest.ClusterSpec, signer ssh.Signer, pub string) time.Duration {
+func rawJoin(ctx context.Context, t *testing.T, network *host.Network, kind rawHostKind, spec guest.ClusterSpec, signer ssh.Signer, pub string) time.Duration {
 	t.Helper()
-	n, closeDisk := rawNode(ctx, t, network, len(spec.Nodes)+1, signer, pub)
+	n, closeDisk := rawNode(ctx, t, network, kind, len(spec.Nodes)+1, signer, pub)
 	defer closeDisk()
 	spec.Nodes = append(spec.Nodes, n)
 	gc, err := guest.New(spec)
@@ -166,11 +166,11 @@ func rawJoin(ctx context.Context, t *testing.T, network *host.Network, spec gues
 	return time.Since(start)
 }
 
-// rawNode starts bare host raw-<i> with a 1 GiB disk; the caller closes
-// the disk before the network.
-func rawNode(ctx context.Context, t *testing.T, network *host.Network, i int, signer ssh.Signer, pub string) (guest.Node, func()) {
+// rawNode starts bare host raw-<i> of the given kind with a 1 GiB disk;
+// the caller closes the disk before the network.
+func rawNode(ctx context.Context, t *testing.T, network *host.Network, kind rawHostKind, i int, signer ssh.Signer, pub string) (guest.Node, func()) {
 	t.Helper()
-	h, err := network.StartHost(ctx, host.Options{Name: fmt.Sprintf("raw-%d", i), AuthorizedKeys: []string{pub}})
+	h, err := network.StartHost(ctx, kind.options(t, fmt.Sprintf("raw-%d", i), pub))
 	must(t, err)
 	d, err := host.NewDisk(ctx, t.TempDir(), 1<<30)
 	must(t, err)

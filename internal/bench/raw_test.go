@@ -19,13 +19,24 @@ import (
 // library's sequence. Its parts:
 //
 //   - hosts: the three hosts booted side by side with their data disks
-//     attached (what the local cloud's Nova does for a server);
+//     attached (what the local cloud's Nova does for a server), of the
+//     cloud's kind (rawHostKind): on a systemd cloud the quickstart's image
+//     booted with systemd and cloud-init up to sshd answering with the host
+//     key cloud-init made, as Nova's servers boot until ACTIVE;
 //   - prepare: every host at once: mkfs and mount of the data disk, one
 //     option file, the datadir initialised;
 //   - bootstrap: node 1 started with --wsrep-new-cluster (mariadbd itself,
 //     no wrapper) until Synced;
 //   - each join: the next node started, with rsync (the fastest SST for an
 //     empty datadir), until Synced, one at a time.
+//
+// The server is mariadbd itself on both kinds. On systemd the image's
+// mariadb.service would first run galera_recovery (ExecStartPre: a whole
+// --wsrep-recover start and stop of the server, to find a crashed node's
+// position), and galera_new_cluster is that unit with --wsrep-new-cluster
+// in its environment: an empty datadir has no position to recover, so
+// Galera needs neither, and a unit is the provider's choice (a rebooted
+// server rejoins by itself), not Galera's need.
 //
 // Every wait polls on the host itself every 100 ms. Nothing else is done:
 // no accounts, no health responder, no gate, no restart.
@@ -74,8 +85,8 @@ wsrep_sst_method = rsync
 `, strings.Join(members, ","), name, addr)
 }
 
-// rawLowerBound measures rawBound on hosts of its own.
-func rawLowerBound(ctx context.Context, t *testing.T) rawBound {
+// rawLowerBound measures rawBound on hosts of its own, of the given kind.
+func rawLowerBound(ctx context.Context, t *testing.T, kind rawHostKind) rawBound {
 	t.Helper()
 	network, err := host.NewNetwork(ctx, host.NetworkOptions{Prefix: "pxcb", StateDir: t.TempDir()})
 	must(t, err)
@@ -97,6 +108,10 @@ func rawLowerBound(ctx context.Context, t *testing.T) rawBound {
 		}
 	}()
 
+	opts := make([]host.Options, n)
+	for i := range opts {
+		opts[i] = kind.options(t, fmt.Sprintf("raw-%d", i+1), pub)
+	}
 	var r rawBound
 	start := time.Now()
 	var wg sync.WaitGroup
@@ -104,7 +119,7 @@ func rawLowerBound(ctx context.Context, t *testing.T) rawBound {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			h, err := network.StartHost(ctx, host.Options{Name: fmt.Sprintf("raw-%d", i+1), AuthorizedKeys: []string{pub}})
+			h, err := network.StartHost(ctx, opts[i])
 			if err != nil {
 				errs[i] = err
 				return

@@ -192,7 +192,12 @@ func (m *Manager) waitConsoleFingerprints(ctx context.Context, n *Node, bound ti
 		return consoleFingerprints(out)
 	}
 	fps, err := read()
-	delay := time.Second
+	// cloud-init's final stage prints the block seconds after sshd
+	// answers (Nova's ACTIVE here): the prober looks every second for the
+	// first consoleSteady, so it finds the block at most a second late
+	// (a doubling interval found it up to four late); a slow image backs
+	// off after.
+	delay, start := time.Second, time.Now()
 	probe := false // this wait reads on the schedule, for those waiting on cue
 	for err != nil {
 		var shown <-chan struct{}
@@ -208,7 +213,9 @@ func (m *Manager) waitConsoleFingerprints(ctx context.Context, n *Node, bound ti
 			if err == nil || wctx.Err() != nil {
 				cue.release()
 			}
-			delay = min(delay*2, 10*time.Second)
+			if time.Since(start) >= consoleSteady {
+				delay = min(delay*2, 10*time.Second)
+			}
 		} else {
 			select {
 			case <-wctx.Done():
@@ -271,6 +278,9 @@ func (c *consoleCue) release() {
 	close(c.shown)
 	c.shown = make(chan struct{})
 }
+
+// consoleSteady is how long waitConsoleFingerprints looks every second.
+const consoleSteady = 10 * time.Second
 
 // waitSSH connects to the server, retrying while sshd does not answer, for
 // at most bound, and returns the host key it presented. A host key that

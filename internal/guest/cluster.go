@@ -42,6 +42,10 @@ type node struct {
 	// (responderKey), which the node's next start then need not install
 	// again; empty when there is none.
 	preparedResponder string
+	// installedResponder is the responder this Cluster last installed on
+	// the node (responderKey), which Create's last step need not install
+	// again; empty when there is none.
+	installedResponder string
 }
 
 type options struct {
@@ -296,6 +300,7 @@ func (n *node) close() {
 	}
 	n.runner = nil
 	n.preparedResponder = ""
+	n.installedResponder = ""
 }
 
 // takePreparedResponder returns the responder Prepare installed and
@@ -306,6 +311,19 @@ func (n *node) takePreparedResponder() string {
 	k := n.preparedResponder
 	n.preparedResponder = ""
 	return k
+}
+
+// installed is the responder this Cluster last installed on the node.
+func (n *node) installed() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.installedResponder
+}
+
+func (n *node) setInstalled(key string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.installedResponder = key
 }
 
 func (n *node) setPreparedResponder(key string) {

@@ -145,6 +145,14 @@ func socketClientWithoutTLS(f Flavour) string {
 // starts socat where it is not listening. Safe to re-run, e.g. after a
 // node rebooted.
 func (c *Cluster) EnsureClustercheck(ctx context.Context, cc Clustercheck) error {
+	return c.ensureClustercheck(ctx, cc, false)
+}
+
+// ensureClustercheck is EnsureClustercheck; keepInstalled leaves out the
+// install on nodes where this Cluster installed the very same responder
+// (Create: Prepare did, and nothing in the sequence stops it since), which
+// on systemd guests costs a reload of the manager per node.
+func (c *Cluster) ensureClustercheck(ctx context.Context, cc Clustercheck, keepInstalled bool) error {
 	if err := cc.validate(); err != nil {
 		return err
 	}
@@ -165,6 +173,10 @@ func (c *Cluster) EnsureClustercheck(ctx context.Context, cc Clustercheck) error
 	}
 	return parallel(c.nodes(), func(n *node) error {
 		start := time.Now()
+		if keepInstalled && n.installed() == responderKey(c.spec, members, n.Node, cc) {
+			c.emitDone("clustercheck", n.Name, start, "responder listening on port %d since prepare", cc.port())
+			return nil
+		}
 		if err := c.installClustercheck(ctx, n, members, cc); err != nil {
 			return &NodeError{Phase: PhaseClustercheck, Node: n.Name, Err: err}
 		}
@@ -207,6 +219,15 @@ func (c *Cluster) prepareResponder(ctx context.Context, n *node, cc Clustercheck
 }
 
 func (c *Cluster) installClustercheck(ctx context.Context, n *node, members []Node, cc Clustercheck) error {
+	if err := c.installResponder(ctx, n, members, cc); err != nil {
+		return err
+	}
+	n.setInstalled(responderKey(c.spec, members, n.Node, cc))
+	return nil
+}
+
+func (c *Cluster) installResponder(ctx context.Context, n *node, members []Node, cc Clustercheck) error {
+	n.setInstalled("")
 	if err := writeClustercheckConfig(ctx, n, cc); err != nil {
 		return err
 	}
@@ -333,8 +354,9 @@ func (c *Cluster) installClustercheckUnits(ctx context.Context, n *node, cc Clus
 		return err
 	}
 	// restart (not start) so a changed port takes effect; the socket unit
-	// only listens, so restarting it interrupts nothing.
-	if _, err := n.run(ctx, "systemctl daemon-reload && systemctl enable pxc-clustercheck.socket && systemctl restart pxc-clustercheck.socket", nil); err != nil {
+	// only listens, so restarting it interrupts nothing. One reload, for
+	// the units just written (enableUnit does not reload again).
+	if _, err := n.run(ctx, "systemctl daemon-reload && "+enableUnit("pxc-clustercheck.socket")+" && systemctl restart pxc-clustercheck.socket", nil); err != nil {
 		return fmt.Errorf("enable responder socket: %w", err)
 	}
 	return nil

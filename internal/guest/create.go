@@ -33,7 +33,9 @@ func (c *Cluster) Create(ctx context.Context, users ...User) (Status, error) {
 		return st, &NodeError{Phase: PhaseGate, Node: strings.Join(st.Missing, ", "), Err: err}
 	}
 	if cc := c.spec.Clustercheck; cc != nil {
-		if err := c.EnsureClustercheck(ctx, *cc); err != nil {
+		// The responders Prepare installed still listen: only the account
+		// and the writer record are new.
+		if err := c.ensureClustercheck(ctx, *cc, true); err != nil {
 			return st, stepError(PhaseClustercheck, err)
 		}
 		// The responder's setup records the first writer: read it back so

@@ -54,3 +54,44 @@ func TestValidatorsNeedNoCluster(t *testing.T) {
 		t.Error("default SST methods changed")
 	}
 }
+
+// Create's last step leaves out the responder's install where Prepare put
+// the same one in (on systemd a manager reload per node): the nodes
+// remember what this Cluster installed, a responder of other settings does
+// not match, and a closed Cluster remembers nothing.
+func TestCreateKeepsThePreparedResponder(t *testing.T) {
+	for _, initSys := range []string{"systemd", "none"} {
+		spec := testSpec(MariaDB, "10.11", SSTRsync)
+		spec.Clustercheck = &Clustercheck{Password: "cc-secret", Port: 9201}
+		c, log := fakeCluster(t, spec, initSys)
+		ctx := context.Background()
+		if err := c.Prepare(ctx); err != nil {
+			t.Fatal(err)
+		}
+		members := c.Spec().Nodes
+		for _, n := range c.nodes() {
+			if got, want := n.installed(), responderKey(c.spec, members, n.Node, *spec.Clustercheck); got != want {
+				t.Errorf("%s %s: after Prepare the node remembers responder %q, want %q", initSys, n.Name, got, want)
+			}
+			other := Clustercheck{Password: "cc-secret", Port: 9202}
+			if n.installed() == responderKey(c.spec, members, n.Node, other) {
+				t.Errorf("%s %s: a responder on another port counts as installed", initSys, n.Name)
+			}
+		}
+		// A later start consumes Prepare's install, not the memory of it.
+		log.lines = nil
+		n := c.nodes()[1]
+		if err := c.start(ctx, n, false); err != nil {
+			t.Fatal(err)
+		}
+		if n.installed() == "" {
+			t.Errorf("%s: the node forgot its responder after a start", initSys)
+		}
+		c.Close()
+		for _, n := range c.nodes() {
+			if n.installed() != "" {
+				t.Errorf("%s %s: a closed Cluster still remembers a responder", initSys, n.Name)
+			}
+		}
+	}
+}

@@ -309,7 +309,7 @@ func TestMariaDBSystemdCommands(t *testing.T) {
 	}
 	// Prepare enables the unit, so a rebooted server starts MariaDB itself.
 	for _, n := range c.nodes() {
-		if !slices.Contains(log.lines, n.Name+": systemctl daemon-reload && systemctl enable --quiet mariadb") {
+		if !slices.Contains(log.lines, n.Name+": SYSTEMCTL_SKIP_SYSV=1 systemctl enable --quiet --no-reload mariadb") {
 			t.Errorf("%s: mariadb not enabled by Prepare:\n%s", n.Name, strings.Join(log.lines, "\n"))
 		}
 	}
@@ -547,7 +547,7 @@ func TestClustercheckSystemdUnits(t *testing.T) {
 		"db2: UPLOAD /etc/mysql/clustercheck.sh mode 0755",
 		"db2: UPLOAD /etc/systemd/system/pxc-clustercheck.socket mode 0644",
 		"db2: UPLOAD /etc/systemd/system/pxc-clustercheck@.service mode 0644",
-		"db2: systemctl daemon-reload && systemctl enable pxc-clustercheck.socket && systemctl restart pxc-clustercheck.socket",
+		"db2: systemctl daemon-reload && SYSTEMCTL_SKIP_SYSV=1 systemctl enable --quiet --no-reload pxc-clustercheck.socket && systemctl restart pxc-clustercheck.socket",
 	}
 	// Prepare installs the responder (beside the datadir's
 	// initialisation), so the node's first start has nothing to install.
@@ -656,7 +656,7 @@ func TestServerUnitWaitsForDataVolume(t *testing.T) {
 		t.Fatal(err)
 	}
 	upload := slices.Index(log.lines, "db1: UPLOAD /etc/systemd/system/mariadb.service.d/pxc-datadir.conf mode 0644")
-	enable := slices.Index(log.lines, "db1: systemctl daemon-reload && systemctl enable --quiet mariadb")
+	enable := slices.Index(log.lines, "db1: systemctl daemon-reload && SYSTEMCTL_SKIP_SYSV=1 systemctl enable --quiet --no-reload mariadb")
 	if upload < 0 || enable < upload {
 		t.Fatalf("want the drop-in uploaded, then the unit enabled:\n%s", strings.Join(log.lines, "\n"))
 	}

@@ -3,6 +3,7 @@ package guest
 import (
 	"context"
 	"fmt"
+	"strings"
 )
 
 // On systemd guests the database server runs as its distribution's unit
@@ -25,7 +26,9 @@ func (c *Cluster) enableServerUnit(ctx context.Context, n *node) error {
 		return nil
 	}
 	unit := c.layout.SystemdUnit
+	reload := ""
 	if !n.DataVolume.isZero() {
+		reload = "systemctl daemon-reload && "
 		dropIn := "# written by terraform-provider-pxc: the datadir is the data volume's mount\n[Unit]\nRequiresMountsFor=" + dataDir + "\n"
 		if _, err := n.run(ctx, "mkdir -p /etc/systemd/system/"+unit+".service.d", nil); err != nil {
 			return fmt.Errorf("enable %s: %w", unit, err)
@@ -34,8 +37,19 @@ func (c *Cluster) enableServerUnit(ctx context.Context, n *node) error {
 			return fmt.Errorf("enable %s: %w", unit, err)
 		}
 	}
-	if _, err := n.run(ctx, "systemctl daemon-reload && systemctl enable --quiet "+unit, nil); err != nil {
+	if _, err := n.run(ctx, reload+enableUnit(unit), nil); err != nil {
 		return fmt.Errorf("enable %s: %w", unit, err)
 	}
 	return nil
+}
+
+// enableUnit is the command that enables a unit for the next boot. It
+// leaves out two things systemctl enable does by default that cost a
+// second on a loaded guest and serve nothing here: the reload of the
+// manager (--no-reload; whoever changed a unit file reloads once, before
+// starting it) and, on Debian, the update of the unit's SysV init script's
+// rc links (SYSTEMCTL_SKIP_SYSV: a systemd boot ignores an init script
+// that has a native unit).
+func enableUnit(units ...string) string {
+	return "SYSTEMCTL_SKIP_SYSV=1 systemctl enable --quiet --no-reload " + strings.Join(units, " ")
 }
