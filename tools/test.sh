@@ -124,7 +124,9 @@ export LOCALCLOUD_INIT_LESS=${LOCALCLOUD_INIT_LESS:-1}
 cloud_started=no
 fault_matrix_pid=
 tofu_cloud_dir=
+pass1_log=
 stop_cloud() {
+	if [[ -n $pass1_log ]]; then rm -f "$pass1_log"; fi
 	if [[ -n $fault_matrix_pid ]]; then
 		# Interrupted while the fault matrix ran: stop its go test (a
 		# process group of its own) before its cloud goes.
@@ -176,11 +178,29 @@ record() { # name status
 	if [[ $2 == 0 ]]; then results+=("$1: ok"); else results+=("$1: FAILED"); failed=1; fi
 }
 
-echo "test: pass 1: $(cli_version "$TF_CLI") at $TF_CLI: go test ${pkgs[*]}"
+# The acceptance tests mostly wait on servers: ACC_PARALLEL of the parallel
+# ones (9 long cluster scenarios in ./internal/provider) run at once, not
+# go test's default GOMAXPROCS (2 in CI). GOTESTFLAGS may override it.
+ACC_PARALLEL=${ACC_PARALLEL:-4}
+echo "test: pass 1: $(cli_version "$TF_CLI") at $TF_CLI: go test -parallel $ACC_PARALLEL ${pkgs[*]}"
 rc=0
+pass1_started=$SECONDS
+pass1_log=$(mktemp /tmp/pxc-test-pass1.XXXXXX)
+# -v for each test's time: the package lines and the slowest tests are
+# printed (what makes the pass long); the whole log only on failure.
 # shellcheck disable=SC2086
 TF_ACC=1 TF_ACC_PROVIDER_NAMESPACE=hashicorp TF_ACC_TERRAFORM_PATH="$TF_CLI" \
-	go test $GOTESTFLAGS -skip '^TestAccFaultMatrix$' "${pkgs[@]}" || rc=$?
+	go test -parallel "$ACC_PARALLEL" $GOTESTFLAGS -v -skip '^TestAccFaultMatrix$' "${pkgs[@]}" >"$pass1_log" 2>&1 || rc=$?
+if [[ $rc == 0 ]]; then
+	grep -E '^(ok|FAIL|\?) ' "$pass1_log" || true
+	echo "test: the slowest tests of pass 1:"
+	grep -E '^--- (PASS|FAIL|SKIP): ' "$pass1_log" | sed -E 's/^--- [A-Z]+: (.*) \(([0-9.]+)s\)$/\2 \1/' | sort -rn | head -n 12 |
+		awk '{printf "test:   %7.0fs %s\n", $1, $2}' || true
+else
+	cat "$pass1_log"
+fi
+rm -f "$pass1_log"
+echo "test: pass 1 took $((SECONDS - pass1_started))s"
 record "pass 1 ($(cli_version "$TF_CLI"), all tests but the fault matrix)" $rc
 
 # The fault matrix builds many clusters side by side: it runs alone, after
