@@ -121,6 +121,18 @@ fi
 # LOCALCLOUD_INIT_LESS=0 runs everything on systemd servers.
 export LOCALCLOUD_INIT_LESS=${LOCALCLOUD_INIT_LESS:-1}
 
+# A systemd server's PID 1, logind, dbus and journald hold about 8 inotify
+# instances, counted for root machine-wide: the kernel's default of 128
+# boots about 16 servers, and the next die at boot ("Failed to allocate
+# manager object: Too many open files"), which a VM on a hypervisor never
+# does. Pass 1 alone runs ACC_PARALLEL clusters at once, beside the guest
+# tests and TestAccClusterSystemdGuests' own systemd cloud: raise it.
+inotify_instances=/proc/sys/fs/inotify/max_user_instances
+if [[ -w $inotify_instances ]] && (($(cat "$inotify_instances") < 8192)); then
+	echo "test: fs.inotify.max_user_instances $(cat "$inotify_instances") -> 8192 (systemd servers)"
+	echo 8192 >"$inotify_instances"
+fi
+
 cloud_started=no
 fault_matrix_pid=
 tofu_cloud_dir=
