@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -154,11 +155,14 @@ func TestAccFaultMatrix(t *testing.T) {
 			t.Run(name, f)
 		}()
 	}
-	// Cheap cloud-object faults go first, guest work and load balancers last.
-	for _, fc := range shared {
+	// Longest first, so that the last cases to start are short: the load
+	// balancer faults (a healthy cluster, then three applies; 5 minutes on
+	// systemd servers, started last they ended the matrix), then the
+	// guest faults, the cloud-object faults last.
+	run("load balancer faults", func(t *testing.T) { runLoadBalancerFaults(t, lc, tfPath, record) })
+	for _, fc := range slices.Backward(shared) {
 		run(fc.fault, func(t *testing.T) { runFaultCase(t, lc, tfPath, fc, record) })
 	}
-	run("load balancer faults", func(t *testing.T) { runLoadBalancerFaults(t, lc, tfPath, record) })
 	wg.Wait()
 }
 
