@@ -5,7 +5,10 @@
 #
 # Passes, each announced with the CLI's version:
 #   1. go test of the packages under TF_CLI (terraform on PATH, else tofu),
-#      all but the fault matrix;
+#      all but the fault matrix, ACC_PARALLEL parallel tests at once;
+#   1s. beside pass 1, on a local cloud of its own: the provider's
+#      acceptance tests that are not parallel (SERIAL_ACC); skipped with
+#      SERIAL_PASS=0 or a -run in GOTESTFLAGS (they then run in pass 1);
 #   1b. the fault matrix (TestAccFaultMatrix) alone on the local cloud;
 #      skipped with FAULT_MATRIX=0;
 #   2. the acceptance tests that cover each resource's create, import and
@@ -119,10 +122,36 @@ fi
 # LOCALCLOUD_INIT_LESS=1 boots init-less hosts instead (sshd as PID 1 over
 # this machine's filesystem), as the guest package's integration tests do.
 
+# A systemd server's PID 1, logind, dbus and journald hold about 8 inotify
+# instances, counted for root machine-wide: the kernel's default of 128
+# boots about 16 servers, and the next die at boot ("Failed to allocate
+# manager object: Too many open files"), which a VM on a hypervisor never
+# does. Pass 1 alone runs ACC_PARALLEL clusters at once, beside the guest
+# tests and TestAccClusterSystemdGuests' own systemd cloud: raise it.
+inotify_instances=/proc/sys/fs/inotify/max_user_instances
+if [[ -w $inotify_instances ]] && (($(cat "$inotify_instances") < 8192)); then
+	echo "test: fs.inotify.max_user_instances $(cat "$inotify_instances") -> 8192 (systemd servers)"
+	echo 8192 >"$inotify_instances"
+fi
+
 cloud_started=no
 fault_matrix_pid=
 tofu_cloud_dir=
+pass1_log=
+serial_pid=
+serial_log=
+serial_cloud_dir=
 stop_cloud() {
+	if [[ -n $pass1_log ]]; then rm -f "$pass1_log"; fi
+	if [[ -n $serial_pid ]]; then
+		kill -- "-$serial_pid" 2>/dev/null || true
+		wait "$serial_pid" 2>/dev/null || true
+	fi
+	if [[ -n $serial_log ]]; then rm -f "$serial_log"; fi
+	if [[ -n $serial_cloud_dir ]]; then
+		LOCALCLOUD_DIR=$serial_cloud_dir tools/localcloud.sh down >/dev/null 2>&1 || true
+		rm -rf "$serial_cloud_dir"
+	fi
 	if [[ -n $fault_matrix_pid ]]; then
 		# Interrupted while the fault matrix ran: stop its go test (a
 		# process group of its own) before its cloud goes.
@@ -174,11 +203,73 @@ record() { # name status
 	if [[ $2 == 0 ]]; then results+=("$1: ok"); else results+=("$1: FAILED"); failed=1; fi
 }
 
-echo "test: pass 1: $(cli_version "$TF_CLI") at $TF_CLI: go test ${pkgs[*]}"
+# print_slowest LOG: the package lines and the slowest tests of a -v log.
+print_slowest() {
+	grep -E '^(ok|FAIL|\?) ' "$1" || true
+	echo "test: the slowest tests:"
+	grep -E '^--- (PASS|FAIL|SKIP): ' "$1" | sed -E 's/^--- [A-Z]+: (.*) \(([0-9.]+)s\)$/\2 \1/' | sort -rn | head -n 12 |
+		awk '{printf "test:   %7.0fs %s\n", $1, $2}' || true
+}
+
+# Pass 1s: the provider's acceptance tests that are not parallel. Go runs
+# a package's other tests one by one before its parallel ones, and these
+# assume they are alone on their cloud (cloud-wide faults, the list of
+# every cluster, request counts, process environment): on systemd servers
+# they took 15 minutes before the first parallel scenario started. They
+# run on a cloud of their own, beside pass 1; a test not named here runs in
+# pass 1, still alone before its package's parallel tests. Only on runs
+# that choose no tests themselves (no -run in GOTESTFLAGS); SERIAL_PASS=0
+# keeps them in pass 1.
+SERIAL_ACC=${SERIAL_ACC:-'^TestAcc(ClusterResource|ClusterResourceServerErrorDuringCreate|ClusterResourceMissingFlavor|ClusterResourceMissingKeyPair|CredentialsEphemeral|EconomyNoChangePlan|ClusterHostKeyWaitIsBounded|ClusterAllowedCIDRsBehindLoadBalancer|LBPoolResource|ProviderOnlyPlansWithoutCredentials)$'}
+pass1_skip='^TestAccFaultMatrix$'
+if [[ ${SERIAL_PASS:-1} != 0 && " $GOTESTFLAGS " != *" -run"* && -n ${LOCALCLOUD_ADMIN_URL:-} &&
+	(" ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *"internal/provider"*) ]]; then
+	serial_cloud_dir=$(mktemp -d /tmp/pxc-test-cloud.XXXXXX)
+	echo "test: starting a local cloud for pass 1s"
+	if up_output=$(LOCALCLOUD_DIR=$serial_cloud_dir tools/localcloud.sh up); then
+		pass1_skip="$pass1_skip|$SERIAL_ACC"
+		serial_log=$(mktemp /tmp/pxc-test-serial.XXXXXX)
+		echo "test: pass 1s: $(cli_version "$TF_CLI"): go test -run '$SERIAL_ACC' $TOFU_PKG, on its own cloud beside pass 1"
+		# shellcheck disable=SC2086,SC1091
+		(
+			set -a
+			source "$serial_cloud_dir/env"
+			set +a
+			TF_ACC=1 TF_ACC_PROVIDER_NAMESPACE=hashicorp TF_ACC_TERRAFORM_PATH="$TF_CLI" \
+				exec setsid go test $GOTESTFLAGS -v -run "$SERIAL_ACC" "$TOFU_PKG"
+		) >"$serial_log" 2>&1 &
+		serial_pid=$!
+	else
+		echo "$up_output"
+		record "pass 1s's local cloud (tools/localcloud.sh up)" 1
+		rm -rf "$serial_cloud_dir"
+		serial_cloud_dir=
+	fi
+fi
+
+# The acceptance tests mostly wait on servers: ACC_PARALLEL of the parallel
+# ones (9 long cluster scenarios in ./internal/provider) run at once, not
+# go test's default GOMAXPROCS (2 in CI); with pass 1s beside them that is
+# 4 clusters at once. 3 lasts about as long as pass 1s; at 4 (5 clusters),
+# on a loaded machine, SQL through a VIP outlasted galeratest's 3 s read
+# timeout in two scenarios. GOTESTFLAGS may override it.
+ACC_PARALLEL=${ACC_PARALLEL:-3}
+echo "test: pass 1: $(cli_version "$TF_CLI") at $TF_CLI: go test -parallel $ACC_PARALLEL ${pkgs[*]}"
 rc=0
+pass1_started=$SECONDS
+pass1_log=$(mktemp /tmp/pxc-test-pass1.XXXXXX)
+# -v for each test's time: the package lines and the slowest tests are
+# printed (what makes the pass long); the whole log only on failure.
 # shellcheck disable=SC2086
 TF_ACC=1 TF_ACC_PROVIDER_NAMESPACE=hashicorp TF_ACC_TERRAFORM_PATH="$TF_CLI" \
-	go test $GOTESTFLAGS -skip '^TestAccFaultMatrix$' "${pkgs[@]}" || rc=$?
+	go test -parallel "$ACC_PARALLEL" $GOTESTFLAGS -v -skip "$pass1_skip" "${pkgs[@]}" >"$pass1_log" 2>&1 || rc=$?
+if [[ $rc == 0 ]]; then
+	print_slowest "$pass1_log"
+else
+	cat "$pass1_log"
+fi
+rm -f "$pass1_log"
+echo "test: pass 1 took $((SECONDS - pass1_started))s"
 record "pass 1 ($(cli_version "$TF_CLI"), all tests but the fault matrix)" $rc
 
 # The fault matrix builds many clusters side by side: it runs alone, after
@@ -269,6 +360,20 @@ if [[ -n $fault_matrix_pid ]]; then
 	record "pass 1b ($(cli_version "$TF_CLI"), fault matrix)" $rc
 fi
 
+if [[ -n $serial_pid ]]; then
+	echo "test: waiting for pass 1s"
+	rc=0
+	wait "$serial_pid" || rc=$?
+	serial_pid=
+	# A renamed test must not pass as "nothing to run".
+	if [[ $rc == 0 ]] && ! grep -q '^--- PASS: TestAcc' "$serial_log"; then rc=1; fi
+	if [[ $rc == 0 ]]; then print_slowest "$serial_log"; else cat "$serial_log"; fi
+	rm -f "$serial_log"
+	serial_log=
+	# (its go test line above says how long it ran; it is waited for only here)
+	record "pass 1s ($(cli_version "$TF_CLI"), the provider's serial acceptance tests)" $rc
+fi
+
 # cloud_left_clean ENV NAME: the one whole-cloud leak check of a cloud
 # whose tests are all done: TestAccLocalCloudLeftEmpty while it runs.
 cloud_left_clean() {
@@ -313,6 +418,14 @@ if [[ -n $tofu_cloud_dir ]]; then
 	kernel_left_clean "$tofu_cloud_dir" "$bridge" "pass 2's local cloud"
 	rm -rf "$tofu_cloud_dir"
 	tofu_cloud_dir=
+fi
+if [[ -n $serial_cloud_dir ]]; then
+	cloud_left_clean "$serial_cloud_dir/env" "pass 1s's local cloud"
+	bridge=$(sed -n "s/^export LOCALCLOUD_BRIDGE='\(.*\)'$/\1/p" "$serial_cloud_dir/env")
+	LOCALCLOUD_DIR=$serial_cloud_dir tools/localcloud.sh down >/dev/null || echo "test: WARNING: stopping pass 1s's local cloud failed" >&2
+	kernel_left_clean "$serial_cloud_dir" "$bridge" "pass 1s's local cloud"
+	rm -rf "$serial_cloud_dir"
+	serial_cloud_dir=
 fi
 if [[ $cloud_started == yes && -f "$LOCALCLOUD_DIR/env" && (" ${pkgs[*]} " == *" ./... "* || " ${pkgs[*]} " == *"internal/provider"*) ]]; then
 	cloud_left_clean "$LOCALCLOUD_DIR/env" "the local cloud"

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -204,7 +205,14 @@ func (c *fakeGuestCluster) RepairNode(_ context.Context, name string) error {
 
 func (c *fakeGuestCluster) Survey(context.Context) ([]guest.NodeRecovery, error) {
 	c.g.log.add("Survey " + c.spec.Name)
-	return c.g.survey, nil
+	// Only the nodes this handle was opened with are surveyed.
+	var out []guest.NodeRecovery
+	for _, r := range c.g.survey {
+		if slices.ContainsFunc(c.spec.Nodes, func(n guest.Node) bool { return n.Name == r.Node }) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
 }
 
 func (c *fakeGuestCluster) Recover(_ context.Context, force string) (guest.Decision, error) {

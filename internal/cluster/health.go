@@ -213,7 +213,7 @@ const surveyTimeout = 3 * time.Minute
 // component every node is surveyed and the bootstrap node decided. With no
 // guest handle (gc nil: too few servers left to open one) only what the
 // cloud shows is planned.
-func (m *Manager) readHealth(ctx context.Context, c *Cluster, spec Spec, gc GuestCluster, st guest.Status) {
+func (m *Manager) readHealth(ctx context.Context, c *Cluster, spec Spec, a guestAccess, gc GuestCluster, st guest.Status) {
 	c.Health = Health{}
 	expected := expectedMembers(c, spec)
 	present := map[string]*Node{}
@@ -249,9 +249,7 @@ func (m *Manager) readHealth(ctx context.Context, c *Cluster, spec Spec, gc Gues
 		primary = primary || (h.Status.Err == nil && h.Status.ClusterStatus == "Primary")
 	}
 	if reachable && !primary {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), surveyTimeout)
-		defer cancel()
-		survey, err := gc.Survey(sctx)
+		survey, err := m.surveyAnswering(ctx, c, spec, a, gc, hs)
 		if err != nil {
 			m.log.Warn(ctx, "surveying the nodes after a full outage: "+err.Error())
 		}
@@ -272,6 +270,50 @@ func (m *Manager) readHealth(ctx context.Context, c *Cluster, spec Spec, gc Gues
 		facts = append(facts, f)
 	}
 	c.Health.Repairs = append(c.Health.Repairs, planRepairs(facts, replacementDonor(c, byName))...)
+}
+
+// surveyAnswering surveys the nodes that answered the health probe hs, for
+// at most surveyTimeout. A node that did not answer is not asked again: its
+// survey would retry SSH for the whole surveyTimeout (every plan and
+// destroy of a cluster with a partitioned node waited 3 minutes for it),
+// and it counts as not surveyed, which makes the decision ambiguous just as
+// a failed survey of it does. The others still report their positions, so
+// the plan shows what a recovery.bootstrap_node override would start from.
+func (m *Manager) surveyAnswering(ctx context.Context, c *Cluster, spec Spec, a guestAccess, gc GuestCluster, hs []guest.NodeHealth) ([]guest.NodeRecovery, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), surveyTimeout)
+	defer cancel()
+	silent := map[string]error{}
+	for _, h := range hs {
+		if h.Err != nil {
+			silent[h.Node] = h.Err
+		}
+	}
+	if len(silent) == 0 {
+		return gc.Survey(ctx)
+	}
+	answering := *c
+	answering.Nodes = slices.DeleteFunc(slices.Clone(c.Nodes), func(n Node) bool { return silent[n.Name] != nil })
+	sub, err := m.openGuests(spec, &answering, a, nil)
+	if err != nil {
+		// Too few nodes answered to open a guest cluster of them: survey
+		// all, waiting for the silent ones.
+		return gc.Survey(ctx)
+	}
+	defer sub.Close()
+	got, err := sub.Survey(ctx)
+	byName := map[string]guest.NodeRecovery{}
+	for _, r := range got {
+		byName[r.Node] = r
+	}
+	out := make([]guest.NodeRecovery, 0, len(hs))
+	for _, h := range hs {
+		if e := silent[h.Node]; e != nil {
+			out = append(out, guest.NodeRecovery{Node: h.Node, Seqno: -1, Err: fmt.Errorf("not surveyed: it did not answer the health probe: %w", e)})
+		} else if r, ok := byName[h.Node]; ok {
+			out = append(out, r)
+		}
+	}
+	return out, err
 }
 
 // expectedMembers names the nodes the cluster should have: every server

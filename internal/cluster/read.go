@@ -97,7 +97,7 @@ func (m *Manager) readLive(ctx context.Context, c *Cluster, spec Spec, a guestAc
 	if err != nil {
 		m.log.Warn(ctx, "cannot ask the guests for their Galera state: "+err.Error())
 		c.Status = StatusUnknown
-		m.readHealth(ctx, c, spec, nil, guest.Status{})
+		m.readHealth(ctx, c, spec, a, nil, guest.Status{})
 		return
 	}
 	defer gc.Close()
@@ -106,7 +106,7 @@ func (m *Manager) readLive(ctx context.Context, c *Cluster, spec Spec, a guestAc
 		m.log.Warn(ctx, "reading Galera state: "+err.Error())
 	}
 	applyStatus(c, st)
-	m.readHealth(ctx, c, spec, gc, st)
+	m.readHealth(ctx, c, spec, a, gc, st)
 	readCertificatesExpire(ctx, c, spec, gc)
 }
 

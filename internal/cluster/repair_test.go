@@ -284,6 +284,50 @@ func TestRepairRefusesAmbiguousOutageWithoutAcknowledgement(t *testing.T) {
 	}
 }
 
+// A node that does not answer the health probe is not surveyed (its SSH
+// would be retried for the whole survey timeout on every plan): the
+// outage is ambiguous naming it, and the nodes that answered are surveyed
+// through a handle of their own, their positions shown.
+func TestReadSurveysOnlyNodesThatAnswered(t *testing.T) {
+	r := newRig()
+	spec, c := builtCluster(t, r)
+	unreachable := stoppedNode()
+	unreachable.Err = errors.New("probe: ssh: dial tcp 10.0.0.12:22: i/o timeout")
+	r.guests.health = map[string]guest.NodeHealth{"db-1": stoppedNode(), "db-2": unreachable, "db-3": stoppedNode()}
+	r.guests.survey = []guest.NodeRecovery{
+		{Node: "db-1", UUID: "u1", Seqno: 40},
+		{Node: "db-2", UUID: "u1", Seqno: 99},
+		{Node: "db-3", UUID: "u1", Seqno: 41},
+	}
+	opened := len(r.guests.specs)
+	got, err := r.m.Read(testContext(t), c.ID, &spec, c.HostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := got.Health.Outage
+	if o == nil || o.Ambiguous == nil || !strings.Contains(o.Ambiguous.Error(), "db-2") {
+		t.Fatalf("outage %+v, want ambiguous naming db-2", o)
+	}
+	var surveyed []string
+	for _, s := range r.guests.specs[opened:] {
+		if len(s.Nodes) == 2 {
+			for _, n := range s.Nodes {
+				surveyed = append(surveyed, n.Name)
+			}
+		}
+	}
+	if !slices.Equal(surveyed, []string{"db-1", "db-3"}) {
+		t.Fatalf("surveyed through a handle of %v, want db-1 and db-3 only", surveyed)
+	}
+	seqnos := map[string]int64{}
+	for _, n := range o.Decision.Nodes {
+		seqnos[n.Node] = n.Seqno
+	}
+	if seqnos["db-1"] != 40 || seqnos["db-2"] != -1 || seqnos["db-3"] != 41 {
+		t.Fatalf("positions %v, want db-1 40, db-2 not surveyed (-1), db-3 41", seqnos)
+	}
+}
+
 // A clear survey takes an override without an acknowledgement: the
 // operator picks a known good copy.
 func TestCheckRecoveryOverrideOfClearSurvey(t *testing.T) {

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -43,6 +44,7 @@ type faultCase struct {
 	fault    string
 	phase    string // the phase the diagnostic must name (regexp)
 	node     int    // node index the diagnostic must name; 0 none, -1 any
+	detail   string // what the diagnostic's detail must also say (regexp), if set
 	config   string // extra cluster arguments
 	inject   func(t *testing.T, fr *faultRun)
 	converge bool // also: the next apply, without destroy, converges
@@ -117,7 +119,13 @@ func TestAccFaultMatrix(t *testing.T) {
 		{fault: "409 storm on server create", phase: "servers", node: 3, inject: func(t *testing.T, fr *faultRun) {
 			fr.httpFault(t, "POST", `^/compute/v2.1/servers$`, `"`+fr.name+name(3)+`"`, 409, 50)
 		}},
-		{fault: "SSH never reachable", phase: "ssh|host keys", node: 2, config: `timeouts = { create = "150s" }`,
+		// The partition may come before the node printed its host keys on
+		// the console (then the host key wait gives up) or after (the SSH
+		// wait does). Those bounds end the wait for the partitioned node
+		// however long the servers took to boot; timeouts.create is the
+		// backstop should they not hold.
+		{fault: "SSH never reachable", phase: "ssh|host keys", node: 2, detail: `after 1m0s \(ssh\.(connect|host_key)_timeout\)`,
+			config: "ssh = {\n    connect_timeout  = \"60s\"\n    host_key_timeout = \"60s\"\n  }\n  timeouts = { create = \"240s\" }",
 			inject: func(t *testing.T, fr *faultRun) {
 				fr.onServer(t, 2, true, func(id string) { fr.lc.admin(t, http.MethodPost, "/servers/"+id+"/partition", nil) })
 			}},
@@ -147,11 +155,14 @@ func TestAccFaultMatrix(t *testing.T) {
 			t.Run(name, f)
 		}()
 	}
-	// Cheap cloud-object faults go first, guest work and load balancers last.
-	for _, fc := range shared {
+	// Longest first, so that the last cases to start are short: the load
+	// balancer faults (a healthy cluster, then three applies; 5 minutes on
+	// systemd servers, started last they ended the matrix), then the
+	// guest faults, the cloud-object faults last.
+	run("load balancer faults", func(t *testing.T) { runLoadBalancerFaults(t, lc, tfPath, record) })
+	for _, fc := range slices.Backward(shared) {
 		run(fc.fault, func(t *testing.T) { runFaultCase(t, lc, tfPath, fc, record) })
 	}
-	run("load balancer faults", func(t *testing.T) { runLoadBalancerFaults(t, lc, tfPath, record) })
 	wg.Wait()
 }
 
@@ -164,6 +175,9 @@ func runFaultCase(t *testing.T, lc localCloud, tfPath string, fc faultCase, reco
 	fr.clearFaults(t)
 	row := faultRow{fault: fc.fault, converged: "-"}
 	row.diag = fr.checkOneDiagnostic(t, diags, fc.phase, fc.node)
+	if fc.detail != "" && len(diags) > 0 && !regexp.MustCompile(fc.detail).MatchString(diags[0].Detail) {
+		t.Errorf("the diagnostic does not say %s:\n%s", fc.detail, diagsText(diags))
+	}
 	if fc.converge {
 		row.converged = fr.applyAgain(t)
 	}
