@@ -191,8 +191,15 @@ func TestLocalCloudServerWithVolume(t *testing.T) {
 	if err != nil || len(listed) != 1 || listed[0].ID != s.ID {
 		t.Errorf("list by prefix and metadata: %+v %v", listed, err)
 	}
-	console, err := c.ConsoleOutput(ctx, s.ID, 0)
-	if err != nil || !strings.Contains(console, "SSH HOST KEY") {
+	// A guest booting systemd prints the host keys in cloud-init's last
+	// stage, seconds after sshd answers (Nova's ACTIVE): read until then.
+	var console string
+	err = WaitFor(ctx, "cloud-init's host key block on the console", func(ctx context.Context) (bool, error) {
+		out, err := c.ConsoleOutput(ctx, s.ID, 0)
+		console = out
+		return err == nil && strings.Contains(out, "SSH HOST KEY"), err
+	})
+	if err != nil {
 		t.Errorf("console output (%d bytes): %v", len(console), err)
 	}
 	ports, err := c.ListPortsByDevice(ctx, s.ID)
