@@ -5,7 +5,9 @@
 #
 # Passes, each announced with the CLI's version:
 #   1. go test of the packages under TF_CLI (terraform on PATH, else tofu),
-#      all but the fault matrix, ACC_PARALLEL parallel tests at once;
+#      all but the fault matrix, ACC_PARALLEL parallel tests at once; on
+#      full runs ./internal/provider in a go test of its own beside the
+#      other packages;
 #   1s. beside pass 1, on a local cloud of its own: the provider's
 #      acceptance tests that are not parallel (SERIAL_ACC); skipped with
 #      SERIAL_PASS=0 or a -run in GOTESTFLAGS (they then run in pass 1);
@@ -142,6 +144,13 @@ serial_pid=
 serial_log=
 serial_cloud_dir=
 stop_cloud() {
+	if [[ -n ${provider_pid:-} ]]; then
+		# Interrupted during pass 1: stop the provider's go test (a
+		# process group of its own) before its cloud goes.
+		kill -- "-$provider_pid" 2>/dev/null || true
+		wait "$provider_pid" 2>/dev/null || true
+		rm -f "$provider_log"
+	fi
 	if [[ -n $pass1_log ]]; then rm -f "$pass1_log"; fi
 	if [[ -n $serial_pid ]]; then
 		kill -- "-$serial_pid" 2>/dev/null || true
@@ -260,9 +269,32 @@ pass1_started=$SECONDS
 pass1_log=$(mktemp /tmp/pxc-test-pass1.XXXXXX)
 # -v for each test's time: the package lines and the slowest tests are
 # printed (what makes the pass long); the whole log only on failure.
-# shellcheck disable=SC2086
-TF_ACC=1 TF_ACC_PROVIDER_NAMESPACE=hashicorp TF_ACC_TERRAFORM_PATH="$TF_CLI" \
-	go test -parallel "$ACC_PARALLEL" $GOTESTFLAGS -v -skip "$pass1_skip" "${pkgs[@]}" >"$pass1_log" 2>&1 || rc=$?
+# On full runs the provider's package, the longest, gets a go test of its
+# own from the start: in one go test (-p 2) it came last in package order
+# and waited minutes for a slot; the other packages run one at a time
+# beside it (-p 1), so two test binaries still run at once.
+pass1_rest=("${pkgs[@]}")
+provider_pid=
+provider_log=
+if [[ "${pkgs[*]}" == ./... ]]; then
+	mapfile -t pass1_rest < <(go list ./... | grep -vx "$(go list "$TOFU_PKG")")
+	provider_log=$(mktemp /tmp/pxc-test-pass1p.XXXXXX)
+	# shellcheck disable=SC2086
+	TF_ACC=1 TF_ACC_PROVIDER_NAMESPACE=hashicorp TF_ACC_TERRAFORM_PATH="$TF_CLI" \
+		setsid go test -parallel "$ACC_PARALLEL" $GOTESTFLAGS -v -skip "$pass1_skip" "$TOFU_PKG" >"$provider_log" 2>&1 &
+	provider_pid=$!
+	# shellcheck disable=SC2086
+	TF_ACC=1 TF_ACC_PROVIDER_NAMESPACE=hashicorp TF_ACC_TERRAFORM_PATH="$TF_CLI" \
+		go test $GOTESTFLAGS -p 1 -v -skip "$pass1_skip" "${pass1_rest[@]}" >"$pass1_log" 2>&1 || rc=$?
+	wait "$provider_pid" || rc=$?
+	provider_pid=
+	cat "$provider_log" >>"$pass1_log"
+	rm -f "$provider_log"
+else
+	# shellcheck disable=SC2086
+	TF_ACC=1 TF_ACC_PROVIDER_NAMESPACE=hashicorp TF_ACC_TERRAFORM_PATH="$TF_CLI" \
+		go test -parallel "$ACC_PARALLEL" $GOTESTFLAGS -v -skip "$pass1_skip" "${pkgs[@]}" >"$pass1_log" 2>&1 || rc=$?
+fi
 if [[ $rc == 0 ]]; then
 	print_slowest "$pass1_log"
 else
