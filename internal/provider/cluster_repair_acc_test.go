@@ -475,11 +475,7 @@ type repairGuests struct {
 	nodes   []*repairGuest
 }
 
-type repairGuest struct {
-	name, ip string
-	config   *ssh.ClientConfig
-	client   *ssh.Client
-}
+type repairGuest struct{ accGuestShell }
 
 // open checks that the servers are what the test was told (systemd or
 // init-less) and, on systemd, prepares SSH with the cluster's generated
@@ -497,7 +493,7 @@ func (g *repairGuests) open(s *terraform.State, systemd bool) error {
 	defer cancel()
 	cl := accOpenStackClient(g.t)
 	for i := 1; i <= 3; i++ {
-		n := &repairGuest{name: fmt.Sprintf("%s-%d", g.cluster, i)}
+		n := &repairGuest{accGuestShell{name: fmt.Sprintf("%s-%d", g.cluster, i)}}
 		id := g.lc.serverID(g.t, n.name)
 		var info struct {
 			Addr string `json:"addr"`
@@ -536,35 +532,6 @@ func (g *repairGuests) open(s *terraform.State, systemd bool) error {
 }
 
 var hostKeyFingerprint = regexp.MustCompile(`SHA256:[A-Za-z0-9+/=]+`)
-
-func (n *repairGuest) close() {
-	if n.client != nil {
-		n.client.Close()
-		n.client = nil
-	}
-}
-
-// run runs a command on the node, dialing again after a reboot.
-func (n *repairGuest) run(cmd string) (string, error) {
-	if n.client == nil {
-		c, err := ssh.Dial("tcp", net.JoinHostPort(n.ip, "22"), n.config)
-		if err != nil {
-			return "", fmt.Errorf("ssh to %s: %w", n.name, err)
-		}
-		n.client = c
-	}
-	sess, err := n.client.NewSession()
-	if err != nil {
-		n.close()
-		return "", fmt.Errorf("ssh session on %s: %w", n.name, err)
-	}
-	defer sess.Close()
-	out, err := sess.CombinedOutput(cmd)
-	if err != nil {
-		return string(out), fmt.Errorf("%s on %s: %w: %s", cmd, n.name, err, out)
-	}
-	return strings.TrimSpace(string(out)), nil
-}
 
 // synced: the node's unit is active and the node Synced in a cluster of 3.
 func (n *repairGuest) synced() error {

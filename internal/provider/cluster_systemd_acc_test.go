@@ -242,9 +242,8 @@ func (sc sdCloud) serverID(name string) (string, error) {
 // systemdNode is one server of the cluster, reached over SSH with the
 // cluster's generated key and the host key its console names.
 type systemdNode struct {
-	name, id, ip string
-	client       *ssh.Client
-	config       *ssh.ClientConfig
+	accGuestShell
+	id string
 }
 
 type systemdGuests struct {
@@ -275,7 +274,7 @@ func (sc sdCloud) systemdGuests(t *testing.T, s *terraform.State, name string) (
 	cl := sc.client
 	g := &systemdGuests{password: password}
 	for i := 1; i <= 3; i++ {
-		n := &systemdNode{name: fmt.Sprintf("%s-%d", name, i)}
+		n := &systemdNode{accGuestShell: accGuestShell{name: fmt.Sprintf("%s-%d", name, i)}}
 		if n.id, err = sc.serverID(n.name); err != nil {
 			return nil, err
 		}
@@ -323,29 +322,6 @@ func (sc sdCloud) systemdGuests(t *testing.T, s *terraform.State, name string) (
 		g.nodes = append(g.nodes, n)
 	}
 	return g, nil
-}
-
-// run runs a command on the node, dialing again after a reboot.
-func (n *systemdNode) run(cmd string) (string, error) {
-	if n.client == nil {
-		c, err := ssh.Dial("tcp", net.JoinHostPort(n.ip, "22"), n.config)
-		if err != nil {
-			return "", fmt.Errorf("ssh to %s: %w", n.name, err)
-		}
-		n.client = c
-	}
-	sess, err := n.client.NewSession()
-	if err != nil {
-		n.client.Close()
-		n.client = nil
-		return "", fmt.Errorf("ssh session on %s: %w", n.name, err)
-	}
-	defer sess.Close()
-	out, err := sess.CombinedOutput(cmd)
-	if err != nil {
-		return string(out), fmt.Errorf("%s on %s: %w: %s", cmd, n.name, err, out)
-	}
-	return strings.TrimSpace(string(out)), nil
 }
 
 func (n *systemdNode) checkSystemd() error {
