@@ -505,6 +505,11 @@ func (h *Host) powerOffLocked(ctx context.Context) error {
 	if err := killNetnsPids(ctx, h.ns); err != nil {
 		return fmt.Errorf("power off %s: %w", h.name, err)
 	}
+	if h.image != "" {
+		if err := removeGuestCgroups(h.ns); err != nil {
+			return fmt.Errorf("power off %s: %w", h.name, err)
+		}
+	}
 	return nil
 }
 

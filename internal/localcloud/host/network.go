@@ -250,6 +250,9 @@ func unplug(ctx context.Context, ns string) error {
 	if err := killNetnsPids(ctx, ns); err != nil {
 		return err
 	}
+	if err := removeGuestCgroups(ns); err != nil {
+		return err
+	}
 	if out, err := run(ctx, "", "ip", "-n", ns, "link", "delete", "eth0"); err != nil && !strings.Contains(string(out), "Cannot find device") {
 		return fmt.Errorf("delete the veth of netns %s: %w", ns, err)
 	}
@@ -322,6 +325,9 @@ func removeNetworkObjects(ctx context.Context, rec netRecord) error {
 				errs = append(errs, err)
 			}
 		}
+	}
+	if err := removeNetworkCgroups(rec.ID); err != nil {
+		errs = append(errs, err)
 	}
 	links, err := linkNames(ctx)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -110,6 +111,17 @@ func checkOwnerDeath(t *testing.T, image string) {
 	}
 	if _, err := os.Stat(netsDir + "/" + id + ".json"); !os.IsNotExist(err) {
 		t.Errorf("registry entry for %s left after Sweep", id)
+	}
+	if image != "" {
+		p, err := readCgroupPlacement()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range p.all {
+			if _, err := os.Stat(filepath.Join(m, p.rel(netns))); err == nil {
+				t.Errorf("cgroup %s left after Sweep", filepath.Join(m, p.rel(netns)))
+			}
+		}
 	}
 	assertNoProcessUses(t, stateDir)
 }

@@ -21,6 +21,7 @@ import (
 // filesystem:
 //
 //	unshare --mount --pid --fork --kill-child --propagation private /bin/sh boot.sh
+//	  move itself into a cgroup of the host's own (cgroup.go)
 //	  mount -t overlay (image read-only, upper/ and work/ in the state dir)
 //	  exec systemd-nspawn -D merged --boot --register=no --keep-unit
 //	       --network-namespace-path=/run/netns/<ns> ...
@@ -153,7 +154,12 @@ ExecStart=/bin/mount -a -O no_netdev
 // at power-on are bound into the guest's /dev.
 func (h *Host) writeSystemdBootScript() error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "#!/bin/sh\n# boot of host %s (systemd mode): private mount namespace, overlay root, systemd-nspawn\nset -e\n", h.name)
+	fmt.Fprintf(&b, "#!/bin/sh\n# boot of host %s (systemd mode): cgroups of its own, private mount namespace, overlay root, systemd-nspawn\nset -e\n", h.name)
+	cg, err := readCgroupPlacement()
+	if err != nil {
+		return err
+	}
+	b.WriteString(cg.enterScript(h.ns))
 	fmt.Fprintf(&b, "mount -t overlay overlay -o lowerdir=%s,upperdir=%s,workdir=%s %s\n",
 		shellQuote(h.image), shellQuote(filepath.Join(h.dir, "upper")), shellQuote(filepath.Join(h.dir, "work")), shellQuote(filepath.Join(h.dir, "merged")))
 	args := []string{
