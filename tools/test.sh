@@ -212,6 +212,17 @@ record() { # name status
 	if [[ $2 == 0 ]]; then results+=("$1: ok"); else results+=("$1: FAILED"); failed=1; fi
 }
 
+# cloud_errors DIR: what the local cloud in DIR logged as errors (a
+# server's fault details, e.g. why a guest failed to spawn), printed after a
+# failed pass: the cloud's log goes with the cloud.
+cloud_errors() {
+	local log=$1/localcloud.log
+	if [[ -f $log ]] && grep -q 'level=ERROR' "$log"; then
+		echo "test: the local cloud's errors in $1 (last 40):"
+		grep 'level=ERROR' "$log" | tail -n 40
+	fi
+}
+
 # print_slowest LOG: the package lines and the slowest tests of a -v log.
 print_slowest() {
 	grep -E '^(ok|FAIL|\?) ' "$1" || true
@@ -299,6 +310,7 @@ if [[ $rc == 0 ]]; then
 	print_slowest "$pass1_log"
 else
 	cat "$pass1_log"
+	cloud_errors "$LOCALCLOUD_DIR"
 fi
 rm -f "$pass1_log"
 echo "test: pass 1 took $((SECONDS - pass1_started))s"
@@ -369,6 +381,7 @@ if [[ $tofu_pass == yes ]]; then
 		grep -E '^(--- |ok|PASS)' "$log" || true
 	else
 		cat "$log"
+		if [[ -n $tofu_cloud_dir ]]; then cloud_errors "$tofu_cloud_dir"; else cloud_errors "$LOCALCLOUD_DIR"; fi
 	fi
 	rm -f "$log" "$log.tfrc"
 	record "pass 2 ($(cli_version "$TOFU_CLI"), $TOFU_RUN)" $rc
@@ -387,6 +400,7 @@ if [[ -n $fault_matrix_pid ]]; then
 	wait "$fault_matrix_pid" || rc=$?
 	fault_matrix_pid=
 	cat "$fault_matrix_log"
+	if [[ $rc != 0 ]]; then cloud_errors "$LOCALCLOUD_DIR"; fi
 	rm -f "$fault_matrix_log"
 	echo "test: pass 1b took $((SECONDS - fault_matrix_started))s"
 	record "pass 1b ($(cli_version "$TF_CLI"), fault matrix)" $rc
@@ -399,7 +413,7 @@ if [[ -n $serial_pid ]]; then
 	serial_pid=
 	# A renamed test must not pass as "nothing to run".
 	if [[ $rc == 0 ]] && ! grep -q '^--- PASS: TestAcc' "$serial_log"; then rc=1; fi
-	if [[ $rc == 0 ]]; then print_slowest "$serial_log"; else cat "$serial_log"; fi
+	if [[ $rc == 0 ]]; then print_slowest "$serial_log"; else cat "$serial_log"; cloud_errors "$serial_cloud_dir"; fi
 	rm -f "$serial_log"
 	serial_log=
 	# (its go test line above says how long it ran; it is waited for only here)
