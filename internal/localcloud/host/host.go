@@ -64,6 +64,8 @@ type Host struct {
 	done   chan struct{} // closed when boot has exited and was reaped
 	disks  map[string]*Disk
 	closed bool
+	// closeErr is the last Close's failure (the host keeps its name).
+	closeErr error
 }
 
 // privateDirs are bind-mounted from the host's state dir over the machine's
@@ -89,6 +91,7 @@ var privateDirs = []struct{ src, dst string }{
 // connections on Addr():22 (about 0.1-0.5 s on an idle machine). The host's
 // state lives in StateDir()/<name>.
 func (n *Network) StartHost(ctx context.Context, opts Options) (*Host, error) {
+	n.retryFailedClose(opts.Name)
 	if err := n.claimName(opts.Name); err != nil {
 		return nil, fmt.Errorf("start host: %w", err)
 	}
@@ -141,6 +144,31 @@ func (n *Network) StartHost(ctx context.Context, opts Options) (*Host, error) {
 		return nil, fmt.Errorf("start host %s: %w", opts.Name, err)
 	}
 	return h, nil
+}
+
+// retryFailedClose closes again a host of that name whose Close failed
+// (it keeps its name while its namespace may still be there): a server
+// whose spawn failed and is built again under its name must not fail for
+// a cleanup that failed once.
+func (n *Network) retryFailedClose(name string) {
+	n.mu.Lock()
+	var old *Host
+	for h := range n.hosts {
+		if h.name == name {
+			old = h
+		}
+	}
+	n.mu.Unlock()
+	if old != nil && old.closeFailed() {
+		_ = old.Close()
+	}
+}
+
+// closeFailed reports whether Close was called and failed.
+func (h *Host) closeFailed() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closeErr != nil && !h.closed
 }
 
 // create prepares the state dir: the host's root state (Rebuild makes it
@@ -731,7 +759,8 @@ func (h *Host) Close() error {
 		errs = append(errs, fmt.Errorf("remove state dir: %w", err))
 	}
 	if len(errs) > 0 {
-		return fmt.Errorf("close host %s: %w", h.name, errors.Join(errs...))
+		h.closeErr = fmt.Errorf("close host %s: %w", h.name, errors.Join(errs...))
+		return h.closeErr
 	}
 	h.closed = true
 	h.disks = nil

@@ -9,6 +9,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -262,5 +263,38 @@ func TestHostsBootIsolatedAndReachable(t *testing.T) {
 	// No route anywhere else.
 	if out := mustConsole(t, a, "ip route"); strings.Contains(out, "default") {
 		t.Errorf("host has a default route:\n%s", out)
+	}
+}
+
+// TestStartHostAfterAFailedCloseOfItsName: a host whose Close failed keeps
+// its name (its namespace may still be there); starting a host of that name
+// closes the old one again instead of failing with "already used", as a
+// server built again after a failed spawn needs.
+func TestStartHostAfterAFailedCloseOfItsName(t *testing.T) {
+	n := newTestNetwork(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	h, err := n.StartHost(ctx, Options{Name: "again"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stuck := filepath.Join(h.StateDir(), "tmp", "stuck")
+	if err := os.WriteFile(stuck, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command("chattr", "+i", stuck).CombinedOutput(); err != nil {
+		t.Skipf("chattr +i: %v %s", err, out)
+	}
+	if err := h.Close(); err == nil {
+		t.Fatal("Close removed an immutable file")
+	}
+	if _, err := n.StartHost(ctx, Options{Name: "again"}); err == nil {
+		t.Fatal("a host started on a name whose old host is not closed")
+	}
+	if out, err := exec.Command("chattr", "-i", stuck).CombinedOutput(); err != nil {
+		t.Fatalf("chattr -i: %v %s", err, out)
+	}
+	if _, err := n.StartHost(ctx, Options{Name: "again"}); err != nil {
+		t.Fatalf("start a host on the name of one whose close failed once: %v", err)
 	}
 }
