@@ -298,3 +298,36 @@ func TestStartHostAfterAFailedCloseOfItsName(t *testing.T) {
 		t.Fatalf("start a host on the name of one whose close failed once: %v", err)
 	}
 }
+
+// TestAddressOfARunningHostIsNotHandedOutAgain: an address given back while
+// its host still runs (a port deleted under a server still being torn
+// down) is not the next one allocated, or probes of the new host would
+// reach the old one; asked for by name, it is granted and the old host's
+// link goes down.
+func TestAddressOfARunningHostIsNotHandedOutAgain(t *testing.T) {
+	n := newTestNetwork(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	old, err := n.StartHost(ctx, Options{Name: "old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.ReleaseAddr(old.Addr())
+	got, err := n.AllocateAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got == old.Addr() {
+		t.Fatalf("allocated %s, the address of a host that still runs", got)
+	}
+	n.ReleaseAddr(got)
+	if err := probeSSH(ctx, old.SSHAddr()); err != nil {
+		t.Fatalf("the old host should still answer before its address is taken: %v", err)
+	}
+	if err := n.ReserveAddr(old.Addr()); err != nil {
+		t.Fatalf("reserve the address by name: %v", err)
+	}
+	if err := probeSSH(ctx, old.SSHAddr()); err == nil {
+		t.Fatal("the old host still answers on an address reserved for another")
+	}
+}

@@ -141,7 +141,11 @@ func (n *Network) AllocateAddr() (netip.Addr, error) {
 		a = a.Next()
 	}
 	for ; n.subnet.Contains(a) && a.As4()[3] < 255; a = a.Next() {
-		if !n.used[a] {
+		// An address given back while its host still runs (a port deleted
+		// under a server that is still being torn down) is left for later:
+		// the lowest free address would otherwise go straight to the next
+		// host, and probes of it would reach the old one.
+		if _, held := n.memberNetnsLocked(a); !n.used[a] && !held {
 			n.used[a] = true
 			return a, nil
 		}
@@ -168,7 +172,28 @@ func (n *Network) reserveAddr(a netip.Addr) error {
 	if n.used[a] {
 		return fmt.Errorf("address %s is already in use", a)
 	}
+	if ns, held := n.memberNetnsLocked(a); held {
+		// Asked for by name while a host that lost it still runs: that
+		// host's link goes, as a deleted port's tap leaves the bridge.
+		if err := unplugLink(ns); err != nil {
+			return fmt.Errorf("reserve address %s: %w", a, err)
+		}
+	}
 	n.used[a] = true
+	return nil
+}
+
+// unplugLink sets the link of netns ns down (nothing to do when the
+// namespace is gone).
+func unplugLink(ns string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if out, err := run(ctx, "", "ip", "-n", ns, "link", "set", "eth0", "down"); err != nil {
+		if _, statErr := os.Stat(filepath.Join("/run/netns", ns)); errors.Is(statErr, os.ErrNotExist) {
+			return nil
+		}
+		return fmt.Errorf("unplug the link of %s: %w: %s", ns, err, out)
+	}
 	return nil
 }
 
@@ -482,6 +507,10 @@ var ErrNoMember = errors.New("no host or namespace has this address")
 func (n *Network) memberNetns(a netip.Addr) (string, bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	return n.memberNetnsLocked(a)
+}
+
+func (n *Network) memberNetnsLocked(a netip.Addr) (string, bool) {
 	for h := range n.hosts {
 		if h.addr == a {
 			return h.ns, true
