@@ -4,11 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,7 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"golang.org/x/crypto/ssh"
 )
 
 // Self-repair on one cluster behind a single-writer pool, with writes
@@ -368,10 +364,6 @@ func (g *repairGuests) open(s *terraform.State, systemd bool) error {
 	if err != nil {
 		return err
 	}
-	signer, err := ssh.ParsePrivateKey([]byte(key))
-	if err != nil {
-		return fmt.Errorf("generated_private_key: %w", err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cl := accOpenStackClient(g.t)
@@ -396,25 +388,18 @@ func (g *repairGuests) open(s *terraform.State, systemd bool) error {
 		if err != nil {
 			return fmt.Errorf("console of %s: %w", n.name, err)
 		}
-		b, e := strings.Index(console, "-----BEGIN SSH HOST KEY FINGERPRINTS-----"), strings.Index(console, "-----END SSH HOST KEY FINGERPRINTS-----")
-		if b < 0 || e < b {
-			return fmt.Errorf("console of %s has no host key fingerprints", n.name)
+		fps, err := consoleHostKeys(n.name, console)
+		if err != nil {
+			return err
 		}
-		fps := hostKeyFingerprint.FindAllString(console[b:e], -1)
-		n.config = &ssh.ClientConfig{User: "root", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)}, Timeout: 10 * time.Second,
-			HostKeyCallback: func(_ string, _ net.Addr, k ssh.PublicKey) error {
-				if slices.Contains(fps, ssh.FingerprintSHA256(k)) {
-					return nil
-				}
-				return fmt.Errorf("host key %s of %s is not on its console (%v)", ssh.FingerprintSHA256(k), n.name, fps)
-			}}
+		if err := n.trust(key, fps); err != nil {
+			return err
+		}
 		g.t.Cleanup(n.close)
 		g.nodes = append(g.nodes, n)
 	}
 	return nil
 }
-
-var hostKeyFingerprint = regexp.MustCompile(`SHA256:[A-Za-z0-9+/=]+`)
 
 // synced: the node's unit is active and the node Synced in a cluster of 3.
 func (n *repairGuest) synced() error {
