@@ -19,8 +19,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-
-	"github.com/pxc-provider/terraform-provider-pxc/internal/galeratest"
 )
 
 // Generated data: bkTables tables of bkRows rows of 256 bytes, ~100 MB.
@@ -39,7 +37,7 @@ type backupRun struct {
 	src, copy string // cluster names
 	wrongKey  string
 	corrupt   string
-	w         *vipWrites
+	w         *dayTwoWrites
 	// Writes acknowledged through the VIP before the backup began and
 	// after it was done: the restored write table lies between.
 	ackedBefore, ackedAfter int
@@ -65,19 +63,19 @@ func TestAccBackupRestore(t *testing.T) {
 	r := &backupRun{
 		t: t, lc: lc, container: "acc-backups-" + suffix, authURL: os.Getenv("LOCALCLOUD_SERVER_AUTH_URL"),
 		src: "accbk-" + suffix, copy: "accrs-" + suffix, wrongKey: "accwk-" + suffix, corrupt: "acccr-" + suffix,
-		w: &vipWrites{},
+		w: &dayTwoWrites{},
 	}
 	if r.authURL == "" || os.Getenv("LOCALCLOUD_DIR") == "" {
 		t.Fatal("the local cloud's env lacks LOCALCLOUD_SERVER_AUTH_URL or LOCALCLOUD_DIR: run through `make test`")
 	}
-	t.Cleanup(func() { r.w.finish() })
+	t.Cleanup(func() { r.w.stop() })
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             r.checkNothingNamed(r.src, r.copy, r.wrongKey, r.corrupt),
 		Steps: []resource.TestStep{
 			{
 				Config: r.config("", false),
-				Check:  resource.ComposeTestCheckFunc(r.generate, r.w.start),
+				Check:  resource.ComposeTestCheckFunc(r.generate, r.w.startState(cidrsTable)),
 			},
 			{
 				PreConfig: func() { r.backupStart = time.Now() },
@@ -287,11 +285,12 @@ func checksums(ctx context.Context, db *sql.DB) (map[string]int64, error) {
 
 // checkWritesDuringBackup: no write through the VIP failed while the
 // backup ran, none acknowledged is missing on any node, every node is
-// Synced; the writes before and after the backup bound its position.
+// Synced in a cluster of 3; the writes before and after the backup bound
+// its position.
 func (r *backupRun) checkWritesDuringBackup(s *terraform.State) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	log := r.w.finish()
+	log := r.w.stop()
 	if log == nil {
 		return fmt.Errorf("the write loop was not running")
 	}
@@ -314,25 +313,13 @@ func (r *backupRun) checkWritesDuringBackup(s *terraform.State) error {
 		}
 	}
 	r.ackedAfter = log.Acked[len(log.Acked)-1].Seq
-	for i := 0; i < 3; i++ {
-		db, err := r.rootDB(s, "pxc_cluster.test", i)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		state, err := queryString(ctx, db, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'wsrep_local_state_comment'")
-		if err != nil || state != "Synced" {
-			return fmt.Errorf("node %d is %q (%v), want Synced", i+1, state, err)
-		}
-		if _, err := db.ExecContext(ctx, "SET SESSION wsrep_sync_wait = 1"); err != nil {
-			return err
-		}
-		missing, err := galeratest.MissingAcked(ctx, db, cidrsTable, log.Acked)
-		if err != nil {
-			return err
-		}
-		if len(missing) > 0 {
-			return fmt.Errorf("node %d misses %d acknowledged writes: %v", i+1, len(missing), missing)
+	st, err := readCIDRsState(s)
+	if err != nil {
+		return err
+	}
+	for _, ip := range st.ips {
+		if err := r.w.checkNode(ctx, ip, st.password, len(st.ips)); err != nil {
+			return fmt.Errorf("after the backup: %w", err)
 		}
 	}
 	return nil

@@ -1,7 +1,6 @@
 package provider
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,34 +38,16 @@ resource "pxc_lb_pool" "single" {
 `
 }
 
-// vipWrites is a write loop through the load balancer that runs across
-// test steps.
-type vipWrites struct {
-	mu   sync.Mutex
-	stop context.CancelFunc
-	done chan *galeratest.Log
-	db   interface{ Close() error }
-	// table is where the loop writes; empty: cidrsTable. A loop started
-	// again needs a new table (its sequence numbers start at 1).
-	table string
-	// maxGap bounds the longest time without an acknowledged write during
-	// a change; zero: 10 s.
-	maxGap time.Duration
-}
-
-func (w *vipWrites) tableName() string {
-	if w.table == "" {
-		return cidrsTable
-	}
-	return w.table
-}
-
 const (
 	cidrsTable    = "acc.cidrs"
 	cidrsAppUser  = "app"
 	cidrsAppPass  = "app-Pa55word-for-the-test"
 	removedCIDR   = "192.0.2.0/24"
 	removedRootAt = "192.0.2.0/255.255.255.0"
+	// vipMaxGap bounds the longest time without a write acknowledged
+	// through the VIP during a change that must not interrupt the load
+	// balancer's access (allowed_cidrs, TLS, online changes).
+	vipMaxGap = 10 * time.Second
 )
 
 // Changing allowed_cidrs on a cluster behind a pxc_lb_pool: the load
@@ -84,8 +64,8 @@ func TestAccClusterAllowedCIDRsBehindLoadBalancer(t *testing.T) {
 	logPath := t.TempDir() + "/debug.log"
 	t.Setenv("TF_LOG", "DEBUG")
 	t.Setenv("TF_ACC_LOG_PATH", logPath)
-	w := &vipWrites{}
-	t.Cleanup(func() { w.finish() })
+	w := &dayTwoWrites{atOnce: true}
+	t.Cleanup(func() { w.stop() })
 	var applyStarted time.Time
 	vipSubnetRootAt := rootHostOf(t, lc.subnet)
 	resource.Test(t, resource.TestCase{
@@ -97,7 +77,7 @@ func TestAccClusterAllowedCIDRsBehindLoadBalancer(t *testing.T) {
 				Check: resource.ComposeTestCheckFunc(
 					checkNoRuleConflicts(t, logPath),
 					checkRootAccounts([]string{lc.gateway, removedRootAt, vipSubnetRootAt}, nil),
-					w.start,
+					w.startState(cidrsTable),
 				),
 			},
 			{
@@ -108,7 +88,7 @@ func TestAccClusterAllowedCIDRsBehindLoadBalancer(t *testing.T) {
 					plancheck.ExpectResourceAction("pxc_lb_pool.single", plancheck.ResourceActionNoop),
 				}},
 				Check: resource.ComposeTestCheckFunc(
-					func(s *terraform.State) error { return w.check(t, s, applyStarted) },
+					w.checkState(t, "allowed_cidrs change", &applyStarted, vipMaxGap),
 					checkRootAccounts([]string{lc.gateway}, []string{removedRootAt, vipSubnetRootAt}),
 				),
 			},
@@ -125,117 +105,6 @@ func rootHostOf(t *testing.T, cidr string) string {
 		t.Fatalf("local cloud subnet %q: %v", cidr, err)
 	}
 	return p.Masked().Addr().String() + "/" + net.IP(net.CIDRMask(p.Bits(), 32)).String()
-}
-
-// start creates an application account (the test's, not the provider's)
-// that may log in through the VIP and starts writing through it.
-func (w *vipWrites) start(s *terraform.State) error {
-	st, err := readCIDRsState(s)
-	if err != nil {
-		return err
-	}
-	return w.startOn(st)
-}
-
-// startOn is start with the cluster's addresses and root password given.
-func (w *vipWrites) startOn(st cidrsState) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	db, err := openVIPApp(ctx, st.ips[0], st.password, st.vip, w.tableName())
-	if err != nil {
-		return err
-	}
-	loopCtx, stop := context.WithCancel(context.Background())
-	w.mu.Lock()
-	w.stop, w.db, w.done = stop, db, make(chan *galeratest.Log, 1)
-	done := w.done
-	w.mu.Unlock()
-	table := w.tableName()
-	go func() { done <- galeratest.RunWrites(loopCtx, db, table, 200*time.Millisecond) }()
-	time.Sleep(3 * time.Second)
-	return nil
-}
-
-// finish stops the write loop, if it runs, and returns its log.
-func (w *vipWrites) finish() *galeratest.Log {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.stop == nil {
-		return nil
-	}
-	w.stop()
-	log := <-w.done
-	w.db.Close()
-	w.stop = nil
-	return log
-}
-
-// check: writes were acknowledged through the VIP after the apply began
-// and a new connection through it works now; then every acknowledged write
-// is on every node and every node is Synced.
-func (w *vipWrites) check(t *testing.T, s *terraform.State, applyStarted time.Time) error {
-	st, err := readCIDRsState(s)
-	if err != nil {
-		return err
-	}
-	return w.checkOn(t, st, applyStarted, "allowed_cidrs change")
-}
-
-// checkOn is check with the cluster's addresses and root password given;
-// what names the change in messages.
-func (w *vipWrites) checkOn(t *testing.T, st cidrsState, applyStarted time.Time, what string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	time.Sleep(3 * time.Second) // writes after the apply, through new connections
-	checkedAt := time.Now()
-	time.Sleep(2 * time.Second)
-	log := w.finish()
-	if log == nil {
-		return fmt.Errorf("the write loop was not running")
-	}
-	if _, ok := log.FirstAfter(checkedAt); !ok {
-		return fmt.Errorf("no write through the VIP was acknowledged after the %s (%d acked, %d failed, last error: %v)",
-			what, len(log.Acked), len(log.Failed), log.LastErr)
-	}
-	gap, from := log.LongestGap(applyStarted)
-	t.Logf("%s: %d writes acknowledged through the VIP, %d failed; longest gap %s, %s after the loop started",
-		what, len(log.Acked), len(log.Failed), gap.Round(10*time.Millisecond), from.Sub(log.Started).Round(time.Second))
-	if limit := cmp.Or(w.maxGap, 10*time.Second); gap > limit {
-		return fmt.Errorf("no write acknowledged through the VIP for %s during the %s, more than %s (last error: %v)", gap, what, limit, log.LastErr)
-	}
-	fresh, err := galeratest.Open(st.vip, cidrsAppUser, cidrsAppPass)
-	if err != nil {
-		return err
-	}
-	defer fresh.Close()
-	if _, err := galeratest.NodeOf(ctx, fresh); err != nil {
-		return fmt.Errorf("a new connection through the VIP %s fails after the change: %w", st.vip, err)
-	}
-	for _, ip := range st.ips {
-		db, err := openRoot(net.JoinHostPort(ip, "3306"), st.password)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		var k, state string
-		if err := db.QueryRowContext(ctx, "SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'").Scan(&k, &state); err != nil {
-			return fmt.Errorf("node %s: %w", ip, err)
-		}
-		if state != "Synced" {
-			return fmt.Errorf("node %s is %s, want Synced", ip, state)
-		}
-		if _, err := db.ExecContext(ctx, "SET SESSION wsrep_sync_wait = 1"); err != nil {
-			return err
-		}
-		missing, err := galeratest.MissingAcked(ctx, db, w.tableName(), log.Acked)
-		if err != nil {
-			return fmt.Errorf("node %s: %w", ip, err)
-		}
-		if len(missing) > 0 {
-			return fmt.Errorf("node %s misses %d acknowledged writes: %v", ip, len(missing), missing)
-		}
-	}
-	return nil
 }
 
 // checkRootAccounts: root may log in from each of present and from none of

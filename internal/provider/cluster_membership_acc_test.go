@@ -2,12 +2,10 @@ package provider
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"net"
 	"slices"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -102,6 +100,11 @@ type vipState struct {
 	ips                 []string
 }
 
+// cidrs is the part dayTwoWrites needs.
+func (st vipState) cidrs() cidrsState {
+	return cidrsState{password: st.password, vip: st.vip, ips: st.ips}
+}
+
 func readVIPState(s *terraform.State) (vipState, error) {
 	var st vipState
 	var err error
@@ -131,66 +134,26 @@ func readVIPState(s *terraform.State) (vipState, error) {
 	return st, nil
 }
 
-// membershipRun is the scenario's write loops through the VIP: one per
-// step, each into its own table, all checked on every node at the end of
-// each step.
+// membershipRun is the scenario's write loops through the VIP (one per
+// step, each into its own table) and the cluster as the last check saw it.
 type membershipRun struct {
-	t      *testing.T
-	state  vipState
-	tables []string
-
-	mu    sync.Mutex
-	table string
-	halt  context.CancelFunc
-	done  chan *galeratest.Log
-	db    *sql.DB
-	acked map[string][]galeratest.Write // by table, of finished loops
+	t     *testing.T
+	state vipState
+	w     dayTwoWrites
 }
 
 // startWrites lets the test's application account log in through the VIP
 // and starts writing into table.
 func (r *membershipRun) startWrites(s *terraform.State, table string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
 	st, err := readVIPState(s)
 	if err != nil {
 		return err
 	}
 	r.state = st
-	db, err := openVIPApp(ctx, st.ips[0], st.password, st.vip, table)
-	if err != nil {
-		return err
-	}
-	loopCtx, halt := context.WithCancel(context.Background())
-	done := make(chan *galeratest.Log, 1)
-	r.mu.Lock()
-	r.table, r.halt, r.done, r.db = table, halt, done, db
-	r.tables = append(r.tables, table)
-	r.mu.Unlock()
-	go func() { done <- galeratest.RunWrites(loopCtx, db, table, 200*time.Millisecond) }()
-	time.Sleep(3 * time.Second)
-	return nil
+	return r.w.start(st.cidrs(), table)
 }
 
-// finish stops the running loop, if any, and returns its log.
-func (r *membershipRun) finish() *galeratest.Log {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.halt == nil {
-		return nil
-	}
-	r.halt()
-	log := <-r.done
-	r.db.Close()
-	r.halt = nil
-	if r.acked == nil {
-		r.acked = map[string][]galeratest.Write{}
-	}
-	r.acked[r.table] = log.Acked
-	return log
-}
-
-func (r *membershipRun) stop() { r.finish() }
+func (r *membershipRun) stop() { r.w.stop() }
 
 // moveWriterTo records node as the writer, as a failover would (the
 // responders follow on their next checks), and waits until new
@@ -244,9 +207,9 @@ func (r *membershipRun) moveWriterTo(node string) {
 }
 
 // check: the pool's members are exactly the cluster's nodes; writes were
-// acknowledged through the VIP after the apply began, with no gap longer
-// than maxGap (0: only logged); every node is Synced in a cluster of want
-// and holds every write any loop acknowledged.
+// acknowledged through the VIP after the apply, with no gap longer than
+// maxGap since it began (0: only logged); every node is Synced in a
+// cluster of want and holds every write any loop acknowledged.
 func (r *membershipRun) check(s *terraform.State, want int, since time.Time, maxGap time.Duration) error {
 	t := r.t
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -274,47 +237,7 @@ func (r *membershipRun) check(s *terraform.State, want int, since time.Time, max
 	if !slices.Equal(members, ips) {
 		return fmt.Errorf("pool members %v, want exactly the nodes %v", members, ips)
 	}
-	time.Sleep(2 * time.Second) // writes after the apply
-	log := r.finish()
-	if log == nil {
-		return fmt.Errorf("the write loop was not running")
-	}
-	if _, ok := log.FirstAfter(since); !ok {
-		return fmt.Errorf("no write through the VIP was acknowledged after the apply began (last error: %v)", log.LastErr)
-	}
-	gap, from := log.LongestGap(since)
-	t.Logf("node_count -> %d: %d writes acknowledged through the VIP, %d failed; longest gap %s from %s (%s into the apply); by node %v",
-		want, len(log.Acked), len(log.Failed), gap.Round(10*time.Millisecond), from.Format("15:04:05.000"), from.Sub(since).Round(time.Second), log.NodesSeen())
-	if maxGap > 0 && gap > maxGap {
-		return fmt.Errorf("no write acknowledged through the VIP for %s during the apply, want at most %s (last error: %v)", gap, maxGap, log.LastErr)
-	}
-	for _, ip := range st.ips {
-		db, err := openRoot(net.JoinHostPort(ip, "3306"), st.password)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		var k, state, size string
-		if err := db.QueryRowContext(ctx, "SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'").Scan(&k, &state); err != nil {
-			return fmt.Errorf("node %s: %w", ip, err)
-		}
-		if err := db.QueryRowContext(ctx, "SHOW GLOBAL STATUS LIKE 'wsrep_cluster_size'").Scan(&k, &size); err != nil {
-			return fmt.Errorf("node %s: %w", ip, err)
-		}
-		if state != "Synced" || size != strconv.Itoa(want) {
-			return fmt.Errorf("node %s is %s in a cluster of %s, want Synced in %d", ip, state, size, want)
-		}
-		for _, table := range r.tables {
-			missing, err := galeratest.MissingAcked(ctx, db, table, r.acked[table])
-			if err != nil {
-				return fmt.Errorf("node %s: %w", ip, err)
-			}
-			if len(missing) > 0 {
-				return fmt.Errorf("node %s misses %d acknowledged writes of %s: %v", ip, len(missing), table, missing)
-			}
-		}
-	}
-	return nil
+	return r.w.check(t, st.cidrs(), fmt.Sprintf("node_count -> %d", want), since, maxGap)
 }
 
 // checkNodesGone asks the cloud: the removed nodes' servers and volumes

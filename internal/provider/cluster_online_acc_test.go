@@ -70,8 +70,8 @@ func TestAccClusterOnlineChanges(t *testing.T) {
 	t.Parallel()
 	lc := requireLocalCloud(t)
 	name := "accon-" + acctest.RandStringFromCharSet(5, "abcdefghijklmnopqrstuvwxyz")
-	w := &vipWrites{}
-	t.Cleanup(func() { w.finish() })
+	w := &dayTwoWrites{atOnce: true}
+	t.Cleanup(func() { w.stop() })
 	var applyStarted time.Time
 	var uptimes map[string]int64
 	password := onlinePassword1
@@ -91,12 +91,11 @@ func TestAccClusterOnlineChanges(t *testing.T) {
 			if uptimes, err = serverUptimes(st); err != nil {
 				return err
 			}
-			w.table = table
-			return w.startOn(st)
+			return w.start(st, table)
 		})
 	}
 	checkWrites := func(what string) resource.TestCheckFunc {
-		return onState(func(st cidrsState) error { return w.checkOn(t, st, applyStarted, what) })
+		return onState(func(st cidrsState) error { return w.check(t, st, what, applyStarted, vipMaxGap) })
 	}
 	update := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 		plancheck.ExpectResourceAction("pxc_cluster.test", plancheck.ResourceActionUpdate),

@@ -4,11 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
-	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -20,9 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"golang.org/x/crypto/ssh"
-
-	"github.com/pxc-provider/terraform-provider-pxc/internal/galeratest"
 )
 
 // Self-repair on one cluster behind a single-writer pool, with writes
@@ -56,7 +50,7 @@ func TestAccClusterSelfRepair(t *testing.T) {
 	systemd := os.Getenv("LOCALCLOUD_INIT_LESS") != "1"
 	name := "accrep-" + acctest.RandStringFromCharSet(5, "abcdefghijklmnopqrstuvwxyz")
 	config := lc.cidrsConfig(name, lc.subnet)
-	rw := &repairWrites{}
+	rw := &dayTwoWrites{}
 	t.Cleanup(func() { rw.stop() })
 	g := &repairGuests{t: t, lc: lc, cluster: name}
 	var applyStarted time.Time
@@ -75,9 +69,9 @@ func TestAccClusterSelfRepair(t *testing.T) {
 			resource.TestCheckResourceAttr("pxc_cluster.test", "status", "ACTIVE"),
 			resource.TestCheckResourceAttr("pxc_cluster.test", "health", "healthy"),
 			resource.TestCheckResourceAttr("pxc_cluster.test", "health_issues.#", "0"),
-			func(s *terraform.State) error { return rw.check(t, s, applyStarted) },
+			rw.checkState(t, "repair", &applyStarted, 0),
 			readWriter,
-			func(s *terraform.State) error { return rw.start(s, table) },
+			rw.startState(table),
 		)
 	}
 	emptyPlan := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}}
@@ -108,7 +102,7 @@ func TestAccClusterSelfRepair(t *testing.T) {
 		Check: resource.ComposeTestCheckFunc(
 			readWriter,
 			func(s *terraform.State) error { return g.open(s, systemd) },
-			func(s *terraform.State) error { return rw.start(s, "acc.repair_kill") },
+			rw.startState("acc.repair_kill"),
 		),
 	}}
 	kill := func() {
@@ -190,121 +184,6 @@ func TestAccClusterSelfRepair(t *testing.T) {
 		CheckDestroy:             lc.checkNothingLeftOf(t, name),
 		Steps:                    steps,
 	})
-}
-
-// repairWrites runs one write loop through the VIP per scenario (each in
-// its own table) and keeps every log, so the last check finds every
-// acknowledged write of every scenario on every node.
-type repairWrites struct {
-	mu     sync.Mutex
-	cancel context.CancelFunc
-	done   chan *galeratest.Log
-	db     interface{ Close() error }
-	table  string
-	logs   map[string]*galeratest.Log
-}
-
-func (w *repairWrites) start(s *terraform.State, table string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	st, err := readCIDRsState(s)
-	if err != nil {
-		return err
-	}
-	db, err := openVIPApp(ctx, st.ips[0], st.password, st.vip, table)
-	if err != nil {
-		return err
-	}
-	loopCtx, stop := context.WithCancel(context.Background())
-	w.mu.Lock()
-	w.cancel, w.db, w.table, w.done = stop, db, table, make(chan *galeratest.Log, 1)
-	done := w.done
-	w.mu.Unlock()
-	go func() { done <- galeratest.RunWrites(loopCtx, db, table, 200*time.Millisecond) }()
-	time.Sleep(3 * time.Second)
-	return nil
-}
-
-// stop ends the running loop and keeps its log.
-func (w *repairWrites) stop() *galeratest.Log {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.cancel == nil {
-		return nil
-	}
-	w.cancel()
-	log := <-w.done
-	w.db.Close()
-	w.cancel = nil
-	if w.logs == nil {
-		w.logs = map[string]*galeratest.Log{}
-	}
-	w.logs[w.table] = log
-	return log
-}
-
-// check: writes through the VIP are acknowledged again after the apply;
-// every node is Synced and holds every write any loop had acknowledged.
-func (w *repairWrites) check(t *testing.T, s *terraform.State, applyStarted time.Time) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	st, err := readCIDRsState(s)
-	if err != nil {
-		return err
-	}
-	// The pool's checks see the repaired members within seconds: wait
-	// until a new connection through the VIP reaches a node.
-	if err := eventually(ctx, 2*time.Minute, func() error {
-		probe, err := galeratest.Open(st.vip, cidrsAppUser, cidrsAppPass)
-		if err != nil {
-			return err
-		}
-		defer probe.Close()
-		_, err = galeratest.NodeOf(ctx, probe)
-		return err
-	}); err != nil {
-		return fmt.Errorf("no connection through the VIP %s after the repair: %w", st.vip, err)
-	}
-	checkedAt := time.Now()
-	time.Sleep(3 * time.Second)
-	log := w.stop()
-	if log == nil {
-		return fmt.Errorf("the write loop was not running")
-	}
-	if _, ok := log.FirstAfter(checkedAt); !ok {
-		return fmt.Errorf("no write through the VIP was acknowledged after the repair (%d acked, %d failed, last error: %v)",
-			len(log.Acked), len(log.Failed), log.LastErr)
-	}
-	gap, from := log.LongestGap(applyStarted)
-	t.Logf("%s: %d writes acknowledged through the VIP, %d failed; longest gap since the apply began %s, %s after the loop started",
-		w.table, len(log.Acked), len(log.Failed), gap.Round(10*time.Millisecond), from.Sub(log.Started).Round(time.Second))
-	for _, ip := range st.ips {
-		db, err := openRoot(net.JoinHostPort(ip, "3306"), st.password)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		var k, state string
-		if err := db.QueryRowContext(ctx, "SHOW GLOBAL STATUS LIKE 'wsrep_local_state_comment'").Scan(&k, &state); err != nil {
-			return fmt.Errorf("node %s: %w", ip, err)
-		}
-		if state != "Synced" {
-			return fmt.Errorf("node %s is %s, want Synced", ip, state)
-		}
-		if _, err := db.ExecContext(ctx, "SET SESSION wsrep_sync_wait = 1"); err != nil {
-			return err
-		}
-		for table, l := range w.logs {
-			missing, err := galeratest.MissingAcked(ctx, db, table, l.Acked)
-			if err != nil {
-				return fmt.Errorf("node %s: %w", ip, err)
-			}
-			if len(missing) > 0 {
-				return fmt.Errorf("node %s misses %d acknowledged writes of %s: %v", ip, len(missing), table, missing)
-			}
-		}
-	}
-	return nil
 }
 
 // expectHealthIssue checks the refreshed state the plan starts from: a
@@ -485,10 +364,6 @@ func (g *repairGuests) open(s *terraform.State, systemd bool) error {
 	if err != nil {
 		return err
 	}
-	signer, err := ssh.ParsePrivateKey([]byte(key))
-	if err != nil {
-		return fmt.Errorf("generated_private_key: %w", err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	cl := accOpenStackClient(g.t)
@@ -513,25 +388,18 @@ func (g *repairGuests) open(s *terraform.State, systemd bool) error {
 		if err != nil {
 			return fmt.Errorf("console of %s: %w", n.name, err)
 		}
-		b, e := strings.Index(console, "-----BEGIN SSH HOST KEY FINGERPRINTS-----"), strings.Index(console, "-----END SSH HOST KEY FINGERPRINTS-----")
-		if b < 0 || e < b {
-			return fmt.Errorf("console of %s has no host key fingerprints", n.name)
+		fps, err := consoleHostKeys(n.name, console)
+		if err != nil {
+			return err
 		}
-		fps := hostKeyFingerprint.FindAllString(console[b:e], -1)
-		n.config = &ssh.ClientConfig{User: "root", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)}, Timeout: 10 * time.Second,
-			HostKeyCallback: func(_ string, _ net.Addr, k ssh.PublicKey) error {
-				if slices.Contains(fps, ssh.FingerprintSHA256(k)) {
-					return nil
-				}
-				return fmt.Errorf("host key %s of %s is not on its console (%v)", ssh.FingerprintSHA256(k), n.name, fps)
-			}}
+		if err := n.trust(key, fps); err != nil {
+			return err
+		}
 		g.t.Cleanup(n.close)
 		g.nodes = append(g.nodes, n)
 	}
 	return nil
 }
-
-var hostKeyFingerprint = regexp.MustCompile(`SHA256:[A-Za-z0-9+/=]+`)
 
 // synced: the node's unit is active and the node Synced in a cluster of 3.
 func (n *repairGuest) synced() error {

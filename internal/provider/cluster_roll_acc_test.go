@@ -67,8 +67,8 @@ func TestAccClusterServerRoll(t *testing.T) {
 	lc := requireLocalCloud(t)
 	name := "accroll-" + acctest.RandStringFromCharSet(5, "abcdefghijklmnopqrstuvwxyz")
 	node := func(i int) string { return fmt.Sprintf("%s-%d", name, i) }
-	w := &vipWrites{maxGap: 2 * time.Second}
-	t.Cleanup(func() { w.finish() })
+	w := &dayTwoWrites{atOnce: true}
+	t.Cleanup(func() { w.stop() })
 	var applyStarted time.Time
 	var static string      // row count and checksum of the static table
 	var firstResized int64 // uptime of the node the failed apply resized
@@ -82,10 +82,10 @@ func TestAccClusterServerRoll(t *testing.T) {
 		}
 	}
 	startWrites := func(table string) resource.TestCheckFunc {
-		return onState(func(st cidrsState) error { w.table = table; return w.startOn(st) })
+		return onState(func(st cidrsState) error { return w.start(st, table) })
 	}
 	checkWrites := func(what string) resource.TestCheckFunc {
-		return onState(func(st cidrsState) error { return w.checkOn(t, st, applyStarted, what) })
+		return onState(func(st cidrsState) error { return w.check(t, st, what, applyStarted, 2*time.Second) })
 	}
 	servers := func(want func(name, flavor, image string) error) error {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"regexp"
@@ -18,7 +17,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/octavia"
@@ -261,10 +259,6 @@ func (sc sdCloud) systemdGuests(t *testing.T, s *terraform.State, name string) (
 	if err != nil {
 		return nil, err
 	}
-	signer, err := ssh.ParsePrivateKey([]byte(key))
-	if err != nil {
-		return nil, fmt.Errorf("generated_private_key: %w", err)
-	}
 	password, err := stateAttr(s, "pxc_cluster.test", "root_password")
 	if err != nil {
 		return nil, err
@@ -305,20 +299,10 @@ func (sc sdCloud) systemdGuests(t *testing.T, s *terraform.State, name string) (
 		if len(fps) == 0 {
 			return nil, fmt.Errorf("console of %s: cloud-init's fingerprint block names no key:\n%s", n.name, console[i:j])
 		}
-		n.config = &ssh.ClientConfig{User: "root", Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)}, Timeout: 10 * time.Second,
-			HostKeyCallback: func(_ string, _ net.Addr, k ssh.PublicKey) error {
-				for _, fp := range fps {
-					if fp == ssh.FingerprintSHA256(k) {
-						return nil
-					}
-				}
-				return fmt.Errorf("host key %s of %s is not on its console (%v)", ssh.FingerprintSHA256(k), n.name, fps)
-			}}
-		t.Cleanup(func() {
-			if n.client != nil {
-				n.client.Close()
-			}
-		})
+		if err := n.trust(key, fps); err != nil {
+			return nil, err
+		}
+		t.Cleanup(n.close)
 		g.nodes = append(g.nodes, n)
 	}
 	return g, nil

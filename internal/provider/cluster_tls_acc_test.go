@@ -71,8 +71,8 @@ func TestAccClusterTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &vipWrites{}
-	t.Cleanup(func() { w.finish() })
+	w := &dayTwoWrites{atOnce: true}
+	t.Cleanup(func() { w.stop() })
 	var applyStarted time.Time
 	var uptimes map[string]int64
 	serials := map[string]string{}
@@ -90,12 +90,11 @@ func TestAccClusterTLS(t *testing.T) {
 			if uptimes, err = serverUptimes(st); err != nil {
 				return err
 			}
-			w.table = table
-			return w.startOn(st)
+			return w.start(st, table)
 		})
 	}
 	checkWrites := func(what string) resource.TestCheckFunc {
-		return onState(func(_ *terraform.State, st cidrsState) error { return w.checkOn(t, st, applyStarted, what) })
+		return onState(func(_ *terraform.State, st cidrsState) error { return w.check(t, st, what, applyStarted, vipMaxGap) })
 	}
 	update := resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 		plancheck.ExpectResourceAction("pxc_cluster.test", plancheck.ResourceActionUpdate),

@@ -21,7 +21,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/galeratest"
-	"github.com/pxc-provider/terraform-provider-pxc/internal/guest"
 )
 
 // lbConfig is a cluster with two load balancers: a strict single writer
@@ -326,24 +325,27 @@ func (lc localCloud) checkFailover(t *testing.T, killed *string) resource.TestCh
 	}
 }
 
-// nodeRun runs cmd on one node over SSH as root, trusting the host key its
-// console shows.
+// nodeRun runs cmd on one node over SSH (accGuestShell) as root, trusting
+// the host keys its console names, dialing until sshd answers (within a
+// minute: a loaded machine may be slow to) as the provider does.
 func nodeRun(ctx context.Context, t *testing.T, st lbState, node, cmd string) (string, error) {
 	console, err := accOpenStackClient(t).ConsoleOutput(ctx, st.serverIDs[node], 0)
 	if err != nil {
+		return "", fmt.Errorf("console of %s: %w", node, err)
+	}
+	fps, err := consoleHostKeys(node, console)
+	if err != nil {
 		return "", err
 	}
-	fps := regexp.MustCompile(`SHA256:[A-Za-z0-9+/=]+`).FindAllString(console, -1)
-	ssh, err := guest.DialSSH(ctx, guest.SSHTarget{Addr: st.nodeIPs[node], User: "root", PrivateKey: []byte(st.privateKey), HostKeyFingerprints: fps}, nil)
-	if err != nil {
-		return "", fmt.Errorf("ssh to %s: %w", node, err)
+	sh := &accGuestShell{name: node, ip: st.nodeIPs[node]}
+	if err := sh.trust(st.privateKey, fps); err != nil {
+		return "", err
 	}
-	defer ssh.Close()
-	out, err := ssh.Run(ctx, cmd, nil)
-	if err != nil {
-		return string(out), fmt.Errorf("%s on %s: %w", cmd, node, err)
+	defer sh.close()
+	if err := eventually(ctx, time.Minute, sh.connect); err != nil {
+		return "", err
 	}
-	return strings.TrimSpace(string(out)), nil
+	return sh.run(cmd)
 }
 
 // unitState is what systemd says of a node's mariadb.service, and how long

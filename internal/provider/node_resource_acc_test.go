@@ -70,7 +70,8 @@ func TestAccNodeResource(t *testing.T) {
 	t.Parallel()
 	lc := requireLocalCloud(t)
 	name := "accnode-" + acctest.RandStringFromCharSet(5, "abcdefghijklmnopqrstuvwxyz")
-	w := &nodeWrites{}
+	// The arbitrator votes but holds no data: it is no node the checks reach.
+	w := &dayTwoWrites{arbitrators: 1}
 	t.Cleanup(func() { w.stop() })
 	var applyStarted time.Time
 	resource.Test(t, resource.TestCase{
@@ -86,7 +87,7 @@ func TestAccNodeResource(t *testing.T) {
 					resource.TestCheckResourceAttr("pxc_node.witness", "volume_id", ""),
 					resource.TestCheckResourceAttr("pxc_node.witness", "wsrep_local_state", "Synced"),
 					checkDataNodes(3),
-					w.start,
+					onDataNodes(func(st cidrsState) error { return w.start(st, nodeAccTable+"1") }),
 				),
 			},
 			{
@@ -111,7 +112,12 @@ func TestAccNodeResource(t *testing.T) {
 					resource.TestCheckResourceAttr("pxc_node.reader", "wsrep_local_state", "Synced"),
 					resource.TestCheckResourceAttrSet("pxc_node.reader", "volume_id"),
 					checkDataNodes(4, "pxc_node.reader"),
-					func(s *terraform.State) error { return w.check(t, s, applyStarted, "pxc_node.reader") },
+					onDataNodes(func(st cidrsState) error {
+						if err := w.check(t, st, "data pxc_node joining", applyStarted, 0); err != nil {
+							return err
+						}
+						return w.start(st, nodeAccTable+"2")
+					}, "pxc_node.reader"),
 				),
 			},
 			{
@@ -123,7 +129,12 @@ func TestAccNodeResource(t *testing.T) {
 				}},
 				Check: resource.ComposeTestCheckFunc(
 					checkDataNodes(3),
-					func(s *terraform.State) error { return w.check(t, s, applyStarted) },
+					onDataNodes(func(st cidrsState) error {
+						if err := w.check(t, st, "data pxc_node leaving", applyStarted, 0); err != nil {
+							return err
+						}
+						return w.start(st, nodeAccTable+"3")
+					}),
 				),
 			},
 			{
@@ -131,7 +142,7 @@ func TestAccNodeResource(t *testing.T) {
 				// state. The degraded cluster may plan a repair afterwards,
 				// which this step tolerates; its assertions are the check's.
 				RefreshState:       true,
-				Check:              func(s *terraform.State) error { return w.killWriterHost(t, lc, s) },
+				Check:              func(s *terraform.State) error { return killWriterHost(t, lc, s, w) },
 				ExpectNonEmptyPlan: true,
 			},
 		},
@@ -197,125 +208,38 @@ func checkDataNodes(size int, extra ...string) resource.TestCheckFunc {
 	}
 }
 
-// nodeWrites writes through the VIP across steps, each phase into a table
-// of its own (a write loop numbers its rows from 1).
-type nodeWrites struct {
-	loop  vipWrites
-	vip   string
-	phase int
-}
-
-func (w *nodeWrites) table() string { return fmt.Sprintf("%s%d", nodeAccTable, w.phase) }
-
-func (w *nodeWrites) stop() { w.loop.finish() }
-
-// start makes the test's application account and starts writing.
-func (w *nodeWrites) start(s *terraform.State) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	password, err := stateAttr(s, "pxc_cluster.test", "root_password")
-	if err != nil {
-		return err
-	}
-	vip, err := stateAttr(s, "pxc_lb_pool.single", "vip_address")
-	if err != nil {
-		return err
-	}
-	w.vip = net.JoinHostPort(vip, "3306")
-	ips, err := dataNodeIPs(s)
-	if err != nil {
-		return err
-	}
-	node, err := openRoot(net.JoinHostPort(ips[0], "3306"), password)
-	if err != nil {
-		return err
-	}
-	defer node.Close()
-	for _, q := range []string{
-		fmt.Sprintf("CREATE USER IF NOT EXISTS '%s'@'%%' IDENTIFIED BY '%s'", cidrsAppUser, cidrsAppPass),
-		fmt.Sprintf("GRANT ALL PRIVILEGES ON acc.* TO '%s'@'%%'", cidrsAppUser),
-	} {
-		if _, err := node.ExecContext(ctx, q); err != nil {
-			return fmt.Errorf("%s: %w", q, err)
-		}
-	}
-	return w.restart(ctx)
-}
-
-func (w *nodeWrites) restart(ctx context.Context) error {
-	db, err := galeratest.Open(w.vip, cidrsAppUser, cidrsAppPass)
-	if err != nil {
-		return err
-	}
-	w.phase++
-	table := w.table()
-	if err := eventually(ctx, time.Minute, func() error { return galeratest.Prepare(ctx, db, table) }); err != nil {
-		db.Close()
-		return fmt.Errorf("through the VIP %s: %w", w.vip, err)
-	}
-	loopCtx, stop := context.WithCancel(context.Background())
-	w.loop.mu.Lock()
-	w.loop.stop, w.loop.db, w.loop.done = stop, db, make(chan *galeratest.Log, 1)
-	done := w.loop.done
-	w.loop.mu.Unlock()
-	go func() { done <- galeratest.RunWrites(loopCtx, db, table, 200*time.Millisecond) }()
-	time.Sleep(3 * time.Second)
-	return nil
-}
-
-// check: writes were acknowledged through the VIP after the apply, none
-// is missing on any data node, every data node is Synced; then the loop
-// starts again for the next step.
-func (w *nodeWrites) check(t *testing.T, s *terraform.State, applyStarted time.Time, extra ...string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	time.Sleep(3 * time.Second)
-	checkedAt := time.Now()
-	time.Sleep(2 * time.Second)
-	log := w.loop.finish()
-	if log == nil {
-		return fmt.Errorf("the write loop was not running")
-	}
-	if _, ok := log.FirstAfter(checkedAt); !ok {
-		return fmt.Errorf("no write through the VIP was acknowledged after the apply (%d acked, %d failed, last error: %v)", len(log.Acked), len(log.Failed), log.LastErr)
-	}
-	gap, _ := log.LongestGap(applyStarted)
-	t.Logf("%d writes acknowledged through the VIP, %d failed; longest gap since the apply began %s", len(log.Acked), len(log.Failed), gap.Round(10*time.Millisecond))
-	password, err := stateAttr(s, "pxc_cluster.test", "root_password")
-	if err != nil {
-		return err
-	}
-	ips, err := dataNodeIPs(s, extra...)
-	if err != nil {
-		return err
-	}
-	for _, ip := range ips {
-		db, err := openRoot(net.JoinHostPort(ip, "3306"), password)
+// onDataNodes runs check on the cluster's data nodes (its own two and the
+// given data pxc_nodes) and its pool's VIP.
+func onDataNodes(check func(st cidrsState) error, extra ...string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		password, err := stateAttr(s, "pxc_cluster.test", "root_password")
 		if err != nil {
 			return err
 		}
-		defer db.Close()
-		if _, err := db.ExecContext(ctx, "SET SESSION wsrep_sync_wait = 1"); err != nil {
-			return fmt.Errorf("node %s: %w", ip, err)
-		}
-		missing, err := galeratest.MissingAcked(ctx, db, w.table(), log.Acked)
+		vip, err := stateAttr(s, "pxc_lb_pool.single", "vip_address")
 		if err != nil {
-			return fmt.Errorf("node %s: %w", ip, err)
+			return err
 		}
-		if len(missing) > 0 {
-			return fmt.Errorf("node %s misses %d acknowledged writes: %v", ip, len(missing), missing)
+		ips, err := dataNodeIPs(s, extra...)
+		if err != nil {
+			return err
 		}
+		return check(cidrsState{password: password, vip: net.JoinHostPort(vip, "3306"), ips: ips})
 	}
-	return w.restart(ctx)
 }
 
 // killWriterHost powers off the host of the node the VIP writes to; the
 // other data node, with the arbitrator, must keep a Primary component of
-// 2 and take writes through the VIP again.
-func (w *nodeWrites) killWriterHost(t *testing.T, lc localCloud, s *terraform.State) error {
+// 2 and take writes through the VIP again (w's loop), and stay Synced
+// with every write any loop acknowledged.
+func killWriterHost(t *testing.T, lc localCloud, s *terraform.State, w *dayTwoWrites) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	db, err := galeratest.Open(w.vip, cidrsAppUser, cidrsAppPass)
+	vip, err := stateAttr(s, "pxc_lb_pool.single", "vip_address")
+	if err != nil {
+		return err
+	}
+	db, err := galeratest.Open(net.JoinHostPort(vip, "3306"), cidrsAppUser, cidrsAppPass)
 	if err != nil {
 		return err
 	}
@@ -365,7 +289,7 @@ func (w *nodeWrites) killWriterHost(t *testing.T, lc localCloud, s *terraform.St
 		return err
 	}
 	time.Sleep(5 * time.Second) // writes through the VIP after the failover
-	log := w.loop.finish()
+	log := w.stop()
 	if log == nil {
 		return fmt.Errorf("the write loop was not running")
 	}
@@ -375,15 +299,8 @@ func (w *nodeWrites) killWriterHost(t *testing.T, lc localCloud, s *terraform.St
 	}
 	gap, _ := log.LongestGap(killedAt)
 	t.Logf("writer %s powered off: the survivor keeps Primary; writes resumed through the VIP on %s, longest gap %s", writer, last.Node, gap.Round(10*time.Millisecond))
-	if _, err := survivor.ExecContext(ctx, "SET SESSION wsrep_sync_wait = 1"); err != nil {
-		return err
-	}
-	missing, err := galeratest.MissingAcked(ctx, survivor, w.table(), log.Acked)
-	if err != nil {
-		return err
-	}
-	if len(missing) > 0 {
-		return fmt.Errorf("the survivor misses %d acknowledged writes: %v", len(missing), missing)
+	if err := w.checkNode(ctx, survivorIP, password, 2); err != nil {
+		return fmt.Errorf("the survivor, after powering off %s: %w", writer, err)
 	}
 	return nil
 }

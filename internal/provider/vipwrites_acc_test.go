@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+
 	"github.com/pxc-provider/terraform-provider-pxc/internal/galeratest"
 )
 
@@ -17,13 +20,19 @@ import (
 // load balancer's VIP (internal/galeratest) while a running cluster is
 // changed, one loop per change, each in a table of its own, with every
 // loop's log kept. Its check, after each change, finds every write any
-// loop had acknowledged on every node, and every node Synced.
-//
-// It holds what the older loops each hold for themselves (vipWrites in
-// cluster_cidrs_acc_test.go, repairWrites in cluster_repair_acc_test.go,
-// membershipRun's loop in cluster_membership_acc_test.go); they could
-// move onto it.
+// loop had acknowledged on every node, and every node Synced. Every
+// acceptance test that writes through a VIP during a change uses it.
 type dayTwoWrites struct {
+	// atOnce: a new connection through the VIP must work at its first try
+	// seconds after the apply, for changes that must never cut the load
+	// balancer off (allowed_cidrs, TLS, parameters, rolls); otherwise the
+	// pool's health checks get up to 2 minutes to see returning members
+	// (repairs, outages).
+	atOnce bool
+	// arbitrators are voting members the check does not reach (pxc_node
+	// arbitrators): a node's wsrep_cluster_size counts them too.
+	arbitrators int
+
 	mu     sync.Mutex
 	cancel context.CancelFunc
 	done   chan *galeratest.Log
@@ -54,6 +63,18 @@ func (w *dayTwoWrites) start(st cidrsState, table string) error {
 	return nil
 }
 
+// startState is start as a step's check, on the cluster state names
+// (pxc_cluster.test behind pxc_lb_pool.single).
+func (w *dayTwoWrites) startState(table string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		st, err := readCIDRsState(s)
+		if err != nil {
+			return err
+		}
+		return w.start(st, table)
+	}
+}
+
 // stop ends the running loop, if any, keeps and returns its log.
 func (w *dayTwoWrites) stop() *galeratest.Log {
 	w.mu.Lock()
@@ -73,24 +94,30 @@ func (w *dayTwoWrites) stop() *galeratest.Log {
 }
 
 // check ends the running loop after a change (what) that began at since:
-// a new connection through the VIP reaches a node and writes were
-// acknowledged through it after the change; no gap without an
+// a new connection through the VIP reaches a node (see atOnce) and writes
+// were acknowledged through it after the change; no gap without an
 // acknowledged write exceeded maxGap (0: the gap is only logged, e.g. an
 // outage of every node); every node is Synced in a cluster of all of
-// them and holds every write any loop acknowledged.
+// them (and the arbitrators) and holds every write any loop acknowledged.
 func (w *dayTwoWrites) check(t *testing.T, st cidrsState, what string, since time.Time, maxGap time.Duration) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	// The pool's health checks see returning members within seconds.
-	if err := eventually(ctx, 2*time.Minute, func() error {
-		probe, err := galeratest.Open(st.vip, cidrsAppUser, cidrsAppPass)
+	probe := func() error {
+		db, err := galeratest.Open(st.vip, cidrsAppUser, cidrsAppPass)
 		if err != nil {
 			return err
 		}
-		defer probe.Close()
-		_, err = galeratest.NodeOf(ctx, probe)
+		defer db.Close()
+		_, err = galeratest.NodeOf(ctx, db)
 		return err
-	}); err != nil {
+	}
+	if w.atOnce {
+		time.Sleep(3 * time.Second) // writes after the apply, through new connections
+		if err := probe(); err != nil {
+			return fmt.Errorf("a new connection through the VIP %s fails after the %s: %w", st.vip, what, err)
+		}
+	} else if err := eventually(ctx, 2*time.Minute, probe); err != nil {
+		// The pool's health checks see returning members within seconds.
 		return fmt.Errorf("no connection through the VIP %s after the %s: %w", st.vip, what, err)
 	}
 	checkedAt := time.Now()
@@ -114,15 +141,28 @@ func (w *dayTwoWrites) check(t *testing.T, st cidrsState, what string, since tim
 		return fmt.Errorf("no write acknowledged through the VIP for %s during the %s, want at most %s (last error: %v)", gap, what, maxGap, log.LastErr)
 	}
 	for _, ip := range st.ips {
-		if err := w.checkNode(ctx, ip, st.password, len(st.ips)); err != nil {
+		if err := w.checkNode(ctx, ip, st.password, len(st.ips)+w.arbitrators); err != nil {
 			return fmt.Errorf("after the %s: %w", what, err)
 		}
 	}
 	return nil
 }
 
+// checkState is check as a step's check, on the cluster state names
+// (pxc_cluster.test behind pxc_lb_pool.single); *since is read when it runs.
+func (w *dayTwoWrites) checkState(t *testing.T, what string, since *time.Time, maxGap time.Duration) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		st, err := readCIDRsState(s)
+		if err != nil {
+			return err
+		}
+		return w.check(t, st, what, *since, maxGap)
+	}
+}
+
 // checkNode: the node at ip is Synced in a cluster of size and holds
-// every acknowledged write of every finished loop.
+// every acknowledged write of every finished loop (MissingAcked reads
+// with wsrep_sync_wait).
 func (w *dayTwoWrites) checkNode(ctx context.Context, ip, password string, size int) error {
 	db, err := openRoot(net.JoinHostPort(ip, "3306"), password)
 	if err != nil {
