@@ -193,10 +193,10 @@ func (m *Manager) waitConsoleFingerprints(ctx context.Context, n *Node, bound ti
 	}
 	fps, err := read()
 	// cloud-init's final stage prints the block seconds after sshd
-	// answers (Nova's ACTIVE here): the prober looks every second for the
-	// first consoleSteady, so it finds the block at most a second late
-	// (a doubling interval found it up to four late); a slow image backs
-	// off after.
+	// answers (Nova's ACTIVE here): the prober looks first after a second,
+	// then every consoleProbeEvery for the first consoleSteady, so it
+	// finds the block at most half a second late (a doubling interval
+	// found it up to four late); a slow image backs off after.
 	delay, start := time.Second, time.Now()
 	probe := false // this wait reads on the schedule, for those waiting on cue
 	for err != nil {
@@ -214,7 +214,9 @@ func (m *Manager) waitConsoleFingerprints(ctx context.Context, n *Node, bound ti
 				cue.release()
 			}
 			if time.Since(start) >= consoleSteady {
-				delay = min(delay*2, 10*time.Second)
+				delay = min(max(delay, time.Second)*2, 10*time.Second)
+			} else {
+				delay = consoleProbeEvery
 			}
 		} else {
 			select {
@@ -279,8 +281,14 @@ func (c *consoleCue) release() {
 	c.shown = make(chan struct{})
 }
 
-// consoleSteady is how long waitConsoleFingerprints looks every second.
-const consoleSteady = 10 * time.Second
+// consoleSteady is how long waitConsoleFingerprints looks every
+// consoleProbeEvery, after a first look a second after the one at once
+// (cloud-init's config and final stages, which print the block, take
+// seconds after sshd starts).
+const (
+	consoleSteady     = 10 * time.Second
+	consoleProbeEvery = 500 * time.Millisecond
+)
 
 // waitSSH connects to the server, retrying while sshd does not answer, for
 // at most bound, and returns the host key it presented. A host key that
