@@ -99,14 +99,7 @@ func TestFreshStartSkipsRecoveryOnlyOnANeverRunDatadir(t *testing.T) {
 // Prepare installs the drop-in before the reload that makes the unit read
 // it; Percona's units have no such pass to skip and get none.
 func TestPrepareInstallsFreshStartBeforeEnabling(t *testing.T) {
-	spec := testSpec(MariaDB, "10.11", SSTRsync)
-	for i := range spec.Nodes {
-		spec.Nodes[i].DataVolume = DataVolume{IDPrefix: "0a9d0c7e-7b2f-4f63-8", Device: "/dev/vdb"}
-	}
-	c, log := fakeCluster(t, spec, "systemd")
-	if err := c.Prepare(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	log := preparedWithDataVolumes(t)
 	install := slices.Index(log.lines, "db1: "+freshStartScript())
 	enable := slices.Index(log.lines, "db1: systemctl daemon-reload && SYSTEMCTL_SKIP_SYSV=1 systemctl enable --quiet --no-reload mariadb")
 	if install < 0 || enable < install {
@@ -122,4 +115,19 @@ func TestPrepareInstallsFreshStartBeforeEnabling(t *testing.T) {
 			t.Errorf("Percona got the fresh-start drop-in: %s", l)
 		}
 	}
+}
+
+// preparedWithDataVolumes is the log of Prepare on three systemd MariaDB
+// nodes with data volumes.
+func preparedWithDataVolumes(t *testing.T) *sharedLog {
+	t.Helper()
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	for i := range spec.Nodes {
+		spec.Nodes[i].DataVolume = DataVolume{IDPrefix: "0a9d0c7e-7b2f-4f63-8", Device: "/dev/vdb"}
+	}
+	c, log := fakeCluster(t, spec, "systemd")
+	if err := c.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return log
 }
