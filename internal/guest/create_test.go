@@ -3,10 +3,8 @@ package guest
 import (
 	"context"
 	"errors"
-	"slices"
 	"strings"
 	"testing"
-	"time"
 )
 
 // Create names the phase and the node that failed in a typed error, so
@@ -96,88 +94,4 @@ func TestCreateKeepsThePreparedResponder(t *testing.T) {
 			}
 		}
 	}
-}
-
-// gatedRunner holds the datadir's initialisation until gate is closed, or
-// fails it with fail.
-type gatedRunner struct {
-	Runner
-	gate <-chan struct{}
-	fail error
-}
-
-func (g gatedRunner) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, error) {
-	if strings.Contains(cmd, "mariadb-install-db") {
-		select {
-		case <-g.gate:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-		if g.fail != nil {
-			return nil, g.fail
-		}
-	}
-	return g.Runner.Run(ctx, cmd, stdin)
-}
-
-// Node 1 bootstraps while node 3 still initialises its datadir, and node
-// 3 joins only once its prepare is done.
-func TestCreateBootstrapsBeforeTheOthersArePrepared(t *testing.T) {
-	c, log := fakeCluster(t, testSpec(MariaDB, "10.11", SSTRsync), "systemd")
-	gate := make(chan struct{})
-	c.nodes()[2].Runner = gatedRunner{Runner: c.nodes()[2].Runner, gate: gate}
-	go func() {
-		for !slices.Contains(log.snapshot(), "db2: systemctl start mariadb") {
-			time.Sleep(5 * time.Millisecond)
-		}
-		close(gate)
-	}()
-	if _, err := c.Create(testCtx(t)); err != nil {
-		t.Fatal(err)
-	}
-	lines := log.snapshot()
-	bootstrap, init3, start3 := slices.Index(lines, "db1: galera_new_cluster"), -1, slices.Index(lines, "db3: systemctl start mariadb")
-	for i, l := range lines {
-		if strings.HasPrefix(l, "db3: ") && strings.Contains(l, "mariadb-install-db") {
-			init3 = i
-		}
-	}
-	if bootstrap < 0 || init3 < bootstrap || start3 < init3 {
-		t.Errorf("want db1 bootstrapped before db3's datadir is initialised, and db3 started after it:\n%s", strings.Join(lines, "\n"))
-	}
-}
-
-// A prepare that fails while node 1 bootstraps is the error Create
-// reports, naming the node.
-func TestCreateReportsAPrepareFailingDuringTheStarts(t *testing.T) {
-	c, log := fakeCluster(t, testSpec(MariaDB, "10.11", SSTRsync), "systemd")
-	gate := make(chan struct{})
-	c.nodes()[2].Runner = gatedRunner{Runner: c.nodes()[2].Runner, gate: gate, fail: &CommandError{Command: "mariadb-install-db", ExitCode: 1, Stderr: "disk full"}}
-	go func() {
-		for !slices.Contains(log.snapshot(), "db1: galera_new_cluster") {
-			time.Sleep(5 * time.Millisecond)
-		}
-		close(gate)
-	}()
-	_, err := c.Create(testCtx(t))
-	var ne *NodeError
-	if !errors.As(err, &ne) || ne.Phase != PhasePrepare || ne.Node != "db3" || !strings.Contains(err.Error(), "disk full") {
-		t.Fatalf("Create = %v, want db3's prepare error", err)
-	}
-	if slices.Contains(log.snapshot(), "db3: systemctl start mariadb") {
-		t.Errorf("db3 was started after its prepare failed")
-	}
-}
-
-// snapshot is a copy of the lines logged so far (the nodes log at once).
-func (l *sharedLog) snapshot() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.lines)
-}
-
-func testCtx(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	t.Cleanup(cancel)
-	return ctx
 }
