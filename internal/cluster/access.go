@@ -203,6 +203,11 @@ func (m *Manager) waitConsoleFingerprints(ctx context.Context, n *Node, bound ti
 		var shown <-chan struct{}
 		if !probe {
 			shown, probe = cue.await()
+			if probe && time.Since(start) >= time.Second {
+				// Taking over from a prober that found its block: this
+				// wait is past its first second, so on the steady beat.
+				delay = consoleProbeEvery
+			}
 		}
 		if probe {
 			select {
