@@ -193,16 +193,21 @@ func (m *Manager) waitConsoleFingerprints(ctx context.Context, n *Node, bound ti
 	}
 	fps, err := read()
 	// cloud-init's final stage prints the block seconds after sshd
-	// answers (Nova's ACTIVE here): the prober looks every second for the
-	// first consoleSteady, so it finds the block at most a second late
-	// (a doubling interval found it up to four late); a slow image backs
-	// off after.
+	// answers (Nova's ACTIVE here): the prober looks first after a second,
+	// then every consoleProbeEvery for the first consoleSteady, so it
+	// finds the block at most half a second late (a doubling interval
+	// found it up to four late); a slow image backs off after.
 	delay, start := time.Second, time.Now()
 	probe := false // this wait reads on the schedule, for those waiting on cue
 	for err != nil {
 		var shown <-chan struct{}
 		if !probe {
 			shown, probe = cue.await()
+			if probe && time.Since(start) >= time.Second {
+				// Taking over from a prober that found its block: this
+				// wait is past its first second, so on the steady beat.
+				delay = consoleProbeEvery
+			}
 		}
 		if probe {
 			select {
@@ -214,7 +219,9 @@ func (m *Manager) waitConsoleFingerprints(ctx context.Context, n *Node, bound ti
 				cue.release()
 			}
 			if time.Since(start) >= consoleSteady {
-				delay = min(delay*2, 10*time.Second)
+				delay = min(max(delay, time.Second)*2, 10*time.Second)
+			} else {
+				delay = consoleProbeEvery
 			}
 		} else {
 			select {
@@ -279,8 +286,14 @@ func (c *consoleCue) release() {
 	c.shown = make(chan struct{})
 }
 
-// consoleSteady is how long waitConsoleFingerprints looks every second.
-const consoleSteady = 10 * time.Second
+// consoleSteady is how long waitConsoleFingerprints looks every
+// consoleProbeEvery, after a first look a second after the one at once
+// (cloud-init's config and final stages, which print the block, take
+// seconds after sshd starts).
+const (
+	consoleSteady     = 10 * time.Second
+	consoleProbeEvery = 500 * time.Millisecond
+)
 
 // waitSSH connects to the server, retrying while sshd does not answer, for
 // at most bound, and returns the host key it presented. A host key that

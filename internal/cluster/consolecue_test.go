@@ -16,6 +16,8 @@ import (
 type lateConsole struct {
 	Cloud
 	ready time.Time
+	// later, by server id, replaces ready for that server.
+	later map[string]time.Time
 	reads atomic.Int32
 
 	mu      sync.Mutex
@@ -39,7 +41,11 @@ func (l *lateConsole) ConsoleOutput(ctx context.Context, id string, _ int) (stri
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	if time.Now().Before(l.ready) {
+	ready := l.ready
+	if t, ok := l.later[id]; ok {
+		ready = t
+	}
+	if time.Now().Before(ready) {
 		return "[  OK  ] Started ssh.service - OpenBSD Secure Shell server.\n", nil
 	}
 	return fmt.Sprintf(`<14>Dec  3 06:37:27 cloud-init: #############################################################
@@ -137,5 +143,26 @@ func TestConsoleCueHandsOverWhenTheProberGivesUp(t *testing.T) {
 		case i != p && err != nil:
 			t.Errorf("server %d: %v", i+1, err)
 		}
+	}
+}
+
+// One server prints its block later than the two others: the wait that
+// takes over the schedule, a second and more in, reads on the steady
+// beat (every 500 ms), not after a first second of its own.
+func TestConsoleCueTakeoverReadsOnTheBeat(t *testing.T) {
+	start := time.Now()
+	cloud := &lateConsole{Cloud: newFakeCloud(&callLog{}), ready: start.Add(1200 * time.Millisecond),
+		later: map[string]time.Time{"srv-3": start.Add(1700 * time.Millisecond)}}
+	m := newManager(cloud, nil, nil)
+	ctx := testContext(t)
+	for i, err := range waitAllConsoles(m, func(int) context.Context { return ctx }, 3) {
+		if err != nil {
+			t.Errorf("server %d: %v", i+1, err)
+		}
+	}
+	// The prober sees its block at +1.5 s; srv-3 then at +2 s (a first
+	// second of its own: +2.5 s).
+	if took := time.Since(start); took > 2300*time.Millisecond {
+		t.Errorf("the last block was read after %s, want about 2 s", took.Round(10*time.Millisecond))
 	}
 }

@@ -647,14 +647,7 @@ func TestRecoverPositionLogPath(t *testing.T) {
 // mount (a boot never starts it on the empty directory below) and is
 // enabled after the drop-in is in place.
 func TestServerUnitWaitsForDataVolume(t *testing.T) {
-	spec := testSpec(MariaDB, "10.11", SSTRsync)
-	for i := range spec.Nodes {
-		spec.Nodes[i].DataVolume = DataVolume{IDPrefix: "0a9d0c7e-7b2f-4f63-8", Device: "/dev/vdb"}
-	}
-	c, log := fakeCluster(t, spec, "systemd")
-	if err := c.Prepare(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	log := preparedWithDataVolumes(t)
 	upload := slices.Index(log.lines, "db1: UPLOAD /etc/systemd/system/mariadb.service.d/pxc-datadir.conf mode 0644")
 	enable := slices.Index(log.lines, "db1: systemctl daemon-reload && SYSTEMCTL_SKIP_SYSV=1 systemctl enable --quiet --no-reload mariadb")
 	if upload < 0 || enable < upload {

@@ -3,6 +3,7 @@ package guest
 import (
 	"context"
 	"fmt"
+	"path"
 	"strings"
 )
 
@@ -26,6 +27,17 @@ func (c *Cluster) enableServerUnit(ctx context.Context, n *node) error {
 		return nil
 	}
 	unit := c.layout.SystemdUnit
+	fresh, err := c.installFreshStart(ctx, n)
+	if err != nil {
+		return fmt.Errorf("enable %s: %w", unit, err)
+	}
+	if fresh && n.DataVolume.isZero() {
+		// The drop-in alone needs the reload; with a data volume the
+		// enable below reloads once for both drop-ins.
+		if _, err := n.run(ctx, "systemctl daemon-reload", nil); err != nil {
+			return fmt.Errorf("enable %s: %w", unit, err)
+		}
+	}
 	reload := ""
 	if !n.DataVolume.isZero() {
 		reload = "systemctl daemon-reload && "
@@ -52,4 +64,55 @@ func (c *Cluster) enableServerUnit(ctx context.Context, n *node) error {
 // that has a native unit).
 func enableUnit(units ...string) string {
 	return "SYSTEMCTL_SKIP_SYSV=1 systemctl enable --quiet --no-reload " + strings.Join(units, " ")
+}
+
+// freshStartDropIn is the runtime drop-in (under /run: a reboot forgets
+// it, and the distribution's unit applies as shipped) that lets MariaDB's
+// unit skip its --wsrep-recover pass where there is nothing to recover.
+const freshStartDropIn = "/run/systemd/system/mariadb.service.d/pxc-fresh-start.conf"
+
+// freshStartScript installs freshStartDropIn when the unit is Debian's,
+// whose ExecStartPre runs galera_recovery (a whole server start and stop:
+// half a second on an empty datadir) before every start and hands the
+// position to ExecStart in /run/mysqld/wsrep-start-position. The drop-in's
+// ExecStartPre does the same, except on a datadir Galera never ran on (no
+// grastate.dat) and that is no restored backup (restoredMarker): there the
+// position is empty, as the pass would find. This is the rule the
+// init-less start follows (startCommand); it holds for every start, so the
+// drop-in stays until the next boot. It prints "installed" when it did.
+// systemd reads "$$" as a literal "$".
+func freshStartScript() string {
+	return `set -e
+unit=/usr/lib/systemd/system/mariadb.service
+[ -e "$unit" ] || unit=/lib/systemd/system/mariadb.service
+if grep -qs /usr/bin/galera_recovery "$unit" && grep -qs ` + runDir + `/wsrep-start-position "$unit"; then
+  mkdir -p ` + path.Dir(freshStartDropIn) + `
+  cat >` + freshStartDropIn + `.tmp <<'EOF'
+` + freshStartUnit() + `EOF
+  mv ` + freshStartDropIn + `.tmp ` + freshStartDropIn + `
+  echo installed
+fi`
+}
+
+// freshStartUnit is freshStartDropIn's content.
+func freshStartUnit() string {
+	return `# written by terraform-provider-pxc: no --wsrep-recover pass on a datadir
+# Galera never ran on (no grastate.dat, no restored backup)
+[Service]
+ExecStartPre=
+ExecStartPre=/bin/sh -c "if [ -e ` + dataDir + `/grastate.dat ] || [ -e ` + dataDir + `/` + restoredMarker + ` ]; then VAR=$$(/usr/bin/galera_recovery) || exit 1; else VAR=; fi; echo _WSREP_START_POSITION=$$VAR > ` + runDir + `/wsrep-start-position"
+`
+}
+
+// installFreshStart installs freshStartDropIn on a MariaDB systemd guest;
+// true when it did (the manager must reload before the next start).
+func (c *Cluster) installFreshStart(ctx context.Context, n *node) (bool, error) {
+	if c.spec.Flavour != MariaDB {
+		return false, nil
+	}
+	out, err := n.run(ctx, freshStartScript(), nil)
+	if err != nil {
+		return false, fmt.Errorf("unit drop-in for a fresh datadir's start: %w", err)
+	}
+	return strings.Contains(out, "installed"), nil
 }

@@ -88,10 +88,22 @@ const deletePollInitial = 2 * time.Second
 // two on a fast cloud, where a doubling interval finds them up to a second
 // late; on a slow one the backoff keeps the request count down.
 const (
-	createPoll      = 250 * time.Millisecond
-	createSteady    = 3 * time.Second
-	serverFirstLook = 500 * time.Millisecond // a boot: scheduling, network, spawn
-	lbFirstLook     = 500 * time.Millisecond // Octavia's PENDING_* (an amphora)
+	createPoll   = 250 * time.Millisecond
+	createSteady = 3 * time.Second
+	lbFirstLook  = 500 * time.Millisecond // Octavia's PENDING_* (an amphora)
+	// A volume attach (reserved, attaching, in-use) takes a few steps of
+	// Nova and Cinder: a look before half a second can only say attaching.
+	attachFirstLook = 500 * time.Millisecond
+)
+
+// A boot (scheduling, networking, spawning, and a guest OS that starts)
+// takes seconds on any cloud: the first look comes after serverFirstLook,
+// and the steady polling lasts until serverSteady, past the few seconds a
+// fast cloud's boot takes, so the wait does not back off just as the
+// servers turn ACTIVE (a doubling interval found them up to a second late).
+const (
+	serverFirstLook = 2 * time.Second
+	serverSteady    = 6 * time.Second
 )
 
 // createWait gives w the schedule of a wait after a create, the first look

@@ -355,6 +355,9 @@ func (c *Client) GetServer(ctx context.Context, id string) (Server, error) {
 // share their polls (serverWatch): one list per round serves them all.
 func (c *Client) WaitServerActive(ctx context.Context, id string) (Server, error) {
 	w := c.createWait(Wait{What: "server " + id, Target: []string{"ACTIVE"}, Pending: []string{"BUILD"}}, serverFirstLook)
+	if w.Steady != 0 {
+		w.Steady = serverSteady
+	}
 	get := func(ctx context.Context) (Server, error) { return c.GetServer(ctx, id) }
 	if sw := c.servers.join(id); sw != nil {
 		defer c.servers.leave(sw)
@@ -586,7 +589,7 @@ func (c *Client) AttachVolume(ctx context.Context, serverID, volumeID string) (V
 		return VolumeAttachment{}, fmt.Errorf("attach volume %s to server %s: %w", volumeID, serverID, err)
 	}
 	w := c.createWait(Wait{What: "volume " + volumeID, Target: []string{"in-use"},
-		Pending: []string{"available", "reserved", "attaching"}, Failed: volumeFailed}, createPoll)
+		Pending: []string{"available", "reserved", "attaching"}, Failed: volumeFailed}, attachFirstLook)
 	if _, err := c.waitVolume(ctx, w, volumeID); err != nil {
 		return VolumeAttachment{}, fmt.Errorf("attach volume %s to server %s: %w", volumeID, serverID, err)
 	}
