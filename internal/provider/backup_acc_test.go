@@ -251,7 +251,7 @@ func (r *backupRun) checkBackupTaken(s *terraform.State) error {
 	r.backupID = attrs["id"]
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	db, err := r.rootDB(s, "pxc_cluster.test", 0)
+	db, err := r.rootDBWaiting(s, "pxc_cluster.test", 0, checksumReadTimeout)
 	if err != nil {
 		return err
 	}
@@ -259,6 +259,12 @@ func (r *backupRun) checkBackupTaken(s *terraform.State) error {
 	r.sums, err = checksums(ctx, db)
 	return err
 }
+
+// checksumReadTimeout bounds one CHECKSUM TABLE of a ~25 MB table: it
+// reads the whole table, which took past rootDB's 10 s read timeout on a
+// restored node while four other clusters ran beside it ("invalid
+// connection"). The sums are what the test asserts, not their speed.
+const checksumReadTimeout = 2 * time.Minute
 
 func checksums(ctx context.Context, db *sql.DB) (map[string]int64, error) {
 	if _, err := db.ExecContext(ctx, "SET SESSION wsrep_sync_wait = 1"); err != nil {
@@ -396,7 +402,7 @@ func (r *backupRun) checkNoPlaintext(*terraform.State) error {
 // source had it, the marker row, and the write table exactly as the
 // source's up to one write between the backup's start and end.
 func (r *backupRun) checkRestored(s *terraform.State) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*checksumReadTimeout) // three nodes' sums
 	defer cancel()
 	id, err := stateAttr(s, "pxc_cluster.copy", "restore_from.backup_id")
 	if err != nil || id != r.backupID {
@@ -408,7 +414,7 @@ func (r *backupRun) checkRestored(s *terraform.State) error {
 	}
 	defer src.Close()
 	for i := 0; i < 3; i++ {
-		db, err := r.rootDB(s, "pxc_cluster.copy", i)
+		db, err := r.rootDBWaiting(s, "pxc_cluster.copy", i, checksumReadTimeout)
 		if err != nil {
 			return err
 		}
