@@ -76,7 +76,7 @@ sync_binlog = 1
 innodb_buffer_pool_size = 64M
 wsrep_on = ON
 wsrep_provider = /usr/lib/galera/libgalera_smm.so
-wsrep_provider_options = "evs.suspect_timeout=PT3S;evs.inactive_check_period=PT0.1S;evs.join_retrans_period=PT0.1S"
+wsrep_provider_options = "evs.suspect_timeout=PT3S;evs.inactive_check_period=PT0.1S;evs.join_retrans_period=PT0.1S;evs.keepalive_period=PT0.1S"
 wsrep_cluster_name = raw
 wsrep_cluster_address = gcomm://%s
 wsrep_node_name = %s

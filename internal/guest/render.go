@@ -221,23 +221,30 @@ func optionQuote(v string) string {
 // providerOptions is wsrep_provider_options. A shorter evs.suspect_timeout
 // makes the survivors drop a failed node sooner: until they do, every
 // commit in the cluster waits, so it bounds a load balancer's failover.
-// With it come the two periods that decide how long after the timeout the
-// new view is installed: how often a node looks for silent peers
-// (evs.inactive_check_period) and how often the survivors resend their
-// view of who is left until all agree (evs.join_retrans_period, 1 s by
-// default: a second round, more likely the more survivors there are, cost
-// a 5-node cluster over a second more than a 3-node one). Both only set
-// the pace of a membership change; they send nothing while the view is
-// stable.
+// With it come the periods that decide how long a membership change takes
+// once it starts: how often a node looks for silent peers
+// (evs.inactive_check_period), how often the survivors resend their view
+// of who is left until all agree (evs.join_retrans_period, 1 s by default:
+// a second round, more likely the more survivors there are, cost a 5-node
+// cluster over a second more than a 3-node one), and how often a node
+// resends what others have not acknowledged (evs.keepalive_period, 1 s by
+// default), which includes a leaving node's leave message: about every
+// other clean leave lost its first one, and every commit in the cluster
+// waited the second or two until the resend (a shrink's or a roll's
+// stop). They only set the pace of a membership change and of
+// retransmission; an idle node's keepalive is a few bytes a pace.
 func providerOptions(s ClusterSpec) string {
 	opts := "gcache.size=" + s.GCacheSize
 	if s.SuspectTimeout > 0 {
-		opts += fmt.Sprintf(";evs.suspect_timeout=PT%gS;evs.inactive_check_period=PT%gS;evs.join_retrans_period=PT%gS",
-			s.SuspectTimeout.Seconds(), membershipPace.Seconds(), membershipPace.Seconds())
+		pace := membershipPace.Seconds()
+		opts += fmt.Sprintf(";evs.suspect_timeout=PT%gS;evs.inactive_check_period=PT%gS;evs.join_retrans_period=PT%gS;evs.keepalive_period=PT%gS",
+			s.SuspectTimeout.Seconds(), pace, pace, pace)
 	}
 	return opts
 }
 
-// membershipPace is evs.inactive_check_period and evs.join_retrans_period
-// when the spec shortens failure detection.
+// membershipPace is evs.inactive_check_period, evs.join_retrans_period and
+// evs.keepalive_period when the spec shortens failure detection (Galera's
+// floor for the last: it must also stay under a third of the suspect
+// timeout, whose floor here is a second).
 const membershipPace = 100 * time.Millisecond

@@ -251,7 +251,7 @@ func TestSuspectTimeoutRendersAndIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !regexp.MustCompile(`(?m)^wsrep_provider_options\s+= "gcache.size=128M;evs.suspect_timeout=PT3S;evs.inactive_check_period=PT0.1S;evs.join_retrans_period=PT0.1S"$`).MatchString(cfg) {
+	if !regexp.MustCompile(`(?m)^wsrep_provider_options\s+= "gcache.size=128M;evs.suspect_timeout=PT3S;evs.inactive_check_period=PT0.1S;evs.join_retrans_period=PT0.1S;evs.keepalive_period=PT0.1S"$`).MatchString(cfg) {
 		t.Fatalf("provider options not rendered:\n%s", cfg)
 	}
 	for _, d := range []time.Duration{500 * time.Millisecond, 2 * time.Minute} {

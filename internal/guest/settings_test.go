@@ -71,7 +71,7 @@ func TestApplySettingsOnlineNodeByNode(t *testing.T) {
 	}
 	for _, stmt := range []string{
 		"SET GLOBAL innodb_buffer_pool_size = 67108864;", "SET GLOBAL max_connections = 500;",
-		"SET GLOBAL wait_timeout = DEFAULT;", "SET GLOBAL wsrep_provider_options = 'gcache.size=128M;evs.suspect_timeout=PT4S;evs.inactive_check_period=PT0.1S;evs.join_retrans_period=PT0.1S';",
+		"SET GLOBAL wait_timeout = DEFAULT;", "SET GLOBAL wsrep_provider_options = 'gcache.size=128M;evs.suspect_timeout=PT4S;evs.inactive_check_period=PT0.1S;evs.join_retrans_period=PT0.1S;evs.keepalive_period=PT0.1S';",
 	} {
 		if !strings.Contains(sqlSent, stmt) {
 			t.Errorf("SQL lacks %q:\n%s", stmt, sqlSent)
