@@ -115,6 +115,18 @@ func (l *Log) FirstAfter(t time.Time) (Write, bool) {
 	return Write{}, false
 }
 
+// LastUpTo returns the last write acknowledged at or before t.
+func (l *Log) LastUpTo(t time.Time) (Write, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := len(l.Acked) - 1; i >= 0; i-- {
+		if !l.Acked[i].At.After(t) {
+			return l.Acked[i], true
+		}
+	}
+	return Write{}, false
+}
+
 // Prepare creates the table the write loop fills.
 func Prepare(ctx context.Context, db *sql.DB, table string) error {
 	for _, q := range []string{

@@ -20,6 +20,15 @@ func TestLongestGapAndFirstAfter(t *testing.T) {
 	if w, ok := l.FirstAfter(t0.Add(time.Second)); !ok || w.Seq != 5 || w.Node != "n2" {
 		t.Fatalf("first after = %+v %v", w, ok)
 	}
+	if w, ok := l.LastUpTo(t0.Add(4 * time.Second)); !ok || w.Seq != 2 {
+		t.Fatalf("last up to 4s = %+v %v", w, ok)
+	}
+	if w, ok := l.LastUpTo(t0.Add(4200 * time.Millisecond)); !ok || w.Seq != 5 {
+		t.Fatalf("last up to 4.2s = %+v %v", w, ok)
+	}
+	if _, ok := l.LastUpTo(t0); ok {
+		t.Fatal("a write before the first")
+	}
 	if seen := l.NodesSeen(); seen["n1"] != 2 || seen["n2"] != 2 {
 		t.Fatalf("nodes seen %v", seen)
 	}

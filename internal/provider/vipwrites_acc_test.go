@@ -131,8 +131,10 @@ func (w *dayTwoWrites) check(t *testing.T, st cidrsState, what string, since tim
 			what, len(log.Acked), len(log.Failed), log.LastErr)
 	}
 	gap, from := log.LongestGap(since)
-	t.Logf("%s: %d writes acknowledged through the VIP, %d failed; longest gap %s from %s; by node %v",
-		what, len(log.Acked), len(log.Failed), gap.Round(10*time.Millisecond), from.Format("15:04:05.000"), log.NodesSeen())
+	before, _ := log.LastUpTo(from)
+	after, _ := log.FirstAfter(from)
+	t.Logf("%s: %d writes acknowledged through the VIP, %d failed; longest gap %s from %s (%s) to %s; by node %v",
+		what, len(log.Acked), len(log.Failed), gap.Round(10*time.Millisecond), from.Format("15:04:05.000"), nodeOrNone(before.Node), nodeOrNone(after.Node), log.NodesSeen())
 	if len(log.Failed) > 0 {
 		t.Logf("%s: failed writes from %s to %s, by error: %v", what, log.Failed[0].Format("15:04:05.000"),
 			log.Failed[len(log.Failed)-1].Format("15:04:05.000"), errorCounts(log.Errors))
@@ -201,4 +203,12 @@ func errorCounts(errs []error) map[string]int {
 		counts[err.Error()]++
 	}
 	return counts
+}
+
+// nodeOrNone is node, or "none" for a write that names none.
+func nodeOrNone(node string) string {
+	if node == "" {
+		return "none"
+	}
+	return node
 }
