@@ -398,7 +398,7 @@ func (c *Cluster) startCommand(n *node, bootstrap bool) string {
 	// grastate.dat and no position to recover: its first start, in
 	// Bootstrap and Join, goes straight to the server. A restored backup
 	// (restoredMarker) carries a position and keeps the pass.
-	return prepare + "if [ -e " + dataDir + "/grastate.dat ] || [ -e " + dataDir + "/" + restoredMarker + " ]; then " +
+	return prepare + "if " + recoverablePosition + "; then " +
 		background("/usr/bin/mysqld_safe") + " else " + background(direct) + " fi"
 }
 

@@ -109,6 +109,12 @@ echo ` + shellQuote(req.SnapshotID) + ` >"$datadir/` + restoredMarker + `"
 // at the top of the datadir).
 const restoredMarker = ".pxc-restored"
 
+// recoverablePosition is the shell test every start of MariaDB asks before
+// its --wsrep-recover pass (a whole server start and stop): Galera ran on
+// the datadir (grastate.dat) or it is a restored backup (restoredMarker).
+// Without either there is no position to find, and the start skips it.
+const recoverablePosition = "[ -e " + dataDir + "/grastate.dat ] || [ -e " + dataDir + "/" + restoredMarker + " ]"
+
 // SeedFromBackup makes the first node's datadir a restored backup, before
 // Create: it gets the node ready as Prepare does (init system, packages,
 // data volume) and restores into the empty datadir. Prepare then finds

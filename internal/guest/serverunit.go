@@ -100,7 +100,7 @@ func freshStartUnit() string {
 # Galera never ran on (no grastate.dat, no restored backup)
 [Service]
 ExecStartPre=
-ExecStartPre=/bin/sh -c "if [ -e ` + dataDir + `/grastate.dat ] || [ -e ` + dataDir + `/` + restoredMarker + ` ]; then VAR=$$(/usr/bin/galera_recovery) || exit 1; else VAR=; fi; echo _WSREP_START_POSITION=$$VAR > ` + runDir + `/wsrep-start-position"
+ExecStartPre=/bin/sh -c "if ` + recoverablePosition + `; then VAR=$$(/usr/bin/galera_recovery) || exit 1; else VAR=; fi; echo _WSREP_START_POSITION=$$VAR > ` + runDir + `/wsrep-start-position"
 `
 }
 
