@@ -16,11 +16,11 @@ const settleTimeout = 3 * time.Minute
 
 // waitMembersSettled waits until the health monitor has judged every
 // member, polling Octavia's status tree (which also gives the caller the
-// final ids and statuses). HAProxy starts new servers UP until enough
-// checks fail, so right after a change every node can get connections,
-// even in single_writer mode; the pool is ready only once the checks have
-// spoken: one writer in single_writer mode, at least one fit node in
-// multi_writer mode.
+// final ids and statuses). HAProxy starts new servers UP until a check
+// fails, so right after a create every node can get connections, even in
+// single_writer mode (a sync stages new members as backups there); the
+// pool is ready only once the checks have spoken: one writer in
+// single_writer mode, at least one fit node in multi_writer mode.
 func (m *Manager) waitMembersSettled(ctx context.Context, p *Pool) (openstack.LoadBalancerStatus, error) {
 	return m.waitMembersJudged(ctx, p, "")
 }
