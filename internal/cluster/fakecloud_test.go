@@ -34,6 +34,14 @@ type fakeCloud struct {
 	// failChild names a child the status tree shows in provisioning_status
 	// ERROR: "health monitor" or a member's name (Octavia's child fault).
 	failChild string
+	// batches are the member lists of every SetPoolMembers, in order;
+	// firstCheck holds the verdicts of members not checked yet (by id),
+	// given after the next status tree read unless checksStalled.
+	batches       [][]openstack.MemberSpec
+	firstCheck    map[string]string
+	checksStalled bool
+	// writerName passes single-writer checks (empty: the first member).
+	writerName string
 
 	keyPairs     map[string]openstack.KeyPair
 	serverGroups map[string]openstack.ServerGroup
@@ -73,7 +81,7 @@ func newFakeCloud(log *callLog) *fakeCloud {
 		keyPairs: map[string]openstack.KeyPair{}, serverGroups: map[string]openstack.ServerGroup{},
 		servers: map[string]openstack.Server{}, volumes: map[string]openstack.Volume{},
 		ports: map[string]openstack.Port{}, groups: map[string]openstack.SecurityGroup{},
-		fips: map[string]openstack.FloatingIP{}, lbs: map[string]openstack.LoadBalancer{},
+		fips: map[string]openstack.FloatingIP{}, lbs: map[string]openstack.LoadBalancer{}, firstCheck: map[string]string{},
 		listeners: map[string]openstack.Listener{}, pools: map[string]openstack.Pool{}, lbOf: map[string]string{},
 	}
 }

@@ -94,9 +94,19 @@ func (f *fakeCloud) SetPoolMembers(_ context.Context, _, poolID string, specs []
 	if err := f.call("SetPoolMembers", poolID); err != nil {
 		return nil, err
 	}
-	p := f.judgedMembers(f.pools[poolID], specs)
+	f.batches = append(f.batches, slices.Clone(specs))
+	p := f.judgedMembers(f.pools[poolID], specs, true)
 	f.pools[poolID] = p
-	return p.Members, nil
+	return slices.Clone(p.Members), nil
+}
+
+func (f *fakeCloud) ListPoolMembers(_ context.Context, poolID string) ([]openstack.Member, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("ListPoolMembers", poolID); err != nil {
+		return nil, err
+	}
+	return slices.Clone(f.pools[poolID].Members), nil
 }
 
 // singleWriter says whether the pool's load balancer was made in
@@ -140,7 +150,7 @@ func (f *fakeCloud) StartLoadBalancer(_ context.Context, in openstack.LoadBalanc
 		f.pools[p.ID] = p
 		f.listeners[l.ID] = l
 		f.lbOf[l.ID] = lb.ID
-		f.pools[p.ID] = f.judgedMembers(p, pc.Members)
+		f.pools[p.ID] = f.judgedMembers(p, pc.Members, false)
 		return lb, nil
 	}
 	f.listeners[l.ID] = l
@@ -149,12 +159,23 @@ func (f *fakeCloud) StartLoadBalancer(_ context.Context, in openstack.LoadBalanc
 }
 
 // judgedMembers gives the pool these members with their health check
-// verdicts (single_writer: only the first passes).
-func (f *fakeCloud) judgedMembers(p openstack.Pool, specs []openstack.MemberSpec) openstack.Pool {
+// verdicts (single_writer: only the first passes, or writerName). Members keep their ids
+// (Octavia matches them by address and port); with firstCheckLater a
+// member new to the pool is OFFLINE until its first check, which runs
+// after the next status tree read (see GetLoadBalancerStatus).
+func (f *fakeCloud) judgedMembers(p openstack.Pool, specs []openstack.MemberSpec, firstCheckLater bool) openstack.Pool {
+	old := map[string]openstack.Member{}
+	for _, m := range p.Members {
+		old[memberKey(m.Address, m.Port)] = m
+	}
 	p.Members = nil
 	for i, s := range specs {
 		status := "ONLINE"
-		if p.MonitorID != "" && i > 0 && f.singleWriter(p.ID) {
+		writer := i == 0
+		if f.writerName != "" {
+			writer = s.Name == f.writerName
+		}
+		if p.MonitorID != "" && !writer && f.singleWriter(p.ID) {
 			status = "ERROR"
 		}
 		up := s.AdminStateUp == nil || *s.AdminStateUp
@@ -162,12 +183,41 @@ func (f *fakeCloud) judgedMembers(p openstack.Pool, specs []openstack.MemberSpec
 			status = "OFFLINE"
 			f.log.add("MemberDisabled " + s.Name)
 		}
+		prev, known := old[memberKey(s.Address, s.Port)]
+		id := prev.ID
+		if !known {
+			id = f.id("member")
+			if firstCheckLater && up && p.MonitorID != "" {
+				f.firstCheck[id] = status
+				status = "OFFLINE"
+			}
+		} else if _, unchecked := f.firstCheck[id]; unchecked && up {
+			f.firstCheck[id] = status
+			status = "OFFLINE"
+		}
 		p.Members = append(p.Members, openstack.Member{
-			ID: f.id("member"), Name: s.Name, Address: s.Address, Port: s.Port, MonitorPort: s.MonitorPort,
+			ID: id, Name: s.Name, Address: s.Address, Port: s.Port, MonitorPort: s.MonitorPort, Backup: s.Backup,
 			OperatingStatus: status, ProvisioningStatus: "ACTIVE", AdminStateUp: up,
 		})
 	}
 	return p
+}
+
+// runFirstChecks gives every unchecked member its verdict, unless the
+// checks are stalled; the caller holds f.mu.
+func (f *fakeCloud) runFirstChecks() {
+	if f.checksStalled {
+		return
+	}
+	for id, pool := range f.pools {
+		for i, m := range pool.Members {
+			if verdict, ok := f.firstCheck[m.ID]; ok {
+				pool.Members[i].OperatingStatus = verdict
+				delete(f.firstCheck, m.ID)
+			}
+		}
+		f.pools[id] = pool
+	}
 }
 
 // GetLoadBalancerStatus is Octavia's status tree.
@@ -207,5 +257,6 @@ func (f *fakeCloud) GetLoadBalancerStatus(_ context.Context, id string) (opensta
 		}
 		st.Listeners = append(st.Listeners, ls)
 	}
+	f.runFirstChecks()
 	return st, nil
 }

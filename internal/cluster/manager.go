@@ -114,6 +114,7 @@ type LoadBalancing interface {
 	GetPool(ctx context.Context, id string) (openstack.Pool, error)
 	UpdatePool(ctx context.Context, lbID, id string, in openstack.PoolUpdate) (openstack.Pool, error)
 	SetPoolMembers(ctx context.Context, lbID, poolID string, members []openstack.MemberSpec) ([]openstack.Member, error)
+	ListPoolMembers(ctx context.Context, poolID string) ([]openstack.Member, error)
 }
 
 // Guests is what the lifecycle asks of the servers themselves, through

@@ -12,6 +12,12 @@ import (
 // verdicts as the health checks would.
 func membershipRig(t *testing.T) (*rig, *Cluster, *Pool) {
 	t.Helper()
+	return poolRig(t, ModeSingleWriter)
+}
+
+// poolRig is membershipRig with a pool in the given mode.
+func poolRig(t *testing.T, mode string) (*rig, *Cluster, *Pool) {
+	t.Helper()
 	r := newRig()
 	ctx := testContext(t)
 	c, err := r.m.Create(ctx, testSpec())
@@ -19,7 +25,7 @@ func membershipRig(t *testing.T) (*rig, *Cluster, *Pool) {
 		t.Fatal(err)
 	}
 	p, err := r.m.CreatePool(ctx, PoolSpec{
-		ClusterID: c.ID, Port: 3306, LBMethod: "ROUND_ROBIN", Mode: ModeSingleWriter, HealthCheck: HealthGalera,
+		ClusterID: c.ID, Port: 3306, LBMethod: "ROUND_ROBIN", Mode: mode, HealthCheck: HealthGalera,
 		ClientTimeoutMs: DefaultClientTimeoutMs, MemberTimeoutMs: DefaultMemberTimeoutMs,
 	})
 	if err != nil {
@@ -82,8 +88,10 @@ func count(calls []string, prefix string) int {
 	return n
 }
 
+// A multi-writer pool takes a new member in one batch (a single-writer
+// pool stages it as a backup first: pool_members_test.go).
 func TestAddNodeJoinsThenFillsThePoolsInOneBatch(t *testing.T) {
-	r, c, p := membershipRig(t)
+	r, c, p := poolRig(t, ModeMultiWriter)
 	ctx := testContext(t)
 	spec := testSpec()
 	spec.NodeCount = 4

@@ -59,6 +59,12 @@ func TestAccClusterGrowAndShrinkBehindLoadBalancer(t *testing.T) {
 					if err := run.check(s, 5, growStarted, 0); err != nil {
 						return err
 					}
+					if err := run.checkOnlyWriter("acc.grow", name+"-1"); err != nil {
+						return err
+					}
+					if err := run.checkNoBackupMember(s); err != nil {
+						return err
+					}
 					return run.startWrites(s, "acc.shrink")
 				},
 			},
@@ -238,6 +244,41 @@ func (r *membershipRun) check(s *terraform.State, want int, since time.Time, max
 		return fmt.Errorf("pool members %v, want exactly the nodes %v", members, ips)
 	}
 	return r.w.check(t, st.cidrs(), fmt.Sprintf("node_count -> %d", want), since, maxGap)
+}
+
+// checkOnlyWriter: every write of the finished loop into table was
+// acknowledged by writer. A single-writer pool sends no connection to a
+// member it adds before the member's first health check has failed.
+func (r *membershipRun) checkOnlyWriter(table, writer string) error {
+	seen := map[string]int{}
+	for _, w := range r.w.acked[table] {
+		seen[w.Node]++
+	}
+	if len(seen) != 1 || seen[writer] == 0 {
+		return fmt.Errorf("writes into %s acknowledged by node %v, want all by the writer %s", table, seen, writer)
+	}
+	return nil
+}
+
+// checkNoBackupMember: the pool's members all ended non-backup (a new
+// member is a backup only until its first health check).
+func (r *membershipRun) checkNoBackupMember(s *terraform.State) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	poolID, err := stateAttr(s, "pxc_lb_pool.single", "pool_id")
+	if err != nil {
+		return err
+	}
+	members, err := accOpenStackClient(r.t).ListPoolMembers(ctx, poolID)
+	if err != nil {
+		return err
+	}
+	for _, m := range members {
+		if m.Backup {
+			return fmt.Errorf("pool member %s (%s) is still a backup", m.Name, m.Address)
+		}
+	}
+	return nil
 }
 
 // checkNodesGone asks the cloud: the removed nodes' servers and volumes
