@@ -79,7 +79,7 @@ func lbPoolResourceSchema(ctx context.Context) schema.Schema {
 					"node_name":        schema.StringAttribute{Computed: true, MarkdownDescription: "Node name."},
 					"address":          schema.StringAttribute{Computed: true, MarkdownDescription: "Node address."},
 					"member_id":        schema.StringAttribute{Computed: true, MarkdownDescription: "Octavia member id."},
-					"backup":           schema.BoolAttribute{Computed: true, MarkdownDescription: "Octavia backup flag (always false: the health check elects the writer)."},
+					"backup":           schema.BoolAttribute{Computed: true, MarkdownDescription: "Octavia backup flag, as every apply leaves it: false (the health check elects the writer). A `single_writer` pool adds a new member as a backup until its first health check has run, because HAProxy starts a server it has not checked yet UP, then makes it a full member; an apply interrupted in between leaves the backup, which the next change of the members corrects."},
 					"operating_status": schema.StringAttribute{Computed: true, MarkdownDescription: "ONLINE, ERROR (failing its check), OFFLINE or NO_MONITOR."},
 				}}},
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
