@@ -75,6 +75,9 @@ func renderClustercheck(s ClusterSpec, members []Node, self Node, cc Clusterchec
 		"IFNULL(" + st("wsrep_incoming_addresses") + ",'')", "@@wsrep_reject_queries",
 		"@@wsrep_sst_donor_rejects_queries", maint,
 	}, ", ")
+	// Last, so an empty address cannot shift the fields before it (bash's
+	// read joins adjacent tabs).
+	writerQuery := query + ", IFNULL((SELECT address FROM " + writerTable + " WHERE id=1),'')"
 	var order []string
 	for _, m := range members {
 		order = append(order, m.Address)
@@ -96,8 +99,16 @@ path=${path%%%%\?*}
 # One statement list per client run, bounded in time (a donor blocked by a
 # backup lock must not hang the check).
 sql() { timeout 5 %[5]s --defaults-extra-file=%[6]s %[10]s --connect-timeout=3 -N -B -e "SET SESSION wsrep_sync_wait=0; $1" 2>/dev/null | tail -n 1; }
-row=$(sql %[7]s)
-IFS=$'\t' read -r status state ready incoming reject donor_rejects maint <<<"$row"
+# The writer check reads the recorded writer in the same client run: one
+# process per check, as a loaded host has little time for it. A node that
+# cannot read the table (non-Primary) still reports its state.
+if [ "$path" = /writer ]; then
+  row=$(sql %[11]s)
+  [ -n "$row" ] || row=$(sql %[7]s)
+else
+  row=$(sql %[7]s)
+fi
+IFS=$'\t' read -r status state ready incoming reject donor_rejects maint recorded <<<"$row"
 ok=0
 if [ "$status" = Primary ] && [ "$ready" = ON ] && [ "$reject" = NONE ] && [ "$maint" = DISABLED ]; then
   if [ "$state" = Synced ]; then ok=1
@@ -109,8 +120,7 @@ if [ "$path" = /writer ]; then
   role="writer"
   # Only a Synced node may be the writer: never a donor, even an allowed one.
   eligible=0; [ "$ok" = 1 ] && [ "$state" = Synced ] && eligible=1
-  recorded=""
-  [ "$status" = Primary ] && recorded=$(sql "SELECT address FROM %[9]s WHERE id=1")
+  [ "$status" = Primary ] || recorded=""
   %[8]s
   case "$action" in
   claim) [ "$(sql "UPDATE %[9]s SET address='$SELF' WHERE id=1 AND address='$recorded'; SELECT ROW_COUNT()")" = 1 ] && writer=$SELF ;;
@@ -122,7 +132,7 @@ if [ "$ok" = 1 ]; then code="200 OK"; body="Galera $role %[1]s is synced."
 else code="503 Service Unavailable"; body="Galera $role %[1]s is not available (${status:-down}/${state:-down})."; fi
 printf 'HTTP/1.1 %%s\r\nContent-Type: text/plain\r\nConnection: close\r\nContent-Length: %%d\r\n\r\n%%s\n' "$code" $(( ${#body} + 1 )) "$body"
 `, self.Name, self.Address, shellQuote(strings.Join(order, " ")), donorOK, l.Client, clustercheckConfig, shellQuote(query), writerShell, writerTable,
-		socketClientWithoutTLS(s.Flavour))
+		socketClientWithoutTLS(s.Flavour), shellQuote(writerQuery))
 }
 
 // socketClientWithoutTLS is the client option that keeps the responder's
