@@ -30,9 +30,35 @@ func (m *Manager) waitMembersSettled(ctx context.Context, p *Pool) (openstack.Lo
 func (m *Manager) waitMembersJudged(ctx context.Context, p *Pool, disabled string) (openstack.LoadBalancerStatus, error) {
 	ctx, cancel := context.WithTimeout(ctx, settleTimeout)
 	defer cancel()
+	return m.waitMembers(ctx, p, "health checks of load balancer "+p.LoadBalancerID, func(members []openstack.Member) bool {
+		online, judged, counted := 0, 0, 0
+		for _, mem := range members {
+			if mem.Name == disabled {
+				continue
+			}
+			counted++
+			switch mem.OperatingStatus {
+			case "ONLINE":
+				online++
+				judged++
+			case "ERROR":
+				judged++
+			}
+		}
+		if judged < counted || online == 0 {
+			return false
+		}
+		return p.Mode != ModeSingleWriter || online == 1
+	})
+}
+
+// waitMembers polls the load balancer's status tree until done says the
+// first pool's members are as wanted. A child Octavia put in ERROR ends
+// the wait; on a timeout the error lists every member's operating status.
+func (m *Manager) waitMembers(ctx context.Context, p *Pool, what string, done func([]openstack.Member) bool) (openstack.LoadBalancerStatus, error) {
 	var last string
 	var tree openstack.LoadBalancerStatus
-	err := openstack.WaitFor(ctx, "health checks of load balancer "+p.LoadBalancerID, func(ctx context.Context) (bool, error) {
+	err := openstack.WaitFor(ctx, what, func(ctx context.Context) (bool, error) {
 		st, err := m.cloud.GetLoadBalancerStatus(ctx, p.LoadBalancerID)
 		if err != nil {
 			return false, err
@@ -42,28 +68,12 @@ func (m *Manager) waitMembersJudged(ctx context.Context, p *Pool, disabled strin
 			return false, failedChildError(p, f)
 		}
 		_, pool := st.FirstPool()
-		online, judged := 0, 0
 		var states []string
-		members := len(pool.Members)
 		for _, mem := range pool.Members {
 			states = append(states, mem.Name+"="+mem.OperatingStatus)
-			if mem.Name == disabled {
-				members--
-				continue
-			}
-			switch mem.OperatingStatus {
-			case "ONLINE":
-				online++
-				judged++
-			case "ERROR":
-				judged++
-			}
 		}
 		last = strings.Join(states, ", ")
-		if judged < members || online == 0 {
-			return false, nil
-		}
-		return p.Mode != ModeSingleWriter || online == 1, nil
+		return done(pool.Members), nil
 	})
 	if err != nil {
 		return tree, fmt.Errorf("members %s: %w", last, err)
@@ -177,20 +187,9 @@ var firstCheckTimeout = switchTimeout
 func (m *Manager) waitFirstChecks(ctx context.Context, p *Pool, names []string) error {
 	ctx, cancel := context.WithTimeout(ctx, firstCheckTimeout)
 	defer cancel()
-	var last string
-	err := openstack.WaitFor(ctx, "first health checks of "+strings.Join(names, ", ")+" in load balancer "+p.LoadBalancerID, func(ctx context.Context) (bool, error) {
-		st, err := m.cloud.GetLoadBalancerStatus(ctx, p.LoadBalancerID)
-		if err != nil {
-			return false, err
-		}
-		if f, ok := st.FailedChild(); ok {
-			return false, failedChildError(p, f)
-		}
-		_, pool := st.FirstPool()
-		var states []string
+	_, err := m.waitMembers(ctx, p, "first health checks of "+strings.Join(names, ", ")+" in load balancer "+p.LoadBalancerID, func(members []openstack.Member) bool {
 		online, judged, newOnline := 0, 0, false
-		for _, mem := range pool.Members {
-			states = append(states, mem.Name+"="+mem.OperatingStatus)
+		for _, mem := range members {
 			isNew := slices.Contains(names, mem.Name)
 			switch mem.OperatingStatus {
 			case "ONLINE":
@@ -205,11 +204,7 @@ func (m *Manager) waitFirstChecks(ctx context.Context, p *Pool, names []string) 
 				}
 			}
 		}
-		last = strings.Join(states, ", ")
-		return judged == len(names) && (!newOnline || online == 1), nil
+		return judged == len(names) && (!newOnline || online == 1)
 	})
-	if err != nil {
-		return fmt.Errorf("members %s: %w", last, err)
-	}
-	return nil
+	return err
 }
