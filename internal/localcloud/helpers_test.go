@@ -28,6 +28,9 @@ import (
 
 func needRoot(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("real hosts: not with -short (make unit)")
+	}
 	if os.Geteuid() != 0 {
 		t.Skip("the local cloud needs root (network namespaces, loop devices, nftables)")
 	}

@@ -19,6 +19,9 @@ import (
 // gives. Skipped without root or the tools; under CI they are part of the
 // setup and a missing one fails.
 func TestEnsureBuildsAMirrorOfTheClosure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real hosts: not with -short (make unit)")
+	}
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (the plain image is built with mmdebstrap)")
 	}

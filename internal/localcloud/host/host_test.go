@@ -20,6 +20,9 @@ import (
 
 func needRoot(t *testing.T) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("real hosts: not with -short (make unit)")
+	}
 	if os.Geteuid() != 0 {
 		t.Skip("host tests need root (network namespaces, bind mounts, loop devices)")
 	}

@@ -21,6 +21,9 @@ import (
 // background, a server and a volume through clouds.yaml, then down; nothing
 // may be left (process, namespaces, loop devices, files).
 func TestUpDown(t *testing.T) {
+	if testing.Short() {
+		t.Skip("real hosts: not with -short (make unit)")
+	}
 	if os.Geteuid() != 0 {
 		t.Skip("the local cloud needs root")
 	}
