@@ -40,9 +40,11 @@ func TestBench(t *testing.T) {
 	// destroy, and the ratios take their mean, so that a load that comes
 	// and goes on a shared machine weighs on both sides alike.
 	kind := cloudHostKind(ctx, t)
-	rawBefore := rawLowerBound(ctx, t, kind)
+	waitedBefore, quietBefore := waitQuiet(t)
+	rawBefore := rawLowerBound(ctx, t, kind, true)
 
 	work := t.TempDir()
+	waitedApply, quietApply := waitQuiet(t)
 	adminRequests(t, http.MethodDelete)
 	apply := applyQuickstart(ctx, t, tfCLI, work, 3)
 	applyCount := adminRequests(t, http.MethodGet)
@@ -59,7 +61,7 @@ func TestBench(t *testing.T) {
 	report := &strings.Builder{}
 	// Printed also when a later step fails, with what was measured so far.
 	defer func() { fmt.Println(report.String()) }()
-	fmt.Fprintf(report, "\n== terraform apply of examples/quickstart (cluster + load balancer): %s\n", apply.total.Round(100*time.Millisecond))
+	fmt.Fprintf(report, "\n== terraform apply of examples/quickstart (cluster + load balancer): %s (%s)\n", apply.total.Round(100*time.Millisecond), quietNote(waitedApply, quietApply))
 	fmt.Fprintf(report, "   %-8s %-22s %-8s %s\n", "at", "phase", "took", "event")
 	for _, e := range apply.events {
 		took := ""
@@ -78,7 +80,8 @@ func TestBench(t *testing.T) {
 	destroy(t, tfCLI, work, &destroyed)
 	destroyCount := adminRequests(t, http.MethodGet)
 
-	rawAfter := rawLowerBound(ctx, t, kind)
+	waitedAfter, quietAfter := waitQuiet(t)
+	rawAfter := rawLowerBound(ctx, t, kind, true)
 	raw := (rawBefore.total + rawAfter.total) / 2
 	rawJoinTime := rawGuestJoin(ctx, t, kind)
 	fmt.Fprintf(report, "\n== grow by one node: terraform apply node_count 3 -> 4 / the guest library's join of a 4th bare host: %s / %s = %.2f\n",
@@ -95,12 +98,20 @@ func TestBench(t *testing.T) {
 	}
 
 	clusterApply := apply.clusterCreated
-	fmt.Fprintf(report, "\n== raw lower bound: Galera by hand over SSH on 3 fresh hosts of the cloud's kind, %s: %s (mean)\n", kind, raw.Round(100*time.Millisecond))
-	fmt.Fprintf(report, "   before the apply %s (%s)\n", rawBefore.total.Round(100*time.Millisecond), rawBefore)
-	fmt.Fprintf(report, "   after the destroy %s (%s)\n", rawAfter.total.Round(100*time.Millisecond), rawAfter)
+	fmt.Fprintf(report, "\n== raw lower bound: Galera by hand over SSH on 3 fresh hosts of the cloud's kind, %s, encrypted as the quickstart (TLS replication, rsync SST over stunnel): %s (mean)\n", kind, raw.Round(100*time.Millisecond))
+	fmt.Fprintf(report, "   before the apply %s (%s; %s)\n", rawBefore.total.Round(100*time.Millisecond), rawBefore, quietNote(waitedBefore, quietBefore))
+	fmt.Fprintf(report, "   after the destroy %s (%s; %s)\n", rawAfter.total.Round(100*time.Millisecond), rawAfter, quietNote(waitedAfter, quietAfter))
 	fmt.Fprintf(report, "   (no accounts, responder, gate or restart)\n")
 	fmt.Fprintf(report, "   pxc_cluster create / raw: %s / %s = %.2fx (goal <= 1.10x)\n", clusterApply.Round(100*time.Millisecond), raw.Round(100*time.Millisecond), clusterApply.Seconds()/raw.Seconds())
 	fmt.Fprintf(report, "   whole apply / raw:        %s / %s = %.2fx (goal <= 1.25x)\n", apply.total.Round(100*time.Millisecond), raw.Round(100*time.Millisecond), apply.total.Seconds()/raw.Seconds())
+	reportPhases(report, apply, rawBefore, rawAfter)
+	var rawPlain time.Duration
+	for range 2 {
+		waitQuiet(t)
+		rawPlain += rawLowerBound(ctx, t, kind, false).total / 2
+	}
+	fmt.Fprintf(report, "   without TLS, Galera's bound is %s (mean of two): create / that %.2fx, whole apply / that %.2fx\n",
+		rawPlain.Round(100*time.Millisecond), clusterApply.Seconds()/rawPlain.Seconds(), apply.total.Seconds()/rawPlain.Seconds())
 	fmt.Fprintf(report, "   (%d CPUs; ratios are printed, not asserted)\n", runtime.NumCPU())
 
 	fmt.Fprintf(report, "\n== API requests per terraform command (the local cloud's request log; polls: GETs of a URL already read)\n")
@@ -138,10 +149,44 @@ type event struct {
 	message string
 }
 
+// reportPhases sets each phase of the apply beside its part of the raw
+// bound (the mean of the two runs), so that what a ratio is made of shows.
+func reportPhases(b *strings.Builder, apply applyResult, before, after rawBound) {
+	mean := func(x, y time.Duration) time.Duration { return ((x + y) / 2).Round(100 * time.Millisecond) }
+	var joins [2]time.Duration
+	for i, r := range []rawBound{before, after} {
+		for _, j := range r.joins {
+			joins[i] += j
+		}
+	}
+	fmt.Fprintf(b, "   by phase, apply / raw:\n")
+	fmt.Fprintf(b, "     servers / hosts: %s / %s (the apply also reads the host key fingerprints cloud-init prints on the console in its final stage, seconds after sshd; the raw bound reads the key from the host's disk)\n",
+		apply.phaseTook("servers").Round(100*time.Millisecond), mean(before.hosts, after.hosts))
+	fmt.Fprintf(b, "     prepare: %s / %s, bootstrap: %s / %s, joins: %s / %s\n",
+		apply.phaseTook("prepare").Round(100*time.Millisecond), mean(before.prepare, after.prepare),
+		apply.phaseTook("bootstrap").Round(100*time.Millisecond), mean(before.bootstrap, after.bootstrap),
+		apply.phaseTook("join").Round(100*time.Millisecond), mean(joins[0], joins[1]))
+	fmt.Fprintf(b, "     after the cluster (pxc_lb_pool: Octavia's build, the first health checks; terraform): %s\n",
+		(apply.total - apply.clusterCreatedAt).Round(100*time.Millisecond))
+}
+
+// phaseTook is how long a phase of the create took, from its summary line
+// (the one that names no node; the last one, if a phase ran twice).
+func (a applyResult) phaseTook(phase string) time.Duration {
+	var took time.Duration
+	for _, e := range a.events {
+		if e.phase == phase && e.node == "" && e.took > 0 {
+			took = e.took
+		}
+	}
+	return took
+}
+
 type applyResult struct {
-	total          time.Duration
-	clusterCreated time.Duration
-	events         []event
+	total            time.Duration
+	clusterCreated   time.Duration // the cluster's create, as it reports it
+	clusterCreatedAt time.Duration // when it returned, since the apply started
+	events           []event
 }
 
 // progressLine matches the provider's INFO progress lines in Terraform's log.
@@ -166,6 +211,9 @@ func applyQuickstartEdited(ctx context.Context, t *testing.T, tfCLI, work string
 	if !strings.Contains(string(qs), "node_count = 3") {
 		t.Fatal("examples/quickstart/main.tf no longer says node_count = 3")
 	}
+	if strings.Contains(string(qs), "tls") {
+		t.Fatal("examples/quickstart/main.tf sets tls: the raw lower bound encrypts as tls's default does")
+	}
 	if !strings.Contains(string(qs), fmt.Sprintf("image   = %q", quickstartImage)) {
 		t.Fatalf("examples/quickstart/main.tf no longer boots %s, which the raw lower bound boots", quickstartImage)
 	}
@@ -184,7 +232,7 @@ func applyQuickstartEdited(ctx context.Context, t *testing.T, tfCLI, work string
 	res := applyResult{total: time.Since(start), events: readProgress(t, logPath, start)}
 	for _, e := range res.events {
 		if e.phase == "membership gate" && strings.HasPrefix(e.message, "cluster created") {
-			res.clusterCreated = e.took
+			res.clusterCreated, res.clusterCreatedAt = e.took, e.at
 		}
 	}
 	return res

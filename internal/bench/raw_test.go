@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/pxc-provider/terraform-provider-pxc/internal/cluster"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/guest"
 	"github.com/pxc-provider/terraform-provider-pxc/internal/localcloud/host"
 )
@@ -24,7 +26,8 @@ import (
 //     booted with systemd and cloud-init up to sshd answering with the host
 //     key cloud-init made, as Nova's servers boot until ACTIVE;
 //   - prepare: every host at once: mkfs and mount of the data disk, one
-//     option file, the datadir initialised;
+//     option file (and, for the quickstart's encryption, the node's
+//     certificate, key and CA, made beforehand), the datadir initialised;
 //   - bootstrap: node 1 started with --wsrep-new-cluster (mariadbd itself,
 //     no wrapper) until Synced;
 //   - each join: the next node started, with rsync (the fastest SST for an
@@ -37,6 +40,12 @@ import (
 // in its environment: an empty datadir has no position to recover, so
 // Galera needs neither, and a unit is the provider's choice (a rebooted
 // server rejoins by itself), not Galera's need.
+//
+// Encrypted (rawTLS), the bound is of the quickstart's configuration:
+// the quickstart leaves tls at its default, so its replication runs over
+// TLS (socket.ssl_*) and every SST over stunnel, which Galera then needs on
+// these hosts as much as the data itself. Plain, it is Galera without
+// encryption, printed beside for comparison.
 //
 // Every wait polls on the host itself every 100 ms. Nothing else is done:
 // no accounts, no health responder, no gate, no restart.
@@ -62,7 +71,16 @@ func (r rawBound) String() string {
 // come the 100 ms membership periods (guest.providerOptions), which also
 // pace a join's view change; without them a join here took 4-5 s longer
 // than the provider's, and the bound was no bound.
-func rawNodeConfig(name, addr string, members []string) string {
+//
+// With tls, the node encrypts as the quickstart's nodes do (the settings
+// guest.renderTLS and guest.renderSSTTLS write for MariaDB with rsync).
+func rawNodeConfig(name, addr string, members []string, tls bool) string {
+	providerTLS, mysqldTLS, sstTLS := "", "", ""
+	if tls {
+		providerTLS = ";socket.ssl_ca=" + guest.TLSCAFile + ";socket.ssl_cert=" + guest.TLSCertFile + ";socket.ssl_key=" + guest.TLSKeyFile
+		mysqldTLS = fmt.Sprintf("ssl_ca = %s\nssl_cert = %s\nssl_key = %s\n", guest.TLSCAFile, guest.TLSCertFile, guest.TLSKeyFile)
+		sstTLS = fmt.Sprintf("[sst]\nssl-mode = VERIFY_CA\ntca = %s\ntcert = %s\ntkey = %s\n", guest.TLSCAFile, guest.TLSCertFile, guest.TLSKeyFile)
+	}
 	return fmt.Sprintf(`[mysqld]
 datadir = /var/lib/mysql
 log_error = /var/log/mysql/error.log
@@ -76,17 +94,49 @@ sync_binlog = 1
 innodb_buffer_pool_size = 64M
 wsrep_on = ON
 wsrep_provider = /usr/lib/galera/libgalera_smm.so
-wsrep_provider_options = "evs.suspect_timeout=PT3S;evs.inactive_check_period=PT0.1S;evs.join_retrans_period=PT0.1S;evs.keepalive_period=PT0.1S"
+wsrep_provider_options = "evs.suspect_timeout=PT3S;evs.inactive_check_period=PT0.1S;evs.join_retrans_period=PT0.1S;evs.keepalive_period=PT0.1S%s"
 wsrep_cluster_name = raw
 wsrep_cluster_address = gcomm://%s
 wsrep_node_name = %s
 wsrep_node_address = %s
 wsrep_sst_method = rsync
-`, strings.Join(members, ","), name, addr)
+%s%s`, providerTLS, strings.Join(members, ","), name, addr, mysqldTLS, sstTLS)
 }
 
-// rawLowerBound measures rawBound on hosts of its own, of the given kind.
-func rawLowerBound(ctx context.Context, t *testing.T, kind rawHostKind) rawBound {
+// rawTLSFiles are one host's certificate, key and CA, made for the raw
+// bound before its clock starts (the provider makes them in Go as well).
+type rawTLSFiles struct{ ca, cert, key string }
+
+// newRawTLSFiles issues a certificate per address from a new CA.
+func newRawTLSFiles(t *testing.T, addrs []string) []rawTLSFiles {
+	t.Helper()
+	caPEM, caKey, err := cluster.NewCA("raw", 0)
+	must(t, err)
+	ca, err := cluster.ParseCA(caPEM, caKey)
+	must(t, err)
+	files := make([]rawTLSFiles, len(addrs))
+	for i, a := range addrs {
+		cert, key, err := ca.IssueServer(fmt.Sprintf("raw-%d", i+1), cluster.ServerNames{IPs: []net.IP{net.ParseIP(a)}}, 0)
+		must(t, err)
+		files[i] = rawTLSFiles{ca: caPEM, cert: cert, key: key}
+	}
+	return files
+}
+
+// script installs the files as the guest library does (root's directory,
+// the files the server's, 0600).
+func (f rawTLSFiles) script() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "install -d -o root -g root -m 0755 %s\n", guest.TLSDir)
+	for _, file := range []struct{ path, content string }{{guest.TLSCAFile, f.ca}, {guest.TLSCertFile, f.cert}, {guest.TLSKeyFile, f.key}} {
+		fmt.Fprintf(&b, "install -o mysql -m 0600 /dev/null %[1]s\ncat > %[1]s <<'EOF'\n%[2]sEOF\n", file.path, file.content)
+	}
+	return b.String()
+}
+
+// rawLowerBound measures rawBound on hosts of its own, of the given kind,
+// encrypted as the quickstart when tls is set.
+func rawLowerBound(ctx context.Context, t *testing.T, kind rawHostKind, tls bool) rawBound {
 	t.Helper()
 	network, err := host.NewNetwork(ctx, host.NetworkOptions{Prefix: "pxcb", StateDir: t.TempDir()})
 	must(t, err)
@@ -142,6 +192,12 @@ func rawLowerBound(ctx context.Context, t *testing.T, kind rawHostKind) rawBound
 	for _, h := range hosts {
 		members = append(members, h.Addr().String())
 	}
+	tlsFiles := make([]rawTLSFiles, n)
+	tlsSetup := func(int) string { return "" }
+	if tls {
+		tlsFiles = newRawTLSFiles(t, members)
+		tlsSetup = func(i int) string { return tlsFiles[i].script() }
+	}
 	clients := make([]*guest.SSHClient, n)
 	t0 := time.Now()
 	for i := range n {
@@ -163,9 +219,9 @@ rmdir /var/lib/mysql/lost+found
 chown mysql:mysql /var/lib/mysql
 install -d -o mysql -g adm -m 2750 /var/log/mysql
 install -d -o mysql -g root -m 755 /run/mysqld
-cat > /etc/mysql/mariadb.conf.d/99-raw.cnf <<'EOF'
+%scat > /etc/mysql/mariadb.conf.d/99-raw.cnf <<'EOF'
 %sEOF
-mariadb-install-db --user=mysql --datadir=/var/lib/mysql --skip-test-db >/dev/null 2>&1`, i+1, rawNodeConfig(h.Name(), h.Addr().String(), members))
+mariadb-install-db --user=mysql --datadir=/var/lib/mysql --skip-test-db >/dev/null 2>&1`, i+1, tlsSetup(i), rawNodeConfig(h.Name(), h.Addr().String(), members, tls))
 			_, errs[i] = cl.Run(ctx, script, nil)
 		}()
 	}
