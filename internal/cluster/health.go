@@ -158,6 +158,8 @@ func planRepairs(facts []nodeFacts, donor string) []NodeRepair {
 			// Not asked (no SSH access): nothing to say.
 		case h.Err != nil:
 			add(f, RepairBlocked, "unreachable over SSH ("+firstLine(h.Err.Error())+")", "nothing until it answers")
+		case h.DesyncedByBackup():
+			// Galera resyncs it when the backup's stage ends.
 		case h.InTransfer():
 			add(f, RepairWait, "in a state transfer ("+cmpOr(h.Status.LocalState, "SST running")+")", "wait for Synced, not restarted")
 		case !h.MysqldRunning:

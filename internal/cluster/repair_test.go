@@ -41,6 +41,19 @@ func repairKinds(h Health) map[string]string {
 	return out
 }
 
+// readWithHealth reads a built cluster whose db-2 probes as h.
+func readWithHealth(t *testing.T, h guest.NodeHealth) (*rig, Spec, *Cluster) {
+	t.Helper()
+	r := newRig()
+	spec, c := builtCluster(t, r)
+	r.guests.health = map[string]guest.NodeHealth{"db-2": h}
+	got, err := r.m.Read(testContext(t), c.ID, &spec, c.HostKeys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, spec, got
+}
+
 func TestReadPlansEachNodeRepair(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -59,13 +72,7 @@ func TestReadPlansEachNodeRepair(t *testing.T) {
 		}(), RepairRejoin, "db-2: mysqld runs as non-Primary/Initialized -> restart, rejoin (IST)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := newRig()
-			spec, c := builtCluster(t, r)
-			r.guests.health = map[string]guest.NodeHealth{"db-2": tc.health}
-			got, err := r.m.Read(testContext(t), c.ID, &spec, c.HostKeys)
-			if err != nil {
-				t.Fatal(err)
-			}
+			r, spec, got := readWithHealth(t, tc.health)
 			if got.Status != StatusDegraded || got.Health.Outage != nil {
 				t.Fatalf("status %s, outage %v", got.Status, got.Health.Outage)
 			}
@@ -77,6 +84,33 @@ func TestReadPlansEachNodeRepair(t *testing.T) {
 			}
 			if !slices.Equal(r.guests.repaired, []string{"db-2"}) || len(r.guests.recovered) != 0 {
 				t.Fatalf("repaired %v, recovered %v", r.guests.repaired, r.guests.recovered)
+			}
+		})
+	}
+}
+
+// A node a hot backup holds desynced is read as it is (the cluster
+// DEGRADED) but plans no repair, so a plan that meets a scheduled backup
+// proposes nothing; a mariabackup SST donor, whose script also runs the
+// tool, is still waited for.
+func TestReadPlansNoRepairForBackupDesync(t *testing.T) {
+	desynced := func(sst bool) guest.NodeHealth {
+		h := healthyNode()
+		h.Status.LocalState, h.BackingUp, h.Transferring = "Donor/Desynced", true, sst
+		return h
+	}
+	for _, tc := range []struct {
+		name    string
+		health  guest.NodeHealth
+		repairs int
+	}{
+		{"hot backup", desynced(false), 0},
+		{"mariabackup SST donor", desynced(true), 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, got := readWithHealth(t, tc.health)
+			if got.Status != StatusDegraded || len(got.Health.Repairs) != tc.repairs {
+				t.Fatalf("status %s, repairs %+v: want DEGRADED and %d", got.Status, got.Health.Repairs, tc.repairs)
 			}
 		})
 	}

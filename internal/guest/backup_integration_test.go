@@ -115,10 +115,12 @@ func TestBackupRestoreThroughSwift(t *testing.T) {
 		},
 	}
 	t0 := time.Now()
+	seen := watchHealth(ctx, c, "bk2")
 	first, err := c.Backup(ctx, repo, guest.BackupOptions{CheckSubset: "100%"})
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkBackupDesyncNeedsNoRepair(t, seen())
 	t.Logf("TIMING backup %.1fs: %d bytes streamed, %d added", time.Since(t0).Seconds(), first.Bytes, first.Added)
 	if first.Node != "bk2" {
 		t.Errorf("backup taken on %s, want bk2 (bk1 is the writer)", first.Node)
@@ -294,6 +296,58 @@ func TestBackupRestoreThroughSwift(t *testing.T) {
 	}
 	if text := l.events.text(); strings.Contains(text, password) || strings.Contains(text, repo.Password) {
 		t.Error("events contain a repository secret")
+	}
+}
+
+// watchHealth probes node's health over and over until the returned
+// function is called, which returns every probe.
+func watchHealth(ctx context.Context, c *guest.Cluster, node string) func() []guest.NodeHealth {
+	var seen []guest.NodeHealth
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			hs, _ := c.Health(ctx)
+			for _, h := range hs {
+				if h.Node == node {
+					seen = append(seen, h)
+				}
+			}
+		}
+	}()
+	return func() []guest.NodeHealth {
+		close(stop)
+		<-done
+		return seen
+	}
+}
+
+// checkBackupDesyncNeedsNoRepair: the probes of the backup's source saw
+// its tool run, and whenever the tool's BACKUP STAGE held it desynced
+// (about 0.3 s here), the probe knew it for a backup's, not a state
+// transfer's.
+func checkBackupDesyncNeedsNoRepair(t *testing.T, seen []guest.NodeHealth) {
+	t.Helper()
+	running, desynced := 0, 0
+	for _, h := range seen {
+		if h.BackingUp {
+			running++
+		}
+		if h.Status.LocalState == "Donor/Desynced" {
+			desynced++
+			if !h.DesyncedByBackup() {
+				t.Errorf("the backup's source was Donor/Desynced and not known desynced by the backup: %+v", h)
+			}
+		}
+	}
+	t.Logf("%d probes of the backup's source during the backup: the tool ran in %d, %d Donor/Desynced", len(seen), running, desynced)
+	if running == 0 {
+		t.Errorf("no probe of the backup's source saw mariabackup run (%d probes)", len(seen))
 	}
 }
 

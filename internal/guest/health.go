@@ -19,6 +19,9 @@ type NodeHealth struct {
 	MysqldRunning bool
 	// Transferring: an SST script runs (the node donates or joins).
 	Transferring bool
+	// BackingUp: the hot-backup tool runs (mariabackup, xtrabackup), which
+	// an SST script also starts: see DesyncedByBackup.
+	BackingUp bool
 	// ResponderUp: the clustercheck responder listens (true when the
 	// cluster has none).
 	ResponderUp bool
@@ -38,6 +41,15 @@ func (h NodeHealth) InTransfer() bool {
 		return false
 	}
 	return h.Transferring || transferState(h.Status.LocalState)
+}
+
+// DesyncedByBackup is true for a node a hot backup holds desynced: the
+// tool's BACKUP STAGE BLOCK_DDL..END (FTWRL on Percona) pauses the node's
+// replication, and Galera resyncs it when the stage ends. It is doing what
+// it was asked, like a donor, but needs no repair and no wait: a scheduled
+// backup must not make every plan that meets it propose one.
+func (h NodeHealth) DesyncedByBackup() bool {
+	return h.InTransfer() && h.BackingUp && !h.Transferring
 }
 
 // transferState is a wsrep_local_state_comment of a node in a state transfer.
@@ -74,7 +86,8 @@ func (c *Cluster) nodeHealth(ctx context.Context, n *node) NodeHealth {
 	}
 	cmd := fmt.Sprintf(`if pgrep -x %s >/dev/null || pgrep -x mysqld_safe >/dev/null; then echo mysqld; fi; `+
 		`if pgrep -f %s >/dev/null; then echo sst; fi; `+
-		`if %s; then echo responder; fi; true`, c.layout.Server, sstScriptPattern, responder)
+		`if pgrep -x %s >/dev/null; then echo backup; fi; `+
+		`if %s; then echo responder; fi; true`, c.layout.Server, sstScriptPattern, toolsFor(c.spec.Flavour).Backup, responder)
 	out, err := n.run(ctx, cmd, nil)
 	if err != nil {
 		h.Err = fmt.Errorf("probe: %w", err)
@@ -87,6 +100,8 @@ func (c *Cluster) nodeHealth(ctx context.Context, n *node) NodeHealth {
 			h.MysqldRunning = true
 		case "sst":
 			h.Transferring = true
+		case "backup":
+			h.BackingUp = true
 		case "responder":
 			h.ResponderUp = true
 		}

@@ -35,6 +35,40 @@ func TestHealthReportsStoppedServer(t *testing.T) {
 	}
 }
 
+// The probe asks for the flavour's own backup tool: a node it finds
+// running is BackingUp, and only outside an SST script is it desynced by
+// a backup rather than in a state transfer.
+func TestHealthSeesBackupTool(t *testing.T) {
+	for _, tc := range []struct {
+		flavour    Flavour
+		version    string
+		tool       string
+		sst        bool
+		backingUp  bool
+		byBackup   bool
+		inTransfer bool
+	}{
+		{MariaDB, "10.11", "mariabackup", false, true, true, true},
+		{MariaDB, "10.11", "mariabackup", true, true, false, true},
+		{MariaDB, "10.11", "xtrabackup", false, false, false, true},
+		{Percona, "8.0", "xtrabackup", false, true, true, true},
+	} {
+		c, _ := fakeCluster(t, testSpec(tc.flavour, tc.version, ""), "none")
+		f := c.Spec().Nodes[1].Runner.(*fakeServer)
+		f.running, f.backupTool, f.sst = true, tc.tool, tc.sst
+		hs, err := c.Health(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := hs[1]
+		h.Status.LocalState = "Donor/Desynced" // what the fake's SQL does not play
+		if h.BackingUp != tc.backingUp || h.DesyncedByBackup() != tc.byBackup || h.InTransfer() != tc.inTransfer {
+			t.Errorf("%s with %s running (sst %v): backing up %v, desynced by backup %v, in transfer %v; want %v %v %v",
+				tc.flavour, tc.tool, tc.sst, h.BackingUp, h.DesyncedByBackup(), h.InTransfer(), tc.backingUp, tc.byBackup, tc.inTransfer)
+		}
+	}
+}
+
 // A node whose server died is cleaned of SST leftovers before it starts,
 // and only after the others were seen Synced.
 func TestRepairNodeCleansThenStarts(t *testing.T) {

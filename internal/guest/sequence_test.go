@@ -27,6 +27,8 @@ type fakeServer struct {
 	bootstrapped bool
 	// sst: an SST script runs (the node donates or joins).
 	sst bool
+	// backupTool: the hot-backup tool of that name runs.
+	backupTool string
 	// grastate is the node's grastate.dat (empty: none).
 	grastate string
 	// outsidePrimary: the running server waits outside a primary
@@ -70,6 +72,9 @@ func (f *fakeServer) Run(ctx context.Context, cmd string, stdin []byte) ([]byte,
 		}
 		if f.sst {
 			out += "sst\n"
+		}
+		if f.backupTool != "" && strings.Contains(cmd, "pgrep -x "+f.backupTool+" ") {
+			out += "backup\n"
 		}
 		return []byte(out), nil
 	case strings.Contains(cmd, "rm -rf -- "): // SST leftovers: refused while the server runs

@@ -48,7 +48,8 @@ func healthSchemaAttributes() map[string]schema.Attribute {
 			Computed: true,
 			MarkdownDescription: "`healthy`, or what the last read found: `repair_needed` (quorum holds, some nodes need a repair), `recovery_needed` " +
 				"(no primary component; the survey chose the node to bootstrap), `recovery_ambiguous` (no primary component and the survey cannot choose: " +
-				"set `recovery`). Any value but `healthy` plans an in-place update whose apply repairs the cluster; `health_issues` says what it will do.",
+				"set `recovery`). Any value but `healthy` plans an in-place update whose apply repairs the cluster; `health_issues` says what it will do. " +
+				"A node a running backup holds desynced (`Donor/Desynced` while its tool blocks commits, Galera resyncs it after) makes `status` `DEGRADED` but needs no repair: it stays `healthy`.",
 		},
 		healthIssuesAttribute: schema.ListAttribute{
 			ElementType: types.StringType, Computed: true,
