@@ -192,8 +192,10 @@ func (m *Manager) waitConsoleFingerprints(ctx context.Context, n *Node, bound ti
 		return consoleFingerprints(out)
 	}
 	fps, err := read()
-	// cloud-init's final stage prints the block seconds after sshd
-	// answers (Nova's ACTIVE here): the prober looks first after a second,
+	// The boot user data prints the block before sshd starts, so the
+	// read at once finds it; an image that ignores it shows cloud-init's
+	// block, from its final stage, seconds after sshd answers (Nova's
+	// ACTIVE here): the prober looks first after a second,
 	// then every consoleProbeEvery for the first consoleSteady, so it
 	// finds the block at most half a second late (a doubling interval
 	// found it up to four late); a slow image backs off after.
@@ -288,8 +290,8 @@ func (c *consoleCue) release() {
 
 // consoleSteady is how long waitConsoleFingerprints looks every
 // consoleProbeEvery, after a first look a second after the one at once
-// (cloud-init's config and final stages, which print the block, take
-// seconds after sshd starts).
+// (for an image that ignores the boot user data, cloud-init's config and
+// final stages, which print the block, take seconds after sshd starts).
 const (
 	consoleSteady     = 10 * time.Second
 	consoleProbeEvery = 500 * time.Millisecond

@@ -31,6 +31,8 @@ type fakeCloud struct {
 	// server id, each printing a new fingerprint block on the console.
 	refuseResize map[string]bool
 	rebuilds     map[string]int
+	// userData is what each server was created with, by name.
+	userData map[string]string
 	// failChild names a child the status tree shows in provisioning_status
 	// ERROR: "health monitor" or a member's name (Octavia's child fault).
 	failChild string
@@ -278,6 +280,10 @@ func (f *fakeCloud) CreateServer(_ context.Context, in openstack.ServerCreate) (
 	port.DeviceID = s.ID
 	f.ports[port.ID] = port
 	f.servers[s.ID] = s
+	if f.userData == nil {
+		f.userData = map[string]string{}
+	}
+	f.userData[in.Name] = string(in.UserData)
 	if err := f.answer("CreateServer", in.Name); err != nil {
 		return openstack.Server{}, err
 	}

@@ -99,3 +99,36 @@ func sortedCopy(s []string) []string {
 	slices.Sort(c)
 	return c
 }
+
+// earlyFingerprintsUserData is the cloud-config a server boots with when
+// its host key is verified from the console. cloud-init prints the
+// fingerprints in its final stage, after sshd is up and after any package
+// and user scripts (seconds here, often tens of seconds on real clouds);
+// every create, grow and repair waited for it. Its first stage's bootcmd
+// runs before sshd starts: there, once per instance (cloud-init-per, so a
+// rebuilt root or a snapshot's clone gets a key of its own), the server
+// makes its ed25519 host key, and on every boot it prints the block, which
+// is on the console before sshd answers. The key never leaves the server,
+// as with cloud-init's own keys. cloud-init is told to delete no key and
+// make only an ed25519 one, which it skips as it exists, so the block it
+// prints later names the same key (a console whose blocks disagree is not
+// trusted).
+const earlyFingerprintsUserData = `#cloud-config
+# terraform-provider-pxc: the SSH host key and its fingerprints on the
+# console before sshd starts, so the key is verified as soon as it answers.
+ssh_deletekeys: false
+ssh_genkeytypes: [ed25519]
+bootcmd:
+  - [cloud-init-per, instance, pxc-ssh-host-key, sh, -c, "rm -f /etc/ssh/ssh_host_*_key /etc/ssh/ssh_host_*_key.pub && ssh-keygen -q -t ed25519 -N '' -f /etc/ssh/ssh_host_ed25519_key"]
+  - [sh, -c, "fps=$(for k in /etc/ssh/ssh_host_*_key.pub; do ssh-keygen -l -f \"$k\"; done) && printf '%s\\n%s\\n%s\\n' '` + fingerprintsBegin + `' \"$fps\" '` + fingerprintsEnd + `' > /dev/console"]
+`
+
+// bootUserData is what a server boots with: the early fingerprints when
+// its host key is read from the console; nothing otherwise (a known_hosts
+// file names keys the image brings, which must stay).
+func bootUserData(spec Spec) []byte {
+	if spec.SSH.HostKeyCheck != HostKeyConsole {
+		return nil
+	}
+	return []byte(earlyFingerprintsUserData)
+}

@@ -109,3 +109,28 @@ func TestConsoleFingerprintsSkipsSystemdStatusLines(t *testing.T) {
 		t.Fatalf("a block with an unprefixed fingerprint line: %v, %v; want errNoFingerprints", got, err)
 	}
 }
+
+// Servers boot with the early fingerprints when the console is the trust
+// path, and with no user data otherwise: a known_hosts file names keys the
+// image brings, which the early key would replace.
+func TestServersBootWithEarlyFingerprints(t *testing.T) {
+	r := newRig()
+	_, c := builtCluster(t, r)
+	for _, n := range c.Nodes {
+		if got := r.cloud.userData[n.Name]; got != earlyFingerprintsUserData {
+			t.Errorf("%s booted with user data %q", n.Name, got)
+		}
+	}
+	for mode, want := range map[string]bool{HostKeyConsole: true, HostKeyKnownHosts: false, HostKeyInsecure: false} {
+		spec := testSpec()
+		spec.SSH.HostKeyCheck = mode
+		if got := bootUserData(spec) != nil; got != want {
+			t.Errorf("host_key_check %s: user data %v, want %v", mode, got, want)
+		}
+	}
+	for _, must := range []string{"#cloud-config\n", "ssh_deletekeys: false", "cloud-init-per, instance,", "> /dev/console", fingerprintsBegin, fingerprintsEnd} {
+		if !strings.Contains(earlyFingerprintsUserData, must) {
+			t.Errorf("the user data lacks %q", must)
+		}
+	}
+}

@@ -48,6 +48,7 @@ func (m *Manager) provisionNode(ctx context.Context, p placement, n *Node) error
 		AvailabilityZone: n.AvailabilityZone,
 		Metadata:         serverMetadata(p.spec, p.c, n),
 		ServerGroupID:    p.c.ServerGroupID,
+		UserData:         bootUserData(p.spec),
 	})
 	if err != nil {
 		<-volCh

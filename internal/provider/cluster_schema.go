@@ -174,7 +174,9 @@ func clusterResourceBaseSchema(ctx context.Context) schema.Schema {
 					},
 					"host_key_check": schema.StringAttribute{
 						Optional: true,
-						MarkdownDescription: "`console` (default): trust only the host key fingerprints cloud-init prints on the Nova console; " +
+						MarkdownDescription: "`console` (default): trust only the host key fingerprints printed on the Nova console. Servers boot with user data (cloud-config) " +
+							"whose `bootcmd` makes the ed25519 host key once per instance and prints its fingerprint before sshd starts, so the key is " +
+							"verified as soon as the server answers, not after cloud-init's final stage; cloud-init's own block, later, names the same key; " +
 							"`known_hosts`: a known_hosts file (`known_hosts_file`); `insecure`: no check (logged as a warning).",
 						Validators: []validator.String{stringvalidator.OneOf("console", "known_hosts", "insecure")},
 					},

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,8 +27,9 @@ import (
 // The cluster on the local cloud's real guests (issue 18): every server
 // boots the image with systemd as PID 1, MariaDB runs as its enabled unit,
 // the cluster was bootstrapped through galera_new_cluster, and the console
-// is the guest's own, with cloud-init's fingerprint block, which is what
-// the host key is checked against here too. Then the day-2 steps, each
+// is the guest's own, with the fingerprint block the boot user data prints
+// before sshd starts and cloud-init's, which name the one key the host key
+// is checked against here too. Then the day-2 steps, each
 // with writes through a single-writer load balancer's VIP: a Nova reboot
 // of one server (MariaDB comes back through its unit and the node rejoins
 // by IST with no help from the provider), a kill -9 of the writer's
@@ -297,6 +299,9 @@ func (sc sdCloud) systemdGuests(t *testing.T, s *terraform.State, name string) (
 		if len(fps) == 0 {
 			return nil, fmt.Errorf("console of %s: cloud-init's fingerprint block names no key:\n%s", n.name, console[i:j])
 		}
+		if err := checkEarlyFingerprints(console, i, fps); err != nil {
+			return nil, fmt.Errorf("console of %s: %w:\n%s", n.name, err, console)
+		}
 		if err := n.trust(key, fps); err != nil {
 			return nil, err
 		}
@@ -304,6 +309,26 @@ func (sc sdCloud) systemdGuests(t *testing.T, s *terraform.State, name string) (
 		g.nodes = append(g.nodes, n)
 	}
 	return g, nil
+}
+
+// checkEarlyFingerprints: the first fingerprint block (at first) is the
+// one the provider's user data prints in cloud-init's first stage, before
+// sshd starts; cloud-init's own, in its final stage, comes after, and
+// every key line of the console names a key of the first block.
+func checkEarlyFingerprints(console string, first int, fps []string) error {
+	sshd := strings.Index(console, "Started ssh.service")
+	if sshd < 0 || first > sshd {
+		return fmt.Errorf("no fingerprint block before sshd started (block at %d, sshd at %d)", first, sshd)
+	}
+	if n := strings.Count(console, "-----BEGIN SSH HOST KEY FINGERPRINTS-----"); n < 2 {
+		return fmt.Errorf("%d fingerprint blocks, want the early one and cloud-init's", n)
+	}
+	for _, m := range consoleFingerprint.FindAllStringSubmatch(console, -1) {
+		if !slices.Contains(fps, m[1]) {
+			return fmt.Errorf("a block names %s, which the early block does not (%v)", m[1], fps)
+		}
+	}
+	return nil
 }
 
 func (n *systemdNode) checkSystemd() error {

@@ -13,8 +13,9 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 )
 
-// A server whose console never shows the host key fingerprints (cloud-init
-// with ssh.emit_keys_to_console: false) ends the apply within
+// A server whose console never shows the host key fingerprints (the local
+// cloud's hide-fingerprints: neither cloud-init's block nor the one the
+// boot user data prints reaches the console log) ends the apply within
 // ssh.host_key_timeout, not timeouts.create, with what to check; while it
 // waits, INFO lines say so; destroy leaves nothing (issue 17 item 1).
 func TestAccClusterHostKeyWaitIsBounded(t *testing.T) {

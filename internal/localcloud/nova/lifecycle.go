@@ -804,6 +804,9 @@ func (c *Service) consoleOutput(w http.ResponseWriter, s *state.Server, raw json
 	if h := c.Hosts[s.ID]; h != nil && h.Systemd() {
 		lines = serialConsole(h)
 	}
+	if c.consoleHidesFingerprints(s.Name) {
+		lines = withoutFingerprintBlocks(lines)
+	}
 	if n >= 0 && n < len(lines) {
 		lines = lines[len(lines)-n:]
 	}

@@ -55,10 +55,29 @@ func New(st *state.Store, cfg Config, baseURL string, authed core.Authed, net *n
 }
 
 // HideConsoleFingerprints makes servers whose name starts with prefix
-// boot without the host key fingerprint blocks on their console; callers
-// hold Mu.
+// show no host key fingerprint block on their console: cloud-init prints
+// none (ssh.emit_keys_to_console: false), and a block the user data prints
+// is left out of the console log too, as a cloud whose console log never
+// shows it; callers hold Mu.
 func (c *Service) HideConsoleFingerprints(prefix string) {
 	c.quietConsolePrefixes = append(c.quietConsolePrefixes, prefix)
+}
+
+// withoutFingerprintBlocks is the console without its fingerprint blocks.
+func withoutFingerprintBlocks(lines []string) []string {
+	var out []string
+	inBlock := false
+	for _, l := range lines {
+		switch {
+		case strings.Contains(l, "-----BEGIN SSH HOST KEY FINGERPRINTS-----"):
+			inBlock = true
+		case strings.Contains(l, "-----END SSH HOST KEY FINGERPRINTS-----"):
+			inBlock = false
+		case !inBlock:
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func (c *Service) consoleHidesFingerprints(name string) bool {
