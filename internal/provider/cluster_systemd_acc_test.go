@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -322,6 +323,9 @@ func checkEarlyFingerprints(console string, first int, fps []string) error {
 	}
 	if n := strings.Count(console, "-----BEGIN SSH HOST KEY FINGERPRINTS-----"); n < 2 {
 		return fmt.Errorf("%d fingerprint blocks, want the early one and cloud-init's", n)
+	}
+	if !strings.Contains(console, "cloud-init: -----BEGIN SSH HOST KEY FINGERPRINTS-----") {
+		return errors.New("no fingerprint block of cloud-init's own (keys-to-console, through logger)")
 	}
 	for _, m := range consoleFingerprint.FindAllStringSubmatch(console, -1) {
 		if !slices.Contains(fps, m[1]) {
