@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -19,6 +20,9 @@ type NodeHealth struct {
 	MysqldRunning bool
 	// Transferring: an SST script runs (the node donates or joins).
 	Transferring bool
+	// MysqldUptime is how long the server process has run; -1 when the
+	// probe could not tell.
+	MysqldUptime time.Duration
 	// BackingUp: the hot-backup tool runs (mariabackup, xtrabackup), which
 	// an SST script also starts: see DesyncedByBackup.
 	BackingUp bool
@@ -50,6 +54,16 @@ func (h NodeHealth) InTransfer() bool {
 // backup must not make every plan that meets it propose one.
 func (h NodeHealth) DesyncedByBackup() bool {
 	return h.InTransfer() && h.BackingUp && !h.Transferring
+}
+
+// startingGrace is how long after its start a server that answers but is
+// not Synced yet counts as joining, not stuck: Galera connects, finds the
+// primary component and asks for IST within seconds.
+const startingGrace = time.Minute
+
+// starting is true while the server started less than startingGrace ago.
+func (h NodeHealth) starting() bool {
+	return h.MysqldUptime >= 0 && h.MysqldUptime < startingGrace
 }
 
 // transferState is a wsrep_local_state_comment of a node in a state transfer.
@@ -87,14 +101,23 @@ func (c *Cluster) nodeHealth(ctx context.Context, n *node) NodeHealth {
 	cmd := fmt.Sprintf(`if pgrep -x %s >/dev/null || pgrep -x mysqld_safe >/dev/null; then echo mysqld; fi; `+
 		`if pgrep -f %s >/dev/null; then echo sst; fi; `+
 		`if pgrep -x %s >/dev/null; then echo backup; fi; `+
-		`if %s; then echo responder; fi; true`, c.layout.Server, sstScriptPattern, toolsFor(c.spec.Flavour).Backup, responder)
+		`if %s; then echo responder; fi; `+
+		`echo "uptime=$(ps -o etimes= -C %s | sort -n | head -n 1 | tr -d ' ')"`,
+		c.layout.Server, sstScriptPattern, toolsFor(c.spec.Flavour).Backup, responder, c.layout.Server)
 	out, err := n.run(ctx, cmd, nil)
 	if err != nil {
 		h.Err = fmt.Errorf("probe: %w", err)
 		h.Status.Err = h.Err
 		return h
 	}
+	h.MysqldUptime = -1
 	for _, f := range strings.Fields(out) {
+		if s, ok := strings.CutPrefix(f, "uptime="); ok {
+			if secs, err := strconv.Atoi(s); err == nil {
+				h.MysqldUptime = time.Duration(secs) * time.Second
+			}
+			continue
+		}
 		switch f {
 		case "mysqld":
 			h.MysqldRunning = true
@@ -173,7 +196,7 @@ func (c *Cluster) RepairNode(ctx context.Context, name string) error {
 		}
 		h = c.nodeHealth(ctx, n)
 	}
-	if h.MysqldRunning && !h.Status.Healthy() && h.Status.Err == nil {
+	if h.MysqldRunning && !h.Status.Healthy() && h.Status.Err == nil && !h.starting() {
 		// Runs, answers, but is no Synced member of a primary component
 		// (non-Primary after a partition, or stuck): restart it.
 		c.emit("repair", name, "runs as %s/%s: restarting", h.Status.ClusterStatus, h.Status.LocalState)
@@ -182,11 +205,14 @@ func (c *Cluster) RepairNode(ctx context.Context, name string) error {
 		}
 		h.MysqldRunning = false
 	}
-	if h.MysqldRunning && h.Status.Err != nil {
-		// Runs but does not answer: starting up, or hung. Give it the
-		// start timeout, then restart it.
+	if h.MysqldRunning && !h.Status.Healthy() {
+		// Runs but does not answer, or started moments ago (its unit
+		// at boot, after a resize or reboot) and has not joined yet:
+		// starting up, or hung. Stopping a server about to receive its
+		// state transfer can hang its shutdown for the unit's whole stop
+		// timeout. Give it the start timeout, then restart it.
 		if _, err := c.waitSynced(ctx, n, c.opts.startTimeout, "Synced"); err != nil {
-			c.emit("repair", name, "does not answer: restarting")
+			c.emit("repair", name, "not Synced within %s: restarting", c.opts.startTimeout)
 			if err := c.stop(ctx, n); err != nil {
 				return fmt.Errorf("repair %s: %w", name, err)
 			}

@@ -114,6 +114,38 @@ func TestRepairNodeNeverRestartsTransferringNode(t *testing.T) {
 	}
 }
 
+// A server that started moments ago (its unit at boot, after a resize) and
+// answers before it has joined is waited for, not stopped: stopping it as
+// it is about to receive its state transfer hung its shutdown for the
+// unit's stop timeout. One that has run for long in that state is stuck
+// and restarted.
+func TestRepairNodeWaitsForStartingServer(t *testing.T) {
+	for _, tc := range []struct {
+		uptime     string
+		pcRecovery int
+		restarted  bool
+	}{
+		{"2", 3, false},
+		{"600", 0, true},
+	} {
+		c, log, servers := runningFakeCluster(t)
+		f := servers["db2"]
+		f.outsidePrimary, f.pcRecovery, f.uptime = true, tc.pcRecovery, tc.uptime
+		if err := c.RepairNode(context.Background(), "db2"); err != nil {
+			t.Fatalf("uptime %ss: %v", tc.uptime, err)
+		}
+		stopped := false
+		for _, l := range log.lines {
+			if strings.HasPrefix(l, "db2: ") && (strings.Contains(l, " shutdown ") || strings.Contains(l, "systemctl stop")) {
+				stopped = true
+			}
+		}
+		if stopped != tc.restarted {
+			t.Errorf("uptime %ss: stopped %v, want %v:\n%s", tc.uptime, stopped, tc.restarted, strings.Join(log.lines, "\n"))
+		}
+	}
+}
+
 // A healthy node is left alone.
 func TestRepairNodeLeavesHealthyNode(t *testing.T) {
 	c, log, _ := runningFakeCluster(t)

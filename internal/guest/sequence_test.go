@@ -1,6 +1,7 @@
 package guest
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -29,6 +30,9 @@ type fakeServer struct {
 	sst bool
 	// backupTool: the hot-backup tool of that name runs.
 	backupTool string
+	// uptime is how long the server has run, in seconds (empty: ten
+	// minutes).
+	uptime string
 	// grastate is the node's grastate.dat (empty: none).
 	grastate string
 	// outsidePrimary: the running server waits outside a primary
@@ -68,7 +72,7 @@ func (f *fakeServer) Run(ctx context.Context, cmd string, stdin []byte) ([]byte,
 	case strings.Contains(cmd, "echo mysqld"): // the health probe
 		out := "responder\n"
 		if f.running {
-			out += "mysqld\n"
+			out += "mysqld\nuptime=" + cmp.Or(f.uptime, "600") + "\n"
 		}
 		if f.sst {
 			out += "sst\n"
