@@ -56,6 +56,23 @@ func (h NodeHealth) DesyncedByBackup() bool {
 	return h.InTransfer() && h.BackingUp && !h.Transferring
 }
 
+// waitBooted lets a systemd guest finish its boot before a repair looks
+// at it: after a reboot or resize the enabled unit starts the server by
+// itself, and a repair that probed before it did, or while it joined,
+// started a second one or stopped it mid-join. The boot is done once every
+// start job is (the unit's start ends when the server has joined); bounded
+// by the start timeout, after which the probe decides as before.
+func (c *Cluster) waitBooted(ctx context.Context, n *node) error {
+	if n.init != InitSystemd {
+		return nil
+	}
+	cmd := fmt.Sprintf("timeout %d systemctl is-system-running --wait >/dev/null 2>&1; true", int(c.opts.startTimeout.Seconds()))
+	if _, err := n.run(ctx, cmd, nil); err != nil {
+		return fmt.Errorf("wait for the boot to finish: %w", err)
+	}
+	return nil
+}
+
 // startingGrace is how long after its start a server that answers but is
 // not Synced yet counts as joining, not stuck: Galera connects, finds the
 // primary component and asks for IST within seconds.
@@ -183,6 +200,9 @@ func (c *Cluster) RepairNode(ctx context.Context, name string) error {
 	}
 	start := time.Now()
 	if err := c.detectInit(ctx, n); err != nil {
+		return fmt.Errorf("repair %s: %w", name, err)
+	}
+	if err := c.waitBooted(ctx, n); err != nil {
 		return fmt.Errorf("repair %s: %w", name, err)
 	}
 	h := c.nodeHealth(ctx, n)

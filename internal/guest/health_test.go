@@ -146,6 +146,33 @@ func TestRepairNodeWaitsForStartingServer(t *testing.T) {
 	}
 }
 
+// On a systemd guest a repair first lets the boot finish: the enabled unit
+// starts the server by itself after a reboot or resize, and a repair that
+// probed before it did started a second one or stopped it mid-join.
+func TestRepairNodeWaitsForTheBoot(t *testing.T) {
+	for _, initSys := range []string{"systemd", "none"} {
+		c, log := fakeCluster(t, testSpec(MariaDB, "10.11", ""), initSys)
+		for _, n := range c.Spec().Nodes {
+			n.Runner.(*fakeServer).running = true
+		}
+		if err := c.RepairNode(context.Background(), "db2"); err != nil {
+			t.Fatal(err)
+		}
+		wait, probe := -1, -1
+		for i, l := range log.lines {
+			if strings.HasPrefix(l, "db2: ") && strings.Contains(l, "systemctl is-system-running --wait") && wait < 0 {
+				wait = i
+			}
+			if strings.HasPrefix(l, "db2: ") && strings.Contains(l, "echo mysqld") && probe < 0 {
+				probe = i
+			}
+		}
+		if want := initSys == "systemd"; (wait >= 0) != want || (want && wait > probe) {
+			t.Errorf("%s: boot wait at %d, health probe at %d:\n%s", initSys, wait, probe, strings.Join(log.lines, "\n"))
+		}
+	}
+}
+
 // A healthy node is left alone.
 func TestRepairNodeLeavesHealthyNode(t *testing.T) {
 	c, log, _ := runningFakeCluster(t)
