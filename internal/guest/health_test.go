@@ -80,14 +80,9 @@ func TestRepairNodeCleansThenStarts(t *testing.T) {
 	if !servers["db2"].running {
 		t.Fatal("db2 was not started")
 	}
-	clean, start := -1, -1
-	for i, l := range log.lines {
-		if strings.HasPrefix(l, "db2: ") && strings.Contains(l, "rm -rf -- /var/lib/mysql/sst_in_progress /var/lib/mysql/wsrep_sst.pid") && clean < 0 {
-			clean = i
-		}
-		if strings.HasPrefix(l, "db2: ") && strings.Contains(l, "setsid /usr/bin/mysqld_safe") && start < 0 {
-			start = i
-		}
+	clean := log.first("db2", "rm -rf -- /var/lib/mysql/sst_in_progress /var/lib/mysql/wsrep_sst.pid")
+	start := log.first("db2", "setsid /usr/bin/mysqld_safe")
+	for _, l := range log.lines {
 		if strings.Contains(l, "--wsrep-new-cluster") {
 			t.Errorf("a repair bootstrapped: %s", l)
 		}
@@ -134,12 +129,7 @@ func TestRepairNodeWaitsForStartingServer(t *testing.T) {
 		if err := c.RepairNode(context.Background(), "db2"); err != nil {
 			t.Fatalf("uptime %ss: %v", tc.uptime, err)
 		}
-		stopped := false
-		for _, l := range log.lines {
-			if strings.HasPrefix(l, "db2: ") && (strings.Contains(l, " shutdown ") || strings.Contains(l, "systemctl stop")) {
-				stopped = true
-			}
-		}
+		stopped := log.first("db2", " shutdown ") >= 0 || log.first("db2", "systemctl stop") >= 0
 		if stopped != tc.restarted {
 			t.Errorf("uptime %ss: stopped %v, want %v:\n%s", tc.uptime, stopped, tc.restarted, strings.Join(log.lines, "\n"))
 		}
@@ -158,15 +148,7 @@ func TestRepairNodeWaitsForTheBoot(t *testing.T) {
 		if err := c.RepairNode(context.Background(), "db2"); err != nil {
 			t.Fatal(err)
 		}
-		wait, probe := -1, -1
-		for i, l := range log.lines {
-			if strings.HasPrefix(l, "db2: ") && strings.Contains(l, "systemctl is-system-running --wait") && wait < 0 {
-				wait = i
-			}
-			if strings.HasPrefix(l, "db2: ") && strings.Contains(l, "echo mysqld") && probe < 0 {
-				probe = i
-			}
-		}
+		wait, probe := log.first("db2", "systemctl is-system-running --wait"), log.first("db2", "echo mysqld")
 		if want := initSys == "systemd"; (wait >= 0) != want || (want && wait > probe) {
 			t.Errorf("%s: boot wait at %d, health probe at %d:\n%s", initSys, wait, probe, strings.Join(log.lines, "\n"))
 		}

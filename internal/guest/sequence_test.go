@@ -51,6 +51,13 @@ type sharedLog struct {
 	stdin []string // everything sent on stdin or uploaded
 }
 
+// first is the index of node's first command that contains part, -1 if none.
+func (l *sharedLog) first(node, part string) int {
+	return slices.IndexFunc(l.lines, func(line string) bool {
+		return strings.HasPrefix(line, node+": ") && strings.Contains(line, part)
+	})
+}
+
 func (l *sharedLog) add(node, line, secretCarrier string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
