@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
@@ -14,6 +15,13 @@ import (
 
 // The lower layers know no Terraform; these bridges carry their logs to
 // tflog (honouring TF_LOG and TF_LOG_PROVIDER) with secrets masked.
+
+// logMu serialises the bridges' tflog calls: with masking configured,
+// tflog writes the masked values into the context's shared field map
+// (terraform-plugin-log issue 246), and the lower layers log from parallel
+// goroutines (one per node): a provider crashed with "concurrent map
+// iteration and map write".
+var logMu sync.Mutex
 
 // tflogLogger bridges cluster progress to tflog: INFO per phase, WARN for
 // what an operator should know.
@@ -32,10 +40,16 @@ func (tflogLogger) Progress(ctx context.Context, e cluster.Event) {
 			msg = fmt.Sprintf("%s, %s", msg, took)
 		}
 	}
+	logMu.Lock()
+	defer logMu.Unlock()
 	tflog.Info(ctx, msg, fields)
 }
 
-func (tflogLogger) Warn(ctx context.Context, msg string) { tflog.Warn(ctx, msg) }
+func (tflogLogger) Warn(ctx context.Context, msg string) {
+	logMu.Lock()
+	defer logMu.Unlock()
+	tflog.Warn(ctx, msg)
+}
 
 // maskSecrets makes every log line of ctx hide these values, whichever
 // library writes them.
@@ -66,10 +80,14 @@ var _ openstack.Logger = cloudLogger{}
 type cloudLogger struct{}
 
 func (cloudLogger) Debug(ctx context.Context, msg string, fields map[string]any) {
+	logMu.Lock()
+	defer logMu.Unlock()
 	tflog.Debug(maskSecretFields(ctx), msg, fields)
 }
 
 func (cloudLogger) Trace(ctx context.Context, msg string, fields map[string]any) {
+	logMu.Lock()
+	defer logMu.Unlock()
 	tflog.Trace(maskSecretFields(ctx), msg, fields)
 }
 

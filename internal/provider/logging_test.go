@@ -3,7 +3,10 @@ package provider
 import (
 	"bytes"
 	"context"
+	"github.com/hashicorp/terraform-plugin-log/tflog"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/cluster"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-log/tflogtest"
@@ -26,5 +29,31 @@ func TestCloudLoggerBridgesToTflog(t *testing.T) {
 		if strings.Contains(out, secret) {
 			t.Errorf("log contains %q", secret)
 		}
+	}
+}
+
+// The cluster layer reports progress from one goroutine per node; with
+// secrets masked, unserialised tflog calls on one context crashed the
+// provider (concurrent map iteration and map write); go test -race finds
+// the race at once without the serialisation, a plain run only sometimes.
+func TestProgressFromParallelGoroutines(t *testing.T) {
+	var buf bytes.Buffer
+	ctx := tflogtest.RootLogger(context.Background(), &buf)
+	ctx = tflog.SetField(ctx, "tf_req_id", "req-1")
+	ctx = maskSecrets(ctx, "secret-value-0123456789")
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 500; i++ {
+				tflogLogger{}.Progress(ctx, cluster.Event{Phase: "join", Node: "db-1", Message: "secret-value-0123456789 joined"})
+				cloudLogger{}.Debug(ctx, "request", map[string]any{"password": "p"})
+			}
+		}()
+	}
+	wg.Wait()
+	if strings.Contains(buf.String(), "secret-value-0123456789") {
+		t.Error("a secret reached the log")
 	}
 }
