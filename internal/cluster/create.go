@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/guest"
 )
 
 // Create builds the cluster: cloud objects, servers, guests, gate. It
@@ -98,15 +100,18 @@ func (b *build) run(ctx context.Context) error {
 	hostKeys := b.m.newHostKeyVerifier(ctx, b.spec, b.c, b.access())
 	p := b.placement
 	p.onActive = hostKeys.verify
+	attaches := make([]volumeAttach, len(b.c.Nodes))
 	if err := eachNode(ctx, b.c.Nodes, PhaseServers, func(ctx context.Context, n *Node) error {
-		return explainPlacement(b.m.provisionNode(ctx, p, n), b.spec.AntiAffinity, b.spec.NodeCount)
+		a, err := b.m.provisionNode(ctx, p, n)
+		attaches[n.Index-1] = a
+		return explainPlacement(err, b.spec.AntiAffinity, b.spec.NodeCount)
 	}); err != nil {
 		return err
 	}
 	hostKeys.record(b.c)
-	b.m.progress(ctx, PhaseServers, "", fmt.Sprintf("%d servers ACTIVE with data volumes attached, SSH host keys verified", len(b.c.Nodes)), t)
+	b.m.progress(ctx, PhaseServers, "", fmt.Sprintf("%d servers ACTIVE with data volumes attaching, SSH host keys verified", len(b.c.Nodes)), t)
 
-	return b.configureGuests(ctx)
+	return b.configureGuests(ctx, attaches)
 }
 
 func (b *build) access() guestAccess { return accessFor(b.spec, b.privateKey, b.c.HostKeys) }
@@ -168,20 +173,35 @@ func (b *build) serverGroup(ctx context.Context) error {
 }
 
 // configureGuests turns the servers into a verified Galera cluster
-// through the guest library's one create sequence.
-func (b *build) configureGuests(ctx context.Context) error {
+// through the guest library's one create sequence, which starts while the
+// data volumes attach (the guests wait for their disks): the cluster is
+// done once both are.
+func (b *build) configureGuests(ctx context.Context, attaches []volumeAttach) error {
 	gc, err := b.m.openGuests(b.spec, b.c, b.access(), b.m.observer(ctx))
 	if err != nil {
 		return err
 	}
 	defer gc.Close()
-	if err := b.seedFromBackup(ctx, gc); err != nil {
-		return err
-	}
+	gctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	attached := make(chan error, 1)
+	go func() {
+		err := waitAttached(gctx, attaches)
+		if err != nil {
+			cancel(err) // the guests would wait for a disk that never comes
+		}
+		attached <- err
+	}()
 	t := time.Now()
-	st, err := gc.Create(ctx, clientRootUsers(b.spec)...)
+	st, err := b.createGuests(gctx, gc)
 	if err != nil {
-		return guestPhaseError(err)
+		cancel(err)
+	}
+	if aerr := <-attached; aerr != nil && errors.Is(context.Cause(gctx), aerr) {
+		return aerr // the attach failed first: the guests' error is its echo
+	}
+	if err != nil {
+		return err
 	}
 	if b.spec.Backup != nil {
 		if err := scheduleBackups(ctx, gc, b.spec.Backup); err != nil {
@@ -192,4 +212,17 @@ func (b *build) configureGuests(ctx context.Context) error {
 	b.m.progress(ctx, PhaseGate, "", fmt.Sprintf("membership gate passed: %d nodes Synced and Primary in cluster %s", len(st.Nodes), b.c.ClusterStateUUID), t)
 	b.m.progress(ctx, PhaseGate, "", "cluster created", b.started)
 	return nil
+}
+
+// createGuests seeds the first node from a backup when the spec restores
+// one, then runs the guest library's create sequence.
+func (b *build) createGuests(ctx context.Context, gc GuestCluster) (guest.Status, error) {
+	if err := b.seedFromBackup(ctx, gc); err != nil {
+		return guest.Status{}, err
+	}
+	st, err := gc.Create(ctx, clientRootUsers(b.spec)...)
+	if err != nil {
+		return st, guestPhaseError(err)
+	}
+	return st, nil
 }

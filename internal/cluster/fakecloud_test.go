@@ -44,6 +44,9 @@ type fakeCloud struct {
 	checksStalled bool
 	// writerName passes single-writer checks (empty: the first member).
 	writerName string
+	// attachWait, if set, runs before a WaitVolumeAttached answers (the
+	// moment Cinder takes to call the volume in-use).
+	attachWait func(ctx context.Context) error
 
 	keyPairs     map[string]openstack.KeyPair
 	serverGroups map[string]openstack.ServerGroup
@@ -365,7 +368,9 @@ func (f *fakeCloud) ConsoleOutput(_ context.Context, id string, _ int) (string, 
 	return f.console(id), nil
 }
 
-func (f *fakeCloud) AttachVolume(_ context.Context, serverID, volumeID string) (openstack.VolumeAttachment, error) {
+// StartVolumeAttach logs "AttachVolume <server name>"; the volume is
+// attaching until WaitVolumeAttached ("VolumeAttached <server name>").
+func (f *fakeCloud) StartVolumeAttach(_ context.Context, serverID, volumeID string) (openstack.VolumeAttachment, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.call("AttachVolume", f.servers[serverID].Name); err != nil {
@@ -377,9 +382,29 @@ func (f *fakeCloud) AttachVolume(_ context.Context, serverID, volumeID string) (
 	}
 	a := openstack.VolumeAttachment{ServerID: serverID, VolumeID: volumeID, Device: "/dev/vdb"}
 	v.Attachments = append(v.Attachments, a)
-	v.Status = "in-use"
+	v.Status = "attaching"
 	f.volumes[volumeID] = v
 	return a, nil
+}
+
+func (f *fakeCloud) WaitVolumeAttached(ctx context.Context, serverID, volumeID string) error {
+	if f.attachWait != nil {
+		if err := f.attachWait(ctx); err != nil {
+			return err
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("VolumeAttached", f.servers[serverID].Name); err != nil {
+		return err
+	}
+	v, ok := f.volumes[volumeID]
+	if !ok {
+		return errNotFound
+	}
+	v.Status = "in-use"
+	f.volumes[volumeID] = v
+	return nil
 }
 
 func (f *fakeCloud) DetachVolume(_ context.Context, serverID, volumeID string) error {

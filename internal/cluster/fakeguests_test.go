@@ -24,6 +24,8 @@ type fakeGuests struct {
 	key        ssh.PublicKey
 	hostKeyErr map[string]error // by node address, "*" for every node
 	createErr  error
+	// createHook, if set, runs at the start of Create; its error is Create's.
+	createHook func(ctx context.Context) error
 	// unreachable: HostKey retries until its context ends, as DialSSH does
 	// while sshd does not answer.
 	unreachable bool
@@ -132,8 +134,13 @@ func (c *fakeGuestCluster) status() guest.Status {
 	return st
 }
 
-func (c *fakeGuestCluster) Create(_ context.Context, users ...guest.User) (guest.Status, error) {
+func (c *fakeGuestCluster) Create(ctx context.Context, users ...guest.User) (guest.Status, error) {
 	c.g.log.add("GuestCreate " + c.spec.Name)
+	if c.g.createHook != nil {
+		if err := c.g.createHook(ctx); err != nil {
+			return guest.Status{}, err
+		}
+	}
 	c.g.mu.Lock()
 	c.g.users = append(c.g.users, users)
 	c.g.mu.Unlock()

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -73,6 +74,8 @@ func createStage(call string) int {
 	// the attach of its volume (the per-node order is checked below).
 	case "CreateServer", "CreateVolume", "WaitServerActive", "AttachVolume", "ConsoleOutput", "HostKey":
 		return 7
+	case "VolumeAttached": // beside the guests' create (checked below)
+		return 100
 	case "OpenGuests":
 		return 9
 	case "GuestCreate":
@@ -95,6 +98,9 @@ func TestCreateProvisionsInOrder(t *testing.T) {
 			t.Errorf("unexpected call %q during create", call)
 			continue
 		}
+		if s == 100 {
+			continue
+		}
 		if s < last {
 			t.Errorf("call %q came after a later stage of the create:\n%s", call, strings.Join(calls, "\n"))
 		}
@@ -106,8 +112,9 @@ func TestCreateProvisionsInOrder(t *testing.T) {
 		create := slices.Index(calls, "CreateServer "+name)
 		active := slices.Index(calls, "WaitServerActive "+name)
 		attach := slices.Index(calls, "AttachVolume "+name)
-		if create < 0 || !(create < active && active < attach) {
-			t.Errorf("%s: CreateServer at %d, WaitServerActive at %d, AttachVolume at %d", name, create, active, attach)
+		attached := slices.Index(calls, "VolumeAttached "+name)
+		if create < 0 || !(create < active && active < attach && attach < attached) {
+			t.Errorf("%s: CreateServer at %d, WaitServerActive at %d, AttachVolume at %d, in-use at %d", name, create, active, attach, attached)
 		}
 		if console := slices.Index(calls, "ConsoleOutput "+name); console < active {
 			t.Errorf("%s: console read for the host key at %d, before the server was ACTIVE at %d", name, console, active)
@@ -152,6 +159,36 @@ func TestCreateProvisionsInOrder(t *testing.T) {
 // Every security group rule is sent once: Neutron answers a repeat with
 // 409 SecurityGroupRuleExists (issue 17). They go in two bulk requests: the
 // group's rules, then SSH once the ports say where the nodes are.
+// The guests are prepared while the volumes attach: Cinder calls them
+// in-use only once the guests' create has begun, which deadlocks (and
+// times out) a create that waits for the volumes first.
+func TestCreatePreparesGuestsWhileVolumesAttach(t *testing.T) {
+	r := newRig()
+	guestsBegan := make(chan struct{})
+	var once sync.Once
+	r.guests.createHook = func(context.Context) error {
+		once.Do(func() { close(guestsBegan) })
+		return nil
+	}
+	r.cloud.attachWait = func(ctx context.Context) error {
+		select {
+		case <-guestsBegan:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	ctx, cancel := context.WithTimeout(testContext(t), 5*time.Second)
+	defer cancel()
+	c, err := r.m.Create(ctx, testSpec())
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if c.Status != StatusActive {
+		t.Errorf("status %s", c.Status)
+	}
+}
+
 func TestCreateSendsEachRuleOnce(t *testing.T) {
 	r := newRig()
 	c, err := r.m.Create(testContext(t), testSpec())
@@ -253,6 +290,14 @@ func TestCreateFailureCleanup(t *testing.T) {
 		{name: "volume", fail: func(r *rig) { r.cloud.failOn["CreateVolume db-2-data"] = errInjected }, phase: PhaseVolumes, node: "db-2",
 			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}},
 		{name: "attach", fail: func(r *rig) { r.cloud.failOn["AttachVolume db-3"] = errInjected }, phase: PhaseVolumes, node: "db-3",
+			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}},
+		// Cinder never calls the volume in-use while the guests wait for
+		// its disk: the attach's failure is the create's, not the guests'
+		// cancellation.
+		{name: "attach in-use", fail: func(r *rig) {
+			r.cloud.failOn["VolumeAttached db-2"] = errInjected
+			r.guests.createHook = func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
+		}, phase: PhaseVolumes, node: "db-2",
 			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}},
 		{name: "ssh", fail: func(r *rig) { r.guests.hostKeyErr["*"] = errInjected }, phase: PhaseSSH, node: "*",
 			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}},

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,20 +17,24 @@ type placement struct {
 	refs References
 	c    *Cluster
 
-	// onActive, if set, runs for each node once its server is ACTIVE,
-	// beside the attach of its volume (a create verifies the host key
-	// meanwhile); its error is the node's when the attach succeeded.
+	// onActive, if set, runs for each node once its server is ACTIVE and
+	// the attach of its volume is asked for (a create verifies the host key
+	// meanwhile).
 	onActive func(ctx context.Context, n *Node) error
 }
 
 // provisionNode gives one node its cloud objects: a port (unless it has
 // one), then the server and its data volume side by side, and once the
-// server is ACTIVE, the volume attached. Every id is recorded in n as soon
-// as it exists, so a failure leaves a node Delete can clean up.
-func (m *Manager) provisionNode(ctx context.Context, p placement, n *Node) error {
+// server is ACTIVE, the volume's attach asked of Nova. It returns before
+// Cinder calls the volume in-use: the guest finds the disk by its serial
+// as soon as the hypervisor plugs it in, so the caller can prepare the
+// node meanwhile and wait for the returned attach before it is done.
+// Every id is recorded in n as soon as it exists, so a failure leaves a
+// node Delete can clean up.
+func (m *Manager) provisionNode(ctx context.Context, p placement, n *Node) (volumeAttach, error) {
 	if n.PortID == "" {
 		if err := m.provisionPort(ctx, p, n); err != nil {
-			return err
+			return volumeAttach{}, err
 		}
 	}
 	t := time.Now()
@@ -52,15 +57,15 @@ func (m *Manager) provisionNode(ctx context.Context, p placement, n *Node) error
 	})
 	if err != nil {
 		<-volCh
-		return err
+		return volumeAttach{}, err
 	}
 	n.ServerID = s.ID
 	s, err = m.cloud.WaitServerActive(ctx, s.ID)
 	if verr := <-volCh; verr != nil {
-		return &PhaseError{Phase: PhaseVolumes, Node: n.Name, Err: verr}
+		return volumeAttach{}, &PhaseError{Phase: PhaseVolumes, Node: n.Name, Err: verr}
 	}
 	if err != nil {
-		return err
+		return volumeAttach{}, err
 	}
 	n.ServerStatus = s.Status
 	n.Flavor, n.Image = s.FlavorName, s.ImageID
@@ -69,27 +74,44 @@ func (m *Manager) provisionNode(ctx context.Context, p placement, n *Node) error
 	}
 	if n.Kind == KindArbitrator {
 		m.progress(ctx, PhaseServers, n.Name, fmt.Sprintf("server %s ACTIVE at %s (arbitrator, no volume)", n.Name, n.IP), t)
-		return p.runOnActive(ctx, n)
+		return volumeAttach{}, p.runOnActive(ctx, n)
 	}
-	actx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	attached := make(chan error, 1)
-	go func() {
-		_, err := m.cloud.AttachVolume(actx, n.ServerID, n.VolumeID)
-		if err != nil {
-			cancel() // the node failed: stop what runs beside
-		}
-		attached <- err
-	}()
-	activeErr := p.runOnActive(actx, n)
-	if err := <-attached; err != nil {
-		return &PhaseError{Phase: PhaseVolumes, Node: n.Name, Err: err}
+	if _, err := m.cloud.StartVolumeAttach(ctx, n.ServerID, n.VolumeID); err != nil {
+		return volumeAttach{}, &PhaseError{Phase: PhaseVolumes, Node: n.Name, Err: err}
 	}
-	if activeErr != nil {
-		return activeErr
+	if err := p.runOnActive(ctx, n); err != nil {
+		return volumeAttach{}, err
 	}
-	m.progress(ctx, PhaseServers, n.Name, fmt.Sprintf("server %s ACTIVE at %s, volume attached", n.Name, n.IP), t)
+	m.progress(ctx, PhaseServers, n.Name, fmt.Sprintf("server %s ACTIVE at %s, volume attaching", n.Name, n.IP), t)
+	return volumeAttach{m: m, node: n.Name, serverID: n.ServerID, volumeID: n.VolumeID}, nil
+}
+
+// volumeAttach is a node's data volume on its way in: Nova took the
+// attach, Cinder has yet to call the volume in-use. The zero value (an
+// arbitrator's, or a failed provisioning's) has nothing to wait for.
+type volumeAttach struct {
+	m                        *Manager
+	node, serverID, volumeID string
+}
+
+// wait returns once Cinder calls the volume in-use.
+func (a volumeAttach) wait(ctx context.Context) error {
+	if a.m == nil {
+		return nil
+	}
+	if err := a.m.cloud.WaitVolumeAttached(ctx, a.serverID, a.volumeID); err != nil {
+		return &PhaseError{Phase: PhaseVolumes, Node: a.node, Err: err}
+	}
 	return nil
+}
+
+// waitAttached waits for every attach and names a node that failed.
+func waitAttached(ctx context.Context, attaches []volumeAttach) error {
+	err := parallel(attaches, func(a volumeAttach) error { return a.wait(ctx) })
+	if pe := (*PhaseError)(nil); errors.As(err, &pe) {
+		return pe
+	}
+	return err
 }
 
 func (p placement) runOnActive(ctx context.Context, n *Node) error {

@@ -12,10 +12,11 @@
 // operations are each idempotent and safe to re-run after a failure:
 //
 //   - Prepare: on all nodes at once, detect the init system (systemd or
-//     none), check or install packages, find the data volume
-//     (/dev/disk/by-id/virtio-<id prefix>, else a device path), mkfs.xfs
-//     only when it has no filesystem (an ext4 volume made before is kept),
-//     mount it noatime at /var/lib/mysql, add an fstab entry, write the Galera option file and initialise the datadir.
+//     none), check or install packages, write the Galera option file, find
+//     the data volume (/dev/disk/by-id/virtio-<id prefix>, else a device
+//     path; waited for while it attaches), mkfs.xfs only when it has no
+//     filesystem (an ext4 volume made before is kept), mount it noatime at
+//     /var/lib/mysql, add an fstab entry and initialise the datadir.
 //   - Bootstrap: start the first node as a new cluster and set root's
 //     password (over stdin, never on a command line).
 //   - Join: start the other nodes one at a time, each waited to Synced.

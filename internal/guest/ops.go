@@ -29,17 +29,18 @@ func (c *Cluster) prepareNode(ctx context.Context, n *node) error {
 	if err := c.ensurePackages(ctx, n); err != nil {
 		return err
 	}
-	if !n.DataVolume.isZero() {
-		if err := c.ensureVolume(ctx, n); err != nil {
-			return err
-		}
-	}
-	// The certificates before the option file that names them.
+	// The certificates before the option file that names them. Neither
+	// lives on the data volume, which may still be on its way.
 	if err := c.ensureTLSFiles(ctx, n, "mysql"); err != nil {
 		return err
 	}
 	if err := c.writeConfig(ctx, n, c.Spec().Nodes); err != nil {
 		return err
+	}
+	if !n.DataVolume.isZero() {
+		if err := c.ensureVolume(ctx, n); err != nil {
+			return err
+		}
 	}
 	l := c.layout
 	// Initialise only an empty datadir: the marker is a system table file.
@@ -158,7 +159,7 @@ fi
 if [ "$fresh" = 1 ]; then rmdir %[1]s/lost+found 2>/dev/null || true; fi
 chown mysql:mysql %[1]s
 grep -q "^UUID=$uuid " /etc/fstab 2>/dev/null || echo "UUID=$uuid %[1]s $fstype noatime,nofail 0 $pass" >> /etc/fstab
-echo "device=$dev fstype=$fstype fresh=$fresh"`, dataDir, findDataDevice(v))
+echo "device=$dev fstype=$fstype fresh=$fresh"`, dataDir, waitDataDevice(v, dataDeviceWait))
 	out, err := n.run(ctx, script, nil)
 	if err != nil {
 		return fmt.Errorf("data volume: %w", err)
@@ -170,6 +171,31 @@ echo "device=$dev fstype=$fstype fresh=$fresh"`, dataDir, findDataDevice(v))
 // findDataDevice is a shell snippet that sets $dev to the data volume's
 // block device: the virtio serial link of its id, else the fallback path.
 func findDataDevice(v DataVolume) string {
+	return lookForDataDevice(v) + `
+if [ -z "$dev" ]; then echo "data volume not found (virtio-$prefix* or "` + shellQuote(v.Device) + `")" >&2; exit 3; fi`
+}
+
+// dataDeviceWait bounds how long ensureVolume waits for the data disk.
+const dataDeviceWait = 2 * time.Minute
+
+// waitDataDevice is findDataDevice that waits up to within for the disk to
+// show: it appears when the hypervisor plugs it in, a moment after Nova
+// takes the attach and before Cinder calls the volume in-use, and a create
+// prepares the node meanwhile (cluster.provisionNode).
+func waitDataDevice(v DataVolume, within time.Duration) string {
+	return fmt.Sprintf(`i=0
+while :; do
+%s
+  [ -n "$dev" ] && break
+  i=$((i + 1))
+  if [ "$i" -ge %d ]; then echo "data volume not found within %s (virtio-$prefix* or "%s")" >&2; exit 3; fi
+  sleep 0.1
+done`, lookForDataDevice(v), int(within/(100*time.Millisecond)), within, shellQuote(v.Device))
+}
+
+// lookForDataDevice sets $dev to the data volume's block device, or to ""
+// while the disk is not there.
+func lookForDataDevice(v DataVolume) string {
 	return fmt.Sprintf(`dev=""
 prefix=%[1]s
 if [ -n "$prefix" ]; then
@@ -177,8 +203,7 @@ if [ -n "$prefix" ]; then
     if [ -e "$l" ]; then dev=$(readlink -f "$l"); break; fi
   done
 fi
-if [ -z "$dev" ] && [ -n %[2]s ] && [ -b %[2]s ]; then dev=%[2]s; fi
-if [ -z "$dev" ]; then echo "data volume not found (virtio-$prefix* or "%[2]s")" >&2; exit 3; fi`, shellQuote(v.IDPrefix), shellQuote(v.Device))
+if [ -z "$dev" ] && [ -n %[2]s ] && [ -b %[2]s ]; then dev=%[2]s; fi`, shellQuote(v.IDPrefix), shellQuote(v.Device))
 }
 
 func (c *Cluster) writeConfig(ctx context.Context, n *node, members []Node) error {

@@ -8,11 +8,13 @@ import (
 	"io/fs"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // fakeServer is a Runner that plays one node with a database server that
@@ -514,13 +516,15 @@ func TestPreparePackages(t *testing.T) {
 }
 
 // The data volume script formats only a device without a filesystem and
-// prefers the by-id link over the fallback device.
+// prefers the by-id link over the fallback device. It runs after the
+// option file is written and waits for the disk: the volume may still be
+// attaching while a create prepares the node.
 func TestVolumeScript(t *testing.T) {
-	r := &recorder{}
-	r.on("/run/systemd/system", "none\n").on("echo present", "present\n")
 	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	recorders := make([]*recorder, len(spec.Nodes))
 	for i := range spec.Nodes {
-		spec.Nodes[i].Runner = r
+		recorders[i] = (&recorder{}).on("/run/systemd/system", "none\n").on("echo present", "present\n")
+		spec.Nodes[i].Runner = recorders[i]
 		spec.Nodes[i].DataVolume = DataVolume{IDPrefix: "0a9d0c7e-7b2f-4f63-8", Device: "/dev/vdb"}
 	}
 	c, err := New(spec)
@@ -531,14 +535,23 @@ func TestVolumeScript(t *testing.T) {
 		t.Fatal(err)
 	}
 	var script string
-	for _, cmd := range r.commands() {
+	volumeAt, configAt := -1, -1
+	for i, cmd := range recorders[0].commands() {
 		if strings.Contains(cmd, "mkfs.xfs -q -L galera-data") {
-			script = cmd
+			script, volumeAt = cmd, i
 		}
+		if strings.HasPrefix(cmd, "UPLOAD "+c.layout.ConfigFile) {
+			configAt = i
+		}
+	}
+	if configAt < 0 || volumeAt < configAt {
+		t.Errorf("option file written at step %d, data volume prepared at step %d: want the file first", configAt, volumeAt)
 	}
 	for _, want := range []string{
 		`prefix='0a9d0c7e-7b2f-4f63-8'`,
 		`/dev/disk/by-id/virtio-"$prefix"*`,
+		`sleep 0.1`,
+		`data volume not found within 2m0s`,
 		`if [ -z "$(blkid -o value -s TYPE "$dev" || true)" ]; then`,
 		`findmnt -rn -S "$dev" -M /var/lib/mysql`,
 		`mount -t "$fstype" -o noatime "$dev" /var/lib/mysql`,
@@ -548,6 +561,34 @@ func TestVolumeScript(t *testing.T) {
 		if !strings.Contains(script, want) {
 			t.Errorf("volume script lacks %q:\n%s", want, script)
 		}
+	}
+}
+
+// The wait for the data disk runs in a real shell: it finds a disk that
+// shows up while it waits, and gives up with the bound named when none
+// does. The disk is a block device node the test makes after a moment.
+func TestWaitDataDeviceFindsALateDisk(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("making a block device node needs root")
+	}
+	dev := filepath.Join(t.TempDir(), "vdb")
+	v := DataVolume{IDPrefix: "no-such-volume-serial", Device: dev}
+	go func() {
+		time.Sleep(300 * time.Millisecond)
+		_ = exec.Command("mknod", dev, "b", "7", "0").Run()
+	}()
+	out, err := exec.Command("sh", "-c", "set -e\n"+waitDataDevice(v, 5*time.Second)+"\necho \"found $dev\"").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "found "+dev {
+		t.Errorf("late disk: %v: %s", err, out)
+	}
+	gone := DataVolume{IDPrefix: "no-such-volume-serial", Device: dev + "-never"}
+	start := time.Now()
+	out, err = exec.Command("sh", "-c", "set -e\n"+waitDataDevice(gone, 500*time.Millisecond)).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "data volume not found within 500ms") {
+		t.Errorf("no disk: %v: %s", err, out)
+	}
+	if took := time.Since(start); took < 400*time.Millisecond || took > 5*time.Second {
+		t.Errorf("no disk: gave up after %s, want about 500ms", took)
 	}
 }
 

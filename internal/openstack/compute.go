@@ -580,6 +580,17 @@ type VolumeAttachment struct {
 // Cinder reports it in-use. It returns the device name Nova chose (a hint:
 // the guest may name the disk differently).
 func (c *Client) AttachVolume(ctx context.Context, serverID, volumeID string) (VolumeAttachment, error) {
+	a, err := c.StartVolumeAttach(ctx, serverID, volumeID)
+	if err != nil {
+		return a, err
+	}
+	return a, c.WaitVolumeAttached(ctx, serverID, volumeID)
+}
+
+// StartVolumeAttach asks Nova to attach a volume to a server and returns
+// at once: the hypervisor plugs the disk in, and Cinder calls the volume
+// in-use, moments later (WaitVolumeAttached).
+func (c *Client) StartVolumeAttach(ctx context.Context, serverID, volumeID string) (VolumeAttachment, error) {
 	sc, err := c.Compute(ctx)
 	if err != nil {
 		return VolumeAttachment{}, err
@@ -588,12 +599,18 @@ func (c *Client) AttachVolume(ctx context.Context, serverID, volumeID string) (V
 	if err != nil {
 		return VolumeAttachment{}, fmt.Errorf("attach volume %s to server %s: %w", volumeID, serverID, err)
 	}
+	return VolumeAttachment{ServerID: serverID, VolumeID: volumeID, Device: a.Device}, nil
+}
+
+// WaitVolumeAttached waits until Cinder reports a volume whose attach was
+// started in-use.
+func (c *Client) WaitVolumeAttached(ctx context.Context, serverID, volumeID string) error {
 	w := c.createWait(Wait{What: "volume " + volumeID, Target: []string{"in-use"},
 		Pending: []string{"available", "reserved", "attaching"}, Failed: volumeFailed}, attachFirstLook)
 	if _, err := c.waitVolume(ctx, w, volumeID); err != nil {
-		return VolumeAttachment{}, fmt.Errorf("attach volume %s to server %s: %w", volumeID, serverID, err)
+		return fmt.Errorf("attach volume %s to server %s: %w", volumeID, serverID, err)
 	}
-	return VolumeAttachment{ServerID: serverID, VolumeID: volumeID, Device: a.Device}, nil
+	return nil
 }
 
 // ListVolumeAttachments lists the volumes attached to a server.
