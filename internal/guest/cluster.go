@@ -354,7 +354,10 @@ type processState struct {
 func (c *Cluster) processes(ctx context.Context, n *node) (processState, error) {
 	l := c.layout
 	// '[w]srep' keeps the pattern from matching this shell's own command line.
-	cmd := fmt.Sprintf(`if pgrep -x %s >/dev/null || pgrep -x mysqld_safe >/dev/null; then echo running; else echo stopped; fi; `+
+	// A datadir's initialisation (mariadbd --bootstrap, mysqld
+	// --initialize) is no running server: Create bootstraps the first node
+	// while the others may still initialise theirs.
+	cmd := fmt.Sprintf(`if pgrep -ax %s | grep -qv -e ' --bootstrap' -e ' --initialize' || pgrep -x mysqld_safe >/dev/null; then echo running; else echo stopped; fi; `+
 		`if pgrep -f -- '--[w]srep-new-cluster' >/dev/null; then echo bootstrapped; fi`, l.Server)
 	out, err := n.run(ctx, cmd, nil)
 	if err != nil {

@@ -2,20 +2,34 @@ package guest
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"time"
 )
 
 // Create runs the whole create sequence, the one every caller uses:
-// Prepare (all nodes at once), Bootstrap the first node, Join the others
-// one by one, RestartBootstrapNode, EnsureUsers (when users are given),
+// Prepare (all nodes at once), Bootstrap the first node once it is
+// prepared, Join the others one by one as each is prepared, RestartBootstrapNode, EnsureUsers (when users are given),
 // the membership gate, and the clustercheck responder when the spec asks
 // for one. Each step skips what is already done. A failure is a
 // *NodeError naming the phase and, where one is at fault, the node.
 func (c *Cluster) Create(ctx context.Context, users ...User) (Status, error) {
 	start := time.Now()
+	// Every node prepares at once; the first bootstraps as soon as it is
+	// prepared and each other joins as soon as it is (and the one before
+	// it is Synced), so a slow node's prepare overlaps the others' start.
+	ctx, cancel := context.WithCancel(ctx)
+	prep := c.startPrepare(ctx)
+	defer func() {
+		cancel()
+		_ = prep.wait() // nothing of the create outlives it
+	}()
+	if err := prep.node(0); err != nil {
+		return Status{}, stepError(PhasePrepare, err)
+	}
+	join := func(ctx context.Context) error { return c.joinEach(ctx, prep.node) }
 	steps := []step{
-		{PhasePrepare, c.Prepare}, {PhaseBootstrap, c.Bootstrap}, {PhaseJoin, c.Join},
+		{PhaseBootstrap, c.Bootstrap}, {PhaseJoin, join},
 		{PhaseRestart, c.RestartBootstrapNode},
 	}
 	if len(users) > 0 {
@@ -24,6 +38,9 @@ func (c *Cluster) Create(ctx context.Context, users ...User) (Status, error) {
 	for _, s := range steps {
 		t := time.Now()
 		if err := s.f(ctx); err != nil {
+			if perr := prepareFailure(err); perr != nil {
+				return Status{}, stepError(PhasePrepare, perr)
+			}
 			return Status{}, stepError(s.phase, err)
 		}
 		c.emitDone(s.phase, "", t, "%s done", s.phase)
@@ -46,6 +63,16 @@ func (c *Cluster) Create(ctx context.Context, users ...User) (Status, error) {
 	}
 	c.emitDone("create", "", start, "cluster %s is up: %d nodes Synced", c.spec.Name, len(st.Nodes))
 	return st, nil
+}
+
+// prepareFailure is err when it is the failed prepare of a node (which
+// Create's bootstrap and joins wait for), else nil.
+func prepareFailure(err error) error {
+	var ne *NodeError
+	if errors.As(err, &ne) && ne.Phase == PhasePrepare {
+		return err
+	}
+	return nil
 }
 
 // step is one phase of a sequence.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Create names the phase and the node that failed in a typed error, so
@@ -93,5 +94,63 @@ func TestCreateKeepsThePreparedResponder(t *testing.T) {
 				t.Errorf("%s %s: a closed Cluster still remembers a responder", initSys, n.Name)
 			}
 		}
+	}
+}
+
+// holdUntilBootstrap makes a node's datadir initialisation wait until the
+// first node was started as a new cluster, then answer with err: a create
+// that bootstraps only once every node is prepared never gets there, and
+// gives up after a few seconds.
+func holdUntilBootstrap(log *sharedLog, first string, err error) func(ctx context.Context, cmd string) error {
+	return func(ctx context.Context, cmd string) error {
+		if !strings.Contains(cmd, "mariadb-install-db") {
+			return nil
+		}
+		deadline := time.Now().Add(5 * time.Second)
+		for !log.seen(first, "galera_new_cluster") {
+			if time.Now().After(deadline) {
+				return errors.New("the first node was not bootstrapped while this one prepared")
+			}
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		return err
+	}
+}
+
+// Create bootstraps the first node as soon as it is prepared, while a slow
+// node still prepares, and starts that node only once it is prepared.
+func TestCreateBootstrapsWhileAnotherNodePrepares(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	c, log := fakeCluster(t, spec, "systemd")
+	first, slow := spec.Nodes[0].Name, spec.Nodes[2].Name
+	c.nodes()[2].Runner.(*fakeServer).hold = holdUntilBootstrap(log, first, nil)
+	if _, err := c.Create(context.Background()); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	initialised, started := log.first(slow, "mariadb-install-db"), log.first(slow, "systemctl start mariadb")
+	if initialised < 0 || started < initialised {
+		t.Errorf("%s: datadir initialised at command %d, server started at %d", slow, initialised, started)
+	}
+}
+
+// A node whose prepare fails while the first one bootstraps fails the
+// create in phase prepare, named, and is never started.
+func TestCreateReportsALatePrepareFailure(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	c, log := fakeCluster(t, spec, "systemd")
+	first, slow := spec.Nodes[0].Name, spec.Nodes[2].Name
+	c.nodes()[2].Runner.(*fakeServer).hold = holdUntilBootstrap(log, first,
+		&CommandError{Command: "mariadb-install-db", ExitCode: 1, Stderr: "disk full"})
+	_, err := c.Create(context.Background())
+	var ne *NodeError
+	if !errors.As(err, &ne) || ne.Phase != PhasePrepare || ne.Node != slow || !strings.Contains(err.Error(), "disk full") {
+		t.Fatalf("Create = %v, want the prepare failure of %s", err, slow)
+	}
+	if log.seen(slow, "systemctl start mariadb") {
+		t.Errorf("%s was started although its prepare failed", slow)
 	}
 }

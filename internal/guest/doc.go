@@ -33,8 +33,9 @@
 //   - GrowFilesystem: grow the datadir's filesystem online after its volume
 //     was extended (xfs_growfs, or resize2fs for an older ext4 volume).
 //
-// Create is the one create sequence every caller uses: Prepare, Bootstrap,
-// Join, RestartBootstrapNode, EnsureUsers for the users it is given, the
+// Create is the one create sequence every caller uses: Prepare, Bootstrap
+// (as soon as the first node is prepared), Join (each node once it is
+// prepared), RestartBootstrapNode, EnsureUsers for the users it is given, the
 // gate, and EnsureClustercheck when the spec asks for the health
 // responder. Its errors are *NodeError values naming the phase and node;
 // ValidateDatastore, ValidateSST and ValidateParameters judge parts of a

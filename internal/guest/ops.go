@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -12,14 +13,59 @@ import (
 // volume (mkfs only when it has no filesystem, mount, fstab), datadir
 // initialisation and the Galera option file.
 func (c *Cluster) Prepare(ctx context.Context) error {
-	return parallel(c.nodes(), func(n *node) error {
-		start := time.Now()
-		if err := c.prepareNode(ctx, n); err != nil {
-			return &NodeError{Phase: PhasePrepare, Node: n.Name, Err: err}
+	return c.startPrepare(ctx).wait()
+}
+
+// preparing is Prepare under way, each node's outcome as it comes: Create
+// bootstraps the first node once it is prepared, and each other node joins
+// once it is, while the rest may still prepare.
+type preparing struct {
+	done []chan struct{} // closed when the node's prepare ended
+	errs []error
+	all  sync.WaitGroup
+}
+
+// startPrepare prepares every node in the background; "prepare done" is
+// emitted once all are.
+func (c *Cluster) startPrepare(ctx context.Context) *preparing {
+	nodes := c.nodes()
+	p := &preparing{done: make([]chan struct{}, len(nodes)), errs: make([]error, len(nodes))}
+	start := time.Now()
+	for i, n := range nodes {
+		p.done[i] = make(chan struct{})
+		p.all.Go(func() {
+			defer close(p.done[i])
+			t := time.Now()
+			if err := c.prepareNode(ctx, n); err != nil {
+				p.errs[i] = &NodeError{Phase: PhasePrepare, Node: n.Name, Err: err}
+				return
+			}
+			c.emitDone(PhasePrepare, n.Name, t, "prepared (init system %s)", n.init)
+		})
+	}
+	go func() {
+		if p.wait() == nil {
+			c.emitDone(PhasePrepare, "", start, "prepare done")
 		}
-		c.emitDone("prepare", n.Name, start, "prepared (init system %s)", n.init)
+	}()
+	return p
+}
+
+// node waits for the prepare of node i (in c.nodes() order). When it
+// failed, it waits for every prepare and returns all their failures, as
+// Prepare would.
+func (p *preparing) node(i int) error {
+	<-p.done[i]
+	if p.errs[i] == nil {
 		return nil
-	})
+	}
+	return p.wait()
+}
+
+// wait waits for every prepare and joins their failures.
+func (p *preparing) wait() error {
+	p.all.Wait()
+	return errors.Join(p.errs...)
 }
 
 func (c *Cluster) prepareNode(ctx context.Context, n *node) error {
@@ -296,8 +342,17 @@ func (c *Cluster) writeClientConfig(ctx context.Context, n *node) error {
 // Join starts the other nodes one at a time, each waited to Synced before
 // the next: a joiner started while another is in SST/IST can abort.
 func (c *Cluster) Join(ctx context.Context) error {
+	return c.joinEach(ctx, func(int) error { return nil })
+}
+
+// joinEach is Join with each node's start held until ready(i) (its index
+// in c.nodes()) says it may go; ready's error ends the joins.
+func (c *Cluster) joinEach(ctx context.Context, ready func(i int) error) error {
 	nodes := c.nodes()
 	for i, n := range nodes[1:] {
+		if err := ready(i + 1); err != nil {
+			return err
+		}
 		if err := c.joinNode(ctx, nodes[0], n, i+2, len(nodes)); err != nil {
 			return &NodeError{Phase: PhaseJoin, Node: n.Name, Err: err}
 		}

@@ -45,6 +45,9 @@ type fakeServer struct {
 	gvwstate       bool
 	pcRecovery     int
 	files          map[string]string // uploaded content by path
+	// hold, if set, runs before each command is answered (outside mu): it
+	// may block, and its error is the command's.
+	hold func(ctx context.Context, cmd string) error
 }
 
 type sharedLog struct {
@@ -60,6 +63,13 @@ func (l *sharedLog) first(node, part string) int {
 	})
 }
 
+// seen is first, safe beside commands still being added.
+func (l *sharedLog) seen(node, part string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.first(node, part) >= 0
+}
+
 func (l *sharedLog) add(node, line, secretCarrier string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -71,6 +81,11 @@ func (l *sharedLog) add(node, line, secretCarrier string) {
 
 func (f *fakeServer) Run(ctx context.Context, cmd string, stdin []byte) ([]byte, error) {
 	f.shared.add(f.name, cmd, string(stdin))
+	if f.hold != nil {
+		if err := f.hold(ctx, cmd); err != nil {
+			return nil, err
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	switch {
@@ -712,5 +727,59 @@ func TestServerUnitWaitsForDataVolume(t *testing.T) {
 	}
 	if !strings.Contains(strings.Join(log.stdin, "\n"), "[Unit]\nRequiresMountsFor=/var/lib/mysql\n") {
 		t.Errorf("the drop-in does not make the unit wait for the datadir's mount:\n%s", strings.Join(log.stdin, "\n"))
+	}
+}
+
+// pidNamespaceRunner runs each command in a PID namespace of its own, after
+// setup, so that the processes it looks for are only setup's.
+type pidNamespaceRunner struct {
+	recorder
+	setup string
+}
+
+func (r *pidNamespaceRunner) Run(ctx context.Context, cmd string, _ []byte) ([]byte, error) {
+	return exec.CommandContext(ctx, "unshare", "-fp", "--mount-proc", "sh", "-c", r.setup+"\n"+cmd).Output()
+}
+
+// The process check, run in a real shell: a server named mariadbd runs,
+// a datadir initialisation (mariadbd --bootstrap, as mariadb-install-db
+// starts it) does not count, so Create can bootstrap the first node while
+// another initialises its datadir.
+func TestProcessesIgnoreDatadirInitialisation(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("a PID namespace needs root")
+	}
+	dir := t.TempDir()
+	fake := filepath.Join(dir, "mariadbd")
+	if out, err := exec.Command("cp", "/bin/bash", fake).CombinedOutput(); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	// "sleep 5; :" keeps bash from exec'ing sleep, so the process stays
+	// mariadbd; the arguments after the script are what pgrep -a shows.
+	for _, tc := range []struct {
+		args    string
+		running bool
+	}{
+		{"", false},
+		{"--user=mysql --wsrep-new-cluster", true},
+		{"--bootstrap --datadir=/var/lib/mysql", false},
+		{"--initialize-insecure --user=mysql", false},
+	} {
+		setup := ""
+		if tc.args != "" {
+			setup = fmt.Sprintf("%s -c 'sleep 5; :' %s & sleep 0.2", fake, tc.args)
+		}
+		spec := testSpec(MariaDB, "10.11", SSTRsync)
+		for i := range spec.Nodes {
+			spec.Nodes[i].Runner = &pidNamespaceRunner{setup: setup}
+		}
+		c, err := New(spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps, err := c.processes(context.Background(), c.nodes()[0])
+		if err != nil || ps.Running != tc.running {
+			t.Errorf("mariadbd %q: running %v (%v), want %v", tc.args, ps.Running, err, tc.running)
+		}
 	}
 }
