@@ -100,27 +100,37 @@ if [ ! -e %[2]s/%[3]s ]; then
   rm -f "$log"
   echo initialised
 fi`, runDir, dataDir, l.InitMarker, l.InstallDB)
-	// The health responder goes in while the datadir is initialised: it
-	// answers 503 until the server is Synced, and the node's start then
-	// has nothing left to install.
-	responder := make(chan error, 1)
-	if cc := c.spec.Clustercheck; cc != nil {
-		go func() { responder <- c.prepareResponder(ctx, n, *cc) }()
-	} else {
-		responder <- nil
-	}
+	// The server unit's drop-ins and the health responder go in while the
+	// datadir is initialised: the responder answers 503 until the server
+	// is Synced, and the node's start then has nothing left to install.
+	beside := make(chan error, 1)
+	go func() { beside <- c.prepareBesideDatadir(ctx, n) }()
 	out, err := n.run(ctx, script, nil)
-	rerr := <-responder
+	berr := <-beside
 	if err != nil {
 		return fmt.Errorf("initialise datadir: %w", err)
 	}
-	if rerr != nil {
-		return fmt.Errorf("clustercheck responder: %w", rerr)
+	if berr != nil {
+		return berr
 	}
 	if strings.Contains(out, "initialised") {
 		c.emit("prepare", n.Name, "datadir initialised")
 	}
 	return c.enableServerUnit(ctx, n)
+}
+
+// prepareBesideDatadir is what Prepare does while the datadir is
+// initialised: the server unit's drop-ins, then the health responder.
+func (c *Cluster) prepareBesideDatadir(ctx context.Context, n *node) error {
+	if err := c.writeServerUnit(ctx, n); err != nil {
+		return err
+	}
+	if cc := c.spec.Clustercheck; cc != nil {
+		if err := c.prepareResponder(ctx, n, *cc); err != nil {
+			return fmt.Errorf("clustercheck responder: %w", err)
+		}
+	}
+	return nil
 }
 
 func (c *Cluster) detectInit(ctx context.Context, n *node) error {

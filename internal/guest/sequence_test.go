@@ -717,13 +717,14 @@ func TestRecoverPositionLogPath(t *testing.T) {
 
 // On systemd with a data volume, the server's unit waits for the datadir's
 // mount (a boot never starts it on the empty directory below) and is
-// enabled after the drop-in is in place.
+// enabled after the drop-in is in place and the manager reloaded.
 func TestServerUnitWaitsForDataVolume(t *testing.T) {
 	log := preparedWithDataVolumes(t)
-	upload := slices.Index(log.lines, "db1: UPLOAD /etc/systemd/system/mariadb.service.d/pxc-datadir.conf mode 0644")
-	enable := slices.Index(log.lines, "db1: systemctl daemon-reload && SYSTEMCTL_SKIP_SYSV=1 systemctl enable --quiet --no-reload mariadb")
-	if upload < 0 || enable < upload {
-		t.Fatalf("want the drop-in uploaded, then the unit enabled:\n%s", strings.Join(log.lines, "\n"))
+	upload := log.first("db1", "UPLOAD /etc/systemd/system/mariadb.service.d/pxc-datadir.conf mode 0644")
+	reload := slices.Index(log.lines, "db1: systemctl daemon-reload")
+	enable := slices.Index(log.lines, "db1: SYSTEMCTL_SKIP_SYSV=1 systemctl enable --quiet --no-reload mariadb")
+	if upload < 0 || reload < upload || enable < reload {
+		t.Fatalf("want the drop-in uploaded, the manager reloaded, then the unit enabled:\n%s", strings.Join(log.lines, "\n"))
 	}
 	if !strings.Contains(strings.Join(log.stdin, "\n"), "[Unit]\nRequiresMountsFor=/var/lib/mysql\n") {
 		t.Errorf("the drop-in does not make the unit wait for the datadir's mount:\n%s", strings.Join(log.stdin, "\n"))

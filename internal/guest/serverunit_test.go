@@ -2,12 +2,14 @@ package guest
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // freshStartCommand is the drop-in's ExecStartPre as sh runs it (systemd's
@@ -101,9 +103,10 @@ func TestFreshStartSkipsRecoveryOnlyOnANeverRunDatadir(t *testing.T) {
 func TestPrepareInstallsFreshStartBeforeEnabling(t *testing.T) {
 	log := preparedWithDataVolumes(t)
 	install := slices.Index(log.lines, "db1: "+freshStartScript())
-	enable := slices.Index(log.lines, "db1: systemctl daemon-reload && SYSTEMCTL_SKIP_SYSV=1 systemctl enable --quiet --no-reload mariadb")
-	if install < 0 || enable < install {
-		t.Fatalf("want the fresh-start drop-in installed, then the manager reloaded:\n%s", strings.Join(log.lines, "\n"))
+	reload := slices.Index(log.lines, "db1: systemctl daemon-reload")
+	enable := slices.Index(log.lines, "db1: SYSTEMCTL_SKIP_SYSV=1 systemctl enable --quiet --no-reload mariadb")
+	if install < 0 || reload < install || enable < reload {
+		t.Fatalf("want the fresh-start drop-in installed, then the manager reloaded, then the unit enabled:\n%s", strings.Join(log.lines, "\n"))
 	}
 
 	pc, plog := fakeCluster(t, testSpec(Percona, "8.0", ""), "systemd")
@@ -114,6 +117,38 @@ func TestPrepareInstallsFreshStartBeforeEnabling(t *testing.T) {
 		if strings.Contains(l, freshStartDropIn) {
 			t.Errorf("Percona got the fresh-start drop-in: %s", l)
 		}
+	}
+}
+
+// The server unit's drop-ins and the manager's reload go in while the
+// datadir is initialised, the unit is enabled only after: the
+// initialisation here holds until the node's manager was reloaded, which a
+// Prepare that reloads after it never gets to (it gives up after 5 s).
+func TestPrepareReloadsBesideTheDatadir(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	for i := range spec.Nodes {
+		spec.Nodes[i].DataVolume = DataVolume{IDPrefix: "0a9d0c7e-7b2f-4f63-8", Device: "/dev/vdb"}
+	}
+	c, log := fakeCluster(t, spec, "systemd")
+	name := spec.Nodes[0].Name
+	c.nodes()[0].Runner.(*fakeServer).hold = func(ctx context.Context, cmd string) error {
+		if !strings.Contains(cmd, "mariadb-install-db") {
+			return nil
+		}
+		for deadline := time.Now().Add(5 * time.Second); !log.seen(name, "systemctl daemon-reload"); {
+			if time.Now().After(deadline) {
+				return errors.New("the manager was not reloaded while the datadir was initialised")
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return nil
+	}
+	if err := c.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	initialised, enable := log.first(name, "mariadb-install-db"), log.first(name, "systemctl enable --quiet --no-reload mariadb")
+	if enable < initialised {
+		t.Errorf("the unit was enabled (command %d) before the datadir was initialised (command %d)", enable, initialised)
 	}
 }
 
