@@ -356,8 +356,11 @@ func (c *Cluster) processes(ctx context.Context, n *node) (processState, error) 
 	// '[w]srep' keeps the pattern from matching this shell's own command line.
 	// A datadir's initialisation (mariadbd --bootstrap, mysqld
 	// --initialize) is no running server: Create bootstraps the first node
-	// while the others may still initialise theirs.
-	cmd := fmt.Sprintf(`if pgrep -ax %s | grep -qv -e ' --bootstrap' -e ' --initialize' || pgrep -x mysqld_safe >/dev/null; then echo running; else echo stopped; fi; `+
+	// while the others may still initialise theirs. Nor is a server that
+	// exited and is not reaped yet: pgrep shows it without a command line,
+	// "[mariadbd] <defunct>" (an initialisation's server just gone, or one
+	// a lazily reaping PID 1 inherited).
+	cmd := fmt.Sprintf(`if pgrep -ax %s | grep -qv -e ' --bootstrap' -e ' --initialize' -e '^[0-9]* \[' || pgrep -x mysqld_safe >/dev/null; then echo running; else echo stopped; fi; `+
 		`if pgrep -f -- '--[w]srep-new-cluster' >/dev/null; then echo bootstrapped; fi`, l.Server)
 	out, err := n.run(ctx, cmd, nil)
 	if err != nil {
@@ -367,6 +370,17 @@ func (c *Cluster) processes(ctx context.Context, n *node) (processState, error) 
 		Running:      strings.Contains(out, "running"),
 		Bootstrapped: strings.Contains(out, "bootstrapped"),
 	}, nil
+}
+
+// serverProcesses lists the node's server processes for an error message,
+// as " (pid command line; ...)", or "" when there are none to show.
+func (c *Cluster) serverProcesses(ctx context.Context, n *node) string {
+	out, err := n.run(ctx, "{ pgrep -ax "+c.layout.Server+"; pgrep -ax mysqld_safe; } | cut -c1-200", nil)
+	out = strings.TrimSpace(out)
+	if err != nil || out == "" {
+		return ""
+	}
+	return " (" + strings.ReplaceAll(out, "\n", "; ") + ")"
 }
 
 // startCommand is how a node's server is started.

@@ -154,3 +154,20 @@ func TestCreateReportsALatePrepareFailure(t *testing.T) {
 		t.Errorf("%s was started although its prepare failed", slow)
 	}
 }
+
+// Bootstrap refuses to start a second cluster beside a node that already
+// runs a server, and names it.
+func TestBootstrapRefusesBesideARunningServer(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	c, log := fakeCluster(t, spec, "none")
+	c.nodes()[1].Runner.(*fakeServer).running = true
+	err := c.Bootstrap(context.Background())
+	var ne *NodeError
+	if !errors.As(err, &ne) || ne.Phase != PhaseBootstrap || ne.Node != spec.Nodes[0].Name ||
+		!strings.Contains(err.Error(), "node "+spec.Nodes[1].Name+" already runs a server") {
+		t.Fatalf("Bootstrap = %v, want the refusal naming %s", err, spec.Nodes[1].Name)
+	}
+	if log.seen(spec.Nodes[0].Name, "--wsrep-new-cluster") {
+		t.Errorf("%s was started as a new cluster", spec.Nodes[0].Name)
+	}
+}

@@ -305,7 +305,7 @@ func (c *Cluster) Bootstrap(ctx context.Context) error {
 				return &NodeError{Phase: PhaseBootstrap, Node: other.Name, Err: err}
 			}
 			if ops.Running {
-				return &NodeError{Phase: PhaseBootstrap, Node: n.Name, Err: fmt.Errorf("node %s already runs a server; refusing to start a second cluster (use Join or Recover)", other.Name)}
+				return &NodeError{Phase: PhaseBootstrap, Node: n.Name, Err: fmt.Errorf("node %s already runs a server%s; refusing to start a second cluster (use Join or Recover)", other.Name, c.serverProcesses(ctx, other))}
 			}
 		}
 		g, err := c.readGrastate(ctx, n)
