@@ -354,14 +354,8 @@ type processState struct {
 func (c *Cluster) processes(ctx context.Context, n *node) (processState, error) {
 	l := c.layout
 	// '[w]srep' keeps the pattern from matching this shell's own command line.
-	// A datadir's initialisation (mariadbd --bootstrap, mysqld
-	// --initialize) is no running server: Create bootstraps the first node
-	// while the others may still initialise theirs. Nor is a server that
-	// exited and is not reaped yet: pgrep shows it without a command line,
-	// "[mariadbd] <defunct>" (an initialisation's server just gone, or one
-	// a lazily reaping PID 1 inherited).
-	cmd := fmt.Sprintf(`if pgrep -ax %s | grep -qv -e ' --bootstrap' -e ' --initialize' -e '^[0-9]* \[' || pgrep -x mysqld_safe >/dev/null; then echo running; else echo stopped; fi; `+
-		`if pgrep -f -- '--[w]srep-new-cluster' >/dev/null; then echo bootstrapped; fi`, l.Server)
+	cmd := fmt.Sprintf(`if %s; then echo running; else echo stopped; fi; `+
+		`if pgrep -f -- '--[w]srep-new-cluster' >/dev/null; then echo bootstrapped; fi`, serverRunning(l.Server))
 	out, err := n.run(ctx, cmd, nil)
 	if err != nil {
 		return processState{}, fmt.Errorf("check processes: %w", err)
@@ -370,6 +364,17 @@ func (c *Cluster) processes(ctx context.Context, n *node) (processState, error) 
 		Running:      strings.Contains(out, "running"),
 		Bootstrapped: strings.Contains(out, "bootstrapped"),
 	}, nil
+}
+
+// serverRunning is a shell test that holds while the node's server (or
+// its wrapper, mysqld_safe) runs. A datadir's initialisation (mariadbd
+// --bootstrap, mysqld --initialize) is no running server: Create
+// bootstraps the first node while the others may still initialise theirs.
+// Nor is a server that exited and is not reaped yet: pgrep shows it
+// without a command line, "[mariadbd] <defunct>" (an initialisation's
+// server just gone, or one a lazily reaping PID 1 inherited).
+func serverRunning(server string) string {
+	return fmt.Sprintf(`{ pgrep -ax %s | grep -qv -e ' --bootstrap' -e ' --initialize' -e '^[0-9]* \[' || pgrep -x mysqld_safe >/dev/null; }`, server)
 }
 
 // serverProcesses lists the node's server processes for an error message,
@@ -429,8 +434,8 @@ func (c *Cluster) stopCommand(n *node) string {
 		return "systemctl stop " + l.SystemdUnit
 	}
 	limit := int(c.opts.stopTimeout / (100 * time.Millisecond))
-	return fmt.Sprintf(`%s shutdown >/dev/null 2>&1; for i in $(seq 1 %d); do pgrep -x %s >/dev/null || pgrep -x mysqld_safe >/dev/null || exit 0; sleep 0.1; done; echo "server still running after %s" >&2; exit 1`,
-		l.Admin, limit, l.Server, c.opts.stopTimeout)
+	return fmt.Sprintf(`%s shutdown >/dev/null 2>&1; for i in $(seq 1 %d); do %s || exit 0; sleep 0.1; done; echo "server still running after %s" >&2; exit 1`,
+		l.Admin, limit, serverRunning(l.Server), c.opts.stopTimeout)
 }
 
 func (c *Cluster) start(ctx context.Context, n *node, bootstrap bool) error {

@@ -115,12 +115,12 @@ func (c *Cluster) nodeHealth(ctx context.Context, n *node) NodeHealth {
 		h.ResponderUp = false
 		responder = fmt.Sprintf(`ss -Hltn "sport = :%d" | grep -q .`, cc.port())
 	}
-	cmd := fmt.Sprintf(`if pgrep -x %s >/dev/null || pgrep -x mysqld_safe >/dev/null; then echo mysqld; fi; `+
+	cmd := fmt.Sprintf(`if %s; then echo mysqld; fi; `+
 		`if pgrep -f %s >/dev/null; then echo sst; fi; `+
 		`if pgrep -x %s >/dev/null; then echo backup; fi; `+
 		`if %s; then echo responder; fi; `+
 		`echo "uptime=$(ps -o etimes= -C %s | sort -n | head -n 1 | tr -d ' ')"`,
-		c.layout.Server, sstScriptPattern, toolsFor(c.spec.Flavour).Backup, responder, c.layout.Server)
+		serverRunning(c.layout.Server), sstScriptPattern, toolsFor(c.spec.Flavour).Backup, responder, c.layout.Server)
 	out, err := n.run(ctx, cmd, nil)
 	if err != nil {
 		h.Err = fmt.Errorf("probe: %w", err)
