@@ -576,17 +576,6 @@ type VolumeAttachment struct {
 	Device   string
 }
 
-// AttachVolume attaches a volume to a server through Nova and waits until
-// Cinder reports it in-use. It returns the device name Nova chose (a hint:
-// the guest may name the disk differently).
-func (c *Client) AttachVolume(ctx context.Context, serverID, volumeID string) (VolumeAttachment, error) {
-	a, err := c.StartVolumeAttach(ctx, serverID, volumeID)
-	if err != nil {
-		return a, err
-	}
-	return a, c.WaitVolumeAttached(ctx, serverID, volumeID)
-}
-
 // StartVolumeAttach asks Nova to attach a volume to a server and returns
 // at once: the hypervisor plugs the disk in, and Cinder calls the volume
 // in-use, moments later (WaitVolumeAttached).

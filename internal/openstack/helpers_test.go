@@ -161,7 +161,11 @@ func TestAttachVolumeWaitsInUse(t *testing.T) {
 		status(200, map[string]any{"volume": map[string]any{"id": "vol-1", "status": "in-use",
 			"attachments": []any{map[string]any{"server_id": "srv-1", "device": "/dev/vdb"}}}}),
 	))
-	a, err := f.client(t).AttachVolume(fastCtx(t), "srv-1", "vol-1")
+	c := f.client(t)
+	a, err := c.StartVolumeAttach(fastCtx(t), "srv-1", "vol-1")
+	if err == nil {
+		err = c.WaitVolumeAttached(fastCtx(t), "srv-1", "vol-1")
+	}
 	if err != nil || a.Device != "/dev/vdb" {
 		t.Fatalf("got %+v, %v", a, err)
 	}

@@ -207,7 +207,10 @@ func TestLocalCloudServerWithVolume(t *testing.T) {
 		t.Errorf("ports of the server: %+v %v", ports, err)
 	}
 
-	a, err := c.AttachVolume(ctx, s.ID, vol.ID)
+	a, err := c.StartVolumeAttach(ctx, s.ID, vol.ID)
+	if err == nil {
+		err = c.WaitVolumeAttached(ctx, s.ID, vol.ID)
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
