@@ -171,3 +171,41 @@ func TestBootstrapRefusesBesideARunningServer(t *testing.T) {
 		t.Errorf("%s was started as a new cluster", spec.Nodes[0].Name)
 	}
 }
+
+// The datadirs initialise two at a time in join order: each node's
+// initialisation starts only once the prepare of the node two before it
+// ended, so the nodes needed first are not slowed by those needed later.
+func TestPrepareInitialisesDatadirsInJoinOrder(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	spec.Nodes = append(spec.Nodes, Node{Name: "db4", Address: "10.210.0.14"}, Node{Name: "db5", Address: "10.210.0.15"})
+	c, log := fakeCluster(t, spec, "systemd")
+	// Every initialisation takes a moment, so one started out of turn is
+	// logged before the node two before it was enabled.
+	for _, n := range c.nodes() {
+		n.Runner.(*fakeServer).hold = func(ctx context.Context, cmd string) error {
+			if strings.Contains(cmd, "mariadb-install-db") {
+				time.Sleep(50 * time.Millisecond)
+			}
+			return nil
+		}
+	}
+	if err := c.Prepare(context.Background()); err != nil {
+		t.Fatalf("Prepare: %v", err)
+	}
+	names := make([]string, len(spec.Nodes))
+	for i, n := range spec.Nodes {
+		names[i] = n.Name
+	}
+	for i := 2; i < len(names); i++ {
+		initialised := log.first(names[i], "mariadb-install-db")
+		before := log.first(names[i-2], "systemctl enable")
+		if initialised < 0 || before < 0 || initialised < before {
+			t.Errorf("%s initialised its datadir at command %d, before %s's prepare ended (enable at %d)", names[i], initialised, names[i-2], before)
+		}
+	}
+	for _, first := range names[:2] {
+		if log.first(first, "mariadb-install-db") > log.first(names[0], "systemctl enable") {
+			t.Errorf("%s initialised its datadir after the first node's prepare ended: the first two go together", first)
+		}
+	}
+}

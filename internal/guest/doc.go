@@ -16,7 +16,8 @@
 //     the data volume (/dev/disk/by-id/virtio-<id prefix>, else a device
 //     path; waited for while it attaches), mkfs.xfs only when it has no
 //     filesystem (an ext4 volume made before is kept), mount it noatime at
-//     /var/lib/mysql, add an fstab entry and initialise the datadir.
+//     /var/lib/mysql, add an fstab entry and initialise the datadir (two
+//     nodes at a time, in join order: the first two go together).
 //   - Bootstrap: start the first node as a new cluster and set root's
 //     password (over stdin, never on a command line).
 //   - Join: start the other nodes one at a time, each waited to Synced.

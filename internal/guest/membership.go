@@ -21,7 +21,7 @@ func (c *Cluster) JoinMember(ctx context.Context, name string) error {
 		return &NodeError{Phase: PhaseJoin, Node: name, Err: err}
 	}
 	start := time.Now()
-	if err := c.prepareNode(ctx, n); err != nil {
+	if err := c.prepareNode(ctx, n, nil); err != nil {
 		return &NodeError{Phase: PhasePrepare, Node: name, Err: err}
 	}
 	donors, err := c.donors(ctx, n)
