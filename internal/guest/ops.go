@@ -11,7 +11,8 @@ import (
 
 // Prepare readies every node in parallel: init system, packages, data
 // volume (mkfs only when it has no filesystem, mount, fstab), datadir
-// initialisation and the Galera option file.
+// initialisation (two nodes at a time, in join order) and the Galera
+// option file.
 func (c *Cluster) Prepare(ctx context.Context) error {
 	return c.startPrepare(ctx).wait()
 }
