@@ -179,12 +179,29 @@ func TestPrepareInitialisesDatadirsInJoinOrder(t *testing.T) {
 	spec := testSpec(MariaDB, "10.11", SSTRsync)
 	spec.Nodes = append(spec.Nodes, Node{Name: "db4", Address: "10.210.0.14"}, Node{Name: "db5", Address: "10.210.0.15"})
 	c, log := fakeCluster(t, spec, "systemd")
+	names := make([]string, len(spec.Nodes))
+	for i, n := range spec.Nodes {
+		names[i] = n.Name
+	}
 	// Every initialisation takes a moment, so one started out of turn is
-	// logged before the node two before it was enabled.
-	for _, n := range c.nodes() {
+	// logged before the node two before it was enabled; the first node's
+	// lasts until the second's has begun, which it never does when the
+	// two do not go together.
+	for i, n := range c.nodes() {
 		n.Runner.(*fakeServer).hold = func(ctx context.Context, cmd string) error {
-			if strings.Contains(cmd, "mariadb-install-db") {
+			if !strings.Contains(cmd, "mariadb-install-db") {
+				return nil
+			}
+			if i > 0 {
 				time.Sleep(50 * time.Millisecond)
+				return nil
+			}
+			deadline := time.Now().Add(5 * time.Second)
+			for !log.seen(names[1], "mariadb-install-db") {
+				if time.Now().After(deadline) {
+					return errors.New("the second node did not initialise beside the first")
+				}
+				time.Sleep(5 * time.Millisecond)
 			}
 			return nil
 		}
@@ -192,20 +209,11 @@ func TestPrepareInitialisesDatadirsInJoinOrder(t *testing.T) {
 	if err := c.Prepare(context.Background()); err != nil {
 		t.Fatalf("Prepare: %v", err)
 	}
-	names := make([]string, len(spec.Nodes))
-	for i, n := range spec.Nodes {
-		names[i] = n.Name
-	}
 	for i := 2; i < len(names); i++ {
 		initialised := log.first(names[i], "mariadb-install-db")
 		before := log.first(names[i-2], "systemctl enable")
 		if initialised < 0 || before < 0 || initialised < before {
 			t.Errorf("%s initialised its datadir at command %d, before %s's prepare ended (enable at %d)", names[i], initialised, names[i-2], before)
-		}
-	}
-	for _, first := range names[:2] {
-		if log.first(first, "mariadb-install-db") > log.first(names[0], "systemctl enable") {
-			t.Errorf("%s initialised its datadir after the first node's prepare ended: the first two go together", first)
 		}
 	}
 }
