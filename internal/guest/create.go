@@ -11,8 +11,9 @@ import (
 // Prepare (all nodes at once), Bootstrap the first node once it is
 // prepared, Join the others one by one as each is prepared,
 // RestartBootstrapNode, EnsureUsers (when users are given), the membership
-// gate, and the clustercheck responder when the spec asks for one. Each step skips what is already done. A failure is a
-// *NodeError naming the phase and, where one is at fault, the node.
+// gate, and the clustercheck responder when the spec asks for one. Each
+// step skips what is already done. A failure is a *NodeError naming the
+// phase and, where one is at fault, the node.
 func (c *Cluster) Create(ctx context.Context, users ...User) (Status, error) {
 	start := time.Now()
 	// Every node prepares at once; the first bootstraps as soon as it is
