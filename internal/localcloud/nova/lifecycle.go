@@ -419,13 +419,7 @@ func (c *Service) teardownServer(ctx context.Context, id string) {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
 	for _, v := range vols {
-		if vol, ok := c.St.Volumes[v.VolumeID]; ok {
-			vol.Attachments = slices.DeleteFunc(vol.Attachments, func(a state.VolumeAttachment) bool { return a.ServerID == id })
-			if len(vol.Attachments) == 0 && (vol.Status == "in-use" || vol.Status == "detaching" || vol.Status == "attaching" || vol.Status == "reserved") {
-				vol.Status = "available"
-			}
-			vol.UpdatedAt = time.Now()
-		}
+		c.releaseVolumeLocked(id, v.VolumeID)
 	}
 	for pid, p := range c.St.Ports {
 		if p.DeviceID != id {

@@ -129,35 +129,62 @@ func (c *Service) doAttach(ctx context.Context, sid, vid, dev string) {
 		v.Status = "attaching"
 		c.Save()
 	}
-	h, d := c.Hosts[sid], c.Disks[vid]
 	c.Mu.Unlock()
-	err := fmt.Errorf("server %s has no running host or volume %s no disk", sid, vid)
-	if h != nil && d != nil {
-		err = h.AttachDisk(ctx, d, serialOf(vid))
-	}
+	err := c.plugDisk(ctx, sid, vid)
 	c.SleepStep(ctx)
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
-	v, vok := c.St.Volumes[vid]
-	s, sok := c.St.Servers[sid]
 	if err != nil {
 		c.Log.Error("attach volume", "server", sid, "volume", vid, "err", err)
-		if vok {
-			v.Status = "available"
-		}
-		if sok {
-			s.Volumes = slices.DeleteFunc(s.Volumes, func(sv state.ServerVolume) bool { return sv.VolumeID == vid })
-		}
-		c.Save()
-		return
+		c.releaseVolumeLocked(sid, vid)
+	} else {
+		c.attachedLocked(sid, vid, dev)
 	}
-	if !vok || !sok {
+	c.Save()
+}
+
+// plugDisk makes a volume's disk appear in its server's running host
+// (an attach, or a build's boot volumes); callers hold no lock.
+func (c *Service) plugDisk(ctx context.Context, sid, vid string) error {
+	c.Mu.Lock()
+	h, d := c.Hosts[sid], c.Disks[vid]
+	c.Mu.Unlock()
+	if h == nil || d == nil {
+		return fmt.Errorf("server %s has no running host or volume %s no disk", sid, vid)
+	}
+	return h.AttachDisk(ctx, d, serialOf(vid))
+}
+
+// attachedLocked records a plugged volume as Cinder does once Nova
+// completes the attachment: in-use, with an attachment to the server at
+// dev. Nothing when the server is gone or being deleted (its teardown
+// frees the volume). Callers hold c.Mu and save.
+func (c *Service) attachedLocked(sid, vid, dev string) {
+	v, vok := c.St.Volumes[vid]
+	s, sok := c.St.Servers[sid]
+	if !vok || !sok || s.Deleting {
 		return
 	}
 	v.Status = "in-use"
 	v.Attachments = append(v.Attachments, state.VolumeAttachment{AttachmentID: core.NewUUID(), ServerID: sid, Device: dev, AttachedAt: time.Now()})
 	v.UpdatedAt = time.Now()
-	c.Save()
+}
+
+// releaseVolumeLocked gives a volume back from a server it was reserved
+// for or attached to (a failed attach or build, a deleted server): its
+// attachment to the server goes, the server no longer lists it, and
+// without other attachments it is available. Callers hold c.Mu and save.
+func (c *Service) releaseVolumeLocked(sid, vid string) {
+	if v, ok := c.St.Volumes[vid]; ok {
+		v.Attachments = slices.DeleteFunc(v.Attachments, func(a state.VolumeAttachment) bool { return a.ServerID == sid })
+		if len(v.Attachments) == 0 && slices.Contains([]string{"in-use", "detaching", "attaching", "reserved"}, v.Status) {
+			v.Status = "available"
+		}
+		v.UpdatedAt = time.Now()
+	}
+	if s, ok := c.St.Servers[sid]; ok {
+		s.Volumes = slices.DeleteFunc(s.Volumes, func(sv state.ServerVolume) bool { return sv.VolumeID == vid })
+	}
 }
 
 func (c *Service) detachVolume(w http.ResponseWriter, r *http.Request, mv core.Microversion) {
