@@ -23,6 +23,9 @@ type bootSpec struct {
 	portID  string // an existing port to bind
 	fixedIP string // for a port nova creates
 	sgIDs   []string
+	// volumes are the data volumes of block_device_mapping_v2, reserved
+	// by the create and attached during the build.
+	volumes []state.ServerVolume
 }
 
 // fail puts a server in ERROR with a fault; callers hold c.mu.
@@ -39,14 +42,23 @@ func (c *Service) failServerLocked(s *state.Server, code int, msg, details strin
 func (c *Service) setTask(id, task string) bool {
 	c.Mu.Lock()
 	defer c.Mu.Unlock()
+	if c.setTaskLocked(id, task) == nil {
+		return false
+	}
+	c.Save()
+	return true
+}
+
+// setTaskLocked is setTask for callers that hold c.Mu and save; nil when
+// the server is gone or being deleted.
+func (c *Service) setTaskLocked(id, task string) *state.Server {
 	s, ok := c.St.Servers[id]
 	if !ok || s.Deleting {
-		return false
+		return nil
 	}
 	s.TaskState = task
 	s.UpdatedAt = time.Now()
-	c.Save()
-	return true
+	return s
 }
 
 // schedule picks a hypervisor honouring the server group policy; callers
@@ -111,7 +123,8 @@ func (c *Service) scheduleLocked(s *state.Server) string {
 }
 
 // bootServer is the asynchronous part of a create: schedule, network,
-// spawn the host, check sshd and the key, then ACTIVE.
+// map the block devices (only with boot volumes), spawn the host, attach
+// the volumes, check sshd and the key, then ACTIVE.
 func (c *Service) bootServer(ctx context.Context, id string, spec bootSpec) {
 	if !c.SleepStep(ctx) || !c.setTask(id, "scheduling") {
 		return
@@ -125,13 +138,15 @@ func (c *Service) bootServer(ctx context.Context, id string, spec bootSpec) {
 	if c.nextServerErrors > 0 {
 		c.nextServerErrors--
 		msg := firstNonEmpty(c.nextServerErrMsg, "Build of instance "+id+" aborted: injected fault (localcloud admin)")
-		c.failServerLocked(s, 500, msg, "injected by POST /_admin/next-server-error")
+		c.failBuildLocked(s, msg, "injected by POST /_admin/next-server-error")
 		c.releaseBootPortLocked(s, spec)
 		c.Mu.Unlock()
 		return
 	}
 	hv := c.scheduleLocked(s)
 	if hv == "" {
+		// Nova buries the instance in cell0 with its volumes still
+		// reserved; deleting the server frees them.
 		c.failServerLocked(s, 500, "No valid host was found. There are not enough hosts available.",
 			"Traceback (most recent call last):\n  File \"nova/conductor/manager.py\", in schedule_and_build_instances\nnova.exception.NoValidHost: No valid host was found. There are not enough hosts available.\n")
 		c.releaseBootPortLocked(s, spec)
@@ -154,7 +169,7 @@ func (c *Service) bootServer(ctx context.Context, id string, spec bootSpec) {
 	case spec.portID != "":
 		p, ok := c.St.Ports[spec.portID]
 		if !ok {
-			c.failServerLocked(s, 500, fmt.Sprintf("Build of instance %s aborted: Port %s could not be found.", id, spec.portID), "")
+			c.failBuildLocked(s, fmt.Sprintf("Build of instance %s aborted: Port %s could not be found.", id, spec.portID), "")
 			c.Mu.Unlock()
 			return
 		}
@@ -169,7 +184,7 @@ func (c *Service) bootServer(ctx context.Context, id string, spec bootSpec) {
 		}
 		ips, e := c.neutron.AllocateFixedIPs(req)
 		if e != nil {
-			c.failServerLocked(s, 500, "Build of instance "+id+" aborted: Failed to allocate the network(s), not rescheduling.", e.Message)
+			c.failBuildLocked(s, "Build of instance "+id+" aborted: Failed to allocate the network(s), not rescheduling.", e.Message)
 			c.Mu.Unlock()
 			return
 		}
@@ -192,6 +207,10 @@ func (c *Service) bootServer(ctx context.Context, id string, spec bootSpec) {
 	c.neutron.RefreshFirewallsLocked() // others' remote-group sets now include this port
 	c.Mu.Unlock()
 
+	if len(spec.volumes) > 0 && (!c.SleepStep(ctx) || !c.mapBlockDevices(id)) {
+		c.undoNetworkIfGone(id)
+		return
+	}
 	if !c.SleepStep(ctx) || !c.setTask(id, "spawning") {
 		c.undoNetworkIfGone(id)
 		return
@@ -205,11 +224,7 @@ func (c *Service) bootServer(ctx context.Context, id string, spec bootSpec) {
 	}
 	if err != nil {
 		c.Log.Error("spawn the guest", "server", id, "err", err) // the fault's details, for the operator
-		c.Mu.Lock()
-		if s, ok := c.St.Servers[id]; ok && !s.Deleting {
-			c.failServerLocked(s, 500, "Build of instance "+id+" aborted: Failed to spawn the guest.", err.Error())
-		}
-		c.Mu.Unlock()
+		c.abortBuild(ctx, id, nil, "Build of instance "+id+" aborted: Failed to spawn the guest.", err.Error())
 		c.undoNetworkIfGone(id)
 		return
 	}
@@ -231,24 +246,24 @@ func (c *Service) bootServer(ctx context.Context, id string, spec bootSpec) {
 	if err := h.ApplyFirewall(ctx, c.neutron.RenderFirewall(s)); err != nil {
 		c.Mu.Unlock()
 		_ = h.Close()
-		c.Mu.Lock()
-		if s, ok := c.St.Servers[id]; ok && !s.Deleting {
-			c.failServerLocked(s, 500, "Build of instance "+id+" aborted: Failed to plug the security groups.", err.Error())
-		}
-		c.Mu.Unlock()
+		c.abortBuild(ctx, id, nil, "Build of instance "+id+" aborted: Failed to plug the security groups.", err.Error())
 		return
 	}
 	c.Hosts[id] = h
 	c.Mu.Unlock()
 
+	// The volumes' disks join the running host, before the guest checks,
+	// so they are there when the server turns ACTIVE.
+	if err := c.attachBootVolumes(ctx, id, spec.volumes); err != nil {
+		c.Log.Error("attach the boot volumes", "server", id, "err", err)
+		c.abortBuild(ctx, id, h, "Build of instance "+id+" aborted: Failure prepping block device.", err.Error())
+		return
+	}
+
 	// ACTIVE only when sshd answers with the host key the console will show
 	// and would let root in with the keypair's key.
 	if err := verifyGuest(ctx, h, keys); err != nil {
-		c.Mu.Lock()
-		if s, ok := c.St.Servers[id]; ok && !s.Deleting {
-			c.failServerLocked(s, 500, "Build of instance "+id+" aborted: the guest did not come up.", err.Error())
-		}
-		c.Mu.Unlock()
+		c.abortBuild(ctx, id, h, "Build of instance "+id+" aborted: the guest did not come up.", err.Error())
 		return
 	}
 	probing = false

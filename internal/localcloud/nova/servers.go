@@ -391,22 +391,23 @@ func (c *Service) hostnameFor(name, id string) string {
 
 type createServerReq struct {
 	Server *struct {
-		Name             string                  `json:"name"`
-		ImageRef         string                  `json:"imageRef"`
-		FlavorRef        flexString              `json:"flavorRef"`
-		KeyName          string                  `json:"key_name"`
-		Networks         json.RawMessage         `json:"networks"`
-		SecurityGroups   []struct{ Name string } `json:"security_groups"`
-		Metadata         map[string]string       `json:"metadata"`
-		AZ               string                  `json:"availability_zone"`
-		UserData         string                  `json:"user_data"`
-		Description      *string                 `json:"description"`
-		Tags             []string                `json:"tags"`
-		BlockDeviceMapV2 []map[string]any        `json:"block_device_mapping_v2"`
-		Host             string                  `json:"host"`
-		HypervisorHost   string                  `json:"hypervisor_hostname"`
-		MinCount         *int                    `json:"min_count"`
-		MaxCount         *int                    `json:"max_count"`
+		Name             string                       `json:"name"`
+		ImageRef         string                       `json:"imageRef"`
+		FlavorRef        flexString                   `json:"flavorRef"`
+		KeyName          string                       `json:"key_name"`
+		Networks         json.RawMessage              `json:"networks"`
+		SecurityGroups   []struct{ Name string }      `json:"security_groups"`
+		Metadata         map[string]string            `json:"metadata"`
+		AZ               string                       `json:"availability_zone"`
+		UserData         string                       `json:"user_data"`
+		Description      *string                      `json:"description"`
+		Tags             []string                     `json:"tags"`
+		BlockDeviceMapV2 []map[string]json.RawMessage `json:"block_device_mapping_v2"`
+		BlockDeviceMap   []json.RawMessage            `json:"block_device_mapping"`
+		Host             string                       `json:"host"`
+		HypervisorHost   string                       `json:"hypervisor_hostname"`
+		MinCount         *int                         `json:"min_count"`
+		MaxCount         *int                         `json:"max_count"`
 	} `json:"server"`
 	Hints  map[string]any `json:"os:scheduler_hints"`
 	Hints2 map[string]any `json:"OS-SCH-HNT:scheduler_hints"`
@@ -468,9 +469,17 @@ func (c *Service) createServer(w http.ResponseWriter, r *http.Request, mv core.M
 			return
 		}
 	}
-	if len(rs.BlockDeviceMapV2) > 0 {
-		bad("Block Device Mapping is Invalid: the local cloud boots servers from its image only (no block_device_mapping_v2).")
+	if len(rs.BlockDeviceMap) > 0 {
+		bad("Block Device Mapping is Invalid: the local cloud takes block_device_mapping_v2, not the legacy block_device_mapping.")
 		return
+	}
+	var bootVols []string
+	if len(rs.BlockDeviceMapV2) > 0 {
+		var e *core.Error
+		if bootVols, e = bootVolumes(rs.BlockDeviceMapV2, img); e != nil {
+			core.WriteError(w, core.Compute, e)
+			return
+		}
 	}
 	if rs.UserData != "" {
 		if _, err := base64.StdEncoding.DecodeString(rs.UserData); err != nil {
@@ -566,6 +575,10 @@ func (c *Service) createServer(w http.ResponseWriter, r *http.Request, mv core.M
 			return
 		}
 	}
+	if e := c.checkBootVolumesLocked(bootVols); e != nil {
+		core.WriteError(w, core.Compute, e)
+		return
+	}
 	// security groups by name or id (only for ports nova creates).
 	var sgIDs []string
 	var sgNames []string
@@ -648,9 +661,10 @@ func (c *Service) createServer(w http.ResponseWriter, r *http.Request, mv core.M
 		g := c.St.ServerGroups[groupID]
 		g.Members = append(g.Members, s.ID)
 	}
+	vols := c.reserveBootVolumesLocked(s, bootVols)
 	c.St.Servers[s.ID] = s
 	c.Save()
-	spec := bootSpec{netMode: netMode, portID: portID, fixedIP: fixedIP, sgIDs: sgIDs}
+	spec := bootSpec{netMode: netMode, portID: portID, fixedIP: fixedIP, sgIDs: sgIDs, volumes: vols}
 	c.Go(func(ctx context.Context) { c.bootServer(ctx, s.ID, spec) })
 
 	adminPass := core.RandomSecret(12)
