@@ -249,6 +249,11 @@ func TestBootVolumes(t *testing.T) {
 	}
 	tc.deleteServer(ctx, s4)
 
+	// A server deleted while it builds gives its volume back.
+	s6 := tc.createBooting(ctx, fx, "db-gone", "", v2)
+	tc.deleteServer(ctx, s6)
+	tc.volumeFree("after a delete mid-build", v2)
+
 	// A disk that cannot be attached fails the build once the host runs:
 	// the disk attached before it leaves the host, both volumes are free.
 	tc.admin("POST", "/delay", map[string]any{"step_ms": 300})
