@@ -160,7 +160,7 @@ func reportPhases(b *strings.Builder, apply applyResult, before, after rawBound)
 		}
 	}
 	fmt.Fprintf(b, "   by phase, apply / raw:\n")
-	fmt.Fprintf(b, "     servers / hosts: %s / %s (the apply also makes the ports and volumes, polls Nova for ACTIVE, reads the host key fingerprints from the console; Nova attaches each volume during the build; the raw bound reads the key from the host's disk and attaches the disk itself)\n",
+	fmt.Fprintf(b, "     servers / hosts: %s / %s (the apply also makes the ports and volumes, polls Nova for ACTIVE, reads the host key fingerprints from the console and asks for the volumes' attach, whose disks the prepare then waits for; the raw bound reads the key from the host's disk and attaches the disk itself)\n",
 		apply.phaseTook("servers").Round(100*time.Millisecond), mean(before.hosts, after.hosts))
 	fmt.Fprintf(b, "     prepare (until the first node bootstraps; the last nodes' finishes meanwhile): %s / %s, bootstrap: %s / %s, joins: %s / %s\n",
 		apply.untilBootstrap().Round(100*time.Millisecond), mean(before.prepare, after.prepare),

@@ -104,7 +104,7 @@ var waitReportEvery = 30 * time.Second
 // Nova console (console mode), connects over SSH checking the key against
 // them, and records the verified keys in the cluster for later
 // connections. verify runs per node as its server comes up (a placement's
-// onActive).
+// onActive), beside the attach of its volume.
 type hostKeyVerifier struct {
 	m    *Manager
 	spec Spec

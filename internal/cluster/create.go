@@ -61,26 +61,6 @@ type build struct {
 
 func (b *build) run(ctx context.Context) error {
 	t := time.Now()
-	b.c.Nodes = make([]Node, b.spec.NodeCount)
-	for i := range b.c.Nodes {
-		b.c.Nodes[i] = Node{Index: i + 1, Name: NodeName(b.spec.Name, i+1)}
-		if len(b.spec.AvailabilityZones) > 0 {
-			b.c.Nodes[i].AvailabilityZone = b.spec.AvailabilityZones[i%len(b.spec.AvailabilityZones)]
-		}
-	}
-	// The data volumes need nothing else of the cluster's: Cinder makes
-	// them while the other objects are made. However run ends, it waits
-	// for them, so every volume made is recorded for Delete.
-	b.volumes = make(map[int]*dataVolume, len(b.c.Nodes))
-	for i := range b.c.Nodes {
-		n := &b.c.Nodes[i]
-		b.volumes[n.Index] = b.m.startVolume(ctx, b.placement, n)
-	}
-	defer func() {
-		for _, v := range b.volumes {
-			_ = v.ready()
-		}
-	}()
 	if err := b.keyPair(ctx); err != nil {
 		return &PhaseError{Phase: PhaseCloud, Err: err}
 	}
@@ -92,6 +72,13 @@ func (b *build) run(ctx context.Context) error {
 	}
 	if err := b.backupSetup(ctx); err != nil {
 		return err
+	}
+	b.c.Nodes = make([]Node, b.spec.NodeCount)
+	for i := range b.c.Nodes {
+		b.c.Nodes[i] = Node{Index: i + 1, Name: NodeName(b.spec.Name, i+1)}
+		if len(b.spec.AvailabilityZones) > 0 {
+			b.c.Nodes[i].AvailabilityZone = b.spec.AvailabilityZones[i%len(b.spec.AvailabilityZones)]
+		}
 	}
 	if err := eachNode(ctx, b.c.Nodes, PhaseServers, func(ctx context.Context, n *Node) error {
 		return b.m.provisionPort(ctx, b.placement, n)
@@ -105,29 +92,26 @@ func (b *build) run(ctx context.Context) error {
 	if err := b.m.addRules(ctx, b.c, sshRules(sources)); err != nil {
 		return &PhaseError{Phase: PhaseCloud, Err: err}
 	}
-	// Every volume before any server: a volume Cinder cannot make fails
-	// the create before a server boots.
-	for i := range b.c.Nodes {
-		if err := b.volumes[b.c.Nodes[i].Index].ready(); err != nil {
-			return &PhaseError{Phase: PhaseVolumes, Node: b.c.Nodes[i].Name, Err: err}
-		}
-	}
-	b.m.progress(ctx, PhaseCloud, "", "keypair, security group, server group, ports and volumes ready", t)
+	b.m.progress(ctx, PhaseCloud, "", "keypair, security group, server group and ports ready", t)
 
-	// Each node's host key is verified as soon as its server is ACTIVE.
+	// Each node's host key is verified as soon as its server is ACTIVE,
+	// while its volume attaches.
 	t = time.Now()
 	hostKeys := b.m.newHostKeyVerifier(ctx, b.spec, b.c, b.access())
 	p := b.placement
 	p.onActive = hostKeys.verify
+	attaches := make([]volumeAttach, len(b.c.Nodes))
 	if err := eachNode(ctx, b.c.Nodes, PhaseServers, func(ctx context.Context, n *Node) error {
-		return explainPlacement(b.m.provisionNode(ctx, p, n), b.spec.AntiAffinity, b.spec.NodeCount)
+		a, err := b.m.provisionNode(ctx, p, n)
+		attaches[n.Index-1] = a
+		return explainPlacement(err, b.spec.AntiAffinity, b.spec.NodeCount)
 	}); err != nil {
 		return err
 	}
 	hostKeys.record(b.c)
-	b.m.progress(ctx, PhaseServers, "", fmt.Sprintf("%d servers ACTIVE with their data volumes, SSH host keys verified", len(b.c.Nodes)), t)
+	b.m.progress(ctx, PhaseServers, "", fmt.Sprintf("%d servers ACTIVE with data volumes attaching, SSH host keys verified", len(b.c.Nodes)), t)
 
-	return b.configureGuests(ctx)
+	return b.configureGuests(ctx, attaches)
 }
 
 func (b *build) access() guestAccess { return accessFor(b.spec, b.privateKey, b.c.HostKeys) }
@@ -189,15 +173,33 @@ func (b *build) serverGroup(ctx context.Context) error {
 }
 
 // configureGuests turns the servers into a verified Galera cluster
-// through the guest library's one create sequence.
-func (b *build) configureGuests(ctx context.Context) error {
+// through the guest library's one create sequence, which starts while the
+// data volumes attach (the guests wait for their disks): the cluster is
+// done once both are.
+func (b *build) configureGuests(ctx context.Context, attaches []volumeAttach) error {
 	gc, err := b.m.openGuests(b.spec, b.c, b.access(), b.m.observer(ctx))
 	if err != nil {
 		return err
 	}
 	defer gc.Close()
+	gctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	attached := make(chan error, 1)
+	go func() {
+		err := waitAttached(gctx, attaches)
+		if err != nil {
+			cancel(err) // the guests would wait for a disk that never comes
+		}
+		attached <- err
+	}()
 	t := time.Now()
-	st, err := b.createGuests(ctx, gc)
+	st, err := b.createGuests(gctx, gc)
+	if err != nil {
+		cancel(err)
+	}
+	if aerr := <-attached; aerr != nil && errors.Is(context.Cause(gctx), aerr) {
+		return aerr // the attach failed first: the guests' error is its echo
+	}
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ func TestDeleteByIDAloneAfterFailureInAnyPhase(t *testing.T) {
 		"port":           func(r *rig) { r.cloud.failOn["CreatePort db-1"] = errInjected },
 		"server":         func(r *rig) { r.cloud.failOn["CreateServer db-2"] = errInjected },
 		"volume":         func(r *rig) { r.cloud.failOn["CreateVolume db-3-data"] = errInjected },
-		"server error":   func(r *rig) { r.cloud.failOn["WaitServerActive db-1"] = errInjected },
+		"attach":         func(r *rig) { r.cloud.failOn["AttachVolume db-1"] = errInjected },
 		"ssh":            func(r *rig) { r.guests.hostKeyErr["*"] = errInjected },
 	}
 	for name, fail := range failures {

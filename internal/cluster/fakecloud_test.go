@@ -44,8 +44,9 @@ type fakeCloud struct {
 	checksStalled bool
 	// writerName passes single-writer checks (empty: the first member).
 	writerName string
-	// keyPairWait, if set, runs before an ImportKeyPair answers.
-	keyPairWait func(ctx context.Context) error
+	// attachWait, if set, runs before a WaitVolumeAttached answers (the
+	// moment Cinder takes to call the volume in-use).
+	attachWait func(ctx context.Context) error
 
 	keyPairs     map[string]openstack.KeyPair
 	serverGroups map[string]openstack.ServerGroup
@@ -201,12 +202,7 @@ func (f *fakeCloud) ResolveFlavor(_ context.Context, ref string) (openstack.Flav
 	return openstack.Flavor{ID: "flavor-" + ref, Name: ref}, nil
 }
 
-func (f *fakeCloud) ImportKeyPair(ctx context.Context, name, pub string) (openstack.KeyPair, error) {
-	if f.keyPairWait != nil {
-		if err := f.keyPairWait(ctx); err != nil {
-			return openstack.KeyPair{}, err
-		}
-	}
+func (f *fakeCloud) ImportKeyPair(_ context.Context, name, pub string) (openstack.KeyPair, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.call("ImportKeyPair", name); err != nil {
@@ -275,11 +271,6 @@ func (f *fakeCloud) CreateServer(_ context.Context, in openstack.ServerCreate) (
 	if !ok {
 		return openstack.Server{}, fmt.Errorf("fake: port %s: %w", in.PortID, openstack.ErrNotFound)
 	}
-	// Nova takes a data volume at boot only when it is available.
-	vol, ok := f.volumes[in.DataVolumeID]
-	if in.DataVolumeID != "" && (!ok || vol.Status != "available") {
-		return openstack.Server{}, fmt.Errorf("fake: volume %s (%q) cannot be attached at boot", in.DataVolumeID, vol.Status)
-	}
 	s := openstack.Server{
 		ID: f.id("server"), Name: in.Name, Status: "BUILD", AvailabilityZone: in.AvailabilityZone,
 		KeyName: in.KeyName, Metadata: in.Metadata,
@@ -292,11 +283,6 @@ func (f *fakeCloud) CreateServer(_ context.Context, in openstack.ServerCreate) (
 	port.DeviceID = s.ID
 	f.ports[port.ID] = port
 	f.servers[s.ID] = s
-	if in.DataVolumeID != "" {
-		vol.Status = "in-use"
-		vol.Attachments = append(vol.Attachments, openstack.VolumeAttachment{ServerID: s.ID, VolumeID: vol.ID, Device: "/dev/vdb"})
-		f.volumes[vol.ID] = vol
-	}
 	if f.userData == nil {
 		f.userData = map[string]string{}
 	}
@@ -380,6 +366,45 @@ func (f *fakeCloud) ConsoleOutput(_ context.Context, id string, _ int) (string, 
 		return "Cloud-init v. 22.4 finished\n", nil
 	}
 	return f.console(id), nil
+}
+
+// StartVolumeAttach logs "AttachVolume <server name>"; the volume is
+// attaching until WaitVolumeAttached ("VolumeAttached <server name>").
+func (f *fakeCloud) StartVolumeAttach(_ context.Context, serverID, volumeID string) (openstack.VolumeAttachment, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("AttachVolume", f.servers[serverID].Name); err != nil {
+		return openstack.VolumeAttachment{}, err
+	}
+	v, ok := f.volumes[volumeID]
+	if !ok {
+		return openstack.VolumeAttachment{}, errNotFound
+	}
+	a := openstack.VolumeAttachment{ServerID: serverID, VolumeID: volumeID, Device: "/dev/vdb"}
+	v.Attachments = append(v.Attachments, a)
+	v.Status = "attaching"
+	f.volumes[volumeID] = v
+	return a, nil
+}
+
+func (f *fakeCloud) WaitVolumeAttached(ctx context.Context, serverID, volumeID string) error {
+	if f.attachWait != nil {
+		if err := f.attachWait(ctx); err != nil {
+			return err
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.call("VolumeAttached", f.servers[serverID].Name); err != nil {
+		return err
+	}
+	v, ok := f.volumes[volumeID]
+	if !ok {
+		return errNotFound
+	}
+	v.Status = "in-use"
+	f.volumes[volumeID] = v
+	return nil
 }
 
 func (f *fakeCloud) DetachVolume(_ context.Context, serverID, volumeID string) error {

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -69,11 +70,11 @@ func createStage(call string) int {
 		return 4
 	case "CreatePort":
 		return 5
-	// A node's host key is verified once its server is ACTIVE (the
-	// per-node order is checked below).
-	case "CreateServer", "WaitServerActive", "ConsoleOutput", "HostKey":
+	// A node's host key is verified once its server is ACTIVE, beside
+	// the attach of its volume (the per-node order is checked below).
+	case "CreateServer", "CreateVolume", "WaitServerActive", "AttachVolume", "ConsoleOutput", "HostKey":
 		return 7
-	case "CreateVolume": // beside the cloud objects, before the servers (checked below)
+	case "VolumeAttached": // beside the guests' create (checked below)
 		return 100
 	case "OpenGuests":
 		return 9
@@ -105,15 +106,15 @@ func TestCreateProvisionsInOrder(t *testing.T) {
 		}
 		last = max(last, s)
 	}
-	// Per node: the volume, then the server that boots with it, then ACTIVE.
-	firstServer := slices.IndexFunc(calls, func(c string) bool { return strings.HasPrefix(c, "CreateServer ") })
+	// Per node: server, then ACTIVE, then the volume attached.
 	for i := 1; i <= 3; i++ {
 		name := NodeName("db", i)
-		volume := slices.Index(calls, "CreateVolume "+volumeName("db", i))
 		create := slices.Index(calls, "CreateServer "+name)
 		active := slices.Index(calls, "WaitServerActive "+name)
-		if volume < 0 || volume > firstServer || !(create < active) {
-			t.Errorf("%s: CreateVolume at %d (first server at %d), CreateServer at %d, WaitServerActive at %d", name, volume, firstServer, create, active)
+		attach := slices.Index(calls, "AttachVolume "+name)
+		attached := slices.Index(calls, "VolumeAttached "+name)
+		if create < 0 || !(create < active && active < attach && attach < attached) {
+			t.Errorf("%s: CreateServer at %d, WaitServerActive at %d, AttachVolume at %d, in-use at %d", name, create, active, attach, attached)
 		}
 		if console := slices.Index(calls, "ConsoleOutput "+name); console < active {
 			t.Errorf("%s: console read for the host key at %d, before the server was ACTIVE at %d", name, console, active)
@@ -158,20 +159,24 @@ func TestCreateProvisionsInOrder(t *testing.T) {
 // Every security group rule is sent once: Neutron answers a repeat with
 // 409 SecurityGroupRuleExists (issue 17). They go in two bulk requests: the
 // group's rules, then SSH once the ports say where the nodes are.
-// The data volumes are made beside the cluster's other objects, not after
-// them: the keypair's import is held until Cinder was asked for all three,
-// which times out a create that makes the volumes later.
-func TestCreateMakesVolumesBesideTheClusterObjects(t *testing.T) {
+// The guests are prepared while the volumes attach: Cinder calls them
+// in-use only once the guests' create has begun, which deadlocks (and
+// times out) a create that waits for the volumes first.
+func TestCreatePreparesGuestsWhileVolumesAttach(t *testing.T) {
 	r := newRig()
-	r.cloud.keyPairWait = func(ctx context.Context) error {
-		for count(r.log.all(), "CreateVolume") < 3 {
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(time.Millisecond):
-			}
-		}
+	guestsBegan := make(chan struct{})
+	var once sync.Once
+	r.guests.createHook = func(context.Context) error {
+		once.Do(func() { close(guestsBegan) })
 		return nil
+	}
+	r.cloud.attachWait = func(ctx context.Context) error {
+		select {
+		case <-guestsBegan:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 	ctx, cancel := context.WithTimeout(testContext(t), 5*time.Second)
 	defer cancel()
@@ -179,10 +184,8 @@ func TestCreateMakesVolumesBesideTheClusterObjects(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	for _, n := range c.Nodes {
-		if v := r.cloud.volumes[n.VolumeID]; v.Status != "in-use" || len(v.Attachments) != 1 || v.Attachments[0].ServerID != n.ServerID {
-			t.Errorf("%s: volume %+v, want in-use by server %s since its boot", n.Name, v, n.ServerID)
-		}
+	if c.Status != StatusActive {
+		t.Errorf("status %s", c.Status)
 	}
 }
 
@@ -269,25 +272,33 @@ func TestCreateFailureCleanup(t *testing.T) {
 		noCluster bool     // nothing was made, no cluster is returned
 	}{
 		{name: "flavor", fail: func(r *rig) { r.cloud.failOn["ResolveFlavor"] = errInjected }, phase: PhaseValidate, noCluster: true},
-		{name: "keypair", fail: func(r *rig) { r.cloud.failOn["ImportKeyPair"] = errInjected }, phase: PhaseCloud,
-			made: []string{"volumes"}}, // made beside the cloud objects
+		{name: "keypair", fail: func(r *rig) { r.cloud.failOn["ImportKeyPair"] = errInjected }, phase: PhaseCloud},
 		{name: "security group", fail: func(r *rig) { r.cloud.failOn["CreateSecurityGroup"] = errInjected }, phase: PhaseCloud,
-			made: []string{"keypairs", "volumes"}},
+			made: []string{"keypairs"}},
 		{name: "member rule", fail: func(r *rig) { r.cloud.failOn["CreateSecurityGroupRules tcp/4567 from members"] = errInjected }, phase: PhaseCloud,
-			made: []string{"keypairs", "security groups", "volumes"}},
+			made: []string{"keypairs", "security groups"}},
 		{name: "server group", fail: func(r *rig) { r.cloud.failOn["CreateServerGroup"] = errInjected }, phase: PhaseCloud,
-			made: []string{"keypairs", "security groups", "volumes"}},
+			made: []string{"keypairs", "security groups"}},
 		{name: "port", fail: func(r *rig) { r.cloud.failOn["CreatePort db-2"] = errInjected }, phase: PhaseServers, node: "db-2",
-			made: []string{"keypairs", "security groups", "server groups", "ports", "volumes"}}, // the other nodes' ports
+			made: []string{"keypairs", "security groups", "server groups", "ports"}}, // the other nodes' ports
 		{name: "ssh rule", fail: func(r *rig) { r.cloud.failOn["CreateSecurityGroupRules tcp/22 from 198.51.100.4/32"] = errInjected }, phase: PhaseCloud,
-			made: []string{"keypairs", "security groups", "server groups", "ports", "volumes"}},
+			made: []string{"keypairs", "security groups", "server groups", "ports"}},
 		{name: "server", fail: func(r *rig) { r.cloud.failOn["CreateServer db-3"] = errInjected }, phase: PhaseServers, node: "db-3",
 			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}}, // the other nodes' servers
 		{name: "server error", fail: func(r *rig) { r.cloud.failOn["WaitServerActive db-1"] = errInjected }, phase: PhaseServers, node: "db-1",
 			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}},
-		// Every volume is ready before any server boots.
 		{name: "volume", fail: func(r *rig) { r.cloud.failOn["CreateVolume db-2-data"] = errInjected }, phase: PhaseVolumes, node: "db-2",
-			made: []string{"keypairs", "security groups", "server groups", "ports", "volumes"}},
+			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}},
+		{name: "attach", fail: func(r *rig) { r.cloud.failOn["AttachVolume db-3"] = errInjected }, phase: PhaseVolumes, node: "db-3",
+			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}},
+		// Cinder never calls the volume in-use while the guests wait for
+		// its disk: the attach's failure is the create's, not the guests'
+		// cancellation.
+		{name: "attach in-use", fail: func(r *rig) {
+			r.cloud.failOn["VolumeAttached db-2"] = errInjected
+			r.guests.createHook = func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }
+		}, phase: PhaseVolumes, node: "db-2",
+			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}},
 		{name: "ssh", fail: func(r *rig) { r.guests.hostKeyErr["*"] = errInjected }, phase: PhaseSSH, node: "*",
 			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}},
 		{name: "bootstrap", fail: func(r *rig) {

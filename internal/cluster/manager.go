@@ -56,6 +56,8 @@ type Compute interface {
 	ListServers(ctx context.Context, namePrefix string, match map[string]string) ([]openstack.Server, error)
 	DeleteServer(ctx context.Context, id string) error
 	ConsoleOutput(ctx context.Context, id string, lines int) (string, error)
+	StartVolumeAttach(ctx context.Context, serverID, volumeID string) (openstack.VolumeAttachment, error)
+	WaitVolumeAttached(ctx context.Context, serverID, volumeID string) error
 	DetachVolume(ctx context.Context, serverID, volumeID string) error
 	// Rolling server changes (roll_flavor.go, roll_image.go); each waits
 	// for Nova's end state.

@@ -46,7 +46,10 @@ func (m *Manager) AddNode(ctx context.Context, c *Cluster, spec Spec, n *Node) e
 	}
 	start := time.Now()
 	hadPort := n.PortID != ""
-	err := m.provisionNode(ctx, placement{spec: spec, refs: refs, c: c}, n)
+	attach, err := m.provisionNode(ctx, placement{spec: spec, refs: refs, c: c}, n)
+	if err == nil {
+		err = attach.wait(ctx)
+	}
 	if err = explainPlacement(err, spec.AntiAffinity, len(c.Nodes)+1); err != nil {
 		// What this call made goes again, so the next apply starts over
 		// (a server in ERROR, e.g. no host, is of no use).

@@ -102,8 +102,7 @@ func TestAddNodeJoinsThenFillsThePoolsInOneBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	calls := r.log.all()[before:]
-	inOrder(t, calls, "CreatePort db-4", "CreateServer db-4", "HostKey", "JoinMember db-4", "SetPoolMembers")
-	inOrder(t, calls, "CreateVolume db-4-data", "CreateServer db-4")
+	inOrder(t, calls, "CreatePort db-4", "CreateServer db-4", "AttachVolume", "HostKey", "JoinMember db-4", "SetPoolMembers")
 	if got := count(calls, "SetPoolMembers"); got != 1 {
 		t.Errorf("%d member batches, want one", got)
 	}

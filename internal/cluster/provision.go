@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -16,35 +17,33 @@ type placement struct {
 	refs References
 	c    *Cluster
 
-	// onActive, if set, runs for each node once its server is ACTIVE (a
-	// create verifies the host key).
+	// onActive, if set, runs for each node once its server is ACTIVE and
+	// the attach of its volume is asked for (a create verifies the host key
+	// meanwhile).
 	onActive func(ctx context.Context, n *Node) error
-	// volumes are the data volumes already started, by node index.
-	volumes map[int]*dataVolume
 }
 
 // provisionNode gives one node its cloud objects: a port (unless it has
-// one) and its data volume side by side (the volume may have been started
-// before, see startVolume), then the server, which Nova boots with the
-// volume attached (block_device_mapping_v2): once the server is ACTIVE,
-// the guest finds its disk by its serial, with no attach to ask for or
-// wait on. Every id is recorded in n as soon as it exists, so a failure
-// leaves a node Delete can clean up.
-func (m *Manager) provisionNode(ctx context.Context, p placement, n *Node) error {
-	volume := p.volumes[n.Index]
-	if volume == nil {
-		volume = m.startVolume(ctx, p, n)
-	}
+// one), then the server and its data volume side by side, and once the
+// server is ACTIVE, the volume's attach asked of Nova. It returns before
+// Cinder calls the volume in-use: the guest finds the disk by its serial
+// as soon as the hypervisor plugs it in, so the caller can prepare the
+// node meanwhile and wait for the returned attach before it is done.
+// Every id is recorded in n as soon as it exists, so a failure leaves a
+// node Delete can clean up.
+func (m *Manager) provisionNode(ctx context.Context, p placement, n *Node) (volumeAttach, error) {
 	if n.PortID == "" {
 		if err := m.provisionPort(ctx, p, n); err != nil {
-			_ = volume.ready() // its id is in n before this returns
-			return err
+			return volumeAttach{}, err
 		}
 	}
-	if err := volume.ready(); err != nil {
-		return &PhaseError{Phase: PhaseVolumes, Node: n.Name, Err: err}
-	}
 	t := time.Now()
+	volCh := make(chan error, 1)
+	if n.Kind == KindArbitrator { // garbd holds no data
+		volCh <- nil
+	} else {
+		go m.provisionVolume(ctx, p, n, volCh)
+	}
 	s, err := m.cloud.CreateServer(ctx, openstack.ServerCreate{
 		Name:             n.Name,
 		FlavorID:         p.refs.FlavorID,
@@ -55,26 +54,64 @@ func (m *Manager) provisionNode(ctx context.Context, p placement, n *Node) error
 		Metadata:         serverMetadata(p.spec, p.c, n),
 		ServerGroupID:    p.c.ServerGroupID,
 		UserData:         bootUserData(p.spec),
-		DataVolumeID:     n.VolumeID,
 	})
 	if err != nil {
-		return err
+		<-volCh
+		return volumeAttach{}, err
 	}
 	n.ServerID = s.ID
-	if s, err = m.cloud.WaitServerActive(ctx, s.ID); err != nil {
-		return err
+	s, err = m.cloud.WaitServerActive(ctx, s.ID)
+	if verr := <-volCh; verr != nil {
+		return volumeAttach{}, &PhaseError{Phase: PhaseVolumes, Node: n.Name, Err: verr}
+	}
+	if err != nil {
+		return volumeAttach{}, err
 	}
 	n.ServerStatus = s.Status
 	n.Flavor, n.Image = s.FlavorName, s.ImageID
 	if s.AvailabilityZone != "" {
 		n.AvailabilityZone = s.AvailabilityZone
 	}
-	what := "with its data volume"
 	if n.Kind == KindArbitrator {
-		what = "(arbitrator, no volume)"
+		m.progress(ctx, PhaseServers, n.Name, fmt.Sprintf("server %s ACTIVE at %s (arbitrator, no volume)", n.Name, n.IP), t)
+		return volumeAttach{}, p.runOnActive(ctx, n)
 	}
-	m.progress(ctx, PhaseServers, n.Name, fmt.Sprintf("server %s ACTIVE at %s %s", n.Name, n.IP, what), t)
-	return p.runOnActive(ctx, n)
+	if _, err := m.cloud.StartVolumeAttach(ctx, n.ServerID, n.VolumeID); err != nil {
+		return volumeAttach{}, &PhaseError{Phase: PhaseVolumes, Node: n.Name, Err: err}
+	}
+	if err := p.runOnActive(ctx, n); err != nil {
+		return volumeAttach{}, err
+	}
+	m.progress(ctx, PhaseServers, n.Name, fmt.Sprintf("server %s ACTIVE at %s, volume attaching", n.Name, n.IP), t)
+	return volumeAttach{m: m, node: n.Name, serverID: n.ServerID, volumeID: n.VolumeID}, nil
+}
+
+// volumeAttach is a node's data volume on its way in: Nova took the
+// attach, Cinder has yet to call the volume in-use. The zero value (an
+// arbitrator's, or a failed provisioning's) has nothing to wait for.
+type volumeAttach struct {
+	m                        *Manager
+	node, serverID, volumeID string
+}
+
+// wait returns once Cinder calls the volume in-use.
+func (a volumeAttach) wait(ctx context.Context) error {
+	if a.m == nil {
+		return nil
+	}
+	if err := a.m.cloud.WaitVolumeAttached(ctx, a.serverID, a.volumeID); err != nil {
+		return &PhaseError{Phase: PhaseVolumes, Node: a.node, Err: err}
+	}
+	return nil
+}
+
+// waitAttached waits for every attach and names a node that failed.
+func waitAttached(ctx context.Context, attaches []volumeAttach) error {
+	err := parallel(attaches, func(a volumeAttach) error { return a.wait(ctx) })
+	if pe := (*PhaseError)(nil); errors.As(err, &pe) {
+		return pe
+	}
+	return err
 }
 
 func (p placement) runOnActive(ctx context.Context, n *Node) error {
@@ -84,44 +121,20 @@ func (p placement) runOnActive(ctx context.Context, n *Node) error {
 	return p.onActive(ctx, n)
 }
 
-// dataVolume is a node's data volume on its way to available.
-type dataVolume struct {
-	done chan struct{}
-	err  error
-}
-
-// ready returns once the volume is available, or its create failed; the
-// volume's id is in the node by then if it exists.
-func (v *dataVolume) ready() error {
-	<-v.done
-	return v.err
-}
-
-// startVolume creates n's data volume in the background, so a create can
-// overlap it with the cluster's other objects and a grow with the port;
-// an arbitrator's is ready at once (garbd holds no data).
-func (m *Manager) startVolume(ctx context.Context, p placement, n *Node) *dataVolume {
-	v := &dataVolume{done: make(chan struct{})}
-	if n.Kind == KindArbitrator {
-		close(v.done)
-		return v
+// provisionVolume creates a node's data volume and reports on done.
+func (m *Manager) provisionVolume(ctx context.Context, p placement, n *Node, done chan<- error) {
+	v, err := m.cloud.CreateVolume(ctx, openstack.VolumeCreate{
+		Name:             volumeName(p.c.Name, n.Index),
+		SizeGiB:          p.spec.Volume.SizeGiB,
+		VolumeType:       p.spec.Volume.Type,
+		AvailabilityZone: n.AvailabilityZone,
+		Description:      ownerDescription(p.c.ID),
+		Metadata:         volumeMetadata(p.c, n),
+	})
+	if v.ID != "" {
+		n.VolumeID = v.ID
 	}
-	go func() {
-		defer close(v.done)
-		created, err := m.cloud.CreateVolume(ctx, openstack.VolumeCreate{
-			Name:             volumeName(p.c.Name, n.Index),
-			SizeGiB:          p.spec.Volume.SizeGiB,
-			VolumeType:       p.spec.Volume.Type,
-			AvailabilityZone: n.AvailabilityZone,
-			Description:      ownerDescription(p.c.ID),
-			Metadata:         volumeMetadata(p.c, n),
-		})
-		if created.ID != "" {
-			n.VolumeID = created.ID
-		}
-		v.err = err
-	}()
-	return v
+	done <- err
 }
 
 // provisionPort gives a node its address before the server exists, so the

@@ -14,7 +14,7 @@
 //   - Prepare: on all nodes at once, detect the init system (systemd or
 //     none), check or install packages, write the Galera option file, find
 //     the data volume (/dev/disk/by-id/virtio-<id prefix>, else a device
-//     path; waited for until udev names it), mkfs.xfs only when it has no
+//     path; waited for while it attaches), mkfs.xfs only when it has no
 //     filesystem (an ext4 volume made before is kept), mount it noatime at
 //     /var/lib/mysql, add an fstab entry and initialise the datadir (two
 //     nodes at a time, in join order: the first two go together).

@@ -265,9 +265,9 @@ if [ -z "$dev" ]; then echo "data volume not found (virtio-$prefix* or "` + shel
 const dataDeviceWait = 2 * time.Minute
 
 // waitDataDevice is findDataDevice that waits up to within for the disk to
-// show: a server booted with its volume has it from the start, but udev
-// may name it a moment later, and a volume attached to a running server
-// appears only once the hypervisor plugs it in.
+// show: it appears when the hypervisor plugs it in, a moment after Nova
+// takes the attach and before Cinder calls the volume in-use, and a create
+// prepares the node meanwhile (cluster.provisionNode).
 func waitDataDevice(v DataVolume, within time.Duration) string {
 	return fmt.Sprintf(`i=0
 while :; do

@@ -532,8 +532,8 @@ func TestPreparePackages(t *testing.T) {
 
 // The data volume script formats only a device without a filesystem and
 // prefers the by-id link over the fallback device. It runs after the
-// option file is written and waits for the disk, which udev may name a
-// moment after the server is up.
+// option file is written and waits for the disk: the volume may still be
+// attaching while a create prepares the node.
 func TestVolumeScript(t *testing.T) {
 	spec := testSpec(MariaDB, "10.11", SSTRsync)
 	recorders := make([]*recorder, len(spec.Nodes))

@@ -91,6 +91,9 @@ const (
 	createPoll   = 250 * time.Millisecond
 	createSteady = 3 * time.Second
 	lbFirstLook  = 500 * time.Millisecond // Octavia's PENDING_* (an amphora)
+	// A volume attach (reserved, attaching, in-use) takes a few steps of
+	// Nova and Cinder: a look before half a second can only say attaching.
+	attachFirstLook = 500 * time.Millisecond
 )
 
 // A boot (scheduling, networking, spawning, and a guest OS that starts)

@@ -255,10 +255,6 @@ type ServerCreate struct {
 	Tags             []string
 	ServerGroupID    string // scheduler hint "group"
 	UserData         []byte // cloud-init; may hold secrets, never logged
-	// DataVolumeID, if set, is an available volume Nova attaches during the
-	// build (block_device_mapping_v2), kept when the server is deleted: the
-	// server turns ACTIVE with its disk in place, without an attach after.
-	DataVolumeID string
 }
 
 // Server is a Nova server as this project needs it.
@@ -322,7 +318,6 @@ func (c *Client) CreateServer(ctx context.Context, in ServerCreate) (Server, err
 			Metadata:         in.Metadata,
 			Tags:             in.Tags,
 			UserData:         in.UserData,
-			BlockDevice:      bootDevices(in.ImageID, in.DataVolumeID),
 		},
 		KeyName: in.KeyName,
 	}
@@ -574,24 +569,37 @@ func serverOf(s *servers.Server) Server {
 	return out
 }
 
-// bootDevices maps the image as the root disk and the data volume beside
-// it (nil without a data volume: Nova then maps the image alone). With
-// block_device_mapping_v2 the image's root disk is an entry of its own.
-func bootDevices(imageID, dataVolumeID string) []servers.BlockDevice {
-	if dataVolumeID == "" {
-		return nil
-	}
-	return []servers.BlockDevice{
-		{SourceType: servers.SourceImage, DestinationType: servers.DestinationLocal, UUID: imageID, BootIndex: 0, DeleteOnTermination: true},
-		{SourceType: servers.SourceVolume, DestinationType: servers.DestinationVolume, UUID: dataVolumeID, BootIndex: -1},
-	}
-}
-
 // VolumeAttachment is a volume attached to a server (Nova's view).
 type VolumeAttachment struct {
 	ServerID string
 	VolumeID string
 	Device   string
+}
+
+// StartVolumeAttach asks Nova to attach a volume to a server and returns
+// at once: the hypervisor plugs the disk in, and Cinder calls the volume
+// in-use, moments later (WaitVolumeAttached).
+func (c *Client) StartVolumeAttach(ctx context.Context, serverID, volumeID string) (VolumeAttachment, error) {
+	sc, err := c.Compute(ctx)
+	if err != nil {
+		return VolumeAttachment{}, err
+	}
+	a, err := volumeattach.Create(ctx, sc, serverID, volumeattach.CreateOpts{VolumeID: volumeID}).Extract()
+	if err != nil {
+		return VolumeAttachment{}, fmt.Errorf("attach volume %s to server %s: %w", volumeID, serverID, err)
+	}
+	return VolumeAttachment{ServerID: serverID, VolumeID: volumeID, Device: a.Device}, nil
+}
+
+// WaitVolumeAttached waits until Cinder reports a volume whose attach was
+// started in-use.
+func (c *Client) WaitVolumeAttached(ctx context.Context, serverID, volumeID string) error {
+	w := c.createWait(Wait{What: "volume " + volumeID, Target: []string{"in-use"},
+		Pending: []string{"available", "reserved", "attaching"}, Failed: volumeFailed}, attachFirstLook)
+	if _, err := c.waitVolume(ctx, w, volumeID); err != nil {
+		return fmt.Errorf("attach volume %s to server %s: %w", volumeID, serverID, err)
+	}
+	return nil
 }
 
 // ListVolumeAttachments lists the volumes attached to a server.

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -31,7 +30,6 @@ func decode(t *testing.T, r *http.Request) map[string]any {
 
 func TestCreateServerSendsEverything(t *testing.T) {
 	f := newFakeCloud(t)
-	var devices []string // block_device_mapping_v2 of each create
 	f.Mux.HandleFunc("POST /compute/v2.1/servers", func(w http.ResponseWriter, r *http.Request) {
 		if got := r.Header.Get("X-OpenStack-Nova-API-Version"); got != ComputeMicroversion {
 			t.Errorf("microversion header %q", got)
@@ -53,30 +51,15 @@ func TestCreateServerSendsEverything(t *testing.T) {
 		if md := s["metadata"].(map[string]any); md["pxc_cluster"] != "c1" {
 			t.Errorf("metadata: %v", md)
 		}
-		bdm, _ := json.Marshal(s["block_device_mapping_v2"])
-		devices = append(devices, string(bdm))
 		writeJSON(w, 202, map[string]any{"server": map[string]any{"id": "srv-1"}})
 	})
 	c := f.client(t)
 	s, err := c.CreateServer(fastCtx(t), ServerCreate{
 		Name: "db-1", FlavorID: "f1", ImageID: "i1", PortID: "p1", KeyName: "kp", SecurityGroups: []string{"galera"},
 		AvailabilityZone: "az1", Metadata: map[string]string{"pxc_cluster": "c1"}, ServerGroupID: "5b7c1b6e-3c1e-4c25-9a1f-0d1f2e3a4b5c",
-		DataVolumeID: "v1",
 	})
 	if err != nil || s.ID != "srv-1" || s.Name != "db-1" {
 		t.Fatalf("got %+v, %v", s, err)
-	}
-	if _, err := c.CreateServer(fastCtx(t), ServerCreate{Name: "db-1", FlavorID: "f1", ImageID: "i1", PortID: "p1", KeyName: "kp",
-		SecurityGroups: []string{"galera"}, AvailabilityZone: "az1", Metadata: map[string]string{"pxc_cluster": "c1"},
-		ServerGroupID: "5b7c1b6e-3c1e-4c25-9a1f-0d1f2e3a4b5c"}); err != nil {
-		t.Fatal(err)
-	}
-	// The data volume comes at boot, beside the image's root disk; without
-	// one, Nova maps the image alone.
-	want := []string{`[{"boot_index":0,"delete_on_termination":true,"destination_type":"local","source_type":"image","uuid":"i1"},` +
-		`{"boot_index":-1,"delete_on_termination":false,"destination_type":"volume","source_type":"volume","uuid":"v1"}]`, "null"}
-	if !slices.Equal(devices, want) {
-		t.Errorf("block_device_mapping_v2 of the two creates:\n%q\nwant\n%q", devices, want)
 	}
 	if _, err := c.CreateServer(fastCtx(t), ServerCreate{Name: "x"}); err == nil {
 		t.Error("a server with no network or port must be refused")
@@ -162,6 +145,29 @@ func TestResolveFlavorByName(t *testing.T) {
 	}
 	if _, err := c.ResolveFlavor(fastCtx(t), "dup"); err == nil || !strings.Contains(err.Error(), "use the id") {
 		t.Errorf("ambiguous flavor: %v", err)
+	}
+}
+
+func TestAttachVolumeWaitsInUse(t *testing.T) {
+	f := newFakeCloud(t)
+	f.Mux.HandleFunc("POST /compute/v2.1/servers/srv-1/os-volume_attachments", func(w http.ResponseWriter, r *http.Request) {
+		if v := decode(t, r)["volumeAttachment"].(map[string]any)["volumeId"]; v != "vol-1" {
+			t.Errorf("volumeId %v", v)
+		}
+		writeJSON(w, 200, map[string]any{"volumeAttachment": map[string]any{"id": "vol-1", "serverId": "srv-1", "volumeId": "vol-1", "device": "/dev/vdb"}})
+	})
+	f.Mux.HandleFunc("GET /volume/v3/proj/volumes/vol-1", sequence(
+		status(200, map[string]any{"volume": map[string]any{"id": "vol-1", "status": "attaching"}}),
+		status(200, map[string]any{"volume": map[string]any{"id": "vol-1", "status": "in-use",
+			"attachments": []any{map[string]any{"server_id": "srv-1", "device": "/dev/vdb"}}}}),
+	))
+	c := f.client(t)
+	a, err := c.StartVolumeAttach(fastCtx(t), "srv-1", "vol-1")
+	if err == nil {
+		err = c.WaitVolumeAttached(fastCtx(t), "srv-1", "vol-1")
+	}
+	if err != nil || a.Device != "/dev/vdb" {
+		t.Fatalf("got %+v, %v", a, err)
 	}
 }
 

@@ -174,7 +174,7 @@ func TestLocalCloudServerWithVolume(t *testing.T) {
 
 	s, err := c.CreateServer(ctx, ServerCreate{
 		Name: name, FlavorID: "1", ImageID: os.Getenv("LOCALCLOUD_IMAGE_ID"), NetworkID: os.Getenv("LOCALCLOUD_NETWORK_ID"),
-		KeyName: name, Metadata: meta, DataVolumeID: vol.ID,
+		KeyName: name, Metadata: meta,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -207,9 +207,15 @@ func TestLocalCloudServerWithVolume(t *testing.T) {
 		t.Errorf("ports of the server: %+v %v", ports, err)
 	}
 
-	// Attached during the build: in-use once the server is ACTIVE.
-	if v, err := c.GetVolume(ctx, vol.ID); err != nil || v.Status != "in-use" || len(v.Attachments) != 1 || v.Attachments[0].ServerID != s.ID || v.Attachments[0].Device == "" {
-		t.Fatalf("data volume once the server is ACTIVE: %+v %v", v, err)
+	a, err := c.StartVolumeAttach(ctx, s.ID, vol.ID)
+	if err == nil {
+		err = c.WaitVolumeAttached(ctx, s.ID, vol.ID)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Device == "" {
+		t.Error("no device reported")
 	}
 	if err := c.ExtendVolume(ctx, vol.ID, 2); err != nil {
 		t.Errorf("online extend: %v", err)

@@ -108,6 +108,11 @@ func TestAccFaultMatrix(t *testing.T) {
 		{fault: "volume create 500", phase: "volumes", node: 2, inject: func(t *testing.T, fr *faultRun) {
 			fr.httpFault(t, "POST", `^/volume/v3/[^/]+/volumes$`, `"`+fr.name+name(2)+`-data"`, 500, 1)
 		}},
+		{fault: "volume attach 500", phase: "volumes", node: 3, inject: func(t *testing.T, fr *faultRun) {
+			fr.onServer(t, 3, false, func(id string) {
+				fr.httpFault(t, "POST", `^/compute/v2.1/servers/`+id+`/os-volume_attachments$`, "", 500, 1)
+			})
+		}},
 		{fault: "429 storm on port create", phase: "servers", node: 1, converge: true, inject: func(t *testing.T, fr *faultRun) {
 			fr.httpFault(t, "POST", `^/network/v2.0/ports$`, `"`+fr.name+name(1)+`"`, 429, 50)
 		}},
