@@ -1,6 +1,7 @@
 package nova
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -76,7 +77,7 @@ func bootVolumes(entries []map[string]json.RawMessage, img glance.Image) ([]stri
 		uuid, e3 := bdmUUID(e)
 		boot, e4 := bdmBootIndex(e)
 		dot, e5 := bdmBool(e, "delete_on_termination")
-		if err := cmpOr(e1, e2, e3, e4, e5); err != nil {
+		if err := cmp.Or(e1, e2, e3, e4, e5); err != nil {
 			return nil, err
 		}
 		// block_device.BlockDeviceDict.from_api
@@ -153,15 +154,6 @@ func (c *Service) reserveBootVolumesLocked(s *state.Server, vids []string) []sta
 		v.UpdatedAt = time.Now()
 	}
 	return slices.Clone(s.Volumes)
-}
-
-func cmpOr(errs ...*core.Error) *core.Error {
-	for _, e := range errs {
-		if e != nil {
-			return e
-		}
-	}
-	return nil
 }
 
 // bdmEnum reads an optional string property with a fixed set of values.
