@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -36,6 +37,9 @@ type node struct {
 	mu     sync.Mutex
 	runner Runner // masking wrapper around Node.Runner or ssh
 	ssh    *SSHClient
+	// awaited is the target Node.Await returned; arrived says it did.
+	awaited *SSHTarget
+	arrived atomic.Bool
 	init   InitSystem
 	db     *sql.DB
 	// preparedResponder is the clustercheck responder Prepare installed
@@ -186,21 +190,52 @@ func (n *node) getRunner(ctx context.Context) (Runner, error) {
 	if n.runner != nil {
 		return n.runner, nil
 	}
+	if err := n.awaitServer(ctx); err != nil {
+		return nil, fmt.Errorf("node %s: %w", n.Name, err)
+	}
 	var r Runner = n.Runner
 	if r == nil {
+		t := n.SSH
+		if t == nil {
+			t = n.awaited
+		}
+		if t == nil {
+			return nil, fmt.Errorf("node %s: no SSH target", n.Name)
+		}
 		dctx, cancel := context.WithTimeout(ctx, n.c.opts.connectTimeout)
 		defer cancel()
-		cl, err := DialSSH(dctx, *n.SSH, n.c.opts.observe)
+		cl, err := DialSSH(dctx, *t, n.c.opts.observe)
 		if err != nil {
 			return nil, fmt.Errorf("node %s: %w", n.Name, err)
 		}
 		n.ssh, r = cl, cl
-		if needsSudo(n.SSH) {
+		if needsSudo(t) {
 			r = sudoRunner{r: cl}
 		}
 	}
 	n.runner = maskingRunner{r: r, m: n.c.mask}
 	return n.runner, nil
+}
+
+// awaitServer waits for Node.Await, if set, before the node's first
+// connection. The caller holds n.mu.
+func (n *node) awaitServer(ctx context.Context) error {
+	if n.Await == nil || n.arrived.Load() {
+		return nil
+	}
+	t, err := n.Await(ctx)
+	if err != nil {
+		return fmt.Errorf("server not ready: %w", err)
+	}
+	n.awaited = t
+	n.arrived.Store(true)
+	return nil
+}
+
+// building is true while the node's server is still being built (Await
+// has not returned yet): it runs no database server.
+func (n *node) building() bool {
+	return n.Await != nil && !n.arrived.Load()
 }
 
 // run runs a command; errors say which node.
@@ -352,6 +387,9 @@ type processState struct {
 }
 
 func (c *Cluster) processes(ctx context.Context, n *node) (processState, error) {
+	if n.building() {
+		return processState{}, nil // a server still being built runs none
+	}
 	l := c.layout
 	// '[w]srep' keeps the pattern from matching this shell's own command line.
 	cmd := fmt.Sprintf(`if %s; then echo running; else echo stopped; fi; `+

@@ -8,7 +8,8 @@ import (
 )
 
 // Create runs the whole create sequence, the one every caller uses:
-// Prepare (all nodes at once), Bootstrap the first node once it is
+// Prepare (all nodes at once; a node whose server is still being built,
+// Node.Await, as soon as it is up), Bootstrap the first node once it is
 // prepared, Join the others one by one as each is prepared,
 // RestartBootstrapNode, EnsureUsers (when users are given), the membership
 // gate, and the clustercheck responder when the spec asks for one. Each

@@ -155,6 +155,59 @@ func TestCreateReportsALatePrepareFailure(t *testing.T) {
 	}
 }
 
+// A node whose server is still being built (Node.Await) holds nothing up:
+// the first node bootstraps and the second joins while the third's server
+// boots, and the checks that no other node runs a server count it as
+// running none. Only once it is up is it prepared and joined.
+func TestCreateJoinsANodeOnceItsServerIsUp(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	c, log := fakeCluster(t, spec, "systemd")
+	second, late := spec.Nodes[1].Name, spec.Nodes[2].Name
+	c.nodes()[2].Await = func(ctx context.Context) (*SSHTarget, error) {
+		deadline := time.Now().Add(5 * time.Second)
+		for !log.seen(second, "systemctl start mariadb") {
+			if time.Now().After(deadline) {
+				return nil, errors.New("the second node was not started while this server was built")
+			}
+			select {
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+		return nil, nil
+	}
+	if _, err := c.Create(context.Background()); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	started := log.first(second, "systemctl start mariadb")
+	if first := log.first(late, ""); first < started {
+		t.Errorf("%s got its first command at %d, before its server was up (%s started at %d)", late, first, second, started)
+	}
+	if !log.seen(late, "systemctl start mariadb") {
+		t.Errorf("%s was never started", late)
+	}
+}
+
+// A server that fails while the others are prepared fails the create in
+// phase prepare, naming its node, and the node is never touched.
+func TestCreateReportsAServerThatNeverCameUp(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	c, log := fakeCluster(t, spec, "systemd")
+	late := spec.Nodes[2].Name
+	c.nodes()[2].Await = func(context.Context) (*SSHTarget, error) {
+		return nil, errors.New("server went to status ERROR")
+	}
+	_, err := c.Create(context.Background())
+	var ne *NodeError
+	if !errors.As(err, &ne) || ne.Phase != PhasePrepare || ne.Node != late || !strings.Contains(err.Error(), "server went to status ERROR") {
+		t.Fatalf("Create = %v, want the failure of %s's server", err, late)
+	}
+	if log.seen(late, "") {
+		t.Errorf("%s got a command although its server never came up", late)
+	}
+}
+
 // Bootstrap refuses to start a second cluster beside a node that already
 // runs a server, and names it.
 func TestBootstrapRefusesBesideARunningServer(t *testing.T) {

@@ -153,7 +153,7 @@ func TestValidateRefusesBadInput(t *testing.T) {
 		"injection name":   {func(s *ClusterSpec) { s.Nodes[0].Name = "db1\nwsrep_on=OFF" }, "name"},
 		"cluster name":     {func(s *ClusterSpec) { s.Name = "a b" }, `cluster name "a b"`},
 		"no root password": {func(s *ClusterSpec) { s.RootPassword = "" }, "root password is required"},
-		"no transport":     {func(s *ClusterSpec) { s.Nodes[0].Runner = nil }, "neither SSH nor Runner"},
+		"no transport":     {func(s *ClusterSpec) { s.Nodes[0].Runner = nil }, "neither SSH, Runner nor Await"},
 		"gcache":           {func(s *ClusterSpec) { s.GCacheSize = "1T; rm" }, "gcache size"},
 		"bind address":     {func(s *ClusterSpec) { s.BindAddress = "10.0.0.1" }, "bind address"},
 	}

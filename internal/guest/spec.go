@@ -1,6 +1,7 @@
 package guest
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -115,6 +116,14 @@ type Node struct {
 	// (tests and callers with their own transport).
 	SSH    *SSHTarget
 	Runner Runner
+	// Await, when set, stands for a new server still being built: the
+	// node's first connection waits for it, and dials the target it
+	// returns unless SSH or Runner is set (once the server is up and its
+	// host key verified). Until it has returned, the node counts as
+	// running no database server, which a new server cannot. Create then
+	// prepares each node as soon as its own server is up, and the first
+	// bootstraps while others still boot.
+	Await func(ctx context.Context) (*SSHTarget, error)
 	// DataVolume is the block device that holds the datadir; zero means the
 	// datadir stays on the root filesystem.
 	DataVolume DataVolume
@@ -240,8 +249,8 @@ func Validate(spec ClusterSpec) error {
 		} else {
 			addrs[a] = true
 		}
-		if n.SSH == nil && n.Runner == nil {
-			bad("node %q: neither SSH nor Runner is set", n.Name)
+		if n.SSH == nil && n.Runner == nil && n.Await == nil {
+			bad("node %q: neither SSH, Runner nor Await is set", n.Name)
 		}
 		if n.DataVolume.IDPrefix != "" && !volumePrefix.MatchString(n.DataVolume.IDPrefix) {
 			bad("node %q: data volume id prefix %q: use letters, digits and '-'", n.Name, n.DataVolume.IDPrefix)
