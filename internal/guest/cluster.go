@@ -40,8 +40,8 @@ type node struct {
 	// awaited is the target Node.Await returned; arrived says it did.
 	awaited *SSHTarget
 	arrived atomic.Bool
-	init   InitSystem
-	db     *sql.DB
+	init    InitSystem
+	db      *sql.DB
 	// preparedResponder is the clustercheck responder Prepare installed
 	// (responderKey), which the node's next start then need not install
 	// again; empty when there is none.
@@ -215,6 +215,13 @@ func (n *node) getRunner(ctx context.Context) (Runner, error) {
 	}
 	n.runner = maskingRunner{r: r, m: n.c.mask}
 	return n.runner, nil
+}
+
+// waitServer waits until the node's server is up (Node.Await).
+func (n *node) waitServer(ctx context.Context) error {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.awaitServer(ctx)
 }
 
 // awaitServer waits for Node.Await, if set, before the node's first

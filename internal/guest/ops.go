@@ -47,6 +47,10 @@ func (c *Cluster) startPrepare(ctx context.Context) *preparing {
 		}
 		p.all.Go(func() {
 			defer close(p.done[i])
+			if err := n.waitServer(ctx); err != nil {
+				p.errs[i] = &NodeError{Phase: PhasePrepare, Node: n.Name, Err: err}
+				return
+			}
 			t := time.Now()
 			if err := c.prepareNode(ctx, n, turn); err != nil {
 				p.errs[i] = &NodeError{Phase: PhasePrepare, Node: n.Name, Err: err}
