@@ -127,6 +127,13 @@ func (v *hostKeyVerifier) verify(ctx context.Context, n *Node) error {
 	return err
 }
 
+// target is how to reach node n once verify has checked its key.
+func (v *hostKeyVerifier) target(n *Node) (*guest.SSHTarget, error) {
+	a := v.a
+	a.hostKeys = map[string]string{n.ServerID: v.keys[n.Index-1]}
+	return a.target(*n, nil)
+}
+
 // record keeps the verified keys in c.HostKeys, by server id.
 func (v *hostKeyVerifier) record(c *Cluster) {
 	c.HostKeys = map[string]string{}

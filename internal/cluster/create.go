@@ -94,12 +94,65 @@ func (b *build) run(ctx context.Context) error {
 	}
 	b.m.progress(ctx, PhaseCloud, "", "keypair, security group, server group and ports ready", t)
 
-	// Each node's host key is verified as soon as its server is ACTIVE,
-	// while its volume attaches.
-	t = time.Now()
+	return b.serversAndGuests(ctx)
+}
+
+// serversAndGuests builds the servers and turns them into a verified
+// Galera cluster at the same time: the guest library's create sequence
+// starts once every data volume exists and prepares each node as soon as
+// its own server is ACTIVE with its host key verified (arrivals), so the
+// first node bootstraps while slower servers still boot and the volumes
+// attach. The cluster is done once both are.
+func (b *build) serversAndGuests(ctx context.Context) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	arrived := newArrivals(b.c.Nodes)
+	servers := make(chan error, 1)
+	go func() {
+		err := b.provisionServers(ctx, arrived)
+		arrived.end(err)
+		if err != nil {
+			cancel(err) // the guests would wait for a server or disk that never comes
+		}
+		servers <- err
+	}()
+	t := time.Now()
+	st, err := b.configureGuests(ctx, arrived)
+	if err != nil {
+		cancel(err)
+	}
+	if serr := <-servers; serr != nil && errors.Is(context.Cause(ctx), serr) {
+		return serr // the servers failed first: the guests' error is its echo
+	}
+	if err != nil {
+		return err
+	}
+	applyStatus(b.c, st)
+	b.m.progress(ctx, PhaseGate, "", fmt.Sprintf("membership gate passed: %d nodes Synced and Primary in cluster %s", len(st.Nodes), b.c.ClusterStateUUID), t)
+	b.m.progress(ctx, PhaseGate, "", "cluster created", b.started)
+	return nil
+}
+
+// provisionServers gives every node its server and volume. Each node's
+// volume is handed to the guests once it exists, and its server once it
+// is ACTIVE and its host key verified; then the keys are recorded and the
+// volumes' attach waited for.
+func (b *build) provisionServers(ctx context.Context, arrived *arrivals) error {
+	t := time.Now()
 	hostKeys := b.m.newHostKeyVerifier(ctx, b.spec, b.c, b.access())
 	p := b.placement
-	p.onActive = hostKeys.verify
+	p.onVolume = arrived.volumeMade
+	p.onActive = func(ctx context.Context, n *Node) error {
+		if err := hostKeys.verify(ctx, n); err != nil {
+			return err
+		}
+		target, err := hostKeys.target(n)
+		if err != nil {
+			return &PhaseError{Phase: PhaseSSH, Node: n.Name, Err: err}
+		}
+		arrived.arrive(n, target)
+		return nil
+	}
 	attaches := make([]volumeAttach, len(b.c.Nodes))
 	if err := eachNode(ctx, b.c.Nodes, PhaseServers, func(ctx context.Context, n *Node) error {
 		a, err := b.m.provisionNode(ctx, p, n)
@@ -110,8 +163,7 @@ func (b *build) run(ctx context.Context) error {
 	}
 	hostKeys.record(b.c)
 	b.m.progress(ctx, PhaseServers, "", fmt.Sprintf("%d servers ACTIVE with data volumes attaching, SSH host keys verified", len(b.c.Nodes)), t)
-
-	return b.configureGuests(ctx, attaches)
+	return waitAttached(ctx, attaches)
 }
 
 func (b *build) access() guestAccess { return accessFor(b.spec, b.privateKey, b.c.HostKeys) }
@@ -172,46 +224,33 @@ func (b *build) serverGroup(ctx context.Context) error {
 	return nil
 }
 
-// configureGuests turns the servers into a verified Galera cluster
-// through the guest library's one create sequence, which starts while the
-// data volumes attach (the guests wait for their disks): the cluster is
-// done once both are.
-func (b *build) configureGuests(ctx context.Context, attaches []volumeAttach) error {
-	gc, err := b.m.openGuests(b.spec, b.c, b.access(), b.m.observer(ctx))
+// configureGuests runs the guest library's one create sequence over the
+// nodes as they arrive, then schedules the backups the spec asks for.
+func (b *build) configureGuests(ctx context.Context, arrived *arrivals) (guest.Status, error) {
+	nodes, err := arrived.guestNodes(ctx)
 	if err != nil {
-		return err
+		return guest.Status{}, err
+	}
+	gs, err := guestClusterSpec(b.spec, b.c)
+	if err != nil {
+		return guest.Status{}, err
+	}
+	gs.Nodes = nodes
+	gc, err := b.m.guests.Open(gs, b.m.observer(ctx))
+	if err != nil {
+		return guest.Status{}, err
 	}
 	defer gc.Close()
-	gctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	attached := make(chan error, 1)
-	go func() {
-		err := waitAttached(gctx, attaches)
-		if err != nil {
-			cancel(err) // the guests would wait for a disk that never comes
-		}
-		attached <- err
-	}()
-	t := time.Now()
-	st, err := b.createGuests(gctx, gc)
+	st, err := b.createGuests(ctx, gc)
 	if err != nil {
-		cancel(err)
-	}
-	if aerr := <-attached; aerr != nil && errors.Is(context.Cause(gctx), aerr) {
-		return aerr // the attach failed first: the guests' error is its echo
-	}
-	if err != nil {
-		return err
+		return st, err
 	}
 	if b.spec.Backup != nil {
 		if err := scheduleBackups(ctx, gc, b.spec.Backup); err != nil {
-			return &PhaseError{Phase: PhaseBackup, Err: err}
+			return st, &PhaseError{Phase: PhaseBackup, Err: err}
 		}
 	}
-	applyStatus(b.c, st)
-	b.m.progress(ctx, PhaseGate, "", fmt.Sprintf("membership gate passed: %d nodes Synced and Primary in cluster %s", len(st.Nodes), b.c.ClusterStateUUID), t)
-	b.m.progress(ctx, PhaseGate, "", "cluster created", b.started)
-	return nil
+	return st, nil
 }
 
 // createGuests seeds the first node from a backup when the spec restores

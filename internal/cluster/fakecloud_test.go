@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
@@ -47,6 +48,9 @@ type fakeCloud struct {
 	// attachWait, if set, runs before a WaitVolumeAttached answers (the
 	// moment Cinder takes to call the volume in-use).
 	attachWait func(ctx context.Context) error
+	// activeWait, if set, runs before a WaitServerActive answers for the
+	// named server (the time it takes to boot); its error is the wait's.
+	activeWait func(ctx context.Context, name string) error
 
 	keyPairs     map[string]openstack.KeyPair
 	serverGroups map[string]openstack.ServerGroup
@@ -72,6 +76,18 @@ func (l *callLog) add(c string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.calls = append(l.calls, c)
+}
+
+// waitFor waits until call is logged, or ctx ends.
+func (l *callLog) waitFor(ctx context.Context, call string) error {
+	for !slices.Contains(l.all(), call) {
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %q: %w", call, ctx.Err())
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	return nil
 }
 
 func (l *callLog) all() []string {
@@ -293,7 +309,15 @@ func (f *fakeCloud) CreateServer(_ context.Context, in openstack.ServerCreate) (
 	return s, nil
 }
 
-func (f *fakeCloud) WaitServerActive(_ context.Context, id string) (openstack.Server, error) {
+func (f *fakeCloud) WaitServerActive(ctx context.Context, id string) (openstack.Server, error) {
+	if f.activeWait != nil {
+		f.mu.Lock()
+		name := f.servers[id].Name
+		f.mu.Unlock()
+		if err := f.activeWait(ctx, name); err != nil {
+			return openstack.Server{}, err
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	s, ok := f.servers[id]

@@ -141,6 +141,20 @@ func (c *fakeGuestCluster) Create(ctx context.Context, users ...guest.User) (gue
 			return guest.Status{}, err
 		}
 	}
+	// As the library does, each node is prepared once its server is up.
+	err := parallel(c.spec.Nodes, func(n guest.Node) error {
+		if n.Await == nil {
+			return nil
+		}
+		if _, err := n.Await(ctx); err != nil {
+			return &guest.NodeError{Phase: guest.PhasePrepare, Node: n.Name, Err: err}
+		}
+		c.g.log.add("GuestPrepare " + n.Name)
+		return nil
+	})
+	if err != nil {
+		return guest.Status{}, err
+	}
 	c.g.mu.Lock()
 	c.g.users = append(c.g.users, users)
 	c.g.mu.Unlock()

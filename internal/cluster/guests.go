@@ -50,24 +50,9 @@ func (libraryGuests) Open(spec guest.ClusterSpec, obs guest.Observer) (GuestClus
 
 // openGuests gives the guest library's view of the cluster.
 func (m *Manager) openGuests(spec Spec, c *Cluster, a guestAccess, obs guest.Observer) (GuestCluster, error) {
-	gs := guest.ClusterSpec{
-		Name:            galeraName(c.Name, c.ID),
-		Flavour:         guest.Flavour(spec.Datastore.Type),
-		Version:         spec.Datastore.Version,
-		SST:             guest.SSTMethod(spec.SSTMethod),
-		Parameters:      spec.Parameters,
-		RootPassword:    spec.RootPassword,
-		SSTPassword:     derivedSecret(spec.RootPassword, "sst"),
-		InstallPackages: spec.InstallPackages,
-		SuspectTimeout:  spec.FailureDetection,
-		Clustercheck:    &guest.Clustercheck{Password: derivedSecret(spec.RootPassword, "clustercheck"), Port: ClustercheckPort},
-	}
-	gs.PackageRepository = spec.PackageRepository
-	tlsSpec := spec.TLS
-	tlsSpec.Mode = effectiveTLSMode(spec, c)
-	var err error
-	if gs.TLS, err = guestTLS(tlsSpec, c.Name); err != nil {
-		return nil, &PhaseError{Phase: PhaseValidate, Err: err}
+	gs, err := guestClusterSpec(spec, c)
+	if err != nil {
+		return nil, err
 	}
 	for _, n := range c.Nodes {
 		t, err := a.target(n, nil)
@@ -85,6 +70,31 @@ func (m *Manager) openGuests(spec Spec, c *Cluster, a guestAccess, obs guest.Obs
 		gs.Nodes = append(gs.Nodes, gn)
 	}
 	return m.guests.Open(gs, obs)
+}
+
+// guestClusterSpec is the guest library's spec of the cluster, without
+// its nodes.
+func guestClusterSpec(spec Spec, c *Cluster) (guest.ClusterSpec, error) {
+	gs := guest.ClusterSpec{
+		Name:            galeraName(c.Name, c.ID),
+		Flavour:         guest.Flavour(spec.Datastore.Type),
+		Version:         spec.Datastore.Version,
+		SST:             guest.SSTMethod(spec.SSTMethod),
+		Parameters:      spec.Parameters,
+		RootPassword:    spec.RootPassword,
+		SSTPassword:     derivedSecret(spec.RootPassword, "sst"),
+		InstallPackages: spec.InstallPackages,
+		SuspectTimeout:  spec.FailureDetection,
+		Clustercheck:    &guest.Clustercheck{Password: derivedSecret(spec.RootPassword, "clustercheck"), Port: ClustercheckPort},
+	}
+	gs.PackageRepository = spec.PackageRepository
+	tlsSpec := spec.TLS
+	tlsSpec.Mode = effectiveTLSMode(spec, c)
+	var err error
+	if gs.TLS, err = guestTLS(tlsSpec, c.Name); err != nil {
+		return gs, &PhaseError{Phase: PhaseValidate, Err: err}
+	}
+	return gs, nil
 }
 
 func prefix(s string, n int) string {

@@ -70,16 +70,13 @@ func createStage(call string) int {
 		return 4
 	case "CreatePort":
 		return 5
-	// A node's host key is verified once its server is ACTIVE, beside
-	// the attach of its volume (the per-node order is checked below).
-	case "CreateServer", "CreateVolume", "WaitServerActive", "AttachVolume", "ConsoleOutput", "HostKey":
+	// The servers and the guests' create go together: a node's host key
+	// is verified once its server is ACTIVE, beside the attach of its
+	// volume, and the guests prepare it then (the per-node order is
+	// checked below).
+	case "CreateServer", "CreateVolume", "WaitServerActive", "AttachVolume", "ConsoleOutput", "HostKey",
+		"OpenGuests", "GuestCreate", "GuestPrepare", "VolumeAttached":
 		return 7
-	case "VolumeAttached": // beside the guests' create (checked below)
-		return 100
-	case "OpenGuests":
-		return 9
-	case "GuestCreate":
-		return 10
 	}
 	return -1
 }
@@ -105,6 +102,21 @@ func TestCreateProvisionsInOrder(t *testing.T) {
 			t.Errorf("call %q came after a later stage of the create:\n%s", call, strings.Join(calls, "\n"))
 		}
 		last = max(last, s)
+	}
+	// The guests open once every volume exists, and prepare each node once
+	// its server is ACTIVE and its host key verified.
+	open := slices.Index(calls, "OpenGuests "+galeraName(c.Name, c.ID))
+	if guestCreate := slices.Index(calls, "GuestCreate "+galeraName(c.Name, c.ID)); open < 0 || guestCreate < open {
+		t.Errorf("guests opened at %d, their create at %d", open, guestCreate)
+	}
+	for i, n := range c.Nodes {
+		if made := slices.Index(calls, "CreateVolume "+volumeName("db", i+1)); made > open {
+			t.Errorf("%s: volume made at %d, after the guests opened at %d", n.Name, made, open)
+		}
+		verified := slices.Index(calls, "HostKey "+n.IP)
+		if prepared := slices.Index(calls, "GuestPrepare "+n.Name); verified < 0 || prepared < verified {
+			t.Errorf("%s: prepared at %d, its host key verified at %d", n.Name, prepared, verified)
+		}
 	}
 	// Per node: server, then ACTIVE, then the volume attached.
 	for i := 1; i <= 3; i++ {
@@ -186,6 +198,29 @@ func TestCreatePreparesGuestsWhileVolumesAttach(t *testing.T) {
 	}
 	if c.Status != StatusActive {
 		t.Errorf("status %s", c.Status)
+	}
+}
+
+// Each node is prepared as soon as its own server is up: the first one
+// while the last server still boots. A create that waits for every server
+// first never gets there (the last boots only once the first was
+// prepared) and times out.
+func TestCreatePreparesEachNodeOnceItsServerIsUp(t *testing.T) {
+	r := newRig()
+	r.cloud.activeWait = func(ctx context.Context, name string) error {
+		if name != NodeName("db", 3) {
+			return nil
+		}
+		return r.log.waitFor(ctx, "GuestPrepare "+NodeName("db", 1))
+	}
+	ctx, cancel := context.WithTimeout(testContext(t), 5*time.Second)
+	defer cancel()
+	c, err := r.m.Create(ctx, testSpec())
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if c.Status != StatusActive || len(c.HostKeys) != 3 {
+		t.Errorf("status %s, host keys %v", c.Status, c.HostKeys)
 	}
 }
 
@@ -286,6 +321,19 @@ func TestCreateFailureCleanup(t *testing.T) {
 		{name: "server", fail: func(r *rig) { r.cloud.failOn["CreateServer db-3"] = errInjected }, phase: PhaseServers, node: "db-3",
 			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}}, // the other nodes' servers
 		{name: "server error", fail: func(r *rig) { r.cloud.failOn["WaitServerActive db-1"] = errInjected }, phase: PhaseServers, node: "db-1",
+			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}},
+		// A server that fails while the guests prepare the others.
+		{name: "late server error", fail: func(r *rig) {
+			r.cloud.activeWait = func(ctx context.Context, name string) error {
+				if name != "db-3" {
+					return nil
+				}
+				if err := r.log.waitFor(ctx, "GuestPrepare db-1"); err != nil {
+					return err
+				}
+				return errInjected
+			}
+		}, phase: PhaseServers, node: "db-3",
 			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}},
 		{name: "volume", fail: func(r *rig) { r.cloud.failOn["CreateVolume db-2-data"] = errInjected }, phase: PhaseVolumes, node: "db-2",
 			made: []string{"keypairs", "security groups", "server groups", "ports", "servers", "volumes"}},

@@ -21,6 +21,8 @@ type placement struct {
 	// the attach of its volume is asked for (a create verifies the host key
 	// meanwhile).
 	onActive func(ctx context.Context, n *Node) error
+	// onVolume, if set, runs for each node once its data volume exists.
+	onVolume func(n *Node)
 }
 
 // provisionNode gives one node its cloud objects: a port (unless it has
@@ -42,7 +44,13 @@ func (m *Manager) provisionNode(ctx context.Context, p placement, n *Node) (volu
 	if n.Kind == KindArbitrator { // garbd holds no data
 		volCh <- nil
 	} else {
-		go m.provisionVolume(ctx, p, n, volCh)
+		go func() {
+			err := m.provisionVolume(ctx, p, n)
+			if err == nil && p.onVolume != nil {
+				p.onVolume(n)
+			}
+			volCh <- err
+		}()
 	}
 	s, err := m.cloud.CreateServer(ctx, openstack.ServerCreate{
 		Name:             n.Name,
@@ -121,8 +129,8 @@ func (p placement) runOnActive(ctx context.Context, n *Node) error {
 	return p.onActive(ctx, n)
 }
 
-// provisionVolume creates a node's data volume and reports on done.
-func (m *Manager) provisionVolume(ctx context.Context, p placement, n *Node, done chan<- error) {
+// provisionVolume creates a node's data volume.
+func (m *Manager) provisionVolume(ctx context.Context, p placement, n *Node) error {
 	v, err := m.cloud.CreateVolume(ctx, openstack.VolumeCreate{
 		Name:             volumeName(p.c.Name, n.Index),
 		SizeGiB:          p.spec.Volume.SizeGiB,
@@ -134,7 +142,7 @@ func (m *Manager) provisionVolume(ctx context.Context, p placement, n *Node, don
 	if v.ID != "" {
 		n.VolumeID = v.ID
 	}
-	done <- err
+	return err
 }
 
 // provisionPort gives a node its address before the server exists, so the
