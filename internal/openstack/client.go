@@ -97,12 +97,14 @@ const (
 )
 
 // A boot (scheduling, networking, spawning, and a guest OS that starts)
-// takes seconds on any cloud: the first look comes after serverFirstLook,
-// and the steady polling lasts until serverSteady, past the few seconds a
-// fast cloud's boot takes, so the wait does not back off just as the
-// servers turn ACTIVE (a doubling interval found them up to a second late).
+// takes well over a second on any cloud: the first look comes after
+// serverFirstLook, and the steady polling lasts until serverSteady, past
+// the few seconds a fast cloud's boot takes, so the wait does not back off
+// just as the servers turn ACTIVE (a doubling interval found them up to a
+// second late). A create prepares each node as soon as its own server is
+// ACTIVE, so the looks that find the first servers up count too.
 const (
-	serverFirstLook = 2 * time.Second
+	serverFirstLook = 1500 * time.Millisecond
 	serverSteady    = 6 * time.Second
 )
 
