@@ -161,7 +161,7 @@ func reportPhases(b *strings.Builder, apply applyResult, before, after rawBound)
 	}
 	fmt.Fprintf(b, "   by phase, apply / raw:\n")
 	fmt.Fprintf(b, "     servers / hosts: %s, the first node's %s / %s (the apply also makes the ports and volumes, polls Nova for ACTIVE, reads the host key fingerprints from the console and asks for the volumes' attach, whose disks the prepare then waits for; the raw bound reads the key from the host's disk and attaches the disk itself)\n",
-		apply.phaseTook("servers").Round(100*time.Millisecond), apply.firstServerUp().Round(100*time.Millisecond), mean(before.hosts, after.hosts))
+		apply.phaseTook("servers").Round(100*time.Millisecond), apply.firstServerUp().took.Round(100*time.Millisecond), mean(before.hosts, after.hosts))
 	fmt.Fprintf(b, "     prepare (from the first node's server up until it bootstraps; the other nodes' meanwhile): %s / %s, bootstrap: %s / %s, joins: %s / %s\n",
 		apply.untilBootstrap().Round(100*time.Millisecond), mean(before.prepare, after.prepare),
 		apply.phaseTook("bootstrap").Round(100*time.Millisecond), mean(before.bootstrap, after.bootstrap),
@@ -170,22 +170,22 @@ func reportPhases(b *strings.Builder, apply applyResult, before, after rawBound)
 		(apply.total - apply.clusterCreatedAt).Round(100*time.Millisecond))
 }
 
-// firstServerUp is when the first node's server was up (ACTIVE, host key
-// verified), since the apply started: the create prepares it from then on.
-func (a applyResult) firstServerUp() time.Duration {
+// firstServerUp is the line saying the first node's server is up (ACTIVE,
+// host key verified): the create prepares the node from then on.
+func (a applyResult) firstServerUp() event {
 	for _, e := range a.events {
 		if e.phase == "servers" && strings.HasSuffix(e.node, "-1") {
-			return e.at
+			return e
 		}
 	}
-	return 0
+	return event{}
 }
 
 // untilBootstrap is the time from the first node's server up to its
 // bootstrap: the prepare on the create's critical path, which the raw
 // bound's prepare (every host, then the bootstrap) is set beside.
 func (a applyResult) untilBootstrap() time.Duration {
-	servers, bootstrap := a.firstServerUp(), time.Duration(0)
+	servers, bootstrap := a.firstServerUp().at, time.Duration(0)
 	for _, e := range a.events {
 		if e.phase == "bootstrap" && strings.HasPrefix(e.message, "starting a new cluster") {
 			bootstrap = e.at
