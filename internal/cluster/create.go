@@ -118,11 +118,15 @@ func (b *build) serversAndGuests(ctx context.Context) error {
 	}()
 	t := time.Now()
 	st, err := b.configureGuests(ctx, arrived)
+	// The guests' failure is the create's only when it came first: after
+	// the servers' failure, or the create's timeout, it is an echo, and the
+	// servers' error names the phase and node that were still going.
+	guestsFirst := err != nil && ctx.Err() == nil
 	if err != nil {
 		cancel(err)
 	}
-	if serr := <-servers; serr != nil && errors.Is(context.Cause(ctx), serr) {
-		return serr // the servers failed first: the guests' error is its echo
+	if serr := <-servers; serr != nil && !guestsFirst {
+		return serr
 	}
 	if err != nil {
 		return err

@@ -224,6 +224,26 @@ func TestCreatePreparesEachNodeOnceItsServerIsUp(t *testing.T) {
 	}
 }
 
+// A create that runs out of time while a server still builds names the
+// servers phase and that server, not the guests waiting for it.
+func TestCreateTimeoutWhileAServerBuildsNamesIt(t *testing.T) {
+	r := newRig()
+	r.cloud.activeWait = func(ctx context.Context, name string) error {
+		if name != NodeName("db", 3) {
+			return nil
+		}
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	ctx, cancel := context.WithTimeout(testContext(t), 300*time.Millisecond)
+	defer cancel()
+	_, err := r.m.Create(ctx, testSpec())
+	var pe *PhaseError
+	if !errors.As(err, &pe) || pe.Phase != PhaseServers || pe.Node != NodeName("db", 3) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Create = %v, want the servers phase of %s and the deadline", err, NodeName("db", 3))
+	}
+}
+
 func TestCreateSendsEachRuleOnce(t *testing.T) {
 	r := newRig()
 	c, err := r.m.Create(testContext(t), testSpec())
