@@ -3,6 +3,7 @@ package guest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -106,19 +107,28 @@ func holdUntilBootstrap(log *sharedLog, first string, err error) func(ctx contex
 		if !strings.Contains(cmd, "mariadb-install-db") {
 			return nil
 		}
-		deadline := time.Now().Add(5 * time.Second)
-		for !log.seen(first, "galera_new_cluster") {
-			if time.Now().After(deadline) {
-				return errors.New("the first node was not bootstrapped while this one prepared")
-			}
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(10 * time.Millisecond):
-			}
+		if werr := log.waitSeen(ctx, first, "galera_new_cluster"); werr != nil {
+			return fmt.Errorf("the first node was not bootstrapped while this one prepared: %w", werr)
 		}
 		return err
 	}
+}
+
+// waitSeen waits a few seconds at most until node ran a command that
+// contains part.
+func (l *sharedLog) waitSeen(ctx context.Context, node, part string) error {
+	deadline := time.Now().Add(5 * time.Second)
+	for !l.seen(node, part) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s ran no %q", node, part)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	return nil
 }
 
 // Create bootstraps the first node as soon as it is prepared, while a slow
@@ -164,16 +174,8 @@ func TestCreateJoinsANodeOnceItsServerIsUp(t *testing.T) {
 	c, log := fakeCluster(t, spec, "systemd")
 	second, late := spec.Nodes[1].Name, spec.Nodes[2].Name
 	c.nodes()[2].Await = func(ctx context.Context) (*SSHTarget, error) {
-		deadline := time.Now().Add(5 * time.Second)
-		for !log.seen(second, "systemctl start mariadb") {
-			if time.Now().After(deadline) {
-				return nil, errors.New("the second node was not started while this server was built")
-			}
-			select {
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			case <-time.After(10 * time.Millisecond):
-			}
+		if err := log.waitSeen(ctx, second, "systemctl start mariadb"); err != nil {
+			return nil, fmt.Errorf("the second node was not started while this server was built: %w", err)
 		}
 		return nil, nil
 	}
