@@ -210,6 +210,43 @@ func TestCreateReportsAServerThatNeverCameUp(t *testing.T) {
 	}
 }
 
+// A bootstrapped server that answers ping before Galera takes statements
+// (ERROR 1047) gets root's password once it does; any other failure of the
+// statements ends the bootstrap at once.
+func TestBootstrapWaitsForGaleraToTakeStatements(t *testing.T) {
+	for _, tc := range []struct {
+		name, stderr string
+		wantErr      bool
+	}{
+		{"not yet prepared", "ERROR 1047 (08S01) at line 2: WSREP has not yet prepared node for application use", false},
+		{"access denied", "ERROR 1045 (28000): Access denied for user 'root'@'localhost'", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := testSpec(MariaDB, "10.11", SSTRsync)
+			c, log := fakeCluster(t, spec, "none")
+			first := spec.Nodes[0].Name
+			refusals := 0
+			c.nodes()[0].Runner.(*fakeServer).hold = func(_ context.Context, cmd string) error {
+				if !strings.HasPrefix(cmd, "mariadb --batch") || !log.seen(first, "--wsrep-new-cluster") || refusals >= 2 {
+					return nil
+				}
+				refusals++
+				return &CommandError{Command: cmd, ExitCode: 1, Stderr: tc.stderr}
+			}
+			err := c.Bootstrap(context.Background())
+			if tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), "ERROR 1045") || refusals != 1 {
+					t.Fatalf("Bootstrap = %v after %d refusals, want the access error at once", err, refusals)
+				}
+				return
+			}
+			if err != nil || refusals != 2 {
+				t.Fatalf("Bootstrap = %v after %d refusals, want success after 2", err, refusals)
+			}
+		})
+	}
+}
+
 // Bootstrap refuses to start a second cluster beside a node that already
 // runs a server, and names it.
 func TestBootstrapRefusesBesideARunningServer(t *testing.T) {

@@ -369,11 +369,35 @@ func (c *Cluster) Bootstrap(ctx context.Context) error {
 
 // ensureAdmin sets root's password through the local CLI (stdin, never the
 // command line) and stores it in root's 0600 ~/.my.cnf for later CLI use.
+//
+// A server that just started can answer ping a moment before Galera lets
+// it take statements (ERROR 1047, "WSREP has not yet prepared node for
+// application use"; seen after a restore's bootstrap): the statements,
+// which are idempotent, are sent again until it does, within startTimeout.
 func (c *Cluster) ensureAdmin(ctx context.Context, n *node) error {
-	if _, err := n.run(ctx, c.layout.Client+" --batch", []byte(sqlScript(adminStatements(c.spec)))); err != nil {
-		return fmt.Errorf("set root password: %w", err)
+	deadline := time.Now().Add(c.opts.startTimeout)
+	for {
+		_, err := n.run(ctx, c.layout.Client+" --batch", []byte(sqlScript(adminStatements(c.spec))))
+		if err == nil {
+			break
+		}
+		if !wsrepNotReady(err) || time.Now().After(deadline) {
+			return fmt.Errorf("set root password: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("set root password: %w", ctx.Err())
+		case <-time.After(max(c.opts.poll, 10*time.Millisecond)):
+		}
 	}
 	return c.writeClientConfig(ctx, n)
+}
+
+// wsrepNotReady says whether the client failed because Galera does not
+// take statements on the node yet (ERROR 1047, ER_UNKNOWN_COM_ERROR).
+func wsrepNotReady(err error) bool {
+	var ce *CommandError
+	return errors.As(err, &ce) && strings.Contains(ce.Stderr, "ERROR 1047")
 }
 
 func (c *Cluster) writeClientConfig(ctx context.Context, n *node) error {
