@@ -11,7 +11,8 @@
 // without contacting anything; New validates and returns a Cluster whose
 // operations are each idempotent and safe to re-run after a failure:
 //
-//   - Prepare: on all nodes at once, detect the init system (systemd or
+//   - Prepare: on all nodes at once (a node whose server is still being
+//     built, Node.Await, as soon as it is up), detect the init system (systemd or
 //     none), check or install packages, write the Galera option file, find
 //     the data volume (/dev/disk/by-id/virtio-<id prefix>, else a device
 //     path; waited for while it attaches), mkfs.xfs only when it has no
