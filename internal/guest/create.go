@@ -9,8 +9,9 @@ import (
 
 // Create runs the whole create sequence, the one every caller uses:
 // Prepare (all nodes at once; a node whose server is still being built,
-// Node.Await, as soon as it is up), Bootstrap the first node once it is
-// prepared, Join the others one by one as each is prepared,
+// Node.Await, as soon as it is up), Bootstrap the first node to come (the
+// first in order, or the first whose server was up) once it is prepared,
+// Join the others one by one in the order they came, as each is prepared,
 // RestartBootstrapNode, EnsureUsers (when users are given), the membership
 // gate, and the clustercheck responder when the spec asks for one. Each
 // step skips what is already done. A failure is a *NodeError naming the
@@ -26,13 +27,18 @@ func (c *Cluster) Create(ctx context.Context, users ...User) (Status, error) {
 		cancel()
 		_ = prep.wait() // nothing of the create outlives it
 	}()
-	if err := prep.node(0); err != nil {
+	i, err := prep.nth(ctx, 0)
+	if err == nil {
+		err = prep.node(i)
+	}
+	if err != nil {
 		return Status{}, stepError(PhasePrepare, err)
 	}
-	join := func(ctx context.Context) error { return c.joinEach(ctx, prep.node) }
+	first := c.nodes()[i]
 	steps := []step{
-		{PhaseBootstrap, c.Bootstrap}, {PhaseJoin, join},
-		{PhaseRestart, c.RestartBootstrapNode},
+		{PhaseBootstrap, func(ctx context.Context) error { return c.bootstrapNode(ctx, first) }},
+		{PhaseJoin, func(ctx context.Context) error { return c.joinAsTheyCome(ctx, prep, first) }},
+		{PhaseRestart, func(ctx context.Context) error { return c.restartBootstrapNode(ctx, first) }},
 	}
 	if len(users) > 0 {
 		steps = append(steps, step{PhaseUsers, func(ctx context.Context) error { return c.EnsureUsers(ctx, users...) }})

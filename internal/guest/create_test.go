@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -188,6 +189,71 @@ func TestCreateJoinsANodeOnceItsServerIsUp(t *testing.T) {
 	}
 	if !log.seen(late, "systemctl start mariadb") {
 		t.Errorf("%s was never started", late)
+	}
+}
+
+// The first node whose server is up bootstraps, and the others join in
+// the order their servers came: node 3's server is up first, node 1's
+// only once node 3 bootstrapped, node 2's once node 1 started.
+func TestCreateBootstrapsTheFirstServerUp(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	c, log := fakeCluster(t, spec, "systemd")
+	db1, db2, db3 := spec.Nodes[0].Name, spec.Nodes[1].Name, spec.Nodes[2].Name
+	upAfter := func(node, part string) func(context.Context) (*SSHTarget, error) {
+		return func(ctx context.Context) (*SSHTarget, error) {
+			return nil, log.waitSeen(ctx, node, part)
+		}
+	}
+	c.nodes()[0].Await = upAfter(db3, "galera_new_cluster")
+	c.nodes()[1].Await = upAfter(db1, "systemctl start mariadb")
+	c.nodes()[2].Await = func(context.Context) (*SSHTarget, error) { return nil, nil }
+	var events []string
+	var mu sync.Mutex
+	c.opts.observe = func(e Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		if e.Phase == PhaseBootstrap || e.Phase == PhaseJoin {
+			events = append(events, e.Node+": "+e.Message)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.Create(ctx); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if log.seen(db1, "galera_new_cluster") || log.seen(db2, "galera_new_cluster") {
+		t.Errorf("a node other than %s started a new cluster", db3)
+	}
+	if log.seen(db3, "systemctl start mariadb") {
+		t.Errorf("%s, the bootstrapped node, was started again as a joiner", db3)
+	}
+	mu.Lock()
+	got := strings.Join(events, "\n")
+	mu.Unlock()
+	for _, want := range []string{db3 + ": node 1/3 bootstrapped", db1 + ": node 2/3 joined", db2 + ": node 3/3 joined"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("events lack %q:\n%s", want, got)
+		}
+	}
+}
+
+// A node reached before Create (SeedFromBackup restores into the first
+// node's datadir) comes before the servers still being built: it
+// bootstraps, although another server is up first.
+func TestCreateBootstrapsANodeReachedBefore(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	c, log := fakeCluster(t, spec, "systemd")
+	for _, n := range c.nodes() {
+		n.Await = func(context.Context) (*SSHTarget, error) { return nil, nil }
+	}
+	if _, err := c.nodes()[0].run(context.Background(), "true", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Create(context.Background()); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if first := spec.Nodes[0].Name; !log.seen(first, "galera_new_cluster") {
+		t.Errorf("%s, reached before the create, did not bootstrap", first)
 	}
 }
 

@@ -36,10 +36,12 @@
 //     was extended (xfs_growfs, or resize2fs for an older ext4 volume).
 //
 // Create is the one create sequence every caller uses: Prepare, Bootstrap
-// (as soon as the first node is prepared), Join (each node once it is
-// prepared), RestartBootstrapNode, EnsureUsers for the users it is given, the
-// gate, and EnsureClustercheck when the spec asks for the health
-// responder. Its errors are *NodeError values naming the phase and node;
+// of the first node to come (the first in order, or, among nodes whose
+// servers are still being built, the first up) as soon as it is prepared,
+// Join of the others in the order they came, each once it is prepared,
+// RestartBootstrapNode of the bootstrapped node, EnsureUsers for the
+// users it is given, the gate, and EnsureClustercheck when the spec asks
+// for the health responder. Its errors are *NodeError values naming the phase and node;
 // ValidateDatastore, ValidateSST and ValidateParameters judge parts of a
 // spec before there is a cluster.
 //

@@ -18,38 +18,52 @@ func (c *Cluster) Prepare(ctx context.Context) error {
 }
 
 // preparing is Prepare under way, each node's outcome as it comes: Create
-// bootstraps the first node once it is prepared, and each other node joins
-// once it is, while the rest may still prepare.
+// bootstraps the first node to come once it is prepared, and each other
+// node joins once it is, in the order they came, while the rest may still
+// prepare.
+//
+// A node comes when its server is up (Node.Await returned); nodes with a
+// server already there come first, in c.nodes() order. On a cloud, new
+// servers' boot times spread over seconds to tens of seconds: the first
+// one up bootstraps while the others still boot.
 type preparing struct {
 	done []chan struct{} // closed when the node's prepare ended
 	errs []error
 	all  sync.WaitGroup
+
+	mu    sync.Mutex
+	order []int           // node indexes, in the order they came
+	came  []chan struct{} // came[k] is closed once order has k+1 nodes
 }
 
 // startPrepare prepares every node in the background; "prepare done" is
 // emitted once all are.
 func (c *Cluster) startPrepare(ctx context.Context) *preparing {
 	nodes := c.nodes()
-	p := &preparing{done: make([]chan struct{}, len(nodes)), errs: make([]error, len(nodes))}
+	p := &preparing{done: make([]chan struct{}, len(nodes)), errs: make([]error, len(nodes)), came: make([]chan struct{}, len(nodes))}
 	start := time.Now()
 	for i := range nodes {
 		p.done[i] = make(chan struct{})
+		p.came[i] = make(chan struct{})
+	}
+	turns := make([]<-chan struct{}, len(nodes))
+	building := make([]bool, len(nodes))
+	for i, n := range nodes {
+		if building[i] = n.building(); !building[i] {
+			turns[i] = p.come(i)
+		}
 	}
 	for i, n := range nodes {
-		// The first node bootstraps and the second joins right after it;
-		// each later one joins a whole state transfer after the one before.
-		// Their datadirs initialise two at a time in that order, so where
-		// guests share a hypervisor's CPUs (the local cloud's do) the ones
-		// needed first are not slowed by the ones needed seconds later.
-		var turn <-chan struct{}
-		if i >= 2 {
-			turn = p.done[i-2]
-		}
 		p.all.Go(func() {
 			defer close(p.done[i])
-			if err := n.waitServer(ctx); err != nil {
-				p.errs[i] = &NodeError{Phase: PhasePrepare, Node: n.Name, Err: err}
-				return
+			turn := turns[i]
+			if building[i] {
+				err := n.waitServer(ctx)
+				turn = p.come(i)
+				if err != nil {
+					p.errs[i] = &NodeError{Phase: PhasePrepare, Node: n.Name, Err: err}
+					return
+				}
 			}
 			t := time.Now()
 			if err := c.prepareNode(ctx, n, turn); err != nil {
@@ -65,6 +79,38 @@ func (c *Cluster) startPrepare(ctx context.Context) *preparing {
 		}
 	}()
 	return p
+}
+
+// come gives node i the next place in the order and returns its turn to
+// initialise its datadir. The first node bootstraps and the second joins
+// right after it; each later one joins a whole state transfer after the
+// one before. The datadirs initialise two at a time in that order (the
+// third waits for the first's prepare, and so on), so where guests share a
+// hypervisor's CPUs (the local cloud's do) the ones needed first are not
+// slowed by the ones needed seconds later.
+func (p *preparing) come(i int) <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := len(p.order)
+	p.order = append(p.order, i)
+	close(p.came[k])
+	if k < 2 {
+		return nil
+	}
+	return p.done[p.order[k-2]]
+}
+
+// nth waits for the k-th node (from 0) to come and returns its index in
+// c.nodes().
+func (p *preparing) nth(ctx context.Context, k int) (int, error) {
+	select {
+	case <-p.came[k]:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.order[k], nil
 }
 
 // node waits for the prepare of node i (in c.nodes() order). When it
@@ -315,8 +361,12 @@ func (c *Cluster) writeConfig(ctx context.Context, n *node, members []Node) erro
 // password. It refuses when the node holds the state of an existing
 // cluster (use Recover) or when another member already runs.
 func (c *Cluster) Bootstrap(ctx context.Context) error {
+	return c.bootstrapNode(ctx, c.nodes()[0])
+}
+
+// bootstrapNode is Bootstrap of node n.
+func (c *Cluster) bootstrapNode(ctx context.Context, n *node) error {
 	nodes := c.nodes()
-	n := nodes[0]
 	start := time.Now()
 	ps, err := c.processes(ctx, n)
 	if err != nil {
@@ -333,7 +383,10 @@ func (c *Cluster) Bootstrap(ctx context.Context) error {
 			return &NodeError{Phase: PhaseBootstrap, Node: n.Name, Err: errors.New("the server runs but is not a primary component; use Recover")}
 		}
 	} else {
-		for _, other := range nodes[1:] {
+		for _, other := range nodes {
+			if other == n {
+				continue
+			}
 			ops, err := c.processes(ctx, other)
 			if err != nil {
 				return &NodeError{Phase: PhaseBootstrap, Node: other.Name, Err: err}
@@ -415,18 +468,30 @@ func (c *Cluster) writeClientConfig(ctx context.Context, n *node) error {
 // joiners started at once took 10.2 to 13.1 s, six in turn 11.3 to 12.2 s;
 // in the slowest the second joiner waited 5 s for a primary view).
 func (c *Cluster) Join(ctx context.Context) error {
-	return c.joinEach(ctx, func(int) error { return nil })
-}
-
-// joinEach is Join with each node's start held until ready(i) (its index
-// in c.nodes()) says it may go; ready's error ends the joins.
-func (c *Cluster) joinEach(ctx context.Context, ready func(i int) error) error {
 	nodes := c.nodes()
 	for i, n := range nodes[1:] {
-		if err := ready(i + 1); err != nil {
+		if err := c.joinNode(ctx, nodes[0], n, i+2, len(nodes)); err != nil {
+			return &NodeError{Phase: PhaseJoin, Node: n.Name, Err: err}
+		}
+	}
+	return nil
+}
+
+// joinAsTheyCome is Create's Join: the nodes after the bootstrapped first
+// one join in the order they came, each once it is prepared, with the
+// first as the donor of their certificates and state.
+func (c *Cluster) joinAsTheyCome(ctx context.Context, prep *preparing, first *node) error {
+	nodes := c.nodes()
+	for k := 1; k < len(nodes); k++ {
+		i, err := prep.nth(ctx, k)
+		if err != nil {
 			return err
 		}
-		if err := c.joinNode(ctx, nodes[0], n, i+2, len(nodes)); err != nil {
+		if err := prep.node(i); err != nil {
+			return err
+		}
+		n := nodes[i]
+		if err := c.joinNode(ctx, first, n, k+1, len(nodes)); err != nil {
 			return &NodeError{Phase: PhaseJoin, Node: n.Name, Err: err}
 		}
 	}
@@ -551,8 +616,12 @@ func (c *Cluster) copyCertificates(ctx context.Context, from, to *node) error {
 // cluster. It is a no-op when the node no longer runs in bootstrap mode or
 // its flavour's bootstrap applies to one start only.
 func (c *Cluster) RestartBootstrapNode(ctx context.Context) error {
+	return c.restartBootstrapNode(ctx, c.nodes()[0])
+}
+
+// restartBootstrapNode is RestartBootstrapNode of node n.
+func (c *Cluster) restartBootstrapNode(ctx context.Context, n *node) error {
 	nodes := c.nodes()
-	n := nodes[0]
 	start := time.Now()
 	if !c.bootstrapOutlivesStart() {
 		c.emit("restart", n.Name, "%s's bootstrap applies to one start only; no restart needed", c.spec.Flavour)
