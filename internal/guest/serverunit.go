@@ -22,34 +22,29 @@ func serverUnitDropIn(unit string) string {
 }
 
 // writeServerUnit installs the server unit's drop-ins (systemd guests
-// only) and reloads the manager when one is new. Prepare runs it beside
-// the datadir's initialisation, which the drop-ins do not need: the reload
-// costs a fifth of a second on a loaded guest.
-func (c *Cluster) writeServerUnit(ctx context.Context, n *node) error {
+// only); true when one is new and the manager must reload before the
+// server's next start. Prepare runs it beside the datadir's
+// initialisation, which the drop-ins do not need.
+func (c *Cluster) writeServerUnit(ctx context.Context, n *node) (reload bool, err error) {
 	if n.init != InitSystemd {
-		return nil
+		return false, nil
 	}
 	unit := c.layout.SystemdUnit
-	reload, err := c.installFreshStart(ctx, n)
+	reload, err = c.installFreshStart(ctx, n)
 	if err != nil {
-		return fmt.Errorf("%s unit: %w", unit, err)
+		return false, fmt.Errorf("%s unit: %w", unit, err)
 	}
 	if !n.DataVolume.isZero() {
 		dropIn := "# written by terraform-provider-pxc: the datadir is the data volume's mount\n[Unit]\nRequiresMountsFor=" + dataDir + "\n"
 		if _, err := n.run(ctx, "mkdir -p /etc/systemd/system/"+unit+".service.d", nil); err != nil {
-			return fmt.Errorf("%s unit: %w", unit, err)
+			return false, fmt.Errorf("%s unit: %w", unit, err)
 		}
 		if err := n.upload(ctx, serverUnitDropIn(unit), []byte(dropIn), 0o644); err != nil {
-			return fmt.Errorf("%s unit: %w", unit, err)
+			return false, fmt.Errorf("%s unit: %w", unit, err)
 		}
 		reload = true
 	}
-	if reload {
-		if _, err := n.run(ctx, "systemctl daemon-reload", nil); err != nil {
-			return fmt.Errorf("%s unit: %w", unit, err)
-		}
-	}
-	return nil
+	return reload, nil
 }
 
 // enableServerUnit enables the server's unit (systemd guests only), once

@@ -152,6 +152,36 @@ func TestPrepareReloadsBesideTheDatadir(t *testing.T) {
 	}
 }
 
+// With the health responder, Prepare reloads a systemd guest's manager
+// once, with the responder's units, after the server unit's drop-ins are
+// in place and before the server's unit is enabled: each reload costs the
+// datadir's initialisation beside it CPU.
+func TestPrepareReloadsOnceWithTheResponder(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	spec.Clustercheck = &Clustercheck{Password: "cc-secret"}
+	for i := range spec.Nodes {
+		spec.Nodes[i].DataVolume = DataVolume{IDPrefix: "0a9d0c7e-7b2f-4f63-8", Device: "/dev/vdb"}
+	}
+	c, log := fakeCluster(t, spec, "systemd")
+	if err := c.Prepare(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range spec.Nodes {
+		var reloads []int
+		for i, l := range log.lines {
+			if strings.HasPrefix(l, n.Name+": ") && strings.Contains(l, "systemctl daemon-reload") {
+				reloads = append(reloads, i)
+			}
+		}
+		dropIn := log.first(n.Name, "UPLOAD /etc/systemd/system/mariadb.service.d/pxc-datadir.conf")
+		enable := log.first(n.Name, "systemctl enable --quiet --no-reload mariadb")
+		if len(reloads) != 1 || dropIn < 0 || reloads[0] < dropIn || enable < reloads[0] {
+			t.Errorf("%s: want one reload after the server unit's drop-in and before its enable; reloads at %v, drop-in at %d, enable at %d:\n%s",
+				n.Name, reloads, dropIn, enable, strings.Join(log.lines, "\n"))
+		}
+	}
+}
+
 // preparedWithDataVolumes is the log of Prepare on three systemd MariaDB
 // nodes with data volumes.
 func preparedWithDataVolumes(t *testing.T) *sharedLog {
