@@ -160,9 +160,9 @@ func reportPhases(b *strings.Builder, apply applyResult, before, after rawBound)
 		}
 	}
 	fmt.Fprintf(b, "   by phase, apply / raw:\n")
-	fmt.Fprintf(b, "     servers / hosts: %s, the first node's %s / %s (the apply also makes the ports and volumes, polls Nova for ACTIVE, reads the host key fingerprints from the console and asks for the volumes' attach, whose disks the prepare then waits for; the raw bound reads the key from the host's disk and attaches the disk itself)\n",
-		apply.phaseTook("servers").Round(100*time.Millisecond), apply.firstServerUp().took.Round(100*time.Millisecond), mean(before.hosts, after.hosts))
-	fmt.Fprintf(b, "     prepare (from the first node's server up until it bootstraps; the other nodes' meanwhile): %s / %s, bootstrap: %s / %s, joins: %s / %s\n",
+	fmt.Fprintf(b, "     servers / hosts: %s, the bootstrapped node's (the first up) %s / %s (the apply also makes the ports and volumes, polls Nova for ACTIVE, reads the host key fingerprints from the console and asks for the volumes' attach, whose disks the prepare then waits for; the raw bound reads the key from the host's disk and attaches the disk itself)\n",
+		apply.phaseTook("servers").Round(100*time.Millisecond), apply.bootstrapServerUp().took.Round(100*time.Millisecond), mean(before.hosts, after.hosts))
+	fmt.Fprintf(b, "     prepare (from the bootstrapped node's server up until it bootstraps; the other nodes' meanwhile): %s / %s, bootstrap: %s / %s, joins: %s / %s\n",
 		apply.untilBootstrap().Round(100*time.Millisecond), mean(before.prepare, after.prepare),
 		apply.phaseTook("bootstrap").Round(100*time.Millisecond), mean(before.bootstrap, after.bootstrap),
 		apply.phaseTook("join").Round(100*time.Millisecond), mean(joins[0], joins[1]))
@@ -170,28 +170,34 @@ func reportPhases(b *strings.Builder, apply applyResult, before, after rawBound)
 		(apply.total - apply.clusterCreatedAt).Round(100*time.Millisecond))
 }
 
-// firstServerUp is the line saying the first node's server is up (ACTIVE,
-// host key verified): the create prepares the node from then on.
-func (a applyResult) firstServerUp() event {
+// bootstrapServerUp is the line saying the server of the node that
+// bootstrapped (the first one up) is up (ACTIVE, host key verified): the
+// create prepares the node from then on.
+func (a applyResult) bootstrapServerUp() event {
+	node := a.bootstrapStart().node
 	for _, e := range a.events {
-		if e.phase == "servers" && strings.HasSuffix(e.node, "-1") {
+		if e.phase == "servers" && node != "" && e.node == node {
 			return e
 		}
 	}
 	return event{}
 }
 
-// untilBootstrap is the time from the first node's server up to its
-// bootstrap: the prepare on the create's critical path, which the raw
-// bound's prepare (every host, then the bootstrap) is set beside.
-func (a applyResult) untilBootstrap() time.Duration {
-	servers, bootstrap := a.firstServerUp().at, time.Duration(0)
+// bootstrapStart is the line saying the bootstrap begins.
+func (a applyResult) bootstrapStart() event {
 	for _, e := range a.events {
 		if e.phase == "bootstrap" && strings.HasPrefix(e.message, "starting a new cluster") {
-			bootstrap = e.at
-			break
+			return e
 		}
 	}
+	return event{}
+}
+
+// untilBootstrap is the time from the bootstrapped node's server up to
+// its bootstrap: the prepare on the create's critical path, which the raw
+// bound's prepare (every host, then the bootstrap) is set beside.
+func (a applyResult) untilBootstrap() time.Duration {
+	servers, bootstrap := a.bootstrapServerUp().at, a.bootstrapStart().at
 	if servers == 0 || bootstrap < servers {
 		return 0
 	}
