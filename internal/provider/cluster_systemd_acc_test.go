@@ -33,9 +33,10 @@ import (
 // is checked against here too. Then the day-2 steps, each
 // with writes through a single-writer load balancer's VIP: a Nova reboot
 // of one server (MariaDB comes back through its unit and the node rejoins
-// by IST with no help from the provider), a kill -9 of the writer's
-// mysqld (the unit's Restart= policy, Debian's on-abnormal, starts it
-// again, as a member, not a second bootstrap) and a power cut of every
+// by IST with no help from the provider), a kill -9 of the bootstrapped
+// node's mysqld (the unit's Restart= policy, Debian's on-abnormal, starts
+// it again, as a member, not a second bootstrap; cluster_repair_acc_test
+// kills the writer's) and a power cut of every
 // server (the apply brings the cluster back). After each: no
 // acknowledged write lost, every node Synced, the plan empty.
 func TestAccClusterSystemdGuests(t *testing.T) {
@@ -133,11 +134,12 @@ resource "pxc_lb_pool" "single" {
 			dayTwo("Nova reboot of node 3",
 				func() { fatalIf(g.rebootRejoinsByIST(t, sc, g.nodes[2])) },
 				true, vipMaxGap, nil, "acc.sd_crash"),
-			// The bootstrapped node (node 1, the first writer): the unit
+			// The bootstrapped node (the first server up): the unit
 			// restarts its server as a member (the bootstrap flag was
-			// for that one start), and another node takes the writes
-			// meanwhile, once the pool's health checks saw the writer
-			// go (gaps of 3.9 to 4.2 s seen).
+			// for that one start). When it is the writer (node 1, the
+			// first writer, was up first), another node takes the
+			// writes meanwhile, once the pool's health checks saw the
+			// writer go (gaps of 3.9 to 4.2 s seen).
 			dayTwo("kill -9 of the bootstrapped node's mysqld",
 				func() { fatalIf(g.crashRestartedByUnit(t, sc, g.bootstrapped)) },
 				true, vipMaxGap, nil, "acc.sd_power"),
