@@ -36,7 +36,14 @@ func (c *Cluster) Create(ctx context.Context, users ...User) (Status, error) {
 	}
 	first := c.nodes()[i]
 	steps := []step{
-		{PhaseBootstrap, func(ctx context.Context) error { return c.bootstrapNode(ctx, first) }},
+		{PhaseBootstrap, func(ctx context.Context) error {
+			err := c.bootstrapNode(ctx, first)
+			if before := c.bootstrappedBefore(ctx, err); before != nil {
+				c.emit(PhaseBootstrap, before.Name, "bootstrapped by an earlier run; carrying on from it")
+				first, err = before, nil
+			}
+			return err
+		}},
 		{PhaseJoin, func(ctx context.Context) error { return c.joinAsTheyCome(ctx, prep, first) }},
 		{PhaseRestart, func(ctx context.Context) error { return c.restartBootstrapNode(ctx, first) }},
 	}

@@ -237,6 +237,49 @@ func TestCreateBootstrapsTheFirstServerUp(t *testing.T) {
 	}
 }
 
+// Create run again after a failure carries on from the node the first run
+// bootstrapped, though another one comes first this time: node 3's server
+// was up first and bootstrapped, node 1's join failed; the second run
+// takes node 1 first (every server is up) and must not refuse beside
+// node 3 nor start a second cluster.
+func TestCreateAgainCarriesOnFromTheNodeBootstrappedBefore(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	c, log := fakeCluster(t, spec, "systemd")
+	db1, db2, db3 := spec.Nodes[0].Name, spec.Nodes[1].Name, spec.Nodes[2].Name
+	c.nodes()[0].Await = func(ctx context.Context) (*SSHTarget, error) {
+		return nil, log.waitSeen(ctx, db3, "galera_new_cluster")
+	}
+	c.nodes()[1].Await = func(ctx context.Context) (*SSHTarget, error) {
+		return nil, log.waitSeen(ctx, db1, "systemctl start mariadb")
+	}
+	c.nodes()[2].Await = func(context.Context) (*SSHTarget, error) { return nil, nil }
+	failed := false
+	c.nodes()[0].Runner.(*fakeServer).hold = func(_ context.Context, cmd string) error {
+		if cmd == "systemctl start mariadb" && !failed {
+			failed = true
+			return &CommandError{Command: cmd, ExitCode: 1, Stderr: "Job for mariadb.service failed"}
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var ne *NodeError
+	if _, err := c.Create(ctx); !errors.As(err, &ne) || ne.Phase != PhaseJoin || ne.Node != db1 {
+		t.Fatalf("first Create = %v, want %s's join to fail", err, db1)
+	}
+	if _, err := c.Create(ctx); err != nil {
+		t.Fatalf("second Create: %v\n%s", err, strings.Join(log.lines, "\n"))
+	}
+	for _, n := range []string{db1, db2} {
+		if log.seen(n, "galera_new_cluster") {
+			t.Errorf("%s started a second cluster", n)
+		}
+		if !log.seen(n, "systemctl start mariadb") {
+			t.Errorf("%s never joined", n)
+		}
+	}
+}
+
 // A node reached before Create (SeedFromBackup restores into the first
 // node's datadir) comes before the servers still being built: it
 // bootstraps, although another server is up first.

@@ -412,7 +412,7 @@ func (c *Cluster) bootstrapNode(ctx context.Context, n *node) error {
 				return &NodeError{Phase: PhaseBootstrap, Node: other.Name, Err: err}
 			}
 			if ops.Running {
-				return &NodeError{Phase: PhaseBootstrap, Node: n.Name, Err: fmt.Errorf("node %s already runs a server%s; refusing to start a second cluster (use Join or Recover)", other.Name, c.serverProcesses(ctx, other))}
+				return &NodeError{Phase: PhaseBootstrap, Node: n.Name, Err: &runsElsewhere{node: other, processes: c.serverProcesses(ctx, other)}}
 			}
 		}
 		g, err := c.readGrastate(ctx, n)
@@ -438,6 +438,31 @@ func (c *Cluster) bootstrapNode(ctx context.Context, n *node) error {
 	}
 	c.emitDone("bootstrap", n.Name, start, "node 1/%d bootstrapped, Synced", len(nodes))
 	return nil
+}
+
+// runsElsewhere is Bootstrap's refusal: another node already runs a
+// server.
+type runsElsewhere struct {
+	node      *node
+	processes string
+}
+
+func (e *runsElsewhere) Error() string {
+	return fmt.Sprintf("node %s already runs a server%s; refusing to start a second cluster (use Join or Recover)", e.node.Name, e.processes)
+}
+
+// bootstrappedBefore is the node an earlier run of Create bootstrapped,
+// when Bootstrap of another refused for it (err): its server runs in a
+// primary component. Which node came first may differ between runs.
+func (c *Cluster) bootstrappedBefore(ctx context.Context, err error) *node {
+	var re *runsElsewhere
+	if !errors.As(err, &re) {
+		return nil
+	}
+	if st, serr := c.nodeStatus(ctx, re.node); serr != nil || st.ClusterStatus != "Primary" {
+		return nil
+	}
+	return re.node
 }
 
 // ensureAdmin sets root's password through the local CLI (stdin, never the
@@ -497,21 +522,26 @@ func (c *Cluster) Join(ctx context.Context) error {
 	return nil
 }
 
-// joinAsTheyCome is Create's Join: the nodes after the bootstrapped first
-// one join in the order they came, each once it is prepared, with the
-// first as the donor of their certificates and state.
+// joinAsTheyCome is Create's Join: the nodes other than first, the
+// bootstrapped one, join in the order they came, each once it is
+// prepared, with first as the donor of their certificates and state.
 func (c *Cluster) joinAsTheyCome(ctx context.Context, prep *preparing, first *node) error {
 	nodes := c.nodes()
-	for k := 1; k < len(nodes); k++ {
+	joined := 1
+	for k := range nodes {
 		i, err := prep.nth(ctx, k)
 		if err != nil {
 			return err
 		}
+		n := nodes[i]
+		if n == first {
+			continue
+		}
 		if err := prep.node(i); err != nil {
 			return err
 		}
-		n := nodes[i]
-		if err := c.joinNode(ctx, first, n, k+1, len(nodes)); err != nil {
+		joined++
+		if err := c.joinNode(ctx, first, n, joined, len(nodes)); err != nil {
 			return &NodeError{Phase: PhaseJoin, Node: n.Name, Err: err}
 		}
 	}
