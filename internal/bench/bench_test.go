@@ -160,7 +160,7 @@ func reportPhases(b *strings.Builder, apply applyResult, before, after rawBound)
 		}
 	}
 	fmt.Fprintf(b, "   by phase, apply / raw:\n")
-	fmt.Fprintf(b, "     servers / hosts: %s, the bootstrapped node's (the first up) %s / %s (the apply also makes the ports and volumes, polls Nova for ACTIVE, reads the host key fingerprints from the console and asks for the volumes' attach, whose disks the prepare then waits for; the raw bound reads the key from the host's disk and attaches the disk itself)\n",
+	fmt.Fprintf(b, "     servers / hosts: %s, the bootstrapped node's (the first up and prepared) %s / %s (the apply also makes the ports and volumes, polls Nova for ACTIVE, reads the host key fingerprints from the console and asks for the volumes' attach, whose disks the prepare then waits for; the raw bound reads the key from the host's disk and attaches the disk itself)\n",
 		apply.phaseTook("servers").Round(100*time.Millisecond), apply.bootstrapServerUp().took.Round(100*time.Millisecond), mean(before.hosts, after.hosts))
 	fmt.Fprintf(b, "     prepare (from the bootstrapped node's server up until it bootstraps; the other nodes' meanwhile): %s / %s, bootstrap: %s / %s, joins: %s / %s\n",
 		apply.untilBootstrap().Round(100*time.Millisecond), mean(before.prepare, after.prepare),
@@ -171,7 +171,7 @@ func reportPhases(b *strings.Builder, apply applyResult, before, after rawBound)
 }
 
 // bootstrapServerUp is the line saying the server of the node that
-// bootstrapped (the first one up) is up (ACTIVE, host key verified): the
+// bootstrapped (the first up and prepared) is up (ACTIVE, host key verified): the
 // create prepares the node from then on.
 func (a applyResult) bootstrapServerUp() event {
 	node := a.bootstrapStart().node

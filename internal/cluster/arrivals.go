@@ -16,9 +16,9 @@ var errNeverUp = errors.New("the server's provisioning ended before it was up")
 // objects come: each node's data volume serial once the volume exists
 // (the guests open once every one does, long before the first server is
 // up), then each node's SSH target once its server is ACTIVE with its host
-// key verified (guest.Node.Await). The node whose server is up first so
+// key verified (guest.Node.Await). The first node up and prepared so
 // bootstraps while slower servers still boot, and the others join in the
-// order theirs came: on a real cloud boot times spread over tens of
+// order they are prepared: on a real cloud boot times spread over tens of
 // seconds.
 type arrivals struct {
 	mu          sync.Mutex

@@ -101,8 +101,8 @@ func (b *build) run(ctx context.Context) error {
 // Galera cluster at the same time: the guest library's create sequence
 // starts once every data volume exists and prepares each node as soon as
 // its own server is ACTIVE with its host key verified (arrivals), so the
-// first one up bootstraps while slower servers still boot and the volumes
-// attach. The cluster is done once both are.
+// first one up and prepared bootstraps while slower servers still boot
+// and the volumes attach. The cluster is done once both are.
 func (b *build) serversAndGuests(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)

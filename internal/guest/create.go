@@ -9,9 +9,9 @@ import (
 
 // Create runs the whole create sequence, the one every caller uses:
 // Prepare (all nodes at once; a node whose server is still being built,
-// Node.Await, as soon as it is up), Bootstrap the first node to come (the
-// first in order, or the first whose server was up) once it is prepared,
-// Join the others one by one in the order they came, as each is prepared,
+// Node.Await, as soon as it is up), Bootstrap the first node ready (the
+// first in order once it is prepared, or the first whose server was up and
+// prepared), Join the others one by one in the order they are ready,
 // RestartBootstrapNode, EnsureUsers (when users are given), the membership
 // gate, and the clustercheck responder when the spec asks for one. Each
 // step skips what is already done. A failure is a *NodeError naming the

@@ -237,6 +237,41 @@ func TestCreateBootstrapsTheFirstServerUp(t *testing.T) {
 	}
 }
 
+// Of the servers up, the one prepared first bootstraps: node 1's server
+// is up before node 2's, but its datadir initialises only once node 2
+// bootstrapped; node 3's server comes once node 1 joined.
+func TestCreateBootstrapsTheFirstNodePrepared(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	c, log := fakeCluster(t, spec, "systemd")
+	db1, db2, db3 := spec.Nodes[0].Name, spec.Nodes[1].Name, spec.Nodes[2].Name
+	c.nodes()[0].Await = func(context.Context) (*SSHTarget, error) { return nil, nil }
+	c.nodes()[1].Await = func(ctx context.Context) (*SSHTarget, error) {
+		return nil, log.waitSeen(ctx, db1, "/run/systemd/system")
+	}
+	c.nodes()[2].Await = func(ctx context.Context) (*SSHTarget, error) {
+		return nil, log.waitSeen(ctx, db1, "systemctl start mariadb")
+	}
+	c.nodes()[0].Runner.(*fakeServer).hold = func(ctx context.Context, cmd string) error {
+		if strings.Contains(cmd, "mariadb-install-db") {
+			return log.waitSeen(ctx, db2, "galera_new_cluster")
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.Create(ctx); err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if log.seen(db1, "galera_new_cluster") || log.seen(db3, "galera_new_cluster") {
+		t.Errorf("a node other than %s started a new cluster", db2)
+	}
+	for _, n := range []string{db1, db3} {
+		if !log.seen(n, "systemctl start mariadb") {
+			t.Errorf("%s never joined", n)
+		}
+	}
+}
+
 // Create run again after a failure carries on from the node the first run
 // bootstrapped, though another one comes first this time: node 3's server
 // was up first and bootstrapped, node 1's join failed; the second run
@@ -281,22 +316,34 @@ func TestCreateAgainCarriesOnFromTheNodeBootstrappedBefore(t *testing.T) {
 }
 
 // A node reached before Create (SeedFromBackup restores into the first
-// node's datadir) comes before the servers still being built: it
-// bootstraps, although another server is up first.
+// node's datadir) is ready before the servers still being built: it
+// bootstraps, although node 2's server is up and prepared first (node 1's
+// datadir initialises only once node 2's prepare ended).
 func TestCreateBootstrapsANodeReachedBefore(t *testing.T) {
 	spec := testSpec(MariaDB, "10.11", SSTRsync)
 	c, log := fakeCluster(t, spec, "systemd")
-	for _, n := range c.nodes() {
-		n.Await = func(context.Context) (*SSHTarget, error) { return nil, nil }
+	db1, db2 := spec.Nodes[0].Name, spec.Nodes[1].Name
+	c.nodes()[0].Await = func(context.Context) (*SSHTarget, error) { return nil, nil }
+	c.nodes()[1].Await = func(context.Context) (*SSHTarget, error) { return nil, nil }
+	c.nodes()[2].Await = func(ctx context.Context) (*SSHTarget, error) {
+		return nil, log.waitSeen(ctx, db2, "/run/systemd/system")
 	}
 	if _, err := c.nodes()[0].run(context.Background(), "true", nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Create(context.Background()); err != nil {
+	c.nodes()[0].Runner.(*fakeServer).hold = func(ctx context.Context, cmd string) error {
+		if strings.Contains(cmd, "mariadb-install-db") {
+			return log.waitSeen(ctx, db2, "systemctl enable --quiet --no-reload mariadb")
+		}
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := c.Create(ctx); err != nil {
 		t.Fatalf("Create: %v", err)
 	}
-	if first := spec.Nodes[0].Name; !log.seen(first, "galera_new_cluster") {
-		t.Errorf("%s, reached before the create, did not bootstrap", first)
+	if !log.seen(db1, "galera_new_cluster") {
+		t.Errorf("%s, reached before the create, did not bootstrap", db1)
 	}
 }
 

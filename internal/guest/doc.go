@@ -36,9 +36,9 @@
 //     was extended (xfs_growfs, or resize2fs for an older ext4 volume).
 //
 // Create is the one create sequence every caller uses: Prepare, Bootstrap
-// of the first node to come (the first in order, or, among nodes whose
-// servers are still being built, the first up) as soon as it is prepared,
-// Join of the others in the order they came, each once it is prepared,
+// of the first node ready (the first in order, or, among nodes whose
+// servers are still being built, the first up and prepared), Join of the
+// others in the order they are ready, each once it is prepared,
 // RestartBootstrapNode of the bootstrapped node, EnsureUsers for the
 // users it is given, the gate, and EnsureClustercheck when the spec asks
 // for the health responder. Its errors are *NodeError values naming the phase and node;

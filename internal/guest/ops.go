@@ -18,39 +18,43 @@ func (c *Cluster) Prepare(ctx context.Context) error {
 }
 
 // preparing is Prepare under way, each node's outcome as it comes: Create
-// bootstraps the first node to come once it is prepared, and each other
-// node joins once it is, in the order they came, while the rest may still
+// bootstraps the first node ready once it is prepared, and each other node
+// joins once it is, in the order they are ready, while the rest may still
 // prepare.
 //
-// A node comes when its server is up (Node.Await returned); nodes with a
-// server already there come first, in c.nodes() order. On a cloud, new
-// servers' boot times spread over seconds to tens of seconds: the first
-// one up bootstraps while the others still boot.
+// Nodes with a server already there are ready first, in c.nodes() order
+// (each waits for its own prepare). A node whose server is still being
+// built (Node.Await) is ready once its server is up and its prepare ended:
+// on a cloud, new servers' boot times spread over seconds to tens of
+// seconds, and the first one up and prepared bootstraps while the others
+// still boot.
 type preparing struct {
 	done []chan struct{} // closed when the node's prepare ended
 	errs []error
 	all  sync.WaitGroup
 
-	mu    sync.Mutex
-	order []int           // node indexes, in the order they came
-	came  []chan struct{} // came[k] is closed once order has k+1 nodes
+	mu      sync.Mutex
+	arrived []int           // node indexes, in the order their servers were up
+	order   []int           // node indexes, in the order they are ready
+	ready   []chan struct{} // ready[k] is closed once order has k+1 nodes
 }
 
 // startPrepare prepares every node in the background; "prepare done" is
 // emitted once all are.
 func (c *Cluster) startPrepare(ctx context.Context) *preparing {
 	nodes := c.nodes()
-	p := &preparing{done: make([]chan struct{}, len(nodes)), errs: make([]error, len(nodes)), came: make([]chan struct{}, len(nodes))}
+	p := &preparing{done: make([]chan struct{}, len(nodes)), errs: make([]error, len(nodes)), ready: make([]chan struct{}, len(nodes))}
 	start := time.Now()
 	for i := range nodes {
 		p.done[i] = make(chan struct{})
-		p.came[i] = make(chan struct{})
+		p.ready[i] = make(chan struct{})
 	}
 	turns := make([]<-chan struct{}, len(nodes))
 	building := make([]bool, len(nodes))
 	for i, n := range nodes {
 		if building[i] = n.building(); !building[i] {
-			turns[i] = p.come(i)
+			turns[i] = p.arrive(i)
+			p.place(i)
 		}
 	}
 	for i, n := range nodes {
@@ -58,8 +62,9 @@ func (c *Cluster) startPrepare(ctx context.Context) *preparing {
 			defer close(p.done[i])
 			turn := turns[i]
 			if building[i] {
+				defer p.place(i) // once its prepare ended, well or not
 				err := n.waitServer(ctx)
-				turn = p.come(i)
+				turn = p.arrive(i)
 				if err != nil {
 					p.errs[i] = &NodeError{Phase: PhasePrepare, Node: n.Name, Err: err}
 					return
@@ -81,30 +86,38 @@ func (c *Cluster) startPrepare(ctx context.Context) *preparing {
 	return p
 }
 
-// come gives node i the next place in the order and returns its turn to
-// initialise its datadir. The first node bootstraps and the second joins
-// right after it; each later one joins a whole state transfer after the
-// one before. The datadirs initialise two at a time in that order (the
+// arrive records that node i's server is up and returns its turn to
+// initialise its datadir. The first nodes up bootstrap and join first;
+// each later one joins a whole state transfer after the one before. The
+// datadirs initialise two at a time in the order the servers came (the
 // third waits for the first's prepare, and so on), so where guests share a
 // hypervisor's CPUs (the local cloud's do) the ones needed first are not
 // slowed by the ones needed seconds later.
-func (p *preparing) come(i int) <-chan struct{} {
+func (p *preparing) arrive(i int) <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	k := len(p.arrived)
+	p.arrived = append(p.arrived, i)
+	if k < 2 {
+		return nil
+	}
+	return p.done[p.arrived[k-2]]
+}
+
+// place gives node i the next place in the order of readiness.
+func (p *preparing) place(i int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	k := len(p.order)
 	p.order = append(p.order, i)
-	close(p.came[k])
-	if k < 2 {
-		return nil
-	}
-	return p.done[p.order[k-2]]
+	close(p.ready[k])
 }
 
-// nth waits for the k-th node (from 0) to come and returns its index in
-// c.nodes().
+// nth waits for the k-th node (from 0) to be ready and returns its index
+// in c.nodes().
 func (p *preparing) nth(ctx context.Context, k int) (int, error) {
 	select {
-	case <-p.came[k]:
+	case <-p.ready[k]:
 	case <-ctx.Done():
 		return 0, ctx.Err()
 	}
@@ -523,7 +536,7 @@ func (c *Cluster) Join(ctx context.Context) error {
 }
 
 // joinAsTheyCome is Create's Join: the nodes other than first, the
-// bootstrapped one, join in the order they came, each once it is
+// bootstrapped one, join in the order they are ready, each once it is
 // prepared, with first as the donor of their certificates and state.
 func (c *Cluster) joinAsTheyCome(ctx context.Context, prep *preparing, first *node) error {
 	nodes := c.nodes()

@@ -119,7 +119,7 @@ const recoverablePosition = "[ -e " + dataDir + "/grastate.dat ] || [ -e " + dat
 // Create: it gets the node ready as Prepare does (init system, packages,
 // data volume) and restores into the empty datadir. Prepare then finds
 // the datadir initialised, Bootstrap starts the new cluster from it and
-// the other nodes join by SST: reached before Create, the node comes
+// the other nodes join by SST: reached before Create, the node is ready
 // first there even where another node's server was up before it (Await).
 // Re-running it after the restore finished is
 // a no-op; a datadir holding anything else is refused, never overwritten.

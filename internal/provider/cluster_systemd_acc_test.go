@@ -134,7 +134,7 @@ resource "pxc_lb_pool" "single" {
 			dayTwo("Nova reboot of node 3",
 				func() { fatalIf(g.rebootRejoinsByIST(t, sc, g.nodes[2])) },
 				true, vipMaxGap, nil, "acc.sd_crash"),
-			// The bootstrapped node (the first server up): the unit
+			// The bootstrapped node (the first up and prepared): the unit
 			// restarts its server as a member (the bootstrap flag was
 			// for that one start). When it is the writer (node 1, the
 			// first writer, was up first), another node takes the
