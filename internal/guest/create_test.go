@@ -199,14 +199,9 @@ func TestCreateBootstrapsTheFirstServerUp(t *testing.T) {
 	spec := testSpec(MariaDB, "10.11", SSTRsync)
 	c, log := fakeCluster(t, spec, "systemd")
 	db1, db2, db3 := spec.Nodes[0].Name, spec.Nodes[1].Name, spec.Nodes[2].Name
-	upAfter := func(node, part string) func(context.Context) (*SSHTarget, error) {
-		return func(ctx context.Context) (*SSHTarget, error) {
-			return nil, log.waitSeen(ctx, node, part)
-		}
-	}
-	c.nodes()[0].Await = upAfter(db3, "galera_new_cluster")
-	c.nodes()[1].Await = upAfter(db1, "systemctl start mariadb")
-	c.nodes()[2].Await = func(context.Context) (*SSHTarget, error) { return nil, nil }
+	c.nodes()[0].Await = upAfter(log, db3, "galera_new_cluster")
+	c.nodes()[1].Await = upAfter(log, db1, "systemctl start mariadb")
+	c.nodes()[2].Await = upAtOnce
 	var events []string
 	var mu sync.Mutex
 	c.opts.observe = func(e Event) {
@@ -244,13 +239,9 @@ func TestCreateBootstrapsTheFirstNodePrepared(t *testing.T) {
 	spec := testSpec(MariaDB, "10.11", SSTRsync)
 	c, log := fakeCluster(t, spec, "systemd")
 	db1, db2, db3 := spec.Nodes[0].Name, spec.Nodes[1].Name, spec.Nodes[2].Name
-	c.nodes()[0].Await = func(context.Context) (*SSHTarget, error) { return nil, nil }
-	c.nodes()[1].Await = func(ctx context.Context) (*SSHTarget, error) {
-		return nil, log.waitSeen(ctx, db1, "/run/systemd/system")
-	}
-	c.nodes()[2].Await = func(ctx context.Context) (*SSHTarget, error) {
-		return nil, log.waitSeen(ctx, db1, "systemctl start mariadb")
-	}
+	c.nodes()[0].Await = upAtOnce
+	c.nodes()[1].Await = upAfter(log, db1, "/run/systemd/system")
+	c.nodes()[2].Await = upAfter(log, db1, "systemctl start mariadb")
 	c.nodes()[0].Runner.(*fakeServer).hold = func(ctx context.Context, cmd string) error {
 		if strings.Contains(cmd, "mariadb-install-db") {
 			return log.waitSeen(ctx, db2, "galera_new_cluster")
@@ -281,13 +272,9 @@ func TestCreateAgainCarriesOnFromTheNodeBootstrappedBefore(t *testing.T) {
 	spec := testSpec(MariaDB, "10.11", SSTRsync)
 	c, log := fakeCluster(t, spec, "systemd")
 	db1, db2, db3 := spec.Nodes[0].Name, spec.Nodes[1].Name, spec.Nodes[2].Name
-	c.nodes()[0].Await = func(ctx context.Context) (*SSHTarget, error) {
-		return nil, log.waitSeen(ctx, db3, "galera_new_cluster")
-	}
-	c.nodes()[1].Await = func(ctx context.Context) (*SSHTarget, error) {
-		return nil, log.waitSeen(ctx, db1, "systemctl start mariadb")
-	}
-	c.nodes()[2].Await = func(context.Context) (*SSHTarget, error) { return nil, nil }
+	c.nodes()[0].Await = upAfter(log, db3, "galera_new_cluster")
+	c.nodes()[1].Await = upAfter(log, db1, "systemctl start mariadb")
+	c.nodes()[2].Await = upAtOnce
 	failed := false
 	c.nodes()[0].Runner.(*fakeServer).hold = func(_ context.Context, cmd string) error {
 		if cmd == "systemctl start mariadb" && !failed {
@@ -323,11 +310,9 @@ func TestCreateBootstrapsANodeReachedBefore(t *testing.T) {
 	spec := testSpec(MariaDB, "10.11", SSTRsync)
 	c, log := fakeCluster(t, spec, "systemd")
 	db1, db2 := spec.Nodes[0].Name, spec.Nodes[1].Name
-	c.nodes()[0].Await = func(context.Context) (*SSHTarget, error) { return nil, nil }
-	c.nodes()[1].Await = func(context.Context) (*SSHTarget, error) { return nil, nil }
-	c.nodes()[2].Await = func(ctx context.Context) (*SSHTarget, error) {
-		return nil, log.waitSeen(ctx, db2, "/run/systemd/system")
-	}
+	c.nodes()[0].Await = upAtOnce
+	c.nodes()[1].Await = upAtOnce
+	c.nodes()[2].Await = upAfter(log, db2, "/run/systemd/system")
 	if _, err := c.nodes()[0].run(context.Background(), "true", nil); err != nil {
 		t.Fatal(err)
 	}
@@ -463,5 +448,16 @@ func TestPrepareInitialisesDatadirsInJoinOrder(t *testing.T) {
 		if initialised < 0 || before < 0 || initialised < before {
 			t.Errorf("%s initialised its datadir at command %d, before %s's prepare ended (enable at %d)", names[i], initialised, names[i-2], before)
 		}
+	}
+}
+
+// upAtOnce is a Node.Await whose server is up at once.
+func upAtOnce(context.Context) (*SSHTarget, error) { return nil, nil }
+
+// upAfter is a Node.Await whose server is up once node ran a command
+// containing part.
+func upAfter(log *sharedLog, node, part string) func(context.Context) (*SSHTarget, error) {
+	return func(ctx context.Context) (*SSHTarget, error) {
+		return nil, log.waitSeen(ctx, node, part)
 	}
 }
