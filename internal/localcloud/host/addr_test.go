@@ -2,7 +2,9 @@ package host
 
 import (
 	"context"
+	"strings"
 	"testing"
+	"time"
 )
 
 // A cloud's port owns its address; the host only borrows it, so the address
@@ -38,5 +40,47 @@ func TestHeldAddressIsNeverFree(t *testing.T) {
 	// Claiming to hold an address that is free is a caller bug.
 	if _, err := n.StartHost(ctx, Options{Name: "liar", Addr: addr, AddrHeld: true}); err == nil {
 		t.Fatal("host started on an address nobody held")
+	}
+}
+
+// An address handed out again has a new host (a new MAC) behind it while
+// this machine still holds the old MAC for it. The new host announces
+// itself as its link comes up, so it answers at once; before, the wait for
+// its sshd sent to the old MAC until the entry went stale and failed its
+// probes (about 20 s on a shrink followed by a grow).
+func TestHostOnAReusedAddressIsReachableAtOnce(t *testing.T) {
+	n := newTestNetwork(t)
+	ctx := context.Background()
+	addr, err := n.AllocateAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.ReleaseAddr(addr)
+	// Another host keeps the bridge up: with its last port gone, the
+	// bridge loses its carrier and the kernel forgets its neighbours.
+	if _, err := n.StartHost(ctx, Options{Name: "bystander"}); err != nil {
+		t.Fatal(err)
+	}
+	// Systemd guests, as a cloud's servers: this machine reaches the
+	// first over SSH (its entry is REACHABLE), then it goes.
+	first := startSystemdHost(t, n, Options{Name: "first", Addr: addr, AddrHeld: true})
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	startSystemdHost(t, n, Options{Name: "second", Addr: addr, AddrHeld: true})
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("the host on reused address %s answered after %s", addr, d.Round(time.Second))
+	}
+	mac, err := run(ctx, "", "ip", "-n", n.netnsName("second"), "-br", "link", "show", "eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry, err := run(ctx, "", "ip", "neigh", "show", addr.String(), "dev", n.Bridge())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := strings.Fields(string(mac)); len(f) < 3 || !strings.Contains(string(entry), f[2]) {
+		t.Errorf("neighbour entry %q, want the new host's MAC (%q)", strings.TrimSpace(string(entry)), strings.TrimSpace(string(mac)))
 	}
 }

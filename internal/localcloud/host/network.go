@@ -246,7 +246,12 @@ func (n *Network) vethName() string {
 }
 
 // plug creates netns ns with a veth on the bridge: eth0 inside with addr/24,
-// loopback up, no default route.
+// loopback up, no default route. eth0 announces its address when it comes
+// up (a gratuitous ARP, as a guest's DHCP client does): an address given
+// back and handed out again has a new MAC behind it, and a neighbour still
+// holding the old one (this machine, which waits for sshd; the other hosts;
+// a load balancer) would otherwise send there until its entry went stale
+// and failed its probes, some 20 s in which the new host looked dead.
 func (n *Network) plug(ctx context.Context, ns string, addr netip.Addr) error {
 	veth := n.vethName()
 	cmds := [][]string{
@@ -255,6 +260,7 @@ func (n *Network) plug(ctx context.Context, ns string, addr netip.Addr) error {
 		{"link", "set", veth, "master", n.rec.ID, "up"},
 		{"-n", ns, "link", "set", "lo", "up"},
 		{"-n", ns, "addr", "add", netip.PrefixFrom(addr, 24).String(), "dev", "eth0"},
+		{"netns", "exec", ns, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/conf/eth0/arp_notify"},
 		{"-n", ns, "link", "set", "eth0", "up"},
 	}
 	for _, args := range cmds {
