@@ -66,6 +66,9 @@ type fakeGuests struct {
 	writer       string
 	onMoveWriter func(from, to string)
 	joinErr      error
+	// onJoin, if set, runs inside JoinMember (a test looks at what runs
+	// beside the join).
+	onJoin func(name string)
 }
 
 func newFakeGuests(log *callLog) *fakeGuests {
@@ -300,6 +303,9 @@ func (c *fakeGuestCluster) incoming() []string {
 
 func (c *fakeGuestCluster) JoinMember(_ context.Context, name string) error {
 	c.g.log.add("JoinMember " + name)
+	if c.g.onJoin != nil {
+		c.g.onJoin(name)
+	}
 	return c.g.joinErr
 }
 

@@ -32,7 +32,7 @@ const (
 // and volume), verifies its host key, joins it from a donor that is not the
 // writer, waits Synced, rewrites gcomm:// in every member's configuration
 // and puts it into the cluster's load balancer pools (one member batch per
-// pool). spec is the cluster's, with the node's own flavor if it has one.
+// pool; a single-writer pool has checked it as a backup during the join). spec is the cluster's, with the node's own flavor if it has one.
 // When provisioning fails, what it made is deleted again, so the next
 // apply starts over; after that n is recorded in c, so a failure leaves a
 // node the next apply repairs or RemoveNode deletes.
@@ -103,12 +103,20 @@ func (m *Manager) AddNode(ctx context.Context, c *Cluster, spec Spec, n *Node) e
 		m.progress(ctx, PhaseMembership, n.Name, fmt.Sprintf("arbitrator %s connected; %d voting members", n.Name, len(c.Nodes)), start)
 		return nil
 	}
-	if err := gc.JoinMember(ctx, n.Name); err != nil {
-		return guestPhaseError(err)
-	}
 	pools, err := m.poolsOf(ctx, c)
 	if err != nil {
 		return &PhaseError{Phase: PhaseMembership, Node: n.Name, Err: err}
+	}
+	// While the node joins, the single-writer pools check it as a backup,
+	// so once it is Synced only its promotion is left.
+	staged := make(chan error, 1)
+	go func() { staged <- m.stageNewMembers(ctx, pools, c) }()
+	err = gc.JoinMember(ctx, n.Name)
+	if serr := <-staged; err == nil && serr != nil {
+		return &PhaseError{Phase: PhaseMembership, Node: n.Name, Err: serr}
+	}
+	if err != nil {
+		return guestPhaseError(err)
 	}
 	for _, p := range pools {
 		if err := m.SyncPoolMembers(ctx, p, c); err != nil {

@@ -100,15 +100,10 @@ func (m *Manager) SyncPoolMembers(ctx context.Context, p *Pool, c *Cluster) erro
 // Every member ends non-backup, so a backup member left by an interrupted
 // change is corrected here too.
 func (m *Manager) syncPoolMembers(ctx context.Context, p *Pool, c *Cluster, disabled string) error {
-	port := p.Port
-	if port == 0 {
-		l, err := m.cloud.GetListener(ctx, p.ListenerID)
-		if err != nil {
-			return err
-		}
-		port = l.Port
+	members, err := m.poolMembers(ctx, p, c)
+	if err != nil {
+		return err
 	}
-	members := DesiredMembers(c, p, port)
 	for i := range members {
 		if members[i].Name == disabled {
 			down := false
@@ -131,14 +126,53 @@ func (m *Manager) syncPoolMembers(ctx context.Context, p *Pool, c *Cluster, disa
 	return nil
 }
 
+// poolMembers is what the pool's members should be: the cluster's nodes
+// on the listener's port.
+func (m *Manager) poolMembers(ctx context.Context, p *Pool, c *Cluster) ([]openstack.MemberSpec, error) {
+	port := p.Port
+	if port == 0 {
+		l, err := m.cloud.GetListener(ctx, p.ListenerID)
+		if err != nil {
+			return nil, err
+		}
+		port = l.Port
+	}
+	return DesiredMembers(c, p, port), nil
+}
+
+// stageNewMembers puts the cluster's nodes that the single-writer pools
+// lack into them as backups and waits for their first health checks, so
+// that SyncPoolMembers, once the nodes are Synced, only promotes them: one
+// batch instead of two, and no first check to wait for. A grow runs it
+// while the new node joins; the checks fail meanwhile, which is harmless
+// for a backup. Multi-writer pools take a Synced node at once and are
+// left alone.
+func (m *Manager) stageNewMembers(ctx context.Context, pools []*Pool, c *Cluster) error {
+	for _, p := range pools {
+		if p.Mode != ModeSingleWriter {
+			continue
+		}
+		members, err := m.poolMembers(ctx, p, c)
+		if err == nil {
+			err = m.addUnchecked(ctx, p, members, "")
+		}
+		if err != nil {
+			return fmt.Errorf("stage the new members in load balancer %s: %w", p.LoadBalancerID, err)
+		}
+	}
+	return nil
+}
+
 // addUnchecked puts the members HAProxy has not checked yet into a
 // single-writer pool as backups and waits for their first health check.
 // HAProxy (before 3.1's init-state) starts a server it has no saved state
 // for UP: a new non-backup member would take new connections for up to
 // one check interval although it is not the writer. A backup takes none
 // while the writer (non-backup) is UP. Unchecked are the members not in
-// the pool yet and those a change interrupted here left backup; the
-// others keep their place, non-backup.
+// the pool yet and the backups Octavia shows no verdict for (OFFLINE: a
+// change staged them and was interrupted before their first check); the
+// others keep their place, and a backup already judged (ONLINE or ERROR:
+// HAProxy keeps its state when it loses the flag) is promoted at once.
 func (m *Manager) addUnchecked(ctx context.Context, p *Pool, members []openstack.MemberSpec, disabled string) error {
 	live, err := m.cloud.ListPoolMembers(ctx, p.PoolID)
 	if err != nil {
@@ -146,7 +180,7 @@ func (m *Manager) addUnchecked(ctx context.Context, p *Pool, members []openstack
 	}
 	checked := map[string]bool{}
 	for _, l := range live {
-		if !l.Backup {
+		if !l.Backup || l.OperatingStatus == "ONLINE" || l.OperatingStatus == "ERROR" {
 			checked[memberKey(l.Address, l.Port)] = true
 		}
 	}

@@ -1,6 +1,8 @@
 package cluster
 
 import (
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,8 +62,9 @@ func between(calls []string, from, to string) []string {
 }
 
 // HAProxy starts a server it has no state for UP: a new member of a
-// single-writer pool joins as a backup (no connection while the writer is
-// UP) and becomes a full member only once Octavia shows its first check.
+// single-writer pool is a backup (no connection while the writer is UP)
+// until Octavia shows its first check. The pool checks it while the node
+// joins, so only the promotion follows the join.
 func TestAddNodeToSingleWriterPoolIsBackupUntilItsFirstCheck(t *testing.T) {
 	r, c, p := membershipRig(t)
 	ctx := testContext(t)
@@ -70,11 +73,25 @@ func TestAddNodeToSingleWriterPoolIsBackupUntilItsFirstCheck(t *testing.T) {
 	spec.SSH.PrivateKey = c.GeneratedPrivateKey
 	before := len(r.log.all())
 	batches := len(r.cloud.batches)
+	stagedDuringJoin := false
+	r.guests.onJoin = func(string) {
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+			r.cloud.mu.Lock()
+			sent := r.cloud.batches[batches:]
+			r.cloud.mu.Unlock()
+			if len(sent) > 0 && slices.Equal(backups(sent[0]), []string{"db-4"}) {
+				stagedDuringJoin = true
+				return
+			}
+		}
+	}
 	if err := r.m.AddNode(ctx, c, spec, &Node{Index: 4, Name: "db-4"}); err != nil {
 		t.Fatal(err)
 	}
+	if !stagedDuringJoin {
+		t.Error("the join ended before the pool staged db-4 as a backup")
+	}
 	calls := r.log.all()[before:]
-	inOrder(t, calls, "JoinMember db-4", "ListPoolMembers", "SetPoolMembers", "GetLoadBalancerStatus", "SetPoolMembers")
 	if got := count(calls, "SetPoolMembers"); got != 2 {
 		t.Fatalf("%d member batches, want two (backup, then promoted)", got)
 	}
@@ -92,6 +109,23 @@ func TestAddNodeToSingleWriterPoolIsBackupUntilItsFirstCheck(t *testing.T) {
 	}
 	if got := liveBackups(t, r, p); len(got) != 0 {
 		t.Errorf("backup members after the add: %v", got)
+	}
+}
+
+// A join that fails leaves the staged member a backup (no connection);
+// the next change of the members promotes or removes it.
+func TestFailedJoinLeavesTheStagedMemberABackup(t *testing.T) {
+	r, c, p := membershipRig(t)
+	spec := testSpec()
+	spec.NodeCount = 4
+	spec.SSH.PrivateKey = c.GeneratedPrivateKey
+	r.guests.joinErr = errors.New("state transfer failed")
+	err := r.m.AddNode(testContext(t), c, spec, &Node{Index: 4, Name: "db-4"})
+	if err == nil || !strings.Contains(err.Error(), "state transfer failed") {
+		t.Fatalf("err = %v, want the join's", err)
+	}
+	if got := liveBackups(t, r, p); len(got) != 1 || got[0] != "db-4" {
+		t.Errorf("backup members after the failed join: %v, want db-4 alone", got)
 	}
 }
 
@@ -130,24 +164,42 @@ func TestAddNodeToMultiWriterPoolIsOneBatchWithoutBackup(t *testing.T) {
 }
 
 // A member a change left backup (interrupted before the promotion) is
-// staged and promoted again by the next sync.
+// promoted by the next sync: at once when Octavia shows its check's
+// verdict, after being staged again and checked when it shows none.
 func TestSyncPromotesALeftoverBackupMember(t *testing.T) {
-	r, c, p := membershipRig(t)
-	r.cloud.mu.Lock()
-	pool := r.cloud.pools[p.PoolID]
-	pool.Members[2].Backup = true
-	r.cloud.pools[p.PoolID] = pool
-	r.cloud.mu.Unlock()
-	batches := len(r.cloud.batches)
-	if err := r.m.SyncPoolMembers(testContext(t), p, c); err != nil {
-		t.Fatal(err)
-	}
-	sent := r.cloud.batches[batches:]
-	if len(sent) != 2 || len(backups(sent[0])) != 1 || backups(sent[0])[0] != "db-3" || len(backups(sent[1])) != 0 {
-		t.Errorf("batches %+v, want db-3 backup then none", sent)
-	}
-	if got := liveBackups(t, r, p); len(got) != 0 {
-		t.Errorf("backup members after the sync: %v", got)
+	for _, tc := range []struct {
+		status string
+		want   [][]string // backups of each batch
+	}{
+		{"ERROR", [][]string{nil}},
+		{"OFFLINE", [][]string{{"db-3"}, nil}},
+	} {
+		t.Run(tc.status, func(t *testing.T) {
+			r, c, p := membershipRig(t)
+			r.cloud.mu.Lock()
+			pool := r.cloud.pools[p.PoolID]
+			pool.Members[2].Backup = true
+			if tc.status == "OFFLINE" {
+				r.cloud.firstCheck[pool.Members[2].ID] = pool.Members[2].OperatingStatus
+			}
+			pool.Members[2].OperatingStatus = tc.status
+			r.cloud.pools[p.PoolID] = pool
+			r.cloud.mu.Unlock()
+			batches := len(r.cloud.batches)
+			if err := r.m.SyncPoolMembers(testContext(t), p, c); err != nil {
+				t.Fatal(err)
+			}
+			var got [][]string
+			for _, b := range r.cloud.batches[batches:] {
+				got = append(got, backups(b))
+			}
+			if !slices.EqualFunc(got, tc.want, slices.Equal) {
+				t.Errorf("backups of each batch %q, want %q", got, tc.want)
+			}
+			if got := liveBackups(t, r, p); len(got) != 0 {
+				t.Errorf("backup members after the sync: %v", got)
+			}
+		})
 	}
 }
 
