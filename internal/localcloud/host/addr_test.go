@@ -62,8 +62,13 @@ func TestHostOnAReusedAddressIsReachableAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Systemd guests, as a cloud's servers: this machine reaches the
-	// first over SSH (its entry is REACHABLE), then it goes.
+	// first over SSH (its entry is REACHABLE), and so has the bystander,
+	// then it goes.
 	first := startSystemdHost(t, n, Options{Name: "first", Addr: addr, AddrHeld: true})
+	oldMAC := linkMAC(t, n.netnsName("first"))
+	if out, err := run(ctx, "", "ip", "-n", n.netnsName("bystander"), "neigh", "replace", addr.String(), "lladdr", oldMAC, "dev", "eth0", "nud", "reachable"); err != nil {
+		t.Fatalf("the bystander's entry: %v: %s", err, out)
+	}
 	if err := first.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -72,15 +77,33 @@ func TestHostOnAReusedAddressIsReachableAtOnce(t *testing.T) {
 	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("the host on reused address %s answered after %s", addr, d.Round(time.Second))
 	}
-	mac, err := run(ctx, "", "ip", "-n", n.netnsName("second"), "-br", "link", "show", "eth0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	mac := linkMAC(t, n.netnsName("second"))
 	entry, err := run(ctx, "", "ip", "neigh", "show", addr.String(), "dev", n.Bridge())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f := strings.Fields(string(mac)); len(f) < 3 || !strings.Contains(string(entry), f[2]) {
-		t.Errorf("neighbour entry %q, want the new host's MAC (%q)", strings.TrimSpace(string(entry)), strings.TrimSpace(string(mac)))
+	if !strings.Contains(string(entry), mac) {
+		t.Errorf("this machine's neighbour entry %q, want the new host's MAC %s", strings.TrimSpace(string(entry)), mac)
 	}
+	entry, err = run(ctx, "", "ip", "-n", n.netnsName("bystander"), "neigh", "show", addr.String(), "dev", "eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(entry), oldMAC) {
+		t.Errorf("the bystander still sends %s to the old host: %q", addr, strings.TrimSpace(string(entry)))
+	}
+}
+
+// linkMAC is the MAC address of eth0 in netns ns.
+func linkMAC(t *testing.T, ns string) string {
+	t.Helper()
+	out, err := run(context.Background(), "", "ip", "-n", ns, "-br", "link", "show", "eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(out))
+	if len(f) < 3 {
+		t.Fatalf("no MAC in %q", out)
+	}
+	return f[2]
 }

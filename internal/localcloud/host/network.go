@@ -246,12 +246,15 @@ func (n *Network) vethName() string {
 }
 
 // plug creates netns ns with a veth on the bridge: eth0 inside with addr/24,
-// loopback up, no default route. eth0 announces its address when it comes
-// up (a gratuitous ARP, as a guest's DHCP client does): an address given
-// back and handed out again has a new MAC behind it, and a neighbour still
-// holding the old one (this machine, which waits for sshd; the other hosts;
-// a load balancer) would otherwise send there until its entry went stale
-// and failed its probes, some 20 s in which the new host looked dead.
+// loopback up, no default route. Then every neighbour on the network
+// forgets what it knew of addr, as a guest's announcement at boot (the
+// gratuitous ARP of its DHCP client) makes them: an address given back and
+// handed out again has a new MAC behind it, and a neighbour still holding
+// the old one (this machine, which waits for sshd; the other hosts; a load
+// balancer) would send there until its entry went stale and failed its
+// probes, some 20 s in which the new host looked dead. The kernel's own
+// announcement (arp_notify) goes out as eth0 comes up, before the bridge
+// forwards from the new port, and is lost.
 func (n *Network) plug(ctx context.Context, ns string, addr netip.Addr) error {
 	veth := n.vethName()
 	cmds := [][]string{
@@ -260,15 +263,37 @@ func (n *Network) plug(ctx context.Context, ns string, addr netip.Addr) error {
 		{"link", "set", veth, "master", n.rec.ID, "up"},
 		{"-n", ns, "link", "set", "lo", "up"},
 		{"-n", ns, "addr", "add", netip.PrefixFrom(addr, 24).String(), "dev", "eth0"},
-		{"netns", "exec", ns, "sh", "-c", "echo 1 > /proc/sys/net/ipv4/conf/eth0/arp_notify"},
 		{"-n", ns, "link", "set", "eth0", "up"},
+		{"neigh", "flush", "to", addr.String(), "dev", n.rec.ID},
 	}
 	for _, args := range cmds {
 		if _, err := run(ctx, "", "ip", args...); err != nil {
 			return fmt.Errorf("plug %s into %s: %w", ns, n.rec.ID, err)
 		}
 	}
+	for _, other := range n.otherNetns(ns) {
+		// Best effort: a neighbour may be going away meanwhile.
+		_, _ = run(ctx, "", "ip", "-n", other, "neigh", "flush", "to", addr.String(), "dev", "eth0")
+	}
 	return nil
+}
+
+// otherNetns lists the netns of the network's hosts and namespaces but ns.
+func (n *Network) otherNetns(ns string) []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []string
+	for h := range n.hosts {
+		if h.ns != ns {
+			out = append(out, h.ns)
+		}
+	}
+	for s := range n.spaces {
+		if s.ns != ns {
+			out = append(out, s.ns)
+		}
+	}
+	return out
 }
 
 // unplug kills what still runs in netns ns and deletes it with its veth.
