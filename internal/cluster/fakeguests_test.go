@@ -67,8 +67,8 @@ type fakeGuests struct {
 	onMoveWriter func(from, to string)
 	joinErr      error
 	// onJoin, if set, runs inside JoinMember (a test looks at what runs
-	// beside the join).
-	onJoin func(name string)
+	// beside the join); its error is the join's.
+	onJoin func(ctx context.Context, name string) error
 }
 
 func newFakeGuests(log *callLog) *fakeGuests {
@@ -301,10 +301,12 @@ func (c *fakeGuestCluster) incoming() []string {
 	return out
 }
 
-func (c *fakeGuestCluster) JoinMember(_ context.Context, name string) error {
+func (c *fakeGuestCluster) JoinMember(ctx context.Context, name string) error {
 	c.g.log.add("JoinMember " + name)
 	if c.g.onJoin != nil {
-		c.g.onJoin(name)
+		if err := c.g.onJoin(ctx, name); err != nil {
+			return err
+		}
 	}
 	return c.g.joinErr
 }

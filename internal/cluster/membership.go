@@ -32,10 +32,12 @@ const (
 // and volume), verifies its host key, joins it from a donor that is not the
 // writer, waits Synced, rewrites gcomm:// in every member's configuration
 // and puts it into the cluster's load balancer pools (one member batch per
-// pool; a single-writer pool has checked it as a backup during the join). spec is the cluster's, with the node's own flavor if it has one.
-// When provisioning fails, what it made is deleted again, so the next
-// apply starts over; after that n is recorded in c, so a failure leaves a
-// node the next apply repairs or RemoveNode deletes.
+// pool; a single-writer pool has checked it as a backup during the join).
+// spec is the cluster's, with the node's own flavor if it has one. When
+// provisioning fails (the volume's attach included), what it made is
+// deleted again, so the next apply starts over; otherwise n is recorded in
+// c, so a failure leaves a node the next apply repairs or RemoveNode
+// deletes.
 func (m *Manager) AddNode(ctx context.Context, c *Cluster, spec Spec, n *Node) error {
 	if n.Name == "" || n.Index < 1 {
 		return &PhaseError{Phase: PhaseValidate, Err: fmt.Errorf("a node needs a name and an index, got %q and %d", n.Name, n.Index)}
@@ -47,38 +49,69 @@ func (m *Manager) AddNode(ctx context.Context, c *Cluster, spec Spec, n *Node) e
 	start := time.Now()
 	hadPort := n.PortID != ""
 	attach, err := m.provisionNode(ctx, placement{spec: spec, refs: refs, c: c}, n)
-	if err == nil {
-		err = attach.wait(ctx)
+	if err != nil {
+		return m.dropProvisioned(ctx, c, n, hadPort, explainPlacement(err, spec.AntiAffinity, len(c.Nodes)+1))
 	}
-	if err = explainPlacement(err, spec.AntiAffinity, len(c.Nodes)+1); err != nil {
-		// What this call made goes again, so the next apply starts over
-		// (a server in ERROR, e.g. no host, is of no use).
-		made := Node{ServerID: n.ServerID, VolumeID: n.VolumeID}
+	// As in a create, the volume attaches while the node is verified and
+	// prepared (the guest waits for its disk by serial). A failed attach
+	// ends the join and undoes the provisioning; the node had not joined.
+	jctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	attached := make(chan error, 1)
+	go func() {
+		err := attach.wait(jctx)
+		if err != nil {
+			cancel(err)
+		}
+		attached <- err
+	}()
+	joined, err := m.joinAdded(jctx, c, spec, n, start)
+	if aerr := <-attached; aerr != nil && !joined {
+		return m.dropProvisioned(ctx, c, n, hadPort, aerr)
+	} else if aerr != nil {
+		return aerr
+	}
+	return err
+}
+
+// dropProvisioned deletes what AddNode made for n after err, so the next
+// apply starts over (a server in ERROR, e.g. no host, is of no use), and
+// forgets it in c; a node that came with its port keeps it. When the
+// delete fails, n stays recorded for the next apply to repair or remove.
+func (m *Manager) dropProvisioned(ctx context.Context, c *Cluster, n *Node, hadPort bool, err error) error {
+	made := Node{ServerID: n.ServerID, VolumeID: n.VolumeID}
+	if !hadPort {
+		made.PortID = n.PortID
+	}
+	if cerr := m.deleteNodeObjects(context.WithoutCancel(ctx), made); cerr != nil {
+		m.log.Warn(ctx, fmt.Sprintf("%s: cleaning up after the failed provisioning: %v", n.Name, cerr))
+		c.putNode(*n)
+	} else {
+		n.ServerID, n.VolumeID = "", ""
 		if !hadPort {
-			made.PortID = n.PortID
-		}
-		if cerr := m.deleteNodeObjects(context.WithoutCancel(ctx), made); cerr != nil {
-			m.log.Warn(ctx, fmt.Sprintf("%s: cleaning up after the failed provisioning: %v", n.Name, cerr))
-			c.putNode(*n)
+			n.PortID, n.IP = "", ""
+			c.forgetNode(n.Name)
 		} else {
-			n.ServerID, n.VolumeID = "", ""
-			if !hadPort {
-				n.PortID, n.IP = "", ""
-			} else {
-				c.putNode(*n)
-			}
+			c.putNode(*n)
 		}
-		var pe *PhaseError
-		if errors.As(err, &pe) {
-			return err
-		}
-		return &PhaseError{Phase: PhaseServers, Node: n.Name, Err: err}
 	}
+	var pe *PhaseError
+	if errors.As(err, &pe) {
+		return err
+	}
+	return &PhaseError{Phase: PhaseServers, Node: n.Name, Err: err}
+}
+
+// joinAdded makes n, provisioned, a member: its host key verified and
+// recorded, n recorded in c, then garbd started or the node joined and put
+// into the pools. joined says whether it got as far as the join (after
+// that, a failure leaves a node for the next apply to repair).
+func (m *Manager) joinAdded(ctx context.Context, c *Cluster, spec Spec, n *Node, start time.Time) (joined bool, err error) {
 	defer func() { c.putNode(*n) }()
 	a := accessFor(spec, spec.SSH.PrivateKey, c.HostKeys)
 	key, err := m.nodeHostKey(ctx, spec, a, n)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if c.HostKeys == nil {
 		c.HostKeys = map[string]string{}
@@ -89,23 +122,23 @@ func (m *Manager) AddNode(ctx context.Context, c *Cluster, spec Spec, n *Node) e
 	c.putNode(*n)
 	gc, err := m.openGuests(spec, c, accessFor(spec, spec.SSH.PrivateKey, c.HostKeys), m.observer(ctx))
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer gc.Close()
 	if n.Kind == KindArbitrator {
 		// garbd: no state transfer, no SQL, no pool member (node.go).
 		if err := gc.StartArbitrator(ctx, n.Name); err != nil {
-			return guestPhaseError(err)
+			return false, guestPhaseError(err)
 		}
 		if st, err := gc.Status(ctx); err == nil {
 			applyStatus(c, st)
 		}
 		m.progress(ctx, PhaseMembership, n.Name, fmt.Sprintf("arbitrator %s connected; %d voting members", n.Name, len(c.Nodes)), start)
-		return nil
+		return true, nil
 	}
 	pools, err := m.poolsOf(ctx, c)
 	if err != nil {
-		return &PhaseError{Phase: PhaseMembership, Node: n.Name, Err: err}
+		return false, &PhaseError{Phase: PhaseMembership, Node: n.Name, Err: err}
 	}
 	// While the node joins, the single-writer pools check it as a backup,
 	// so once it is Synced only its promotion is left.
@@ -113,14 +146,14 @@ func (m *Manager) AddNode(ctx context.Context, c *Cluster, spec Spec, n *Node) e
 	go func() { staged <- m.stageNewMembers(ctx, pools, c) }()
 	err = gc.JoinMember(ctx, n.Name)
 	if serr := <-staged; err == nil && serr != nil {
-		return &PhaseError{Phase: PhaseMembership, Node: n.Name, Err: serr}
+		return true, &PhaseError{Phase: PhaseMembership, Node: n.Name, Err: serr}
 	}
 	if err != nil {
-		return guestPhaseError(err)
+		return false, guestPhaseError(err)
 	}
 	for _, p := range pools {
 		if err := m.SyncPoolMembers(ctx, p, c); err != nil {
-			return &PhaseError{Phase: PhaseMembership, Node: n.Name, Err: fmt.Errorf("add to load balancer %s: %w", p.LoadBalancerID, err)}
+			return true, &PhaseError{Phase: PhaseMembership, Node: n.Name, Err: fmt.Errorf("add to load balancer %s: %w", p.LoadBalancerID, err)}
 		}
 	}
 	if st, err := gc.Status(ctx); err == nil {
@@ -128,7 +161,7 @@ func (m *Manager) AddNode(ctx context.Context, c *Cluster, spec Spec, n *Node) e
 		n.Wsrep, n.Role = c.nodeNamed(n.Name).Wsrep, c.nodeNamed(n.Name).Role
 	}
 	m.progress(ctx, PhaseMembership, n.Name, fmt.Sprintf("%s joined, Synced; %d members", n.Name, len(c.Nodes)), start)
-	return nil
+	return true, nil
 }
 
 // RemoveNode takes member name out of the running cluster c for good: the
@@ -176,8 +209,7 @@ func (m *Manager) RemoveNode(ctx context.Context, c *Cluster, spec Spec, name st
 	if err := m.deleteNodeObjects(ctx, n); err != nil {
 		return &PhaseError{Phase: PhaseMembership, Node: name, Err: err}
 	}
-	c.Nodes = rest.Nodes
-	delete(c.HostKeys, n.ServerID)
+	c.forgetNode(name)
 	m.progress(ctx, PhaseMembership, name, fmt.Sprintf("%s left; server, volume and port deleted; %d members", name, len(c.Nodes)), start)
 	return nil
 }
@@ -228,6 +260,14 @@ func (c *Cluster) putNode(n Node) {
 		}
 	}
 	c.Nodes = append(c.Nodes[:at], append([]Node{n}, c.Nodes[at:]...)...)
+}
+
+// forgetNode removes the node named name from c, with its host key.
+func (c *Cluster) forgetNode(name string) {
+	if i := c.nodeIndex(name); i >= 0 {
+		delete(c.HostKeys, c.Nodes[i].ServerID)
+		c.Nodes = append(c.Nodes[:i:i], c.Nodes[i+1:]...)
+	}
 }
 
 func (c *Cluster) nodeIndex(name string) int {

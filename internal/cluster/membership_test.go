@@ -1,10 +1,12 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // membershipRig is a 3-node cluster behind a single-writer pool whose
@@ -331,6 +333,58 @@ func TestResizeRefusesWhenAMemberIsMissing(t *testing.T) {
 	}
 	if calls := r.log.all()[before:]; count(calls, "Create") != 0 {
 		t.Errorf("created something: %v", calls)
+	}
+}
+
+// As in a create, the new node is verified and joins while its volume
+// attaches: the guest waits for the disk itself.
+func TestAddNodeJoinsWhileTheVolumeAttaches(t *testing.T) {
+	r, c, _ := membershipRig(t)
+	spec := testSpec()
+	spec.SSH.PrivateKey = c.GeneratedPrivateKey
+	joining := make(chan struct{})
+	r.guests.onJoin = func(context.Context, string) error { close(joining); return nil }
+	r.cloud.attachWait = func(ctx context.Context) error {
+		select {
+		case <-joining:
+			return nil
+		case <-time.After(5 * time.Second):
+			return errors.New("the join did not start while the volume attached")
+		}
+	}
+	if err := r.m.AddNode(testContext(t), c, spec, &Node{Index: 4, Name: "db-4"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.log.all(); count(got, "VolumeAttached db-4") != 1 {
+		t.Errorf("the attach was not waited for: %v", got)
+	}
+}
+
+// A volume that does not attach ends the join (which waits for its disk)
+// and undoes the provisioning, as a server that cannot be placed does.
+func TestAddNodeWhoseVolumeDoesNotAttachLeavesNothing(t *testing.T) {
+	r, c, _ := membershipRig(t)
+	spec := testSpec()
+	spec.SSH.PrivateKey = c.GeneratedPrivateKey
+	r.guests.onJoin = func(ctx context.Context, _ string) error {
+		<-ctx.Done() // the disk never comes
+		return context.Cause(ctx)
+	}
+	r.cloud.attachWait = func(context.Context) error {
+		return &PhaseError{Phase: PhaseVolumes, Node: "db-4", Err: errors.New("volume went to status error_attaching")}
+	}
+	err := r.m.AddNode(testContext(t), c, spec, &Node{Index: 4, Name: "db-4"})
+	if err == nil || !strings.Contains(err.Error(), "error_attaching") {
+		t.Fatalf("err = %v, want the attach's", err)
+	}
+	if len(c.Nodes) != 3 {
+		t.Errorf("the node without its volume is recorded: %+v", c.Nodes)
+	}
+	if len(c.HostKeys) != 3 {
+		t.Errorf("host keys after the failed add: %v", c.HostKeys)
+	}
+	if objs := r.cloud.objects(); objs["servers"] != 3 || objs["volumes"] != 3 || objs["ports"] != 3 {
+		t.Errorf("objects after the failed add: %v", objs)
 	}
 }
 

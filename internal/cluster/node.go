@@ -185,8 +185,7 @@ func (m *Manager) removeArbitrator(ctx context.Context, c *Cluster, spec Spec, n
 	if err := m.deleteNodeObjects(ctx, n); err != nil {
 		return &PhaseError{Phase: PhaseMembership, Node: name, Err: err}
 	}
-	c.Nodes = append(c.Nodes[:i:i], c.Nodes[i+1:]...)
-	delete(c.HostKeys, n.ServerID)
+	c.forgetNode(name)
 	m.progress(ctx, PhaseMembership, name, fmt.Sprintf("arbitrator %s left; server and port deleted", name), start)
 	return nil
 }

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -74,16 +75,17 @@ func TestAddNodeToSingleWriterPoolIsBackupUntilItsFirstCheck(t *testing.T) {
 	before := len(r.log.all())
 	batches := len(r.cloud.batches)
 	stagedDuringJoin := false
-	r.guests.onJoin = func(string) {
+	r.guests.onJoin = func(context.Context, string) error {
 		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
 			r.cloud.mu.Lock()
 			sent := r.cloud.batches[batches:]
 			r.cloud.mu.Unlock()
 			if len(sent) > 0 && slices.Equal(backups(sent[0]), []string{"db-4"}) {
 				stagedDuringJoin = true
-				return
+				return nil
 			}
 		}
+		return nil
 	}
 	if err := r.m.AddNode(ctx, c, spec, &Node{Index: 4, Name: "db-4"}); err != nil {
 		t.Fatal(err)
