@@ -78,8 +78,15 @@ func NewClient(cfg Config, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
-// deletePollInitial is the first poll interval of a wait for a delete.
-const deletePollInitial = 2 * time.Second
+// The schedule of a wait for a delete: no cloud deletes a server, volume or
+// load balancer within a second, and most take a few (a look at once can
+// only say "deleting"), so the first look comes after deletePoll, the next
+// ones every deletePoll until deleteSteady, then backing off. A shrink
+// deletes a server, then its volume, on the apply's path.
+const (
+	deletePoll   = time.Second
+	deleteSteady = 3 * time.Second
+)
 
 // The schedule of a wait for an object just created or changed (a server
 // to boot, a volume to attach, a load balancer to build): the first look
@@ -124,10 +131,7 @@ func (c *Client) waitStatus(ctx context.Context, w Wait, poll PollFunc) (string,
 		w.Initial = c.pollInitial
 	}
 	if w.Initial == 0 && w.GoneOK {
-		// No cloud deletes a server, volume or load balancer within half a
-		// second (real ones take several): the first look at a delete comes
-		// after deletePollInitial.
-		w.Initial = deletePollInitial
+		w.Initial, w.Steady, w.FirstLook = deletePoll, deleteSteady, deletePoll
 	}
 	if w.Max == 0 {
 		w.Max = c.pollMax

@@ -128,6 +128,31 @@ func TestDeleteServerWaitsUntilGone(t *testing.T) {
 	}
 }
 
+// A delete is first looked at after a second (a look at once can only say
+// "deleting"), then every second for a while: a server gone within that
+// second costs one list and is seen gone after about a second, where the
+// wait looked at once and again after two.
+func TestDeleteWaitLooksFirstAfterASecond(t *testing.T) {
+	f := newFakeCloud(t)
+	f.Mux.HandleFunc("DELETE /compute/v2.1/servers/srv-1", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
+	var lists atomic.Int32
+	f.Mux.HandleFunc("GET /compute/v2.1/servers/detail", func(w http.ResponseWriter, r *http.Request) {
+		lists.Add(1)
+		writeJSON(w, 200, map[string]any{"servers": []any{}})
+	})
+	c := createScheduleClient(t, f)
+	start := time.Now()
+	if err := c.DeleteServer(fastCtx(t), "srv-1"); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < 900*time.Millisecond || d > 1900*time.Millisecond {
+		t.Errorf("the delete was seen done after %s, want about a second", d.Round(time.Millisecond))
+	}
+	if n := lists.Load(); n != 1 {
+		t.Errorf("%d server lists, want one", n)
+	}
+}
+
 func TestResolveFlavorByName(t *testing.T) {
 	f := newFakeCloud(t)
 	f.Mux.HandleFunc("GET /compute/v2.1/flavors/{id}", status(404, map[string]any{"itemNotFound": map[string]any{"code": 404}}))
