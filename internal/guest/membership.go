@@ -10,21 +10,36 @@ import (
 
 // JoinMember brings one member of the spec into the running cluster: a new
 // node (grow) or a fresh server that replaces one of the same name
-// (repair). It prepares the node, joins it with a state transfer from
-// donors that are not the single writer (wsrep_sst_donor), waits until it
-// is Synced, then writes every member's option file with the full member
-// list (gcomm://), which the others read at their next start. It is safe to
-// re-run: a node already Synced is not restarted.
+// (repair). It prepares the node (meanwhile it finds the donors), joins it
+// with a state transfer from donors that are not the single writer
+// (wsrep_sst_donor), waits until it is Synced, then writes every member's
+// option file with the full member list (gcomm://), which the others read
+// at their next start. It is safe to re-run: a node already Synced is not
+// restarted.
 func (c *Cluster) JoinMember(ctx context.Context, name string) error {
 	n, err := c.node(name)
 	if err != nil {
 		return &NodeError{Phase: PhaseJoin, Node: name, Err: err}
 	}
 	start := time.Now()
-	if err := c.prepareNode(ctx, n, nil); err != nil {
+	// The members' status is read while the joiner prepares: the first
+	// look at each costs a connection (about 0.1 s), and joinNode checks
+	// again just before the start that none is in a state transfer.
+	type found struct {
+		donors []*node
+		err    error
+	}
+	donorsFound := make(chan found, 1)
+	go func() {
+		d, err := c.donors(ctx, n)
+		donorsFound <- found{d, err}
+	}()
+	err = c.prepareNode(ctx, n, nil)
+	f := <-donorsFound
+	if err != nil {
 		return &NodeError{Phase: PhasePrepare, Node: name, Err: err}
 	}
-	donors, err := c.donors(ctx, n)
+	donors, err := f.donors, f.err
 	if err != nil {
 		return &NodeError{Phase: PhaseJoin, Node: name, Err: err}
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -96,6 +97,38 @@ func TestJoinMemberTakesTheStateFromANonWriter(t *testing.T) {
 				t.Errorf("a running member was restarted: %s", l)
 			}
 		}
+	}
+}
+
+// The donors are looked for while the joiner prepares: the first look at
+// each member costs a connection.
+func TestJoinMemberFindsTheDonorsWhileTheJoinerPrepares(t *testing.T) {
+	c, nodes, _ := growCluster(t, MariaDB, "10.11")
+	read := make(chan struct{})
+	var once sync.Once
+	status := c.opts.status
+	c.opts.status = func(ctx context.Context, n *node) (NodeStatus, error) {
+		if n.Name != "db4" {
+			once.Do(func() { close(read) })
+		}
+		return status(ctx, n)
+	}
+	var preparedFirst atomic.Bool
+	nodes["db4"].hold = func(ctx context.Context, cmd string) error {
+		if strings.Contains(cmd, "mariadb-install-db") {
+			select {
+			case <-read:
+			case <-time.After(2 * time.Second):
+				preparedFirst.Store(true)
+			}
+		}
+		return nil
+	}
+	if err := c.JoinMember(context.Background(), "db4"); err != nil {
+		t.Fatal(err)
+	}
+	if preparedFirst.Load() {
+		t.Error("the members' status was read only after the joiner's prepare")
 	}
 }
 
