@@ -32,7 +32,7 @@ const (
 // and volume), verifies its host key, joins it from a donor that is not the
 // writer, waits Synced, rewrites gcomm:// in every member's configuration
 // and puts it into the cluster's load balancer pools (one member batch per
-// pool; a single-writer pool has checked it as a backup during the join).
+// pool; a single-writer pool takes it while it joins, in two).
 // spec is the cluster's, with the node's own flavor if it has one. When
 // provisioning fails (the volume's attach included), what it made is
 // deleted again, so the next apply starts over; otherwise n is recorded in
@@ -140,21 +140,30 @@ func (m *Manager) joinAdded(ctx context.Context, c *Cluster, spec Spec, n *Node,
 	if err != nil {
 		return false, &PhaseError{Phase: PhaseMembership, Node: n.Name, Err: err}
 	}
-	// While the node joins, the single-writer pools check it as a backup,
-	// so once it is Synced only its promotion is left.
-	staged := make(chan error, 1)
-	go func() { staged <- m.stageNewMembers(ctx, pools, c) }()
+	// A single-writer pool takes the node while it joins: a backup until
+	// HAProxy has checked it (and found it down), then a member that gets
+	// connections once its check passes, which there means it was elected
+	// writer, never while it joins. A multi-writer pool's check passes for
+	// any Synced node, so it takes the node once it is.
+	var whileJoining, once []*Pool
+	for _, p := range pools {
+		if p.Mode == ModeSingleWriter {
+			whileJoining = append(whileJoining, p)
+		} else {
+			once = append(once, p)
+		}
+	}
+	added := make(chan error, 1)
+	go func() { added <- m.addToPools(ctx, whileJoining, c, n.Name) }()
 	err = gc.JoinMember(ctx, n.Name)
-	if serr := <-staged; err == nil && serr != nil {
-		return true, &PhaseError{Phase: PhaseMembership, Node: n.Name, Err: serr}
+	if aerr := <-added; err == nil && aerr != nil {
+		return true, aerr
 	}
 	if err != nil {
 		return false, guestPhaseError(err)
 	}
-	for _, p := range pools {
-		if err := m.SyncPoolMembers(ctx, p, c); err != nil {
-			return true, &PhaseError{Phase: PhaseMembership, Node: n.Name, Err: fmt.Errorf("add to load balancer %s: %w", p.LoadBalancerID, err)}
-		}
+	if err := m.addToPools(ctx, once, c, n.Name); err != nil {
+		return true, err
 	}
 	if st, err := gc.Status(ctx); err == nil {
 		applyStatus(c, st)
@@ -162,6 +171,17 @@ func (m *Manager) joinAdded(ctx context.Context, c *Cluster, spec Spec, n *Node,
 	}
 	m.progress(ctx, PhaseMembership, n.Name, fmt.Sprintf("%s joined, Synced; %d members", n.Name, len(c.Nodes)), start)
 	return true, nil
+}
+
+// addToPools makes the pools' members the cluster's nodes, new member node
+// among them: one batch per pool (two in single-writer mode).
+func (m *Manager) addToPools(ctx context.Context, pools []*Pool, c *Cluster, node string) error {
+	for _, p := range pools {
+		if err := m.SyncPoolMembers(ctx, p, c); err != nil {
+			return &PhaseError{Phase: PhaseMembership, Node: node, Err: fmt.Errorf("add to load balancer %s: %w", p.LoadBalancerID, err)}
+		}
+	}
+	return nil
 }
 
 // RemoveNode takes member name out of the running cluster c for good: the

@@ -140,29 +140,6 @@ func (m *Manager) poolMembers(ctx context.Context, p *Pool, c *Cluster) ([]opens
 	return DesiredMembers(c, p, port), nil
 }
 
-// stageNewMembers puts the cluster's nodes that the single-writer pools
-// lack into them as backups and waits for their first health checks, so
-// that SyncPoolMembers, once the nodes are Synced, only promotes them: one
-// batch instead of two, and no first check to wait for. A grow runs it
-// while the new node joins; the checks fail meanwhile, which is harmless
-// for a backup. Multi-writer pools take a Synced node at once and are
-// left alone.
-func (m *Manager) stageNewMembers(ctx context.Context, pools []*Pool, c *Cluster) error {
-	for _, p := range pools {
-		if p.Mode != ModeSingleWriter {
-			continue
-		}
-		members, err := m.poolMembers(ctx, p, c)
-		if err == nil {
-			err = m.addUnchecked(ctx, p, members, "")
-		}
-		if err != nil {
-			return fmt.Errorf("stage the new members in load balancer %s: %w", p.LoadBalancerID, err)
-		}
-	}
-	return nil
-}
-
 // addUnchecked puts the members HAProxy has not checked yet into a
 // single-writer pool as backups and waits for their first health check.
 // HAProxy (before 3.1's init-state) starts a server it has no saved state
