@@ -198,10 +198,7 @@ func TestCreateJoinsANodeOnceItsServerIsUp(t *testing.T) {
 func TestCreateBootstrapsTheFirstServerUp(t *testing.T) {
 	spec := testSpec(MariaDB, "10.11", SSTRsync)
 	c, log := fakeCluster(t, spec, "systemd")
-	db1, db2, db3 := spec.Nodes[0].Name, spec.Nodes[1].Name, spec.Nodes[2].Name
-	c.nodes()[0].Await = upAfter(log, db3, "galera_new_cluster")
-	c.nodes()[1].Await = upAfter(log, db1, "systemctl start mariadb")
-	c.nodes()[2].Await = upAtOnce
+	db1, db2, db3 := thirdUpFirst(c, log)
 	var events []string
 	var mu sync.Mutex
 	c.opts.observe = func(e Event) {
@@ -271,10 +268,7 @@ func TestCreateBootstrapsTheFirstNodePrepared(t *testing.T) {
 func TestCreateAgainCarriesOnFromTheNodeBootstrappedBefore(t *testing.T) {
 	spec := testSpec(MariaDB, "10.11", SSTRsync)
 	c, log := fakeCluster(t, spec, "systemd")
-	db1, db2, db3 := spec.Nodes[0].Name, spec.Nodes[1].Name, spec.Nodes[2].Name
-	c.nodes()[0].Await = upAfter(log, db3, "galera_new_cluster")
-	c.nodes()[1].Await = upAfter(log, db1, "systemctl start mariadb")
-	c.nodes()[2].Await = upAtOnce
+	db1, db2, _ := thirdUpFirst(c, log)
 	failed := false
 	c.nodes()[0].Runner.(*fakeServer).hold = func(_ context.Context, cmd string) error {
 		if cmd == "systemctl start mariadb" && !failed {
@@ -449,6 +443,18 @@ func TestPrepareInitialisesDatadirsInJoinOrder(t *testing.T) {
 			t.Errorf("%s initialised its datadir at command %d, before %s's prepare ended (enable at %d)", names[i], initialised, names[i-2], before)
 		}
 	}
+}
+
+// thirdUpFirst brings the servers of a three-node cluster up out of order:
+// node 3's at once, node 1's once node 3 bootstrapped, node 2's once node
+// 1 started. It returns the nodes' names.
+func thirdUpFirst(c *Cluster, log *sharedLog) (db1, db2, db3 string) {
+	n := c.nodes()
+	db1, db2, db3 = n[0].Name, n[1].Name, n[2].Name
+	n[0].Await = upAfter(log, db3, "galera_new_cluster")
+	n[1].Await = upAfter(log, db1, "systemctl start mariadb")
+	n[2].Await = upAtOnce
+	return db1, db2, db3
 }
 
 // upAtOnce is a Node.Await whose server is up at once.
