@@ -7,12 +7,14 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/guest"
+	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
 
 // Create builds the cluster: cloud objects, servers, guests, gate. It
@@ -94,7 +96,61 @@ func (b *build) run(ctx context.Context) error {
 	}
 	b.m.progress(ctx, PhaseCloud, "", "keypair, security group, server group and ports ready", t)
 
-	return b.serversAndGuests(ctx)
+	// Octavia refusing the load balancer ends the servers' build too: the
+	// create fails with its error, not with the echo in the servers'.
+	sctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	lbStarted := b.startLoadBalancer(ctx, cancel)
+	err = b.serversAndGuests(sctx)
+	lb := <-lbStarted
+	b.c.LoadBalancer = lb.pool // recorded even on error, for the delete
+	if lb.err != nil {
+		return lb.err
+	}
+	if err != nil {
+		return err
+	}
+	if b.spec.LoadBalancer != nil {
+		if err := b.m.finishOwnLB(ctx, b.c, *b.spec.LoadBalancer, true); err != nil {
+			return err
+		}
+	}
+	b.m.progress(ctx, PhaseGate, "", "cluster created", b.started)
+	return nil
+}
+
+// startedLB is what asking Octavia for the cluster's own load balancer gave.
+type startedLB struct {
+	pool *Pool
+	err  error
+}
+
+// startLoadBalancer asks Octavia for the cluster's own load balancer, if
+// the spec has one, while the servers build: its ports give the members'
+// addresses. The answer comes on the channel (a zero one without a load
+// balancer); a failure also calls fail.
+func (b *build) startLoadBalancer(ctx context.Context, fail context.CancelCauseFunc) <-chan startedLB {
+	done := make(chan startedLB, 1)
+	if b.spec.LoadBalancer == nil {
+		done <- startedLB{}
+		return done
+	}
+	// A copy: the servers' build fills in the nodes meanwhile.
+	c := *b.c
+	c.Nodes = slices.Clone(b.c.Nodes)
+	existing := clientRules(b.spec.AllowedCIDRs)
+	go func() {
+		rules := make([]openstack.SecurityGroupRule, len(existing))
+		for i, r := range existing {
+			rules[i] = r.neutron(&c)
+		}
+		err := b.m.startOwnLB(ctx, &c, *b.spec.LoadBalancer, b.refs.Subnet, rules)
+		if err != nil {
+			fail(err)
+		}
+		done <- startedLB{pool: c.LoadBalancer, err: err}
+	}()
+	return done
 }
 
 // serversAndGuests builds the servers and turns them into a verified
@@ -133,7 +189,6 @@ func (b *build) serversAndGuests(ctx context.Context) error {
 	}
 	applyStatus(b.c, st)
 	b.m.progress(ctx, PhaseGate, "", fmt.Sprintf("membership gate passed: %d nodes Synced and Primary in cluster %s", len(st.Nodes), b.c.ClusterStateUUID), t)
-	b.m.progress(ctx, PhaseGate, "", "cluster created", b.started)
 	return nil
 }
 

@@ -9,8 +9,8 @@ import (
 )
 
 // Delete removes everything the cluster owns: servers (and their volume
-// attachments), volumes, ports, the server group, the security group and a
-// generated keypair. Objects already gone count as deleted, so it is safe to
+// attachments), volumes, ports, its own load balancer, the server group,
+// the security group and a generated keypair. Objects already gone count as deleted, so it is safe to
 // repeat and it cleans up after a create that failed halfway. known names
 // objects a failed create made before any server carried the metadata.
 func (m *Manager) Delete(ctx context.Context, id string, known Cluster) error {
@@ -25,11 +25,19 @@ func (m *Manager) Delete(ctx context.Context, id string, known Cluster) error {
 		inv.keyPairs = append(inv.keyPairs, known.KeyPairName)
 	}
 
+	// The cluster's own load balancers go while the servers do.
+	owner := Cluster{ID: id, Name: known.Name}
+	if owner.Name == "" {
+		owner.Name = inv.cluster(id).Name
+	}
+	lbsDeleted := make(chan error, 1)
+	go func() { lbsDeleted <- m.deleteOwnLBs(ctx, &owner) }()
 	// Servers first: their deletion detaches volumes and frees ports (Nova
 	// does both, so one wait per server covers its attachment too).
-	if err := parallel(inv.servers, func(s openstack.Server) error {
+	err = parallel(inv.servers, func(s openstack.Server) error {
 		return m.cloud.DeleteServer(ctx, s.ID)
-	}); err != nil {
+	})
+	if err := errors.Join(err, <-lbsDeleted); err != nil {
 		return &PhaseError{Phase: PhaseDelete, Err: err}
 	}
 	if err := parallel(inv.volumes, func(v openstack.Volume) error { return m.cloud.DeleteVolume(ctx, v.ID) }); err != nil {

@@ -30,6 +30,10 @@ func (f *fakeCloud) GetLoadBalancer(_ context.Context, id string) (openstack.Loa
 	return lookup(f, "GetLoadBalancer", id, f.lbs)
 }
 
+func (f *fakeCloud) ListLoadBalancers(_ context.Context, name string) ([]openstack.LoadBalancer, error) {
+	return list(f, "ListLoadBalancers", name, f.lbs, func(lb openstack.LoadBalancer) bool { return name == "" || lb.Name == name })
+}
+
 func (f *fakeCloud) DeleteLoadBalancer(_ context.Context, id string, _ bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -135,6 +139,9 @@ func (f *fakeCloud) StartLoadBalancer(_ context.Context, in openstack.LoadBalanc
 		VIPAddress: "10.9.0.200", VIPPortID: f.id("vip-port"), ProvisioningStatus: "PENDING_CREATE", OperatingStatus: "OFFLINE",
 	}
 	f.lbs[lb.ID] = lb
+	if err := f.answer("StartLoadBalancer", in.Name); err != nil {
+		return openstack.LoadBalancer{}, err
+	}
 	if in.Listener == nil {
 		return lb, nil
 	}

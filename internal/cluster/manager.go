@@ -107,6 +107,7 @@ type LoadBalancing interface {
 	StartLoadBalancer(ctx context.Context, in openstack.LoadBalancerCreate) (openstack.LoadBalancer, error)
 	WaitLoadBalancerActive(ctx context.Context, id string) (openstack.LoadBalancer, error)
 	GetLoadBalancer(ctx context.Context, id string) (openstack.LoadBalancer, error)
+	ListLoadBalancers(ctx context.Context, name string) ([]openstack.LoadBalancer, error)
 	GetLoadBalancerStatus(ctx context.Context, id string) (openstack.LoadBalancerStatus, error)
 	DeleteLoadBalancer(ctx context.Context, id string, cascade bool) error
 	GetListener(ctx context.Context, id string) (openstack.Listener, error)

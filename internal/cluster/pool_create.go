@@ -37,7 +37,23 @@ func (m *Manager) CreatePool(ctx context.Context, s PoolSpec) (*Pool, error) {
 			return nil, err
 		}
 	}
+	var rules []openstack.SecurityGroupRule
+	if len(inv.securityGroups) > 0 {
+		rules = inv.securityGroups[0].Rules
+	}
 	name := fmt.Sprintf("%s-%s-%d", ObjectName(c.Name, c.ID), strings.ReplaceAll(s.Mode, "_", "-"), s.Port)
+	p, err := m.startPool(ctx, c, s, name, lbDescription(c.ID, s.Mode, s.HealthCheck), rules)
+	if err != nil {
+		return poolOrNil(p), err
+	}
+	return p, m.finishPool(ctx, p, s, false)
+}
+
+// startPool asks Octavia for the fully populated load balancer in front of
+// c's nodes and opens the members' security group to it (existing: the
+// group's rules so far). It returns without waiting for the build, with
+// the load balancer id whenever one was made.
+func (m *Manager) startPool(ctx context.Context, c *Cluster, s PoolSpec, name, description string, existing []openstack.SecurityGroupRule) (*Pool, error) {
 	p := &Pool{
 		ClusterID: c.ID, Mode: s.Mode, HealthCheck: s.HealthCheck, Port: s.Port, LBMethod: s.LBMethod,
 		ClientTimeoutMs: s.ClientTimeoutMs, MemberTimeoutMs: s.MemberTimeoutMs, VIPSubnetID: s.VIPSubnetID,
@@ -45,7 +61,7 @@ func (m *Manager) CreatePool(ctx context.Context, s PoolSpec) (*Pool, error) {
 	monitor := monitorSpec(name, s)
 	lb, err := m.cloud.StartLoadBalancer(ctx, openstack.LoadBalancerCreate{
 		Name:        name,
-		Description: lbDescription(c.ID, s.Mode, s.HealthCheck),
+		Description: description,
 		VIPSubnetID: s.VIPSubnetID,
 		Listener: &openstack.ListenerCreate{
 			Name: name + "-mysql", Protocol: "TCP", Port: s.Port,
@@ -58,18 +74,30 @@ func (m *Manager) CreatePool(ctx context.Context, s PoolSpec) (*Pool, error) {
 	})
 	p.LoadBalancerID = lb.ID
 	if err != nil {
-		return poolOrNil(p), &PhaseError{Phase: "load balancer", Err: err}
+		return p, &PhaseError{Phase: PhaseLoadBalancer, Err: err}
 	}
 	// The health checks need these rules: made while Octavia builds.
-	var rules []openstack.SecurityGroupRule
-	if len(inv.securityGroups) > 0 {
-		rules = inv.securityGroups[0].Rules
-	}
-	if err := m.openMembersToLB(ctx, c, p, s, rules); err != nil {
+	if err := m.openMembersToLB(ctx, c, p, s, existing); err != nil {
 		return p, &PhaseError{Phase: "security group", Err: err}
 	}
-	if lb, err = m.cloud.WaitLoadBalancerActive(ctx, lb.ID); err != nil {
-		return p, &PhaseError{Phase: "load balancer", Err: err}
+	return p, nil
+}
+
+// finishPool waits for a started pool: ACTIVE, its floating IP, and the
+// health checks' verdicts. lookNow: Octavia had long enough to build it
+// (the cluster's own load balancer, asked for before the servers), so the
+// first look at it comes at once instead of after the wait's first pause.
+func (m *Manager) finishPool(ctx context.Context, p *Pool, s PoolSpec, lookNow bool) error {
+	var lb openstack.LoadBalancer
+	var err error
+	if lookNow {
+		lb, err = m.cloud.GetLoadBalancer(ctx, p.LoadBalancerID)
+	}
+	if !lookNow || err != nil || lb.ProvisioningStatus != "ACTIVE" {
+		lb, err = m.cloud.WaitLoadBalancerActive(ctx, p.LoadBalancerID)
+	}
+	if err != nil {
+		return &PhaseError{Phase: PhaseLoadBalancer, Err: err}
 	}
 	p.VIPAddress, p.VIPPortID = lb.VIPAddress, lb.VIPPortID
 	if lb.VIPSubnetID != "" {
@@ -77,18 +105,18 @@ func (m *Manager) CreatePool(ctx context.Context, s PoolSpec) (*Pool, error) {
 	}
 	if s.FloatingIPNetwork != "" {
 		if err := m.addFloatingIP(ctx, p, s.FloatingIPNetwork); err != nil {
-			return p, &PhaseError{Phase: "floating ip", Err: err}
+			return &PhaseError{Phase: "floating ip", Err: err}
 		}
 	}
 	st, err := m.waitMembersSettled(ctx, p)
 	if pe := (*PhaseError)(nil); errors.As(err, &pe) {
-		return p, pe // a child in ERROR, named from the status tree
+		return pe // a child in ERROR, named from the status tree
 	}
 	if err != nil {
-		return p, &PhaseError{Phase: "members", Err: err}
+		return &PhaseError{Phase: "members", Err: err}
 	}
 	p.observe(st)
-	return p, nil
+	return nil
 }
 
 // addFloatingIP gives the VIP's port a floating IP on the external network

@@ -37,6 +37,13 @@ func (m *Manager) Read(ctx context.Context, id string, spec *Spec, hostKeys map[
 	if c.Name == "" {
 		c.Name = spec.Name
 	}
+	// An import (no name yet) learns whether the cluster has its own load
+	// balancer; otherwise only a spec with one looks (a refresh's budget).
+	if spec.LoadBalancer != nil || spec.Name == "" {
+		if err := m.readOwnLB(ctx, c); err != nil {
+			return nil, err
+		}
+	}
 	completed := completeSpec(*spec, c)
 	caller := spec
 	spec = &completed

@@ -155,21 +155,26 @@ func (m *Manager) addRules(ctx context.Context, c *Cluster, rules []ingressRule)
 	}
 	out := make([]openstack.SecurityGroupRule, 0, len(rules))
 	for _, r := range rules {
-		rule := openstack.SecurityGroupRule{
-			Direction: "ingress", EtherType: "IPv4", Protocol: "tcp",
-			PortMin: r.Port, PortMax: r.Port, Description: ruleDescription(c.ID, r.Description),
-		}
-		if r.RemoteGroup {
-			rule.RemoteGroupID = c.SecurityGroupID
-		} else {
-			rule.RemoteIPPrefix = r.RemoteCIDR.String()
-		}
-		out = append(out, rule)
+		out = append(out, r.neutron(c))
 	}
 	if _, err := m.cloud.CreateSecurityGroupRules(ctx, c.SecurityGroupID, out); err != nil {
 		return fmt.Errorf("security group rules %s: %w", describeRules(rules), err)
 	}
 	return nil
+}
+
+// neutron is the rule as the cluster's security group holds it.
+func (r ingressRule) neutron(c *Cluster) openstack.SecurityGroupRule {
+	rule := openstack.SecurityGroupRule{
+		Direction: "ingress", EtherType: "IPv4", Protocol: "tcp",
+		PortMin: r.Port, PortMax: r.Port, Description: ruleDescription(c.ID, r.Description),
+	}
+	if r.RemoteGroup {
+		rule.RemoteGroupID = c.SecurityGroupID
+	} else {
+		rule.RemoteIPPrefix = r.RemoteCIDR.String()
+	}
+	return rule
 }
 
 func describeRules(rules []ingressRule) string {

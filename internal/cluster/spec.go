@@ -50,6 +50,11 @@ type Spec struct {
 
 	// TLS encrypts clients, replication and state transfers (tls.go).
 	TLS TLSSpec
+
+	// LoadBalancer, when set, is the cluster's own load balancer, built
+	// beside the servers (load_balancer.go); zero fields take a
+	// pxc_lb_pool's defaults.
+	LoadBalancer *PoolSpec
 }
 
 // Datastore is the database flavour and version.
@@ -155,6 +160,8 @@ type Cluster struct {
 	// format), so later reads need not trust the network again.
 	HostKeys         map[string]string
 	ClusterStateUUID string
+	// LoadBalancer is the cluster's own load balancer (nil: none).
+	LoadBalancer *Pool
 	// Writer names the node a single-writer pool sends writes to (writer.go);
 	// empty when there is none or no node was asked.
 	Writer string

@@ -1,0 +1,221 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// lbRig creates a cluster with its own load balancer.
+func lbRig(t *testing.T) (*rig, *Cluster, Spec) {
+	t.Helper()
+	r := newRig()
+	spec := testSpec()
+	spec.LoadBalancer = &PoolSpec{Mode: ModeSingleWriter}
+	c, err := r.m.Create(testContext(t), spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec.SSH.PrivateKey = c.GeneratedPrivateKey
+	return r, c, spec
+}
+
+func octaviaCalls(calls []string) []string {
+	var out []string
+	for _, c := range calls {
+		method, _, _ := strings.Cut(c, " ")
+		if strings.Contains(method, "LoadBalancer") || strings.Contains(method, "Listener") || strings.Contains(method, "Pool") {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func TestCreateAsksForItsLoadBalancerWhileTheServersBuild(t *testing.T) {
+	r := newRig()
+	ctx := testContext(t)
+	// No server is ACTIVE before Octavia was asked: a create that asked
+	// only once the cluster stood would never get there.
+	r.cloud.activeWait = func(ctx context.Context, _ string) error {
+		asked := func(c string) bool { return strings.HasPrefix(c, "StartLoadBalancer ") }
+		for !slices.ContainsFunc(r.log.all(), asked) {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+		// Octavia builds it while the servers boot.
+		r.cloud.mu.Lock()
+		defer r.cloud.mu.Unlock()
+		for id, lb := range r.cloud.lbs {
+			lb.ProvisioningStatus = "ACTIVE"
+			r.cloud.lbs[id] = lb
+		}
+		return nil
+	}
+	spec := testSpec()
+	spec.LoadBalancer = &PoolSpec{Mode: ModeSingleWriter}
+	c, err := r.m.Create(ctx, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lb := c.LoadBalancer
+	if lb == nil || lb.LoadBalancerID == "" || lb.VIPAddress == "" || lb.Mode != ModeSingleWriter || lb.Port != 3306 {
+		t.Fatalf("load balancer = %+v", lb)
+	}
+	var names []string
+	for _, m := range lb.Members {
+		names = append(names, m.NodeName)
+	}
+	if !slices.Equal(names, []string{"db-1", "db-2", "db-3"}) {
+		t.Errorf("members = %v", names)
+	}
+	calls := r.log.all()
+	// Looked at once the cluster is up, found built: no wait; the subnet
+	// was known.
+	inOrder(t, calls, "GuestCreate", "GetLoadBalancer ", "GetLoadBalancerStatus")
+	if count(calls, "GetSubnet") != 0 || count(calls, "WaitLoadBalancerActive") != 0 {
+		t.Errorf("the create asked for the subnet it resolved, or waited for a built load balancer:\n%s", strings.Join(calls, "\n"))
+	}
+}
+
+func TestCreateWithoutLoadBalancerAsksOctaviaNothing(t *testing.T) {
+	r := newRig()
+	c, err := r.m.Create(testContext(t), testSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LoadBalancer != nil {
+		t.Errorf("load balancer = %+v", c.LoadBalancer)
+	}
+	if calls := octaviaCalls(r.log.all()); len(calls) != 0 {
+		t.Errorf("Octavia calls: %v", calls)
+	}
+}
+
+func TestCreateWhoseLoadBalancerFailsLeavesNothingAfterDelete(t *testing.T) {
+	for name, fault := range map[string]func(f *fakeCloud){
+		"refused":     func(f *fakeCloud) { f.failOn["StartLoadBalancer"] = errors.New("quota exceeded for load balancers") },
+		"answer lost": func(f *fakeCloud) { f.loseAnswer["StartLoadBalancer"] = errors.New("502 Bad Gateway") },
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := newRig()
+			fault(r.cloud)
+			ctx := testContext(t)
+			spec := testSpec()
+			spec.LoadBalancer = &PoolSpec{}
+			c, err := r.m.Create(ctx, spec)
+			var pe *PhaseError
+			if !errors.As(err, &pe) || pe.Phase != PhaseLoadBalancer {
+				t.Fatalf("Create = %v, want a %q phase error", err, PhaseLoadBalancer)
+			}
+			// The provider's delete knows the name and the id from state.
+			if err := r.m.Delete(ctx, c.ID, Cluster{Name: c.Name}); err != nil {
+				t.Fatal(err)
+			}
+			if left := r.cloud.objects(); len(left) != 0 {
+				t.Errorf("left behind: %v", left)
+			}
+		})
+	}
+}
+
+func TestDeleteRemovesTheClusterLoadBalancer(t *testing.T) {
+	r, c, _ := lbRig(t)
+	// Only the id, as after an import: the name comes from the servers.
+	if err := r.m.Delete(testContext(t), c.ID, Cluster{}); err != nil {
+		t.Fatal(err)
+	}
+	if left := r.cloud.objects(); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
+	}
+}
+
+func TestReadSeesTheLoadBalancerInOneRequest(t *testing.T) {
+	r, c, spec := lbRig(t)
+	ctx := testContext(t)
+	read := func(spec *Spec) (*Cluster, []string) {
+		t.Helper()
+		before := len(r.log.all())
+		got, err := r.m.Read(ctx, c.ID, spec, c.HostKeys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got, octaviaCalls(r.log.all()[before:])
+	}
+	got, calls := read(&spec)
+	if len(calls) != 1 || got.LoadBalancer == nil || got.LoadBalancer.LoadBalancerID != c.LoadBalancer.LoadBalancerID ||
+		got.LoadBalancer.VIPAddress != c.LoadBalancer.VIPAddress || got.LoadBalancer.Mode != ModeSingleWriter {
+		t.Errorf("read with a load balancer: %+v, Octavia calls %v", got.LoadBalancer, calls)
+	}
+	without := spec
+	without.LoadBalancer = nil
+	if got, calls := read(&without); len(calls) != 0 || got.LoadBalancer != nil {
+		t.Errorf("read without one in the spec: %+v, Octavia calls %v", got.LoadBalancer, calls)
+	}
+	imported := Spec{SSH: spec.SSH}
+	if got, _ := read(&imported); got.LoadBalancer == nil || got.LoadBalancer.LoadBalancerID != c.LoadBalancer.LoadBalancerID {
+		t.Errorf("an import does not find the load balancer: %+v", got.LoadBalancer)
+	}
+	// Octavia left it in ERROR: read as none, so the next apply replaces it.
+	lb := r.cloud.lbs[c.LoadBalancer.LoadBalancerID]
+	lb.ProvisioningStatus = "ERROR"
+	r.cloud.lbs[lb.ID] = lb
+	if got, _ := read(&spec); got.LoadBalancer != nil {
+		t.Errorf("a load balancer in ERROR reads as %+v", got.LoadBalancer)
+	}
+	if err := r.m.AddLoadBalancer(ctx, c, *spec.LoadBalancer); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.cloud.lbs[lb.ID]; ok || c.LoadBalancer == nil || c.LoadBalancer.LoadBalancerID == lb.ID {
+		t.Errorf("the load balancer in ERROR was not replaced: %+v", c.LoadBalancer)
+	}
+}
+
+func TestAddAndRemoveTheLoadBalancerOfARunningCluster(t *testing.T) {
+	r := newRig()
+	ctx := testContext(t)
+	c, err := r.m.Create(ctx, testSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.m.AddLoadBalancer(ctx, c, PoolSpec{Mode: ModeMultiWriter}); err != nil {
+		t.Fatal(err)
+	}
+	if c.LoadBalancer == nil || c.LoadBalancer.Mode != ModeMultiWriter || len(c.LoadBalancer.Members) != 3 {
+		t.Fatalf("load balancer = %+v", c.LoadBalancer)
+	}
+	lbRules := func() int {
+		n := 0
+		for _, r := range r.cloud.groups[c.SecurityGroupID].Rules {
+			if _, ok := lbOfRule(r); ok {
+				n++
+			}
+		}
+		return n
+	}
+	if lbRules() == 0 {
+		t.Error("the load balancer's health checks got no rule")
+	}
+	if err := r.m.RemoveLoadBalancer(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if c.LoadBalancer != nil || len(r.cloud.lbs) != 0 || lbRules() != 0 {
+		t.Errorf("after the remove: %+v, %d load balancers, %d of their rules", c.LoadBalancer, len(r.cloud.lbs), lbRules())
+	}
+}
+
+func TestGrowAddsTheNewNodeToTheClusterLoadBalancer(t *testing.T) {
+	r, c, spec := lbRig(t)
+	spec.NodeCount = 4
+	if err := r.m.Resize(testContext(t), c, spec); err != nil {
+		t.Fatal(err)
+	}
+	if got := memberNames(t, r, c.LoadBalancer); !slices.Equal(got, []string{"db-1", "db-2", "db-3", "db-4"}) {
+		t.Errorf("members after the grow = %v", got)
+	}
+}
