@@ -81,6 +81,9 @@ var clusterChanges = changes{
 	// during the first), required <-> preferred one; another CA or
 	// certificate settings renew every node's certificate, reloaded
 	// without a restart.
+	// Added, removed or (another mode) replaced in place: the nodes do
+	// not change (cluster_load_balancer.go).
+	"load_balancer": {kind: changeInPlace},
 	"tls": {nested: changes{
 		"mode":                      {kind: changeRolling},
 		"ca_cert":                   {kind: changeInPlace},
@@ -117,6 +120,7 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		return
 	}
 	planRepair(ctx, &plan, &state, resp)
+	planLoadBalancer(ctx, resp, &plan, &state)
 	for _, name := range clusterChanges.rows() {
 		row, _ := clusterChanges.row(name)
 		if row.kind != changeRefused && row.shrinkReason == "" {

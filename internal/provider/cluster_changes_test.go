@@ -16,6 +16,12 @@ import (
 // plan, each given as attribute values over an otherwise null object.
 func clusterPlanFor(t *testing.T, state, plan map[string]any) diag.Diagnostics {
 	t.Helper()
+	return clusterModifyPlan(t, state, plan).Diagnostics
+}
+
+// clusterModifyPlan is clusterPlanFor's whole answer: the plan too.
+func clusterModifyPlan(t *testing.T, state, plan map[string]any) *resource.ModifyPlanResponse {
+	t.Helper()
 	ctx := context.Background()
 	s := clusterResourceSchema(ctx)
 	build := func(values map[string]any) tftypes.Value {
@@ -34,7 +40,7 @@ func clusterPlanFor(t *testing.T, state, plan map[string]any) diag.Diagnostics {
 	}
 	resp := &resource.ModifyPlanResponse{Plan: req.Plan}
 	(&clusterResource{}).ModifyPlan(ctx, req, resp)
-	return resp.Diagnostics
+	return resp
 }
 
 func errorsAt(diags diag.Diagnostics) map[string]string {

@@ -3,8 +3,10 @@ package provider
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"regexp"
@@ -15,27 +17,55 @@ import (
 
 	"github.com/hashicorp/terraform-plugin-testing/helper/acctest"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/knownvalue"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	"github.com/hashicorp/terraform-plugin-testing/tfjsonpath"
 
 	"github.com/pxc-provider/terraform-provider-pxc/internal/galeratest"
 )
 
-// cidrsConfig is a cluster root may reach from this machine and from the
-// given extra network, with a single-writer load balancer in front. The
-// load balancer opens MySQL to its VIP subnet with a rule of its own.
-func (lc localCloud) cidrsConfig(name string, extraCIDRs ...string) string {
+// cidrsCluster is a cluster root may reach from this machine and from the
+// given extra networks.
+func (lc localCloud) cidrsCluster(name string, extraCIDRs ...string) string {
 	cidrs := []string{fmt.Sprintf("%q", lc.gateway+"/32")}
 	for _, c := range extraCIDRs {
 		cidrs = append(cidrs, fmt.Sprintf("%q", c))
 	}
-	cluster := strings.Replace(lc.accClusterConfig(name, ""), fmt.Sprintf("[%q]", lc.gateway+"/32"), "["+strings.Join(cidrs, ", ")+"]", 1)
-	return cluster + `
+	return strings.Replace(lc.accClusterConfig(name, ""), fmt.Sprintf("[%q]", lc.gateway+"/32"), "["+strings.Join(cidrs, ", ")+"]", 1)
+}
+
+// cidrsConfig is cidrsCluster with a single-writer pxc_lb_pool in front.
+// The load balancer opens MySQL to its VIP subnet with a rule of its own.
+func (lc localCloud) cidrsConfig(name string, extraCIDRs ...string) string {
+	return lc.cidrsCluster(name, extraCIDRs...) + `
 resource "pxc_lb_pool" "single" {
   cluster_id = pxc_cluster.test.id
   mode       = "single_writer"
 }
 `
+}
+
+// ownLBConfig is cidrsCluster with its own single-writer load balancer
+// (the load_balancer block) instead of a pxc_lb_pool.
+func (lc localCloud) ownLBConfig(name string, extraCIDRs ...string) string {
+	return strings.Replace(lc.cidrsCluster(name, extraCIDRs...), `resource "pxc_cluster" "test" {`,
+		"resource \"pxc_cluster\" \"test\" {\n  load_balancer = { mode = \"single_writer\" }", 1)
+}
+
+// loadBalancersNaming counts the load balancers whose fields name cluster.
+func (lc localCloud) loadBalancersNaming(t *testing.T, cluster string) int {
+	var inv inventory
+	if err := json.Unmarshal(lc.admin(t, http.MethodGet, "/inventory", nil), &inv); err != nil {
+		t.Fatalf("read local cloud inventory: %v", err)
+	}
+	n := 0
+	for _, lb := range inv.LoadBalancers {
+		if strings.Contains(string(lb), cluster) {
+			n++
+		}
+	}
+	return n
 }
 
 const (
@@ -50,14 +80,16 @@ const (
 	vipMaxGap = 10 * time.Second
 )
 
-// Changing allowed_cidrs on a cluster behind a pxc_lb_pool: the load
-// balancer's access stays, so SQL through the VIP keeps working during
-// and after the apply, no acknowledged write is lost, every node stays
-// Synced, the root accounts the provider made for the removed networks are
-// dropped (and no other), and the next plan is empty (issue 10 defects 1
-// and 6). allowed_cidrs first holds the load balancer's VIP subnet too, so
-// the one MySQL rule for that subnet is the cluster's (Neutron refuses a
-// second); narrowing it away must leave that access to the load balancer.
+// Changing allowed_cidrs on a cluster behind its own load balancer (the
+// load_balancer block): the load balancer's access stays, so SQL through
+// the VIP keeps working during and after the apply, no acknowledged write
+// is lost, every node stays Synced, the root accounts the provider made
+// for the removed networks are dropped (and no other), and the next plan
+// is empty (issue 10 defects 1 and 6). allowed_cidrs first holds the load
+// balancer's VIP subnet too, so the one MySQL rule for that subnet is the
+// cluster's (Neutron refuses a second); narrowing it away must leave that
+// access to the load balancer. Then the block goes: the load balancer is
+// deleted in place, the nodes stay.
 func TestAccClusterAllowedCIDRsBehindLoadBalancer(t *testing.T) {
 	lc := requireLocalCloud(t)
 	name := "acccidr-" + acctest.RandStringFromCharSet(5, "abcdefghijklmnopqrstuvwxyz")
@@ -67,14 +99,17 @@ func TestAccClusterAllowedCIDRsBehindLoadBalancer(t *testing.T) {
 	w := &dayTwoWrites{atOnce: true}
 	t.Cleanup(func() { w.stop() })
 	var applyStarted time.Time
+	var serverIDs []string
 	vipSubnetRootAt := rootHostOf(t, lc.subnet)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: testAccProtoV6ProviderFactories,
 		CheckDestroy:             lc.checkNothingLeftOf(t, name),
 		Steps: []resource.TestStep{
 			{
-				Config: lc.cidrsConfig(name, removedCIDR, lc.subnet),
+				Config: lc.ownLBConfig(name, removedCIDR, lc.subnet),
 				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckResourceAttrSet("pxc_cluster.test", "load_balancer.id"),
+					resource.TestCheckResourceAttrSet("pxc_cluster.test", "load_balancer.vip_address"),
 					checkNoRuleConflicts(t, logPath),
 					checkRootAccounts([]string{lc.gateway, removedRootAt, vipSubnetRootAt}, nil),
 					w.startState(cidrsTable),
@@ -82,18 +117,49 @@ func TestAccClusterAllowedCIDRsBehindLoadBalancer(t *testing.T) {
 			},
 			{
 				PreConfig: func() { applyStarted = time.Now() },
-				Config:    lc.cidrsConfig(name),
+				Config:    lc.ownLBConfig(name),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("pxc_cluster.test", plancheck.ResourceActionUpdate),
-					plancheck.ExpectResourceAction("pxc_lb_pool.single", plancheck.ResourceActionNoop),
+					plancheck.ExpectKnownValue("pxc_cluster.test", tfjsonpath.New("load_balancer").AtMapKey("vip_address"), knownvalue.NotNull()),
 				}},
 				Check: resource.ComposeTestCheckFunc(
 					w.checkState(t, "allowed_cidrs change", &applyStarted, vipMaxGap),
 					checkRootAccounts([]string{lc.gateway}, []string{removedRootAt, vipSubnetRootAt}),
+					func(s *terraform.State) error { serverIDs = stateServerIDs(s); return nil },
+				),
+			},
+			{
+				Config: lc.cidrsCluster(name),
+				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
+					plancheck.ExpectResourceAction("pxc_cluster.test", plancheck.ResourceActionUpdate),
+				}},
+				Check: resource.ComposeTestCheckFunc(
+					resource.TestCheckNoResourceAttr("pxc_cluster.test", "load_balancer.id"),
+					func(s *terraform.State) error {
+						if n := lc.loadBalancersNaming(t, name); n != 0 {
+							return fmt.Errorf("%d load balancers of cluster %s left after the load_balancer block went", n, name)
+						}
+						if got := stateServerIDs(s); !slices.Equal(got, serverIDs) {
+							return fmt.Errorf("servers changed with the load balancer: %v, were %v", got, serverIDs)
+						}
+						return nil
+					},
 				),
 			},
 		},
 	})
+}
+
+// stateServerIDs are the servers of pxc_cluster.test, as state lists them.
+func stateServerIDs(s *terraform.State) []string {
+	var ids []string
+	for i := 0; ; i++ {
+		id, ok := s.RootModule().Resources["pxc_cluster.test"].Primary.Attributes[fmt.Sprintf("nodes.%d.id", i)]
+		if !ok {
+			return ids
+		}
+		ids = append(ids, id)
+	}
 }
 
 // rootHostOf is the host part MySQL keeps for a root account of the

@@ -45,8 +45,10 @@ type clusterModel struct {
 	Writer              types.String      `tfsdk:"writer"`
 	Arbitrators         types.Int64       `tfsdk:"arbitrators"`
 	Backup              *backupStoreModel `tfsdk:"backup"`
-	RestoreFrom         *restoreModel     `tfsdk:"restore_from"`
-	Timeouts            timeouts.Value    `tfsdk:"timeouts"`
+	// The cluster's own load balancer (cluster_load_balancer.go).
+	LoadBalancer *clusterLoadBalancerModel `tfsdk:"load_balancer"`
+	RestoreFrom  *restoreModel             `tfsdk:"restore_from"`
+	Timeouts     timeouts.Value            `tfsdk:"timeouts"`
 	// Self-repair (cluster_health.go).
 	Health       types.String   `tfsdk:"health"`
 	HealthIssues types.List     `tfsdk:"health_issues"`
@@ -169,6 +171,7 @@ func (m *clusterModel) spec(ctx context.Context) (cluster.Spec, diag.Diagnostics
 	}
 	m.backupSpecs(&s, &diags)
 	m.tlsSpec(ctx, &s, &diags)
+	m.loadBalancerSpec(&s)
 	return s, diags
 }
 
@@ -238,6 +241,7 @@ func (m *clusterModel) setObserved(ctx context.Context, c *cluster.Cluster) diag
 	m.IPs, d = types.ListValueFrom(ctx, types.StringType, ips)
 	diags.Append(d...)
 	m.Arbitrators = types.Int64Value(arbitrators)
+	m.setLoadBalancer(c.LoadBalancer)
 	diags.Append(m.setHealth(ctx, c)...)
 	return diags
 }

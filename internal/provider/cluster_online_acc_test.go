@@ -188,7 +188,10 @@ func readOnlineState(s *terraform.State, password string) (cidrsState, error) {
 	st := cidrsState{password: password}
 	vip, err := stateAttr(s, "pxc_lb_pool.single", "vip_address")
 	if err != nil {
-		return st, err
+		// No pxc_lb_pool: the cluster's own load balancer.
+		if vip, err = stateAttr(s, "pxc_cluster.test", "load_balancer.vip_address"); err != nil {
+			return st, err
+		}
 	}
 	st.vip = net.JoinHostPort(vip, "3306")
 	for i := 0; i < 3; i++ {

@@ -270,6 +270,7 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	// new names are not missing), then work with the planned ones.
 	spec.RootPassword = password.from
 	members := stateMembers(spec, &state)
+	lookForLoadBalancer(members, &state)
 	c, err := mgr.Read(ctx, state.ID.ValueString(), members, hostKeys)
 	if err != nil {
 		resp.Diagnostics.Append(readClusterFailed("updating cluster "+state.ID.ValueString(), err))
@@ -354,6 +355,12 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 			resp.Diagnostics.Append(resizeClusterFailed(state.ID.ValueString(), spec.NodeCount, explainDeadline(ctx, "timeouts.update", timeout, err)))
 		}
 	}
+	// Last, so that it takes the nodes as they now are.
+	if !resp.Diagnostics.HasError() {
+		if err := updateLoadBalancer(ctx, mgr, c, spec); err != nil {
+			resp.Diagnostics.Append(updateLoadBalancerFailed(state.ID.ValueString(), explainDeadline(ctx, "timeouts.update", timeout, err)))
+		}
+	}
 	resp.Diagnostics.Append(plan.setObserved(ctx, c)...)
 	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
@@ -376,6 +383,7 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 		return
 	}
 	known := cluster.Cluster{
+		Name:             state.Name.ValueString(),
 		ServerGroupID:    state.ServerGroupID.ValueString(),
 		KeyPairGenerated: state.KeyPair.IsNull(),
 	}

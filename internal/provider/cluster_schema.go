@@ -318,10 +318,11 @@ func clusterResourceBaseSchema(ctx context.Context) schema.Schema {
 				// Not kept from state: an imported cluster learns it on its first update.
 				Computed: true, MarkdownDescription: "Galera's `wsrep_cluster_state_uuid`, the same on every node.",
 			},
-			"backup":       clusterBackupAttribute(),
-			"restore_from": clusterRestoreAttribute(),
-			"tls":          clusterTLSAttribute(),
-			"timeouts":     timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"backup":        clusterBackupAttribute(),
+			"restore_from":  clusterRestoreAttribute(),
+			"tls":           clusterTLSAttribute(),
+			"load_balancer": clusterLoadBalancerAttribute(),
+			"timeouts":      timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
 }

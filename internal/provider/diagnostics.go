@@ -393,6 +393,12 @@ func updateAllowedCIDRsFailed(cidrs any, id string, err error) diag.Diagnostic {
 		fmt.Sprintf("While opening MySQL to %v on cluster %s, the security group could not be changed. Applying again retries the change.\n\nOriginal Error: %v", cidrs, id, err))
 }
 
+func updateLoadBalancerFailed(id string, err error) diag.Diagnostic {
+	return diag.NewAttributeErrorDiagnostic(path.Root("load_balancer"), "Error Updating the Cluster's Load Balancer",
+		fmt.Sprintf("While changing the load balancer of cluster %s, Octavia or the security group failed. The nodes are unchanged; "+
+			"applying again adds, removes or replaces the load balancer as the configuration says.\n\nOriginal Error: %v", id, err))
+}
+
 func deleteClusterFailed(name, id string, err error) diag.Diagnostic {
 	return diag.NewErrorDiagnostic("Error Deleting Cluster",
 		fmt.Sprintf("While deleting cluster %s (%s), an object could not be deleted. Deleting again is safe: objects already gone are skipped.\n\nOriginal Error: %v", name, id, err))

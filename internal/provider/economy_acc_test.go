@@ -57,12 +57,15 @@ func (c requestCount) list() string {
 	return b.String()
 }
 
-// TestAccEconomyNoChangePlan applies the quickstart shape (3 nodes and a
-// single_writer pool) with the real terraform CLI, then counts, in the
-// local cloud's own request log, the requests of a `terraform plan` that
-// has nothing to change: more than maxNoChangePlanRequests fails. The
-// apply's and destroy's counts are logged. The requests are told apart
-// from other tests on the same cloud by TF_APPEND_USER_AGENT.
+// TestAccEconomyNoChangePlan applies the quickstart shape (3 nodes and
+// their own single_writer load balancer) with the real terraform CLI, then
+// counts, in the local cloud's own request log, the requests of a
+// `terraform plan` that has nothing to change: more than
+// maxNoChangePlanRequests fails. Then the same for the other shape, a
+// pxc_lb_pool in front of the cluster instead (the apply between removes
+// the block and adds the pool). The applies' and the destroy's counts are
+// logged. The requests are told apart from other tests on the same cloud
+// by TF_APPEND_USER_AGENT.
 func TestAccEconomyNoChangePlan(t *testing.T) {
 	lc := requireLocalCloud(t)
 	tfCLI := os.Getenv("TF_ACC_TERRAFORM_PATH")
@@ -86,9 +89,6 @@ func TestAccEconomyNoChangePlan(t *testing.T) {
 		t.Fatal(err)
 	}
 	name := "econ-" + randomHex(t, 3)
-	if err := os.WriteFile(filepath.Join(work, "main.tf"), []byte(economyConfig(name, lc)), 0o600); err != nil {
-		t.Fatal(err)
-	}
 	tag := "pxc-economy-test/" + randomHex(t, 8)
 	env := append(os.Environ(), "TF_CLI_CONFIG_FILE="+filepath.Join(work, "terraformrc"), "TF_IN_AUTOMATION=1",
 		"TF_APPEND_USER_AGENT="+tag)
@@ -101,8 +101,6 @@ func TestAccEconomyNoChangePlan(t *testing.T) {
 		}
 		return c, out, err
 	}
-
-	apply, out, err := counted("apply", "-auto-approve", "-input=false", "-no-color")
 	destroyed := false
 	t.Cleanup(func() {
 		if destroyed {
@@ -112,18 +110,28 @@ func TestAccEconomyNoChangePlan(t *testing.T) {
 			t.Errorf("terraform destroy: %v\n%s", err, out)
 		}
 	})
-	if err != nil {
-		t.Fatalf("terraform apply: %v\n%s", err, out)
-	}
-	t.Logf("apply:   %s\n%s", apply, apply.list())
 
-	plan, out, err := counted("plan", "-detailed-exitcode", "-input=false", "-no-color")
-	if err != nil {
-		t.Fatalf("terraform plan after apply is not empty (or failed): %v\n%s", err, out)
-	}
-	t.Logf("plan:    %s", plan)
-	if plan.Total > maxNoChangePlanRequests {
-		t.Errorf("a plan with no changes made %s; want at most %d:\n%s", plan, maxNoChangePlanRequests, plan.list())
+	for _, shape := range []struct{ what, config string }{
+		{"own load balancer", economyConfig(name, lc, true)},
+		{"pxc_lb_pool", economyConfig(name, lc, false)},
+	} {
+		if err := os.WriteFile(filepath.Join(work, "main.tf"), []byte(shape.config), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		apply, out, err := counted("apply", "-auto-approve", "-input=false", "-no-color")
+		if err != nil {
+			t.Fatalf("terraform apply (%s): %v\n%s", shape.what, err, out)
+		}
+		t.Logf("apply (%s):   %s\n%s", shape.what, apply, apply.list())
+
+		plan, out, err := counted("plan", "-detailed-exitcode", "-input=false", "-no-color")
+		if err != nil {
+			t.Fatalf("terraform plan after apply (%s) is not empty (or failed): %v\n%s", shape.what, err, out)
+		}
+		t.Logf("plan (%s):    %s", shape.what, plan)
+		if plan.Total > maxNoChangePlanRequests {
+			t.Errorf("a plan with no changes (%s) made %s; want at most %d:\n%s", shape.what, plan, maxNoChangePlanRequests, plan.list())
+		}
 	}
 
 	destroy, out, err := counted("destroy", "-auto-approve", "-input=false", "-no-color")
@@ -135,8 +143,18 @@ func TestAccEconomyNoChangePlan(t *testing.T) {
 }
 
 // economyConfig is the quickstart's shape: 3 nodes, a volume each, a
-// single_writer pool, no floating IP.
-func economyConfig(name string, lc localCloud) string {
+// single_writer load balancer, no floating IP; the cluster's own
+// (ownLB), or a pxc_lb_pool.
+func economyConfig(name string, lc localCloud, ownLB bool) string {
+	block, pool := "", `
+resource "pxc_lb_pool" "test" {
+  cluster_id = pxc_cluster.test.id
+  mode       = "single_writer"
+}
+`
+	if ownLB {
+		block, pool = "  load_balancer = { mode = \"single_writer\" }\n", ""
+	}
 	return fmt.Sprintf(`
 terraform {
   required_providers {
@@ -157,13 +175,8 @@ resource "pxc_cluster" "test" {
   sst_method = "rsync"
   parameters = { innodb_buffer_pool_size = "64M" }
   allowed_cidrs = [%q]
-}
-
-resource "pxc_lb_pool" "test" {
-  cluster_id = pxc_cluster.test.id
-  mode       = "single_writer"
-}
-`, name, lc.image, lc.network, lc.subnet)
+%s}
+%s`, name, lc.image, lc.network, lc.subnet, block, pool)
 }
 
 func runIn(ctx context.Context, dir string, env []string, name string, args ...string) ([]byte, error) {
