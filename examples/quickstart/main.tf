@@ -45,17 +45,17 @@ resource "pxc_cluster" "demo" {
   }
 
   allowed_cidrs = var.allowed_cidrs
-}
 
-# One address for applications: every connection goes to one Synced node
-# (single_writer), elected by the nodes' health check.
-resource "pxc_lb_pool" "demo" {
-  cluster_id = pxc_cluster.demo.id
-  mode       = "single_writer"
+  # One address for applications: every connection goes to one Synced
+  # node (single_writer), elected by the nodes' health check. Octavia
+  # builds it while the servers boot.
+  load_balancer = {
+    mode = "single_writer"
+  }
 }
 
 output "vip_address" {
-  value = pxc_lb_pool.demo.vip_address
+  value = pxc_cluster.demo.load_balancer.vip_address
 }
 
 output "cluster_id" {

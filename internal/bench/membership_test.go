@@ -23,14 +23,14 @@ type quickstartCluster struct {
 	RootPassword string   `json:"root_password"`
 	PrivateKey   string   `json:"generated_private_key"`
 	Nodes        []tfNode `json:"nodes"`
+	LoadBalancer struct {
+		VIP string `json:"vip_address"`
+	} `json:"load_balancer"`
 }
 
-type quickstartPool struct {
-	VIP string `json:"vip_address"`
-}
-
-// quickstartState reads the cluster and its pool from `terraform show`.
-func quickstartState(ctx context.Context, t *testing.T, tfCLI, work string) (quickstartCluster, quickstartPool) {
+// quickstartState reads the cluster, with its load balancer, from
+// `terraform show`.
+func quickstartState(ctx context.Context, t *testing.T, tfCLI, work string) quickstartCluster {
 	t.Helper()
 	var out struct {
 		Values struct {
@@ -44,16 +44,15 @@ func quickstartState(ctx context.Context, t *testing.T, tfCLI, work string) (qui
 	}
 	must(t, json.Unmarshal(run(ctx, t, work, tfEnv(work), tfCLI, "show", "-json"), &out))
 	var cl quickstartCluster
-	var pool quickstartPool
 	for _, r := range out.Values.RootModule.Resources {
-		switch r.Type {
-		case "pxc_cluster":
+		if r.Type == "pxc_cluster" {
 			must(t, json.Unmarshal(r.Values, &cl))
-		case "pxc_lb_pool":
-			must(t, json.Unmarshal(r.Values, &pool))
 		}
 	}
-	return cl, pool
+	if cl.LoadBalancer.VIP == "" {
+		t.Fatal("examples/quickstart/main.tf no longer gives the cluster a load_balancer")
+	}
+	return cl
 }
 
 type membershipResult struct {
@@ -75,7 +74,7 @@ func measureMembership(ctx context.Context, t *testing.T, tfCLI, work string) me
 	applyQuickstartAgain(ctx, t, tfCLI, work)
 	res := membershipResult{grow: time.Since(start)}
 
-	cl, pool := quickstartState(ctx, t, tfCLI, work)
+	cl := quickstartState(ctx, t, tfCLI, work)
 	res.writer = fmt.Sprintf("%s-4", cl.Name)
 	var writerIP string
 	for _, n := range cl.Nodes {
@@ -83,7 +82,7 @@ func measureMembership(ctx context.Context, t *testing.T, tfCLI, work string) me
 			writerIP = n.IP
 		}
 	}
-	db, err := galeratest.Open(net.JoinHostPort(pool.VIP, "3306"), "root", cl.RootPassword)
+	db, err := galeratest.Open(net.JoinHostPort(cl.LoadBalancer.VIP, "3306"), "root", cl.RootPassword)
 	must(t, err)
 	defer db.Close()
 	must(t, galeratest.Prepare(ctx, db, "bench.writermove"))

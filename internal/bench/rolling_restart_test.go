@@ -33,8 +33,8 @@ type rollingRestartResult struct {
 // first), with a write every 100 ms through the VIP.
 func measureRollingRestart(ctx context.Context, t *testing.T, tfCLI, work string) rollingRestartResult {
 	t.Helper()
-	cl, pool := quickstartState(ctx, t, tfCLI, work)
-	db, err := galeratest.Open(net.JoinHostPort(pool.VIP, "3306"), "root", cl.RootPassword)
+	cl := quickstartState(ctx, t, tfCLI, work)
+	db, err := galeratest.Open(net.JoinHostPort(cl.LoadBalancer.VIP, "3306"), "root", cl.RootPassword)
 	must(t, err)
 	defer db.Close()
 	must(t, galeratest.Prepare(ctx, db, "bench.rollingrestart"))
