@@ -166,19 +166,8 @@ func (c *Cluster) ensureClustercheck(ctx context.Context, cc Clustercheck, keepI
 	if err := cc.validate(); err != nil {
 		return err
 	}
-	c.mask.add(cc.Password)
-	priv := "USAGE"
-	if c.spec.Flavour == Percona {
-		priv = "PROCESS"
-	}
-	stmts := []string{
-		"CREATE USER IF NOT EXISTS '" + clustercheckUser + "'@'localhost' IDENTIFIED BY " + quoteString(cc.Password),
-		"ALTER USER '" + clustercheckUser + "'@'localhost' IDENTIFIED BY " + quoteString(cc.Password),
-		"GRANT " + priv + " ON *.* TO '" + clustercheckUser + "'@'localhost'",
-	}
 	members := c.Spec().Nodes
-	stmts = append(stmts, writerTableStatements(members)...)
-	if err := c.execOnHealthy(ctx, stmts); err != nil {
+	if err := c.execOnHealthy(ctx, c.clustercheckAccountStatements(cc, members)); err != nil {
 		return fmt.Errorf("clustercheck account: %w", err)
 	}
 	return parallel(c.nodes(), func(n *node) error {
@@ -193,6 +182,23 @@ func (c *Cluster) ensureClustercheck(ctx context.Context, cc Clustercheck, keepI
 		c.emitDone("clustercheck", n.Name, start, "responder listening on port %d", cc.port())
 		return nil
 	})
+}
+
+// clustercheckAccountStatements create the responder's account and the
+// writer record with the first of members as the initial writer (on one
+// member: they replicate).
+func (c *Cluster) clustercheckAccountStatements(cc Clustercheck, members []Node) []string {
+	c.mask.add(cc.Password)
+	priv := "USAGE"
+	if c.spec.Flavour == Percona {
+		priv = "PROCESS"
+	}
+	stmts := []string{
+		"CREATE USER IF NOT EXISTS '" + clustercheckUser + "'@'localhost' IDENTIFIED BY " + quoteString(cc.Password),
+		"ALTER USER '" + clustercheckUser + "'@'localhost' IDENTIFIED BY " + quoteString(cc.Password),
+		"GRANT " + priv + " ON *.* TO '" + clustercheckUser + "'@'localhost'",
+	}
+	return append(stmts, writerTableStatements(members)...)
 }
 
 // writerTableStatements create the writer record (writer.go) with the

@@ -467,3 +467,41 @@ func upAfter(log *sharedLog, node, part string) func(context.Context) (*SSHTarge
 		return nil, log.waitSeen(ctx, node, part)
 	}
 }
+
+// The responders' account and the writer record go with the bootstrap's
+// admin statements, before any node joins: a load balancer built beside
+// the servers judges the members while they join. The record names the
+// first member.
+func TestCreateRecordsTheWriterBeforeTheJoins(t *testing.T) {
+	spec := testSpec(MariaDB, "10.11", SSTRsync)
+	spec.Clustercheck = &Clustercheck{Password: "cc-secret", Port: 9200}
+	c, log := fakeCluster(t, spec, "systemd")
+	recorded := ""
+	c.nodes()[1].Runner.(*fakeServer).hold = func(_ context.Context, cmd string) error {
+		if cmd != "systemctl start mariadb" {
+			return nil
+		}
+		log.mu.Lock()
+		defer log.mu.Unlock()
+		for _, in := range log.stdin {
+			if strings.Contains(in, "CREATE USER IF NOT EXISTS 'clustercheck'@'localhost'") && strings.Contains(in, "INSERT IGNORE INTO pxc_guest.writer") {
+				recorded = in
+			}
+		}
+		return nil
+	}
+	// The fake has no network for SQL: the create's last step, which runs
+	// the statements again over SQL, fails; the joins are done by then.
+	if _, err := c.Create(context.Background()); err == nil || !strings.Contains(err.Error(), "clustercheck account") {
+		t.Fatalf("Create = %v, want the last step's SQL to fail on the fake", err)
+	}
+	if !log.seen(spec.Nodes[1].Name, "systemctl start mariadb") {
+		t.Fatalf("%s never joined:\n%s", spec.Nodes[1].Name, strings.Join(log.lines, "\n"))
+	}
+	if recorded == "" {
+		t.Fatal("the responders' account and the writer record were not sent before the first join")
+	}
+	if !strings.Contains(recorded, "VALUES (1, '"+spec.Nodes[0].Address+"')") {
+		t.Errorf("the writer record does not name the first member:\n%s", recorded)
+	}
+}

@@ -41,7 +41,9 @@
 // others in the order they are ready, each once it is prepared,
 // RestartBootstrapNode of the bootstrapped node, EnsureUsers for the
 // users it is given, the gate, and EnsureClustercheck when the spec asks
-// for the health responder. Its errors are *NodeError values naming the phase and node;
+// for the health responder (whose account and writer record the
+// bootstrap already made, so a load balancer built beside the servers
+// judges the members while they join). Its errors are *NodeError values naming the phase and node;
 // ValidateDatastore, ValidateSST and ValidateParameters judge parts of a
 // spec before there is a cluster.
 //

@@ -479,16 +479,28 @@ func (c *Cluster) bootstrappedBefore(ctx context.Context, err error) *node {
 }
 
 // ensureAdmin sets root's password through the local CLI (stdin, never the
-// command line) and stores it in root's 0600 ~/.my.cnf for later CLI use.
+// command line) and stores it in root's 0600 ~/.my.cnf for later CLI use;
+// with a responder in the spec, its account and the writer record go in
+// the same batch.
 //
 // A server that just started can answer ping a moment before Galera lets
 // it take statements (ERROR 1047, "WSREP has not yet prepared node for
 // application use"; seen after a restore's bootstrap): the statements,
 // which are idempotent, are sent again until it does, within startTimeout.
 func (c *Cluster) ensureAdmin(ctx context.Context, n *node) error {
+	stmts := adminStatements(c.spec)
+	if cc := c.spec.Clustercheck; cc != nil && cc.validate() == nil {
+		// The responders' account and the writer record now rather than
+		// after the joins: a load balancer built beside the servers then
+		// judges the members while they join (the record names the first
+		// member, as ever; while it is not in the component, the first
+		// Synced node claims the writer), so it is settled when the
+		// cluster is.
+		stmts = append(stmts, c.clustercheckAccountStatements(*cc, c.Spec().Nodes)...)
+	}
 	deadline := time.Now().Add(c.opts.startTimeout)
 	for {
-		_, err := n.run(ctx, c.layout.Client+" --batch", []byte(sqlScript(adminStatements(c.spec))))
+		_, err := n.run(ctx, c.layout.Client+" --batch", []byte(sqlScript(stmts)))
 		if err == nil {
 			break
 		}
