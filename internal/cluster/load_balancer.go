@@ -110,13 +110,13 @@ func (m *Manager) AddLoadBalancer(ctx context.Context, c *Cluster, s PoolSpec) e
 // RemoveLoadBalancer deletes the cluster's own load balancer, if any, and
 // the security group rules it added.
 func (m *Manager) RemoveLoadBalancer(ctx context.Context, c *Cluster) error {
-	ids, err := m.ownLBIDs(ctx, c)
+	lbs, err := m.ownLBs(ctx, c)
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		if err := m.DeleteKnownPool(ctx, KnownPool{LoadBalancerID: id}, c.ID); err != nil {
-			return fmt.Errorf("delete load balancer %s: %w", id, err)
+	for _, lb := range lbs {
+		if err := m.DeleteKnownPool(ctx, KnownPool{LoadBalancerID: lb.ID}, c.ID); err != nil {
+			return fmt.Errorf("delete load balancer %s: %w", lb.ID, err)
 		}
 	}
 	c.LoadBalancer = nil
@@ -127,13 +127,13 @@ func (m *Manager) RemoveLoadBalancer(ctx context.Context, c *Cluster) error {
 // list by its name: nil when there is none or Octavia left it in ERROR
 // (the next apply replaces it).
 func (m *Manager) readOwnLB(ctx context.Context, c *Cluster) error {
-	lbs, err := m.cloud.ListLoadBalancers(ctx, ownLBName(c))
+	lbs, err := m.ownLBs(ctx, c)
 	if err != nil {
-		return fmt.Errorf("find the load balancer of cluster %s: %w", c.ID, err)
+		return err
 	}
 	c.LoadBalancer = nil
 	for _, lb := range lbs {
-		if !isOwnLB(lb, c.ID) || lb.ProvisioningStatus == "ERROR" {
+		if lb.ProvisioningStatus == "ERROR" {
 			continue
 		}
 		clusterID, mode, health := parseLBDescription(lb.Description)
@@ -145,38 +145,34 @@ func (m *Manager) readOwnLB(ctx context.Context, c *Cluster) error {
 	return nil
 }
 
-// ownLBIDs finds every load balancer the cluster made for itself, by name:
-// also one whose create answered with an error, or not at all.
-func (m *Manager) ownLBIDs(ctx context.Context, c *Cluster) ([]string, error) {
+// ownLBs finds every load balancer the cluster made for itself, by name
+// and description: also one whose create answered with an error, or not
+// at all.
+func (m *Manager) ownLBs(ctx context.Context, c *Cluster) ([]openstack.LoadBalancer, error) {
 	lbs, err := m.cloud.ListLoadBalancers(ctx, ownLBName(c))
 	if err != nil {
 		return nil, fmt.Errorf("find the load balancer of cluster %s: %w", c.ID, err)
 	}
-	var ids []string
+	own := lbs[:0]
 	for _, lb := range lbs {
-		if isOwnLB(lb, c.ID) {
-			ids = append(ids, lb.ID)
+		if id, _, _ := parseLBDescription(lb.Description); id == c.ID && strings.HasSuffix(lb.Description, ownLBMarker) {
+			own = append(own, lb)
 		}
 	}
-	return ids, nil
-}
-
-func isOwnLB(lb openstack.LoadBalancer, clusterID string) bool {
-	id, _, _ := parseLBDescription(lb.Description)
-	return id == clusterID && strings.HasSuffix(lb.Description, ownLBMarker)
+	return own, nil
 }
 
 // deleteOwnLBs deletes the cluster's own load balancers with everything
 // under them (the security group goes with the cluster).
 func (m *Manager) deleteOwnLBs(ctx context.Context, c *Cluster) error {
-	ids, err := m.ownLBIDs(ctx, c)
+	lbs, err := m.ownLBs(ctx, c)
 	if err != nil {
 		return err
 	}
 	var errs []error
-	for _, id := range ids {
-		if err := m.cloud.DeleteLoadBalancer(ctx, id, true); err != nil {
-			errs = append(errs, fmt.Errorf("delete load balancer %s: %w", id, err))
+	for _, lb := range lbs {
+		if err := m.cloud.DeleteLoadBalancer(ctx, lb.ID, true); err != nil {
+			errs = append(errs, fmt.Errorf("delete load balancer %s: %w", lb.ID, err))
 		}
 	}
 	return errors.Join(errs...)

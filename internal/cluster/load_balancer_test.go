@@ -157,7 +157,12 @@ func TestReadSeesTheLoadBalancerInOneRequest(t *testing.T) {
 	if got, calls := read(&without); len(calls) != 0 || got.LoadBalancer != nil {
 		t.Errorf("read without one in the spec: %+v, Octavia calls %v", got.LoadBalancer, calls)
 	}
-	imported := Spec{SSH: spec.SSH}
+	// A pxc_node's read knows no name and asks for no load balancer.
+	if got, calls := read(&Spec{SSH: spec.SSH}); len(calls) != 0 || got.LoadBalancer != nil {
+		t.Errorf("read without name or load balancer: %+v, Octavia calls %v", got.LoadBalancer, calls)
+	}
+	// An import asks with an empty one.
+	imported := Spec{SSH: spec.SSH, LoadBalancer: &PoolSpec{}}
 	if got, _ := read(&imported); got.LoadBalancer == nil || got.LoadBalancer.LoadBalancerID != c.LoadBalancer.LoadBalancerID {
 		t.Errorf("an import does not find the load balancer: %+v", got.LoadBalancer)
 	}
@@ -217,5 +222,19 @@ func TestGrowAddsTheNewNodeToTheClusterLoadBalancer(t *testing.T) {
 	}
 	if got := memberNames(t, r, c.LoadBalancer); !slices.Equal(got, []string{"db-1", "db-2", "db-3", "db-4"}) {
 		t.Errorf("members after the grow = %v", got)
+	}
+}
+
+func TestCreateRefusesALoadBalancerThatCannotWork(t *testing.T) {
+	r := newRig()
+	spec := testSpec()
+	spec.LoadBalancer = &PoolSpec{Mode: ModeSingleWriter, HealthCheck: HealthTCP}
+	_, err := r.m.Create(testContext(t), spec)
+	var pe *PhaseError
+	if !errors.As(err, &pe) || pe.Phase != PhaseValidate || !strings.Contains(err.Error(), "load_balancer: single_writer needs health_check") {
+		t.Fatalf("Create = %v, want the load balancer refused at validation", err)
+	}
+	if calls := r.log.all(); len(calls) != 0 {
+		t.Errorf("a refused spec made calls: %v", calls)
 	}
 }

@@ -37,9 +37,9 @@ func (m *Manager) Read(ctx context.Context, id string, spec *Spec, hostKeys map[
 	if c.Name == "" {
 		c.Name = spec.Name
 	}
-	// An import (no name yet) learns whether the cluster has its own load
-	// balancer; otherwise only a spec with one looks (a refresh's budget).
-	if spec.LoadBalancer != nil || spec.Name == "" {
+	// Only a spec with a load balancer looks for it (a refresh's budget);
+	// an import asks with an empty one.
+	if spec.LoadBalancer != nil {
 		if err := m.readOwnLB(ctx, c); err != nil {
 			return nil, err
 		}

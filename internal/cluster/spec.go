@@ -290,5 +290,10 @@ func validateSpec(spec Spec) error {
 		guest.ValidateSST(guest.Flavour(spec.Datastore.Type), spec.Datastore.Version, guest.SSTMethod(spec.SSTMethod)),
 		guest.ValidateParameters(guest.Flavour(spec.Datastore.Type), spec.Datastore.Version, spec.Parameters),
 		CheckTLS(spec.Datastore, spec.SSTMethod, spec.TLS))
+	if spec.LoadBalancer != nil {
+		if err := ValidatePoolSpec(withPoolDefaults(*spec.LoadBalancer)); err != nil {
+			errs = append(errs, fmt.Errorf("load_balancer: %w", err))
+		}
+	}
 	return errors.Join(errs...)
 }

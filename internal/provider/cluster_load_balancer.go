@@ -71,11 +71,12 @@ func planLoadBalancer(ctx context.Context, resp *resource.ModifyPlanResponse, pl
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, at.AtName("vip_address"), s.VIPAddress)...)
 }
 
-// lookForLoadBalancer makes an update's read look for the cluster's own
-// load balancer when only the state has one (the plan removes it).
+// lookForLoadBalancer makes a read look for the cluster's own load
+// balancer when the spec has none but the state does (an update whose plan
+// removes it) or the state knows nothing yet (an import).
 func lookForLoadBalancer(spec *cluster.Spec, state *clusterModel) {
-	if spec.LoadBalancer == nil && state.LoadBalancer != nil {
-		spec.LoadBalancer = &cluster.PoolSpec{Mode: state.LoadBalancer.Mode.ValueString()}
+	if spec.LoadBalancer == nil && (state.LoadBalancer != nil || state.Name.IsNull()) {
+		spec.LoadBalancer = &cluster.PoolSpec{}
 	}
 }
 

@@ -203,6 +203,7 @@ func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, re
 	defer cancel()
 	spec, d := state.spec(ctx)
 	resp.Diagnostics.Append(d...)
+	lookForLoadBalancer(&spec, &state)
 	ctx = maskSecrets(ctx, spec.RootPassword, spec.SSH.PrivateKey)
 	hostKeys, d := loadHostKeys(ctx, req.Private)
 	resp.Diagnostics.Append(d...)

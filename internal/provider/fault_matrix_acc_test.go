@@ -102,6 +102,12 @@ func TestAccFaultMatrix(t *testing.T) {
 		{fault: "server group create 500", phase: "cloud objects", inject: func(t *testing.T, fr *faultRun) {
 			fr.httpFault(t, "POST", `^/compute/v2.1/os-server-groups$`, fr.name, 500, 1)
 		}},
+		// Octavia refuses the cluster's own load balancer while the servers
+		// build: the create fails at once, naming it, and nothing is left.
+		{fault: "cluster's load balancer 500", phase: "load balancer", config: `load_balancer = { mode = "single_writer" }`,
+			inject: func(t *testing.T, fr *faultRun) {
+				fr.httpFault(t, "POST", `^/load-balancer/v2(\.0)?/lbaas/loadbalancers$`, fr.name, 500, 1)
+			}},
 		{fault: "port create 500", phase: "servers", node: 2, converge: true, inject: func(t *testing.T, fr *faultRun) {
 			fr.httpFault(t, "POST", `^/network/v2.0/ports$`, `"`+fr.name+name(2)+`"`, 500, 1)
 		}},
