@@ -21,4 +21,9 @@ resource "pxc_cluster" "example" {
   parameters = {
     max_connections = "500"
   }
+
+  # The address applications use: load_balancer.vip_address.
+  load_balancer = {
+    mode = "single_writer"
+  }
 }
