@@ -123,6 +123,12 @@ func (m *Manager) RemoveLoadBalancer(ctx context.Context, c *Cluster) error {
 	return nil
 }
 
+// ReadLoadBalancer sets c.LoadBalancer to the cluster's own load balancer
+// as Octavia has it (readOwnLB), for a caller whose Read did not look.
+func (m *Manager) ReadLoadBalancer(ctx context.Context, c *Cluster) error {
+	return m.readOwnLB(ctx, c)
+}
+
 // readOwnLB observes the cluster's own load balancer in one request, a
 // list by its name: nil when there is none or Octavia left it in ERROR
 // (the next apply replaces it).

@@ -117,13 +117,20 @@ func TestAccClusterAllowedCIDRsBehindLoadBalancer(t *testing.T) {
 			},
 			{
 				PreConfig: func() { applyStarted = time.Now() },
-				Config:    lc.ownLBConfig(name),
+				// The data source finds the cluster's load balancer too.
+				Config: lc.ownLBConfig(name) + `
+data "pxc_cluster" "lookup" {
+  name = pxc_cluster.test.name
+}
+`,
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{
 					plancheck.ExpectResourceAction("pxc_cluster.test", plancheck.ResourceActionUpdate),
 					plancheck.ExpectKnownValue("pxc_cluster.test", tfjsonpath.New("load_balancer").AtMapKey("vip_address"), knownvalue.NotNull()),
 				}},
 				Check: resource.ComposeTestCheckFunc(
 					w.checkState(t, "allowed_cidrs change", &applyStarted, vipMaxGap),
+					resource.TestCheckResourceAttrPair("data.pxc_cluster.lookup", "load_balancer.vip_address", "pxc_cluster.test", "load_balancer.vip_address"),
+					resource.TestCheckResourceAttr("data.pxc_cluster.lookup", "load_balancer.mode", "single_writer"),
 					checkRootAccounts([]string{lc.gateway}, []string{removedRootAt, vipSubnetRootAt}),
 					func(s *terraform.State) error { serverIDs = stateServerIDs(s); return nil },
 				),

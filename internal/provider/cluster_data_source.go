@@ -73,6 +73,9 @@ func (d *clusterDataSource) Read(ctx context.Context, req datasource.ReadRequest
 		}
 	}
 	c, err := mgr.Read(ctx, id, spec, nil)
+	if err == nil {
+		err = mgr.ReadLoadBalancer(ctx, c)
+	}
 	if err != nil {
 		resp.Diagnostics.Append(readClusterFailed("reading cluster "+id, err))
 		return
@@ -88,5 +91,6 @@ func (d *clusterDataSource) Read(ctx context.Context, req datasource.ReadRequest
 	m.ClusterStateUUID = state.ClusterStateUUID
 	m.SecurityGroupID = state.SecurityGroupID
 	m.Writer = state.Writer
+	m.LoadBalancer = state.LoadBalancer
 	resp.Diagnostics.Append(resp.State.Set(ctx, &m)...)
 }

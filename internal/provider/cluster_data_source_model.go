@@ -18,4 +18,6 @@ type clusterDataModel struct {
 	ClusterStateUUID types.String    `tfsdk:"cluster_state_uuid"`
 	SecurityGroupID  types.String    `tfsdk:"security_group_id"`
 	Writer           types.String    `tfsdk:"writer"`
+	// The cluster's own load balancer (cluster_load_balancer.go).
+	LoadBalancer *clusterLoadBalancerModel `tfsdk:"load_balancer"`
 }

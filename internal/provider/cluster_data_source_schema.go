@@ -46,6 +46,13 @@ func clusterDataSourceSchema() schema.Schema {
 			"cluster_state_uuid": schema.StringAttribute{Computed: true, MarkdownDescription: "`wsrep_cluster_state_uuid`, when the live state was read."},
 			"security_group_id":  schema.StringAttribute{Computed: true, MarkdownDescription: "The cluster's security group."},
 			"writer":             schema.StringAttribute{Computed: true, MarkdownDescription: writerDescription},
+			"load_balancer": schema.SingleNestedAttribute{Computed: true,
+				MarkdownDescription: "The cluster's own load balancer (its `load_balancer` block); null without one.",
+				Attributes: map[string]schema.Attribute{
+					"mode":        schema.StringAttribute{Computed: true, MarkdownDescription: "`single_writer` or `multi_writer`."},
+					"id":          schema.StringAttribute{Computed: true, MarkdownDescription: "The Octavia load balancer id."},
+					"vip_address": schema.StringAttribute{Computed: true, MarkdownDescription: "The address applications connect to (port 3306)."},
+				}},
 		},
 	}
 }

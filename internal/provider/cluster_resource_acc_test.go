@@ -189,6 +189,7 @@ data "pxc_clusters" "all" {
 				ConfigStateChecks: []statecheck.StateCheck{
 					statecheck.ExpectKnownValue("data.pxc_cluster.by_name", tfjsonpath.New("status"), knownvalue.StringExact("ACTIVE")),
 					statecheck.ExpectKnownValue("data.pxc_cluster.by_name", tfjsonpath.New("datastore").AtMapKey("version"), knownvalue.StringExact("10.11")),
+					statecheck.ExpectKnownValue("data.pxc_cluster.by_name", tfjsonpath.New("load_balancer"), knownvalue.Null()),
 					statecheck.ExpectKnownValue("data.pxc_cluster.by_name", tfjsonpath.New("nodes"), knownvalue.ListExact([]knownvalue.Check{
 						nodeCheck(name + "-1"), nodeCheck(name + "-2"), nodeCheck(name + "-3"),
 					})),
