@@ -153,9 +153,13 @@ func (m *Manager) readOwnLB(ctx context.Context, c *Cluster) error {
 
 // ownLBs finds every load balancer the cluster made for itself, by name
 // and description: also one whose create answered with an error, or not
-// at all.
+// at all. A cloud without Octavia has none, so deleting or importing a
+// cluster there does not need the service.
 func (m *Manager) ownLBs(ctx context.Context, c *Cluster) ([]openstack.LoadBalancer, error) {
 	lbs, err := m.cloud.ListLoadBalancers(ctx, ownLBName(c))
+	if missing := (*openstack.ServiceMissingError)(nil); errors.As(err, &missing) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, fmt.Errorf("find the load balancer of cluster %s: %w", c.ID, err)
 	}

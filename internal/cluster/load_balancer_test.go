@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pxc-provider/terraform-provider-pxc/internal/openstack"
 )
 
 // lbRig creates a cluster with its own load balancer.
@@ -236,5 +238,29 @@ func TestCreateRefusesALoadBalancerThatCannotWork(t *testing.T) {
 	}
 	if calls := r.log.all(); len(calls) != 0 {
 		t.Errorf("a refused spec made calls: %v", calls)
+	}
+}
+
+// A cloud without Octavia has no load balancer to find or delete: a
+// cluster's import and delete do not depend on the service.
+func TestDeleteOnACloudWithoutOctavia(t *testing.T) {
+	r := newRig()
+	ctx := testContext(t)
+	c, err := r.m.Create(ctx, testSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.cloud.failOn["ListLoadBalancers"] = &openstack.ServiceMissingError{Service: "load-balancer"}
+	// An import looks for it too.
+	spec := testSpec()
+	spec.SSH.PrivateKey, spec.LoadBalancer = c.GeneratedPrivateKey, &PoolSpec{}
+	if got, err := r.m.Read(ctx, c.ID, &spec, c.HostKeys); err != nil || got.LoadBalancer != nil {
+		t.Fatalf("Read = %v, load balancer %+v", err, got)
+	}
+	if err := r.m.Delete(ctx, c.ID, Cluster{Name: c.Name}); err != nil {
+		t.Fatal(err)
+	}
+	if left := r.cloud.objects(); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
 	}
 }
