@@ -10,9 +10,10 @@ import (
 
 // Delete removes everything the cluster owns: servers (and their volume
 // attachments), volumes, ports, its own load balancer, the server group,
-// the security group and a generated keypair. Objects already gone count as deleted, so it is safe to
-// repeat and it cleans up after a create that failed halfway. known names
-// objects a failed create made before any server carried the metadata.
+// the security group and a generated keypair. Objects already gone count
+// as deleted, so it is safe to repeat and it cleans up after a create that
+// failed halfway. known names objects a failed create made before any
+// server carried the metadata (and the name its load balancer has).
 func (m *Manager) Delete(ctx context.Context, id string, known Cluster) error {
 	inv, err := m.discover(ctx, id, "")
 	if err != nil {
