@@ -88,8 +88,8 @@ const (
 // is empty (issue 10 defects 1 and 6). allowed_cidrs first holds the load
 // balancer's VIP subnet too, so the one MySQL rule for that subnet is the
 // cluster's (Neutron refuses a second); narrowing it away must leave that
-// access to the load balancer. Then the block goes: the load balancer is
-// deleted in place, the nodes stay.
+// access to the load balancer. An import restores the block. Then the
+// block goes: the load balancer is deleted in place, the nodes stay.
 func TestAccClusterAllowedCIDRsBehindLoadBalancer(t *testing.T) {
 	lc := requireLocalCloud(t)
 	name := "acccidr-" + acctest.RandStringFromCharSet(5, "abcdefghijklmnopqrstuvwxyz")
@@ -134,6 +134,13 @@ data "pxc_cluster" "lookup" {
 					checkRootAccounts([]string{lc.gateway}, []string{removedRootAt, vipSubnetRootAt}),
 					func(s *terraform.State) error { serverIDs = stateServerIDs(s); return nil },
 				),
+			},
+			{
+				// An import finds the load balancer and restores the block.
+				ResourceName:            "pxc_cluster.test",
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: clusterImportVerifyIgnore,
 			},
 			{
 				Config: lc.cidrsCluster(name),

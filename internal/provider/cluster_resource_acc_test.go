@@ -203,17 +203,10 @@ data "pxc_clusters" "all" {
 				// Import restores the configuration from server metadata. What
 				// it cannot know: secrets (never in the cloud) and, without the
 				// key, the live Galera state.
-				ResourceName:      "pxc_cluster.test",
-				ImportState:       true,
-				ImportStateVerify: true,
-				ImportStateVerifyIgnore: []string{
-					"root_password", "generated_private_key", "parameters", "timeouts", "status", "cluster_state_uuid",
-					// The CA is in no cloud object (issue 14): give tls.ca_cert/ca_key to adopt it.
-					"ca_certificate", "generated_ca_key",
-					"nodes.0.wsrep_local_state", "nodes.1.wsrep_local_state", "nodes.2.wsrep_local_state",
-					"nodes.0.wsrep_cluster_size", "nodes.1.wsrep_cluster_size", "nodes.2.wsrep_cluster_size",
-					"writer", "nodes.0.role", "nodes.1.role", "nodes.2.role",
-				},
+				ResourceName:            "pxc_cluster.test",
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: clusterImportVerifyIgnore,
 			},
 			{
 				// Now adopt it for real: forget it (the cloud keeps it) ...
@@ -371,4 +364,16 @@ func TestAccClusterResourceMissingKeyPair(t *testing.T) {
 			ExpectError: regexp.MustCompile(`(?s)Unknown Key Pair.*keypair\s+"accnokey"\s+does\s+not\s+exist`),
 		}},
 	})
+}
+
+// clusterImportVerifyIgnore is what an import of a 3-node pxc_cluster cannot
+// know: secrets (never in the cloud) and, without the key, the live
+// Galera state.
+var clusterImportVerifyIgnore = []string{
+	"root_password", "generated_private_key", "parameters", "timeouts", "status", "cluster_state_uuid",
+	// The CA is in no cloud object (issue 14): give tls.ca_cert/ca_key to adopt it.
+	"ca_certificate", "generated_ca_key",
+	"nodes.0.wsrep_local_state", "nodes.1.wsrep_local_state", "nodes.2.wsrep_local_state",
+	"nodes.0.wsrep_cluster_size", "nodes.1.wsrep_cluster_size", "nodes.2.wsrep_cluster_size",
+	"writer", "nodes.0.role", "nodes.1.role", "nodes.2.role",
 }
