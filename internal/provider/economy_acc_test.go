@@ -63,7 +63,8 @@ func (c requestCount) list() string {
 // `terraform plan` that has nothing to change: more than
 // maxNoChangePlanRequests fails. Then the same for the other shape, a
 // pxc_lb_pool in front of the cluster instead (the apply between removes
-// the block and adds the pool). The applies' and the destroy's counts are
+// the block and adds the pool), and back (the block added to the running
+// cluster, the pool removed). The applies' and the destroy's counts are
 // logged. The requests are told apart from other tests on the same cloud
 // by TF_APPEND_USER_AGENT.
 func TestAccEconomyNoChangePlan(t *testing.T) {
@@ -114,6 +115,8 @@ func TestAccEconomyNoChangePlan(t *testing.T) {
 	for _, shape := range []struct{ what, config string }{
 		{"own load balancer", economyConfig(name, lc, true)},
 		{"pxc_lb_pool", economyConfig(name, lc, false)},
+		// Back: the running cluster gets its own load balancer in place.
+		{"own load balancer added", economyConfig(name, lc, true)},
 	} {
 		if err := os.WriteFile(filepath.Join(work, "main.tf"), []byte(shape.config), 0o600); err != nil {
 			t.Fatal(err)
