@@ -120,3 +120,31 @@ func TestClusterChangesDocumented(t *testing.T) {
 		}
 	}
 }
+
+// The day-2 guide's pxc_lb_pool table says, for every row of the pool's
+// changes table, what its kind says: a row naming the attribute, with
+// **Replace** or **In place**.
+func TestLBPoolChangesDocumentedInTheGuide(t *testing.T) {
+	guide, err := os.ReadFile("../../templates/guides/day-2-operations.md.tmpl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, _ := strings.Cut(string(guide), "## pxc_lb_pool")
+	table, _, _ = strings.Cut(table, "\n\n## ")
+	word := map[changeKind]string{changeReplace: "**Replace**", changeInPlace: "**In place"}
+	for _, name := range lbPoolChanges.rows() {
+		row, _ := lbPoolChanges.row(name)
+		found := false
+		for _, line := range strings.Split(table, "\n") {
+			if strings.HasPrefix(line, "| ") && strings.Contains(line, "`"+name+"`") {
+				found = true
+				if !strings.Contains(line, word[row.kind]) {
+					t.Errorf("the guide's row for %s does not say %s: %s", name, word[row.kind], line)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("the guide's pxc_lb_pool table has no row for %s", name)
+		}
+	}
+}
