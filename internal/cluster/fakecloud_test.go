@@ -588,9 +588,11 @@ func (f *fakeCloud) CreateSecurityGroupRule(_ context.Context, groupID string, r
 	if !ok {
 		return r, errNotFound
 	}
+	// As the client does with Neutron's 409: the same rule (whatever its
+	// description) is there already, and that one is the answer.
 	for _, e := range g.Rules {
 		if e.PortMin == r.PortMin && e.RemoteIPPrefix == r.RemoteIPPrefix && e.RemoteGroupID == r.RemoteGroupID {
-			return r, fmt.Errorf("fake: SecurityGroupRuleExists (409): %s", remote)
+			return e, nil
 		}
 	}
 	r.ID = f.id("rule")

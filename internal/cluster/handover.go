@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -100,33 +99,23 @@ func (m *Manager) waitWriterSwitched(ctx context.Context, p *Pool, from, to stri
 	return nil
 }
 
-// poolsOf finds the cluster's load balancers by the security group rules
-// each one adds for its members (described "pxc_lb <id>").
+// poolsOf reads the cluster's load balancers: its own and every
+// pxc_lb_pool's, found by their description (clusterLBs).
 func (m *Manager) poolsOf(ctx context.Context, c *Cluster) ([]*Pool, error) {
-	if c.SecurityGroupID == "" {
-		return nil, nil
-	}
-	sg, err := m.cloud.GetSecurityGroup(ctx, c.SecurityGroupID)
+	lbs, err := m.clusterLBs(ctx, c.ID)
 	if err != nil {
 		return nil, fmt.Errorf("find the cluster's load balancers: %w", err)
 	}
-	var ids []string
-	for _, r := range sg.Rules {
-		if id, ok := lbOfRule(r); ok && id != "" && !slices.Contains(ids, id) {
-			ids = append(ids, id)
-		}
-	}
-	slices.Sort(ids)
 	var pools []*Pool
-	for _, id := range ids {
-		p, err := m.ReadPool(ctx, id)
+	for _, lb := range lbs {
+		p, err := m.ReadPool(ctx, lb.ID)
 		if errors.Is(err, ErrNotFound) {
 			continue
 		}
 		if err != nil {
-			return nil, fmt.Errorf("load balancer %s: %w", id, err)
+			return nil, fmt.Errorf("load balancer %s: %w", lb.ID, err)
 		}
-		if p.ClusterID == c.ID && p.PoolID != "" {
+		if p.PoolID != "" {
 			pools = append(pools, p)
 		}
 	}

@@ -115,7 +115,7 @@ func (m *Manager) RemoveLoadBalancer(ctx context.Context, c *Cluster) error {
 		return err
 	}
 	for _, lb := range lbs {
-		if err := m.DeleteKnownPool(ctx, KnownPool{LoadBalancerID: lb.ID}, c.ID); err != nil {
+		if err := m.DeleteKnownPool(ctx, KnownPool{LoadBalancerID: lb.ID, VIPSubnetID: lb.VIPSubnetID}, c.ID); err != nil {
 			return fmt.Errorf("delete load balancer %s: %w", lb.ID, err)
 		}
 	}

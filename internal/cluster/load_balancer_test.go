@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -262,5 +263,69 @@ func TestDeleteOnACloudWithoutOctavia(t *testing.T) {
 	}
 	if left := r.cloud.objects(); len(left) != 0 {
 		t.Errorf("left behind: %v", left)
+	}
+}
+
+// lbAndPoolRig is a cluster with its own single-writer load balancer and
+// a multi-writer pxc_lb_pool on the same subnet: Neutron keeps one rule
+// per port and network, so the pool's rules are the load balancer's.
+func lbAndPoolRig(t *testing.T) (*rig, *Cluster, Spec, *Pool) {
+	t.Helper()
+	r, c, spec := lbRig(t)
+	p, err := r.m.CreatePool(testContext(t), PoolSpec{
+		ClusterID: c.ID, Port: 3307, LBMethod: "ROUND_ROBIN", Mode: ModeMultiWriter, HealthCheck: HealthGalera,
+		ClientTimeoutMs: DefaultClientTimeoutMs, MemberTimeoutMs: DefaultMemberTimeoutMs,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, c, spec, p
+}
+
+func TestGrowUpdatesEveryLoadBalancerOnTheSameSubnet(t *testing.T) {
+	r, c, spec, p := lbAndPoolRig(t)
+	spec.NodeCount = 4
+	if err := r.m.Resize(testContext(t), c, spec); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"db-1", "db-2", "db-3", "db-4"}
+	for what, lb := range map[string]*Pool{"the cluster's load balancer": c.LoadBalancer, "the pool": p} {
+		if got := memberNames(t, r, lb); !slices.Equal(got, want) {
+			t.Errorf("members of %s after the grow = %v", what, got)
+		}
+	}
+}
+
+// Removing one load balancer hands the rules the other one relies on over
+// to it; removing the last removes them.
+func TestRemovingALoadBalancerKeepsTheRulesAnotherNeeds(t *testing.T) {
+	r, c, _, p := lbAndPoolRig(t)
+	ctx := testContext(t)
+	marked := func(lbID string) []string {
+		var out []string
+		for _, rule := range r.cloud.groups[c.SecurityGroupID].Rules {
+			if rule.Description == ruleOwner(lbID) {
+				out = append(out, fmt.Sprintf("tcp/%d from %s", rule.PortMin, rule.RemoteIPPrefix))
+			}
+		}
+		return out
+	}
+	own := marked(c.LoadBalancer.LoadBalancerID)
+	if len(own) == 0 {
+		t.Fatal("the cluster's load balancer made no rule")
+	}
+	if err := r.m.RemoveLoadBalancer(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	if got := marked(p.LoadBalancerID); !slices.Equal(got, own) {
+		t.Errorf("after the cluster's load balancer went, the pool's rules are %v, want %v", got, own)
+	}
+	if err := r.m.DeletePool(ctx, p.LoadBalancerID, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	for _, rule := range r.cloud.groups[c.SecurityGroupID].Rules {
+		if _, ok := lbOfRule(rule); ok {
+			t.Errorf("a load balancer's rule is left after the last one went: %+v", rule)
+		}
 	}
 }

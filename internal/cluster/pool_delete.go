@@ -19,6 +19,17 @@ func (m *Manager) DeletePool(ctx context.Context, lbID, clusterID string) error 
 // a floating IP: without one, nothing is looked up before the delete.
 func (m *Manager) DeleteKnownPool(ctx context.Context, k KnownPool, clusterID string) error {
 	lbID := k.LoadBalancerID
+	// Another load balancer on its VIP subnet shares its rules (Neutron
+	// keeps one per port and network) and inherits them: the subnet is
+	// asked for before the load balancer goes when the caller has none.
+	subnet := k.VIPSubnetID
+	if subnet == "" {
+		lb, err := m.cloud.GetLoadBalancer(ctx, lbID)
+		if err != nil && !openstack.IsNotFound(err) {
+			return fmt.Errorf("read load balancer %s before deleting it: %w", lbID, err)
+		}
+		subnet = lb.VIPSubnetID
+	}
 	if k.WithFloatingIP {
 		if err := m.deleteFloatingIPs(ctx, lbID); err != nil {
 			return err
@@ -27,27 +38,51 @@ func (m *Manager) DeleteKnownPool(ctx context.Context, k KnownPool, clusterID st
 	if err := m.cloud.DeleteLoadBalancer(ctx, lbID, true); err != nil {
 		return err
 	}
+	lbs, err := m.clusterLBs(ctx, clusterID)
+	if err != nil {
+		return fmt.Errorf("find the other load balancers of cluster %s: %w", clusterID, err)
+	}
+	heir := heirOf(lbs, lbID, subnet)
 	sgs, err := m.cloud.ListSecurityGroups(ctx, openstack.SecurityGroupFilter{Description: ownerDescription(clusterID)})
 	if err != nil {
 		return err
 	}
 	for _, sg := range sgs {
-		if err := m.removePoolRules(ctx, sg, lbID); err != nil {
+		if err := m.removePoolRules(ctx, sg, lbID, heir); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// removePoolRules removes the rules load balancer lbID added to sg. A
-// MySQL rule another load balancer also relies on (its clustercheck rule
-// from the same network says so) is handed to that load balancer instead:
-// Neutron keeps one MySQL rule per network, so the first load balancer's
-// rule served both.
-func (m *Manager) removePoolRules(ctx context.Context, sg openstack.SecurityGroup, lbID string) error {
+// heirOf is the load balancer among lbs that takes lbID's rules: another
+// one on its VIP subnet, subnetID, whose member sources default to that
+// subnet too. "" when there is none.
+func heirOf(lbs []openstack.LoadBalancer, lbID, subnetID string) string {
+	for _, lb := range lbs {
+		if lb.ID != lbID && subnetID != "" && lb.VIPSubnetID == subnetID {
+			return lb.ID
+		}
+	}
+	return ""
+}
+
+// removePoolRules removes the rules load balancer lbID added to sg, or
+// hands them all to heir (another load balancer on its subnet, which relied
+// on them). A MySQL rule another load balancer also relies on (its
+// clustercheck rule from the same network says so) is handed to that load
+// balancer instead: Neutron keeps one MySQL rule per network, so the first
+// load balancer's rule served both.
+func (m *Manager) removePoolRules(ctx context.Context, sg openstack.SecurityGroup, lbID, heir string) error {
 	var relied map[netip.Prefix]string
 	for _, r := range sg.Rules {
 		if r.Description != ruleOwner(lbID) {
+			continue
+		}
+		if heir != "" {
+			if err := m.handOver(ctx, sg.ID, r, ruleOwner(heir)); err != nil {
+				return err
+			}
 			continue
 		}
 		if p, ok := clientRuleCIDR(r); ok {

@@ -70,9 +70,10 @@ func TestPoolEconomy(t *testing.T) {
 	if full.Port != 3306 || full.LBMethod != "ROUND_ROBIN" || full.ClientTimeoutMs != DefaultClientTimeoutMs || full.Mode != ModeSingleWriter || full.ClusterID != c.ID {
 		t.Errorf("full read = %+v", full)
 	}
-	// Without a floating IP the delete looks nothing up first.
+	// Without a floating IP, and with its subnet known (as state has it),
+	// the delete looks nothing up first.
 	before = len(r.log.all())
-	if err := r.m.DeleteKnownPool(ctx, KnownPool{LoadBalancerID: p.LoadBalancerID}, c.ID); err != nil {
+	if err := r.m.DeleteKnownPool(ctx, KnownPool{LoadBalancerID: p.LoadBalancerID, VIPSubnetID: p.VIPSubnetID}, c.ID); err != nil {
 		t.Fatal(err)
 	}
 	calls = calledMethods(r.log.all()[before:])

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 
@@ -133,4 +134,27 @@ func (p *Pool) observe(st openstack.LoadBalancerStatus) {
 		})
 	}
 	sort.Slice(p.Members, func(i, j int) bool { return p.Members[i].NodeName < p.Members[j].NodeName })
+}
+
+// clusterLBs lists the load balancers in front of the cluster, by the
+// description each carries ("pxc_cluster <id> mode=..."), in one request.
+// Not by the security group rules they add: Neutron keeps one rule per
+// port and network, so load balancers on one subnet share theirs. One
+// being deleted does not count; a cloud without Octavia has none.
+func (m *Manager) clusterLBs(ctx context.Context, clusterID string) ([]openstack.LoadBalancer, error) {
+	all, err := m.cloud.ListLoadBalancers(ctx, "")
+	if missing := (*openstack.ServiceMissingError)(nil); errors.As(err, &missing) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []openstack.LoadBalancer
+	for _, lb := range all {
+		if id, _, _ := parseLBDescription(lb.Description); id == clusterID && lb.ProvisioningStatus != "PENDING_DELETE" {
+			out = append(out, lb)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
 }

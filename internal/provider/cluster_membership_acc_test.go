@@ -22,10 +22,12 @@ import (
 const maxShrinkGap = 2 * time.Second
 
 // node_count 3 -> 5 -> 3 on one cluster behind a single-writer pxc_lb_pool
-// with writes through the VIP all along (issue 11): the grow adds name-4
-// and name-5, the shrink removes them; before the shrink the writer is
-// moved to name-5, so the shrink must move it away first. After each
-// apply: the pool has exactly the live members, every node is Synced and
+// (and its own multi-writer load balancer on the same subnet, whose rules
+// the pool shares) with writes through the pool's VIP all along (issue
+// 11): the grow adds name-4 and name-5, the shrink removes them; before
+// the shrink the writer is moved to name-5, so the shrink must move it
+// away first. After each apply: both load balancers have exactly the live
+// members, every node is Synced and
 // holds every acknowledged write, the plan is empty; after the shrink the
 // removed servers and volumes are gone from the cloud and no write waited
 // longer than maxShrinkGap.
@@ -35,7 +37,8 @@ func TestAccClusterGrowAndShrinkBehindLoadBalancer(t *testing.T) {
 	name := "accgrow-" + acctest.RandStringFromCharSet(5, "abcdefghijklmnopqrstuvwxyz")
 	config := func(count int) string {
 		// The local cloud has three hypervisors: five nodes share them.
-		return lc.cidrsConfigWith(name, fmt.Sprintf("  node_count    = %d\n  anti_affinity = \"soft-anti-affinity\"\n", count))
+		// The cluster has a multi-writer load balancer of its own too.
+		return lc.cidrsConfigWith(name, fmt.Sprintf("  node_count    = %d\n  anti_affinity = \"soft-anti-affinity\"\n  load_balancer = { mode = \"multi_writer\" }\n", count))
 	}
 	run := &membershipRun{t: t}
 	t.Cleanup(run.stop)
@@ -228,20 +231,28 @@ func (r *membershipRun) check(s *terraform.State, want int, since time.Time, max
 		return fmt.Errorf("state has %d node addresses, want %d", len(st.ips), want)
 	}
 	r.state = st
-	lb, err := accOpenStackClient(t).GetLoadBalancerStatus(ctx, st.lbID)
+	ownLB, err := stateAttr(s, "pxc_cluster.test", "load_balancer.id")
 	if err != nil {
 		return err
 	}
-	_, pool := lb.FirstPool()
-	var members []string
-	for _, m := range pool.Members {
-		members = append(members, m.Address)
-	}
-	slices.Sort(members)
 	ips := slices.Clone(st.ips)
 	slices.Sort(ips)
-	if !slices.Equal(members, ips) {
-		return fmt.Errorf("pool members %v, want exactly the nodes %v", members, ips)
+	// Both load balancers, on one subnet: they share their security group
+	// rules, and each must still follow the nodes.
+	for what, id := range map[string]string{"pxc_lb_pool": st.lbID, "the cluster's load balancer": ownLB} {
+		lb, err := accOpenStackClient(t).GetLoadBalancerStatus(ctx, id)
+		if err != nil {
+			return err
+		}
+		_, pool := lb.FirstPool()
+		var members []string
+		for _, m := range pool.Members {
+			members = append(members, m.Address)
+		}
+		slices.Sort(members)
+		if !slices.Equal(members, ips) {
+			return fmt.Errorf("members of %s %v, want exactly the nodes %v", what, members, ips)
+		}
 	}
 	return r.w.check(t, st.cidrs(), fmt.Sprintf("node_count -> %d", want), since, maxGap)
 }

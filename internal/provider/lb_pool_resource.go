@@ -165,6 +165,7 @@ func (r *lbPoolResource) Delete(ctx context.Context, req resource.DeleteRequest,
 	// unfinished create's state (no VIP yet) looks.
 	known := cluster.KnownPool{
 		LoadBalancerID: state.ID.ValueString(),
+		VIPSubnetID:    state.VIPSubnetID.ValueString(),
 		WithFloatingIP: state.VIPAddress.ValueString() == "" || state.FloatingIPNetwork.ValueString() != "" || state.FloatingIPAddress.ValueString() != "",
 	}
 	if err := mgr.DeleteKnownPool(ctx, known, state.ClusterID.ValueString()); err != nil {
