@@ -107,6 +107,23 @@ func (m *Manager) AddLoadBalancer(ctx context.Context, c *Cluster, s PoolSpec) e
 	return m.finishOwnLB(ctx, c, s, false)
 }
 
+// SetLoadBalancer makes the cluster's own load balancer what want says,
+// from what the last read found (c.LoadBalancer): added, removed (want
+// nil), or replaced for another mode; kept when the mode is the same.
+func (m *Manager) SetLoadBalancer(ctx context.Context, c *Cluster, want *PoolSpec) error {
+	have := c.LoadBalancer
+	switch {
+	case want == nil && have == nil:
+		return nil
+	case want == nil:
+		return m.RemoveLoadBalancer(ctx, c)
+	case have != nil && have.Mode == withPoolDefaults(*want).Mode:
+		return nil
+	default:
+		return m.AddLoadBalancer(ctx, c, *want)
+	}
+}
+
 // RemoveLoadBalancer deletes the cluster's own load balancer, if any, and
 // the security group rules it added.
 func (m *Manager) RemoveLoadBalancer(ctx context.Context, c *Cluster) error {

@@ -329,3 +329,30 @@ func TestRemovingALoadBalancerKeepsTheRulesAnotherNeeds(t *testing.T) {
 		}
 	}
 }
+
+// SetLoadBalancer keeps a load balancer of the wanted mode, replaces one
+// of another mode, and removes it when none is wanted.
+func TestSetLoadBalancerFollowsTheSpec(t *testing.T) {
+	r, c, _ := lbRig(t)
+	ctx := testContext(t)
+	first := c.LoadBalancer.LoadBalancerID
+	before := len(r.log.all())
+	if err := r.m.SetLoadBalancer(ctx, c, &PoolSpec{}); err != nil { // the default mode, single_writer
+		t.Fatal(err)
+	}
+	if calls := octaviaCalls(r.log.all()[before:]); len(calls) != 0 || c.LoadBalancer.LoadBalancerID != first {
+		t.Errorf("the same mode made Octavia calls %v", calls)
+	}
+	if err := r.m.SetLoadBalancer(ctx, c, &PoolSpec{Mode: ModeMultiWriter}); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.cloud.lbs[first]; ok || c.LoadBalancer == nil || c.LoadBalancer.Mode != ModeMultiWriter {
+		t.Errorf("another mode did not replace the load balancer: %+v", c.LoadBalancer)
+	}
+	if err := r.m.SetLoadBalancer(ctx, c, nil); err != nil {
+		t.Fatal(err)
+	}
+	if c.LoadBalancer != nil || len(r.cloud.lbs) != 0 {
+		t.Errorf("none wanted, but %d load balancers are left", len(r.cloud.lbs))
+	}
+}

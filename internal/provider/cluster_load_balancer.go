@@ -79,20 +79,3 @@ func lookForLoadBalancer(spec *cluster.Spec, state *clusterModel) {
 		spec.LoadBalancer = &cluster.PoolSpec{}
 	}
 }
-
-// updateLoadBalancer makes the cluster's own load balancer what the spec
-// says, from what the read found: added, removed, or replaced for
-// another mode.
-func updateLoadBalancer(ctx context.Context, mgr *cluster.Manager, c *cluster.Cluster, spec cluster.Spec) error {
-	want, have := spec.LoadBalancer, c.LoadBalancer
-	switch {
-	case want == nil && have == nil:
-		return nil
-	case want == nil:
-		return mgr.RemoveLoadBalancer(ctx, c)
-	case have != nil && have.Mode == want.Mode:
-		return nil
-	default:
-		return mgr.AddLoadBalancer(ctx, c, *want)
-	}
-}

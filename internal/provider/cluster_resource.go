@@ -358,7 +358,7 @@ func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest
 	}
 	// Last, so that it takes the nodes as they now are.
 	if !resp.Diagnostics.HasError() {
-		if err := updateLoadBalancer(ctx, mgr, c, spec); err != nil {
+		if err := mgr.SetLoadBalancer(ctx, c, spec.LoadBalancer); err != nil {
 			resp.Diagnostics.Append(updateLoadBalancerFailed(state.ID.ValueString(), explainDeadline(ctx, "timeouts.update", timeout, err)))
 		}
 	}
