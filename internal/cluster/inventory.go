@@ -19,6 +19,15 @@ type inventory struct {
 	keyPairs       []string // generated ones only: a user's keypair is not ours
 }
 
+// groupRules are the rules of the cluster's security group (none without
+// one).
+func (inv *inventory) groupRules() []openstack.SecurityGroupRule {
+	if len(inv.securityGroups) == 0 {
+		return nil
+	}
+	return inv.securityGroups[0].Rules
+}
+
 func (inv *inventory) empty() bool {
 	return len(inv.servers) == 0 && len(inv.volumes) == 0 && len(inv.ports) == 0 &&
 		len(inv.securityGroups) == 0 && len(inv.serverGroupIDs) == 0 && len(inv.keyPairs) == 0

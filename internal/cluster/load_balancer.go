@@ -97,11 +97,7 @@ func (m *Manager) AddLoadBalancer(ctx context.Context, c *Cluster, s PoolSpec) e
 	if err != nil {
 		return err
 	}
-	var rules []openstack.SecurityGroupRule
-	if len(inv.securityGroups) > 0 {
-		rules = inv.securityGroups[0].Rules
-	}
-	if err := m.startOwnLB(ctx, c, s, openstack.Subnet{ID: subnet}, rules); err != nil {
+	if err := m.startOwnLB(ctx, c, s, openstack.Subnet{ID: subnet}, inv.groupRules()); err != nil {
 		return err
 	}
 	return m.finishOwnLB(ctx, c, s, false)

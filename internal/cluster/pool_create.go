@@ -37,12 +37,8 @@ func (m *Manager) CreatePool(ctx context.Context, s PoolSpec) (*Pool, error) {
 			return nil, err
 		}
 	}
-	var rules []openstack.SecurityGroupRule
-	if len(inv.securityGroups) > 0 {
-		rules = inv.securityGroups[0].Rules
-	}
 	name := fmt.Sprintf("%s-%s-%d", ObjectName(c.Name, c.ID), strings.ReplaceAll(s.Mode, "_", "-"), s.Port)
-	p, err := m.startPool(ctx, c, s, name, lbDescription(c.ID, s.Mode, s.HealthCheck), rules)
+	p, err := m.startPool(ctx, c, s, name, lbDescription(c.ID, s.Mode, s.HealthCheck), inv.groupRules())
 	if err != nil {
 		return poolOrNil(p), err
 	}
