@@ -75,36 +75,65 @@ func enableUnit(units ...string) string {
 // unit skip its --wsrep-recover pass where there is nothing to recover.
 const freshStartDropIn = "/run/systemd/system/mariadb.service.d/pxc-fresh-start.conf"
 
-// freshStartScript installs freshStartDropIn when the unit is Debian's,
-// whose ExecStartPre runs galera_recovery (a whole server start and stop:
-// half a second on an empty datadir) before every start and hands the
-// position to ExecStart in /run/mysqld/wsrep-start-position. The drop-in's
-// ExecStartPre does the same, except on a datadir Galera never ran on (no
-// grastate.dat) and that is no restored backup (restoredMarker): there the
-// position is empty, as the pass would find. This is the rule the
-// init-less start follows (startCommand); it holds for every start, so the
-// drop-in stays until the next boot. It prints "installed" when it did.
-// systemd reads "$$" as a literal "$".
+// freshStartScript installs freshStartDropIn when the unit is one of the
+// two forms Debian's MariaDB has shipped, both of which run galera_recovery
+// (a whole server start and stop: half a second on an empty datadir)
+// before every start:
+//   - up to 10.11.18, an ExecStartPre runs it and hands the position to
+//     ExecStart in /run/mysqld/wsrep-start-position (freshStartPreUnit);
+//   - from 10.11.19 (bookworm-security), ExecStart runs it in the shell
+//     that then execs the server (freshStartExecUnit).
+//
+// Either drop-in does what the unit does, except on a datadir Galera never
+// ran on (no grastate.dat) and that is no restored backup
+// (restoredMarker): there the position is empty, as the pass would find.
+// This is the rule the init-less start follows (startCommand); it holds
+// for every start, so the drop-in stays until the next boot. A unit of
+// neither form keeps its pass: the drop-in replaces the command it
+// recognised, and only that one. It prints "installed" when it did.
 func freshStartScript() string {
 	return `set -e
 unit=/usr/lib/systemd/system/mariadb.service
 [ -e "$unit" ] || unit=/lib/systemd/system/mariadb.service
-if grep -qs /usr/bin/galera_recovery "$unit" && grep -qs ` + runDir + `/wsrep-start-position "$unit"; then
-  mkdir -p ` + path.Dir(freshStartDropIn) + `
+grep -qs /usr/bin/galera_recovery "$unit" || exit 0
+mkdir -p ` + path.Dir(freshStartDropIn) + `
+if grep -qs ` + runDir + `/wsrep-start-position "$unit"; then
   cat >` + freshStartDropIn + `.tmp <<'EOF'
-` + freshStartUnit() + `EOF
-  mv ` + freshStartDropIn + `.tmp ` + freshStartDropIn + `
-  echo installed
-fi`
+` + freshStartPreUnit() + `EOF
+elif grep -qsF '` + debianInlineExec + `' "$unit"; then
+  cat >` + freshStartDropIn + `.tmp <<'EOF'
+` + freshStartExecUnit() + `EOF
+else
+  exit 0
+fi
+mv ` + freshStartDropIn + `.tmp ` + freshStartDropIn + `
+echo installed`
 }
 
-// freshStartUnit is freshStartDropIn's content.
-func freshStartUnit() string {
-	return `# written by terraform-provider-pxc: no --wsrep-recover pass on a datadir
+// debianInlineExec is how the ExecStart of Debian's unit from 10.11.19
+// ends: the shell that ran galera_recovery execs the server with the
+// position it found ($VAR).
+const debianInlineExec = `exec /usr/sbin/mariadbd $MYSQLD_OPTS $_WSREP_NEW_CLUSTER $VAR"`
+
+// freshStartHeader heads either drop-in.
+const freshStartHeader = `# written by terraform-provider-pxc: no --wsrep-recover pass on a datadir
 # Galera never ran on (no grastate.dat, no restored backup)
 [Service]
-ExecStartPre=
+`
+
+// freshStartPreUnit is freshStartDropIn for the unit whose ExecStartPre
+// writes the position file. systemd reads "$$" as a literal "$".
+func freshStartPreUnit() string {
+	return freshStartHeader + `ExecStartPre=
 ExecStartPre=/bin/sh -c "if ` + recoverablePosition + `; then VAR=$$(/usr/bin/galera_recovery) || exit 1; else VAR=; fi; echo _WSREP_START_POSITION=$$VAR > ` + runDir + `/wsrep-start-position"
+`
+}
+
+// freshStartExecUnit is freshStartDropIn for the unit whose ExecStart
+// runs the pass itself: the same command, the pass made conditional.
+func freshStartExecUnit() string {
+	return freshStartHeader + `ExecStart=
+ExecStart=/bin/sh -c "set -f; if ` + recoverablePosition + `; then VAR=$$(/usr/bin/galera_recovery) || exit 1; else VAR=; fi; exec /usr/sbin/mariadbd $$MYSQLD_OPTS $$_WSREP_NEW_CLUSTER $$VAR"
 `
 }
 

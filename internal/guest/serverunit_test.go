@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -12,76 +13,100 @@ import (
 	"time"
 )
 
-// freshStartCommand is the drop-in's ExecStartPre as sh runs it (systemd's
-// "$$" is a literal "$"), with the guest's paths moved under dir and the
-// recovery pass replaced by recover.
-func freshStartCommand(t *testing.T, dir, recover string) string {
+// freshStartCommand is the command a drop-in's directive (ExecStartPre or
+// ExecStart) runs, as sh runs it (systemd's "$$" is a literal "$"), with
+// the guest's paths moved under dir and the recovery pass replaced by
+// recover, the server by dir/mariadbd.
+func freshStartCommand(t *testing.T, unit, directive, dir, recover string) string {
 	t.Helper()
 	var line string
-	for l := range strings.SplitSeq(freshStartUnit(), "\n") {
-		if strings.HasPrefix(l, "ExecStartPre=/bin/sh -c ") {
+	for l := range strings.SplitSeq(unit, "\n") {
+		if strings.HasPrefix(l, directive+"=/bin/sh -c ") {
 			line = l
 		}
 	}
-	cmd, ok := strings.CutPrefix(line, `ExecStartPre=/bin/sh -c "`)
+	cmd, ok := strings.CutPrefix(line, directive+`=/bin/sh -c "`)
 	if !ok || !strings.HasSuffix(cmd, `"`) {
-		t.Fatalf("no ExecStartPre command in the drop-in:\n%s", freshStartUnit())
+		t.Fatalf("no %s command in the drop-in:\n%s", directive, unit)
 	}
 	cmd = strings.TrimSuffix(cmd, `"`)
 	cmd = strings.ReplaceAll(cmd, "$$", "$")
 	cmd = strings.ReplaceAll(cmd, dataDir, filepath.Join(dir, "datadir"))
 	cmd = strings.ReplaceAll(cmd, runDir, filepath.Join(dir, "run"))
+	cmd = strings.ReplaceAll(cmd, "/usr/sbin/mariadbd", filepath.Join(dir, "mariadbd"))
 	return strings.ReplaceAll(cmd, "/usr/bin/galera_recovery", recover)
 }
 
+// freshStartCase is one datadir a drop-in's command starts on.
+type freshStartCase struct {
+	name      string
+	files     []string // in the datadir
+	recoverOK bool
+	want      string // the position the server gets; "" with wantErr
+	wantPass  bool
+	wantErr   bool
+}
+
+var freshStartCases = []freshStartCase{
+	{name: "fresh datadir", want: ""},
+	{name: "galera ran", files: []string{"grastate.dat"}, recoverOK: true, wantPass: true,
+		want: "--wsrep_start_position=8d7e5695-e6b4-11f1-8748-aaf91ae2b0aa:17"},
+	{name: "restored backup", files: []string{restoredMarker}, recoverOK: true, wantPass: true,
+		want: "--wsrep_start_position=8d7e5695-e6b4-11f1-8748-aaf91ae2b0aa:17"},
+	{name: "recovery fails", files: []string{"grastate.dat"}, wantPass: true, wantErr: true},
+}
+
+// runFreshStart runs a drop-in's command on tc's datadir under a fresh
+// directory; it returns the directory and whether the recovery pass ran.
+func runFreshStart(t *testing.T, tc freshStartCase, unit, directive string, env ...string) (dir string, passRan bool) {
+	t.Helper()
+	dir = t.TempDir()
+	for _, d := range []string{"datadir", "run"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, f := range tc.files {
+		if err := os.WriteFile(filepath.Join(dir, "datadir", f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ran := filepath.Join(dir, "recovery-ran")
+	exit := "exit 1"
+	if tc.recoverOK {
+		exit = "echo --wsrep_start_position=8d7e5695-e6b4-11f1-8748-aaf91ae2b0aa:17"
+	}
+	recover := filepath.Join(dir, "galera_recovery")
+	if err := os.WriteFile(recover, []byte("#!/bin/sh\ntouch "+ran+"\n"+exit+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// The server records the arguments it was started with.
+	server := "#!/bin/sh\necho \"$*\" > " + filepath.Join(dir, "server-args") + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "mariadbd"), []byte(server), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", freshStartCommand(t, unit, directive, dir, recover))
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if (err != nil) != tc.wantErr {
+		t.Fatalf("exit: %v, want error %v; output %s", err, tc.wantErr, out)
+	}
+	_, statErr := os.Stat(ran)
+	return dir, statErr == nil
+}
+
 // TestFreshStartSkipsRecoveryOnlyOnANeverRunDatadir: the drop-in's
-// ExecStartPre hands the server an empty start position without the
-// --wsrep-recover pass only where Galera never ran (no grastate.dat, no
-// restored backup); anywhere else it runs the pass, passes its position on
-// and fails the start when the pass fails, as Debian's unit does.
+// ExecStartPre (for Debian's units up to 10.11.18) hands the server an
+// empty start position without the --wsrep-recover pass only where Galera
+// never ran (no grastate.dat, no restored backup); anywhere else it runs
+// the pass, passes its position on and fails the start when the pass
+// fails, as Debian's unit does.
 func TestFreshStartSkipsRecoveryOnlyOnANeverRunDatadir(t *testing.T) {
-	for _, tc := range []struct {
-		name      string
-		files     []string // in the datadir
-		recoverOK bool
-		want      string // the position file; "" with wantErr
-		wantPass  bool
-		wantErr   bool
-	}{
-		{name: "fresh datadir", want: "_WSREP_START_POSITION=\n"},
-		{name: "galera ran", files: []string{"grastate.dat"}, recoverOK: true, wantPass: true,
-			want: "_WSREP_START_POSITION=--wsrep_start_position=8d7e5695-e6b4-11f1-8748-aaf91ae2b0aa:17\n"},
-		{name: "restored backup", files: []string{restoredMarker}, recoverOK: true, wantPass: true,
-			want: "_WSREP_START_POSITION=--wsrep_start_position=8d7e5695-e6b4-11f1-8748-aaf91ae2b0aa:17\n"},
-		{name: "recovery fails", files: []string{"grastate.dat"}, wantPass: true, wantErr: true},
-	} {
+	for _, tc := range freshStartCases {
 		t.Run(tc.name, func(t *testing.T) {
-			dir := t.TempDir()
-			for _, d := range []string{"datadir", "run"} {
-				if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
-					t.Fatal(err)
-				}
-			}
-			for _, f := range tc.files {
-				if err := os.WriteFile(filepath.Join(dir, "datadir", f), nil, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			ran := filepath.Join(dir, "recovery-ran")
-			exit := "exit 1"
-			if tc.recoverOK {
-				exit = "echo --wsrep_start_position=8d7e5695-e6b4-11f1-8748-aaf91ae2b0aa:17"
-			}
-			recover := filepath.Join(dir, "galera_recovery")
-			if err := os.WriteFile(recover, []byte("#!/bin/sh\ntouch "+ran+"\n"+exit+"\n"), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			out, err := exec.Command("sh", "-c", freshStartCommand(t, dir, recover)).CombinedOutput()
-			if (err != nil) != tc.wantErr {
-				t.Fatalf("exit: %v, want error %v; output %s", err, tc.wantErr, out)
-			}
-			if _, err := os.Stat(ran); (err == nil) != tc.wantPass {
-				t.Errorf("recovery pass ran: %v, want %v", err == nil, tc.wantPass)
+			dir, passRan := runFreshStart(t, tc, freshStartPreUnit(), "ExecStartPre")
+			if passRan != tc.wantPass {
+				t.Errorf("recovery pass ran: %v, want %v", passRan, tc.wantPass)
 			}
 			if tc.wantErr {
 				return
@@ -90,8 +115,99 @@ func TestFreshStartSkipsRecoveryOnlyOnANeverRunDatadir(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if string(got) != tc.want {
-				t.Errorf("position file %q, want %q", got, tc.want)
+			if want := "_WSREP_START_POSITION=" + tc.want + "\n"; string(got) != want {
+				t.Errorf("position file %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestFreshStartExecSkipsRecoveryOnlyOnANeverRunDatadir: the same rule for
+// Debian's units from 10.11.19, whose ExecStart runs the pass and execs
+// the server: the drop-in's ExecStart starts the server with the unit's
+// options, the bootstrap flag galera_new_cluster sets and the position the
+// pass found, none on a fresh datadir; a failed pass starts no server.
+func TestFreshStartExecSkipsRecoveryOnlyOnANeverRunDatadir(t *testing.T) {
+	for _, tc := range freshStartCases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir, passRan := runFreshStart(t, tc, freshStartExecUnit(), "ExecStart",
+				"MYSQLD_OPTS=--skip-name-resolve", "_WSREP_NEW_CLUSTER=--wsrep-new-cluster")
+			if passRan != tc.wantPass {
+				t.Errorf("recovery pass ran: %v, want %v", passRan, tc.wantPass)
+			}
+			got, err := os.ReadFile(filepath.Join(dir, "server-args"))
+			if tc.wantErr {
+				if err == nil {
+					t.Errorf("the server started after a failed pass, with %q", got)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := strings.TrimSpace("--skip-name-resolve --wsrep-new-cluster "+tc.want) + "\n"; string(got) != want {
+				t.Errorf("server started with %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// Debian's mariadb.service, the lines that start the server, in the two
+// forms freshStartScript recognises.
+const (
+	debianUnitPositionFile = `[Service]
+EnvironmentFile=-/run/mysqld/wsrep-new-cluster
+EnvironmentFile=-/run/mysqld/wsrep-start-position
+ExecStartPre=/bin/sh -c "[ ! -e /usr/bin/galera_recovery ] && VAR= || \\
+ VAR=` + "`/usr/bin/galera_recovery`" + `; [ $? -eq 0 ] \\
+ && echo _WSREP_START_POSITION=$VAR > /run/mysqld/wsrep-start-position || exit 1"
+ExecStart=/usr/sbin/mariadbd $MYSQLD_OPTS $_WSREP_NEW_CLUSTER $_WSREP_START_POSITION
+`
+	debianUnitInline = `[Service]
+EnvironmentFile=-/run/mariadb-wsrep-new-cluster
+ExecStart=/bin/sh -c "set -f; [ ! -e /usr/bin/galera_recovery ] && VAR= || \\
+ VAR=` + "`/usr/bin/galera_recovery`" + `; [ $? -eq 0 ] || exit 1; \\
+ exec /usr/sbin/mariadbd $MYSQLD_OPTS $_WSREP_NEW_CLUSTER $VAR"
+`
+)
+
+// TestFreshStartScriptRecognisesDebiansUnits: the script installs the
+// drop-in that replaces the command of the unit it finds, and none for a
+// unit that runs no pass or runs it in a way it does not know.
+func TestFreshStartScriptRecognisesDebiansUnits(t *testing.T) {
+	for _, tc := range []struct {
+		name, unit string
+		want       string // the drop-in; "" for none
+	}{
+		{"up to 10.11.18: ExecStartPre writes the position file", debianUnitPositionFile, freshStartPreUnit()},
+		{"from 10.11.19: ExecStart runs the pass", debianUnitInline, freshStartExecUnit()},
+		{"no galera_recovery", "[Service]\nExecStart=/usr/sbin/mariadbd $MYSQLD_OPTS\n", ""},
+		{"another way to run the pass", "[Service]\nExecStart=/bin/sh -c \"exec /usr/sbin/mariadbd $(/usr/bin/galera_recovery)\"\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			unit, dropIn := filepath.Join(dir, "mariadb.service"), filepath.Join(dir, "run", "mariadb.service.d", "pxc-fresh-start.conf")
+			if err := os.WriteFile(unit, []byte(tc.unit), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			script := strings.ReplaceAll(freshStartScript(), "/usr/lib/systemd/system/mariadb.service", unit)
+			script = strings.ReplaceAll(script, "/lib/systemd/system/mariadb.service", unit)
+			script = strings.ReplaceAll(script, freshStartDropIn, dropIn)
+			script = strings.ReplaceAll(script, path.Dir(freshStartDropIn), filepath.Dir(dropIn))
+			out, err := exec.Command("sh", "-c", script).CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			got, err := os.ReadFile(dropIn)
+			switch {
+			case tc.want == "" && err == nil:
+				t.Errorf("installed a drop-in for a unit it does not know:\n%s", got)
+			case tc.want == "" && strings.Contains(string(out), "installed"):
+				t.Errorf("said installed without a drop-in: %s", out)
+			case tc.want != "" && err != nil:
+				t.Errorf("no drop-in (%v); output %s", err, out)
+			case tc.want != "" && (string(got) != tc.want || !strings.Contains(string(out), "installed")):
+				t.Errorf("drop-in:\n%s\nwant:\n%s\noutput %q", got, tc.want, out)
 			}
 		})
 	}

@@ -115,6 +115,9 @@ resource "pxc_lb_pool" "single" {
 						if err := n.checkSystemd(); err != nil {
 							return err
 						}
+						if err := n.checkFreshStart(); err != nil {
+							return err
+						}
 					}
 					if err := g.checkBootstrappedByUnit(t); err != nil {
 						return err
@@ -356,6 +359,20 @@ func (n *systemdNode) checkSystemd() error {
 	return nil
 }
 
+// checkFreshStart: after the create, the unit skips its --wsrep-recover
+// pass on a fresh datadir, so the guest library recognised the image's
+// form of Debian's unit. The drop-in lives in /run: a reboot forgets it.
+func (n *systemdNode) checkFreshStart() error {
+	dropIns, err := n.run("systemctl show -P DropInPaths mariadb")
+	if err != nil {
+		return err
+	}
+	if !strings.Contains(dropIns, "/run/systemd/system/mariadb.service.d/pxc-fresh-start.conf") {
+		return fmt.Errorf("%s: mariadb.service has no fresh-start drop-in (drop-ins: %q): its unit's form is not recognised", n.name, dropIns)
+	}
+	return nil
+}
+
 // wsrepState is "<cluster size> <local state>" as the node reports it.
 func (n *systemdNode) wsrepState() (string, error) {
 	out, err := n.run(`mariadb -N -e "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME IN ('wsrep_cluster_size','wsrep_local_state_comment') ORDER BY VARIABLE_NAME"`)
@@ -403,8 +420,8 @@ func (n *systemdNode) unitMainProcess() (mainPID, servers, safes, cmdline string
 
 // checkBootstrappedByUnit: the cluster was bootstrapped the systemd way.
 // galera_new_cluster hands --wsrep-new-cluster to the unit's ExecStart
-// (through /run/mysqld/wsrep-new-cluster, an EnvironmentFile it removes
-// again) and restarts the unit; MariaDB's bootstrap node keeps running
+// (through an EnvironmentFile it removes again: /run/mysqld/wsrep-new-cluster
+// up to 10.11.18, /run/mariadb-wsrep-new-cluster from 10.11.19) and restarts the unit; MariaDB's bootstrap node keeps running
 // that first server. So on exactly one node the unit's main process
 // carries the flag, and on every node the one server is its unit's main
 // process (no mysqld_safe, no server started beside systemd).
@@ -426,7 +443,7 @@ func (g *systemdGuests) checkBootstrappedByUnit(t *testing.T) error {
 			g.bootstrapped = n
 		}
 		// galera_new_cluster removed its file: the next start joins.
-		if _, err := n.run("[ ! -e /run/mysqld/wsrep-new-cluster ]"); err != nil {
+		if _, err := n.run("[ ! -e /run/mysqld/wsrep-new-cluster ] && [ ! -e /run/mariadb-wsrep-new-cluster ]"); err != nil {
 			return fmt.Errorf("galera_new_cluster's environment file is left: %w", err)
 		}
 		t.Logf("%s: mariadb.service main process %s: %s", n.name, pid, cmdline)
