@@ -22,6 +22,10 @@ const DefaultCacheDir = "/var/cache/pxc-provider/images"
 // PXC_DEBIAN_MIRROR says otherwise.
 const DefaultMirror = "http://deb.debian.org/debian"
 
+// DefaultSecurityMirror is the archive of Debian's security updates
+// (Recipe.Security) unless PXC_DEBIAN_SECURITY_MIRROR says otherwise.
+const DefaultSecurityMirror = "http://deb.debian.org/debian-security"
+
 // Image is a built image on this machine.
 type Image struct {
 	Recipe Recipe
@@ -171,6 +175,13 @@ func build(ctx context.Context, r Recipe, dir string) error {
 		args = append(args, "--customize-hook="+c)
 	}
 	args = append(args, r.Suite, filepath.Join(dir, "rootfs"), mirror)
+	if r.Security {
+		security := os.Getenv("PXC_DEBIAN_SECURITY_MIRROR")
+		if security == "" {
+			security = DefaultSecurityMirror
+		}
+		args = append(args, fmt.Sprintf("deb %s %s-security main", security, r.Suite))
+	}
 	// mmdebstrap mounts /proc, /sys and /dev in the new root: in a private
 	// mount namespace they go away with it, however it ends.
 	cmd := exec.CommandContext(ctx, "unshare", append([]string{"--mount", "--propagation", "private", "mmdebstrap"}, args...)...)

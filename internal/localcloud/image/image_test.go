@@ -17,6 +17,14 @@ func TestHashChangesWithThePackageList(t *testing.T) {
 	if a.Hash() == b.Hash() {
 		t.Fatal("adding a package kept the hash: a changed list would reuse a stale image")
 	}
+	c := Debian12
+	c.Security = !c.Security
+	if a.Hash() == c.Hash() {
+		t.Fatal("the security updates do not change the hash: an image built without them would be reused")
+	}
+	if !Debian12.Security || !Debian12MariaDBGalera.Security {
+		t.Error("an image is built without the suite's security updates, which Debian's cloud images have")
+	}
 	if a.Hash() != Debian12.Hash() || len(a.Hash()) != 12 {
 		t.Fatalf("hash is not stable or not 12 hex digits: %q", a.Hash())
 	}

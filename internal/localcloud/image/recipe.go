@@ -13,6 +13,11 @@ type Recipe struct {
 	Name string
 	// Suite is the Debian suite (bookworm = Debian 12).
 	Suite string
+	// Security adds the suite's security updates (<suite>-security), as
+	// Debian's cloud images have them: a guest without them runs the
+	// packages of the suite's last point release, not those of a patched
+	// server (MariaDB's unit, for one, changed in bookworm-security).
+	Security bool
 	// Variant is mmdebstrap's --variant (minbase: Essential + apt only).
 	Variant string
 	// Packages are installed on top of the variant, with their Depends.
@@ -53,6 +58,7 @@ var baseCustomize = []string{
 var Debian12 = Recipe{
 	Name:      "debian-12",
 	Suite:     "bookworm",
+	Security:  true,
 	Variant:   "minbase",
 	Packages:  basePackages,
 	Customize: baseCustomize,
@@ -65,9 +71,10 @@ var Debian12 = Recipe{
 // (systemctl start mariadb) each node itself, as an operator would; a server
 // starting unconfigured at first boot would create a standalone node.
 var Debian12MariaDBGalera = Recipe{
-	Name:    "debian-12-mariadb-galera",
-	Suite:   "bookworm",
-	Variant: "minbase",
+	Name:     "debian-12-mariadb-galera",
+	Suite:    "bookworm",
+	Security: true,
+	Variant:  "minbase",
 	Packages: append(append([]string(nil), basePackages...),
 		"mariadb-server", "mariadb-client", "galera-4", "mariadb-backup",
 		// garbd, for arbitrator nodes (guest/garbd.go); its garb service stays off
@@ -89,6 +96,9 @@ var Debian12MariaDBGalera = Recipe{
 func (r Recipe) Hash() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "name=%s\nsuite=%s\nvariant=%s\npackages=%s\n", r.Name, r.Suite, r.Variant, strings.Join(r.Packages, ","))
+	if r.Security {
+		fmt.Fprintf(h, "security=%s-security\n", r.Suite)
+	}
 	for _, c := range r.Customize {
 		fmt.Fprintf(h, "customize=%s\n", c)
 	}
