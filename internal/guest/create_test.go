@@ -399,9 +399,9 @@ func TestBootstrapRefusesBesideARunningServer(t *testing.T) {
 	}
 }
 
-// The datadirs initialise two at a time in join order: each node's
-// initialisation starts only once the prepare of the node two before it
-// ended, so the nodes needed first are not slowed by those needed later.
+// The first two datadirs initialise side by side, the later ones in join
+// order: each starts only once the prepare of the node before it ended,
+// so the nodes needed first are not slowed by those needed later.
 func TestPrepareInitialisesDatadirsInJoinOrder(t *testing.T) {
 	spec := testSpec(MariaDB, "10.11", SSTRsync)
 	spec.Nodes = append(spec.Nodes, Node{Name: "db4", Address: "10.210.0.14"}, Node{Name: "db5", Address: "10.210.0.15"})
@@ -411,7 +411,7 @@ func TestPrepareInitialisesDatadirsInJoinOrder(t *testing.T) {
 		names[i] = n.Name
 	}
 	// Every initialisation takes a moment, so one started out of turn is
-	// logged before the node two before it was enabled; the first node's
+	// logged before the node before it was enabled; the first node's
 	// lasts until the second's has begun, which it never does when the
 	// two do not go together.
 	for i, n := range c.nodes() {
@@ -438,9 +438,9 @@ func TestPrepareInitialisesDatadirsInJoinOrder(t *testing.T) {
 	}
 	for i := 2; i < len(names); i++ {
 		initialised := log.first(names[i], "mariadb-install-db")
-		before := log.first(names[i-2], "systemctl enable")
+		before := log.first(names[i-1], "systemctl enable")
 		if initialised < 0 || before < 0 || initialised < before {
-			t.Errorf("%s initialised its datadir at command %d, before %s's prepare ended (enable at %d)", names[i], initialised, names[i-2], before)
+			t.Errorf("%s initialised its datadir at command %d, before %s's prepare ended (enable at %d)", names[i], initialised, names[i-1], before)
 		}
 	}
 }

@@ -87,12 +87,14 @@ func (c *Cluster) startPrepare(ctx context.Context) *preparing {
 }
 
 // arrive records that node i's server is up and returns its turn to
-// initialise its datadir. The first nodes up bootstrap and join first;
-// each later one joins a whole state transfer after the one before. The
-// datadirs initialise two at a time in the order the servers came (the
-// third waits for the first's prepare, and so on), so where guests share a
-// hypervisor's CPUs (the local cloud's do) the ones needed first are not
-// slowed by the ones needed seconds later.
+// initialise its datadir. The first two nodes up bootstrap and join
+// first, and initialise side by side; each later one joins a whole state
+// transfer after the one before, so it initialises once the prepare of the
+// node up before it ended (the third waits for the second's, and so on).
+// Where guests share a hypervisor's CPUs (the local cloud's do) the first
+// joiner, which the bootstrap waits for, is then not slowed by a node
+// needed seconds later; where they do not, each node is still prepared
+// long before its join, which takes longer than an initialisation.
 func (p *preparing) arrive(i int) <-chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -101,7 +103,7 @@ func (p *preparing) arrive(i int) <-chan struct{} {
 	if k < 2 {
 		return nil
 	}
-	return p.done[p.arrived[k-2]]
+	return p.done[p.arrived[k-1]]
 }
 
 // place gives node i the next place in the order of readiness.
